@@ -1,0 +1,150 @@
+import net from 'node:net';
+import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
+import type { ChannelDefinition } from '../../engine/channel.ts';
+import type { Hl7Intake } from '../../engine/intake.ts';
+import type { Logger } from '../../engine/log.ts';
+import { ErrorCatalog } from '../../engine/errors.ts';
+
+export interface MllpSourceOptions {
+  channel: ChannelDefinition;
+  host: string;
+  port: number;
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  intake: Hl7Intake;
+  log: Logger;
+}
+
+/** Frames waiting on one connection before the socket is paused (back-pressure on a sender that pipelines). */
+const MAX_PENDING_FRAMES = 32;
+
+/**
+ * MLLP listener for one channel (HL7 v2 MLLP release 2; original-mode acknowledgement).
+ * Per connection, frames are handed to intake one at a time and answered in order; the answer to a
+ * frame is written only after intake has decided it (AA only after the durable store write).
+ * A frame over `maxFrameBytes` gets an AR and the connection is closed; an idle connection is closed.
+ */
+export class MllpSource {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private started: Promise<number> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: MllpSourceOptions) {
+    this.server = net.createServer((socket) => this.onConnection(socket));
+  }
+
+  /** Listens; resolves with the bound port. Calling it again returns the same promise. */
+  start(): Promise<number> {
+    this.started ??= new Promise<number>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.options.host, port: this.options.port }, () => {
+        this.server.off('error', reject);
+        const port = (this.server.address() as net.AddressInfo).port;
+        this.options.log.info('MLLP listener started', { channelId: this.options.channel.id, port });
+        resolve(port);
+      });
+    });
+    return this.started;
+  }
+
+  /**
+   * Stops accepting, lets answers in flight finish (up to `graceMs`), then closes every connection.
+   * Returns the same promise on every call.
+   */
+  close(graceMs = 5000): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        this.server.close();
+      } catch {
+        // not listening: nothing to stop
+      }
+      const drained = Promise.allSettled([...this.inFlight]);
+      await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+      for (const socket of this.sockets) socket.destroy();
+    })();
+    return this.closing;
+  }
+
+  private onConnection(socket: net.Socket): void {
+    if (this.closing) return void socket.destroy();
+    const { log, channel } = this.options;
+    const framer = new MllpFramer(this.options.maxFrameBytes);
+    const pending: Buffer[] = [];
+    let busy = false;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs, () => {
+      log.info('MLLP connection idle; closing', { channelId: channel.id });
+      socket.end();
+    });
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (err) => log.debug('MLLP socket error', { channelId: channel.id, error: err.name }));
+
+    const drain = async (): Promise<void> => {
+      busy = true;
+      while (pending.length > 0 && !socket.destroyed) {
+        const bytes = pending.shift()!;
+        if (socket.isPaused() && pending.length < MAX_PENDING_FRAMES / 2) socket.resume();
+        try {
+          const result = await this.options.intake.submit(channel, bytes);
+          if (!socket.destroyed) socket.write(frame(result.ack));
+        } catch (err) {
+          // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
+          log.error('intake failed unexpectedly; closing the connection', { channelId: channel.id, error: (err as Error).name });
+          socket.destroy();
+        }
+      }
+      busy = false;
+    };
+    const track = (work: Promise<void>) => {
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    };
+
+    socket.on('data', (data: Buffer) => {
+      for (const event of framer.push(data)) {
+        switch (event.kind) {
+          case 'frame':
+            pending.push(event.bytes);
+            break;
+          case 'too-large':
+            // Answer what came before in order, then refuse the oversized frame and hang up.
+            track(
+              (async () => {
+                while (busy) await new Promise((r) => setImmediate(r));
+                socket.write(frame(tooLargeAck(event.head, this.options.maxFrameBytes)));
+                socket.end();
+              })(),
+            );
+            pending.length = 0;
+            socket.pause();
+            return;
+          case 'junk':
+            log.warn('bytes outside an MLLP frame dropped', { channelId: channel.id, bytes: event.bytes });
+            break;
+          default:
+            event satisfies never;
+        }
+      }
+      if (pending.length >= MAX_PENDING_FRAMES) socket.pause();
+      if (!busy && pending.length > 0) track(drain());
+    });
+  }
+}
+
+/** AR for an oversized frame, answering the message's own control id when its header can be read. */
+function tooLargeAck(head: Buffer, maxFrameBytes: number): Uint8Array {
+  const { text, charset } = decodeBytes(head);
+  let header: Hl7Header | undefined;
+  try {
+    header = readHeader(text);
+  } catch {
+    header = undefined;
+  }
+  const reason = `${ErrorCatalog.MLLP_FRAME_TOO_LARGE.text} (${maxFrameBytes} bytes)`;
+  const ack = buildAck({ ...(header ? { header } : {}), code: 'AR', controlId: `F${Date.now().toString(36).toUpperCase()}`, text: reason, hl7ErrorCode: '207' });
+  return encodeText(ack, charset);
+}

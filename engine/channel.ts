@@ -1,0 +1,57 @@
+/**
+ * A channel is data: a source, the message types it accepts, the transforms that make canonical
+ * events, and the destinations that receive them. Files in `channels/` export one each; string
+ * settings may hold `${VAR:-default}` placeholders, resolved from the environment at load time.
+ */
+export interface RetryPolicy {
+  /** Attempts that reached (or may have reached) the peer before the delivery is dead. Default 8. */
+  attempts: number;
+  /** First backoff; doubles each attempt, with ±20% jitter. Default 1000 ms. */
+  initialDelayMs: number;
+  /** Cap on one backoff. Default 5 minutes. */
+  maxDelayMs: number;
+}
+
+export interface DestinationSpec {
+  id: string;
+  kind: string;
+  /** Connector settings, checked against the connector's declared schema at start. */
+  config: Record<string, unknown>;
+  /** Canonical models it receives (e.g. EncounterEvent, ChargeEvent). */
+  models: readonly string[];
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface MllpSourceSpec {
+  kind: 'mllp';
+  host: string;
+  port: number | string;
+  /** Largest frame accepted; larger frames get a NAK and the connection is closed. Default 1 MiB. */
+  maxFrameBytes?: number | string;
+  /** A connection with no traffic for this long is closed. Default 5 minutes. */
+  idleTimeoutMs?: number | string;
+  /** Charset when MSH-18 is empty. Default UNICODE UTF-8. */
+  defaultCharset?: string;
+}
+
+export interface ChannelDefinition {
+  id: string;
+  description?: string;
+  source: MllpSourceSpec;
+  /** Accepted message types, `ADT^A01` or `ADT^*`. Anything else gets AR. */
+  accept: readonly string[];
+  /** Transform ids (see transforms/index.ts), chosen by the message type each accepts. */
+  transforms: readonly string[];
+  destinations: readonly DestinationSpec[];
+}
+
+export function defineChannel(def: ChannelDefinition): ChannelDefinition {
+  return def;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, initialDelayMs: 1000, maxDelayMs: 300_000 };
+
+/** Whether a channel's accept list covers `type^trigger`. */
+export function accepts(channel: ChannelDefinition, messageType: string, trigger: string): boolean {
+  return channel.accept.some((a) => a === `${messageType}^${trigger}` || a === `${messageType}^*`);
+}

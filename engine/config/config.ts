@@ -1,0 +1,40 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { SwitchboardError } from '../errors.ts';
+
+/**
+ * Engine settings from the environment: one schema gives the type, the defaults, the README's
+ * configuration table and the error that names a bad variable. Channel settings live in channels/.
+ */
+export const EngineConfigSchema = Type.Object({
+  REDIS_URL: Type.String({ description: 'Redis 6+ with maxmemory-policy noeviction. Set by scripts/services.sh when unset.' }),
+  MONGODB_URL: Type.String({ description: 'MongoDB 6+ or FerretDB. Set by scripts/services.sh when unset.' }),
+  MONGODB_DB: Type.String({ default: 'switchboard', description: 'Database name.' }),
+  QUEUE_PREFIX: Type.String({ default: 'sb', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every Redis key.' }),
+  HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'HTTP bind address (loopback until authentication lands).' }),
+  HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
+  RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),
+  RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
+  STORE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'Bound on one intake write; past it the sender gets AE.' }),
+  DELIVERY_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Deliveries in flight per destination.' }),
+  ROUTE_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Messages transformed in parallel.' }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
+  LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
+});
+export type EngineConfig = Static<typeof EngineConfigSchema>;
+
+/** Reads, converts and checks settings; CONFIG_INVALID names the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(EngineConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const value = Value.Default(EngineConfigSchema, Value.Convert(EngineConfigSchema, input));
+  const error = Value.Errors(EngineConfigSchema, value).First();
+  if (error) {
+    const name = error.path.replace(/^\//, '') || 'configuration';
+    throw new SwitchboardError('CONFIG_INVALID', `${name}: ${error.message}`);
+  }
+  return value as EngineConfig;
+}

@@ -1,0 +1,124 @@
+import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { DestinationConnector, DestinationDefinition } from './connector.ts';
+import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel.ts';
+import { SwitchboardError, toSwitchboardError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
+import { decideRetry } from './retry-policy.ts';
+import { closeWorker } from './route-worker.ts';
+import type { MongoStore } from './store/mongo-store.ts';
+import type { DeliveryAttempt } from './store/message-record.ts';
+import { isTerminalDelivery } from './store/states.ts';
+
+export interface DeliveryWorkerOptions {
+  spec: DestinationSpec;
+  definition: DestinationDefinition;
+  connector: DestinationConnector;
+  store: MongoStore;
+  worker: { connection: ConnectionOptions; prefix: string; concurrency: number };
+  log: Logger;
+}
+
+/**
+ * Delivers the canonical events of one message to one destination, and records every attempt.
+ * Each event is sent with idempotency key `<messageId>:<destinationId>`, suffixed `:<n>` when the
+ * message yields several events; progress (`sentEvents`) is saved so a retry resumes after what
+ * the peer confirmed. The destination's retry policy decides from the failure class
+ * (see decideRetry); a retry moves the job to BullMQ's delayed set; exhausted or permanent
+ * failures mark the delivery `dead` with the peer's answer. Store failures are infrastructure
+ * failures: the job is retried by BullMQ without recording an attempt.
+ */
+export class DeliveryWorker {
+  private readonly worker: Worker<DeliveryJobData>;
+  private readonly policy: RetryPolicy;
+  private connected: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.policy = { ...DEFAULT_RETRY, ...options.spec.retry };
+    this.worker = new Worker<DeliveryJobData>(deliveryQueueName(options.spec.id), (job, token) => this.process(job, token), {
+      connection: options.worker.connection,
+      prefix: options.worker.prefix,
+      concurrency: options.worker.concurrency,
+      autorun: false,
+      settings: { backoffStrategy: (attempts: number) => Math.min(30_000, 1000 * 2 ** Math.min(attempts, 15)) },
+    });
+    this.worker.on('error', (err) => options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }));
+  }
+
+  start(): void {
+    if (!this.worker.isRunning()) void this.worker.run();
+  }
+
+  async close(graceMs: number): Promise<void> {
+    await closeWorker(this.worker, graceMs);
+    this.abort.abort();
+  }
+
+  private ensureConnected(): Promise<void> {
+    this.connected ??= this.options.connector.connect(this.abort.signal).catch((err: unknown) => {
+      this.connected = undefined;
+      throw new SwitchboardError('PEER_NOT_CONNECTED', 'connect failed', { cause: err });
+    });
+    return this.connected;
+  }
+
+  private async process(job: Job<DeliveryJobData>, token?: string): Promise<void> {
+    const { messageId, destinationId } = job.data;
+    const { store, connector } = this.options;
+    const log = this.options.log.child({ messageId, destinationId });
+    const message = await store.getMessage(messageId);
+    const delivery = message?.deliveries[destinationId];
+    if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
+
+    const events = message.canonical.events;
+    const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected').length + 1;
+    const started = Date.now();
+    let sent = delivery.sentEvents;
+    const documentIds = [...(delivery.peerDocumentIds ?? [])];
+    let lastResponse = '';
+    try {
+      await this.ensureConnected();
+      for (; sent < events.length; sent++) {
+        const key = events.length > 1 ? `${delivery.idempotencyKey}:${sent + 1}` : delivery.idempotencyKey;
+        const payload = { model: message.canonical.model, modelVersion: message.canonical.modelVersion, event: events[sent]! };
+        const result = await connector.send(payload, { idempotencyKey: key, attempt, signal: this.abort.signal, log });
+        lastResponse = result.responseSummary;
+        if (result.peerDocumentId) documentIds.push(result.peerDocumentId);
+      }
+    } catch (err) {
+      const e = toSwitchboardError(err);
+      if (e.code === 'STORE_UNAVAILABLE') throw e;
+      const decision = decideRetry({
+        policy: this.policy,
+        failureClass: e.failureClass,
+        attempt,
+        idempotent: this.options.definition.idempotent,
+        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      });
+      const record: DeliveryAttempt = {
+        at: new Date(started),
+        attempt,
+        outcome: e.failureClass,
+        errorCode: e.code,
+        error: e.message,
+        ...(e.peerResponse ? { response: e.peerResponse } : {}),
+        durationMs: Date.now() - started,
+      };
+      const lastError = { code: e.code, detail: e.message, ...(e.peerResponse ? { response: e.peerResponse } : {}) };
+      if (decision.retry) {
+        log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
+        const nextAttemptAt = new Date(Date.now() + decision.delayMs);
+        await store.updateDelivery(messageId, destinationId, { status: 'retrying', attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
+        await job.moveToDelayed(nextAttemptAt.getTime(), token);
+        throw new DelayedError();
+      }
+      log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
+      await store.updateDelivery(messageId, destinationId, { status: 'dead', attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
+      return;
+    }
+    const record: DeliveryAttempt = { at: new Date(started), attempt, outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
+    await store.updateDelivery(messageId, destinationId, { status: 'delivered', attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
+    log.info('delivered', { attempt, events: events.length });
+  }
+}

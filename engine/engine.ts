@@ -1,0 +1,171 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ChannelDefinition } from './channel.ts';
+import type { EngineConfig } from './config/config.ts';
+import { interpolateEnv } from './config/interpolate.ts';
+import { parseConnectorConfig } from './connector-config.ts';
+import { DeliveryWorker } from './delivery-worker.ts';
+import { SwitchboardError } from './errors.ts';
+import { buildHttpServer } from './http/server.ts';
+import { Hl7Intake } from './intake.ts';
+import { createLogger, type Logger } from './log.ts';
+import { assertNoEviction, deliveryQueueName, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { Relay } from './queue/relay.ts';
+import { RouteWorker } from './route-worker.ts';
+import { MongoStore } from './store/mongo-store.ts';
+import { MllpSource } from '../connectors/mllp/mllp.source.ts';
+import { findDestinationConnector } from '../connectors/index.ts';
+import { transforms } from '../transforms/index.ts';
+
+export interface EngineOptions {
+  config: EngineConfig;
+  /** Channel definitions as written; `${VAR}` placeholders are resolved from `env`. */
+  channels: readonly ChannelDefinition[];
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+}
+
+export interface EngineAddresses {
+  http: { host: string; port: number };
+  mllp: Record<string, number>;
+}
+
+/**
+ * The whole engine in one process (role `all`). Start order: store, Redis, queues, delivery
+ * workers, route worker, relay, sources, HTTP; stop is the reverse, each step bounded and in its
+ * own try/catch. `start()` and `close()` return one stored promise each.
+ */
+export class Engine {
+  readonly log: Logger;
+  private readonly cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  private starting: Promise<EngineAddresses> | undefined;
+  private closing: Promise<void> | undefined;
+  /** Available after start, for tests that inject() requests. */
+  http: FastifyInstance | undefined;
+  store: MongoStore | undefined;
+  relay: Relay | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    this.log = options.log ?? createLogger({ level: options.config.LOG_LEVEL });
+  }
+
+  start(): Promise<EngineAddresses> {
+    this.starting ??= this.doStart().catch(async (err: unknown) => {
+      await this.close();
+      throw err;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<EngineAddresses> {
+    const { config } = this.options;
+    const env = this.options.env ?? process.env;
+    const channels = this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`));
+    const log = this.log;
+
+    const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB });
+    this.cleanups.push({ name: 'store', run: () => store.close() });
+    await store.start().catch((err: unknown) => {
+      throw new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`);
+    });
+    this.store = store;
+
+    const redis: Redis = producerConnection(config.REDIS_URL);
+    this.cleanups.push({ name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) });
+    await waitForRedis(redis);
+    await assertNoEviction(redis);
+
+    const connection = workerConnectionOptions(config.REDIS_URL);
+    const queueOpts = { connection: redis, prefix: config.QUEUE_PREFIX };
+    const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, queueOpts);
+    this.cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
+    const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
+
+    for (const channel of channels) {
+      for (const spec of channel.destinations) {
+        const definition = findDestinationConnector(spec.kind);
+        if (!definition) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown destination kind '${spec.kind}'`);
+        const connector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
+        const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), queueOpts);
+        deliveryQueues.set(spec.id, queue);
+        const worker = new DeliveryWorker({ spec, definition, connector, store, log, worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY } });
+        this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
+        this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => queue.close() });
+        this.cleanups.push({ name: `delivery worker ${spec.id}`, run: () => worker.close(config.SHUTDOWN_GRACE_MS) });
+        worker.start();
+      }
+    }
+
+    const routeWorker = new RouteWorker({
+      channels: new Map(channels.map((c) => [c.id, c])),
+      transforms,
+      store,
+      deliveryQueues,
+      log,
+      worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.ROUTE_CONCURRENCY },
+    });
+    this.cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
+    routeWorker.start();
+
+    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS });
+    this.cleanups.push({ name: 'relay', run: () => relay.close() });
+    relay.start();
+    this.relay = relay;
+
+    const intake = new Hl7Intake({ store, routeQueue, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    const mllp: Record<string, number> = {};
+    for (const channel of channels) {
+      const s = channel.source;
+      const source = new MllpSource({
+        channel,
+        intake,
+        log,
+        host: s.host,
+        port: Number(s.port),
+        maxFrameBytes: Number(s.maxFrameBytes ?? 1024 * 1024),
+        idleTimeoutMs: Number(s.idleTimeoutMs ?? 300_000),
+      });
+      this.cleanups.push({ name: `source ${channel.id}`, run: () => source.close(config.SHUTDOWN_GRACE_MS) });
+      mllp[channel.id] = await source.start();
+    }
+
+    const http = buildHttpServer({ store, redis, log });
+    this.cleanups.push({ name: 'http', run: () => http.close() });
+    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+    this.http = http;
+    const address = http.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
+    log.info('engine started', { mllp, http: { host: config.HTTP_HOST, port: httpPort } });
+    return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
+  }
+
+  /** Stops in reverse start order; each step in its own try/catch; one promise for every caller. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.cleanups.length > 0) {
+        const step = this.cleanups.pop()!;
+        try {
+          await step.run();
+        } catch (err) {
+          this.log.warn('shutdown step failed', { step: step.name, error: (err as Error).name });
+        }
+      }
+    })();
+    return this.closing;
+  }
+}
+
+/** Waits for the producer connection; a clear error names REDIS_URL when Redis does not answer. */
+async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await redis.ping();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new SwitchboardError('QUEUE_UNAVAILABLE', `cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.ts';
+import type { MongoStore } from '../store/mongo-store.ts';
+import { problemErrorHandler, sendProblem } from './problem.ts';
+import { messageRoutes } from './messages.routes.ts';
+import { SwitchboardError } from '../errors.ts';
+
+export interface HttpServerOptions {
+  store: MongoStore;
+  redis: Redis;
+  log: Logger;
+  /** Body limit for the admin API. */
+  bodyLimit?: number;
+}
+
+/**
+ * The engine's Fastify app: admin API under /api. Built without listening, so tests use inject();
+ * the engine calls listen(). Until authentication lands (issue 7) it binds to loopback only.
+ */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  app.setErrorHandler(problemErrorHandler(options.log));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  app.get('/api/health', async (_request, reply) => {
+    const [store, redis] = await Promise.all([
+      options.store.ping().then(() => 'up' as const, () => 'down' as const),
+      options.redis.ping().then(() => 'up' as const, () => 'down' as const),
+    ]);
+    const ok = store === 'up' && redis === 'up';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
+  });
+  app.register(messageRoutes, { store: options.store });
+  return app;
+}

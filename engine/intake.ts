@@ -1,0 +1,164 @@
+import type { Queue } from 'bullmq';
+import { buildAck, decodeBytes, encodeText, Hl7ParseError, parseMessage, readHeader, type AckCode, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
+import { accepts, type ChannelDefinition } from './channel.ts';
+import { toSwitchboardError, type ErrorCode } from './errors.ts';
+import { medicalRecordNumber } from './hl7-patient.ts';
+import { newMessageId } from './ids.ts';
+import type { Logger } from './log.ts';
+import { routeJobId, JOB_OPTIONS, type RouteJobData } from './queue/queues.ts';
+import type { MongoStore } from './store/mongo-store.ts';
+import type { MessageRecord, MessageSummary } from './store/message-record.ts';
+import { MessageStatus } from './store/states.ts';
+import { withTimeout } from './timeout.ts';
+
+export interface IntakeResult {
+  /** The ACK to send, encoded in the sender's charset. */
+  ack: Uint8Array;
+  code: AckCode;
+  messageId?: string;
+  duplicate?: boolean;
+}
+
+export interface IntakeOptions {
+  store: MongoStore;
+  routeQueue: Queue<RouteJobData>;
+  log: Logger;
+  storeTimeoutMs: number;
+}
+
+/** HL7 table 0357 codes used in ERR-3. */
+const HL7_ERR = { unsupportedType: '200', internal: '207' } as const;
+
+/**
+ * The way in for HL7v2 (design: "intake"): parse → accept or reject → de-duplicate → store
+ * durably → queue → answer. Called by the MLLP source, once per frame, one frame at a time per
+ * connection. It never throws: every outcome is an ACK.
+ * - AA only after MongoDB confirmed the write (w: majority, j: true).
+ * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`).
+ * - AE when the store cannot write, so the sender resends; a resend is de-duplicated on
+ *   (channel, MSH-3, MSH-4, MSH-10) and gets the stored ACK again.
+ * - A failure to queue after storing is logged only: the relay queues what the store holds.
+ */
+export class Hl7Intake {
+  constructor(private readonly options: IntakeOptions) {}
+
+  async submit(channel: ChannelDefinition, bytes: Uint8Array): Promise<IntakeResult> {
+    const receivedAt = new Date();
+    const messageId = newMessageId(receivedAt.getTime());
+    const { text, charset } = decodeBytes(bytes, { defaultCharset: channel.source.defaultCharset ?? 'UNICODE UTF-8' });
+    let header: Hl7Header | undefined;
+    let message: Hl7Message;
+    try {
+      header = readHeader(text);
+      if (!accepts(channel, header.messageType, header.triggerEvent)) {
+        const reason = `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
+        return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
+      }
+      message = parseMessage(text);
+    } catch (err) {
+      if (!(err instanceof Hl7ParseError)) throw err;
+      return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+    }
+    const h = message.header;
+    const ack = buildAck({ header: h, code: 'AA', controlId: ackControlId() });
+    const record: MessageRecord = {
+      _id: messageId,
+      channelId: channel.id,
+      receivedAt,
+      updatedAt: receivedAt,
+      dedupeKey: [channel.id, h.sendingApplication, h.sendingFacility, h.controlId].join('|'),
+      raw: bytes,
+      charset,
+      summary: summarise(message),
+      status: MessageStatus.received,
+      deliveries: {},
+      ack: { code: 'AA', message: ack, sentAt: receivedAt },
+    };
+    const log = this.options.log.child({ messageId, channelId: channel.id });
+    let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
+    try {
+      stored = await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      const e = toSwitchboardError(err);
+      log.warn('message not stored; answering AE so the sender resends', { code: e.code });
+      return this.answer(h, charset, 'AE', { text: e.publicText, hl7ErrorCode: HL7_ERR.internal });
+    }
+    if (!stored.inserted) {
+      log.info('duplicate message; resending its stored ACK', { firstMessageId: stored.existing._id });
+      const previous = stored.existing.ack.message ?? buildAck({ header: h, code: 'AA', controlId: ackControlId() });
+      return { ack: encodeText(previous, charset), code: 'AA', messageId: stored.existing._id, duplicate: true };
+    }
+    try {
+      await withTimeout(this.options.routeQueue.add('route', { messageId }, { ...JOB_OPTIONS, jobId: routeJobId(messageId) }), 2000, 'QUEUE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
+    }
+    log.info('message accepted', { messageType: `${h.messageType}^${h.triggerEvent}` });
+    return { ack: encodeText(ack, charset), code: 'AA', messageId };
+  }
+
+  /** AR for input we will never accept; the raw bytes and reason are stored (best effort) as `rejected`. */
+  private async reject(r: {
+    channel: ChannelDefinition;
+    bytes: Uint8Array;
+    charset: string;
+    header: Hl7Header | undefined;
+    messageId: string;
+    receivedAt: Date;
+    code: ErrorCode;
+    reason: string;
+    hl7ErrorCode: string;
+  }): Promise<IntakeResult> {
+    const result = this.answer(r.header, r.charset, 'AR', { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
+    const record: MessageRecord = {
+      _id: r.messageId,
+      channelId: r.channel.id,
+      receivedAt: r.receivedAt,
+      updatedAt: r.receivedAt,
+      dedupeKey: `rejected|${r.messageId}`,
+      raw: r.bytes,
+      charset: r.charset,
+      ...(r.header ? { summary: summariseHeader(r.header) } : {}),
+      status: MessageStatus.rejected,
+      error: { code: r.code, detail: r.reason },
+      deliveries: {},
+      ack: { code: 'AR', message: result.ackText, text: r.reason, sentAt: r.receivedAt },
+    };
+    const log = this.options.log.child({ messageId: r.messageId, channelId: r.channel.id });
+    log.info('message rejected', { code: r.code });
+    try {
+      await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('rejected message could not be stored', { code: toSwitchboardError(err).code });
+    }
+    return { ack: result.ack, code: 'AR', messageId: r.messageId };
+  }
+
+  private answer(header: Hl7Header | undefined, charset: string, code: AckCode, e: { text: string; hl7ErrorCode: string }) {
+    const ackText = buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode });
+    return { ack: encodeText(ackText, charset), code, ackText };
+  }
+}
+
+let ackCounter = 0;
+/** ACK control ids (MSH-10, at most 20 characters in v2.5): time and a counter, unique per process. */
+function ackControlId(): string {
+  ackCounter = (ackCounter + 1) % 1_679_616;
+  return `A${Date.now().toString(36).toUpperCase()}${ackCounter.toString(36).toUpperCase().padStart(4, '0')}`;
+}
+
+function summariseHeader(h: Hl7Header): MessageSummary {
+  return {
+    messageType: h.messageType,
+    triggerEvent: h.triggerEvent,
+    controlId: h.controlId,
+    sendingApplication: h.sendingApplication,
+    sendingFacility: h.sendingFacility,
+    mrn: '',
+  };
+}
+
+function summarise(message: Hl7Message): MessageSummary {
+  return { ...summariseHeader(message.header), mrn: medicalRecordNumber(message) };
+}
+

@@ -1,0 +1,48 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import type { ChannelDefinition } from './channel.ts';
+import { loadConfig } from './config/config.ts';
+import { Engine } from './engine.ts';
+import { toSwitchboardError } from './errors.ts';
+import { createLogger } from './log.ts';
+
+const CHANNELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../channels');
+
+/** Every `*.channel.ts` (or built `.js`) in channels/, by its default export. */
+export async function loadChannels(dir = CHANNELS_DIR): Promise<ChannelDefinition[]> {
+  const files = (await readdir(dir)).filter((f) => /\.channel\.(ts|js)$/.test(f)).sort();
+  const channels: ChannelDefinition[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { default: ChannelDefinition };
+    channels.push(mod.default);
+  }
+  return channels;
+}
+
+/**
+ * `switchboard start`: loads settings and channels, starts the engine, stops it cleanly on
+ * SIGTERM/SIGINT. A start failure prints one clear line and exits 1.
+ */
+export async function main(): Promise<void> {
+  const log = createLogger({ component: 'engine' });
+  let engine: Engine | undefined;
+  try {
+    const config = loadConfig();
+    engine = new Engine({ config, channels: await loadChannels(), log });
+    await engine.start();
+  } catch (err) {
+    const e = toSwitchboardError(err);
+    log.error(`engine did not start: ${e.code}: ${e.message}`);
+    await engine?.close();
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    log.info('stopping', { signal });
+    void engine!.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

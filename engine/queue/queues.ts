@@ -1,0 +1,66 @@
+import type { ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SwitchboardError } from '../errors.ts';
+
+/**
+ * Queue names and job shapes. Jobs carry ids only, never message content (PHI stays in MongoDB).
+ * Job ids are deterministic, so adding a job that is already waiting, delayed or active is a no-op:
+ * the relay may re-add freely.
+ */
+export const ROUTE_QUEUE = 'route';
+export const deliveryQueueName = (destinationId: string): string => `deliver-${destinationId}`;
+
+export interface RouteJobData {
+  messageId: string;
+}
+export interface DeliveryJobData {
+  messageId: string;
+  destinationId: string;
+}
+
+export const routeJobId = (messageId: string): string => `r-${messageId}`;
+export const deliveryJobId = (messageId: string, destinationId: string): string => `d-${messageId}-${destinationId}`;
+
+/** Options shared by every job: completed jobs leave Redis (MongoDB keeps the record). */
+export const JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  /** Infrastructure failures (store down mid-job) retry with the worker's backoff, for a long time. */
+  attempts: 1000,
+  backoff: { type: 'infra' },
+} as const;
+
+/** Backoff for infrastructure failures: 1 s doubling to 30 s. Delivery backoff is the destination's own. */
+export function infraBackoff(attemptsMade: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.min(attemptsMade, 15));
+}
+
+/**
+ * A connection for producers (intake, relay): commands fail at once while Redis is unreachable
+ * instead of waiting in an offline queue, so intake never hangs on Redis.
+ */
+export function producerConnection(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false, ...quiet });
+}
+
+/** Connection settings for workers: BullMQ requires `maxRetriesPerRequest: null`; they reconnect forever. */
+export function workerConnectionOptions(url: string): ConnectionOptions {
+  return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(2000, 100 * times) };
+}
+
+const quiet = { retryStrategy: (times: number) => Math.min(2000, 100 * times) };
+
+/**
+ * Refuses a Redis that may evict keys: with any policy but `noeviction`, Redis under memory
+ * pressure silently drops queued jobs. Reads INFO (CONFIG may be disabled on managed Redis).
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const info = await redis.info('memory');
+  const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+  if (policy !== 'noeviction') {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `Redis maxmemory-policy is '${policy ?? 'unknown'}'; Switchboard needs 'noeviction' (set it in redis.conf or with CONFIG SET maxmemory-policy noeviction), or queued work could be evicted`,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+import type { Queue } from 'bullmq';
+import { toSwitchboardError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { MongoStore } from '../store/mongo-store.ts';
+import { isTerminalDelivery, MessageStatus } from '../store/states.ts';
+import { deliveryJobId, JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queues.ts';
+
+export interface RelayOptions {
+  store: MongoStore;
+  routeQueue: Queue<RouteJobData>;
+  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  log: Logger;
+  intervalMs: number;
+  /** Only messages untouched for this long are checked, so live work is left alone. */
+  staleMs: number;
+  /** Messages checked per pass. */
+  batchSize?: number;
+}
+
+/**
+ * MongoDB is the truth and Redis a cache of work: the relay finds messages that are stored but not
+ * settled and makes sure a job exists for each (a route job for `received`, a delivery job per
+ * unsettled destination for `routed`). It covers a crash between store and queue, a flushed or
+ * restarted Redis, and jobs that failed for infrastructure reasons. Adding is safe because job ids
+ * are deterministic and the workers re-check the store before acting.
+ */
+export class Relay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass, also used by tests and at start. Never throws: failures are logged and retried next pass. */
+  tick(): Promise<void> {
+    this.running ??= this.pass()
+      .catch((err: unknown) => void this.options.log.warn('relay pass failed', { code: toSwitchboardError(err).code }))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const olderThan = new Date(Date.now() - this.options.staleMs);
+    const messages = await this.options.store.findUnsettled(olderThan, this.options.batchSize ?? 500);
+    let requeued = 0;
+    for (const m of messages) {
+      if (this.stopped) return;
+      if (m.status === MessageStatus.received) {
+        if (await ensureJob(this.options.routeQueue, 'route', routeJobId(m._id), { messageId: m._id })) requeued++;
+        continue;
+      }
+      for (const d of Object.values(m.deliveries)) {
+        const queue = this.options.deliveryQueues.get(d.destinationId);
+        if (!queue || isTerminalDelivery(d.status)) continue;
+        if (await ensureJob(queue, 'deliver', deliveryJobId(m._id, d.destinationId), { messageId: m._id, destinationId: d.destinationId })) requeued++;
+      }
+    }
+    if (requeued > 0) this.options.log.info('relay re-queued work missing from Redis', { jobs: requeued });
+  }
+}
+
+/** Adds the job unless Redis holds it live (waiting, delayed, active); a failed copy is replaced. */
+async function ensureJob<T>(queue: Queue<T>, name: string, jobId: string, data: T): Promise<boolean> {
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state !== 'failed' && state !== 'completed' && state !== 'unknown') return false;
+    await existing.remove().catch(() => undefined);
+  }
+  await (queue as Queue).add(name, data, { ...JOB_OPTIONS, jobId });
+  return true;
+}

@@ -1,0 +1,71 @@
+import type { AckOutcome, DeliveryStatus, MessageStatus } from './states.ts';
+import type { ErrorCode, FailureClass } from '../errors.ts';
+
+/** Summary fields copied out of the message at intake, for search and routing without re-parsing. */
+export interface MessageSummary {
+  messageType: string;
+  triggerEvent: string;
+  controlId: string;
+  sendingApplication: string;
+  sendingFacility: string;
+  /** Patient identifier (PID-3.1, first MR repetition); PHI, indexed for support searches. */
+  mrn: string;
+}
+
+export interface DeliveryAttempt {
+  at: Date;
+  attempt: number;
+  outcome: 'delivered' | FailureClass;
+  errorCode?: ErrorCode;
+  error?: string;
+  /** PHI-free summary of the peer's answer: status and an excerpt of its body. */
+  response?: string;
+  durationMs: number;
+}
+
+export interface DeliveryRecord {
+  destinationId: string;
+  status: DeliveryStatus;
+  idempotencyKey: string;
+  /** Number of canonical events the peer has confirmed, so a retry resumes after them. */
+  sentEvents: number;
+  attempts: DeliveryAttempt[];
+  lastError?: { code: ErrorCode; detail: string; response?: string };
+  peerDocumentIds?: string[];
+  nextAttemptAt?: Date;
+  deliveredAt?: Date;
+}
+
+export interface CanonicalRecord {
+  transformId: string;
+  transformVersion: number;
+  model: string;
+  modelVersion: number;
+  events: Record<string, unknown>[];
+}
+
+export interface AckRecord {
+  code: AckOutcome;
+  text?: string;
+  /** The exact ACK message sent (HL7 text), re-sent as is to a duplicate. */
+  message?: string;
+  sentAt: Date;
+}
+
+/** One document per message in the `messages` collection: the system of record. */
+export interface MessageRecord {
+  _id: string;
+  channelId: string;
+  receivedAt: Date;
+  updatedAt: Date;
+  /** Unique per channel: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`; `rejected|<id>` for rejected input. */
+  dedupeKey: string;
+  raw: Uint8Array;
+  charset: string;
+  summary?: MessageSummary;
+  status: MessageStatus;
+  error?: { code: ErrorCode; detail: string };
+  canonical?: CanonicalRecord;
+  deliveries: Record<string, DeliveryRecord>;
+  ack: AckRecord;
+}

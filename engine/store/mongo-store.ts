@@ -1,0 +1,171 @@
+import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { SwitchboardError } from '../errors.ts';
+import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
+import type { CanonicalRecord, DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
+
+/** Durable: acknowledged by a majority and journaled before a sender hears AA. */
+const DURABLE = { w: 'majority', j: true } as const;
+
+export interface MessageQuery {
+  channelId?: string;
+  status?: MessageStatus;
+  controlId?: string;
+  mrn?: string;
+  limit: number;
+  /** Opaque cursor: the last `_id` of the previous page (ids are time-ordered UUIDv7). */
+  before?: string;
+}
+
+export interface DeliveryUpdate {
+  status: DeliveryStatus;
+  attempt?: DeliveryAttempt;
+  sentEvents?: number;
+  lastError?: DeliveryRecord['lastError'];
+  nextAttemptAt?: Date;
+  peerDocumentIds?: string[];
+}
+
+/**
+ * The MongoDB system of record (runs on MongoDB 6+ and on FerretDB: CRUD, unique and compound
+ * indexes, simple aggregations only). Every method throws `SwitchboardError('STORE_UNAVAILABLE')`
+ * when the server cannot be reached or does not confirm the write.
+ */
+export class MongoStore {
+  private readonly client: MongoClient;
+  private db!: Db;
+  private messages!: Collection<MessageRecord>;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: { url: string; dbName: string; serverSelectionTimeoutMs?: number }) {
+    this.client = new MongoClient(options.url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 2000,
+      connectTimeoutMS: 2000,
+      socketTimeoutMS: 10_000,
+      // Raw message bytes come back as Buffers, not BSON Binary wrappers.
+      promoteBuffers: true,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.client.connect();
+    this.db = this.client.db(this.options.dbName);
+    this.messages = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
+    await this.ensureIndexes();
+  }
+
+  /** Indexes for de-duplication, the relay's scan and the console's searches. */
+  private async ensureIndexes(): Promise<void> {
+    await this.messages.createIndexes([
+      { key: { dedupeKey: 1 }, name: 'dedupe', unique: true },
+      { key: { channelId: 1, receivedAt: -1 }, name: 'channel_time' },
+      { key: { status: 1, updatedAt: 1 }, name: 'status_updated' },
+      { key: { 'summary.controlId': 1 }, name: 'control_id' },
+      { key: { 'summary.mrn': 1 }, name: 'mrn' },
+    ]);
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.db.command({ ping: 1 }));
+  }
+
+  /** Inserts a new message durably. On a duplicate `dedupeKey`, returns the stored message instead. */
+  async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
+    try {
+      await this.guard(() => this.messages.insertOne(record));
+      return { inserted: true };
+    } catch (err) {
+      if (!(err instanceof SwitchboardError && isDuplicateKey(err.cause))) throw err;
+      const existing = await this.guard(() => this.messages.findOne({ dedupeKey: record.dedupeKey }));
+      if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
+      return { inserted: false, existing };
+    }
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | null> {
+    return this.guard(() => this.messages.findOne({ _id: id }));
+  }
+
+  async markRouted(id: string, canonical: CanonicalRecord | undefined, deliveries: Record<string, DeliveryRecord>): Promise<void> {
+    const status = Object.keys(deliveries).length === 0 ? MessageStatus.filtered : MessageStatus.routed;
+    await this.guard(() =>
+      this.messages.updateOne(
+        { _id: id, status: MessageStatus.received },
+        { $set: { status, ...(canonical ? { canonical } : {}), deliveries, updatedAt: new Date() } },
+      ),
+    );
+  }
+
+  async markErrored(id: string, error: NonNullable<MessageRecord['error']>): Promise<void> {
+    await this.guard(() =>
+      this.messages.updateOne({ _id: id }, { $set: { status: MessageStatus.errored, error, updatedAt: new Date() } }),
+    );
+  }
+
+  /**
+   * Records a delivery attempt and the destination's new state, then settles the message status
+   * (delivered, partially-delivered, dead) once no destination is pending.
+   */
+  async updateDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
+    const prefix = `deliveries.${destinationId}`;
+    const set: Record<string, unknown> = { [`${prefix}.status`]: update.status, updatedAt: new Date() };
+    if (update.sentEvents !== undefined) set[`${prefix}.sentEvents`] = update.sentEvents;
+    if (update.lastError) set[`${prefix}.lastError`] = update.lastError;
+    if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
+    if (update.status === 'delivered') set[`${prefix}.deliveredAt`] = new Date();
+    if (update.peerDocumentIds) set[`${prefix}.peerDocumentIds`] = update.peerDocumentIds;
+    const push = update.attempt ? { $push: { [`${prefix}.attempts`]: update.attempt } } : {};
+    const after = await this.guard(() =>
+      this.messages.findOneAndUpdate({ _id: id }, { $set: set, ...push } as never, { returnDocument: 'after' }),
+    );
+    if (!after) return;
+    const settled = settledMessageStatus(Object.values(after.deliveries).map((d) => d.status));
+    if (settled !== after.status) {
+      await this.guard(() => this.messages.updateOne({ _id: id }, { $set: { status: settled } }));
+    }
+  }
+
+  /** Messages not yet settled and untouched since `olderThan`: what the relay checks against Redis. */
+  async findUnsettled(olderThan: Date, limit: number): Promise<Pick<MessageRecord, '_id' | 'channelId' | 'status' | 'deliveries'>[]> {
+    return this.guard(() =>
+      this.messages
+        .find(
+          { status: { $in: [MessageStatus.received, MessageStatus.routed] }, updatedAt: { $lt: olderThan } },
+          { projection: { _id: 1, channelId: 1, status: 1, deliveries: 1 }, limit },
+        )
+        .toArray(),
+    );
+  }
+
+  async listMessages(query: MessageQuery): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
+    const filter: Filter<MessageRecord> = {};
+    if (query.channelId) filter.channelId = query.channelId;
+    if (query.status) filter.status = query.status;
+    if (query.controlId) filter['summary.controlId'] = query.controlId;
+    if (query.mrn) filter['summary.mrn'] = query.mrn;
+    if (query.before) filter._id = { $lt: query.before };
+    return this.guard(() =>
+      this.messages
+        .find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: query.limit })
+        .toArray(),
+    );
+  }
+
+  /** Closes the client once; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.client.close().catch(() => undefined);
+    return this.closing;
+  }
+
+  /** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new SwitchboardError('STORE_UNAVAILABLE', err instanceof Error ? err.name : 'store failure', { cause: err });
+    }
+  }
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
+}
