@@ -12,7 +12,8 @@ export default defineChannel({
     idleTimeoutMs: '${MLLP_IDLE_TIMEOUT_MS:-300000}',
     defaultCharset: 'UNICODE UTF-8',
   },
-  accept: ['ADT^A01', 'ADT^A02', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A13', 'ADT^A40', 'DFT^P03'],
+  // ORU^R01 is accepted and stored for the record; no transform maps it, so it is `filtered` (sent nowhere).
+  accept: ['ADT^A01', 'ADT^A02', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A13', 'ADT^A40', 'DFT^P03', 'ORU^R01'],
   transforms: ['hl7v2.adt-to-encounter', 'hl7v2.dft-to-charges'],
   destinations: [
     {

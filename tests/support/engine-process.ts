@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { REPO_ROOT } from './harness.ts';
+
+export interface EngineProcess {
+  child: ChildProcess;
+  mllpPort: number;
+  httpPort: number;
+  /** Every JSON log line the process wrote so far (stderr). */
+  lines: string[];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs the real engine entry point (`engine/main.ts`, with the channels in channels/) as a child
+ * process, as `npm start` would, and waits for its "engine started" line to learn the ports.
+ */
+export function spawnEngine(env: Record<string, string>): Promise<EngineProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`engine did not start:\n${lines.slice(-20).join('\n')}`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`engine exited with ${code}:\n${lines.slice(-20).join('\n')}`)));
+    for (const stream of [child.stdout!, child.stderr!]) {
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        lines.push(line);
+        if (!line.includes('"engine started"')) return;
+        const entry = JSON.parse(line) as { mllp: Record<string, number>; http: { port: number } };
+        clearTimeout(timer);
+        resolve({
+          child,
+          mllpPort: Object.values(entry.mllp)[0]!,
+          httpPort: entry.http.port,
+          lines,
+          kill: async (signal = 'SIGKILL') => {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            await exited;
+          },
+        });
+      });
+    }
+  });
+}

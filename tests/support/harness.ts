@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import type { ChannelDefinition, DestinationSpec } from '../../engine/channel.ts';
+import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
+import { Engine, type EngineAddresses } from '../../engine/engine.ts';
+import { createLogger, silentLogger } from '../../engine/log.ts';
+import ehrMllp from '../../channels/ehr-mllp.channel.ts';
+import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** `../shared` beside the project: the conformance corpora. CI always has it. */
+export const SHARED = path.resolve(REPO_ROOT, '../shared');
+export const CORPUS = path.join(SHARED, 'hl7-corpus');
+export const hasShared = existsSync(CORPUS);
+
+/** Skips the calling test with a reason when ../shared is absent. Returns false when skipped. */
+export function requireShared(t: ExecutionContext): boolean {
+  if (hasShared) return true;
+  t.log(`../shared not found at ${SHARED}: corpus cases skipped`);
+  t.pass();
+  return false;
+}
+
+export async function corpusCase(name: string): Promise<{ bytes: Buffer; expect: Record<string, unknown> }> {
+  const bytes = await readFile(path.join(CORPUS, `${name}.hl7`));
+  const expect = JSON.parse(await readFile(path.join(CORPUS, `${name}.expect.json`), 'utf8')) as Record<string, unknown>;
+  return { bytes, expect };
+}
+
+/** The demo channel on a free port, delivering to `erpUrl`, with fast retries for tests. */
+export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition {
+  return {
+    ...ehrMllp,
+    id: options.id ?? ehrMllp.id,
+    source: { ...ehrMllp.source, host: '127.0.0.1', port: 0 },
+    destinations: ehrMllp.destinations.map((d) => ({
+      ...d,
+      config: { ...d.config, baseUrl: options.erpUrl, timeoutMs: 2000 },
+      retry: options.retry ?? { attempts: 5, initialDelayMs: 50, maxDelayMs: 500 },
+    })),
+  };
+}
+
+export interface TestEngine {
+  engine: Engine;
+  addresses: EngineAddresses;
+  mllpPort: number;
+  config: EngineConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * An in-process engine on real services, with its own database and queue prefix so tests run in
+ * parallel; the relay runs every 200 ms on work older than 500 ms.
+ */
+export async function startTestEngine(options: {
+  channels: ChannelDefinition[];
+  redisUrl?: string;
+  mongoUrl?: string;
+  config?: Partial<EngineConfig>;
+  dbName?: string;
+  prefix?: string;
+  verbose?: boolean;
+}): Promise<TestEngine> {
+  const config: EngineConfig = {
+    ...loadConfig({
+      REDIS_URL: options.redisUrl ?? sharedRedisUrl(),
+      MONGODB_URL: options.mongoUrl ?? sharedMongoUrl(),
+      MONGODB_DB: options.dbName ?? uniqueName('sbtest'),
+      QUEUE_PREFIX: options.prefix ?? uniqueName('sbq'),
+      HTTP_PORT: '0',
+      RELAY_INTERVAL_MS: '200',
+      RELAY_STALE_MS: '500',
+      STORE_TIMEOUT_MS: '3000',
+      SHUTDOWN_GRACE_MS: '2000',
+    }),
+    ...options.config,
+  };
+  const log = options.verbose ? createLogger({ level: 'debug' }) : silentLogger();
+  const engine = new Engine({ config, channels: options.channels, log });
+  const addresses = await engine.start();
+  const mllpPort = Object.values(addresses.mllp)[0]!;
+  return { engine, addresses, mllpPort, config, close: () => engine.close() };
+}
+
+/** Polls `probe` until it returns a truthy value; fails after `timeoutMs` naming `what`. Not a timing assertion: a bound on waiting. */
+export async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 30_000): Promise<NonNullable<Awaited<T>>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<Awaited<T>>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
