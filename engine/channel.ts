@@ -1,3 +1,5 @@
+import type { DataPolicy } from './security/data-policy.ts';
+
 /**
  * A channel is data: a source, the message types it accepts, the transforms that make canonical
  * events, and the destinations that receive them. Files in `channels/` export one each; string
@@ -20,6 +22,8 @@ export interface DestinationSpec {
   /** Canonical models it receives (e.g. EncounterEvent, ChargeEvent). */
   models: readonly string[];
   retry?: Partial<RetryPolicy>;
+  /** Data classes it may receive; default: all but `direct-identifier` (see engine/security/data-policy.ts). */
+  dataPolicy?: DataPolicy;
 }
 
 export interface MllpSourceSpec {

@@ -9,6 +9,8 @@ import { closeWorker } from './route-worker.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';
+import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
+import { canonicalSchema } from '../transforms/canonical/index.ts';
 
 export interface DeliveryWorkerOptions {
   spec: DestinationSpec;
@@ -23,7 +25,8 @@ export interface DeliveryWorkerOptions {
  * Delivers the canonical events of one message to one destination, and records every attempt.
  * Each event is sent with idempotency key `<messageId>:<destinationId>`, suffixed `:<n>` when the
  * message yields several events; progress (`sentEvents`) is saved so a retry resumes after what
- * the peer confirmed. The destination's retry policy decides from the failure class
+ * the peer confirmed. Each event is first cut down to the destination's data policy (by default no
+ * direct identifiers reach a destination). The destination's retry policy decides from the failure class
  * (see decideRetry); a retry moves the job to BullMQ's delayed set; exhausted or permanent
  * failures mark the delivery `dead` with the peer's answer. Store failures are infrastructure
  * failures: the job is retried by BullMQ without recording an attempt.
@@ -71,6 +74,9 @@ export class DeliveryWorker {
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 
+    const { model, modelVersion } = message.canonical;
+    const schema = canonicalSchema(model, modelVersion);
+    const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
     const events = message.canonical.events;
     const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected').length + 1;
     const started = Date.now();
@@ -81,7 +87,9 @@ export class DeliveryWorker {
       await this.ensureConnected();
       for (; sent < events.length; sent++) {
         const key = events.length > 1 ? `${delivery.idempotencyKey}:${sent + 1}` : delivery.idempotencyKey;
-        const payload = { model: message.canonical.model, modelVersion: message.canonical.modelVersion, event: events[sent]! };
+        if (!schema) throw new SwitchboardError('CANONICAL_INVALID', `no schema for ${model} v${modelVersion}`);
+        const event = (applyDataPolicy(schema, events[sent], policy) ?? {}) as Record<string, unknown>;
+        const payload = { model, modelVersion, event };
         const result = await connector.send(payload, { idempotencyKey: key, attempt, signal: this.abort.signal, log });
         lastResponse = result.responseSummary;
         if (result.peerDocumentId) documentIds.push(result.peerDocumentId);

@@ -87,13 +87,15 @@ export async function startTestEngine(options: {
 }
 
 /** Polls `probe` until it returns a truthy value; fails after `timeoutMs` naming `what`. Not a timing assertion: a bound on waiting. */
-export async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 30_000): Promise<NonNullable<Awaited<T>>> {
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
+export async function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 30_000): Promise<Truthy<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await probe();
-      if (value) return value as NonNullable<Awaited<T>>;
+      if (value) return value as Truthy<Awaited<T>>;
     } catch (err) {
       last = err;
     }

@@ -1,0 +1,27 @@
+/**
+ * `switchboard <command>`: `start` runs the engine (see engine/main.ts); `hl7 get|json|validate`
+ * reads HL7v2 files for analysts. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
+ */
+import { runHl7Command } from './hl7.command.ts';
+
+const USAGE = `usage:
+  switchboard start                      run the engine (settings from the environment)
+  switchboard hl7 get FILE PATH...       print the decoded value at each path (e.g. PID-5.1)
+  switchboard hl7 json FILE              print the message tree as JSON
+  switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason`;
+
+const [command, ...rest] = process.argv.slice(2);
+const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) };
+switch (command) {
+  case 'start': {
+    const { main } = await import('../main.ts');
+    await main();
+    break;
+  }
+  case 'hl7':
+    process.exitCode = await runHl7Command(rest, io);
+    break;
+  default:
+    io.err(USAGE);
+    process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}

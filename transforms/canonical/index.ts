@@ -1,0 +1,13 @@
+import type { TSchema } from '@sinclair/typebox';
+import { ChargeEventV1 } from './charge-event.ts';
+import { EncounterEventV1 } from './encounter-event.ts';
+
+/** Every canonical model by `<name>.v<version>`: the contract between clinical and finance sides. */
+export const canonicalModels: ReadonlyMap<string, TSchema> = new Map([
+  ['EncounterEvent.v1', EncounterEventV1],
+  ['ChargeEvent.v1', ChargeEventV1],
+]);
+
+export function canonicalSchema(model: string, version: number): TSchema | undefined {
+  return canonicalModels.get(`${model}.v${version}`);
+}
