@@ -3,7 +3,7 @@ import { ChargeEventV1 } from './charge-event.ts';
 import { EncounterEventV1 } from './encounter-event.ts';
 
 /** Every canonical model by `<name>.v<version>`: the contract between clinical and finance sides. */
-export const canonicalModels: ReadonlyMap<string, TSchema> = new Map([
+export const canonicalModels: ReadonlyMap<string, TSchema> = new Map<string, TSchema>([
   ['EncounterEvent.v1', EncounterEventV1],
   ['ChargeEvent.v1', ChargeEventV1],
 ]);
