@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import { REPO_ROOT } from './harness.ts';
+import { REPO_ROOT } from './shared.ts';
 
 export interface EngineProcess {
   child: ChildProcess;
