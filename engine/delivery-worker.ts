@@ -3,7 +3,7 @@ import type { DestinationConnector, DestinationDefinition } from './connector.ts
 import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
+import { deliveryQueueName, infraBackoff, WORKER_SETTINGS, type DeliveryJobData } from './queue/queues.ts';
 import { decideRetry } from './retry-policy.ts';
 import { closeWorker } from './route-worker.ts';
 import type { MongoStore } from './store/mongo-store.ts';
@@ -44,7 +44,8 @@ export class DeliveryWorker {
       prefix: options.worker.prefix,
       concurrency: options.worker.concurrency,
       autorun: false,
-      settings: { backoffStrategy: (attempts: number) => Math.min(30_000, 1000 * 2 ** Math.min(attempts, 15)) },
+      ...WORKER_SETTINGS,
+      settings: { backoffStrategy: infraBackoff },
     });
     this.worker.on('error', (err) => options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }));
   }

@@ -66,14 +66,16 @@ export class Engine {
 
     const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB });
     this.cleanups.push({ name: 'store', run: () => store.close() });
-    await store.start().catch((err: unknown) => {
-      throw new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`);
-    });
+    await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), (err) =>
+      new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`),
+    );
     this.store = store;
 
     const redis: Redis = producerConnection(config.REDIS_URL);
     this.cleanups.push({ name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) });
-    await waitForRedis(redis);
+    await retryUntil(config.STARTUP_TIMEOUT_MS, () => redis.ping(), (err) =>
+      new SwitchboardError('QUEUE_UNAVAILABLE', `cannot reach Redis at REDIS_URL: ${(err as Error).message}`),
+    );
     await assertNoEviction(redis);
 
     const connection = workerConnectionOptions(config.REDIS_URL);
@@ -156,16 +158,16 @@ export class Engine {
   }
 }
 
-/** Waits for the producer connection; a clear error names REDIS_URL when Redis does not answer. */
-async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+/** Retries `op` until it succeeds or `timeoutMs` passes; then throws `fail(lastError)`. */
+async function retryUntil(timeoutMs: number, op: () => Promise<unknown>, fail: (err: unknown) => Error): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await redis.ping();
+      await op();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new SwitchboardError('QUEUE_UNAVAILABLE', `cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
+      if (Date.now() >= deadline) throw fail(err);
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { buildAck, decodeBytes, encodeText, Hl7ParseError, parseMessage, readHeader, type AckCode, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
+import { buildAck, buildBatchAck, decodeBytes, encodeText, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from './channel.ts';
 import { toSwitchboardError, type ErrorCode } from './errors.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
@@ -14,6 +14,14 @@ import { withTimeout } from './timeout.ts';
 export interface IntakeResult {
   /** The ACK to send, encoded in the sender's charset. */
   ack: Uint8Array;
+  code: AckCode;
+  messageId?: string;
+  duplicate?: boolean;
+}
+
+/** The outcome of one message, before encoding (a batch joins several). */
+interface OneResult {
+  ackText: string;
   code: AckCode;
   messageId?: string;
   duplicate?: boolean;
@@ -43,9 +51,41 @@ export class Hl7Intake {
   constructor(private readonly options: IntakeOptions) {}
 
   async submit(channel: ChannelDefinition, bytes: Uint8Array): Promise<IntakeResult> {
+    const { text, charset } = decodeBytes(bytes, { defaultCharset: channel.source.defaultCharset ?? 'UNICODE UTF-8' });
+    if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
+    const { ackText, ...result } = await this.submitOne(channel, bytes, text, charset);
+    return { ...result, ack: encodeText(ackText, charset) };
+  }
+
+  /**
+   * An HL7 batch (FHS/BHS … BTS/FTS) in one frame: each message goes through intake on its own,
+   * in order, and the answer is a batch of their ACKs (BHS-12 names the original batch id).
+   * An envelope that cannot be read is rejected whole.
+   */
+  private async submitBatch(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<IntakeResult> {
+    let batch: Hl7Batch;
+    try {
+      batch = parseBatch(text);
+    } catch (err) {
+      if (!(err instanceof Hl7ParseError)) throw err;
+      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(), receivedAt: new Date(), code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      return { ack: encodeText(r.ackText, charset), code: r.code };
+    }
+    if (batch.problems.length > 0) this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
+    const acks: string[] = [];
+    let worst = 'AA' as AckCode;
+    for (const message of batch.messages) {
+      const one = message.encode();
+      const r = await this.submitOne(channel, encodeText(one, charset), one, charset);
+      acks.push(r.ackText);
+      if (r.code !== 'AA') worst = r.code === 'AR' || worst === 'AR' ? 'AR' : 'AE';
+    }
+    return { ack: encodeText(buildBatchAck({ batch, acks, controlId: ackControlId() }), charset), code: worst };
+  }
+
+  private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<OneResult> {
     const receivedAt = new Date();
     const messageId = newMessageId(receivedAt.getTime());
-    const { text, charset } = decodeBytes(bytes, { defaultCharset: channel.source.defaultCharset ?? 'UNICODE UTF-8' });
     let header: Hl7Header | undefined;
     let message: Hl7Message;
     try {
@@ -81,12 +121,12 @@ export class Hl7Intake {
     } catch (err) {
       const e = toSwitchboardError(err);
       log.warn('message not stored; answering AE so the sender resends', { code: e.code });
-      return this.answer(h, charset, 'AE', { text: e.publicText, hl7ErrorCode: HL7_ERR.internal });
+      return this.answer(h, 'AE', { text: e.publicText, hl7ErrorCode: HL7_ERR.internal });
     }
     if (!stored.inserted) {
       log.info('duplicate message; resending its stored ACK', { firstMessageId: stored.existing._id });
       const previous = stored.existing.ack.message ?? buildAck({ header: h, code: 'AA', controlId: ackControlId() });
-      return { ack: encodeText(previous, charset), code: 'AA', messageId: stored.existing._id, duplicate: true };
+      return { ackText: previous, code: 'AA', messageId: stored.existing._id, duplicate: true };
     }
     try {
       await withTimeout(this.options.routeQueue.add('route', { messageId }, { ...JOB_OPTIONS, jobId: routeJobId(messageId) }), 2000, 'QUEUE_UNAVAILABLE');
@@ -94,7 +134,7 @@ export class Hl7Intake {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }
     log.info('message accepted', { messageType: `${h.messageType}^${h.triggerEvent}` });
-    return { ack: encodeText(ack, charset), code: 'AA', messageId };
+    return { ackText: ack, code: 'AA', messageId };
   }
 
   /** AR for input we will never accept; the raw bytes and reason are stored (best effort) as `rejected`. */
@@ -108,8 +148,8 @@ export class Hl7Intake {
     code: ErrorCode;
     reason: string;
     hl7ErrorCode: string;
-  }): Promise<IntakeResult> {
-    const result = this.answer(r.header, r.charset, 'AR', { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
+  }): Promise<OneResult> {
+    const result = this.answer(r.header, 'AR', { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
     const record: MessageRecord = {
       _id: r.messageId,
       channelId: r.channel.id,
@@ -131,12 +171,11 @@ export class Hl7Intake {
     } catch (err) {
       log.warn('rejected message could not be stored', { code: toSwitchboardError(err).code });
     }
-    return { ack: result.ack, code: 'AR', messageId: r.messageId };
+    return { ...result, messageId: r.messageId };
   }
 
-  private answer(header: Hl7Header | undefined, charset: string, code: AckCode, e: { text: string; hl7ErrorCode: string }) {
-    const ackText = buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode });
-    return { ack: encodeText(ackText, charset), code, ackText };
+  private answer(header: Hl7Header | undefined, code: AckCode, e: { text: string; hl7ErrorCode: string }): OneResult {
+    return { ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }), code };
   }
 }
 

@@ -3,7 +3,7 @@ import { decodeBytes, parseMessage, Hl7ParseError } from './hl7v2/index.ts';
 import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { deliveryJobId, JOB_OPTIONS, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { deliveryJobId, infraBackoff, JOB_OPTIONS, ROUTE_QUEUE, WORKER_SETTINGS, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
@@ -33,7 +33,8 @@ export class RouteWorker {
       prefix: options.worker.prefix,
       concurrency: options.worker.concurrency,
       autorun: false,
-      settings: { backoffStrategy: (attempts: number) => Math.min(30_000, 1000 * 2 ** Math.min(attempts, 15)) },
+      ...WORKER_SETTINGS,
+      settings: { backoffStrategy: infraBackoff },
     });
     this.worker.on('error', (err) => options.log.warn('route worker connection error', { error: err.name }));
   }

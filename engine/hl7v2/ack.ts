@@ -1,6 +1,8 @@
 import { DEFAULT_DELIMITERS, type Delimiters } from './delimiters.ts';
 import { escapeValue } from './escape.ts';
 import type { Hl7Header } from './header.ts';
+import type { Hl7Batch } from './batch.ts';
+import type { Hl7Segment } from './message.ts';
 
 export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
 
@@ -55,4 +57,23 @@ export function buildAck(o: AckOptions): string {
 function timestamp(now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}+0000`;
+}
+
+/**
+ * The answer to a batch (HL7 v2.5.1 §2.10.3): `[FHS] BHS {ACK} BTS [FTS]`, BHS-11 a new batch id and
+ * BHS-12 the original's, BTS-1 the number of ACKs, each ACK as built by buildAck.
+ */
+export function buildBatchAck(o: { batch: Hl7Batch; acks: string[]; controlId: string; now?: Date }): string {
+  const head = o.batch.batchHeader ?? o.batch.fileHeader;
+  const d = o.batch.messages[0]?.delimiters ?? DEFAULT_DELIMITERS;
+  const enc = `${d.component}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
+  const envelope = (name: string, original: Hl7Segment | undefined) =>
+    [name, enc, original?.field(5) ?? '', original?.field(6) ?? '', original?.field(3) ?? '', original?.field(4) ?? '', timestamp(o.now ?? new Date()), '', '', '', o.controlId, original?.field(11) ?? ''].join(d.field);
+  const out = [];
+  if (o.batch.fileHeader) out.push(envelope('FHS', o.batch.fileHeader));
+  out.push(envelope('BHS', head));
+  for (const ack of o.acks) out.push(ack.replace(/\r$/, ''));
+  out.push(['BTS', String(o.acks.length)].join(d.field));
+  if (o.batch.fileHeader) out.push(['FTS', '1'].join(d.field));
+  return `${out.join('\r')}\r`;
 }

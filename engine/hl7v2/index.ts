@@ -10,5 +10,5 @@ export { Hl7Message, Hl7Segment } from './message.ts';
 export { parseBatch, isBatch, type Hl7Batch } from './batch.ts';
 export { decodeBytes, encodeText } from './charset.ts';
 export { escapeValue, unescapeValue } from './escape.ts';
-export { buildAck, type AckCode, type AckOptions } from './ack.ts';
+export { buildAck, buildBatchAck, type AckCode, type AckOptions } from './ack.ts';
 export { parsePath, type Hl7Path } from './path.ts';

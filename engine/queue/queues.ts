@@ -30,6 +30,14 @@ export const JOB_OPTIONS = {
   backoff: { type: 'infra' },
 } as const;
 
+/**
+ * Worker settings: a job held by a worker that died is noticed within about lockDuration +
+ * stalledInterval (20 s) and run again; a job may stall many times (each crash) before BullMQ
+ * fails it, and the relay replaces failed jobs anyway. Delivery attempts are bounded by the
+ * connector's own timeout, well under the lock, which BullMQ renews while a job runs.
+ */
+export const WORKER_SETTINGS = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 100 } as const;
+
 /** Backoff for infrastructure failures: 1 s doubling to 30 s. Delivery backoff is the destination's own. */
 export function infraBackoff(attemptsMade: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(attemptsMade, 15));

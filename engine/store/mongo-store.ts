@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Filter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
 import type { CanonicalRecord, DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
@@ -43,6 +43,8 @@ export class MongoStore {
       socketTimeoutMS: 10_000,
       // Raw message bytes come back as Buffers, not BSON Binary wrappers.
       promoteBuffers: true,
+      // OP_MSG from the first handshake (FerretDB 1.24's legacy OP_QUERY reader can panic on it).
+      serverApi: { version: ServerApiVersion.v1, strict: false },
     });
   }
 
@@ -53,15 +55,16 @@ export class MongoStore {
     await this.ensureIndexes();
   }
 
-  /** Indexes for de-duplication, the relay's scan and the console's searches. */
+  /**
+   * Indexes for de-duplication, the relay's scan and the console's searches. One command per
+   * index: FerretDB 1.24 drops the connection on a multi-index createIndexes when they exist.
+   */
   private async ensureIndexes(): Promise<void> {
-    await this.messages.createIndexes([
-      { key: { dedupeKey: 1 }, name: 'dedupe', unique: true },
-      { key: { channelId: 1, receivedAt: -1 }, name: 'channel_time' },
-      { key: { status: 1, updatedAt: 1 }, name: 'status_updated' },
-      { key: { 'summary.controlId': 1 }, name: 'control_id' },
-      { key: { 'summary.mrn': 1 }, name: 'mrn' },
-    ]);
+    await this.messages.createIndex({ dedupeKey: 1 }, { name: 'dedupe', unique: true });
+    await this.messages.createIndex({ channelId: 1, receivedAt: -1 }, { name: 'channel_time' });
+    await this.messages.createIndex({ status: 1, updatedAt: 1 }, { name: 'status_updated' });
+    await this.messages.createIndex({ 'summary.controlId': 1 }, { name: 'control_id' });
+    await this.messages.createIndex({ 'summary.mrn': 1 }, { name: 'mrn' });
   }
 
   async ping(): Promise<void> {

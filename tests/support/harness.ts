@@ -51,6 +51,7 @@ export async function startTestEngine(options: {
       RELAY_STALE_MS: '500',
       STORE_TIMEOUT_MS: '3000',
       SHUTDOWN_GRACE_MS: '2000',
+      STARTUP_TIMEOUT_MS: '3000',
     }),
     ...options.config,
   };

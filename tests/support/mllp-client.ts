@@ -6,11 +6,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
 
-/** Field `n` (1-based, MSH-1 counted) of the first segment named `seg` in an HL7 text; for reading ACKs in tests. */
+/**
+ * Field `n` (1-based, MSH-1 counted) of the first segment named `seg` in an HL7 text, split on the
+ * field separator the message declares in MSH; for reading ACKs in tests.
+ */
 export function field(hl7: string, seg: string, n: number): string {
-  const line = hl7.split(/\r\n|\r|\n/).find((l) => l.startsWith(`${seg}|`)) ?? '';
-  const parts = line.split('|');
-  return seg === 'MSH' ? (n === 1 ? '|' : parts[n - 1] ?? '') : parts[n] ?? '';
+  const lines = hl7.split(/\r\n|\r|\n/);
+  const sep = lines.find((l) => l.startsWith('MSH'))?.[3] ?? '|';
+  const line = lines.find((l) => l.startsWith(`${seg}${sep}`)) ?? '';
+  const parts = line.split(sep);
+  return seg === 'MSH' ? (n === 1 ? sep : parts[n - 1] ?? '') : parts[n] ?? '';
 }
 
 /**

@@ -1,0 +1,135 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import { SwitchboardError } from '../../engine/errors.ts';
+
+export const ErpRestConfig = Type.Object({
+  baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
+  paths: Type.Record(Type.String(), Type.String({ pattern: '^/' }), {
+    default: { EncounterEvent: '/api/v1/encounters', ChargeEvent: '/api/v1/journal/charges', default: '/api/v1/events' },
+    description: 'Path per canonical model name; `default` for any other model',
+  }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000, description: 'Per request; past it the attempt is ambiguous' }),
+  apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Sent in `apiKeyHeader` (secret)' })),
+  apiKeyHeader: Type.String({ default: 'X-API-Key' }),
+  headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra request headers' }),
+});
+export type ErpRestConfig = Static<typeof ErpRestConfig>;
+
+/**
+ * ERP REST destination: POSTs each canonical event as JSON
+ * `{ model, modelVersion, idempotencyKey, event }` to `baseUrl + paths[model]` with an
+ * `Idempotency-Key` header, so the ERP can de-duplicate retries (it is declared idempotent).
+ * Classification: 2xx delivered (the ERP's `documentId` kept); 5xx PEER_UNAVAILABLE (transient);
+ * 429 PEER_RATE_LIMITED with Retry-After; 408 and our timeout PEER_TIMEOUT (ambiguous); other 4xx
+ * PEER_REJECTED (permanent) with the ERP's answer; refused or unresolvable PEER_NOT_CONNECTED;
+ * a connection lost mid-request PEER_CONNECTION_LOST (ambiguous). The ERP's answer is stored with
+ * the attempt, never logged.
+ */
+export const erpRestDestination = defineDestination({
+  kind: 'erp-rest',
+  title: 'ERP REST API',
+  config: ErpRestConfig,
+  secrets: ['apiKey'],
+  idempotent: true,
+  examples: [
+    {
+      baseUrl: 'https://erp.example.org',
+      paths: { EncounterEvent: '/api/v1/encounters', ChargeEvent: '/api/v1/journal/charges', default: '/api/v1/events' },
+      timeoutMs: 10_000,
+      apiKeyHeader: 'X-API-Key',
+      headers: {},
+    },
+  ],
+  create: (config) => new ErpRestDestination(config),
+});
+
+class ErpRestDestination implements DestinationConnector {
+  constructor(private readonly config: ErpRestConfig) {}
+
+  async connect(): Promise<void> {
+    // HTTP opens connections per request (keep-alive pooled by fetch): nothing to open here.
+  }
+
+  async close(): Promise<void> {}
+
+  async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
+    const path = this.config.paths[payload.model] ?? this.config.paths.default ?? '/api/v1/events';
+    const url = new URL(path, this.config.baseUrl);
+    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': ctx.idempotencyKey,
+          ...this.config.headers,
+          ...(this.config.apiKey ? { [this.config.apiKeyHeader]: this.config.apiKey } : {}),
+        },
+        body: JSON.stringify({ model: payload.model, modelVersion: payload.modelVersion, idempotencyKey: ctx.idempotencyKey, event: payload.event }),
+        signal: AbortSignal.any([ctx.signal, timeout]),
+      });
+    } catch (err) {
+      throw classifyNetworkError(err, timeout.aborted);
+    }
+    const text = await response.text().catch(() => '');
+    const summary = `${response.status} ${text.slice(0, 500)}`.trim();
+    if (response.ok) {
+      const documentId = readDocumentId(text);
+      return { responseSummary: documentId ? `${response.status} doc=${documentId}` : String(response.status), ...(documentId ? { peerDocumentId: documentId } : {}) };
+    }
+    const detail = `ERP answered ${response.status}`;
+    if (response.status === 429) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    }
+    if (response.status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });
+    if (response.status >= 500) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new SwitchboardError('PEER_UNAVAILABLE', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    }
+    throw new SwitchboardError('PEER_REJECTED', detail, { peerResponse: summary });
+  }
+
+  async test(): Promise<ConnectionTestResult> {
+    try {
+      const res = await fetch(this.config.baseUrl, { method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      return { ok: true, detail: `reachable (HTTP ${res.status})` };
+    } catch (err) {
+      const e = classifyNetworkError(err, false);
+      return { ok: false, detail: e.publicText };
+    }
+  }
+}
+
+/**
+ * A fetch failure before any answer. Refused or unresolvable: nothing was sent (not connected).
+ * Our timeout or the engine's abort: the request may have reached the ERP (ambiguous).
+ */
+function classifyNetworkError(err: unknown, timedOut: boolean): SwitchboardError {
+  if (timedOut) return new SwitchboardError('PEER_TIMEOUT', 'no answer from the ERP in time', { cause: err });
+  const cause = (err as { cause?: { code?: string } }).cause;
+  const code = cause?.code ?? (err as { code?: string }).code ?? '';
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+    return new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect to the ERP (${code})`, { cause: err });
+  }
+  if ((err as Error).name === 'AbortError') return new SwitchboardError('PEER_CONNECTION_LOST', 'request aborted by the engine', { cause: err });
+  return new SwitchboardError('PEER_CONNECTION_LOST', `connection to the ERP lost (${code || (err as Error).name})`, { cause: err });
+}
+
+function readDocumentId(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { documentId?: unknown }).documentId;
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3), in milliseconds. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

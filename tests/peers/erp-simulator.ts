@@ -1,0 +1,153 @@
+/**
+ * ERP simulator: a small real HTTP server standing in for a cloud ERP's posting API. It is the
+ * demo's default ERP_BASE_URL and the peer of the erp-rest destination in tests. It records
+ * postings, de-duplicates by Idempotency-Key, and can be told to fail, slow down or hang.
+ * It logs nothing about bodies (they may carry patient data in tests).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+export interface Posting {
+  idempotencyKey: string;
+  path: string;
+  body: unknown;
+  receivedAt: string;
+  documentId: string;
+  /** How many times this key arrived, duplicates included. */
+  deliveries: number;
+}
+
+export type Behaviour =
+  | { mode: 'ok' }
+  /** Answer `status` (and `body`) `times` times, then OK; times -1: for ever. */
+  | { mode: 'fail'; status: number; times: number; body?: unknown; retryAfterSeconds?: number }
+  | { mode: 'slow'; delayMs: number; times: number }
+  /** Accept the request and never answer, `times` times (timeout tests). */
+  | { mode: 'hang'; times: number };
+
+export interface ErpSimulator {
+  url: string;
+  port: number;
+  postings(): Posting[];
+  setBehaviour(b: Behaviour): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export async function startErpSimulator(opts: { port?: number; host?: string } = {}): Promise<ErpSimulator> {
+  const postings = new Map<string, Posting>();
+  let behaviour: Behaviour = { mode: 'ok' };
+  let sequence = 0;
+  const hanging = new Set<http.ServerResponse>();
+
+  const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  };
+  /** Consumes one use of a limited behaviour; returns the behaviour that applies to this request. */
+  const take = (): Behaviour => {
+    const b = behaviour;
+    if (b.mode === 'ok') return b;
+    if (b.times === 0) return { mode: 'ok' };
+    if (b.times > 0) behaviour = { ...b, times: b.times - 1 } as Behaviour;
+    return b;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    if (url.pathname === '/_sim/health') return json(res, 200, { status: 'up' });
+    if (url.pathname === '/_sim/postings' && req.method === 'GET') return json(res, 200, [...postings.values()]);
+    if (url.pathname === '/_sim/reset' && req.method === 'POST') return (reset(), json(res, 200, { status: 'reset' }));
+    if (url.pathname === '/_sim/behaviour' && req.method === 'POST') {
+      try {
+        behaviour = JSON.parse(raw.toString('utf8')) as Behaviour;
+        return json(res, 200, behaviour);
+      } catch {
+        return json(res, 400, { error: 'behaviour must be JSON' });
+      }
+    }
+    if (!url.pathname.startsWith('/api/')) {
+      return req.method === 'GET' || req.method === 'HEAD' ? json(res, 200, { service: 'ERP simulator' }) : json(res, 404, { error: 'not found' });
+    }
+    if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+    if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
+
+    const b = take();
+    switch (b.mode) {
+      case 'ok':
+        break;
+      case 'fail':
+        return json(res, b.status, b.body ?? { error: 'simulated failure' }, b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {});
+      case 'slow':
+        await new Promise((r) => setTimeout(r, b.delayMs));
+        break;
+      case 'hang':
+        hanging.add(res);
+        return;
+      default:
+        return b satisfies never;
+    }
+    const key = req.headers['idempotency-key'];
+    if (typeof key !== 'string' || key === '') return json(res, 400, { type: 'about:blank', title: 'Idempotency-Key header is required', status: 400 });
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return json(res, 400, { type: 'about:blank', title: 'body is not JSON', status: 400 });
+    }
+    const seen = postings.get(key);
+    if (seen) {
+      seen.deliveries++;
+      return json(res, 200, { documentId: seen.documentId, status: 'posted' });
+    }
+    const documentId = `JE-${String(++sequence).padStart(6, '0')}`;
+    postings.set(key, { idempotencyKey: key, path: url.pathname, body, receivedAt: new Date().toISOString(), documentId, deliveries: 1 });
+    return json(res, 201, { documentId, status: 'posted' });
+  }
+
+  function reset() {
+    postings.clear();
+    behaviour = { mode: 'ok' };
+    sequence = 0;
+  }
+
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    postings: () => [...postings.values()],
+    setBehaviour: (b) => void (behaviour = b),
+    reset,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const r of hanging) r.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i === -1 ? undefined : process.argv[i + 1];
+  };
+  const sim = await startErpSimulator({ port: Number(arg('--port') ?? 8090), host: arg('--host') ?? '127.0.0.1' });
+  console.log(`ERP simulator listening on ${sim.url}`);
+  const stop = () => void sim.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
