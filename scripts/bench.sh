@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# npm run bench [-- --quick]: starts the services as npm start does, then runs each benchmark.
+# npm run bench [-- --quick]: the services as npm start has them, then each benchmark in bench/.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/services.sh start
-eval "$(bash scripts/services.sh env | sed 's/^/export /')"
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_node_modules
+ensure_services
 for bench in bench/ingest/ingest.bench.ts bench/hl7/hl7.bench.ts; do
   [ -f "$bench" ] || continue
   echo "== $bench"
-  npx tsx "$bench" "$@"
+  node --import tsx "$bench" "$@"
 done

@@ -1,0 +1,85 @@
+import test from 'ava';
+import { erpRestDestination, parseRetryAfter } from '../../connectors/erp-rest/erp-rest.destination.ts';
+import { parseConnectorConfig } from '../../engine/connector-config.ts';
+import { SwitchboardError } from '../../engine/errors.ts';
+import { silentLogger } from '../../engine/log.ts';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+
+const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1 } };
+const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
+const connector = (baseUrl: string, extra: Record<string, unknown> = {}) =>
+  erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, ...extra }, 'test'), { log: silentLogger() });
+
+async function failure(p: Promise<unknown>): Promise<SwitchboardError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof SwitchboardError)) throw new Error(`expected a SwitchboardError, got ${String(err)}`);
+  return err;
+}
+
+test('2xx is delivered with the document id; the same key again gives the same document', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const c = connector(erp.url);
+  const first = await c.send(payload, ctx('m1:erp'));
+  const again = await c.send(payload, ctx('m1:erp'));
+  t.is(first.peerDocumentId, 'JE-000001');
+  t.is(again.peerDocumentId, 'JE-000001');
+  t.is(erp.postings().length, 1);
+  t.is(erp.postings()[0]!.path, '/api/v1/journal/charges');
+  t.is(erp.postings()[0]!.deliveries, 2);
+  t.deepEqual(erp.postings()[0]!.body, { model: 'ChargeEvent', modelVersion: 1, idempotencyKey: 'm1:erp', event: payload.event });
+});
+
+test('5xx is transient, 429 rate-limited with Retry-After, 400 permanent with the ERP answer', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const c = connector(erp.url);
+  erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
+  const unavailable = await failure(c.send(payload, ctx('k')));
+  t.is(unavailable.code, 'PEER_UNAVAILABLE');
+  t.is(unavailable.failureClass, 'transient');
+  erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 7 });
+  const limited = await failure(c.send(payload, ctx('k')));
+  t.is(limited.code, 'PEER_RATE_LIMITED');
+  t.is(limited.retryAfterMs, 7000);
+  erp.setBehaviour({ mode: 'fail', status: 400, times: 1, body: { error: 'unknown cost center' } });
+  const rejected = await failure(c.send(payload, ctx('k')));
+  t.is(rejected.code, 'PEER_REJECTED');
+  t.is(rejected.failureClass, 'permanent');
+  t.regex(rejected.peerResponse ?? '', /^400 .*unknown cost center/);
+});
+
+test('no answer in time is ambiguous; a closed port is not connected', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  erp.setBehaviour({ mode: 'hang', times: 1 });
+  const timeout = await failure(connector(erp.url, { timeoutMs: 200 }).send(payload, ctx('k')));
+  t.is(timeout.code, 'PEER_TIMEOUT');
+  t.is(timeout.failureClass, 'ambiguous');
+  const closed = await startErpSimulator();
+  const url = closed.url;
+  await closed.close();
+  const refused = await failure(connector(url).send(payload, ctx('k')));
+  t.is(refused.code, 'PEER_NOT_CONNECTED');
+  t.is(refused.failureClass, 'not-connected');
+});
+
+test('test() reports reachability', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  t.true((await connector(erp.url).test!()).ok);
+});
+
+test('configuration errors name the field; defaults are applied', (t) => {
+  const err = t.throws(() => parseConnectorConfig(erpRestDestination, { baseUrl: 'ftp://x' }, 'destination erp'));
+  t.regex(err!.message, /destination erp\/baseUrl/);
+  const config = parseConnectorConfig(erpRestDestination, { baseUrl: 'https://erp.example.org' }, 'x');
+  t.is(config.timeoutMs, 10_000);
+  t.is(config.paths.EncounterEvent, '/api/v1/encounters');
+});
+
+test('Retry-After in seconds or as an HTTP date', (t) => {
+  t.is(parseRetryAfter('3'), 3000);
+  t.true((parseRetryAfter(new Date(Date.now() + 5000).toUTCString()) ?? 0) > 3000);
+  t.is(parseRetryAfter('soon'), undefined);
+});
