@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Provisions the services Switchboard needs, idempotently, on a fresh Debian machine:
 #   Redis (Debian's redis-server)   on 127.0.0.1:$SWITCHBOARD_REDIS_PORT (6390), data in var/redis
-#   FerretDB 1.24.2 (SQLite backend) on 127.0.0.1:$SWITCHBOARD_MONGO_PORT (27027), data in var/ferretdb
+#   FerretDB 1.24.2                  on 127.0.0.1:$SWITCHBOARD_MONGO_PORT (27027), with its
+#   PostgreSQL backend: Debian's postgresql on 127.0.0.1:$SWITCHBOARD_PG_PORT (6432), data in var/postgres
+#   (FerretDB's SQLite backend was measured and dropped: its updates do not use the _id index, so
+#   every update scans the collection; see the README.)
 # REDIS_URL / MONGODB_URL, when set, are used instead and nothing is started for them.
 #
 #   bash scripts/services.sh start [--for-tests]   install what is missing, start, wait until ready
@@ -13,6 +16,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VAR="$ROOT/var"
 REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-6390}"
 MONGO_PORT="${SWITCHBOARD_MONGO_PORT:-27027}"
+PG_PORT="${SWITCHBOARD_PG_PORT:-6432}"
+PG_URL="postgres://postgres@127.0.0.1:$PG_PORT"
 FERRETDB_VERSION="v1.24.2"
 FERRETDB_BIN="$VAR/bin/ferretdb"
 say() { echo "[services] $*" >&2; }
@@ -70,15 +75,40 @@ build_ferretdb() {
   rm -rf "$src"
 }
 
+# PostgreSQL runs as the postgres user when we are root (it refuses root), as ourselves otherwise.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+start_postgres() {
+  if port_open "$PG_PORT" && [ -f "$VAR/postgres/data/postmaster.pid" ]; then say "PostgreSQL: already running on 127.0.0.1:$PG_PORT"; return; fi
+  port_open "$PG_PORT" && die "port $PG_PORT is taken by another program; set SWITCHBOARD_PG_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+"
+  [ -n "$(pg_bin)" ] || apt_install postgresql
+  local bin; bin="$(pg_bin)"
+  mkdir -p "$VAR/postgres" "$VAR/log"
+  if [ ! -f "$VAR/postgres/data/PG_VERSION" ]; then
+    say "PostgreSQL: creating a cluster in var/postgres (trust auth, loopback only)"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$VAR/postgres"
+    as_pg "$bin/initdb" -D "$VAR/postgres/data" -A trust -U postgres >/dev/null
+  fi
+  [ "$(id -u)" -eq 0 ] && chown postgres "$VAR/postgres" && touch "$VAR/log/postgres.log" && chown postgres "$VAR/log/postgres.log"
+  say "PostgreSQL: starting on 127.0.0.1:$PG_PORT"
+  as_pg "$bin/pg_ctl" -D "$VAR/postgres/data" -l "$VAR/log/postgres.log" -w -t 60 \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $VAR/postgres -c max_connections=300" start >/dev/null
+  if ! "$bin/psql" "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
+    "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
+  fi
+}
+
 start_ferretdb() {
   if [ -n "${MONGODB_URL:-}" ]; then say "MongoDB wire: using MONGODB_URL"; return; fi
   local pidfile="$VAR/run/ferretdb.pid"
   if pid_alive "$pidfile" && port_open "$MONGO_PORT"; then say "FerretDB: already running on 127.0.0.1:$MONGO_PORT"; return; fi
   port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another program; set SWITCHBOARD_MONGO_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+"
   build_ferretdb
+  start_postgres
   mkdir -p "$VAR/ferretdb" "$VAR/run" "$VAR/log"
-  say "FerretDB: starting $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT, data in var/ferretdb"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$VAR/ferretdb/" \
+  say "FerretDB: starting $FERRETDB_VERSION (PostgreSQL backend) on 127.0.0.1:$MONGO_PORT"
+  nohup "$FERRETDB_BIN" --handler=postgresql --postgresql-url="$PG_URL/ferretdb" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
     --state-dir="$VAR/ferretdb" >>"$VAR/log/ferretdb.log" 2>&1 &
   echo $! > "$pidfile"
@@ -93,6 +123,7 @@ stop_one() { # name pidfile
 print_env() {
   echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
   echo "MONGODB_URL=${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
+  echo "SWITCHBOARD_PG_URL=$PG_URL"
 }
 
 case "${1:-}" in
@@ -104,14 +135,19 @@ case "${1:-}" in
     fi
     start_redis
     start_ferretdb
-    # Fault tests run private FerretDB instances from var/bin, also when MONGODB_URL is set.
-    if [ "${2:-}" = "--for-tests" ]; then build_ferretdb; fi
+    # Fault tests run private FerretDB instances (var/bin, on this PostgreSQL), also when MONGODB_URL is set.
+    if [ "${2:-}" = "--for-tests" ]; then build_ferretdb; start_postgres; fi
     say "ready"
     ;;
-  stop) stop_one FerretDB "$VAR/run/ferretdb.pid"; stop_one Redis "$VAR/run/redis.pid" ;;
+  stop)
+    stop_one FerretDB "$VAR/run/ferretdb.pid"
+    if [ -f "$VAR/postgres/data/postmaster.pid" ]; then say "stopping PostgreSQL"; as_pg "$(pg_bin)/pg_ctl" -D "$VAR/postgres/data" -m fast stop >/dev/null || true; fi
+    stop_one Redis "$VAR/run/redis.pid"
+    ;;
   status)
     if [ -n "${REDIS_URL:-}" ]; then echo "redis: external"; elif port_open "$REDIS_PORT"; then echo "redis: up on $REDIS_PORT"; else echo "redis: down"; fi
     if [ -n "${MONGODB_URL:-}" ]; then echo "mongodb-wire: external"; elif port_open "$MONGO_PORT"; then echo "mongodb-wire: up on $MONGO_PORT"; else echo "mongodb-wire: down"; fi
+    if port_open "$PG_PORT"; then echo "postgresql: up on $PG_PORT"; else echo "postgresql: down"; fi
     ;;
   env) print_env ;;
   *) echo "usage: $0 start [--for-tests] | stop | status | env" >&2; exit 2 ;;

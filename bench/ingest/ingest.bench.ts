@@ -48,7 +48,7 @@ await engine.close();
 await erp.close();
 await echo.close();
 
-console.log(`\nbench/ingest (${durationMs / 1000}s per run, loopback, ${process.env.MONGODB_URL?.includes('27027') ? 'FerretDB/SQLite' : 'MONGODB_URL'})`);
+console.log(`\nbench/ingest (${durationMs / 1000}s per run, loopback, ${process.env.MONGODB_URL?.includes('27027') ? 'FerretDB 1.24.2 on PostgreSQL' : 'MONGODB_URL'})`);
 console.log('connections | echo-ACK floor msg/s | durable ingest msg/s | ratio | ingest p50 ms | ingest p99 ms');
 for (const r of rows) {
   console.log(`${String(r.connections).padStart(11)} | ${String(r.floor.perSecond).padStart(20)} | ${String(r.engine.perSecond).padStart(20)} | ${r.ratio.toFixed(3)} | ${String(r.engine.p50Ms).padStart(13)} | ${String(r.engine.p99Ms).padStart(13)}`);

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -148,18 +148,30 @@ export interface PrivateMongo {
   close(): Promise<void>;
 }
 
+/** Runs a PostgreSQL client program (createdb, dropdb) from Debian's postgresql against SWITCHBOARD_PG_URL. */
+function pgClient(program: 'createdb' | 'dropdb', database: string): void {
+  const pg = new URL(process.env.SWITCHBOARD_PG_URL ?? 'postgres://postgres@127.0.0.1:6432');
+  const bin = readdirSync('/usr/lib/postgresql').sort().map((v) => `/usr/lib/postgresql/${v}/bin/${program}`).filter(existsSync).at(-1);
+  if (!bin) throw new Error(`${program} not found: scripts/services.sh start --for-tests installs postgresql`);
+  execFileSync(bin, ['-h', pg.hostname, '-p', pg.port || '5432', '-U', pg.username || 'postgres', database], { stdio: 'ignore' });
+}
+
 /**
- * A FerretDB of this test's own (var/bin/ferretdb, built by scripts/services.sh), for tests that
- * stop or pause the MongoDB-wire server. Needs the local binary even when MONGODB_URL is external.
+ * A MongoDB-wire server of this test's own: a FerretDB process (var/bin/ferretdb, built by
+ * scripts/services.sh) on a database of its own in the shared PostgreSQL, for tests that stop or
+ * pause the MongoDB-wire server. Needs the local binary even when MONGODB_URL is external.
  */
 export async function startPrivateMongo(opts: { name?: string } = {}): Promise<PrivateMongo> {
   if (!existsSync(FERRETDB)) throw new Error(`${FERRETDB} is missing: fault tests need the local FerretDB (bash scripts/services.sh start --for-tests builds it)`);
   const port = await freePort();
-  const dir = path.join(ROOT, 'var/test-services', uniqueName(`ferretdb-${opts.name ?? 'x'}`));
+  const name = uniqueName(`ferretdb_${opts.name ?? 'x'}`);
+  const dir = path.join(ROOT, 'var/test-services', name);
   await mkdir(dir, { recursive: true });
+  pgClient('createdb', name);
+  const pgUrl = `${(process.env.SWITCHBOARD_PG_URL ?? 'postgres://postgres@127.0.0.1:6432').replace(/\/$/, '')}/${name}`;
   const svc = new PrivateService(port, dir, 'ferretdb', () => [
     FERRETDB,
-    ['--handler=sqlite', `--sqlite-url=file:${dir}/`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error', `--state-dir=${dir}`],
+    ['--handler=postgresql', `--postgresql-url=${pgUrl}`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error', `--state-dir=${dir}`],
   ]);
   await svc.start();
   return {
@@ -169,7 +181,14 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
     stop: () => svc.stop(),
     pause: async () => svc.signal('SIGSTOP'),
     resume: async () => svc.signal('SIGCONT'),
-    close: () => svc.close(),
+    close: async () => {
+      await svc.close();
+      try {
+        pgClient('dropdb', name);
+      } catch {
+        // a test database left behind holds only test data; nothing reads it again
+      }
+    },
   };
 }
 
