@@ -59,7 +59,9 @@ test('the same segment, field, repetition, component and subcomponent tree as py
   const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', PY, ...files], { maxBuffer: 64 << 20 });
   const theirs = JSON.parse(stdout) as Record<string, unknown>;
   for (const file of files) {
-    const m = parseMessage(decodeBytes(await readFile(file)).text);
+    // python-hl7 strips the whole text (a trailing space of the last field included): both readers get the same text.
+    const text = decodeBytes(await readFile(file)).text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).filter((l) => l.trim() !== '').join('\r').trim();
+    const m = parseMessage(text);
     t.deepEqual(ours(m), theirs[file], path.basename(file));
   }
 });
