@@ -1,5 +1,5 @@
 import type { Delimiters } from './delimiters.ts';
-import { unescapeValue } from './escape.ts';
+import { escapeValue, unescapeValue } from './escape.ts';
 import type { Hl7Header } from './header.ts';
 import { parsePath, type Hl7Path } from './path.ts';
 
@@ -12,10 +12,38 @@ export class Hl7Segment {
 
   constructor(
     readonly name: string,
-    /** The segment's text, without terminator. */
-    readonly raw: string,
+    /** The segment's text, without terminator. Changed only through `set`. */
+    private text: string,
     private readonly d: Delimiters,
   ) {}
+
+  get raw(): string {
+    return this.text;
+  }
+
+  /**
+   * Writes `value` (escaped for the message's delimiters) at a field-relative position, creating
+   * the fields, repetitions and components it needs. MSH-1 and MSH-2 cannot be set.
+   */
+  set(p: Pick<Hl7Path, 'field' | 'repetition' | 'component' | 'subcomponent'>, value: string): void {
+    if (this.isHeaderEncodingField(p.field)) throw new TypeError(`${this.name}-${p.field} holds the delimiters and cannot be set`);
+    const fields = this.text.split(this.d.field);
+    const index = this.name === 'MSH' || this.name === 'FHS' || this.name === 'BHS' ? p.field - 1 : p.field;
+    while (fields.length <= index) fields.push('');
+    const escaped = escapeValue(value, this.d);
+    if (p.repetition === undefined && p.component === undefined) {
+      fields[index] = escaped;
+    } else {
+      const reps = replaceNth(fields[index]!, this.d.repetition, p.repetition ?? 1, (rep) =>
+        p.component === undefined
+          ? escaped
+          : replaceNth(rep, this.d.component, p.component, (comp) => (p.subcomponent === undefined ? escaped : replaceNth(comp, this.d.subcomponent, p.subcomponent, () => escaped))),
+      );
+      fields[index] = reps;
+    }
+    this.text = fields.join(this.d.field);
+    this.fields = undefined;
+  }
 
   /** The raw text of field `n` ('' when absent). */
   field(n: number): string {
@@ -61,6 +89,14 @@ export class Hl7Segment {
   private isHeaderEncodingField(n: number): boolean {
     return n <= 2 && (this.name === 'MSH' || this.name === 'FHS' || this.name === 'BHS');
   }
+}
+
+/** `value` split on `sep` with its `n`-th (1-based) piece replaced by `replace(piece)`, padding as needed. */
+function replaceNth(value: string, sep: string, n: number, replace: (piece: string) => string): string {
+  const pieces = value.split(sep);
+  while (pieces.length < n) pieces.push('');
+  pieces[n - 1] = replace(pieces[n - 1]!);
+  return pieces.join(sep);
 }
 
 /** The `n`-th (1-based) piece of `value` split on `sep`, without allocating the whole split. */
@@ -119,6 +155,45 @@ export class Hl7Message {
   repetitions(path: string): string[] {
     const p = parsePath(path);
     return this.byName.get(p.segment)?.[p.occurrence - 1]?.repetitions(p.field) ?? [];
+  }
+
+  /**
+   * Writes a value at a path, escaped for this message's delimiters (builder use: ACKs, outbound
+   * messages, replays). The segment must exist (see addSegment); the parts it needs are created.
+   */
+  set(path: string, value: string): this {
+    const p = parsePath(path);
+    const segment = this.byName.get(p.segment)?.[p.occurrence - 1];
+    if (!segment) throw new TypeError(`${path}: the message has no ${p.segment} occurrence ${p.occurrence}`);
+    segment.set(p, value);
+    return this;
+  }
+
+  /** Appends an empty segment (or inserts it after the `after`-th segment) and returns it. */
+  addSegment(name: string, after?: number): Hl7Segment {
+    if (!/^[A-Z0-9]{3}$/.test(name)) throw new TypeError(`'${name}' is not a segment name`);
+    const segment = new Hl7Segment(name, name, this.delimiters);
+    if (after === undefined) this.list.push(segment);
+    else this.list.splice(after, 0, segment);
+    this.byName.set(name, this.list.filter((s) => s.name === name));
+    return segment;
+  }
+
+  /**
+   * Segment groups for transforms: each group starts at a `head` segment and holds the segments
+   * after it whose names are in `members`, up to the next head or any other segment. For example
+   * `groups('FT1', ['ZFT'])` gives the charge lines of a DFT, `groups('PID', ['PD1', 'PV1', 'PV2'])`
+   * a patient with its visit.
+   */
+  groups(head: string, members: readonly string[]): Hl7Segment[][] {
+    const out: Hl7Segment[][] = [];
+    let current: Hl7Segment[] | undefined;
+    for (const s of this.list) {
+      if (s.name === head) out.push((current = [s]));
+      else if (current && members.includes(s.name)) current.push(s);
+      else current = undefined;
+    }
+    return out;
   }
 
   segmentNames(): string[] {
