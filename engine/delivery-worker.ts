@@ -3,7 +3,7 @@ import type { DestinationConnector, DestinationDefinition } from './connector.ts
 import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { deliveryQueueName, infraBackoff, WORKER_SETTINGS, type DeliveryJobData } from './queue/queues.ts';
+import { deliveryQueueName, workerOptions, type DeliveryJobData } from './queue/queues.ts';
 import { decideRetry } from './retry-policy.ts';
 import { closeWorker } from './route-worker.ts';
 import type { MongoStore } from './store/mongo-store.ts';
@@ -39,14 +39,7 @@ export class DeliveryWorker {
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.policy = { ...DEFAULT_RETRY, ...options.spec.retry };
-    this.worker = new Worker<DeliveryJobData>(deliveryQueueName(options.spec.id), (job, token) => this.process(job, token), {
-      connection: options.worker.connection,
-      prefix: options.worker.prefix,
-      concurrency: options.worker.concurrency,
-      autorun: false,
-      ...WORKER_SETTINGS,
-      settings: { backoffStrategy: infraBackoff },
-    });
+    this.worker = new Worker<DeliveryJobData>(deliveryQueueName(options.spec.id), (job, token) => this.process(job, token), workerOptions(options.worker));
     this.worker.on('error', (err) => options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }));
   }
 

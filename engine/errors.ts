@@ -22,7 +22,6 @@ export const ErrorCatalog = {
   HL7_NO_CONTROL_ID: { failureClass: 'permanent', text: 'MSH-10 (message control id) is empty' },
   HL7_TYPE_NOT_ACCEPTED: { failureClass: 'permanent', text: 'Message type is not accepted by this channel' },
   MLLP_FRAME_TOO_LARGE: { failureClass: 'permanent', text: 'MLLP frame exceeds the maximum size' },
-  MLLP_BAD_FRAME: { failureClass: 'permanent', text: 'Bytes outside an MLLP frame' },
   STORE_UNAVAILABLE: { failureClass: 'transient', text: 'Message store unavailable; resend later' },
   QUEUE_UNAVAILABLE: { failureClass: 'transient', text: 'Queue unavailable' },
   TRANSFORM_FAILED: { failureClass: 'permanent', text: 'Transform failed' },

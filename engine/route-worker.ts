@@ -3,7 +3,7 @@ import { decodeBytes, parseMessage, Hl7ParseError } from './hl7v2/index.ts';
 import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { deliveryJobId, infraBackoff, JOB_OPTIONS, ROUTE_QUEUE, WORKER_SETTINGS, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { deliveryJobId, JOB_OPTIONS, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
@@ -28,14 +28,7 @@ export class RouteWorker {
   private readonly worker: Worker<RouteJobData>;
 
   constructor(private readonly options: RouteWorkerOptions) {
-    this.worker = new Worker<RouteJobData>(ROUTE_QUEUE, (job) => this.process(job), {
-      connection: options.worker.connection,
-      prefix: options.worker.prefix,
-      concurrency: options.worker.concurrency,
-      autorun: false,
-      ...WORKER_SETTINGS,
-      settings: { backoffStrategy: infraBackoff },
-    });
+    this.worker = new Worker<RouteJobData>(ROUTE_QUEUE, (job) => this.process(job), workerOptions(options.worker));
     this.worker.on('error', (err) => options.log.warn('route worker connection error', { error: err.name }));
   }
 

@@ -8,9 +8,3 @@ export function withTimeout<T>(work: Promise<T>, ms: number, code: ErrorCode): P
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
-
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });

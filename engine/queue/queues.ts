@@ -38,6 +38,11 @@ export const JOB_OPTIONS = {
  */
 export const WORKER_SETTINGS = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 100 } as const;
 
+/** BullMQ worker options shared by the route and delivery workers (started explicitly with run()). */
+export function workerOptions(w: { connection: ConnectionOptions; prefix: string; concurrency: number }) {
+  return { ...w, autorun: false, ...WORKER_SETTINGS, settings: { backoffStrategy: infraBackoff } };
+}
+
 /** Backoff for infrastructure failures: 1 s doubling to 30 s. Delivery backoff is the destination's own. */
 export function infraBackoff(attemptsMade: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(attemptsMade, 15));

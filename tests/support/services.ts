@@ -191,13 +191,3 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
     },
   };
 }
-
-/** Whether Debian's mllp_send is installed (scripts/services.sh start --for-tests installs it). */
-export function hasMllpSend(): boolean {
-  try {
-    execFileSync('mllp_send', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
