@@ -14,13 +14,13 @@ export default defineChannel({
   },
   // ORU^R01 is accepted and stored for the record; no transform maps it, so it is `filtered` (sent nowhere).
   accept: ['ADT^A01', 'ADT^A02', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A13', 'ADT^A40', 'DFT^P03', 'ORU^R01'],
-  transforms: ['hl7v2.adt-to-encounter', 'hl7v2.dft-to-charges'],
+  transforms: ['hl7v2.adt-to-encounter', 'hl7v2.dft-to-charges', 'hl7v2.dft-to-supply'],
   destinations: [
     {
       id: 'erp',
       kind: 'erp-rest',
       config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' },
-      models: ['EncounterEvent', 'ChargeEvent'],
+      models: ['EncounterEvent', 'ChargeEvent', 'SupplyConsumptionEvent'],
       retry: { attempts: 8, initialDelayMs: 1000, maxDelayMs: 60000 },
     },
   ],

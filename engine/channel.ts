@@ -1,4 +1,5 @@
 import type { DataPolicy } from './security/data-policy.ts';
+import type { Condition } from '../transforms/dsl/predicate.ts';
 
 /**
  * A channel is data: a source, the message types it accepts, the transforms that make canonical
@@ -44,7 +45,9 @@ export interface ChannelDefinition {
   source: MllpSourceSpec;
   /** Accepted message types, `ADT^A01` or `ADT^*`. Anything else gets AR. */
   accept: readonly string[];
-  /** Transform ids (see transforms/index.ts), chosen by the message type each accepts. */
+  /** Accepted messages that fail this condition are stored as `filtered` and sent nowhere. */
+  filter?: Condition;
+  /** Transform ids (see transforms/index.ts); every one that accepts the message type runs. */
   transforms: readonly string[];
   destinations: readonly DestinationSpec[];
 }

@@ -11,12 +11,15 @@ import type { DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
+import { eventsFor } from './routing.ts';
 
 export interface DeliveryWorkerOptions {
   spec: DestinationSpec;
   definition: DestinationDefinition;
   connector: DestinationConnector;
   store: MongoStore;
+  /** Key for the keyed-HMAC patient pseudonyms of destinations whose policy pseudonymises. */
+  pseudonymKey?: Buffer;
   worker: { connection: ConnectionOptions; prefix: string; concurrency: number };
   log: Logger;
 }
@@ -68,10 +71,8 @@ export class DeliveryWorker {
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 
-    const { model, modelVersion } = message.canonical;
-    const schema = canonicalSchema(model, modelVersion);
+    const events = eventsFor(message, this.options.spec.models);
     const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
-    const events = message.canonical.events;
     const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected').length + 1;
     const started = Date.now();
     let sent = delivery.sentEvents;
@@ -81,9 +82,10 @@ export class DeliveryWorker {
       await this.ensureConnected();
       for (; sent < events.length; sent++) {
         const key = events.length > 1 ? `${delivery.idempotencyKey}:${sent + 1}` : delivery.idempotencyKey;
+        const { model, modelVersion, event } = events[sent]!;
+        const schema = canonicalSchema(model, modelVersion);
         if (!schema) throw new SwitchboardError('CANONICAL_INVALID', `no schema for ${model} v${modelVersion}`);
-        const event = (applyDataPolicy(schema, events[sent], policy) ?? {}) as Record<string, unknown>;
-        const payload = { model, modelVersion, event };
+        const payload = { model, modelVersion, event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown> };
         const result = await connector.send(payload, { idempotencyKey: key, attempt, signal: this.abort.signal, log });
         lastResponse = result.responseSummary;
         if (result.peerDocumentId) documentIds.push(result.peerDocumentId);

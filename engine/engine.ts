@@ -83,6 +83,7 @@ export class Engine {
     const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, queueOpts);
     this.cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
     const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
+    const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
 
     for (const channel of channels) {
       for (const spec of channel.destinations) {
@@ -91,7 +92,18 @@ export class Engine {
         const connector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
         const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), queueOpts);
         deliveryQueues.set(spec.id, queue);
-        const worker = new DeliveryWorker({ spec, definition, connector, store, log, worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY } });
+        if (spec.dataPolicy?.pseudonymise && !pseudonymKey) {
+          throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`);
+        }
+        const worker = new DeliveryWorker({
+          spec,
+          definition,
+          connector,
+          store,
+          log,
+          ...(pseudonymKey ? { pseudonymKey } : {}),
+          worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY },
+        });
         this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
         this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => queue.close() });
         this.cleanups.push({ name: `delivery worker ${spec.id}`, run: () => worker.close(config.SHUTDOWN_GRACE_MS) });
@@ -115,7 +127,7 @@ export class Engine {
     relay.start();
     this.relay = relay;
 
-    const intake = new Hl7Intake({ store, routeQueue, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     const mllp: Record<string, number> = {};
     for (const channel of channels) {
       const s = channel.source;
@@ -132,7 +144,7 @@ export class Engine {
       mllp[channel.id] = await source.start();
     }
 
-    const http = buildHttpServer({ store, redis, log });
+    const http = buildHttpServer({ store, redis, log, transforms });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;

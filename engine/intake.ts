@@ -5,7 +5,9 @@ import { toSwitchboardError, type ErrorCode } from './errors.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
-import { routeJobId, JOB_OPTIONS, type RouteJobData } from './queue/queues.ts';
+import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
+import { planRoute } from './routing.ts';
+import type { Transform } from '../transforms/dsl/define-transform.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { MessageRecord, MessageSummary } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
@@ -29,7 +31,8 @@ interface OneResult {
 
 export interface IntakeOptions {
   store: MongoStore;
-  routeQueue: Queue<RouteJobData>;
+  transforms: ReadonlyMap<string, Transform>;
+  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   log: Logger;
   storeTimeoutMs: number;
 }
@@ -38,11 +41,13 @@ export interface IntakeOptions {
 const HL7_ERR = { unsupportedType: '200', internal: '207' } as const;
 
 /**
- * The way in for HL7v2 (design: "intake"): parse → accept or reject → de-duplicate → store
- * durably → queue → answer. Called by the MLLP source, once per frame, one frame at a time per
- * connection. It never throws: every outcome is an ACK.
+ * The way in for HL7v2 (design: "intake"): parse → accept or reject → filter and transform →
+ * de-duplicate and store durably → queue deliveries → answer. Called by the MLLP source, once per
+ * frame, one frame at a time per connection. It never throws: every outcome is an ACK.
  * - AA only after MongoDB confirmed the write (w: majority, j: true).
  * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`).
+ * - AE naming the field when a transform or the canonical model refuses the message (stored as
+ *   `errored`, replayable after a fix; the value itself is never echoed).
  * - AE when the store cannot write, so the sender resends; a resend is de-duplicated on
  *   (channel, MSH-3, MSH-4, MSH-10) and gets the stored ACK again.
  * - A failure to queue after storing is logged only: the relay queues what the store holds.
@@ -100,7 +105,18 @@ export class Hl7Intake {
       return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
     }
     const h = message.header;
-    const ack = buildAck({ header: h, code: 'AA', controlId: ackControlId() });
+    const plan = planRoute({
+      channel,
+      transforms: this.options.transforms,
+      messageId,
+      input: { kind: 'hl7', message },
+      type: `${h.messageType}^${h.triggerEvent}`,
+      source: { channelId: channel.id, messageType: `${h.messageType}^${h.triggerEvent}`, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility },
+    });
+    const errored = plan.status === MessageStatus.errored;
+    const ack = errored
+      ? this.answer(h, 'AE', { text: plan.error.message, hl7ErrorCode: HL7_ERR.internal }).ackText
+      : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
     const record: MessageRecord = {
       _id: messageId,
       channelId: channel.id,
@@ -110,9 +126,11 @@ export class Hl7Intake {
       raw: bytes,
       charset,
       summary: summarise(message),
-      status: MessageStatus.received,
-      deliveries: {},
-      ack: { code: 'AA', message: ack, sentAt: receivedAt },
+      status: plan.status,
+      deliveries: plan.status === MessageStatus.errored ? {} : plan.deliveries,
+      ...(plan.status === MessageStatus.errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
+      ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
+      ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
     };
     const log = this.options.log.child({ messageId, channelId: channel.id });
     let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
@@ -126,14 +144,18 @@ export class Hl7Intake {
     if (!stored.inserted) {
       log.info('duplicate message; resending its stored ACK', { firstMessageId: stored.existing._id });
       const previous = stored.existing.ack.message ?? buildAck({ header: h, code: 'AA', controlId: ackControlId() });
-      return { ackText: previous, code: 'AA', messageId: stored.existing._id, duplicate: true };
+      return { ackText: previous, code: stored.existing.ack.code === 'AE' ? 'AE' : 'AA', messageId: stored.existing._id, duplicate: true };
+    }
+    if (errored) {
+      log.warn('transform failed; message errored, answered AE', { code: plan.error.code });
+      return { ackText: ack, code: 'AE', messageId };
     }
     try {
-      await withTimeout(this.options.routeQueue.add('route', { messageId }, { ...JOB_OPTIONS, jobId: routeJobId(messageId) }), 2000, 'QUEUE_UNAVAILABLE');
+      await withTimeout(queueDeliveries(this.options.deliveryQueues, messageId, record.deliveries), 2000, 'QUEUE_UNAVAILABLE');
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }
-    log.info('message accepted', { messageType: `${h.messageType}^${h.triggerEvent}` });
+    log.info('message accepted', { messageType: `${h.messageType}^${h.triggerEvent}`, status: plan.status });
     return { ackText: ack, code: 'AA', messageId };
   }
 

@@ -13,8 +13,9 @@ npx tsc -p tsconfig.json --noEmit || typecheck=1
 npx ava "$@" 2>&1 | tee var/log/test-output.log
 status=${PIPESTATUS[0]}
 count() { grep -Eo "^ *[0-9]+ $1" var/log/test-output.log | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
-passed=$(count 'tests? passed')
-failed=$(( $(count 'tests? failed') + $(count 'uncaught exceptions?') + $(count 'unhandled rejections?') + $(count 'tests? timed out') + $(count 'tests? remained pending') + typecheck ))
+# ava prints no "passed" count when something failed: count the passing tests' lines instead.
+passed=$(grep -Ec '^ *✔' var/log/test-output.log)
+failed=$(( $(count 'tests? failed') + $(count 'hooks? failed') + $(count 'uncaught exceptions?') + $(count 'unhandled rejections?') + $(count 'tests? timed out') + $(count 'tests? remained pending') + typecheck ))
 skipped=$(count 'tests? skipped')
 [ "$typecheck" -ne 0 ] && echo "[test] the type check failed (counted as one failure)"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

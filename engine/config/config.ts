@@ -20,6 +20,7 @@ export const EngineConfigSchema = Type.Object({
   ROUTE_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Messages transformed in parallel.' }),
   STARTUP_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 0, description: 'How long start waits for Redis and the store to answer.' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
+  PSEUDONYM_KEY: Type.Optional(Type.String({ minLength: 44, description: 'Base64 key (32+ bytes) for keyed-HMAC patient pseudonyms; required when a destination pseudonymises. A secret.' })),
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;

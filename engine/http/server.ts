@@ -4,12 +4,15 @@ import type { Logger } from '../log.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { messageRoutes } from './messages.routes.ts';
+import { transformRoutes } from './transforms.routes.ts';
+import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
 
 export interface HttpServerOptions {
   store: MongoStore;
   redis: Redis;
   log: Logger;
+  transforms: ReadonlyMap<string, Transform>;
   /** Body limit for the admin API. */
   bodyLimit?: number;
 }
@@ -32,5 +35,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
   });
   app.register(messageRoutes, { store: options.store });
+  app.register(transformRoutes, { transforms: options.transforms });
   return app;
 }

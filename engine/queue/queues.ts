@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SwitchboardError } from '../errors.ts';
 
@@ -20,6 +20,13 @@ export interface DeliveryJobData {
 
 export const routeJobId = (messageId: string): string => `r-${messageId}`;
 export const deliveryJobId = (messageId: string, destinationId: string): string => `d-${messageId}-${destinationId}`;
+
+/** Queues one delivery job per pending delivery of a message (ids only in the payload). */
+export async function queueDeliveries(queues: ReadonlyMap<string, Queue<DeliveryJobData>>, messageId: string, deliveries: Record<string, { destinationId: string }>): Promise<void> {
+  for (const d of Object.values(deliveries)) {
+    await queues.get(d.destinationId)?.add('deliver', { messageId, destinationId: d.destinationId }, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, d.destinationId) });
+  }
+}
 
 /** Options shared by every job: completed jobs leave Redis (MongoDB keeps the record). */
 export const JOB_OPTIONS = {

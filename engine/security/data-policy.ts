@@ -1,32 +1,47 @@
+import { createHmac } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { DataClass } from '../../transforms/canonical/data-class.ts';
 
-/** What a destination may receive. Default for every destination: everything but direct identifiers. */
+/**
+ * What a destination may receive. Default for every destination: everything but direct identifiers.
+ * With `pseudonymise`, identifiers the model marks `pseudonym: true` (the patient MRN) are replaced
+ * by a keyed HMAC-SHA256 pseudonym (`pk_…`, stable per patient and key) instead of being removed,
+ * so a finance system can group by patient without knowing who the patient is.
+ */
 export interface DataPolicy {
   allow: readonly DataClass[];
+  pseudonymise?: boolean;
 }
 
 export const DEFAULT_DATA_POLICY: DataPolicy = { allow: ['clinical', 'financial', 'operational'] };
 
+/** The pseudonym of one identifier under `key` (PSEUDONYM_KEY). */
+export function pseudonym(value: string, key: Buffer): string {
+  return `pk_${createHmac('sha256', key).update(value, 'utf8').digest('base64url').slice(0, 32)}`;
+}
+
 /**
  * Returns a copy of `value` holding only the fields whose schema `dataClass` the policy allows.
- * Fields without a class inherit their parent's; a field with no class anywhere is removed (fail
- * closed). Objects left empty are removed too. Called by the delivery worker before `send`.
+ * Fields without a class inherit their parent's; a field with no class anywhere, or unknown to the
+ * schema, is removed (fail closed). Objects left empty are removed too. Called by the delivery
+ * worker before `send`; `key` is required when the policy pseudonymises.
  */
-export function applyDataPolicy(schema: TSchema, value: unknown, policy: DataPolicy, inherited?: DataClass): unknown {
+export function applyDataPolicy(schema: TSchema, value: unknown, policy: DataPolicy, key?: Buffer, inherited?: DataClass): unknown {
   const own = (schema as { dataClass?: DataClass }).dataClass ?? inherited;
   if (schema.type === 'object' && schema.properties && value && typeof value === 'object' && !Array.isArray(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const childSchema = (schema.properties as Record<string, TSchema>)[key];
+    for (const [k, child] of Object.entries(value as Record<string, unknown>)) {
+      const childSchema = (schema.properties as Record<string, TSchema>)[k];
       if (!childSchema) continue;
-      const kept = applyDataPolicy(childSchema, child, policy, own);
-      if (kept !== undefined) out[key] = kept;
+      const kept = applyDataPolicy(childSchema, child, policy, key, own);
+      if (kept !== undefined) out[k] = kept;
     }
     return Object.keys(out).length > 0 ? out : undefined;
   }
   if (schema.type === 'array' && schema.items && Array.isArray(value)) {
-    return value.map((v) => applyDataPolicy(schema.items as TSchema, v, policy, own)).filter((v) => v !== undefined);
+    return value.map((v) => applyDataPolicy(schema.items as TSchema, v, policy, key, own)).filter((v) => v !== undefined);
   }
-  return own !== undefined && policy.allow.includes(own) ? value : undefined;
+  if (own !== undefined && policy.allow.includes(own)) return value;
+  if (policy.pseudonymise && key && (schema as { pseudonym?: boolean }).pseudonym && typeof value === 'string') return pseudonym(value, key);
+  return undefined;
 }

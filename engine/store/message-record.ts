@@ -36,12 +36,17 @@ export interface DeliveryRecord {
   deliveredAt?: Date;
 }
 
-export interface CanonicalRecord {
-  transformId: string;
-  transformVersion: number;
+/** One canonical event with the model and transform version that made it. */
+export interface CanonicalEvent {
   model: string;
   modelVersion: number;
-  events: Record<string, unknown>[];
+  transformId: string;
+  transformVersion: number;
+  event: Record<string, unknown>;
+}
+
+export interface CanonicalRecord {
+  events: CanonicalEvent[];
 }
 
 export interface AckRecord {
@@ -65,6 +70,8 @@ export interface MessageRecord {
   summary?: MessageSummary;
   status: MessageStatus;
   error?: { code: ErrorCode; detail: string };
+  /** Why an accepted message was sent nowhere (channel filter, no transform, no destination). */
+  filteredReason?: string;
   canonical?: CanonicalRecord;
   deliveries: Record<string, DeliveryRecord>;
   ack: AckRecord;

@@ -1,7 +1,8 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Filter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
-import type { CanonicalRecord, DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
+import type { DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
+import type { RoutePlan } from '../routing.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 const DURABLE = { w: 'majority', j: true } as const;
@@ -88,20 +89,13 @@ export class MongoStore {
     return this.guard(() => this.messages.findOne({ _id: id }));
   }
 
-  async markRouted(id: string, canonical: CanonicalRecord | undefined, deliveries: Record<string, DeliveryRecord>): Promise<void> {
-    const status = Object.keys(deliveries).length === 0 ? MessageStatus.filtered : MessageStatus.routed;
-    await this.guard(() =>
-      this.messages.updateOne(
-        { _id: id, status: MessageStatus.received },
-        { $set: { status, ...(canonical ? { canonical } : {}), deliveries, updatedAt: new Date() } },
-      ),
-    );
-  }
-
-  async markErrored(id: string, error: NonNullable<MessageRecord['error']>): Promise<void> {
-    await this.guard(() =>
-      this.messages.updateOne({ _id: id }, { $set: { status: MessageStatus.errored, error, updatedAt: new Date() } }),
-    );
+  /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
+  async applyPlan(id: string, plan: RoutePlan): Promise<void> {
+    const set: Record<string, unknown> = { status: plan.status, updatedAt: new Date() };
+    if (plan.status === MessageStatus.errored) set.error = { code: plan.error.code, detail: plan.error.message };
+    else Object.assign(set, { canonical: { events: plan.events }, deliveries: plan.deliveries });
+    if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
+    await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, { $set: set }));
   }
 
   /**

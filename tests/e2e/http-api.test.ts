@@ -51,8 +51,9 @@ test('GET /api/messages/:id gives the raw message, canonical form, deliveries an
   t.is(res.statusCode, 200);
   const m = res.json();
   t.true(m.raw.startsWith('MSH|^~\\&|EPIC'));
-  t.is(m.canonical.model, 'EncounterEvent');
-  t.is(m.canonical.events[0].eventType, 'register');
+  t.is(m.canonical.events[0].model, 'EncounterEvent');
+  t.is(m.canonical.events[0].transformId, 'hl7v2.adt-to-encounter');
+  t.is(m.canonical.events[0].event.eventType, 'register');
   t.is(m.deliveries.erp.status, 'delivered');
   t.is(m.ack.code, 'AA');
 });

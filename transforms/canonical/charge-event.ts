@@ -4,12 +4,12 @@ import { SourceRef } from './source-ref.ts';
 
 /**
  * ChargeEvent v1: one charge line. From HL7v2 DFT^P03 FT1 segments (one event per FT1) and FHIR
- * ChargeItem. Amounts are decimal numbers in `currency`.
+ * ChargeItem. Amounts are decimal numbers in `currency`; `amount` is the line's extended amount.
  */
 export const ChargeEventV1 = Type.Object(
   {
-    lineNumber: num('operational', { description: 'FT1-1, the line in its transaction' }),
-    transactionType: str('financial', { description: 'FT1-6, HL7 table 0017 (CG charge, CD credit …)' }),
+    lineNumber: opt(num('operational', { description: 'FT1-1, the line in its transaction' })),
+    transactionType: str('financial', { description: 'FT1-6, HL7 table 0017 (CG charge, CD credit …); CG for a billable ChargeItem' }),
     code: str('financial', { description: 'FT1-7.1 / ChargeItem.code' }),
     codeSystem: str('financial', { description: 'canonical system URI, e.g. http://www.ama-assn.org/go/cpt' }),
     description: opt(str('financial')),
@@ -21,7 +21,7 @@ export const ChargeEventV1 = Type.Object(
     glAccount: opt(str('financial', { description: 'site Z-segment (ZFT-3) when present' })),
     performerId: opt(str('operational', { description: 'FT1-20.1 performed-by id' })),
     encounter: Type.Object({ visitNumber: str('operational'), patientClass: opt(str('clinical')) }),
-    patient: Type.Object({ mrn: str('direct-identifier') }),
+    patient: Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) }),
     source: SourceRef,
   },
   { $id: 'ChargeEvent.v1', title: 'ChargeEvent', version: 1 },

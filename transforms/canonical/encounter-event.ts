@@ -22,7 +22,7 @@ export const EncounterEventV1 = Type.Object(
       attendingId: opt(str('operational')),
     }),
     patient: Type.Object({
-      mrn: str('direct-identifier'),
+      mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }),
       familyName: opt(str('direct-identifier')),
       givenName: opt(str('direct-identifier')),
       birthDate: opt(str('direct-identifier')),

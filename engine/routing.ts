@@ -1,0 +1,68 @@
+import type { ChannelDefinition } from './channel.ts';
+import { SwitchboardError, toSwitchboardError } from './errors.ts';
+import type { CanonicalEvent, DeliveryRecord, MessageRecord } from './store/message-record.ts';
+import { MessageStatus } from './store/states.ts';
+import { compileCondition, type Predicate } from '../transforms/dsl/predicate.ts';
+import type { SourceEnvelope, Transform } from '../transforms/dsl/define-transform.ts';
+import type { TransformInput } from '../transforms/dsl/expression.ts';
+
+/** What routing decided for one message: its next status, canonical events and pending deliveries. */
+export type RoutePlan =
+  | { status: typeof MessageStatus.routed; events: CanonicalEvent[]; deliveries: Record<string, DeliveryRecord> }
+  | { status: typeof MessageStatus.filtered; events: CanonicalEvent[]; deliveries: Record<string, never>; reason: string }
+  | { status: typeof MessageStatus.errored; error: SwitchboardError };
+
+const filters = new WeakMap<ChannelDefinition, Predicate>();
+
+/**
+ * Pure routing (no I/O): the channel's filter, then every transform of the channel that accepts the
+ * input's type, then one pending delivery per destination that takes any of the resulting models.
+ * Called by intake for new messages (so a transform failure is answered AE at once) and by the route
+ * worker for messages sent back to `received` (replay after a fix). A message no transform maps,
+ * or that the filter drops, is `filtered`: stored, acknowledged, sent nowhere.
+ */
+export function planRoute(o: {
+  channel: ChannelDefinition;
+  transforms: ReadonlyMap<string, Transform>;
+  messageId: string;
+  input: TransformInput;
+  type: string;
+  source: SourceEnvelope;
+}): RoutePlan {
+  const { channel } = o;
+  try {
+    if (channel.filter) {
+      let filter = filters.get(channel);
+      if (!filter) filters.set(channel, (filter = compileCondition(channel.filter)));
+      if (!filter.test({ input: o.input })) return { status: MessageStatus.filtered, events: [], deliveries: {}, reason: `channel filter: ${filter.describe}` };
+    }
+    const applicable = channel.transforms
+      .map((id) => {
+        const t = o.transforms.get(id);
+        if (!t) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} names unknown transform ${id}`);
+        return t;
+      })
+      .filter((t) => t.input === o.input.kind && t.accepts.includes(o.type));
+    const events: CanonicalEvent[] = applicable.flatMap((t) =>
+      t.run(o.input, o.source).map((event) => ({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event })),
+    );
+    const deliveries: Record<string, DeliveryRecord> = {};
+    for (const dest of channel.destinations) {
+      if (!events.some((e) => dest.models.includes(e.model))) continue;
+      deliveries[dest.id] = { destinationId: dest.id, status: 'pending', idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [] };
+    }
+    if (Object.keys(deliveries).length === 0) {
+      return { status: MessageStatus.filtered, events, deliveries: {}, reason: events.length === 0 ? `no transform of channel ${channel.id} maps ${o.type}` : 'no destination takes these events' };
+    }
+    return { status: MessageStatus.routed, events, deliveries };
+  } catch (err) {
+    const e = toSwitchboardError(err);
+    if (e.failureClass !== 'permanent') throw e;
+    return { status: MessageStatus.errored, error: e };
+  }
+}
+
+/** The events of a message that a destination takes, in order. */
+export function eventsFor(record: Pick<MessageRecord, 'canonical'>, models: readonly string[]): CanonicalEvent[] {
+  return (record.canonical?.events ?? []).filter((e) => models.includes(e.model));
+}

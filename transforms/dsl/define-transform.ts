@@ -1,0 +1,148 @@
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { SwitchboardError } from '../../engine/errors.ts';
+import { FieldValueError, type EvalContext, type Expression, type TransformInput } from './expression.ts';
+import { compileCondition, type Condition, type Predicate } from './predicate.ts';
+
+/** A field that must have a value: its absence is a field error naming the target and the source. */
+export interface RequiredField {
+  required: true;
+  from: Expression;
+}
+export const required = (from: Expression): RequiredField => ({ required: true, from });
+
+export interface TransformDefinition {
+  id: string;
+  /** Bumped on every change of output; stored beside each canonical event. */
+  version: number;
+  description: string;
+  /** The canonical model's schema (its `title` names the model, its `version` the model version). */
+  model: TSchema;
+  /** HL7v2 `MSH-9.1^MSH-9.2` types or FHIR resource types it maps. */
+  accepts: { hl7: readonly string[] } | { fhir: readonly string[] };
+  /** One event per occurrence of this HL7v2 segment (e.g. each FT1), optionally only those meeting `where`. */
+  forEach?: { segment: string; where?: Condition };
+  /** Target field (dotted path in the model) ← source expression. */
+  fields: Readonly<Record<string, Expression | RequiredField>>;
+}
+
+/** One problem found while mapping, named for an analyst. `value` may hold patient data: never log it or send it to a peer. */
+export interface FieldError {
+  event: number;
+  target: string;
+  source: string;
+  value?: string;
+  reason: string;
+}
+
+/** Where the input came from, set by the engine on every event (`source` in each model). */
+export interface SourceEnvelope {
+  channelId: string;
+  messageType: string;
+  controlId: string;
+  sendingApplication: string;
+  sendingFacility: string;
+}
+
+export interface TransformRow {
+  target: string;
+  source: string;
+  required: boolean;
+}
+
+export interface Transform {
+  readonly id: string;
+  readonly version: number;
+  readonly description: string;
+  readonly model: string;
+  readonly modelVersion: number;
+  readonly schema: TSchema;
+  readonly input: 'hl7' | 'fhir';
+  readonly accepts: readonly string[];
+  /** The transform as a table of target field ← source expression, for the console. */
+  readonly rows: readonly TransformRow[];
+  readonly forEach?: string;
+  /** Maps and validates; returns every field error instead of throwing (the test bench uses it). */
+  tryRun(input: TransformInput, source: SourceEnvelope): { events: Record<string, unknown>[]; errors: FieldError[] };
+  /** Maps and validates; throws TRANSFORM_FAILED or CANONICAL_INVALID naming the first bad field. */
+  run(input: TransformInput, source: SourceEnvelope): Record<string, unknown>[];
+}
+
+/**
+ * Declares a transform: field maps from HL7v2 paths or FHIRPath expressions through pure helpers,
+ * validated against the canonical model. No I/O and no clock: the same input gives the same events.
+ */
+export function defineTransform(def: TransformDefinition): Transform {
+  const check = TypeCompiler.Compile(def.model);
+  const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where) : undefined;
+  const entries = Object.entries(def.fields).map(([target, f]) => ({ target, required: 'required' in f, from: 'required' in f ? f.from : f }));
+  const model = String(def.model.title);
+  const modelVersion = Number((def.model as { version?: number }).version ?? 1);
+
+  const contexts = (input: TransformInput): EvalContext[] => {
+    if (!def.forEach) return [{ input }];
+    if (input.kind !== 'hl7') return [{ input }];
+    const count = input.message.segments(def.forEach.segment).length;
+    const all = Array.from({ length: count }, (_, i) => ({ input, occurrences: { [def.forEach!.segment]: i + 1 } }));
+    return where ? all.filter((ctx) => where.test(ctx)) : all;
+  };
+
+  const tryRun = (input: TransformInput, source: SourceEnvelope) => {
+    const events: Record<string, unknown>[] = [];
+    const errors: FieldError[] = [];
+    for (const [i, ctx] of contexts(input).entries()) {
+      const event: Record<string, unknown> = {};
+      for (const { target, required, from } of entries) {
+        let value: unknown;
+        try {
+          value = from.evaluate(ctx);
+        } catch (err) {
+          if (!(err instanceof FieldValueError)) throw err;
+          errors.push({ event: i + 1, target, source: from.describe, value: err.value, reason: `${from.sources.join(', ') || 'value'} ${err.reason}` });
+          continue;
+        }
+        if (value === undefined) {
+          if (required) errors.push({ event: i + 1, target, source: from.describe, reason: `${from.sources.join(' or ')} is empty` });
+          continue;
+        }
+        setPath(event, target, value);
+      }
+      event.source = { ...source };
+      if (errors.length === 0 && !check.Check(event)) {
+        for (const e of check.Errors(event)) {
+          errors.push({ event: i + 1, target: e.path.slice(1).replaceAll('/', '.') || '(event)', source: '(model)', value: JSON.stringify(e.value)?.slice(0, 100), reason: e.message });
+        }
+      }
+      events.push(event);
+    }
+    return { events: errors.length > 0 ? [] : events, errors };
+  };
+
+  return {
+    id: def.id,
+    version: def.version,
+    description: def.description,
+    model,
+    modelVersion,
+    schema: def.model,
+    input: 'hl7' in def.accepts ? 'hl7' : 'fhir',
+    accepts: 'hl7' in def.accepts ? def.accepts.hl7 : def.accepts.fhir,
+    rows: entries.map((e) => ({ target: e.target, source: e.from.describe, required: e.required })),
+    ...(def.forEach ? { forEach: `${def.forEach.segment}${where ? ` where ${where.describe}` : ''}` } : {}),
+    tryRun,
+    run(input, source) {
+      const { events, errors } = tryRun(input, source);
+      const e = errors[0];
+      if (!e) return events;
+      const code = e.source === '(model)' ? 'CANONICAL_INVALID' : 'TRANSFORM_FAILED';
+      throw new SwitchboardError(code, `${model} event ${e.event}: field ${e.target} from ${e.source}: ${e.reason}`);
+    },
+  };
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
