@@ -16,7 +16,9 @@ import { RouteWorker } from './route-worker.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import { MllpSource } from '../connectors/mllp/mllp.source.ts';
 import { findDestinationConnector } from '../connectors/index.ts';
-import { transforms } from '../transforms/index.ts';
+import { transforms as shippedTransforms } from '../transforms/index.ts';
+import type { Transform } from '../transforms/dsl/define-transform.ts';
+import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -24,6 +26,8 @@ export interface EngineOptions {
   channels: readonly ChannelDefinition[];
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** The transform registry; default: every shipped transform (transforms/index.ts). */
+  transforms?: ReadonlyMap<string, Transform>;
 }
 
 export interface EngineAddresses {
@@ -62,6 +66,7 @@ export class Engine {
     const { config } = this.options;
     const env = this.options.env ?? process.env;
     const channels = this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`));
+    const transforms = this.options.transforms ?? shippedTransforms;
     const log = this.log;
 
     const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB });
@@ -144,7 +149,12 @@ export class Engine {
       mllp[channel.id] = await source.start();
     }
 
-    const http = buildHttpServer({ store, redis, log, transforms });
+    const reroute = async (id: string): Promise<boolean> => {
+      if (!(await store.resetForReroute(id))) return false;
+      await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
+      return true;
+    };
+    const http = buildHttpServer({ store, redis, log, transforms, reroute });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;

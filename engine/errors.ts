@@ -35,6 +35,7 @@ export const ErrorCatalog = {
   CONFIG_INVALID: { failureClass: 'permanent', text: 'Configuration is invalid' },
   NOT_FOUND: { failureClass: 'permanent', text: 'Not found' },
   BAD_REQUEST: { failureClass: 'permanent', text: 'Bad request' },
+  CONFLICT: { failureClass: 'permanent', text: 'The resource is not in a state that allows this' },
   INTERNAL: { failureClass: 'transient', text: 'Internal error' },
 } as const satisfies Record<string, { failureClass: FailureClass; text: string }>;
 export type ErrorCode = keyof typeof ErrorCatalog;

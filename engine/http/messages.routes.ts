@@ -19,7 +19,7 @@ const ListQuery = Type.Object({
  * Message search and detail. Results are newest first, paginated by cursor (`nextBefore`).
  * PHI is returned as stored until roles and masking land (issue 7); the server is loopback-only.
  */
-export const messageRoutes: FastifyPluginAsync<{ store: MongoStore }> = async (app, { store }) => {
+export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; reroute(id: string): Promise<boolean> }> = async (app, { store, reroute }) => {
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { schema: { querystring: ListQuery } }, async (request) => {
     const q = request.query;
     const items = await store.listMessages({
@@ -39,5 +39,17 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore }> = async (a
     if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
     const { raw, ...rest } = message;
     return { ...rest, raw: decodeBytes(raw, { defaultCharset: message.charset }).text };
+  });
+
+  /**
+   * Routes an `errored` or `filtered` message again with the current transforms (after a fix).
+   * 202 when queued; 409 when the message is in a state that cannot be re-routed.
+   * Full replay of deliveries, with dry run and audit, is issue 6's.
+   */
+  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', async (request, reply) => {
+    const message = await store.getMessage(request.params.id);
+    if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
+    if (!(await reroute(message._id))) return sendProblem(reply, new SwitchboardError('CONFLICT'), `a ${message.status} message cannot be re-routed; only errored or filtered ones`);
+    return reply.code(202).send({ id: message._id, status: 'received' });
   });
 };

@@ -14,6 +14,7 @@ export interface Problem {
 const STATUS: Partial<Record<keyof typeof ErrorCatalog, number>> = {
   NOT_FOUND: 404,
   BAD_REQUEST: 400,
+  CONFLICT: 409,
   CONFIG_INVALID: 400,
   STORE_UNAVAILABLE: 503,
   QUEUE_UNAVAILABLE: 503,

@@ -13,6 +13,8 @@ export interface HttpServerOptions {
   redis: Redis;
   log: Logger;
   transforms: ReadonlyMap<string, Transform>;
+  /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
+  reroute(messageId: string): Promise<boolean>;
   /** Body limit for the admin API. */
   bodyLimit?: number;
 }
@@ -34,7 +36,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const ok = store === 'up' && redis === 'up';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
   });
-  app.register(messageRoutes, { store: options.store });
+  app.register(messageRoutes, { store: options.store, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   return app;
 }

@@ -99,6 +99,20 @@ export class MongoStore {
   }
 
   /**
+   * Sends an `errored` or `filtered` message back to `received`, so the route worker routes it
+   * again with the current transforms. Returns false when the message is in any other state.
+   */
+  async resetForReroute(id: string): Promise<boolean> {
+    const res = await this.guard(() =>
+      this.messages.updateOne(
+        { _id: id, status: { $in: [MessageStatus.errored, MessageStatus.filtered] } },
+        { $set: { status: MessageStatus.received, updatedAt: new Date(), deliveries: {} }, $unset: { error: '', filteredReason: '', canonical: '' } },
+      ),
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /**
    * Records a delivery attempt and the destination's new state, then settles the message status
    * (delivered, partially-delivered, dead) once no destination is pending.
    */

@@ -3,6 +3,7 @@ import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
 import { Engine, type EngineAddresses } from '../../engine/engine.ts';
 import { createLogger, silentLogger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
+import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
 
 /** The demo channel on a free port, delivering to `erpUrl`, with fast retries for tests. */
@@ -39,6 +40,7 @@ export async function startTestEngine(options: {
   dbName?: string;
   prefix?: string;
   verbose?: boolean;
+  transforms?: ReadonlyMap<string, Transform>;
 }): Promise<TestEngine> {
   const config: EngineConfig = {
     ...loadConfig({
@@ -56,7 +58,7 @@ export async function startTestEngine(options: {
     ...options.config,
   };
   const log = options.verbose ? createLogger({ level: 'debug' }) : silentLogger();
-  const engine = new Engine({ config, channels: options.channels, log });
+  const engine = new Engine({ config, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}) });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;
   return { engine, addresses, mllpPort, config, close: () => engine.close() };
