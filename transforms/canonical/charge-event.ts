@@ -24,6 +24,6 @@ export const ChargeEventV1 = Type.Object(
     patient: Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) }),
     source: SourceRef,
   },
-  { $id: 'ChargeEvent.v1', title: 'ChargeEvent', version: 1 },
+  { $id: 'ChargeEvent.v1', title: 'ChargeEvent', version: 1, description: 'One charge line. From HL7v2 DFT^P03 FT1 segments (one event per FT1) and FHIR ChargeItem.' },
 );
 export type ChargeEventV1 = Static<typeof ChargeEventV1>;

@@ -30,6 +30,6 @@ export const EncounterEventV1 = Type.Object(
     }),
     source: SourceRef,
   },
-  { $id: 'EncounterEvent.v1', title: 'EncounterEvent', version: 1 },
+  { $id: 'EncounterEvent.v1', title: 'EncounterEvent', version: 1, description: 'A visit began, changed or ended. From HL7v2 ADT A01/A02/A03/A04/A08/A11/A13/A40 and FHIR Encounter.' },
 );
 export type EncounterEventV1 = Static<typeof EncounterEventV1>;

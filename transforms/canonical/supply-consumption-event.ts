@@ -20,6 +20,6 @@ export const SupplyConsumptionEventV1 = Type.Object(
     patient: opt(Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) })),
     source: SourceRef,
   },
-  { $id: 'SupplyConsumptionEvent.v1', title: 'SupplyConsumptionEvent', version: 1 },
+  { $id: 'SupplyConsumptionEvent.v1', title: 'SupplyConsumptionEvent', version: 1, description: 'An item used up in care, for inventory. From the supply lines of a DFT^P03 and FHIR SupplyDelivery.' },
 );
 export type SupplyConsumptionEventV1 = Static<typeof SupplyConsumptionEventV1>;
