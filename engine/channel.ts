@@ -39,11 +39,20 @@ export interface MllpSourceSpec {
   defaultCharset?: string;
 }
 
+/** FHIR R4 REST endpoint at `/fhir/<channelId>` on the engine's HTTP server. */
+export interface FhirSourceSpec {
+  kind: 'fhir';
+  /** Static bearer tokens for automation (secrets; use `${VAR}`). None: every request is refused. */
+  tokens?: readonly string[];
+  /** Largest body accepted; larger ones are answered 413. Default 4 MiB. */
+  bodyLimitBytes?: number | string;
+}
+
 export interface ChannelDefinition {
   id: string;
   description?: string;
-  source: MllpSourceSpec;
-  /** Accepted message types, `ADT^A01` or `ADT^*`. Anything else gets AR. */
+  source: MllpSourceSpec | FhirSourceSpec;
+  /** Accepted message types (`ADT^A01`, `ADT^*`) or, for FHIR, resource types. Anything else is refused (AR, 404). */
   accept: readonly string[];
   /** Accepted messages that fail this condition are stored as `filtered` and sent nowhere. */
   filter?: Condition;
@@ -52,7 +61,8 @@ export interface ChannelDefinition {
   destinations: readonly DestinationSpec[];
 }
 
-export function defineChannel(def: ChannelDefinition): ChannelDefinition {
+/** Declares a channel, keeping its source's own type (MLLP or FHIR) for those who read it. */
+export function defineChannel<C extends ChannelDefinition>(def: C): C {
   return def;
 }
 

@@ -1,7 +1,9 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ChannelDefinition } from './channel.ts';
+import type { ChannelDefinition, FhirSourceSpec } from './channel.ts';
+import { FhirIntake } from './fhir-intake.ts';
+import { registerFhirSource } from '../connectors/fhir-rest/fhir-rest.source.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { parseConnectorConfig } from './connector-config.ts';
@@ -136,6 +138,7 @@ export class Engine {
     const mllp: Record<string, number> = {};
     for (const channel of channels) {
       const s = channel.source;
+      if (s.kind !== 'mllp') continue;
       const source = new MllpSource({
         channel,
         intake,
@@ -156,6 +159,10 @@ export class Engine {
     };
     const http = buildHttpServer({ store, redis, log, transforms, reroute });
     this.cleanups.push({ name: 'http', run: () => http.close() });
+    const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    for (const channel of channels) {
+      if (channel.source.kind === 'fhir') await registerFhirSource(http, { channel: channel as ChannelDefinition & { source: FhirSourceSpec }, intake: fhirIntake, log });
+    }
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;
     const address = http.server.address();

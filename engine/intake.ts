@@ -56,7 +56,7 @@ export class Hl7Intake {
   constructor(private readonly options: IntakeOptions) {}
 
   async submit(channel: ChannelDefinition, bytes: Uint8Array): Promise<IntakeResult> {
-    const { text, charset } = decodeBytes(bytes, { defaultCharset: channel.source.defaultCharset ?? 'UNICODE UTF-8' });
+    const { text, charset } = decodeBytes(bytes, { defaultCharset: (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8' });
     if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
     const { ackText, ...result } = await this.submitOne(channel, bytes, text, charset);
     return { ...result, ack: encodeText(ackText, charset) };
@@ -120,6 +120,7 @@ export class Hl7Intake {
     const record: MessageRecord = {
       _id: messageId,
       channelId: channel.id,
+      format: 'hl7v2',
       receivedAt,
       updatedAt: receivedAt,
       dedupeKey: [channel.id, h.sendingApplication, h.sendingFacility, h.controlId].join('|'),
@@ -175,6 +176,7 @@ export class Hl7Intake {
     const record: MessageRecord = {
       _id: r.messageId,
       channelId: r.channel.id,
+      format: 'hl7v2',
       receivedAt: r.receivedAt,
       updatedAt: r.receivedAt,
       dedupeKey: `rejected|${r.messageId}`,

@@ -22,7 +22,7 @@ export interface RouteWorkerOptions {
 /**
  * Routes messages that are `received` but not yet routed: intake routes new messages inline, so
  * this worker handles messages sent back to `received` (a replay after a transform fix) and those
- * the relay finds. It re-parses the stored bytes, runs planRoute with the current transforms and
+ * the relay finds. It re-reads the stored HL7v2 bytes or FHIR JSON, runs planRoute with the current transforms and
  * queues the deliveries. Idempotent: a routed message only gets its unsettled deliveries re-queued.
  */
 export class RouteWorker {
@@ -65,6 +65,12 @@ export class RouteWorker {
     const channel = this.options.channels.get(message.channelId);
     if (!channel) return { status: MessageStatus.errored, error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`) };
     try {
+      if (message.format === 'fhir') {
+        const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
+        const type = String(resource.resourceType);
+        const source = { channelId: channel.id, messageType: type, controlId: message.summary?.controlId ?? message._id, sendingApplication: message.summary?.sendingApplication ?? '', sendingFacility: '' };
+        return planRoute({ channel, transforms: this.options.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
+      }
       const parsed = parseMessage(decodeBytes(message.raw, { defaultCharset: message.charset }).text);
       const h = parsed.header;
       const type = `${h.messageType}^${h.triggerEvent}`;

@@ -5,7 +5,7 @@ import { SwitchboardError } from '../../engine/errors.ts';
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
   paths: Type.Record(Type.String(), Type.String({ pattern: '^/' }), {
-    default: { EncounterEvent: '/api/v1/encounters', ChargeEvent: '/api/v1/journal/charges', SupplyConsumptionEvent: '/api/v1/inventory/consumption', default: '/api/v1/events' },
+    default: { EncounterEvent: '/api/v1/encounters', ChargeEvent: '/api/v1/journal/charges', SupplyConsumptionEvent: '/api/v1/inventory/consumption', WorkforceEvent: '/api/v1/hr/onboarding', default: '/api/v1/events' },
     description: 'Path per canonical model name; `default` for any other model',
   }),
   timeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000, description: 'Per request; past it the attempt is ambiguous' }),

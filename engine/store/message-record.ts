@@ -61,6 +61,8 @@ export interface AckRecord {
 export interface MessageRecord {
   _id: string;
   channelId: string;
+  /** How `raw` is encoded: HL7v2 text in `charset`, or a FHIR R4 resource as UTF-8 JSON. */
+  format: 'hl7v2' | 'fhir';
   receivedAt: Date;
   updatedAt: Date;
   /** Unique per channel: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`; `rejected|<id>` for rejected input. */

@@ -1,4 +1,4 @@
-import type { ChannelDefinition, DestinationSpec } from '../../engine/channel.ts';
+import type { ChannelDefinition, DestinationSpec, MllpSourceSpec } from '../../engine/channel.ts';
 import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
 import { Engine, type EngineAddresses } from '../../engine/engine.ts';
 import { createLogger, silentLogger } from '../../engine/log.ts';
@@ -7,7 +7,7 @@ import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
 
 /** The demo channel on a free port, delivering to `erpUrl`, with fast retries for tests. */
-export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition {
+export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition & { source: MllpSourceSpec } {
   return {
     ...ehrMllp,
     id: options.id ?? ehrMllp.id,

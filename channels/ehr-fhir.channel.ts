@@ -1,0 +1,23 @@
+import { defineChannel } from '../engine/channel.ts';
+
+/**
+ * The demo FHIR channel: clinical apps push Encounter, ChargeItem, SupplyDelivery and
+ * PractitionerRole (and Patient, stored for the record) to /fhir/ehr-fhir; the canonical events go
+ * to the ERP. Clients present the bearer token FHIR_API_TOKEN (no default: the demo makes one).
+ */
+export default defineChannel({
+  id: 'ehr-fhir',
+  description: 'Clinical FHIR R4 resources to the finance ERP',
+  source: { kind: 'fhir', tokens: ['${FHIR_API_TOKEN}'], bodyLimitBytes: '${FHIR_BODY_LIMIT_BYTES:-4194304}' },
+  accept: ['Encounter', 'ChargeItem', 'SupplyDelivery', 'PractitionerRole', 'Patient'],
+  transforms: ['fhir.encounter-to-encounter', 'fhir.chargeitem-to-charge', 'fhir.supplydelivery-to-supply', 'fhir.practitionerrole-to-workforce'],
+  destinations: [
+    {
+      id: 'erp-fhir',
+      kind: 'erp-rest',
+      config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' },
+      models: ['EncounterEvent', 'ChargeEvent', 'SupplyConsumptionEvent', 'WorkforceEvent'],
+      retry: { attempts: 8, initialDelayMs: 1000, maxDelayMs: 60000 },
+    },
+  ],
+});

@@ -1,0 +1,103 @@
+import type { Queue } from 'bullmq';
+import type { ChannelDefinition } from './channel.ts';
+import { toSwitchboardError } from './errors.ts';
+import { newMessageId } from './ids.ts';
+import type { Logger } from './log.ts';
+import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
+import { planRoute } from './routing.ts';
+import type { MongoStore } from './store/mongo-store.ts';
+import type { MessageRecord } from './store/message-record.ts';
+import { MessageStatus, type MessageStatus as Status } from './store/states.ts';
+import { withTimeout } from './timeout.ts';
+import type { Transform } from '../transforms/dsl/define-transform.ts';
+
+export type FhirReceipt =
+  | { kind: 'accepted' | 'duplicate'; messageId: string; status: Status }
+  /** A transform or the canonical model refused it: stored as `errored`, answered 422 naming the field. */
+  | { kind: 'unprocessable'; messageId: string; detail: string }
+  /** Not stored: the client should retry (503). */
+  | { kind: 'unavailable' };
+
+/**
+ * The way in for FHIR resources, with the guarantees of HL7v2 intake: transform at once, store
+ * durably (w: majority, j: true), queue deliveries, and only then report success. The FHIR source
+ * validates first; intake never throws. A repeated `dedupeId` (Bundle.identifier, If-None-Exist
+ * or X-Request-Id, with the entry's position) returns the first outcome again.
+ */
+export class FhirIntake {
+  constructor(
+    private readonly options: {
+      store: MongoStore;
+      transforms: ReadonlyMap<string, Transform>;
+      deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+      log: Logger;
+      storeTimeoutMs: number;
+    },
+  ) {}
+
+  async submit(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt> {
+    const receivedAt = new Date();
+    const messageId = newMessageId(receivedAt.getTime());
+    const type = String(resource.resourceType);
+    const controlId = typeof resource.id === 'string' ? resource.id : messageId;
+    const plan = planRoute({
+      channel,
+      transforms: this.options.transforms,
+      messageId,
+      input: { kind: 'fhir', resource },
+      type,
+      source: { channelId: channel.id, messageType: type, controlId, sendingApplication: opts.client, sendingFacility: '' },
+    });
+    const errored = plan.status === MessageStatus.errored;
+    const record: MessageRecord = {
+      _id: messageId,
+      channelId: channel.id,
+      format: 'fhir',
+      receivedAt,
+      updatedAt: receivedAt,
+      dedupeKey: opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`,
+      raw: Buffer.from(JSON.stringify(resource), 'utf8'),
+      charset: 'UNICODE UTF-8',
+      summary: { messageType: type, triggerEvent: '', controlId, sendingApplication: opts.client, sendingFacility: '', mrn: patientId(resource) },
+      status: plan.status,
+      deliveries: errored ? {} : plan.deliveries,
+      ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
+      ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
+      ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
+    };
+    const log = this.options.log.child({ messageId, channelId: channel.id });
+    let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
+    try {
+      stored = await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('resource not stored; answering 503 so the client retries', { code: toSwitchboardError(err).code });
+      return { kind: 'unavailable' };
+    }
+    if (!stored.inserted) {
+      const first = stored.existing;
+      if (first.status === MessageStatus.errored) return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
+      return { kind: 'duplicate', messageId: first._id, status: first.status };
+    }
+    if (errored) {
+      log.warn('transform failed; resource errored', { code: plan.error.code });
+      return { kind: 'unprocessable', messageId, detail: plan.error.message };
+    }
+    try {
+      await withTimeout(queueDeliveries(this.options.deliveryQueues, messageId, record.deliveries), 2000, 'QUEUE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
+    }
+    log.info('resource accepted', { messageType: type, status: plan.status });
+    return { kind: 'accepted', messageId, status: plan.status };
+  }
+}
+
+/** A searchable patient key for the summary: the Patient's MR identifier, or the subject/patient reference id. */
+function patientId(resource: Record<string, unknown>): string {
+  const ref = (resource.subject ?? resource.patient) as { reference?: string } | undefined;
+  if (resource.resourceType === 'Patient') {
+    const ids = (resource.identifier ?? []) as { value?: string; type?: { coding?: { code?: string }[] } }[];
+    return ids.find((i) => i.type?.coding?.some((c) => c.code === 'MR'))?.value ?? String(resource.id ?? '');
+  }
+  return ref?.reference?.replace(/^Patient\//, '') ?? '';
+}
