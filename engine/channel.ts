@@ -1,4 +1,5 @@
 import type { DataPolicy } from './security/data-policy.ts';
+import type { SmartClient } from './security/smart-auth.ts';
 import type { Condition } from '../transforms/dsl/predicate.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface FhirSourceSpec {
   tokens?: readonly string[];
   /** Largest body accepted; larger ones are answered 413. Default 4 MiB. */
   bodyLimitBytes?: number | string;
+  /** SMART Backend Services clients: id, public JWKS, the scopes each may be granted. */
+  clients?: readonly SmartClient[];
 }
 
 export interface ChannelDefinition {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ChannelDefinition, FhirSourceSpec } from './channel.ts';
 import { FhirIntake } from './fhir-intake.ts';
+import { SmartAuthority } from './security/smart-auth.ts';
 import { registerFhirSource } from '../connectors/fhir-rest/fhir-rest.source.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
@@ -161,7 +162,9 @@ export class Engine {
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     for (const channel of channels) {
-      if (channel.source.kind === 'fhir') await registerFhirSource(http, { channel: channel as ChannelDefinition & { source: FhirSourceSpec }, intake: fhirIntake, log });
+      if (channel.source.kind !== 'fhir') continue;
+      const smart = new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis, prefix: config.QUEUE_PREFIX });
+      await registerFhirSource(http, { channel: channel as ChannelDefinition & { source: FhirSourceSpec }, intake: fhirIntake, smart, log });
     }
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;

@@ -5,19 +5,23 @@ import type { ChannelDefinition, FhirSourceSpec } from '../../engine/channel.ts'
 import type { FhirIntake, FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
+import { OAuthError, scopeAllows, type SmartAuthority } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
 
 const FHIR_JSON = 'application/fhir+json';
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
+/** A request whose credentials were checked: the scopes its token grants. */
+type Granted = FastifyRequest & { grantedScopes?: string[] };
 
 /**
  * FHIR R4 REST source for one channel, at `/fhir/<channelId>`: `POST /<Type>`, `PUT /<Type>/<id>`,
  * `POST /` with a transaction, batch or message Bundle, and `GET /metadata`. Every answer that is
- * not a success is an OperationOutcome. Credentials are checked before the body is read (static
- * bearer tokens; SMART Backend Services is the next step of issue 5). 201 only after intake stored
- * the resource; the Location header points at the stored message in the admin API.
+ * not a success is an OperationOutcome. Credentials are checked before the body is read: a static
+ * bearer token (full access), or an access token from SMART Backend Services (`POST /auth/token`,
+ * discovery at `/.well-known/smart-configuration`) whose scopes must cover each resource written
+ * (403 otherwise). 201 only after intake stored the resource; Location points at the stored message.
  */
-export async function registerFhirSource(app: FastifyInstance, o: { channel: ChannelDefinition & { source: FhirSourceSpec }; intake: FhirIntake; log: Logger }): Promise<void> {
+export async function registerFhirSource(app: FastifyInstance, o: { channel: ChannelDefinition & { source: FhirSourceSpec }; intake: FhirIntake; smart: SmartAuthority; log: Logger }): Promise<void> {
   loadFhirDefinitions();
   const { channel } = o;
   const bodyLimit = Number(channel.source.bodyLimitBytes ?? 4 * 1024 * 1024);
@@ -35,14 +39,51 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
         }
       });
 
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+      scope.decorateRequest('grantedScopes', null);
+
       scope.addHook('onRequest', async (request, reply) => {
-        if (request.url.endsWith('/metadata')) return;
+        const path = request.routeOptions.url ?? '';
+        if (path.endsWith('/metadata') || path.endsWith('/auth/token') || path.endsWith('/.well-known/smart-configuration')) return;
         const header = request.headers.authorization ?? '';
         const token = /^Bearer (.+)$/i.exec(header)?.[1];
         if (!token) return send(reply, 401, errorOutcome('login', 'A bearer token is required'), { 'www-authenticate': 'Bearer' });
         const presented = sha256(token);
-        if (!tokens.some((t) => timingSafeEqual(t, presented))) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
+        if (tokens.some((t) => timingSafeEqual(t, presented))) {
+          (request as Granted).grantedScopes = ['system/*.write'];
+        } else {
+          const grant = await o.smart.lookup(token).catch(() => undefined);
+          if (!grant) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
+          (request as Granted).grantedScopes = grant.scopes;
+        }
+        const type = (request.params as { type?: string }).type;
+        const action = request.method === 'PUT' ? 'update' : 'create';
+        if (type && !scopeAllows((request as Granted).grantedScopes!, type, action)) {
+          return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), { 'www-authenticate': 'Bearer error="insufficient_scope"' });
+        }
       });
+
+      scope.post('/auth/token', async (request, reply) => {
+        const endpoint = `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`;
+        try {
+          const granted = await o.smart.token((request.body ?? {}) as Record<string, string>, endpoint);
+          return reply.header('cache-control', 'no-store').send(granted);
+        } catch (err) {
+          if (!(err instanceof OAuthError)) throw err;
+          return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description });
+        }
+      });
+
+      scope.get('/.well-known/smart-configuration', async (request) => ({
+        token_endpoint: `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`,
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+        scopes_supported: channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
+        capabilities: ['client-confidential-asymmetric'],
+      }));
 
       scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code'] }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -81,11 +122,18 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
         const issues = validateFhir(bundle);
         const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'MessageHeader');
         const unaccepted = entries.flatMap((e, i) => (accepted.has(String(e.resource?.resourceType)) ? [] : [issue('error', 'not-supported', `This channel does not accept ${String(e.resource?.resourceType)}`, [`Bundle.entry[${i}].resource`])]));
+        const scopes = (request as Granted).grantedScopes ?? [];
+        const allowed = (e: BundleEntry) => scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
+        if (bundle.type === 'transaction' && !entries.every(allowed)) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
         if (bundle.type === 'transaction' && (issues.length > 0 || unaccepted.length > 0)) return send(reply, 400, outcome([...issues, ...unaccepted]));
         const bundleKey = bundle.identifier?.value ? `bundle:${bundle.identifier.system ?? ''}|${bundle.identifier.value}` : requestKey(request);
         const responses: BundleEntry[] = [];
         for (const [i, entry] of entries.entries()) {
           const resource = entry.resource as Record<string, unknown> | undefined;
+          if (!allowed(entry)) {
+            responses.push({ response: { status: '403 Forbidden', outcome: errorOutcome('forbidden', `The token's scopes do not allow writing ${String(resource?.resourceType)}`) } });
+            continue;
+          }
           const entryIssues = issues.filter((x) => (x.expression ?? []).some((e) => e.startsWith(`Bundle.entry[${i}]`)));
           if (!resource || !accepted.has(String(resource.resourceType)) || entryIssues.length > 0) {
             responses.push({ response: { status: '400 Bad Request', outcome: outcome(entryIssues.length > 0 ? entryIssues : [issue('error', 'not-supported', `This channel does not accept ${String(resource?.resourceType)}`)]) } });
@@ -160,7 +208,7 @@ function capabilityStatement(channel: ChannelDefinition): CapabilityStatement {
     rest: [
       {
         mode: 'server',
-        security: { description: 'Bearer tokens (static API tokens for this channel)' },
+        security: { service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }], description: 'SMART Backend Services (private_key_jwt, RS384/ES384) or a static API token' },
         resource: channel.accept.map((type) => ({ type: type as CapabilityStatementRestResource['type'], interaction: [{ code: 'create' }, { code: 'update' }] })),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },
