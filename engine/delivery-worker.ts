@@ -73,7 +73,8 @@ export class DeliveryWorker {
 
     const events = eventsFor(message, this.options.spec.models);
     const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
-    const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected').length + 1;
+    const round = delivery.replayId;
+    const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected' && a.replayId === round).length + 1;
     const started = Date.now();
     let sent = delivery.sentEvents;
     const documentIds = [...(delivery.peerDocumentIds ?? [])];
@@ -103,6 +104,7 @@ export class DeliveryWorker {
       const record: DeliveryAttempt = {
         at: new Date(started),
         attempt,
+        ...(round ? { replayId: round } : {}),
         outcome: e.failureClass,
         errorCode: e.code,
         error: e.message,
@@ -121,7 +123,7 @@ export class DeliveryWorker {
       await store.updateDelivery(messageId, destinationId, { status: 'dead', attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
       return;
     }
-    const record: DeliveryAttempt = { at: new Date(started), attempt, outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
+    const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
     await store.updateDelivery(messageId, destinationId, { status: 'delivered', attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
     log.info('delivered', { attempt, events: events.length });
   }

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, deliveryQueueName, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
+import { Replayer } from './replay.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import { MllpSource } from '../connectors/mllp/mllp.source.ts';
 import { findDestinationConnector } from '../connectors/index.ts';
@@ -158,7 +159,8 @@ export class Engine {
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
       return true;
     };
-    const http = buildHttpServer({ store, redis, log, transforms, reroute });
+    const replayer = new Replayer({ store, channels: new Map(channels.map((c) => [c.id, c])), transforms, deliveryQueues, log });
+    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     for (const channel of channels) {

@@ -1,10 +1,9 @@
 import { Worker, type Job, type Queue } from 'bullmq';
-import { decodeBytes, parseMessage, Hl7ParseError } from './hl7v2/index.ts';
 import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
-import { planRoute, type RoutePlan } from './routing.ts';
+import { planStoredMessage, type RoutePlan } from './routing.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
@@ -64,22 +63,7 @@ export class RouteWorker {
   private plan(message: MessageRecord): RoutePlan {
     const channel = this.options.channels.get(message.channelId);
     if (!channel) return { status: MessageStatus.errored, error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`) };
-    try {
-      if (message.format === 'fhir') {
-        const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
-        const type = String(resource.resourceType);
-        const source = { channelId: channel.id, messageType: type, controlId: message.summary?.controlId ?? message._id, sendingApplication: message.summary?.sendingApplication ?? '', sendingFacility: '' };
-        return planRoute({ channel, transforms: this.options.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
-      }
-      const parsed = parseMessage(decodeBytes(message.raw, { defaultCharset: message.charset }).text);
-      const h = parsed.header;
-      const type = `${h.messageType}^${h.triggerEvent}`;
-      const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
-      return planRoute({ channel, transforms: this.options.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
-    } catch (err) {
-      if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError('HL7_PARSE', err.reason) };
-      throw err;
-    }
+    return planStoredMessage({ message, channel, transforms: this.options.transforms });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ChannelDefinition } from './channel.ts';
+import { decodeBytes, Hl7ParseError, parseMessage } from './hl7v2/index.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { CanonicalEvent, DeliveryRecord, MessageRecord } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
@@ -65,4 +66,25 @@ export function planRoute(o: {
 /** The events of a message that a destination takes, in order. */
 export function eventsFor(record: Pick<MessageRecord, 'canonical'>, models: readonly string[]): CanonicalEvent[] {
   return (record.canonical?.events ?? []).filter((e) => models.includes(e.model));
+}
+
+/** Routes a stored message again from its raw HL7v2 bytes or FHIR JSON (route worker, replay). */
+export function planStoredMessage(o: { message: MessageRecord; channel: ChannelDefinition; transforms: ReadonlyMap<string, Transform> }): RoutePlan {
+  const { message, channel } = o;
+  try {
+    if (message.format === 'fhir') {
+      const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
+      const type = String(resource.resourceType);
+      const source = { channelId: channel.id, messageType: type, controlId: message.summary?.controlId ?? message._id, sendingApplication: message.summary?.sendingApplication ?? '', sendingFacility: '' };
+      return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
+    }
+    const parsed = parseMessage(decodeBytes(message.raw, { defaultCharset: message.charset }).text);
+    const h = parsed.header;
+    const type = `${h.messageType}^${h.triggerEvent}`;
+    const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
+    return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
+  } catch (err) {
+    if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError('HL7_PARSE', err.reason) };
+    throw err;
+  }
 }

@@ -5,6 +5,8 @@ import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
+import { deliveryRoutes } from './deliveries.routes.ts';
+import type { Replayer } from '../replay.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
 
@@ -15,6 +17,7 @@ export interface HttpServerOptions {
   transforms: ReadonlyMap<string, Transform>;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
+  replayer: Replayer;
   /** Body limit for the admin API. */
   bodyLimit?: number;
 }
@@ -38,5 +41,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   app.register(messageRoutes, { store: options.store, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
+  app.register(deliveryRoutes, { store: options.store, replayer: options.replayer });
   return app;
 }

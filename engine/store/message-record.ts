@@ -21,6 +21,8 @@ export interface DeliveryAttempt {
   /** PHI-free summary of the peer's answer: status and an excerpt of its body. */
   response?: string;
   durationMs: number;
+  /** The replay this attempt belongs to; absent for the original delivery. Attempts count per replay. */
+  replayId?: string;
 }
 
 export interface DeliveryRecord {
@@ -34,6 +36,8 @@ export interface DeliveryRecord {
   peerDocumentIds?: string[];
   nextAttemptAt?: Date;
   deliveredAt?: Date;
+  /** The replay that last set this delivery back to pending. */
+  replayId?: string;
 }
 
 /** One canonical event with the model and transform version that made it. */
@@ -77,4 +81,16 @@ export interface MessageRecord {
   canonical?: CanonicalRecord;
   deliveries: Record<string, DeliveryRecord>;
   ack: AckRecord;
+}
+
+/** Who replayed what and why, in the `replays` collection (the hash-chained audit log is issue 7's). */
+export interface ReplayRecord {
+  _id: string;
+  at: Date;
+  requestedBy: string;
+  reason: string;
+  dryRun: boolean;
+  selection: Record<string, unknown>;
+  /** (message, destination) pairs set back to pending. */
+  deliveries: { messageId: string; destinationId: string; transformVersions: string[] }[];
 }

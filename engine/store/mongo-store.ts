@@ -1,7 +1,7 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Filter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
-import type { DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
+import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
@@ -110,6 +110,45 @@ export class MongoStore {
       ),
     );
     return res.modifiedCount === 1;
+  }
+
+  /** Messages with at least one dead delivery (status dead or partially-delivered), newest first. */
+  async findWithDeadDeliveries(q: { channelId?: string; from?: Date; to?: Date; ids?: string[]; limit: number }): Promise<MessageRecord[]> {
+    const filter: Filter<MessageRecord> = { status: { $in: [MessageStatus.dead, MessageStatus.partiallyDelivered] } };
+    if (q.channelId) filter.channelId = q.channelId;
+    if (q.ids) filter._id = { $in: q.ids };
+    if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
+    return this.guard(() => this.messages.find(filter, { sort: { _id: -1 }, limit: q.limit }).toArray());
+  }
+
+  /**
+   * Replay: saves the re-made canonical events and sets the chosen dead deliveries back to pending
+   * (same idempotency key, so a peer that did take an ambiguous attempt de-duplicates it), leaving
+   * delivered ones alone. Only deliveries still `dead` are reset; returns the ids reset.
+   */
+  async resetForReplay(id: string, o: { destinationIds: string[]; events: CanonicalEvent[]; replayId: string }): Promise<string[]> {
+    const message = await this.getMessage(id);
+    if (!message) return [];
+    const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === 'dead');
+    if (reset.length === 0) return [];
+    const set: Record<string, unknown> = { status: MessageStatus.routed, updatedAt: new Date(), 'canonical.events': o.events };
+    for (const d of reset) {
+      set[`deliveries.${d}.status`] = 'pending';
+      set[`deliveries.${d}.sentEvents`] = 0;
+      set[`deliveries.${d}.replayId`] = o.replayId;
+    }
+    const filter: Filter<MessageRecord> = { _id: id };
+    for (const d of reset) (filter as Record<string, unknown>)[`deliveries.${d}.status`] = 'dead';
+    const res = await this.guard(() => this.messages.updateOne(filter, { $set: set }));
+    return res.modifiedCount === 1 ? reset : [];
+  }
+
+  async insertReplay(record: ReplayRecord): Promise<void> {
+    await this.guard(() => this.db.collection<ReplayRecord>('replays', { writeConcern: DURABLE }).insertOne(record));
+  }
+
+  async listReplays(limit: number): Promise<ReplayRecord[]> {
+    return this.guard(() => this.db.collection<ReplayRecord>('replays').find({}, { sort: { at: -1 }, limit }).toArray());
   }
 
   /**
