@@ -35,12 +35,15 @@ export interface EngineOptions {
 }
 
 export interface EngineAddresses {
-  http: { host: string; port: number };
+  /** null for the worker role, which serves no HTTP. */
+  http: { host: string; port: number } | null;
   mllp: Record<string, number>;
 }
 
 /**
- * The whole engine in one process (role `all`). Start order: store, Redis, queues, delivery
+ * The engine in one process: role `all` (default), `ingest` (sources and HTTP, no workers) or
+ * `worker` (route and delivery workers and the relay; no sources, no HTTP), so that several worker
+ * processes can share one Redis and store. Start order: store, Redis, queues, delivery
  * workers, route worker, relay, sources, HTTP; stop is the reverse, each step bounded and in its
  * own try/catch. `start()` and `close()` return one stored promise each.
  */
@@ -92,6 +95,8 @@ export class Engine {
     const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, queueOpts);
     this.cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
     const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
+    const runsWorkers = config.SWITCHBOARD_ROLE !== 'ingest';
+    const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
     const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
 
     for (const channel of channels) {
@@ -116,7 +121,7 @@ export class Engine {
         this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
         this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => queue.close() });
         this.cleanups.push({ name: `delivery worker ${spec.id}`, run: () => worker.close(config.SHUTDOWN_GRACE_MS) });
-        worker.start();
+        if (runsWorkers) worker.start();
       }
     }
 
@@ -129,18 +134,18 @@ export class Engine {
       worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.ROUTE_CONCURRENCY },
     });
     this.cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
-    routeWorker.start();
+    if (runsWorkers) routeWorker.start();
 
     const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS });
     this.cleanups.push({ name: 'relay', run: () => relay.close() });
-    relay.start();
+    if (runsWorkers) relay.start();
     this.relay = relay;
 
     const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     const mllp: Record<string, number> = {};
     for (const channel of channels) {
       const s = channel.source;
-      if (s.kind !== 'mllp') continue;
+      if (s.kind !== 'mllp' || !runsSources) continue;
       const source = new MllpSource({
         channel,
         intake,
@@ -160,6 +165,10 @@ export class Engine {
       return true;
     };
     const replayer = new Replayer({ store, channels: new Map(channels.map((c) => [c.id, c])), transforms, deliveryQueues, log });
+    if (!runsSources) {
+      log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
+      return { http: null, mllp };
+    }
     const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
@@ -172,7 +181,7 @@ export class Engine {
     this.http = http;
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
-    log.info('engine started', { mllp, http: { host: config.HTTP_HOST, port: httpPort } });
+    log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: { host: config.HTTP_HOST, port: httpPort } });
     return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
   }
 

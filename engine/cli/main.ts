@@ -5,7 +5,7 @@
 import { runHl7Command } from './hl7.command.ts';
 
 const USAGE = `usage:
-  switchboard start                      run the engine (settings from the environment)
+  switchboard start [--role all|ingest|worker]   run the engine (settings from the environment)
   switchboard hl7 get FILE PATH...       print the decoded value at each path (e.g. PID-5.1)
   switchboard hl7 json FILE              print the message tree as JSON
   switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason`;
@@ -14,6 +14,14 @@ const [command, ...rest] = process.argv.slice(2);
 const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) };
 switch (command) {
   case 'start': {
+    const role = rest[rest.indexOf('--role') + 1];
+    if (rest.includes('--role')) {
+      if (!['all', 'ingest', 'worker'].includes(role ?? '')) {
+        io.err('--role takes all, ingest or worker');
+        process.exit(2);
+      }
+      process.env.SWITCHBOARD_ROLE = role;
+    }
     const { main } = await import('../main.ts');
     await main();
     break;

@@ -11,6 +11,7 @@ export const EngineConfigSchema = Type.Object({
   MONGODB_URL: Type.String({ description: 'MongoDB 6+ or FerretDB. Set by scripts/services.sh when unset.' }),
   MONGODB_DB: Type.String({ default: 'switchboard', description: 'Database name.' }),
   QUEUE_PREFIX: Type.String({ default: 'sb', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every Redis key.' }),
+  SWITCHBOARD_ROLE: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('worker')], { default: 'all', description: 'ingest: sources and HTTP; worker: route and delivery workers and the relay; all: both. Many workers may share one Redis and store.' }),
   HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'HTTP bind address (loopback until authentication lands).' }),
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
   RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),

@@ -15,8 +15,8 @@ export interface EngineProcess {
  * Runs the real engine entry point (`engine/main.ts`, with the channels in channels/) as a child
  * process, as `npm start` would, and waits for its "engine started" line to learn the ports.
  */
-export function spawnEngine(env: Record<string, string>): Promise<EngineProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], {
+export function spawnEngine(env: Record<string, string>, args: string[] = []): Promise<EngineProcess> {
+  const child = spawn(process.execPath, args.length > 0 ? ['bin/switchboard.js', 'start', ...args] : ['--import', 'tsx', 'engine/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,12 +30,12 @@ export function spawnEngine(env: Record<string, string>): Promise<EngineProcess>
       readline.createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
         if (!line.includes('"engine started"')) return;
-        const entry = JSON.parse(line) as { mllp: Record<string, number>; http: { port: number } };
+        const entry = JSON.parse(line) as { mllp: Record<string, number>; http: { port: number } | null };
         clearTimeout(timer);
         resolve({
           child,
-          mllpPort: Object.values(entry.mllp)[0]!,
-          httpPort: entry.http.port,
+          mllpPort: Object.values(entry.mllp)[0] ?? 0,
+          httpPort: entry.http?.port ?? 0,
           lines,
           kill: async (signal = 'SIGKILL') => {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
