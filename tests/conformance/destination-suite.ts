@@ -1,0 +1,74 @@
+import test from 'ava';
+import { Value } from '@sinclair/typebox/value';
+import type { DestinationConnector, DestinationDefinition } from '../../engine/connector.ts';
+import { SwitchboardError } from '../../engine/errors.ts';
+import { silentLogger } from '../../engine/log.ts';
+
+/** What a connector's test file gives the shared suite: its declaration and a real peer. */
+export interface ConformanceHarness {
+  definition: DestinationDefinition;
+  /** A connector against a running peer, and what that peer holds (idempotency keys). */
+  up(): Promise<{ connector: DestinationConnector; received(): Promise<string[]>; close(): Promise<void> }>;
+  /** A connector whose peer cannot be reached. */
+  down(): Promise<DestinationConnector>;
+}
+
+const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1, amount: { value: 4250, currency: 'USD' }, costCenter: 'COSTCTR-4410' } };
+const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
+
+/**
+ * The destination connector contract, as tests every connector passes against its real peer:
+ * a declared config whose examples validate and whose secrets are its own fields; connect, send and
+ * the peer holds the event; an idempotent connector delivers a repeated key once; an unreachable
+ * peer gives a classified SwitchboardError; close() may be called twice.
+ */
+export function destinationConformance(h: ConformanceHarness): void {
+  const name = h.definition.kind;
+
+  test(`${name} conformance: config schema, examples and secrets are declared`, (t) => {
+    t.truthy(h.definition.title);
+    t.true(h.definition.examples.length > 0);
+    for (const example of h.definition.examples) t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
+    const fields = Object.keys((h.definition.config as { properties?: object }).properties ?? {});
+    for (const secret of h.definition.secrets) t.true(fields.includes(secret), `secret ${secret} is a config field`);
+  });
+
+  test(`${name} conformance: connect, send, and the peer holds the event`, async (t) => {
+    const peer = await h.up();
+    t.teardown(() => peer.close());
+    await peer.connector.connect(new AbortController().signal);
+    const result = await peer.connector.send(payload, ctx('conf-1:dest'));
+    t.is(typeof result.responseSummary, 'string');
+    t.true((await peer.received()).includes('conf-1:dest'));
+  });
+
+  test(`${name} conformance: an idempotent connector delivers a repeated key once`, async (t) => {
+    if (!h.definition.idempotent) return t.pass();
+    const peer = await h.up();
+    t.teardown(() => peer.close());
+    await peer.connector.connect(new AbortController().signal);
+    await peer.connector.send(payload, ctx('conf-2:dest'));
+    await peer.connector.send(payload, ctx('conf-2:dest'));
+    t.is((await peer.received()).filter((k) => k === 'conf-2:dest').length, 1);
+  });
+
+  test(`${name} conformance: an unreachable peer gives a classified failure`, async (t) => {
+    const connector = await h.down();
+    const err = await Promise.resolve()
+      .then(() => connector.connect(new AbortController().signal))
+      .then(() => connector.send(payload, ctx('conf-3:dest')))
+      .then(() => undefined, (e: unknown) => e);
+    t.true(err instanceof SwitchboardError, String(err));
+    t.true(['not-connected', 'transient', 'ambiguous'].includes((err as SwitchboardError).failureClass));
+    if (connector.test) t.false((await connector.test()).ok);
+    await connector.close();
+  });
+
+  test(`${name} conformance: close() may be called twice`, async (t) => {
+    const peer = await h.up();
+    await peer.connector.connect(new AbortController().signal);
+    await peer.connector.close();
+    await t.notThrowsAsync(peer.connector.close());
+    await peer.close();
+  });
+}
