@@ -26,6 +26,13 @@ export interface DestinationSpec {
   retry?: Partial<RetryPolicy>;
   /** Data classes it may receive; default: all but `direct-identifier` (see engine/security/data-policy.ts). */
   dataPolicy?: DataPolicy;
+  /**
+   * First-in first-out per key (a dotted path in the canonical event, e.g. `patient.mrn` or
+   * `encounter.visitNumber`), in parallel across keys. When the head message of a key fails for good:
+   * `block` holds that key's later messages until the head is replayed; `park` dead-letters the head
+   * and goes on. The key is read before the data policy, so an MRN may order without being sent.
+   */
+  ordering?: { key: string; onHeadFailure: 'block' | 'park' };
 }
 
 export interface MllpSourceSpec {

@@ -13,6 +13,9 @@ import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts'
 import { canonicalSchema } from '../transforms/canonical/index.ts';
 import { eventsFor } from './routing.ts';
 
+/** How soon a delivery held behind an earlier message of its key looks again. */
+const HELD_RECHECK_MS = 250;
+
 export interface DeliveryWorkerOptions {
   spec: DestinationSpec;
   definition: DestinationDefinition;
@@ -71,6 +74,15 @@ export class DeliveryWorker {
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 
+    const ordering = this.options.spec.ordering;
+    if (ordering && delivery.orderKey) {
+      const blocker = await store.findOrderBlocker({ id: messageId, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
+      if (blocker) {
+        // Held behind an earlier message of the same key: look again soon, spending no attempt.
+        await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
+        throw new DelayedError();
+      }
+    }
     const events = eventsFor(message, this.options.spec.models);
     const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
     const round = delivery.replayId;

@@ -104,6 +104,7 @@ export class Engine {
         const definition = findDestinationConnector(spec.kind);
         if (!definition) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown destination kind '${spec.kind}'`);
         const connector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
+        if (spec.ordering) await store.ensureOrderIndex(spec.id);
         const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), queueOpts);
         deliveryQueues.set(spec.id, queue);
         if (spec.dataPolicy?.pseudonymise && !pseudonymKey) {

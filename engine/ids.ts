@@ -1,13 +1,28 @@
 import { randomBytes } from 'node:crypto';
 
+let lastMs = 0;
+let counter = 0;
+
 /**
- * A UUIDv7 (RFC 9562 §5.7): time-ordered, so message ids sort by arrival and index well.
- * Used for message ids; never derived from message content.
+ * A UUIDv7 (RFC 9562 §5.7), strictly increasing within this process: the 12 bits after the
+ * version count messages within one millisecond (method 1 of §6.2), so ids sort in arrival order.
+ * Ordered destinations rely on that order. Never derived from message content.
  */
 export function newMessageId(now = Date.now()): string {
+  if (now <= lastMs) {
+    counter++;
+    if (counter > 0xfff) {
+      lastMs++;
+      counter = 0;
+    }
+  } else {
+    lastMs = now;
+    counter = 0;
+  }
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -49,8 +49,10 @@ export function planRoute(o: {
     );
     const deliveries: Record<string, DeliveryRecord> = {};
     for (const dest of channel.destinations) {
-      if (!events.some((e) => dest.models.includes(e.model))) continue;
-      deliveries[dest.id] = { destinationId: dest.id, status: 'pending', idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [] };
+      const taken = events.filter((e) => dest.models.includes(e.model));
+      if (taken.length === 0) continue;
+      const orderKey = dest.ordering ? valueAt(taken[0]!.event, dest.ordering.key) : undefined;
+      deliveries[dest.id] = { destinationId: dest.id, status: 'pending', idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [], ...(orderKey ? { orderKey } : {}) };
     }
     if (Object.keys(deliveries).length === 0) {
       return { status: MessageStatus.filtered, events, deliveries: {}, reason: events.length === 0 ? `no transform of channel ${channel.id} maps ${o.type}` : 'no destination takes these events' };
@@ -87,4 +89,9 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
     if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError('HL7_PARSE', err.reason) };
     throw err;
   }
+}
+
+function valueAt(event: Record<string, unknown>, dotted: string): string | undefined {
+  const v = dotted.split('.').reduce<unknown>((node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), event);
+  return v === undefined || v === null || v === '' ? undefined : String(v);
 }

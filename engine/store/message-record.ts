@@ -38,6 +38,8 @@ export interface DeliveryRecord {
   deliveredAt?: Date;
   /** The replay that last set this delivery back to pending. */
   replayId?: string;
+  /** For an ordered destination: the key this delivery is ordered by (see DestinationSpec.ordering). */
+  orderKey?: string;
 }
 
 /** One canonical event with the model and transform version that made it. */

@@ -68,6 +68,24 @@ export class MongoStore {
     await this.messages.createIndex({ 'summary.mrn': 1 }, { name: 'mrn' });
   }
 
+  /** The index an ordered destination's head check uses (created at start, once per destination). */
+  async ensureOrderIndex(destinationId: string): Promise<void> {
+    await this.guard(() => this.messages.createIndex({ [`deliveries.${destinationId}.orderKey`]: 1, _id: 1 }, { name: `order_${destinationId}` }));
+  }
+
+  /**
+   * For an ordered destination: the id of the earliest message before `id` with the same order key
+   * whose delivery is still open (pending or retrying; dead too when the policy blocks), if any.
+   */
+  async findOrderBlocker(o: { id: string; destinationId: string; orderKey: string; deadBlocks: boolean }): Promise<string | undefined> {
+    const prefix = `deliveries.${o.destinationId}`;
+    const open = o.deadBlocks ? ['pending', 'retrying', 'dead'] : ['pending', 'retrying'];
+    const blocker = await this.guard(() =>
+      this.messages.findOne({ _id: { $lt: o.id }, [`${prefix}.orderKey`]: o.orderKey, [`${prefix}.status`]: { $in: open } } as Filter<MessageRecord>, { projection: { _id: 1 }, sort: { _id: 1 } }),
+    );
+    return blocker?._id;
+  }
+
   async ping(): Promise<void> {
     await this.guard(() => this.db.command({ ping: 1 }));
   }

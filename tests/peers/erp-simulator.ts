@@ -21,8 +21,8 @@ export interface Posting {
 export type Behaviour =
   | { mode: 'ok' }
   /** Answer `status` (and `body`) `times` times, then OK; times -1: for ever. */
-  | { mode: 'fail'; status: number; times: number; body?: unknown; retryAfterSeconds?: number }
-  | { mode: 'slow'; delayMs: number; times: number }
+  | { mode: 'fail'; status: number; times: number; body?: unknown; retryAfterSeconds?: number; /** only requests whose body contains this */ match?: string }
+  | { mode: 'slow'; delayMs: number; times: number; /** extra random delay up to this */ jitterMs?: number }
   /** Accept the request and never answer, `times` times (timeout tests). */
   | { mode: 'hang'; times: number };
 
@@ -47,9 +47,10 @@ export async function startErpSimulator(opts: { port?: number; host?: string } =
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
   };
   /** Consumes one use of a limited behaviour; returns the behaviour that applies to this request. */
-  const take = (): Behaviour => {
+  const take = (raw: Buffer): Behaviour => {
     const b = behaviour;
     if (b.mode === 'ok') return b;
+    if (b.mode === 'fail' && b.match !== undefined && !raw.includes(b.match)) return { mode: 'ok' };
     if (b.times === 0) return { mode: 'ok' };
     if (b.times > 0) behaviour = { ...b, times: b.times - 1 } as Behaviour;
     return b;
@@ -84,14 +85,14 @@ export async function startErpSimulator(opts: { port?: number; host?: string } =
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
-    const b = take();
+    const b = take(raw);
     switch (b.mode) {
       case 'ok':
         break;
       case 'fail':
         return json(res, b.status, b.body ?? { error: 'simulated failure' }, b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {});
       case 'slow':
-        await new Promise((r) => setTimeout(r, b.delayMs));
+        await new Promise((r) => setTimeout(r, b.delayMs + Math.random() * (b.jitterMs ?? 0)));
         break;
       case 'hang':
         hanging.add(res);
