@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
+import { OAuth2Client } from './oauth2.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
@@ -12,6 +14,18 @@ export const ErpRestConfig = Type.Object({
   apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Sent in `apiKeyHeader` (secret)' })),
   apiKeyHeader: Type.String({ default: 'X-API-Key' }),
   headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra request headers' }),
+  oauth2: Type.Optional(
+    Type.Object(
+      {
+        tokenUrl: Type.String({ pattern: '^https?://' }),
+        clientId: Type.String({ minLength: 1 }),
+        clientSecret: Type.String({ minLength: 1, description: 'A secret' }),
+        scope: Type.Optional(Type.String()),
+      },
+      { description: 'OAuth2 client credentials (RFC 6749 §4.4): a bearer token fetched and renewed before it expires' },
+    ),
+  ),
+  rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Requests per second at most; a 429 Retry-After pauses all sends' })),
 });
 export type ErpRestConfig = Static<typeof ErpRestConfig>;
 
@@ -23,13 +37,14 @@ export type ErpRestConfig = Static<typeof ErpRestConfig>;
  * 429 PEER_RATE_LIMITED with Retry-After; 408 and our timeout PEER_TIMEOUT (ambiguous); other 4xx
  * PEER_REJECTED (permanent) with the ERP's answer; refused or unresolvable PEER_NOT_CONNECTED;
  * a connection lost mid-request PEER_CONNECTION_LOST (ambiguous). The ERP's answer is stored with
- * the attempt, never logged.
+ * the attempt, never logged. Optional OAuth2 client credentials (token cached until shortly
+ * before it expires, renewed after a 401) and a rate limit that a 429's Retry-After pauses.
  */
 export const erpRestDestination = defineDestination({
   kind: 'erp-rest',
   title: 'ERP REST API',
   config: ErpRestConfig,
-  secrets: ['apiKey'],
+  secrets: ['apiKey', 'oauth2.clientSecret'],
   idempotent: true,
   examples: [
     {
@@ -44,7 +59,13 @@ export const erpRestDestination = defineDestination({
 });
 
 class ErpRestDestination implements DestinationConnector {
-  constructor(private readonly config: ErpRestConfig) {}
+  private readonly oauth: OAuth2Client | undefined;
+  private readonly limiter: RateLimiter | undefined;
+
+  constructor(private readonly config: ErpRestConfig) {
+    this.oauth = config.oauth2 ? new OAuth2Client(config.oauth2, config.timeoutMs) : undefined;
+    this.limiter = config.rateLimitPerSecond ? new RateLimiter(config.rateLimitPerSecond) : undefined;
+  }
 
   async connect(): Promise<void> {
     // HTTP opens connections per request (keep-alive pooled by fetch): nothing to open here.
@@ -55,6 +76,8 @@ class ErpRestDestination implements DestinationConnector {
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
     const path = this.config.paths[payload.model] ?? this.config.paths.default ?? '/api/v1/events';
     const url = new URL(path, this.config.baseUrl);
+    await this.limiter?.take(ctx.signal);
+    const bearer = this.oauth ? await this.oauth.token() : undefined;
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     let response: Response;
     try {
@@ -65,6 +88,7 @@ class ErpRestDestination implements DestinationConnector {
           'idempotency-key': ctx.idempotencyKey,
           ...this.config.headers,
           ...(this.config.apiKey ? { [this.config.apiKeyHeader]: this.config.apiKey } : {}),
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         },
         body: JSON.stringify({ model: payload.model, modelVersion: payload.modelVersion, idempotencyKey: ctx.idempotencyKey, event: payload.event }),
         signal: AbortSignal.any([ctx.signal, timeout]),
@@ -79,8 +103,14 @@ class ErpRestDestination implements DestinationConnector {
       return { responseSummary: documentId ? `${response.status} doc=${documentId}` : String(response.status), ...(documentId ? { peerDocumentId: documentId } : {}) };
     }
     const detail = `ERP answered ${response.status}`;
+    if (response.status === 401 && this.oauth) {
+      // The token was revoked or expired early: forget it, and the retry fetches a new one.
+      this.oauth.forget();
+      throw new SwitchboardError('PEER_UNAVAILABLE', 'ERP refused the access token', { peerResponse: summary });
+    }
     if (response.status === 429) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      if (retryAfterMs) this.limiter?.pause(retryAfterMs);
       throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
     if (response.status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });

@@ -29,8 +29,10 @@ export function destinationConformance(h: ConformanceHarness): void {
     t.truthy(h.definition.title);
     t.true(h.definition.examples.length > 0);
     for (const example of h.definition.examples) t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
-    const fields = Object.keys((h.definition.config as { properties?: object }).properties ?? {});
-    for (const secret of h.definition.secrets) t.true(fields.includes(secret), `secret ${secret} is a config field`);
+    for (const secret of h.definition.secrets) {
+      const field = secret.split('.').reduce<{ properties?: Record<string, unknown> } | undefined>((schema, k) => schema?.properties?.[k] as never, h.definition.config as never);
+      t.truthy(field, `secret ${secret} is a config field`);
+    }
   });
 
   test(`${name} conformance: connect, send, and the peer holds the event`, async (t) => {

@@ -83,3 +83,36 @@ test('Retry-After in seconds or as an HTTP date', (t) => {
   t.true((parseRetryAfter(new Date(Date.now() + 5000).toUTCString()) ?? 0) > 3000);
   t.is(parseRetryAfter('soon'), undefined);
 });
+
+test('OAuth2 client credentials: a token is fetched once, reused, and fetched again after a 401', async (t) => {
+  const erp = await startErpSimulator({ oauth: { clientId: 'switchboard', clientSecret: 's3cret' } });
+  t.teardown(() => erp.close());
+  const c = connector(erp.url, { oauth2: { tokenUrl: `${erp.url}/oauth/token`, clientId: 'switchboard', clientSecret: 's3cret' } });
+  await c.send(payload, ctx('o1'));
+  await c.send(payload, ctx('o2'));
+  t.is(erp.tokensIssued(), 1);
+  erp.revokeTokens();
+  const refused = await failure(c.send(payload, ctx('o3')));
+  t.is(refused.failureClass, 'transient', 'a refused token is retried');
+  await c.send(payload, ctx('o3'));
+  t.is(erp.tokensIssued(), 2);
+  t.is(erp.postings().length, 3);
+  const wrong = connector(erp.url, { oauth2: { tokenUrl: `${erp.url}/oauth/token`, clientId: 'switchboard', clientSecret: 'wrong' } });
+  t.is((await failure(wrong.send(payload, ctx('o4')))).code, 'PEER_REJECTED');
+});
+
+test('the rate limit caps requests per second, and a 429 Retry-After pauses the next send', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const c = connector(erp.url, { rateLimitPerSecond: 10 });
+  await Promise.all(Array.from({ length: 25 }, (_, i) => c.send(payload, ctx(`r${i}`))));
+  const times = erp.requestTimes();
+  // An upper bound on rate: a bucket of 10 refilling at 10/s lets at most 10 + 5 + 1 through in any 500 ms.
+  const busiest = Math.max(...times.map((start) => times.filter((x) => x >= start && x < start + 500).length));
+  t.true(busiest <= 16, `${busiest} requests in one 500 ms window`);
+  erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 1 });
+  await failure(c.send(payload, ctx('r-limited')));
+  const limitedAt = Date.now();
+  await c.send(payload, ctx('r-after'));
+  t.true(erp.requestTimes().at(-1)! - limitedAt >= 900, 'the send after a 429 waited for Retry-After');
+});

@@ -32,16 +32,25 @@ export interface ErpSimulator {
   postings(): Posting[];
   setBehaviour(b: Behaviour): void;
   reset(): void;
+  /** Invalidates every access token it issued (OAuth2 mode): the next call with one gets 401. */
+  revokeTokens(): void;
+  /** When each API request arrived (ms since epoch), failures included. */
+  requestTimes(): number[];
+  /** How many access tokens it issued. */
+  tokensIssued(): number;
   close(): Promise<void>;
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-export async function startErpSimulator(opts: { port?: number; host?: string } = {}): Promise<ErpSimulator> {
+export async function startErpSimulator(opts: { port?: number; host?: string; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<ErpSimulator> {
   const postings = new Map<string, Posting>();
   let behaviour: Behaviour = { mode: 'ok' };
   let sequence = 0;
   const hanging = new Set<http.ServerResponse>();
+  const tokens = new Set<string>();
+  const times: number[] = [];
+  let issued = 0;
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
@@ -79,10 +88,19 @@ export async function startErpSimulator(opts: { port?: number; host?: string } =
         return json(res, 400, { error: 'behaviour must be JSON' });
       }
     }
+    if (url.pathname === '/oauth/token' && req.method === 'POST' && opts.oauth) {
+      const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+      if (id !== opts.oauth.clientId || secret !== opts.oauth.clientSecret) return json(res, 401, { error: 'invalid_client' });
+      const token = `tok-${++issued}-${Math.random().toString(36).slice(2)}`;
+      tokens.add(token);
+      return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
+    }
     if (!url.pathname.startsWith('/api/')) {
       return req.method === 'GET' || req.method === 'HEAD' ? json(res, 200, { service: 'ERP simulator' }) : json(res, 404, { error: 'not found' });
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+    times.push(Date.now());
+    if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
     const b = take(raw);
@@ -132,6 +150,9 @@ export async function startErpSimulator(opts: { port?: number; host?: string } =
     postings: () => [...postings.values()],
     setBehaviour: (b) => void (behaviour = b),
     reset,
+    revokeTokens: () => tokens.clear(),
+    requestTimes: () => [...times],
+    tokensIssued: () => issued,
     close: () =>
       new Promise<void>((resolve) => {
         for (const r of hanging) r.destroy();

@@ -1,0 +1,45 @@
+import { SwitchboardError } from '../../engine/errors.ts';
+
+/**
+ * OAuth2 client credentials (RFC 6749 §4.4) for the ERP destination: one token at a time, fetched
+ * on first use, reused until 30 s before it expires, and fetched again after `forget()`.
+ * A token endpoint that refuses the client is a permanent failure (PEER_REJECTED); one that cannot
+ * be reached is not connected; a 5xx is transient.
+ */
+export class OAuth2Client {
+  private current: { token: string; expiresAt: number } | undefined;
+  private pending: Promise<string> | undefined;
+
+  constructor(
+    private readonly o: { tokenUrl: string; clientId: string; clientSecret: string; scope?: string },
+    private readonly timeoutMs: number,
+  ) {}
+
+  token(): Promise<string> {
+    if (this.current && Date.now() < this.current.expiresAt) return Promise.resolve(this.current.token);
+    this.pending ??= this.fetchToken().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  forget(): void {
+    this.current = undefined;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', ...(this.o.scope ? { scope: this.o.scope } : {}) });
+    const basic = Buffer.from(`${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret)}`).toString('base64');
+    let res: Response;
+    try {
+      res = await fetch(this.o.tokenUrl, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      throw new SwitchboardError('PEER_NOT_CONNECTED', 'cannot reach the OAuth2 token endpoint', { cause: err });
+    }
+    const text = await res.text().catch(() => '');
+    if (res.status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${res.status}`, { peerResponse: `${res.status} ${text.slice(0, 300)}` });
+    if (!res.ok) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${res.status})`, { peerResponse: `${res.status} ${text.slice(0, 300)}` });
+    const json = JSON.parse(text) as { access_token?: string; expires_in?: number };
+    if (!json.access_token) throw new SwitchboardError('PEER_REJECTED', 'token endpoint gave no access_token');
+    this.current = { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in ?? 300) - 30) * 1000 };
+    return json.access_token;
+  }
+}
