@@ -1,5 +1,6 @@
 import test from 'ava';
-import { erpRestDestination, parseRetryAfter } from '../../connectors/erp-rest/erp-rest.destination.ts';
+import { erpRestDestination } from '../../connectors/erp-rest/erp-rest.destination.ts';
+import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';

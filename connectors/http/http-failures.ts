@@ -1,0 +1,24 @@
+import { SwitchboardError } from '../../engine/errors.ts';
+
+/**
+ * A fetch failure before any answer. Refused or unresolvable: nothing was sent (not connected).
+ * Our timeout or the engine's abort: the request may have reached the peer (ambiguous).
+ */
+export function classifyNetworkError(err: unknown, timedOut: boolean): SwitchboardError {
+  if (timedOut) return new SwitchboardError('PEER_TIMEOUT', 'no answer from the peer in time', { cause: err });
+  const cause = (err as { cause?: { code?: string } }).cause;
+  const code = cause?.code ?? (err as { code?: string }).code ?? '';
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+    return new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect to the peer (${code})`, { cause: err });
+  }
+  if ((err as Error).name === 'AbortError') return new SwitchboardError('PEER_CONNECTION_LOST', 'request aborted by the engine', { cause: err });
+  return new SwitchboardError('PEER_CONNECTION_LOST', `connection to the peer lost (${code || (err as Error).name})`, { cause: err });
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3), in milliseconds. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
