@@ -1,154 +1,367 @@
 #!/usr/bin/env bash
 # Provisions the services Switchboard needs, idempotently, on a fresh Debian machine:
-#   Redis (Debian's redis-server)   on 127.0.0.1:$SWITCHBOARD_REDIS_PORT (6390), data in var/redis
-#   FerretDB 1.24.2                  on 127.0.0.1:$SWITCHBOARD_MONGO_PORT (27027), with its
-#   PostgreSQL backend: Debian's postgresql on 127.0.0.1:$SWITCHBOARD_PG_PORT (6432), data in var/postgres
-#   (FerretDB's SQLite backend was measured and dropped: its updates do not use the _id index, so
-#   every update scans the collection; see the README.)
+#   Redis (Debian's redis-server)  127.0.0.1:$SWITCHBOARD_REDIS_PORT (6390), data in var/redis
+#   FerretDB 1.24.2 (MongoDB wire)  127.0.0.1:$SWITCHBOARD_MONGO_PORT (27027), built once into var/bin
+#     on its PostgreSQL backend: Debian's postgresql, 127.0.0.1:$SWITCHBOARD_PG_PORT (6432), data in
+#     var/postgres. SWITCHBOARD_FERRETDB_BACKEND=sqlite runs it on its SQLite backend instead (data in
+#     var/ferretdb, no PostgreSQL). PostgreSQL is the default because the SQLite backend pushes only a
+#     filter that is exactly {_id: <string|ObjectId>} down to SQL: every other update or query scans
+#     the whole collection (measured: 86 updates/s at 5,000 documents and falling, ~550/s on PostgreSQL).
 # REDIS_URL / MONGODB_URL, when set, are used instead and nothing is started for them.
 #
+# Durability of what runs here:
+#   Redis      appendonly yes + appendfsync everysec: an acknowledged write survives a crash of the
+#              process; a crash of the machine can lose up to about 1 s of writes.
+#   PostgreSQL defaults kept: fsync=on, synchronous_commit=on, full_page_writes=on (each commit is on
+#              disk before FerretDB answers).
+#   SQLite     FerretDB 1.24.2 (internal/backends/sqlite/metadata/pool/uri.go) sets only
+#              busy_timeout(10000), journal_mode(wal) and auto_vacuum(none); it sets no
+#              PRAGMA synchronous, so the default of its SQLite (modernc.org/sqlite v1.32.0, SQLite
+#              3.46.0) applies: SQLITE_DEFAULT_SYNCHRONOUS = SQLITE_DEFAULT_WAL_SYNCHRONOUS = 2, FULL:
+#              in WAL mode the WAL is fsynced at every commit, so a commit survives a power loss.
+#
 #   bash scripts/services.sh start [--for-tests]   install what is missing, start, wait until ready
-#   bash scripts/services.sh stop                  stop what this script started
+#   bash scripts/services.sh stop                  stop what this script started (pidfiles)
 #   bash scripts/services.sh status
 #   bash scripts/services.sh env                   REDIS_URL=… and MONGODB_URL=… lines
+#
+# --for-tests also installs Debian's python3-hl7 (/usr/bin/mllp_send) and chromium, and makes sure a
+# local redis-server and var/bin/ferretdb exist (tests/support/services.ts runs private instances of
+# them for fault tests), even when REDIS_URL / MONGODB_URL are set.
+#
+# Other settings: SWITCHBOARD_REDIS_SERVER (redis-server program, default: redis-server on PATH),
+# SWITCHBOARD_GO (go program, default: go on PATH, else /usr/local/go/bin/go).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="$ROOT/var"
 REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-6390}"
 MONGO_PORT="${SWITCHBOARD_MONGO_PORT:-27027}"
 PG_PORT="${SWITCHBOARD_PG_PORT:-6432}"
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT"
+BACKEND="${SWITCHBOARD_FERRETDB_BACKEND:-postgresql}"
+REDIS_SERVER="${SWITCHBOARD_REDIS_SERVER:-redis-server}"
 FERRETDB_VERSION="v1.24.2"
 FERRETDB_BIN="$VAR/bin/ferretdb"
+export DEBIAN_FRONTEND=noninteractive
+
 say() { echo "[services] $*" >&2; }
 die() { echo "[services] ERROR: $*" >&2; exit 1; }
 
+case "$BACKEND" in postgresql|sqlite) ;; *) die "SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not '$BACKEND'" ;; esac
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Redis answers +PONG once it has loaded its data (-LOADING before).
+redis_ping() {
+  ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "+PONG"* ]] ) 2>/dev/null
+}
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-wait_port() { # port name seconds
-  for _ in $(seq 1 $(( $3 * 10 ))); do port_open "$1" && return 0; sleep 0.1; done
-  die "$2 did not answer on 127.0.0.1:$1 within $3 s (see $VAR/log/)"
-}
+# The pidfile's process is alive and runs the program named (not a recycled pid).
+# (No `cmd | grep -q` here: with pipefail, grep -q quitting early can fail the pipeline by SIGPIPE.)
+cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+pid_is() { pid_alive "$1" && [[ "$(cmdline "$(cat "$1")")" == *"$2"* ]]; }
+log_tail() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/[services]   | /' >&2 || true; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
 
-APT_UPDATED=0
-apt_install() { # packages...
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-    die "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]}), or set REDIS_URL/MONGODB_URL to servers you already run"
-  fi
-  say "installing ${missing[*]} with apt-get"
-  if [ $APT_UPDATED -eq 0 ]; then DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq >&2; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-}
+# ---------------------------------------------------------------- what this run needs
+FOR_TESTS=0
+need_redis() { [ -z "${REDIS_URL:-}" ] || [ $FOR_TESTS -eq 1 ]; }
+need_ferretdb() { [ -z "${MONGODB_URL:-}" ] || [ $FOR_TESTS -eq 1 ]; }
+need_postgres() { need_ferretdb && [ "$BACKEND" = postgresql ]; }
 
-start_redis() {
-  if [ -n "${REDIS_URL:-}" ]; then say "Redis: using REDIS_URL"; return; fi
-  local pidfile="$VAR/run/redis.pid"
-  if pid_alive "$pidfile" && port_open "$REDIS_PORT"; then say "Redis: already running on 127.0.0.1:$REDIS_PORT"; return; fi
-  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another program; set SWITCHBOARD_REDIS_PORT to a free port, or REDIS_URL to an existing Redis 6+ with maxmemory-policy noeviction"
-  command -v redis-server >/dev/null || apt_install redis-server
-  mkdir -p "$VAR/redis" "$VAR/run" "$VAR/log"
-  say "Redis: starting on 127.0.0.1:$REDIS_PORT (AOF on, maxmemory-policy noeviction, data in var/redis)"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
-    --dir "$VAR/redis" --appendonly yes --appendfsync everysec --save "" \
-    --maxmemory-policy noeviction --daemonize yes --pidfile "$pidfile" --logfile "$VAR/log/redis.log" >&2
-  wait_port "$REDIS_PORT" Redis 20
-}
-
-# go install of FerretDB 1.24.2 builds a binary that panics at start ("Invalid
-# build/version/version.txt"): the module zip lacks the generated version file. So the module's
-# source is copied from the Go module cache, version.txt is written, and it is built from there.
-build_ferretdb() {
-  if [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then return; fi
-  command -v go >/dev/null || die "Go is needed once to build FerretDB $FERRETDB_VERSION (install Go 1.22+), or set MONGODB_URL to an existing MongoDB 6+ / FerretDB"
-  say "FerretDB: building $FERRETDB_VERSION once into var/bin (a few minutes the first time)"
-  local dir src
-  dir="$(GOFLAGS=-mod=mod timeout 900 go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-  [ -d "$dir" ] || die "could not download the FerretDB $FERRETDB_VERSION module with go mod download"
-  src="$(mktemp -d)"
-  cp -r "$dir/." "$src/" && chmod -R u+w "$src"
-  echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
-  mkdir -p "$VAR/bin"
-  (cd "$src" && CGO_ENABLED=0 timeout 1200 go build -trimpath -o "$FERRETDB_BIN" ./cmd/ferretdb) >&2 || die "FerretDB build failed"
-  rm -rf "$src"
-}
-
-# PostgreSQL runs as the postgres user when we are root (it refuses root), as ourselves otherwise.
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"install ok installed"* ]]; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
-start_postgres() {
-  if port_open "$PG_PORT" && [ -f "$VAR/postgres/data/postmaster.pid" ]; then say "PostgreSQL: already running on 127.0.0.1:$PG_PORT"; return; fi
-  port_open "$PG_PORT" && die "port $PG_PORT is taken by another program; set SWITCHBOARD_PG_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+"
-  [ -n "$(pg_bin)" ] || apt_install postgresql
-  local bin; bin="$(pg_bin)"
-  mkdir -p "$VAR/postgres" "$VAR/log"
-  if [ ! -f "$VAR/postgres/data/PG_VERSION" ]; then
-    say "PostgreSQL: creating a cluster in var/postgres (trust auth, loopback only)"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$VAR/postgres"
-    as_pg "$bin/initdb" -D "$VAR/postgres/data" -A trust -U postgres >/dev/null
+# One apt-get call for everything missing (an apt-get update first, once).
+install_packages() {
+  local missing=() alt=()
+  if need_redis && ! command -v "$REDIS_SERVER" >/dev/null; then
+    missing+=(redis-server)
+    if [ -z "${REDIS_URL:-}" ]; then alt+=("or set REDIS_URL to an existing Redis 6+ with maxmemory-policy noeviction")
+    else alt+=("fault tests start private Redis instances even when REDIS_URL is set"); fi
   fi
-  [ "$(id -u)" -eq 0 ] && chown postgres "$VAR/postgres" && touch "$VAR/log/postgres.log" && chown postgres "$VAR/log/postgres.log"
-  say "PostgreSQL: starting on 127.0.0.1:$PG_PORT"
-  as_pg "$bin/pg_ctl" -D "$VAR/postgres/data" -l "$VAR/log/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $VAR/postgres -c max_connections=300" start >/dev/null
-  if ! "$bin/psql" "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
+  if need_postgres && [ -z "$(pg_bin)" ]; then
+    missing+=(postgresql)
+    alt+=("or set MONGODB_URL to an existing MongoDB 6+ / FerretDB, or SWITCHBOARD_FERRETDB_BACKEND=sqlite")
+  fi
+  if [ $FOR_TESTS -eq 1 ]; then
+    pkg_installed python3-hl7 || missing+=(python3-hl7)   # /usr/bin/mllp_send
+    pkg_installed chromium || missing+=(chromium)         # browser tests
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! is_root || ! command -v apt-get >/dev/null; then
+    local why; if ! is_root; then why="not root"; else why="apt-get is missing"; fi
+    local hint=""; [ ${#alt[@]} -gt 0 ] && hint="; $(IFS=';'; echo "${alt[*]}" | sed 's/;/; /g')"
+    die "missing Debian packages: ${missing[*]}, and they cannot be installed here ($why): run apt-get install ${missing[*]} as root${hint}"
+  fi
+  say "apt-get: installing ${missing[*]}"
+  timeout 600 apt-get update -qq >&2 || die "apt-get update failed"
+  timeout 1200 apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >&2 \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# ---------------------------------------------------------------- Redis
+start_redis() {
+  if [ -n "${REDIS_URL:-}" ]; then say "Redis: using REDIS_URL, starting nothing"; return; fi
+  local pidfile="$VAR/run/redis.pid" log="$VAR/log/redis.log"
+  if pid_is "$pidfile" redis-server; then
+    if wait_redis 60 "$pidfile"; then say "Redis: already running on 127.0.0.1:$REDIS_PORT (pid $(cat "$pidfile"))"; return; fi
+    log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
+  fi
+  if port_open "$REDIS_PORT"; then
+    die "port $REDIS_PORT is held by another program (not the Redis of this script); set SWITCHBOARD_REDIS_PORT to a free port, or REDIS_URL to an existing Redis 6+ with maxmemory-policy noeviction"
+  fi
+  mkdir -p "$VAR/redis" "$VAR/run" "$VAR/log"
+  rm -f "$pidfile"
+  say "Redis: starting on 127.0.0.1:$REDIS_PORT (appendonly yes, appendfsync everysec, noeviction, data in var/redis)"
+  # Command-line settings only: Debian's /etc/redis/redis.conf and its systemd unit are not used.
+  "$REDIS_SERVER" --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+    --dir "$VAR/redis" --appendonly yes --appendfsync everysec --save "" \
+    --maxmemory-policy noeviction --daemonize yes --pidfile "$pidfile" --logfile "$log" >&2 9>&- \
+    || { log_tail "$log"; die "redis-server did not start; see $log"; }
+  wait_redis 30 "" || { log_tail "$log"; die "Redis did not answer PING on 127.0.0.1:$REDIS_PORT within 30 s; see $log"; }
+  say "Redis: ready (pid $(cat "$pidfile" 2>/dev/null || echo '?'))"
+}
+wait_redis() { # seconds [pidfile that must stay alive]
+  local end=$((SECONDS + $1))
+  while [ $SECONDS -lt $end ]; do
+    redis_ping "$REDIS_PORT" && return 0
+    [ -n "$2" ] && ! pid_alive "$2" && return 1
+    sleep 0.2
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- FerretDB binary
+go_cmd() {
+  if [ -n "${SWITCHBOARD_GO:-}" ]; then command -v "$SWITCHBOARD_GO" 2>/dev/null; return; fi
+  command -v go 2>/dev/null || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; }
+}
+ferretdb_ok() { [ -x "$FERRETDB_BIN" ] && [[ "$("$FERRETDB_BIN" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"$'\n'* ]]; }
+
+# `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a binary that panics at start
+# ("Invalid build/version/version.txt"): the module zip lacks that generated file. So the module is
+# downloaded, copied out of the read-only module cache, given its version.txt, and built there.
+build_ferretdb() { # [optional: warn instead of failing]
+  if ferretdb_ok; then say "FerretDB: var/bin/ferretdb is $FERRETDB_VERSION"; return 0; fi
+  local go; go="$(go_cmd)" || true
+  if [ -z "$go" ]; then
+    local msg="Go is missing: it is needed once to build FerretDB $FERRETDB_VERSION into var/bin (install Go 1.24+ from https://go.dev/dl/), or set MONGODB_URL to an existing MongoDB 6+ / FerretDB"
+    if [ "${1:-}" = optional ]; then say "WARNING: $msg; fault tests that start a private FerretDB will fail"; return 0; fi
+    die "$msg"
+  fi
+  say "FerretDB: building $FERRETDB_VERSION into var/bin/ferretdb with $("$go" version | cut -d' ' -f3) (1-3 minutes, once)"
+  local tmp dir
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  dir="$(cd "$tmp" && timeout 600 "$go" mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+  [ -n "$dir" ] && [ -d "$dir" ] || die "go mod download github.com/FerretDB/FerretDB@$FERRETDB_VERSION failed"
+  cp -r "$dir/." "$tmp/src" && chmod -R u+w "$tmp/src"
+  echo "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
+  mkdir -p "$VAR/bin"
+  local blog="$VAR/log/ferretdb-build.log"; mkdir -p "$VAR/log"
+  (cd "$tmp/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false timeout 1200 "$go" build -trimpath -o "$FERRETDB_BIN.new" ./cmd/ferretdb) >"$blog" 2>&1 \
+    || { log_tail "$blog"; die "go build of FerretDB $FERRETDB_VERSION failed; see $blog"; }
+  mv -f "$FERRETDB_BIN.new" "$FERRETDB_BIN"
+  rm -rf "$tmp"; trap - EXIT
+  ferretdb_ok || die "the FerretDB just built does not report version $FERRETDB_VERSION"
+  say "FerretDB: built var/bin/ferretdb"
+}
+
+# ---------------------------------------------------------------- PostgreSQL (FerretDB's backend)
+# PostgreSQL refuses to run as root: as root it runs as the postgres user, which must be able to
+# reach its data directory. When it cannot reach var/ (a clone under /root, say), the cluster lives
+# in /var/tmp/switchboard-postgres-<hash of the repo path> instead; var/run/postgres.datadir says where.
+pg_datadir_file="$VAR/run/postgres.datadir"
+RUNUSER="$(command -v runuser || echo /usr/sbin/runuser)"
+as_pg() { if is_root; then (cd / && "$RUNUSER" -u postgres -- "$@"); else "$@"; fi; }
+pg_datadir() {
+  if [ -f "$pg_datadir_file" ]; then cat "$pg_datadir_file"; return; fi
+  local d="$VAR/postgres"
+  mkdir -p "$d"
+  if is_root; then
+    chown postgres "$d" 2>/dev/null || true
+    if ! (cd / && "$RUNUSER" -u postgres -- test -w "$d") 2>/dev/null; then
+      d="/var/tmp/switchboard-postgres-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+      mkdir -p "$d" && chown postgres "$d" && chmod 700 "$d"
+    fi
+  fi
+  mkdir -p "$VAR/run"
+  echo "$d/data" >"$pg_datadir_file"
+  echo "$d/data"
+}
+# Where the cluster is, without creating anything (status, stop).
+pg_known_datadir() { if [ -f "$pg_datadir_file" ]; then cat "$pg_datadir_file"; else echo "$VAR/postgres/data"; fi; }
+pg_running() { # our cluster runs (pg_ctl status reads its postmaster.pid)
+  local data; data="$(pg_known_datadir)"
+  [ -f "$data/postmaster.pid" ] && [ -n "$(pg_bin)" ] && as_pg "$(pg_bin)/pg_ctl" -D "$data" status >/dev/null 2>&1
+}
+
+start_postgres() {
+  local bin data log
+  bin="$(pg_bin)"; [ -n "$bin" ] || die "PostgreSQL is not installed (apt-get install postgresql), or set MONGODB_URL"
+  data="$(pg_datadir)"
+  # The postgres user writes the log: beside the cluster when var/ is out of its reach.
+  case "$data" in "$VAR"/*) log="$VAR/log/postgres.log" ;; *) log="$(dirname "$data")/postgres.log" ;; esac
+  if pg_running; then
+    say "PostgreSQL: already running on 127.0.0.1:$PG_PORT ($data)"
+  else
+    port_open "$PG_PORT" && die "port $PG_PORT is held by another program; set SWITCHBOARD_PG_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+ / FerretDB"
+    if [ ! -f "$data/PG_VERSION" ]; then
+      say "PostgreSQL: creating a cluster in $data (trust auth, loopback only)"
+      as_pg "$bin/initdb" -D "$data" -A trust -U postgres >/dev/null || die "initdb failed"
+    fi
+    mkdir -p "$VAR/log"; touch "$log"; if is_root; then chown postgres "$log"; fi
+    say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (fsync on, synchronous_commit on)"
+    # No Unix socket (its path could exceed 107 bytes in a deep clone): clients use TCP.
+    as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300" start >/dev/null 9>&- \
+      || { log_tail "$log"; die "PostgreSQL did not start within 60 s; see $log"; }
+  fi
+  if [ "$("$bin/psql" "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'")" != 1 ]; then
+    say "PostgreSQL: creating database ferretdb"
     "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
   fi
 }
 
-start_ferretdb() {
-  if [ -n "${MONGODB_URL:-}" ]; then say "MongoDB wire: using MONGODB_URL"; return; fi
-  local pidfile="$VAR/run/ferretdb.pid"
-  if pid_alive "$pidfile" && port_open "$MONGO_PORT"; then say "FerretDB: already running on 127.0.0.1:$MONGO_PORT"; return; fi
-  port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another program; set SWITCHBOARD_MONGO_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+"
-  build_ferretdb
-  start_postgres
-  mkdir -p "$VAR/ferretdb" "$VAR/run" "$VAR/log"
-  say "FerretDB: starting $FERRETDB_VERSION (PostgreSQL backend) on 127.0.0.1:$MONGO_PORT"
-  nohup "$FERRETDB_BIN" --handler=postgresql --postgresql-url="$PG_URL/ferretdb" \
-    --listen-addr="127.0.0.1:$MONGO_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
-    --state-dir="$VAR/ferretdb" >>"$VAR/log/ferretdb.log" 2>&1 &
-  echo $! > "$pidfile"
-  wait_port "$MONGO_PORT" FerretDB 30
+# ---------------------------------------------------------------- FerretDB
+# Ready when the mongodb driver's ping answers (FerretDB accepts connections before its backend is
+# usable); a TCP connect only, when node_modules has no mongodb driver yet.
+mongo_ping() { # seconds
+  if command -v node >/dev/null && [ -d "$ROOT/node_modules/mongodb" ]; then
+    (cd "$ROOT" && timeout $(($1 + 5)) node --input-type=module -e "
+      import { MongoClient } from 'mongodb';
+      const end = Date.now() + $1 * 1000;
+      for (;;) {
+        const c = new MongoClient('mongodb://127.0.0.1:$MONGO_PORT/', { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+        try { await c.db('admin').command({ ping: 1 }); await c.close(); process.exit(0); }
+        catch (e) { await c.close().catch(() => {}); if (Date.now() > end) { console.error(String(e)); process.exit(1); } }
+        await new Promise((r) => setTimeout(r, 300));
+      }" >&2)
+  else
+    local end=$((SECONDS + $1))
+    while [ $SECONDS -lt $end ]; do port_open "$MONGO_PORT" && return 0; sleep 0.2; done
+    return 1
+  fi
 }
 
-stop_one() { # name pidfile
-  if pid_alive "$2"; then say "stopping $1"; kill "$(cat "$2")"; for _ in $(seq 1 50); do pid_alive "$2" || break; sleep 0.1; done; fi
+start_ferretdb() {
+  if [ -n "${MONGODB_URL:-}" ]; then say "MongoDB wire: using MONGODB_URL, starting nothing"; return; fi
+  local pidfile="$VAR/run/ferretdb.pid" log="$VAR/log/ferretdb.log"
+  build_ferretdb
+  [ "$BACKEND" = postgresql ] && start_postgres
+  if pid_is "$pidfile" "$FERRETDB_BIN"; then
+    if [[ "$(cmdline "$(cat "$pidfile")")" != *"--handler=$BACKEND "* ]]; then
+      die "the running FerretDB (pid $(cat "$pidfile")) is not on the $BACKEND backend: bash scripts/services.sh stop first"
+    fi
+    if mongo_ping 30; then say "FerretDB: already running on 127.0.0.1:$MONGO_PORT (pid $(cat "$pidfile"))"; return; fi
+    log_tail "$log"; die "FerretDB (pid $(cat "$pidfile")) runs but does not answer on 127.0.0.1:$MONGO_PORT; see $log"
+  fi
+  port_open "$MONGO_PORT" && die "port $MONGO_PORT is held by another program (not the FerretDB of this script); set SWITCHBOARD_MONGO_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+ / FerretDB"
+  mkdir -p "$VAR/ferretdb" "$VAR/run" "$VAR/log"
+  local backend_args
+  if [ "$BACKEND" = sqlite ]; then
+    backend_args=(--handler=sqlite "--sqlite-url=file:$VAR/ferretdb/")
+  else
+    backend_args=(--handler=postgresql "--postgresql-url=$PG_URL/ferretdb")
+  fi
+  say "FerretDB: starting $FERRETDB_VERSION ($BACKEND backend) on 127.0.0.1:$MONGO_PORT, log var/log/ferretdb.log"
+  # setsid: not in the caller's process group, so a Ctrl-C of npm start/test does not stop it.
+  setsid nohup "$FERRETDB_BIN" "${backend_args[@]}" --listen-addr="127.0.0.1:$MONGO_PORT" \
+    --state-dir="$VAR/ferretdb" --debug-addr=- --telemetry=disable --log-level=warn \
+    </dev/null >>"$log" 2>&1 9>&- &
+  echo $! >"$pidfile"
+  local end=$((SECONDS + 30))
+  while [ $SECONDS -lt $end ] && ! port_open "$MONGO_PORT"; do
+    pid_alive "$pidfile" || { log_tail "$log"; rm -f "$pidfile"; die "FerretDB exited at start; see $log"; }
+    sleep 0.2
+  done
+  if ! mongo_ping $((end - SECONDS > 5 ? end - SECONDS : 5)); then
+    log_tail "$log"; die "FerretDB did not answer on 127.0.0.1:$MONGO_PORT within 30 s; see $log"
+  fi
+  say "FerretDB: ready (pid $(cat "$pidfile"))"
+}
+
+# ---------------------------------------------------------------- stop, status, env
+stop_pidfile() { # name pidfile program
+  if pid_is "$2" "$3"; then
+    local pid; pid="$(cat "$2")"
+    say "stopping $1 (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then say "$1 did not stop in 10 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  else
+    say "$1: not running (started by this script)"
+  fi
   rm -f "$2"
+}
+
+stop_all() {
+  stop_pidfile FerretDB "$VAR/run/ferretdb.pid" "$FERRETDB_BIN"
+  if pg_running; then
+    say "stopping PostgreSQL ($(pg_known_datadir))"
+    as_pg "$(pg_bin)/pg_ctl" -D "$(pg_known_datadir)" -m fast -w -t 30 stop >/dev/null 9>&- || say "pg_ctl stop failed"
+  else
+    say "PostgreSQL: not running (started by this script)"
+  fi
+  stop_pidfile Redis "$VAR/run/redis.pid" redis-server
+}
+
+status() {
+  local s
+  if [ -n "${REDIS_URL:-}" ]; then s="external (REDIS_URL)"
+  elif pid_is "$VAR/run/redis.pid" redis-server && redis_ping "$REDIS_PORT"; then s="up on 127.0.0.1:$REDIS_PORT (pid $(cat "$VAR/run/redis.pid"))"
+  elif port_open "$REDIS_PORT"; then s="port $REDIS_PORT held by another program"
+  else s="down"; fi
+  echo "[services] redis: $s"
+  if [ -n "${MONGODB_URL:-}" ]; then s="external (MONGODB_URL)"
+  elif pid_is "$VAR/run/ferretdb.pid" "$FERRETDB_BIN" && port_open "$MONGO_PORT"; then s="FerretDB up on 127.0.0.1:$MONGO_PORT (pid $(cat "$VAR/run/ferretdb.pid"))"
+  elif port_open "$MONGO_PORT"; then s="port $MONGO_PORT held by another program"
+  else s="down"; fi
+  echo "[services] mongodb-wire: $s"
+  if pg_running; then s="up on 127.0.0.1:$PG_PORT ($(pg_known_datadir))"; else s="down"; fi
+  echo "[services] postgresql (FerretDB's backend): $s"
+  if ferretdb_ok; then s="$FERRETDB_VERSION"; else s="missing"; fi
+  echo "[services] var/bin/ferretdb: $s"
 }
 
 print_env() {
   echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
   echo "MONGODB_URL=${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
-  echo "SWITCHBOARD_PG_URL=$PG_URL"
+  # For tests/support/services.ts: where private FerretDB instances put their databases.
+  echo "SWITCHBOARD_FERRETDB_BACKEND=$BACKEND"
+  [ "$BACKEND" = postgresql ] && echo "SWITCHBOARD_PG_URL=$PG_URL"
+  return 0
 }
 
-case "${1:-}" in
+# One start or stop at a time (npm test and npm start may run together). The servers started are
+# given no fd 9 (9>&-), or they would hold the lock for as long as they run.
+lock() {
+  mkdir -p "$VAR/run"
+  exec 9>"$VAR/run/services.lock"
+  flock -w 1800 9 || die "another scripts/services.sh has held var/run/services.lock for 30 minutes"
+}
+
+cmd="${1:-}"; shift || true
+for a in "$@"; do
+  case "$a" in --for-tests) FOR_TESTS=1 ;; *) die "unknown option $a (usage: $0 start [--for-tests] | stop | status | env)" ;; esac
+done
+case "$cmd" in
   start)
-    if [ "${2:-}" = "--for-tests" ]; then
-      # Test tools: Debian python3-hl7's mllp_send (a third-party MLLP client), and Redis even when
-      # REDIS_URL is set, because fault tests start private instances of their own.
-      apt_install python3-hl7 redis-server
-    fi
+    lock
+    install_packages
     start_redis
     start_ferretdb
-    # Fault tests run private FerretDB instances (var/bin, on this PostgreSQL), also when MONGODB_URL is set.
-    if [ "${2:-}" = "--for-tests" ]; then build_ferretdb; start_postgres; fi
-    say "ready"
+    if [ $FOR_TESTS -eq 1 ] && [ -n "${MONGODB_URL:-}" ]; then
+      # Fault tests start private FerretDB instances from var/bin, on this PostgreSQL.
+      build_ferretdb optional
+      [ "$BACKEND" = postgresql ] && ferretdb_ok && start_postgres
+    fi
+    say "ready: $(print_env | grep -E '^(REDIS|MONGODB)_URL=' | tr '\n' ' ')"
     ;;
-  stop)
-    stop_one FerretDB "$VAR/run/ferretdb.pid"
-    if [ -f "$VAR/postgres/data/postmaster.pid" ]; then say "stopping PostgreSQL"; as_pg "$(pg_bin)/pg_ctl" -D "$VAR/postgres/data" -m fast stop >/dev/null || true; fi
-    stop_one Redis "$VAR/run/redis.pid"
-    ;;
-  status)
-    if [ -n "${REDIS_URL:-}" ]; then echo "redis: external"; elif port_open "$REDIS_PORT"; then echo "redis: up on $REDIS_PORT"; else echo "redis: down"; fi
-    if [ -n "${MONGODB_URL:-}" ]; then echo "mongodb-wire: external"; elif port_open "$MONGO_PORT"; then echo "mongodb-wire: up on $MONGO_PORT"; else echo "mongodb-wire: down"; fi
-    if port_open "$PG_PORT"; then echo "postgresql: up on $PG_PORT"; else echo "postgresql: down"; fi
-    ;;
+  stop) lock; stop_all ;;
+  status) status ;;
   env) print_env ;;
   *) echo "usage: $0 start [--for-tests] | stop | status | env" >&2; exit 2 ;;
 esac
