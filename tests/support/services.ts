@@ -1,40 +1,75 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+/**
+ * Services for tests.
+ *
+ * Most tests use the shared Redis and MongoDB-wire server that `npm test` starts
+ * (scripts/services.sh, exported as REDIS_URL and MONGODB_URL), each test with its own queue prefix
+ * and database name (uniqueName). Tests that stop, flush, wipe or pause a service start private
+ * instances here instead, so that other test files running at the same time are not disturbed:
+ *
+ * - Redis: Debian's redis-server (SWITCHBOARD_REDIS_SERVER to use another), with the settings of
+ *   the shared one: appendonly yes, appendfsync everysec, maxmemory-policy noeviction, no RDB.
+ * - MongoDB wire: var/bin/ferretdb, built by `scripts/services.sh start --for-tests`, on the backend
+ *   of the shared one (SWITCHBOARD_FERRETDB_BACKEND): a database of its own in the shared
+ *   PostgreSQL (SWITCHBOARD_PG_URL), or SQLite files in its data directory. When MONGODB_URL points
+ *   at an external server and no local binary exists, startPrivateMongo throws: fault tests need
+ *   the local FerretDB.
+ *
+ * Each instance gets a free port on 127.0.0.1 and a data directory var/test-services/<name>-<random>/
+ * (removed by close()). start() after stop() reuses both, so data persists, except through
+ * wipeAndRestart(). Every child still running when the test process exits is SIGKILLed.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { MongoClient } from 'mongodb';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FERRETDB = path.join(ROOT, 'var/bin/ferretdb');
+const TEST_SERVICES = path.join(ROOT, 'var/test-services');
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The shared Redis started by `npm test` (scripts/services.sh). */
 export function sharedRedisUrl(): string {
   const url = process.env.REDIS_URL;
-  if (!url) throw new Error('REDIS_URL is not set: run the tests with `npm test`, which starts the services');
+  if (!url) throw new Error('REDIS_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
   return url;
 }
 
 /** The shared MongoDB-wire server started by `npm test`. */
 export function sharedMongoUrl(): string {
   const url = process.env.MONGODB_URL;
-  if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test`, which starts the services');
+  if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
   return url;
 }
 
-/** A name unique to this run, for databases and queue prefixes ([a-z0-9_]). */
+/** A name unique to this run, for queue prefixes and database names: prefix_<time>_<random>, [A-Za-z0-9_-]. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 
+/** A port that was free a moment ago (bind to port 0, read it, close). */
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
+    server.unref();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as net.AddressInfo;
@@ -43,60 +78,138 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, what: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
+/** Sends PING over a raw socket; true on +PONG (Redis answers -LOADING while it reads its AOF). */
+async function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let reply = '';
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
+  });
 }
 
-/** A service process that can be stopped and started again on the same port and data directory. */
+async function mongoPing(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000, socketTimeoutMS: 2000, maxPoolSize: 1 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+class ExitedEarly extends Error {}
+
+/** A server process that can be stopped and started again on the same port and data directory. */
 class PrivateService {
   private child: ChildProcess | undefined;
+  private output = '';
   constructor(
-    readonly port: number,
+    public port: number,
     readonly dir: string,
     private readonly what: string,
-    private readonly command: () => [string, string[]],
+    private readonly command: (port: number) => [string, string[]],
+    private readonly ready: (port: number) => Promise<boolean>,
   ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** First start: on a fresh free port, again on another one when the server exits (a port taken meanwhile). */
+  async firstStart(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        if (!(err instanceof ExitedEarly) || attempt >= 5) throw err;
+        this.port = await freePort();
+      }
+    }
+  }
 
   async start(): Promise<void> {
     if (this.child) return;
-    const [cmd, args] = this.command();
-    const child = spawn(cmd, args, { stdio: 'ignore' });
+    await mkdir(this.dir, { recursive: true });
+    const [cmd, args] = this.command(this.port);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.output = '';
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let spawnError: Error | undefined;
+    child.once('error', (err) => {
+      spawnError = err;
+      children.delete(child);
+    });
     children.add(child);
     child.once('exit', () => children.delete(child));
+    // A test that forgets close() must not keep its worker alive: the 'exit' handler kills the child.
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) (stream as net.Socket | null)?.unref();
     this.child = child;
-    await waitForPort(this.port, this.what, child);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      await sleep(0);
+      if (spawnError) {
+        this.child = undefined;
+        throw new Error(`${this.what} could not be started (${cmd}): ${spawnError.message}`);
+      }
+      if (child.exitCode !== null || child.signalCode !== null) {
+        this.child = undefined;
+        throw new ExitedEarly(`${this.what} on port ${this.port} exited (${child.exitCode ?? child.signalCode}) at start:\n${this.output}`);
+      }
+      if (await this.ready(this.port)) return;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`${this.what} did not become ready on 127.0.0.1:${this.port} within ${READY_TIMEOUT_MS / 1000} s:\n${this.output}`);
+      }
+      await sleep(100);
+    }
   }
 
-  /** SIGTERM and wait for exit (Redis flushes its AOF on the way out). */
+  /** SIGTERM (and SIGCONT, in case it is paused), wait for the exit; SIGKILL after 10 s. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
     if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   signal(sig: NodeJS.Signals): void {
-    this.child?.kill(sig);
+    if (!this.child) throw new Error(`${this.what} on port ${this.port} is not running`);
+    this.child.kill(sig);
   }
 
   async close(): Promise<void> {
-    this.child?.kill('SIGCONT');
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function instanceDir(kind: string, name: string | undefined): string {
+  const safe = (name ?? 'test').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return path.join(TEST_SERVICES, `${kind}-${safe}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
 }
 
 export interface PrivateRedis {
@@ -104,33 +217,47 @@ export interface PrivateRedis {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** Stops it, deletes its data (AOF) and starts it empty, like a Redis that lost everything. */
+  /** stop and delete its data (AOF) so it restarts empty */
   wipeAndRestart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/**
- * A Redis of this test's own (noeviction, AOF), for tests that stop or wipe Redis without
- * disturbing the shared one. Data under var/test-services/, removed on close.
- */
+/** A Redis of this test's own (noeviction, AOF every second), for tests that stop or wipe Redis. */
 export async function startPrivateRedis(opts: { name?: string } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = path.join(ROOT, 'var/test-services', uniqueName(`redis-${opts.name ?? 'x'}`));
-  await mkdir(dir, { recursive: true });
-  const svc = new PrivateService(port, dir, 'redis-server', () => [
+  const dir = instanceDir('redis', opts.name);
+  const program = process.env.SWITCHBOARD_REDIS_SERVER ?? 'redis-server';
+  const svc = new PrivateService(
+    await freePort(),
+    dir,
     'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', ''],
-  ]);
-  await svc.start();
+    (port) => [
+      program,
+      [
+        '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes', '--dir', dir,
+        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction',
+        '--daemonize', 'no', '--logfile', '',
+      ],
+    ],
+    redisPing,
+  );
+  try {
+    await svc.firstStart();
+  } catch (err) {
+    await svc.close();
+    throw err;
+  }
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
+    get url() {
+      return `redis://127.0.0.1:${svc.port}`;
+    },
+    get port() {
+      return svc.port;
+    },
     start: () => svc.start(),
     stop: () => svc.stop(),
     wipeAndRestart: async () => {
       await svc.stop();
       await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
       await svc.start();
     },
     close: () => svc.close(),
@@ -142,52 +269,85 @@ export interface PrivateMongo {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** SIGSTOP: the server holds connections open but answers nothing. */
+  /** SIGSTOP: connections stay open, nothing is answered */
   pause(): Promise<void>;
+  /** SIGCONT */
   resume(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Runs a PostgreSQL client program (createdb, dropdb) from Debian's postgresql against SWITCHBOARD_PG_URL. */
-function pgClient(program: 'createdb' | 'dropdb', database: string): void {
-  const pg = new URL(process.env.SWITCHBOARD_PG_URL ?? 'postgres://postgres@127.0.0.1:6432');
-  const bin = readdirSync('/usr/lib/postgresql').sort().map((v) => `/usr/lib/postgresql/${v}/bin/${program}`).filter(existsSync).at(-1);
-  if (!bin) throw new Error(`${program} not found: scripts/services.sh start --for-tests installs postgresql`);
-  execFileSync(bin, ['-h', pg.hostname, '-p', pg.port || '5432', '-U', pg.username || 'postgres', database], { stdio: 'ignore' });
+/** createdb / dropdb of Debian's postgresql, against SWITCHBOARD_PG_URL (exported by scripts/services.sh env). */
+async function pgClient(program: 'createdb' | 'dropdb', database: string): Promise<void> {
+  const pg = new URL(pgUrl());
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [];
+  const bin = versions
+    .sort((a, b) => Number(a) - Number(b))
+    .map((v) => `/usr/lib/postgresql/${v}/bin/${program}`)
+    .filter((p) => existsSync(p))
+    .at(-1);
+  if (!bin) throw new Error(`${program} not found: \`bash scripts/services.sh start --for-tests\` installs postgresql`);
+  const args = ['-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres'];
+  if (program === 'dropdb') args.push('--if-exists', '--force');
+  await execFileAsync(bin, [...args, database], { timeout: 30_000 });
 }
 
-/**
- * A MongoDB-wire server of this test's own: a FerretDB process (var/bin/ferretdb, built by
- * scripts/services.sh) on a database of its own in the shared PostgreSQL, for tests that stop or
- * pause the MongoDB-wire server. Needs the local binary even when MONGODB_URL is external.
- */
+function pgUrl(): string {
+  return (process.env.SWITCHBOARD_PG_URL ?? `postgres://postgres@127.0.0.1:${process.env.SWITCHBOARD_PG_PORT ?? 6432}`).replace(/\/+$/, '');
+}
+
+/** A FerretDB of this test's own (var/bin/ferretdb), for tests that stop or pause the MongoDB-wire server. */
 export async function startPrivateMongo(opts: { name?: string } = {}): Promise<PrivateMongo> {
-  if (!existsSync(FERRETDB)) throw new Error(`${FERRETDB} is missing: fault tests need the local FerretDB (bash scripts/services.sh start --for-tests builds it)`);
-  const port = await freePort();
-  const name = uniqueName(`ferretdb_${opts.name ?? 'x'}`);
-  const dir = path.join(ROOT, 'var/test-services', name);
-  await mkdir(dir, { recursive: true });
-  pgClient('createdb', name);
-  const pgUrl = `${(process.env.SWITCHBOARD_PG_URL ?? 'postgres://postgres@127.0.0.1:6432').replace(/\/$/, '')}/${name}`;
-  const svc = new PrivateService(port, dir, 'ferretdb', () => [
-    FERRETDB,
-    ['--handler=postgresql', `--postgresql-url=${pgUrl}`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error', `--state-dir=${dir}`],
-  ]);
-  await svc.start();
+  if (!existsSync(FERRETDB)) {
+    throw new Error(
+      `${FERRETDB} is missing: fault tests need the local FerretDB even when MONGODB_URL points elsewhere; ` +
+        '`bash scripts/services.sh start --for-tests` builds it (needs Go)',
+    );
+  }
+  const backend = process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql';
+  if (backend !== 'postgresql' && backend !== 'sqlite') throw new Error(`SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not ${backend}`);
+  const dir = instanceDir('ferretdb', opts.name);
+  const database = `ferretdb_${path.basename(dir).replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 63);
+  if (backend === 'postgresql') await pgClient('createdb', database);
+  const backendArgs = backend === 'postgresql' ? ['--handler=postgresql', `--postgresql-url=${pgUrl()}/${database}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+  const svc = new PrivateService(
+    await freePort(),
+    dir,
+    'ferretdb',
+    (port) => [
+      FERRETDB,
+      [...backendArgs, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
+    ],
+    (port) => mongoPing(`mongodb://127.0.0.1:${port}/`),
+  );
+  const dropDatabase = async () => {
+    if (backend !== 'postgresql') return;
+    try {
+      await pgClient('dropdb', database);
+    } catch {
+      // a database left behind holds only test data that nothing reads again
+    }
+  };
+  try {
+    await svc.firstStart();
+  } catch (err) {
+    await svc.close();
+    await dropDatabase();
+    throw err;
+  }
   return {
-    url: `mongodb://127.0.0.1:${port}/`,
-    port,
+    get url() {
+      return `mongodb://127.0.0.1:${svc.port}/`;
+    },
+    get port() {
+      return svc.port;
+    },
     start: () => svc.start(),
     stop: () => svc.stop(),
     pause: async () => svc.signal('SIGSTOP'),
     resume: async () => svc.signal('SIGCONT'),
     close: async () => {
       await svc.close();
-      try {
-        pgClient('dropdb', name);
-      } catch {
-        // a test database left behind holds only test data; nothing reads it again
-      }
+      await dropDatabase();
     },
   };
 }
