@@ -59,6 +59,10 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # (No `cmd | grep -q` here: with pipefail, grep -q quitting early can fail the pipeline by SIGPIPE.)
 cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
 pid_is() { pid_alive "$1" && [[ "$(cmdline "$(cat "$1")")" == *"$2"* ]]; }
+# Ours and on the configured port: Redis titles itself "redis-server 127.0.0.1:<port>", FerretDB
+# has --listen-addr=127.0.0.1:<port> on its command line.
+redis_ours() { pid_is "$VAR/run/redis.pid" redis-server && pid_is "$VAR/run/redis.pid" "127.0.0.1:$REDIS_PORT"; }
+ferretdb_ours() { pid_is "$VAR/run/ferretdb.pid" "$FERRETDB_BIN" && pid_is "$VAR/run/ferretdb.pid" "--listen-addr=127.0.0.1:$MONGO_PORT "; }
 log_tail() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/[services]   | /' >&2 || true; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -103,7 +107,10 @@ install_packages() {
 start_redis() {
   if [ -n "${REDIS_URL:-}" ]; then say "Redis: using REDIS_URL, starting nothing"; return; fi
   local pidfile="$VAR/run/redis.pid" log="$VAR/log/redis.log"
-  if pid_is "$pidfile" redis-server; then
+  if pid_is "$pidfile" redis-server && ! redis_ours; then
+    die "the Redis of var/run/redis.pid (pid $(cat "$pidfile")) runs on another port than $REDIS_PORT: bash scripts/services.sh stop first"
+  fi
+  if redis_ours; then
     if wait_redis 60 "$pidfile"; then say "Redis: already running on 127.0.0.1:$REDIS_PORT (pid $(cat "$pidfile"))"; return; fi
     log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
   fi
@@ -193,6 +200,7 @@ pg_datadir() {
 }
 # Where the cluster is, without creating anything (status, stop).
 pg_known_datadir() { if [ -f "$pg_datadir_file" ]; then cat "$pg_datadir_file"; else echo "$VAR/postgres/data"; fi; }
+pg_port() { sed -n 4p "$(pg_known_datadir)/postmaster.pid" 2>/dev/null; }
 pg_running() { # our cluster runs (pg_ctl status reads its postmaster.pid)
   local data; data="$(pg_known_datadir)"
   [ -f "$data/postmaster.pid" ] && [ -n "$(pg_bin)" ] && as_pg "$(pg_bin)/pg_ctl" -D "$data" status >/dev/null 2>&1
@@ -205,6 +213,7 @@ start_postgres() {
   # The postgres user writes the log: beside the cluster when var/ is out of its reach.
   case "$data" in "$VAR"/*) log="$VAR/log/postgres.log" ;; *) log="$(dirname "$data")/postgres.log" ;; esac
   if pg_running; then
+    [ "$(pg_port)" = "$PG_PORT" ] || die "the PostgreSQL cluster in $data runs on port $(pg_port), not $PG_PORT: bash scripts/services.sh stop first"
     say "PostgreSQL: already running on 127.0.0.1:$PG_PORT ($data)"
   else
     port_open "$PG_PORT" && die "port $PG_PORT is held by another program; set SWITCHBOARD_PG_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+ / FerretDB"
@@ -251,7 +260,10 @@ start_ferretdb() {
   local pidfile="$VAR/run/ferretdb.pid" log="$VAR/log/ferretdb.log"
   build_ferretdb
   [ "$BACKEND" = postgresql ] && start_postgres
-  if pid_is "$pidfile" "$FERRETDB_BIN"; then
+  if pid_is "$pidfile" "$FERRETDB_BIN" && ! ferretdb_ours; then
+    die "the FerretDB of var/run/ferretdb.pid (pid $(cat "$pidfile")) listens on another port than $MONGO_PORT: bash scripts/services.sh stop first"
+  fi
+  if ferretdb_ours; then
     if [[ "$(cmdline "$(cat "$pidfile")")" != *"--handler=$BACKEND "* ]]; then
       die "the running FerretDB (pid $(cat "$pidfile")) is not on the $BACKEND backend: bash scripts/services.sh stop first"
     fi
@@ -311,16 +323,16 @@ stop_all() {
 status() {
   local s
   if [ -n "${REDIS_URL:-}" ]; then s="external (REDIS_URL)"
-  elif pid_is "$VAR/run/redis.pid" redis-server && redis_ping "$REDIS_PORT"; then s="up on 127.0.0.1:$REDIS_PORT (pid $(cat "$VAR/run/redis.pid"))"
+  elif redis_ours && redis_ping "$REDIS_PORT"; then s="up on 127.0.0.1:$REDIS_PORT (pid $(cat "$VAR/run/redis.pid"))"
   elif port_open "$REDIS_PORT"; then s="port $REDIS_PORT held by another program"
   else s="down"; fi
   echo "[services] redis: $s"
   if [ -n "${MONGODB_URL:-}" ]; then s="external (MONGODB_URL)"
-  elif pid_is "$VAR/run/ferretdb.pid" "$FERRETDB_BIN" && port_open "$MONGO_PORT"; then s="FerretDB up on 127.0.0.1:$MONGO_PORT (pid $(cat "$VAR/run/ferretdb.pid"))"
+  elif ferretdb_ours && port_open "$MONGO_PORT"; then s="FerretDB up on 127.0.0.1:$MONGO_PORT (pid $(cat "$VAR/run/ferretdb.pid"))"
   elif port_open "$MONGO_PORT"; then s="port $MONGO_PORT held by another program"
   else s="down"; fi
   echo "[services] mongodb-wire: $s"
-  if pg_running; then s="up on 127.0.0.1:$PG_PORT ($(pg_known_datadir))"; else s="down"; fi
+  if pg_running; then s="up on 127.0.0.1:$(pg_port) ($(pg_known_datadir))"; else s="down"; fi
   echo "[services] postgresql (FerretDB's backend): $s"
   if ferretdb_ok; then s="$FERRETDB_VERSION"; else s="missing"; fi
   echo "[services] var/bin/ferretdb: $s"
