@@ -223,8 +223,9 @@ start_postgres() {
     fi
     mkdir -p "$VAR/log"; touch "$log"; if is_root; then chown postgres "$log"; fi
     say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (fsync on, synchronous_commit on)"
-    # No Unix socket (its path could exceed 107 bytes in a deep clone): clients use TCP.
-    as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+    # No Unix socket (its path could exceed 107 bytes in a deep clone): clients use TCP. setsid: a
+    # Ctrl-C of npm start/test must not reach the postmaster (SIGINT is its fast shutdown).
+    as_pg setsid -w "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300" start >/dev/null 9>&- \
       || { log_tail "$log"; die "PostgreSQL did not start within 60 s; see $log"; }
   fi
