@@ -296,6 +296,32 @@ start_ferretdb() {
   say "FerretDB: ready (pid $(cat "$pidfile"))"
 }
 
+# ---------------------------------------------------------------- private test instances
+# tests/support/services.ts kills its private servers when the test process exits, but a test
+# process that is killed runs no 'exit' handler. Each instance directory has a .owner file,
+# "<test pid> <server pid> <port> <database or ->": when the test pid is gone, the server (checked
+# by its port on its command line) is killed, its PostgreSQL database dropped, its directory removed.
+reap_test_services() {
+  local f d owner child port db n=0
+  for f in "$VAR"/test-services/*/.owner; do
+    [ -f "$f" ] || continue
+    d="$(dirname "$f")"
+    read -r owner child port db <"$f" || continue
+    [ -n "$owner" ] && [ -n "$child" ] && [ -n "$port" ] || continue
+    kill -0 "$owner" 2>/dev/null && continue
+    if kill -0 "$child" 2>/dev/null && [[ "$(cmdline "$child")" == *"127.0.0.1:$port"* ]]; then
+      kill -CONT "$child" 2>/dev/null || true
+      kill -KILL "$child" 2>/dev/null || true
+    fi
+    if [ -n "$db" ] && [ "$db" != - ] && [ -n "$(pg_bin)" ] && port_open "$PG_PORT"; then
+      "$(pg_bin)/dropdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$d"
+    n=$((n + 1))
+  done
+  if [ $n -gt 0 ]; then say "reaped $n private test instance(s) left behind by killed test processes"; fi
+}
+
 # ---------------------------------------------------------------- stop, status, env
 stop_pidfile() { # name pidfile program
   if pid_is "$2" "$3"; then
@@ -371,6 +397,7 @@ case "$cmd" in
       build_ferretdb optional
       [ "$BACKEND" = postgresql ] && ferretdb_ok && start_postgres
     fi
+    [ $FOR_TESTS -eq 1 ] && reap_test_services
     say "ready: $(print_env | grep -E '^(REDIS|MONGODB)_URL=' | tr '\n' ' ')"
     ;;
   stop) lock; stop_all ;;

@@ -16,11 +16,13 @@
  *
  * Each instance gets a free port on 127.0.0.1 and a data directory var/test-services/<name>-<random>/
  * (removed by close()). start() after stop() reuses both, so data persists, except through
- * wipeAndRestart(). Every child still running when the test process exits is SIGKILLed.
+ * wipeAndRestart(). Every child still running when the test process exits is SIGKILLed; those of a
+ * test process that was killed (no 'exit' handler runs) are reaped by the next
+ * `scripts/services.sh start --for-tests`, from the .owner file in their directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +123,7 @@ class PrivateService {
     private readonly what: string,
     private readonly command: (port: number) => [string, string[]],
     private readonly ready: (port: number) => Promise<boolean>,
+    private readonly database = '-',
   ) {}
 
   get pid(): number | undefined {
@@ -162,6 +165,11 @@ class PrivateService {
     child.unref();
     for (const stream of [child.stdout, child.stderr]) (stream as net.Socket | null)?.unref();
     this.child = child;
+    if (child.pid !== undefined) {
+      // For `scripts/services.sh start --for-tests`, which reaps instances whose test process was
+      // killed before its 'exit' handler could run: "<test pid> <server pid> <port> <database or ->".
+      await writeFile(path.join(this.dir, '.owner'), `${process.pid} ${child.pid} ${this.port} ${this.database}\n`).catch(() => {});
+    }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       await sleep(0);
@@ -306,7 +314,7 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
   const backend = process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql';
   if (backend !== 'postgresql' && backend !== 'sqlite') throw new Error(`SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not ${backend}`);
   const dir = instanceDir('ferretdb', opts.name);
-  const database = `ferretdb_${path.basename(dir).replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 63);
+  const database = path.basename(dir).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 63); // ferretdb_<name>_<random>
   if (backend === 'postgresql') await pgClient('createdb', database);
   const backendArgs = backend === 'postgresql' ? ['--handler=postgresql', `--postgresql-url=${pgUrl()}/${database}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
   const svc = new PrivateService(
@@ -318,6 +326,7 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
       [...backendArgs, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
     ],
     (port) => mongoPing(`mongodb://127.0.0.1:${port}/`),
+    backend === 'postgresql' ? database : '-',
   );
   const dropDatabase = async () => {
     if (backend !== 'postgresql') return;
