@@ -29,7 +29,7 @@ export async function main(): Promise<void> {
   let engine: Engine | undefined;
   try {
     const config = loadConfig();
-    engine = new Engine({ config, channels: await loadChannels(), log });
+    engine = new Engine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
     await engine.start();
   } catch (err) {
     const e = toSwitchboardError(err);

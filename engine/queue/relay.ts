@@ -22,7 +22,8 @@ export interface RelayOptions {
  * settled and makes sure a job exists for each (a route job for `received`, a delivery job per
  * unsettled destination for `routed`). It covers a crash between store and queue, a flushed or
  * restarted Redis, and jobs that failed for infrastructure reasons. Adding is safe because job ids
- * are deterministic and the workers re-check the store before acting.
+ * are deterministic and the workers re-check the store before acting. It also settles the status
+ * of routed messages whose deliveries are all done (see MongoStore.settle).
  */
 export class Relay {
   private timer: NodeJS.Timeout | undefined;
@@ -59,6 +60,10 @@ export class Relay {
       if (this.stopped) return;
       if (m.status === MessageStatus.received) {
         if (await ensureJob(this.options.routeQueue, 'route', routeJobId(m._id), { messageId: m._id })) requeued++;
+        continue;
+      }
+      if (Object.values(m.deliveries).every((d) => isTerminalDelivery(d.status))) {
+        await this.options.store.settle(m);
         continue;
       }
       for (const d of Object.values(m.deliveries)) {

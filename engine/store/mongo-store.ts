@@ -185,10 +185,19 @@ export class MongoStore {
     const after = await this.guard(() =>
       this.messages.findOneAndUpdate({ _id: id }, { $set: set, ...push } as never, { returnDocument: 'after' }),
     );
-    if (!after) return;
-    const settled = settledMessageStatus(Object.values(after.deliveries).map((d) => d.status));
-    if (settled !== after.status) {
-      await this.guard(() => this.messages.updateOne({ _id: id }, { $set: { status: settled } }));
+    if (after) await this.settle(after);
+  }
+
+  /**
+   * Sets a routed message's status from its deliveries once none is open. Called after each
+   * delivery update and by the relay: two destinations finishing one message at the same instant
+   * may each see the other still open (and on FerretDB, whose updates are read-modify-write, may
+   * overwrite each other); the relay's pass settles what they left.
+   */
+  async settle(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
+    const settled = settledMessageStatus(Object.values(message.deliveries).map((d) => d.status));
+    if (settled !== message.status && message.status === MessageStatus.routed) {
+      await this.guard(() => this.messages.updateOne({ _id: message._id, status: MessageStatus.routed }, { $set: { status: settled, updatedAt: new Date() } }));
     }
   }
 

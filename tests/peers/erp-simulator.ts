@@ -38,6 +38,8 @@ export interface ErpSimulator {
   requestTimes(): number[];
   /** How many access tokens it issued. */
   tokensIssued(): number;
+  /** Refuses (400) every posting whose body contains `text`, whatever the behaviour; undefined lifts it. */
+  rejectMatching(text: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
   const tokens = new Set<string>();
   const times: number[] = [];
   let issued = 0;
+  let poison: string | undefined;
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
@@ -103,6 +106,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
     if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
+    if (poison !== undefined && raw.includes(poison)) return json(res, 400, { error: 'rejected by the ERP' });
     const b = take(raw);
     switch (b.mode) {
       case 'ok':
@@ -153,6 +157,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
     revokeTokens: () => tokens.clear(),
     requestTimes: () => [...times],
     tokensIssued: () => issued,
+    rejectMatching: (text) => void (poison = text),
     close: () =>
       new Promise<void>((resolve) => {
         for (const r of hanging) r.destroy();

@@ -1,0 +1,148 @@
+import test from 'ava';
+import net from 'node:net';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
+import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
+import { REPO_ROOT } from '../support/shared.ts';
+
+const SENDERS = 3;
+const PER_SENDER = 24;
+const POISON = 'S1-V1-5';
+
+const freePort = () => new Promise<number>((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address() as net.AddressInfo;
+    s.close(() => resolve(port));
+  });
+});
+
+/** Sender `s`, message `n`: two visits per sender, so each visit is an ordering key with a sequence. */
+const message = (s: number, n: number) => {
+  const visit = `S${s}-V${n % 2}`;
+  const id = `${visit}-${n}`;
+  const location = id === POISON ? 'POISON' : 'WARD';
+  return { id, visit, n, text: `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${id}|P|2.5.1\rEVN|A08|20260315${String(8 + Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r` };
+};
+
+/** Sends every message in order, resending on timeout, AE or a lost connection until AA, like a careful EHR. */
+async function sender(s: number, port: () => number, acked: Set<string>, stop: () => boolean): Promise<void> {
+  let client: MllpTestClient | undefined;
+  for (let n = 0; n < PER_SENDER && !stop(); n++) {
+    const m = message(s, n);
+    for (;;) {
+      try {
+        client ??= await MllpTestClient.connect(port());
+        const ack = await Promise.race([client.send(m.text), new Promise<string>((_, reject) => setTimeout(() => reject(new Error('ACK timeout')), 3000))]);
+        if (field(ack, 'MSA', 1) === 'AA') break;
+      } catch {
+        client?.close();
+        client = undefined;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    acked.add(m.id);
+  }
+  client?.close();
+}
+
+async function history(t: import('ava').ExecutionContext, policy: 'block' | 'park') {
+  const redis = await startPrivateRedis({ name: `history-${policy}` });
+  const mongo = await startPrivateMongo({ name: `history-${policy}` });
+  const erp: ErpSimulator = await startErpSimulator();
+  erp.rejectMatching('POISON');
+  const mllpPort = await freePort();
+  const env = {
+    REDIS_URL: redis.url,
+    MONGODB_URL: mongo.url,
+    MONGODB_DB: uniqueName('sbhistory'),
+    QUEUE_PREFIX: uniqueName('sbq'),
+    ERP_BASE_URL: erp.url,
+    MLLP_PORT: String(mllpPort),
+    HISTORY_HEAD_POLICY: policy,
+    SWITCHBOARD_CHANNELS_DIR: path.join(REPO_ROOT, 'tests/fixtures/channels-history'),
+    RELAY_INTERVAL_MS: '200',
+    RELAY_STALE_MS: '1000',
+    STORE_TIMEOUT_MS: '1500',
+  };
+  let ingest: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'ingest' });
+  let worker: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
+  t.teardown(async () => {
+    await Promise.all([ingest.kill(), worker.kill()]);
+    await erp.close();
+    await redis.close();
+    await mongo.close();
+  });
+
+  const acked = new Set<string>();
+  let stopped = false;
+  const senders = Array.from({ length: SENDERS }, (_, s) => sender(s, () => mllpPort, acked, () => stopped));
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const chaos = (async () => {
+    await pause(1500);
+    await worker.kill('SIGKILL');
+    worker = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
+    erp.setBehaviour({ mode: 'fail', status: 503, times: 15 });
+    await pause(1500);
+    await redis.wipeAndRestart();
+    erp.setBehaviour({ mode: 'slow', delayMs: 100, jitterMs: 100, times: 20 });
+    await pause(1500);
+    await mongo.pause();
+    await pause(2000);
+    await mongo.resume();
+    erp.setBehaviour({ mode: 'fail', status: 429, times: 5, retryAfterSeconds: 1 });
+    await pause(1500);
+    await ingest.kill('SIGKILL');
+    ingest = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'ingest' });
+    await pause(1000);
+    await worker.kill('SIGKILL');
+    worker = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
+  })();
+  await Promise.all([chaos, ...senders]);
+  stopped = true;
+  t.is(acked.size, SENDERS * PER_SENDER, 'every message was acknowledged in the end');
+
+  const client = new MongoClient(mongo.url);
+  t.teardown(() => client.close());
+  const messages = client.db(env.MONGODB_DB).collection<{ status: string; summary: { controlId: string }; deliveries: Record<string, { status: string }> }>('messages');
+  const openDeliveries = async () => messages.countDocuments({ status: { $in: ['received', 'routed'] } });
+  if (policy === 'block') {
+    await waitFor('everything but the poisoned key settled', async () => (await messages.countDocuments({ 'summary.controlId': POISON, status: 'dead' })) === 1 && (await openDeliveries()) <= PER_SENDER / 2, 120_000);
+    erp.rejectMatching(undefined);
+    const [poisoned] = await messages.find({ 'summary.controlId': POISON }).toArray();
+    const res = await fetch(`http://127.0.0.1:${ingest.httpPort}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-user': 'history-test' }, body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }) });
+    t.is(res.status, 202);
+  }
+  await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(async (err: unknown) => {
+    const open = await messages.find({ status: { $in: ['received', 'routed'] } }).limit(5).toArray();
+    t.log(JSON.stringify(open.map((m) => ({ id: m.summary.controlId, status: m.status, d: Object.fromEntries(Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, (v as unknown as { attempts: unknown[] }).attempts.length]])) }))));
+    t.log(worker.lines.filter((l) => l.includes('"warn"') || l.includes('"error"')).slice(-10).join('\n'));
+    throw err;
+  });
+
+  const all = await messages.find({}).toArray();
+  t.is(all.length, SENDERS * PER_SENDER, 'each acknowledged message stored once');
+  const postings = erp.postings();
+  for (const dest of ['erp', 'erpordered']) {
+    const keys = postings.map((p) => p.idempotencyKey).filter((k) => k.endsWith(`:${dest}`));
+    const expected = policy === 'park' ? SENDERS * PER_SENDER - 1 : SENDERS * PER_SENDER;
+    t.is(new Set(keys).size, keys.length, `${dest}: no key posted twice`);
+    t.is(keys.length, expected, `${dest}: every acknowledged message delivered once`);
+  }
+  t.is(all.filter((m) => m.status === 'dead').length, policy === 'park' ? 1 : 0);
+  // Per-key order at the ordered destination: postings of a visit arrive in the order they were sent.
+  const seq = (p: (typeof postings)[number]) => (p.body as { event: { occurredAt: string; encounter: { visitNumber: string } } }).event;
+  for (let s = 0; s < SENDERS; s++) {
+    for (const v of [0, 1]) {
+      const visit = `S${s}-V${v}`;
+      const order = postings.filter((p) => p.idempotencyKey.endsWith(':erpordered') && seq(p).encounter.visitNumber === visit).map((p) => seq(p).occurredAt);
+      t.deepEqual(order, [...order].sort(), `${visit} in order at the ordered destination`);
+    }
+  }
+}
+
+test.serial('history under faults, poison handled by block: acknowledged means delivered exactly once, in order per key', (t) => history(t, 'block'));
+test.serial('history under faults, poison handled by park: acknowledged means delivered exactly once or dead, in order per key', (t) => history(t, 'park'));
