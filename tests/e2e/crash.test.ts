@@ -5,18 +5,21 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 import { spawnEngine } from '../support/engine-process.ts';
 
+/** Settings for an engine process of its own: a fresh database and queue prefix, a quick relay. */
+const engineEnv = (erpUrl: string) => ({
+  REDIS_URL: sharedRedisUrl(),
+  MONGODB_URL: sharedMongoUrl(),
+  MONGODB_DB: uniqueName('sbcrash'),
+  QUEUE_PREFIX: uniqueName('sbq'),
+  ERP_BASE_URL: erpUrl,
+  FHIR_API_TOKEN: 'crash-test-token',
+  RELAY_INTERVAL_MS: '200',
+  RELAY_STALE_MS: '500',
+});
+
 test('SIGKILL of the engine right after an ACK, then restart: the message is delivered', async (t) => {
   const erp = await startErpSimulator({ port: 0 });
-  const env = {
-    REDIS_URL: sharedRedisUrl(),
-    MONGODB_URL: sharedMongoUrl(),
-    MONGODB_DB: uniqueName('sbcrash'),
-    QUEUE_PREFIX: uniqueName('sbq'),
-    ERP_BASE_URL: erp.url,
-    FHIR_API_TOKEN: 'crash-test-token',
-    RELAY_INTERVAL_MS: '200',
-    RELAY_STALE_MS: '500',
-  };
+  const env = engineEnv(erp.url);
   const first = await spawnEngine(env);
   t.teardown(async () => (await first.kill(), await erp.close()));
   // The ERP is down, so nothing can be delivered before the kill.
@@ -39,16 +42,7 @@ test('SIGKILL of the engine right after an ACK, then restart: the message is del
 
 test('SIGKILL of the engine right after a FHIR 201, then restart: the resource is delivered', async (t) => {
   const erp = await startErpSimulator({ port: 0 });
-  const env = {
-    REDIS_URL: sharedRedisUrl(),
-    MONGODB_URL: sharedMongoUrl(),
-    MONGODB_DB: uniqueName('sbcrashfhir'),
-    QUEUE_PREFIX: uniqueName('sbq'),
-    ERP_BASE_URL: erp.url,
-    FHIR_API_TOKEN: 'crash-test-token',
-    RELAY_INTERVAL_MS: '200',
-    RELAY_STALE_MS: '500',
-  };
+  const env = engineEnv(erp.url);
   const first = await spawnEngine(env);
   t.teardown(async () => (await first.kill(), await erp.close()));
   erp.setBehaviour({ mode: 'fail', status: 503, times: -1 });
