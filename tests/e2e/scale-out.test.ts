@@ -31,7 +31,10 @@ test('one ingest process and two worker processes on one Redis and store deliver
   client.close();
   await waitFor('40 postings', () => erp.postings().length === 40, 60_000);
   t.true(erp.postings().every((p) => p.deliveries === 1), 'no key reached the ERP twice');
-  const delivered = workers.map((w) => w.lines.filter((l) => l.includes('"message":"delivered"')).length);
+  // Each worker logs "delivered" after its store update, a moment after the ERP answered.
+  const logged = () => workers.map((w) => w.lines.filter((l) => l.includes('"message":"delivered"')).length);
+  await waitFor('40 deliveries logged', () => logged()[0]! + logged()[1]! >= 40, 30_000).catch(() => undefined);
+  const delivered = logged();
   t.is(delivered[0]! + delivered[1]!, 40, `deliveries per worker: ${delivered.join(' + ')}`);
   t.log(`deliveries per worker: ${delivered.join(' + ')}`);
   t.false(ingest.lines.some((l) => l.includes('"message":"delivered"')), 'the ingest process delivers nothing');
