@@ -1,0 +1,51 @@
+import test from 'ava';
+import { newMessageId } from '../../engine/ids.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+
+const DEAD = 3000;
+
+/** A message whose only delivery died (as after an ERP outage), seeded straight into the store. */
+function deadMessage(i: number): MessageRecord {
+  const now = new Date();
+  const id = newMessageId();
+  const raw = Buffer.from(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`);
+  return {
+    _id: id,
+    channelId: 'ehr-mllp',
+    format: 'hl7v2',
+    receivedAt: now,
+    updatedAt: now,
+    dedupeKey: `ehr-mllp|EPIC|GENHOSP|BULK${i}`,
+    raw,
+    charset: 'UNICODE UTF-8',
+    status: 'dead',
+    canonical: { events: [] },
+    deliveries: { erp: { destinationId: 'erp', status: 'dead', idempotencyKey: `${id}:erp`, sentEvents: 0, attempts: [], lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' } } },
+    ack: { code: 'AA', sentAt: now },
+  };
+}
+
+test(`replaying ${DEAD} dead deliveries does not starve live traffic`, async (t) => {
+  const erp = await startErpSimulator();
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], config: { DELIVERY_CONCURRENCY: 4 } });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  for (let i = 0; i < DEAD; i++) await sb.engine.store!.insertMessage(deadMessage(i));
+  erp.setBehaviour({ mode: 'slow', delayMs: 10, times: -1 });
+
+  // The replay is requested, and live messages arrive while it is being queued and worked off.
+  const replay = sb.engine.http!.inject({ method: 'POST', url: '/api/replays', payload: { filter: { destination: 'erp' }, reason: 'ERP outage over', dryRun: false } });
+  await waitFor('the replay under way', () => erp.postings().length > 50, 60_000);
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  for (let i = 0; i < 10; i++) t.is(field(await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|LIVE${i}|P|2.5.1\rPID|1||L${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VL${i}\r`), 'MSA', 1), 'AA');
+  client.close();
+  await waitFor('the live messages delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 500 })).filter((m) => m.summary?.controlId.startsWith('LIVE')).length === 10, 60_000);
+  const replayedSoFar = erp.postings().filter((p) => JSON.stringify(p.body).includes('"VB')).length;
+  t.log(`replayed deliveries done when the 10 live ones were: ${replayedSoFar} of ${DEAD}`);
+  t.true(replayedSoFar < DEAD / 2, 'live traffic went ahead of most of the replay backlog');
+  const done = await replay;
+  t.is(done.statusCode, 202);
+  t.is(done.json().deliveries, DEAD);
+});
