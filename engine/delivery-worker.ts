@@ -61,7 +61,7 @@ export class DeliveryWorker {
   private ensureConnected(): Promise<void> {
     this.connected ??= this.options.connector.connect(this.abort.signal).catch((err: unknown) => {
       this.connected = undefined;
-      throw new SwitchboardError('PEER_NOT_CONNECTED', 'connect failed', { cause: err });
+      throw err instanceof SwitchboardError ? err : new SwitchboardError('PEER_NOT_CONNECTED', 'connect failed', { cause: err });
     });
     return this.connected;
   }

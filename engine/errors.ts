@@ -31,6 +31,7 @@ export const ErrorCatalog = {
   PEER_TIMEOUT: { failureClass: 'ambiguous', text: 'Destination did not answer in time' },
   PEER_CONNECTION_LOST: { failureClass: 'ambiguous', text: 'Connection lost while the request was in flight' },
   PEER_NOT_CONNECTED: { failureClass: 'not-connected', text: 'Destination could not be reached' },
+  PEER_TLS_FAILED: { failureClass: 'not-connected', text: 'TLS handshake with the destination failed' },
   PEER_RATE_LIMITED: { failureClass: 'transient', text: 'Destination asked to slow down' },
   CONFIG_INVALID: { failureClass: 'permanent', text: 'Configuration is invalid' },
   NOT_FOUND: { failureClass: 'permanent', text: 'Not found' },

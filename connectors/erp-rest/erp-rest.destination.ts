@@ -4,6 +4,8 @@ import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
 import { classifyNetworkError, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
+import { fetch, type Agent, type Response } from 'undici';
 
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
@@ -26,6 +28,7 @@ export const ErpRestConfig = Type.Object({
       { description: 'OAuth2 client credentials (RFC 6749 §4.4): a bearer token fetched and renewed before it expires' },
     ),
   ),
+  tls: Type.Optional(TlsClientConfig),
   rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Requests per second at most; a 429 Retry-After pauses all sends' })),
 });
 export type ErpRestConfig = Static<typeof ErpRestConfig>;
@@ -39,13 +42,15 @@ export type ErpRestConfig = Static<typeof ErpRestConfig>;
  * PEER_REJECTED (permanent) with the ERP's answer; refused or unresolvable PEER_NOT_CONNECTED;
  * a connection lost mid-request PEER_CONNECTION_LOST (ambiguous). The ERP's answer is stored with
  * the attempt, never logged. Optional OAuth2 client credentials (token cached until shortly
- * before it expires, renewed after a 401) and a rate limit that a 429's Retry-After pauses.
+ * before it expires, renewed after a 401), mutual TLS (`tls.clientCertificate`, used for the
+ * token endpoint too), and a rate limit that a 429's Retry-After pauses. A TLS handshake the peer
+ * refuses, or a peer certificate we do not trust, is PEER_TLS_FAILED: nothing was sent.
  */
 export const erpRestDestination = defineDestination({
   kind: 'erp-rest',
   title: 'ERP REST API',
   config: ErpRestConfig,
-  secrets: ['apiKey', 'oauth2.clientSecret'],
+  secrets: ['apiKey', 'oauth2.clientSecret', 'tls.clientCertificate.keyPassphrase'],
   idempotent: true,
   examples: [
     {
@@ -55,6 +60,14 @@ export const erpRestDestination = defineDestination({
       apiKeyHeader: 'X-API-Key',
       headers: {},
     },
+    {
+      baseUrl: 'https://erp.example.org',
+      paths: { default: '/api/v1/events' },
+      timeoutMs: 10_000,
+      apiKeyHeader: 'X-API-Key',
+      headers: {},
+      tls: { caFile: '/etc/switchboard/erp-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
+    },
   ],
   create: (config) => new ErpRestDestination(config),
 });
@@ -62,27 +75,46 @@ export const erpRestDestination = defineDestination({
 class ErpRestDestination implements DestinationConnector {
   private readonly oauth: OAuth2Client | undefined;
   private readonly limiter: RateLimiter | undefined;
+  /** This destination's connection pool (and TLS identity), opened on first use. */
+  private dispatcher: Promise<Agent> | undefined;
 
   constructor(private readonly config: ErpRestConfig) {
-    this.oauth = config.oauth2 ? new OAuth2Client(config.oauth2, config.timeoutMs) : undefined;
+    this.oauth = config.oauth2 ? new OAuth2Client({ ...config.oauth2, timeoutMs: config.timeoutMs, dispatcher: () => this.pool() }) : undefined;
     this.limiter = config.rateLimitPerSecond ? new RateLimiter(config.rateLimitPerSecond) : undefined;
   }
 
-  async connect(): Promise<void> {
-    // HTTP opens connections per request (keep-alive pooled by fetch): nothing to open here.
+  private pool(): Promise<Agent> {
+    this.dispatcher ??= openDispatcher(this.config.tls).catch((err: unknown) => {
+      this.dispatcher = undefined;
+      throw err;
+    });
+    return this.dispatcher;
   }
 
-  async close(): Promise<void> {}
+  /** Loads the TLS files (a bad path fails here) and, for mutual TLS, checks that the ERP accepts our certificate. */
+  async connect(): Promise<void> {
+    await this.pool();
+    const url = new URL(this.config.baseUrl);
+    if (url.protocol === 'https:' && this.config.tls?.clientCertificate) await probeMutualTls({ url, tls: this.config.tls, timeoutMs: this.config.timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    const pool = this.dispatcher;
+    this.dispatcher = undefined;
+    await pool?.then((agent) => agent.close()).catch(() => undefined);
+  }
 
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
     const path = this.config.paths[payload.model] ?? this.config.paths.default ?? '/api/v1/events';
     const url = new URL(path, this.config.baseUrl);
+    const dispatcher = await this.pool();
     await this.limiter?.take(ctx.signal);
     const bearer = this.oauth ? await this.oauth.token() : undefined;
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     let response: Response;
     try {
       response = await fetch(url, {
+        dispatcher,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -124,10 +156,12 @@ class ErpRestDestination implements DestinationConnector {
 
   async test(): Promise<ConnectionTestResult> {
     try {
-      const res = await fetch(this.config.baseUrl, { method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      await this.connect();
+      const res = await fetch(this.config.baseUrl, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      await res.body?.cancel();
       return { ok: true, detail: `reachable (HTTP ${res.status})` };
     } catch (err) {
-      const e = classifyNetworkError(err, false);
+      const e = err instanceof SwitchboardError ? err : classifyNetworkError(err, false);
       return { ok: false, detail: e.publicText };
     }
   }

@@ -1,4 +1,16 @@
+import { fetch, type Dispatcher, type Response } from 'undici';
 import { SwitchboardError } from '../../engine/errors.ts';
+import { classifyNetworkError } from '../http/http-failures.ts';
+
+export interface OAuth2Options {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  timeoutMs: number;
+  /** The destination's connection pool, so the token endpoint sees the same TLS client identity. */
+  dispatcher: () => Promise<Dispatcher>;
+}
 
 /**
  * OAuth2 client credentials (RFC 6749 §4.4) for the ERP destination: one token at a time, fetched
@@ -10,10 +22,7 @@ export class OAuth2Client {
   private current: { token: string; expiresAt: number } | undefined;
   private pending: Promise<string> | undefined;
 
-  constructor(
-    private readonly o: { tokenUrl: string; clientId: string; clientSecret: string; scope?: string },
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly o: OAuth2Options) {}
 
   token(): Promise<string> {
     if (this.current && Date.now() < this.current.expiresAt) return Promise.resolve(this.current.token);
@@ -30,9 +39,13 @@ export class OAuth2Client {
     const basic = Buffer.from(`${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret)}`).toString('base64');
     let res: Response;
     try {
-      res = await fetch(this.o.tokenUrl, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
+      res = await fetch(this.o.tokenUrl, { dispatcher: await this.o.dispatcher(), method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
     } catch (err) {
-      throw new SwitchboardError('PEER_NOT_CONNECTED', 'cannot reach the OAuth2 token endpoint', { cause: err });
+      if (err instanceof SwitchboardError) throw err;
+      // No token was issued whatever happened, so a lost connection is as good as none.
+      const e = classifyNetworkError(err, false);
+      throw new SwitchboardError(e.code === 'PEER_TLS_FAILED' ? e.code : 'PEER_NOT_CONNECTED', `OAuth2 token endpoint: ${e.message}`, { cause: err });
     }
     const text = await res.text().catch(() => '');
     if (res.status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${res.status}`, { peerResponse: `${res.status} ${text.slice(0, 300)}` });

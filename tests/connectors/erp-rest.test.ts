@@ -5,6 +5,7 @@ import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { makeTestPki } from '../support/certs.ts';
 
 const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1 } };
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
@@ -116,4 +117,65 @@ test('the rate limit caps requests per second, and a 429 Retry-After pauses the 
   const limitedAt = Date.now();
   await c.send(payload, ctx('r-after'));
   t.true(erp.requestTimes().at(-1)! - limitedAt >= 900, 'the send after a 429 waited for Retry-After');
+});
+
+test('mutual TLS: the client certificate is presented and accepted; without it, or with a stranger, the handshake fails and nothing is sent', async (t) => {
+  const pki = makeTestPki();
+  const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca } });
+  t.teardown(() => erp.close());
+  const withCert = (certFile: string, keyFile: string) => connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile, keyFile } } });
+  const ok = withCert(pki.client.certFile, pki.client.keyFile);
+  t.teardown(() => ok.close());
+  await ok.connect(new AbortController().signal);
+  t.is((await ok.send(payload, ctx('tls-1'))).peerDocumentId, 'JE-000001');
+  t.deepEqual(erp.clientSubjects(), ['CN=switchboard-client']);
+  t.true((await ok.test!()).ok);
+
+  // Without a certificate at all the refusal comes in the handshake (no clientCertificate, no probe needed).
+  const anonymous = connector(erp.url, { tls: { caFile: pki.caFile } });
+  t.teardown(() => anonymous.close());
+  t.not((await failure(anonymous.send(payload, ctx('tls-2')))).failureClass, 'permanent');
+  // A certificate the ERP does not accept: connect() finds out before anything is sent.
+  const stranger = withCert(pki.stranger.certFile, pki.stranger.keyFile);
+  t.teardown(() => stranger.close());
+  const refused = await failure(stranger.connect(new AbortController().signal));
+  t.is(refused.code, 'PEER_TLS_FAILED');
+  t.is(refused.failureClass, 'not-connected');
+  t.false((await stranger.test!()).ok);
+  t.is(erp.postings().length, 1, 'the refused clients posted nothing');
+});
+
+test('TLS: a server certificate from a CA we do not trust is refused; an unreadable file fails connect()', async (t) => {
+  const pki = makeTestPki();
+  const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key } });
+  t.teardown(() => erp.close());
+  const publicCas = connector(erp.url);
+  const otherCa = connector(erp.url, { tls: { caFile: pki.otherCaFile } });
+  for (const c of [publicCas, otherCa]) {
+    t.teardown(() => c.close());
+    t.is((await failure(c.send(payload, ctx('tls-3')))).code, 'PEER_TLS_FAILED');
+  }
+  const trusting = connector(erp.url, { tls: { caFile: pki.caFile } });
+  t.teardown(() => trusting.close());
+  await trusting.send(payload, ctx('tls-4'));
+  t.is(erp.postings().length, 1);
+
+  const missing = connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile: `${pki.dir}/absent.crt`, keyFile: pki.client.keyFile } } });
+  const err = await failure(missing.connect(new AbortController().signal));
+  t.is(err.code, 'PEER_NOT_CONNECTED');
+  t.regex(err.message, /tls\.clientCertificate\.certFile \(ENOENT\)/);
+});
+
+test('OAuth2 over mutual TLS: the token endpoint sees the same client certificate', async (t) => {
+  const pki = makeTestPki();
+  const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca }, oauth: { clientId: 'switchboard', clientSecret: 's3cret' } });
+  t.teardown(() => erp.close());
+  const c = connector(erp.url, {
+    tls: { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } },
+    oauth2: { tokenUrl: `${erp.url}/oauth/token`, clientId: 'switchboard', clientSecret: 's3cret' },
+  });
+  t.teardown(() => c.close());
+  await c.send(payload, ctx('tls-o1'));
+  t.is(erp.tokensIssued(), 1);
+  t.is(erp.postings().length, 1);
 });

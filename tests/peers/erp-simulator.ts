@@ -5,6 +5,8 @@
  * It logs nothing about bodies (they may carry patient data in tests).
  */
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
@@ -38,6 +40,8 @@ export interface ErpSimulator {
   requestTimes(): number[];
   /** How many access tokens it issued. */
   tokensIssued(): number;
+  /** Subjects (`CN=…`) of the client certificates the API requests came with (mutual TLS). */
+  clientSubjects(): string[];
   /** Refuses (400) every posting whose body contains `text`, whatever the behaviour; undefined lifts it. */
   rejectMatching(text: string | undefined): void;
   close(): Promise<void>;
@@ -45,7 +49,15 @@ export interface ErpSimulator {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-export async function startErpSimulator(opts: { port?: number; host?: string; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<ErpSimulator> {
+export interface ErpSimulatorOptions {
+  port?: number;
+  host?: string;
+  oauth?: { clientId: string; clientSecret: string };
+  /** Serve HTTPS; with `ca`, mutual TLS: a client certificate signed by `ca` is required. */
+  tls?: { cert: string; key: string; ca?: string };
+}
+
+export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise<ErpSimulator> {
   const postings = new Map<string, Posting>();
   let behaviour: Behaviour = { mode: 'ok' };
   let sequence = 0;
@@ -54,6 +66,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
   const times: number[] = [];
   let issued = 0;
   let poison: string | undefined;
+  const subjects: string[] = [];
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
@@ -68,7 +81,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
     return b;
   };
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -76,7 +89,11 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
-  });
+  };
+  const tls = opts.tls;
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+    : http.createServer(onRequest);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -103,6 +120,8 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
     times.push(Date.now());
+    const peer = (req.socket as TLSSocket).getPeerCertificate?.();
+    if (peer?.subject) subjects.push(`CN=${peer.subject.CN}`);
     if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
@@ -149,7 +168,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     postings: () => [...postings.values()],
     setBehaviour: (b) => void (behaviour = b),
@@ -157,6 +176,7 @@ export async function startErpSimulator(opts: { port?: number; host?: string; oa
     revokeTokens: () => tokens.clear(),
     requestTimes: () => [...times],
     tokensIssued: () => issued,
+    clientSubjects: () => [...subjects],
     rejectMatching: (text) => void (poison = text),
     close: () =>
       new Promise<void>((resolve) => {
