@@ -12,6 +12,7 @@ import type { MongoStore } from './store/mongo-store.ts';
 import type { MessageRecord, MessageSummary } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
 import { withTimeout } from './timeout.ts';
+import { ackOnlyFromEnv } from './config/config.ts';
 
 export interface IntakeResult {
   /** The ACK to send, encoded in the sender's charset. */
@@ -35,6 +36,8 @@ export interface IntakeOptions {
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   log: Logger;
   storeTimeoutMs: number;
+  /** ACK-only mode for benchmarks (INTAKE_ACK_ONLY): header read and ACK, nothing stored. Default: from the environment. */
+  ackOnly?: boolean;
 }
 
 /** HL7 table 0357 codes used in ERR-3. */
@@ -53,7 +56,12 @@ const HL7_ERR = { unsupportedType: '200', internal: '207' } as const;
  * - A failure to queue after storing is logged only: the relay queues what the store holds.
  */
 export class Hl7Intake {
-  constructor(private readonly options: IntakeOptions) {}
+  private readonly ackOnly: boolean;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.ackOnly = options.ackOnly ?? ackOnlyFromEnv();
+    if (this.ackOnly) options.log.warn('INTAKE_ACK_ONLY is set: MLLP messages are acknowledged WITHOUT being stored (benchmark mode)');
+  }
 
   async submit(channel: ChannelDefinition, bytes: Uint8Array): Promise<IntakeResult> {
     const { text, charset } = decodeBytes(bytes, { defaultCharset: (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8' });
@@ -97,11 +105,14 @@ export class Hl7Intake {
       header = readHeader(text);
       if (!accepts(channel, header.messageType, header.triggerEvent)) {
         const reason = `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
+        if (this.ackOnly) return this.answer(header, 'AR', { text: reason, hl7ErrorCode: HL7_ERR.unsupportedType });
         return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
       }
+      if (this.ackOnly) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
       message = parseMessage(text);
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
+      if (this.ackOnly) return this.answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });
       return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
     }
     const h = message.header;

@@ -22,9 +22,18 @@ export const EngineConfigSchema = Type.Object({
   STARTUP_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 0, description: 'How long start waits for Redis and the store to answer.' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
   PSEUDONYM_KEY: Type.Optional(Type.String({ minLength: 44, description: 'Base64 key (32+ bytes) for keyed-HMAC patient pseudonyms; required when a destination pseudonymises. A secret.' })),
+  INTAKE_ACK_ONLY: Type.Boolean({ default: false, description: 'Benchmarks only: MLLP intake reads the header and answers AA or AR; nothing is stored, transformed or queued.' }),
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
+
+/**
+ * INTAKE_ACK_ONLY as intake reads it when its owner passes no `ackOnly` (the same conversion as
+ * loadConfig, which has already refused a bad value at start).
+ */
+export function ackOnlyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Value.Convert(EngineConfigSchema.properties.INTAKE_ACK_ONLY, env.INTAKE_ACK_ONLY || false) === true;
+}
 
 /** Reads, converts and checks settings; CONFIG_INVALID names the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
