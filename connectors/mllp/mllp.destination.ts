@@ -5,7 +5,9 @@ import { defineDestination, type ConnectionTestResult, type DeliveryContext, typ
 import { SwitchboardError } from '../../engine/errors.ts';
 import { Hl7ParseError, parseMessage } from '../../engine/hl7v2/index.ts';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { classifyNetworkError } from '../http/http-failures.ts';
 import { toHl7 } from './mllp.outbound-mapping.ts';
+import { connectTls, MllpOutTlsConfig } from './mllp.tls.ts';
 
 export const MllpOutConfig = Type.Object({
   host: Type.String({ minLength: 1 }),
@@ -17,6 +19,8 @@ export const MllpOutConfig = Type.Object({
   sendingFacility: Type.String({ default: '' }),
   receivingApplication: Type.String({ default: '' }),
   receivingFacility: Type.String({ default: '' }),
+  /** MLLP over TLS; with `clientCertificate`, mutual TLS. Files, as an HTTPS destination's `tls`. */
+  tls: Type.Optional(MllpOutTlsConfig),
 });
 export type MllpOutConfig = Static<typeof MllpOutConfig>;
 
@@ -25,7 +29,9 @@ export type MllpOutConfig = Static<typeof MllpOutConfig>;
  * over one persistent connection, one message in flight, and reads its original-mode ACK:
  * AA/CA delivered; AE/CE permanent (PEER_REJECTED, MSA-3 kept); AR/CR transient (PEER_UNAVAILABLE);
  * no ACK in time ambiguous (PEER_TIMEOUT, the connection is reset); refused connection not
- * connected; a connection lost in flight ambiguous. MSH-10 is derived from the idempotency key, so
+ * connected; a connection lost in flight ambiguous. With `tls`, a failed handshake or a peer that
+ * refuses our certificate is PEER_TLS_FAILED (not connected; see `connectTls` for how a TLS 1.3
+ * refusal is told apart from a lost connection). MSH-10 is derived from the idempotency key, so
  * a peer that de-duplicates by control id sees a retry as the same message; as most do not, the
  * connector is not declared idempotent and ambiguous failures are not retried blindly.
  */
@@ -33,9 +39,22 @@ export const mllpDestination = defineDestination({
   kind: 'mllp-out',
   title: 'HL7v2 over MLLP (billing systems)',
   config: MllpOutConfig,
-  secrets: [],
+  secrets: ['tls.clientCertificate.keyPassphrase'],
   idempotent: false,
-  examples: [{ host: 'billing.example.org', port: 2576, connectTimeoutMs: 5000, ackTimeoutMs: 30_000, sendingApplication: 'SWITCHBOARD', sendingFacility: 'GENHOSP', receivingApplication: 'BILLING', receivingFacility: 'GENHOSP' }],
+  examples: [
+    { host: 'billing.example.org', port: 2576, connectTimeoutMs: 5000, ackTimeoutMs: 30_000, sendingApplication: 'SWITCHBOARD', sendingFacility: 'GENHOSP', receivingApplication: 'BILLING', receivingFacility: 'GENHOSP' },
+    {
+      host: 'billing.example.org',
+      port: 2577,
+      connectTimeoutMs: 5000,
+      ackTimeoutMs: 30_000,
+      sendingApplication: 'SWITCHBOARD',
+      sendingFacility: 'GENHOSP',
+      receivingApplication: 'BILLING',
+      receivingFacility: 'GENHOSP',
+      tls: { caFile: '/etc/switchboard/billing-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
+    },
+  ],
   create: (config) => new MllpDestination(config),
 });
 
@@ -54,24 +73,25 @@ class MllpDestination implements DestinationConnector {
   async connect(): Promise<void> {
     if (this.socket && !this.socket.destroyed) return;
     this.closed = false;
-    this.socket = await new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({ host: this.config.host, port: this.config.port });
-      const timer = setTimeout(() => (socket.destroy(), reject(new SwitchboardError('PEER_NOT_CONNECTED', 'connect timed out'))), this.config.connectTimeoutMs);
-      socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
-      socket.once('error', (err) => (clearTimeout(timer), reject(new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err }))));
-    });
+    const { host, port, connectTimeoutMs: timeoutMs, tls } = this.config;
+    this.socket = tls ? await connectTls({ host, port, tls, timeoutMs }) : await connectPlain(host, port, timeoutMs);
     this.framer = new MllpFramer(16 << 20);
     const socket = this.socket;
     socket.setNoDelay(true);
     socket.on('data', (d) => {
       for (const e of this.framer.push(d)) if (e.kind === 'frame') this.take(e.bytes);
     });
-    socket.on('error', () => undefined);
+    // A TLS alert (e.g. our certificate refused after the handshake) means the peer processed nothing.
+    let tlsFailure: SwitchboardError | undefined;
+    socket.on('error', (err) => {
+      const classified = classifyNetworkError(err, false);
+      if (classified.code === 'PEER_TLS_FAILED') tlsFailure = classified;
+    });
     socket.on('close', () => {
       // Only the current connection speaks for the message in flight (a reset one is already answered).
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.take(new SwitchboardError('PEER_CONNECTION_LOST', 'the peer closed the connection before its ACK'));
+      this.take(tlsFailure ?? new SwitchboardError('PEER_CONNECTION_LOST', 'the peer closed the connection before its ACK'));
     });
   }
 
@@ -125,6 +145,16 @@ class MllpDestination implements DestinationConnector {
     this.waiting = undefined;
     waiting?.(ack);
   }
+}
+
+/** A plain TCP connection; every failure is PEER_NOT_CONNECTED (nothing was sent). */
+function connectPlain(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => (socket.destroy(), reject(new SwitchboardError('PEER_NOT_CONNECTED', 'connect timed out'))), timeoutMs);
+    socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
+    socket.once('error', (err) => (clearTimeout(timer), reject(new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err }))));
+  });
 }
 
 /** Classifies an original-mode ACK (HL7 v2.5.1 §2.9.2, MSA-1) for the message sent with `controlId`. */
