@@ -23,6 +23,13 @@ import { findDestinationConnector } from '../connectors/index.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditChannelChanges } from './audit/config-audit.ts';
+import { loadSecurityConfig, type SecurityConfig } from './config/security-config.ts';
+import { AuthService } from './security/auth-service.ts';
+import { Keyring, SearchHasher } from './security/encryption.ts';
+import { assertHostsAllowed, parseAllowList } from './security/host-allowlist.ts';
+import { RecordSealer } from './store/record-sealer.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -32,6 +39,10 @@ export interface EngineOptions {
   log?: Logger;
   /** The transform registry; default: every shipped transform (transforms/index.ts). */
   transforms?: ReadonlyMap<string, Transform>;
+  /** Security settings; default: read from `env` (see config/security-config.ts). */
+  security?: SecurityConfig;
+  /** Where the one-time setup token is shown (never the log). Default: standard error. */
+  announce?: (line: string) => void;
 }
 
 export interface EngineAddresses {
@@ -56,6 +67,8 @@ export class Engine {
   http: FastifyInstance | undefined;
   store: MongoStore | undefined;
   relay: Relay | undefined;
+  auth: AuthService | undefined;
+  audit: AuditLog | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.log = options.log ?? createLogger({ level: options.config.LOG_LEVEL });
@@ -76,7 +89,18 @@ export class Engine {
     const transforms = this.options.transforms ?? shippedTransforms;
     const log = this.log;
 
-    const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB });
+    const security = this.options.security ?? loadSecurityConfig(env);
+    const keyring = Keyring.fromConfig(security);
+    const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
+    const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
+    for (const channel of channels) {
+      for (const spec of channel.destinations) {
+        assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
+        if (spec.ordering && keyring && !hasher) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} is ordered and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`);
+      }
+    }
+    const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
+    const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
     this.cleanups.push({ name: 'store', run: () => store.close() });
     await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), (err) =>
       new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`),
@@ -170,7 +194,14 @@ export class Engine {
       log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };
     }
-    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer });
+    const audit = new AuditLog(store);
+    await audit.start();
+    this.audit = audit;
+    await auditChannelChanges({ store, audit, channels });
+    const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
+    await auth.start();
+    this.auth = auth;
+    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     for (const channel of channels) {

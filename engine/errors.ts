@@ -37,6 +37,10 @@ export const ErrorCatalog = {
   NOT_FOUND: { failureClass: 'permanent', text: 'Not found' },
   BAD_REQUEST: { failureClass: 'permanent', text: 'Bad request' },
   CONFLICT: { failureClass: 'permanent', text: 'The resource is not in a state that allows this' },
+  AUTH_REQUIRED: { failureClass: 'permanent', text: 'Sign in first' },
+  FORBIDDEN: { failureClass: 'permanent', text: 'Not allowed for this user' },
+  TOO_MANY_REQUESTS: { failureClass: 'transient', text: 'Too many requests; try again later' },
+  PAYLOAD_TOO_LARGE: { failureClass: 'permanent', text: 'Request body too large' },
   INTERNAL: { failureClass: 'transient', text: 'Internal error' },
 } as const satisfies Record<string, { failureClass: FailureClass; text: string }>;
 export type ErrorCode = keyof typeof ErrorCatalog;

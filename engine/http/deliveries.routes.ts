@@ -1,8 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { ErrorCatalog, type ErrorCode } from '../errors.ts';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import { ErrorCatalog, SwitchboardError, type ErrorCode } from '../errors.ts';
 import type { Replayer } from '../replay.ts';
+import { MASK } from '../security/masking.ts';
+import { inScope, type Principal } from '../security/roles.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
+import { principalOf, sourceIp } from './access.ts';
+import { sendProblem } from './problem.ts';
 
 const DeadQuery = Type.Object({
   channel: Type.Optional(Type.String({ maxLength: 100 })),
@@ -33,26 +38,38 @@ const ReplayBody = Type.Object({
  * - `POST /api/replays`: replay one message, a selection or a filter, optionally as a dry run that
  *   shows what the current transforms would send differently; a reason is required;
  * - `GET /api/replays`: who replayed what, when and why.
- * Until authentication (issue 7) the requester is the `X-Switchboard-User` header, else `anonymous`.
+ * Reading needs `deliveries:read`, replaying `deliveries:replay`; both see only the user's channels
+ * (a scoped user's filter must name one of them). Replays are recorded with the signed-in user and
+ * in the audit log.
  */
-export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: Replayer }> = async (app, { store, replayer }) => {
-  const dead = async (q: Static<typeof DeadQuery>) => {
+export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
+  const dead = async (q: Static<typeof DeadQuery>, p: Principal) => {
     const messages = await store.findWithDeadDeliveries({ limit: 10_000, ...(q.channel ? { channelId: q.channel } : {}) });
-    return messages.flatMap((m) =>
-      Object.values(m.deliveries)
-        .filter((d) => d.status === 'dead' && (!q.destination || d.destinationId === q.destination) && (!q.errorCode || d.lastError?.code === q.errorCode))
-        .map((d) => ({ messageId: m._id, channelId: m.channelId, receivedAt: m.receivedAt, summary: m.summary, destinationId: d.destinationId, attempts: d.attempts.length, lastError: d.lastError })),
-    );
+    return messages
+      .filter((m) => inScope(p, m.channelId))
+      .flatMap((m) =>
+        Object.values(m.deliveries)
+          .filter((d) => d.status === 'dead' && (!q.destination || d.destinationId === q.destination) && (!q.errorCode || d.lastError?.code === q.errorCode))
+          .map((d) => ({
+            messageId: m._id,
+            channelId: m.channelId,
+            receivedAt: m.receivedAt,
+            summary: m.summary && !p.phi ? { ...m.summary, mrn: MASK } : m.summary,
+            destinationId: d.destinationId,
+            attempts: d.attempts.length,
+            lastError: d.lastError,
+          })),
+      );
   };
 
-  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { schema: { querystring: DeadQuery } }, async (request) => {
-    const items = await dead(request.query);
+  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { querystring: DeadQuery } }, async (request) => {
+    const items = await dead(request.query, principalOf(request));
     return { items: items.slice(0, request.query.limit), total: items.length };
   });
 
-  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { schema: { querystring: DeadQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { config: { access: 'deliveries:read' }, schema: { querystring: DeadQuery } }, async (request) => {
     const counts = new Map<string, { destinationId: string; errorCode: ErrorCode | 'UNKNOWN'; count: number }>();
-    for (const d of await dead(request.query)) {
+    for (const d of await dead(request.query, principalOf(request))) {
       const errorCode = d.lastError?.code ?? 'UNKNOWN';
       const key = `${d.destinationId}|${errorCode}`;
       const c = counts.get(key) ?? { destinationId: d.destinationId, errorCode, count: 0 };
@@ -62,17 +79,32 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
     return { items: [...counts.values()].sort((a, b) => b.count - a.count) };
   });
 
-  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { schema: { body: ReplayBody } }, async (request, reply) => {
-    const user = request.headers['x-switchboard-user'];
-    const result = await replayer.replay({
-      ...(request.body.messageIds ? { messageIds: request.body.messageIds } : {}),
-      ...(request.body.filter ? { filter: request.body.filter as never } : {}),
-      reason: request.body.reason,
-      dryRun: request.body.dryRun,
-      requestedBy: typeof user === 'string' && user !== '' ? user.slice(0, 100) : 'anonymous',
+  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { body: ReplayBody } }, async (request, reply) => {
+    const p = principalOf(request);
+    const { messageIds, filter, reason, dryRun } = request.body;
+    if (p.channels !== '*') {
+      if (filter && (!filter.channel || !inScope(p, filter.channel))) return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'name one of your channels in the filter');
+      for (const id of messageIds ?? []) {
+        const m = await store.getMessage(id);
+        if (m && !inScope(p, m.channelId)) {
+          await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'replay outside the user scope' }, sourceIp: sourceIp(request) });
+          return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no message ${id}`);
+        }
+      }
+    }
+    const result = await replayer.replay({ ...(messageIds ? { messageIds } : {}), ...(filter ? { filter: filter as never } : {}), reason, dryRun, requestedBy: p.username });
+    await audit.append({
+      actor: p.username,
+      action: AuditAction.replay,
+      outcome: 'success',
+      target: `replay:${result.replayId}`,
+      details: { reason, dryRun, selection: messageIds ? { messages: messageIds.length } : filter, deliveries: result.deliveries },
+      sourceIp: sourceIp(request),
     });
-    return reply.code(request.body.dryRun ? 200 : 202).send(result);
+    // A dry run's diff holds event values: without the PHI permission, the paths only.
+    const shown = p.phi ? result : { ...result, changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })) };
+    return reply.code(dryRun ? 200 : 202).send(shown);
   });
 
-  app.get('/api/replays', async () => ({ items: await store.listReplays(100) }));
+  app.get('/api/replays', { config: { access: 'deliveries:read' } }, async () => ({ items: await store.listReplays(100) }));
 };

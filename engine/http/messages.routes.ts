@@ -1,10 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
-import { MessageStatus } from '../store/states.ts';
-import { sendProblem } from './problem.ts';
 import { decodeBytes } from '../hl7v2/index.ts';
+import { MASK, maskCanonical, maskFhir, maskHl7 } from '../security/masking.ts';
+import { inScope, type Principal } from '../security/roles.ts';
+import type { MongoStore } from '../store/mongo-store.ts';
+import type { MessageRecord } from '../store/message-record.ts';
+import { MessageStatus } from '../store/states.ts';
+import { principalOf, sourceIp } from './access.ts';
+import { sendProblem } from './problem.ts';
 
 const ListQuery = Type.Object({
   channel: Type.Optional(Type.String({ maxLength: 100 })),
@@ -15,41 +20,80 @@ const ListQuery = Type.Object({
   before: Type.Optional(Type.String({ maxLength: 64, description: 'cursor: nextBefore of the previous page' })),
 });
 
+/** The raw message as text, masked for a user without the PHI permission. */
+function rawView(m: MessageRecord, phi: boolean): string {
+  const text = decodeBytes(m.raw, { defaultCharset: m.charset }).text;
+  if (phi) return text;
+  if (m.format === 'hl7v2') return maskHl7(text);
+  try {
+    return JSON.stringify(maskFhir(JSON.parse(text)));
+  } catch {
+    return MASK;
+  }
+}
+
+const maskSummary = <T extends Pick<MessageRecord, 'summary'>>(m: T, phi: boolean): T => (phi || !m.summary ? m : { ...m, summary: { ...m.summary, mrn: m.summary.mrn ? MASK : '' } });
+
 /**
- * Message search and detail. Results are newest first, paginated by cursor (`nextBefore`).
- * PHI is returned as stored until roles and masking land (issue 7); the server is loopback-only.
+ * Message search and detail (permission `messages:read`), re-route (`messages:reroute`).
+ * A user sees only the channels of their scope: a message of another channel is answered 404, as
+ * if it did not exist, and the attempt is audited as denied. Without the PHI permission, names,
+ * identifiers and other patient fields are masked in every view. Searches and views are audited
+ * (search criteria with the MRN itself left out).
  */
-export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; reroute(id: string): Promise<boolean> }> = async (app, { store, reroute }) => {
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { schema: { querystring: ListQuery } }, async (request) => {
+export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
+  /** The message if it exists and the user's scope includes it; audits a denial. */
+  const visible = async (request: FastifyRequest, p: Principal, id: string): Promise<MessageRecord | undefined> => {
+    const message = await store.getMessage(id);
+    if (message && inScope(p, message.channelId)) return message;
+    if (message) await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'channel outside the user scope' }, sourceIp: sourceIp(request) });
+    return undefined;
+  };
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { querystring: ListQuery } }, async (request) => {
+    const p = principalOf(request);
     const q = request.query;
+    await audit.append({
+      actor: p.username,
+      action: AuditAction.messageSearch,
+      outcome: 'success',
+      details: { channel: q.channel, status: q.status, controlId: q.controlId, mrn: q.mrn ? '[given]' : undefined, phi: p.phi },
+      sourceIp: sourceIp(request),
+    });
+    if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
     const items = await store.listMessages({
       limit: q.limit,
       ...(q.channel ? { channelId: q.channel } : {}),
+      ...(p.channels !== '*' ? { channelIds: p.channels } : {}),
       ...(q.status ? { status: q.status } : {}),
       ...(q.controlId ? { controlId: q.controlId } : {}),
       ...(q.mrn ? { mrn: q.mrn } : {}),
       ...(q.before ? { before: q.before } : {}),
     });
     const last = items.at(-1);
-    return { items, nextBefore: items.length === q.limit && last ? last._id : null };
+    return { items: items.map((m) => maskSummary(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
   });
 
-  app.get<{ Params: { id: string } }>('/api/messages/:id', async (request, reply) => {
-    const message = await store.getMessage(request.params.id);
+  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' } }, async (request, reply) => {
+    const p = principalOf(request);
+    const message = await visible(request, p, request.params.id);
     if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
-    const { raw, ...rest } = message;
-    return { ...rest, raw: decodeBytes(raw, { defaultCharset: message.charset }).text };
+    await audit.append({ actor: p.username, action: AuditAction.messageView, outcome: 'success', target: `message:${message._id}`, details: { phi: p.phi }, sourceIp: sourceIp(request) });
+    const { raw: _raw, kid: _kid, ...rest } = message;
+    const canonical = rest.canonical && !p.phi ? { ...rest.canonical, events: maskCanonical(rest.canonical.events) } : rest.canonical;
+    return { ...maskSummary(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
   });
 
   /**
    * Routes an `errored` or `filtered` message again with the current transforms (after a fix).
    * 202 when queued; 409 when the message is in a state that cannot be re-routed.
-   * Full replay of deliveries, with dry run and audit, is issue 6's.
    */
-  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', async (request, reply) => {
-    const message = await store.getMessage(request.params.id);
+  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' } }, async (request, reply) => {
+    const p = principalOf(request);
+    const message = await visible(request, p, request.params.id);
     if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
     if (!(await reroute(message._id))) return sendProblem(reply, new SwitchboardError('CONFLICT'), `a ${message.status} message cannot be re-routed; only errored or filtered ones`);
+    await audit.append({ actor: p.username, action: AuditAction.messageReroute, outcome: 'success', target: `message:${message._id}`, sourceIp: sourceIp(request) });
     return reply.code(202).send({ id: message._id, status: 'received' });
   });
 };

@@ -15,6 +15,10 @@ const STATUS: Partial<Record<keyof typeof ErrorCatalog, number>> = {
   NOT_FOUND: 404,
   BAD_REQUEST: 400,
   CONFLICT: 409,
+  AUTH_REQUIRED: 401,
+  FORBIDDEN: 403,
+  TOO_MANY_REQUESTS: 429,
+  PAYLOAD_TOO_LARGE: 413,
   CONFIG_INVALID: 400,
   STORE_UNAVAILABLE: 503,
   QUEUE_UNAVAILABLE: 503,
@@ -38,6 +42,7 @@ export function problemErrorHandler(log: Logger) {
     if (error.validation) {
       return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), error.message);
     }
+    if (error.statusCode === 413) return sendProblem(reply, new SwitchboardError('PAYLOAD_TOO_LARGE'));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), error.code);
     }

@@ -1,8 +1,19 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { ChannelDefinition } from '../channel.ts';
+import type { SecurityConfig } from '../config/security-config.ts';
 import type { Logger } from '../log.ts';
+import type { AuthService } from '../security/auth-service.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
+import { registerAccessControl } from './access.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
+import { authRoutes } from './auth.routes.ts';
+import { userRoutes } from './users.routes.ts';
+import { auditRoutes } from './audit.routes.ts';
+import { channelRoutes } from './channels.routes.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { deliveryRoutes } from './deliveries.routes.ts';
@@ -14,24 +25,35 @@ export interface HttpServerOptions {
   store: MongoStore;
   redis: Redis;
   log: Logger;
+  audit: AuditLog;
+  auth: AuthService;
+  security: SecurityConfig;
+  channels: readonly ChannelDefinition[];
   transforms: ReadonlyMap<string, Transform>;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
   replayer: Replayer;
-  /** Body limit for the admin API. */
+  /** Body limit for the admin API. Default 1 MiB. */
   bodyLimit?: number;
 }
 
 /**
- * The engine's Fastify app: admin API under /api. Built without listening, so tests use inject();
- * the engine calls listen(). Until authentication lands (issue 7) it binds to loopback only.
+ * The engine's Fastify app: the admin API under /api (every route declares who may call it; see
+ * access.ts) and the FHIR sources' routes, which the engine registers. HTTPS when HTTPS_CERT_FILE
+ * and HTTPS_KEY_FILE are set. Built without listening, so tests use inject(); the engine listens.
+ * Limits: 1 MiB bodies (4 KiB on the public sign-in routes), Node's 16 KiB of headers, 30 s per
+ * request; no CORS headers, so browsers refuse cross-origin calls.
  */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  const { HTTPS_CERT_FILE: certFile, HTTPS_KEY_FILE: keyFile } = options.security;
+  const https = certFile && keyFile ? { https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' as const } } : {};
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, requestTimeout: 30_000, ...https }) as unknown as FastifyInstance;
   app.setErrorHandler(problemErrorHandler(options.log));
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no route ${request.method} ${request.url.split('?')[0]}`));
+  registerSecurityHeaders(app, { https: Boolean(certFile) });
+  registerAccessControl(app, { auth: options.auth, audit: options.audit });
 
-  app.get('/api/health', async (_request, reply) => {
+  app.get('/api/health', { config: { access: 'public' } }, async (_request, reply) => {
     const [store, redis] = await Promise.all([
       options.store.ping().then(() => 'up' as const, () => 'down' as const),
       options.redis.ping().then(() => 'up' as const, () => 'down' as const),
@@ -39,8 +61,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const ok = store === 'up' && redis === 'up';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
   });
-  app.register(messageRoutes, { store: options.store, reroute: options.reroute });
+  app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security });
+  app.register(userRoutes, { auth: options.auth, audit: options.audit });
+  app.register(auditRoutes, { audit: options.audit });
+  app.register(channelRoutes, { channels: options.channels });
+  app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
-  app.register(deliveryRoutes, { store: options.store, replayer: options.replayer });
+  app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
   return app;
 }

@@ -16,27 +16,28 @@ const RunBody = Type.Object({
  * Canonical models and transforms for analysts and ERP teams:
  * - `GET /api/schemas`, `GET /api/schemas/:id`: each model's JSON Schema (with `dataClass` per field);
  * - `GET /api/transforms`, `GET /api/transforms/:id`: each transform as a table of target ← source;
+ * Reading needs `transforms:read`; the test bench `transforms:test` (analysts and admins).
  * - `POST /api/transforms/:id/run`: the test bench. 200 with the canonical events, or 422 with every
  *   field error (target, source, value, reason). The sample is not stored.
  */
 export const transformRoutes: FastifyPluginAsync<{ transforms: ReadonlyMap<string, Transform> }> = async (app, { transforms }) => {
-  app.get('/api/schemas', async () => ({ items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })) }));
+  app.get('/api/schemas', { config: { access: 'transforms:read' } }, async () => ({ items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })) }));
 
-  app.get<{ Params: { id: string } }>('/api/schemas/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/schemas/:id', { config: { access: 'transforms:read' } }, async (request, reply) => {
     const schema = canonicalModels.get(request.params.id);
     if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
     return reply.type('application/schema+json').send(schema);
   });
 
   const describe = (t: Transform) => ({ id: t.id, version: t.version, description: t.description, input: t.input, accepts: t.accepts, model: t.model, modelVersion: t.modelVersion, forEach: t.forEach ?? null, rows: t.rows });
-  app.get('/api/transforms', async () => ({ items: [...transforms.values()].map(describe) }));
+  app.get('/api/transforms', { config: { access: 'transforms:read' } }, async () => ({ items: [...transforms.values()].map(describe) }));
 
-  app.get<{ Params: { id: string } }>('/api/transforms/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/transforms/:id', { config: { access: 'transforms:read' } }, async (request, reply) => {
     const t = transforms.get(request.params.id);
     return t ? describe(t) : sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
   });
 
-  app.post<{ Params: { id: string }; Body: Static<typeof RunBody> }>('/api/transforms/:id/run', { schema: { body: RunBody } }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Static<typeof RunBody> }>('/api/transforms/:id/run', { config: { access: 'transforms:test' }, schema: { body: RunBody } }, async (request, reply) => {
     const t = transforms.get(request.params.id);
     if (!t) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
     let input: TransformInput;

@@ -53,6 +53,8 @@ export interface CanonicalEvent {
 
 export interface CanonicalRecord {
   events: CanonicalEvent[];
+  /** With encryption at rest: the events, sealed (then `events` is stored empty). */
+  sealed?: Uint8Array;
 }
 
 export interface AckRecord {
@@ -83,6 +85,10 @@ export interface MessageRecord {
   canonical?: CanonicalRecord;
   deliveries: Record<string, DeliveryRecord>;
   ack: AckRecord;
+  /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */
+  kid?: string;
+  /** With encryption at rest: the summary's MRN and control id, sealed. */
+  summarySealed?: Uint8Array;
 }
 
 /** Who replayed what and why, in the `replays` collection (the hash-chained audit log is issue 7's). */

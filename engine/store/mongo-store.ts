@@ -1,8 +1,9 @@
-import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
+import { RecordSealer } from './record-sealer.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 const DURABLE = { w: 'majority', j: true } as const;
@@ -15,6 +16,8 @@ export interface MessageQuery {
   limit: number;
   /** Opaque cursor: the last `_id` of the previous page (ids are time-ordered UUIDv7). */
   before?: string;
+  /** Only these channels (a user's scope); with `channelId` too, both must hold. */
+  channelIds?: readonly string[];
 }
 
 export interface DeliveryUpdate {
@@ -36,8 +39,11 @@ export class MongoStore {
   private db!: Db;
   private messages!: Collection<MessageRecord>;
   private closing: Promise<void> | undefined;
+  private readonly sealer: RecordSealer;
 
-  constructor(private readonly options: { url: string; dbName: string; serverSelectionTimeoutMs?: number }) {
+  /** `sealer`: encryption at rest and keyed search hashes (see RecordSealer); default: neither. */
+  constructor(private readonly options: { url: string; dbName: string; serverSelectionTimeoutMs?: number; sealer?: RecordSealer }) {
+    this.sealer = options.sealer ?? new RecordSealer();
     this.client = new MongoClient(options.url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 2000,
       connectTimeoutMS: 2000,
@@ -92,26 +98,28 @@ export class MongoStore {
 
   /** Inserts a new message durably. On a duplicate `dedupeKey`, returns the stored message instead. */
   async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
+    const sealed = this.sealer.seal(record);
     try {
-      await this.guard(() => this.messages.insertOne(record));
+      await this.guard(() => this.messages.insertOne(sealed));
       return { inserted: true };
     } catch (err) {
       if (!(err instanceof SwitchboardError && isDuplicateKey(err.cause))) throw err;
-      const existing = await this.guard(() => this.messages.findOne({ dedupeKey: record.dedupeKey }));
+      const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
       if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-      return { inserted: false, existing };
+      return { inserted: false, existing: this.sealer.open(existing) };
     }
   }
 
   async getMessage(id: string): Promise<MessageRecord | null> {
-    return this.guard(() => this.messages.findOne({ _id: id }));
+    const doc = await this.guard(() => this.messages.findOne({ _id: id }));
+    return doc && this.sealer.open(doc);
   }
 
   /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
   async applyPlan(id: string, plan: RoutePlan): Promise<void> {
     const set: Record<string, unknown> = { status: plan.status, updatedAt: new Date() };
     if (plan.status === MessageStatus.errored) set.error = { code: plan.error.code, detail: plan.error.message };
-    else Object.assign(set, { canonical: { events: plan.events }, deliveries: plan.deliveries });
+    else Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries: this.sealer.deliveries(plan.deliveries) });
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
     await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, { $set: set }));
   }
@@ -136,7 +144,8 @@ export class MongoStore {
     if (q.channelId) filter.channelId = q.channelId;
     if (q.ids) filter._id = { $in: q.ids };
     if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
-    return this.guard(() => this.messages.find(filter, { sort: { _id: -1 }, limit: q.limit }).toArray());
+    const docs = await this.guard(() => this.messages.find(filter, { sort: { _id: -1 }, limit: q.limit }).toArray());
+    return docs.map((d) => this.sealer.open(d));
   }
 
   /**
@@ -149,7 +158,7 @@ export class MongoStore {
     if (!message) return [];
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === 'dead');
     if (reset.length === 0) return [];
-    const set: Record<string, unknown> = { status: MessageStatus.routed, updatedAt: new Date(), 'canonical.events': o.events };
+    const set: Record<string, unknown> = { status: MessageStatus.routed, updatedAt: new Date(), canonical: this.sealer.canonical(o.events) };
     for (const d of reset) {
       set[`deliveries.${d}.status`] = 'pending';
       set[`deliveries.${d}.sentEvents`] = 0;
@@ -217,14 +226,27 @@ export class MongoStore {
     const filter: Filter<MessageRecord> = {};
     if (query.channelId) filter.channelId = query.channelId;
     if (query.status) filter.status = query.status;
-    if (query.controlId) filter['summary.controlId'] = query.controlId;
-    if (query.mrn) filter['summary.mrn'] = query.mrn;
+    if (query.controlId) filter['summary.controlId'] = this.sealer.searchValue(query.controlId);
+    if (query.mrn) filter['summary.mrn'] = this.sealer.searchValue(query.mrn);
+    if (query.channelIds && !query.channelId) filter.channelId = { $in: [...query.channelIds] };
     if (query.before) filter._id = { $lt: query.before };
-    return this.guard(() =>
-      this.messages
-        .find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: query.limit })
-        .toArray(),
-    );
+    const docs = await this.guard(() => this.messages.find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: query.limit }).toArray());
+    return docs.map((d) => this.sealer.open(d));
+  }
+
+  /**
+   * Key rotation: re-seals up to `limit` records not sealed under the active key. Returns how many
+   * it changed; call until 0. Records keep working meanwhile (every configured key decrypts).
+   */
+  async resealBatch(limit: number): Promise<number> {
+    const active = this.sealer.activeKeyId;
+    if (!active) return 0;
+    const docs = await this.guard(() => this.messages.find({ kid: { $exists: true, $ne: active } }, { limit }).toArray());
+    for (const doc of docs) {
+      const set = this.sealer.reseal(doc);
+      if (set) await this.guard(() => this.messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
+    }
+    return docs.length;
   }
 
   /** Closes the client once; later calls return the same promise. */
@@ -233,15 +255,26 @@ export class MongoStore {
     return this.closing;
   }
 
-  /** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw new SwitchboardError('STORE_UNAVAILABLE', err instanceof Error ? err.name : 'store failure', { cause: err });
-    }
+  /** Another room's collection in the same database (users, sessions, audit), with durable writes. */
+  collection<T extends Document>(name: string): Collection<T> {
+    return this.db.collection<T>(name, { writeConcern: DURABLE });
+  }
+
+  private guard<T>(op: () => Promise<T>): Promise<T> {
+    return storeCall(op);
   }
 }
+
+/** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */
+export async function storeCall<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new SwitchboardError('STORE_UNAVAILABLE', err instanceof Error ? err.name : 'store failure', { cause: err });
+  }
+}
+
+export { isDuplicateKey };
 
 function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;

@@ -22,7 +22,7 @@ test.after.always(async () => {
   await erp?.close();
 });
 
-const get = (url: string) => sb.engine.http!.inject({ method: 'GET', url });
+const get = (url: string) => sb.engine.http!.inject({ method: 'GET', url, headers: sb.adminHeaders });
 
 test('GET /api/health reports each service', async (t) => {
   const res = await get('/api/health');

@@ -45,7 +45,7 @@ test('block: a poison head holds its key until it is replayed, other keys go on;
   t.is((await sb.engine.store!.listMessages({ controlId: 'VK-3', limit: 1 }))[0]!.deliveries.erp!.status, 'pending');
 
   erp.setBehaviour({ mode: 'ok' });
-  const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', payload: { filter: { destination: 'erp' }, reason: 'ERP fixed the location table', dryRun: false } });
+  const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: sb.adminHeaders, payload: { filter: { destination: 'erp' }, reason: 'ERP fixed the location table', dryRun: false } });
   t.is(replay.statusCode, 202);
   await waitFor('VK-2 and VK-3 delivered', () => postedOrder(erp, 'VK').length === 3);
   t.deepEqual(postedOrder(erp, 'VK'), [1, 2, 3]);

@@ -36,7 +36,7 @@ test(`replaying ${DEAD} dead deliveries does not starve live traffic`, async (t)
   erp.setBehaviour({ mode: 'slow', delayMs: 10, times: -1 });
 
   // The replay is requested, and live messages arrive while it is being queued and worked off.
-  const replay = sb.engine.http!.inject({ method: 'POST', url: '/api/replays', payload: { filter: { destination: 'erp' }, reason: 'ERP outage over', dryRun: false } });
+  const replay = sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: sb.adminHeaders, payload: { filter: { destination: 'erp' }, reason: 'ERP outage over', dryRun: false } });
   await waitFor('the replay under way', () => erp.postings().length > 50, 60_000);
   const client = await MllpTestClient.connect(sb.mllpPort);
   for (let i = 0; i < 10; i++) t.is(field(await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|LIVE${i}|P|2.5.1\rPID|1||L${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VL${i}\r`), 'MSA', 1), 'AA');

@@ -3,6 +3,7 @@ import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { uniqueName } from '../support/services.ts';
+import { userSession } from '../support/users.ts';
 import { transforms as shipped } from '../../transforms/index.ts';
 import { defineTransform, required } from '../../transforms/dsl/define-transform.ts';
 import { constant, hl7 } from '../../transforms/dsl/expression.ts';
@@ -42,8 +43,8 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   });
   const after = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, transforms: new Map([...shipped, [fixed.id, fixed]]) });
   t.teardown(() => after.close());
-  const http = (method: 'GET' | 'POST', url: string, payload?: object) =>
-    after.engine.http!.inject({ method, url, headers: { 'x-switchboard-user': 'sam.support' }, ...(payload ? { payload } : {}) });
+  const session = await userSession(after, { username: 'sam.support', role: 'support', phi: true });
+  const http = (method: 'GET' | 'POST', url: string, payload?: object) => after.engine.http!.inject({ method, url, headers: session, ...(payload ? { payload } : {}) });
 
   const dead = (await http('GET', '/api/deliveries/dead?destination=erp')).json();
   t.is(dead.total, 2);
@@ -73,5 +74,10 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   t.is(recorded.deliveries.length, 2);
   const [m] = await after.engine.store!.listMessages({ controlId: 'RP1', limit: 1 });
   const full = await after.engine.store!.getMessage(m!._id);
+  const audited = (await after.engine.http!.inject({ method: 'GET', url: '/api/audit?action=replay', headers: after.adminHeaders })).json().items;
+  t.deepEqual(
+    audited.map((e: { actor: string; details: { reason: string; dryRun: boolean } }) => [e.actor, e.details.reason, e.details.dryRun]),
+    [['sam.support', 'ERP needs the facility code', false], ['sam.support', 'ERP needs the facility code', true]],
+  );
   t.deepEqual(full!.deliveries.erp!.attempts.map((a) => [a.outcome, a.attempt, a.replayId === undefined]), [['permanent', 1, true], ['delivered', 1, false]]);
 });

@@ -25,13 +25,13 @@ test('a message errored by a faulty transform is delivered after the fix, by re-
 
   const after = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared });
   t.teardown(() => after.close());
-  const res = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute` });
+  const res = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });
   t.is(res.statusCode, 202);
   await waitFor('delivered after the fix', async () => (await after.engine.store!.getMessage(errored!._id))?.status === 'delivered');
   const message = await after.engine.store!.getMessage(errored!._id);
   t.deepEqual(message!.canonical!.events.map((e) => [e.transformId, e.transformVersion]), [['hl7v2.dft-to-charges', 2]]);
   t.is(erp.postings().length, 1);
-  const again = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute` });
+  const again = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });
   t.is(again.statusCode, 409);
   t.is(again.json().code, 'CONFLICT');
 });

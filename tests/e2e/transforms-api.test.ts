@@ -15,7 +15,7 @@ test.after.always(async () => {
   await sb?.close();
   await erp?.close();
 });
-const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => sb.engine.http!.inject({ method, url, ...(payload ? { payload: payload as object } : {}) });
+const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => sb.engine.http!.inject({ method, url, headers: sb.adminHeaders, ...(payload ? { payload: payload as object } : {}) });
 
 test('the JSON Schema of every canonical model is served, with a data class on its fields', async (t) => {
   const list = (await inject('GET', '/api/schemas')).json();

@@ -1,7 +1,8 @@
 import type { ChannelDefinition, DestinationSpec, MllpSourceSpec } from '../../engine/channel.ts';
 import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
+import { loadSecurityConfig, type SecurityConfig } from '../../engine/config/security-config.ts';
 import { Engine, type EngineAddresses } from '../../engine/engine.ts';
-import { createLogger, silentLogger } from '../../engine/log.ts';
+import { createLogger, silentLogger, type Logger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
@@ -25,8 +26,13 @@ export interface TestEngine {
   addresses: EngineAddresses;
   mllpPort: number;
   config: EngineConfig;
+  /** `authorization` header of an API token of the administrator the harness created. */
+  adminHeaders: { authorization: string };
   close(): Promise<void>;
 }
+
+/** The first administrator of every test engine. */
+export const TEST_ADMIN = { username: 'admin', password: 'correct horse battery staple' } as const;
 
 /**
  * An in-process engine on real services, with its own database and queue prefix so tests run in
@@ -41,6 +47,9 @@ export async function startTestEngine(options: {
   prefix?: string;
   verbose?: boolean;
   transforms?: ReadonlyMap<string, Transform>;
+  security?: Partial<SecurityConfig>;
+  /** Where the engine's log lines go (default: nowhere, or the console when verbose). */
+  log?: Logger;
 }): Promise<TestEngine> {
   const config: EngineConfig = {
     ...loadConfig({
@@ -57,11 +66,13 @@ export async function startTestEngine(options: {
     }),
     ...options.config,
   };
-  const log = options.verbose ? createLogger({ level: 'debug' }) : silentLogger();
-  const engine = new Engine({ config, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}) });
+  const log = options.log ?? (options.verbose ? createLogger({ level: 'debug' }) : silentLogger());
+  const security = { ...loadSecurityConfig({ SWITCHBOARD_ADMIN_USER: TEST_ADMIN.username, SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password }), ...options.security };
+  const engine = new Engine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}) });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;
-  return { engine, addresses, mllpPort, config, close: () => engine.close() };
+  const token = engine.auth ? (await engine.auth.createApiToken(TEST_ADMIN.username, 'tests')).token : 'none (no HTTP in this role)';
+  return { engine, addresses, mllpPort, config, adminHeaders: { authorization: `Bearer ${token}` }, close: () => engine.close() };
 }
 
 /** Polls `probe` until it returns a truthy value; fails after `timeoutMs` naming `what`. Not a timing assertion: a bound on waiting. */

@@ -1,0 +1,87 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import type { SecurityConfig } from '../config/security-config.ts';
+import { SwitchboardError } from '../errors.ts';
+import type { AuthService } from '../security/auth-service.ts';
+import { rolePermissions } from '../security/roles.ts';
+import { principalOf, SESSION_COOKIE, sessionCookie, sourceIp } from './access.ts';
+import { sendProblem } from './problem.ts';
+
+const Username = Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$' });
+const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const SetupBody = Type.Object({ setupToken: Type.String({ minLength: 10, maxLength: 200 }), username: Username, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+
+/** Sign-in attempts per address per minute, before any password is checked (429 past it). */
+const ATTEMPTS_PER_MINUTE = 10;
+/** Small bodies only on the public routes: they are parsed before anyone is known. */
+const PUBLIC_BODY_LIMIT = 4096;
+
+/**
+ * Sign-in and the caller's own credentials:
+ * - `POST /api/auth/login` (public): sets the httpOnly, Secure, SameSite=Strict session cookie and
+ *   returns the CSRF token the console sends back in `X-CSRF-Token`. 401 for any wrong name,
+ *   password or locked account alike; 429 past ATTEMPTS_PER_MINUTE from one address.
+ * - `POST /api/auth/setup` (public): redeems the one-time setup token printed at first start.
+ * - `POST /api/auth/logout`, `GET /api/auth/me`: the caller's session and permissions.
+ * - `GET|POST /api/tokens`, `DELETE /api/tokens/:id`: the caller's API tokens; a new token is
+ *   shown once in the answer and stored only as its hash.
+ */
+export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog; config: SecurityConfig }> = async (app, { auth, audit, config }) => {
+  const attempts = new Map<string, { windowStart: number; count: number }>();
+  const throttled = (ip: string): boolean => {
+    const now = Date.now();
+    const a = attempts.get(ip);
+    if (!a || now - a.windowStart >= 60_000) {
+      attempts.set(ip, { windowStart: now, count: 1 });
+      if (attempts.size > 10_000) attempts.clear();
+      return false;
+    }
+    return ++a.count > ATTEMPTS_PER_MINUTE;
+  };
+  const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+
+  app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: LoginBody } }, async (request, reply) => {
+    if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
+    const result = await auth.login({ ...request.body, sourceIp: sourceIp(request) });
+    if (!result) return sendProblem(reply, new SwitchboardError('AUTH_REQUIRED'), 'wrong user name or password, or the account is locked');
+    reply.header('set-cookie', cookie(result.sessionToken, config.SESSION_MAX_HOURS * 3600));
+    return { user: result.user, csrfToken: result.csrfToken, permissions: rolePermissions[result.user.role] };
+  });
+
+  app.post<{ Body: Static<typeof SetupBody> }>('/api/auth/setup', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: SetupBody } }, async (request, reply) => {
+    if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'));
+    const created = await auth.setup({ ...request.body, sourceIp: sourceIp(request) });
+    if (!created) return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'the setup token is wrong, used, or an administrator exists');
+    return reply.code(201).send({ username: request.body.username, role: 'admin' });
+  });
+
+  app.post('/api/auth/logout', { config: { access: 'authenticated' } }, async (request, reply) => {
+    const session = sessionCookie(request);
+    if (session) await auth.logout(session);
+    await audit.append({ actor: principalOf(request).username, action: AuditAction.logout, outcome: 'success', sourceIp: sourceIp(request) });
+    return reply.header('set-cookie', cookie('', 0)).code(204).send();
+  });
+
+  app.get('/api/auth/me', { config: { access: 'authenticated' } }, async (request) => {
+    const p = principalOf(request);
+    return { username: p.username, role: p.role, channels: p.channels, phi: p.phi, permissions: rolePermissions[p.role] };
+  });
+
+  app.get('/api/tokens', { config: { access: 'authenticated' } }, async (request) => ({ items: await auth.listApiTokens(principalOf(request).username) }));
+
+  app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', { config: { access: 'authenticated' }, schema: { body: TokenBody } }, async (request, reply) => {
+    const p = principalOf(request);
+    const created = await auth.createApiToken(p.username, request.body.name);
+    await audit.append({ actor: p.username, action: AuditAction.tokenCreate, outcome: 'success', target: `token:${created.id}`, details: { name: created.name }, sourceIp: sourceIp(request) });
+    return reply.code(201).send(created);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { config: { access: 'authenticated' } }, async (request, reply) => {
+    const p = principalOf(request);
+    if (!(await auth.revokeApiToken(p.username, request.params.id))) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such token of yours');
+    await audit.append({ actor: p.username, action: AuditAction.tokenRevoke, outcome: 'success', target: `token:${request.params.id}`, sourceIp: sourceIp(request) });
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import { SwitchboardError } from '../errors.ts';
+import { toUserView, type AuthService } from '../security/auth-service.ts';
+import { hashPassword, passwordProblem } from '../security/passwords.ts';
+import { Role } from '../security/roles.ts';
+import { storeCall } from '../store/mongo-store.ts';
+import { principalOf, sourceIp } from './access.ts';
+import { sendProblem } from './problem.ts';
+
+const RoleSchema = Type.Union(Object.values(Role).map((r) => Type.Literal(r)));
+const Channels = Type.Union([Type.Literal('*'), Type.Array(Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), { maxItems: 200 })]);
+const CreateUser = Type.Object(
+  { username: Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$' }), password: Type.String({ maxLength: 256 }), role: RoleSchema, channels: Channels, phi: Type.Boolean() },
+  { additionalProperties: false },
+);
+const UpdateUser = Type.Object(
+  { password: Type.Optional(Type.String({ maxLength: 256 })), role: Type.Optional(RoleSchema), channels: Type.Optional(Channels), phi: Type.Optional(Type.Boolean()), unlock: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/**
+ * User administration (permission `users:admin`): list, create, change role, channel scope, PHI
+ * permission or password, unlock, delete. Every change is audited with what changed (never a
+ * password); a password change or a deletion ends the user's sessions and tokens.
+ */
+export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog }> = async (app, { auth, audit }) => {
+  const access = { access: 'users:admin' } as const;
+
+  app.get('/api/users', { config: access }, async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray())).map(toUserView) }));
+
+  app.post<{ Body: Static<typeof CreateUser> }>('/api/users', { config: access, schema: { body: CreateUser } }, async (request, reply) => {
+    return reply.code(201).send(await auth.createUser(request.body, principalOf(request).username));
+  });
+
+  app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { body: UpdateUser } }, async (request, reply) => {
+    const { username } = request.params;
+    const before = await storeCall(() => auth.users.findOne({ _id: username }));
+    if (!before) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such user');
+    const { password, unlock, ...changes } = request.body;
+    const set: Record<string, unknown> = { ...changes, updatedAt: new Date() };
+    if (password !== undefined) {
+      const problem = passwordProblem(password);
+      if (problem) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), problem);
+      set.passwordHash = await hashPassword(password);
+    }
+    if (unlock) set.failedLogins = 0;
+    await storeCall(() => auth.users.updateOne({ _id: username }, { $set: set, ...(unlock ? { $unset: { lockedUntil: '' } } : {}) }));
+    if (password !== undefined) await auth.revokeAll(username);
+    const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({ field, before: (before as unknown as Record<string, unknown>)[field], after }));
+    if (password !== undefined) diff.push({ field: 'password', before: '[set]', after: '[changed]' });
+    if (unlock) diff.push({ field: 'lockedUntil', before: before.lockedUntil ?? null, after: null });
+    await audit.append({ actor: principalOf(request).username, action: AuditAction.userUpdate, outcome: 'success', target: `user:${username}`, details: { diff }, sourceIp: sourceIp(request) });
+    return toUserView((await storeCall(() => auth.users.findOne({ _id: username })))!);
+  });
+
+  app.delete<{ Params: { username: string } }>('/api/users/:username', { config: access }, async (request, reply) => {
+    const { username } = request.params;
+    if (username === principalOf(request).username) return sendProblem(reply, new SwitchboardError('CONFLICT'), 'you cannot delete yourself');
+    const res = await storeCall(() => auth.users.deleteOne({ _id: username }));
+    if (res.deletedCount !== 1) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such user');
+    await auth.revokeAll(username);
+    await audit.append({ actor: principalOf(request).username, action: AuditAction.userDelete, outcome: 'success', target: `user:${username}`, sourceIp: sourceIp(request) });
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,196 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import type { SecurityConfig } from '../config/security-config.ts';
+import { SwitchboardError } from '../errors.ts';
+import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { Principal, Role } from './roles.ts';
+
+export interface UserRecord {
+  _id: string;
+  passwordHash: string;
+  role: Role;
+  channels: '*' | string[];
+  phi: boolean;
+  failedLogins: number;
+  lockedUntil?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface SessionRecord {
+  /** SHA-256 of the session token: a stolen database does not give working sessions. */
+  _id: string;
+  username: string;
+  csrfToken: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface ApiTokenRecord {
+  /** SHA-256 of the token, which is shown once and never stored. */
+  _id: string;
+  /** Public handle for listing and revoking. */
+  id: string;
+  name: string;
+  username: string;
+  createdAt: Date;
+}
+
+export type UserView = Omit<UserRecord, 'passwordHash' | '_id'> & { username: string };
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const token = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
+/** Verified against for unknown users, so a sign-in takes as long whether or not the name exists. */
+const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
+/** lastSeenAt is written at most this often: an idle timeout accurate to a minute, not a write per request. */
+const TOUCH_EVERY_MS = 60_000;
+
+export const toUserView = ({ _id, passwordHash: _hash, ...rest }: UserRecord): UserView => ({ username: _id, ...rest });
+
+/**
+ * Local users, console sessions and API tokens, in the store. Sessions and tokens are looked up by
+ * the SHA-256 of what the client holds. A sign-in that fails LOGIN_MAX_FAILURES times in a row locks
+ * the account for LOGIN_LOCK_MINUTES; every sign-in, failed or not, is audited. Errors: BAD_REQUEST
+ * for a refused password or name, CONFLICT for an existing user, STORE_UNAVAILABLE.
+ */
+export class AuthService {
+  readonly users: Collection<UserRecord>;
+  private readonly sessions: Collection<SessionRecord>;
+  private readonly tokens: Collection<ApiTokenRecord>;
+  private readonly settings: Collection<{ _id: string; hash: string; createdAt: Date }>;
+
+  constructor(private readonly o: { store: MongoStore; audit: AuditLog; config: SecurityConfig; announce: (line: string) => void }) {
+    this.users = o.store.collection('users');
+    this.sessions = o.store.collection('sessions');
+    this.tokens = o.store.collection('api_tokens');
+    this.settings = o.store.collection('settings');
+  }
+
+  /**
+   * Creates the first administrator when there is no user: from SWITCHBOARD_ADMIN_PASSWORD, or else
+   * by a one-time setup token handed to `announce` (printed once) and redeemed at POST /api/auth/setup.
+   */
+  async start(): Promise<void> {
+    await storeCall(() => this.tokens.createIndex({ id: 1 }, { name: 'public_id', unique: true }));
+    if ((await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0) return;
+    const { SWITCHBOARD_ADMIN_USER: name, SWITCHBOARD_ADMIN_PASSWORD: password } = this.o.config;
+    if (password) {
+      await this.createUser({ username: name, password, role: 'admin', channels: '*', phi: true }, 'system');
+      return;
+    }
+    const setup = token('sbsetup');
+    await storeCall(() => this.settings.replaceOne({ _id: 'setup-token' }, { hash: sha256(setup), createdAt: new Date() }, { upsert: true }));
+    this.o.announce(`No administrator exists yet. Create one with this one-time setup token (shown once): ${setup}`);
+  }
+
+  /** Redeems the setup token once, while no user exists, creating the first administrator. */
+  async setup(o: { setupToken: string; username: string; password: string; sourceIp?: string }): Promise<boolean> {
+    const stored = await storeCall(() => this.settings.findOne({ _id: 'setup-token' }));
+    const given = Buffer.from(sha256(o.setupToken));
+    if (!stored || !timingSafeEqual(given, Buffer.from(stored.hash)) || (await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0) return false;
+    const removed = await storeCall(() => this.settings.deleteOne({ _id: 'setup-token', hash: stored.hash }));
+    if (removed.deletedCount !== 1) return false;
+    await this.createUser({ username: o.username, password: o.password, role: 'admin', channels: '*', phi: true }, o.username);
+    await this.o.audit.append({ actor: o.username, action: AuditAction.setup, outcome: 'success', target: `user:${o.username}`, ...(o.sourceIp ? { sourceIp: o.sourceIp } : {}) });
+    return true;
+  }
+
+  async createUser(u: { username: string; password: string; role: Role; channels: '*' | string[]; phi: boolean }, actor: string): Promise<UserView> {
+    const problem = passwordProblem(u.password);
+    if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
+    const now = new Date();
+    const record: UserRecord = { _id: u.username, passwordHash: await hashPassword(u.password), role: u.role, channels: u.channels, phi: u.phi, failedLogins: 0, createdAt: now, updatedAt: now };
+    try {
+      await this.users.insertOne(record);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new SwitchboardError('CONFLICT', `user ${u.username} exists`);
+      throw new SwitchboardError('STORE_UNAVAILABLE', 'user insert failed', { cause: err });
+    }
+    await this.o.audit.append({ actor, action: AuditAction.userCreate, outcome: 'success', target: `user:${u.username}`, details: { role: u.role, channels: u.channels, phi: u.phi } });
+    return toUserView(record);
+  }
+
+  /**
+   * Checks a password. Returns the new session's token and CSRF token, or undefined (wrong name or
+   * password, or locked: one answer for all, so names cannot be probed). Audited either way.
+   */
+  async login(o: { username: string; password: string; sourceIp?: string }): Promise<{ sessionToken: string; csrfToken: string; user: UserView } | undefined> {
+    const ip = o.sourceIp ? { sourceIp: o.sourceIp } : {};
+    const user = await storeCall(() => this.users.findOne({ _id: o.username }));
+    const matches = await verifyPassword(o.password, user?.passwordHash ?? (await DUMMY_HASH));
+    const locked = Boolean(user?.lockedUntil && user.lockedUntil > new Date());
+    if (!user || !matches || locked) {
+      let lockedNow = false;
+      if (user && !locked) {
+        const failedLogins = user.failedLogins + 1;
+        lockedNow = failedLogins >= this.o.config.LOGIN_MAX_FAILURES;
+        const lockedUntil = lockedNow ? { lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } : {};
+        await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: lockedNow ? 0 : failedLogins, ...lockedUntil } }));
+      }
+      const reason = !user ? 'unknown user' : locked ? 'account locked' : lockedNow ? 'wrong password; account now locked' : 'wrong password';
+      await this.o.audit.append({ actor: o.username.slice(0, 64), action: AuditAction.loginFailed, outcome: 'denied', details: { reason }, ...ip });
+      return undefined;
+    }
+    await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: 0 }, $unset: { lockedUntil: '' } }));
+    const sessionToken = token('sbs');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const now = new Date();
+    await storeCall(() => this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }));
+    await this.o.audit.append({ actor: user._id, action: AuditAction.login, outcome: 'success', ...ip });
+    return { sessionToken, csrfToken, user: toUserView(user) };
+  }
+
+  /** The session's user and CSRF token, or undefined when unknown, idle too long or too old (then it is removed). */
+  async fromSession(sessionToken: string): Promise<{ principal: Principal; csrfToken: string } | undefined> {
+    const session = await storeCall(() => this.sessions.findOne({ _id: sha256(sessionToken) }));
+    if (!session) return undefined;
+    const now = Date.now();
+    const idle = now - session.lastSeenAt.getTime() > this.o.config.SESSION_IDLE_MINUTES * 60_000;
+    const old = now - session.createdAt.getTime() > this.o.config.SESSION_MAX_HOURS * 3_600_000;
+    if (idle || old) {
+      await storeCall(() => this.sessions.deleteOne({ _id: session._id }));
+      return undefined;
+    }
+    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await storeCall(() => this.sessions.updateOne({ _id: session._id }, { $set: { lastSeenAt: new Date(now) } }));
+    const principal = await this.principal(session.username, 'session');
+    return principal ? { principal, csrfToken: session.csrfToken } : undefined;
+  }
+
+  async fromApiToken(apiToken: string): Promise<Principal | undefined> {
+    const record = await storeCall(() => this.tokens.findOne({ _id: sha256(apiToken) }));
+    return record ? this.principal(record.username, 'token') : undefined;
+  }
+
+  async logout(sessionToken: string): Promise<void> {
+    await storeCall(() => this.sessions.deleteOne({ _id: sha256(sessionToken) }));
+  }
+
+  /** A new API token for `username`: returned once, stored only as its hash. */
+  async createApiToken(username: string, name: string): Promise<{ id: string; name: string; token: string }> {
+    const secret = token('sbt');
+    const id = randomBytes(6).toString('hex');
+    await storeCall(() => this.tokens.insertOne({ _id: sha256(secret), id, name, username, createdAt: new Date() }));
+    return { id, name, token: secret };
+  }
+
+  async listApiTokens(username: string): Promise<Omit<ApiTokenRecord, '_id'>[]> {
+    return storeCall(() => this.tokens.find({ username }, { projection: { _id: 0 } }).toArray());
+  }
+
+  async revokeApiToken(username: string, id: string): Promise<boolean> {
+    return (await storeCall(() => this.tokens.deleteOne({ username, id }))).deletedCount === 1;
+  }
+
+  /** Ends every session and token of a user (deleted, or password changed). */
+  async revokeAll(username: string): Promise<void> {
+    await storeCall(() => this.sessions.deleteMany({ username }));
+    await storeCall(() => this.tokens.deleteMany({ username }));
+  }
+
+  private async principal(username: string, via: Principal['via']): Promise<Principal | undefined> {
+    const user = await storeCall(() => this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1 } }));
+    return user ? { username, role: user.role, channels: user.channels, phi: user.phi, via } : undefined;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Roles and permissions of the admin API. A user has one role, optionally scoped to channels, and
+ * separately may or may not see PHI (without it, message views and search results are masked).
+ * Every admin route declares the one permission it needs (see http/access.ts); this table is the
+ * whole policy, and tests/e2e/authz-matrix.test.ts checks every route against it for every role.
+ */
+export const Role = {
+  admin: 'admin',
+  analyst: 'analyst',
+  support: 'support',
+  auditor: 'auditor',
+  viewer: 'viewer',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+export const Permission = {
+  messagesRead: 'messages:read',
+  messagesReroute: 'messages:reroute',
+  deliveriesRead: 'deliveries:read',
+  deliveriesReplay: 'deliveries:replay',
+  transformsRead: 'transforms:read',
+  transformsTest: 'transforms:test',
+  channelsRead: 'channels:read',
+  auditRead: 'audit:read',
+  usersAdmin: 'users:admin',
+} as const;
+export type Permission = (typeof Permission)[keyof typeof Permission];
+
+/** Anyone (health, sign-in) or any signed-in user (their own session and tokens); else a permission. */
+export const Access = { public: 'public', authenticated: 'authenticated', ...Permission } as const;
+export type Access = (typeof Access)[keyof typeof Access];
+
+const P = Permission;
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  admin: Object.values(Permission),
+  analyst: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.transformsTest, P.channelsRead],
+  support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead],
+  auditor: [P.auditRead],
+  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead],
+};
+
+/** Who is making a request, once authenticated. */
+export interface Principal {
+  username: string;
+  role: Role;
+  /** Channels this user may see and act on; `*` for all. */
+  channels: '*' | readonly string[];
+  /** May see patient data unmasked. */
+  phi: boolean;
+  via: 'session' | 'token';
+}
+
+export function hasPermission(p: Principal, permission: Permission): boolean {
+  return rolePermissions[p.role].includes(permission);
+}
+
+/** Whether the user's channel scope includes `channelId`. */
+export function inScope(p: Principal, channelId: string): boolean {
+  return p.channels === '*' || p.channels.includes(channelId);
+}

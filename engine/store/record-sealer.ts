@@ -1,0 +1,83 @@
+import type { Keyring, SearchHasher } from '../security/encryption.ts';
+import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, MessageSummary } from './message-record.ts';
+
+/**
+ * What the store writes and reads when encryption at rest (a keyring) and keyed search hashes
+ * (a hasher) are configured; with neither, records pass through unchanged.
+ * - Keyring: `raw`, the canonical events and the summary's MRN and control id are sealed
+ *   (AES-256-GCM); `kid` beside the record names the key. Reads open them again.
+ * - Hasher: the summary's MRN and control id, the de-duplication key and ordering keys are stored as
+ *   keyed hashes, found by equality (`searchValue`); ordering keys stay hashed when read (they are
+ *   only compared). Without a hasher but with a keyring the MRN is sealed only, not searchable.
+ */
+export class RecordSealer {
+  constructor(private readonly o: { keyring?: Keyring; hasher?: SearchHasher } = {}) {}
+
+  /** The key new records are sealed with; undefined when encryption is off. */
+  get activeKeyId(): string | undefined {
+    return this.o.keyring?.activeKeyId;
+  }
+
+  /** The stored form of a searchable value (MRN, control id, order key). */
+  searchValue(value: string): string {
+    return this.o.hasher ? this.o.hasher.hash(value) : value;
+  }
+
+  seal(r: MessageRecord): MessageRecord {
+    const { keyring, hasher } = this.o;
+    if (!keyring && !hasher) return r;
+    const out: MessageRecord = { ...r, deliveries: this.deliveries(r.deliveries) };
+    if (hasher) out.dedupeKey = hasher.hash(r.dedupeKey);
+    if (r.summary) out.summary = this.summary(r.summary);
+    if (keyring) {
+      out.kid = keyring.activeKeyId;
+      out.raw = keyring.seal(r.raw);
+      if (r.canonical) out.canonical = this.canonical(r.canonical.events);
+      if (r.summary) out.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: r.summary.mrn, controlId: r.summary.controlId })));
+    }
+    return out;
+  }
+
+  /** The stored form of canonical events. */
+  canonical(events: CanonicalEvent[]): CanonicalRecord {
+    const { keyring } = this.o;
+    return keyring ? { events: [], sealed: keyring.seal(Buffer.from(JSON.stringify(events))) } : { events };
+  }
+
+  deliveries(deliveries: Record<string, DeliveryRecord>): Record<string, DeliveryRecord> {
+    const { hasher } = this.o;
+    if (!hasher) return deliveries;
+    return Object.fromEntries(Object.entries(deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: hasher.hash(d.orderKey) } : d]));
+  }
+
+  private summary(s: MessageSummary): MessageSummary {
+    const { keyring, hasher } = this.o;
+    const hide = (v: string) => (hasher ? hasher.hash(v) : keyring ? '' : v);
+    return { ...s, mrn: hide(s.mrn), controlId: hasher ? hasher.hash(s.controlId) : s.controlId };
+  }
+
+  /** A stored record as the engine uses it (every field the projection returned, opened). */
+  open<T extends Partial<MessageRecord>>(doc: T): T {
+    const { keyring } = this.o;
+    if (!doc.kid || !keyring) return doc;
+    const out = { ...doc };
+    if (doc.raw) out.raw = keyring.open(doc.raw);
+    if (doc.canonical?.sealed) out.canonical = { events: JSON.parse(keyring.open(doc.canonical.sealed).toString('utf8')) as CanonicalEvent[] };
+    if (doc.summary && doc.summarySealed) out.summary = { ...doc.summary, ...(JSON.parse(keyring.open(doc.summarySealed).toString('utf8')) as Pick<MessageSummary, 'mrn' | 'controlId'>) };
+    delete out.summarySealed;
+    return out;
+  }
+
+  /** Re-seals a record under the active key (rotation); undefined when it is already under it. */
+  reseal(doc: MessageRecord): Partial<MessageRecord> | undefined {
+    const { keyring } = this.o;
+    if (!keyring || !doc.kid || doc.kid === keyring.activeKeyId) return undefined;
+    const open = this.open(doc);
+    const set: Partial<MessageRecord> = { kid: keyring.activeKeyId, raw: keyring.seal(open.raw) };
+    if (open.canonical) set.canonical = this.canonical(open.canonical.events);
+    if (open.summary) set.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: open.summary.mrn, controlId: open.summary.controlId })));
+    return set;
+  }
+}
+
+
