@@ -16,12 +16,13 @@ const redact = winston.format((info) => {
   return info;
 });
 
-export function createLogger(options: { level?: string; component?: string } = {}): Logger {
+/** JSON lines on standard error; or to `stream` (tests that read every line the engine wrote). */
+export function createLogger(options: { level?: string; component?: string; stream?: NodeJS.WritableStream } = {}): Logger {
   return winston.createLogger({
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     defaultMeta: options.component ? { component: options.component } : {},
     format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
 }
 

@@ -1,14 +1,17 @@
 /**
  * `switchboard <command>`: `start` runs the engine (see engine/main.ts); `hl7 get|json|validate`
- * reads HL7v2 files for analysts. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
+ * reads HL7v2 files for analysts; `audit verify|export` checks and exports the audit log. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
  */
+import { runAuditCommand } from './audit.command.ts';
 import { runHl7Command } from './hl7.command.ts';
 
 const USAGE = `usage:
   switchboard start [--role all|ingest|worker]   run the engine (settings from the environment)
   switchboard hl7 get FILE PATH...       print the decoded value at each path (e.g. PID-5.1)
   switchboard hl7 json FILE              print the message tree as JSON
-  switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason`;
+  switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason
+  switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
+  switchboard audit export [--format json|fhir]   print the audit log`;
 
 const [command, ...rest] = process.argv.slice(2);
 const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) };
@@ -26,6 +29,9 @@ switch (command) {
     await main();
     break;
   }
+  case 'audit':
+    process.exitCode = await runAuditCommand(rest, io);
+    break;
   case 'hl7':
     process.exitCode = await runHl7Command(rest, io);
     break;

@@ -45,8 +45,13 @@ export const sourceIp = (request: FastifyRequest) => request.ip;
  * - 401 AUTH_REQUIRED without valid credentials; 403 FORBIDDEN without the permission, audited.
  */
 export function registerAccessControl(app: FastifyInstance, o: { auth: AuthService; audit: AuditLog }): void {
+  const routes: AdminRoute[] = [];
+  declared.set(app, routes);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api') && !route.config?.access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
+    if (!route.url.startsWith('/api')) return;
+    const access = route.config?.access;
+    if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
   });
 
   const deny = async (request: FastifyRequest, reply: FastifyReply, principal: Principal, why: string) => {
@@ -75,6 +80,19 @@ export function registerAccessControl(app: FastifyInstance, o: { auth: AuthServi
     if (access === Access.authenticated || hasPermission(principal, access)) return;
     return deny(request, reply, principal, `needs ${access}`);
   });
+}
+
+export interface AdminRoute {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const declared = new WeakMap<FastifyInstance, AdminRoute[]>();
+
+/** Every admin route with the access it declared (the authorisation matrix test reads it). */
+export function listAdminRoutes(app: FastifyInstance): readonly AdminRoute[] {
+  return declared.get(app) ?? [];
 }
 
 /** The signed-in user of a route that declared a permission (the hook guarantees it). */

@@ -13,7 +13,7 @@ const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength:
 const SetupBody = Type.Object({ setupToken: Type.String({ minLength: 10, maxLength: 200 }), username: Username, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
-/** Sign-in attempts per address per minute, before any password is checked (429 past it). */
+/** Failed sign-ins per address per minute; past it, 429 before any password is checked. */
 const ATTEMPTS_PER_MINUTE = 10;
 /** Small bodies only on the public routes: they are parsed before anyone is known. */
 const PUBLIC_BODY_LIMIT = 4096;
@@ -22,30 +22,35 @@ const PUBLIC_BODY_LIMIT = 4096;
  * Sign-in and the caller's own credentials:
  * - `POST /api/auth/login` (public): sets the httpOnly, Secure, SameSite=Strict session cookie and
  *   returns the CSRF token the console sends back in `X-CSRF-Token`. 401 for any wrong name,
- *   password or locked account alike; 429 past ATTEMPTS_PER_MINUTE from one address.
+ *   password or locked account alike; 429 after ATTEMPTS_PER_MINUTE failures from one address.
  * - `POST /api/auth/setup` (public): redeems the one-time setup token printed at first start.
  * - `POST /api/auth/logout`, `GET /api/auth/me`: the caller's session and permissions.
  * - `GET|POST /api/tokens`, `DELETE /api/tokens/:id`: the caller's API tokens; a new token is
  *   shown once in the answer and stored only as its hash.
  */
 export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog; config: SecurityConfig }> = async (app, { auth, audit, config }) => {
-  const attempts = new Map<string, { windowStart: number; count: number }>();
+  const failures = new Map<string, { windowStart: number; count: number }>();
+  /** Whether this address has failed ATTEMPTS_PER_MINUTE times in the current minute. */
   const throttled = (ip: string): boolean => {
+    const f = failures.get(ip);
+    return f !== undefined && Date.now() - f.windowStart < 60_000 && f.count >= ATTEMPTS_PER_MINUTE;
+  };
+  const failed = (ip: string): void => {
     const now = Date.now();
-    const a = attempts.get(ip);
-    if (!a || now - a.windowStart >= 60_000) {
-      attempts.set(ip, { windowStart: now, count: 1 });
-      if (attempts.size > 10_000) attempts.clear();
-      return false;
-    }
-    return ++a.count > ATTEMPTS_PER_MINUTE;
+    const f = failures.get(ip);
+    if (f && now - f.windowStart < 60_000) f.count++;
+    else failures.set(ip, { windowStart: now, count: 1 });
+    if (failures.size > 10_000) failures.clear();
   };
   const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: LoginBody } }, async (request, reply) => {
     if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
     const result = await auth.login({ ...request.body, sourceIp: sourceIp(request) });
-    if (!result) return sendProblem(reply, new SwitchboardError('AUTH_REQUIRED'), 'wrong user name or password, or the account is locked');
+    if (!result) {
+      failed(request.ip);
+      return sendProblem(reply, new SwitchboardError('AUTH_REQUIRED'), 'wrong user name or password, or the account is locked');
+    }
     reply.header('set-cookie', cookie(result.sessionToken, config.SESSION_MAX_HOURS * 3600));
     return { user: result.user, csrfToken: result.csrfToken, permissions: rolePermissions[result.user.role] };
   });
@@ -53,7 +58,10 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
   app.post<{ Body: Static<typeof SetupBody> }>('/api/auth/setup', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: SetupBody } }, async (request, reply) => {
     if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'));
     const created = await auth.setup({ ...request.body, sourceIp: sourceIp(request) });
-    if (!created) return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'the setup token is wrong, used, or an administrator exists');
+    if (!created) {
+      failed(request.ip);
+      return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'the setup token is wrong, used, or an administrator exists');
+    }
     return reply.code(201).send({ username: request.body.username, role: 'admin' });
   });
 

@@ -186,11 +186,11 @@ export class MongoStore {
     const prefix = `deliveries.${destinationId}`;
     const set: Record<string, unknown> = { [`${prefix}.status`]: update.status, updatedAt: new Date() };
     if (update.sentEvents !== undefined) set[`${prefix}.sentEvents`] = update.sentEvents;
-    if (update.lastError) set[`${prefix}.lastError`] = update.lastError;
+    if (update.lastError) set[`${prefix}.lastError`] = this.sealer.peerAnswer(update.lastError);
     if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
     if (update.status === 'delivered') set[`${prefix}.deliveredAt`] = new Date();
     if (update.peerDocumentIds) set[`${prefix}.peerDocumentIds`] = update.peerDocumentIds;
-    const push = update.attempt ? { $push: { [`${prefix}.attempts`]: update.attempt } } : {};
+    const push = update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {};
     const after = await this.guard(() =>
       this.messages.findOneAndUpdate({ _id: id }, { $set: set, ...push } as never, { returnDocument: 'after' }),
     );

@@ -9,7 +9,11 @@ import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, Me
  * - Hasher: the summary's MRN and control id, the de-duplication key and ordering keys are stored as
  *   keyed hashes, found by equality (`searchValue`); ordering keys stay hashed when read (they are
  *   only compared). Without a hasher but with a keyring the MRN is sealed only, not searchable.
+ * - Peers' answers kept with delivery attempts are sealed too (a peer may echo what it was sent):
+ *   stored as `sealed:<base64>` in place of the text.
  */
+const SEALED = 'sealed:';
+
 export class RecordSealer {
   constructor(private readonly o: { keyring?: Keyring; hasher?: SearchHasher } = {}) {}
 
@@ -50,6 +54,17 @@ export class RecordSealer {
     return Object.fromEntries(Object.entries(deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: hasher.hash(d.orderKey) } : d]));
   }
 
+  /** An attempt or last error with the peer's answer sealed (when encrypting). */
+  peerAnswer<T extends { response?: string }>(x: T): T {
+    const { keyring } = this.o;
+    return keyring && x.response !== undefined ? { ...x, response: `${SEALED}${keyring.seal(Buffer.from(x.response)).toString('base64')}` } : x;
+  }
+
+  private openAnswer<T extends { response?: string }>(x: T): T {
+    const { keyring } = this.o;
+    return keyring && x.response?.startsWith(SEALED) ? { ...x, response: keyring.open(Buffer.from(x.response.slice(SEALED.length), 'base64')).toString('utf8') } : x;
+  }
+
   private summary(s: MessageSummary): MessageSummary {
     const { keyring, hasher } = this.o;
     const hide = (v: string) => (hasher ? hasher.hash(v) : keyring ? '' : v);
@@ -65,6 +80,11 @@ export class RecordSealer {
     if (doc.canonical?.sealed) out.canonical = { events: JSON.parse(keyring.open(doc.canonical.sealed).toString('utf8')) as CanonicalEvent[] };
     if (doc.summary && doc.summarySealed) out.summary = { ...doc.summary, ...(JSON.parse(keyring.open(doc.summarySealed).toString('utf8')) as Pick<MessageSummary, 'mrn' | 'controlId'>) };
     delete out.summarySealed;
+    if (doc.deliveries) {
+      out.deliveries = Object.fromEntries(
+        Object.entries(doc.deliveries).map(([id, d]) => [id, { ...d, attempts: d.attempts.map((a) => this.openAnswer(a)), ...(d.lastError ? { lastError: this.openAnswer(d.lastError) } : {}) }]),
+      );
+    }
     return out;
   }
 

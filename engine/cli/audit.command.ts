@@ -1,0 +1,48 @@
+import { AuditLog } from '../audit/audit-log.ts';
+import { toAuditBundle } from '../audit/fhir-audit-event.ts';
+import { toSwitchboardError } from '../errors.ts';
+import { MongoStore } from '../store/mongo-store.ts';
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+
+/**
+ * `switchboard audit verify`: walks the audit log's hash chain in the store named by MONGODB_URL
+ * and MONGODB_DB. Exit 0 with the number of entries when every link holds; 1 naming the first
+ * entry that does not (position, id, why); 2 for usage. `switchboard audit export [--format
+ * json|fhir]` prints the log as JSON lines or as a FHIR Bundle of AuditEvent.
+ */
+export async function runAuditCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [sub] = args;
+  if (sub !== 'verify' && sub !== 'export') {
+    io.err('usage: switchboard audit verify | switchboard audit export [--format json|fhir]');
+    return 2;
+  }
+  if (!env.MONGODB_URL) {
+    io.err('MONGODB_URL is not set');
+    return 2;
+  }
+  const store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard' });
+  try {
+    await store.start();
+    const audit = new AuditLog(store);
+    if (sub === 'export') {
+      const format = args[args.indexOf('--format') + 1] === 'fhir' && args.includes('--format') ? 'fhir' : 'json';
+      const entries = (await audit.list({ limit: 1_000_000 })).reverse();
+      if (format === 'fhir') io.out(JSON.stringify(toAuditBundle(entries)));
+      else for (const e of entries) io.out(JSON.stringify(e));
+      return 0;
+    }
+    const result = await audit.verify();
+    if (result.ok) {
+      io.out(`audit log intact: ${result.entries} entries`);
+      return 0;
+    }
+    io.err(`audit log broken at entry #${result.seq} (id ${result.id}): ${result.reason}; ${result.entries} entries before it hold`);
+    return 1;
+  } catch (err) {
+    io.err(`audit ${sub} failed: ${toSwitchboardError(err).code}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
