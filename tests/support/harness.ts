@@ -50,6 +50,8 @@ export async function startTestEngine(options: {
   security?: Partial<SecurityConfig>;
   /** Where the engine's log lines go (default: nowhere, or the console when verbose). */
   log?: Logger;
+  /** Receives what the engine prints once (the setup token when no administrator is configured). */
+  announce?: (line: string) => void;
 }): Promise<TestEngine> {
   const config: EngineConfig = {
     ...loadConfig({
@@ -68,7 +70,7 @@ export async function startTestEngine(options: {
   };
   const log = options.log ?? (options.verbose ? createLogger({ level: 'debug' }) : silentLogger());
   const security = { ...loadSecurityConfig({ SWITCHBOARD_ADMIN_USER: TEST_ADMIN.username, SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password }), ...options.security };
-  const engine = new Engine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}) });
+  const engine = new Engine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}), ...(options.announce ? { announce: options.announce } : {}) });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;
   const token = engine.auth ? (await engine.auth.createApiToken(TEST_ADMIN.username, 'tests')).token : 'none (no HTTP in this role)';
