@@ -45,6 +45,24 @@ export interface MllpSourceSpec {
   idleTimeoutMs?: number | string;
   /** Charset when MSH-18 is empty. Default UNICODE UTF-8. */
   defaultCharset?: string;
+  /**
+   * MLLP over TLS (1.2 or later): the listener speaks TLS only. PEM files, read at start.
+   * `requireClientCertificate` (`true`/`'true'`) turns on mutual TLS: a client must present a
+   * certificate signed by a CA in `caFile`, or its handshake is refused. With `allowedSubjects` or
+   * `allowedFingerprints` as well, the certificate must also match one entry of either list, or the
+   * connection is closed before any frame is read. A subject entry lists the attributes to match
+   * (`'CN=lab-analyzer-1'`, `'CN=lab-analyzer-1, O=GENHOSP'`); a fingerprint is the certificate's
+   * SHA-256 in hex, colons optional, any case. See connectors/mllp/mllp.tls.ts.
+   */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** CA(s) that sign client certificates; required with `requireClientCertificate`. */
+    caFile?: string;
+    requireClientCertificate?: boolean | string;
+    allowedSubjects?: readonly string[];
+    allowedFingerprints?: readonly string[];
+  };
 }
 
 /** FHIR R4 REST endpoint at `/fhir/<channelId>` on the engine's HTTP server. */

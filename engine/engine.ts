@@ -179,6 +179,7 @@ export class Engine {
         port: Number(s.port),
         maxFrameBytes: Number(s.maxFrameBytes ?? 1024 * 1024),
         idleTimeoutMs: Number(s.idleTimeoutMs ?? 300_000),
+        tls: s.tls,
       });
       this.cleanups.push({ name: `source ${channel.id}`, run: () => source.close(config.SHUTDOWN_GRACE_MS) });
       mllp[channel.id] = await source.start();

@@ -1,10 +1,12 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { Hl7Intake } from '../../engine/intake.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
+import { loadListenerTls, type MllpListenerTls, type MllpListenerTlsSpec } from './mllp.tls.ts';
 
 export interface MllpSourceOptions {
   channel: ChannelDefinition;
@@ -14,6 +16,8 @@ export interface MllpSourceOptions {
   idleTimeoutMs: number;
   intake: Hl7Intake;
   log: Logger;
+  /** TLS (and mutual TLS) settings of the channel's source; none: plain TCP. */
+  tls?: MllpListenerTlsSpec;
 }
 
 /** Frames waiting on one connection before the socket is paused (back-pressure on a sender that pipelines). */
@@ -24,30 +28,60 @@ const MAX_PENDING_FRAMES = 32;
  * Per connection, frames are handed to intake one at a time and answered in order; the answer to a
  * frame is written only after intake has decided it (AA only after the durable store write).
  * A frame over `maxFrameBytes` gets an AR and the connection is closed; an idle connection is closed.
+ * With `tls` the listener speaks TLS only; a client refused by mutual TLS (no certificate, one from
+ * another CA, or one outside the allow-lists) is disconnected before any frame is read, so it never
+ * gets an ACK, and a warning names its certificate (subject and fingerprint), never content.
  */
 export class MllpSource {
-  private readonly server: net.Server;
+  private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private started: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: MllpSourceOptions) {
-    this.server = net.createServer((socket) => this.onConnection(socket));
+  constructor(private readonly options: MllpSourceOptions) {}
+
+  /**
+   * Reads the TLS files (CONFIG_INVALID when one cannot be read or a setting is wrong) and listens;
+   * resolves with the bound port. Calling it again returns the same promise.
+   */
+  start(): Promise<number> {
+    this.started ??= this.listen();
+    return this.started;
   }
 
-  /** Listens; resolves with the bound port. Calling it again returns the same promise. */
-  start(): Promise<number> {
-    this.started ??= new Promise<number>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.options.host, port: this.options.port }, () => {
-        this.server.off('error', reject);
-        const port = (this.server.address() as net.AddressInfo).port;
-        this.options.log.info('MLLP listener started', { channelId: this.options.channel.id, port });
+  private async listen(): Promise<number> {
+    const { channel, log } = this.options;
+    const secure = this.options.tls ? await loadListenerTls(this.options.tls, `channel ${channel.id}`) : undefined;
+    if (this.closing) throw new Error(`MLLP source of channel ${channel.id} closed before it started`);
+    const server = secure ? this.tlsServer(secure) : net.createServer((socket) => this.onConnection(socket));
+    this.server = server;
+    return new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.options.host, port: this.options.port }, () => {
+        server.off('error', reject);
+        const port = (server.address() as net.AddressInfo).port;
+        log.info('MLLP listener started', { channelId: channel.id, port, tls: Boolean(secure), clientCertificate: Boolean(secure?.options.requestCert) });
         resolve(port);
       });
     });
-    return this.started;
+  }
+
+  /** A TLS listener: connections are served only after the handshake and the allow-list check. */
+  private tlsServer(secure: MllpListenerTls): tls.Server {
+    const { channel, log } = this.options;
+    const server = tls.createServer(secure.options, (socket) => {
+      const refused = secure.refusal(socket);
+      if (!refused) return this.onConnection(socket);
+      log.warn('MLLP client certificate not allowed; connection closed', { channelId: channel.id, subject: refused.subject, fingerprint256: refused.fingerprint256, remoteAddress: socket.remoteAddress });
+      socket.destroy();
+    });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      // A client certificate that does not chain to caFile is refused by Node after OpenSSL's handshake: its reason is on the socket.
+      const code = socket.authorizationError ?? err.code ?? err.name;
+      log.warn('MLLP TLS handshake refused', { channelId: channel.id, code, remoteAddress: socket.remoteAddress });
+    });
+    return server;
   }
 
   /**
@@ -57,7 +91,7 @@ export class MllpSource {
   close(graceMs = 5000): Promise<void> {
     this.closing ??= (async () => {
       try {
-        this.server.close();
+        this.server?.close();
       } catch {
         // not listening: nothing to stop
       }

@@ -3,7 +3,6 @@
  * source), and the client connection of the `mllp-out` destination. Certificates and keys are PEM
  * files, read when the listener starts or the destination connects; their content is never logged.
  */
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -19,8 +18,10 @@ export type MllpListenerTlsSpec = NonNullable<MllpSourceSpec['tls']>;
 export interface MllpListenerTls {
   options: tls.TlsOptions;
   /**
-   * Undefined when the client may speak; otherwise the identity of the refused certificate, for
-   * the log. Called on an authorised socket, so the certificate already chains to `caFile`.
+   * Undefined when the client may speak: no allow-list, or its certificate matches an entry of
+   * either list (a subject entry matches when the certificate has each of its attributes with that
+   * value; a fingerprint is the leaf certificate's SHA-256). Otherwise the identity of the refused
+   * certificate, for the log. Called after a successful handshake, so any certificate chains to `caFile`.
    */
   refusal(socket: tls.TLSSocket): { subject: string; fingerprint256: string } | undefined;
 }
@@ -68,14 +69,13 @@ function parseFlag(value: boolean | string | undefined, invalid: () => Error): b
 
 /** `CN=a, O=Hospital, Inc.` → [['CN','a'], ['O','Hospital, Inc.']]: a comma starts a new pair only before `NAME=`. */
 function parseSubjectEntry(entry: string, invalid: () => Error): [string, string][] {
-  const pairs = entry.split(/,(?=\s*[A-Za-z][A-Za-z0-9.-]*\s*=)/).map((part) => {
+  return entry.split(/,(?=\s*[A-Za-z][A-Za-z0-9.-]*\s*=)/).map((part) => {
     const eq = part.indexOf('=');
     const name = part.slice(0, eq).trim().toUpperCase();
     const value = part.slice(eq + 1).trim();
     if (eq < 0 || !name || !value) throw invalid();
     return [name, value] as [string, string];
   });
-  return pairs;
 }
 
 /** A certificate subject as `X509Certificate.subject` prints it (one `NAME=value` per line). */
@@ -117,9 +117,11 @@ const VERDICT_SETTLE_MS = 1_000;
  * message at once would race that refusal, and a reset connection would then look like a message
  * lost in flight (ambiguous). So a TLS 1.3 connection is taken as accepted only on the peer's
  * session ticket (sent once the server has finished the handshake), or after VERDICT_SETTLE_MS
- * without one; an alert or a close before then is PEER_TLS_FAILED. A peer that refuses only after
- * sending its tickets (as Switchboard's own allow-lists do) is seen once the message is written: a
- * certificate alert is still PEER_TLS_FAILED, a bare close is a lost connection.
+ * without one; an alert or a close before then is PEER_TLS_FAILED. Switchboard's own listeners
+ * close a connection their allow-lists refuse before any ticket is sent, so that refusal is
+ * PEER_TLS_FAILED too. A peer that refuses only after sending its tickets is seen once the message
+ * is written: a certificate alert is still PEER_TLS_FAILED (the destination's close handler), but a
+ * bare close cannot be told from a peer lost after reading the message, and stays ambiguous.
  */
 export async function connectTls(o: { host: string; port: number; tls: MllpOutTlsConfig; timeoutMs: number }): Promise<tls.TLSSocket> {
   const notConnected = (detail: string, cause: unknown) => new SwitchboardError('PEER_NOT_CONNECTED', detail, { cause });

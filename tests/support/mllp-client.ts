@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,10 +36,15 @@ export class MllpTestClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<MllpTestClient> {
+  /**
+   * Connects; with `tlsOptions`, over TLS (resolved once our side of the handshake is done: under
+   * TLS 1.3 a server may still refuse the connection after that, seen as `send` rejecting).
+   */
+  static connect(port: number, host = '127.0.0.1', tlsOptions?: tls.ConnectionOptions): Promise<MllpTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host }, () => resolve(new MllpTestClient(socket)));
+      const socket = tlsOptions ? tls.connect({ ...tlsOptions, port, host }, () => resolve(new MllpTestClient(socket))) : net.connect({ port, host }, () => resolve(new MllpTestClient(socket)));
       socket.once('error', reject);
+      socket.once('close', () => reject(new Error('connection closed while connecting')));
     });
   }
 
