@@ -4,6 +4,7 @@
  */
 import { runAuditCommand } from './audit.command.ts';
 import { runHl7Command } from './hl7.command.ts';
+import { runKeysCommand } from './keys.command.ts';
 
 const USAGE = `usage:
   switchboard start [--role all|ingest|worker]   run the engine (settings from the environment)
@@ -11,7 +12,8 @@ const USAGE = `usage:
   switchboard hl7 json FILE              print the message tree as JSON
   switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason
   switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
-  switchboard audit export [--format json|fhir]   print the audit log`;
+  switchboard audit export [--format json|fhir]   print the audit log
+  switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS`;
 
 const [command, ...rest] = process.argv.slice(2);
 const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) };
@@ -31,6 +33,9 @@ switch (command) {
   }
   case 'audit':
     process.exitCode = await runAuditCommand(rest, io);
+    break;
+  case 'keys':
+    process.exitCode = await runKeysCommand(rest, io);
     break;
   case 'hl7':
     process.exitCode = await runHl7Command(rest, io);

@@ -237,6 +237,8 @@ export class MongoStore {
   /**
    * Key rotation: re-seals up to `limit` records not sealed under the active key. Returns how many
    * it changed; call until 0. Records keep working meanwhile (every configured key decrypts).
+   * A record's deliveries are rewritten whole, so run it while no delivery of old records is in
+   * flight (after the new key has been first in the ring for a while, or with workers stopped).
    */
   async resealBatch(limit: number): Promise<number> {
     const active = this.sealer.activeKeyId;

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
-import { waitFor } from '../support/harness.ts';
+import { TEST_ADMIN, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
@@ -67,6 +67,7 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
     RELAY_INTERVAL_MS: '200',
     RELAY_STALE_MS: '1000',
     STORE_TIMEOUT_MS: '1500',
+    SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password,
   };
   let ingest: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'ingest' });
   let worker: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
@@ -113,7 +114,10 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
     await waitFor('everything but the poisoned key settled', async () => (await messages.countDocuments({ 'summary.controlId': POISON, status: 'dead' })) === 1 && (await openDeliveries()) <= PER_SENDER / 2, 120_000);
     erp.rejectMatching(undefined);
     const [poisoned] = await messages.find({ 'summary.controlId': POISON }).toArray();
-    const res = await fetch(`http://127.0.0.1:${ingest.httpPort}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-user': 'history-test' }, body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }) });
+    const base = `http://127.0.0.1:${ingest.httpPort}`;
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: TEST_ADMIN.password }) });
+    const session = { cookie: login.headers.get('set-cookie')!.split(';')[0]!, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken };
+    const res = await fetch(`${base}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json', ...session }, body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }) });
     t.is(res.status, 202);
   }
   await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(async (err: unknown) => {

@@ -1,0 +1,131 @@
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { BSON, MongoClient } from 'mongodb';
+import { createLogger } from '../../engine/log.ts';
+import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
+import { MllpTestClient } from '../support/mllp-client.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { CORPUS, corpusCase, hasShared, REPO_ROOT, requireShared } from '../support/shared.ts';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const cases = hasShared ? (await readdir(CORPUS)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.replace(/\.hl7$/, '')).sort() : [];
+
+/** Patient names and identifiers of the corpus, read with our codec: PID-3.1 (every repetition), PID-5.1 and PID-5.2, NK1-2.1, MRG-1.1. */
+async function corpusPhi(): Promise<string[]> {
+  const values = new Set<string>();
+  for (const name of cases.filter((c) => c.startsWith('0'))) {
+    const text = decodeBytes((await corpusCase(name)).bytes).text;
+    const messages: Hl7Message[] = isBatch(text) ? parseBatch(text).messages : [parseMessage(text)];
+    for (const m of messages) {
+      for (const pid of m.segments('PID')) {
+        for (let r = 1; r <= 5; r++) values.add(pid.get({ field: 3, repetition: r, component: 1, subcomponent: 1 }));
+        values.add(pid.get({ field: 5, repetition: 1, component: 1, subcomponent: 1 }));
+        values.add(pid.get({ field: 5, repetition: 1, component: 2, subcomponent: 1 }));
+      }
+      for (const nk1 of m.segments('NK1')) values.add(nk1.get({ field: 2, repetition: 1, component: 1, subcomponent: 1 }));
+      for (const mrg of m.segments('MRG')) values.add(mrg.get({ field: 1, repetition: 1, component: 1, subcomponent: 1 }));
+    }
+  }
+  // Values of three characters or more: shorter ones (sex codes, initials) are not identifying and match by chance.
+  return [...values].filter((v) => v.length >= 3);
+}
+
+/** One message on its own connection (an invalid case may get the connection closed). */
+async function send(port: number, bytes: Buffer): Promise<void> {
+  const client = await MllpTestClient.connect(port);
+  try {
+    await client.send(bytes).catch(() => undefined);
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs every corpus case (valid and invalid) through an engine and returns its database name and every log line it wrote. */
+async function runCorpus(security: Parameters<typeof startTestEngine>[0]['security']): Promise<{ sb: TestEngine; lines: string[] }> {
+  const lines: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
+  const erp = await startErpSimulator();
+  // Some ERP failures too, so that retry and dead-letter paths log as well.
+  erp.setBehaviour({ mode: 'fail', status: 503, times: 3 });
+  erp.rejectMatching('GENHOSP');
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
+  for (const name of cases) await send(sb.mllpPort, (await corpusCase(name)).bytes);
+  await waitFor('every message settled', async () => (await sb.engine.store!.listMessages({ status: 'routed', limit: 1 })).length === 0 && (await sb.engine.store!.listMessages({ status: 'received', limit: 1 })).length === 0, 60_000);
+  await sb.close();
+  await erp.close();
+  return { sb, lines };
+}
+
+/** Every document of every collection of `dbName`, as BSON bytes (binary fields included as they are stored). */
+async function storedBytes(dbName: string): Promise<Buffer[]> {
+  const client = new MongoClient(sharedMongoUrl(), { serverApi: { version: '1' } });
+  await client.connect();
+  try {
+    const db = client.db(dbName);
+    const out: Buffer[] = [];
+    for (const c of await db.listCollections().toArray()) for (const doc of await db.collection(c.name).find().toArray()) out.push(Buffer.from(BSON.serialize(doc)));
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
+const found = (docs: Buffer[], values: string[]) => values.filter((v) => docs.some((d) => d.includes(Buffer.from(v, 'utf8'))));
+
+const keys = { ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, SEARCH_HASH_KEY: randomBytes(32).toString('base64') };
+
+test.serial('encryption on: no corpus patient name or MRN is in clear in any MongoDB document; off: they are (the check can fail)', async (t) => {
+  if (!requireShared(t)) return;
+  const phi = await corpusPhi();
+  t.true(phi.length >= 10, `${phi.length} PHI values`);
+  const clear = await runCorpus({});
+  const inClear = found(await storedBytes(clear.sb.config.MONGODB_DB), phi);
+  t.true(inClear.length >= phi.length * 0.8, `without encryption ${inClear.length} of ${phi.length} values are stored in clear`);
+
+  const sealed = await runCorpus(keys);
+  const docs = await storedBytes(sealed.sb.config.MONGODB_DB);
+  t.true(docs.length > cases.length, `${docs.length} documents read`);
+  t.deepEqual(found(docs, phi), [], 'with encryption none is');
+});
+
+test.serial('a log scan: every line the engine wrote while running the corpus (debug level, failures included) holds no corpus PHI value', async (t) => {
+  if (!requireShared(t)) return;
+  const phi = await corpusPhi();
+  const { lines } = await runCorpus(keys);
+  t.true(lines.length > cases.length, `${lines.length} log lines`);
+  t.true(lines.some((l) => l.includes('"delivery failed; will retry"')) && lines.some((l) => l.includes('"delivery dead"')), 'the failure paths ran and logged');
+  const leaks = phi.flatMap((v) => lines.filter((l) => l.includes(v)).map((l) => `${v} in ${l.slice(0, 200)}`));
+  t.deepEqual(leaks, []);
+});
+
+test.serial('encrypted records open again, search by MRN works through keyed hashes, and rotation re-seals under the new key', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], security: keys });
+  const adt = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
+  await send(sb.mllpPort, Buffer.from(adt));
+  t.teardown(() => sb.close());
+  const listed = await waitFor('delivered', async () => (await sb.engine.store!.listMessages({ mrn: '998877', status: 'delivered', limit: 1 }))[0]);
+  t.is(listed.summary!.mrn, '998877');
+  const shared = { dbName: sb.config.MONGODB_DB, prefix: sb.config.QUEUE_PREFIX };
+  await sb.close();
+
+  const k2 = `k2:${randomBytes(32).toString('base64')}`;
+  const rotated = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}` } });
+  t.teardown(() => rotated.close());
+  t.is((await rotated.engine.store!.getMessage(listed._id))!.summary!.controlId, 'ROT1', 'old records open with the old key still in the ring');
+  await rotated.close();
+  const env = { ...process.env, MONGODB_URL: sharedMongoUrl(), MONGODB_DB: shared.dbName, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}`, SEARCH_HASH_KEY: keys.SEARCH_HASH_KEY };
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'keys', 'reseal'], { env });
+  t.is(stdout.trim(), 're-sealed 1 messages under key k2');
+  const newOnly = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: k2 } });
+  t.teardown(() => newOnly.close());
+  const reopened = await newOnly.engine.store!.getMessage(listed._id);
+  t.true(Buffer.from(reopened!.raw).toString('utf8').includes('ZEBEDEE^ZOE'), 'the old key can be retired after re-sealing');
+});
