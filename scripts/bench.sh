@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# npm run bench [-- --quick]: the services as npm start has them, then each benchmark in bench/.
+# npm run bench [-- --quick] [-- --only=floors,store,ingest,profile,peer,e2e,scale-out,soak]:
+# the services as npm start has them, then bench/run.ts (every benchmark of docs/performance.md)
+# and bench/hl7 (the codec beside other readers). Results in bench/results/ (git-ignored).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_node_modules
 ensure_services
-for bench in bench/ingest/ingest.bench.ts bench/hl7/hl7.bench.ts; do
-  [ -f "$bench" ] || continue
-  echo "== $bench"
-  node --import tsx "$bench" "$@"
-done
+echo "== bench/run.ts"
+node --import tsx bench/run.ts "$@"
+if [[ " $* " != *" --only="* ]]; then
+  echo "== bench/hl7/hl7.bench.ts"
+  node --import tsx bench/hl7/hl7.bench.ts "$@"
+fi

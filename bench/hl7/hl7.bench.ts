@@ -17,7 +17,7 @@ import { readers, type Reader } from './peers.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.resolve(root, '../shared/hl7-corpus');
 const quick = process.argv.includes('--quick');
-const rounds = quick ? 20 : 100;
+const rounds = quick ? 5 : 100;
 
 const caseNames = (await readdir(corpus)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.slice(0, -4)).sort();
 const cases = await Promise.all(

@@ -1,0 +1,40 @@
+/**
+ * Preloaded into an engine process by the benchmarks (`node --import tsx --import
+ * ./bench/engine/loop-probe.ts engine/main.ts`), never by the engine itself: once a second it
+ * appends one JSON line to $BENCH_PROBE_FILE with the process's RSS and heap, its CPU time, and the
+ * event-loop delay of that second (p99 and max, from perf_hooks' histogram at 1 ms resolution).
+ */
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface ProbeSample {
+  /** epoch ms */
+  at: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** CPU (user + system) used in this second, in ms. */
+  cpuMs: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+const file = process.env.BENCH_PROBE_FILE;
+if (file) {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  let cpu = process.cpuUsage();
+  setInterval(() => {
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const sample: ProbeSample = {
+      at: Date.now(),
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      cpuMs: Math.round((used.user + used.system) / 1000),
+      loopDelayP99Ms: Number((histogram.percentile(99) / 1e6).toFixed(2)),
+      loopDelayMaxMs: Number((histogram.max / 1e6).toFixed(2)),
+    };
+    histogram.reset();
+    appendFileSync(file, `${JSON.stringify(sample)}\n`);
+  }, 1000).unref();
+}

@@ -1,0 +1,120 @@
+import type { FloorRow } from '../suites/floors.ts';
+import type { StoreFloorRow } from '../suites/store-floor.ts';
+import type { IngestRow } from '../suites/ingest.ts';
+import type { PeerRow } from '../suites/peer.ts';
+import type { RateRow } from '../suites/end-to-end.ts';
+import type { ScaleOutRow } from '../suites/scale-out.ts';
+import type { SoakResult } from '../suites/soak.ts';
+import type { ProfileSummary } from './cpu-profile.ts';
+import { ratio } from './stats.ts';
+
+/** Everything one `npm run bench` measured (bench/results/bench.json). */
+export interface BenchResults {
+  at: string;
+  quick: boolean;
+  machine: string;
+  floors?: FloorRow[];
+  store?: StoreFloorRow[];
+  ingest?: IngestRow[];
+  profile?: { perSecond: number; profile: ProfileSummary | undefined };
+  peer?: PeerRow[];
+  endToEnd?: { rows: RateRow[]; saturationRate: number | undefined };
+  scaleOut?: ScaleOutRow[];
+  soak?: Omit<SoakResult, 'probe' | 'samples'>;
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+const table = (head: string[], rows: (string | number)[][]): string[] => [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** The issue's targets, each against what this run measured (undefined: not measured in this run). */
+export function targets(r: BenchResults): Target[] {
+  const out: Target[] = [];
+  const floor = (server: FloorRow['server'], c: number) => r.floors?.find((f) => f.server === server && f.connections === c)?.result.perSecond;
+  const ingest = (mode: IngestRow['mode'], c: number) => r.ingest?.find((i) => i.mode === mode && i.connections === c)?.result;
+  const peer = (server: PeerRow['server'], connection: PeerRow['connection']) => r.peer?.find((p) => p.server === server && p.connection === connection)?.result.perSecond;
+  const ackOnly = ingest('ack-only', 16)?.perSecond;
+  const realAck = floor('real-ack', 16);
+  if (ackOnly !== undefined && realAck) out.push({ target: 'ACK-only ≥ 0.7 × real-ACK echo floor, 16 connections', measured: `${ackOnly} / ${realAck} = ${ratio(ackOnly, realAck)}`, met: ackOnly / realAck >= 0.7 });
+  for (const connection of ['persistent', 'reconnect'] as const) {
+    const ours = peer('engine ack-only', connection);
+    const theirs = peer('node-hl7-server', connection);
+    if (ours !== undefined && theirs) out.push({ target: `ACK-only ≥ 3 × node-hl7-server, 16 connections (${connection === 'persistent' ? 'persistent connections: the load of every other benchmark' : 'a new connection per message: the only way the peer answers correctly'})`, measured: `${ours} / ${theirs} = ${ratio(ours, theirs)}×`, met: ours / theirs >= 3 });
+  }
+  const storeCapacity = Math.max(0, ...(r.store ?? []).filter((s) => s.pattern === 'insertMany').map((s) => s.docsPerSecond));
+  for (const mode of ['ingest', 'all'] as const) {
+    const durable = ingest(mode, 16)?.perSecond;
+    if (durable !== undefined && storeCapacity > 0) out.push({ target: `Durable ingest (${mode === 'ingest' ? '--role ingest' : 'one process, workers in it'}) ≥ 0.5 × the store's capacity (best insertMany), 16 connections`, measured: `${durable} / ${storeCapacity} = ${ratio(durable, storeCapacity)}`, met: durable / storeCapacity >= 0.5 });
+  }
+  const at500 = r.endToEnd?.rows.find((row) => row.rate === 500);
+  if (r.endToEnd) {
+    out.push({ target: 'At 500 msg/s sustained: ACK p99 ≤ 10 ms', measured: at500 ? `${at500.ackMs.p99} ms${at500.sustained ? '' : ' (500/s not sustained)'}` : `500/s not reached (saturation ${r.endToEnd.saturationRate ?? 'below the first rate'}/s)`, met: at500 ? at500.sustained && at500.ackMs.p99 <= 10 : false });
+    out.push({ target: 'At 500 msg/s sustained: end-to-end p99 ≤ 100 ms', measured: at500 ? `${at500.endToEndMs.p99} ms, ${at500.delivered}/${at500.expected} delivered` : 'not reached', met: at500 ? at500.sustained && at500.endToEndMs.p99 <= 100 : false });
+  }
+  if (r.soak) {
+    out.push({ target: 'Soak: RSS after the first minute varies < 10%', measured: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? 'run shorter than a minute' : pct(r.soak.rssSpreadAfterFirstMinute), met: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? undefined : r.soak.rssSpreadAfterFirstMinute < 0.1 });
+    out.push({ target: 'Soak: no stalled jobs', measured: `${r.soak.stalledJobs} stalled`, met: r.soak.stalledJobs === 0 });
+  }
+  return out;
+}
+
+/** The results as Markdown tables (bench/results/bench.md; docs/performance.md quotes the latest). */
+export function markdown(r: BenchResults): string {
+  const out: string[] = [`Run ${r.at}${r.quick ? ' (--quick)' : ''}, ${r.machine}.`, ''];
+  if (r.floors) {
+    out.push('**Floors** (the mix, closed loop, one message in flight per connection)', '');
+    out.push(...table(['server', 'connections', 'msg/s', 'ACK p50 ms', 'p99 ms', 'p999 ms', 'frames per fsync'], r.floors.map((f) => [f.server, f.connections, f.result.perSecond, f.result.latencyMs.p50, f.result.latencyMs.p99, f.result.latencyMs.p999, f.framesPerFsync ?? ''])), '');
+  }
+  if (r.store) {
+    out.push("**The store's own capacity** (the engine's documents, w: majority, j: true, bare driver loop)", '');
+    out.push(...table(['pattern', 'in flight', 'batch', 'documents/s', 'call p50 ms'], r.store.map((s) => [s.pattern, s.inFlight, s.batch, s.docsPerSecond, s.callP50Ms])), '');
+  }
+  if (r.ingest) {
+    const real = (c: number) => r.floors?.find((f) => f.server === 'real-ack' && f.connections === c)?.result.perSecond ?? 0;
+    const durable = (c: number) => r.floors?.find((f) => f.server === 'group-commit' && f.connections === c)?.result.perSecond ?? 0;
+    const one = (c: number) => r.store?.find((s) => s.pattern === 'insertOne' && s.inFlight === c)?.docsPerSecond ?? 0;
+    out.push('**MLLP ingest** (the mix; ACK after the durable commit, except ack-only)', '');
+    out.push(
+      ...table(
+        ['engine', 'connections', 'msg/s', 'ACK p50 ms', 'p99 ms', 'p999 ms', '÷ real-ACK floor', '÷ group-commit floor', '÷ store insertOne, same in flight', 'store calls / msg', 'Redis commands / msg'],
+        r.ingest.map((i) => [
+          i.mode,
+          i.connections,
+          i.result.perSecond,
+          i.result.latencyMs.p50,
+          i.result.latencyMs.p99,
+          i.result.latencyMs.p999,
+          ratio(i.result.perSecond, real(i.connections)),
+          i.mode === 'ack-only' ? '' : ratio(i.result.perSecond, durable(i.connections)),
+          i.mode === 'ack-only' ? '' : ratio(i.result.perSecond, one(i.connections)),
+          i.roundTrips ? Object.entries(i.roundTrips.mongo).map(([op, v]) => `${op} ${v.calls} (${v.ms} ms)`).join(', ') : '',
+          i.roundTrips ? Object.entries(i.roundTrips.redis).map(([cmd, n]) => `${cmd} ${n}`).join(', ') : '',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.peer) {
+    out.push('**Peer** (16 connections, the mix)', '');
+    out.push(...table(['server', 'connections', 'msg/s (ACKs naming the message sent)', 'ACK p99 ms', 'spurious ACKs', 'server CPU s', 'machine CPU s'], r.peer.map((p) => [p.server, p.connection, p.result.perSecond, p.result.latencyMs.p99, p.result.spurious, p.cpu.server ?? '', p.cpu.machine ?? ''])), '');
+  }
+  if (r.endToEnd) {
+    out.push(`**End to end** (open loop, one engine process; saturation: ${r.endToEnd.saturationRate ?? 'below the first rate'} msg/s)`, '');
+    out.push(...table(['offered msg/s', 'achieved', 'ACK p50 ms', 'p99', 'p999', 'e2e p50 ms', 'p99', 'p999', 'delivered', 'sustained'], r.endToEnd.rows.map((e) => [e.rate, e.load.achievedPerSecond, e.ackMs.p50, e.ackMs.p99, e.ackMs.p999, e.endToEndMs.p50, e.endToEndMs.p99, e.endToEndMs.p999, `${e.delivered}/${e.expected}`, e.sustained ? 'yes' : 'no'])), '');
+  }
+  if (r.scaleOut) {
+    out.push('**Scale-out** (backlog delivered by worker processes behind one ingest process)', '');
+    out.push(...table(['workers', 'messages', 'measured', 'seconds', 'delivered msg/s', 'worker CPU s', 'postgres CPU s', 'ferretdb CPU s', 'machine CPU s'], r.scaleOut.map((s) => [s.workers, s.messages, s.measuredMessages, s.drainSeconds, s.deliveredPerSecond, s.cpu.workers ?? '', s.cpu.postgres ?? '', s.cpu.ferretdb ?? '', s.cpu.machine ?? ''])), '');
+  }
+  if (r.soak) {
+    const s = r.soak;
+    out.push(`**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)}, event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`, '');
+  }
+  out.push('**Targets**', '', ...table(['target', 'measured', 'met'], targets(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'])), '');
+  return out.join('\n');
+}

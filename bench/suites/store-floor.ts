@@ -1,0 +1,97 @@
+/**
+ * Floor 4: the MongoDB-wire server's own capacity for the engine's writes. The documents are the
+ * engine's own: the mix goes through the engine's intake (transforms included) with a store that
+ * only keeps what it is given, so each record is byte for byte what `insertMessage` would send.
+ * Then a bare driver loop, with no engine around it, inserts them (fresh `_id` and `dedupeKey`
+ * each time) into a fresh database with the engine's indexes and write concern (w: majority,
+ * j: true):
+ * - insertOne with 1, 16 and 64 in flight: the engine's pattern (one insert per message),
+ * - insertMany of 16 and of 64 documents, one batch in flight: the issue's store capacity
+ *   (what the server could take if writes were grouped).
+ */
+import { MongoClient, ServerApiVersion } from 'mongodb';
+import { Hl7Intake } from '../../engine/intake.ts';
+import { silentLogger } from '../../engine/log.ts';
+import { newMessageId } from '../../engine/ids.ts';
+import { interpolateEnv } from '../../engine/config/interpolate.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { transforms } from '../../transforms/index.ts';
+import ehrMllp from '../../channels/ehr-mllp.channel.ts';
+import { MessageMix } from '../lib/mix.ts';
+import { round } from '../lib/stats.ts';
+
+export interface StoreFloorRow {
+  pattern: string;
+  inFlight: number;
+  batch: number;
+  docsPerSecond: number;
+  /** Median time of one call (insertOne or insertMany), ms. */
+  callP50Ms: number;
+}
+
+/** The engine's message records for `count` messages of the mix, made by its own intake. */
+export async function engineRecords(count: number, seed: number): Promise<MessageRecord[]> {
+  const records: MessageRecord[] = [];
+  const store = { insertMessage: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } as unknown as MongoStore;
+  const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000, ackOnly: false });
+  const channel = interpolateEnv(ehrMllp, {}, 'channel ehr-mllp');
+  const mix = new MessageMix({ seed, tag: 'SF' });
+  for (let i = 0; i < count; i++) {
+    const m = mix.next();
+    const result = await intake.submit(channel, m.frame.subarray(1, m.frame.length - 2));
+    if (result.code !== 'AA') throw new Error(`mix message ${m.kind} not accepted: ${result.code}`);
+  }
+  return records;
+}
+
+export interface StoreFloorOptions {
+  mongoUrl: string;
+  db: string;
+  records: MessageRecord[];
+  durationMs: number;
+  /** Only insertOne with 16 in flight and insertMany of 64 (--quick). */
+  quick?: boolean;
+}
+
+/** Runs each insert pattern for `durationMs`; returns one row per pattern. */
+export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloorRow[]> {
+  const indexes = new MongoStore({ url: o.mongoUrl, dbName: o.db });
+  await indexes.start();
+  await indexes.close();
+  const client = new MongoClient(o.mongoUrl, { promoteBuffers: true, serverApi: { version: ServerApiVersion.v1, strict: false } });
+  await client.connect();
+  const messages = client.db(o.db).collection<MessageRecord>('messages', { writeConcern: { w: 'majority', j: true } });
+  let n = 0;
+  const fresh = (): MessageRecord => {
+    const r = o.records[n++ % o.records.length]!;
+    const id = newMessageId();
+    return { ...r, _id: id, dedupeKey: `floor|${id}` };
+  };
+  const rows: StoreFloorRow[] = [];
+  const run = async (pattern: string, inFlight: number, batch: number) => {
+    const calls: number[] = [];
+    let docs = 0;
+    const deadline = Date.now() + o.durationMs;
+    const loop = async () => {
+      while (Date.now() < deadline) {
+        const start = performance.now();
+        if (batch === 1) await messages.insertOne(fresh());
+        else await messages.insertMany(Array.from({ length: batch }, fresh), { ordered: false });
+        calls.push(performance.now() - start);
+        docs += batch;
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, loop));
+    calls.sort((a, b) => a - b);
+    rows.push({ pattern, inFlight, batch, docsPerSecond: Math.round(docs / (o.durationMs / 1000)), callP50Ms: round(calls[Math.floor(calls.length / 2)] ?? 0) });
+  };
+  try {
+    for (const c of o.quick ? [16] : [1, 16, 64]) await run('insertOne', c, 1);
+    for (const b of o.quick ? [64] : [16, 64]) await run('insertMany', 1, b);
+  } finally {
+    await client.db(o.db).dropDatabase().catch(() => undefined);
+    await client.close();
+  }
+  return rows;
+}
