@@ -40,9 +40,21 @@ export async function summariseProfile(file: string): Promise<ProfileSummary | u
     return undefined;
   }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // The probe's own Profiler.stop (serialising the profile) is not the engine's work: left out.
+  const probe = (id: number): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.url.includes('bench/engine/cpu-probe')) return true;
+    return false;
+  };
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const wallUs = profile.endTime - profile.startTime;
+  let probeUs = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    if (probe(id)) probeUs += us;
+    else selfUs.set(id, (selfUs.get(id) ?? 0) + us);
+  });
+  const wallUs = profile.endTime - profile.startTime - probeUs;
   const areas = new Map<string, number>();
   const fns = new Map<string, number>();
   let idle = 0;
