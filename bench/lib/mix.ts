@@ -129,8 +129,14 @@ export class MessageMix {
   }
 
   next(kind: MixKind = this.drawKind()): MixMessage {
+    const d = this.draw(kind);
+    return { kind: d.kind, controlId: d.controlId, frame: d.frame() };
+  }
+
+  /** The next message without its bytes yet: `frame()` makes them (an open-loop backlog holds only this). */
+  draw(kind: MixKind = this.drawKind()): { kind: MixKind; controlId: string; frame(): Buffer } {
     const t = pick(this.rnd, this.pools[kind]);
     const controlId = `${this.options.tag}${(this.n++).toString(36)}`;
-    return { kind, controlId, frame: Buffer.concat([t.head, Buffer.from(controlId, 'latin1'), t.tail]) };
+    return { kind, controlId, frame: () => Buffer.concat([t.head, Buffer.from(controlId, 'latin1'), t.tail]) };
   }
 }

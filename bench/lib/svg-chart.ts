@@ -70,10 +70,12 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${m.left + plotW / 2}" y="${height - 35}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
-  for (const r of o.references ?? []) {
+  (o.references ?? []).forEach((r, i) => {
     out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${sy(r.y).toFixed(1)}" y2="${sy(r.y).toFixed(1)}" stroke="#777" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${width - m.right - 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="end" fill="#555">${escapeXml(r.label)}</text>`);
-  }
+    // Alternate right and left, so that two lines close together keep readable labels.
+    const right = i % 2 === 0;
+    out.push(`<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`);
+  });
   o.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
     const d = s.points.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join(' ');

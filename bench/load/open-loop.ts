@@ -8,7 +8,7 @@
  * prints one JSON line: OpenLoopResult.
  */
 import { writeFile } from 'node:fs/promises';
-import { MessageMix, type MixKind, type MixMessage } from '../lib/mix.ts';
+import { MessageMix, type MixKind } from '../lib/mix.ts';
 import { percentiles, round, type Percentiles } from '../lib/stats.ts';
 import { MllpConnection } from './mllp-connection.ts';
 
@@ -51,7 +51,10 @@ const now = () => performance.timeOrigin + performance.now();
 async function run(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const mix = new MessageMix({ seed: o.seed, tag: o.tag });
   const records: OpenLoopRecord[] = [];
-  const backlog: { m: MixMessage; r: OpenLoopRecord }[] = [];
+  // A FIFO by index (Array.shift is linear, and an overloaded server leaves a long backlog).
+  const backlog: ({ m: ReturnType<MessageMix['draw']>; r: OpenLoopRecord } | undefined)[] = [];
+  let head = 0;
+  const waiting = () => backlog.length - head;
   const idle: MllpConnection[] = [];
   const codes: Record<string, number> = {};
   let errors = 0;
@@ -61,11 +64,12 @@ async function run(o: OpenLoopOptions): Promise<OpenLoopResult> {
   for (let i = 0; i < o.connections; i++) idle.push(await MllpConnection.open(o.port));
 
   const dispatch = () => {
-    while (backlog.length > 0 && idle.length > 0) {
+    while (waiting() > 0 && idle.length > 0) {
       const conn = idle.pop()!;
-      const { m, r } = backlog.shift()!;
+      const { m, r } = backlog[head]!;
+      backlog[head++] = undefined;
       outstanding++;
-      conn.send(m.frame, m.controlId).then(
+      conn.send(m.frame(), m.controlId).then(
         (ack) => {
           r.ackAt = now();
           r.code = ack.code;
@@ -92,13 +96,13 @@ async function run(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const tick = () => {
       const t = now();
       while (i < total && start + (i * 1000) / o.ratePerSecond <= t) {
-        const m = mix.next();
+        const m = mix.draw();
         const r: OpenLoopRecord = { controlId: m.controlId, kind: m.kind, dueAt: start + (i * 1000) / o.ratePerSecond };
         records.push(r);
         backlog.push({ m, r });
         i++;
       }
-      maxBacklog = Math.max(maxBacklog, backlog.length);
+      maxBacklog = Math.max(maxBacklog, waiting());
       dispatch();
       if (i >= total) return resolve();
       setTimeout(tick, Math.max(0, Math.min(1, start + (i * 1000) / o.ratePerSecond - now())));
@@ -107,7 +111,7 @@ async function run(o: OpenLoopOptions): Promise<OpenLoopResult> {
   });
   const sendEnd = now();
   const drainUntil = sendEnd + (o.drainMs ?? 30_000);
-  while ((outstanding > 0 || backlog.length > 0) && now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+  while ((outstanding > 0 || waiting() > 0) && now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
 
   await writeFile(o.recordsFile, JSON.stringify(records));
   const acked = records.filter((r) => r.ackAt !== undefined);
