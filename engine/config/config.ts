@@ -12,7 +12,7 @@ export const EngineConfigSchema = Type.Object({
   MONGODB_DB: Type.String({ default: 'switchboard', description: 'Database name.' }),
   QUEUE_PREFIX: Type.String({ default: 'sb', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every Redis key.' }),
   SWITCHBOARD_ROLE: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('worker')], { default: 'all', description: 'ingest: sources and HTTP; worker: route and delivery workers and the relay; all: both. Many workers may share one Redis and store.' }),
-  HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'HTTP bind address (loopback until authentication lands).' }),
+  HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'HTTP bind address of the admin API and FHIR channels; loopback by default, 0.0.0.0 with HTTPS to serve a network.' }),
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
   RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
