@@ -53,6 +53,15 @@ export class DeliveryWorker {
     if (!this.worker.isRunning()) void this.worker.run();
   }
 
+  /** Holds this destination's deliveries (jobs in flight finish); `resume()` goes on. For a paused channel. */
+  pause(): Promise<void> {
+    return this.worker.pause();
+  }
+
+  resume(): void {
+    this.worker.resume();
+  }
+
   async close(graceMs: number): Promise<void> {
     await closeWorker(this.worker, graceMs);
     this.abort.abort();

@@ -7,19 +7,15 @@ import { SmartAuthority } from './security/smart-auth.ts';
 import { registerFhirSource } from '../connectors/fhir-rest/fhir-rest.source.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
-import { parseConnectorConfig } from './connector-config.ts';
-import { DeliveryWorker } from './delivery-worker.ts';
 import { SwitchboardError } from './errors.ts';
 import { buildHttpServer } from './http/server.ts';
 import { Hl7Intake } from './intake.ts';
 import { createLogger, type Logger } from './log.ts';
-import { assertNoEviction, deliveryQueueName, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
 import { Replayer } from './replay.ts';
 import { MongoStore } from './store/mongo-store.ts';
-import { MllpSource } from '../connectors/mllp/mllp.source.ts';
-import { findDestinationConnector } from '../connectors/index.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
@@ -30,6 +26,7 @@ import { AuthService } from './security/auth-service.ts';
 import { Keyring, SearchHasher } from './security/encryption.ts';
 import { assertHostsAllowed, parseAllowList } from './security/host-allowlist.ts';
 import { RecordSealer } from './store/record-sealer.ts';
+import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -69,6 +66,8 @@ export class Engine {
   relay: Relay | undefined;
   auth: AuthService | undefined;
   audit: AuditLog | undefined;
+  private readonly runtimes = new Map<string, ChannelRuntime>();
+  private runtimeDeps: (Omit<ChannelRuntimeOptions, 'channel'> & { channels: Map<string, ChannelDefinition> }) | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.log = options.log ?? createLogger({ level: options.config.LOG_LEVEL });
@@ -123,35 +122,9 @@ export class Engine {
     const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
     const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
 
-    for (const channel of channels) {
-      for (const spec of channel.destinations) {
-        const definition = findDestinationConnector(spec.kind);
-        if (!definition) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown destination kind '${spec.kind}'`);
-        const connector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
-        if (spec.ordering) await store.ensureOrderIndex(spec.id);
-        const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), queueOpts);
-        deliveryQueues.set(spec.id, queue);
-        if (spec.dataPolicy?.pseudonymise && !pseudonymKey) {
-          throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`);
-        }
-        const worker = new DeliveryWorker({
-          spec,
-          definition,
-          connector,
-          store,
-          log,
-          ...(pseudonymKey ? { pseudonymKey } : {}),
-          worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY },
-        });
-        this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
-        this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => queue.close() });
-        this.cleanups.push({ name: `delivery worker ${spec.id}`, run: () => worker.close(config.SHUTDOWN_GRACE_MS) });
-        if (runsWorkers) worker.start();
-      }
-    }
-
+    const channelMap = new Map(channels.map((c) => [c.id, c]));
     const routeWorker = new RouteWorker({
-      channels: new Map(channels.map((c) => [c.id, c])),
+      channels: channelMap,
       transforms,
       store,
       deliveryQueues,
@@ -167,30 +140,17 @@ export class Engine {
     this.relay = relay;
 
     const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    const mllp: Record<string, number> = {};
-    for (const channel of channels) {
-      const s = channel.source;
-      if (s.kind !== 'mllp' || !runsSources) continue;
-      const source = new MllpSource({
-        channel,
-        intake,
-        log,
-        host: s.host,
-        port: Number(s.port),
-        maxFrameBytes: Number(s.maxFrameBytes ?? 1024 * 1024),
-        idleTimeoutMs: Number(s.idleTimeoutMs ?? 300_000),
-        tls: s.tls,
-      });
-      this.cleanups.push({ name: `source ${channel.id}`, run: () => source.close(config.SHUTDOWN_GRACE_MS) });
-      mllp[channel.id] = await source.start();
-    }
+    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, runsWorkers, runsSources, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
+    for (const channel of channels) await this.deploy(channel);
+    const mllp = this.mllpPorts();
 
     const reroute = async (id: string): Promise<boolean> => {
       if (!(await store.resetForReroute(id))) return false;
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
       return true;
     };
-    const replayer = new Replayer({ store, channels: new Map(channels.map((c) => [c.id, c])), transforms, deliveryQueues, log });
+    const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log });
     if (!runsSources) {
       log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };
@@ -216,6 +176,54 @@ export class Engine {
     const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
     log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: { host: config.HTTP_HOST, port: httpPort } });
     return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
+  }
+
+  /**
+   * Starts `channel` in this process, replacing the running version of the same id (its listener
+   * and workers close first; messages already stored keep their deliveries). FHIR sources are
+   * routes of the HTTP server, registered at start only: a FHIR channel deployed later answers
+   * after the next start (CONFLICT now). Called at start for every deployed channel, and by the
+   * channels API on deploy and rollback.
+   */
+  async deploy(channel: ChannelDefinition): Promise<void> {
+    const deps = this.runtimeDeps;
+    if (!deps) throw new SwitchboardError('CONFLICT', 'the engine is not started');
+    if (channel.source.kind === 'fhir' && this.http && !deps.channels.has(channel.id)) throw new SwitchboardError('CONFLICT', 'a new FHIR channel starts serving at the next engine start');
+    await this.undeploy(channel.id);
+    const runtime = new ChannelRuntime({ ...deps, channel });
+    this.runtimes.set(channel.id, runtime);
+    deps.channels.set(channel.id, channel);
+    try {
+      await runtime.start();
+    } catch (err) {
+      await this.undeploy(channel.id);
+      throw err;
+    }
+  }
+
+  /** Stops a channel's listener and workers; its stored messages stay, and are delivered again once it is deployed. */
+  async undeploy(channelId: string): Promise<void> {
+    const runtime = this.runtimes.get(channelId);
+    this.runtimes.delete(channelId);
+    this.runtimeDeps?.channels.delete(channelId);
+    await runtime?.close();
+  }
+
+  async pause(channelId: string): Promise<boolean> {
+    const runtime = this.runtimes.get(channelId);
+    await runtime?.pause();
+    return runtime !== undefined;
+  }
+
+  async resume(channelId: string): Promise<boolean> {
+    const runtime = this.runtimes.get(channelId);
+    await runtime?.resume();
+    return runtime !== undefined;
+  }
+
+  /** MLLP port of each running channel listener. */
+  mllpPorts(): Record<string, number> {
+    return Object.fromEntries([...this.runtimes].filter(([, r]) => r.port !== undefined).map(([id, r]) => [id, r.port!]));
   }
 
   /** Stops in reverse start order; each step in its own try/catch; one promise for every caller. */
