@@ -14,3 +14,13 @@ ensure_services() {
   bash "$ROOT/scripts/services.sh" start "$@"
   while IFS= read -r line; do export "${line?}"; done < <(bash "$ROOT/scripts/services.sh" env)
 }
+
+# Builds the admin console (admin-ui/dist) when it is missing or any of its sources, or the
+# lock file, is newer than its index.html.
+ensure_console() {
+  local built="$ROOT/admin-ui/dist/index.html"
+  if [ ! -f "$built" ] || [ -n "$(find "$ROOT/admin-ui" "$ROOT/package-lock.json" -path "$ROOT/admin-ui/dist" -prune -o -type f -newer "$built" -print -quit)" ]; then
+    echo "[setup] building the console (npm run build:ui)" >&2
+    (cd "$ROOT" && npm run --silent build:ui >&2)
+  fi
+}

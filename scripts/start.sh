@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm start: installs what is missing, starts Redis and FerretDB under var/, builds, runs the demo
+# npm start: installs what is missing, starts Redis and FerretDB under var/, builds (the engine, and the
+# console when its sources changed), runs the demo
 # (channel ehr-mllp on MLLP 2575, the ERP simulator on 8090, the admin API on 8080).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -8,4 +9,5 @@ ensure_node_modules
 ensure_services
 echo "[setup] building (tsc)" >&2
 npm run --silent build >&2
+ensure_console
 exec node --import tsx scripts/demo.ts "$@"

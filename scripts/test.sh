@@ -19,6 +19,7 @@ out=var/log/test-output.log
 setup_failed() { echo "[test] $1"; echo "0 passed, 1 failed"; exit 1; }
 ensure_node_modules || setup_failed "npm ci failed"
 ensure_services --for-tests || setup_failed "the services did not start (scripts/services.sh start --for-tests)"
+ensure_console || setup_failed "the console did not build (npm run build:ui)"
 
 typecheck=0
 echo "[test] type check (tsc -p tsconfig.json --noEmit)"

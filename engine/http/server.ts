@@ -17,6 +17,7 @@ import { channelRoutes } from './channels.routes.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { deliveryRoutes } from './deliveries.routes.ts';
+import { consoleRoutes } from './console.routes.ts';
 import type { Replayer } from '../replay.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -68,5 +69,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
+  app.register(consoleRoutes);
   return app;
 }

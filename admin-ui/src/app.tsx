@@ -1,0 +1,90 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, hasCsrfToken, signOut, whenSignedOut, type Me } from './api.ts';
+import { match, navigate, useLocation } from './router.ts';
+import { Login } from './pages/login.tsx';
+import { Messages } from './pages/messages.tsx';
+import { MessageDetail } from './pages/message-detail.tsx';
+import { DeadLetters } from './pages/dead-letters.tsx';
+import { TransformBench } from './pages/transforms.tsx';
+import { AuditLogPage } from './pages/audit.tsx';
+import { Users } from './pages/users.tsx';
+
+interface Route {
+  path: string;
+  /** Shown in the navigation when set. */
+  title?: string;
+  permission: string;
+  view(params: Record<string, string>, me: Me): ComponentChildren;
+}
+
+/** Every page and the permission it needs (the API checks it again; this only hides what would be refused). */
+const routes: Route[] = [
+  { path: '/messages', title: 'Messages', permission: 'messages:read', view: (_, me) => <Messages me={me} /> },
+  { path: '/messages/:id', permission: 'messages:read', view: (p, me) => <MessageDetail id={p.id!} me={me} /> },
+  { path: '/dead-letters', title: 'Dead letters', permission: 'deliveries:read', view: (_, me) => <DeadLetters me={me} /> },
+  { path: '/transforms', title: 'Transform test bench', permission: 'transforms:read', view: (_, me) => <TransformBench me={me} /> },
+  { path: '/audit', title: 'Audit log', permission: 'audit:read', view: () => <AuditLogPage /> },
+  { path: '/users', title: 'Users', permission: 'users:admin', view: (_, me) => <Users me={me} /> },
+];
+
+const allowed = (me: Me) => routes.filter((r) => me.permissions.includes(r.permission));
+
+export function App() {
+  const location = useLocation();
+  /** undefined while asking the engine who is signed in; null when nobody is. */
+  const [me, setMe] = useState<Me | null>();
+
+  const loadMe = () => get<Me>('/api/auth/me').then(setMe, () => setMe(null));
+  useEffect(() => {
+    whenSignedOut(() => setMe(null));
+    if (hasCsrfToken()) void loadMe();
+    else setMe(null);
+  }, []);
+
+  const path = location.pathname;
+  useEffect(() => {
+    if (me === null && path !== '/login') navigate(`/login?next=${encodeURIComponent(path + location.search)}`, true);
+    if (me && (path === '/login' || path === '/')) {
+      const next = location.searchParams.get('next');
+      navigate(next?.startsWith('/') && next !== '/' ? next : (allowed(me)[0]?.path ?? '/messages'), true);
+    }
+  }, [me, path]);
+
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  if (me === null) return <Login onSignedIn={() => void loadMe()} />;
+
+  const found = routes.map((r) => ({ r, params: match(r.path, path) })).find((x) => x.params);
+  const permitted = found && me.permissions.includes(found.r.permission);
+  return (
+    <div class="shell">
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Switchboard</span>
+        <nav aria-label="Main">
+          {allowed(me)
+            .filter((r) => r.title)
+            .map((r) => (
+              <a href={r.path} aria-current={path.startsWith(r.path) ? 'page' : undefined}>
+                {r.title}
+              </a>
+            ))}
+        </nav>
+        <span class="who">
+          {me.username} · {me.role}
+          {!me.phi && <span class="badge badge-masked" title="Patient data is masked for you">PHI masked</span>}
+        </span>
+        <button type="button" class="secondary" onClick={() => void signOut().finally(() => setMe(null))}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {!found && <p>No page here.</p>}
+        {found && !permitted && <p role="alert">Your role ({me.role}) may not see this page.</p>}
+        {found && permitted && found.r.view(found.params!, me)}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,110 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, query, type Me } from '../api.ts';
+import { useApi } from '../hooks.ts';
+import { navigate, useLocation } from '../router.ts';
+import { MESSAGE_STATUSES, type Channel, type MessageListItem } from '../types.ts';
+import { Badge, ErrorNote, Page, when } from '../ui.tsx';
+
+interface ListAnswer {
+  items: MessageListItem[];
+  nextBefore: string | null;
+}
+
+const FIELDS = ['channel', 'status', 'controlId', 'mrn'] as const;
+type Criteria = Record<(typeof FIELDS)[number], string>;
+
+/**
+ * Message search: the criteria live in the address (/messages?status=dead), so a search can be
+ * bookmarked and the back button returns to it from a message. Newest first, 50 at a time.
+ */
+export function Messages({ me }: { me: Me }) {
+  const location = useLocation();
+  const criteria = Object.fromEntries(FIELDS.map((f) => [f, location.searchParams.get(f) ?? ''])) as Criteria;
+  const [form, setForm] = useState(criteria);
+  const channels = useApi<{ items: Channel[] }>('/api/channels');
+  const first = useApi<ListAnswer>(`/api/messages${query({ ...criteria, limit: 50 })}`);
+  const [more, setMore] = useState<ListAnswer[]>([]);
+  const [moreError, setMoreError] = useState<Error>();
+  useEffect(() => {
+    setForm(criteria);
+    setMore([]);
+  }, [location.search]);
+
+  const pages = first.data ? [first.data, ...more] : [];
+  const items = pages.flatMap((p) => p.items);
+  const next = pages.at(-1)?.nextBefore;
+  const loadMore = () => next && get<ListAnswer>(`/api/messages${query({ ...criteria, limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    navigate(`/messages${query(form)}`);
+  };
+  const set = (f: keyof Criteria) => (e: Event) => setForm({ ...form, [f]: (e.currentTarget as HTMLInputElement).value });
+
+  return (
+    <Page title="Messages">
+      <form class="filters" role="search" onSubmit={submit}>
+        <div class="field">
+          <label for="q-channel">Channel</label>
+          <select id="q-channel" value={form.channel} onChange={set('channel')}>
+            <option value="">any</option>
+            {channels.data?.items.map((c) => <option value={c.id}>{c.id}</option>)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-status">Status</label>
+          <select id="q-status" value={form.status} onChange={set('status')}>
+            <option value="">any</option>
+            {MESSAGE_STATUSES.map((s) => <option value={s}>{s}</option>)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-control">Control id (MSH-10)</label>
+          <input id="q-control" value={form.controlId} onInput={set('controlId')} />
+        </div>
+        <div class="field">
+          <label for="q-mrn">MRN</label>
+          <input id="q-mrn" value={form.mrn} onInput={set('mrn')} />
+        </div>
+        <button type="submit">Search</button>
+      </form>
+      {!me.phi && <p class="note">Patient identifiers are masked (***): your account does not have the PHI permission.</p>}
+      <ErrorNote error={first.error ?? moreError} />
+      <table class="list">
+        <caption class="sr-only">Messages, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Received</th>
+            <th scope="col">Channel</th>
+            <th scope="col">Type</th>
+            <th scope="col">Control id</th>
+            <th scope="col">MRN</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((m) => (
+            <tr key={m._id}>
+              <td>
+                <a href={`/messages/${m._id}`}>{when(m.receivedAt)}</a>
+              </td>
+              <td>{m.channelId}</td>
+              <td>{m.summary ? `${m.summary.messageType}^${m.summary.triggerEvent}` : m.format}</td>
+              <td class="mono">{m.summary?.controlId}</td>
+              <td class="mono">{m.summary?.mrn}</td>
+              <td>
+                <Badge value={m.status} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {first.data && items.length === 0 && <p class="empty">No message matches.</p>}
+      {first.loading && <p class="loading">Searching…</p>}
+      {next && (
+        <button type="button" class="secondary" onClick={() => void loadMore()}>
+          Older messages
+        </button>
+      )}
+    </Page>
+  );
+}

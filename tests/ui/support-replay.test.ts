@@ -1,0 +1,96 @@
+import test from 'ava';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { createUser } from '../support/users.ts';
+import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
+
+const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+
+test('support staff find a message the ERP refused with 400, dry-run the replay, replay it with a reason once the ERP is fixed, and see it delivered; the audit page shows the replay and its reason', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  erp.setBehaviour({ mode: 'fail', status: 400, times: -1, body: { error: 'cost centre unknown' } });
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+  t.teardown(() => sb.close());
+  await createUser(sb, { username: 'sam.support', role: 'support', phi: true });
+  await createUser(sb, { username: 'ada.auditor', role: 'auditor' });
+
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  t.is(field(await client.send(adt('UI400')), 'MSA', 1), 'AA');
+  client.close();
+  const [stored] = await waitFor('the message dead', () => sb.engine.store!.listMessages({ status: 'dead', limit: 5 }).then((m) => m.length === 1 && m));
+
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const support = await openConsole(browser, sb);
+  const { page } = support;
+  await signInAs(support, 'sam.support');
+
+  // Dead letters, grouped by destination and error code.
+  await page.getByRole('link', { name: 'Dead letters' }).click();
+  const group = page.getByRole('row', { name: /erp PEER_REJECTED 1/ });
+  await group.waitFor();
+  await group.getByRole('button', { name: 'Show erp PEER_REJECTED' }).click();
+  const dead = page.getByRole('row', { name: /UI400/ });
+  await dead.waitFor();
+  t.regex(await dead.innerText(), /400/);
+  t.regex(await dead.innerText(), /cost centre unknown/);
+  t.false(await overflowsHorizontally(page));
+  await screenshot(page, 'support-dead-letters');
+
+  // The message itself: the tree with paths, the attempts with the ERP's answer, the ACK sent.
+  await dead.getByRole('link').click();
+  await page.getByRole('heading', { name: `Message ${stored!._id}` }).waitFor();
+  await page.locator('.v[data-path="PID-5.1"]').hover();
+  t.is(await page.locator('.path-bar .path').innerText(), 'PID-5.1');
+  t.is(await page.locator('.v[data-path="PID-5.1"]').innerText(), 'ROE');
+  t.is(await page.locator('.v[data-path="PID-5.1"]').getAttribute('title'), 'PID-5.1');
+  t.regex(await page.locator('.delivery').innerText(), /cost centre unknown/);
+  t.regex(await page.locator('pre.ack').innerText(), /MSA\|AA\|UI400/);
+  t.regex(await page.locator('pre.canonical').innerText(), /"visitNumber": "VUI400"/);
+  await screenshot(page, 'support-message-dead');
+
+  // The ERP is fixed. Dry run first (the replay button stays off until then), then the replay.
+  erp.setBehaviour({ mode: 'ok' });
+  await page.goBack();
+  await page.getByRole('button', { name: 'Show erp PEER_REJECTED' }).click();
+  const replayButton = page.getByRole('button', { name: /^Replay/ });
+  await page.getByLabel(/Reason/).fill('ERP cost centre table fixed (INC-4711)');
+  t.true(await replayButton.isDisabled());
+  await page.getByRole('button', { name: 'Dry run' }).click();
+  await page.getByText('Dry run: 1 delivery would be replayed.').waitFor();
+  t.regex(await page.locator('.dry-run').innerText(), /hl7v2\.adt-to-encounter@2 → hl7v2\.adt-to-encounter@2\s+no field changes/);
+  await screenshot(page, 'support-replay-dry-run');
+  t.is(erp.postings().length, 0, 'a dry run sends nothing');
+  await page.getByRole('button', { name: 'Replay 1 delivery' }).click();
+  await page.getByText(/Replay \S+ queued 1 delivery\./).waitFor();
+  await waitFor('the ERP posting', () => erp.postings().length === 1);
+
+  // Delivered, as the message page shows (refreshed until the worker has recorded it).
+  await page.goto(`${support.base}/messages/${stored!._id}`);
+  const erpDelivery = page.locator('.delivery h3');
+  await waitFor('delivered on the message page', async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('.delivery').waitFor();
+    return (await erpDelivery.innerText()).includes('delivered');
+  });
+  t.regex(await page.locator('.delivery').innerText(), /replay/);
+  await screenshot(page, 'support-message-delivered');
+  t.deepEqual(support.problems, []);
+
+  // An auditor sees the replay, dry run and real, with the reason.
+  const auditor = await openConsole(browser, sb);
+  await signInAs(auditor, 'ada.auditor');
+  await auditor.page.getByRole('link', { name: 'Audit log' }).click();
+  await auditor.page.getByLabel('Action').selectOption('replay');
+  await auditor.page.getByRole('button', { name: 'Filter' }).click();
+  const rows = auditor.page.locator('table.audit tbody tr');
+  // The unfiltered page shows first; the filtered one has the two replays and nothing else.
+  await waitFor('only the two replay entries', async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s+replay/ }).count()) === 2);
+  t.regex(await rows.nth(0).innerText(), /reason: ERP cost centre table fixed \(INC-4711\)[\s\S]*dryRun: false/);
+  t.regex(await rows.nth(1).innerText(), /dryRun: true/);
+  t.false(await overflowsHorizontally(auditor.page));
+  await screenshot(auditor.page, 'auditor-replay-entries');
+  t.deepEqual(auditor.problems, []);
+});
