@@ -1,12 +1,15 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,e2e-gin,scale-out,soak] [--soak-rate=500]`: every
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,e2e-gin,scale-out,soak] [--soak-rate=500] [--merge]`: every
  * benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates, no profile), floors first, then the engine, each measured against floors
  * taken on the same machine in the same run. Prints each result as it comes and a Markdown summary
  * with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and the
- * soak's SVG plots. Removes the databases and Redis keys it made. REDIS_URL and MONGODB_URL come
+ * soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and Redis keys it made. REDIS_URL and MONGODB_URL come
  * from scripts/bench.sh.
  */
 import os from 'node:os';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RESULTS } from './lib/processes.ts';
 import type { BenchResults } from './lib/report.ts';
 import { markdown } from './lib/report.ts';
 import { createContext } from './lib/context.ts';
@@ -31,6 +34,11 @@ const results: BenchResults = {
   quick,
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${MONGODB_URL.includes(':27027') ? 'FerretDB 1.24.2 on PostgreSQL' : 'MONGODB_URL'}, load average ${load()} at the start`,
 };
+// --merge: keep what the last run's bench.json measured and replace only the suites run now.
+if (process.argv.includes('--merge')) {
+  const previous = JSON.parse(await readFile(path.join(RESULTS, 'bench.json'), 'utf8')) as BenchResults;
+  Object.assign(results, { ...previous, at: results.at, quick, machine: `${previous.machine}; merged with a run of ${only?.join(', ') ?? 'everything'} at ${results.at}: ${results.machine}` });
+}
 const started = Date.now();
 const step = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T | undefined> => {
   if (!wanted(name)) return undefined;
@@ -42,23 +50,31 @@ const step = async <T>(name: string, title: string, fn: () => Promise<T>): Promi
   return value;
 };
 
+/** Sets a result when its suite ran (with --merge, the earlier one stays otherwise). */
+const keep = <K extends keyof BenchResults>(key: K, value: BenchResults[K] | undefined) => {
+  if (value !== undefined) results[key] = value;
+};
+
 try {
-  results.floors = await step('floors', 'floors: precomputed ACK, real ACK, group-commit fsync', () => runFloors(ctx));
-  results.store = await step('store', "store: the MongoDB-wire server's capacity for the engine's documents", async () =>
-    measureStoreFloor({ mongoUrl: MONGODB_URL, db: ctx.name('store'), records: await engineRecords(quick ? 200 : 600, 5), durationMs: ctx.seconds(10, 1.5) * 1000, quick }),
+  keep('floors', await step('floors', 'floors: precomputed ACK, real ACK, group-commit fsync', () => runFloors(ctx)));
+  keep(
+    'store',
+    await step('store', "store: the MongoDB-wire server's capacity for the engine's documents", async () =>
+      measureStoreFloor({ mongoUrl: MONGODB_URL, db: ctx.name('store'), records: await engineRecords(quick ? 200 : 600, 5), durationMs: ctx.seconds(10, 1.5) * 1000, quick }),
+    ),
   );
-  results.ingest = await step('ingest', 'ingest: the engine (all, ingest, ack-only) at 1, 16, 64 connections', () => runIngest(ctx));
+  keep('ingest', await step('ingest', 'ingest: the engine (all, ingest, ack-only) at 1, 16, 64 connections', () => runIngest(ctx)));
   const profiled = quick && !only?.includes('profile') ? undefined : await step('profile', 'profile: --role ingest at 16 connections, CPU profiler on', () => profileIngest(ctx));
-  if (profiled) results.profile = { perSecond: profiled.result.perSecond, profile: profiled.profile };
-  results.peer = await step('peer', 'peer: node-hl7-server, engine ACK-only, real-ACK floor', () => runPeer(ctx));
-  results.endToEnd = await step('e2e', 'end to end: open loop at fixed rates', () => runEndToEnd(ctx));
-  results.endToEndGin = await step('e2e-gin', 'bound check: end to end with a GIN index on _id in PostgreSQL (not shipped)', () => runEndToEnd(ctx, { idGinIndex: true, seconds: ctx.seconds(10, 3) }));
-  results.scaleOut = await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx));
+  if (profiled) keep('profile', { perSecond: profiled.result.perSecond, profile: profiled.profile });
+  keep('peer', await step('peer', 'peer: node-hl7-server, engine ACK-only, real-ACK floor', () => runPeer(ctx)));
+  keep('endToEnd', await step('e2e', 'end to end: open loop at fixed rates', () => runEndToEnd(ctx)));
+  keep('endToEndGin', await step('e2e-gin', 'bound check: end to end with a GIN index on _id in PostgreSQL (not shipped)', () => runEndToEnd(ctx, { idGinIndex: true, seconds: ctx.seconds(10, 3) })));
+  keep('scaleOut', await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx)));
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
   const soak = await step('soak', `soak: ${ctx.seconds(600, 20)} s at ${soakRate} msg/s`, () => runSoak(ctx, { rate: soakRate }));
   if (soak) {
     const { probe: _probe, samples: _samples, ...summary } = soak;
-    results.soak = summary;
+    keep('soak', summary);
   }
 } finally {
   results.machine += `, ${load()} at the end, ${((Date.now() - started) / 1000).toFixed(0)} s in all`;
