@@ -162,7 +162,7 @@ export class Engine {
     const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
     await auth.start();
     this.auth = auth;
-    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels });
+    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels, deliveryQueues });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     for (const channel of channels) {

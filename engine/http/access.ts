@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { AuthService } from '../security/auth-service.ts';
@@ -14,6 +14,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the access hook on every non-public admin route. */
     principal?: Principal;
+  }
+  interface FastifySchema {
+    /** One line for the OpenAPI document and the docs page (openapi.ts); every admin route has one. */
+    summary?: string;
+    /** More about the route for the OpenAPI document: status codes, limits, what is audited. */
+    description?: string;
   }
 }
 
@@ -35,11 +41,15 @@ const sameSecret = (a: string, b: string) => a.length === b.length && timingSafe
 /** The requester's address for the audit log (the socket's; no proxy headers are trusted). */
 export const sourceIp = (request: FastifyRequest) => request.ip;
 
+/** The admin surface: the API under /api, and the Prometheus exposition at /metrics. */
+export const isAdminUrl = (url: string): boolean => url.startsWith('/api') || url === '/metrics';
+
 /**
  * Authentication and authorisation for the admin API, in `onRequest`: before the body is read or
  * parsed, so an anonymous sender cannot make the server parse anything.
- * - Every route under /api must declare `config.access`; registering one without it throws, so a
- *   new route cannot be left open by mistake.
+ * - Every admin route (under /api, and /metrics) must declare `config.access`; registering one
+ *   without it throws, so a new route cannot be left open by mistake. Each is recorded with its
+ *   schema for the authorisation matrix test and the OpenAPI document (listAdminRoutes).
  * - Credentials: the `sb_session` cookie (console; unsafe methods also need the session's CSRF token
  *   in `X-CSRF-Token`), or `Authorization: Bearer sbt_…` (API token; no cookie, so no CSRF).
  * - 401 AUTH_REQUIRED without valid credentials; 403 FORBIDDEN without the permission, audited.
@@ -48,10 +58,10 @@ export function registerAccessControl(app: FastifyInstance, o: { auth: AuthServi
   const routes: AdminRoute[] = [];
   declared.set(app, routes);
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api')) return;
+    if (!isAdminUrl(route.url)) return;
     const access = route.config?.access;
     if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access, schema: route.schema ?? {} });
   });
 
   const deny = async (request: FastifyRequest, reply: FastifyReply, principal: Principal, why: string) => {
@@ -86,11 +96,13 @@ export interface AdminRoute {
   method: string;
   url: string;
   access: Access;
+  /** The route's schema as declared (TypeBox querystring, params, body; summary, description). */
+  schema: FastifySchema;
 }
 
 const declared = new WeakMap<FastifyInstance, AdminRoute[]>();
 
-/** Every admin route with the access it declared (the authorisation matrix test reads it). */
+/** Every admin route with the access and schema it declared (the matrix test and the OpenAPI document read it). */
 export function listAdminRoutes(app: FastifyInstance): readonly AdminRoute[] {
   return declared.get(app) ?? [];
 }

@@ -22,15 +22,15 @@ const ExportQuery = Type.Object({ format: Type.Union([Type.Literal('json'), Type
 export const auditRoutes: FastifyPluginAsync<{ audit: AuditLog }> = async (app, { audit }) => {
   const access = { access: 'audit:read' } as const;
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/audit', { config: access, schema: { querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/audit', { config: access, schema: { summary: 'Audit log', description: 'Newest first, paged by the beforeSeq cursor, filtered by action or actor.', querystring: ListQuery } }, async (request) => {
     const q = request.query;
     const items = await audit.list({ limit: q.limit, ...(q.beforeSeq ? { beforeSeq: q.beforeSeq } : {}), ...(q.action ? { action: q.action } : {}), ...(q.actor ? { actor: q.actor } : {}) });
     return { items, nextBeforeSeq: items.length === q.limit ? (items.at(-1)?.seq ?? null) : null };
   });
 
-  app.get('/api/audit/verify', { config: access }, async () => audit.verify());
+  app.get('/api/audit/verify', { config: access, schema: { summary: 'Verify the audit chain', description: 'Walks the hash chain: { ok, entries }, or the first entry that does not hold.' } }, async () => audit.verify());
 
-  app.get<{ Querystring: Static<typeof ExportQuery> }>('/api/audit/export', { config: access, schema: { querystring: ExportQuery } }, async (request, reply) => {
+  app.get<{ Querystring: Static<typeof ExportQuery> }>('/api/audit/export', { config: access, schema: { summary: 'Export the audit log', description: 'Oldest first, as JSON or as a FHIR R4 Bundle of AuditEvent resources (application/fhir+json). Each export is audited.', querystring: ExportQuery } }, async (request, reply) => {
     const { format, limit } = request.query;
     const entries = (await audit.list({ limit })).reverse();
     await audit.append({ actor: principalOf(request).username, action: AuditAction.auditExport, outcome: 'success', details: { format, entries: entries.length }, sourceIp: sourceIp(request) });

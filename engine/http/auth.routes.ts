@@ -44,7 +44,7 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
   };
   const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 
-  app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: LoginBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { summary: 'Sign in', description: 'Sets the session cookie and returns the user, their permissions and the CSRF token for X-CSRF-Token. 401 for any wrong name or password or a locked account alike; 429 after 10 failures a minute from one address. Body at most 4 KiB.', body: LoginBody } }, async (request, reply) => {
     if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
     const result = await auth.login({ ...request.body, sourceIp: sourceIp(request) });
     if (!result) {
@@ -55,7 +55,7 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     return { user: result.user, csrfToken: result.csrfToken, permissions: rolePermissions[result.user.role] };
   });
 
-  app.post<{ Body: Static<typeof SetupBody> }>('/api/auth/setup', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { body: SetupBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof SetupBody> }>('/api/auth/setup', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { summary: 'Create the first administrator', description: 'Redeems the one-time setup token printed at first start (when no administrator password was configured). 201 with the new user; 403 when the token is wrong or used, or an administrator exists.', body: SetupBody } }, async (request, reply) => {
     if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'));
     const created = await auth.setup({ ...request.body, sourceIp: sourceIp(request) });
     if (!created) {
@@ -65,28 +65,28 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     return reply.code(201).send({ username: request.body.username, role: 'admin' });
   });
 
-  app.post('/api/auth/logout', { config: { access: 'authenticated' } }, async (request, reply) => {
+  app.post('/api/auth/logout', { config: { access: 'authenticated' }, schema: { summary: 'Sign out', description: '204; ends the session of the cookie sent and clears it. Audited.' } }, async (request, reply) => {
     const session = sessionCookie(request);
     if (session) await auth.logout(session);
     await audit.append({ actor: principalOf(request).username, action: AuditAction.logout, outcome: 'success', sourceIp: sourceIp(request) });
     return reply.header('set-cookie', cookie('', 0)).code(204).send();
   });
 
-  app.get('/api/auth/me', { config: { access: 'authenticated' } }, async (request) => {
+  app.get('/api/auth/me', { config: { access: 'authenticated' }, schema: { summary: 'The caller', description: 'User name, role, channel scope, PHI permission and the permissions of the role.' } }, async (request) => {
     const p = principalOf(request);
     return { username: p.username, role: p.role, channels: p.channels, phi: p.phi, permissions: rolePermissions[p.role] };
   });
 
-  app.get('/api/tokens', { config: { access: 'authenticated' } }, async (request) => ({ items: await auth.listApiTokens(principalOf(request).username) }));
+  app.get('/api/tokens', { config: { access: 'authenticated' }, schema: { summary: 'The caller’s API tokens', description: 'Id, name and creation time of each; never the token itself.' } }, async (request) => ({ items: await auth.listApiTokens(principalOf(request).username) }));
 
-  app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', { config: { access: 'authenticated' }, schema: { body: TokenBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', { config: { access: 'authenticated' }, schema: { summary: 'Create an API token', description: '201 with the token, shown this once (it is stored only as its SHA-256). The token acts as the caller, with their role and scope. Audited.', body: TokenBody } }, async (request, reply) => {
     const p = principalOf(request);
     const created = await auth.createApiToken(p.username, request.body.name);
     await audit.append({ actor: p.username, action: AuditAction.tokenCreate, outcome: 'success', target: `token:${created.id}`, details: { name: created.name }, sourceIp: sourceIp(request) });
     return reply.code(201).send(created);
   });
 
-  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { config: { access: 'authenticated' } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { config: { access: 'authenticated' }, schema: { summary: 'Revoke an API token', description: '204; 404 when the caller has no token with that id. Audited.' } }, async (request, reply) => {
     const p = principalOf(request);
     if (!(await auth.revokeApiToken(p.username, request.params.id))) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such token of yours');
     await audit.append({ actor: p.username, action: AuditAction.tokenRevoke, outcome: 'success', target: `token:${request.params.id}`, sourceIp: sourceIp(request) });

@@ -25,7 +25,7 @@ export function redactSecrets(config: Record<string, unknown>, secrets: readonly
  * tokens (SMART clients' JWKS are public keys and are shown). Secrets are never returned by the API.
  */
 export const channelRoutes: FastifyPluginAsync<{ channels: readonly ChannelDefinition[] }> = async (app, { channels }) => {
-  app.get('/api/channels', { config: { access: 'channels:read' } }, async (request) => {
+  app.get('/api/channels', { config: { access: 'channels:read' }, schema: { summary: 'Deployed channels', description: 'The channels of the caller’s scope as declared, with every secret masked.' } }, async (request) => {
     const p = principalOf(request);
     return {
       items: channels

@@ -62,12 +62,12 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
       );
   };
 
-  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { querystring: DeadQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters', description: 'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked without the PHI permission.', querystring: DeadQuery } }, async (request) => {
     const items = await dead(request.query, principalOf(request));
     return { items: items.slice(0, request.query.limit), total: items.length };
   });
 
-  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { config: { access: 'deliveries:read' }, schema: { querystring: DeadQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters counted', description: 'Dead deliveries of the caller’s channels by destination and error code, most first.', querystring: DeadQuery } }, async (request) => {
     const counts = new Map<string, { destinationId: string; errorCode: ErrorCode | 'UNKNOWN'; count: number }>();
     for (const d of await dead(request.query, principalOf(request))) {
       const errorCode = d.lastError?.code ?? 'UNKNOWN';
@@ -79,7 +79,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
     return { items: [...counts.values()].sort((a, b) => b.count - a.count) };
   });
 
-  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { body: ReplayBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { summary: 'Replay dead deliveries', description: 'By message ids or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202) queues them behind live traffic. Recorded with who and why, and audited.', body: ReplayBody } }, async (request, reply) => {
     const p = principalOf(request);
     const { messageIds, filter, reason, dryRun } = request.body;
     if (p.channels !== '*') {
@@ -106,5 +106,5 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
     return reply.code(dryRun ? 200 : 202).send(shown);
   });
 
-  app.get('/api/replays', { config: { access: 'deliveries:read' } }, async () => ({ items: await store.listReplays(100) }));
+  app.get('/api/replays', { config: { access: 'deliveries:read' }, schema: { summary: 'Replays', description: 'The last 100 replays: who, when, why and what.' } }, async () => ({ items: await store.listReplays(100) }));
 };

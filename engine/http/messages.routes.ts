@@ -50,7 +50,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     return undefined;
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs masked without the PHI permission. Audited (without the MRN searched for).', querystring: ListQuery } }, async (request) => {
     const p = principalOf(request);
     const q = request.query;
     await audit.append({
@@ -74,7 +74,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     return { items: items.map((m) => maskSummary(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
   });
 
-  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' }, schema: { summary: 'One message', description: 'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.' } }, async (request, reply) => {
     const p = principalOf(request);
     const message = await visible(request, p, request.params.id);
     if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
@@ -88,7 +88,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
    * Routes an `errored` or `filtered` message again with the current transforms (after a fix).
    * 202 when queued; 409 when the message is in a state that cannot be re-routed.
    */
-  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' }, schema: { summary: 'Route a message again', description: '202 when an errored or filtered message is queued for routing with the current transforms; 409 in any other state. Audited.' } }, async (request, reply) => {
     const p = principalOf(request);
     const message = await visible(request, p, request.params.id);
     if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -8,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { AuthService } from '../security/auth-service.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
-import { registerAccessControl } from './access.ts';
+import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { authRoutes } from './auth.routes.ts';
 import { userRoutes } from './users.routes.ts';
@@ -17,6 +18,8 @@ import { channelRoutes } from './channels.routes.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { deliveryRoutes } from './deliveries.routes.ts';
+import { metricsRoutes } from './metrics.routes.ts';
+import { openApiRoutes } from './openapi.routes.ts';
 import { consoleRoutes } from './console.routes.ts';
 import type { Replayer } from '../replay.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
@@ -34,6 +37,8 @@ export interface HttpServerOptions {
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
   replayer: Replayer;
+  /** The delivery queues by destination id, for queue depth in /metrics and the dashboard (read at each request). */
+  deliveryQueues: ReadonlyMap<string, Queue>;
   /** Body limit for the admin API. Default 1 MiB. */
   bodyLimit?: number;
 }
@@ -54,7 +59,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   registerSecurityHeaders(app, { https: Boolean(certFile) });
   registerAccessControl(app, { auth: options.auth, audit: options.audit });
 
-  app.get('/api/health', { config: { access: 'public' } }, async (_request, reply) => {
+  app.get('/api/health', { config: { access: 'public' }, schema: { summary: 'Liveness and dependencies', description: '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.' } }, async (_request, reply) => {
     const [store, redis] = await Promise.all([
       options.store.ping().then(() => 'up' as const, () => 'down' as const),
       options.redis.ping().then(() => 'up' as const, () => 'down' as const),
@@ -69,6 +74,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
+  app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: () => options.channels });
+  app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });
   app.register(consoleRoutes);
   return app;
 }

@@ -21,23 +21,23 @@ const RunBody = Type.Object({
  *   field error (target, source, value, reason). The sample is not stored.
  */
 export const transformRoutes: FastifyPluginAsync<{ transforms: ReadonlyMap<string, Transform> }> = async (app, { transforms }) => {
-  app.get('/api/schemas', { config: { access: 'transforms:read' } }, async () => ({ items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })) }));
+  app.get('/api/schemas', { config: { access: 'transforms:read' }, schema: { summary: 'Canonical models', description: 'Id, title and version of each canonical model.' } }, async () => ({ items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })) }));
 
-  app.get<{ Params: { id: string } }>('/api/schemas/:id', { config: { access: 'transforms:read' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/schemas/:id', { config: { access: 'transforms:read' }, schema: { summary: 'A canonical model’s JSON Schema', description: 'application/schema+json, with the data class of each field.' } }, async (request, reply) => {
     const schema = canonicalModels.get(request.params.id);
     if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
     return reply.type('application/schema+json').send(schema);
   });
 
   const describe = (t: Transform) => ({ id: t.id, version: t.version, description: t.description, input: t.input, accepts: t.accepts, model: t.model, modelVersion: t.modelVersion, forEach: t.forEach ?? null, rows: t.rows });
-  app.get('/api/transforms', { config: { access: 'transforms:read' } }, async () => ({ items: [...transforms.values()].map(describe) }));
+  app.get('/api/transforms', { config: { access: 'transforms:read' }, schema: { summary: 'Transforms', description: 'Each transform with what it accepts, its model and its rows of target field ← source expression.' } }, async () => ({ items: [...transforms.values()].map(describe) }));
 
-  app.get<{ Params: { id: string } }>('/api/transforms/:id', { config: { access: 'transforms:read' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/transforms/:id', { config: { access: 'transforms:read' }, schema: { summary: 'One transform', description: 'What it accepts, its model and its rows of target field ← source expression.' } }, async (request, reply) => {
     const t = transforms.get(request.params.id);
     return t ? describe(t) : sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
   });
 
-  app.post<{ Params: { id: string }; Body: Static<typeof RunBody> }>('/api/transforms/:id/run', { config: { access: 'transforms:test' }, schema: { body: RunBody } }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Static<typeof RunBody> }>('/api/transforms/:id/run', { config: { access: 'transforms:test' }, schema: { summary: 'Test a transform on a sample', description: 'The canonical events, or 422 (TRANSFORM_FAILED) with every field error: target, source, value, reason. The sample is not stored.', body: RunBody } }, async (request, reply) => {
     const t = transforms.get(request.params.id);
     if (!t) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
     let input: TransformInput;

@@ -28,13 +28,13 @@ const UpdateUser = Type.Object(
 export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog }> = async (app, { auth, audit }) => {
   const access = { access: 'users:admin' } as const;
 
-  app.get('/api/users', { config: access }, async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray())).map(toUserView) }));
+  app.get('/api/users', { config: access, schema: { summary: 'List users', description: 'Every user with role, channel scope, PHI permission and lock state; never a password hash.' } }, async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray())).map(toUserView) }));
 
-  app.post<{ Body: Static<typeof CreateUser> }>('/api/users', { config: access, schema: { body: CreateUser } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof CreateUser> }>('/api/users', { config: access, schema: { summary: 'Create a user', description: '201 with the user. The password must meet the password policy. Audited.', body: CreateUser } }, async (request, reply) => {
     return reply.code(201).send(await auth.createUser(request.body, principalOf(request).username));
   });
 
-  app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { body: UpdateUser } }, async (request, reply) => {
+  app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { summary: 'Change a user', description: 'Role, channel scope, PHI permission, password or unlock; audited with what changed (never the password). A new password ends the user’s sessions and tokens.', body: UpdateUser } }, async (request, reply) => {
     const { username } = request.params;
     const before = await storeCall(() => auth.users.findOne({ _id: username }));
     if (!before) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such user');
@@ -55,7 +55,7 @@ export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     return toUserView((await storeCall(() => auth.users.findOne({ _id: username })))!);
   });
 
-  app.delete<{ Params: { username: string } }>('/api/users/:username', { config: access }, async (request, reply) => {
+  app.delete<{ Params: { username: string } }>('/api/users/:username', { config: access, schema: { summary: 'Delete a user', description: '204; ends their sessions and tokens. 409 for oneself. Audited.' } }, async (request, reply) => {
     const { username } = request.params;
     if (username === principalOf(request).username) return sendProblem(reply, new SwitchboardError('CONFLICT'), 'you cannot delete yourself');
     const res = await storeCall(() => auth.users.deleteOne({ _id: username }));

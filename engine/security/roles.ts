@@ -10,6 +10,8 @@ export const Role = {
   support: 'support',
   auditor: 'auditor',
   viewer: 'viewer',
+  /** For a Prometheus scraper's API token: reads /metrics and nothing else. */
+  monitor: 'monitor',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
@@ -23,6 +25,8 @@ export const Permission = {
   channelsRead: 'channels:read',
   auditRead: 'audit:read',
   usersAdmin: 'users:admin',
+  /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
+  metricsRead: 'metrics:read',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
@@ -37,6 +41,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
   support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead],
   auditor: [P.auditRead],
   viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead],
+  monitor: [P.metricsRead],
 };
 
 /** Who is making a request, once authenticated. */

@@ -40,6 +40,13 @@ const MATRIX: Record<string, 'public' | 'any' | readonly Role[]> = {
   'GET /api/deliveries/dead/counts': ['admin', 'analyst', 'support', 'viewer'],
   'POST /api/replays': ['admin', 'support'],
   'GET /api/replays': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/metrics/summary': ['admin', 'analyst', 'support', 'viewer'],
+  // Prometheus: the API token of a `monitor` user (that role reads nothing else), or an admin.
+  'GET /metrics': ['admin', 'monitor'],
+  // The API describing itself: any signed-in user; the route inventory is not public.
+  'GET /api/openapi.json': 'any',
+  'GET /api/docs': 'any',
+  'GET /api/docs.css': 'any',
 };
 
 const ADT = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|AZ1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W\r';

@@ -1,0 +1,71 @@
+import type { Queue } from 'bullmq';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { ChannelDefinition } from '../channel.ts';
+import { buildSummary, MetricsSummary, SummaryQuery } from '../metrics/dashboard-summary.ts';
+import { renderPrometheus } from '../metrics/exposition.ts';
+import { ProcessMetrics } from '../metrics/process-metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
+import { StoreMetrics } from '../metrics/store-metrics.ts';
+import { inScope } from '../security/roles.ts';
+import type { MongoStore } from '../store/mongo-store.ts';
+import { principalOf } from './access.ts';
+
+export interface MetricsRoutesOptions {
+  store: MongoStore;
+  /** Delivery queues by destination id (the engine's map, read at each request). */
+  deliveryQueues: ReadonlyMap<string, Queue>;
+  /** The channels running in this process (they change with deploys). */
+  channels: () => readonly ChannelDefinition[];
+}
+
+/**
+ * Operational figures, never patient data:
+ * - `GET /metrics` (`metrics:read`: the `monitor` role, meant for a Prometheus scraper's API token,
+ *   and admin): the text exposition format 0.0.4 (engine/metrics/exposition.ts);
+ * - `GET /api/metrics/summary` (`messages:read`): the console dashboard's JSON, limited to the
+ *   caller's channels and their destinations.
+ * The event-loop sampler runs from registration until the server closes.
+ */
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, o) => {
+  const store = new StoreMetrics(o.store);
+  const processMetrics = new ProcessMetrics();
+  processMetrics.start();
+  app.addHook('onClose', async () => processMetrics.stop());
+
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'metrics:read' },
+      schema: {
+        summary: 'Prometheus metrics',
+        description:
+          'Text exposition format 0.0.4: messages of the last 5 minutes by channel and status, dead and retrying deliveries by destination and error code, ' +
+          'delivery queue depth by state and the age of the oldest waiting job, and process metrics (memory, CPU, event-loop delay). ' +
+          'Meant for a scraper holding the API token of a `monitor` user (Authorization: Bearer).',
+      },
+    },
+    async (_request, reply) => {
+      const text = await renderPrometheus({ store, queues: o.deliveryQueues, process: processMetrics, channelIds: o.channels().map((c) => c.id) });
+      return reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(text);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof SummaryQuery> }>(
+    '/api/metrics/summary',
+    {
+      config: { access: 'messages:read' },
+      schema: {
+        summary: 'Dashboard figures',
+        description: 'Messages per minute and errors per channel over the last `minutes`, and per destination the queue depth, the age of the oldest waiting job and the failing deliveries; only the caller’s channels.',
+        querystring: SummaryQuery,
+        response: { 200: MetricsSummary },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const channels = o.channels().filter((c) => inScope(p, c.id)).map((c) => ({ id: c.id, destinationIds: c.destinations.map((d) => d.id) }));
+      return buildSummary({ store, queues: o.deliveryQueues, channels }, request.query.minutes);
+    },
+  );
+};

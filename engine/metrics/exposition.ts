@@ -1,0 +1,56 @@
+import type { Queue } from 'bullmq';
+import { MessageStatus } from '../store/states.ts';
+import type { ProcessMetrics } from './process-metrics.ts';
+import { PrometheusText, type Sample } from './prometheus-text.ts';
+import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
+import type { StoreMetrics } from './store-metrics.ts';
+
+/** The window of `switchboard_messages_last_5m`, in milliseconds. */
+export const RECENT_WINDOW_MS = 5 * 60_000;
+
+export interface ExpositionSources {
+  store: StoreMetrics;
+  /** Delivery queues by destination id, read at each scrape (channels may be deployed meanwhile). */
+  queues: ReadonlyMap<string, Queue>;
+  process: ProcessMetrics;
+  /** The channels to report, each with a sample for every status (zeros included, so silence can be alerted on). */
+  channelIds: readonly string[];
+}
+
+/**
+ * The Prometheus exposition of /metrics. Every label value is a channel id, destination id, status,
+ * queue state or error code: configuration and catalog names, never message content or patient
+ * data. The store's and Redis' figures cover the whole deployment (they are read from the system of
+ * record and the queues, not counted in this process); when one cannot be read, its families are
+ * left out and `switchboard_metrics_source_up{source}` is 0, and the rest is still served.
+ */
+export async function renderPrometheus(s: ExpositionSources, now = new Date()): Promise<string> {
+  const destinationIds = [...s.queues.keys()];
+  const [received, failing, depths] = await Promise.allSettled([
+    s.store.received(s.channelIds, new Date(now.getTime() - RECENT_WINDOW_MS), now),
+    s.store.failing(destinationIds),
+    queueDepths(s.queues, now.getTime()),
+  ]);
+  const out = new PrometheusText();
+  if (received.status === 'fulfilled') {
+    const count = new Map(received.value.map((r) => [`${r.channelId}|${r.status}`, r.count]));
+    const samples = s.channelIds.flatMap((channel) => Object.values(MessageStatus).map((status) => ({ labels: { channel, status }, value: count.get(`${channel}|${status}`) ?? 0 })));
+    out.gauge('switchboard_messages_last_5m', 'Messages received in the last 5 minutes, by channel and current status (read from the message store).', samples);
+  }
+  if (failing.status === 'fulfilled') {
+    const of = (status: 'dead' | 'retrying'): Sample[] => failing.value.filter((f) => f.status === status).map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
+    out.gauge('switchboard_deliveries_dead', 'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.', of('dead'));
+    out.gauge('switchboard_deliveries_retrying', 'Deliveries waiting for their next attempt after a failure, by destination and error code.', of('retrying'));
+  }
+  if (depths.status === 'fulfilled') {
+    out.gauge('switchboard_queue_jobs', 'Jobs in each destination delivery queue, by state.', depths.value.flatMap((d) => QUEUE_STATES.map((state) => ({ labels: { destination: d.destinationId, state }, value: d.jobs[state] }))));
+    out.gauge('switchboard_queue_oldest_waiting_seconds', 'Age of the oldest job waiting to run in each destination queue, in seconds (0 when none waits).', depths.value.map((d) => ({ labels: { destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })));
+  }
+  const up = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 1 : 0);
+  out.gauge('switchboard_metrics_source_up', 'Whether this scrape could read the source: the message store, or the Redis queues.', [
+    { labels: { source: 'store' }, value: up(received) * up(failing) },
+    { labels: { source: 'queues' }, value: up(depths) },
+  ]);
+  s.process.write(out);
+  return out.toString();
+}

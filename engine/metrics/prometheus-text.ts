@@ -1,0 +1,60 @@
+/** The content type of Prometheus' text exposition format, version 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface Sample {
+  labels?: Labels;
+  value: number;
+}
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A label value in quotes: backslash, double quote and line feed escaped, as the format requires. */
+const labelValue = (v: string) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
+const helpText = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('\n', '\\n');
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+/**
+ * Writes metric families in the text exposition format 0.0.4: one `# HELP` and `# TYPE` line per
+ * family, then its samples. Names and label names are checked (a bad one throws: it is a bug, not
+ * data); label values are escaped. Families are written in the order they are added.
+ */
+export class PrometheusText {
+  private readonly lines: string[] = [];
+  private readonly names = new Set<string>();
+
+  gauge(name: string, help: string, samples: readonly Sample[]): this {
+    return this.family(name, 'gauge', help, samples);
+  }
+
+  counter(name: string, help: string, samples: readonly Sample[]): this {
+    if (!name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
+    return this.family(name, 'counter', help, samples);
+  }
+
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+
+  private family(name: string, type: 'gauge' | 'counter', help: string, samples: readonly Sample[]): this {
+    if (!NAME.test(name)) throw new Error(`bad metric name ${name}`);
+    if (this.names.has(name)) throw new Error(`metric ${name} written twice`);
+    this.names.add(name);
+    this.lines.push(`# HELP ${name} ${helpText(help)}`, `# TYPE ${name} ${type}`);
+    for (const s of samples) {
+      const labels = Object.entries(s.labels ?? {});
+      for (const [label] of labels) if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new Error(`bad label name ${label} on ${name}`);
+      const rendered = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(',')}}`;
+      this.lines.push(`${name}${rendered} ${formatValue(s.value)}`);
+    }
+    return this;
+  }
+}

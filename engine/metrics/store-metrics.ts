@@ -1,0 +1,81 @@
+import type { Collection } from 'mongodb';
+import type { MessageRecord } from '../store/message-record.ts';
+import { storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { MessageStatus } from '../store/states.ts';
+
+export interface ReceivedCount {
+  channelId: string;
+  status: MessageStatus;
+  count: number;
+}
+
+export interface FailingCount {
+  destinationId: string;
+  /** `dead`: out of attempts or refused for good; `retrying`: waiting for its next attempt. */
+  status: 'dead' | 'retrying';
+  /** The error code of the last attempt (engine/errors.ts), or UNKNOWN when none was recorded. */
+  errorCode: string;
+  count: number;
+}
+
+/**
+ * Counts read from the system of record for the metrics endpoints, so every ingest process reports
+ * the same figures for the whole deployment, workers included. Read-only aggregations of the
+ * `messages` collection, each a `$match` on indexed fields and one `$group` (FerretDB runs them):
+ * - received messages: `channelId` (an `$in` of the given channels) and a `receivedAt` range, on
+ *   the `channel_time` index: the cost grows with the messages in the window, not the collection;
+ * - failing deliveries: message `status` routed, dead or partially-delivered, on `status_updated`:
+ *   the cost grows with the messages in flight or dead-lettered.
+ * Every failure is STORE_UNAVAILABLE (storeCall).
+ */
+export class StoreMetrics {
+  private readonly messages: Collection<MessageRecord>;
+
+  constructor(store: MongoStore) {
+    this.messages = store.collection<MessageRecord>('messages');
+  }
+
+  /** Messages of `channelIds` received in [from, to), by channel and current status. */
+  async received(channelIds: readonly string[], from: Date, to: Date): Promise<ReceivedCount[]> {
+    if (channelIds.length === 0) return [];
+    const rows = await storeCall(() =>
+      this.messages
+        .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
+          { $match: { channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
+          { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
+        ])
+        .toArray(),
+    );
+    return rows.map((r) => ({ channelId: r._id.channelId, status: r._id.status, count: r.count })).sort(byKeys('channelId', 'status'));
+  }
+
+  /** Dead and retrying deliveries of each destination, by the error code of their last attempt. One aggregation per destination. */
+  async failing(destinationIds: readonly string[]): Promise<FailingCount[]> {
+    const perDestination = await Promise.all(
+      destinationIds.map(async (destinationId) => {
+        const path = `deliveries.${destinationId}`;
+        const rows = await storeCall(() =>
+          this.messages
+            .aggregate<{ _id: { status: 'dead' | 'retrying'; code?: string | null }; count: number }>([
+              { $match: { status: { $in: [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered] }, [`${path}.status`]: { $in: ['dead', 'retrying'] } } },
+              { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
+            ])
+            .toArray(),
+        );
+        return rows.map((r) => ({ destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
+      }),
+    );
+    return perDestination.flat().sort(byKeys('destinationId', 'status', 'errorCode'));
+  }
+}
+
+/** A comparator on string fields, in order: stable output for scrapes and tests. */
+function byKeys<T>(...keys: (keyof T)[]) {
+  return (a: T, b: T): number => {
+    for (const k of keys) {
+      const c = String(a[k]).localeCompare(String(b[k]));
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+}
