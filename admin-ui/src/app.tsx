@@ -33,13 +33,12 @@ const allowed = (me: Me) => routes.filter((r) => me.permissions.includes(r.permi
 export function App() {
   const location = useLocation();
   /** undefined while asking the engine who is signed in; null when nobody is. */
-  const [me, setMe] = useState<Me | null>();
+  const [me, setMe] = useState<Me | null | undefined>(hasCsrfToken() ? undefined : null);
 
   const loadMe = () => get<Me>('/api/auth/me').then(setMe, () => setMe(null));
   useEffect(() => {
     whenSignedOut(() => setMe(null));
     if (hasCsrfToken()) void loadMe();
-    else setMe(null);
   }, []);
 
   const path = location.pathname;

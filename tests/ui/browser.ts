@@ -32,8 +32,8 @@ export async function openConsole(browser: Browser, sb: TestEngine): Promise<Con
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    // A refused API call (401 before sign-in, 403 for a forbidden replay) is logged by Chromium as a failed resource load: expected.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[13]/.test(m.text())) problems.push(m.text());
+    // API answers the console handles (401 ended session, 403 refused, 422 field errors) are logged by Chromium as failed loads: expected. A 404 is not.
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|422)/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return { page, context, base: `http://127.0.0.1:${sb.addresses.http!.port}`, problems };

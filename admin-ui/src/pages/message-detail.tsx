@@ -44,7 +44,7 @@ function DeliveryView({ d }: { d: Delivery }) {
             <tr>
               <td>
                 {a.attempt}
-                {a.replayId && <span class="tag">replay</span>}
+                {a.replayId && [' ', <span class="tag">replay</span>]}
               </td>
               <td>{when(a.at)}</td>
               <td>

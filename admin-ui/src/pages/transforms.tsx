@@ -138,7 +138,7 @@ export function TransformBench({ me }: { me: Me }) {
                 <tr>
                   <td class="mono">
                     {r.target}
-                    {r.required && <span class="tag">required</span>}
+                    {r.required && [' ', <span class="tag">required</span>]}
                   </td>
                   <td class="arrow" aria-hidden="true">
                     ←

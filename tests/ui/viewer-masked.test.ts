@@ -1,0 +1,75 @@
+import test from 'ava';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { createUser } from '../support/users.ts';
+import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
+
+const adt = `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|UIMASK1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||100234^^^GENHOSP^MR||DOE^JANE||19800101|F\rPV1|1|I|4W${'|'.repeat(16)}V900\r`;
+
+test('a viewer without the PHI permission sees masked names and MRNs, has no replay control, and the API refuses a replay anyway', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  erp.rejectMatching('V900');
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+  t.teardown(() => sb.close());
+  await createUser(sb, { username: 'vic.viewer', role: 'viewer', phi: false });
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  t.is(field(await client.send(adt), 'MSA', 1), 'AA');
+  client.close();
+  await waitFor('the message dead', () => sb.engine.store!.listMessages({ status: 'dead', limit: 1 }).then((m) => m.length === 1));
+
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const viewer = await openConsole(browser, sb);
+  const { page } = viewer;
+  await signInAs(viewer, 'vic.viewer');
+  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Messages', 'Dead letters', 'Transform test bench']);
+  await page.getByText('PHI masked').waitFor();
+
+  // The search result: the MRN masked.
+  const row = page.getByRole('row', { name: /UIMASK1/ });
+  await row.waitFor();
+  t.regex(await row.innerText(), /\*\*\*/);
+  t.notRegex(await row.innerText(), /100234/);
+
+  // The message: name, MRN and birth date masked in the tree, the facts and the canonical events.
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: 'Raw message' }).waitFor();
+  t.is(await page.locator('.v[data-path="PID-5"]').innerText(), '***');
+  t.is(await page.locator('.v[data-path="PID-3"]').innerText(), '***');
+  t.regex(await page.locator('pre.canonical').innerText(), /"mrn": "\*\*\*"/);
+  const text = await page.locator('main').innerText();
+  for (const phi of ['100234', 'DOE', 'JANE', '19800101']) t.false(text.includes(phi), phi);
+  t.regex(text, /Patient data is masked/);
+  t.false(await overflowsHorizontally(page));
+  await screenshot(page, 'viewer-message-masked');
+
+  // Dead letters: listed, masked, and nothing to replay with.
+  await page.getByRole('link', { name: 'Dead letters' }).click();
+  await page.getByRole('button', { name: 'Show erp PEER_REJECTED' }).click();
+  const dead = page.getByRole('row', { name: /UIMASK1/ });
+  await dead.waitFor();
+  t.regex(await dead.innerText(), /\*\*\*/);
+  t.is(await page.getByRole('checkbox').count(), 0);
+  t.is(await page.getByRole('button', { name: 'Dry run' }).count(), 0);
+  t.is(await page.getByLabel(/Reason/).count(), 0);
+  await screenshot(page, 'viewer-dead-letters');
+
+  // The API refuses the replay the page does not offer (with the session's own CSRF token).
+  const csrf = String(await page.evaluate('sessionStorage.getItem("sb.csrf")'));
+  const refused = await page.request.post(`${viewer.base}/api/replays`, { headers: { 'x-csrf-token': csrf }, data: { filter: { destination: 'erp' }, reason: 'try anyway', dryRun: false } });
+  t.is(refused.status(), 403);
+  t.is(erp.postings().length, 0);
+
+  // A page the role may not see is not shown, even by its address.
+  await page.goto(`${viewer.base}/users`);
+  await page.getByText('Your role (viewer) may not see this page.').waitFor();
+  t.deepEqual(viewer.problems, []);
+
+  // When the session ends (here: its cookie is gone), the next call returns to sign-in.
+  await viewer.context.clearCookies();
+  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  t.regex(page.url(), /\/login\?next=%2Fmessages/);
+});
