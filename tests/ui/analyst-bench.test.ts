@@ -1,11 +1,12 @@
 import test from 'ava';
-import { startTestEngine, testChannel } from '../support/harness.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser, TEST_PASSWORD } from '../support/users.ts';
 import { launchBrowser, openConsole, overflowsHorizontally, screenshot } from './browser.ts';
 
 const adt = (evn2: string) => ['MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A03|BENCH1|P|2.5.1', `EVN|A03|${evn2}`, 'PID|1||555^^^GENHOSP^MR||POE^ANA', `PV1|1|O|CLINIC${'|'.repeat(16)}V555`].join('\n');
 
-test('an analyst signs in with the keyboard alone and uses the transform test bench: the mapping table, the canonical output, the field errors', async (t) => {
+test('an analyst signs in with the keyboard alone and uses the transform test bench: the mapping table, the canonical output, the field errors, a stored message as the sample', async (t) => {
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })] });
   t.teardown(() => sb.close());
   await createUser(sb, { username: 'ann.analyst', role: 'analyst', phi: true });
@@ -56,5 +57,21 @@ test('an analyst signs in with the keyboard alone and uses the transform test be
   const error = await page.getByRole('alert').getByRole('row', { name: /occurredAt/ }).innerText();
   t.regex(error, /occurredAt\s+\S*EVN-2 \?\? MSH-7\S*\s+yesterday/);
   await screenshot(page, 'analyst-bench-errors');
+
+  // A message received over MLLP, opened from the search and loaded into the bench as the sample.
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  t.is(field(await client.send(adt('20260315100000').replace('BENCH1', 'STORED7').replace('V555', 'V777').replaceAll('\n', '\r')), 'MSA', 1), 'AA');
+  client.close();
+  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByLabel('Control id (MSH-10)').fill('STORED7');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('row', { name: /STORED7/ }).getByRole('link').click();
+  await page.getByRole('link', { name: 'Test in the transform bench' }).click();
+  await page.getByRole('button', { name: 'Load as sample' }).click();
+  await page.getByLabel('Transform', { exact: true }).selectOption('hl7v2.adt-to-encounter');
+  await waitFor('the stored sample', async () => (await page.getByLabel(/Sample message/).inputValue()).includes('STORED7'));
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('heading', { name: 'Canonical output (1)' }).waitFor();
+  t.regex(await page.locator('pre.canonical').innerText(), /"visitNumber": "V777"/);
   t.deepEqual(analyst.problems, []);
 });

@@ -76,6 +76,11 @@ export function MessageDetail({ id, me }: { id: string; me: Me }) {
           Re-route
         </button>
       )}
+      {me.permissions.includes('transforms:test') && (
+        <a class="button secondary" href={`/transforms?message=${encodeURIComponent(id)}`}>
+          Test in the transform bench
+        </a>
+      )}
       <button type="button" class="secondary" onClick={reload} disabled={loading}>
         Refresh
       </button>

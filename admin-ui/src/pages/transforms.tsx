@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, type Me } from '../api.ts';
+import { api, ApiError, get, type Me } from '../api.ts';
+import { OutcomeView, type FieldError, type Outcome } from '../components/bench-outcome.tsx';
 import { useApi } from '../hooks.ts';
-import { ErrorNote, json, Page } from '../ui.tsx';
+import { useLocation } from '../router.ts';
+import type { Message } from '../types.ts';
+import { ErrorNote, Page } from '../ui.tsx';
 
 interface TransformInfo {
   id: string;
@@ -15,61 +18,13 @@ interface TransformInfo {
   rows: { target: string; source: string; required: boolean }[];
 }
 
-interface FieldError {
-  event: number;
-  target: string;
-  source: string;
-  value?: string;
-  reason: string;
-}
-
-type Outcome = { events: unknown[] } | { errors: FieldError[] } | { problem: Error };
-
-function OutcomeView({ o }: { o: Outcome }) {
-  if ('problem' in o) return <ErrorNote error={o.problem} />;
-  if ('events' in o)
-    return (
-      <section aria-labelledby="out-title">
-        <h2 id="out-title">Canonical output ({o.events.length})</h2>
-        <pre class="code canonical">{json(o.events)}</pre>
-      </section>
-    );
-  return (
-    <section aria-labelledby="err-title" role="alert">
-      <h2 id="err-title">
-        Field errors ({o.errors.length})
-      </h2>
-      <table class="list">
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Target</th>
-            <th scope="col">Source</th>
-            <th scope="col">Value</th>
-            <th scope="col">Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {o.errors.map((e) => (
-            <tr>
-              <td>{e.event}</td>
-              <td class="mono">{e.target}</td>
-              <td class="mono">{e.source}</td>
-              <td class="mono">{e.value}</td>
-              <td>{e.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-/** Pick a transform, see it as target ← source, paste a sample and run it (the sample is not stored). */
+/** Pick a transform, see it as target ← source, paste a sample or load a stored message, and run it (the sample is not stored). */
 export function TransformBench({ me }: { me: Me }) {
   const list = useApi<{ items: TransformInfo[] }>('/api/transforms');
   const [id, setId] = useState('');
   const [sample, setSample] = useState('');
+  const [stored, setStored] = useState(useLocation().searchParams.get('message') ?? '');
+  const [loadError, setLoadError] = useState<Error>();
   const [outcome, setOutcome] = useState<Outcome>();
   const [busy, setBusy] = useState(false);
   const t = list.data?.items.find((x) => x.id === id);
@@ -90,6 +45,13 @@ export function TransformBench({ me }: { me: Me }) {
     }
   };
 
+  /** A stored message as the sample (masked like any view for a user without the PHI permission). */
+  const load = () =>
+    get<Message>(`/api/messages/${encodeURIComponent(stored.trim())}`).then((m) => {
+      setSample(m.format === 'hl7v2' ? m.raw.split(/\r\n|\r|\n/).filter(Boolean).join('\n') : m.raw);
+      setLoadError(undefined);
+    }, setLoadError);
+
   return (
     <Page title="Transform test bench">
       <ErrorNote error={list.error} />
@@ -107,6 +69,16 @@ export function TransformBench({ me }: { me: Me }) {
         </div>
         {canRun && (
           <>
+            <div class="filters">
+              <div class="field">
+                <label for="stored">Stored message id</label>
+                <input id="stored" class="mono" size={40} value={stored} onInput={(e) => setStored(e.currentTarget.value)} />
+              </div>
+              <button type="button" class="secondary" disabled={!stored.trim()} onClick={() => void load()}>
+                Load as sample
+              </button>
+            </div>
+            <ErrorNote error={loadError} />
             <label for="sample">Sample message ({t?.input === 'fhir' ? 'FHIR JSON' : 'HL7v2'})</label>
             <textarea id="sample" class="mono" rows={8} required value={sample} onInput={(e) => setSample(e.currentTarget.value)} />
             <button type="submit" disabled={busy || !t}>
