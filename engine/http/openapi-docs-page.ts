@@ -8,6 +8,21 @@ const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;')
 const credentials = (op: OpenApiOperation) =>
   op.security.length === 0 ? 'none (public)' : op.security.map((s) => Object.keys(s).join(' + ')).join(' or ');
 
+/** A schema in a few words where it is simple (type, bounds, allowed values, default), else as JSON. */
+function schemaText(schema: Record<string, unknown>): string {
+  const anyOf = schema.anyOf as Record<string, unknown>[] | undefined;
+  const parts: string[] = [];
+  if (anyOf?.every((x) => 'const' in x)) parts.push(`one of: ${anyOf.map((x) => String(x.const)).join(' | ')}`);
+  else if (typeof schema.type === 'string' && !anyOf && !schema.properties && !schema.items) parts.push(schema.format ? `${schema.type} (${String(schema.format)})` : schema.type);
+  else return JSON.stringify(schema);
+  if (schema.minimum !== undefined || schema.maximum !== undefined) parts.push(`${String(schema.minimum ?? '')}–${String(schema.maximum ?? '')}`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined) parts.push(`${String(schema.minLength ?? 0)}–${String(schema.maxLength ?? '')} characters`);
+  if (schema.pattern !== undefined) parts.push(`pattern ${String(schema.pattern)}`);
+  if (schema.default !== undefined) parts.push(`default ${JSON.stringify(schema.default)}`);
+  if (typeof schema.description === 'string') parts.push(schema.description);
+  return parts.join(', ');
+}
+
 function responseText(doc: OpenApiDocument, r: OpenApiOperation['responses'][string]): string {
   if ('$ref' in r) return doc.components.responses[r.$ref.split('/').pop()!]?.description ?? r.$ref;
   return r.description;
@@ -16,8 +31,8 @@ function responseText(doc: OpenApiDocument, r: OpenApiOperation['responses'][str
 function renderOperation(doc: OpenApiDocument, path: string, method: string, op: OpenApiOperation): string {
   const params = op.parameters.length === 0
     ? ''
-    : `<table><caption>Parameters</caption><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">required</th><th scope="col">schema</th></tr></thead><tbody>${op.parameters
-        .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${escape(JSON.stringify(p.schema))}</code></td></tr>`)
+    : `<table><caption>Parameters</caption><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">required</th><th scope="col">value</th></tr></thead><tbody>${op.parameters
+        .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escape(schemaText(p.schema))}</td></tr>`)
         .join('')}</tbody></table>`;
   const body = op.requestBody
     ? `<details><summary>Request body (application/json)</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json']?.schema, null, 2))}</pre></details>`
@@ -93,6 +108,6 @@ code { padding: 0 .2rem; } pre { padding: .75rem; overflow-x: auto; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; } dt { font-weight: 600; } dd { margin: 0; }
 table { border-collapse: collapse; margin: .5rem 0; } caption { text-align: left; font-weight: 600; }
 th, td { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; }
-td code { word-break: break-all; }
+td:first-child { white-space: nowrap; } td:last-child { overflow-wrap: anywhere; }
 h4 { margin: .75rem 0 .25rem; }
 `;
