@@ -34,10 +34,19 @@ export function UserForm({ user, onSaved, onCancel }: { user?: UserView; onSaved
     e.preventDefault();
     try {
       const common = { role, channels: parseChannels(channels), phi };
-      if (user) await api('PATCH', `/api/users/${encodeURIComponent(user.username)}`, { ...common, ...(password ? { password } : {}) });
-      else await api('POST', '/api/users', { ...common, username, password });
+      if (user) {
+        // Only what changed, so the audit log's diff names only that.
+        const changed = Object.fromEntries(Object.entries(common).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(user[k as keyof typeof common])));
+        if (password) changed.password = password;
+        if (Object.keys(changed).length > 0) await api('PATCH', `/api/users/${encodeURIComponent(user.username)}`, changed);
+      } else await api('POST', '/api/users', { ...common, username, password });
       setPassword('');
-      if (!user) setUsername('');
+      if (!user) {
+        setUsername('');
+        setRole('viewer');
+        setChannels('*');
+        setPhi(false);
+      }
       setError(undefined);
       onSaved();
     } catch (err) {

@@ -45,20 +45,22 @@ export function Users({ me }: { me: Me }) {
                 <td>{u.phi ? 'yes' : 'no'}</td>
                 <td>{locked(u) ? `locked until ${when(u.lockedUntil)}` : u.failedLogins > 0 ? `${u.failedLogins} failed sign-ins` : 'active'}</td>
                 <td>{when(u.createdAt)}</td>
-                <td class="actions">
-                  <button type="button" class="secondary" aria-expanded={editing === u.username} onClick={() => setEditing(editing === u.username ? undefined : u.username)}>
-                    Edit {u.username}
-                  </button>
-                  {locked(u) && (
-                    <button type="button" class="secondary" onClick={() => void act(api('PATCH', `/api/users/${encodeURIComponent(u.username)}`, { unlock: true }))}>
-                      Unlock
+                <td>
+                  <div class="actions">
+                    <button type="button" class="secondary" aria-expanded={editing === u.username} onClick={() => setEditing(editing === u.username ? undefined : u.username)}>
+                      Edit {u.username}
                     </button>
-                  )}
-                  {u.username !== me.username && (
-                    <button type="button" class="danger" onClick={() => remove(u)}>
-                      Delete {u.username}
-                    </button>
-                  )}
+                    {locked(u) && (
+                      <button type="button" class="secondary" onClick={() => void act(api('PATCH', `/api/users/${encodeURIComponent(u.username)}`, { unlock: true }))}>
+                        Unlock
+                      </button>
+                    )}
+                    {u.username !== me.username && (
+                      <button type="button" class="danger" onClick={() => remove(u)}>
+                        Delete {u.username}
+                      </button>
+                    )}
+                  </div>
                 </td>
               </tr>
               {editing === u.username && (
