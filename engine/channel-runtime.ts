@@ -15,6 +15,8 @@ import { findDestinationConnector } from '../connectors/index.ts';
 
 export interface ChannelRuntimeOptions {
   channel: ChannelDefinition;
+  /** The stored version this runtime runs. */
+  version: number;
   config: EngineConfig;
   store: MongoStore;
   log: Logger;
@@ -42,11 +44,12 @@ export class ChannelRuntime {
   private closing: Promise<void> | undefined;
   /** The MLLP port listened on; undefined for FHIR channels, worker roles and while paused. */
   port: number | undefined;
+  paused = false;
 
   constructor(private readonly o: ChannelRuntimeOptions) {}
 
-  get channel(): ChannelDefinition {
-    return this.o.channel;
+  get version(): number {
+    return this.o.version;
   }
 
   async start(): Promise<void> {
@@ -98,6 +101,7 @@ export class ChannelRuntime {
 
   /** Stops taking messages (the listener closes) and holds deliveries. */
   async pause(): Promise<void> {
+    this.paused = true;
     const source = this.source;
     this.source = undefined;
     this.port = undefined;
@@ -106,6 +110,7 @@ export class ChannelRuntime {
   }
 
   async resume(): Promise<void> {
+    this.paused = false;
     if (this.o.runsWorkers) for (const w of this.workers) w.resume();
     if (!this.source) await this.listen();
   }

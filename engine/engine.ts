@@ -20,7 +20,8 @@ import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { auditChannelChanges } from './audit/config-audit.ts';
+import { ChannelService, type ChannelRunner } from './channels/channel-service.ts';
+import { ChannelStore } from './channels/channel-store.ts';
 import { loadSecurityConfig, type SecurityConfig } from './config/security-config.ts';
 import { AuthService } from './security/auth-service.ts';
 import { Keyring, SearchHasher } from './security/encryption.ts';
@@ -55,7 +56,7 @@ export interface EngineAddresses {
  * workers, route worker, relay, sources, HTTP; stop is the reverse, each step bounded and in its
  * own try/catch. `start()` and `close()` return one stored promise each.
  */
-export class Engine {
+export class Engine implements ChannelRunner {
   readonly log: Logger;
   private readonly cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   private starting: Promise<EngineAddresses> | undefined;
@@ -67,7 +68,9 @@ export class Engine {
   auth: AuthService | undefined;
   audit: AuditLog | undefined;
   private readonly runtimes = new Map<string, ChannelRuntime>();
-  private runtimeDeps: (Omit<ChannelRuntimeOptions, 'channel'> & { channels: Map<string, ChannelDefinition> }) | undefined;
+  private runtimeDeps: (Omit<ChannelRuntimeOptions, 'channel' | 'version'> & { channels: Map<string, ChannelDefinition>; encrypting: boolean; hashing: boolean }) | undefined;
+  /** Channel versions, deploys and states (available after start). */
+  channels: ChannelService | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.log = options.log ?? createLogger({ level: options.config.LOG_LEVEL });
@@ -95,7 +98,6 @@ export class Engine {
     for (const channel of channels) {
       for (const spec of channel.destinations) {
         assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
-        if (spec.ordering && keyring && !hasher) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} is ordered and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`);
       }
     }
     const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
@@ -122,7 +124,7 @@ export class Engine {
     const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
     const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
 
-    const channelMap = new Map(channels.map((c) => [c.id, c]));
+    const channelMap = new Map<string, ChannelDefinition>();
     const routeWorker = new RouteWorker({
       channels: channelMap,
       transforms,
@@ -140,9 +142,20 @@ export class Engine {
     this.relay = relay;
 
     const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, runsWorkers, runsSources, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
-    for (const channel of channels) await this.deploy(channel);
+    const audit = new AuditLog(store);
+    await audit.start();
+    this.audit = audit;
+    const channelStore = new ChannelStore(store, keyring);
+    await channelStore.start();
+    const channelService = new ChannelService({ store: channelStore, audit, runner: this, transforms, env, allowedHosts, log });
+    this.channels = channelService;
+    await channelService.syncFiles(this.options.channels);
+    await channelService.reconcile({ strict: true });
+    const sync = setInterval(() => void channelService.reconcile().catch(() => undefined), config.RELAY_INTERVAL_MS);
+    sync.unref();
+    this.cleanups.push({ name: 'channel sync', run: async () => clearInterval(sync) });
     const mllp = this.mllpPorts();
 
     const reroute = async (id: string): Promise<boolean> => {
@@ -155,17 +168,13 @@ export class Engine {
       log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };
     }
-    const audit = new AuditLog(store);
-    await audit.start();
-    this.audit = audit;
-    await auditChannelChanges({ store, audit, channels });
     const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
     await auth.start();
     this.auth = auth;
-    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels, deliveryQueues });
+    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    for (const channel of channels) {
+    for (const channel of channelMap.values()) {
       if (channel.source.kind !== 'fhir') continue;
       const smart = new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis, prefix: config.QUEUE_PREFIX });
       await registerFhirSource(http, { channel: channel as ChannelDefinition & { source: FhirSourceSpec }, intake: fhirIntake, smart, log });
@@ -185,12 +194,15 @@ export class Engine {
    * after the next start (CONFLICT now). Called at start for every deployed channel, and by the
    * channels API on deploy and rollback.
    */
-  async deploy(channel: ChannelDefinition): Promise<void> {
+  async deploy(channel: ChannelDefinition, version: number): Promise<void> {
     const deps = this.runtimeDeps;
     if (!deps) throw new SwitchboardError('CONFLICT', 'the engine is not started');
     if (channel.source.kind === 'fhir' && this.http && !deps.channels.has(channel.id)) throw new SwitchboardError('CONFLICT', 'a new FHIR channel starts serving at the next engine start');
+    if (deps.encrypting && !deps.hashing && channel.destinations.some((d) => d.ordering)) {
+      throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} has an ordered destination and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`);
+    }
     await this.undeploy(channel.id);
-    const runtime = new ChannelRuntime({ ...deps, channel });
+    const runtime = new ChannelRuntime({ ...deps, channel, version });
     this.runtimes.set(channel.id, runtime);
     deps.channels.set(channel.id, channel);
     try {
@@ -219,6 +231,10 @@ export class Engine {
     const runtime = this.runtimes.get(channelId);
     await runtime?.resume();
     return runtime !== undefined;
+  }
+
+  running(): ReadonlyMap<string, { version: number; paused: boolean }> {
+    return new Map([...this.runtimes].map(([id, r]) => [id, { version: r.version, paused: r.paused }]));
   }
 
   /** MLLP port of each running channel listener. */

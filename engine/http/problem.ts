@@ -24,6 +24,8 @@ const STATUS: Partial<Record<keyof typeof ErrorCatalog, number>> = {
   QUEUE_UNAVAILABLE: 503,
 };
 
+const CALLER_FACING = new Set<string>(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'CONFIG_INVALID', 'FORBIDDEN']);
+
 export function sendProblem(reply: FastifyReply, err: SwitchboardError, detail?: string): FastifyReply {
   const status = STATUS[err.code] ?? 500;
   const problem: Problem = {
@@ -47,6 +49,8 @@ export function problemErrorHandler(log: Logger) {
       return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), error.code);
     }
     const e = toSwitchboardError(error);
+    // A refusal the caller can act on carries its detail (details name fields and ids, never content).
+    if (CALLER_FACING.has(e.code)) return sendProblem(reply, e, e.message);
     log.error('admin API request failed', { route: request.routeOptions.url, code: e.code });
     return sendProblem(reply, e);
   };

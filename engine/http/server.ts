@@ -15,6 +15,9 @@ import { authRoutes } from './auth.routes.ts';
 import { userRoutes } from './users.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
+import { channelVersionRoutes } from './channel-versions.routes.ts';
+import type { ChannelService } from '../channels/channel-service.ts';
+import type { ChannelStore } from '../channels/channel-store.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { deliveryRoutes } from './deliveries.routes.ts';
@@ -32,7 +35,12 @@ export interface HttpServerOptions {
   audit: AuditLog;
   auth: AuthService;
   security: SecurityConfig;
-  channels: readonly ChannelDefinition[];
+  /** The channels running in this process (they change with deploys). */
+  channels: () => readonly ChannelDefinition[];
+  /** MLLP port of each channel listening in this process. */
+  mllpPorts: () => Record<string, number>;
+  channelService: ChannelService;
+  channelStore: ChannelStore;
   transforms: ReadonlyMap<string, Transform>;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
@@ -70,11 +78,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security });
   app.register(userRoutes, { auth: options.auth, audit: options.audit });
   app.register(auditRoutes, { audit: options.audit });
-  app.register(channelRoutes, { channels: options.channels });
+  app.register(channelRoutes, { store: options.channelStore, ports: options.mllpPorts });
+  app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore });
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
-  app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: () => options.channels });
+  app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: options.channels });
   app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });
   app.register(consoleRoutes);
   return app;

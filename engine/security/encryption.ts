@@ -44,6 +44,11 @@ export class Keyring {
     return new Keyring(keys);
   }
 
+  /** HMAC-SHA256 of `value` under the active key, base64url: to compare secrets without storing them. */
+  mac(value: string): string {
+    return createHmac('sha256', this.keys.get(this.activeKeyId)!).update(value, 'utf8').digest('base64url');
+  }
+
   seal(plain: Uint8Array): Buffer {
     const kid = Buffer.from(this.activeKeyId, 'ascii');
     const iv = randomBytes(12);

@@ -23,6 +23,8 @@ export const Permission = {
   transformsRead: 'transforms:read',
   transformsTest: 'transforms:test',
   channelsRead: 'channels:read',
+  /** Save channel versions, validate, deploy, undeploy, pause, resume, roll back. */
+  channelsWrite: 'channels:write',
   auditRead: 'audit:read',
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
@@ -37,7 +39,7 @@ export type Access = (typeof Access)[keyof typeof Access];
 const P = Permission;
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   admin: Object.values(Permission),
-  analyst: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.transformsTest, P.channelsRead],
+  analyst: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.transformsTest, P.channelsRead, P.channelsWrite],
   support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead],
   auditor: [P.auditRead],
   viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { CONTENT_SECURITY_POLICY } from '../../engine/http/security-headers.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
-import { startTestEngine, TEST_ADMIN, testChannel, type TestEngine } from '../support/harness.ts';
+import { startTestEngine, TEST_ADMIN, testChannel, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 import { createUser, signIn, TEST_PASSWORD } from '../support/users.ts';
@@ -18,7 +18,7 @@ test.before(async () => {
   erp = await startErpSimulator();
   const channel = testChannel({ erpUrl: erp.url });
   const withKey = { ...channel, destinations: channel.destinations.map((d) => ({ ...d, config: { ...d.config, apiKey: 'erp-api-key-do-not-show' } })) };
-  sb = await startTestEngine({ channels: [withKey], security: { LOGIN_MAX_FAILURES: 3 } });
+  sb = await startTestEngine({ channels: [withKey], security: { LOGIN_MAX_FAILURES: 3, ...TEST_ENCRYPTION } });
   mongo = new MongoClient(sharedMongoUrl(), { serverApi: { version: '1' } });
   await mongo.connect();
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
-import { startTestEngine, testChannel, type TestEngine } from '../support/harness.ts';
+import { startTestEngine, testChannel, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
@@ -27,7 +27,7 @@ test.before(async () => {
     },
     destinations: ehrFhir.destinations.map((d) => ({ ...d, config: { baseUrl: erp.url } })),
   };
-  sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir] });
+  sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir], security: TEST_ENCRYPTION });
 });
 test.after.always(async () => {
   await sb?.close();

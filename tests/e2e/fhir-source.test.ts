@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
-import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
+import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { hasShared, SHARED } from '../support/shared.ts';
 
 const TOKEN = 'test-token-0123456789';
@@ -14,7 +14,7 @@ let sb: TestEngine;
 test.before(async () => {
   erp = await startErpSimulator();
   const fhir = { ...ehrFhir, source: { ...ehrFhir.source, tokens: [TOKEN], bodyLimitBytes: 65536 }, destinations: ehrFhir.destinations.map((d) => ({ ...d, config: { baseUrl: erp.url }, retry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 200 } })) };
-  sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir] });
+  sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir], security: TEST_ENCRYPTION });
 });
 test.after.always(async () => {
   await sb?.close();

@@ -31,6 +31,12 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
+/**
+ * An encryption key for tests whose channels carry literal secrets (tokens, API keys): those are
+ * stored only sealed, so such an engine needs ENCRYPTION_KEYS.
+ */
+export const TEST_ENCRYPTION = { ENCRYPTION_KEYS: `test:${Buffer.alloc(32, 7).toString('base64')}` } as const;
+
 /** The first administrator of every test engine. */
 export const TEST_ADMIN = { username: 'admin', password: 'correct horse battery staple' } as const;
 

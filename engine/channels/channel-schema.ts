@@ -1,0 +1,127 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { ChannelDefinition } from '../channel.ts';
+import { interpolateEnv } from '../config/interpolate.ts';
+import { parseConnectorConfig } from '../connector-config.ts';
+import { assertHostsAllowed } from '../security/host-allowlist.ts';
+import { compileCondition, type Condition } from '../../transforms/dsl/predicate.ts';
+import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import { findDestinationConnector } from '../../connectors/index.ts';
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
+const IntOrVar = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]);
+
+const ConditionSchema: TSchema = Type.Recursive((This) =>
+  Type.Union([
+    Type.Object({ hl7: Type.String({ minLength: 3 }), oneOf: Type.Optional(Type.Array(Type.String())), matches: Type.Optional(Type.String()), present: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    Type.Object({ fhir: Type.String({ minLength: 1 }), oneOf: Type.Optional(Type.Array(Type.String())), matches: Type.Optional(Type.String()), present: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    Type.Object({ all: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
+    Type.Object({ any: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
+    Type.Object({ not: This }, { additionalProperties: false }),
+  ]),
+);
+
+const MllpSource = Type.Object(
+  {
+    kind: Type.Literal('mllp'),
+    host: Type.String({ minLength: 1 }),
+    port: IntOrVar,
+    maxFrameBytes: Type.Optional(IntOrVar),
+    idleTimeoutMs: Type.Optional(IntOrVar),
+    defaultCharset: Type.Optional(Type.String()),
+    tls: Type.Optional(
+      Type.Object({
+        certFile: Type.String({ minLength: 1 }),
+        keyFile: Type.String({ minLength: 1 }),
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+        requireClientCertificate: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+        allowedSubjects: Type.Optional(Type.Array(Type.String())),
+        allowedFingerprints: Type.Optional(Type.Array(Type.String())),
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const FhirSource = Type.Object(
+  {
+    kind: Type.Literal('fhir'),
+    tokens: Type.Optional(Type.Array(Type.String())),
+    bodyLimitBytes: Type.Optional(IntOrVar),
+    clients: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), scopes: Type.Array(Type.String()) }))),
+  },
+  { additionalProperties: false },
+);
+
+const Destination = Type.Object(
+  {
+    id: Id,
+    kind: Type.String({ minLength: 1 }),
+    config: Type.Record(Type.String(), Type.Unknown()),
+    models: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    retry: Type.Optional(Type.Object({ attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), initialDelayMs: Type.Optional(Type.Integer({ minimum: 1 })), maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
+    dataPolicy: Type.Optional(Type.Object({ allow: Type.Array(Type.Union([Type.Literal('direct-identifier'), Type.Literal('clinical'), Type.Literal('financial'), Type.Literal('operational')])), pseudonymise: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+    ordering: Type.Optional(Type.Object({ key: Type.String({ minLength: 1 }), onHeadFailure: Type.Union([Type.Literal('block'), Type.Literal('park')]) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/** A channel as data: what `*.channel.json` files, `switchboard channels import` and the console's editor hold. */
+export const ChannelSchema = Type.Object(
+  {
+    id: Id,
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    source: Type.Union([MllpSource, FhirSource]),
+    accept: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    filter: Type.Optional(ConditionSchema),
+    transforms: Type.Array(Type.String({ minLength: 1 })),
+    destinations: Type.Array(Destination),
+  },
+  { additionalProperties: false, $id: 'Channel' },
+);
+
+export interface ChannelProblem {
+  /** JSON pointer into the channel, e.g. `/destinations/0/config/baseUrl`. */
+  path: string;
+  message: string;
+}
+
+/**
+ * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms
+ * and connector kinds, each destination's settings against its connector's declared schema (after
+ * `${VAR}` placeholders are resolved from `env`), hosts on the allow-list, unique destination ids, a
+ * filter that compiles. Never throws; the messages name fields, not secret values.
+ */
+export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<string, Transform>; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] }): ChannelProblem[] {
+  const shape = [...Value.Errors(ChannelSchema, o.channel)].slice(0, 20).map((e) => ({ path: e.path || '/', message: e.message }));
+  if (shape.length > 0) return shape;
+  const channel = o.channel as ChannelDefinition;
+  const problems: ChannelProblem[] = [];
+  channel.transforms.forEach((id, i) => {
+    if (!o.transforms.has(id)) problems.push({ path: `/transforms/${i}`, message: `no transform ${id}` });
+  });
+  if (channel.filter) {
+    try {
+      compileCondition(channel.filter as Condition);
+    } catch (err) {
+      problems.push({ path: '/filter', message: `does not compile: ${(err as Error).message}` });
+    }
+  }
+  const seen = new Set<string>();
+  channel.destinations.forEach((d, i) => {
+    const at = `/destinations/${i}`;
+    if (seen.has(d.id)) problems.push({ path: `${at}/id`, message: `destination id ${d.id} appears twice` });
+    seen.add(d.id);
+    const definition = findDestinationConnector(d.kind);
+    if (!definition) return problems.push({ path: `${at}/kind`, message: `no connector ${d.kind}` });
+    try {
+      const config = interpolateEnv(d.config, o.env, `${at}/config`);
+      parseConnectorConfig(definition, config, `${at}/config`);
+      assertHostsAllowed({ where: `${at}/config`, config, allow: o.allowedHosts });
+    } catch (err) {
+      problems.push({ path: `${at}/config`, message: (err as Error).message });
+    }
+    return undefined;
+  });
+  return problems;
+}
