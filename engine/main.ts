@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readChannelDir } from './channels/channel-files.ts';
 import path from 'node:path';
 import type { ChannelDefinition } from './channel.ts';
 import { loadConfig } from './config/config.ts';
@@ -9,15 +9,9 @@ import { createLogger } from './log.ts';
 
 const CHANNELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../channels');
 
-/** Every `*.channel.ts` (or built `.js`) in channels/, by its default export. */
-export async function loadChannels(dir = CHANNELS_DIR): Promise<ChannelDefinition[]> {
-  const files = (await readdir(dir)).filter((f) => /\.channel\.(ts|js)$/.test(f)).sort();
-  const channels: ChannelDefinition[] = [];
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { default: ChannelDefinition };
-    channels.push(mod.default);
-  }
-  return channels;
+/** Every `*.channel.ts`, `.js` or `.json` in the channels folder. */
+export function loadChannels(dir = CHANNELS_DIR): Promise<ChannelDefinition[]> {
+  return readChannelDir(dir);
 }
 
 /**

@@ -28,3 +28,17 @@ export function maskChannel(c: ChannelDefinition): ChannelDefinition {
     destinations: c.destinations.map((d) => ({ ...d, config: redactSecrets(d.config, findDestinationConnector(d.kind)?.secrets ?? []) })),
   };
 }
+
+/**
+ * The inverse for a channel coming back from the console or a file: wherever it still holds the
+ * mask, the value stored for the same place (so secrets round-trip without being shown).
+ */
+export function restoreMasked<T>(value: T, stored: unknown): T {
+  if (value === SECRET_MASK && stored !== undefined) return stored as T;
+  if (Array.isArray(value)) return value.map((v, i) => restoreMasked(v, Array.isArray(stored) ? stored[i] : undefined)) as T;
+  if (value && typeof value === 'object') {
+    const s = (stored && typeof stored === 'object' ? stored : {}) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreMasked(v, s[k])])) as T;
+  }
+  return value;
+}

@@ -3,6 +3,7 @@
  * reads HL7v2 files for analysts; `audit verify|export` checks and exports the audit log. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
  */
 import { runAuditCommand } from './audit.command.ts';
+import { runChannelsCommand } from './channels.command.ts';
 import { runHl7Command } from './hl7.command.ts';
 import { runKeysCommand } from './keys.command.ts';
 
@@ -13,6 +14,7 @@ const USAGE = `usage:
   switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason
   switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
   switchboard audit export [--format json|fhir]   print the audit log
+  switchboard channels validate|export|import …   channel files and the store are one model (see 'switchboard channels')
   switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS`;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -33,6 +35,9 @@ switch (command) {
   }
   case 'audit':
     process.exitCode = await runAuditCommand(rest, io);
+    break;
+  case 'channels':
+    process.exitCode = await runChannelsCommand(rest, io);
     break;
   case 'keys':
     process.exitCode = await runKeysCommand(rest, io);

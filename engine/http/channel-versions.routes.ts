@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChannelDefinition } from '../channel.ts';
 import { diffValues } from '../audit/config-audit.ts';
-import { maskChannel, SECRET_MASK } from '../channels/channel-masking.ts';
+import { maskChannel, restoreMasked } from '../channels/channel-masking.ts';
 import type { ChannelService } from '../channels/channel-service.ts';
 import { ChannelState, type ChannelStore, type ChannelVersion } from '../channels/channel-store.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -17,24 +17,6 @@ const DiffQuery = Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Int
 const SaveQuery = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 500 })) });
 
 const describe = (v: ChannelVersion) => ({ version: v.version, origin: v.origin, author: v.author, comment: v.comment ?? null, at: v.at });
-
-/** Puts back stored secrets where an edited channel still holds the mask the API showed. */
-function keepMaskedSecrets(edited: ChannelDefinition, stored: ChannelDefinition | undefined): ChannelDefinition {
-  if (!stored) return edited;
-  const copy = structuredClone(edited) as ChannelDefinition & { destinations: { id: string; config: Record<string, unknown> }[] };
-  const restore = (target: Record<string, unknown>, source: Record<string, unknown> | undefined) => {
-    for (const [k, v] of Object.entries(target)) {
-      if (v === SECRET_MASK && source?.[k] !== undefined) target[k] = source[k];
-      else if (v && typeof v === 'object' && !Array.isArray(v)) restore(v as Record<string, unknown>, source?.[k] as Record<string, unknown> | undefined);
-    }
-  };
-  for (const d of copy.destinations) restore(d.config, stored.destinations.find((s) => s.id === d.id)?.config);
-  if (copy.source.kind === 'fhir' && stored.source.kind === 'fhir') {
-    const old = stored.source.tokens ?? [];
-    copy.source = { ...copy.source, tokens: (copy.source.tokens ?? []).map((t, i) => (t === SECRET_MASK && old[i] !== undefined ? old[i]! : t)) };
-  }
-  return copy;
-}
 
 /**
  * Channel versions for the console and automation (`channels:read` to look, `channels:write` to
@@ -96,7 +78,7 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
     const body = request.body as ChannelDefinition;
     if (!body || typeof body !== 'object' || body.id !== id) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the body is a channel whose id is the one in the path');
     const latest = await store.latest(id);
-    const saved = await channels.save({ channel: keepMaskedSecrets(body, latest && store.open(latest.definition)), actor: actor(request), origin: 'console', ...(request.query.comment ? { comment: request.query.comment } : {}) });
+    const saved = await channels.save({ channel: restoreMasked(body, latest && store.open(latest.definition)), actor: actor(request), origin: 'console', ...(request.query.comment ? { comment: request.query.comment } : {}) });
     if (!saved.ok) return reply.code(422).type('application/problem+json').send({ type: 'https://switchboard.dev/problems/channel-invalid', title: 'Channel is not valid', status: 422, code: 'CONFIG_INVALID', problems: saved.problems });
     return reply.code(saved.created ? 201 : 200).send(describe(saved.version));
   });

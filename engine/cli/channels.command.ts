@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { AuditLog } from '../audit/audit-log.ts';
+import { ChannelService } from '../channels/channel-service.ts';
+import { readChannelFile, writeChannelFile } from '../channels/channel-files.ts';
+import { ChannelState, ChannelStore } from '../channels/channel-store.ts';
+import { maskChannel, restoreMasked, SECRET_MASK } from '../channels/channel-masking.ts';
+import { validateChannel } from '../channels/channel-schema.ts';
+import { loadSecurityConfig } from '../config/security-config.ts';
+import { toSwitchboardError } from '../errors.ts';
+import { silentLogger } from '../log.ts';
+import { Keyring } from '../security/encryption.ts';
+import { parseAllowList } from '../security/host-allowlist.ts';
+import { MongoStore } from '../store/mongo-store.ts';
+import { transforms } from '../../transforms/index.ts';
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+
+const USAGE = `usage:
+  switchboard channels validate FILE...          check channel files (exit 1 naming each problem)
+  switchboard channels export DIR                 write each channel's deployed (else latest) version as DIR/<id>.channel.json
+  switchboard channels import [--deploy] FILE...  save each file as the channel's next version (and deploy it)
+(export and import use MONGODB_URL and MONGODB_DB; running engines follow a deploy within seconds)`;
+
+/**
+ * `switchboard channels validate|export|import`: files and the console are one model. A file is a
+ * channel as data (`*.channel.json`, or a `*.channel.ts` module); import saves it as a new version
+ * exactly as a console save does (validated, audited as `cli:<user>`), and export writes what runs.
+ * Secrets: `${VAR}` references travel as written; a literal secret is exported as `********`, and
+ * such a file imports only over a channel that already holds that secret.
+ * Exit codes: 0 done, 1 a file or the store failed, 2 usage.
+ */
+export async function runChannelsCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [sub, ...rest] = args;
+  const deploy = rest.includes('--deploy');
+  const files = rest.filter((a) => a !== '--deploy');
+  if (!['validate', 'export', 'import'].includes(sub ?? '') || files.length === 0 || (sub !== 'validate' && !env.MONGODB_URL)) {
+    io.err(USAGE);
+    return 2;
+  }
+  const security = loadSecurityConfig(env);
+  const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
+  if (sub === 'validate') {
+    let bad = 0;
+    for (const file of files) {
+      const problems = await readChannelFile(file).then(
+        (channel) => validateChannel({ channel, transforms, env, allowedHosts }),
+        (err: unknown) => [{ path: '/', message: `cannot read: ${(err as Error).message}` }],
+      );
+      for (const p of problems) io.err(`${file}${p.path}: ${p.message}`);
+      if (problems.length > 0) bad++;
+      else io.out(`${file}: valid`);
+    }
+    return bad > 0 ? 1 : 0;
+  }
+  const keyring = Keyring.fromConfig(security);
+  const store = new MongoStore({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
+  try {
+    await store.start();
+    const channelStore = new ChannelStore(store, keyring);
+    await channelStore.start();
+    if (sub === 'export') {
+      await mkdir(files[0]!, { recursive: true });
+      for (const id of await channelStore.channelIds()) {
+        const state = await channelStore.state(id);
+        const version = (state && state.state !== ChannelState.undeployed ? await channelStore.version(id, state.version) : undefined) ?? (await channelStore.latest(id))!;
+        const shown = maskChannel(channelStore.open(version.definition));
+        io.out(`${await writeChannelFile(files[0]!, shown)} (version ${version.version})${JSON.stringify(shown).includes(SECRET_MASK) ? ': holds masked literal secrets' : ''}`);
+      }
+      return 0;
+    }
+    const audit = new AuditLog(store);
+    await audit.start();
+    const runner = { deploy: async () => undefined, undeploy: async () => undefined, pause: async () => true, resume: async () => true, running: () => new Map() };
+    const service = new ChannelService({ store: channelStore, audit, runner, transforms, env, allowedHosts, log: silentLogger() });
+    const actor = { username: `cli:${userInfo().username}` };
+    let bad = 0;
+    for (const file of files) {
+      const channel = await readChannelFile(file);
+      const latest = await channelStore.latest(channel.id);
+      const restored = restoreMasked(channel, latest && channelStore.open(latest.definition));
+      const saved = await service.save({ channel: restored, actor, origin: 'import', comment: file });
+      if (!saved.ok) {
+        bad++;
+        for (const p of saved.problems) io.err(`${file}${p.path}: ${p.message}`);
+        continue;
+      }
+      if (deploy) await service.setState({ channelId: channel.id, state: ChannelState.deployed, version: saved.version.version, actor });
+      io.out(`${file}: channel ${channel.id} version ${saved.version.version}${saved.created ? '' : ' (unchanged)'}${deploy ? ', deployed' : ''}`);
+    }
+    return bad > 0 ? 1 : 0;
+  } catch (err) {
+    const e = toSwitchboardError(err);
+    io.err(`channels ${sub} failed: ${e.code}: ${e.message}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
