@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, hasCsrfToken, signOut, whenSignedOut, type Me } from './api.ts';
 import { match, navigate, useLocation } from './router.ts';
 import { Login } from './pages/login.tsx';
+import { Dashboard } from './pages/dashboard.tsx';
 import { Messages } from './pages/messages.tsx';
 import { MessageDetail } from './pages/message-detail.tsx';
 import { DeadLetters } from './pages/dead-letters.tsx';
@@ -20,6 +21,7 @@ interface Route {
 
 /** Every page and the permission it needs (the API checks it again; this only hides what would be refused). */
 const routes: Route[] = [
+  { path: '/dashboard', title: 'Dashboard', permission: 'messages:read', view: () => <Dashboard /> },
   { path: '/messages', title: 'Messages', permission: 'messages:read', view: (_, me) => <Messages me={me} /> },
   { path: '/messages/:id', permission: 'messages:read', view: (p, me) => <MessageDetail id={p.id!} me={me} /> },
   { path: '/dead-letters', title: 'Dead letters', permission: 'deliveries:read', view: (_, me) => <DeadLetters me={me} /> },
@@ -80,8 +82,9 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {!found && <p>No page here.</p>}
-        {found && !permitted && <p role="alert">Your role ({me.role}) may not see this page.</p>}
+        {allowed(me).length === 0 && <p role="alert">Your role ({me.role}) has no pages in the console.</p>}
+        {!found && allowed(me).length > 0 && <p>No page here.</p>}
+        {found && !permitted && allowed(me).length > 0 && <p role="alert">Your role ({me.role}) may not see this page.</p>}
         {found && permitted && found.r.view(found.params!, me)}
       </main>
     </div>

@@ -29,7 +29,7 @@ test('an analyst signs in with the keyboard alone and uses the transform test be
   await page.keyboard.press('Tab');
   t.is(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
   await page.keyboard.press('Tab');
-  t.is(await page.evaluate('document.activeElement.textContent'), 'Messages');
+  t.is(await page.evaluate('document.activeElement.textContent'), 'Dashboard');
   t.is(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle'), 'solid');
 
   // The transform as a table of target ← source.

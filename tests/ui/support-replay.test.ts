@@ -87,7 +87,7 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   await auditor.page.getByRole('button', { name: 'Filter' }).click();
   const rows = auditor.page.locator('table.audit tbody tr');
   // The unfiltered page shows first; the filtered one has the two replays and nothing else.
-  await waitFor('only the two replay entries', async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s+replay/ }).count()) === 2);
+  await waitFor('only the two replay entries', async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s*replay/ }).count()) === 2);
   t.regex(await rows.nth(0).innerText(), /reason: ERP cost centre table fixed \(INC-4711\)[\s\S]*dryRun: false/);
   t.regex(await rows.nth(1).innerText(), /dryRun: true/);
   t.false(await overflowsHorizontally(auditor.page));

@@ -24,8 +24,9 @@ test('a viewer without the PHI permission sees masked names and MRNs, has no rep
   const viewer = await openConsole(browser, sb);
   const { page } = viewer;
   await signInAs(viewer, 'vic.viewer');
-  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Messages', 'Dead letters', 'Transform test bench']);
+  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Transform test bench']);
   await page.getByText('PHI masked').waitFor();
+  await page.getByRole('link', { name: 'Messages' }).click();
 
   // The search result: the MRN masked.
   const row = page.getByRole('row', { name: /UIMASK1/ });

@@ -12,7 +12,7 @@ export interface UserView {
   createdAt: string;
 }
 
-export const ROLES = ['admin', 'analyst', 'support', 'auditor', 'viewer'] as const;
+export const ROLES = ['admin', 'analyst', 'support', 'auditor', 'viewer', 'monitor'] as const;
 
 const channelsText = (c: '*' | string[]) => (c === '*' ? '*' : c.join(', '));
 const parseChannels = (s: string): '*' | string[] => (s.trim() === '*' || s.trim() === '' ? '*' : s.split(/[\s,]+/).filter(Boolean));
