@@ -16,6 +16,11 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Union(Object.values(MessageStatus).map((s) => Type.Literal(s)))),
   controlId: Type.Optional(Type.String({ maxLength: 200 })),
   mrn: Type.Optional(Type.String({ maxLength: 200 })),
+  type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,40}(\\^[A-Za-z0-9]{1,10})?$', description: 'message type, `ADT` or `ADT^A01`; a FHIR resource type' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'received at or after' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'received before' })),
+  destination: Type.Optional(Type.String({ maxLength: 100, description: 'routed to this destination' })),
+  errorCode: Type.Optional(Type.String({ maxLength: 60, description: 'met this error code (intake, routing or a delivery)' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   before: Type.Optional(Type.String({ maxLength: 64, description: 'cursor: nextBefore of the previous page' })),
 });
@@ -57,7 +62,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
       actor: p.username,
       action: AuditAction.messageSearch,
       outcome: 'success',
-      details: { channel: q.channel, status: q.status, controlId: q.controlId, mrn: q.mrn ? '[given]' : undefined, phi: p.phi },
+      details: { channel: q.channel, status: q.status, controlId: q.controlId, mrn: q.mrn ? '[given]' : undefined, type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi: p.phi },
       sourceIp: sourceIp(request),
     });
     if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
@@ -68,6 +73,11 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
       ...(q.status ? { status: q.status } : {}),
       ...(q.controlId ? { controlId: q.controlId } : {}),
       ...(q.mrn ? { mrn: q.mrn } : {}),
+      ...(q.type ? { messageType: q.type } : {}),
+      ...(q.from ? { from: new Date(q.from) } : {}),
+      ...(q.to ? { to: new Date(q.to) } : {}),
+      ...(q.destination ? { destinationId: q.destination } : {}),
+      ...(q.errorCode ? { errorCode: q.errorCode } : {}),
       ...(q.before ? { before: q.before } : {}),
     });
     const last = items.at(-1);

@@ -85,6 +85,10 @@ export interface MessageRecord {
   canonical?: CanonicalRecord;
   deliveries: Record<string, DeliveryRecord>;
   ack: AckRecord;
+  /** For search by destination (indexed): the destinations it was routed to. */
+  destinationIds?: string[];
+  /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
+  errorCodes?: string[];
   /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */
   kid?: string;
   /** With encryption at rest: the summary's MRN and control id, sealed. */

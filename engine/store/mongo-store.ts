@@ -18,6 +18,15 @@ export interface MessageQuery {
   before?: string;
   /** Only these channels (a user's scope); with `channelId` too, both must hold. */
   channelIds?: readonly string[];
+  /** `ADT` or `ADT^A01`; for FHIR messages the resource type. */
+  messageType?: string;
+  /** Received at or after / before. */
+  from?: Date;
+  to?: Date;
+  /** Messages routed to this destination. */
+  destinationId?: string;
+  /** Messages that met this error code (intake, routing or any delivery attempt's last error). */
+  errorCode?: string;
 }
 
 export interface DeliveryUpdate {
@@ -72,6 +81,10 @@ export class MongoStore {
     await this.messages.createIndex({ status: 1, updatedAt: 1 }, { name: 'status_updated' });
     await this.messages.createIndex({ 'summary.controlId': 1 }, { name: 'control_id' });
     await this.messages.createIndex({ 'summary.mrn': 1 }, { name: 'mrn' });
+    await this.messages.createIndex({ 'summary.messageType': 1, _id: -1 }, { name: 'message_type' });
+    await this.messages.createIndex({ destinationIds: 1, _id: -1 }, { name: 'destinations' });
+    await this.messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
+    await this.messages.createIndex({ receivedAt: -1 }, { name: 'received_at' });
   }
 
   /** The index an ordered destination's head check uses (created at start, once per destination). */
@@ -98,7 +111,7 @@ export class MongoStore {
 
   /** Inserts a new message durably. On a duplicate `dedupeKey`, returns the stored message instead. */
   async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
-    const sealed = this.sealer.seal(record);
+    const sealed = this.sealer.seal(withSearchFields(record));
     try {
       await this.guard(() => this.messages.insertOne(sealed));
       return { inserted: true };
@@ -118,8 +131,8 @@ export class MongoStore {
   /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
   async applyPlan(id: string, plan: RoutePlan): Promise<void> {
     const set: Record<string, unknown> = { status: plan.status, updatedAt: new Date() };
-    if (plan.status === MessageStatus.errored) set.error = { code: plan.error.code, detail: plan.error.message };
-    else Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries: this.sealer.deliveries(plan.deliveries) });
+    if (plan.status === MessageStatus.errored) Object.assign(set, { error: { code: plan.error.code, detail: plan.error.message }, errorCodes: [plan.error.code] });
+    else Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries: this.sealer.deliveries(plan.deliveries), destinationIds: Object.keys(plan.deliveries) });
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
     await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, { $set: set }));
   }
@@ -190,7 +203,10 @@ export class MongoStore {
     if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
     if (update.status === 'delivered') set[`${prefix}.deliveredAt`] = new Date();
     if (update.peerDocumentIds) set[`${prefix}.peerDocumentIds`] = update.peerDocumentIds;
-    const push = update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {};
+    const push = {
+      ...(update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {}),
+      ...(update.lastError ? { $addToSet: { errorCodes: update.lastError.code } } : {}),
+    };
     const after = await this.guard(() =>
       this.messages.findOneAndUpdate({ _id: id }, { $set: set, ...push } as never, { returnDocument: 'after' }),
     );
@@ -229,6 +245,14 @@ export class MongoStore {
     if (query.controlId) filter['summary.controlId'] = this.sealer.searchValue(query.controlId);
     if (query.mrn) filter['summary.mrn'] = this.sealer.searchValue(query.mrn);
     if (query.channelIds && !query.channelId) filter.channelId = { $in: [...query.channelIds] };
+    if (query.messageType) {
+      const [type, trigger] = query.messageType.split('^');
+      filter['summary.messageType'] = type;
+      if (trigger) filter['summary.triggerEvent'] = trigger;
+    }
+    if (query.from || query.to) filter.receivedAt = { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lt: query.to } : {}) };
+    if (query.destinationId) filter.destinationIds = query.destinationId;
+    if (query.errorCode) filter.errorCodes = query.errorCode;
     if (query.before) filter._id = { $lt: query.before };
     const docs = await this.guard(() => this.messages.find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: query.limit }).toArray());
     return docs.map((d) => this.sealer.open(d));
@@ -265,6 +289,11 @@ export class MongoStore {
   private guard<T>(op: () => Promise<T>): Promise<T> {
     return storeCall(op);
   }
+}
+
+/** The index-only fields of a new message: where it is routed, and the error it met at intake. */
+function withSearchFields(r: MessageRecord): MessageRecord {
+  return { ...r, destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
 }
 
 /** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */

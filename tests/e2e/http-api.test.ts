@@ -38,6 +38,21 @@ test('GET /api/messages filters by status, control id, MRN and channel', async (
   t.is((await get('/api/messages?channel=nope')).json().items.length, 0);
 });
 
+test('GET /api/messages filters by message type, time range, destination and error code', async (t) => {
+  const ids = async (q: string) => (await get(`/api/messages?${q}`)).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId);
+  t.is((await ids('type=ADT^A04')).length, 5);
+  t.is((await ids('type=ADT')).length, 5);
+  t.deepEqual(await ids('type=ORM'), ['API-ORM']);
+  t.is((await ids('type=ADT^A01')).length, 0);
+  t.is((await ids('destination=erp')).length, 5);
+  t.deepEqual(await ids('errorCode=HL7_TYPE_NOT_ACCEPTED'), ['API-ORM']);
+  t.is((await ids('errorCode=PEER_REJECTED')).length, 0);
+  const now = new Date();
+  t.is((await ids(`from=${encodeURIComponent(new Date(now.getTime() - 600_000).toISOString())}&to=${encodeURIComponent(now.toISOString())}`)).length, 6);
+  t.is((await ids(`from=${encodeURIComponent(now.toISOString())}`)).length, 0);
+  t.is((await get('/api/messages?type=ADT|A01')).statusCode, 400);
+});
+
 test('GET /api/messages paginates newest first with a cursor', async (t) => {
   const first = (await get('/api/messages?status=delivered&limit=2')).json();
   t.deepEqual(first.items.map((m: { summary: { controlId: string } }) => m.summary.controlId), ['API5', 'API4']);

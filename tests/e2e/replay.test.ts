@@ -50,6 +50,7 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   t.is(dead.total, 2);
   t.is(dead.items[0].lastError.code, 'PEER_REJECTED');
   t.regex(dead.items[0].lastError.response, /facility code missing/);
+  t.is((await http('GET', '/api/messages?errorCode=PEER_REJECTED&destination=erp')).json().items.length, 2, 'a delivery error is searchable');
   t.deepEqual((await http('GET', '/api/deliveries/dead/counts')).json().items, [{ destinationId: 'erp', errorCode: 'PEER_REJECTED', count: 2 }]);
 
   const noReason = await http('POST', '/api/replays', { filter: { destination: 'erp' }, reason: '', dryRun: true });
