@@ -76,13 +76,14 @@ export function lineChart(o: ChartOptions): string {
     const right = i % 2 === 0;
     out.push(`<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`);
   });
+  let lx = m.left;
   o.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
     const d = s.points.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join(' ');
     if (d) out.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"/>`);
-    const lx = m.left + i * 180;
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${height - 12}" y2="${height - 12}" stroke="${colour}" stroke-width="3"/>`);
     out.push(`<text x="${lx + 30}" y="${height - 8}">${escapeXml(s.name)}</text>`);
+    lx += 30 + s.name.length * 7 + 30;
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

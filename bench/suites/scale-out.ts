@@ -41,7 +41,7 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
       const cpu = await cpuSampler({ workers: s.workers.map((w) => w.pid), ingest: [s.main.pid] });
       const t1 = Date.now();
       const d1 = deliveredMessages();
-      const limit = t1 + ctx.seconds(120, 15) * 1000;
+      const limit = t1 + ctx.seconds(120, 10) * 1000;
       let delivered = d1;
       while ((delivered = deliveredMessages()) < 0.95 * messages && Date.now() < limit) await new Promise((r) => setTimeout(r, 100));
       const t2 = Date.now();

@@ -90,7 +90,7 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number } = {}): Pro
           await new Promise((r) => setTimeout(r, ctx.quick ? 2000 : 10_000));
         }
       })();
-      const { row, records, delivered } = await openLoopRun(ctx, s, { rate, seconds, drainMs: ctx.seconds(60, 5) * 1000, ackDrainMs: ctx.seconds(60, 5) * 1000 });
+      const { row, records, delivered } = await openLoopRun(ctx, s, { rate, seconds, drainMs: ctx.seconds(60, 3) * 1000, ackDrainMs: ctx.seconds(60, 3) * 1000 });
       sampling = false;
       await sampler;
       await Promise.all(events.map((e) => e.close()));
@@ -129,7 +129,7 @@ async function plot(ctx: BenchContext, d: { start: number; probe: ProbeSample[];
   const charts: [string, Parameters<typeof lineChart>[0]][] = [
     ['soak-rss.svg', { title: 'Engine RSS', xLabel: 's', yLabel: 'MiB', series: [{ name: 'RSS', points: d.probe.map((p) => [secs(p.at), p.rssBytes / MB]) }, { name: 'heap used', points: d.probe.map((p) => [secs(p.at), p.heapUsedBytes / MB]) }] }],
     ['soak-event-loop.svg', { title: 'Engine event-loop delay, p99 of each second', xLabel: 's', yLabel: 'ms', series: [{ name: 'p99', points: d.probe.map((p) => [secs(p.at), p.loopDelayP99Ms]) }] }],
-    ['soak-redis.svg', { title: 'Redis memory', xLabel: 's', yLabel: 'MiB', series: [{ name: 'used_memory (whole server)', points: d.samples.map((s) => [s.t, s.redisUsedBytes / MB]) }, { name: "this run's keys", points: d.samples.map((s) => [s.t, s.redisRunKeysBytes / MB]) }] }],
+    ['soak-redis.svg', { title: 'Redis memory', xLabel: 's', yLabel: 'MiB', series: [{ name: 'used_memory (whole server)', points: d.samples.map((s) => [s.t, s.redisUsedBytes / MB]) }, { name: "this run's keys (estimate)", points: d.samples.map((s) => [s.t, s.redisRunKeysBytes / MB]) }] }],
     ['soak-store-disk.svg', { title: 'MongoDB-wire server disk (dbStats of this database)', xLabel: 's', yLabel: 'MiB', series: [{ name: 'data + indexes', points: d.samples.map((s) => [s.t, s.storeBytes / MB]) }] }],
     ['soak-latency.svg', { title: 'Latency, p99 per 10 s window (from when each message was due)', xLabel: 's', yLabel: 'ms', series: [{ name: 'ACK p99', points: d.ackWindows.map((w) => [w.t, w.p99]) }, { name: 'end-to-end p99', points: d.e2eWindows.map((w) => [w.t, w.p99]) }], references: [{ y: 10, label: 'ACK target 10 ms' }, { y: 100, label: 'e2e target 100 ms' }] }],
     ['soak-throughput.svg', { title: 'Throughput per 10 s window', xLabel: 's', yLabel: 'messages/s', series: [{ name: 'ACKed', points: d.ackWindows.map((w) => [w.t, w.count / 10]) }, { name: 'delivered (ADT+DFT)', points: d.e2eWindows.map((w) => [w.t, w.count / 10]) }] }],
