@@ -2,6 +2,12 @@ import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
+/** Debian's psql of the newest installed PostgreSQL, if any. */
+export async function localPsql(): Promise<string | undefined> {
+  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
+  return versions.sort().map((v) => `/usr/lib/postgresql/${v}/bin/psql`).at(-1);
+}
+
 /**
  * For the bound check of the end-to-end benchmark only (never the engine, never a shipped setup):
  * FerretDB 1.24.2 on PostgreSQL turns a filter on `_id` into `_jsonb->'_id' @> '"…"'`, which its
@@ -12,8 +18,7 @@ import { promisify } from 'node:util';
  * Returns false when there is no such PostgreSQL.
  */
 export async function addIdGinIndex(db: string): Promise<boolean> {
-  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
-  const psql = versions.sort().map((v) => `/usr/lib/postgresql/${v}/bin/psql`).at(-1);
+  const psql = await localPsql();
   if (!psql) return false;
   const run = (sql: string) =>
     promisify(execFile)(psql, ['-h', '127.0.0.1', '-p', process.env.SWITCHBOARD_PG_PORT ?? '6432', '-U', 'postgres', '-d', 'ferretdb', '-Atc', sql]).then((r) => r.stdout.trim());

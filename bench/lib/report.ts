@@ -113,6 +113,8 @@ export function markdown(r: BenchResults): string {
   if (r.scaleOut) {
     out.push('**Scale-out** (backlog delivered by worker processes behind one ingest process)', '');
     out.push(...table(['workers', 'messages', 'measured', 'seconds', 'delivered msg/s', 'worker CPU s', 'postgres CPU s', 'ferretdb CPU s', 'machine CPU s'], r.scaleOut.map((s) => [s.workers, s.messages, s.measuredMessages, s.drainSeconds, s.deliveredPerSecond, s.cpu.workers ?? '', s.cpu.postgres ?? '', s.cpu.ferretdb ?? '', s.cpu.machine ?? ''])), '');
+    const activity = r.scaleOut[0]?.pgActivity;
+    if (activity) out.push('What PostgreSQL was running while 1 worker delivered (active statements of this database, sampled every 100 ms):', '', ...table(['samples', 'statement'], activity.map((a) => [a.samples, `\`${a.statement.replaceAll('|', '\\|')}\``])), '');
   }
   if (r.soak) {
     const s = r.soak;

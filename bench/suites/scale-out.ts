@@ -4,11 +4,12 @@
  * connections, closed loop), so every delivery waits in Redis; then the workers start and the
  * benchmark counts the messages delivered to the ERP simulator from the moment every worker is up
  * until 95% of the backlog is delivered: messages delivered per second, with the CPU each group of
- * processes used meanwhile.
+ * processes used meanwhile, and a sampling profile of PostgreSQL (`pg_stat_activity` every 100 ms).
  */
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
 import { cpuSampler, type CpuUse } from '../lib/cpu.ts';
+import { samplePgActivity, type PgActivity } from '../lib/pg-activity.ts';
 import { withEngine } from '../engine/engine-session.ts';
 import { closedLoop, nextLabel } from './floors.ts';
 
@@ -23,6 +24,8 @@ export interface ScaleOutRow {
   /** 95% delivered before the time limit. */
   complete: boolean;
   cpu: CpuUse;
+  /** Statements PostgreSQL was seen running for this database, sampled every 100 ms while draining. */
+  pgActivity?: PgActivity;
 }
 
 export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
@@ -39,6 +42,7 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
       await s.startWorkers();
       // Steady state: from the moment every worker is up until 95% is delivered.
       const cpu = await cpuSampler({ workers: s.workers.map((w) => w.pid), ingest: [s.main.pid] });
+      const pg = await samplePgActivity({ schema: s.db });
       const t1 = Date.now();
       const d1 = deliveredMessages();
       const limit = t1 + ctx.seconds(120, 10) * 1000;
@@ -56,6 +60,8 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
         complete: delivered >= 0.95 * messages,
         cpu: await cpu.done(),
       };
+      const activity = await pg?.stop();
+      if (activity) row.pgActivity = activity;
       rows.push(row);
       console.log(`  scale-out ${workers} worker(s): ${row.measuredMessages} of ${messages} messages delivered in ${row.drainSeconds} s, ${row.deliveredPerSecond}/s`);
     });
