@@ -27,7 +27,7 @@ export function whenSignedOut(handler: () => void): void {
 
 export const hasCsrfToken = (): boolean => sessionStorage.getItem(CSRF_KEY) !== null;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };

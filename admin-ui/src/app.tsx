@@ -10,6 +10,9 @@ import { DeadLetters } from './pages/dead-letters.tsx';
 import { TransformBench } from './pages/transforms.tsx';
 import { AuditLogPage } from './pages/audit.tsx';
 import { Users } from './pages/users.tsx';
+import { Channels } from './pages/channels.tsx';
+import { ChannelDetail } from './pages/channel-detail.tsx';
+import { ChannelEditor } from './pages/channel-editor.tsx';
 
 interface Route {
   path: string;
@@ -25,6 +28,10 @@ const routes: Route[] = [
   { path: '/messages', title: 'Messages', permission: 'messages:read', view: (_, me) => <Messages me={me} /> },
   { path: '/messages/:id', permission: 'messages:read', view: (p, me) => <MessageDetail id={p.id!} me={me} /> },
   { path: '/dead-letters', title: 'Dead letters', permission: 'deliveries:read', view: (_, me) => <DeadLetters me={me} /> },
+  { path: '/channels', title: 'Channels', permission: 'channels:read', view: (_, me) => <Channels me={me} /> },
+  { path: '/channels/new', permission: 'channels:write', view: () => <ChannelEditor /> },
+  { path: '/channels/:id', permission: 'channels:read', view: (p, me) => <ChannelDetail id={p.id!} me={me} /> },
+  { path: '/channels/:id/edit', permission: 'channels:write', view: (p) => <ChannelEditor id={p.id!} /> },
   { path: '/transforms', title: 'Transform test bench', permission: 'transforms:read', view: (_, me) => <TransformBench me={me} /> },
   { path: '/audit', title: 'Audit log', permission: 'audit:read', view: () => <AuditLogPage /> },
   { path: '/users', title: 'Users', permission: 'users:admin', view: (_, me) => <Users me={me} /> },
