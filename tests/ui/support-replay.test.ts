@@ -27,6 +27,22 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   const { page } = support;
   await signInAs(support, 'sam.support');
 
+  // The search finds it by type, destination, error code and time; another error code finds nothing.
+  const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByRole('link', { name: 'Messages' }).click();
+  await page.getByLabel('Type').fill('ADT^A01');
+  await page.getByLabel('Destination').selectOption('erp');
+  await page.getByLabel('Error code').fill('PEER_TIMEOUT');
+  await page.getByLabel('Received from').fill(local(new Date(Date.now() - 3_600_000)));
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('No message matches.').waitFor();
+  await page.getByLabel('Error code').fill('PEER_REJECTED');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('row', { name: /UI400/ }).waitFor();
+  t.regex(page.url(), /destination=erp&errorCode=PEER_REJECTED&from=/);
+  t.false(await overflowsHorizontally(page));
+  await screenshot(page, 'support-message-search');
+
   // Dead letters, grouped by destination and error code.
   await page.getByRole('link', { name: 'Dead letters' }).click();
   const group = page.getByRole('row', { name: /erp PEER_REJECTED 1/ });

@@ -10,19 +10,24 @@ interface ListAnswer {
   nextBefore: string | null;
 }
 
-const FIELDS = ['channel', 'status', 'controlId', 'mrn'] as const;
+const FIELDS = ['channel', 'status', 'type', 'controlId', 'mrn', 'destination', 'errorCode', 'from', 'to'] as const;
 type Criteria = Record<(typeof FIELDS)[number], string>;
 
+/** The API's query: the time range, kept in the address as the local time the fields show, sent as ISO instants. */
+const apiQuery = (c: Criteria, extra: Record<string, string | number>) =>
+  query({ ...c, from: c.from && new Date(c.from).toISOString(), to: c.to && new Date(c.to).toISOString(), ...extra });
+
 /**
- * Message search: the criteria live in the address (/messages?status=dead), so a search can be
- * bookmarked and the back button returns to it from a message. Newest first, 50 at a time.
+ * Message search by channel, status, type, control id, MRN, destination, error code and time: the
+ * criteria live in the address (/messages?status=dead), so a search can be bookmarked and the back
+ * button returns to it from a message. Newest first, 50 at a time.
  */
 export function Messages({ me }: { me: Me }) {
   const location = useLocation();
   const criteria = Object.fromEntries(FIELDS.map((f) => [f, location.searchParams.get(f) ?? ''])) as Criteria;
   const [form, setForm] = useState(criteria);
   const channels = useApi<{ items: Channel[] }>('/api/channels');
-  const first = useApi<ListAnswer>(`/api/messages${query({ ...criteria, limit: 50 })}`);
+  const first = useApi<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50 })}`);
   const [more, setMore] = useState<ListAnswer[]>([]);
   const [moreError, setMoreError] = useState<Error>();
   useEffect(() => {
@@ -30,10 +35,11 @@ export function Messages({ me }: { me: Me }) {
     setMore([]);
   }, [location.search]);
 
+  const destinations = [...new Set(channels.data?.items.flatMap((c) => c.destinations.map((d) => d.id)))];
   const pages = first.data ? [first.data, ...more] : [];
   const items = pages.flatMap((p) => p.items);
   const next = pages.at(-1)?.nextBefore;
-  const loadMore = () => next && get<ListAnswer>(`/api/messages${query({ ...criteria, limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
+  const loadMore = () => next && get<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(`/messages${query(form)}`);
@@ -58,12 +64,37 @@ export function Messages({ me }: { me: Me }) {
           </select>
         </div>
         <div class="field">
+          <label for="q-type">Type</label>
+          <input id="q-type" size={10} placeholder="ADT^A01" value={form.type} onInput={set('type')} />
+        </div>
+        <div class="field">
           <label for="q-control">Control id (MSH-10)</label>
           <input id="q-control" value={form.controlId} onInput={set('controlId')} />
         </div>
         <div class="field">
           <label for="q-mrn">MRN</label>
           <input id="q-mrn" value={form.mrn} onInput={set('mrn')} />
+        </div>
+        <div class="field">
+          <label for="q-destination">Destination</label>
+          <select id="q-destination" value={form.destination} onChange={set('destination')}>
+            <option value="">any</option>
+            {destinations.map((d) => (
+              <option value={d}>{d}</option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-error">Error code</label>
+          <input id="q-error" size={16} placeholder="PEER_REJECTED" value={form.errorCode} onInput={set('errorCode')} />
+        </div>
+        <div class="field">
+          <label for="q-from">Received from</label>
+          <input id="q-from" type="datetime-local" value={form.from} onInput={set('from')} />
+        </div>
+        <div class="field">
+          <label for="q-to">Received before</label>
+          <input id="q-to" type="datetime-local" value={form.to} onInput={set('to')} />
         </div>
         <button type="submit">Search</button>
       </form>
