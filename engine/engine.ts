@@ -141,7 +141,7 @@ export class Engine implements ChannelRunner {
     if (runsWorkers) relay.start();
     this.relay = relay;
 
-    const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS, ackOnly: config.INTAKE_ACK_ONLY });
     this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     const audit = new AuditLog(store);

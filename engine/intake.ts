@@ -12,7 +12,6 @@ import type { MongoStore } from './store/mongo-store.ts';
 import type { MessageRecord, MessageSummary } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
 import { withTimeout } from './timeout.ts';
-import { ackOnlyFromEnv } from './config/config.ts';
 
 export interface IntakeResult {
   /** The ACK to send, encoded in the sender's charset. */
@@ -36,7 +35,7 @@ export interface IntakeOptions {
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   log: Logger;
   storeTimeoutMs: number;
-  /** ACK-only mode for benchmarks (INTAKE_ACK_ONLY): header read and ACK, nothing stored. Default: from the environment. */
+  /** ACK-only mode for benchmarks (INTAKE_ACK_ONLY): header read and ACK, nothing stored. Default false. */
   ackOnly?: boolean;
 }
 
@@ -59,7 +58,7 @@ export class Hl7Intake {
   private readonly ackOnly: boolean;
 
   constructor(private readonly options: IntakeOptions) {
-    this.ackOnly = options.ackOnly ?? ackOnlyFromEnv();
+    this.ackOnly = options.ackOnly ?? false;
     if (this.ackOnly) options.log.warn('INTAKE_ACK_ONLY is set: MLLP messages are acknowledged WITHOUT being stored (benchmark mode)');
   }
 

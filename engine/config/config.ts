@@ -31,10 +31,6 @@ export type EngineConfig = Static<typeof EngineConfigSchema>;
  * INTAKE_ACK_ONLY as intake reads it when its owner passes no `ackOnly` (the same conversion as
  * loadConfig, which has already refused a bad value at start).
  */
-export function ackOnlyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Value.Convert(EngineConfigSchema.properties.INTAKE_ACK_ONLY, env.INTAKE_ACK_ONLY || false) === true;
-}
-
 /** Reads, converts and checks settings; CONFIG_INVALID names the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const input: Record<string, unknown> = {};
