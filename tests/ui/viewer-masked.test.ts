@@ -24,7 +24,7 @@ test('a viewer without the PHI permission sees masked names and MRNs, has no rep
   const viewer = await openConsole(browser, sb);
   const { page } = viewer;
   await signInAs(viewer, 'vic.viewer');
-  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Transform test bench']);
+  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Channels', 'Transform test bench']);
   await page.getByText('PHI masked').waitFor();
   await page.getByRole('link', { name: 'Messages' }).click();
 
@@ -72,5 +72,5 @@ test('a viewer without the PHI permission sees masked names and MRNs, has no rep
   await viewer.context.clearCookies();
   await page.getByRole('link', { name: 'Messages' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
-  t.regex(page.url(), /\/login\?next=%2Fmessages/);
+  await page.waitForURL(/\/login\?next=%2Fmessages$/);
 });
