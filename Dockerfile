@@ -4,13 +4,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm run build:ui && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The console: console.routes.js (in dist/engine/http) serves ../../admin-ui/dist.
+COPY --from=build /app/admin-ui/dist ./dist/admin-ui/dist
 COPY package.json ./
 USER node
 EXPOSE 2575 8080
