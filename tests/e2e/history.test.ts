@@ -1,13 +1,16 @@
 import test from 'ava';
 import net from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
 import { TEST_ADMIN, waitFor } from '../support/harness.ts';
+import { signInOverHttp } from '../support/users.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
-import { REPO_ROOT } from '../support/shared.ts';
+import { historyChannel } from '../fixtures/history-channel.ts';
 
 const SENDERS = 3;
 const PER_SENDER = 24;
@@ -55,6 +58,8 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
   const erp: ErpSimulator = await startErpSimulator();
   erp.rejectMatching('POISON');
   const mllpPort = await freePort();
+  const channelsDir = await mkdtemp(path.join(os.tmpdir(), `sb-history-${policy}-`));
+  await writeFile(path.join(channelsDir, 'history.channel.json'), JSON.stringify(historyChannel(policy)));
   const env = {
     REDIS_URL: redis.url,
     MONGODB_URL: mongo.url,
@@ -62,21 +67,24 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
     QUEUE_PREFIX: uniqueName('sbq'),
     ERP_BASE_URL: erp.url,
     MLLP_PORT: String(mllpPort),
-    HISTORY_HEAD_POLICY: policy,
-    SWITCHBOARD_CHANNELS_DIR: path.join(REPO_ROOT, 'tests/fixtures/channels-history'),
+    SWITCHBOARD_CHANNELS_DIR: channelsDir,
     RELAY_INTERVAL_MS: '200',
     RELAY_STALE_MS: '1000',
     STORE_TIMEOUT_MS: '1500',
     SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password,
   };
-  let ingest: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'ingest' });
-  let worker: EngineProcess = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
+  let ingest: EngineProcess | undefined;
+  let worker: EngineProcess | undefined;
+  // Registered before the engines start, so a failed start still stops the private services.
   t.teardown(async () => {
-    await Promise.all([ingest.kill(), worker.kill()]);
+    await Promise.all([ingest?.kill(), worker?.kill()]);
     await erp.close();
     await redis.close();
     await mongo.close();
+    await rm(channelsDir, { recursive: true, force: true });
   });
+  ingest = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'ingest' });
+  worker = await spawnEngine({ ...env, SWITCHBOARD_ROLE: 'worker' });
 
   const acked = new Set<string>();
   let stopped = false;
@@ -115,15 +123,14 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
     erp.rejectMatching(undefined);
     const [poisoned] = await messages.find({ 'summary.controlId': POISON }).toArray();
     const base = `http://127.0.0.1:${ingest.httpPort}`;
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: TEST_ADMIN.password }) });
-    const session = { cookie: login.headers.get('set-cookie')!.split(';')[0]!, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken };
+    const session = await signInOverHttp(base, 'admin', TEST_ADMIN.password);
     const res = await fetch(`${base}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json', ...session }, body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }) });
     t.is(res.status, 202);
   }
   await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(async (err: unknown) => {
     const open = await messages.find({ status: { $in: ['received', 'routed'] } }).limit(5).toArray();
     t.log(JSON.stringify(open.map((m) => ({ id: m.summary.controlId, status: m.status, d: Object.fromEntries(Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, (v as unknown as { attempts: unknown[] }).attempts.length]])) }))));
-    t.log(worker.lines.filter((l) => l.includes('"warn"') || l.includes('"error"')).slice(-10).join('\n'));
+    t.log((worker?.lines ?? []).filter((l) => l.includes('"warn"') || l.includes('"error"')).slice(-10).join('\n'));
     throw err;
   });
 

@@ -22,3 +22,10 @@ export async function userSession(sb: TestEngine, u: Parameters<typeof createUse
   await createUser(sb, u);
   return signIn(sb, u.username);
 }
+
+/** Signs in over real HTTP (an engine in another process); the headers a later request needs. */
+export async function signInOverHttp(baseUrl: string, username: string, password: string): Promise<{ cookie: string; 'x-csrf-token': string }> {
+  const res = await fetch(`${baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`sign-in of ${username} refused: ${res.status}`);
+  return { cookie: res.headers.get('set-cookie')!.split(';')[0]!, 'x-csrf-token': ((await res.json()) as { csrfToken: string }).csrfToken };
+}
