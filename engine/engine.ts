@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
-import { Replayer } from './replay.ts';
+import { Replayer } from './replay/replayer.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
@@ -163,7 +163,9 @@ export class Engine implements ChannelRunner {
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
       return true;
     };
-    const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log });
+    const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
+    this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
+    replayer.start();
     if (!runsSources) {
       log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };

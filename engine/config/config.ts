@@ -16,6 +16,7 @@ export const EngineConfigSchema = Type.Object({
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
   RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
+  REPLAY_STALE_MS: Type.Integer({ default: 30000, minimum: 100, description: 'A running replay whose heartbeat is older than this is resumed by another process (its own died).' }),
   STORE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'Bound on one intake write; past it the sender gets AE.' }),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Deliveries in flight per destination.' }),
   ROUTE_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Messages transformed in parallel.' }),
@@ -27,10 +28,6 @@ export const EngineConfigSchema = Type.Object({
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 
-/**
- * INTAKE_ACK_ONLY as intake reads it when its owner passes no `ackOnly` (the same conversion as
- * loadConfig, which has already refused a bad value at start).
- */
 /** Reads, converts and checks settings; CONFIG_INVALID names the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const input: Record<string, unknown> = {};

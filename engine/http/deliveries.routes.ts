@@ -2,10 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { ErrorCatalog, SwitchboardError, type ErrorCode } from '../errors.ts';
-import type { Replayer } from '../replay.ts';
+import type { Replayer } from '../replay/replayer.ts';
 import { MASK } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
+import type { ReplayRecord, ReplaySelection } from '../store/message-record.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -25,6 +26,7 @@ const ReplayBody = Type.Object({
       errorCode: Type.Optional(Type.Union(Object.keys(ErrorCatalog).map((c) => Type.Literal(c)))),
       from: Type.Optional(Type.String({ format: 'date-time' })),
       to: Type.Optional(Type.String({ format: 'date-time' })),
+      status: Type.Optional(Type.Union([Type.Literal('dead'), Type.Literal('delivered')], { default: 'dead', description: 'dead: replay dead deliveries under their key; delivered: send delivered ones again on purpose, under a new key.' })),
     }),
   ),
   reason: Type.String({ minLength: 3, maxLength: 1000 }),
@@ -35,16 +37,17 @@ const ReplayBody = Type.Object({
  * Dead letters and replay for support staff:
  * - `GET /api/deliveries/dead`: dead deliveries with their last error and the peer's answer;
  * - `GET /api/deliveries/dead/counts`: counts by destination and error code;
- * - `POST /api/replays`: replay one message, a selection or a filter, optionally as a dry run that
- *   shows what the current transforms would send differently; a reason is required;
- * - `GET /api/replays`: who replayed what, when and why.
+ * - `POST /api/replays`: replay one message, a selection or a filter (dead deliveries, or delivered
+ *   ones sent again), optionally as a dry run that shows what the current transforms would send
+ *   differently; a reason is required; a real replay runs in the background;
+ * - `GET /api/replays` and `/api/replays/:id`: who replayed what, when and why, and how far it got.
  * Reading needs `deliveries:read`, replaying `deliveries:replay`; both see only the user's channels
  * (a scoped user's filter must name one of them). Replays are recorded with the signed-in user and
  * in the audit log.
  */
 export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
   const dead = async (q: Static<typeof DeadQuery>, p: Principal) => {
-    const messages = await store.findWithDeadDeliveries({ limit: 10_000, ...(q.channel ? { channelId: q.channel } : {}) });
+    const messages = await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000, ...(q.channel ? { channelId: q.channel } : {}) });
     return messages
       .filter((m) => inScope(p, m.channelId))
       .flatMap((m) =>
@@ -79,7 +82,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
     return { items: [...counts.values()].sort((a, b) => b.count - a.count) };
   });
 
-  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { summary: 'Replay dead deliveries', description: 'By message ids or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202) queues them behind live traffic. Recorded with who and why, and audited.', body: ReplayBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { summary: 'Replay deliveries', description: 'Dead deliveries (or, with filter.status "delivered", delivered ones sent again under a new key), chosen by message ids and/or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202, Location of its record) goes on in the background, behind live traffic. Recorded with who and why, and audited.', body: ReplayBody } }, async (request, reply) => {
     const p = principalOf(request);
     const { messageIds, filter, reason, dryRun } = request.body;
     if (p.channels !== '*') {
@@ -92,19 +95,31 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
         }
       }
     }
-    const result = await replayer.replay({ ...(messageIds ? { messageIds } : {}), ...(filter ? { filter: filter as never } : {}), reason, dryRun, requestedBy: p.username });
+    const selection = { ...filter, ...(messageIds ? { messageIds } : {}) } as ReplaySelection;
+    const result = await replayer.request({ selection, reason, dryRun, requestedBy: p.username });
     await audit.append({
       actor: p.username,
       action: AuditAction.replay,
       outcome: 'success',
       target: `replay:${result.replayId}`,
-      details: { reason, dryRun, selection: messageIds ? { messages: messageIds.length } : filter, deliveries: result.deliveries },
+      details: { reason, dryRun, selection: messageIds ? { ...filter, messages: messageIds.length } : filter, deliveries: result.deliveries },
       sourceIp: sourceIp(request),
     });
+    if (!result.dryRun) return reply.code(202).header('location', `/api/replays/${result.replayId}`).send(result);
     // A dry run's diff holds event values: without the PHI permission, the paths only.
-    const shown = p.phi ? result : { ...result, changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })) };
-    return reply.code(dryRun ? 200 : 202).send(shown);
+    return p.phi ? result : { ...result, changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })) };
   });
 
-  app.get('/api/replays', { config: { access: 'deliveries:read' }, schema: { summary: 'Replays', description: 'The last 100 replays: who, when, why and what.' } }, async () => ({ items: await store.listReplays(100) }));
+  /** A scoped user sees the replays they asked for and those whose filter names one of their channels. */
+  const visible = (p: Principal, r: Pick<ReplayRecord, 'requestedBy' | 'selection'>) => p.channels === '*' || r.requestedBy === p.username || (r.selection.channel !== undefined && inScope(p, r.selection.channel));
+
+  app.get('/api/replays', { config: { access: 'deliveries:read' }, schema: { summary: 'Replays', description: 'The last 100 replays: who, when, why, what was selected, and their progress.' } }, async (request) => ({
+    items: (await store.listReplays(100)).filter((r) => visible(principalOf(request), r)),
+  }));
+
+  app.get<{ Params: { id: string } }>('/api/replays/:id', { config: { access: 'deliveries:read' }, schema: { summary: 'One replay', description: 'A replay with its progress (selected, replayed, refused, skipped), its state (running or done) and every delivery it set back to pending with the key it is sent under.', params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    const r = await store.getReplay(request.params.id);
+    if (!r || !visible(principalOf(request), r)) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no replay ${request.params.id}`);
+    return r;
+  });
 };

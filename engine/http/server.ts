@@ -24,7 +24,7 @@ import { deliveryRoutes } from './deliveries.routes.ts';
 import { metricsRoutes } from './metrics.routes.ts';
 import { openApiRoutes } from './openapi.routes.ts';
 import { consoleRoutes } from './console.routes.ts';
-import type { Replayer } from '../replay.ts';
+import type { Replayer } from '../replay/replayer.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
 

@@ -1,4 +1,4 @@
-import type { AckOutcome, DeliveryStatus, MessageStatus } from './states.ts';
+import type { AckOutcome, DeliveryStatus, MessageStatus, ReplayableStatus, ReplayState } from './states.ts';
 import type { ErrorCode, FailureClass } from '../errors.ts';
 
 /** Summary fields copied out of the message at intake, for search and routing without re-parsing. */
@@ -95,14 +95,38 @@ export interface MessageRecord {
   summarySealed?: Uint8Array;
 }
 
-/** Who replayed what and why, in the `replays` collection (the hash-chained audit log is issue 7's). */
+/** What a replay selects: message ids or a filter, and which deliveries of them. */
+export interface ReplaySelection {
+  messageIds?: string[];
+  channel?: string;
+  destination?: string;
+  errorCode?: ErrorCode;
+  /** Received at or after / at or before (ISO 8601). */
+  from?: string;
+  to?: string;
+  /** Deliveries in this status are replayed; default `dead`. */
+  status?: ReplayableStatus;
+}
+
+/**
+ * One replay in the `replays` collection: who, when, why, what was selected, and how far it got.
+ * A real replay runs in the background (see Replayer); `heartbeatAt` tells a live run from one whose
+ * process died, which another process then resumes.
+ */
 export interface ReplayRecord {
   _id: string;
   at: Date;
   requestedBy: string;
   reason: string;
   dryRun: boolean;
-  selection: Record<string, unknown>;
-  /** (message, destination) pairs set back to pending. */
-  deliveries: { messageId: string; destinationId: string; transformVersions: string[] }[];
+  selection: ReplaySelection;
+  state: ReplayState;
+  /** Deliveries selected, set back to pending, refused by the current transforms, and changed meanwhile (no longer in the status). */
+  progress: { selected: number; replayed: number; refused: number; skipped: number };
+  heartbeatAt: Date;
+  finishedAt?: Date;
+  /** (message, destination) pairs set back to pending, with the key they are sent under. */
+  deliveries: { messageId: string; destinationId: string; idempotencyKey: string; transformVersions: string[] }[];
+  /** Messages the current transforms refuse (the first 100): not replayed; re-route them after a fix. */
+  refused: { messageId: string; reason: string }[];
 }

@@ -1,9 +1,10 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
+import { MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
+import { transformVersions } from '../replay/replay-diff.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 const DURABLE = { w: 'majority', j: true } as const;
@@ -85,6 +86,7 @@ export class MongoStore {
     await this.messages.createIndex({ destinationIds: 1, _id: -1 }, { name: 'destinations' });
     await this.messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
     await this.messages.createIndex({ receivedAt: -1 }, { name: 'received_at' });
+    await this.replays().createIndex({ state: 1, heartbeatAt: 1 }, { name: 'state_heartbeat' });
   }
 
   /** The index an ordered destination's head check uses (created at start, once per destination). */
@@ -151,44 +153,111 @@ export class MongoStore {
     return res.modifiedCount === 1;
   }
 
-  /** Messages with at least one dead delivery (status dead or partially-delivered), newest first. */
-  async findWithDeadDeliveries(q: { channelId?: string; from?: Date; to?: Date; ids?: string[]; limit: number }): Promise<MessageRecord[]> {
-    const filter: Filter<MessageRecord> = { status: { $in: [MessageStatus.dead, MessageStatus.partiallyDelivered] } };
+  /**
+   * Messages with at least one delivery in `status` (by message status: dead or partially delivered
+   * for `dead`, delivered or partially delivered for `delivered`), without their raw content and
+   * canonical events; `order` 1 is oldest first (replays go in arrival order), -1 newest first.
+   */
+  async findWithDeliveriesIn(q: { status: ReplayableStatus; channelId?: string; from?: Date; to?: Date; ids?: string[]; limit: number; order: 1 | -1 }): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
+    const statuses = q.status === 'dead' ? [MessageStatus.dead, MessageStatus.partiallyDelivered] : [MessageStatus.delivered, MessageStatus.partiallyDelivered];
+    const filter: Filter<MessageRecord> = { status: { $in: statuses } };
     if (q.channelId) filter.channelId = q.channelId;
     if (q.ids) filter._id = { $in: q.ids };
     if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
-    const docs = await this.guard(() => this.messages.find(filter, { sort: { _id: -1 }, limit: q.limit }).toArray());
+    const docs = await this.guard(() => this.messages.find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: q.order }, limit: q.limit }).toArray());
+    return docs.map((d) => this.sealer.open(d));
+  }
+
+  /** Whole messages by id (in no particular order); ids not found are left out. */
+  async getMessages(ids: readonly string[]): Promise<MessageRecord[]> {
+    const docs = await this.guard(() => this.messages.find({ _id: { $in: [...ids] } }).toArray());
     return docs.map((d) => this.sealer.open(d));
   }
 
   /**
-   * Replay: saves the re-made canonical events and sets the chosen dead deliveries back to pending
-   * (same idempotency key, so a peer that did take an ambiguous attempt de-duplicates it), leaving
-   * delivered ones alone. Only deliveries still `dead` are reset; returns the ids reset.
+   * Replay: saves the re-made canonical events and sets the chosen deliveries of `message` (as read
+   * just before), if they are still in `from`, back to pending. A dead delivery keeps its
+   * idempotency key (a peer that did take an ambiguous attempt de-duplicates it); a delivered one is
+   * given `keys[destinationId]`, so the peer takes it as new. Returns the ids reset: none when the
+   * message changed meanwhile (the update is conditional on every chosen delivery's status).
    */
-  async resetForReplay(id: string, o: { destinationIds: string[]; events: CanonicalEvent[]; replayId: string }): Promise<string[]> {
-    const message = await this.getMessage(id);
-    if (!message) return [];
-    const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === 'dead');
+  async resetForReplay(message: Pick<MessageRecord, '_id' | 'deliveries'>, o: { from: ReplayableStatus; destinationIds: string[]; events: CanonicalEvent[]; replayId: string; keys?: Record<string, string> }): Promise<string[]> {
+    const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const set: Record<string, unknown> = { status: MessageStatus.routed, updatedAt: new Date(), canonical: this.sealer.canonical(o.events) };
+    const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
       set[`deliveries.${d}.status`] = 'pending';
       set[`deliveries.${d}.sentEvents`] = 0;
       set[`deliveries.${d}.replayId`] = o.replayId;
+      const key = o.keys?.[d];
+      if (key) set[`deliveries.${d}.idempotencyKey`] = key;
+      filter[`deliveries.${d}.status`] = o.from;
     }
-    const filter: Filter<MessageRecord> = { _id: id };
-    for (const d of reset) (filter as Record<string, unknown>)[`deliveries.${d}.status`] = 'dead';
-    const res = await this.guard(() => this.messages.updateOne(filter, { $set: set }));
+    const res = await this.guard(() => this.messages.updateOne(filter as Filter<MessageRecord>, { $set: set }));
     return res.modifiedCount === 1 ? reset : [];
   }
 
-  async insertReplay(record: ReplayRecord): Promise<void> {
-    await this.guard(() => this.db.collection<ReplayRecord>('replays', { writeConcern: DURABLE }).insertOne(record));
+  /**
+   * What a replay set back to pending, read from the messages themselves (so it holds whatever
+   * process did it and wherever one died): each delivery of `destinationIds` that carries the
+   * replay's id, with its key and the transform versions of the message's current events.
+   */
+  async findReplayed(replayId: string, destinationIds: readonly string[]): Promise<ReplayRecord['deliveries']> {
+    if (destinationIds.length === 0) return [];
+    const docs = await this.guard(() =>
+      this.messages.find({ $or: destinationIds.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as Filter<MessageRecord>, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray(),
+    );
+    return docs.flatMap((doc) => {
+      const m = this.sealer.open(doc);
+      const versions = transformVersions(m.canonical?.events ?? []);
+      return Object.values(m.deliveries)
+        .filter((d) => d.replayId === replayId)
+        .map((d) => ({ messageId: m._id, destinationId: d.destinationId, idempotencyKey: d.idempotencyKey, transformVersions: versions }));
+    });
   }
 
-  async listReplays(limit: number): Promise<ReplayRecord[]> {
-    return this.guard(() => this.db.collection<ReplayRecord>('replays').find({}, { sort: { at: -1 }, limit }).toArray());
+  async insertReplay(record: ReplayRecord): Promise<void> {
+    await this.guard(() => this.replays().insertOne(record));
+  }
+
+  /** Progress of a running replay (heartbeat renewed); with `done`, what it replayed and its end. */
+  async updateReplay(id: string, u: Pick<ReplayRecord, 'progress' | 'refused'> & { done?: { deliveries: ReplayRecord['deliveries'] } }): Promise<void> {
+    const set: Record<string, unknown> = { progress: u.progress, refused: u.refused, heartbeatAt: new Date() };
+    if (u.done) Object.assign(set, { state: ReplayState.done, finishedAt: new Date(), deliveries: u.done.deliveries });
+    await this.guard(() => this.replays().updateOne({ _id: id }, { $set: set }));
+  }
+
+  async getReplay(id: string): Promise<ReplayRecord | null> {
+    return this.guard(() => this.replays().findOne({ _id: id }));
+  }
+
+  /** The last replays, newest first, without their lists of deliveries (see getReplay). */
+  async listReplays(limit: number): Promise<Omit<ReplayRecord, 'deliveries'>[]> {
+    return this.guard(() => this.replays().find({}, { projection: { deliveries: 0 }, sort: { at: -1 }, limit }).toArray());
+  }
+
+  /** Renews a running replay's heartbeat (while a step takes long). */
+  async touchReplay(id: string): Promise<void> {
+    await this.guard(() => this.replays().updateOne({ _id: id, state: ReplayState.running }, { $set: { heartbeatAt: new Date() } }));
+  }
+
+  /**
+   * Takes over one running replay whose heartbeat is older than `staleBefore` (its process died),
+   * other than those in `except` (this process's own): renews the heartbeat only if nobody else did
+   * meanwhile. Returns it without its list of deliveries, or null when there is none.
+   */
+  async claimStaleReplay(staleBefore: Date, except: readonly string[]): Promise<ReplayRecord | null> {
+    const stale = await this.guard(() =>
+      this.replays().findOne({ state: ReplayState.running, heartbeatAt: { $lt: staleBefore }, ...(except.length ? { _id: { $nin: [...except] } } : {}) }, { projection: { deliveries: 0 } }),
+    );
+    if (!stale) return null;
+    const res = await this.guard(() => this.replays().updateOne({ _id: stale._id, heartbeatAt: stale.heartbeatAt }, { $set: { heartbeatAt: new Date() } }));
+    return res.modifiedCount === 1 ? { ...stale, deliveries: [] } : null;
+  }
+
+  private replays(): Collection<ReplayRecord> {
+    return this.db.collection<ReplayRecord>('replays', { writeConcern: DURABLE });
   }
 
   /**

@@ -25,6 +25,17 @@ export const DeliveryStatus = {
 } as const;
 export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
+/**
+ * What a replay sends again: `dead` deliveries (with their idempotency key, so a peer that did take
+ * an ambiguous attempt de-duplicates it), or `delivered` ones, sent again on purpose under a new key.
+ */
+export const ReplayableStatus = { dead: 'dead', delivered: 'delivered' } as const;
+export type ReplayableStatus = (typeof ReplayableStatus)[keyof typeof ReplayableStatus];
+
+/** running → done; a replay whose process died stays running until another process resumes it. */
+export const ReplayState = { running: 'running', done: 'done' } as const;
+export type ReplayState = (typeof ReplayState)[keyof typeof ReplayState];
+
 /** What the sender was told. `none`: the connection closed before an answer could be sent. */
 export const AckOutcome = { AA: 'AA', AE: 'AE', AR: 'AR', CA: 'CA', CE: 'CE', CR: 'CR', none: 'none' } as const;
 export type AckOutcome = (typeof AckOutcome)[keyof typeof AckOutcome];

@@ -52,6 +52,7 @@ const MATRIX: Record<string, 'public' | 'any' | readonly Role[]> = {
   'GET /api/deliveries/dead/counts': ['admin', 'analyst', 'support', 'viewer'],
   'POST /api/replays': ['admin', 'support'],
   'GET /api/replays': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/replays/:id': ['admin', 'analyst', 'support', 'viewer'],
   'GET /api/metrics/summary': ['admin', 'analyst', 'support', 'viewer'],
   // Prometheus: the API token of a `monitor` user (that role reads nothing else), or an admin.
   'GET /metrics': ['admin', 'monitor'],

@@ -1,32 +1,10 @@
 import test from 'ava';
-import { newMessageId } from '../../engine/ids.ts';
-import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { deadMessage } from '../support/seed.ts';
 
 const DEAD = 3000;
-
-/** A message whose only delivery died (as after an ERP outage), seeded straight into the store. */
-function deadMessage(i: number): MessageRecord {
-  const now = new Date();
-  const id = newMessageId();
-  const raw = Buffer.from(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`);
-  return {
-    _id: id,
-    channelId: 'ehr-mllp',
-    format: 'hl7v2',
-    receivedAt: now,
-    updatedAt: now,
-    dedupeKey: `ehr-mllp|EPIC|GENHOSP|BULK${i}`,
-    raw,
-    charset: 'UNICODE UTF-8',
-    status: 'dead',
-    canonical: { events: [] },
-    deliveries: { erp: { destinationId: 'erp', status: 'dead', idempotencyKey: `${id}:erp`, sentEvents: 0, attempts: [], lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' } } },
-    ack: { code: 'AA', sentAt: now },
-  };
-}
 
 test(`replaying ${DEAD} dead deliveries does not starve live traffic`, async (t) => {
   const erp = await startErpSimulator();

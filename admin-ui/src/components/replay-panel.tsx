@@ -1,5 +1,6 @@
-import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, get } from '../api.ts';
+import { useInterval } from '../hooks.ts';
 import { ErrorNote } from '../ui.tsx';
 
 export interface ReplaySelection {
@@ -9,10 +10,53 @@ export interface ReplaySelection {
 
 interface ReplayResult {
   replayId: string;
-  dryRun: boolean;
+  dryRun: true;
   deliveries: number;
   refused: { messageId: string; reason: string }[];
   changes: { messageId: string; destinationId: string; transformVersions: { before: string[]; after: string[] }; diff: { path: string; before: unknown; after: unknown }[] }[];
+}
+
+/** A real replay as it goes on in the background (GET /api/replays/:id). */
+interface ReplayProgress {
+  _id: string;
+  state: 'running' | 'done';
+  progress: { selected: number; replayed: number; refused: number; skipped: number };
+}
+
+const plural = (n: number) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
+
+/** Follows a replay until it is done, every second. */
+function Progress({ replayId, onDone }: { replayId: string; onDone(): void }) {
+  const [r, setR] = useState<ReplayProgress>();
+  const [error, setError] = useState<Error>();
+  const running = r?.state !== 'done' && !error;
+  // onDone is called once, whatever the parent passes on its next renders.
+  const done = useRef({ handler: onDone, called: false });
+  done.current.handler = onDone;
+  const tick = useCallback(() => {
+    get<ReplayProgress>(`/api/replays/${replayId}`).then((next) => {
+      setR(next);
+      if (next.state === 'done' && !done.current.called) {
+        done.current.called = true;
+        done.current.handler();
+      }
+    }, setError);
+  }, [replayId]);
+  useEffect(tick, [tick]);
+  useInterval(tick, 1000, running);
+  if (error) return <ErrorNote error={error} />;
+  if (!r) return <p class="muted">Replay {replayId} started…</p>;
+  const { selected, replayed, refused, skipped } = r.progress;
+  return r.state === 'done' ? (
+    <p class="ok" role="status">
+      Replay {replayId} queued {plural(replayed)}.{refused > 0 && ` ${plural(refused)} refused by the current transforms.`}
+      {skipped > 0 && ` ${plural(skipped)} had changed meanwhile and were left alone.`}
+    </p>
+  ) : (
+    <p role="status">
+      Replay {replayId}: {replayed} of {plural(selected)} queued…
+    </p>
+  );
 }
 
 const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -65,12 +109,13 @@ function DryRun({ r }: { r: ReplayResult }) {
 
 /**
  * Bulk replay of the selected dead deliveries: a reason is required, a dry run comes first and
- * shows the diff, and the replay itself is offered only for the selection and reason dry-run.
+ * shows the diff, and the replay itself is offered only for the selection and reason dry-run; it
+ * then runs in the engine's background, and its progress is shown until it is done.
  */
 export function ReplayPanel({ selection, onReplayed }: { selection: ReplaySelection; onReplayed(): void }) {
   const [reason, setReason] = useState('');
   const [dry, setDry] = useState<{ key: string; result: ReplayResult }>();
-  const [done, setDone] = useState<ReplayResult>();
+  const [started, setStarted] = useState<string>();
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const key = JSON.stringify([selection, reason.trim()]);
@@ -80,12 +125,11 @@ export function ReplayPanel({ selection, onReplayed }: { selection: ReplaySelect
     setBusy(true);
     setError(undefined);
     try {
-      const result = await api<ReplayResult>('POST', '/api/replays', { ...selection, reason: reason.trim(), dryRun });
-      if (dryRun) setDry({ key, result });
+      const result = await api<ReplayResult | { replayId: string; dryRun: false }>('POST', '/api/replays', { ...selection, reason: reason.trim(), dryRun });
+      if (result.dryRun) setDry({ key, result });
       else {
-        setDone(result);
+        setStarted(result.replayId);
         setDry(undefined);
-        onReplayed();
       }
     } catch (err) {
       setError(err as Error);
@@ -110,11 +154,7 @@ export function ReplayPanel({ selection, onReplayed }: { selection: ReplaySelect
       {dry?.key !== key && count > 0 && <p class="muted">A dry run of this selection and reason comes before the replay.</p>}
       <ErrorNote error={error} />
       {dry?.key === key && <DryRun r={dry.result} />}
-      {done && (
-        <p class="ok" role="status">
-          Replay {done.replayId} queued {done.deliveries} {done.deliveries === 1 ? 'delivery' : 'deliveries'}.
-        </p>
-      )}
+      {started && <Progress key={started} replayId={started} onDone={onReplayed} />}
     </form>
   );
 }

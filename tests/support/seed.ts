@@ -1,0 +1,27 @@
+import { newMessageId } from '../../engine/ids.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+
+/**
+ * A message of channel `ehr-mllp` whose only delivery (`erp`) died, as after an ERP outage, for
+ * seeding the store straight (thousands in seconds, where MLLP intake would take minutes).
+ * `i` makes its control id (`BULK<i>`) and visit (`VB<i>`).
+ */
+export function deadMessage(i: number): MessageRecord {
+  const now = new Date();
+  const id = newMessageId();
+  const raw = Buffer.from(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`);
+  return {
+    _id: id,
+    channelId: 'ehr-mllp',
+    format: 'hl7v2',
+    receivedAt: now,
+    updatedAt: now,
+    dedupeKey: `ehr-mllp|EPIC|GENHOSP|BULK${i}`,
+    raw,
+    charset: 'UNICODE UTF-8',
+    status: 'dead',
+    canonical: { events: [] },
+    deliveries: { erp: { destinationId: 'erp', status: 'dead', idempotencyKey: `${id}:erp`, sentEvents: 0, attempts: [], lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' } } },
+    ack: { code: 'AA', sentAt: now },
+  };
+}
