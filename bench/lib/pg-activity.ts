@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import readline from 'node:readline';
-import { localPsql } from '../engine/ferretdb-index.ts';
+
+/** Debian's psql of the newest installed PostgreSQL, if any. */
+async function localPsql(): Promise<string | undefined> {
+  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
+  return versions.sort().map((v) => `/usr/lib/postgresql/${v}/bin/psql`).at(-1);
+}
 
 /** What PostgreSQL was busy with: statement shapes (numbers blanked) and how often each was seen active. */
 export type PgActivity = { statement: string; samples: number }[];

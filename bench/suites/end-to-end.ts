@@ -14,7 +14,6 @@ import { RESULTS, runLoad } from '../lib/processes.ts';
 import { percentiles, type Percentiles } from '../lib/stats.ts';
 import { withEngine, type EngineSession } from '../engine/engine-session.ts';
 import type { ErpSimulator } from '../../tests/peers/erp-simulator.ts';
-import { addIdGinIndex } from '../engine/ferretdb-index.ts';
 import { nextLabel } from './floors.ts';
 
 export interface RateRow {
@@ -71,24 +70,16 @@ export async function openLoopRun(ctx: BenchContext, s: EngineSession, o: { rate
   return { row: { rate: o.rate, load, ackMs, endToEndMs: percentiles(e2e), expected, delivered: delivered.size, sustained }, records, delivered };
 }
 
-export interface EndToEndOptions {
-  /** Bound check: add a GIN index on `_id` to the store's table first (see ferretdb-index.ts). */
-  idGinIndex?: boolean;
-  seconds?: number;
-}
-
-export async function runEndToEnd(ctx: BenchContext, o: EndToEndOptions = {}): Promise<{ rows: RateRow[]; saturationRate: number | undefined; idGinIndex: boolean }> {
+export async function runEndToEnd(ctx: BenchContext): Promise<{ rows: RateRow[]; saturationRate: number | undefined }> {
   const rates = ctx.quick ? [100, 300] : [100, 200, 300, 400, 500, 600, 800, 1000];
   const rows: RateRow[] = [];
-  let gin = false;
-  await withEngine(ctx, { label: o.idGinIndex ? 'e2e-gin' : 'e2e', role: 'all' }, async (s) => {
-    if (o.idGinIndex && !(gin = await addIdGinIndex(s.db))) return console.log('  (no local PostgreSQL: bound check skipped)');
+  await withEngine(ctx, { label: 'e2e', role: 'all' }, async (s) => {
     let failures = 0;
     for (const rate of rates) {
-      const { row } = await openLoopRun(ctx, s, { rate, seconds: o.seconds ?? ctx.seconds(20, 3), drainMs: ctx.seconds(20, 5) * 1000, ackDrainMs: ctx.seconds(30, 5) * 1000 });
+      const { row } = await openLoopRun(ctx, s, { rate, seconds: ctx.seconds(20, 3), drainMs: ctx.seconds(20, 5) * 1000, ackDrainMs: ctx.seconds(30, 5) * 1000 });
       rows.push(row);
       console.log(
-        `  e2e${gin ? ' (GIN on _id)' : ''} ${rate}/s: achieved ${row.load.achievedPerSecond}/s, ACK p50 ${row.ackMs.p50} p99 ${row.ackMs.p99} p999 ${row.ackMs.p999} ms, e2e p50 ${row.endToEndMs.p50} p99 ${row.endToEndMs.p99} p999 ${row.endToEndMs.p999} ms, delivered ${row.delivered}/${row.expected}${row.sustained ? '' : ' (not sustained)'}`,
+        `  e2e ${rate}/s: achieved ${row.load.achievedPerSecond}/s, ACK p50 ${row.ackMs.p50} p99 ${row.ackMs.p99} p999 ${row.ackMs.p999} ms, e2e p50 ${row.endToEndMs.p50} p99 ${row.endToEndMs.p99} p999 ${row.endToEndMs.p999} ms, delivered ${row.delivered}/${row.expected}${row.sustained ? '' : ' (not sustained)'}`,
       );
       // Past the first rate not sustained, one more shows the trend; then stop (the backlog only grows).
       if (!row.sustained && ++failures >= (ctx.quick ? 1 : 2)) break;
@@ -98,5 +89,5 @@ export async function runEndToEnd(ctx: BenchContext, o: EndToEndOptions = {}): P
   });
   const firstFailure = rows.findIndex((r) => !r.sustained);
   const below = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
-  return { rows, saturationRate: below.at(-1)?.rate, idGinIndex: gin };
+  return { rows, saturationRate: below.at(-1)?.rate };
 }
