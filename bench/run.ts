@@ -7,7 +7,7 @@
  * from scripts/bench.sh.
  */
 import os from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RESULTS } from './lib/processes.ts';
 import type { BenchResults } from './lib/report.ts';
@@ -27,6 +27,8 @@ const wanted = (suite: string) => !only || only.includes(suite);
 const { MONGODB_URL, REDIS_URL } = process.env;
 if (!MONGODB_URL || !REDIS_URL) throw new Error('set MONGODB_URL and REDIS_URL (npm run bench does)');
 
+// Servers under test write there too (the group-commit floor's log); a fresh clone has no such folder.
+await mkdir(RESULTS, { recursive: true });
 const ctx = createContext({ quick, mongoUrl: MONGODB_URL, redisUrl: REDIS_URL });
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const results: BenchResults = {

@@ -1,6 +1,6 @@
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import { Redis } from 'ioredis';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RESULTS } from './processes.ts';
 
@@ -34,7 +34,6 @@ export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: s
       return n;
     },
     save: async (file, data) => {
-      await mkdir(RESULTS, { recursive: true });
       const p = path.join(RESULTS, file);
       await writeFile(p, typeof data === 'string' ? data : JSON.stringify(data, null, 2));
       return p;
