@@ -104,12 +104,12 @@ export class Replayer {
     clearTimeout(timeout);
   }
 
-  /** BAD_REQUEST without a reason or a selection; STORE_UNAVAILABLE when the store does not answer. */
+  /** BAD_REQUEST without a reason or a selection; CONFLICT while the engine stops; STORE_UNAVAILABLE when the store does not answer. */
   async request(req: ReplayRequest): Promise<DryRunResult | ReplayStarted> {
     if (!req.reason.trim()) throw new SwitchboardError('BAD_REQUEST', 'a reason is required');
     const { messageIds, ...filter } = req.selection;
     if (!messageIds?.length && Object.keys(filter).length === 0) throw new SwitchboardError('BAD_REQUEST', 'name messageIds or a filter');
-    if (this.stopped) throw new SwitchboardError('STORE_UNAVAILABLE', 'the engine is stopping');
+    if (this.stopped) throw new SwitchboardError('CONFLICT', 'the engine is stopping');
     const at = new Date();
     const record: ReplayRecord = {
       _id: newMessageId(),

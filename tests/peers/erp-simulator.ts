@@ -44,6 +44,11 @@ export interface ErpSimulator {
   clientSubjects(): string[];
   /** Refuses (400) every posting whose body contains `text`, whatever the behaviour; undefined lifts it. */
   rejectMatching(text: string | undefined): void;
+  /**
+   * Refuses (400, `{ error: 'company code missing or unknown' }`) every posting whose header `name` is
+   * not `value`, as an ERP does without the right company code; undefined lifts it.
+   */
+  requireHeader(header: { name: string; value: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
   const times: number[] = [];
   let issued = 0;
   let poison: string | undefined;
+  let required: { name: string; value: string } | undefined;
   const subjects: string[] = [];
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -126,6 +132,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
     if (poison !== undefined && raw.includes(poison)) return json(res, 400, { error: 'rejected by the ERP' });
+    if (required && req.headers[required.name.toLowerCase()] !== required.value) return json(res, 400, { error: 'company code missing or unknown' });
     const b = take(raw);
     switch (b.mode) {
       case 'ok':
@@ -178,6 +185,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     tokensIssued: () => issued,
     clientSubjects: () => [...subjects],
     rejectMatching: (text) => void (poison = text),
+    requireHeader: (header) => void (required = header),
     close: () =>
       new Promise<void>((resolve) => {
         for (const r of hanging) r.destroy();

@@ -7,13 +7,15 @@ import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs
 
 const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 
-test('support staff find a message the ERP refused with 400, dry-run the replay, replay it with a reason once the ERP is fixed, and see it delivered; the audit page shows the replay and its reason', async (t) => {
+test('support staff find a message the ERP refused with 400; the destination setting is fixed in the console; they dry-run the replay, replay it with a reason and see it delivered; the audit page shows the replay and its reason', async (t) => {
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
-  erp.setBehaviour({ mode: 'fail', status: 400, times: -1, body: { error: 'cost centre unknown' } });
+  // The ERP wants its company code in a header the channel does not send yet.
+  erp.requireHeader({ name: 'X-ERP-Company', value: 'GH01' });
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
   t.teardown(() => sb.close());
   await createUser(sb, { username: 'sam.support', role: 'support', phi: true });
+  await createUser(sb, { username: 'ana.analyst', role: 'analyst' });
   await createUser(sb, { username: 'ada.auditor', role: 'auditor' });
 
   const client = await MllpTestClient.connect(sb.mllpPort);
@@ -51,7 +53,7 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   const dead = page.getByRole('row', { name: /UI400/ });
   await dead.waitFor();
   t.regex(await dead.innerText(), /400/);
-  t.regex(await dead.innerText(), /cost centre unknown/);
+  t.regex(await dead.innerText(), /company code missing or unknown/);
   t.false(await overflowsHorizontally(page));
   await screenshot(page, 'support-dead-letters');
 
@@ -62,17 +64,33 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   t.is(await page.locator('.path-bar .path').innerText(), 'PID-5.1');
   t.is(await page.locator('.v[data-path="PID-5.1"]').innerText(), 'ROE');
   t.is(await page.locator('.v[data-path="PID-5.1"]').getAttribute('title'), 'PID-5.1');
-  t.regex(await page.locator('.delivery').innerText(), /cost centre unknown/);
+  t.regex(await page.locator('.delivery').innerText(), /company code missing or unknown/);
   t.regex(await page.locator('pre.ack').innerText(), /MSA\|AA\|UI400/);
   t.regex(await page.locator('pre.canonical').innerText(), /"visitNumber": "VUI400"/);
   await screenshot(page, 'support-message-dead');
 
-  // The ERP is fixed. Dry run first (the replay button stays off until then), then the replay.
-  erp.setBehaviour({ mode: 'ok' });
+  // The fix is a destination setting: the analyst (support may not edit channels) adds the header
+  // in the channel editor, saves a version and deploys it.
+  const analyst = await openConsole(browser, sb);
+  await signInAs(analyst, 'ana.analyst');
+  await analyst.page.goto(`${analyst.base}/channels/ehr-mllp/edit`);
+  await analyst.page.getByLabel(/^headers/).fill('{"X-ERP-Company":"GH01"}');
+  await analyst.page.getByRole('button', { name: 'Validate' }).click();
+  await analyst.page.getByText('No problems found.').waitFor();
+  await analyst.page.getByLabel('Comment for this version').fill('ERP company code header (INC-4711)');
+  await analyst.page.getByRole('button', { name: 'Save version' }).click();
+  const saved = Number(await waitFor('the version saved', async () => /Saved version (\d+)\./.exec(await analyst.page.locator('body').innerText())?.[1]));
+  await analyst.page.goto(`${analyst.base}/channels/ehr-mllp`);
+  await analyst.page.getByRole('button', { name: `Deploy v${saved}` }).click();
+  await waitFor('the new version running', async () => sb.engine.running().get('ehr-mllp')?.version === saved);
+  await screenshot(analyst.page, 'analyst-destination-fixed');
+  t.deepEqual(analyst.problems, []);
+
+  // Dry run first (the replay button stays off until then), then the replay.
   await page.goBack();
   await page.getByRole('button', { name: 'Show erp PEER_REJECTED' }).click();
   const replayButton = page.getByRole('button', { name: /^Replay/ });
-  await page.getByLabel(/Reason/).fill('ERP cost centre table fixed (INC-4711)');
+  await page.getByLabel(/Reason/).fill('ERP company code now sent (INC-4711)');
   t.true(await replayButton.isDisabled());
   await page.getByRole('button', { name: 'Dry run' }).click();
   await page.getByText('Dry run: 1 delivery would be replayed.').waitFor();
@@ -81,7 +99,8 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   t.is(erp.postings().length, 0, 'a dry run sends nothing');
   await page.getByRole('button', { name: 'Replay 1 delivery' }).click();
   await page.getByText(/Replay \S+ queued 1 delivery\./).waitFor();
-  await waitFor('the ERP posting', () => erp.postings().length === 1);
+  const [posting] = await waitFor('the ERP posting', () => (erp.postings().length === 1 ? erp.postings() : undefined));
+  t.regex(JSON.stringify(posting!.body), /VUI400/);
 
   // Delivered, as the message page shows (refreshed until the worker has recorded it).
   await page.goto(`${support.base}/messages/${stored!._id}`);
@@ -104,9 +123,23 @@ test('support staff find a message the ERP refused with 400, dry-run the replay,
   const rows = auditor.page.locator('table.audit tbody tr');
   // The unfiltered page shows first; the filtered one has the two replays and nothing else.
   await waitFor('only the two replay entries', async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s*replay/ }).count()) === 2);
-  t.regex(await rows.nth(0).innerText(), /reason: ERP cost centre table fixed \(INC-4711\)[\s\S]*dryRun: false/);
+  t.regex(await rows.nth(0).innerText(), /reason: ERP company code now sent \(INC-4711\)[\s\S]*dryRun: false/);
   t.regex(await rows.nth(1).innerText(), /dryRun: true/);
   t.false(await overflowsHorizontally(auditor.page));
   await screenshot(auditor.page, 'auditor-replay-entries');
   t.deepEqual(auditor.problems, []);
+
+  // The ERP loses the posting (restored from a backup): support sends the delivered message again,
+  // dry run first; the ERP takes it as a new document under a new key.
+  await page.getByText('Send to erp again…').click();
+  const resend = page.locator('details.resend');
+  await resend.getByLabel(/Reason/).fill('ERP restored from backup (INC-4712)');
+  await resend.getByRole('button', { name: 'Dry run' }).click();
+  await resend.getByText('Dry run: 1 delivery would be replayed.').waitFor();
+  await resend.getByRole('button', { name: 'Replay 1 delivery' }).click();
+  await resend.getByText(/Replay \S+ queued 1 delivery\./).waitFor();
+  const again = await waitFor('sent again', () => erp.postings().find((p) => p.idempotencyKey !== posting!.idempotencyKey));
+  t.regex(again.idempotencyKey, new RegExp(`^${stored!._id}:erp:[0-9a-f-]{36}$`));
+  await screenshot(page, 'support-message-sent-again');
+  t.deepEqual(support.problems, []);
 });

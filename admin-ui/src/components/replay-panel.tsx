@@ -1,11 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, get } from '../api.ts';
 import { useInterval } from '../hooks.ts';
 import { ErrorNote } from '../ui.tsx';
 
 export interface ReplaySelection {
   messageIds: string[];
-  filter: { destination: string; errorCode?: string; channel?: string };
+  filter: { destination: string; errorCode?: string; channel?: string; status?: 'dead' | 'delivered' };
 }
 
 interface ReplayResult {
@@ -108,12 +108,13 @@ function DryRun({ r }: { r: ReplayResult }) {
 }
 
 /**
- * Bulk replay of the selected dead deliveries: a reason is required, a dry run comes first and
+ * Bulk replay of the selected deliveries (dead ones, or delivered ones sent again): a reason is required, a dry run comes first and
  * shows the diff, and the replay itself is offered only for the selection and reason dry-run; it
  * then runs in the engine's background, and its progress is shown until it is done.
  */
-export function ReplayPanel({ selection, onReplayed }: { selection: ReplaySelection; onReplayed(): void }) {
+export function ReplayPanel({ selection, onReplayed, title }: { selection: ReplaySelection; onReplayed(): void; title?: string }) {
   const [reason, setReason] = useState('');
+  const reasonId = useId();
   const [dry, setDry] = useState<{ key: string; result: ReplayResult }>();
   const [started, setStarted] = useState<string>();
   const [error, setError] = useState<Error>();
@@ -140,9 +141,9 @@ export function ReplayPanel({ selection, onReplayed }: { selection: ReplaySelect
 
   return (
     <form class="replay card" onSubmit={(e) => (e.preventDefault(), void run(true))}>
-      <h2>Replay {count} selected</h2>
-      <label for="replay-reason">Reason (required, kept in the audit log)</label>
-      <textarea id="replay-reason" required minLength={3} maxLength={1000} rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      <h2>{title ?? `Replay ${count} selected`}</h2>
+      <label for={reasonId}>Reason (required, kept in the audit log)</label>
+      <textarea id={reasonId} required minLength={3} maxLength={1000} rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       <div class="actions">
         <button type="submit" disabled={busy || count === 0 || reason.trim().length < 3}>
           Dry run

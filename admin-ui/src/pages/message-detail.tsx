@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
 import { Hl7Tree } from '../components/hl7-tree.tsx';
+import { ReplayPanel } from '../components/replay-panel.tsx';
 import { useApi } from '../hooks.ts';
 import type { Delivery, Message } from '../types.ts';
 import { Badge, ErrorNote, json, Page, when } from '../ui.tsx';
@@ -15,7 +16,8 @@ function prettyFhir(raw: string): string {
   }
 }
 
-function DeliveryView({ d }: { d: Delivery }) {
+/** One destination's delivery; a delivered one may be sent again (a replay under a new key) by those who may replay. */
+function DeliveryView({ d, messageId, canReplay, onReplayed }: { d: Delivery; messageId: string; canReplay: boolean; onReplayed(): void }) {
   return (
     <section class="delivery" aria-labelledby={`dest-${d.destinationId}`}>
       <h3 id={`dest-${d.destinationId}`}>
@@ -58,6 +60,13 @@ function DeliveryView({ d }: { d: Delivery }) {
         </tbody>
       </table>
       {d.attempts.length === 0 && <p class="empty">No attempt yet.</p>}
+      {canReplay && d.status === 'delivered' && (
+        <details class="resend">
+          <summary>Send to {d.destinationId} again…</summary>
+          <p class="muted">The peer receives it as a new document, under a new idempotency key, made by the current transforms.</p>
+          <ReplayPanel title={`Send to ${d.destinationId} again`} selection={{ messageIds: [messageId], filter: { destination: d.destinationId, status: 'delivered' } }} onReplayed={onReplayed} />
+        </details>
+      )}
     </section>
   );
 }
@@ -128,7 +137,7 @@ export function MessageDetail({ id, me }: { id: string; me: Me }) {
           {m.canonical?.events.length ? <pre class="code canonical">{json(m.canonical.events)}</pre> : <p class="empty">None.</p>}
           <h2>Deliveries</h2>
           {Object.values(m.deliveries).map((d) => (
-            <DeliveryView d={d} />
+            <DeliveryView d={d} messageId={id} canReplay={me.permissions.includes('deliveries:replay')} onReplayed={reload} />
           ))}
           {Object.keys(m.deliveries).length === 0 && <p class="empty">No destination.</p>}
           <h2>ACK sent</h2>
