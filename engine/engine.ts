@@ -12,6 +12,7 @@ import { buildHttpServer } from './http/server.ts';
 import { Hl7Intake } from './intake.ts';
 import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { RedisLease } from './queue/lease.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
 import { Replayer } from './replay/replayer.ts';
@@ -136,7 +137,9 @@ export class Engine implements ChannelRunner {
     this.cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
     if (runsWorkers) routeWorker.start();
 
-    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS });
+    // One relay pass per deployment at a time; a holder that dies hands over after three intervals.
+    const lease = new RedisLease({ redis, key: `${config.QUEUE_PREFIX}:relay:lease`, ttlMs: 3 * config.RELAY_INTERVAL_MS });
+    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, lease });
     this.cleanups.push({ name: 'relay', run: () => relay.close() });
     if (runsWorkers) relay.start();
     this.relay = relay;

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { RedisLease } from './lease.ts';
 import { toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
@@ -15,6 +16,12 @@ export interface RelayOptions {
   staleMs: number;
   /** Messages checked per pass. */
   batchSize?: number;
+  /**
+   * Shared by every process's relay: a pass runs only in the process that holds it, so N worker
+   * processes do not read the store N times over (each pass reads every unsettled message, on
+   * FerretDB 1.24 the whole collection). Default: none, every pass runs.
+   */
+  lease?: RedisLease;
 }
 
 /**
@@ -27,7 +34,7 @@ export interface RelayOptions {
  */
 export class Relay {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private running: Promise<boolean> | undefined;
   private stopped = false;
 
   constructor(private readonly options: RelayOptions) {}
@@ -38,10 +45,20 @@ export class Relay {
     this.timer.unref();
   }
 
-  /** One pass, also used by tests and at start. Never throws: failures are logged and retried next pass. */
-  tick(): Promise<void> {
-    this.running ??= this.pass()
-      .catch((err: unknown) => void this.options.log.warn('relay pass failed', { code: toSwitchboardError(err).code }))
+  /**
+   * One pass, also used by tests. Never throws: failures are logged and retried next pass.
+   * Resolves false when another process's relay holds the lease (this one did nothing).
+   */
+  tick(): Promise<boolean> {
+    this.running ??= (async () => {
+      if (this.options.lease && !(await this.options.lease.acquire())) return false;
+      await this.pass();
+      return true;
+    })()
+      .catch((err: unknown) => {
+        this.options.log.warn('relay pass failed', { code: toSwitchboardError(err).code });
+        return true;
+      })
       .finally(() => (this.running = undefined));
     return this.running;
   }
@@ -50,6 +67,7 @@ export class Relay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await this.options.lease?.release().catch(() => undefined);
   }
 
   private async pass(): Promise<void> {

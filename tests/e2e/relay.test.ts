@@ -1,0 +1,42 @@
+import test from 'ava';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../../engine/log.ts';
+import { RedisLease } from '../../engine/queue/lease.ts';
+import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
+import { Relay } from '../../engine/queue/relay.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { deadMessage } from '../support/seed.ts';
+import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+
+test('relays of several processes share one lease: one pass at a time re-queues what Redis lacks; a released or expired lease passes to another', async (t) => {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
+  await store.start();
+  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+  const prefix = uniqueName('sbq');
+  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
+  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+  t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
+  // Two processes' relays (never started: each pass is the test's), one lease key.
+  const relay = (ttlMs: number) =>
+    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, lease: new RedisLease({ redis, key: `${prefix}:relay:lease`, ttlMs }) });
+  const a = relay(60_000);
+  const b = relay(300);
+
+  // Stored and routed, its delivery pending, but no job in Redis (as after a crash or a flushed Redis).
+  const seeded = deadMessage(1);
+  const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
+  await store.insertMessage(message);
+  t.true(await a.tick(), 'a holds the lease and passes');
+  t.truthy(await erpQueue.getJob(deliveryJobId(message._id, 'erp')), 'the missing job is back');
+  t.false(await b.tick(), 'b does not pass while a holds the lease');
+  t.true(await a.tick(), 'a renews it');
+  await a.close();
+  t.true(await b.tick(), 'a released it: b passes');
+  // b's lease lapses (its holder stops renewing, as a killed process would): c takes it over.
+  const c = relay(60_000);
+  await new Promise((r) => setTimeout(r, 400));
+  t.true(await c.tick());
+  t.false(await b.tick());
+  await Promise.all([b.close(), c.close()]);
+});
