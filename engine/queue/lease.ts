@@ -15,18 +15,29 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
  */
 export class RedisLease {
   private readonly token = randomUUID();
+  private readonly redis: Redis & LeaseCommands;
 
-  constructor(private readonly o: { redis: Redis; key: string; ttlMs: number }) {}
+  constructor(private readonly o: { redis: Redis; key: string; ttlMs: number }) {
+    // Scripts as commands of the connection (sent by EVALSHA, loaded once).
+    o.redis.defineCommand('sbLeaseRenew', { numberOfKeys: 1, lua: RENEW });
+    o.redis.defineCommand('sbLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.redis = o.redis as Redis & LeaseCommands;
+  }
 
   /** True when this process holds the lease (taken now or renewed); throws when Redis does not answer. */
   async acquire(): Promise<boolean> {
-    const { redis, key, ttlMs } = this.o;
-    if ((await redis.set(key, this.token, 'PX', ttlMs, 'NX')) === 'OK') return true;
-    return (await redis.eval(RENEW, 1, key, this.token, String(ttlMs))) === 1;
+    const { key, ttlMs } = this.o;
+    if ((await this.redis.set(key, this.token, 'PX', ttlMs, 'NX')) === 'OK') return true;
+    return (await this.redis.sbLeaseRenew(key, this.token, String(ttlMs))) === 1;
   }
 
   /** Gives the lease up (if held), so another process need not wait for the TTL. */
   async release(): Promise<void> {
-    await this.o.redis.eval(RELEASE, 1, this.o.key, this.token);
+    await this.redis.sbLeaseRelease(this.o.key, this.token);
   }
+}
+
+interface LeaseCommands {
+  sbLeaseRenew(key: string, token: string, ttlMs: string): Promise<number>;
+  sbLeaseRelease(key: string, token: string): Promise<number>;
 }
