@@ -168,10 +168,14 @@ export class MongoStore {
     return docs.map((d) => this.sealer.open(d));
   }
 
-  /** Whole messages by id (in no particular order); ids not found are left out. */
+  /**
+   * Whole messages by id; ids not found are left out. One lookup per id, in parallel: FerretDB 1.24
+   * does not pass `_id: { $in }` down to PostgreSQL (it would read the whole collection for each
+   * call), while a lookup by one `_id` uses its index.
+   */
   async getMessages(ids: readonly string[]): Promise<MessageRecord[]> {
-    const docs = await this.guard(() => this.messages.find({ _id: { $in: [...ids] } }).toArray());
-    return docs.map((d) => this.sealer.open(d));
+    const found = await Promise.all(ids.map((id) => this.getMessage(id)));
+    return found.filter((m): m is MessageRecord => m !== null);
   }
 
   /**
