@@ -139,7 +139,7 @@ export class Engine implements ChannelRunner {
 
     // One relay pass per deployment at a time; a holder that dies hands over after three intervals.
     const lease = new RedisLease({ redis, key: `${config.QUEUE_PREFIX}:relay:lease`, ttlMs: 3 * config.RELAY_INTERVAL_MS });
-    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, lease });
+    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, sweepMs: config.RELAY_SWEEP_MS, lease });
     this.cleanups.push({ name: 'relay', run: () => relay.close() });
     if (runsWorkers) relay.start();
     this.relay = relay;

@@ -234,7 +234,7 @@ start_postgres() {
     "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
   fi
   # template1 too: databases made later (tests' private FerretDB backends) inherit the trigger.
-  for db in template1 ferretdb; do "$bin/psql" "$PG_URL/$db" -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/ferretdb-id-index.sql" >/dev/null || die "could not install the _id index trigger in $db"; done
+  for db in template1 ferretdb; do "$bin/psql" "$PG_URL/$db" -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/ferretdb-indexes.sql" >/dev/null || die "could not install the FerretDB index trigger in $db"; done
 }
 
 # ---------------------------------------------------------------- FerretDB

@@ -16,6 +16,7 @@ export const EngineConfigSchema = Type.Object({
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
   RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
+  RELAY_SWEEP_MS: Type.Integer({ default: 3_600_000, minimum: 1000, description: 'How often the relay also looks for messages in flight stored without the unsettled flag (by an older version); on FerretDB a read of the whole collection.' }),
   REPLAY_STALE_MS: Type.Integer({ default: 30000, minimum: 100, description: 'A running replay whose heartbeat is older than this is resumed by another process (its own died).' }),
   STORE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'Bound on one intake write; past it the sender gets AE.' }),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Deliveries in flight per destination.' }),

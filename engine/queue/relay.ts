@@ -3,7 +3,7 @@ import type { RedisLease } from './lease.ts';
 import { toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
-import { isTerminalDelivery, MessageStatus } from '../store/states.ts';
+import { isTerminalDelivery, isUnsettledStatus, MessageStatus } from '../store/states.ts';
 import { deliveryJobId, JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queues.ts';
 
 export interface RelayOptions {
@@ -17,9 +17,15 @@ export interface RelayOptions {
   /** Messages checked per pass. */
   batchSize?: number;
   /**
+   * How often a pass also sweeps for messages in flight that lack the `unsettled` flag the pass
+   * reads by (stored before the flag existed, or by an older engine version during an upgrade);
+   * the first pass of each relay always sweeps. The sweep reads by status: on FerretDB the whole
+   * collection. Default 1 hour.
+   */
+  sweepMs?: number;
+  /**
    * Shared by every process's relay: a pass runs only in the process that holds it, so N worker
-   * processes do not read the store N times over (each pass reads every unsettled message, on
-   * FerretDB 1.24 the whole collection). Default: none, every pass runs.
+   * processes do not read the store and Redis N times over. Default: none, every pass runs.
    */
   lease?: RedisLease;
 }
@@ -36,6 +42,7 @@ export class Relay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
   private stopped = false;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -71,11 +78,24 @@ export class Relay {
   }
 
   private async pass(): Promise<void> {
+    const { store, batchSize = 500, sweepMs = 3_600_000 } = this.options;
+    if (Date.now() - this.lastSweep >= sweepMs) {
+      const unflagged = await store.findUnflagged(batchSize);
+      for (const m of unflagged) await store.syncUnsettled(m._id, m.status);
+      if (unflagged.length > 0) this.options.log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
+      // Until none is left, the next pass sweeps again.
+      if (unflagged.length < batchSize) this.lastSweep = Date.now();
+    }
     const olderThan = new Date(Date.now() - this.options.staleMs);
-    const messages = await this.options.store.findUnsettled(olderThan, this.options.batchSize ?? 500);
+    const messages = await store.findUnsettled(olderThan, batchSize);
     let requeued = 0;
     for (const m of messages) {
       if (this.stopped) return;
+      if (!isUnsettledStatus(m.status)) {
+        // Flagged but settled: only a write that bypassed MongoStore could leave this; repair it.
+        await store.syncUnsettled(m._id, m.status);
+        continue;
+      }
       if (m.status === MessageStatus.received) {
         if (await ensureJob(this.options.routeQueue, 'route', routeJobId(m._id), { messageId: m._id })) requeued++;
         continue;

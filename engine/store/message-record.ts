@@ -87,6 +87,13 @@ export interface MessageRecord {
   ack: AckRecord;
   /** For search by destination (indexed): the destinations it was routed to. */
   destinationIds?: string[];
+  /**
+   * Present (true) exactly while `status` is received or routed (isUnsettledStatus); every write of
+   * `status` sets or removes it in the same update. Only the relay's query names it, so its index
+   * holds only the few messages still in flight: on FerretDB, which passes an equality down to
+   * PostgreSQL but no `$in`, the relay reads those instead of the whole collection.
+   */
+  unsettled?: true;
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */

@@ -1,6 +1,6 @@
-import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
+import { isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
@@ -80,6 +80,9 @@ export class MongoStore {
     await this.messages.createIndex({ dedupeKey: 1 }, { name: 'dedupe', unique: true });
     await this.messages.createIndex({ channelId: 1, receivedAt: -1 }, { name: 'channel_time' });
     await this.messages.createIndex({ status: 1, updatedAt: 1 }, { name: 'status_updated' });
+    // Sparse: only messages in flight. On FerretDB the relay is served by the partial index that
+    // scripts/ferretdb-indexes.sql adds in PostgreSQL instead (FerretDB's own cannot serve it).
+    await this.messages.createIndex({ unsettled: 1 }, { name: 'unsettled', sparse: true });
     await this.messages.createIndex({ 'summary.controlId': 1 }, { name: 'control_id' });
     await this.messages.createIndex({ 'summary.mrn': 1 }, { name: 'mrn' });
     await this.messages.createIndex({ 'summary.messageType': 1, _id: -1 }, { name: 'message_type' });
@@ -132,11 +135,11 @@ export class MongoStore {
 
   /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
   async applyPlan(id: string, plan: RoutePlan): Promise<void> {
-    const set: Record<string, unknown> = { status: plan.status, updatedAt: new Date() };
+    const set: Record<string, unknown> = {};
     if (plan.status === MessageStatus.errored) Object.assign(set, { error: { code: plan.error.code, detail: plan.error.message }, errorCodes: [plan.error.code] });
     else Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries: this.sealer.deliveries(plan.deliveries), destinationIds: Object.keys(plan.deliveries) });
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
-    await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, { $set: set }));
+    await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })));
   }
 
   /**
@@ -147,7 +150,7 @@ export class MongoStore {
     const res = await this.guard(() =>
       this.messages.updateOne(
         { _id: id, status: { $in: [MessageStatus.errored, MessageStatus.filtered] } },
-        { $set: { status: MessageStatus.received, updatedAt: new Date(), deliveries: {} }, $unset: { error: '', filteredReason: '', canonical: '' } },
+        statusUpdate(MessageStatus.received, { set: { deliveries: {} }, unset: { error: '', filteredReason: '', canonical: '' } }),
       ),
     );
     return res.modifiedCount === 1;
@@ -188,7 +191,7 @@ export class MongoStore {
   async resetForReplay(message: Pick<MessageRecord, '_id' | 'deliveries'>, o: { from: ReplayableStatus; destinationIds: string[]; events: CanonicalEvent[]; replayId: string; keys?: Record<string, string> }): Promise<string[]> {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
-    const set: Record<string, unknown> = { status: MessageStatus.routed, updatedAt: new Date(), canonical: this.sealer.canonical(o.events) };
+    const set: Record<string, unknown> = { canonical: this.sealer.canonical(o.events) };
     const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
       set[`deliveries.${d}.status`] = 'pending';
@@ -198,7 +201,7 @@ export class MongoStore {
       if (key) set[`deliveries.${d}.idempotencyKey`] = key;
       filter[`deliveries.${d}.status`] = o.from;
     }
-    const res = await this.guard(() => this.messages.updateOne(filter as Filter<MessageRecord>, { $set: set }));
+    const res = await this.guard(() => this.messages.updateOne(filter as Filter<MessageRecord>, statusUpdate(MessageStatus.routed, { set })));
     return res.modifiedCount === 1 ? reset : [];
   }
 
@@ -295,20 +298,40 @@ export class MongoStore {
   async settle(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
     const settled = settledMessageStatus(Object.values(message.deliveries).map((d) => d.status));
     if (settled !== message.status && message.status === MessageStatus.routed) {
-      await this.guard(() => this.messages.updateOne({ _id: message._id, status: MessageStatus.routed }, { $set: { status: settled, updatedAt: new Date() } }));
+      await this.guard(() => this.messages.updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)));
     }
   }
 
-  /** Messages not yet settled and untouched since `olderThan`: what the relay checks against Redis. */
-  async findUnsettled(olderThan: Date, limit: number): Promise<Pick<MessageRecord, '_id' | 'channelId' | 'status' | 'deliveries'>[]> {
+  /**
+   * Messages not yet settled and untouched since `olderThan`: what the relay checks against Redis.
+   * Reads by the `unsettled` flag (an index of the messages in flight only, on MongoDB and FerretDB).
+   */
+  async findUnsettled(olderThan: Date, limit: number): Promise<UnsettledMessage[]> {
+    return this.guard(() =>
+      this.messages.find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit }).toArray(),
+    );
+  }
+
+  /**
+   * The relay's sweep: messages in flight by their status that lack the `unsettled` flag (stored
+   * before the flag existed, or by a process of an older version during an upgrade). Reads by
+   * `status`, which on FerretDB is the whole collection: call it rarely (RELAY_SWEEP_MS).
+   */
+  async findUnflagged(limit: number): Promise<UnsettledMessage[]> {
     return this.guard(() =>
       this.messages
-        .find(
-          { status: { $in: [MessageStatus.received, MessageStatus.routed] }, updatedAt: { $lt: olderThan } },
-          { projection: { _id: 1, channelId: 1, status: 1, deliveries: 1 }, limit },
-        )
+        .find({ status: { $in: [MessageStatus.received, MessageStatus.routed] }, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
         .toArray(),
     );
+  }
+
+  /**
+   * Sets the `unsettled` flag to what the message's status says, if its status is still `status`
+   * (the relay's repair of a message found by findUnflagged, or flagged but settled).
+   */
+  async syncUnsettled(id: string, status: MessageStatus): Promise<void> {
+    const update = isUnsettledStatus(status) ? { $set: { unsettled: true as const } } : { $unset: { unsettled: '' as const } };
+    await this.guard(() => this.messages.updateOne({ _id: id, status }, update));
   }
 
   async listMessages(query: MessageQuery): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
@@ -364,9 +387,25 @@ export class MongoStore {
   }
 }
 
-/** The index-only fields of a new message: where it is routed, and the error it met at intake. */
+/** What the relay reads of a message. */
+export type UnsettledMessage = Pick<MessageRecord, '_id' | 'channelId' | 'status' | 'deliveries'>;
+const UNSETTLED_PROJECTION = { _id: 1, channelId: 1, status: 1, deliveries: 1 } as const;
+
+/**
+ * An update that writes a message's status, and with it `updatedAt` and the `unsettled` flag set or
+ * removed to match (see MessageRecord.unsettled): every write of a status goes through here.
+ */
+function statusUpdate(status: MessageStatus, o: { set?: Record<string, unknown>; unset?: Record<string, ''> } = {}): UpdateFilter<MessageRecord> {
+  const flagged = isUnsettledStatus(status);
+  const $set = { ...o.set, status, updatedAt: new Date(), ...(flagged ? { unsettled: true } : {}) };
+  const $unset = { ...o.unset, ...(flagged ? {} : { unsettled: '' }) };
+  return (Object.keys($unset).length > 0 ? { $set, $unset } : { $set }) as UpdateFilter<MessageRecord>;
+}
+
+/** The index-only fields of a new message: where it is routed, the error it met at intake, the flag of its status. */
 function withSearchFields(r: MessageRecord): MessageRecord {
-  return { ...r, destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
+  const { unsettled: _given, ...rest } = r;
+  return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
 }
 
 /** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */

@@ -53,6 +53,27 @@ export function isTerminalDelivery(status: DeliveryStatus): boolean {
   }
 }
 
+/**
+ * Whether a message in this status still has work to do (routing, or a delivery not yet settled):
+ * such a message carries `unsettled: true`, which the relay's query names (see MessageRecord).
+ */
+export function isUnsettledStatus(status: MessageStatus): boolean {
+  switch (status) {
+    case 'received':
+    case 'routed':
+      return true;
+    case 'delivered':
+    case 'partially-delivered':
+    case 'dead':
+    case 'errored':
+    case 'rejected':
+    case 'filtered':
+      return false;
+    default:
+      return status satisfies never;
+  }
+}
+
 /** The message status that follows from its deliveries once none is pending or retrying. */
 export function settledMessageStatus(statuses: readonly DeliveryStatus[]): MessageStatus {
   if (statuses.some((s) => !isTerminalDelivery(s))) return MessageStatus.routed;

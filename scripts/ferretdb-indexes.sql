@@ -1,0 +1,47 @@
+SET client_min_messages = warning;
+-- Indexes PostgreSQL needs to serve the filters FerretDB 1.24 passes down, which the indexes
+-- FerretDB makes itself cannot serve. FerretDB does not know of them and needs not: PostgreSQL's
+-- planner picks them. FerretDB creates one table per collection when it is first written, so an
+-- event trigger adds them to every new FerretDB table; existing tables get them now. Idempotent.
+--
+-- 1. _id: FerretDB turns a filter on _id into `_jsonb->'_id' @> '"…"'`, which its btree index on
+--    _id cannot serve: every lookup, update or findOneAndUpdate by _id would read the whole
+--    collection (measured in bench/, see docs/performance.md). A GIN index on (_jsonb->'_id')
+--    serves `@>`.
+-- 2. unsettled: the relay's filter `{ unsettled: true, … }` (engine/store/mongo-store.ts) is passed
+--    down as `_jsonb->'unsettled' @> 'true'`. A partial index with exactly that predicate holds only
+--    the messages in flight, so the relay reads those instead of the whole collection. No other
+--    query names the field, so the planner uses this index for nothing else; in collections
+--    without the field it stays empty.
+
+DROP EVENT TRIGGER IF EXISTS switchboard_id_gin;
+DROP FUNCTION IF EXISTS switchboard_id_gin_on_create();
+DROP FUNCTION IF EXISTS switchboard_id_gin(regclass);
+
+CREATE OR REPLACE FUNCTION switchboard_indexes(tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = '_jsonb' AND NOT attisdropped) THEN
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''_id''))', 'sb_id_gin_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((_jsonb->''_id'')) WHERE (_jsonb->''unsettled'') @> ''true''::jsonb', 'sb_unsettled_' || md5(tbl::text), tbl);
+  END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION switchboard_indexes_on_create() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE obj record;
+BEGIN
+  FOR obj IN SELECT objid FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' LOOP
+    PERFORM switchboard_indexes(obj.objid::regclass);
+  END LOOP;
+END $$;
+
+DROP EVENT TRIGGER IF EXISTS switchboard_indexes;
+CREATE EVENT TRIGGER switchboard_indexes ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION switchboard_indexes_on_create();
+
+DO $$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT c.oid::regclass AS tbl FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = '_jsonb'
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') LOOP
+    PERFORM switchboard_indexes(t.tbl);
+  END LOOP;
+END $$;

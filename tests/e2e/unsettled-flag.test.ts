@@ -1,0 +1,121 @@
+import test from 'ava';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SwitchboardError } from '../../engine/errors.ts';
+import { silentLogger } from '../../engine/log.ts';
+import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, routeJobId, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
+import { Relay } from '../../engine/queue/relay.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { deadMessage } from '../support/seed.ts';
+import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+
+/**
+ * The relay reads only messages carrying `unsettled: true` (on FerretDB the only filter it can pass
+ * down to an index). A message in flight without it would never be relayed after a crash, so every
+ * write of a status must keep the flag in step; these tests hold each writer to that.
+ */
+
+async function openStore(t: { teardown(fn: () => Promise<void>): void }): Promise<MongoStore> {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbflag') });
+  await store.start();
+  t.teardown(() => store.close());
+  return store;
+}
+
+const pendingErp = (m: MessageRecord): MessageRecord['deliveries'] => ({ erp: { ...m.deliveries.erp!, status: 'pending', lastError: undefined } });
+
+async function flagOf(store: MongoStore, id: string): Promise<{ status: string; unsettled: unknown }> {
+  const doc = await store.collection<MessageRecord>('messages').findOne({ _id: id }, { projection: { status: 1, unsettled: 1 } });
+  return { status: doc!.status, unsettled: doc!.unsettled ?? null };
+}
+
+test('every write of a message status sets or removes the unsettled flag with it', async (t) => {
+  const store = await openStore(t);
+  const seeded = deadMessage(1);
+
+  // Received at intake, then routed, delivered and settled.
+  const received = { ...seeded, status: 'received' as const, deliveries: {} };
+  await store.insertMessage(received);
+  t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
+  await store.applyPlan(received._id, { status: 'routed', events: [], deliveries: pendingErp(seeded) });
+  t.deepEqual(await flagOf(store, received._id), { status: 'routed', unsettled: true });
+  await store.updateDelivery(received._id, 'erp', { status: 'delivered' });
+  t.deepEqual(await flagOf(store, received._id), { status: 'delivered', unsettled: null });
+
+  // Replayed: back in flight, then dead.
+  const delivered = (await store.getMessage(received._id))!;
+  t.deepEqual(await store.resetForReplay(delivered, { from: 'delivered', destinationIds: ['erp'], events: [], replayId: 'r1', keys: { erp: 'k2' } }), ['erp']);
+  t.deepEqual(await flagOf(store, received._id), { status: 'routed', unsettled: true });
+  await store.updateDelivery(received._id, 'erp', { status: 'dead', lastError: { code: 'PEER_REJECTED', detail: '400' } });
+  t.deepEqual(await flagOf(store, received._id), { status: 'dead', unsettled: null });
+
+  // Errored by routing, then sent back to received by a re-route.
+  const other = { ...deadMessage(2), status: 'received' as const, deliveries: {} };
+  await store.insertMessage(other);
+  await store.applyPlan(other._id, { status: 'errored', error: new SwitchboardError('TRANSFORM_FAILED', 'no') });
+  t.deepEqual(await flagOf(store, other._id), { status: 'errored', unsettled: null });
+  t.true(await store.resetForReroute(other._id));
+  t.deepEqual(await flagOf(store, other._id), { status: 'received', unsettled: true });
+  await store.applyPlan(other._id, { status: 'filtered', events: [], deliveries: {}, reason: 'channel filter' });
+  t.deepEqual(await flagOf(store, other._id), { status: 'filtered', unsettled: null });
+
+  // Stored settled at intake (dead here; rejected the same): no flag, whatever the record said.
+  const dead = { ...deadMessage(3), unsettled: true as const };
+  await store.insertMessage(dead);
+  t.deepEqual(await flagOf(store, dead._id), { status: 'dead', unsettled: null });
+});
+
+test('the relay flags messages in flight stored without the flag (an older version) and re-queues them; a flag left on a settled message is removed', async (t) => {
+  const store = await openStore(t);
+  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+  const prefix = uniqueName('sbq');
+  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
+  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+  t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit()));
+  const messages = store.collection<MessageRecord>('messages');
+
+  // Written straight, as an engine before the flag did: one received, one routed with a pending delivery.
+  const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
+  const routedSeed = deadMessage(2);
+  const routed = { ...routedSeed, status: 'routed' as const, deliveries: pendingErp(routedSeed) };
+  // And a settled one carrying the flag, as a write around MongoStore could leave it.
+  const settled = { ...deadMessage(3), unsettled: true as const };
+  await messages.insertMany([received, routed, settled]);
+
+  const relay = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 3_600_000 });
+  t.teardown(() => relay.close());
+  t.true(await relay.tick());
+  t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
+  t.deepEqual(await flagOf(store, routed._id), { status: 'routed', unsettled: true });
+  t.deepEqual(await flagOf(store, settled._id), { status: 'dead', unsettled: null });
+  t.truthy(await routeQueue.getJob(routeJobId(received._id)), 'the received message is queued for routing');
+  t.truthy(await erpQueue.getJob(deliveryJobId(routed._id, 'erp')), 'the routed one for delivery');
+
+  // The next passes read by the flag only: a message written without it now waits for the next sweep.
+  const late = { ...deadMessage(4), status: 'received' as const, deliveries: {} };
+  await messages.insertOne(late);
+  await relay.tick();
+  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
+});
+
+test("the relay's query is served by an index of the messages in flight only", async (t) => {
+  const store = await openStore(t);
+  const messages = store.collection<MessageRecord>('messages');
+  // Enough settled messages that a whole-collection read would cost the planner more than the index.
+  const docs = Array.from({ length: 3000 }, (_, i) => deadMessage(i));
+  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  await store.insertMessage({ ...deadMessage(9999), status: 'received', deliveries: {} });
+
+  const filter = { unsettled: true, updatedAt: { $lt: new Date(Date.now() + 60_000) } } as const;
+  const plan = await messages.find(filter).limit(500).explain();
+  const explained = JSON.stringify(plan);
+  if (plan.serverInfo?.ferretdbVersion) {
+    // FerretDB on PostgreSQL: the partial index scripts/ferretdb-indexes.sql provisions.
+    t.true(plan.filterPushdown, 'FerretDB passes the flag down');
+    t.regex(explained, /"Index Name":"sb_unsettled_/, 'PostgreSQL reads the partial index of unsettled messages');
+  } else {
+    t.regex(explained, /"indexName":"unsettled"/, 'MongoDB reads the sparse index');
+  }
+  t.is((await store.findUnsettled(new Date(Date.now() + 60_000), 500)).length, 1);
+});
