@@ -79,7 +79,7 @@ export class DeliveryWorker {
     const { messageId, destinationId } = job.data;
     const { store, connector } = this.options;
     const log = this.options.log.child({ messageId, destinationId });
-    const message = await store.getMessage(messageId);
+    const message = await store.getForDelivery(messageId);
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 
@@ -141,11 +141,11 @@ export class DeliveryWorker {
         throw new DelayedError();
       }
       log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
-      await store.updateDelivery(messageId, destinationId, { status: 'dead', attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
+      await store.updateDelivery(messageId, destinationId, { status: 'dead', seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
       return;
     }
     const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
-    await store.updateDelivery(messageId, destinationId, { status: 'delivered', attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
+    await store.updateDelivery(messageId, destinationId, { status: 'delivered', seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
     log.info('delivered', { attempt, events: events.length });
   }
 }

@@ -14,6 +14,14 @@ SET client_min_messages = warning;
 --    query names the field, so the planner uses this index for nothing else; in collections
 --    without the field it stays empty.
 
+-- 3. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
+--    name is a parameter (`WHERE _jsonb->$1 @> $2`), so lookups by _id and the relay's read share
+--    it. After five runs PostgreSQL may switch a statement to a generic plan, which cannot know the
+--    field and so can use neither index: a sequential scan for every lookup by _id from then on
+--    (seen in bench/: 400 ms per lookup). The server serves FerretDB only. Cluster-wide, applied at once.
+ALTER SYSTEM SET plan_cache_mode = force_custom_plan;
+SELECT pg_reload_conf();
+
 DROP EVENT TRIGGER IF EXISTS switchboard_id_gin;
 DROP FUNCTION IF EXISTS switchboard_id_gin_on_create();
 DROP FUNCTION IF EXISTS switchboard_id_gin(regclass);

@@ -18,9 +18,9 @@ export interface RelayOptions {
   batchSize?: number;
   /**
    * How often a pass also sweeps for messages in flight that lack the `unsettled` flag the pass
-   * reads by (stored before the flag existed, or by an older engine version during an upgrade);
-   * the first pass of each relay always sweeps. The sweep reads by status: on FerretDB the whole
-   * collection. Default 1 hour.
+   * reads by (stored before the flag existed, or by an older engine version during an upgrade),
+   * once per deployment in that time (the last sweep's time is kept in the store). The sweep reads
+   * by status: on FerretDB a scan of the whole collection. Default 1 hour.
    */
   sweepMs?: number;
   /**
@@ -79,13 +79,7 @@ export class Relay {
 
   private async pass(): Promise<void> {
     const { store, batchSize = 500, sweepMs = 3_600_000 } = this.options;
-    if (Date.now() - this.lastSweep >= sweepMs) {
-      const unflagged = await store.findUnflagged(batchSize);
-      for (const m of unflagged) await store.syncUnsettled(m._id, m.status);
-      if (unflagged.length > 0) this.options.log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
-      // Until none is left, the next pass sweeps again.
-      if (unflagged.length < batchSize) this.lastSweep = Date.now();
-    }
+    if (Date.now() - this.lastSweep >= sweepMs) await this.sweep(batchSize, sweepMs);
     const olderThan = new Date(Date.now() - this.options.staleMs);
     const messages = await store.findUnsettled(olderThan, batchSize);
     let requeued = 0;
@@ -111,6 +105,27 @@ export class Relay {
       }
     }
     if (requeued > 0) this.options.log.info('relay re-queued work missing from Redis', { jobs: requeued });
+  }
+
+  /**
+   * Flags messages in flight stored without the `unsettled` flag, unless a relay of any process
+   * swept within `sweepMs` (the time is kept in the store). A sweep that finds `batchSize` or more
+   * goes on at the next pass.
+   */
+  private async sweep(batchSize: number, sweepMs: number): Promise<void> {
+    const { store, log } = this.options;
+    const last = await store.lastSweep();
+    if (last && Date.now() - last.getTime() < sweepMs) {
+      this.lastSweep = last.getTime();
+      return;
+    }
+    const unflagged = await store.findUnflagged(batchSize);
+    for (const m of unflagged) await store.syncUnsettled(m._id, m.status);
+    if (unflagged.length > 0) log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
+    if (unflagged.length < batchSize) {
+      this.lastSweep = Date.now();
+      await store.markSwept(new Date(this.lastSweep));
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
+import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
@@ -37,6 +37,12 @@ export interface DeliveryUpdate {
   lastError?: DeliveryRecord['lastError'];
   nextAttemptAt?: Date;
   peerDocumentIds?: string[];
+  /**
+   * The message as the caller read it before the attempt. When the new status is terminal and
+   * every other delivery it shows was too, the message is settled in the same write, on condition
+   * that nothing changed meanwhile (otherwise the update falls back to a separate settle).
+   */
+  seen?: Pick<MessageRecord, 'status' | 'deliveries'>;
 }
 
 /**
@@ -126,6 +132,12 @@ export class MongoStore {
       if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
       return { inserted: false, existing: this.sealer.open(existing) };
     }
+  }
+
+  /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
+  async getForDelivery(id: string): Promise<Omit<MessageRecord, 'raw'> | null> {
+    const doc = await this.guard(() => this.messages.findOne({ _id: id }, { projection: { raw: 0 } }));
+    return doc && this.sealer.open(doc);
   }
 
   async getMessage(id: string): Promise<MessageRecord | null> {
@@ -268,12 +280,13 @@ export class MongoStore {
   }
 
   /**
-   * Records a delivery attempt and the destination's new state, then settles the message status
-   * (delivered, partially-delivered, dead) once no destination is pending.
+   * Records a delivery attempt and the destination's new state, and settles the message status
+   * (delivered, partially-delivered, dead) once no destination is open: in the same write when
+   * `update.seen` shows the others closed and still holds, else by a separate settle.
    */
   async updateDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
     const prefix = `deliveries.${destinationId}`;
-    const set: Record<string, unknown> = { [`${prefix}.status`]: update.status, updatedAt: new Date() };
+    const set: Record<string, unknown> = { [`${prefix}.status`]: update.status };
     if (update.sentEvents !== undefined) set[`${prefix}.sentEvents`] = update.sentEvents;
     if (update.lastError) set[`${prefix}.lastError`] = this.sealer.peerAnswer(update.lastError);
     if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
@@ -283,9 +296,20 @@ export class MongoStore {
       ...(update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {}),
       ...(update.lastError ? { $addToSet: { errorCodes: update.lastError.code } } : {}),
     };
-    const after = await this.guard(() =>
-      this.messages.findOneAndUpdate({ _id: id }, { $set: set, ...push } as never, { returnDocument: 'after' }),
-    );
+    // Still open: nothing to settle, and nothing to read back.
+    if (!isTerminalDelivery(update.status)) {
+      await this.guard(() => this.messages.updateOne({ _id: id }, { $set: { ...set, updatedAt: new Date() }, ...push } as never));
+      return;
+    }
+    const others = update.seen && Object.values(update.seen.deliveries).filter((d) => d.destinationId !== destinationId);
+    if (update.seen?.status === MessageStatus.routed && others?.every((d) => isTerminalDelivery(d.status))) {
+      const settled = settledMessageStatus([...others.map((d) => d.status), update.status]);
+      const unchanged = { _id: id, status: MessageStatus.routed, ...Object.fromEntries(others.map((d) => [`deliveries.${d.destinationId}.status`, d.status])) };
+      const res = await this.guard(() => this.messages.updateOne(unchanged as Filter<MessageRecord>, { ...statusUpdate(settled, { set }), ...push } as never));
+      if (res.matchedCount === 1) return;
+    }
+    // The whole document back: FerretDB 1.24 implements no projection for findAndModify.
+    const after = await this.guard(() => this.messages.findOneAndUpdate({ _id: id }, { $set: { ...set, updatedAt: new Date() }, ...push } as never, { returnDocument: 'after' }));
     if (after) await this.settle(after);
   }
 
@@ -314,15 +338,31 @@ export class MongoStore {
 
   /**
    * The relay's sweep: messages in flight by their status that lack the `unsettled` flag (stored
-   * before the flag existed, or by a process of an older version during an upgrade). Reads by
-   * `status`, which on FerretDB is the whole collection: call it rarely (RELAY_SWEEP_MS).
+   * before the flag existed, or by a process of an older version during an upgrade), up to `limit`
+   * per status. One equality per status, which FerretDB passes down, but no index serves it: on
+   * FerretDB a scan of the whole collection. Call it rarely (RELAY_SWEEP_MS).
    */
   async findUnflagged(limit: number): Promise<UnsettledMessage[]> {
-    return this.guard(() =>
-      this.messages
-        .find({ status: { $in: [MessageStatus.received, MessageStatus.routed] }, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
-        .toArray(),
+    const found = await Promise.all(
+      [MessageStatus.received, MessageStatus.routed].map((status) =>
+        this.guard(() => this.messages.find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit }).toArray()),
+      ),
     );
+    return found.flat();
+  }
+
+  /** When a sweep (findUnflagged until none was left) last ended, by any process; undefined before the first. */
+  async lastSweep(): Promise<Date | undefined> {
+    const doc = await this.guard(() => this.meta().findOne({ _id: 'relay-sweep' }));
+    return doc?.at;
+  }
+
+  async markSwept(at: Date): Promise<void> {
+    await this.guard(() => this.meta().updateOne({ _id: 'relay-sweep' }, { $set: { at } }, { upsert: true }));
+  }
+
+  private meta(): Collection<{ _id: string; at: Date }> {
+    return this.db.collection<{ _id: string; at: Date }>('meta', { writeConcern: DURABLE });
   }
 
   /**

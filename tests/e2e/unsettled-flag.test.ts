@@ -60,6 +60,25 @@ test('every write of a message status sets or removes the unsettled flag with it
   await store.applyPlan(other._id, { status: 'filtered', events: [], deliveries: {}, reason: 'channel filter' });
   t.deepEqual(await flagOf(store, other._id), { status: 'filtered', unsettled: null });
 
+  // Two destinations: the last to finish settles the message in its own write, if what it read still holds.
+  const twoSeed = deadMessage(4);
+  const pending = { status: 'pending' as const, attempts: [], sentEvents: 0 };
+  const two = { ...twoSeed, status: 'routed' as const, deliveries: { erp: { ...pending, destinationId: 'erp', idempotencyKey: 'k-erp' }, billing: { ...pending, destinationId: 'billing', idempotencyKey: 'k-billing' } } };
+  await store.insertMessage(two);
+  const seen = (await store.getForDelivery(two._id))!;
+  await store.updateDelivery(two._id, 'erp', { status: 'delivered', seen });
+  t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is still open');
+  // billing's worker read the message before erp finished (seen: erp pending), so it does not settle it in its write.
+  await store.updateDelivery(two._id, 'billing', { status: 'dead', seen, lastError: { code: 'PEER_REJECTED', detail: '400' } });
+  t.deepEqual(await flagOf(store, two._id), { status: 'partially-delivered', unsettled: null }, 'settled all the same, by the separate settle');
+  // A replay sets billing back to pending while erp's worker holds a read from before: the conditional write misses, and the message stays routed.
+  const before = (await store.getForDelivery(two._id))!;
+  t.deepEqual(await store.resetForReplay(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), ['billing']);
+  const stale = { status: 'routed' as const, deliveries: { ...before.deliveries, erp: { ...before.deliveries.erp!, status: 'retrying' as const } } };
+  await store.updateDelivery(two._id, 'erp', { status: 'delivered', seen: stale });
+  t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is open again: not settled on a stale read');
+  t.is((await store.getForDelivery(two._id))!.deliveries.billing!.status, 'pending');
+
   // Stored settled at intake (dead here; rejected the same): no flag, whatever the record said.
   const dead = { ...deadMessage(3), unsettled: true as const };
   await store.insertMessage(dead);
@@ -97,6 +116,18 @@ test('the relay flags messages in flight stored without the flag (an older versi
   await messages.insertOne(late);
   await relay.tick();
   t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
+  // Nor by another process's relay: the time of the last sweep is kept in the store.
+  const another = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 3_600_000 });
+  t.teardown(() => another.close());
+  await another.tick();
+  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'one sweep per deployment in RELAY_SWEEP_MS');
+  // Once RELAY_SWEEP_MS has passed, the next pass sweeps again.
+  await new Promise((r) => setTimeout(r, 50));
+  const soon = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 20 });
+  t.teardown(() => soon.close());
+  await soon.tick();
+  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: true });
+  t.truthy(await routeQueue.getJob(routeJobId(late._id)));
 });
 
 test("the relay's query is served by an index of the messages in flight only", async (t) => {
