@@ -54,7 +54,9 @@ export function targets(r: BenchResults): Target[] {
   }
   const at500 = r.endToEnd?.rows.find((row) => row.rate === 500);
   if (r.endToEnd) {
-    out.push({ target: 'At 500 msg/s sustained: ACK p99 ≤ 10 ms', measured: at500 ? `${at500.ackMs.p99} ms${at500.sustained ? '' : ' (500/s not sustained)'}` : `500/s not reached (saturation ${r.endToEnd.saturationRate ?? 'below the first rate'}/s)`, met: at500 ? at500.sustained && at500.ackMs.p99 <= 10 : false });
+    const storeAt500 = r.store?.find((s) => s.ratePerSecond === 500)?.callP99Ms;
+    const floorNote = storeAt500 !== undefined ? `; the store alone, insertOne at 500/s: p99 ${storeAt500} ms` : '';
+    out.push({ target: 'At 500 msg/s sustained: ACK p99 ≤ 10 ms', measured: (at500 ? `${at500.ackMs.p99} ms${at500.sustained ? '' : ' (500/s not sustained)'}` : `500/s not reached (saturation ${r.endToEnd.saturationRate ?? 'below the first rate'}/s)`) + floorNote, met: at500 ? at500.sustained && at500.ackMs.p99 <= 10 : false });
     out.push({ target: 'At 500 msg/s sustained: end-to-end p99 ≤ 100 ms', measured: at500 ? `${at500.endToEndMs.p99} ms, ${at500.delivered}/${at500.expected} delivered` : 'not reached', met: at500 ? at500.sustained && at500.endToEndMs.p99 <= 100 : false });
   }
   if (r.soak) {
@@ -73,7 +75,7 @@ export function markdown(r: BenchResults): string {
   }
   if (r.store) {
     out.push("**The store's own capacity** (the engine's documents, w: majority, j: true, bare driver loop)", '');
-    out.push(...table(['pattern', 'in flight', 'batch', 'documents/s', 'call p50 ms'], r.store.map((s) => [s.pattern, s.inFlight, s.batch, s.docsPerSecond, s.callP50Ms])), '');
+    out.push(...table(['pattern', 'in flight', 'batch', 'documents/s', 'call p50 ms', 'p99 ms'], r.store.map((s) => [s.ratePerSecond ? `${s.pattern} at ${s.ratePerSecond}/s` : s.pattern, s.ratePerSecond ? 'as due' : s.inFlight, s.batch, s.docsPerSecond, s.callP50Ms, s.callP99Ms ?? ''])), '');
   }
   if (r.ingest) {
     const real = (c: number) => r.floors?.find((f) => f.server === 'real-ack' && f.connections === c)?.result.perSecond ?? 0;

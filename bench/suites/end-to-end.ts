@@ -24,7 +24,10 @@ export interface RateRow {
   /** Messages that should reach the ERP (ADT and DFT answered AA), and how many did in the wait. */
   expected: number;
   delivered: number;
-  /** Achieved ≥ 97% of the rate, ACK p99 ≤ 1 s, and every delivery made within the drain wait. */
+  /**
+   * Achieved ≥ 97% of the rate, ACK and end-to-end p99 ≤ 1 s (deliveries kept up: a backlog that
+   * grows through the run reaches seconds), and every delivery made within the drain wait.
+   */
   sustained: boolean;
 }
 
@@ -66,8 +69,9 @@ export async function openLoopRun(ctx: BenchContext, s: EngineSession, o: { rate
   const acked = records.filter((r) => r.ackAt !== undefined);
   const e2e = records.filter((r) => delivered.has(r.controlId)).map((r) => delivered.get(r.controlId)! - r.dueAt);
   const ackMs = percentiles(acked.map((r) => r.ackAt! - r.dueAt));
-  const sustained = load.achievedPerSecond >= 0.97 * o.rate && ackMs.p99 <= 1000 && delivered.size >= expected;
-  return { row: { rate: o.rate, load, ackMs, endToEndMs: percentiles(e2e), expected, delivered: delivered.size, sustained }, records, delivered };
+  const endToEndMs = percentiles(e2e);
+  const sustained = load.achievedPerSecond >= 0.97 * o.rate && ackMs.p99 <= 1000 && endToEndMs.p99 <= 1000 && delivered.size >= expected;
+  return { row: { rate: o.rate, load, ackMs, endToEndMs, expected, delivered: delivered.size, sustained }, records, delivered };
 }
 
 export async function runEndToEnd(ctx: BenchContext): Promise<{ rows: RateRow[]; saturationRate: number | undefined }> {

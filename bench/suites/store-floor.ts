@@ -7,7 +7,10 @@
  * j: true):
  * - insertOne with 1, 16 and 64 in flight: the engine's pattern (one insert per message),
  * - insertMany of 16 and of 64 documents, one batch in flight: the issue's store capacity
- *   (what the server could take if writes were grouped).
+ *   (what the server could take if writes were grouped),
+ * - insertOne at 500 per second, open loop (each insert sent when due, its latency counted from
+ *   then): the store's own latency at the rate of the end-to-end target, the floor under the
+ *   engine's ACK p99 there (the engine answers AA only after such an insert).
  */
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import { Hl7Intake } from '../../engine/intake.ts';
@@ -26,8 +29,11 @@ export interface StoreFloorRow {
   inFlight: number;
   batch: number;
   docsPerSecond: number;
-  /** Median time of one call (insertOne or insertMany), ms. */
+  /** Median time of one call (insertOne or insertMany), ms; open loop: from when it was due. */
   callP50Ms: number;
+  /** Open loop only: the offered rate, and p99 of the call from when it was due, ms. */
+  ratePerSecond?: number;
+  callP99Ms?: number;
 }
 
 /** The engine's message records for `count` messages of the mix, made by its own intake. */
@@ -53,6 +59,9 @@ export interface StoreFloorOptions {
   /** Only insertOne with 16 in flight and insertMany of 64 (--quick). */
   quick?: boolean;
 }
+
+/** The rate of the end-to-end target (issue 9: ACK p99 ≤ 10 ms at 500 msg/s). */
+export const OPEN_LOOP_RATE = 500;
 
 /** Runs each insert pattern for `durationMs`; returns one row per pattern. */
 export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloorRow[]> {
@@ -86,7 +95,25 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
     calls.sort((a, b) => a - b);
     rows.push({ pattern, inFlight, batch, docsPerSecond: Math.round(docs / (o.durationMs / 1000)), callP50Ms: round(calls[Math.floor(calls.length / 2)] ?? 0) });
   };
+  const openLoop = async (rate: number) => {
+    const calls: number[] = [];
+    const total = Math.round((rate * o.durationMs) / 1000);
+    const inserts: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inserts.push(messages.insertOne(fresh()).then(() => void calls.push(performance.now() - due)));
+    }
+    await Promise.all(inserts);
+    const seconds = (performance.now() - t0) / 1000;
+    calls.sort((a, b) => a - b);
+    const at = (q: number) => round(calls[Math.min(calls.length - 1, Math.floor(calls.length * q))] ?? 0);
+    rows.push({ pattern: 'insertOne, open loop', inFlight: 0, batch: 1, docsPerSecond: Math.round(total / seconds), callP50Ms: at(0.5), ratePerSecond: rate, callP99Ms: at(0.99) });
+  };
   try {
+    await openLoop(OPEN_LOOP_RATE);
     for (const c of o.quick ? [16] : [1, 16, 64]) await run('insertOne', c, 1);
     for (const b of o.quick ? [64] : [16, 64]) await run('insertMany', 1, b);
   } finally {
