@@ -89,6 +89,9 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
     await Promise.all(workers.map((w) => w.stop()));
     await main?.stop();
     await erp.close();
+    // At once, not at the end of the run: the next suite must not share the machine with
+    // PostgreSQL's autovacuum of this one's tables.
+    await ctx.drop(name);
   }
 }
 

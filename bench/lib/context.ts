@@ -17,6 +17,8 @@ export interface BenchContext {
   name(what: string): string;
   /** Writes bench/results/<file> (JSON when given an object). */
   save(file: string, data: unknown): Promise<string>;
+  /** Drops one name's database and deletes its Redis keys (a suite done with them). */
+  drop(name: string): Promise<void>;
   /** Drops the databases and deletes the Redis keys this run made (nothing else). */
   cleanup(): Promise<void>;
 }
@@ -24,6 +26,23 @@ export interface BenchContext {
 export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: string }): BenchContext {
   const run = Date.now().toString(36).slice(-6);
   const names: string[] = [];
+  const drop = async (n: string): Promise<void> => {
+    const client = new MongoClient(o.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
+    const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      await client.db(n).dropDatabase().catch(() => undefined);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${n}:*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      await client.close();
+      redis.disconnect();
+    }
+  };
   return {
     ...o,
     run,
@@ -39,23 +58,8 @@ export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: s
       return p;
     },
     cleanup: async () => {
-      const client = new MongoClient(o.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
-      const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
-      try {
-        await client.connect();
-        for (const n of names) await client.db(n).dropDatabase().catch(() => undefined);
-        for (const n of names) {
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${n}:*`, 'COUNT', 1000);
-            if (keys.length > 0) await redis.unlink(...keys);
-            cursor = next;
-          } while (cursor !== '0');
-        }
-      } finally {
-        await client.close();
-        redis.disconnect();
-      }
+      for (const n of names) await drop(n);
     },
+    drop,
   };
 }
