@@ -7,6 +7,7 @@ import type { DestinationConnector } from './connector.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Hl7Intake } from './intake.ts';
+import type { FhirSource, FhirSources } from './fhir/fhir-sources.ts';
 import type { Logger } from './log.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
@@ -25,6 +26,8 @@ export interface ChannelRuntimeOptions {
   /** The engine's map of destination queues, shared with intake, the route worker, the relay and replay. */
   deliveryQueues: Map<string, Queue<DeliveryJobData>>;
   intake: Hl7Intake;
+  /** Where a FHIR channel's source is served from (the HTTP server's FHIR routes read it). */
+  fhirSources: FhirSources;
   pseudonymKey?: Buffer;
   runsWorkers: boolean;
   runsSources: boolean;
@@ -32,8 +35,8 @@ export interface ChannelRuntimeOptions {
 
 /**
  * What one deployed channel runs in this process: a connector, queue and delivery worker per
- * destination (worker roles), and its MLLP listener (ingest roles; FHIR sources are routes of the
- * HTTP server, see fhir-rest.source.ts). The engine starts one per deployed channel at start and on
+ * destination (worker roles), and its source (ingest roles): an MLLP listener, or its entry in
+ * FhirSources, which the HTTP server's FHIR routes serve (see fhir-rest.source.ts). The engine starts one per deployed channel at start and on
  * deploy, and closes it on undeploy or stop. `pause()` closes the listener (senders queue on their
  * side) and holds deliveries; `resume()` undoes it. Every step is bounded by SHUTDOWN_GRACE_MS.
  */
@@ -41,6 +44,7 @@ export class ChannelRuntime {
   private readonly cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   private readonly workers: DeliveryWorker[] = [];
   private source: MllpSource | undefined;
+  private fhir: FhirSource | undefined;
   private closing: Promise<void> | undefined;
   /** The MLLP port listened on; undefined for FHIR channels, worker roles and while paused. */
   port: number | undefined;
@@ -84,7 +88,12 @@ export class ChannelRuntime {
 
   private async listen(): Promise<void> {
     const s = this.o.channel.source;
-    if (s.kind !== 'mllp' || !this.o.runsSources) return;
+    if (!this.o.runsSources) return;
+    if (s.kind === 'fhir') {
+      this.fhir ??= this.o.fhirSources.open({ ...this.o.channel, source: s });
+      this.fhir.paused = false;
+      return;
+    }
     const source = new MllpSource({
       channel: this.o.channel,
       intake: this.o.intake,
@@ -99,9 +108,10 @@ export class ChannelRuntime {
     this.port = await source.start();
   }
 
-  /** Stops taking messages (the listener closes) and holds deliveries. */
+  /** Stops taking messages (the listener closes; a FHIR source answers 503) and holds deliveries. */
   async pause(): Promise<void> {
     this.paused = true;
+    if (this.fhir) this.fhir.paused = true;
     const source = this.source;
     this.source = undefined;
     this.port = undefined;
@@ -118,6 +128,7 @@ export class ChannelRuntime {
   /** Listener first, then workers, queues and connectors in reverse order; one promise for every caller. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.fhir) this.o.fhirSources.close(this.fhir);
       try {
         await this.source?.close(this.o.config.SHUTDOWN_GRACE_MS);
       } catch (err) {

@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ChannelDefinition, FhirSourceSpec } from './channel.ts';
+import type { ChannelDefinition } from './channel.ts';
 import { FhirIntake } from './fhir-intake.ts';
-import { SmartAuthority } from './security/smart-auth.ts';
-import { registerFhirSource } from '../connectors/fhir-rest/fhir-rest.source.ts';
+import { registerFhirSources } from '../connectors/fhir-rest/fhir-rest.source.ts';
+import { FhirSources } from './fhir/fhir-sources.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
@@ -145,7 +145,8 @@ export class Engine implements ChannelRunner {
     this.relay = relay;
 
     const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS, ackOnly: config.INTAKE_ACK_ONLY });
-    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
+    const fhirSources = new FhirSources({ redis, prefix: config.QUEUE_PREFIX });
+    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, fhirSources, runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     const audit = new AuditLog(store);
     await audit.start();
@@ -179,11 +180,7 @@ export class Engine implements ChannelRunner {
     const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    for (const channel of channelMap.values()) {
-      if (channel.source.kind !== 'fhir') continue;
-      const smart = new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis, prefix: config.QUEUE_PREFIX });
-      await registerFhirSource(http, { channel: channel as ChannelDefinition & { source: FhirSourceSpec }, intake: fhirIntake, smart, log });
-    }
+    await registerFhirSources(http, { sources: fhirSources, intake: fhirIntake, log });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;
     const address = http.server.address();
@@ -194,15 +191,14 @@ export class Engine implements ChannelRunner {
 
   /**
    * Starts `channel` in this process, replacing the running version of the same id (its listener
-   * and workers close first; messages already stored keep their deliveries). FHIR sources are
-   * routes of the HTTP server, registered at start only: a FHIR channel deployed later answers
-   * after the next start (CONFLICT now). Called at start for every deployed channel, and by the
-   * channels API on deploy and rollback.
+   * and workers close first; messages already stored keep their deliveries). A FHIR channel is
+   * served from then on (its routes read the deployed definition per request, see FhirSources).
+   * Called at start for every deployed channel, by the channels API on deploy and rollback, and by
+   * the channel sync for deploys made in another process.
    */
   async deploy(channel: ChannelDefinition, version: number): Promise<void> {
     const deps = this.runtimeDeps;
     if (!deps) throw new SwitchboardError('CONFLICT', 'the engine is not started');
-    if (channel.source.kind === 'fhir' && this.http && !deps.channels.has(channel.id)) throw new SwitchboardError('CONFLICT', 'a new FHIR channel starts serving at the next engine start');
     if (deps.encrypting && !deps.hashing && channel.destinations.some((d) => d.ordering)) {
       throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} has an ordered destination and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`);
     }

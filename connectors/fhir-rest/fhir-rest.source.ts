@@ -1,37 +1,48 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { ChannelDefinition, FhirSourceSpec } from '../../engine/channel.ts';
+import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { FhirIntake, FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
-import { OAuthError, scopeAllows, type SmartAuthority } from '../../engine/security/smart-auth.ts';
+import { FHIR_BODY_LIMIT_CAP, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
+import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
 
 const FHIR_JSON = 'application/fhir+json';
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
-/** A request whose credentials were checked: the scopes its token grants. */
-type Granted = FastifyRequest & { grantedScopes?: string[] };
+/** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
+type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
+const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
 
 /**
- * FHIR R4 REST source for one channel, at `/fhir/<channelId>`: `POST /<Type>`, `PUT /<Type>/<id>`,
- * `POST /` with a transaction, batch or message Bundle, and `GET /metadata`. Every answer that is
- * not a success is an OperationOutcome. Credentials are checked before the body is read: a static
- * bearer token (full access), or an access token from SMART Backend Services (`POST /auth/token`,
- * discovery at `/.well-known/smart-configuration`) whose scopes must cover each resource written
- * (403 otherwise). 201 only after intake stored the resource; Location points at the stored message.
+ * FHIR R4 REST source, at `/fhir/<channelId>` for each FHIR channel this process serves (read per
+ * request from `sources`, so deploys, pauses and removals take effect at once): `POST /<Type>`,
+ * `PUT /<Type>/<id>`, `POST /` with a transaction, batch or message Bundle, and `GET /metadata`.
+ * Every answer that is not a success is an OperationOutcome: 404 for a channel not served here,
+ * 503 while it is paused. Credentials are checked before the body is read: a static bearer token
+ * (full access), or an access token from SMART Backend Services (`POST /auth/token`, discovery at
+ * `/.well-known/smart-configuration`) whose scopes must cover each resource written (403
+ * otherwise). 201 only after intake stored the resource; Location points at the stored message.
+ * Registered once per HTTP server.
  */
-export async function registerFhirSource(app: FastifyInstance, o: { channel: ChannelDefinition & { source: FhirSourceSpec }; intake: FhirIntake; smart: SmartAuthority; log: Logger }): Promise<void> {
+export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: FhirIntake; log: Logger }): Promise<void> {
   loadFhirDefinitions();
-  const { channel } = o;
-  const bodyLimit = Number(channel.source.bodyLimitBytes ?? 4 * 1024 * 1024);
-  const tokens = (channel.source.tokens ?? []).filter((t) => t !== '').map(sha256);
-  const accepted = new Set(channel.accept);
+  // Each channel's own limit is checked per request (below); the routes read no more than the cap.
+  const bodyLimit = FHIR_BODY_LIMIT_CAP;
+  /** The channel's own body limit, checked once the body is read (a declared length is checked before). */
+  const withinLimit = (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): boolean => {
+    const limit = sourceOf(request).bodyLimit;
+    if (Buffer.byteLength(body) <= limit) return true;
+    done(Object.assign(new Error('body too large'), { statusCode: 413 }));
+    return false;
+  };
 
   await app.register(
     async (scope) => {
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+      scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string', bodyLimit }, (request, body, done) => {
+        if (!withinLimit(request, body as string, done)) return;
         try {
           done(null, JSON.parse(body as string));
         } catch {
@@ -43,32 +54,40 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
       });
       scope.decorateRequest('grantedScopes', null);
+      scope.decorateRequest('fhirSource', null);
 
       scope.addHook('onRequest', async (request, reply) => {
+        const source = o.sources.get((request.params as { channelId?: string }).channelId ?? '');
+        if (!source) return send(reply, 404, errorOutcome('not-found', 'No FHIR channel is served at this address'));
+        if (source.paused) return send(reply, 503, errorOutcome('transient', 'This channel is paused; retry later'), { 'retry-after': '30' });
+        (request as Sourced).fhirSource = source;
+        const declared = Number(request.headers['content-length'] ?? 0);
+        if (declared > source.bodyLimit) return send(reply, 413, errorOutcome('too-long', `The body is larger than ${source.bodyLimit} bytes`));
         const path = request.routeOptions.url ?? '';
         if (path.endsWith('/metadata') || path.endsWith('/auth/token') || path.endsWith('/.well-known/smart-configuration')) return;
         const header = request.headers.authorization ?? '';
         const token = /^Bearer (.+)$/i.exec(header)?.[1];
         if (!token) return send(reply, 401, errorOutcome('login', 'A bearer token is required'), { 'www-authenticate': 'Bearer' });
         const presented = sha256(token);
-        if (tokens.some((t) => timingSafeEqual(t, presented))) {
-          (request as Granted).grantedScopes = ['system/*.write'];
+        if (source.tokens.some((t) => timingSafeEqual(t, presented))) {
+          (request as Sourced).grantedScopes = ['system/*.write'];
         } else {
-          const grant = await o.smart.lookup(token).catch(() => undefined);
+          const grant = await source.smart.lookup(token).catch(() => undefined);
           if (!grant) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
-          (request as Granted).grantedScopes = grant.scopes;
+          (request as Sourced).grantedScopes = grant.scopes;
         }
         const type = (request.params as { type?: string }).type;
         const action = request.method === 'PUT' ? 'update' : 'create';
-        if (type && !scopeAllows((request as Granted).grantedScopes!, type, action)) {
+        if (type && !scopeAllows((request as Sourced).grantedScopes!, type, action)) {
           return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), { 'www-authenticate': 'Bearer error="insufficient_scope"' });
         }
       });
 
       scope.post('/auth/token', async (request, reply) => {
+        const { channel, smart } = sourceOf(request);
         const endpoint = `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`;
         try {
-          const granted = await o.smart.token((request.body ?? {}) as Record<string, string>, endpoint);
+          const granted = await smart.token((request.body ?? {}) as Record<string, string>, endpoint);
           return reply.header('cache-control', 'no-store').send(granted);
         } catch (err) {
           if (!(err instanceof OAuthError)) throw err;
@@ -77,27 +96,29 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
       });
 
       scope.get('/.well-known/smart-configuration', async (request) => ({
-        token_endpoint: `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`,
+        token_endpoint: `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${sourceOf(request).channel.id}/auth/token`,
         grant_types_supported: ['client_credentials'],
         token_endpoint_auth_methods_supported: ['private_key_jwt'],
         token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-        scopes_supported: channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
+        scopes_supported: sourceOf(request).channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
         capabilities: ['client-confidential-asymmetric'],
       }));
 
       scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code'] }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
         const code: OperationOutcomeIssue['code'] = error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
+        const limit = (request as Sourced).fhirSource?.bodyLimit ?? bodyLimit;
         const text =
-          status === 413 ? `The body is larger than ${bodyLimit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed';
-        if (status === 500) o.log.error('FHIR request failed', { channelId: channel.id, route: request.routeOptions.url, error: error.name });
+          status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed';
+        if (status === 500) o.log.error('FHIR request failed', { channelId: (request as Sourced).fhirSource?.channel.id, route: request.routeOptions.url, error: error.name });
         return send(reply, status, errorOutcome(code, text));
       });
       scope.setNotFoundHandler((_req, reply) => send(reply, 404, errorOutcome('not-supported', 'Unknown FHIR interaction for this channel')));
 
-      scope.get('/metadata', async (_req, reply) => send(reply, 200, capabilityStatement(channel)));
+      scope.get('/metadata', async (request, reply) => send(reply, 200, capabilityStatement(sourceOf(request).channel)));
 
       scope.post<{ Params: { type: string } }>('/:type', { bodyLimit }, async (request, reply) => {
+        const { channel, accepted } = sourceOf(request);
         const problem = checkResource(request.body, request.params.type, accepted);
         if (problem) return send(reply, problem.status, outcome(problem.issues));
         const dedupeId = requestKey(request);
@@ -106,6 +127,7 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
       });
 
       scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit }, async (request, reply) => {
+        const { channel, accepted } = sourceOf(request);
         const problem = checkResource(request.body, request.params.type, accepted);
         if (problem) return send(reply, problem.status, outcome(problem.issues));
         if ((request.body as { id?: unknown }).id !== request.params.id) {
@@ -116,13 +138,14 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
       });
 
       scope.post('/', { bodyLimit }, async (request, reply) => {
+        const { channel, accepted } = sourceOf(request);
         const bundle = request.body as Bundle;
         if (bundle?.resourceType !== 'Bundle') return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
         if (!['transaction', 'batch', 'message'].includes(bundle.type ?? '')) return send(reply, 400, errorOutcome('not-supported', 'Bundle.type must be transaction, batch or message', ['Bundle.type']));
         const issues = validateFhir(bundle);
         const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'MessageHeader');
         const unaccepted = entries.flatMap((e, i) => (accepted.has(String(e.resource?.resourceType)) ? [] : [issue('error', 'not-supported', `This channel does not accept ${String(e.resource?.resourceType)}`, [`Bundle.entry[${i}].resource`])]));
-        const scopes = (request as Granted).grantedScopes ?? [];
+        const scopes = (request as Sourced).grantedScopes ?? [];
         const allowed = (e: BundleEntry) => scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
         if (bundle.type === 'transaction' && !entries.every(allowed)) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
         if (bundle.type === 'transaction' && (issues.length > 0 || unaccepted.length > 0)) return send(reply, 400, outcome([...issues, ...unaccepted]));
@@ -146,12 +169,12 @@ export async function registerFhirSource(app: FastifyInstance, o: { channel: Cha
         return send(reply, 200, { resourceType: 'Bundle', type: bundle.type === 'transaction' ? 'transaction-response' : 'batch-response', entry: responses } satisfies Bundle);
       });
     },
-    { prefix: `/fhir/${channel.id}` },
+    { prefix: '/fhir/:channelId' },
   );
 }
 
 /** 400 or 404 for a resource that is not valid FHIR R4 or not for this URL and channel; undefined when fine. */
-function checkResource(body: unknown, urlType: string, accepted: Set<string>): { status: number; issues: OperationOutcomeIssue[] } | undefined {
+function checkResource(body: unknown, urlType: string, accepted: ReadonlySet<string>): { status: number; issues: OperationOutcomeIssue[] } | undefined {
   if (!accepted.has(urlType)) return { status: 404, issues: [issue('error', 'not-supported', `This channel does not accept ${urlType}`)] };
   const issues = validateFhir(body);
   if (issues.length > 0) return { status: 400, issues };

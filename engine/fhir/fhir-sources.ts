@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ChannelDefinition, FhirSourceSpec } from '../channel.ts';
+import { SmartAuthority } from '../security/smart-auth.ts';
+
+/** Default largest FHIR request body of a channel (`source.bodyLimitBytes`). */
+export const DEFAULT_FHIR_BODY_LIMIT = 4 * 1024 * 1024;
+/** The largest `source.bodyLimitBytes` honoured (a larger one is cut to it): what the routes read at most. */
+export const FHIR_BODY_LIMIT_CAP = 64 * 1024 * 1024;
+
+/** One FHIR channel as its routes serve it: the deployed definition and what is derived from it. */
+export interface FhirSource {
+  channel: ChannelDefinition & { source: FhirSourceSpec };
+  smart: SmartAuthority;
+  /** SHA-256 of each static bearer token. */
+  tokens: readonly Buffer[];
+  accepted: ReadonlySet<string>;
+  bodyLimit: number;
+  /** Paused channels answer 503 (the client retries later), as a paused MLLP channel stops listening. */
+  paused: boolean;
+}
+
+/**
+ * The FHIR channels this process serves, by channel id. The FHIR routes are registered once, at
+ * `/fhir/:channelId` (connectors/fhir-rest/fhir-rest.source.ts), and read the channel here on each
+ * request, so a FHIR channel deployed, changed, paused or removed while the engine runs takes
+ * effect at once. Each ChannelRuntime of a FHIR channel opens its entry on start and closes it on
+ * close; an entry replaced by a newer deploy of the same channel is not removed by the old one.
+ */
+export class FhirSources {
+  private readonly sources = new Map<string, FhirSource>();
+
+  constructor(private readonly o: { redis: Redis; prefix: string }) {}
+
+  open(channel: ChannelDefinition & { source: FhirSourceSpec }): FhirSource {
+    const source: FhirSource = {
+      channel,
+      smart: new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis: this.o.redis, prefix: this.o.prefix }),
+      tokens: (channel.source.tokens ?? []).filter((t) => t !== '').map((t) => createHash('sha256').update(t).digest()),
+      accepted: new Set(channel.accept),
+      bodyLimit: Math.min(Number(channel.source.bodyLimitBytes ?? DEFAULT_FHIR_BODY_LIMIT), FHIR_BODY_LIMIT_CAP),
+      paused: false,
+    };
+    this.sources.set(channel.id, source);
+    return source;
+  }
+
+  close(source: FhirSource): void {
+    if (this.sources.get(source.channel.id) === source) this.sources.delete(source.channel.id);
+  }
+
+  get(channelId: string): FhirSource | undefined {
+    return this.sources.get(channelId);
+  }
+}
