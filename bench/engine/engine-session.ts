@@ -73,7 +73,7 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
         try {
           return JSON.parse(await readFile(files.roundTrips, 'utf8')) as RoundTrips;
         } catch {
-          return { at: 0, mongo: {}, redis: {} };
+          return { at: 0, mongo: {}, redis: {}, inserted: 0 };
         }
       };
       const first = await read();
@@ -95,9 +95,9 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
   }
 }
 
-/** Store and Redis round trips per stored message between two readings (per insertOne). */
+/** Store and Redis round trips per stored message between two readings (per document inserted). */
 export function perMessage(before: RoundTrips, after: RoundTrips): { messages: number; mongo: Record<string, { calls: number; ms: number }>; redis: Record<string, number> } {
-  const messages = (after.mongo.insertOne?.calls ?? 0) - (before.mongo.insertOne?.calls ?? 0);
+  const messages = (after.inserted ?? 0) - (before.inserted ?? 0);
   const per = (x: number) => (messages === 0 ? 0 : Number((x / messages).toFixed(2)));
   const mongo: Record<string, { calls: number; ms: number }> = {};
   for (const [op, v] of Object.entries(after.mongo)) {

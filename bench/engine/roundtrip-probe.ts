@@ -15,11 +15,13 @@ export interface RoundTrips {
   mongo: Record<string, { calls: number; ms: number }>;
   /** Redis commands by name (a pipeline counts each of its commands; EVALSHA is one BullMQ script). */
   redis: Record<string, number>;
+  /** Documents inserted (insertOne: one; insertMany: its array): the messages stored, with group commit too. */
+  inserted: number;
 }
 
 const file = process.env.BENCH_ROUNDTRIP_FILE;
 if (file) {
-  const totals: RoundTrips = { at: Date.now(), mongo: {}, redis: {} };
+  const totals: RoundTrips = { at: Date.now(), mongo: {}, redis: {}, inserted: 0 };
   const proto = Collection.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const method of ['insertOne', 'insertMany', 'findOne', 'findOneAndUpdate', 'updateOne', 'updateMany', 'deleteMany', 'countDocuments', 'find', 'aggregate', 'createIndex']) {
     const original = proto[method];
@@ -27,6 +29,8 @@ if (file) {
     proto[method] = function wrapped(this: unknown, ...args: unknown[]) {
       const entry = (totals.mongo[method] ??= { calls: 0, ms: 0 });
       entry.calls++;
+      if (method === 'insertOne') totals.inserted++;
+      if (method === 'insertMany' && Array.isArray(args[0])) totals.inserted += args[0].length;
       const start = performance.now();
       const result = original.apply(this, args);
       if (result instanceof Promise) void result.then(() => (entry.ms += performance.now() - start), () => (entry.ms += performance.now() - start));

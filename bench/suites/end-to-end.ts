@@ -75,7 +75,7 @@ export async function openLoopRun(ctx: BenchContext, s: EngineSession, o: { rate
 }
 
 export async function runEndToEnd(ctx: BenchContext): Promise<{ rows: RateRow[]; saturationRate: number | undefined }> {
-  const rates = ctx.quick ? [100, 300] : [100, 200, 300, 400, 500, 600, 800, 1000];
+  const rates = ctx.quick ? [100, 300] : [100, 150, 200, 250, 300, 400, 500, 600, 800, 1000];
   const rows: RateRow[] = [];
   await withEngine(ctx, { label: 'e2e', role: 'all' }, async (s) => {
     let failures = 0;

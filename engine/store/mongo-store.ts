@@ -4,6 +4,7 @@ import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, sett
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
+import { GroupCommit } from './group-commit.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
@@ -54,6 +55,7 @@ export class MongoStore {
   private readonly client: MongoClient;
   private db!: Db;
   private messages!: Collection<MessageRecord>;
+  private inserts!: GroupCommit<MessageRecord>;
   private closing: Promise<void> | undefined;
   private readonly sealer: RecordSealer;
 
@@ -75,6 +77,7 @@ export class MongoStore {
     await this.client.connect();
     this.db = this.client.db(this.options.dbName);
     this.messages = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
+    this.inserts = new GroupCommit({ collection: this.messages });
     await this.ensureIndexes();
   }
 
@@ -120,18 +123,18 @@ export class MongoStore {
     await this.guard(() => this.db.command({ ping: 1 }));
   }
 
-  /** Inserts a new message durably. On a duplicate `dedupeKey`, returns the stored message instead. */
+  /**
+   * Inserts a new message durably (group commit: messages of several connections arriving together
+   * share one insertMany, see GroupCommit). On a duplicate `dedupeKey`, returns the stored message
+   * instead. Resolves only once the server confirmed the write (w: majority, j: true).
+   */
   async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
     const sealed = this.sealer.seal(withSearchFields(record));
-    try {
-      await this.guard(() => this.messages.insertOne(sealed));
-      return { inserted: true };
-    } catch (err) {
-      if (!(err instanceof SwitchboardError && isDuplicateKey(err.cause))) throw err;
-      const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
-      if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-      return { inserted: false, existing: this.sealer.open(existing) };
-    }
+    const outcome = await this.guard(() => this.inserts.insert(sealed));
+    if (outcome === 'inserted') return { inserted: true };
+    const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
+    if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
+    return { inserted: false, existing: this.sealer.open(existing) };
   }
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
