@@ -1,7 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+/** Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 256 ids, not one per id (it was a tenth of intake's CPU). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
 
 /**
  * A UUIDv7 (RFC 9562 §5.7), strictly increasing within this process: the 12 bits after the
@@ -19,7 +22,11 @@ export function newMessageId(now = Date.now()): string {
     lastMs = now;
     counter = 0;
   }
-  const bytes = randomBytes(16);
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolAt, (poolAt += 16)));
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
