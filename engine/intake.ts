@@ -162,7 +162,7 @@ export class Hl7Intake {
       return { ackText: ack, code: 'AE', messageId };
     }
     try {
-      await withTimeout(queueDeliveries(this.options.deliveryQueues, messageId, record.deliveries), 2000, 'QUEUE_UNAVAILABLE');
+      await withTimeout(queueDeliveries(this.options.deliveryQueues, { messageId, destinationIds: Object.keys(record.deliveries) }), 2000, 'QUEUE_UNAVAILABLE');
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }

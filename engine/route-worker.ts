@@ -56,8 +56,8 @@ export class RouteWorker {
     } else if (message.status !== MessageStatus.routed) {
       return;
     }
-    const unsettled = Object.fromEntries(Object.entries(deliveries).filter(([, d]) => !isTerminalDelivery(d.status)));
-    await queueDeliveries(this.options.deliveryQueues, messageId, unsettled);
+    const open = Object.values(deliveries).filter((d) => !isTerminalDelivery(d.status));
+    await queueDeliveries(this.options.deliveryQueues, { messageId, destinationIds: open.map((d) => d.destinationId) });
   }
 
   private plan(message: MessageRecord): RoutePlan {

@@ -27,6 +27,9 @@ export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: s
   const run = Date.now().toString(36).slice(-6);
   const names: string[] = [];
   const drop = async (n: string): Promise<void> => {
+    // Forgotten once dropped: cleanup() drops only what no session has.
+    const at = names.indexOf(n);
+    if (at >= 0) names.splice(at, 1);
     const client = new MongoClient(o.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
     const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
     try {
@@ -58,7 +61,7 @@ export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: s
       return p;
     },
     cleanup: async () => {
-      for (const n of names) await drop(n);
+      for (const n of [...names]) await drop(n);
     },
     drop,
   };

@@ -1,16 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { FhirIntake, FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
-import { FHIR_BODY_LIMIT_CAP, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
+import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
 
 const FHIR_JSON = 'application/fhir+json';
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 /** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
 type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
 const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
@@ -68,7 +67,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         const header = request.headers.authorization ?? '';
         const token = /^Bearer (.+)$/i.exec(header)?.[1];
         if (!token) return send(reply, 401, errorOutcome('login', 'A bearer token is required'), { 'www-authenticate': 'Bearer' });
-        const presented = sha256(token);
+        const presented = tokenDigest(token);
         if (source.tokens.some((t) => timingSafeEqual(t, presented))) {
           (request as Sourced).grantedScopes = ['system/*.write'];
         } else {

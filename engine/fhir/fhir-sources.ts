@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import type { ChannelDefinition, FhirSourceSpec } from '../channel.ts';
 import { SmartAuthority } from '../security/smart-auth.ts';
 
+/** How static bearer tokens are kept and compared: their SHA-256, never the token itself. */
+export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token).digest();
+
 /** Default largest FHIR request body of a channel (`source.bodyLimitBytes`). */
 export const DEFAULT_FHIR_BODY_LIMIT = 4 * 1024 * 1024;
 /** The largest `source.bodyLimitBytes` honoured (a larger one is cut to it): what the routes read at most. */
@@ -36,7 +39,7 @@ export class FhirSources {
     const source: FhirSource = {
       channel,
       smart: new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis: this.o.redis, prefix: this.o.prefix }),
-      tokens: (channel.source.tokens ?? []).filter((t) => t !== '').map((t) => createHash('sha256').update(t).digest()),
+      tokens: (channel.source.tokens ?? []).filter((t) => t !== '').map(tokenDigest),
       accepted: new Set(channel.accept),
       bodyLimit: Math.min(Number(channel.source.bodyLimitBytes ?? DEFAULT_FHIR_BODY_LIMIT), FHIR_BODY_LIMIT_CAP),
       paused: false,

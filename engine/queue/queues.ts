@@ -21,10 +21,15 @@ export interface DeliveryJobData {
 export const routeJobId = (messageId: string): string => `r-${messageId}`;
 export const deliveryJobId = (messageId: string, destinationId: string): string => `d-${messageId}-${destinationId}`;
 
-/** Queues one delivery job per pending delivery of a message (ids only in the payload). */
-export async function queueDeliveries(queues: ReadonlyMap<string, Queue<DeliveryJobData>>, messageId: string, deliveries: Record<string, { destinationId: string }>): Promise<void> {
-  for (const d of Object.values(deliveries)) {
-    await queues.get(d.destinationId)?.add('deliver', { messageId, destinationId: d.destinationId }, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, d.destinationId) });
+/**
+ * Queues one delivery job per destination of a message (ids only in the payload; the job id is
+ * deterministic, so queueing twice is harmless). `priority`: BullMQ priority, for work that should
+ * wait behind live traffic (replays); default none.
+ */
+export async function queueDeliveries(queues: ReadonlyMap<string, Queue<DeliveryJobData>>, o: { messageId: string; destinationIds: Iterable<string>; priority?: number }): Promise<void> {
+  const { messageId, priority } = o;
+  for (const destinationId of o.destinationIds) {
+    await queues.get(destinationId)?.add('deliver', { messageId, destinationId }, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
   }
 }
 

@@ -95,7 +95,7 @@ export class Relay {
         continue;
       }
       if (Object.values(m.deliveries).every((d) => isTerminalDelivery(d.status))) {
-        await this.options.store.settle(m);
+        await store.settle(m);
         continue;
       }
       for (const d of Object.values(m.deliveries)) {

@@ -3,7 +3,7 @@ import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { deliveryJobId, JOB_OPTIONS, type DeliveryJobData } from '../queue/queues.ts';
+import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
 import { eventsFor, planStoredMessage, type RoutePlan } from '../routing.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
 import type { MessageRecord, ReplayRecord, ReplaySelection } from '../store/message-record.ts';
@@ -249,10 +249,8 @@ export class Replayer {
           const keys = status === 'delivered' ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`])) : undefined;
           const reset = await store.resetForReplay(p.message, { from: status, destinationIds: p.target.destinationIds, events: p.plan.events, replayId: record._id, ...(keys ? { keys } : {}) });
           record.progress.skipped += p.target.destinationIds.length - reset.length;
-          for (const destinationId of reset) {
-            await deliveryQueues.get(destinationId)?.add('deliver', { messageId: id, destinationId }, { ...JOB_OPTIONS, jobId: deliveryJobId(id, destinationId), priority: REPLAY_PRIORITY });
-            record.progress.replayed++;
-          }
+          await queueDeliveries(deliveryQueues, { messageId: id, destinationIds: reset, priority: REPLAY_PRIORITY });
+          record.progress.replayed += reset.length;
         }
         await store.updateReplay(record._id, { progress: record.progress, refused: record.refused });
       }

@@ -1,5 +1,8 @@
 import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb';
 
+/** The server's error code for a document refused by a unique index. */
+export const DUPLICATE_KEY = 11000;
+
 /** What became of one document of a group: stored, or refused because its unique key exists. */
 export type GroupInsertOutcome = 'inserted' | 'duplicate';
 
@@ -24,7 +27,7 @@ interface Waiting<T> {
  * fewer than `maxInFlight` groups are being written goes at once: no timer, no added latency at low
  * load. Each caller's promise settles only when the server has answered for its document: it
  * resolves `inserted` once the document is durable, `duplicate` when a unique index refused it
- * (code 11000), and rejects with the server's or the network's error otherwise; in that case the
+ * (DUPLICATE_KEY), and rejects with the server's or the network's error otherwise; in that case the
  * document may or may not have been stored (the caller answers so the sender resends, and
  * de-duplication takes care of a resend). Used by MongoStore.insertMessage.
  */
@@ -79,6 +82,6 @@ export class GroupCommit<T extends Document> {
 function duplicateIndexes(err: unknown): Set<number> | undefined {
   if (!(err instanceof MongoBulkWriteError) || err.result?.getWriteConcernError()) return undefined;
   const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-  if (errors.length === 0 || errors.some((e) => e.code !== 11000)) return undefined;
+  if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) return undefined;
   return new Set(errors.map((e) => e.index));
 }

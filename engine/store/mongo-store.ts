@@ -4,7 +4,7 @@ import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, sett
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
-import { GroupCommit } from './group-commit.ts';
+import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
@@ -299,9 +299,10 @@ export class MongoStore {
       ...(update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {}),
       ...(update.lastError ? { $addToSet: { errorCodes: update.lastError.code } } : {}),
     };
+    const plain = { $set: { ...set, updatedAt: new Date() }, ...push } as never;
     // Still open: nothing to settle, and nothing to read back.
     if (!isTerminalDelivery(update.status)) {
-      await this.guard(() => this.messages.updateOne({ _id: id }, { $set: { ...set, updatedAt: new Date() }, ...push } as never));
+      await this.guard(() => this.messages.updateOne({ _id: id }, plain));
       return;
     }
     const others = update.seen && Object.values(update.seen.deliveries).filter((d) => d.destinationId !== destinationId);
@@ -312,7 +313,7 @@ export class MongoStore {
       if (res.matchedCount === 1) return;
     }
     // The whole document back: FerretDB 1.24 implements no projection for findAndModify.
-    const after = await this.guard(() => this.messages.findOneAndUpdate({ _id: id }, { $set: { ...set, updatedAt: new Date() }, ...push } as never, { returnDocument: 'after' }));
+    const after = await this.guard(() => this.messages.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }));
     if (after) await this.settle(after);
   }
 
@@ -463,5 +464,5 @@ export async function storeCall<T>(op: () => Promise<T>): Promise<T> {
 export { isDuplicateKey };
 
 function isDuplicateKey(err: unknown): boolean {
-  return err instanceof MongoServerError && err.code === 11000;
+  return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 }
