@@ -14,7 +14,7 @@ export const EngineConfigSchema = Type.Object({
   SWITCHBOARD_ROLE: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('worker')], { default: 'all', description: 'ingest: sources and HTTP; worker: route and delivery workers and the relay; all: both. Many workers may share one Redis and store.' }),
   HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'HTTP bind address of the admin API and FHIR channels; loopback by default, 0.0.0.0 with HTTPS to serve a network.' }),
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
-  RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'How often the relay compares the store with Redis.' }),
+  RELAY_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100, description: 'Least rest between two passes of the relay, which compares the store with Redis; a pass is also followed by at least 19 times its own duration (the relay takes at most 5% of the time).' }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
   RELAY_SWEEP_MS: Type.Integer({ default: 3_600_000, minimum: 1000, description: 'How often the relay also looks for messages in flight stored without the unsettled flag (by an older version); on FerretDB a read of the whole collection.' }),
   REPLAY_STALE_MS: Type.Integer({ default: 30000, minimum: 100, description: 'A running replay whose heartbeat is older than this is resumed by another process (its own died).' }),

@@ -24,11 +24,24 @@ export class RedisLease {
     this.redis = o.redis as Redis & LeaseCommands;
   }
 
+  /** How long a lease taken or renewed by `acquire()` lasts. */
+  get ttlMs(): number {
+    return this.o.ttlMs;
+  }
+
   /** True when this process holds the lease (taken now or renewed); throws when Redis does not answer. */
   async acquire(): Promise<boolean> {
     const { key, ttlMs } = this.o;
     if ((await this.redis.set(key, this.token, 'PX', ttlMs, 'NX')) === 'OK') return true;
     return (await this.redis.sbLeaseRenew(key, this.token, String(ttlMs))) === 1;
+  }
+
+  /**
+   * Keeps the lease for `ms` from now instead of the TTL, if this process still holds it (a holder
+   * resting between passes keeps the others off meanwhile). False when it no longer holds it.
+   */
+  async holdFor(ms: number): Promise<boolean> {
+    return (await this.redis.sbLeaseRenew(this.o.key, this.token, String(Math.ceil(ms)))) === 1;
   }
 
   /** Gives the lease up (if held), so another process need not wait for the TTL. */

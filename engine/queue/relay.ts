@@ -11,6 +11,10 @@ export interface RelayOptions {
   routeQueue: Queue<RouteJobData>;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   log: Logger;
+  /**
+   * Rest between passes: at least this, and at least `PASS_REST_FACTOR` times the last pass's
+   * duration, so the relay takes at most 1/(1 + PASS_REST_FACTOR) of the time whatever it costs.
+   */
   intervalMs: number;
   /** Only messages untouched for this long are checked, so live work is left alone. */
   staleMs: number;
@@ -40,16 +44,36 @@ export interface RelayOptions {
  */
 export class Relay {
   private timer: NodeJS.Timeout | undefined;
+  private lastPassMs = 0;
   private running: Promise<boolean> | undefined;
   private stopped = false;
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RelayOptions) {}
 
+  /** Starts the passes (idempotent): the first after `intervalMs`, each next after the rest the last one earned. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.schedule(this.options.intervalMs);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      void this.tick().then(async () => {
+        if (this.stopped) return;
+        const rest = this.restMs();
+        // The holder keeps the lease through its rest, so no other process's relay passes meanwhile.
+        const { lease } = this.options;
+        if (lease) await lease.holdFor(rest + lease.ttlMs).catch(() => undefined);
+        if (!this.stopped) this.schedule(rest);
+      });
+    }, ms);
     this.timer.unref();
+  }
+
+  /** The rest the last pass earned: `intervalMs`, or PASS_REST_FACTOR times the pass when that is longer. */
+  restMs(): number {
+    return Math.max(this.options.intervalMs, PASS_REST_FACTOR * this.lastPassMs);
   }
 
   /**
@@ -59,7 +83,12 @@ export class Relay {
   tick(): Promise<boolean> {
     this.running ??= (async () => {
       if (this.options.lease && !(await this.options.lease.acquire())) return false;
-      await this.pass();
+      const started = performance.now();
+      try {
+        await this.pass();
+      } finally {
+        this.lastPassMs = performance.now() - started;
+      }
       return true;
     })()
       .catch((err: unknown) => {
@@ -72,7 +101,7 @@ export class Relay {
 
   async close(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.running;
     await this.options.lease?.release().catch(() => undefined);
   }
@@ -128,6 +157,15 @@ export class Relay {
     }
   }
 }
+
+/**
+ * A pass is followed by a rest of at least this many times its duration. A pass reads up to
+ * `batchSize` messages in flight, but FerretDB applies a limit only to an unfiltered query: it
+ * reads every message in flight, so with a backlog of 100,000 a pass costs seconds of store CPU.
+ * Pacing keeps the relay to 5% of the time, and recovery after a flushed Redis waits at most
+ * 19 passes' time, in proportion to the backlog that already delays delivery.
+ */
+export const PASS_REST_FACTOR = 19;
 
 /** Adds the job unless Redis holds it live (waiting, delayed, active); a failed copy is replaced. */
 async function ensureJob<T>(queue: Queue<T>, name: string, jobId: string, data: T): Promise<boolean> {

@@ -40,3 +40,33 @@ test('relays of several processes share one lease: one pass at a time re-queues 
   t.false(await b.tick());
   await Promise.all([b.close(), c.close()]);
 });
+
+test('a started relay rests after each pass in proportion to its cost and keeps the lease through the rest, so no other process passes meanwhile', async (t) => {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
+  await store.start();
+  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+  const prefix = uniqueName('sbq');
+  const key = `${prefix}:relay:lease`;
+  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
+  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+  const relay = (ttlMs: number) =>
+    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 50, staleMs: 0, lease: new RedisLease({ redis, key, ttlMs }) });
+  const a = relay(200);
+  const b = relay(200);
+  t.teardown(async () => (await a.close(), await b.close(), await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
+  const seeded = deadMessage(1);
+  const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
+  await store.insertMessage(message);
+
+  a.start();
+  while (!(await erpQueue.getJob(deliveryJobId(message._id, 'erp')))) await new Promise((r) => setTimeout(r, 10));
+  // After its pass, a holds the lease for its rest plus the TTL: longer than the TTL alone.
+  let held = 0;
+  for (let i = 0; i < 200 && held <= 200; i++) {
+    held = await redis.pttl(key);
+    if (held <= 200) await new Promise((r) => setTimeout(r, 5));
+  }
+  t.true(held > 200, `lease kept for ${held} ms`);
+  t.true(a.restMs() >= 50);
+  t.false(await b.tick(), 'b does not pass while a rests');
+});
