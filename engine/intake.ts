@@ -62,11 +62,16 @@ export class Hl7Intake {
     if (this.ackOnly) options.log.warn('INTAKE_ACK_ONLY is set: MLLP messages are acknowledged WITHOUT being stored (benchmark mode)');
   }
 
-  async submit(channel: ChannelDefinition, bytes: Uint8Array): Promise<IntakeResult> {
+  /**
+   * Answers one frame. Asynchronous (a promise) whenever anything is stored; in ACK-only mode a
+   * single message is answered synchronously, so a caller that writes a plain result at once
+   * adds no promise per frame (see MllpSource).
+   */
+  submit(channel: ChannelDefinition, bytes: Uint8Array): IntakeResult | Promise<IntakeResult> {
     const { text, charset } = decodeBytes(bytes, { defaultCharset: (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8' });
     if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
-    const { ackText, ...result } = await this.submitOne(channel, bytes, text, charset);
-    return { ...result, ack: encodeText(ackText, charset) };
+    if (this.ackOnly) return encoded(this.answerOnly(channel, text), charset);
+    return this.submitOne(channel, bytes, text, charset).then((one) => encoded(one, charset));
   }
 
   /**
@@ -95,7 +100,21 @@ export class Hl7Intake {
     return { ack: encodeText(buildBatchAck({ batch, acks, controlId: ackControlId() }), charset), code: worst };
   }
 
+  /** ACK-only mode: the header read and AA, or AR for a message that cannot be read or is not accepted. Nothing is stored. */
+  private answerOnly(channel: ChannelDefinition, text: string): OneResult {
+    let header: Hl7Header | undefined;
+    try {
+      header = readHeader(text);
+      if (accepts(channel, header.messageType, header.triggerEvent)) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
+      return this.answer(header, 'AR', { text: `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`, hl7ErrorCode: HL7_ERR.unsupportedType });
+    } catch (err) {
+      if (!(err instanceof Hl7ParseError)) throw err;
+      return this.answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+    }
+  }
+
   private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<OneResult> {
+    if (this.ackOnly) return this.answerOnly(channel, text);
     const receivedAt = new Date();
     const messageId = newMessageId(receivedAt.getTime());
     let header: Hl7Header | undefined;
@@ -104,14 +123,11 @@ export class Hl7Intake {
       header = readHeader(text);
       if (!accepts(channel, header.messageType, header.triggerEvent)) {
         const reason = `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
-        if (this.ackOnly) return this.answer(header, 'AR', { text: reason, hl7ErrorCode: HL7_ERR.unsupportedType });
         return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
       }
-      if (this.ackOnly) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
       message = parseMessage(text);
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
-      if (this.ackOnly) return this.answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });
       return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
     }
     const h = message.header;
@@ -211,6 +227,10 @@ export class Hl7Intake {
   private answer(header: Hl7Header | undefined, code: AckCode, e: { text: string; hl7ErrorCode: string }): OneResult {
     return { ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }), code };
   }
+}
+
+function encoded({ ackText, ...result }: OneResult, charset: string): IntakeResult {
+  return { ...result, ack: encodeText(ackText, charset) };
 }
 
 let ackCounter = 0;

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Hl7Intake } from '../../engine/intake.ts';
+import type { Hl7Intake, IntakeResult } from '../../engine/intake.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
 import { loadListenerTls, type MllpListenerTls, type MllpListenerTlsSpec } from './mllp.tls.ts';
@@ -95,7 +95,10 @@ export class MllpSource {
       } catch {
         // not listening: nothing to stop
       }
-      const drained = Promise.allSettled([...this.inFlight]);
+      // Each answer in flight adds the next frame's when it is written: wait until none is left.
+      const drained = (async () => {
+        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      })();
       await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
       for (const socket of this.sockets) socket.destroy();
     })();
@@ -117,25 +120,39 @@ export class MllpSource {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (err) => log.debug('MLLP socket error', { channelId: channel.id, error: err.name }));
 
-    const drain = async (): Promise<void> => {
+    const track = (work: Promise<void>) => {
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    };
+    const failed = (err: unknown) => {
+      // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
+      log.error('intake failed unexpectedly; closing the connection', { channelId: channel.id, error: (err as Error).name });
+      busy = false;
+      socket.destroy();
+    };
+    // Answers pending frames in order. A synchronous answer (ACK-only mode) is written at once; at
+    // the first asynchronous one the loop waits for it and goes on from there.
+    const drain = (): void => {
       busy = true;
       while (pending.length > 0 && !socket.destroyed) {
         const bytes = pending.shift()!;
         if (socket.isPaused() && pending.length < MAX_PENDING_FRAMES / 2) socket.resume();
+        let answer: IntakeResult | Promise<IntakeResult>;
         try {
-          const result = await this.options.intake.submit(channel, bytes);
-          if (!socket.destroyed) socket.write(frame(result.ack));
+          answer = this.options.intake.submit(channel, bytes);
         } catch (err) {
-          // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
-          log.error('intake failed unexpectedly; closing the connection', { channelId: channel.id, error: (err as Error).name });
-          socket.destroy();
+          return failed(err);
         }
+        if (answer instanceof Promise) {
+          track(answer.then((result) => (write(result), drain()), failed));
+          return;
+        }
+        write(answer);
       }
       busy = false;
     };
-    const track = (work: Promise<void>) => {
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
+    const write = (result: IntakeResult) => {
+      if (!socket.destroyed) socket.write(frame(result.ack));
     };
 
     socket.on('data', (data: Buffer) => {
@@ -164,7 +181,7 @@ export class MllpSource {
         }
       }
       if (pending.length >= MAX_PENDING_FRAMES) socket.pause();
-      if (!busy && pending.length > 0) track(drain());
+      if (!busy && pending.length > 0) drain();
     });
   }
 }
