@@ -12,6 +12,8 @@ export interface ProbeSample {
   at: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** Memory outside the V8 heap held by JavaScript objects: Buffers and other ArrayBuffers (message bytes). */
+  externalBytes: number;
   /** CPU (user + system) used in this second, in ms. */
   cpuMs: number;
   loopDelayP99Ms: number;
@@ -26,10 +28,12 @@ if (file) {
   setInterval(() => {
     const used = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
     const sample: ProbeSample = {
       at: Date.now(),
-      rssBytes: process.memoryUsage.rss(),
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      externalBytes: memory.external,
       cpuMs: Math.round((used.user + used.system) / 1000),
       loopDelayP99Ms: Number((histogram.percentile(99) / 1e6).toFixed(2)),
       loopDelayMaxMs: Number((histogram.max / 1e6).toFixed(2)),
