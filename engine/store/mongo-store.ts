@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter } from 'mongodb';
+import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
@@ -177,23 +177,39 @@ export class MongoStore {
    * canonical events; `order` 1 is oldest first (replays go in arrival order), -1 newest first.
    */
   async findWithDeliveriesIn(q: { status: ReplayableStatus; channelId?: string; from?: Date; to?: Date; ids?: string[]; limit: number; order: 1 | -1 }): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
-    const statuses = q.status === 'dead' ? [MessageStatus.dead, MessageStatus.partiallyDelivered] : [MessageStatus.delivered, MessageStatus.partiallyDelivered];
+    const statuses: MessageStatus[] = q.status === 'dead' ? [MessageStatus.dead, MessageStatus.partiallyDelivered] : [MessageStatus.delivered, MessageStatus.partiallyDelivered];
+    const projection = { raw: 0, canonical: 0 } as const;
+    if (q.ids) {
+      // By id: one lookup per id (see getMessages), the rest of the filter applied here.
+      const found = await this.lookUp(q.ids, projection);
+      const wanted = found.filter((d) => statuses.includes(d.status) && (!q.channelId || d.channelId === q.channelId) && (!q.from || d.receivedAt >= q.from) && (!q.to || d.receivedAt <= q.to));
+      wanted.sort((a, b) => (a._id < b._id ? -q.order : a._id > b._id ? q.order : 0));
+      return wanted.slice(0, q.limit).map((d) => this.sealer.open(d));
+    }
     const filter: Filter<MessageRecord> = { status: { $in: statuses } };
     if (q.channelId) filter.channelId = q.channelId;
-    if (q.ids) filter._id = { $in: q.ids };
     if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
-    const docs = await this.guard(() => this.messages.find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: q.order }, limit: q.limit }).toArray());
+    const docs = await this.guard(() => this.messages.find(filter, { projection, sort: { _id: q.order }, limit: q.limit }).toArray());
     return docs.map((d) => this.sealer.open(d));
   }
 
   /**
-   * Whole messages by id; ids not found are left out. One lookup per id, in parallel: FerretDB 1.24
-   * does not pass `_id: { $in }` down to PostgreSQL (it would read the whole collection for each
-   * call), while a lookup by one `_id` uses its index.
+   * Stored documents by id (as stored: not opened), those not found left out: one lookup per id,
+   * LOOKUPS_IN_FLIGHT at a time. FerretDB 1.24 does not pass `_id: { $in }` down to PostgreSQL (it
+   * would read the whole collection), while a lookup by one `_id` uses its index.
    */
+  private async lookUp(ids: readonly string[], projection?: Record<string, 0>): Promise<WithId<MessageRecord>[]> {
+    const found: WithId<MessageRecord>[] = [];
+    for (let i = 0; i < ids.length; i += LOOKUPS_IN_FLIGHT) {
+      const docs = await Promise.all(ids.slice(i, i + LOOKUPS_IN_FLIGHT).map((id) => this.guard(() => this.messages.findOne({ _id: id }, projection ? { projection } : {}))));
+      for (const d of docs) if (d) found.push(d);
+    }
+    return found;
+  }
+
+  /** Whole messages by id; ids not found are left out (see lookUp). */
   async getMessages(ids: readonly string[]): Promise<MessageRecord[]> {
-    const found = await Promise.all(ids.map((id) => this.getMessage(id)));
-    return found.filter((m): m is MessageRecord => m !== null);
+    return (await this.lookUp(ids)).map((d) => this.sealer.open(d));
   }
 
   /**
@@ -433,6 +449,9 @@ export class MongoStore {
 
 /** What the relay reads of a message. */
 export type UnsettledMessage = Pick<MessageRecord, '_id' | 'channelId' | 'status' | 'deliveries'>;
+/** Lookups by `_id` sent at once by lookUp. */
+const LOOKUPS_IN_FLIGHT = 32;
+
 const UNSETTLED_PROJECTION = { _id: 1, channelId: 1, status: 1, deliveries: 1 } as const;
 
 /**
