@@ -56,6 +56,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** When `name` was made by uniqueName (a test's database or queue prefix); undefined for any other name. */
+export function uniqueNameMadeAt(name: string): Date | undefined {
+  const m = /^sb[a-z0-9-]*_([0-9a-z]{8,9})_[0-9a-z]{1,6}$/.exec(name);
+  const at = m ? parseInt(m[1]!, 36) : NaN;
+  // Between 2020 and a day ahead: a base-36 stamp, not a word that happens to fit.
+  return at > Date.UTC(2020, 0) && at < Date.now() + 86_400_000 ? new Date(at) : undefined;
+}
+
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) {
