@@ -70,8 +70,13 @@ export class Hl7Intake {
   submit(channel: ChannelDefinition, bytes: Uint8Array): IntakeResult | Promise<IntakeResult> {
     const { text, charset } = decodeBytes(bytes, { defaultCharset: (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8' });
     if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
-    if (this.ackOnly) return encoded(this.answerOnly(channel, text), charset);
-    return this.submitOne(channel, bytes, text, charset).then((one) => encoded(one, charset));
+    const one = this.one(channel, bytes, text, charset);
+    return one instanceof Promise ? one.then((r) => encoded(r, charset)) : encoded(one, charset);
+  }
+
+  /** One message: answered at once in ACK-only mode, else stored first. */
+  private one(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): OneResult | Promise<OneResult> {
+    return this.ackOnly ? this.answerOnly(channel, text) : this.submitOne(channel, bytes, text, charset);
   }
 
   /**
@@ -93,7 +98,7 @@ export class Hl7Intake {
     let worst = 'AA' as AckCode;
     for (const message of batch.messages) {
       const one = message.encode();
-      const r = await this.submitOne(channel, encodeText(one, charset), one, charset);
+      const r = await this.one(channel, encodeText(one, charset), one, charset);
       acks.push(r.ackText);
       if (r.code !== 'AA') worst = r.code === 'AR' || worst === 'AR' ? 'AR' : 'AE';
     }
@@ -106,7 +111,7 @@ export class Hl7Intake {
     try {
       header = readHeader(text);
       if (accepts(channel, header.messageType, header.triggerEvent)) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
-      return this.answer(header, 'AR', { text: `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`, hl7ErrorCode: HL7_ERR.unsupportedType });
+      return this.answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: HL7_ERR.unsupportedType });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       return this.answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });
@@ -114,7 +119,6 @@ export class Hl7Intake {
   }
 
   private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<OneResult> {
-    if (this.ackOnly) return this.answerOnly(channel, text);
     const receivedAt = new Date();
     const messageId = newMessageId(receivedAt.getTime());
     let header: Hl7Header | undefined;
@@ -122,7 +126,7 @@ export class Hl7Intake {
     try {
       header = readHeader(text);
       if (!accepts(channel, header.messageType, header.triggerEvent)) {
-        const reason = `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
+        const reason = notAccepted(channel, header);
         return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
       }
       message = parseMessage(text);
@@ -227,6 +231,11 @@ export class Hl7Intake {
   private answer(header: Hl7Header | undefined, code: AckCode, e: { text: string; hl7ErrorCode: string }): OneResult {
     return { ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }), code };
   }
+}
+
+/** Why a message of this type gets AR on this channel (ERR and the stored error). */
+function notAccepted(channel: ChannelDefinition, header: Hl7Header): string {
+  return `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
 }
 
 function encoded({ ackText, ...result }: OneResult, charset: string): IntakeResult {

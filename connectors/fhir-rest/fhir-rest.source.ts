@@ -13,6 +13,8 @@ const FHIR_JSON = 'application/fhir+json';
 /** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
 type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
 const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
+/** The channel's SMART token endpoint as the client addressed this server (its audience for client assertions). */
+const tokenEndpoint = (request: FastifyRequest, channel: ChannelDefinition): string => `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`;
 
 /**
  * FHIR R4 REST source, at `/fhir/<channelId>` for each FHIR channel this process serves (read per
@@ -84,7 +86,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
 
       scope.post('/auth/token', async (request, reply) => {
         const { channel, smart } = sourceOf(request);
-        const endpoint = `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`;
+        const endpoint = tokenEndpoint(request, channel);
         try {
           const granted = await smart.token((request.body ?? {}) as Record<string, string>, endpoint);
           return reply.header('cache-control', 'no-store').send(granted);
@@ -94,14 +96,17 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         }
       });
 
-      scope.get('/.well-known/smart-configuration', async (request) => ({
-        token_endpoint: `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${sourceOf(request).channel.id}/auth/token`,
-        grant_types_supported: ['client_credentials'],
-        token_endpoint_auth_methods_supported: ['private_key_jwt'],
-        token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-        scopes_supported: sourceOf(request).channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
-        capabilities: ['client-confidential-asymmetric'],
-      }));
+      scope.get('/.well-known/smart-configuration', async (request) => {
+        const { channel } = sourceOf(request);
+        return {
+          token_endpoint: tokenEndpoint(request, channel),
+          grant_types_supported: ['client_credentials'],
+          token_endpoint_auth_methods_supported: ['private_key_jwt'],
+          token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+          scopes_supported: channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
+          capabilities: ['client-confidential-asymmetric'],
+        };
+      });
 
       scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code'] }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

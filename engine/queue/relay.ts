@@ -59,12 +59,12 @@ export class Relay {
 
   private schedule(ms: number): void {
     this.timer = setTimeout(() => {
-      void this.tick().then(async () => {
+      void this.tick().then(async (passed) => {
         if (this.stopped) return;
         const rest = this.restMs();
         // The holder keeps the lease through its rest, so no other process's relay passes meanwhile.
         const { lease } = this.options;
-        if (lease) await lease.holdFor(rest + lease.ttlMs).catch(() => undefined);
+        if (lease && passed) await lease.holdFor(rest + lease.ttlMs).catch(() => undefined);
         if (!this.stopped) this.schedule(rest);
       });
     }, ms);

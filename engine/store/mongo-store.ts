@@ -139,13 +139,18 @@ export class MongoStore {
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
   async getForDelivery(id: string): Promise<Omit<MessageRecord, 'raw'> | null> {
-    const doc = await this.guard(() => this.messages.findOne({ _id: id }, { projection: { raw: 0 } }));
+    const doc = await this.findById(id, { raw: 0 });
     return doc && this.sealer.open(doc);
   }
 
   async getMessage(id: string): Promise<MessageRecord | null> {
-    const doc = await this.guard(() => this.messages.findOne({ _id: id }));
+    const doc = await this.findById(id);
     return doc && this.sealer.open(doc);
+  }
+
+  /** One stored document by `_id`, as stored (not opened), without the fields `projection` leaves out. */
+  private findById(id: string, projection?: Record<string, 0>): Promise<WithId<MessageRecord> | null> {
+    return this.guard(() => this.messages.findOne({ _id: id }, projection ? { projection } : {}));
   }
 
   /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
@@ -201,7 +206,7 @@ export class MongoStore {
   private async lookUp(ids: readonly string[], projection?: Record<string, 0>): Promise<WithId<MessageRecord>[]> {
     const found: WithId<MessageRecord>[] = [];
     for (let i = 0; i < ids.length; i += LOOKUPS_IN_FLIGHT) {
-      const docs = await Promise.all(ids.slice(i, i + LOOKUPS_IN_FLIGHT).map((id) => this.guard(() => this.messages.findOne({ _id: id }, projection ? { projection } : {}))));
+      const docs = await Promise.all(ids.slice(i, i + LOOKUPS_IN_FLIGHT).map((id) => this.findById(id, projection)));
       for (const d of docs) if (d) found.push(d);
     }
     return found;

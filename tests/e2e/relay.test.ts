@@ -9,26 +9,37 @@ import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 
-test('relays of several processes share one lease: one pass at a time re-queues what Redis lacks; a released or expired lease passes to another', async (t) => {
+/**
+ * A store, Redis queues and a lease key of their own, a relay factory over them (one per simulated
+ * process, sharing the lease key), and a message stored routed with its delivery pending but no job
+ * in Redis (as after a crash or a flushed Redis).
+ */
+async function setup(t: { teardown(fn: () => Promise<unknown>): void }, o: { intervalMs: number }) {
   const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
   await store.start();
   const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
   const prefix = uniqueName('sbq');
+  const key = `${prefix}:relay:lease`;
   const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
   const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
   t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
-  // Two processes' relays (never started: each pass is the test's), one lease key.
   const relay = (ttlMs: number) =>
-    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, lease: new RedisLease({ redis, key: `${prefix}:relay:lease`, ttlMs }) });
-  const a = relay(60_000);
-  const b = relay(300);
-
-  // Stored and routed, its delivery pending, but no job in Redis (as after a crash or a flushed Redis).
+    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: o.intervalMs, staleMs: 0, lease: new RedisLease({ redis, key, ttlMs }) });
   const seeded = deadMessage(1);
   const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
   await store.insertMessage(message);
+  const requeued = async () => Boolean(await erpQueue.getJob(deliveryJobId(message._id, 'erp')));
+  return { redis, key, relay, requeued };
+}
+
+test('relays of several processes share one lease: one pass at a time re-queues what Redis lacks; a released or expired lease passes to another', async (t) => {
+  // Two processes' relays (never started: each pass is the test's), one lease key.
+  const { relay, requeued } = await setup(t, { intervalMs: 100 });
+  const a = relay(60_000);
+  const b = relay(300);
+
   t.true(await a.tick(), 'a holds the lease and passes');
-  t.truthy(await erpQueue.getJob(deliveryJobId(message._id, 'erp')), 'the missing job is back');
+  t.true(await requeued(), 'the missing job is back');
   t.false(await b.tick(), 'b does not pass while a holds the lease');
   t.true(await a.tick(), 'a renews it');
   await a.close();
@@ -42,24 +53,13 @@ test('relays of several processes share one lease: one pass at a time re-queues 
 });
 
 test('a started relay rests after each pass in proportion to its cost and keeps the lease through the rest, so no other process passes meanwhile', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
-  await store.start();
-  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
-  const prefix = uniqueName('sbq');
-  const key = `${prefix}:relay:lease`;
-  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
-  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
-  const relay = (ttlMs: number) =>
-    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 50, staleMs: 0, lease: new RedisLease({ redis, key, ttlMs }) });
+  const { redis, key, relay, requeued } = await setup(t, { intervalMs: 50 });
   const a = relay(200);
   const b = relay(200);
-  t.teardown(async () => (await a.close(), await b.close(), await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
-  const seeded = deadMessage(1);
-  const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
-  await store.insertMessage(message);
+  t.teardown(async () => (await a.close(), await b.close()));
 
   a.start();
-  while (!(await erpQueue.getJob(deliveryJobId(message._id, 'erp')))) await new Promise((r) => setTimeout(r, 10));
+  while (!(await requeued())) await new Promise((r) => setTimeout(r, 10));
   // After its pass, a holds the lease for its rest plus the TTL: longer than the TTL alone.
   let held = 0;
   for (let i = 0; i < 200 && held <= 200; i++) {
