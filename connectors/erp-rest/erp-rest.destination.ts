@@ -5,7 +5,7 @@ import { OAuth2Client } from './oauth2.ts';
 import { classifyNetworkError, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
-import { fetch, type Agent, type Response } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
@@ -111,10 +111,13 @@ class ErpRestDestination implements DestinationConnector {
     await this.limiter?.take(ctx.signal);
     const bearer = this.oauth ? await this.oauth.token() : undefined;
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
-    let response: Response;
+    let response: Dispatcher.ResponseData;
+    let text: string;
     try {
-      response = await fetch(url, {
-        dispatcher,
+      // Dispatcher.request, not fetch: the same pool and errors at a fraction of fetch's cost per request.
+      response = await dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -126,29 +129,30 @@ class ErpRestDestination implements DestinationConnector {
         body: JSON.stringify({ model: payload.model, modelVersion: payload.modelVersion, idempotencyKey: ctx.idempotencyKey, event: payload.event }),
         signal: AbortSignal.any([ctx.signal, timeout]),
       });
+      text = await response.body.text().catch(() => '');
     } catch (err) {
       throw classifyNetworkError(err, timeout.aborted);
     }
-    const text = await response.text().catch(() => '');
-    const summary = `${response.status} ${text.slice(0, 500)}`.trim();
-    if (response.ok) {
+    const status = response.statusCode;
+    const summary = `${status} ${text.slice(0, 500)}`.trim();
+    if (status >= 200 && status < 300) {
       const documentId = readDocumentId(text);
-      return { responseSummary: documentId ? `${response.status} doc=${documentId}` : String(response.status), ...(documentId ? { peerDocumentId: documentId } : {}) };
+      return { responseSummary: documentId ? `${status} doc=${documentId}` : String(status), ...(documentId ? { peerDocumentId: documentId } : {}) };
     }
-    const detail = `ERP answered ${response.status}`;
-    if (response.status === 401 && this.oauth) {
+    const detail = `ERP answered ${status}`;
+    if (status === 401 && this.oauth) {
       // The token was revoked or expired early: forget it, and the retry fetches a new one.
       this.oauth.forget();
       throw new SwitchboardError('PEER_UNAVAILABLE', 'ERP refused the access token', { peerResponse: summary });
     }
-    if (response.status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfter(header(response, 'retry-after'));
       if (retryAfterMs) this.limiter?.pause(retryAfterMs);
       throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
-    if (response.status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });
-    if (response.status >= 500) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });
+    if (status >= 500) {
+      const retryAfterMs = parseRetryAfter(header(response, 'retry-after'));
       throw new SwitchboardError('PEER_UNAVAILABLE', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
     throw new SwitchboardError('PEER_REJECTED', detail, { peerResponse: summary });
@@ -157,14 +161,21 @@ class ErpRestDestination implements DestinationConnector {
   async test(): Promise<ConnectionTestResult> {
     try {
       await this.connect();
-      const res = await fetch(this.config.baseUrl, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
-      await res.body?.cancel();
-      return { ok: true, detail: `reachable (HTTP ${res.status})` };
+      const url = new URL(this.config.baseUrl);
+      const res = await (await this.pool()).request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      await res.body.dump();
+      return { ok: true, detail: `reachable (HTTP ${res.statusCode})` };
     } catch (err) {
       const e = err instanceof SwitchboardError ? err : classifyNetworkError(err, false);
       return { ok: false, detail: e.publicText };
     }
   }
+}
+
+/** One response header's value (the first, when repeated); null when absent. */
+function header(response: Dispatcher.ResponseData, name: string): string | null {
+  const v = response.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? null;
 }
 
 function readDocumentId(text: string): string | undefined {

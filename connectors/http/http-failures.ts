@@ -1,7 +1,7 @@
 import { SwitchboardError } from '../../engine/errors.ts';
 
 /**
- * A fetch failure before any answer. Refused or unresolvable: nothing was sent (not connected).
+ * A request failure before any answer (fetch, or undici's Dispatcher.request). Refused or unresolvable: nothing was sent (not connected).
  * Our timeout or the engine's abort: the request may have reached the peer (ambiguous).
  */
 export function classifyNetworkError(err: unknown, timedOut: boolean): SwitchboardError {
