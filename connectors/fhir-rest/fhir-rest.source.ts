@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ChannelDefinition } from '../../engine/channel.ts';
@@ -29,21 +30,13 @@ const tokenEndpoint = (request: FastifyRequest, channel: ChannelDefinition): str
  */
 export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: FhirIntake; log: Logger }): Promise<void> {
   loadFhirDefinitions();
-  // Each channel's own limit is checked per request (below); the routes read no more than the cap.
+  // Each channel's own limit is enforced per request (onRequest and preParsing below); the routes read no more than the cap.
   const bodyLimit = FHIR_BODY_LIMIT_CAP;
-  /** The channel's own body limit, checked once the body is read (a declared length is checked before). */
-  const withinLimit = (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): boolean => {
-    const limit = sourceOf(request).bodyLimit;
-    if (Buffer.byteLength(body) <= limit) return true;
-    done(Object.assign(new Error('body too large'), { statusCode: 413 }));
-    return false;
-  };
 
   await app.register(
     async (scope) => {
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string', bodyLimit }, (request, body, done) => {
-        if (!withinLimit(request, body as string, done)) return;
         try {
           done(null, JSON.parse(body as string));
         } catch {
@@ -56,6 +49,12 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
       });
       scope.decorateRequest('grantedScopes', null);
       scope.decorateRequest('fhirSource', null);
+
+      // A body sent without Content-Length (chunked) is cut off at the channel's limit as it arrives.
+      scope.addHook('preParsing', async (request, _reply, payload) => {
+        const source = (request as Sourced).fhirSource;
+        return source ? limitStream(payload, source.bodyLimit) : payload;
+      });
 
       scope.addHook('onRequest', async (request, reply) => {
         const source = o.sources.get((request.params as { channelId?: string }).channelId ?? '');
@@ -241,4 +240,21 @@ function capabilityStatement(channel: ChannelDefinition): CapabilityStatement {
       },
     ],
   };
+}
+
+/**
+ * The request body, failing with a 413 error (answered as a `too-long` OperationOutcome) as soon as
+ * more than `limit` bytes have arrived: the rest is never read.
+ */
+function limitStream(payload: Readable, limit: number): Transform {
+  let received = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, next) {
+      received += chunk.length;
+      if (received > limit) next(Object.assign(new Error('body too large'), { statusCode: 413 }));
+      else next(null, chunk);
+    },
+  });
+  payload.on('error', (err) => limited.destroy(err));
+  return payload.pipe(limited);
 }

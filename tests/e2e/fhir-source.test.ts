@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
@@ -99,6 +100,22 @@ test('content type 415, body limit 413, unknown resource type 404, PUT id mismat
   t.is((await request({ url: '/Observation', body: { resourceType: 'Observation' } })).statusCode, 404);
   const put = await request({ method: 'PUT', url: '/Encounter/enc-1', body: { resourceType: 'Encounter', id: 'enc-2', status: 'planned', class: { code: 'AMB' } } });
   t.is(put.statusCode, 400);
+});
+
+test('a body without Content-Length is cut off at the channel limit: 413, and the rest is never read', async (t) => {
+  // 64 KiB limit (see before); the sender would send 8 MiB in 16 KiB chunks (under the 64 MiB cap).
+  let pulled = 0;
+  const body = new Readable({
+    read() {
+      if (pulled >= 8 * 1024 * 1024) return this.push(null);
+      pulled += 16_384;
+      this.push(Buffer.alloc(16_384, 0x20));
+    },
+  });
+  const res = await sb.engine.http!.inject({ method: 'POST', url: '/fhir/ehr-fhir/Encounter', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}` }, payload: body });
+  t.is(res.statusCode, 413);
+  t.is(res.json().issue[0].code, 'too-long');
+  t.true(pulled < 1024 * 1024, `read ${pulled} bytes`);
 });
 
 test('a repeated request id or Bundle.identifier is not processed twice: the first answer comes back', async (t) => {
