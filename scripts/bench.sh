@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_node_modules
 ensure_services
-node --import tsx scripts/drop-stale-databases.ts --bench
+node --import tsx scripts/drop-stale-test-data.ts --bench
 echo "== bench/run.ts"
 node --import tsx bench/run.ts "$@"
 if [[ " $* " != *" --only="* ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing (npm ci), starts the services (scripts/services.sh start
 # --for-tests), drops the databases earlier test runs left over 6 hours ago
-# (scripts/drop-stale-databases.ts), type checks, runs the tests with ava (arguments go to ava), and ends with one line
+# (scripts/drop-stale-test-data.ts), type checks, runs the tests with ava (arguments go to ava), and ends with one line
 #   N passed, N failed[, N skipped]
 # counted from ava's summary (ava 7 prints e.g. "12 tests passed", "1 test failed", "1 hook failed",
 # "2 tests skipped", "1 test todo", "1 known failure", "1 uncaught exception",
@@ -21,7 +21,7 @@ setup_failed() { echo "[test] $1"; echo "0 passed, 1 failed"; exit 1; }
 ensure_node_modules || setup_failed "npm ci failed"
 ensure_services --for-tests || setup_failed "the services did not start (scripts/services.sh start --for-tests)"
 ensure_console || setup_failed "the console did not build (npm run build:ui)"
-node --import tsx scripts/drop-stale-databases.ts
+node --import tsx scripts/drop-stale-test-data.ts
 
 typecheck=0
 echo "[test] type check (tsc -p tsconfig.json --noEmit)"

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { uniqueName, uniqueNameMadeAt } from '../support/services.ts';
 
-test('uniqueNameMadeAt reads the time back from names uniqueName made, and nothing from any other name (scripts/drop-stale-databases.ts drops only those)', (t) => {
+test('uniqueNameMadeAt reads the time back from names uniqueName made, and nothing from any other name (scripts/drop-stale-test-data.ts drops only those)', (t) => {
   const before = Date.now();
   const at = uniqueNameMadeAt(uniqueName('sbtest'));
   t.truthy(at);
