@@ -12,6 +12,8 @@ export interface ProbeSample {
   at: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** The V8 heap as committed (used or not): what the heap holds of RSS. */
+  heapTotalBytes: number;
   /** Memory outside the V8 heap held by JavaScript objects: Buffers and other ArrayBuffers (message bytes). */
   externalBytes: number;
   /** CPU (user + system) used in this second, in ms. */
@@ -33,6 +35,7 @@ if (file) {
       at: Date.now(),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
       externalBytes: memory.external,
       cpuMs: Math.round((used.user + used.system) / 1000),
       loopDelayP99Ms: Number((histogram.percentile(99) / 1e6).toFixed(2)),

@@ -127,7 +127,7 @@ async function plot(ctx: BenchContext, d: { start: number; probe: ProbeSample[];
   const secs = (at: number) => Math.round((at - d.start) / 1000);
   const MB = 1024 * 1024;
   const charts: [string, Parameters<typeof lineChart>[0]][] = [
-    ['soak-rss.svg', { title: 'Engine RSS', xLabel: 's', yLabel: 'MiB', series: [{ name: 'RSS', points: d.probe.map((p) => [secs(p.at), p.rssBytes / MB]) }, { name: 'heap used', points: d.probe.map((p) => [secs(p.at), p.heapUsedBytes / MB]) }, { name: 'external (Buffers)', points: d.probe.map((p) => [secs(p.at), p.externalBytes / MB]) }] }],
+    ['soak-rss.svg', { title: 'Engine RSS', xLabel: 's', yLabel: 'MiB', series: [{ name: 'RSS', points: d.probe.map((p) => [secs(p.at), p.rssBytes / MB]) }, { name: 'heap committed', points: d.probe.map((p) => [secs(p.at), p.heapTotalBytes / MB]) }, { name: 'heap used', points: d.probe.map((p) => [secs(p.at), p.heapUsedBytes / MB]) }, { name: 'external (Buffers)', points: d.probe.map((p) => [secs(p.at), p.externalBytes / MB]) }] }],
     ['soak-event-loop.svg', { title: 'Engine event-loop delay, p99 of each second', xLabel: 's', yLabel: 'ms', series: [{ name: 'p99', points: d.probe.map((p) => [secs(p.at), p.loopDelayP99Ms]) }] }],
     ['soak-redis.svg', { title: 'Redis memory', xLabel: 's', yLabel: 'MiB', series: [{ name: 'used_memory (whole server)', points: d.samples.map((s) => [s.t, s.redisUsedBytes / MB]) }, { name: "this run's keys (estimate)", points: d.samples.map((s) => [s.t, s.redisRunKeysBytes / MB]) }] }],
     ['soak-store-disk.svg', { title: 'MongoDB-wire server disk (dbStats of this database)', xLabel: 's', yLabel: 'MiB', series: [{ name: 'data + indexes', points: d.samples.map((s) => [s.t, s.storeBytes / MB]) }] }],
