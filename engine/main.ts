@@ -1,6 +1,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readChannelDir } from './channels/channel-files.ts';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { ChannelDefinition } from './channel.ts';
 import { loadConfig } from './config/config.ts';
 import { Engine } from './engine.ts';
@@ -23,6 +24,7 @@ export async function main(): Promise<void> {
   let engine: Engine | undefined;
   try {
     const config = loadConfig();
+    boundHeapGrowth(config.HEAP_GROWING_PERCENT);
     engine = new Engine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
     await engine.start();
   } catch (err) {
@@ -37,6 +39,18 @@ export async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * Sets V8's heap growing factor for this process (HEAP_GROWING_PERCENT). In a 240 s soak at
+ * 500 msg/s (one process, about 75 MiB of live data) V8's own factor let the heap swing between 111
+ * and 337 MiB and RSS between 273 and 495 MiB; with 30% RSS stayed within 227–246 MiB, and the
+ * engine delivered more (28,043 against 22,578 messages) with a lower ACK p99 (2.5 s against 6.9 s)
+ * (docs/performance.md, soak). V8 reads the flag at each full collection, so setting it once the
+ * process runs takes effect from the next one.
+ */
+function boundHeapGrowth(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -25,6 +25,13 @@ export const EngineConfigSchema = Type.Object({
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
   PSEUDONYM_KEY: Type.Optional(Type.String({ minLength: 44, description: 'Base64 key (32+ bytes) for keyed-HMAC patient pseudonyms; required when a destination pseudonymises. A secret.' })),
   INTAKE_ACK_ONLY: Type.Boolean({ default: false, description: 'Benchmarks only: MLLP intake reads the header and answers AA or AR; nothing is stored, transformed or queued.' }),
+  HEAP_GROWING_PERCENT: Type.Integer({
+    default: 30,
+    minimum: 0,
+    maximum: 300,
+    description:
+      "How far V8's heap may grow past what the last full garbage collection kept before it collects again, in percent; 0 keeps V8's own choice (300 on a machine with 2 GB or more of heap limit: under load the heap then swings between the live data and four times it).",
+  }),
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
