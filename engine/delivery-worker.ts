@@ -5,7 +5,7 @@ import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { deliveryQueueName, workerOptions, type DeliveryJobData } from './queue/queues.ts';
 import { decideRetry } from './retry-policy.ts';
-import { closeWorker } from './route-worker.ts';
+import { closeWorker, logFailedJobs } from './route-worker.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';
@@ -47,6 +47,7 @@ export class DeliveryWorker {
     this.policy = { ...DEFAULT_RETRY, ...options.spec.retry };
     this.worker = new Worker<DeliveryJobData>(deliveryQueueName(options.spec.id), (job, token) => this.process(job, token), workerOptions(options.worker));
     this.worker.on('error', (err) => options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }));
+    logFailedJobs(this.worker, options.log);
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { ChannelDefinition } from './channel.ts';
-import { SwitchboardError } from './errors.ts';
+import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { planStoredMessage, type RoutePlan } from './routing.ts';
@@ -30,6 +30,7 @@ export class RouteWorker {
   constructor(private readonly options: RouteWorkerOptions) {
     this.worker = new Worker<RouteJobData>(ROUTE_QUEUE, (job) => this.process(job), workerOptions(options.worker));
     this.worker.on('error', (err) => options.log.warn('route worker connection error', { error: err.name }));
+    logFailedJobs(this.worker, options.log);
   }
 
   start(): void {
@@ -65,6 +66,18 @@ export class RouteWorker {
     if (!channel) return { status: MessageStatus.errored, error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`) };
     return planStoredMessage({ message, channel, transforms: this.options.transforms });
   }
+}
+
+/**
+ * Logs each job that failed with an infrastructure error (the store down mid-job): BullMQ retries it
+ * with the infra backoff (see JOB_OPTIONS), and until now nothing said so. Ids, code and the error's
+ * class name only: never message content.
+ */
+export function logFailedJobs<T extends { messageId: string }>(worker: Worker<T>, log: Logger): void {
+  worker.on('failed', (job, err) => {
+    const e = toSwitchboardError(err);
+    log.warn('job failed; retried with backoff', { queue: worker.name, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade, code: e.code, detail: e.message });
+  });
 }
 
 /** Closes a BullMQ worker within `graceMs`, then forces it: jobs still active are re-run elsewhere later. */
