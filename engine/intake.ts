@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { buildAck, buildBatchAck, decodeBytes, encodeText, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
+import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from './channel.ts';
 import { toSwitchboardError, type ErrorCode } from './errors.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
@@ -68,7 +68,13 @@ export class Hl7Intake {
    * adds no promise per frame (see MllpSource).
    */
   submit(channel: ChannelDefinition, bytes: Uint8Array): IntakeResult | Promise<IntakeResult> {
-    const { text, charset } = decodeBytes(bytes, { defaultCharset: (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8' });
+    const defaultCharset = (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8';
+    if (this.ackOnly) {
+      // The header is all ACK-only reads: decode the first segment only, unless it opens a batch.
+      const head = decodeBytes(firstSegmentBytes(bytes), { defaultCharset });
+      if (!isBatch(head.text)) return encoded(this.answerOnly(channel, head.text), head.charset);
+    }
+    const { text, charset } = decodeBytes(bytes, { defaultCharset });
     if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
     const one = this.one(channel, bytes, text, charset);
     return one instanceof Promise ? one.then((r) => encoded(r, charset)) : encoded(one, charset);

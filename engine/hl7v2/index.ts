@@ -4,7 +4,7 @@
  */
 export { Hl7ParseError } from './errors.ts';
 export { DEFAULT_DELIMITERS, type Delimiters } from './delimiters.ts';
-export { readHeader, type Hl7Header } from './header.ts';
+export { firstSegmentBytes, readHeader, type Hl7Header } from './header.ts';
 export { parseMessage } from './reader.ts';
 export { createMessage, type NewMessageOptions } from './builder.ts';
 export { Hl7Message, Hl7Segment } from './message.ts';
