@@ -42,12 +42,14 @@ export async function main(): Promise<void> {
 }
 
 /**
- * Sets V8's heap growing factor for this process (HEAP_GROWING_PERCENT). In a 240 s soak at
- * 500 msg/s (one process, about 75 MiB of live data) V8's own factor let the heap swing between 111
- * and 337 MiB and RSS between 273 and 495 MiB; with 30% RSS stayed within 227–246 MiB, and the
- * engine delivered more (28,043 against 22,578 messages) with a lower ACK p99 (2.5 s against 6.9 s)
- * (docs/performance.md, soak). V8 reads the flag at each full collection, so setting it once the
- * process runs takes effect from the next one.
+ * Sets V8's heap growing factor for this process (HEAP_GROWING_PERCENT). V8's own factor here is 4:
+ * in a 240 s soak at 500 msg/s (one process, 60–75 MiB of live data) the heap swung between 111 and
+ * 337 MiB and RSS between 273 and 495 MiB. With 60%, RSS stayed within 243–265 MiB, and the engine
+ * delivered more (27,804 against 22,578 messages) with a lower ACK p99 (1.7 s against 6.9 s). 30%
+ * held RSS as well but is too tight at high rates: about 10 full collections a second in ACK-only
+ * mode (12,140 msg/s against 27,084) and 20% less durable ingest at 64 connections; 60% costs neither
+ * (30,005 and 1,718 msg/s). See docs/performance.md. V8 reads the flag at each full collection, so
+ * setting it once the process runs takes effect from the next one.
  */
 function boundHeapGrowth(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);

@@ -26,7 +26,7 @@ export const EngineConfigSchema = Type.Object({
   PSEUDONYM_KEY: Type.Optional(Type.String({ minLength: 44, description: 'Base64 key (32+ bytes) for keyed-HMAC patient pseudonyms; required when a destination pseudonymises. A secret.' })),
   INTAKE_ACK_ONLY: Type.Boolean({ default: false, description: 'Benchmarks only: MLLP intake reads the header and answers AA or AR; nothing is stored, transformed or queued.' }),
   HEAP_GROWING_PERCENT: Type.Integer({
-    default: 30,
+    default: 60,
     minimum: 0,
     maximum: 300,
     description:
