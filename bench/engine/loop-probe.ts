@@ -2,10 +2,11 @@
  * Preloaded into an engine process by the benchmarks (`node --import tsx --import
  * ./bench/engine/loop-probe.ts engine/main.ts`), never by the engine itself: once a second it
  * appends one JSON line to $BENCH_PROBE_FILE with the process's RSS and heap, its CPU time, and the
- * event-loop delay of that second (p99 and max, from perf_hooks' histogram at 1 ms resolution).
+ * event-loop delay of that second (p99 and max, from perf_hooks' histogram at 1 ms resolution), and
+ * the garbage collector's pauses in it.
  */
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 export interface ProbeSample {
   /** epoch ms */
@@ -20,6 +21,9 @@ export interface ProbeSample {
   cpuMs: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Garbage collection in this second: pause time of the main thread, in ms, and how many full (mark-compact) collections. */
+  gcMs: number;
+  fullGcs: number;
 }
 
 const file = process.env.BENCH_PROBE_FILE;
@@ -27,6 +31,14 @@ if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   let cpu = process.cpuUsage();
+  let gcMs = 0;
+  let fullGcs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      if (((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
+    }
+  }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const used = process.cpuUsage(cpu);
     cpu = process.cpuUsage();
@@ -40,7 +52,11 @@ if (file) {
       cpuMs: Math.round((used.user + used.system) / 1000),
       loopDelayP99Ms: Number((histogram.percentile(99) / 1e6).toFixed(2)),
       loopDelayMaxMs: Number((histogram.max / 1e6).toFixed(2)),
+      gcMs: Math.round(gcMs),
+      fullGcs,
     };
+    gcMs = 0;
+    fullGcs = 0;
     histogram.reset();
     appendFileSync(file, `${JSON.stringify(sample)}\n`);
   }, 1000).unref();
