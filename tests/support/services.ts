@@ -294,7 +294,21 @@ export interface PrivateMongo {
 
 /** createdb / dropdb of Debian's postgresql, against SWITCHBOARD_PG_URL (exported by scripts/services.sh env). */
 async function pgClient(program: 'createdb' | 'dropdb', database: string): Promise<void> {
-  const pg = new URL(pgUrl());
+  const args = pgConnectionArgs();
+  if (program === 'dropdb') args.push('--if-exists', '--force');
+  await execFileAsync(pgProgram(program), [...args, database], { timeout: 30_000 });
+}
+
+/**
+ * One SQL statement through Debian's psql, in database `database` of the project's PostgreSQL (FerretDB's
+ * backend): its rows, tab-separated, one per line. For tests that look at what FerretDB made there.
+ */
+export async function pgQuery(database: string, sql: string): Promise<string> {
+  const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], { timeout: 30_000 });
+  return stdout.trim();
+}
+
+function pgProgram(program: 'createdb' | 'dropdb' | 'psql'): string {
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [];
   const bin = versions
     .sort((a, b) => Number(a) - Number(b))
@@ -302,9 +316,12 @@ async function pgClient(program: 'createdb' | 'dropdb', database: string): Promi
     .filter((p) => existsSync(p))
     .at(-1);
   if (!bin) throw new Error(`${program} not found: \`bash scripts/services.sh start --for-tests\` installs postgresql`);
-  const args = ['-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres'];
-  if (program === 'dropdb') args.push('--if-exists', '--force');
-  await execFileAsync(bin, [...args, database], { timeout: 30_000 });
+  return bin;
+}
+
+function pgConnectionArgs(): string[] {
+  const pg = new URL(pgUrl());
+  return ['-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres'];
 }
 
 function pgUrl(): string {
