@@ -69,9 +69,10 @@ export class RouteWorker {
 }
 
 /**
- * Logs each job that failed with an infrastructure error (the store down mid-job): BullMQ retries it
- * with the infra backoff (see JOB_OPTIONS), and until now nothing said so. Ids, code and the error's
- * class name only: never message content.
+ * Logs each failed attempt of a job: an infrastructure error (the store down mid-job; delivery
+ * failures of the peer are recorded and retried by the worker itself), which BullMQ retries with the
+ * infra backoff (see JOB_OPTIONS). Queue, message id, attempt count and error code with its detail
+ * (an error class name): never message content.
  */
 export function logFailedJobs<T extends { messageId: string }>(worker: Worker<T>, log: Logger): void {
   worker.on('failed', (job, err) => {
