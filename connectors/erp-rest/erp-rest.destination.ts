@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
-import { classifyNetworkError, parseRetryAfter } from '../http/http-failures.ts';
+import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
 import type { Agent, Dispatcher } from 'undici';
@@ -146,13 +146,13 @@ class ErpRestDestination implements DestinationConnector {
       throw new SwitchboardError('PEER_UNAVAILABLE', 'ERP refused the access token', { peerResponse: summary });
     }
     if (status === 429) {
-      const retryAfterMs = parseRetryAfter(header(response, 'retry-after'));
+      const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
       if (retryAfterMs) this.limiter?.pause(retryAfterMs);
       throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
     if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });
     if (status >= 500) {
-      const retryAfterMs = parseRetryAfter(header(response, 'retry-after'));
+      const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
       throw new SwitchboardError('PEER_UNAVAILABLE', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
     throw new SwitchboardError('PEER_REJECTED', detail, { peerResponse: summary });
@@ -170,12 +170,6 @@ class ErpRestDestination implements DestinationConnector {
       return { ok: false, detail: e.publicText };
     }
   }
-}
-
-/** One response header's value (the first, when repeated); null when absent. */
-function header(response: Dispatcher.ResponseData, name: string): string | null {
-  const v = response.headers[name];
-  return (Array.isArray(v) ? v[0] : v) ?? null;
 }
 
 function readDocumentId(text: string): string | undefined {

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { classifyNetworkError, parseRetryAfter } from '../http/http-failures.ts';
+import type { Agent, Dispatcher } from 'undici';
+import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
+import { openDispatcher } from '../http/tls-client.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
 
 export const FhirOutConfig = Type.Object({
@@ -20,6 +22,8 @@ export type FhirOutConfig = Static<typeof FhirOutConfig>;
  * idempotency-key identifier (a repeat finds the first resource), `update` PUTs to an id derived
  * from the key. 2xx delivered (Location kept as the peer's document id); 429 rate-limited; other
  * 5xx transient; 4xx permanent with the OperationOutcome text; network failures as for erp-rest.
+ * A redirect is not followed (a 3xx is permanent, like erp-rest): it would take the resource to a
+ * host the destination allow-list never checked.
  */
 export const fhirOutDestination = defineDestination({
   kind: 'fhir-out',
@@ -39,11 +43,25 @@ interface FhirRequest {
 }
 
 class FhirOutDestination implements DestinationConnector {
+  /** This destination's connection pool, opened on first use. */
+  private dispatcher: Promise<Agent> | undefined;
+
   constructor(private readonly config: FhirOutConfig) {}
 
-  async connect(): Promise<void> {}
+  private pool(): Promise<Agent> {
+    this.dispatcher ??= openDispatcher(undefined);
+    return this.dispatcher;
+  }
 
-  async close(): Promise<void> {}
+  async connect(): Promise<void> {
+    await this.pool();
+  }
+
+  async close(): Promise<void> {
+    const pool = this.dispatcher;
+    this.dispatcher = undefined;
+    await pool?.then((agent) => agent.close()).catch(() => undefined);
+  }
 
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
     const resource = toFhir(payload, ctx.idempotencyKey);
@@ -65,34 +83,41 @@ class FhirOutDestination implements DestinationConnector {
       }
     })();
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
-    let res: Response;
+    const url = new URL(request.url);
+    let res: Dispatcher.ResponseData;
+    let text: string;
     try {
-      res = await fetch(request.url, {
+      res = await (await this.pool()).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: request.method,
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...request.headers, ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}) },
         body: JSON.stringify(request.body),
         signal: AbortSignal.any([ctx.signal, timeout]),
       });
+      text = await res.body.text().catch(() => '');
     } catch (err) {
       throw classifyNetworkError(err, timeout.aborted);
     }
-    const text = await res.text().catch(() => '');
-    if (res.ok) {
-      const location = res.headers.get('location') ?? (this.config.mode === 'transaction' ? transactionLocation(text) : undefined);
-      return { responseSummary: `${res.status}${location ? ` ${location}` : ''}`, ...(location ? { peerDocumentId: location } : {}) };
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) {
+      const location = headerValue(res, 'location') ?? (this.config.mode === 'transaction' ? transactionLocation(text) : undefined);
+      return { responseSummary: `${status}${location ? ` ${location}` : ''}`, ...(location ? { peerDocumentId: location } : {}) };
     }
-    const summary = `${res.status} ${outcomeText(text)}`.trim();
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-    if (res.status === 429) throw new SwitchboardError('PEER_RATE_LIMITED', 'the FHIR server asked to slow down', { peerResponse: summary, ...(retryAfterMs ? { retryAfterMs } : {}) });
-    if (res.status === 408) throw new SwitchboardError('PEER_TIMEOUT', 'the FHIR server timed out', { peerResponse: summary });
-    if (res.status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `the FHIR server answered ${res.status}`, { peerResponse: summary });
-    throw new SwitchboardError('PEER_REJECTED', `the FHIR server answered ${res.status}`, { peerResponse: summary });
+    const summary = `${status} ${outcomeText(text)}`.trim();
+    const retryAfterMs = parseRetryAfter(headerValue(res, 'retry-after'));
+    if (status === 429) throw new SwitchboardError('PEER_RATE_LIMITED', 'the FHIR server asked to slow down', { peerResponse: summary, ...(retryAfterMs ? { retryAfterMs } : {}) });
+    if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', 'the FHIR server timed out', { peerResponse: summary });
+    if (status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `the FHIR server answered ${status}`, { peerResponse: summary });
+    throw new SwitchboardError('PEER_REJECTED', `the FHIR server answered ${status}`, { peerResponse: summary });
   }
 
   async test(): Promise<ConnectionTestResult> {
     try {
-      const res = await fetch(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, { signal: AbortSignal.timeout(this.config.timeoutMs) });
-      return { ok: res.ok, detail: `metadata answered ${res.status}` };
+      const url = new URL(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`);
+      const res = await (await this.pool()).request({ origin: url.origin, path: url.pathname, method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      await res.body.dump();
+      return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `metadata answered ${res.statusCode}` };
     } catch (err) {
       return { ok: false, detail: classifyNetworkError(err, false).publicText };
     }

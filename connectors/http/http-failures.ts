@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { SwitchboardError } from '../../engine/errors.ts';
 
 /**
@@ -44,4 +45,10 @@ export function parseRetryAfter(value: string | null): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** One response header's value (the first, when repeated); null when absent. */
+export function headerValue(response: Dispatcher.ResponseData, name: string): string | null {
+  const v = response.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? null;
 }

@@ -1,4 +1,6 @@
 import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { erpRestDestination } from '../../connectors/erp-rest/erp-rest.destination.ts';
 import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
@@ -64,6 +66,20 @@ test('no answer in time is ambiguous; a closed port is not connected', async (t)
   const refused = await failure(connector(url).send(payload, ctx('k')));
   t.is(refused.code, 'PEER_NOT_CONNECTED');
   t.is(refused.failureClass, 'not-connected');
+});
+
+test('a redirect is not followed: permanent, with the answer kept, and nothing reaches the other address', async (t) => {
+  const elsewhere = await startErpSimulator();
+  t.teardown(() => elsewhere.close());
+  const redirecting = http.createServer((_req, res) => res.writeHead(307, { location: `${elsewhere.url}/api/v1/journal/charges` }).end());
+  await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => redirecting.close(() => r())));
+  const { port } = redirecting.address() as AddressInfo;
+  const e = await failure(connector(`http://127.0.0.1:${port}`).send(payload, ctx('r1')));
+  t.is(e.code, 'PEER_REJECTED');
+  t.is(e.failureClass, 'permanent');
+  t.regex(e.peerResponse ?? '', /^307/);
+  t.is(elsewhere.requestTimes().length, 0, 'the payload went nowhere else');
 });
 
 test('test() reports reachability', async (t) => {

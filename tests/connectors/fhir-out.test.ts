@@ -1,4 +1,6 @@
 import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fhirOutDestination } from '../../connectors/fhir-out/fhir-out.destination.ts';
 import { IDEMPOTENCY_SYSTEM } from '../../connectors/fhir-out/fhir-out.mapping.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
@@ -50,4 +52,16 @@ test('5xx is transient, 4xx permanent with the OperationOutcome text', async (t)
   const e2 = (await c.send(charge, ctx('x2')).catch((e: unknown) => e)) as SwitchboardError;
   t.is(e2.code, 'PEER_REJECTED');
   t.is(e2.peerResponse, '422 simulated failure');
+});
+
+test('a redirect is not followed: permanent, and the resource reaches no other server', async (t) => {
+  const elsewhere = await startFhirServerPeer();
+  t.teardown(() => elsewhere.close());
+  const redirecting = http.createServer((req, res) => res.writeHead(308, { location: `${elsewhere.url}${req.url}` }).end());
+  await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => redirecting.close(() => r())));
+  const e = (await make(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/fhir`).send(charge, ctx('r1')).catch((err: unknown) => err)) as SwitchboardError;
+  t.is(e.code, 'PEER_REJECTED');
+  t.regex(e.peerResponse ?? '', /^308/);
+  t.deepEqual(elsewhere.resources(), []);
 });
