@@ -1,4 +1,4 @@
-import { fetch, type Dispatcher, type Response } from 'undici';
+import type { Dispatcher } from 'undici';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { classifyNetworkError } from '../http/http-failures.ts';
 
@@ -37,19 +37,23 @@ export class OAuth2Client {
   private async fetchToken(): Promise<string> {
     const body = new URLSearchParams({ grant_type: 'client_credentials', ...(this.o.scope ? { scope: this.o.scope } : {}) });
     const basic = Buffer.from(`${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret)}`).toString('base64');
-    let res: Response;
+    let res: Dispatcher.ResponseData;
+    let text: string;
     try {
       const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
-      res = await fetch(this.o.tokenUrl, { dispatcher: await this.o.dispatcher(), method: 'POST', headers, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
+      const url = new URL(this.o.tokenUrl);
+      // Dispatcher.request, like the deliveries: a redirect is not followed (the credentials stay where they were sent).
+      res = await (await this.o.dispatcher()).request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body: body.toString(), signal: AbortSignal.timeout(this.o.timeoutMs) });
+      text = await res.body.text().catch(() => '');
     } catch (err) {
       if (err instanceof SwitchboardError) throw err;
       // No token was issued whatever happened, so a lost connection is as good as none.
       const e = classifyNetworkError(err, false);
       throw new SwitchboardError(e.code === 'PEER_TLS_FAILED' ? e.code : 'PEER_NOT_CONNECTED', `OAuth2 token endpoint: ${e.message}`, { cause: err });
     }
-    const text = await res.text().catch(() => '');
-    if (res.status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${res.status}`, { peerResponse: `${res.status} ${text.slice(0, 300)}` });
-    if (!res.ok) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${res.status})`, { peerResponse: `${res.status} ${text.slice(0, 300)}` });
+    const status = res.statusCode;
+    if (status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${status}`, { peerResponse: `${status} ${text.slice(0, 300)}` });
+    if (status < 200 || status >= 300) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${status})`, { peerResponse: `${status} ${text.slice(0, 300)}` });
     const json = JSON.parse(text) as { access_token?: string; expires_in?: number };
     if (!json.access_token) throw new SwitchboardError('PEER_REJECTED', 'token endpoint gave no access_token');
     this.current = { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in ?? 300) - 30) * 1000 };
