@@ -3,9 +3,8 @@ import type { DestinationConnector, DestinationDefinition } from './connector.ts
 import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { deliveryQueueName, workerOptions, type DeliveryJobData } from './queue/queues.ts';
+import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type DeliveryJobData } from './queue/queues.ts';
 import { decideRetry } from './retry-policy.ts';
-import { closeWorker, logFailedJobs } from './route-worker.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';

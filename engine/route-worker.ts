@@ -1,8 +1,8 @@
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { ChannelDefinition } from './channel.ts';
-import { SwitchboardError, toSwitchboardError } from './errors.ts';
+import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { closeWorker, logFailedJobs, queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { planStoredMessage, type RoutePlan } from './routing.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
@@ -65,31 +65,5 @@ export class RouteWorker {
     const channel = this.options.channels.get(message.channelId);
     if (!channel) return { status: MessageStatus.errored, error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`) };
     return planStoredMessage({ message, channel, transforms: this.options.transforms });
-  }
-}
-
-/**
- * Logs each failed attempt of a job: an infrastructure error (the store down mid-job; delivery
- * failures of the peer are recorded and retried by the worker itself), which BullMQ retries with the
- * infra backoff (see JOB_OPTIONS). Queue, message id, attempt count and error code with its detail
- * (an error class name): never message content.
- */
-export function logFailedJobs<T extends { messageId: string }>(worker: Worker<T>, log: Logger): void {
-  worker.on('failed', (job, err) => {
-    const e = toSwitchboardError(err);
-    log.warn('job failed; retried with backoff', { queue: worker.name, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade, code: e.code, detail: e.message });
-  });
-}
-
-/** Closes a BullMQ worker within `graceMs`, then forces it: jobs still active are re-run elsewhere later. */
-export async function closeWorker(worker: Worker, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const forced = new Promise<void>((resolve) => {
-    timer = setTimeout(() => resolve(worker.close(true).catch(() => undefined)), graceMs);
-  });
-  try {
-    await Promise.race([worker.close().catch(() => undefined), forced]);
-  } finally {
-    clearTimeout(timer);
   }
 }

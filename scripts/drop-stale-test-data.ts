@@ -52,9 +52,9 @@ async function dropQueueKeys(url: string): Promise<void> {
     let cursor = '0';
     do {
       const [next, found] = await redis.scan(cursor, 'MATCH', 'sb*:*', 'COUNT', 1000);
-      const stale = found.filter((key) => isStale(key.slice(0, key.indexOf(':'))));
-      for (const key of stale) prefixes.add(key.slice(0, key.indexOf(':')));
-      if (stale.length > 0) await redis.unlink(...stale);
+      const stale = found.map((key) => ({ key, prefix: key.slice(0, key.indexOf(':')) })).filter((k) => isStale(k.prefix));
+      for (const k of stale) prefixes.add(k.prefix);
+      if (stale.length > 0) await redis.unlink(...stale.map((k) => k.key));
       keys += stale.length;
       cursor = next;
     } while (cursor !== '0');

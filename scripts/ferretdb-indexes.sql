@@ -31,13 +31,16 @@ DROP FUNCTION IF EXISTS switchboard_id_gin_on_create();
 DROP FUNCTION IF EXISTS switchboard_id_gin(regclass);
 
 CREATE OR REPLACE FUNCTION switchboard_indexes(tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE gin oid;
+DECLARE
+  gin_name text := 'sb_id_gin_' || md5(tbl::text);
+  gin oid;
+  gin_options text[];
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = '_jsonb' AND NOT attisdropped) THEN
-    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''_id'')) WITH (fastupdate = off)', 'sb_id_gin_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''_id'')) WITH (fastupdate = off)', gin_name, tbl);
     -- An index made by an earlier version of this file: turn fast update off, and merge what it holds pending.
-    SELECT c.oid INTO gin FROM pg_class c WHERE c.relname = 'sb_id_gin_' || md5(tbl::text) AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = tbl);
-    IF gin IS NOT NULL AND NOT coalesce((SELECT 'fastupdate=off' = ANY (reloptions) FROM pg_class WHERE oid = gin), false) THEN
+    SELECT c.oid, c.reloptions INTO gin, gin_options FROM pg_class c WHERE c.relname = gin_name AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = tbl);
+    IF gin IS NOT NULL AND NOT coalesce('fastupdate=off' = ANY (gin_options), false) THEN
       EXECUTE format('ALTER INDEX %s SET (fastupdate = off)', gin::regclass);
       PERFORM gin_clean_pending_list(gin::regclass);
     END IF;

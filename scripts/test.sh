@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing (npm ci), starts the services (scripts/services.sh start
-# --for-tests), drops the databases earlier test runs left over 6 hours ago
+# --for-tests), drops the databases and Redis queue keys earlier test runs left over 6 hours ago
 # (scripts/drop-stale-test-data.ts), type checks, runs the tests with ava (arguments go to ava), and ends with one line
 #   N passed, N failed[, N skipped]
 # counted from ava's summary (ava 7 prints e.g. "12 tests passed", "1 test failed", "1 hook failed",

@@ -5,7 +5,7 @@ import { OAuth2Client } from './oauth2.ts';
 import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
-import type { Agent, Dispatcher } from 'undici';
+import { request, type Agent, type Dispatcher } from 'undici';
 
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
@@ -114,10 +114,9 @@ class ErpRestDestination implements DestinationConnector {
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
-      // Dispatcher.request, not fetch: the same pool and errors at a fraction of fetch's cost per request.
-      response = await dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+      // undici's request, not fetch: the same pool and errors at a fraction of fetch's cost per request, and no redirect followed.
+      response = await request(url, {
+        dispatcher,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -161,8 +160,7 @@ class ErpRestDestination implements DestinationConnector {
   async test(): Promise<ConnectionTestResult> {
     try {
       await this.connect();
-      const url = new URL(this.config.baseUrl);
-      const res = await (await this.pool()).request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      const res = await request(this.config.baseUrl, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
       await res.body.dump();
       return { ok: true, detail: `reachable (HTTP ${res.statusCode})` };
     } catch (err) {

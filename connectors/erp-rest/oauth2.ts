@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { classifyNetworkError } from '../http/http-failures.ts';
 
@@ -41,9 +41,8 @@ export class OAuth2Client {
     let text: string;
     try {
       const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
-      const url = new URL(this.o.tokenUrl);
-      // Dispatcher.request, like the deliveries: a redirect is not followed (the credentials stay where they were sent).
-      res = await (await this.o.dispatcher()).request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body: body.toString(), signal: AbortSignal.timeout(this.o.timeoutMs) });
+      // undici's request, like the deliveries: a redirect is not followed (the credentials stay where they were sent).
+      res = await request(this.o.tokenUrl, { dispatcher: await this.o.dispatcher(), method: 'POST', headers, body: body.toString(), signal: AbortSignal.timeout(this.o.timeoutMs) });
       text = await res.body.text().catch(() => '');
     } catch (err) {
       if (err instanceof SwitchboardError) throw err;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import type { Agent, Dispatcher } from 'undici';
+import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
 import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
@@ -83,13 +83,11 @@ class FhirOutDestination implements DestinationConnector {
       }
     })();
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
-    const url = new URL(request.url);
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
-      res = await (await this.pool()).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+      res = await httpRequest(request.url, {
+        dispatcher: await this.pool(),
         method: request.method,
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...request.headers, ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}) },
         body: JSON.stringify(request.body),
@@ -114,8 +112,7 @@ class FhirOutDestination implements DestinationConnector {
 
   async test(): Promise<ConnectionTestResult> {
     try {
-      const url = new URL(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`);
-      const res = await (await this.pool()).request({ origin: url.origin, path: url.pathname, method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      const res = await httpRequest(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
       await res.body.dump();
       return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `metadata answered ${res.statusCode}` };
     } catch (err) {

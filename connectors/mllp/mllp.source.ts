@@ -144,7 +144,7 @@ export class MllpSource {
           return failed(err);
         }
         if (answer instanceof Promise) {
-          track(answer.then((result) => (write(result), drain()), failed));
+          track(answer.then((result) => (write(result), drain())).catch(failed));
           return;
         }
         write(answer);

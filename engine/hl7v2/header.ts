@@ -46,18 +46,6 @@ export function notAMessage(text: string, start: number): never {
  * Header-only read for the ACK and routing path: reads MSH and nothing after it. Throws
  * Hl7ParseError when there is no MSH, its delimiters are unusable, or MSH-9.1 or MSH-10 is empty.
  */
-/**
- * The bytes of a frame up to the end of its first segment (leading blank lines and a BOM kept, the
- * terminator not): all that decodeBytes and readHeader need of a message, without decoding the rest
- * (up to 1 MB). A view of `bytes`, not a copy. Used by ACK-only intake.
- */
-export function firstSegmentBytes(bytes: Uint8Array): Uint8Array {
-  let end = 0;
-  while (end < bytes.length && (bytes[end] === 0x20 || bytes[end] === 0x09 || bytes[end] === 0x0d || bytes[end] === 0x0a)) end++;
-  while (end < bytes.length && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
-  return bytes.subarray(0, end);
-}
-
 export function readHeader(text: string): Hl7Header {
   const start = skipBlank(text);
   if (!text.startsWith('MSH', start)) notAMessage(text, start);

@@ -4,12 +4,12 @@
  */
 export { Hl7ParseError } from './errors.ts';
 export { DEFAULT_DELIMITERS, type Delimiters } from './delimiters.ts';
-export { firstSegmentBytes, readHeader, type Hl7Header } from './header.ts';
+export { readHeader, type Hl7Header } from './header.ts';
 export { parseMessage } from './reader.ts';
 export { createMessage, type NewMessageOptions } from './builder.ts';
 export { Hl7Message, Hl7Segment } from './message.ts';
 export { parseBatch, isBatch, type Hl7Batch } from './batch.ts';
-export { decodeBytes, encodeText } from './charset.ts';
+export { decodeBytes, encodeText, firstSegmentBytes } from './charset.ts';
 export { escapeValue, unescapeValue } from './escape.ts';
 export { buildAck, buildBatchAck, type AckCode, type AckOptions } from './ack.ts';
 export { parsePath, type Hl7Path } from './path.ts';

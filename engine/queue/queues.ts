@@ -1,6 +1,7 @@
-import type { ConnectionOptions, Queue } from 'bullmq';
+import type { ConnectionOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SwitchboardError } from '../errors.ts';
+import { SwitchboardError, toSwitchboardError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 /**
  * Queue names and job shapes. Jobs carry ids only, never message content (PHI stays in MongoDB).
@@ -87,5 +88,31 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
       'CONFIG_INVALID',
       `Redis maxmemory-policy is '${policy ?? 'unknown'}'; Switchboard needs 'noeviction' (set it in redis.conf or with CONFIG SET maxmemory-policy noeviction), or queued work could be evicted`,
     );
+  }
+}
+
+/**
+ * Logs each failed attempt of a job: an infrastructure error (the store down mid-job; delivery
+ * failures of the peer are recorded and retried by the worker itself), which BullMQ retries with the
+ * infra backoff (see JOB_OPTIONS). Queue, message id, attempt count and error code with its detail
+ * (an error class name): never message content.
+ */
+export function logFailedJobs<T extends { messageId: string }>(worker: Worker<T>, log: Logger): void {
+  worker.on('failed', (job, err) => {
+    const e = toSwitchboardError(err);
+    log.warn('job failed; retried with backoff', { queue: worker.name, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade, code: e.code, detail: e.message });
+  });
+}
+
+/** Closes a BullMQ worker within `graceMs`, then forces it: jobs still active are re-run elsewhere later. */
+export async function closeWorker(worker: Worker, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => resolve(worker.close(true).catch(() => undefined)), graceMs);
+  });
+  try {
+    await Promise.race([worker.close().catch(() => undefined), forced]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -301,7 +301,7 @@ async function pgClient(program: 'createdb' | 'dropdb', database: string): Promi
 
 /**
  * One SQL statement through Debian's psql, in database `database` of the project's PostgreSQL (FerretDB's
- * backend): its rows, tab-separated, one per line. For tests that look at what FerretDB made there.
+ * backend): its rows, one per line, fields separated by `|` (psql -tA). For tests that look at what FerretDB made there.
  */
 export async function pgQuery(database: string, sql: string): Promise<string> {
   const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], { timeout: 30_000 });
