@@ -24,8 +24,8 @@ export interface FailingCount {
  * `messages` collection, each a `$match` on indexed fields and one `$group` (FerretDB runs them):
  * - received messages: `channelId` (an `$in` of the given channels) and a `receivedAt` range, on
  *   the `channel_time` index: the cost grows with the messages in the window, not the collection;
- * - failing deliveries: message `status` routed, dead or partially-delivered, on `status_updated`:
- *   the cost grows with the messages in flight or dead-lettered.
+ * - failing deliveries: one message `status` at a time (routed, dead, partially-delivered), on
+ *   `status_updated`: the cost grows with the messages in flight or dead-lettered.
  * Every failure is STORE_UNAVAILABLE (storeCall).
  */
 export class StoreMetrics {
@@ -49,23 +49,38 @@ export class StoreMetrics {
     return rows.map((r) => ({ channelId: r._id.channelId, status: r._id.status, count: r.count })).sort(byKeys('channelId', 'status'));
   }
 
-  /** Dead and retrying deliveries of each destination, by the error code of their last attempt. One aggregation per destination. */
+  /**
+   * Dead and retrying deliveries of each destination, by the error code of their last attempt. One
+   * aggregation per destination and message status (routed, dead, partially delivered), summed
+   * here: FerretDB 1.24 passes a `$match` on one status down to PostgreSQL, not a `$in` of them,
+   * which read the whole collection on every scrape.
+   */
   async failing(destinationIds: readonly string[]): Promise<FailingCount[]> {
-    const perDestination = await Promise.all(
-      destinationIds.map(async (destinationId) => {
-        const path = `deliveries.${destinationId}`;
-        const rows = await storeCall(() =>
-          this.messages
-            .aggregate<{ _id: { status: 'dead' | 'retrying'; code?: string | null }; count: number }>([
-              { $match: { status: { $in: [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered] }, [`${path}.status`]: { $in: ['dead', 'retrying'] } } },
-              { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
-            ])
-            .toArray(),
-        );
-        return rows.map((r) => ({ destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
-      }),
+    const statuses = [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered];
+    const counts = new Map<string, FailingCount>();
+    const perQuery = await Promise.all(
+      destinationIds.flatMap((destinationId) =>
+        statuses.map(async (status) => {
+          const path = `deliveries.${destinationId}`;
+          const rows = await storeCall(() =>
+            this.messages
+              .aggregate<{ _id: { status: 'dead' | 'retrying'; code?: string | null }; count: number }>([
+                { $match: { status, [`${path}.status`]: { $in: ['dead', 'retrying'] } } },
+                { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
+              ])
+              .toArray(),
+          );
+          return rows.map((r) => ({ destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
+        }),
+      ),
     );
-    return perDestination.flat().sort(byKeys('destinationId', 'status', 'errorCode'));
+    for (const row of perQuery.flat()) {
+      const key = `${row.destinationId}\0${row.status}\0${row.errorCode}`;
+      const seen = counts.get(key);
+      if (seen) seen.count += row.count;
+      else counts.set(key, { ...row });
+    }
+    return [...counts.values()].sort(byKeys('destinationId', 'status', 'errorCode'));
   }
 }
 

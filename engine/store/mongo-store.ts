@@ -188,14 +188,17 @@ export class MongoStore {
       // By id: one lookup per id (see getMessages), the rest of the filter applied here.
       const found = await this.lookUp(q.ids, projection);
       const wanted = found.filter((d) => statuses.includes(d.status) && (!q.channelId || d.channelId === q.channelId) && (!q.from || d.receivedAt >= q.from) && (!q.to || d.receivedAt <= q.to));
-      wanted.sort((a, b) => (a._id < b._id ? -q.order : a._id > b._id ? q.order : 0));
-      return wanted.slice(0, q.limit).map((d) => this.sealer.open(d));
+      return wanted.sort(byId(q.order)).slice(0, q.limit).map((d) => this.sealer.open(d));
     }
-    const filter: Filter<MessageRecord> = { status: { $in: statuses } };
+    const filter: Filter<MessageRecord> = {};
     if (q.channelId) filter.channelId = q.channelId;
     if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
-    const docs = await this.guard(() => this.messages.find(filter, { projection, sort: { _id: q.order }, limit: q.limit }).toArray());
-    return docs.map((d) => this.sealer.open(d));
+    // One query per status, merged: FerretDB 1.24 passes `status: <value>` down to PostgreSQL, so
+    // it reads the dead-lettered (or delivered) messages only; `status: { $in }` it does not, and
+    // read and decoded the whole collection (50,000 messages, 14,286 of them dead or partially
+    // delivered: 8.5 s against 2.6 s; the fewer dead, the larger the gain).
+    const perStatus = await Promise.all(statuses.map((status) => this.guard(() => this.messages.find({ ...filter, status }, { projection, sort: { _id: q.order }, limit: q.limit }).toArray())));
+    return perStatus.flat().sort(byId(q.order)).slice(0, q.limit).map((d) => this.sealer.open(d));
   }
 
   /**
@@ -474,6 +477,11 @@ function statusUpdate(status: MessageStatus, o: { set?: Record<string, unknown>;
 function withSearchFields(r: MessageRecord): MessageRecord {
   const { unsettled: _given, ...rest } = r;
   return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
+}
+
+/** Orders documents by `_id`: `order` 1 ascending, -1 descending. */
+function byId(order: 1 | -1): (a: { _id: string }, b: { _id: string }) => number {
+  return (a, b) => (a._id < b._id ? -order : a._id > b._id ? order : 0);
 }
 
 /** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */

@@ -1,5 +1,9 @@
 import test from 'ava';
+import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
+import type { DeliveryRecord, MessageRecord } from '../../engine/store/message-record.ts';
+import type { DeliveryStatus } from '../../engine/store/states.ts';
+import type { ErrorCode } from '../../engine/errors.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
@@ -11,13 +15,20 @@ test('a replay selection by message ids (one lookup per id) returns what the sam
   const messages = Array.from({ length: 8 }, (_, i) => {
     const m = deadMessage(i);
     const receivedAt = new Date(base + i * 60_000);
-    return { ...m, receivedAt, updatedAt: receivedAt, channelId: i % 2 === 0 ? 'ehr-mllp' : 'lab-mllp', ...(i === 5 ? { status: 'delivered' as const, deliveries: { erp: { ...m.deliveries.erp!, status: 'delivered' as const } } } : {}) };
+    const erp = m.deliveries.erp!;
+    // 5 delivered; 4 partially delivered (so a selection merges more than one message status).
+    const variant: Partial<MessageRecord> =
+      i === 5 ? { status: 'delivered', deliveries: { erp: { ...erp, status: 'delivered' } } }
+      : i === 4 ? { status: 'partially-delivered', deliveries: { erp, billing: { ...erp, destinationId: 'billing', status: 'delivered' } } }
+      : {};
+    return { ...m, receivedAt, updatedAt: receivedAt, channelId: i % 2 === 0 ? 'ehr-mllp' : 'lab-mllp', ...variant };
   });
   for (const m of messages) await store.insertMessage(m);
   const ids = [messages[6]!._id, messages[0]!._id, messages[5]!._id, messages[3]!._id, messages[4]!._id, 'not-stored'];
   const filters = [
     { status: 'dead' as const, order: 1 as const, limit: 100 },
     { status: 'dead' as const, order: -1 as const, limit: 2 },
+    { status: 'dead' as const, order: 1 as const, limit: 3 },
     { status: 'dead' as const, order: 1 as const, limit: 100, channelId: 'ehr-mllp' },
     { status: 'dead' as const, order: 1 as const, limit: 100, from: new Date(base + 3 * 60_000), to: new Date(base + 5 * 60_000) },
     { status: 'delivered' as const, order: 1 as const, limit: 100 },
@@ -28,6 +39,33 @@ test('a replay selection by message ids (one lookup per id) returns what the sam
     t.deepEqual(byIds, byFilter, JSON.stringify(f));
   }
   t.deepEqual((await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids })).map((m) => m._id), [0, 3, 4, 6].map((i) => messages[i]!._id));
+  t.deepEqual((await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 3 })).map((m) => m._id), [7, 6, 4].map((i) => messages[i]!._id), 'dead and partially delivered, merged in id order, then limited');
+  t.deepEqual((await store.findWithDeliveriesIn({ status: 'delivered', order: 1, limit: 100 })).map((m) => m._id), [4, 5].map((i) => messages[i]!._id));
   const first = (await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids }))[0];
   t.false(first !== undefined && ('raw' in first || 'canonical' in first), 'neither raw content nor canonical events are read');
+});
+
+test('failing deliveries are counted across the message statuses that hold them (routed, dead, partially delivered)', async (t) => {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbfailing') });
+  await store.start();
+  t.teardown(() => store.close());
+  const delivery = (m: MessageRecord, destinationId: string, status: DeliveryStatus, code?: ErrorCode): DeliveryRecord => {
+    const { lastError: _seeded, ...d } = m.deliveries.erp!;
+    return { ...d, destinationId, status, ...(code ? { lastError: { code, detail: 'x' } } : {}) };
+  };
+  const seed = async (i: number, status: MessageRecord['status'], deliveries: (m: MessageRecord) => DeliveryRecord[]) => {
+    const m = deadMessage(i);
+    await store.insertMessage({ ...m, status, deliveries: Object.fromEntries(deliveries(m).map((d) => [d.destinationId, d])) });
+  };
+  await seed(0, 'dead', (m) => [delivery(m, 'erp', 'dead', 'PEER_UNAVAILABLE')]);
+  await seed(1, 'partially-delivered', (m) => [delivery(m, 'erp', 'dead', 'PEER_UNAVAILABLE'), delivery(m, 'billing', 'delivered')]);
+  await seed(2, 'routed', (m) => [delivery(m, 'erp', 'dead', 'PEER_REJECTED'), delivery(m, 'billing', 'pending')]);
+  await seed(3, 'routed', (m) => [delivery(m, 'erp', 'retrying', 'PEER_UNAVAILABLE'), delivery(m, 'billing', 'retrying')]);
+  await seed(4, 'delivered', (m) => [delivery(m, 'erp', 'delivered'), delivery(m, 'billing', 'delivered')]);
+  t.deepEqual(await new StoreMetrics(store).failing(['erp', 'billing']), [
+    { destinationId: 'billing', status: 'retrying', errorCode: 'UNKNOWN', count: 1 },
+    { destinationId: 'erp', status: 'dead', errorCode: 'PEER_REJECTED', count: 1 },
+    { destinationId: 'erp', status: 'dead', errorCode: 'PEER_UNAVAILABLE', count: 2 },
+    { destinationId: 'erp', status: 'retrying', errorCode: 'PEER_UNAVAILABLE', count: 1 },
+  ]);
 });
