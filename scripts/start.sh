@@ -10,4 +10,6 @@ ensure_services
 echo "[setup] building (tsc)" >&2
 npm run --silent build >&2
 ensure_console
+# glibc: a fixed mmap threshold, so freed message buffers go back to the system (README, Configuration).
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
 exec node --import tsx scripts/demo.ts "$@"

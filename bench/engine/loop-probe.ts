@@ -7,6 +7,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 export interface ProbeSample {
   /** epoch ms */
@@ -24,6 +25,8 @@ export interface ProbeSample {
   /** Garbage collection in this second: pause time of the main thread, in ms, and how many full (mark-compact) collections. */
   gcMs: number;
   fullGcs: number;
+  /** Committed bytes of each V8 heap space (new_space, old_space, large_object_space, …). */
+  spaces?: Record<string, number>;
 }
 
 const file = process.env.BENCH_PROBE_FILE;
@@ -54,6 +57,7 @@ if (file) {
       loopDelayMaxMs: Number((histogram.max / 1e6).toFixed(2)),
       gcMs: Math.round(gcMs),
       fullGcs,
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size])),
     };
     gcMs = 0;
     fullGcs = 0;

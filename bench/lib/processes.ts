@@ -88,6 +88,8 @@ export async function startEngine(o: EngineProcessOptions): Promise<EngineProces
     cwd: ROOT,
     stdio: ['ignore', fd, fd],
     env: {
+      // As the Docker image and npm start run it (README, Configuration); a value in the environment wins.
+      MALLOC_MMAP_THRESHOLD_: '131072',
       ...process.env,
       SWITCHBOARD_ROLE: o.role,
       MONGODB_DB: o.db,

@@ -119,7 +119,7 @@ export function markdown(r: BenchResults): string {
   }
   if (r.soak) {
     const s = r.soak;
-    out.push(`**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)}, event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`, '');
+    out.push(`**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)} (median of each minute: ${s.rssMedianMiBByMinute.join(', ')} MiB), event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`, '');
   }
   out.push('**Targets**', '', ...table(['target', 'measured', 'met'], targets(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'])), '');
   return out.join('\n');

@@ -11,7 +11,7 @@ import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
-import { windows } from '../lib/stats.ts';
+import { percentiles, windows } from '../lib/stats.ts';
 import { lineChart } from '../lib/svg-chart.ts';
 import { withEngine } from '../engine/engine-session.ts';
 import type { ProbeSample } from '../engine/loop-probe.ts';
@@ -35,6 +35,8 @@ export interface SoakResult {
   stalledJobs: number;
   /** (max − min) / min of RSS after the first minute, while the load runs (the target: < 0.10). */
   rssSpreadAfterFirstMinute: number;
+  /** RSS median of each whole minute of the load, in MiB: a drift shows here, the GC's sawtooth does not. */
+  rssMedianMiBByMinute: number[];
   loopDelayP99MaxMs: number;
   samples: SoakSample[];
   probe: ProbeSample[];
@@ -98,6 +100,8 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number } = {}): Pro
       // After the first minute and while the load runs (the drain afterwards is not the soak).
       const after = probe.filter((p) => p.at - start >= 60_000 && p.at - start <= seconds * 1000).map((p) => p.rssBytes);
       const spread = after.length > 0 ? (Math.max(...after) - Math.min(...after)) / Math.min(...after) : NaN;
+      const byMinute = Array.from({ length: Math.floor(seconds / 60) }, (_, m) => probe.filter((p) => p.at - start >= m * 60_000 && p.at - start < (m + 1) * 60_000).map((p) => p.rssBytes));
+      const rssMedianMiBByMinute = byMinute.filter((w) => w.length > 0).map((w) => Math.round(percentiles(w).p50 / 2 ** 20));
       const t0 = records[0]?.dueAt ?? start;
       const ackWindows = windows(records.filter((r) => r.ackAt).map((r) => ({ at: r.ackAt!, value: r.ackAt! - r.dueAt })), { startMs: t0, windowMs: 10_000 });
       const e2eWindows = windows(records.filter((r) => delivered.has(r.controlId)).map((r) => ({ at: delivered.get(r.controlId)!, value: delivered.get(r.controlId)! - r.dueAt })), { startMs: t0, windowMs: 10_000 });
@@ -108,6 +112,7 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number } = {}): Pro
         row,
         stalledJobs,
         rssSpreadAfterFirstMinute: Number(spread.toFixed(3)),
+        rssMedianMiBByMinute,
         loopDelayP99MaxMs: Math.max(0, ...probe.map((p) => p.loopDelayP99Ms)),
         samples,
         probe,
