@@ -66,7 +66,6 @@ export class ChannelRuntime {
       }
       const connector: DestinationConnector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
       this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
-      if (spec.ordering) await store.ensureOrderIndex(spec.id);
       const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: this.o.redis, prefix: config.QUEUE_PREFIX });
       this.o.deliveryQueues.set(spec.id, queue);
       this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => (this.o.deliveryQueues.delete(spec.id), queue.close()) });

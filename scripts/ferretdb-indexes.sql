@@ -17,8 +17,13 @@ SET client_min_messages = warning;
 --    the messages in flight, so the relay reads those instead of the whole collection. No other
 --    query names the field, so the planner uses this index for nothing else; in collections
 --    without the field it stays empty.
+-- 3. orderKeys: an ordered destination's head check `{ orderKeys: '<destination>|<key>', … }`
+--    (engine/store/order-keys.ts) is passed down as `_jsonb->'orderKeys' @> '"…"'`, which a GIN
+--    index serves (a string is contained in an array that has it as an element). Without it, every
+--    delivery of an ordered destination would scan the table. Fast update off, as for _id. Messages
+--    without the field have a NULL there, which GIN keeps out of its keys.
 
--- 3. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
+-- 4. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
 --    name is a parameter (`WHERE _jsonb->$1 @> $2`), so lookups by _id and the relay's read share
 --    it. After five runs PostgreSQL may switch a statement to a generic plan, which cannot know the
 --    field and so can use neither index: a sequential scan for every lookup by _id from then on
@@ -45,6 +50,7 @@ BEGIN
       PERFORM gin_clean_pending_list(gin::regclass);
     END IF;
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((_jsonb->''_id'')) WHERE (_jsonb->''unsettled'') @> ''true''::jsonb', 'sb_unsettled_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''orderKeys'')) WITH (fastupdate = off)', 'sb_order_keys_' || md5(tbl::text), tbl);
   END IF;
 END $$;
 

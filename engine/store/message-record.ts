@@ -94,6 +94,13 @@ export interface MessageRecord {
    * PostgreSQL but no `$in`, the relay reads those instead of the whole collection.
    */
   unsettled?: true;
+  /**
+   * For ordered destinations' head check (indexed): `<destinationId>|<orderKey>` of each delivery
+   * that has an order key (order-keys.ts). A top-level field because FerretDB 1.24 passes nothing on
+   * a nested one down to PostgreSQL: the check by `deliveries.<id>.orderKey` read the whole
+   * collection for every delivery (6.1 s at 50,000 messages).
+   */
+  orderKeys?: string[];
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */

@@ -5,6 +5,7 @@ import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, Re
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
+import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
@@ -79,6 +80,7 @@ export class MongoStore {
     this.messages = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
     this.inserts = new GroupCommit({ collection: this.messages });
     await this.ensureIndexes();
+    await this.guard(() => backfillOrderKeys(this.messages, this.meta()));
   }
 
   /**
@@ -98,23 +100,20 @@ export class MongoStore {
     await this.messages.createIndex({ destinationIds: 1, _id: -1 }, { name: 'destinations' });
     await this.messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
     await this.messages.createIndex({ receivedAt: -1 }, { name: 'received_at' });
+    // Ordered destinations' head check (findOrderBlocker). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
+    await this.messages.createIndex({ orderKeys: 1, _id: 1 }, { name: 'order_keys', sparse: true });
     await this.replays().createIndex({ state: 1, heartbeatAt: 1 }, { name: 'state_heartbeat' });
-  }
-
-  /** The index an ordered destination's head check uses (created at start, once per destination). */
-  async ensureOrderIndex(destinationId: string): Promise<void> {
-    await this.guard(() => this.messages.createIndex({ [`deliveries.${destinationId}.orderKey`]: 1, _id: 1 }, { name: `order_${destinationId}` }));
   }
 
   /**
    * For an ordered destination: the id of the earliest message before `id` with the same order key
    * whose delivery is still open (pending or retrying; dead too when the policy blocks), if any.
+   * Reads by `orderKeys` (see order-keys.ts): the messages of this key of this destination only.
    */
   async findOrderBlocker(o: { id: string; destinationId: string; orderKey: string; deadBlocks: boolean }): Promise<string | undefined> {
-    const prefix = `deliveries.${o.destinationId}`;
     const open = o.deadBlocks ? ['pending', 'retrying', 'dead'] : ['pending', 'retrying'];
     const blocker = await this.guard(() =>
-      this.messages.findOne({ _id: { $lt: o.id }, [`${prefix}.orderKey`]: o.orderKey, [`${prefix}.status`]: { $in: open } } as Filter<MessageRecord>, { projection: { _id: 1 }, sort: { _id: 1 } }),
+      this.messages.findOne({ orderKeys: orderKeyEntry(o.destinationId, o.orderKey), _id: { $lt: o.id }, [`deliveries.${o.destinationId}.status`]: { $in: open } } as Filter<MessageRecord>, { projection: { _id: 1 }, sort: { _id: 1 } }),
     );
     return blocker?._id;
   }
@@ -129,7 +128,7 @@ export class MongoStore {
    * instead. Resolves only once the server confirmed the write (w: majority, j: true).
    */
   async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
-    const sealed = this.sealer.seal(withSearchFields(record));
+    const sealed = withOrderKeys(this.sealer.seal(withSearchFields(record)));
     const outcome = await this.guard(() => this.inserts.insert(sealed));
     if (outcome === 'inserted') return { inserted: true };
     const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
@@ -157,7 +156,12 @@ export class MongoStore {
   async applyPlan(id: string, plan: RoutePlan): Promise<void> {
     const set: Record<string, unknown> = {};
     if (plan.status === MessageStatus.errored) Object.assign(set, { error: { code: plan.error.code, detail: plan.error.message }, errorCodes: [plan.error.code] });
-    else Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries: this.sealer.deliveries(plan.deliveries), destinationIds: Object.keys(plan.deliveries) });
+    else {
+      const deliveries = this.sealer.deliveries(plan.deliveries);
+      Object.assign(set, { canonical: this.sealer.canonical(plan.events), deliveries, destinationIds: Object.keys(plan.deliveries) });
+      const orderKeys = orderKeysOf(deliveries);
+      if (orderKeys.length > 0) set.orderKeys = orderKeys;
+    }
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
     await this.guard(() => this.messages.updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })));
   }
@@ -170,7 +174,7 @@ export class MongoStore {
     const res = await this.guard(() =>
       this.messages.updateOne(
         { _id: id, status: { $in: [MessageStatus.errored, MessageStatus.filtered] } },
-        statusUpdate(MessageStatus.received, { set: { deliveries: {} }, unset: { error: '', filteredReason: '', canonical: '' } }),
+        statusUpdate(MessageStatus.received, { set: { deliveries: {} }, unset: { error: '', filteredReason: '', canonical: '', orderKeys: '' } }),
       ),
     );
     return res.modifiedCount === 1;
@@ -231,6 +235,9 @@ export class MongoStore {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const set: Record<string, unknown> = { canonical: this.sealer.canonical(o.events) };
+    // A message stored before `orderKeys` existed gets it now that it can hold its keys again.
+    const orderKeys = orderKeysOf(message.deliveries);
+    if (orderKeys.length > 0) set.orderKeys = orderKeys;
     const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
       set[`deliveries.${d}.status`] = 'pending';
@@ -477,6 +484,12 @@ function statusUpdate(status: MessageStatus, o: { set?: Record<string, unknown>;
 function withSearchFields(r: MessageRecord): MessageRecord {
   const { unsettled: _given, ...rest } = r;
   return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
+}
+
+/** A new message as it is stored (order keys hashed when they are) with its `orderKeys` entries, if any. */
+function withOrderKeys(sealed: MessageRecord): MessageRecord {
+  const orderKeys = orderKeysOf(sealed.deliveries);
+  return orderKeys.length > 0 ? { ...sealed, orderKeys } : sealed;
 }
 
 /** Orders documents by `_id`: `order` 1 ascending, -1 descending. */

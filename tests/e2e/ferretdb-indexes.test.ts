@@ -27,3 +27,31 @@ test('FerretDB on PostgreSQL: a lookup by _id reads the GIN index of scripts/fer
   t.true(all! >= 1, 'a GIN index on _id in every table');
   t.is(off, all, 'every one without fast update');
 });
+
+test('FerretDB on PostgreSQL: the head check of an ordered destination passes its key down and reads the orderKeys GIN index, not the table', async (t) => {
+  const dbName = uniqueName('sbidxorder');
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  const messages = store.collection<MessageRecord>('messages');
+  const docs = Array.from({ length: 2000 }, (_, i) => {
+    const m = deadMessage(i);
+    return { ...m, status: 'routed' as const, orderKeys: [`erp|K${i % 400}`], deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } } };
+  });
+  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
+  // The query of MongoStore.findOrderBlocker.
+  const plan = await messages.find({ orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 }).explain();
+  if (!plan.serverInfo?.ferretdbVersion || (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') !== 'postgresql') {
+    t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
+    return t.pass();
+  }
+  t.true(plan.filterPushdown, 'FerretDB passes the key down');
+  t.regex(JSON.stringify(plan), /"Index Name":"sb_order_keys_/);
+  t.is(await store.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }), docs[399]!._id);
+});
+
+/** The PostgreSQL table FerretDB keeps the `messages` collection of `dbName` in. */
+async function messagesTable(dbName: string): Promise<string> {
+  return (await pgQuery('ferretdb', `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`)).trim();
+}

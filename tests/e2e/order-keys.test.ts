@@ -1,0 +1,49 @@
+import test from 'ava';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { backfillOrderKeys } from '../../engine/store/order-keys.ts';
+import { deadMessage } from '../support/seed.ts';
+import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+
+/** Message `i` for destination erp ordered by `key`, its delivery in `status`. */
+function ordered(i: number, key: string, status: MessageRecord['deliveries'][string]['status'], messageStatus: MessageRecord['status']): MessageRecord {
+  const m = deadMessage(i);
+  return { ...m, status: messageStatus, deliveries: { erp: { ...m.deliveries.erp!, status, orderKey: key } } };
+}
+
+test('the head check of an ordered destination finds the earliest open message of its key, and only of its key', async (t) => {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sborder') });
+  await store.start();
+  t.teardown(() => store.close());
+  const [a1, b1, a2, a3, a4] = [ordered(0, 'A', 'delivered', 'delivered'), ordered(1, 'B', 'pending', 'routed'), ordered(2, 'A', 'retrying', 'routed'), ordered(3, 'A', 'pending', 'routed'), ordered(4, 'A', 'pending', 'routed')];
+  for (const m of [a1, b1, a2, a3, a4]) await store.insertMessage(m!);
+  const blocker = (m: MessageRecord, deadBlocks = false) => store.findOrderBlocker({ id: m._id, destinationId: 'erp', orderKey: 'A', deadBlocks });
+  t.is(await blocker(a4!), a2!._id, 'the earliest open one of key A, not B');
+  t.is(await blocker(a2!), undefined, 'a delivered message holds nothing');
+  t.is(await store.findOrderBlocker({ id: a4!._id, destinationId: 'billing', orderKey: 'A', deadBlocks: false }), undefined, 'another destination of the same key');
+});
+
+test('messages stored without orderKeys (an earlier version) get them at start, once, when they can still hold their key', async (t) => {
+  const dbName = uniqueName('sborderfill');
+  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await first.start();
+  // As an earlier version stored them: the key only in the delivery.
+  const old = [ordered(0, 'A', 'dead', 'dead'), ordered(1, 'A', 'retrying', 'routed'), ordered(2, 'A', 'delivered', 'delivered'), ordered(3, 'A', 'pending', 'routed')];
+  await first.collection<MessageRecord>('messages').insertMany(old);
+  await first.collection<{ _id: string }>('meta').deleteOne({ _id: 'order-keys' });
+  await first.close();
+
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  const messages = store.collection<MessageRecord>('messages');
+  const meta = store.collection<{ _id: string; at: Date }>('meta');
+  const keys = async (m: MessageRecord) => (await messages.findOne({ _id: m._id }))?.orderKeys;
+  t.deepEqual(await keys(old[0]!), ['erp|A']);
+  t.deepEqual(await keys(old[1]!), ['erp|A']);
+  t.is(await keys(old[2]!), undefined, 'a delivered message holds no key; a replay gives it one');
+  t.is(await store.findOrderBlocker({ id: old[3]!._id, destinationId: 'erp', orderKey: 'A', deadBlocks: false }), old[1]!._id);
+  t.is(await store.findOrderBlocker({ id: old[3]!._id, destinationId: 'erp', orderKey: 'A', deadBlocks: true }), old[0]!._id);
+  await messages.updateOne({ _id: old[1]!._id }, { $unset: { orderKeys: '' } });
+  t.is(await backfillOrderKeys(messages, meta), 0, 'done once per store');
+});
