@@ -37,7 +37,17 @@ function rawView(m: MessageRecord, phi: boolean): string {
   }
 }
 
-const maskSummary = <T extends Pick<MessageRecord, 'summary'>>(m: T, phi: boolean): T => (phi || !m.summary ? m : { ...m, summary: { ...m.summary, mrn: m.summary.mrn ? MASK : '' } });
+/**
+ * A stored message as the API shows it: without the index-only `orderKeys`; without the PHI
+ * permission, the summary's MRN and each delivery's order key masked (an ordered destination's key
+ * is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
+ */
+function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys'>>(m: T, phi: boolean): Omit<T, 'orderKeys'> {
+  const { orderKeys: _index, ...shown } = m;
+  if (phi) return shown;
+  const deliveries = Object.fromEntries(Object.entries(m.deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: MASK } : d]));
+  return { ...shown, deliveries, ...(m.summary ? { summary: { ...m.summary, mrn: m.summary.mrn ? MASK : '' } } : {}) };
+}
 
 /**
  * Message search and detail (permission `messages:read`), re-route (`messages:reroute`).
@@ -81,7 +91,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
       ...(q.before ? { before: q.before } : {}),
     });
     const last = items.at(-1);
-    return { items: items.map((m) => maskSummary(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
+    return { items: items.map((m) => view(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
   });
 
   app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' }, schema: { summary: 'One message', description: 'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.' } }, async (request, reply) => {
@@ -91,7 +101,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     await audit.append({ actor: p.username, action: AuditAction.messageView, outcome: 'success', target: `message:${message._id}`, details: { phi: p.phi }, sourceIp: sourceIp(request) });
     const { raw: _raw, kid: _kid, ...rest } = message;
     const canonical = rest.canonical && !p.phi ? { ...rest.canonical, events: maskCanonical(rest.canonical.events) } : rest.canonical;
-    return { ...maskSummary(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
+    return { ...view(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
   });
 
   /**

@@ -71,7 +71,9 @@ let messageId: string;
 
 test.before(async () => {
   erp = await startErpSimulator();
-  sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+  // Ordered by the patient's MRN, so a delivery's order key is patient data too.
+  const channel = testChannel({ erpUrl: erp.url });
+  sb = await startTestEngine({ channels: [{ ...channel, destinations: channel.destinations.map((d) => ({ ...d, ordering: { key: 'patient.mrn', onHeadFailure: 'park' as const } })) }] });
   for (const role of Object.values(Role)) sessions.set(role, await userSession(sb, { username: `${role}-user`, role }));
   const client = await MllpTestClient.connect(sb.mllpPort);
   if (field(await client.send(ADT), 'MSA', 1) !== 'AA') throw new Error('sample message not accepted');
@@ -140,14 +142,19 @@ test.serial('without the PHI permission names and MRNs are masked; with it they 
   t.regex(masked.raw, /PID\|1\|\|\*\*\*\|\|\*\*\*\|\|\*\*\*\|F/);
   t.is(masked.summary.mrn, '***');
   t.false(JSON.stringify(masked.canonical).includes('4711'));
+  t.is(masked.deliveries.erp.orderKey, '***', 'an order key by patient is masked');
+  t.false(JSON.stringify(masked).includes('4711'), 'the MRN is nowhere in the masked view');
+  t.false('orderKeys' in masked, 'index-only fields are not shown');
   const list = (await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?mrn=4711', headers: sessions.get('viewer')! })).json();
   t.deepEqual(list.items.map((m: { summary: { mrn: string } }) => m.summary.mrn), ['***'], 'search by MRN works, the answer is masked');
+  t.false(JSON.stringify(list).includes('4711'), 'nor in the list');
 
   const phiUser = await userSession(sb, { username: 'phi-support', role: 'support', phi: true });
   const clear = (await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: phiUser })).json();
   t.false(clear.masked);
   t.true(clear.raw.includes('ROEBUCK^RITA'));
   t.is(clear.summary.mrn, '4711');
+  t.is(clear.deliveries.erp.orderKey, '4711');
   const views = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.view', headers: sb.adminHeaders })).json().items;
   t.deepEqual(views.filter((e: { target: string }) => e.target === `message:${messageId}`).map((e: { actor: string; details: { phi: boolean } }) => [e.actor, e.details.phi]).slice(0, 2), [['phi-support', true], ['viewer-user', false]]);
   const searches = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.search', headers: sb.adminHeaders })).json().items;
