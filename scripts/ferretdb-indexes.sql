@@ -22,8 +22,11 @@ SET client_min_messages = warning;
 --    index serves (a string is contained in an array that has it as an element). Without it, every
 --    delivery of an ordered destination would scan the table. Fast update off, as for _id. Messages
 --    without the field have a NULL there, which GIN keeps out of its keys.
+-- 4. receivedMinute: counts over the last minutes (the dashboard polls them every 5 s) read one
+--    minute at a time, `_jsonb->'receivedMinute' @> '"2026-12-02T04:36"'` (engine/store/
+--    received-minute.ts). GIN, fast update off, as for _id.
 
--- 4. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
+-- 5. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
 --    name is a parameter (`WHERE _jsonb->$1 @> $2`), so lookups by _id and the relay's read share
 --    it. After five runs PostgreSQL may switch a statement to a generic plan, which cannot know the
 --    field and so can use neither index: a sequential scan for every lookup by _id from then on
@@ -51,6 +54,7 @@ BEGIN
     END IF;
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((_jsonb->''_id'')) WHERE (_jsonb->''unsettled'') @> ''true''::jsonb', 'sb_unsettled_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''orderKeys'')) WITH (fastupdate = off)', 'sb_order_keys_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''receivedMinute'')) WITH (fastupdate = off)', 'sb_received_minute_' || md5(tbl::text), tbl);
   END IF;
 END $$;
 

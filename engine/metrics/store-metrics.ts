@@ -2,6 +2,7 @@ import type { Collection } from 'mongodb';
 import type { MessageRecord } from '../store/message-record.ts';
 import { storeCall, type MongoStore } from '../store/mongo-store.ts';
 import { MessageStatus } from '../store/states.ts';
+import { minutesOf } from '../store/received-minute.ts';
 
 export interface ReceivedCount {
   channelId: string;
@@ -22,8 +23,9 @@ export interface FailingCount {
  * Counts read from the system of record for the metrics endpoints, so every ingest process reports
  * the same figures for the whole deployment, workers included. Read-only aggregations of the
  * `messages` collection, each a `$match` on indexed fields and one `$group` (FerretDB runs them):
- * - received messages: `channelId` (an `$in` of the given channels) and a `receivedAt` range, on
- *   the `channel_time` index: the cost grows with the messages in the window, not the collection;
+ * - received messages: one minute at a time (`receivedMinute`), then `channelId` (an `$in` of the
+ *   given channels) and the `receivedAt` range; on MongoDB the `channel_time` index, on FerretDB a
+ *   GIN index in PostgreSQL: the cost grows with the messages in the window, not the collection;
  * - failing deliveries: one message `status` at a time (routed, dead, partially-delivered), on
  *   `status_updated`: the cost grows with the messages in flight or dead-lettered.
  * Every failure is STORE_UNAVAILABLE (storeCall).
@@ -35,18 +37,33 @@ export class StoreMetrics {
     this.messages = store.collection<MessageRecord>('messages');
   }
 
-  /** Messages of `channelIds` received in [from, to), by channel and current status. */
+  /**
+   * Messages of `channelIds` received in [from, to), by channel and current status. One aggregation
+   * per minute of the window, by `receivedMinute` (see received-minute.ts), summed here. Messages
+   * stored by a version that did not write `receivedMinute` are not counted.
+   */
   async received(channelIds: readonly string[], from: Date, to: Date): Promise<ReceivedCount[]> {
     if (channelIds.length === 0) return [];
-    const rows = await storeCall(() =>
-      this.messages
-        .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
-          { $match: { channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
-          { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
-        ])
-        .toArray(),
+    const perMinute = await Promise.all(
+      minutesOf(from, to).map((receivedMinute) =>
+        storeCall(() =>
+          this.messages
+            .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
+              { $match: { receivedMinute, channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
+              { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
+            ])
+            .toArray(),
+        ),
+      ),
     );
-    return rows.map((r) => ({ channelId: r._id.channelId, status: r._id.status, count: r.count })).sort(byKeys('channelId', 'status'));
+    const counts = new Map<string, ReceivedCount>();
+    for (const r of perMinute.flat()) {
+      const key = `${r._id.channelId}\0${r._id.status}`;
+      const seen = counts.get(key);
+      if (seen) seen.count += r.count;
+      else counts.set(key, { channelId: r._id.channelId, status: r._id.status, count: r.count });
+    }
+    return [...counts.values()].sort(byKeys('channelId', 'status'));
   }
 
   /**

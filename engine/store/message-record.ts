@@ -101,6 +101,8 @@ export interface MessageRecord {
    * collection for every delivery (6.1 s at 50,000 messages).
    */
   orderKeys?: string[];
+  /** For counts by time (indexed on FerretDB): the UTC minute `receivedAt` falls in, `YYYY-MM-DDTHH:MM` (received-minute.ts). */
+  receivedMinute?: string;
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */

@@ -4,6 +4,7 @@ import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, sett
 import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
+import { receivedMinuteOf } from './received-minute.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
@@ -480,10 +481,10 @@ function statusUpdate(status: MessageStatus, o: { set?: Record<string, unknown>;
   return (Object.keys($unset).length > 0 ? { $set, $unset } : { $set }) as UpdateFilter<MessageRecord>;
 }
 
-/** The index-only fields of a new message: where it is routed, the error it met at intake, the flag of its status. */
+/** The index-only fields of a new message: where it is routed, the error it met at intake, the flag of its status, its minute. */
 function withSearchFields(r: MessageRecord): MessageRecord {
   const { unsettled: _given, ...rest } = r;
-  return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [] };
+  return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [], receivedMinute: receivedMinuteOf(r.receivedAt) };
 }
 
 /** A new message as it is stored (order keys hashed when they are) with its `orderKeys` entries, if any. */

@@ -1,6 +1,8 @@
 import test from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
 import { deadMessage } from '../support/seed.ts';
 import { pgQuery, sharedMongoUrl, uniqueName } from '../support/services.ts';
 
@@ -55,3 +57,25 @@ test('FerretDB on PostgreSQL: the head check of an ordered destination passes it
 async function messagesTable(dbName: string): Promise<string> {
   return (await pgQuery('ferretdb', `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`)).trim();
 }
+
+test('FerretDB on PostgreSQL: counts of one minute pass the minute down and read the receivedMinute GIN index, not the table', async (t) => {
+  const dbName = uniqueName('sbidxminute');
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  const base = Date.parse('2026-03-15T08:00:00Z');
+  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), receivedAt: new Date(base + i * 3000), receivedMinute: receivedMinuteOf(new Date(base + i * 3000)) }));
+  const messages = store.collection<MessageRecord>('messages');
+  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
+  const from = new Date(base + 30 * 60_000);
+  // The aggregation of StoreMetrics.received for one minute.
+  const pipeline = [{ $match: { receivedMinute: receivedMinuteOf(from), channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: new Date(from.getTime() + 60_000) } } }, { $group: { _id: '$status', count: { $sum: 1 } } }];
+  const plan = await store.collection('messages').aggregate(pipeline).explain();
+  if (!plan.serverInfo?.ferretdbVersion || (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') !== 'postgresql') {
+    t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
+    return t.pass();
+  }
+  t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
+  t.deepEqual(await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)), [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }]);
+});
