@@ -96,7 +96,8 @@ export class Hl7Intake {
       batch = parseBatch(text);
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
-      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(), receivedAt: new Date(), code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      const receivedAt = new Date();
+      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
       return { ack: encodeText(r.ackText, charset), code: r.code };
     }
     if (batch.problems.length > 0) this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });

@@ -5,6 +5,7 @@ import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, Re
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { receivedMinuteOf } from './received-minute.ts';
+import { listNewestFirst } from './message-list.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
@@ -426,7 +427,10 @@ export class MongoStore {
     if (query.destinationId) filter.destinationIds = query.destinationId;
     if (query.errorCode) filter.errorCodes = query.errorCode;
     if (query.before) filter._id = { $lt: query.before };
-    const docs = await this.guard(() => this.messages.find(filter, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: query.limit }).toArray());
+    // From the minute after the newest that can match: a message stored by a process whose clock is
+    // a little ahead, or one on the cursor's minute, is not skipped.
+    const bound = Math.min(query.to?.getTime() ?? Number.POSITIVE_INFINITY, query.before ? idTime(query.before) : Number.POSITIVE_INFINITY, Date.now()) + 60_000;
+    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, upper: new Date(bound), ...(query.from ? { lower: query.from } : {}) }));
     return docs.map((d) => this.sealer.open(d));
   }
 
@@ -491,6 +495,12 @@ function withSearchFields(r: MessageRecord): MessageRecord {
 function withOrderKeys(sealed: MessageRecord): MessageRecord {
   const orderKeys = orderKeysOf(sealed.deliveries);
   return orderKeys.length > 0 ? { ...sealed, orderKeys } : sealed;
+}
+
+/** The time a message id (UUIDv7: milliseconds in its first 48 bits) was made at; no bound when it is not one. */
+function idTime(id: string): number {
+  const ms = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
 }
 
 /** Orders documents by `_id`: `order` 1 ascending, -1 descending. */

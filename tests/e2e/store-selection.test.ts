@@ -1,6 +1,6 @@
 import test from 'ava';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { MongoStore, type MessageQuery } from '../../engine/store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import type { DeliveryStatus } from '../../engine/store/states.ts';
 import type { ErrorCode } from '../../engine/errors.ts';
@@ -69,3 +69,43 @@ test('failing deliveries are counted across the message statuses that hold them 
     { destinationId: 'erp', status: 'retrying', errorCode: 'PEER_UNAVAILABLE', count: 1 },
   ]);
 });
+
+test('the message list pages newest first across the minutes it walks and the older rest, with filters, cursor and time window', async (t) => {
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sblist') });
+  await store.start();
+  t.teardown(() => store.close());
+  const now = Date.now();
+  // 40 messages: 24 in the last half hour, 16 from 70 minutes to 3 hours ago (past the walk).
+  const ages = [...Array.from({ length: 24 }, (_, i) => i * 75_000), ...Array.from({ length: 16 }, (_, i) => 70 * 60_000 + i * 7 * 60_000)];
+  const stored: MessageRecord[] = [];
+  for (const [i, age] of ages.entries()) {
+    const m = deadMessage(i);
+    const receivedAt = new Date(now - age);
+    const record = { ...m, _id: uuid7At(receivedAt.getTime(), i), receivedAt, updatedAt: receivedAt, status: i % 3 === 0 ? ('dead' as const) : ('delivered' as const) };
+    await store.insertMessage(record);
+    stored.push(record);
+  }
+  const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
+  const pages = async (q: Omit<MessageQuery, 'limit' | 'before'>) => {
+    const ids: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.listMessages({ ...q, limit: 7, ...(before ? { before } : {}) });
+      ids.push(...page.map((m) => m._id));
+      if (page.length < 7) return ids;
+      before = page.at(-1)!._id;
+    }
+  };
+  t.deepEqual(await pages({}), newestFirst(stored), 'every message once, newest first');
+  t.deepEqual(await pages({ status: 'dead' }), newestFirst(stored.filter((m) => m.status === 'dead')));
+  const from = new Date(now - 100 * 60_000);
+  const to = new Date(now - 10 * 60_000);
+  t.deepEqual(await pages({ from, to }), newestFirst(stored.filter((m) => m.receivedAt >= from && m.receivedAt < to)), 'a window reaching past the walk');
+  t.deepEqual((await store.listMessages({ limit: 3 })).map((m) => m._id), newestFirst(stored).slice(0, 3));
+});
+
+/** A UUIDv7 of time `ms` (ids of the engine are made at the time they are received; `newMessageId` never goes back in time). */
+function uuid7At(ms: number, n: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${n.toString(16).padStart(3, '0')}-8000-000000000000`;
+}
