@@ -96,7 +96,7 @@ export interface MessageRecord {
   unsettled?: true;
   /**
    * For ordered destinations' head check (indexed): `<destinationId>|<orderKey>` of each delivery
-   * that has an order key (order-keys.ts). A top-level field because FerretDB 1.24 passes nothing on
+   * that has an order key and is not delivered (order-keys.ts). A top-level field because FerretDB 1.24 passes nothing on
    * a nested one down to PostgreSQL: the check by `deliveries.<id>.orderKey` read the whole
    * collection for every delivery (6.1 s at 50,000 messages).
    */

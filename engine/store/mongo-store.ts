@@ -237,8 +237,8 @@ export class MongoStore {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const set: Record<string, unknown> = { canonical: this.sealer.canonical(o.events) };
-    // A message stored before `orderKeys` existed gets it now that it can hold its keys again.
-    const orderKeys = orderKeysOf(message.deliveries);
+    // The order keys of the deliveries not delivered once these are reset (see order-keys.ts).
+    const orderKeys = orderKeysOf(Object.fromEntries(Object.entries(message.deliveries).filter(([id, d]) => d.status !== 'delivered' || reset.includes(id))));
     if (orderKeys.length > 0) set.orderKeys = orderKeys;
     const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
@@ -328,9 +328,12 @@ export class MongoStore {
     if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
     if (update.status === 'delivered') set[`${prefix}.deliveredAt`] = new Date();
     if (update.peerDocumentIds) set[`${prefix}.peerDocumentIds`] = update.peerDocumentIds;
+    // Delivered: its order key can hold no later message any more (see order-keys.ts).
+    const orderKey = update.status === 'delivered' ? update.seen?.deliveries[destinationId]?.orderKey : undefined;
     const push = {
       ...(update.attempt ? { $push: { [`${prefix}.attempts`]: this.sealer.peerAnswer(update.attempt) } } : {}),
       ...(update.lastError ? { $addToSet: { errorCodes: update.lastError.code } } : {}),
+      ...(orderKey ? { $pull: { orderKeys: orderKeyEntry(destinationId, orderKey) } } : {}),
     };
     const plain = { $set: { ...set, updatedAt: new Date() }, ...push } as never;
     // Still open: nothing to settle, and nothing to read back.

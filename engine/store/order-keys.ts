@@ -3,6 +3,12 @@ import type { DeliveryRecord, MessageRecord } from './message-record.ts';
 import { MessageStatus } from './states.ts';
 
 /**
+ * `MessageRecord.orderKeys` holds an entry for each delivery of an ordered destination that can
+ * still hold its key: pending, retrying or dead (a dead head holds its key under `block`). Intake
+ * and routing write the entries of new deliveries; a delivery's write of `delivered` pulls its
+ * entry; a replay sets them again for what it reopens. The head check then reads the open and dead
+ * messages of one key, not every message the key ever had.
+ *
  * The entry of `MessageRecord.orderKeys` for one delivery of an ordered destination:
  * `<destinationId>|<orderKey>`, the key as stored (a keyed hash with SEARCH_HASH_KEY). Destination
  * ids hold no `|`, so the first one ends the id.
@@ -11,7 +17,7 @@ export function orderKeyEntry(destinationId: string, orderKey: string): string {
   return `${destinationId}|${orderKey}`;
 }
 
-/** `orderKeys` for these deliveries (as stored): one entry per delivery that has an order key. */
+/** `orderKeys` for these deliveries (as stored): one entry per delivery that has an order key (callers leave out the delivered). */
 export function orderKeysOf(deliveries: Record<string, DeliveryRecord>): string[] {
   return Object.values(deliveries).flatMap((d) => (d.orderKey ? [orderKeyEntry(d.destinationId, d.orderKey)] : []));
 }
@@ -35,7 +41,7 @@ export async function backfillOrderKeys(messages: Collection<MessageRecord>, met
   for (const status of CAN_BLOCK) {
     const cursor = messages.find({ status, orderKeys: { $exists: false } }, { projection: { _id: 1, deliveries: 1 } });
     for await (const m of cursor) {
-      const keys = orderKeysOf(m.deliveries);
+      const keys = orderKeysOf(Object.fromEntries(Object.entries(m.deliveries).filter(([, d]) => d.status !== 'delivered')));
       if (keys.length === 0) continue;
       await messages.updateOne({ _id: m._id, orderKeys: { $exists: false } }, { $set: { orderKeys: keys } });
       changed++;
