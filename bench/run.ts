@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,scale-out,soak] [--soak-rate=500] [--merge]`: every
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,scale-out,queries,soak] [--soak-rate=500] [--merge]`: every
  * benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates, no profile), floors first, then the engine, each measured against floors
  * taken on the same machine in the same run. Prints each result as it comes and a Markdown summary
  * with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and the
@@ -20,6 +20,7 @@ import { runPeer } from './suites/peer.ts';
 import { runEndToEnd } from './suites/end-to-end.ts';
 import { runScaleOut } from './suites/scale-out.ts';
 import { runSoak } from './suites/soak.ts';
+import { runStoreQueries } from './suites/store-queries.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -71,6 +72,7 @@ try {
   keep('peer', await step('peer', 'peer: node-hl7-server, engine ACK-only, real-ACK floor', () => runPeer(ctx)));
   keep('endToEnd', await step('e2e', 'end to end: open loop at fixed rates', () => runEndToEnd(ctx)));
   keep('scaleOut', await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx)));
+  keep('queries', await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)));
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
   const soak = await step('soak', `soak: ${ctx.seconds(600, 20)} s at ${soakRate} msg/s`, () => runSoak(ctx, { rate: soakRate }));
   if (soak) {

@@ -5,6 +5,7 @@ import type { PeerRow } from '../suites/peer.ts';
 import type { RateRow } from '../suites/end-to-end.ts';
 import type { ScaleOutRow } from '../suites/scale-out.ts';
 import type { SoakResult } from '../suites/soak.ts';
+import type { StoreQueryRow } from '../suites/store-queries.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import { ratio } from './stats.ts';
 
@@ -22,6 +23,7 @@ export interface BenchResults {
   /** The same with a GIN index on `_id` added in PostgreSQL (bound check, not shipped). */
   scaleOut?: ScaleOutRow[];
   soak?: Omit<SoakResult, 'probe' | 'samples'>;
+  queries?: StoreQueryRow[];
 }
 
 export interface Target {
@@ -116,6 +118,13 @@ export function markdown(r: BenchResults): string {
     out.push(...table(['workers', 'messages', 'measured', 'seconds', 'delivered msg/s', 'worker CPU s', 'postgres CPU s', 'ferretdb CPU s', 'machine CPU s'], r.scaleOut.map((s) => [s.workers, s.messages, s.measuredMessages, s.drainSeconds, s.deliveredPerSecond, s.cpu.workers ?? '', s.cpu.postgres ?? '', s.cpu.ferretdb ?? '', s.cpu.machine ?? ''])), '');
     const activity = r.scaleOut[0]?.pgActivity;
     if (activity) out.push('What PostgreSQL was running while 1 worker delivered (active statements of this database, sampled every 100 ms):', '', ...table(['samples', 'statement'], activity.map((a) => [a.samples, `\`${a.statement.replaceAll('|', '\\|')}\``])), '');
+  }
+  if (r.queries) {
+    const stored = r.queries[0]?.storedMessages;
+    out.push(`**The store's reads at scale** (${stored} stored messages; median of the runs, ms; "before": the query's shape until 12-02, same run)`, '');
+    const names = [...new Set(r.queries.map((q) => q.query))];
+    const at = (q: string, shape: StoreQueryRow['shape']) => r.queries!.find((x) => x.query === q && x.shape === shape);
+    out.push(...table(['query', 'ms', 'before, ms', 'answer (documents or messages counted)'], names.map((q) => [q, at(q, 'engine')?.medianMs ?? '', at(q, 'before')?.medianMs ?? '', at(q, 'engine')?.answered ?? ''])), '');
   }
   if (r.soak) {
     const s = r.soak;
