@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
@@ -7,18 +7,10 @@ import { deadMessage } from '../support/seed.ts';
 import { pgQuery, sharedMongoUrl, uniqueName } from '../support/services.ts';
 
 test('FerretDB on PostgreSQL: a lookup by _id reads the GIN index of scripts/ferretdb-indexes.sql, which has no pending list (fastupdate off)', async (t) => {
-  const dbName = uniqueName('sbidx');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await store.start();
-  t.teardown(() => store.close());
-  const messages = store.collection<MessageRecord>('messages');
   const docs = Array.from({ length: 2000 }, (_, i) => deadMessage(i));
-  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  const { dbName, messages, onPostgres } = await storeWith(t, 'sbidx', docs);
+  if (!onPostgres) return t.pass();
   const plan = await messages.find({ _id: docs[1234]!._id }).explain();
-  if (!plan.serverInfo?.ferretdbVersion || (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') !== 'postgresql') {
-    t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
-    return t.pass();
-  }
   t.regex(JSON.stringify(plan), /"Index Name":"sb_id_gin_/);
   // With fast update on, new entries wait in a pending list that every lookup reads in full until a vacuum.
   const [off, all] = (
@@ -31,27 +23,36 @@ test('FerretDB on PostgreSQL: a lookup by _id reads the GIN index of scripts/fer
 });
 
 test('FerretDB on PostgreSQL: the head check of an ordered destination passes its key down and reads the orderKeys GIN index, not the table', async (t) => {
-  const dbName = uniqueName('sbidxorder');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await store.start();
-  t.teardown(() => store.close());
-  const messages = store.collection<MessageRecord>('messages');
   const docs = Array.from({ length: 2000 }, (_, i) => {
     const m = deadMessage(i);
     return { ...m, status: 'routed' as const, orderKeys: [`erp|K${i % 400}`], deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } } };
   });
-  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
-  await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
+  const { store, messages, onPostgres } = await storeWith(t, 'sbidxorder', docs);
+  if (!onPostgres) return t.pass();
   // The query of MongoStore.findOrderBlocker.
   const plan = await messages.find({ orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 }).explain();
-  if (!plan.serverInfo?.ferretdbVersion || (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') !== 'postgresql') {
-    t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
-    return t.pass();
-  }
   t.true(plan.filterPushdown, 'FerretDB passes the key down');
   t.regex(JSON.stringify(plan), /"Index Name":"sb_order_keys_/);
   t.is(await store.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }), docs[399]!._id);
 });
+
+/**
+ * A fresh store holding `docs` (inserted 500 at a time), and whether it runs on FerretDB with the
+ * PostgreSQL backend (the only case scripts/ferretdb-indexes.sql applies to; logged otherwise).
+ */
+async function storeWith(t: ExecutionContext, prefix: string, docs: MessageRecord[]) {
+  const dbName = uniqueName(prefix);
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  const messages = store.collection<MessageRecord>('messages');
+  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  const info = await store.collection('messages').find({}, { limit: 1 }).explain();
+  const onPostgres = Boolean(info.serverInfo?.ferretdbVersion) && (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') === 'postgresql';
+  if (!onPostgres) t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
+  else await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
+  return { dbName, store, messages, onPostgres };
+}
 
 /** The PostgreSQL table FerretDB keeps the `messages` collection of `dbName` in. */
 async function messagesTable(dbName: string): Promise<string> {
@@ -59,23 +60,14 @@ async function messagesTable(dbName: string): Promise<string> {
 }
 
 test('FerretDB on PostgreSQL: counts of one minute pass the minute down and read the receivedMinute GIN index, not the table', async (t) => {
-  const dbName = uniqueName('sbidxminute');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await store.start();
-  t.teardown(() => store.close());
   const base = Date.parse('2026-03-15T08:00:00Z');
   const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), receivedAt: new Date(base + i * 3000), receivedMinute: receivedMinuteOf(new Date(base + i * 3000)) }));
-  const messages = store.collection<MessageRecord>('messages');
-  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
-  await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
+  const { store, onPostgres } = await storeWith(t, 'sbidxminute', docs);
+  if (!onPostgres) return t.pass();
   const from = new Date(base + 30 * 60_000);
   // The aggregation of StoreMetrics.received for one minute.
   const pipeline = [{ $match: { receivedMinute: receivedMinuteOf(from), channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: new Date(from.getTime() + 60_000) } } }, { $group: { _id: '$status', count: { $sum: 1 } } }];
   const plan = await store.collection('messages').aggregate(pipeline).explain();
-  if (!plan.serverInfo?.ferretdbVersion || (process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql') !== 'postgresql') {
-    t.log('not FerretDB on PostgreSQL: nothing of scripts/ferretdb-indexes.sql to check');
-    return t.pass();
-  }
   t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
   t.deepEqual(await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)), [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }]);
 });
