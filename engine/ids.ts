@@ -34,3 +34,9 @@ export function newMessageId(now = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** The time (epoch ms) a message id was made at: its first 48 bits; undefined when `id` is not such an id. */
+export function messageIdTime(id: string): number | undefined {
+  const ms = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+  return Number.isFinite(ms) ? ms : undefined;
+}

@@ -26,7 +26,7 @@ export interface ProbeSample {
   gcMs: number;
   fullGcs: number;
   /** Committed bytes of each V8 heap space (new_space, old_space, large_object_space, …). */
-  spaces?: Record<string, number>;
+  spaces: Record<string, number>;
 }
 
 const file = process.env.BENCH_PROBE_FILE;

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
-import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
+import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
 import { request, type Agent, type Dispatcher } from 'undici';
@@ -134,7 +134,7 @@ class ErpRestDestination implements DestinationConnector {
     }
     const status = response.statusCode;
     const summary = `${status} ${text.slice(0, 500)}`.trim();
-    if (status >= 200 && status < 300) {
+    if (isSuccess(status)) {
       const documentId = readDocumentId(text);
       return { responseSummary: documentId ? `${status} doc=${documentId}` : String(status), ...(documentId ? { peerDocumentId: documentId } : {}) };
     }

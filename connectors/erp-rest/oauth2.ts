@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { classifyNetworkError } from '../http/http-failures.ts';
+import { classifyNetworkError, isSuccess } from '../http/http-failures.ts';
 
 export interface OAuth2Options {
   tokenUrl: string;
@@ -52,7 +52,7 @@ export class OAuth2Client {
     }
     const status = res.statusCode;
     if (status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${status}`, { peerResponse: `${status} ${text.slice(0, 300)}` });
-    if (status < 200 || status >= 300) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${status})`, { peerResponse: `${status} ${text.slice(0, 300)}` });
+    if (!isSuccess(status)) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${status})`, { peerResponse: `${status} ${text.slice(0, 300)}` });
     const json = JSON.parse(text) as { access_token?: string; expires_in?: number };
     if (!json.access_token) throw new SwitchboardError('PEER_REJECTED', 'token endpoint gave no access_token');
     this.current = { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in ?? 300) - 30) * 1000 };

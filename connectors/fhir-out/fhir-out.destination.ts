@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
-import { classifyNetworkError, headerValue, parseRetryAfter } from '../http/http-failures.ts';
+import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
 
@@ -98,7 +98,7 @@ class FhirOutDestination implements DestinationConnector {
       throw classifyNetworkError(err, timeout.aborted);
     }
     const status = res.statusCode;
-    if (status >= 200 && status < 300) {
+    if (isSuccess(status)) {
       const location = headerValue(res, 'location') ?? (this.config.mode === 'transaction' ? transactionLocation(text) : undefined);
       return { responseSummary: `${status}${location ? ` ${location}` : ''}`, ...(location ? { peerDocumentId: location } : {}) };
     }
@@ -114,7 +114,7 @@ class FhirOutDestination implements DestinationConnector {
     try {
       const res = await httpRequest(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
       await res.body.dump();
-      return { ok: res.statusCode >= 200 && res.statusCode < 300, detail: `metadata answered ${res.statusCode}` };
+      return { ok: isSuccess(res.statusCode), detail: `metadata answered ${res.statusCode}` };
     } catch (err) {
       return { ok: false, detail: classifyNetworkError(err, false).publicText };
     }

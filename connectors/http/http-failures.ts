@@ -47,6 +47,11 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+/** A 2xx answer: the request was taken (undici's request, unlike fetch, has no `ok`). */
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 /** One response header's value (the first, when repeated); null when absent. */
 export function headerValue(response: Dispatcher.ResponseData, name: string): string | null {
   const v = response.headers[name];

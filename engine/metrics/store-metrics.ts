@@ -56,14 +56,8 @@ export class StoreMetrics {
         ),
       ),
     );
-    const counts = new Map<string, ReceivedCount>();
-    for (const r of perMinute.flat()) {
-      const key = `${r._id.channelId}\0${r._id.status}`;
-      const seen = counts.get(key);
-      if (seen) seen.count += r.count;
-      else counts.set(key, { channelId: r._id.channelId, status: r._id.status, count: r.count });
-    }
-    return [...counts.values()].sort(byKeys('channelId', 'status'));
+    const rows = perMinute.flat().map((r) => ({ channelId: r._id.channelId, status: r._id.status, count: r.count }));
+    return sumCounts(rows, ['channelId', 'status']);
   }
 
   /**
@@ -74,7 +68,6 @@ export class StoreMetrics {
    */
   async failing(destinationIds: readonly string[]): Promise<FailingCount[]> {
     const statuses = [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered];
-    const counts = new Map<string, FailingCount>();
     const perQuery = await Promise.all(
       destinationIds.flatMap((destinationId) =>
         statuses.map(async (status) => {
@@ -91,14 +84,20 @@ export class StoreMetrics {
         }),
       ),
     );
-    for (const row of perQuery.flat()) {
-      const key = `${row.destinationId}\0${row.status}\0${row.errorCode}`;
-      const seen = counts.get(key);
-      if (seen) seen.count += row.count;
-      else counts.set(key, { ...row });
-    }
-    return [...counts.values()].sort(byKeys('destinationId', 'status', 'errorCode'));
+    return sumCounts(perQuery.flat(), ['destinationId', 'status', 'errorCode']);
   }
+}
+
+/** Rows of several queries summed per `keys` (one row per distinct key), sorted by them. */
+function sumCounts<T extends { count: number }>(rows: readonly T[], keys: (keyof T)[]): T[] {
+  const sums = new Map<string, T>();
+  for (const row of rows) {
+    const key = keys.map((k) => String(row[k])).join('\0');
+    const seen = sums.get(key);
+    if (seen) seen.count += row.count;
+    else sums.set(key, { ...row });
+  }
+  return [...sums.values()].sort(byKeys(...keys));
 }
 
 /** A comparator on string fields, in order: stable output for scrapes and tests. */

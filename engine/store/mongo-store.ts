@@ -6,6 +6,7 @@ import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { receivedMinuteOf } from './received-minute.ts';
 import { listNewestFirst } from './message-list.ts';
+import { messageIdTime } from '../ids.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
@@ -237,8 +238,8 @@ export class MongoStore {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const set: Record<string, unknown> = { canonical: this.sealer.canonical(o.events) };
-    // The order keys of the deliveries not delivered once these are reset (see order-keys.ts).
-    const orderKeys = orderKeysOf(Object.fromEntries(Object.entries(message.deliveries).filter(([id, d]) => d.status !== 'delivered' || reset.includes(id))));
+    // The order keys of the deliveries open once these are reset (see order-keys.ts).
+    const orderKeys = orderKeysOf(message.deliveries, reset);
     if (orderKeys.length > 0) set.orderKeys = orderKeys;
     const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
@@ -430,10 +431,8 @@ export class MongoStore {
     if (query.destinationId) filter.destinationIds = query.destinationId;
     if (query.errorCode) filter.errorCodes = query.errorCode;
     if (query.before) filter._id = { $lt: query.before };
-    // From the minute after the newest that can match: a message stored by a process whose clock is
-    // a little ahead, or one on the cursor's minute, is not skipped.
-    const bound = Math.min(query.to?.getTime() ?? Number.POSITIVE_INFINITY, query.before ? idTime(query.before) : Number.POSITIVE_INFINITY, Date.now()) + 60_000;
-    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, upper: new Date(bound), ...(query.from ? { lower: query.from } : {}) }));
+    const newest = Math.min(query.to?.getTime() ?? Infinity, (query.before ? messageIdTime(query.before) : undefined) ?? Infinity, Date.now());
+    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, newest: new Date(newest), ...(query.from ? { lower: query.from } : {}) }));
     return docs.map((d) => this.sealer.open(d));
   }
 
@@ -498,12 +497,6 @@ function withSearchFields(r: MessageRecord): MessageRecord {
 function withOrderKeys(sealed: MessageRecord): MessageRecord {
   const orderKeys = orderKeysOf(sealed.deliveries);
   return orderKeys.length > 0 ? { ...sealed, orderKeys } : sealed;
-}
-
-/** The time a message id (UUIDv7: milliseconds in its first 48 bits) was made at; no bound when it is not one. */
-function idTime(id: string): number {
-  const ms = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
-  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY;
 }
 
 /** Orders documents by `_id`: `order` 1 ascending, -1 descending. */

@@ -17,9 +17,12 @@ export function orderKeyEntry(destinationId: string, orderKey: string): string {
   return `${destinationId}|${orderKey}`;
 }
 
-/** `orderKeys` for these deliveries (as stored): one entry per delivery that has an order key (callers leave out the delivered). */
-export function orderKeysOf(deliveries: Record<string, DeliveryRecord>): string[] {
-  return Object.values(deliveries).flatMap((d) => (d.orderKey ? [orderKeyEntry(d.destinationId, d.orderKey)] : []));
+/**
+ * `orderKeys` for these deliveries (as stored): one entry per delivery that has an order key and is
+ * not delivered, or is about to be reopened (`reopened`: a replay's destinations).
+ */
+export function orderKeysOf(deliveries: Record<string, DeliveryRecord>, reopened: readonly string[] = []): string[] {
+  return Object.values(deliveries).flatMap((d) => (d.orderKey && (d.status !== 'delivered' || reopened.includes(d.destinationId)) ? [orderKeyEntry(d.destinationId, d.orderKey)] : []));
 }
 
 /** The statuses of messages that can hold an ordered destination's key: a delivery open, or dead. */
@@ -41,7 +44,7 @@ export async function backfillOrderKeys(messages: Collection<MessageRecord>, met
   for (const status of CAN_BLOCK) {
     const cursor = messages.find({ status, orderKeys: { $exists: false } }, { projection: { _id: 1, deliveries: 1 } });
     for await (const m of cursor) {
-      const keys = orderKeysOf(Object.fromEntries(Object.entries(m.deliveries).filter(([, d]) => d.status !== 'delivered')));
+      const keys = orderKeysOf(m.deliveries);
       if (keys.length === 0) continue;
       await messages.updateOne({ _id: m._id, orderKeys: { $exists: false } }, { $set: { orderKeys: keys } });
       changed++;
