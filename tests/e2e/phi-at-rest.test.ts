@@ -76,7 +76,16 @@ async function storedBytes(dbName: string): Promise<Buffer[]> {
   }
 }
 
-const found = (docs: Buffer[], values: string[]) => values.filter((v) => docs.some((d) => d.includes(Buffer.from(v, 'utf8'))));
+/**
+ * `text` with the identifiers the engine generates (UUIDv7 message ids, hex digests of 32 digits or more) blanked out:
+ * they are random hex and hold a six-digit MRN such as 800001 by chance now and then, which is not a leak.
+ */
+const withoutGeneratedIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}/gi, '<id>');
+
+const found = (docs: Buffer[], values: string[]) => {
+  const texts = docs.map((d) => withoutGeneratedIds(d.toString('latin1')));
+  return values.filter((v) => texts.some((d) => d.includes(Buffer.from(v, 'utf8').toString('latin1'))));
+};
 
 const keys = { ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, SEARCH_HASH_KEY: randomBytes(32).toString('base64') };
 
@@ -100,7 +109,9 @@ test.serial('a log scan: every line the engine wrote while running the corpus (d
   const { lines } = await runCorpus(keys);
   t.true(lines.length > cases.length, `${lines.length} log lines`);
   t.true(lines.some((l) => l.includes('"delivery failed; will retry"')) && lines.some((l) => l.includes('"delivery dead"')), 'the failure paths ran and logged');
-  const leaks = phi.flatMap((v) => lines.filter((l) => l.includes(v)).map((l) => `${v} in ${l.slice(0, 200)}`));
+  const scanned = lines.map(withoutGeneratedIds);
+  const leaks = phi.flatMap((v) => scanned.filter((l) => l.includes(v)).map((l) => `${v} in ${l.slice(0, 200)}`));
+  t.true(withoutGeneratedIds('{"messageId":"01a23557-c0cb-7000-b6b7-56478000018f","mrn":"800001"}').includes('800001'), 'blanking ids keeps a value beside them');
   t.deepEqual(leaks, []);
 });
 
