@@ -62,7 +62,7 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
       ...(o.cpuProfile ? { cpuProfileFile: files.profile } : {}),
     });
     const startWorkers = async () => {
-      const started = await Promise.allSettled(Array.from({ length: o.workers ?? 0 }, (_, i) => startEngine({ ...common, role: 'worker', logFile: path.join(dir, `${o.label}.worker-${i}.log`) })));
+      const started = await Promise.allSettled(Array.from({ length: o.workers ?? 0 }, (_, i) => startEngine({ ...common, role: 'worker', logFile: path.join(dir, `${o.label}.worker-${i}.log`), roundTripFile: path.join(dir, `${o.label}.worker-${i}.roundtrips.json`) })));
       for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
       const failed = started.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;

@@ -53,6 +53,8 @@ export interface CanonicalEvent {
 
 export interface CanonicalRecord {
   events: CanonicalEvent[];
+  /** Without encryption at rest: the events as UTF-8 JSON (then `events` is stored empty; see RecordSealer). */
+  packed?: Uint8Array;
   /** With encryption at rest: the events, sealed (then `events` is stored empty). */
   sealed?: Uint8Array;
 }
