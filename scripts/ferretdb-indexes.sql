@@ -25,8 +25,13 @@ SET client_min_messages = warning;
 -- 4. receivedMinute: counts over the last minutes (the dashboard polls them every 5 s) read one
 --    minute at a time, `_jsonb->'receivedMinute' @> '"2026-12-02T04:36"'` (engine/store/
 --    received-minute.ts). GIN, fast update off, as for _id.
+-- 5. searchKeys: the console's search by MRN or control id `{ searchKeys: 'mrn|…' }` (engine/store/
+--    search-keys.ts) is passed down as `_jsonb->'searchKeys' @> '"…"'`. GIN, fast update off.
+-- 6. dedupeKey: the lookup of the stored message when an insert reports a duplicate is passed down
+--    as `_jsonb->'dedupeKey' @> '"…"'`, which FerretDB's own unique index (a btree) cannot serve:
+--    every retransmission read the whole collection. GIN, fast update off.
 
--- 5. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
+-- 7. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
 --    name is a parameter (`WHERE _jsonb->$1 @> $2`), so lookups by _id and the relay's read share
 --    it. After five runs PostgreSQL may switch a statement to a generic plan, which cannot know the
 --    field and so can use neither index: a sequential scan for every lookup by _id from then on
@@ -55,6 +60,8 @@ BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((_jsonb->''_id'')) WHERE (_jsonb->''unsettled'') @> ''true''::jsonb', 'sb_unsettled_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''orderKeys'')) WITH (fastupdate = off)', 'sb_order_keys_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''receivedMinute'')) WITH (fastupdate = off)', 'sb_received_minute_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''searchKeys'')) WITH (fastupdate = off)', 'sb_search_keys_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''dedupeKey'')) WITH (fastupdate = off)', 'sb_dedupe_key_' || md5(tbl::text), tbl);
   END IF;
 END $$;
 

@@ -15,6 +15,7 @@ import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { newMessageId } from '../../engine/ids.ts';
+import { listNewestFirst } from '../../engine/store/message-list.ts';
 import { engineRecords } from './store-floor.ts';
 
 export interface StoreQueryRow {
@@ -73,7 +74,13 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
       (await messages.findOne({ _id: { $lt: probe.lastId }, 'deliveries.erp.orderKey': probe.orderKey, 'deliveries.erp.status': { $in: ['pending', 'retrying', 'dead'] } } as never, { projection: { _id: 1 }, sort: { _id: 1 } })) ? 1 : 0,
     );
     await time('message by id', 'engine', async () => ((await store.getMessage(probe.lastId)) ? 1 : 0));
-    await time('console: search by MRN, 50 newest', 'engine', async () => (await store.listMessages({ mrn: probe.mrn, limit: 50 })).length);
+    // Before: by the summary's nested fields, through the list's walk of the last hour and then one query over the rest.
+    const byMrn = 'console: search by MRN, 50 newest';
+    await time(byMrn, 'engine', async () => (await store.listMessages({ mrn: probe.mrn, limit: 50 })).length);
+    await time(byMrn, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.mrn': probe.mrn }, limit: 50, newest: new Date() })).length);
+    const byControlId = 'console: search by control id (two hours old)';
+    await time(byControlId, 'engine', async () => (await store.listMessages({ controlId: probe.controlId, limit: 50 })).length);
+    await time(byControlId, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.controlId': probe.controlId }, limit: 50, newest: new Date() })).length);
     await time('console: messages, 50 newest', 'engine', async () => (await store.listMessages({ limit: 50 })).length);
     await time('console: dead messages, 50 newest', 'engine', async () => (await store.listMessages({ status: 'dead', limit: 50 })).length);
     return rows;
@@ -86,9 +93,10 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
 
 /**
  * Stores `count` messages received over the last two hours before `now`, `IN_FLIGHT` at a time.
- * Returns what the queries look for: the newest message, its MRN (the order key).
+ * Returns what the queries look for: the newest message, its MRN (the order key), the control id
+ * of the oldest (its template's, so a few messages share it).
  */
-async function seed(store: MongoStore, o: { count: number; now: number }): Promise<{ lastId: string; mrn: string; orderKey: string }> {
+async function seed(store: MongoStore, o: { count: number; now: number }): Promise<{ lastId: string; mrn: string; orderKey: string; controlId: string }> {
   const records = (await engineRecords(1500, 9)).filter((r) => r.raw.length < 64 * 1024);
   const span = 2 * 60 * MINUTE;
   let last: MessageRecord | undefined;
@@ -111,7 +119,7 @@ async function seed(store: MongoStore, o: { count: number; now: number }): Promi
   }
   if (!last) throw new Error('no routed message seeded');
   const mrn = last.summary?.mrn || 'none';
-  return { lastId: last._id, mrn, orderKey: mrn };
+  return { lastId: last._id, mrn, orderKey: mrn, controlId: records[0]!.summary?.controlId ?? 'none' };
 }
 
 /** StoreMetrics.received as it was until 12-02: one aggregation, channel `$in` and a receivedAt range. */

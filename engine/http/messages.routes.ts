@@ -38,12 +38,13 @@ function rawView(m: MessageRecord, phi: boolean): string {
 }
 
 /**
- * A stored message as the API shows it: without the index-only `orderKeys`; without the PHI
- * permission, the summary's MRN and each delivery's order key masked (an ordered destination's key
- * is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
+ * A stored message as the API shows it: without the index-only `orderKeys` and `searchKeys` (they
+ * hold the MRN and order keys unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
+ * summary's MRN and each delivery's order key masked (an ordered destination's key is a patient or
+ * visit identifier unless SEARCH_HASH_KEY hashes it).
  */
-function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys'>>(m: T, phi: boolean): Omit<T, 'orderKeys'> {
-  const { orderKeys: _index, ...shown } = m;
+function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'>>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys'> {
+  const { orderKeys: _order, searchKeys: _search, ...shown } = m;
   if (phi) return shown;
   const deliveries = Object.fromEntries(Object.entries(m.deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: MASK } : d]));
   return { ...shown, deliveries, ...(m.summary ? { summary: { ...m.summary, mrn: m.summary.mrn ? MASK : '' } } : {}) };

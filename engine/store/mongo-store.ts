@@ -9,6 +9,7 @@ import { listNewestFirst } from './message-list.ts';
 import { messageIdTime } from '../ids.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
+import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
@@ -84,6 +85,7 @@ export class MongoStore {
     this.inserts = new GroupCommit({ collection: this.messages });
     await this.ensureIndexes();
     await this.guard(() => backfillOrderKeys(this.messages, this.meta()));
+    await this.guard(() => backfillSearchKeys(this.messages, this.meta()));
   }
 
   /**
@@ -97,8 +99,8 @@ export class MongoStore {
     // Sparse: only messages in flight. On FerretDB the relay is served by the partial index that
     // scripts/ferretdb-indexes.sql adds in PostgreSQL instead (FerretDB's own cannot serve it).
     await this.messages.createIndex({ unsettled: 1 }, { name: 'unsettled', sparse: true });
-    await this.messages.createIndex({ 'summary.controlId': 1 }, { name: 'control_id' });
-    await this.messages.createIndex({ 'summary.mrn': 1 }, { name: 'mrn' });
+    // Search by MRN or control id (search-keys.ts). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
+    await this.messages.createIndex({ searchKeys: 1, _id: -1 }, { name: 'search_keys' });
     await this.messages.createIndex({ 'summary.messageType': 1, _id: -1 }, { name: 'message_type' });
     await this.messages.createIndex({ destinationIds: 1, _id: -1 }, { name: 'destinations' });
     await this.messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
@@ -131,7 +133,7 @@ export class MongoStore {
    * instead. Resolves only once the server confirmed the write (w: majority, j: true).
    */
   async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
-    const sealed = withOrderKeys(this.sealer.seal(withSearchFields(record)));
+    const sealed = withStoredKeys(this.sealer.seal(withSearchFields(record)));
     const outcome = await this.guard(() => this.inserts.insert(sealed));
     if (outcome === 'inserted') return { inserted: true };
     const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
@@ -419,8 +421,12 @@ export class MongoStore {
     const filter: Filter<MessageRecord> = {};
     if (query.channelId) filter.channelId = query.channelId;
     if (query.status) filter.status = query.status;
-    if (query.controlId) filter['summary.controlId'] = this.sealer.searchValue(query.controlId);
-    if (query.mrn) filter['summary.mrn'] = this.sealer.searchValue(query.mrn);
+    // One exact search by its key (search-keys.ts); the other, when both are given, by the summary's field.
+    const mrn = query.mrn && this.sealer.searchValue(query.mrn);
+    const controlId = query.controlId && this.sealer.searchValue(query.controlId);
+    if (mrn) filter.searchKeys = searchKey('mrn', mrn);
+    if (controlId && mrn) filter['summary.controlId'] = controlId;
+    else if (controlId) filter.searchKeys = searchKey('controlId', controlId);
     if (query.channelIds && !query.channelId) filter.channelId = { $in: [...query.channelIds] };
     if (query.messageType) {
       const [type, trigger] = query.messageType.split('^');
@@ -432,7 +438,8 @@ export class MongoStore {
     if (query.errorCode) filter.errorCodes = query.errorCode;
     if (query.before) filter._id = { $lt: query.before };
     const newest = Math.min(query.to?.getTime() ?? Infinity, (query.before ? messageIdTime(query.before) : undefined) ?? Infinity, Date.now());
-    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, newest: new Date(newest), ...(query.from ? { lower: query.from } : {}) }));
+    const selective = filter.searchKeys !== undefined;
+    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, newest: new Date(newest), selective, ...(query.from ? { lower: query.from } : {}) }));
     return docs.map((d) => this.sealer.open(d));
   }
 
@@ -493,10 +500,10 @@ function withSearchFields(r: MessageRecord): MessageRecord {
   return { ...rest, ...(isUnsettledStatus(r.status) ? { unsettled: true } : {}), destinationIds: Object.keys(r.deliveries), errorCodes: r.error ? [r.error.code] : [], receivedMinute: receivedMinuteOf(r.receivedAt) };
 }
 
-/** A new message as it is stored (order keys hashed when they are) with its `orderKeys` entries, if any. */
-function withOrderKeys(sealed: MessageRecord): MessageRecord {
+/** A new message as it is stored (its keys hashed when they are) with its `searchKeys` and `orderKeys` entries, if any. */
+function withStoredKeys(sealed: MessageRecord): MessageRecord {
   const orderKeys = orderKeysOf(sealed.deliveries);
-  return orderKeys.length > 0 ? { ...sealed, orderKeys } : sealed;
+  return { ...sealed, searchKeys: searchKeysOf(sealed.summary), ...(orderKeys.length > 0 ? { orderKeys } : {}) };
 }
 
 /** Orders documents by `_id`: `order` 1 ascending, -1 descending. */

@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { DeliveryRecord, MessageRecord } from './message-record.ts';
 import { MessageStatus } from './states.ts';
+import { backfillOnce } from './backfill.ts';
 
 /**
  * `MessageRecord.orderKeys` holds an entry for each delivery of an ordered destination that can
@@ -28,28 +29,25 @@ export function orderKeysOf(deliveries: Record<string, DeliveryRecord>, reopened
 /** The statuses of messages that can hold an ordered destination's key: a delivery open, or dead. */
 const CAN_BLOCK = [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered] as const;
 
-const BACKFILLED = 'order-keys';
-
 /**
  * Gives `orderKeys` to the messages stored without it (by a version that did not write it) that can
  * hold a key now: routed, dead or partially delivered with an ordered delivery. Without it, such a
  * message would not be seen by the head check of a later message of its key. Messages settled
- * otherwise get theirs when a replay reopens them (MongoStore.resetForReplay). Runs once per store
- * (the time it finished is kept in `meta`), at start; reads by one status at a time (an equality
- * FerretDB passes down to PostgreSQL). Returns how many messages it changed.
+ * otherwise get theirs when a replay reopens them (MongoStore.resetForReplay). Once per store, at
+ * start (backfillOnce); reads by one status at a time (an equality FerretDB passes down to
+ * PostgreSQL). Returns how many messages it changed.
  */
-export async function backfillOrderKeys(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
-  if (await meta.findOne({ _id: BACKFILLED })) return 0;
-  let changed = 0;
-  for (const status of CAN_BLOCK) {
-    const cursor = messages.find({ status, orderKeys: { $exists: false } }, { projection: { _id: 1, deliveries: 1 } });
-    for await (const m of cursor) {
+export function backfillOrderKeys(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
+  return backfillOnce({
+    messages,
+    meta,
+    marker: 'order-keys',
+    field: 'orderKeys',
+    filters: CAN_BLOCK.map((status) => ({ status })),
+    projection: { _id: 1, deliveries: 1 },
+    valueOf: (m) => {
       const keys = orderKeysOf(m.deliveries);
-      if (keys.length === 0) continue;
-      await messages.updateOne({ _id: m._id, orderKeys: { $exists: false } }, { $set: { orderKeys: keys } });
-      changed++;
-    }
-  }
-  await meta.updateOne({ _id: BACKFILLED }, { $set: { at: new Date() } }, { upsert: true });
-  return changed;
+      return keys.length > 0 ? keys : undefined;
+    },
+  });
 }

@@ -3,6 +3,7 @@ import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
+import { searchKey } from '../../engine/store/search-keys.ts';
 import { deadMessage } from '../support/seed.ts';
 import { pgQuery, sharedMongoUrl, uniqueName } from '../support/services.ts';
 
@@ -70,4 +71,15 @@ test('FerretDB on PostgreSQL: counts of one minute pass the minute down and read
   const plan = await store.collection('messages').aggregate(pipeline).explain();
   t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
   t.deepEqual(await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)), [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }]);
+});
+
+test('FerretDB on PostgreSQL: a search by MRN and the duplicate lookup by dedupeKey pass their value down and read their GIN indexes, not the table', async (t) => {
+  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), searchKeys: [searchKey('mrn', `M${i}`)] }));
+  const { messages, onPostgres } = await storeWith(t, 'sbidxsearch', docs);
+  if (!onPostgres) return t.pass();
+  const search = await messages.find({ searchKeys: searchKey('mrn', 'M7') }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 50 }).explain();
+  t.true(search.filterPushdown, 'FerretDB passes the key down');
+  t.regex(JSON.stringify(search), /"Index Name":"sb_search_keys_/);
+  const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
+  t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
 });

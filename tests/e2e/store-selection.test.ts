@@ -4,6 +4,7 @@ import { MongoStore, type MessageQuery } from '../../engine/store/mongo-store.ts
 import type { DeliveryRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import type { DeliveryStatus } from '../../engine/store/states.ts';
 import type { ErrorCode } from '../../engine/errors.ts';
+import { MongoClient, ServerApiVersion } from 'mongodb';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
@@ -109,3 +110,43 @@ function uuid7At(ms: number, n: number): string {
   const hex = ms.toString(16).padStart(12, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${n.toString(16).padStart(3, '0')}-8000-000000000000`;
 }
+
+test('a search by MRN or control id reads by its key: newest first, paged, past the walk, both at once; messages of an earlier version get their keys at the next start', async (t) => {
+  const dbName = uniqueName('sbsearch');
+  const now = Date.now();
+  const summarised = (i: number, age: number): MessageRecord => {
+    const receivedAt = new Date(now - age);
+    return { ...deadMessage(i), _id: uuid7At(receivedAt.getTime(), i), receivedAt, updatedAt: receivedAt, summary: { messageType: 'ADT', triggerEvent: 'A08', controlId: `C${i}`, sendingApplication: 'EPIC', sendingFacility: 'GENHOSP', mrn: `M${i % 3}` } };
+  };
+  // Two messages stored by an earlier version (no searchKeys), before the store first starts.
+  const legacy = [summarised(100, 5 * 3_600_000), summarised(101, 60_000)];
+  const raw = new MongoClient(sharedMongoUrl(), { serverApi: { version: ServerApiVersion.v1, strict: false } });
+  await raw.connect();
+  t.teardown(() => raw.close());
+  await raw.db(dbName).collection<MessageRecord>('messages').insertMany(legacy);
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  // 30 messages over three hours: most past the list's walk of the last hour.
+  const stored = Array.from({ length: 30 }, (_, i) => ({ ...summarised(i, i * 6 * 60_000), ...(i % 2 === 0 ? { status: 'delivered' as const } : {}) }));
+  for (const m of stored) await store.insertMessage(m);
+  const all = [...stored, ...legacy];
+  const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
+  const pages = async (q: Omit<MessageQuery, 'limit' | 'before'>) => {
+    const ids: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.listMessages({ ...q, limit: 4, ...(before ? { before } : {}) });
+      ids.push(...page.map((m) => m._id));
+      if (page.length < 4) return ids;
+      before = page.at(-1)!._id;
+    }
+  };
+  t.deepEqual(await pages({ mrn: 'M1' }), newestFirst(all.filter((m) => m.summary!.mrn === 'M1')), 'by MRN, every page');
+  t.deepEqual(await pages({ controlId: 'C100' }), [legacy[0]!._id], 'a message of an earlier version, five hours old');
+  t.deepEqual(await pages({ mrn: 'M1', controlId: 'C7' }), [stored[7]!._id], 'both');
+  t.deepEqual(await pages({ mrn: 'M2', controlId: 'C7' }), [], 'both, not of one message');
+  t.deepEqual(await pages({ mrn: 'M0', status: 'delivered' }), newestFirst(stored.filter((m) => m.summary!.mrn === 'M0' && m.status === 'delivered')), 'with other filters');
+  const keys = await raw.db(dbName).collection<MessageRecord>('messages').findOne({ _id: legacy[1]!._id });
+  t.deepEqual(keys?.searchKeys, ['mrn|M2', 'control|C101']);
+});
