@@ -86,17 +86,7 @@ test('the message list pages newest first across the minutes it walks and the ol
     await store.insertMessage(record);
     stored.push(record);
   }
-  const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
-  const pages = async (q: Omit<MessageQuery, 'limit' | 'before'>) => {
-    const ids: string[] = [];
-    let before: string | undefined;
-    for (;;) {
-      const page = await store.listMessages({ ...q, limit: 7, ...(before ? { before } : {}) });
-      ids.push(...page.map((m) => m._id));
-      if (page.length < 7) return ids;
-      before = page.at(-1)!._id;
-    }
-  };
+  const pages = (q: Omit<MessageQuery, 'limit' | 'before'>) => allPages(store, q, 7);
   t.deepEqual(await pages({}), newestFirst(stored), 'every message once, newest first');
   t.deepEqual(await pages({ status: 'dead' }), newestFirst(stored.filter((m) => m.status === 'dead')));
   const from = new Date(now - 100 * 60_000);
@@ -106,6 +96,20 @@ test('the message list pages newest first across the minutes it walks and the ol
 });
 
 /** A UUIDv7 of time `ms` (ids of the engine are made at the time they are received; `newMessageId` never goes back in time). */
+const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
+
+/** The ids of every page of `q`, `size` per page, each page after the last one's cursor. */
+async function allPages(store: MongoStore, q: Omit<MessageQuery, 'limit' | 'before'>, size: number): Promise<string[]> {
+  const ids: string[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await store.listMessages({ ...q, limit: size, ...(before ? { before } : {}) });
+    ids.push(...page.map((m) => m._id));
+    if (page.length < size) return ids;
+    before = page.at(-1)!._id;
+  }
+}
+
 function uuid7At(ms: number, n: number): string {
   const hex = ms.toString(16).padStart(12, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${n.toString(16).padStart(3, '0')}-8000-000000000000`;
@@ -131,17 +135,7 @@ test('a search by MRN or control id reads by its key: newest first, paged, past 
   const stored = Array.from({ length: 30 }, (_, i) => ({ ...summarised(i, i * 6 * 60_000), ...(i % 2 === 0 ? { status: 'delivered' as const } : {}) }));
   for (const m of stored) await store.insertMessage(m);
   const all = [...stored, ...legacy];
-  const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
-  const pages = async (q: Omit<MessageQuery, 'limit' | 'before'>) => {
-    const ids: string[] = [];
-    let before: string | undefined;
-    for (;;) {
-      const page = await store.listMessages({ ...q, limit: 4, ...(before ? { before } : {}) });
-      ids.push(...page.map((m) => m._id));
-      if (page.length < 4) return ids;
-      before = page.at(-1)!._id;
-    }
-  };
+  const pages = (q: Omit<MessageQuery, 'limit' | 'before'>) => allPages(store, q, 4);
   t.deepEqual(await pages({ mrn: 'M1' }), newestFirst(all.filter((m) => m.summary!.mrn === 'M1')), 'by MRN, every page');
   t.deepEqual(await pages({ controlId: 'C100' }), [legacy[0]!._id], 'a message of an earlier version, five hours old');
   t.deepEqual(await pages({ mrn: 'M1', controlId: 'C7' }), [stored[7]!._id], 'both');
