@@ -25,13 +25,13 @@ export type ListedMessage = WithId<Omit<MessageRecord, 'raw' | 'canonical'>>;
  * pass down, so a page costs the messages of the minutes it spans. On MongoDB each query uses an
  * index. Messages stored by a version that did not write `receivedMinute` are found only past the
  * walk (a concern for the first hour after an upgrade). Each query carries the whole filter.
- * `selective`: the filter holds an indexed key that names few messages (searchKeys), so one query
- * serves the page, on FerretDB too.
+ * A filter on `searchKeys` names few messages by an indexed key, so one query serves the page, on
+ * FerretDB too.
  */
-export async function listNewestFirst(messages: Collection<MessageRecord>, o: { filter: Filter<MessageRecord>; limit: number; newest: Date; lower?: Date; selective?: boolean }): Promise<ListedMessage[]> {
+export async function listNewestFirst(messages: Collection<MessageRecord>, o: { filter: Filter<MessageRecord>; limit: number; newest: Date; lower?: Date }): Promise<ListedMessage[]> {
   const projection = { raw: 0, canonical: 0 } as const;
   // The filter names few messages by an indexed key (an exact search, see search-keys.ts): one query, no walk.
-  if (o.selective) return (await messages.find(o.filter, { projection, sort: { _id: -1 }, limit: o.limit }).toArray()) as ListedMessage[];
+  if (o.filter.searchKeys !== undefined) return (await messages.find(o.filter, { projection, sort: { _id: -1 }, limit: o.limit }).toArray()) as ListedMessage[];
   const found: ListedMessage[] = [];
   /** The minute starting at `m` ends before `lower`: nothing there or earlier can match. */
   const beforeLower = (m: number) => o.lower !== undefined && m + MINUTE <= o.lower.getTime();

@@ -438,8 +438,7 @@ export class MongoStore {
     if (query.errorCode) filter.errorCodes = query.errorCode;
     if (query.before) filter._id = { $lt: query.before };
     const newest = Math.min(query.to?.getTime() ?? Infinity, (query.before ? messageIdTime(query.before) : undefined) ?? Infinity, Date.now());
-    const selective = filter.searchKeys !== undefined;
-    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, newest: new Date(newest), selective, ...(query.from ? { lower: query.from } : {}) }));
+    const docs = await this.guard(() => listNewestFirst(this.messages, { filter, limit: query.limit, newest: new Date(newest), ...(query.from ? { lower: query.from } : {}) }));
     return docs.map((d) => this.sealer.open(d));
   }
 

@@ -19,6 +19,10 @@ import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, Me
  */
 const SEALED = 'sealed:';
 
+/** Canonical events as the UTF-8 JSON bytes they are stored in (packed as they are, or sealed). */
+const packEvents = (events: CanonicalEvent[]): Buffer => Buffer.from(JSON.stringify(events));
+const unpackEvents = (bytes: Uint8Array): CanonicalEvent[] => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as CanonicalEvent[];
+
 export class RecordSealer {
   constructor(private readonly o: { keyring?: Keyring; hasher?: SearchHasher } = {}) {}
 
@@ -50,7 +54,7 @@ export class RecordSealer {
   /** The stored form of canonical events: packed, and sealed when encrypting. */
   canonical(events: CanonicalEvent[]): CanonicalRecord {
     const { keyring } = this.o;
-    const json = Buffer.from(JSON.stringify(events));
+    const json = packEvents(events);
     return keyring ? { events: [], sealed: keyring.seal(json) } : { events: [], packed: json };
   }
 
@@ -81,11 +85,11 @@ export class RecordSealer {
   open<T extends Partial<MessageRecord>>(doc: T): T {
     const { keyring } = this.o;
     const packed = doc.canonical?.packed;
-    const unpacked = packed ? { ...doc, canonical: { events: JSON.parse(new TextDecoder().decode(packed)) as CanonicalEvent[] } } : doc;
+    const unpacked = packed ? { ...doc, canonical: { events: unpackEvents(packed) } } : doc;
     if (!doc.kid || !keyring) return unpacked;
     const out = { ...unpacked };
     if (doc.raw) out.raw = keyring.open(doc.raw);
-    if (doc.canonical?.sealed) out.canonical = { events: JSON.parse(keyring.open(doc.canonical.sealed).toString('utf8')) as CanonicalEvent[] };
+    if (doc.canonical?.sealed) out.canonical = { events: unpackEvents(keyring.open(doc.canonical.sealed)) };
     if (doc.summary && doc.summarySealed) out.summary = { ...doc.summary, ...(JSON.parse(keyring.open(doc.summarySealed).toString('utf8')) as Pick<MessageSummary, 'mrn' | 'controlId'>) };
     delete out.summarySealed;
     if (doc.deliveries) {
