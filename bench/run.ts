@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,scale-out,queries,soak] [--soak-rate=500] [--merge]`: every
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,scale-out,queries,soak] [--soak-rate=500] [--soak-seconds=600] [--merge]`: every
  * benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates, no profile), floors first, then the engine, each measured against floors
  * taken on the same machine in the same run. Prints each result as it comes and a Markdown summary
  * with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and the
@@ -74,7 +74,8 @@ try {
   keep('scaleOut', await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx)));
   keep('queries', await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)));
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
-  const soak = await step('soak', `soak: ${ctx.seconds(600, 20)} s at ${soakRate} msg/s`, () => runSoak(ctx, { rate: soakRate }));
+  const soakSeconds = Number(process.argv.find((a) => a.startsWith('--soak-seconds='))?.split('=')[1] ?? ctx.seconds(600, 20));
+  const soak = await step('soak', `soak: ${soakSeconds} s at ${soakRate} msg/s`, () => runSoak(ctx, { rate: soakRate, seconds: soakSeconds }));
   if (soak) {
     const { probe: _probe, samples: _samples, ...summary } = soak;
     keep('soak', summary);

@@ -1,6 +1,6 @@
 /**
  * Soak: one engine process (role all) under open-loop load of the mix at a fixed rate (500/s) for
- * 10 minutes (20 s with --quick). Sampled over time: the engine's RSS and event-loop delay p99 (its
+ * 10 minutes (20 s with --quick, or --soak-seconds). Sampled over time: the engine's RSS and event-loop delay p99 (its
  * own probe, each second), Redis memory (the server's used_memory and the bytes of this run's keys,
  * with the queue depths), the MongoDB-wire server's disk for this database (dbStats), ACK and
  * end-to-end latency p99 and throughput per 10 s window, and BullMQ's stalled-job events. Writes
@@ -62,9 +62,10 @@ async function redisRunBytes(redis: Redis, prefix: string): Promise<number> {
   return measured === 0 ? 0 : Math.round((bytes / measured) * keys);
 }
 
-export async function runSoak(ctx: BenchContext, o: { rate?: number } = {}): Promise<SoakResult> {
+/** `rate`: messages offered per second (default 500); `seconds`: how long (default 600, 20 with --quick). */
+export async function runSoak(ctx: BenchContext, o: { rate?: number; seconds?: number } = {}): Promise<SoakResult> {
   const rate = o.rate ?? 500;
-  const seconds = ctx.seconds(600, 20);
+  const seconds = o.seconds ?? ctx.seconds(600, 20);
   const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
   const mongo = new MongoClient(ctx.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
   await mongo.connect();
