@@ -8,7 +8,7 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 
 /**
  * `switchboard keys reseal`: after a new key is put first in ENCRYPTION_KEYS (the old ones kept
- * after it), re-seals every stored message under the new key, in batches, and prints how many.
+ * after it), re-seals every stored message under the new key and prints how many.
  * Then the old key can be removed. Exit 0 done, 1 failure, 2 usage or encryption not configured.
  */
 export async function runKeysCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -27,8 +27,7 @@ export async function runKeysCommand(args: readonly string[], io: Io, env: NodeJ
     const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
     store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer: new RecordSealer({ keyring, ...(hasher ? { hasher } : {}) }) });
     await store.start();
-    let total = 0;
-    for (let n = await store.resealBatch(500); n > 0; n = await store.resealBatch(500)) total += n;
+    const total = await store.resealAll();
     io.out(`re-sealed ${total} messages under key ${keyring.activeKeyId}`);
     return 0;
   } catch (err) {

@@ -443,20 +443,29 @@ export class MongoStore {
   }
 
   /**
-   * Key rotation: re-seals up to `limit` records not sealed under the active key. Returns how many
-   * it changed; call until 0. Records keep working meanwhile (every configured key decrypts).
-   * A record's deliveries are rewritten whole, so run it while no delivery of old records is in
-   * flight (after the new key has been first in the ring for a while, or with workers stopped).
+   * Key rotation: re-seals every record not sealed under the active key and returns how many it
+   * changed. Records keep working meanwhile (every configured key decrypts). A record's deliveries
+   * are rewritten whole, so run it while no delivery of old records is in flight (after the new key
+   * has been first in the ring for a while, or with workers stopped). One cursor over the
+   * collection: FerretDB passes neither `$ne` nor a limit down, so repeated limited reads would each
+   * read the whole collection.
    */
-  async resealBatch(limit: number): Promise<number> {
+  async resealAll(): Promise<number> {
     const active = this.sealer.activeKeyId;
     if (!active) return 0;
-    const docs = await this.guard(() => this.messages.find({ kid: { $exists: true, $ne: active } }, { limit }).toArray());
-    for (const doc of docs) {
-      const set = this.sealer.reseal(doc);
-      if (set) await this.guard(() => this.messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
+    const cursor = this.messages.find({ kid: { $exists: true, $ne: active } }, { batchSize: 500 });
+    let changed = 0;
+    try {
+      for (let doc = await this.guard(() => cursor.next()); doc; doc = await this.guard(() => cursor.next())) {
+        const set = this.sealer.reseal(doc);
+        if (!set) continue;
+        await this.guard(() => this.messages.updateOne({ _id: doc!._id, kid: doc!.kid }, { $set: set }));
+        changed++;
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
     }
-    return docs.length;
+    return changed;
   }
 
   /** Closes the client once; later calls return the same promise. */
