@@ -30,8 +30,11 @@ SET client_min_messages = warning;
 -- 6. dedupeKey: the lookup of the stored message when an insert reports a duplicate is passed down
 --    as `_jsonb->'dedupeKey' @> '"…"'`, which FerretDB's own unique index (a btree) cannot serve:
 --    every retransmission read the whole collection. GIN, fast update off.
+-- 7. replayIds: a replay's read-back of what it replayed `{ replayIds: '…' }` (engine/store/
+--    replay-ids.ts) is passed down as `_jsonb->'replayIds' @> '"…"'`. GIN, fast update off; only
+--    replayed messages have keys in it.
 
--- 7. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
+-- 8. Custom plans always. FerretDB sends every such filter as one prepared statement whose field
 --    name is a parameter (`WHERE _jsonb->$1 @> $2`), so lookups by _id and the relay's read share
 --    it. After five runs PostgreSQL may switch a statement to a generic plan, which cannot know the
 --    field and so can use neither index: a sequential scan for every lookup by _id from then on
@@ -62,6 +65,7 @@ BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''receivedMinute'')) WITH (fastupdate = off)', 'sb_received_minute_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''searchKeys'')) WITH (fastupdate = off)', 'sb_search_keys_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''dedupeKey'')) WITH (fastupdate = off)', 'sb_dedupe_key_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''replayIds'')) WITH (fastupdate = off)', 'sb_replay_ids_' || md5(tbl::text), tbl);
   END IF;
 END $$;
 

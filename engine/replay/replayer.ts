@@ -237,7 +237,6 @@ export class Replayer {
   private async run(record: ReplayRecord, targets: Target[]): Promise<void> {
     const { store, deliveryQueues, log } = this.o;
     const status = record.selection.status ?? 'dead';
-    const destinationIds = new Set(targets.flatMap((t) => t.destinationIds));
     try {
       for await (const chunk of this.planned(targets)) {
         for (const p of chunk) {
@@ -255,9 +254,7 @@ export class Replayer {
         await store.updateReplay(record._id, { progress: record.progress, refused: record.refused });
       }
       if (this.stopped) return;
-      // Every destination the replay may have touched: this run's, and those of the channels.
-      for (const channel of this.o.channels.values()) for (const d of channel.destinations) destinationIds.add(d.id);
-      const deliveries = await store.findReplayed(record._id, [...destinationIds]);
+      const deliveries = await store.findReplayed(record._id);
       const { selected, refused } = record.progress;
       record.progress = { selected, replayed: deliveries.length, refused, skipped: Math.max(0, selected - deliveries.length - refused) };
       await store.updateReplay(record._id, { progress: record.progress, refused: record.refused, done: { deliveries } });

@@ -5,7 +5,7 @@ import type { MessageRecord } from './message-record.ts';
 const BATCH = 500;
 
 /** A top-level field of later versions that messages stored before it lack. */
-export type BackfilledField = 'orderKeys' | 'searchKeys';
+export type BackfilledField = 'orderKeys' | 'searchKeys' | 'replayIds';
 
 /**
  * Gives `field` to the messages stored without it (by a version that did not write it), once per

@@ -103,6 +103,8 @@ export interface MessageRecord {
    * collection for every delivery (6.1 s at 50,000 messages).
    */
   orderKeys?: string[];
+  /** For a replay's read-back (indexed): the id of each replay that set a delivery of this message back to pending (replay-ids.ts). */
+  replayIds?: string[];
   /** For the console's exact searches (indexed): `mrn|<MRN>` and `control|<control id>`, as stored (search-keys.ts). */
   searchKeys?: string[];
   /** For counts by time (indexed on FerretDB): the UTC minute `receivedAt` falls in, `YYYY-MM-DDTHH:MM` (received-minute.ts). */

@@ -9,6 +9,7 @@ import { listNewestFirst } from './message-list.ts';
 import { messageIdTime } from '../ids.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
+import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 
@@ -86,6 +87,7 @@ export class MongoStore {
     await this.ensureIndexes();
     await this.guard(() => backfillOrderKeys(this.messages, this.meta()));
     await this.guard(() => backfillSearchKeys(this.messages, this.meta()));
+    await this.guard(() => backfillReplayIds(this.messages, this.meta()));
   }
 
   /**
@@ -107,6 +109,8 @@ export class MongoStore {
     await this.messages.createIndex({ receivedAt: -1 }, { name: 'received_at' });
     // Ordered destinations' head check (findOrderBlocker). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
     await this.messages.createIndex({ orderKeys: 1, _id: 1 }, { name: 'order_keys', sparse: true });
+    // A replay's read-back (findReplayed). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
+    await this.messages.createIndex({ replayIds: 1 }, { name: 'replay_ids', sparse: true });
     await this.replays().createIndex({ state: 1, heartbeatAt: 1 }, { name: 'state_heartbeat' });
   }
 
@@ -252,20 +256,19 @@ export class MongoStore {
       if (key) set[`deliveries.${d}.idempotencyKey`] = key;
       filter[`deliveries.${d}.status`] = o.from;
     }
-    const res = await this.guard(() => this.messages.updateOne(filter as Filter<MessageRecord>, statusUpdate(MessageStatus.routed, { set })));
+    const update = { ...statusUpdate(MessageStatus.routed, { set }), $addToSet: { replayIds: o.replayId } } as UpdateFilter<MessageRecord>;
+    const res = await this.guard(() => this.messages.updateOne(filter as Filter<MessageRecord>, update));
     return res.modifiedCount === 1 ? reset : [];
   }
 
   /**
    * What a replay set back to pending, read from the messages themselves (so it holds whatever
-   * process did it and wherever one died): each delivery of `destinationIds` that carries the
-   * replay's id, with its key and the transform versions of the message's current events.
+   * process did it and wherever one died): each delivery that carries the replay's id, with its
+   * key and the transform versions of the message's current events. Reads by `replayIds` (see
+   * replay-ids.ts): the messages of this replay only.
    */
-  async findReplayed(replayId: string, destinationIds: readonly string[]): Promise<ReplayRecord['deliveries']> {
-    if (destinationIds.length === 0) return [];
-    const docs = await this.guard(() =>
-      this.messages.find({ $or: destinationIds.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as Filter<MessageRecord>, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray(),
-    );
+  async findReplayed(replayId: string): Promise<ReplayRecord['deliveries']> {
+    const docs = await this.guard(() => this.messages.find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray());
     return docs.flatMap((doc) => {
       const m = this.sealer.open(doc);
       const versions = transformVersions(m.canonical?.events ?? []);

@@ -73,8 +73,8 @@ test('FerretDB on PostgreSQL: counts of one minute pass the minute down and read
   t.deepEqual(await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)), [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }]);
 });
 
-test('FerretDB on PostgreSQL: a search by MRN and the duplicate lookup by dedupeKey pass their value down and read their GIN indexes, not the table', async (t) => {
-  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), searchKeys: [searchKey('mrn', `M${i}`)] }));
+test("FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey and a replay's read-back pass their value down and read their GIN indexes, not the table", async (t) => {
+  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), searchKeys: [searchKey('mrn', `M${i}`)], ...(i % 100 === 0 ? { replayIds: [`r${i % 300}`] } : {}) }));
   const { messages, onPostgres } = await storeWith(t, 'sbidxsearch', docs);
   if (!onPostgres) return t.pass();
   const search = await messages.find({ searchKeys: searchKey('mrn', 'M7') }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 50 }).explain();
@@ -82,4 +82,8 @@ test('FerretDB on PostgreSQL: a search by MRN and the duplicate lookup by dedupe
   t.regex(JSON.stringify(search), /"Index Name":"sb_search_keys_/);
   const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
   t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
+  // The query of MongoStore.findReplayed.
+  const replayed = await messages.find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).explain();
+  t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
+  t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
 });
