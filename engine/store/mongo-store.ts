@@ -9,6 +9,7 @@ import { listNewestFirst } from './message-list.ts';
 import { messageIdTime } from '../ids.ts';
 import { DUPLICATE_KEY, GroupCommit } from './group-commit.ts';
 import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
+import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
 import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
@@ -84,34 +85,10 @@ export class MongoStore {
     this.db = this.client.db(this.options.dbName);
     this.messages = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
     this.inserts = new GroupCommit({ collection: this.messages });
-    await this.ensureIndexes();
+    await ensureMessageIndexes({ messages: this.messages, replays: this.replays(), ferretdb: await isFerretDb(this.db) });
     await this.guard(() => backfillOrderKeys(this.messages, this.meta()));
     await this.guard(() => backfillSearchKeys(this.messages, this.meta()));
     await this.guard(() => backfillReplayIds(this.messages, this.meta()));
-  }
-
-  /**
-   * Indexes for de-duplication, the relay's scan and the console's searches. One command per
-   * index: FerretDB 1.24 drops the connection on a multi-index createIndexes when they exist.
-   */
-  private async ensureIndexes(): Promise<void> {
-    await this.messages.createIndex({ dedupeKey: 1 }, { name: 'dedupe', unique: true });
-    await this.messages.createIndex({ channelId: 1, receivedAt: -1 }, { name: 'channel_time' });
-    await this.messages.createIndex({ status: 1, updatedAt: 1 }, { name: 'status_updated' });
-    // Sparse: only messages in flight. On FerretDB the relay is served by the partial index that
-    // scripts/ferretdb-indexes.sql adds in PostgreSQL instead (FerretDB's own cannot serve it).
-    await this.messages.createIndex({ unsettled: 1 }, { name: 'unsettled', sparse: true });
-    // Search by MRN or control id (search-keys.ts). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
-    await this.messages.createIndex({ searchKeys: 1, _id: -1 }, { name: 'search_keys' });
-    await this.messages.createIndex({ 'summary.messageType': 1, _id: -1 }, { name: 'message_type' });
-    await this.messages.createIndex({ destinationIds: 1, _id: -1 }, { name: 'destinations' });
-    await this.messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
-    await this.messages.createIndex({ receivedAt: -1 }, { name: 'received_at' });
-    // Ordered destinations' head check (findOrderBlocker). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
-    await this.messages.createIndex({ orderKeys: 1, _id: 1 }, { name: 'order_keys', sparse: true });
-    // A replay's read-back (findReplayed). On FerretDB the GIN index of scripts/ferretdb-indexes.sql serves it.
-    await this.messages.createIndex({ replayIds: 1 }, { name: 'replay_ids', sparse: true });
-    await this.replays().createIndex({ state: 1, heartbeatAt: 1 }, { name: 'state_heartbeat' });
   }
 
   /**

@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
+import { MESSAGE_INDEXES } from '../../engine/store/message-indexes.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
 import { searchKey } from '../../engine/store/search-keys.ts';
@@ -86,4 +87,31 @@ test("FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey
   const replayed = await messages.find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).explain();
   t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
   t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
+});
+
+test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve none of its reads), and drops those an earlier version made; MongoDB gets every one', async (t) => {
+  const dbName = uniqueName('sbidxset');
+  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await first.start();
+  const messages = first.collection<MessageRecord>('messages');
+  const info = await messages.find({}, { limit: 1 }).explain();
+  const ferretdb = Boolean(info.serverInfo?.ferretdbVersion);
+  const names = async (store: MongoStore) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
+  const all = ['_id_', ...MESSAGE_INDEXES.map((i) => i.name)].sort();
+  if (!ferretdb) {
+    t.deepEqual(await names(first), all);
+    return first.close();
+  }
+  t.deepEqual(await names(first), ['_id_', 'dedupe']);
+  // As an earlier version left it: an index FerretDB does not get.
+  await messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
+  await first.close();
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  t.deepEqual(await names(store), ['_id_', 'dedupe']);
+  // Uniqueness still holds.
+  const m = deadMessage(1);
+  t.deepEqual(await store.insertMessage(m), { inserted: true });
+  t.false((await store.insertMessage({ ...m, _id: deadMessage(2)._id })).inserted);
 });
