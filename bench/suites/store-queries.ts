@@ -6,7 +6,8 @@
  * last two hours; 97% of the routed ones delivered, 1% dead and 2% still in flight, ordered by the
  * patient's MRN. Each query runs through the engine's own code, `repeat` times; the table reports
  * the median. Beside each query the engine changed on 12-02, the same question in the shape it
- * had before (a raw driver call) is timed too, once, so before and after come from the same run.
+ * had before (a raw driver call) is timed too, once, so before and after come from the same run. Last,
+ * a replay of 50 dead messages and its read-back (which changes those messages).
  */
 import { MongoClient, ServerApiVersion, type Collection } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
@@ -83,6 +84,16 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     await time(byControlId, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.controlId': probe.controlId }, limit: 50, newest: new Date() })).length);
     await time('console: messages, 50 newest', 'engine', async () => (await store.listMessages({ limit: 50 })).length);
     await time('console: dead messages, 50 newest', 'engine', async () => (await store.listMessages({ status: 'dead', limit: 50 })).length);
+    // Last, as it changes what it replays: 50 dead messages set back to pending by one replay, then its read-back.
+    const replayId = `bench-${newMessageId()}`;
+    const replayed = await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 50 });
+    for (const m of replayed) await store.resetForReplay(m, { from: 'dead', destinationIds: Object.keys(m.deliveries), events: [], replayId });
+    const readBack = 'replay: read-back of what it replayed (50 messages)';
+    await time(readBack, 'engine', async () => new Set((await store.findReplayed(replayId)).map((d) => d.messageId)).size);
+    const destinations = [...new Set(replayed.flatMap((m) => Object.keys(m.deliveries)))];
+    await time(readBack, 'before', async () =>
+      (await messages.find({ $or: destinations.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as never, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray()).length,
+    );
     return rows;
   } finally {
     await client.close();
