@@ -9,8 +9,8 @@ RUN npm run build && npm run build:ui && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# glibc: a fixed mmap threshold, so freed message buffers go back to the system (README, Configuration).
-ENV MALLOC_MMAP_THRESHOLD_=131072
+# glibc: message buffers from its heaps, and freed ones kept for reuse up to a bound (README, Configuration).
+ENV MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=33554432
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The console: console.routes.js (in dist/engine/http) serves ../../admin-ui/dist.

@@ -10,6 +10,7 @@ ensure_services
 echo "[setup] building (tsc)" >&2
 npm run --silent build >&2
 ensure_console
-# glibc: a fixed mmap threshold, so freed message buffers go back to the system (README, Configuration).
-export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+# glibc: message buffers from its heaps, and freed ones kept for reuse up to a bound (README, Configuration).
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-4194304}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-33554432}"
 exec node --import tsx scripts/demo.ts "$@"

@@ -89,7 +89,8 @@ export async function startEngine(o: EngineProcessOptions): Promise<EngineProces
     stdio: ['ignore', fd, fd],
     env: {
       // As the Docker image and npm start run it (README, Configuration); a value in the environment wins.
-      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_MMAP_THRESHOLD_: '4194304',
+      MALLOC_TRIM_THRESHOLD_: '33554432',
       ...process.env,
       SWITCHBOARD_ROLE: o.role,
       MONGODB_DB: o.db,
