@@ -436,10 +436,12 @@ export class MongoStore {
     const cursor = this.messages.find({ kid: { $exists: true, $ne: active } }, { batchSize: 500 });
     let changed = 0;
     try {
-      for (let doc = await this.guard(() => cursor.next()); doc; doc = await this.guard(() => cursor.next())) {
+      for (;;) {
+        const doc = await this.guard(() => cursor.next());
+        if (!doc) break;
         const set = this.sealer.reseal(doc);
         if (!set) continue;
-        await this.guard(() => this.messages.updateOne({ _id: doc!._id, kid: doc!.kid }, { $set: set }));
+        await this.guard(() => this.messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
         changed++;
       }
     } finally {

@@ -7,11 +7,11 @@ import type { MessageRecord } from './message-record.ts';
  * pending (MongoStore.resetForReplay adds it in the same update that writes the delivery's own
  * `replayId`). A replay's read-back of what it replayed (MongoStore.findReplayed) is then one
  * equality on a top-level array, which FerretDB 1.24 passes down to PostgreSQL and a GIN index
- * serves (scripts/ferretdb-indexes.sql); on MongoDB the index `replay_ids`. The nested
- * `deliveries.<id>.replayId`, an `$or` over every destination, is read by neither: on FerretDB it
- * read the whole collection at the end of every replay.
+ * serves (scripts/ferretdb-indexes.sql); on MongoDB the index `replay_ids`. Before, the read-back
+ * was an `$or` over every destination's nested `deliveries.<id>.replayId`, which no index served
+ * on MongoDB and for which FerretDB read the whole collection at the end of every replay.
  */
-export function replayIdsOf(deliveries: MessageRecord['deliveries']): string[] {
+function replayIdsOf(deliveries: MessageRecord['deliveries']): string[] {
   return [...new Set(Object.values(deliveries).flatMap((d) => (d.replayId ? [d.replayId] : [])))];
 }
 
