@@ -5,6 +5,7 @@ import { OAuth2Client } from './oauth2.ts';
 import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
+import { requestDeadline } from '../http/request-deadline.ts';
 import { request, type Agent, type Dispatcher } from 'undici';
 
 export const ErpRestConfig = Type.Object({
@@ -110,7 +111,7 @@ class ErpRestDestination implements DestinationConnector {
     const dispatcher = await this.pool();
     await this.limiter?.take(ctx.signal);
     const bearer = this.oauth ? await this.oauth.token() : undefined;
-    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    const deadline = requestDeadline(ctx.signal, this.config.timeoutMs);
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
@@ -126,11 +127,13 @@ class ErpRestDestination implements DestinationConnector {
           ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         },
         body: JSON.stringify({ model: payload.model, modelVersion: payload.modelVersion, idempotencyKey: ctx.idempotencyKey, event: payload.event }),
-        signal: AbortSignal.any([ctx.signal, timeout]),
+        signal: deadline.signal,
       });
       text = await response.body.text().catch(() => '');
     } catch (err) {
-      throw classifyNetworkError(err, timeout.aborted);
+      throw classifyNetworkError(err, deadline.timedOut());
+    } finally {
+      deadline.done();
     }
     const status = response.statusCode;
     const summary = `${status} ${text.slice(0, 500)}`.trim();

@@ -5,6 +5,7 @@ import { SwitchboardError } from '../../engine/errors.ts';
 import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
 import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
+import { requestDeadline } from '../http/request-deadline.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
 
 export const FhirOutConfig = Type.Object({
@@ -82,7 +83,7 @@ class FhirOutDestination implements DestinationConnector {
           return this.config.mode satisfies never;
       }
     })();
-    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    const deadline = requestDeadline(ctx.signal, this.config.timeoutMs);
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
@@ -91,11 +92,13 @@ class FhirOutDestination implements DestinationConnector {
         method: request.method,
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...request.headers, ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}) },
         body: JSON.stringify(request.body),
-        signal: AbortSignal.any([ctx.signal, timeout]),
+        signal: deadline.signal,
       });
       text = await res.body.text().catch(() => '');
     } catch (err) {
-      throw classifyNetworkError(err, timeout.aborted);
+      throw classifyNetworkError(err, deadline.timedOut());
+    } finally {
+      deadline.done();
     }
     const status = res.statusCode;
     if (isSuccess(status)) {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import test from 'ava';
 import { Value } from '@sinclair/typebox/value';
 import type { DestinationConnector, DestinationDefinition } from '../../engine/connector.ts';
@@ -20,7 +21,8 @@ const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new Abo
  * The destination connector contract, as tests every connector passes against its real peer:
  * a declared config whose examples validate and whose secrets are its own fields; connect, send and
  * the peer holds the event; an idempotent connector delivers a repeated key once; an unreachable
- * peer gives a classified SwitchboardError; close() may be called twice.
+ * peer gives a classified SwitchboardError; sends leave nothing on the worker's signal; close()
+ * may be called twice.
  */
 export function destinationConformance(h: ConformanceHarness): void {
   const name = h.definition.kind;
@@ -64,6 +66,18 @@ export function destinationConformance(h: ConformanceHarness): void {
     t.true(['not-connected', 'transient', 'ambiguous'].includes((err as SwitchboardError).failureClass));
     if (connector.test) t.false((await connector.test()).ok);
     await connector.close();
+  });
+
+  test(`${name} conformance: sends leave nothing on the worker's signal, which lives as long as the process`, async (t) => {
+    const peer = await h.up();
+    t.teardown(() => peer.close());
+    const worker = new AbortController();
+    await peer.connector.connect(worker.signal);
+    for (let i = 0; i < 20; i++) await peer.connector.send(payload, { ...ctx(`conf-4-${i}:dest`), signal: worker.signal });
+    t.is(getEventListeners(worker.signal, 'abort').length, 0, 'no abort listener left behind');
+    // Signals made from it by AbortSignal.any stay in this set for good on Node 20 (nodejs/node#55351).
+    const dependants = Object.getOwnPropertySymbols(worker.signal).find((s) => s.description === 'kDependantSignals');
+    t.is((dependants ? (worker.signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants]?.size : undefined) ?? 0, 0, 'no dependant signal left behind');
   });
 
   test(`${name} conformance: close() may be called twice`, async (t) => {
