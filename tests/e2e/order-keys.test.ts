@@ -2,7 +2,7 @@ import test from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { backfillOrderKeys } from '../../engine/store/order-keys.ts';
-import { deadMessage } from '../support/seed.ts';
+import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
 /** Message `i` for destination erp ordered by `key`, its delivery in `status`. */
@@ -45,17 +45,9 @@ test('a replay gives its reopened deliveries their order keys again', async (t) 
 });
 
 test('messages stored without orderKeys (an earlier version) get them at start, once, when they can still hold their key', async (t) => {
-  const dbName = uniqueName('sborderfill');
-  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await first.start();
   // As an earlier version stored them: the key only in the delivery.
   const old = [ordered(0, 'A', 'dead', 'dead'), ordered(1, 'A', 'retrying', 'routed'), ordered(2, 'A', 'delivered', 'delivered'), ordered(3, 'A', 'pending', 'routed')];
-  await first.collection<MessageRecord>('messages').insertMany(old);
-  await first.collection<{ _id: string }>('meta').deleteOne({ _id: 'order-keys' });
-  await first.close();
-
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await store.start();
+  const store = await storeAfterEarlierVersion({ prefix: 'sborderfill', docs: old, marker: 'order-keys' });
   t.teardown(() => store.close());
   const messages = store.collection<MessageRecord>('messages');
   const meta = store.collection<{ _id: string; at: Date }>('meta');

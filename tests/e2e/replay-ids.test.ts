@@ -2,7 +2,7 @@ import test from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { backfillReplayIds } from '../../engine/store/replay-ids.ts';
-import { deadMessage } from '../support/seed.ts';
+import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
 /** Dead message `i` with a dead delivery to each of `destinations`. */
@@ -32,20 +32,12 @@ test("a replay's read-back finds each delivery it set back to pending, by replay
 });
 
 test('messages an earlier version replayed (replayId only in the delivery) get replayIds at start, once', async (t) => {
-  const dbName = uniqueName('sbreplayfill');
-  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await first.start();
   // As an earlier version stored them: the replay's id only in the deliveries.
   const replayed = deadTo(0, ['erp', 'billing']);
   replayed.deliveries.erp = { ...replayed.deliveries.erp!, status: 'pending', replayId: 'r-old' };
   replayed.deliveries.billing = { ...replayed.deliveries.billing!, status: 'pending', replayId: 'r-old' };
   const untouched = deadTo(1, ['erp']);
-  await first.collection<MessageRecord>('messages').insertMany([replayed, untouched]);
-  await first.collection<{ _id: string }>('meta').deleteOne({ _id: 'replay-ids' });
-  await first.close();
-
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
-  await store.start();
+  const store = await storeAfterEarlierVersion({ prefix: 'sbreplayfill', docs: [replayed, untouched], marker: 'replay-ids' });
   t.teardown(() => store.close());
   const messages = store.collection<MessageRecord>('messages');
   t.deepEqual((await messages.findOne({ _id: replayed._id }))?.replayIds, ['r-old']);

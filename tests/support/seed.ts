@@ -1,5 +1,7 @@
 import { newMessageId } from '../../engine/ids.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { sharedMongoUrl, uniqueName } from './services.ts';
 
 /**
  * A message of channel `ehr-mllp` whose only delivery (`erp`) died, as after an ERP outage, for
@@ -24,4 +26,21 @@ export function deadMessage(i: number): MessageRecord {
     deliveries: { erp: { destinationId: 'erp', status: 'dead', idempotencyKey: `${id}:erp`, sentEvents: 0, attempts: [], lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' } } },
     ack: { code: 'AA', sentAt: now },
   };
+}
+
+/**
+ * A started store (database named after `prefix`) whose messages are `docs` as an earlier version
+ * left them: written by the driver, not through MongoStore, with the backfill's `marker` removed, so
+ * that this start runs that backfill. The caller closes it.
+ */
+export async function storeAfterEarlierVersion(o: { prefix: string; docs: MessageRecord[]; marker: string }): Promise<MongoStore> {
+  const dbName = uniqueName(o.prefix);
+  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await first.start();
+  await first.collection<MessageRecord>('messages').insertMany(o.docs);
+  await first.collection<{ _id: string }>('meta').deleteOne({ _id: o.marker });
+  await first.close();
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  return store;
 }
