@@ -9,6 +9,7 @@ import { SwitchboardError } from './errors.ts';
 import type { Hl7Intake } from './intake.ts';
 import type { FhirSource, FhirSources } from './fhir/fhir-sources.ts';
 import type { Logger } from './log.ts';
+import type { DeliveryHandoff } from './queue/handoff.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import { MllpSource } from '../connectors/mllp/mllp.source.ts';
@@ -29,6 +30,8 @@ export interface ChannelRuntimeOptions {
   /** Where a FHIR channel's source is served from (the HTTP server's FHIR routes read it). */
   fhirSources: FhirSources;
   pseudonymKey?: Buffer;
+  /** Role `all` only: what intake hands to this process's delivery workers. */
+  handoff?: DeliveryHandoff;
   runsWorkers: boolean;
   runsSources: boolean;
 }
@@ -76,6 +79,7 @@ export class ChannelRuntime {
         store,
         log,
         ...(this.o.pseudonymKey ? { pseudonymKey: this.o.pseudonymKey } : {}),
+        ...(this.o.handoff ? { handoff: this.o.handoff } : {}),
         worker: { connection: this.o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY },
       });
       this.cleanups.push({ name: `delivery worker ${spec.id}`, run: () => worker.close(config.SHUTDOWN_GRACE_MS) });

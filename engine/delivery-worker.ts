@@ -4,6 +4,7 @@ import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type DeliveryJobData } from './queue/queues.ts';
+import type { DeliveryHandoff } from './queue/handoff.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { DeliveryAttempt } from './store/message-record.ts';
@@ -20,6 +21,8 @@ export interface DeliveryWorkerOptions {
   definition: DestinationDefinition;
   connector: DestinationConnector;
   store: MongoStore;
+  /** Messages intake of this process has just stored, for the first run of their fresh jobs. */
+  handoff?: DeliveryHandoff;
   /** Key for the keyed-HMAC patient pseudonyms of destinations whose policy pseudonymises. */
   pseudonymKey?: Buffer;
   worker: { connection: ConnectionOptions; prefix: string; concurrency: number };
@@ -79,7 +82,8 @@ export class DeliveryWorker {
     const { messageId, destinationId } = job.data;
     const { store, connector } = this.options;
     const log = this.options.log.child({ messageId, destinationId });
-    const message = await store.getForDelivery(messageId);
+    const handedOver = job.data.fresh ? this.options.handoff?.take(messageId, destinationId) : undefined;
+    const message = handedOver ?? (await store.getForDelivery(messageId));
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 

@@ -13,6 +13,7 @@ import { Hl7Intake } from './intake.ts';
 import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { RedisLease } from './queue/lease.ts';
+import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
 import { Replayer } from './replay/replayer.ts';
@@ -144,9 +145,11 @@ export class Engine implements ChannelRunner {
     if (runsWorkers) relay.start();
     this.relay = relay;
 
-    const intake = new Hl7Intake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS, ackOnly: config.INTAKE_ACK_ONLY });
+    // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
+    const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
+    const intake = new Hl7Intake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS, ackOnly: config.INTAKE_ACK_ONLY });
     const fhirSources = new FhirSources({ redis, prefix: config.QUEUE_PREFIX });
-    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, fhirSources, runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, fhirSources, ...(handoff ? { handoff } : {}), runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     const audit = new AuditLog(store);
     await audit.start();
@@ -179,7 +182,7 @@ export class Engine implements ChannelRunner {
     this.auth = auth;
     const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
     this.cleanups.push({ name: 'http', run: () => http.close() });
-    const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     await registerFhirSources(http, { sources: fhirSources, intake: fhirIntake, log });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;

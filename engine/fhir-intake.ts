@@ -3,7 +3,8 @@ import type { ChannelDefinition } from './channel.ts';
 import { toSwitchboardError } from './errors.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
-import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
+import type { DeliveryJobData } from './queue/queues.ts';
+import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
 import { planRoute } from './routing.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import type { MessageRecord } from './store/message-record.ts';
@@ -30,6 +31,8 @@ export class FhirIntake {
       store: MongoStore;
       transforms: ReadonlyMap<string, Transform>;
       deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+      /** Set when this process delivers too (role `all`): stored resources are handed to its workers. */
+      handoff?: DeliveryHandoff;
       log: Logger;
       storeTimeoutMs: number;
     },
@@ -83,7 +86,8 @@ export class FhirIntake {
       return { kind: 'unprocessable', messageId, detail: plan.error.message };
     }
     try {
-      await withTimeout(queueDeliveries(this.options.deliveryQueues, { messageId, destinationIds: Object.keys(record.deliveries) }), 2000, 'QUEUE_UNAVAILABLE');
+      const { deliveryQueues: queues, handoff } = this.options;
+      await withTimeout(queueStored({ queues, handoff, messageId, destinationIds: Object.keys(record.deliveries), forDelivery: stored.forDelivery }), 2000, 'QUEUE_UNAVAILABLE');
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }

@@ -5,7 +5,8 @@ import { toSwitchboardError, type ErrorCode } from './errors.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
-import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
+import type { DeliveryJobData } from './queue/queues.ts';
+import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
 import { planRoute } from './routing.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import type { MongoStore } from './store/mongo-store.ts';
@@ -33,6 +34,8 @@ export interface IntakeOptions {
   store: MongoStore;
   transforms: ReadonlyMap<string, Transform>;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  /** Set when this process delivers too (role `all`): stored messages are handed to its workers. */
+  handoff?: DeliveryHandoff;
   log: Logger;
   storeTimeoutMs: number;
   /** ACK-only mode for benchmarks (INTAKE_ACK_ONLY): header read and ACK, nothing stored. Default false. */
@@ -189,7 +192,8 @@ export class Hl7Intake {
       return { ackText: ack, code: 'AE', messageId };
     }
     try {
-      await withTimeout(queueDeliveries(this.options.deliveryQueues, { messageId, destinationIds: Object.keys(record.deliveries) }), 2000, 'QUEUE_UNAVAILABLE');
+      const { deliveryQueues: queues, handoff } = this.options;
+      await withTimeout(queueStored({ queues, handoff, messageId, destinationIds: Object.keys(record.deliveries), forDelivery: stored.forDelivery }), 2000, 'QUEUE_UNAVAILABLE');
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }

@@ -17,6 +17,8 @@ export interface RouteJobData {
 export interface DeliveryJobData {
   messageId: string;
   destinationId: string;
+  /** Queued by intake right after the store: its process may hold the message (DeliveryHandoff). */
+  fresh?: true;
 }
 
 export const routeJobId = (messageId: string): string => `r-${messageId}`;
@@ -25,12 +27,17 @@ export const deliveryJobId = (messageId: string, destinationId: string): string 
 /**
  * Queues one delivery job per destination of a message (ids only in the payload; the job id is
  * deterministic, so queueing twice is harmless). `priority`: BullMQ priority, for work that should
- * wait behind live traffic (replays); default none.
+ * wait behind live traffic (replays); default none. `fresh`: only intake, for the message it has
+ * just handed over (see DeliveryHandoff); default false.
  */
-export async function queueDeliveries(queues: ReadonlyMap<string, Queue<DeliveryJobData>>, o: { messageId: string; destinationIds: Iterable<string>; priority?: number }): Promise<void> {
+export async function queueDeliveries(
+  queues: ReadonlyMap<string, Queue<DeliveryJobData>>,
+  o: { messageId: string; destinationIds: Iterable<string>; priority?: number; fresh?: boolean },
+): Promise<void> {
   const { messageId, priority } = o;
   for (const destinationId of o.destinationIds) {
-    await queues.get(destinationId)?.add('deliver', { messageId, destinationId }, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
+    const data: DeliveryJobData = o.fresh ? { messageId, destinationId, fresh: true } : { messageId, destinationId };
+    await queues.get(destinationId)?.add('deliver', data, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
   }
 }
 

@@ -117,6 +117,9 @@ export interface MessageRecord {
   summarySealed?: Uint8Array;
 }
 
+/** A message as a delivery reads it (`MongoStore.getForDelivery`): the stored record opened, without `raw`. */
+export type DeliverableRecord = Omit<MessageRecord, 'raw'>;
+
 /** What a replay selects: message ids or a filter, and which deliveries of them. */
 export interface ReplaySelection {
   messageIds?: string[];

@@ -1,7 +1,7 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
-import type { CanonicalEvent, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
+import type { CanonicalEvent, DeliverableRecord, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
 import type { RoutePlan } from '../routing.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { receivedMinuteOf } from './received-minute.ts';
@@ -112,18 +112,23 @@ export class MongoStore {
    * Inserts a new message durably (group commit: messages of several connections arriving together
    * share one insertMany, see GroupCommit). On a duplicate `dedupeKey`, returns the stored message
    * instead. Resolves only once the server confirmed the write (w: majority, j: true).
+   * `forDelivery()` returns the inserted message as `getForDelivery` would read it back, without
+   * reading it (DeliveryHandoff).
    */
-  async insertMessage(record: MessageRecord): Promise<{ inserted: true } | { inserted: false; existing: MessageRecord }> {
+  async insertMessage(record: MessageRecord): Promise<{ inserted: true; forDelivery: () => DeliverableRecord } | { inserted: false; existing: MessageRecord }> {
     const sealed = withStoredKeys(this.sealer.seal(withSearchFields(record)));
     const outcome = await this.guard(() => this.inserts.insert(sealed));
-    if (outcome === 'inserted') return { inserted: true };
+    if (outcome === 'inserted') {
+      const { raw: _raw, ...stored } = sealed;
+      return { inserted: true, forDelivery: () => this.sealer.open(stored) };
+    }
     const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
     if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
     return { inserted: false, existing: this.sealer.open(existing) };
   }
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
-  async getForDelivery(id: string): Promise<Omit<MessageRecord, 'raw'> | null> {
+  async getForDelivery(id: string): Promise<DeliverableRecord | null> {
     const doc = await this.findById(id, { raw: 0 });
     return doc && this.sealer.open(doc);
   }

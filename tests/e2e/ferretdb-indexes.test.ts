@@ -112,6 +112,6 @@ test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve 
   t.deepEqual(await names(store), ['_id_', 'dedupe']);
   // Uniqueness still holds.
   const m = deadMessage(1);
-  t.deepEqual(await store.insertMessage(m), { inserted: true });
+  t.true((await store.insertMessage(m)).inserted);
   t.false((await store.insertMessage({ ...m, _id: deadMessage(2)._id })).inserted);
 });
