@@ -119,6 +119,7 @@ export class MongoStore {
     const sealed = withStoredKeys(this.sealer.seal(withSearchFields(record)));
     const outcome = await this.guard(() => this.inserts.insert(sealed));
     if (outcome === 'inserted') {
+      // Without raw now, so that a message held for delivery never keeps its frame's bytes alive.
       const { raw: _raw, ...stored } = sealed;
       return { inserted: true, forDelivery: () => this.sealer.open(stored) };
     }
