@@ -2,8 +2,9 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { BSON, MongoClient } from 'mongodb';
+import { Binary, MongoClient, type Document } from 'mongodb';
 import { createLogger } from '../../engine/log.ts';
+import { Keyring } from '../../engine/security/encryption.ts';
 import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
@@ -62,14 +63,14 @@ async function runCorpus(security: Parameters<typeof startTestEngine>[0]['securi
   return { sb, lines };
 }
 
-/** Every document of every collection of `dbName`, as BSON bytes (binary fields included as they are stored). */
-async function storedBytes(dbName: string): Promise<Buffer[]> {
+/** Every document of every collection of `dbName`, as the driver reads it (binary fields as they are stored). */
+async function storedDocs(dbName: string): Promise<Document[]> {
   const client = new MongoClient(sharedMongoUrl(), { serverApi: { version: '1' } });
   await client.connect();
   try {
     const db = client.db(dbName);
-    const out: Buffer[] = [];
-    for (const c of await db.listCollections().toArray()) for (const doc of await db.collection(c.name).find().toArray()) out.push(Buffer.from(BSON.serialize(doc)));
+    const out: Document[] = [];
+    for (const c of await db.listCollections().toArray()) out.push(...(await db.collection(c.name).find().toArray()));
     return out;
   } finally {
     await client.close();
@@ -77,13 +78,45 @@ async function storedBytes(dbName: string): Promise<Buffer[]> {
 }
 
 /**
- * `text` with the identifiers the engine generates (UUIDv7 message ids, hex digests of 32 digits or more) blanked out:
- * they are random hex and hold a six-digit MRN such as 800001 by chance now and then, which is not a leak.
+ * `text` with the identifiers the engine generates (UUIDv7 message ids, hex digests of 32 digits or more, keyed search
+ * hashes `h1:` + 43 base64url characters) blanked out: they are random and hold a six-digit MRN such as 800001 or a
+ * three-letter name such as DOE by chance now and then, which is not a leak.
  */
-const withoutGeneratedIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}/gi, '<id>');
+const withoutGeneratedIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}/gi, '<id>');
 
-const found = (docs: Buffer[], values: string[]) => {
-  const texts = docs.map((d) => withoutGeneratedIds(d.toString('latin1')));
+/**
+ * What a document holds in clear, one latin1 string per value: field names, strings (generated ids blanked) and binary
+ * values byte for byte. Sealed values, binary or `sealed:<base64>` text, are left out once they open under `keyring`:
+ * GCM authenticates, so what opens is ciphertext under the test's key, not clear text. Their random bytes would
+ * otherwise match a three-letter name by chance now and then (CI once found 'DOE' so). What does not open is scanned.
+ */
+function clearTexts(value: unknown, keyring: Keyring | undefined, out: string[] = []): string[] {
+  const opens = (bytes: Uint8Array) => {
+    try {
+      return keyring?.open(bytes) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  if (typeof value === 'string') {
+    if (!(value.startsWith('sealed:') && opens(Buffer.from(value.slice('sealed:'.length), 'base64')))) out.push(latin1(withoutGeneratedIds(value)));
+  } else if (value instanceof Binary) {
+    if (!opens(value.buffer)) out.push(Buffer.from(value.buffer).toString('latin1'));
+  } else if (Array.isArray(value)) {
+    for (const v of value) clearTexts(v, keyring, out);
+  } else if (value !== null && typeof value === 'object' && value.constructor === Object) {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(latin1(withoutGeneratedIds(k)));
+      clearTexts(v, keyring, out);
+    }
+  }
+  return out;
+}
+
+/** The values of `values` some document holds in clear. */
+const found = (docs: Document[], values: string[], keyring?: Keyring) => {
+  const texts = docs.flatMap((d) => clearTexts(d, keyring));
   return values.filter((v) => texts.some((d) => d.includes(Buffer.from(v, 'utf8').toString('latin1'))));
 };
 
@@ -94,13 +127,17 @@ test.serial('encryption on: no corpus patient name or MRN is in clear in any Mon
   const phi = await corpusPhi();
   t.true(phi.length >= 10, `${phi.length} PHI values`);
   const clear = await runCorpus({});
-  const inClear = found(await storedBytes(clear.sb.config.MONGODB_DB), phi);
+  const inClear = found(await storedDocs(clear.sb.config.MONGODB_DB), phi);
   t.true(inClear.length >= phi.length * 0.8, `without encryption ${inClear.length} of ${phi.length} values are stored in clear`);
 
   const sealed = await runCorpus(keys);
-  const docs = await storedBytes(sealed.sb.config.MONGODB_DB);
+  const docs = await storedDocs(sealed.sb.config.MONGODB_DB);
   t.true(docs.length > cases.length, `${docs.length} documents read`);
-  t.deepEqual(found(docs, phi), [], 'with encryption none is');
+  const keyring = Keyring.parse(keys.ENCRYPTION_KEYS);
+  const probe = { raw: new Binary(keyring.seal(Buffer.from('DOE^JANE'))), answer: `sealed:${keyring.seal(Buffer.from('DOE')).toString('base64')}`, other: new Binary(Buffer.from('x|DOE^JANE|x')), deep: [{ DOE: 1 }] };
+  t.deepEqual(found([probe], ['DOE', 'JANE'], keyring), ['DOE', 'JANE'], 'a value is found in a binary that does not open and in a field name; values sealed under the key are not');
+  t.deepEqual(found([{ raw: probe.raw, answer: probe.answer }], ['DOE', 'JANE'], keyring), [], 'sealed values are left out');
+  t.deepEqual(found(docs, phi, keyring), [], 'with encryption none is');
 });
 
 test.serial('a log scan: every line the engine wrote while running the corpus (debug level, failures included) holds no corpus PHI value', async (t) => {
