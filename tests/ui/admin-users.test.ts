@@ -39,12 +39,26 @@ test('an administrator creates a user, grants PHI, sees the change in the audit 
   t.false(await overflowsHorizontally(page));
   await screenshot(page, 'admin-users');
 
-  // The change is in the audit log, with what changed.
+  // The change is in the audit log, with what changed. The unfiltered page asked for on arrival
+  // is held until the filtered one has answered: its late answer must not replace the filtered list.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route(/\/api\/audit\?limit=100$/, async (route) => (await held, route.continue()));
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByLabel('Action').selectOption('user.update');
   await page.getByRole('button', { name: 'Filter' }).click();
   const entry = page.getByRole('row', { name: /user\.update.*user:nora\.new/ });
   await entry.waitFor();
+  const late = page.waitForResponse(/\/api\/audit\?limit=100$/);
+  release();
+  await (await late).finished();
+  const actions = page.locator('table.audit tbody td:nth-child(4)');
+  let shown: string[] = [];
+  for (let frame = 0; frame < 30 && shown.every((a) => a === 'user.update'); frame++) {
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    shown = await actions.allInnerTexts();
+  }
+  t.deepEqual([...new Set(shown)], ['user.update'], 'the late unfiltered answer is dropped');
   t.regex(await entry.innerText(), /admin\s+user\.update\s+success\s+user:nora\.new\s+diff: \[{"field":"phi","before":false,"after":true}\]/);
   await screenshot(page, 'admin-audit-user-update');
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, query } from '../api.ts';
 import { Badge, ErrorNote, Page, when } from '../ui.tsx';
 
@@ -28,12 +28,21 @@ export function AuditLogPage() {
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState<Error>();
 
-  const load = (beforeSeq?: number) =>
-    get<{ items: Entry[]; nextBeforeSeq: number | null }>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then((r) => {
-      setEntries((e) => (beforeSeq ? [...e, ...r.items] : r.items));
-      setNext(r.nextBeforeSeq);
-      setError(undefined);
-    }, setError);
+  // Only the latest request's answer is shown: the unfiltered page asked for on arrival may answer
+  // after the filtered one, and must not overwrite it.
+  const latest = useRef(0);
+  const load = (beforeSeq?: number) => {
+    const request = ++latest.current;
+    return get<{ items: Entry[]; nextBeforeSeq: number | null }>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then(
+      (r) => {
+        if (request !== latest.current) return;
+        setEntries((e) => (beforeSeq ? [...e, ...r.items] : r.items));
+        setNext(r.nextBeforeSeq);
+        setError(undefined);
+      },
+      (error: Error) => request === latest.current && setError(error),
+    );
+  };
   useEffect(() => void load(), [criteria]);
 
   return (
