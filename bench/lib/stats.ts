@@ -16,6 +16,13 @@ export function percentiles(samples: ArrayLike<number>): Percentiles {
 
 export const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 
+/** The middle value of `xs` (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Ratio a / b with three decimals (0 when b is 0). */
 export const ratio = (a: number, b: number): number => (b === 0 ? 0 : round(a / b, 3));
 
