@@ -20,7 +20,7 @@ import { cpuSampler, type CpuUse } from '../lib/cpu.ts';
 import { closedLoop, nextLabel } from './floors.ts';
 import { median, ratio, round } from '../lib/stats.ts';
 
-export const PEER_SERVERS = ['node-hl7-server', 'engine ack-only', 'real-ack floor'] as const;
+const PEER_SERVERS = ['node-hl7-server', 'engine ack-only', 'real-ack floor'] as const;
 
 export interface PeerRow {
   server: (typeof PEER_SERVERS)[number];

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.ts';
+import { useApi } from '../hooks.ts';
 import { Badge, ErrorNote, Page, when } from '../ui.tsx';
 
 interface Entry {
@@ -14,6 +15,12 @@ interface Entry {
   sourceIp?: string;
 }
 
+/** One page of `GET /api/audit`, newest first. */
+interface Answer {
+  items: Entry[];
+  nextBeforeSeq: number | null;
+}
+
 /** The engine's audit actions (engine/audit/audit-log.ts keeps them stable for this filter). */
 const ACTIONS = ['auth.login', 'auth.login-failed', 'auth.logout', 'auth.setup', 'token.create', 'token.revoke', 'user.create', 'user.update', 'user.delete', 'config.change', 'message.view', 'message.search', 'message.reroute', 'replay', 'audit.export', 'access.denied'];
 
@@ -24,26 +31,17 @@ export function AuditLogPage() {
   const [action, setAction] = useState('');
   const [actor, setActor] = useState('');
   const [criteria, setCriteria] = useState({ action: '', actor: '' });
-  const [entries, setEntries] = useState<Entry[]>([]);
-  const [next, setNext] = useState<number | null>(null);
-  const [error, setError] = useState<Error>();
-
-  // Only the latest request's answer is shown: the unfiltered page asked for on arrival may answer
-  // after the filtered one, and must not overwrite it.
-  const latest = useRef(0);
-  const load = (beforeSeq?: number) => {
-    const request = ++latest.current;
-    return get<{ items: Entry[]; nextBeforeSeq: number | null }>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then(
-      (r) => {
-        if (request !== latest.current) return;
-        setEntries((e) => (beforeSeq ? [...e, ...r.items] : r.items));
-        setNext(r.nextBeforeSeq);
-        setError(undefined);
-      },
-      (error: Error) => request === latest.current && setError(error),
-    );
-  };
-  useEffect(() => void load(), [criteria]);
+  // useApi shows only the answer for the current criteria: the unfiltered page asked for on arrival
+  // may answer after the filtered one and is dropped. Older pages are kept until the criteria change.
+  const first = useApi<Answer>(`/api/audit${query({ ...criteria, limit: 100 })}`);
+  const [more, setMore] = useState<Answer[]>([]);
+  const [moreError, setMoreError] = useState<Error>();
+  useEffect(() => setMore([]), [criteria]);
+  const pages = first.data ? [first.data, ...more] : [];
+  const entries = pages.flatMap((p) => p.items);
+  const next = pages.at(-1)?.nextBeforeSeq ?? null;
+  const error = first.error ?? moreError;
+  const load = (beforeSeq: number) => get<Answer>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then((p) => (setMore((m) => [...m, p]), setMoreError(undefined)), setMoreError);
 
   return (
     <Page title="Audit log">
