@@ -53,7 +53,7 @@ test('an idle connection is closed by the server', async (t) => {
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.is(field(await client.send(adt('IDLE1')), 'MSA', 1), 'AA');
   await client.closed();
-  t.pass();
+  t.true(client.endedByServer, 'the server ended the connection');
 });
 
 test('bytes outside a frame are dropped and the next frame is answered', async (t) => {

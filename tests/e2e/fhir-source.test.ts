@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
-import { hasShared, SHARED } from '../support/shared.ts';
+import { requireShared, SHARED } from '../support/shared.ts';
 
 const TOKEN = 'test-token-0123456789';
 const SAMPLES = path.join(SHARED, 'fhir-samples');
@@ -33,7 +33,7 @@ const sample = async (file: string) => readFile(path.join(SAMPLES, file), 'utf8'
 const typeOf = (json: string) => (JSON.parse(json) as { resourceType: string }).resourceType;
 
 test('every accepted sample is stored (201) and reaches the canonical model', async (t) => {
-  if (!hasShared) return t.pass();
+  if (!requireShared(t)) return;
   for (const file of ['encounter-admit.json', 'chargeitem-procedure.json', 'supplydelivery-or.json', 'practitionerrole-onboarding.json']) {
     const body = await sample(file);
     const res = await request({ url: `/${typeOf(body)}`, body });
@@ -53,7 +53,7 @@ test('every accepted sample is stored (201) and reaches the canonical model', as
 });
 
 test('the transaction Bundle gives one response entry per entry', async (t) => {
-  if (!hasShared) return t.pass();
+  if (!requireShared(t)) return;
   const body = await sample('bundle-transaction-procedure.json');
   const res = await request({ url: '/', body });
   t.is(res.statusCode, 200, res.body);
@@ -64,7 +64,7 @@ test('the transaction Bundle gives one response entry per entry', async (t) => {
 });
 
 test('every bad sample gets its 4xx with an OperationOutcome, and the server keeps serving', async (t) => {
-  if (!hasShared) return t.pass();
+  if (!requireShared(t)) return;
   const bad = (await readdir(SAMPLES)).filter((f) => f.startsWith('bad-'));
   t.is(bad.length, 5);
   const endpoint: Record<string, string> = { 'bad-resource-type-mismatch.json': '/Encounter', 'bad-wrong-types.json': '/Encounter', 'bad-not-json.txt': '/Encounter', 'bad-missing-resource-type.json': '/Encounter', 'bad-unknown-resource-type.json': '/Encounter' };

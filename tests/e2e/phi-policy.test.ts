@@ -6,7 +6,7 @@ import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from 
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
-import { CORPUS, hasShared } from '../support/shared.ts';
+import { CORPUS, requireShared } from '../support/shared.ts';
 
 /** Every direct identifier a corpus message carries: names, birth date, address, phone, SSN, MRNs. */
 function directIdentifiers(m: Hl7Message): string[] {
@@ -19,7 +19,7 @@ function directIdentifiers(m: Hl7Message): string[] {
 }
 
 test('the corpus end to end: no direct identifier reaches a finance destination; a pseudonymising one gets keyed patient pseudonyms', async (t) => {
-  if (!hasShared) return t.pass();
+  if (!requireShared(t)) return;
   const erp = await startErpSimulator();
   const base = testChannel({ erpUrl: erp.url });
   const pseudo = { ...base.destinations[0]!, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'] as const, pseudonymise: true } };

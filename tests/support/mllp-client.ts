@@ -26,7 +26,9 @@ export function field(hl7: string, seg: string, n: number): string {
 export class MllpTestClient {
   private readonly framer = new MllpFramer(16 << 20);
   private readonly waiting: ((ack: string | Error) => void)[] = [];
+  private peerEnded = false;
   private constructor(private readonly socket: net.Socket) {
+    socket.on('end', () => (this.peerEnded = true));
     socket.on('data', (d) => {
       for (const e of this.framer.push(d)) if (e.kind === 'frame') this.waiting.shift()?.(e.bytes.toString('utf8'));
     });
@@ -57,6 +59,11 @@ export class MllpTestClient {
 
   writeRaw(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+
+  /** Whether the server ended the connection (its FIN arrived), as against our own close or a reset. */
+  get endedByServer(): boolean {
+    return this.peerEnded;
   }
 
   /** Resolves when the server closes the connection. */

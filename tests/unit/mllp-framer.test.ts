@@ -22,7 +22,8 @@ test('a frame split at every possible byte boundary, including between 0x1C and 
 });
 
 test('any chunking of any frames gives back the same frames', (t) => {
-  fc.assert(
+  t.notThrows(() =>
+    fc.assert(
     fc.property(
       fc.array(fc.uint8Array({ maxLength: 50 }).map((a) => Buffer.from(a.filter((b) => b !== 0x0b && b !== 0x1c))), { maxLength: 8 }),
       fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 20 }),
@@ -38,8 +39,7 @@ test('any chunking of any frames gives back the same frames', (t) => {
         return out.length === payloads.length && out.every((o, i) => o === payloads[i]!.toString('latin1'));
       },
     ),
-  );
-  t.pass();
+  ));
 });
 
 test('blank bytes between frames are ignored, other bytes are reported as junk', (t) => {
