@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { DestinationConnector, DestinationDefinition } from './connector.ts';
 import { DEFAULT_RETRY, type DestinationSpec, type RetryPolicy } from './channel.ts';
-import { SwitchboardError, toSwitchboardError } from './errors.ts';
+import { SwitchboardError, toDeliveryFailure } from './errors.ts';
 import type { Logger } from './log.ts';
 import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type DeliveryJobData } from './queue/queues.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
@@ -36,7 +36,8 @@ export interface DeliveryWorkerOptions {
  * the peer confirmed. Each event is first cut down to the destination's data policy (by default no
  * direct identifiers reach a destination). The destination's retry policy decides from the failure class
  * (see decideRetry); a retry moves the job to BullMQ's delayed set; exhausted or permanent
- * failures mark the delivery `dead` with the peer's answer. Store failures are infrastructure
+ * failures mark the delivery `dead` with the peer's answer; so does an error nobody classified
+ * (INTERNAL: a defect, not an outage). Store failures are infrastructure
  * failures: the job is retried by BullMQ without recording an attempt.
  */
 export class DeliveryWorker {
@@ -117,7 +118,9 @@ export class DeliveryWorker {
         if (result.peerDocumentId) documentIds.push(result.peerDocumentId);
       }
     } catch (err) {
-      const e = toSwitchboardError(err);
+      // A failure no one classified is a defect (INTERNAL, permanent: dead at once, the error recorded);
+      // network errors escaping a connector are the peer's, a driver's outage is the store's.
+      const e = toDeliveryFailure(err);
       if (e.code === 'STORE_UNAVAILABLE') throw e;
       const decision = decideRetry({
         policy: this.policy,

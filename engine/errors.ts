@@ -1,3 +1,5 @@
+import { MongoClientClosedError, MongoError, MongoErrorLabel, MongoNetworkError, MongoNotConnectedError, MongoOperationTimeoutError, MongoServerClosedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
+
 /**
  * The error catalog: every failure Switchboard classifies carries a stable code from this table.
  * Retry logic, ACK building and API answers read `code` and `failureClass`, never message text.
@@ -21,6 +23,7 @@ export const ErrorCatalog = {
   HL7_PARSE: { failureClass: 'permanent', text: 'Message could not be parsed as HL7v2' },
   HL7_NO_CONTROL_ID: { failureClass: 'permanent', text: 'MSH-10 (message control id) is empty' },
   HL7_TYPE_NOT_ACCEPTED: { failureClass: 'permanent', text: 'Message type is not accepted by this channel' },
+  HL7_CHARSET_INVALID: { failureClass: 'permanent', text: 'Message bytes are not valid in its character set (MSH-18 or the channel default)' },
   MLLP_FRAME_TOO_LARGE: { failureClass: 'permanent', text: 'MLLP frame exceeds the maximum size' },
   STORE_UNAVAILABLE: { failureClass: 'transient', text: 'Message store unavailable; resend later' },
   QUEUE_UNAVAILABLE: { failureClass: 'transient', text: 'Queue unavailable' },
@@ -41,7 +44,8 @@ export const ErrorCatalog = {
   FORBIDDEN: { failureClass: 'permanent', text: 'Not allowed for this user' },
   TOO_MANY_REQUESTS: { failureClass: 'transient', text: 'Too many requests; try again later' },
   PAYLOAD_TOO_LARGE: { failureClass: 'permanent', text: 'Request body too large' },
-  INTERNAL: { failureClass: 'transient', text: 'Internal error' },
+  /** Anything not classified where it happened: a defect, which the same request meets again. */
+  INTERNAL: { failureClass: 'permanent', text: 'Internal error' },
 } as const satisfies Record<string, { failureClass: FailureClass; text: string }>;
 export type ErrorCode = keyof typeof ErrorCatalog;
 
@@ -71,8 +75,99 @@ export class SwitchboardError extends Error {
   }
 }
 
-/** Turns anything thrown into a classified error; unknown errors become INTERNAL without their text. */
+/**
+ * Turns anything thrown into a classified error: a SwitchboardError as it is; a MongoDB driver error
+ * of a store that is unreachable, closed or asks for a retry (by class and error label) becomes
+ * STORE_UNAVAILABLE (transient); anything else is a defect and becomes INTERNAL (permanent), with
+ * the error's class name as its detail, never its text.
+ */
 export function toSwitchboardError(err: unknown): SwitchboardError {
   if (err instanceof SwitchboardError) return err;
+  const store = causes(err).find(isStoreOutage);
+  if (store) return new SwitchboardError('STORE_UNAVAILABLE', (store as Error).name, { cause: err });
   return new SwitchboardError('INTERNAL', err instanceof Error ? err.name : 'non-error thrown', { cause: err });
+}
+
+/**
+ * A failure met while sending to a destination (delivery worker, around connect and send).
+ * Connectors classify their own failures; what escapes them unclassified is classified here by
+ * the Node or undici error code on the error or its causes (fetch wraps them in a TypeError):
+ * a connection never made is PEER_NOT_CONNECTED, a timeout PEER_TIMEOUT, a connection lost or
+ * aborted with the request in flight PEER_CONNECTION_LOST. A store outage and everything else as
+ * toSwitchboardError.
+ */
+export function toDeliveryFailure(err: unknown): SwitchboardError {
+  if (err instanceof SwitchboardError || causes(err).some(isStoreOutage)) return toSwitchboardError(err);
+  for (const e of causes(err)) {
+    const code = (e as { code?: unknown }).code;
+    const failure = typeof code === 'string' ? NETWORK_CODES[code] : abortFailure(e);
+    if (failure) return new SwitchboardError(failure, `${(e as Error).name} ${typeof code === 'string' ? code : ''}`.trim(), { cause: err });
+  }
+  return toSwitchboardError(err);
+}
+
+/** Node and undici codes of a network failure, by what the peer may have received. */
+const NETWORK_CODES: Readonly<Record<string, ErrorCode>> = {
+  ECONNREFUSED: 'PEER_NOT_CONNECTED',
+  ENOTFOUND: 'PEER_NOT_CONNECTED',
+  EAI_AGAIN: 'PEER_NOT_CONNECTED',
+  EHOSTUNREACH: 'PEER_NOT_CONNECTED',
+  ENETUNREACH: 'PEER_NOT_CONNECTED',
+  UND_ERR_CONNECT_TIMEOUT: 'PEER_NOT_CONNECTED',
+  ETIMEDOUT: 'PEER_TIMEOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'PEER_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'PEER_TIMEOUT',
+  ECONNRESET: 'PEER_CONNECTION_LOST',
+  ECONNABORTED: 'PEER_CONNECTION_LOST',
+  EPIPE: 'PEER_CONNECTION_LOST',
+  ERR_SOCKET_CLOSED: 'PEER_CONNECTION_LOST',
+  ERR_STREAM_PREMATURE_CLOSE: 'PEER_CONNECTION_LOST',
+  UND_ERR_SOCKET: 'PEER_CONNECTION_LOST',
+  UND_ERR_CLOSED: 'PEER_CONNECTION_LOST',
+  UND_ERR_ABORTED: 'PEER_CONNECTION_LOST',
+};
+
+/** Driver labels of an operation the server or the driver itself says may succeed if tried again. */
+const RETRYABLE_LABELS = [
+  MongoErrorLabel.RetryableWriteError,
+  MongoErrorLabel.TransientTransactionError,
+  MongoErrorLabel.ResetPool,
+  MongoErrorLabel.PoolRequestedRetry,
+  MongoErrorLabel.InterruptInUseConnections,
+  MongoErrorLabel.RetryableError,
+  MongoErrorLabel.SystemOverloadedError,
+] as const;
+
+/**
+ * A MongoDB driver error of a store that cannot be reached now: network errors and timeouts (pool
+ * cleared included), no server selectable, a client or topology closed (a process stopping), an
+ * operation past its timeout, or any error carrying a retryable label.
+ */
+function isStoreOutage(err: unknown): boolean {
+  if (!(err instanceof MongoError)) return false;
+  if (
+    err instanceof MongoNetworkError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoTopologyClosedError ||
+    err instanceof MongoClientClosedError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoServerClosedError ||
+    err instanceof MongoOperationTimeoutError
+  ) {
+    return true;
+  }
+  return RETRYABLE_LABELS.some((label) => err.hasErrorLabel(label));
+}
+
+/** An AbortSignal's DOMException: the engine's own abort (shutdown) or a signal's timeout, the request maybe in flight. */
+function abortFailure(err: unknown): ErrorCode | undefined {
+  if (!(err instanceof DOMException)) return undefined;
+  return err.name === 'TimeoutError' ? 'PEER_TIMEOUT' : err.name === 'AbortError' ? 'PEER_CONNECTION_LOST' : undefined;
+}
+
+/** The error and its causes, outermost first (at most 5 deep). */
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
 }
