@@ -74,6 +74,17 @@ export interface FhirSourceSpec {
   bodyLimitBytes?: number | string;
   /** SMART Backend Services clients: id, public JWKS, the scopes each may be granted. */
   clients?: readonly SmartClient[];
+  /**
+   * The channel's FHIR base URL as its clients address it, e.g.
+   * `https://switchboard.example.org/fhir/ehr-fhir` (behind a proxy: the proxy's address). Never
+   * taken from a request's Host header: `<publicBaseUrl>/auth/token` is the SMART token endpoint,
+   * the one audience (`aud`) a client assertion may name, and what discovery
+   * (`/.well-known/smart-configuration`) announces; the CapabilityStatement gives it as
+   * `implementation.url`. Absolute http(s), no query or fragment; a trailing slash is dropped.
+   * Default: none, which is allowed only without `clients` (the channel then issues no SMART tokens
+   * and has no discovery document); with clients and without it the channel does not start.
+   */
+  publicBaseUrl?: string;
 }
 
 export interface ChannelDefinition {

@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { FhirIntake, FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
@@ -14,8 +13,11 @@ const FHIR_JSON = 'application/fhir+json';
 /** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
 type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
 const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
-/** The channel's SMART token endpoint as the client addressed this server (its audience for client assertions). */
-const tokenEndpoint = (request: FastifyRequest, channel: ChannelDefinition): string => `${request.protocol}://${request.headers.host ?? 'localhost'}/fhir/${channel.id}/auth/token`;
+/**
+ * The channel's SMART token endpoint, from its configured `publicBaseUrl` (never from the request's
+ * Host header, which the client chooses): the one audience its client assertions may name.
+ */
+const tokenEndpoint = (baseUrl: string): string => `${baseUrl}/auth/token`;
 
 /**
  * FHIR R4 REST source, at `/fhir/<channelId>` for each FHIR channel this process serves (read per
@@ -25,7 +27,8 @@ const tokenEndpoint = (request: FastifyRequest, channel: ChannelDefinition): str
  * 503 while it is paused. Credentials are checked before the body is read: a static bearer token
  * (full access), or an access token from SMART Backend Services (`POST /auth/token`, discovery at
  * `/.well-known/smart-configuration`) whose scopes must cover each resource written (403
- * otherwise). 201 only after intake stored the resource; Location points at the stored message.
+ * otherwise). The token endpoint, and so the audience a client assertion must name, is the
+ * channel's configured `publicBaseUrl` + `/auth/token`, never derived from the Host header. 201 only after intake stored the resource; Location points at the stored message.
  * Registered once per HTTP server.
  */
 export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: FhirIntake; log: Logger }): Promise<void> {
@@ -84,10 +87,11 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
       });
 
       scope.post('/auth/token', async (request, reply) => {
-        const { channel, smart } = sourceOf(request);
-        const endpoint = tokenEndpoint(request, channel);
+        const { smart, baseUrl } = sourceOf(request);
         try {
-          const granted = await smart.token((request.body ?? {}) as Record<string, string>, endpoint);
+          // Without a publicBaseUrl a channel has no SMART clients (FhirSources.open).
+          if (!baseUrl) throw new OAuthError('invalid_client', 'this channel has no SMART clients', 401);
+          const granted = await smart.token((request.body ?? {}) as Record<string, string>, tokenEndpoint(baseUrl));
           return reply.header('cache-control', 'no-store').send(granted);
         } catch (err) {
           if (!(err instanceof OAuthError)) throw err;
@@ -95,10 +99,11 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         }
       });
 
-      scope.get('/.well-known/smart-configuration', async (request) => {
-        const { channel } = sourceOf(request);
+      scope.get('/.well-known/smart-configuration', async (request, reply) => {
+        const { channel, baseUrl } = sourceOf(request);
+        if (!baseUrl) return send(reply, 404, errorOutcome('not-found', 'This channel offers no SMART Backend Services (it has no publicBaseUrl)'));
         return {
-          token_endpoint: tokenEndpoint(request, channel),
+          token_endpoint: tokenEndpoint(baseUrl),
           grant_types_supported: ['client_credentials'],
           token_endpoint_auth_methods_supported: ['private_key_jwt'],
           token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
@@ -118,7 +123,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
       });
       scope.setNotFoundHandler((_req, reply) => send(reply, 404, errorOutcome('not-supported', 'Unknown FHIR interaction for this channel')));
 
-      scope.get('/metadata', async (request, reply) => send(reply, 200, capabilityStatement(sourceOf(request).channel)));
+      scope.get('/metadata', async (request, reply) => send(reply, 200, capabilityStatement(sourceOf(request))));
 
       scope.post<{ Params: { type: string } }>('/:type', { bodyLimit }, async (request, reply) => {
         const { channel, accepted } = sourceOf(request);
@@ -221,7 +226,7 @@ function send(reply: FastifyReply, status: number, body: unknown, headers: Recor
   return reply.code(status).headers(headers).type(FHIR_JSON).send(body);
 }
 
-function capabilityStatement(channel: ChannelDefinition): CapabilityStatement {
+function capabilityStatement({ channel, baseUrl }: FhirSource): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -230,7 +235,7 @@ function capabilityStatement(channel: ChannelDefinition): CapabilityStatement {
     fhirVersion: '4.0.1',
     format: [FHIR_JSON, 'application/json'],
     software: { name: 'Switchboard' },
-    implementation: { description: `Switchboard channel ${channel.id}` },
+    implementation: { description: `Switchboard channel ${channel.id}`, ...(baseUrl ? { url: baseUrl } : {}) },
     rest: [
       {
         mode: 'server',

@@ -49,6 +49,13 @@ const FhirSource = Type.Object(
     tokens: Type.Optional(Type.Array(Type.String())),
     bodyLimitBytes: Type.Optional(IntOrVar),
     clients: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), scopes: Type.Array(Type.String()) }))),
+    publicBaseUrl: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "The channel's FHIR base URL as clients address it: the SMART token endpoint is <publicBaseUrl>/auth/token, the only audience a client assertion may name (never the request's Host header). Required with clients; no default.",
+        examples: ['https://switchboard.example.org/fhir/ehr-fhir', '${FHIR_PUBLIC_BASE_URL:-http://localhost:8080/fhir/ehr-fhir}'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ChannelDefinition, FhirSourceSpec } from '../channel.ts';
+import { SwitchboardError } from '../errors.ts';
 import { SmartAuthority } from '../security/smart-auth.ts';
 
 /** How static bearer tokens are kept and compared: their SHA-256, never the token itself. */
@@ -19,6 +20,12 @@ export interface FhirSource {
   tokens: readonly Buffer[];
   accepted: ReadonlySet<string>;
   bodyLimit: number;
+  /**
+   * `source.publicBaseUrl` without a trailing slash: the channel's FHIR base as its clients address
+   * it. Its `/auth/token` is the SMART token endpoint and the only audience a client assertion may
+   * name. Undefined when not configured (then the channel has no SMART clients).
+   */
+  baseUrl: string | undefined;
   /** Paused channels answer 503 (the client retries later), as a paused MLLP channel stops listening. */
   paused: boolean;
 }
@@ -35,6 +42,11 @@ export class FhirSources {
 
   constructor(private readonly o: { redis: Redis; prefix: string }) {}
 
+  /**
+   * Serves a channel (its definition with `${VAR}` placeholders resolved). Throws CONFIG_INVALID when
+   * `publicBaseUrl` is not an absolute http(s) URL, or is missing while SMART clients are registered
+   * (their assertions' audience could not be checked): the channel then does not start.
+   */
   open(channel: ChannelDefinition & { source: FhirSourceSpec }): FhirSource {
     const source: FhirSource = {
       channel,
@@ -42,6 +54,7 @@ export class FhirSources {
       tokens: (channel.source.tokens ?? []).filter((t) => t !== '').map(tokenDigest),
       accepted: new Set(channel.accept),
       bodyLimit: Math.min(Number(channel.source.bodyLimitBytes ?? DEFAULT_FHIR_BODY_LIMIT), FHIR_BODY_LIMIT_CAP),
+      baseUrl: publicBaseUrl(channel),
       paused: false,
     };
     this.sources.set(channel.id, source);
@@ -55,4 +68,23 @@ export class FhirSources {
   get(channelId: string): FhirSource | undefined {
     return this.sources.get(channelId);
   }
+}
+
+/** The channel's `publicBaseUrl`, checked and without a trailing slash (see FhirSources.open). */
+function publicBaseUrl(channel: ChannelDefinition & { source: FhirSourceSpec }): string | undefined {
+  const given = channel.source.publicBaseUrl;
+  if (given === undefined || given === '') {
+    if ((channel.source.clients ?? []).length === 0) return undefined;
+    throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: source.publicBaseUrl is required when SMART clients are registered`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(given);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: source.publicBaseUrl must be an absolute http(s) URL without query, fragment or credentials`);
+  }
+  return url.href.replace(/\/+$/, '');
 }

@@ -20,6 +20,7 @@ test.before(async () => {
     source: {
       kind: 'fhir' as const,
       tokens: [],
+      publicBaseUrl: `http://${HOST}/fhir/ehr-fhir/`,
       clients: [
         { clientId: 'billing-app', jwks: { keys: [jwk(rsa.publicKey, 'rsa-1')] }, scopes: ['system/ChargeItem.write'] },
         { clientId: 'ec-app', jwks: { keys: [jwk(ec.publicKey, 'ec-1')] }, scopes: ['system/*.c'] },
@@ -103,6 +104,22 @@ test('expired, too long-lived, replayed, wrongly signed, wrongly addressed or un
   const scope = await tokenRequest(assertion({ alg: 'RS384', key: rsa.privateKey, kid: 'rsa-1', iss: 'billing-app' }), 'system/Patient.write');
   t.is(scope.statusCode, 400);
   t.is(scope.json().error, 'invalid_scope');
+});
+
+test('an assertion addressed to another host is refused even when the request names that host (spoofed Host header)', async (t) => {
+  const elsewhere = 'http://attacker.test/fhir/ehr-fhir/auth/token';
+  const spoofed = (path: string, o: { payload?: string } = {}) =>
+    sb.engine.http!.inject({ method: o.payload ? 'POST' : 'GET', url: `/fhir/ehr-fhir${path}`, headers: { host: 'attacker.test', 'content-type': 'application/x-www-form-urlencoded' }, ...(o.payload ? { payload: o.payload } : {}) });
+  const discovery = await spoofed('/.well-known/smart-configuration');
+  t.is(discovery.json().token_endpoint, ENDPOINT, 'discovery names the configured endpoint, not the Host header');
+  const a = assertion({ alg: 'RS384', key: rsa.privateKey, kid: 'rsa-1', iss: 'billing-app', claims: { aud: elsewhere } });
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: a, scope: 'system/ChargeItem.write' }).toString();
+  const res = await spoofed('/auth/token', { payload: form });
+  t.is(res.statusCode, 401, res.body);
+  t.is(res.json().error, 'invalid_client');
+  t.regex(res.json().error_description, /aud must be the token endpoint http:\/\/switchboard\.test\/fhir\/ehr-fhir\/auth\/token/);
+  const metadata = await spoofed('/metadata');
+  t.is(metadata.json().implementation.url, `http://${HOST}/fhir/ehr-fhir`);
 });
 
 test('a request without a token is refused before its body is parsed, and a made-up token too', async (t) => {
