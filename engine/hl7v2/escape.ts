@@ -1,11 +1,13 @@
+import { DEFAULT_CHARSET, decodeHex } from './charset.ts';
 import type { Delimiters } from './delimiters.ts';
 
 /**
  * Decodes the escape sequences of one value (§2.7.4): \F\ \S\ \T\ \R\ \E\ to the delimiters,
- * \Xhh…\ to the bytes it names (read as UTF-8), formatting escapes kept verbatim. An escape
- * without its closing escape character is kept as written.
+ * \Xhh…\ to the text its bytes make in the message's `charset` (an HL7 charset name, see
+ * charsetInEffect; default UNICODE UTF-8), formatting escapes kept verbatim. Hex data not valid in
+ * that charset, and an escape without its closing escape character, are kept as written.
  */
-export function unescapeValue(value: string, d: Delimiters): string {
+export function unescapeValue(value: string, d: Delimiters, charset: string = DEFAULT_CHARSET): string {
   const esc = d.escape;
   let start = value.indexOf(esc);
   if (start === -1) return value;
@@ -16,7 +18,7 @@ export function unescapeValue(value: string, d: Delimiters): string {
     if (end === -1) break;
     const body = value.slice(start + 1, end);
     out += value.slice(pos, start);
-    const decoded = decodeEscape(body, d);
+    const decoded = decodeEscape(body, d, charset);
     out += decoded ?? value.slice(start, end + 1);
     pos = end + 1;
     start = value.indexOf(esc, pos);
@@ -24,7 +26,7 @@ export function unescapeValue(value: string, d: Delimiters): string {
   return out + value.slice(pos);
 }
 
-function decodeEscape(body: string, d: Delimiters): string | undefined {
+function decodeEscape(body: string, d: Delimiters, charset: string): string | undefined {
   switch (body) {
     case 'F':
       return d.field;
@@ -39,7 +41,7 @@ function decodeEscape(body: string, d: Delimiters): string | undefined {
     case 'P':
       return d.truncation;
     default:
-      if (body.length > 1 && body[0] === 'X' && /^X(?:[0-9A-Fa-f]{2})+$/.test(body)) return Buffer.from(body.slice(1), 'hex').toString('utf8');
+      if (body.length > 1 && body[0] === 'X' && /^X(?:[0-9A-Fa-f]{2})+$/.test(body)) return decodeHex(body.slice(1), charset);
       // Formatting escapes (\.br\, \H\, \N\ …, §2.7.6) are markup for the receiver and are
       // kept as written, as is any sequence this reader does not know.
       return undefined;

@@ -1,3 +1,4 @@
+import { charsetInEffect } from './charset.ts';
 import { readDelimiters, type Delimiters } from './delimiters.ts';
 import { Hl7ParseError } from './errors.ts';
 import { Hl7Segment } from './message.ts';
@@ -43,16 +44,23 @@ export function notAMessage(text: string, start: number): never {
 }
 
 /**
- * Header-only read for the ACK and routing path: reads MSH and nothing after it. Throws
- * Hl7ParseError when there is no MSH, its delimiters are unusable, or MSH-9.1 or MSH-10 is empty.
+ * Header-only read for the ACK and routing path: reads MSH and nothing after it. `charset` is the
+ * one the text was decoded in (decodeBytes), for hex escapes; default MSH-18, else UNICODE UTF-8.
+ * Throws Hl7ParseError when there is no MSH, its delimiters are unusable, or MSH-9.1 or MSH-10 is empty.
  */
-export function readHeader(text: string): Hl7Header {
+export function readHeader(text: string, opts: { charset?: string } = {}): Hl7Header {
   const start = skipBlank(text);
   if (!text.startsWith('MSH', start)) notAMessage(text, start);
   const d = readDelimiters(text, start, 1);
   let end = start;
   while (end < text.length && text[end] !== '\r' && text[end] !== '\n') end++;
-  return headerOf(new Hl7Segment('MSH', text.slice(start, end), d), d, start);
+  const msh = text.slice(start, end);
+  return headerOf(new Hl7Segment('MSH', msh, d, opts.charset ?? mshCharset(msh, d)), d, start);
+}
+
+/** The charset MSH-18 of an MSH segment's text names (first repetition), or UNICODE UTF-8 when empty or unknown. */
+export function mshCharset(msh: string, d: Delimiters): string {
+  return charsetInEffect(new Hl7Segment('MSH', msh, d).rawAt({ field: 18, repetition: 1, component: 1, subcomponent: undefined }));
 }
 
 /** The header of an MSH segment; checks that the message can be routed and acknowledged. */

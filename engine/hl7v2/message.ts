@@ -1,3 +1,4 @@
+import { DEFAULT_CHARSET } from './charset.ts';
 import type { Delimiters } from './delimiters.ts';
 import { escapeValue, unescapeValue } from './escape.ts';
 import type { Hl7Header } from './header.ts';
@@ -6,6 +7,7 @@ import { parsePath, type Hl7Path } from './path.ts';
 /**
  * One segment as written, split into fields only when first read. Field numbers follow the
  * standard: for MSH, field 1 is the field separator and field 2 the encoding characters.
+ * `charset` (HL7 name) is the message's, in which hex escapes are decoded.
  */
 export class Hl7Segment {
   private fields: string[] | undefined;
@@ -15,6 +17,7 @@ export class Hl7Segment {
     /** The segment's text, without terminator. Changed only through `set`. */
     private text: string,
     private readonly d: Delimiters,
+    private readonly charset: string = DEFAULT_CHARSET,
   ) {}
 
   get raw(): string {
@@ -76,14 +79,14 @@ export class Hl7Segment {
   /** Decoded value: escape sequences resolved. MSH-1 and MSH-2 are returned as written. */
   get(p: Pick<Hl7Path, 'field' | 'repetition' | 'component' | 'subcomponent'>): string {
     const raw = this.rawAt(p);
-    return this.isHeaderEncodingField(p.field) ? raw : unescapeValue(raw, this.d);
+    return this.isHeaderEncodingField(p.field) ? raw : unescapeValue(raw, this.d, this.charset);
   }
 
   repetitions(field: number): string[] {
     const raw = this.field(field);
     if (raw === '') return [];
     if (this.isHeaderEncodingField(field)) return [raw];
-    return raw.split(this.d.repetition).map((r) => unescapeValue(r, this.d));
+    return raw.split(this.d.repetition).map((r) => unescapeValue(r, this.d, this.charset));
   }
 
   private isHeaderEncodingField(n: number): boolean {
@@ -119,6 +122,8 @@ export class Hl7Message {
     readonly header: Hl7Header,
     readonly delimiters: Delimiters,
     private readonly list: Hl7Segment[],
+    /** The HL7 charset the message was read in (hex escapes decode in it; see charsetInEffect). */
+    readonly charset: string = DEFAULT_CHARSET,
   ) {
     for (const s of list) {
       const group = this.byName.get(s.name);
@@ -172,7 +177,7 @@ export class Hl7Message {
   /** Appends an empty segment (or inserts it after the `after`-th segment) and returns it. */
   addSegment(name: string, after?: number): Hl7Segment {
     if (!/^[A-Z0-9]{3}$/.test(name)) throw new TypeError(`'${name}' is not a segment name`);
-    const segment = new Hl7Segment(name, name, this.delimiters);
+    const segment = new Hl7Segment(name, name, this.delimiters, this.charset);
     if (after === undefined) this.list.push(segment);
     else this.list.splice(after, 0, segment);
     this.byName.set(name, this.list.filter((s) => s.name === name));

@@ -1,6 +1,6 @@
 import { readDelimiters, type Delimiters } from './delimiters.ts';
 import { Hl7ParseError } from './errors.ts';
-import { headerOf, notAMessage, skipBlank } from './header.ts';
+import { headerOf, mshCharset, notAMessage, skipBlank } from './header.ts';
 import { Hl7Message, Hl7Segment } from './message.ts';
 
 const BATCH_SEGMENTS = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
@@ -50,27 +50,32 @@ function isSegmentName(name: string): boolean {
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
 
 /**
- * Parses one HL7v2 message (text already decoded from bytes, see decodeBytes). Lenient on
+ * Parses one HL7v2 message (text already decoded from bytes, see decodeBytes; pass its `charset`,
+ * in which hex escapes are decoded: default MSH-18, else UNICODE UTF-8). Lenient on
  * terminators and surrounding blank text; strict on what makes a message identifiable: it must
  * start with MSH, declare usable delimiters, carry MSH-9 and MSH-10, and every segment name must be
  * well formed. Batch envelopes (FHS/BHS/BTS/FTS) and a second MSH are refused: use parseBatch.
  * Throws only Hl7ParseError.
  */
-export function parseMessage(text: string): Hl7Message {
+export function parseMessage(text: string, opts: { charset?: string } = {}): Hl7Message {
   const start = skipBlank(text);
   if (!text.startsWith('MSH', start)) notAMessage(text, start);
   const d = readDelimiters(text, start, 1);
-  return messageFromLines(segmentLines(text, start, d), d);
+  return messageFromLines(segmentLines(text, start, d), d, opts.charset);
 }
 
-/** Builds a message from its segment lines (used by parseMessage and parseBatch). */
-export function messageFromLines(lines: SegmentLine[], d: Delimiters): Hl7Message {
+/**
+ * Builds a message from its segment lines (used by parseMessage and parseBatch); hex escapes decode
+ * in `charset`, by default the one its MSH-18 names.
+ */
+export function messageFromLines(lines: SegmentLine[], d: Delimiters, charset?: string): Hl7Message {
+  const inEffect = charset ?? mshCharset(lines[0]!.text, d);
   const segments = lines.map((l, i) => {
     const name = l.text.slice(0, 3);
     if (i > 0 && (name === 'MSH' || BATCH_SEGMENTS.has(name))) {
       throw new Hl7ParseError({ reason: `${name} on line ${l.line} inside a message: a batch must be read with parseBatch`, line: l.line, position: l.position, segment: name, hl7ErrorCode: '100' });
     }
-    return new Hl7Segment(name, l.text, d);
+    return new Hl7Segment(name, l.text, d, inEffect);
   });
-  return new Hl7Message(headerOf(segments[0]!, d, lines[0]!.position), d, segments);
+  return new Hl7Message(headerOf(segments[0]!, d, lines[0]!.position), d, segments, inEffect);
 }
