@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message } from './hl7v2/index.ts';
+import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from './hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from './channel.ts';
 import { toSwitchboardError, type ErrorCode } from './errors.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
@@ -43,14 +43,17 @@ export interface IntakeOptions {
 }
 
 /** HL7 table 0357 codes used in ERR-3. */
-const HL7_ERR = { unsupportedType: '200', internal: '207' } as const;
+const HL7_ERR = { dataType: '102', unsupportedType: '200', internal: '207' } as const;
 
 /**
  * The way in for HL7v2 (design: "intake"): parse → accept or reject → filter and transform →
  * de-duplicate and store durably → queue deliveries → answer. Called by the MLLP source, once per
  * frame, one frame at a time per connection. It never throws: every outcome is an ACK.
  * - AA only after MongoDB confirmed the write (w: majority, j: true).
- * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`).
+ * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`), and
+ *   for bytes not valid in the message's charset (MSH-18, else the channel's `defaultCharset`):
+ *   HL7_CHARSET_INVALID, ERR-3 102, MSA-3 naming the charset and where the first bad byte is.
+ *   Nothing is decoded with replacement characters. ACKs are written in the message's charset.
  * - AE naming the field when a transform or the canonical model refuses the message (stored as
  *   `errored`, replayable after a fix; the value itself is never echoed).
  * - AE when the store cannot write, so the sender resends; a resend is de-duplicated on
@@ -77,7 +80,9 @@ export class Hl7Intake {
       const head = decodeBytes(firstSegmentBytes(bytes), { defaultCharset });
       if (!isBatch(head.text)) return encoded(this.answerOnly(channel, head.text), head.charset);
     }
-    const { text, charset } = decodeBytes(bytes, { defaultCharset });
+    const decoded = decodeBytes(bytes, { defaultCharset });
+    const { text, charset } = decoded;
+    if (decoded.invalid) return this.refuseCharset(channel, bytes, text, charset, decoded.invalid).then((r) => encoded(r, charset));
     if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
     const one = this.one(channel, bytes, text, charset);
     return one instanceof Promise ? one.then((r) => encoded(r, charset)) : encoded(one, charset);
@@ -96,7 +101,7 @@ export class Hl7Intake {
   private async submitBatch(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<IntakeResult> {
     let batch: Hl7Batch;
     try {
-      batch = parseBatch(text);
+      batch = parseBatch(text, { charset });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       const receivedAt = new Date();
@@ -134,12 +139,12 @@ export class Hl7Intake {
     let header: Hl7Header | undefined;
     let message: Hl7Message;
     try {
-      header = readHeader(text);
+      header = readHeader(text, { charset });
       if (!accepts(channel, header.messageType, header.triggerEvent)) {
         const reason = notAccepted(channel, header);
         return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
       }
-      message = parseMessage(text);
+      message = parseMessage(text, { charset });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
@@ -199,6 +204,18 @@ export class Hl7Intake {
     }
     log.info('message accepted', { messageType: `${h.messageType}^${h.triggerEvent}`, status: plan.status });
     return { ackText: ack, code: 'AA', messageId };
+  }
+
+  /** AR for bytes not valid in the charset in effect; the header is read (MSH is ASCII) so that MSA-2 names the message. */
+  private refuseCharset(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string, invalid: InvalidBytes): Promise<OneResult> {
+    const receivedAt = new Date();
+    let header: Hl7Header | undefined;
+    try {
+      header = readHeader(text, { charset });
+    } catch (err) {
+      if (!(err instanceof Hl7ParseError)) throw err;
+    }
+    return this.reject({ channel, bytes, charset, header, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_CHARSET_INVALID', reason: invalid.reason, hl7ErrorCode: HL7_ERR.dataType });
   }
 
   /** AR for input we will never accept; the raw bytes and reason are stored (best effort) as `rejected`. */
