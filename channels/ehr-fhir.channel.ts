@@ -20,6 +20,9 @@ export default defineChannel({
       config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' },
       models: ['EncounterEvent', 'ChargeEvent', 'SupplyConsumptionEvent', 'WorkforceEvent'],
       retry: { attempts: 8, initialDelayMs: 1000, maxDelayMs: 60000 },
+      // The ERP posts charges and encounters to the patient account (the visit number) and onboards
+      // staff by practitioner id: indirect identifiers, besides the default classes. No direct identifier.
+      dataPolicy: { allow: ['clinical', 'financial', 'operational', 'indirect-identifier'] },
     },
   ],
 });

@@ -22,6 +22,9 @@ export default defineChannel({
       config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' },
       models: ['EncounterEvent', 'ChargeEvent', 'SupplyConsumptionEvent'],
       retry: { attempts: 8, initialDelayMs: 1000, maxDelayMs: 60000 },
+      // The ERP posts each charge and encounter to the patient account: it needs the visit (account)
+      // number, an indirect identifier, besides the default classes. No direct identifier (MRN, name).
+      dataPolicy: { allow: ['clinical', 'financial', 'operational', 'indirect-identifier'] },
     },
   ],
 });

@@ -24,7 +24,7 @@ export interface DestinationSpec {
   /** Canonical models it receives (e.g. EncounterEvent, ChargeEvent). */
   models: readonly string[];
   retry?: Partial<RetryPolicy>;
-  /** Data classes it may receive; default: all but `direct-identifier` (see engine/security/data-policy.ts). */
+  /** Data classes it may receive; default: all but `direct-identifier` and `indirect-identifier` (see engine/security/data-policy.ts). */
   dataPolicy?: DataPolicy;
   /**
    * First-in first-out per key (a dotted path in the canonical event, e.g. `patient.mrn` or

@@ -6,6 +6,7 @@ import { parseConnectorConfig } from '../connector-config.ts';
 import { assertHostsAllowed } from '../security/host-allowlist.ts';
 import { compileCondition, type Condition } from '../../transforms/dsl/predicate.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import { DataClass } from '../../transforms/canonical/data-class.ts';
 import { findDestinationConnector } from '../../connectors/index.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
@@ -67,7 +68,7 @@ const Destination = Type.Object(
     config: Type.Record(Type.String(), Type.Unknown()),
     models: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     retry: Type.Optional(Type.Object({ attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), initialDelayMs: Type.Optional(Type.Integer({ minimum: 1 })), maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
-    dataPolicy: Type.Optional(Type.Object({ allow: Type.Array(Type.Union([Type.Literal('direct-identifier'), Type.Literal('clinical'), Type.Literal('financial'), Type.Literal('operational')])), pseudonymise: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+    dataPolicy: Type.Optional(Type.Object({ allow: Type.Array(Type.Union(Object.values(DataClass).map((c) => Type.Literal(c)))), pseudonymise: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
     ordering: Type.Optional(Type.Object({ key: Type.String({ minLength: 1 }), onHeadFailure: Type.Union([Type.Literal('block'), Type.Literal('park')]) }, { additionalProperties: false })),
   },
   { additionalProperties: false },

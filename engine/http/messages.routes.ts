@@ -3,10 +3,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
 import { decodeBytes } from '../hl7v2/index.ts';
-import { MASK, maskCanonical, maskFhir, maskHl7 } from '../security/masking.ts';
+import { MASK, maskCanonical, maskFhir, maskHl7, maskSummary } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
-import type { MessageRecord } from '../store/message-record.ts';
+import type { AckRecord, MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
@@ -38,16 +38,16 @@ function rawView(m: MessageRecord, phi: boolean): string {
 }
 
 /**
- * A stored message as the API shows it: without the index-only `orderKeys` and `searchKeys` (they
- * hold the MRN and order keys unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
- * summary's MRN and each delivery's order key masked (an ordered destination's key is a patient or
- * visit identifier unless SEARCH_HASH_KEY hashes it).
+ * A stored message as the API shows it: without the index-only `orderKeys`, `searchKeys` and
+ * `dedupeKey` (they hold the MRN, order keys and control id unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
+ * summary's MRN and control id, the ACK's MSA-2 (the control id again) and each delivery's order key
+ * masked (an ordered destination's key is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
  */
-function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'>>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys'> {
-  const { orderKeys: _order, searchKeys: _search, ...shown } = m;
+function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & { ack?: AckRecord; dedupeKey?: string }>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys' | 'dedupeKey'> {
+  const { orderKeys: _order, searchKeys: _search, dedupeKey: _dedupe, ...shown } = m;
   if (phi) return shown;
   const deliveries = Object.fromEntries(Object.entries(m.deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: MASK } : d]));
-  return { ...shown, deliveries, ...(m.summary ? { summary: { ...m.summary, mrn: m.summary.mrn ? MASK : '' } } : {}) };
+  return { ...shown, deliveries, ...(m.summary ? { summary: maskSummary(m.summary) } : {}), ...(m.ack?.message ? { ack: { ...m.ack, message: maskHl7(m.ack.message) } } : {}) };
 }
 
 /**
@@ -66,7 +66,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     return undefined;
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs masked without the PHI permission. Audited (without the MRN searched for).', querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Audited (without the MRN searched for).', querystring: ListQuery } }, async (request) => {
     const p = principalOf(request);
     const q = request.query;
     await audit.append({

@@ -3,10 +3,13 @@ import type { TSchema } from '@sinclair/typebox';
 import type { DataClass } from '../../transforms/canonical/data-class.ts';
 
 /**
- * What a destination may receive. Default for every destination: everything but direct identifiers.
- * With `pseudonymise`, identifiers the model marks `pseudonym: true` (the patient MRN) are replaced
- * by a keyed HMAC-SHA256 pseudonym (`pk_…`, stable per patient and key) instead of being removed,
- * so a finance system can group by patient without knowing who the patient is.
+ * What a destination may receive. Default for every destination: clinical, financial and
+ * operational fields, no identifiers, direct or indirect: a finance system gets no MRN, visit
+ * (account) number, practitioner id or control id unless its policy names the class. A destination
+ * that posts to patient accounts allows `indirect-identifier` (the demo channels' ERP does).
+ * With `pseudonymise`, identifiers the model marks `pseudonym: true` (the patient MRN, the visit
+ * number) are replaced by a keyed HMAC-SHA256 pseudonym (`pk_…`, stable per value and key) instead
+ * of being removed, so a finance system can group by patient or visit without knowing whose it is.
  */
 export interface DataPolicy {
   allow: readonly DataClass[];

@@ -3,39 +3,66 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { classifiedFields, identifiesAPerson } from '../../transforms/canonical/data-class.ts';
+import { canonicalSchema } from '../../transforms/canonical/index.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { CORPUS, requireShared } from '../support/shared.ts';
+import { userSession } from '../support/users.ts';
 
-/** Every direct identifier a corpus message carries: names, birth date, address, phone, SSN, MRNs. */
-function directIdentifiers(m: Hl7Message): string[] {
+/** Direct identifiers a corpus message carries that no model maps (SSN, address, phone) as well as those it does. */
+function rawDirectIdentifiers(m: Hl7Message): string[] {
   const values: string[] = [];
   for (const p of ['PID-5.1', 'PID-5.2', 'PID-5.3', 'PID-7', 'PID-11.1', 'PID-11.2', 'PID-11.3', 'PID-11.5', 'PID-13', 'PID-19', 'MRG-1.1']) values.push(m.get(p));
   for (let r = 1; r <= m.repetitionCount('PID-3'); r++) values.push(m.get(`PID-3[${r}].1`));
   for (let r = 1; r <= m.repetitionCount('PID-11'); r++) values.push(m.get(`PID-11[${r}].1`), m.get(`PID-11[${r}].3`));
   const dates = values.filter((v) => /^\d{8}$/.test(v)).map((v) => `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6)}`);
-  return [...values, ...dates].filter((v) => v.length >= 3 && v !== '""');
+  return [...values, ...dates];
 }
 
-test('the corpus end to end: no direct identifier reaches a finance destination; a pseudonymising one gets keyed patient pseudonyms', async (t) => {
+const get = (o: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+
+/**
+ * The value of every canonical field the models class `direct-identifier` or `indirect-identifier`,
+ * by class, derived from the model definitions: a field classed tomorrow is scanned for tomorrow.
+ */
+function canonicalIdentifiers(messages: readonly MessageRecord[]): { direct: Set<string>; indirect: Set<string> } {
+  const out = { direct: new Set<string>(), indirect: new Set<string>() };
+  for (const e of messages.flatMap((m) => m.canonical?.events ?? [])) {
+    for (const f of classifiedFields(canonicalSchema(e.model, e.modelVersion)!)) {
+      const value = get(e.event, f.path);
+      if (!f.dataClass || !identifiesAPerson(f.dataClass) || value === undefined) continue;
+      (f.dataClass === 'direct-identifier' ? out.direct : out.indirect).add(String(value));
+    }
+  }
+  return out;
+}
+
+const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The values of `values` found in `text` as a whole token (not inside a longer word or number). */
+const foundIn = (text: string, values: Iterable<string>) => [...values].filter((v) => v.length >= 3 && v !== '""' && new RegExp(`(^|[^A-Za-z0-9])${escape(v)}($|[^A-Za-z0-9])`).test(text));
+
+test('the corpus end to end: under the default policy no identifier, direct or indirect, reaches a finance destination; a pseudonymising one gets keyed pseudonyms; the demo ERP gets visit numbers and no direct identifier; a viewer without PHI sees none of them', async (t) => {
   if (!requireShared(t)) return;
   const erp = await startErpSimulator();
   const base = testChannel({ erpUrl: erp.url });
-  const pseudo = { ...base.destinations[0]!, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'] as const, pseudonymise: true } };
+  const demo = base.destinations[0]!;
+  const { dataPolicy: _demoPolicy, ...withDefaultPolicy } = demo;
   const sb = await startTestEngine({
-    channels: [{ ...base, destinations: [...base.destinations, { ...pseudo, dataPolicy: { ...pseudo.dataPolicy, allow: [...pseudo.dataPolicy.allow] } }] }],
+    channels: [{ ...base, destinations: [demo, { ...withDefaultPolicy, id: 'erp-default' }, { ...withDefaultPolicy, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'], pseudonymise: true } }] }],
     config: { PSEUDONYM_KEY: randomBytes(32).toString('base64') },
   });
   t.teardown(async () => (await sb.close(), await erp.close()));
 
   const files = (await readdir(CORPUS)).filter((f) => /^0\d\d-.*\.hl7$/.test(f)).sort();
-  const phi = new Set<string>();
+  const raw = new Set<string>();
   const client = await MllpTestClient.connect(sb.mllpPort);
   for (const f of files) {
     const bytes = await readFile(path.join(CORPUS, f));
     const text = decodeBytes(bytes).text;
-    for (const m of isBatch(text) ? parseBatch(text).messages : [parseMessage(text)]) for (const v of directIdentifiers(m)) phi.add(v);
+    for (const m of isBatch(text) ? parseBatch(text).messages : [parseMessage(text)]) for (const v of rawDirectIdentifiers(m)) raw.add(v);
     await client.send(bytes);
   }
   client.close();
@@ -43,17 +70,35 @@ test('the corpus end to end: no direct identifier reaches a finance destination;
     const open = [...(await sb.engine.store!.listMessages({ status: 'routed', limit: 10 })), ...(await sb.engine.store!.listMessages({ status: 'received', limit: 10 }))];
     return open.length === 0 && (await sb.engine.store!.listMessages({ status: 'delivered', limit: 100 })).length > 0;
   });
-  t.true(phi.has('DOE') && phi.has('100234') && phi.has('999-12-3456') && phi.has('1975-04-12'), 'the scan knows the corpus identifiers');
+  const listed = await sb.engine.store!.listMessages({ limit: 500 });
+  const messages = (await Promise.all(listed.map((m) => sb.engine.store!.getMessage(m._id)))).filter((m): m is MessageRecord => m !== null);
+  const { direct, indirect } = canonicalIdentifiers(messages);
+  for (const v of raw) direct.add(v);
+  t.true(['DOE', '100234', '999-12-3456', '1975-04-12'].every((v) => direct.has(v)), 'the scan knows the corpus direct identifiers');
+  t.true(['ACCT5551234', 'V00098765', '1234567', 'MSG00001', 'DFT0001'].every((v) => indirect.has(v)), `the scan knows the corpus indirect identifiers: ${[...indirect].join(' ')}`);
+
   const postings = erp.postings();
-  const plain = postings.filter((p) => /:erp(:\d+)?$/.test(p.idempotencyKey));
-  const pseudonymised = postings.filter((p) => /:erp-pseudo(:\d+)?$/.test(p.idempotencyKey));
-  t.true(plain.length >= 10 && pseudonymised.length === plain.length, `${plain.length} / ${pseudonymised.length} postings`);
-  const body = JSON.stringify(postings.map((p) => p.body));
-  const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const found = [...phi].filter((v) => new RegExp(`(^|[^A-Za-z0-9])${escape(v)}($|[^A-Za-z0-9])`).test(body));
-  t.deepEqual(found, [], 'no direct identifier in any posting');
-  t.true(plain.every((p) => (p.body as { event: { patient?: unknown } }).event.patient === undefined));
-  const keys = pseudonymised.map((p) => (p.body as { event: { patient?: { mrn?: string } } }).event.patient?.mrn ?? '');
+  const to = (id: string) => postings.filter((p) => new RegExp(`:${id}(:\\d+)?$`).test(p.idempotencyKey));
+  const [plain, pseudonymised, demoPostings] = [to('erp-default'), to('erp-pseudo'), to('erp')];
+  t.true(plain.length >= 10 && pseudonymised.length === plain.length && demoPostings.length === plain.length, `${plain.length} / ${pseudonymised.length} / ${demoPostings.length} postings`);
+  const body = (ps: typeof postings) => JSON.stringify(ps.map((p) => p.body));
+  t.deepEqual(foundIn(body(plain), [...direct, ...indirect]), [], 'no identifier in any posting of the default policy');
+  t.deepEqual(foundIn(body(pseudonymised), [...direct, ...indirect]), [], 'no identifier in any posting of the pseudonymising policy');
+  t.deepEqual(foundIn(body(demoPostings), direct), [], 'no direct identifier in any posting of the demo ERP');
+  t.true(foundIn(body(demoPostings), indirect).includes('V00098765'), 'the demo ERP gets the visit number it posts charges to');
+
+  const events = (ps: typeof postings) => ps.map((p) => (p.body as { event: { patient?: { mrn?: string }; encounter?: { visitNumber?: string } } }).event);
+  t.true(events(plain).every((e) => e.patient === undefined && e.encounter?.visitNumber === undefined));
+  const keys = events(pseudonymised).map((e) => e.patient?.mrn ?? '');
   t.true(keys.every((k) => /^pk_[A-Za-z0-9_-]{32}$/.test(k)), keys.join(' '));
   t.true(new Set(keys).size < keys.length, 'the same patient gets the same pseudonym');
+  const visits = events(pseudonymised).flatMap((e) => (e.encounter?.visitNumber !== undefined ? [e.encounter.visitNumber] : []));
+  t.true(visits.length > 0 && visits.every((k) => /^pk_[A-Za-z0-9_-]{32}$/.test(k)), visits.join(' '));
+
+  // A viewer without the PHI permission: the search and every message, raw, canonical, summary and ACK.
+  const viewer = await userSession(sb, { username: 'vic.viewer', role: 'viewer', phi: false });
+  const api = async (url: string) => (await sb.engine.http!.inject({ method: 'GET', url, headers: viewer })).body;
+  const shown = [await api('/api/messages?limit=500'), ...(await Promise.all(messages.map((m) => api(`/api/messages/${m._id}`))))].join('\n');
+  t.true(shown.includes('"masked":true'), 'the views were masked');
+  t.deepEqual(foundIn(shown, [...direct, ...indirect]), [], 'no identifier in what a viewer without PHI sees');
 });

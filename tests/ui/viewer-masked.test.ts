@@ -7,7 +7,7 @@ import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs
 
 const adt = `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|UIMASK1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||100234^^^GENHOSP^MR||DOE^JANE||19800101|F\rPV1|1|I|4W${'|'.repeat(16)}V900\r`;
 
-test('a viewer without the PHI permission sees masked names and MRNs, has no replay control, and the API refuses a replay anyway', async (t) => {
+test('a viewer without the PHI permission sees names, MRNs, visit numbers and control ids masked in every view, has no replay control, and the API refuses a replay anyway', async (t) => {
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
   erp.rejectMatching('V900');
@@ -28,20 +28,21 @@ test('a viewer without the PHI permission sees masked names and MRNs, has no rep
   await page.getByText('PHI masked').waitFor();
   await page.getByRole('link', { name: 'Messages' }).click();
 
-  // The search result: the MRN masked.
-  const row = page.getByRole('row', { name: /UIMASK1/ });
+  // The search result: the MRN and the control id masked.
+  const row = page.getByRole('row', { name: /ADT\^A01/ });
   await row.waitFor();
   t.regex(await row.innerText(), /\*\*\*/);
-  t.notRegex(await row.innerText(), /100234/);
+  t.notRegex(await row.innerText(), /100234|UIMASK1/);
 
-  // The message: name, MRN and birth date masked in the tree, the facts and the canonical events.
+  // The message: name, MRN, birth date, visit number and control id masked alike in the tree, the
+  // facts and the canonical events (identifiers direct and indirect, as the models class them).
   await row.getByRole('link').click();
   await page.getByRole('heading', { name: 'Raw message' }).waitFor();
-  t.is(await page.locator('.v[data-path="PID-5"]').innerText(), '***');
-  t.is(await page.locator('.v[data-path="PID-3"]').innerText(), '***');
-  t.regex(await page.locator('pre.canonical').innerText(), /"mrn": "\*\*\*"/);
+  for (const p of ['PID-5', 'PID-3', 'PV1-19', 'MSH-10']) t.is(await page.locator(`.v[data-path="${p}"]`).innerText(), '***', p);
+  const canonical = await page.locator('pre.canonical').innerText();
+  for (const field of ['mrn', 'visitNumber', 'controlId']) t.regex(canonical, new RegExp(`"${field}": "\\*\\*\\*"`), field);
   const text = await page.locator('main').innerText();
-  for (const phi of ['100234', 'DOE', 'JANE', '19800101']) t.false(text.includes(phi), phi);
+  for (const phi of ['100234', 'DOE', 'JANE', '19800101', 'V900', 'UIMASK1']) t.false(text.includes(phi), phi);
   t.regex(text, /Patient data is masked/);
   t.false(await overflowsHorizontally(page));
   await screenshot(page, 'viewer-message-masked');
@@ -49,7 +50,7 @@ test('a viewer without the PHI permission sees masked names and MRNs, has no rep
   // Dead letters: listed, masked, and nothing to replay with.
   await page.getByRole('link', { name: 'Dead letters' }).click();
   await page.getByRole('button', { name: 'Show erp PEER_REJECTED' }).click();
-  const dead = page.getByRole('row', { name: /UIMASK1/ });
+  const dead = page.getByRole('row', { name: /ehr-mllp/ });
   await dead.waitFor();
   t.regex(await dead.innerText(), /\*\*\*/);
   t.is(await page.getByRole('checkbox').count(), 0);

@@ -13,13 +13,13 @@ export const EncounterEventV1 = Type.Object(
     eventType: Type.Union(EncounterEventType.map((t) => Type.Literal(t)), { dataClass: 'operational' }),
     occurredAt: str('operational', { description: 'Event time, ISO 8601 (EVN-2 or MSH-7)' }),
     encounter: Type.Object({
-      visitNumber: str('operational', { description: 'PV1-19.1 / Encounter.identifier' }),
+      visitNumber: str('indirect-identifier', { pseudonym: true, description: 'PV1-19.1 / Encounter.identifier, or its keyed pseudonym when the destination pseudonymises' }),
       patientClass: str('clinical', { description: 'PV1-2, HL7 table 0004 (I, O, E …)' }),
       location: opt(str('clinical', { description: 'PV1-3 point of care^room^bed' })),
       facility: opt(str('operational')),
       admittedAt: opt(str('clinical')),
       dischargedAt: opt(str('clinical')),
-      attendingId: opt(str('operational')),
+      attendingId: opt(str('indirect-identifier', { description: 'PV1-7.1 attending doctor id' })),
     }),
     patient: Type.Object({
       mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }),

@@ -5,7 +5,7 @@ import { str } from './data-class.ts';
 export const SourceRef = Type.Object({
   channelId: str('operational'),
   messageType: str('operational', { description: 'HL7 MSH-9.1^MSH-9.2 or FHIR resource type' }),
-  controlId: str('operational', { description: 'HL7 MSH-10 or FHIR resource id' }),
+  controlId: str('indirect-identifier', { description: 'HL7 MSH-10 or FHIR resource id' }),
   sendingApplication: str('operational'),
   sendingFacility: str('operational'),
 });

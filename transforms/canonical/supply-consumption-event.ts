@@ -16,7 +16,7 @@ export const SupplyConsumptionEventV1 = Type.Object(
     consumedAt: str('operational', { description: 'ISO 8601' }),
     department: opt(str('financial')),
     costCenter: opt(str('financial')),
-    encounter: opt(Type.Object({ visitNumber: str('operational') })),
+    encounter: opt(Type.Object({ visitNumber: str('indirect-identifier', { pseudonym: true, description: 'PV1-19.1 visit (account) number, or its keyed pseudonym when the destination pseudonymises' }) })),
     patient: opt(Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) })),
     source: SourceRef,
   },

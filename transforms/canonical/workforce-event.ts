@@ -6,7 +6,7 @@ import { SourceRef } from './source-ref.ts';
 export const WorkforceEventV1 = Type.Object(
   {
     eventType: Type.Union([Type.Literal('onboard'), Type.Literal('change'), Type.Literal('offboard')], { dataClass: 'operational' }),
-    personId: str('operational', { description: 'PractitionerRole.practitioner reference id' }),
+    personId: str('indirect-identifier', { description: 'PractitionerRole.practitioner reference id' }),
     personName: opt(str('direct-identifier')),
     roleCode: str('operational', { description: 'PractitionerRole.code, e.g. NUCC taxonomy' }),
     roleName: opt(str('operational')),

@@ -19,7 +19,8 @@ export interface DestinationDraft {
   ordering?: { key: string; onHeadFailure: 'block' | 'park' };
 }
 
-const DATA_CLASSES = ['direct-identifier', 'clinical', 'financial', 'operational'];
+/** The data classes of transforms/canonical/data-class.ts. */
+const DATA_CLASSES = ['direct-identifier', 'indirect-identifier', 'clinical', 'financial', 'operational'];
 /** What a destination without a data policy receives (engine/security/data-policy.ts). */
 const DEFAULT_ALLOW = ['clinical', 'financial', 'operational'];
 const list = (s: string) => s.split(/[\s,]+/).filter(Boolean);
@@ -102,7 +103,7 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
         ))}
         <span class="check">
           <input id={id('pseudo')} type="checkbox" checked={d.dataPolicy?.pseudonymise === true} onChange={(e) => set('dataPolicy', { allow, ...(e.currentTarget.checked ? { pseudonymise: true } : {}) })} />
-          <label for={id('pseudo')}>pseudonymise the MRN</label>
+          <label for={id('pseudo')}>pseudonymise the MRN and visit number</label>
         </span>
       </fieldset>
       <button type="button" class="danger" onClick={onRemove}>
