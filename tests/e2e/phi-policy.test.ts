@@ -102,3 +102,62 @@ test('the corpus end to end: under the default policy no identifier, direct or i
   t.true(shown.includes('"masked":true'), 'the views were masked');
   t.deepEqual(foundIn(shown, [...direct, ...indirect]), [], 'no identifier in what a viewer without PHI sees');
 });
+
+// ---------------------------------------------------------------------------------------------
+// Without the corpus too: one patient's ADT^A01, DFT^P03 and ADT^A40 written here, so the finance
+// posting check runs (and can fail) whether or not ../shared exists.
+
+/** The patient's direct identifiers as written in the inline messages, and as the models would carry them. */
+const INLINE_DIRECT = ['QX7731904', '556201187', 'QUIMBLEWORTH', 'HORTENSIA', '19580213', '1958-02-13', '4417 LARKSPUR LN', 'ZANESVILLE', '(740)555-0183', '556-20-1187', 'BARNABY', 'QX7700012'];
+/** Indirect identifiers of the inline messages: the visit (account) number and the control ids. */
+const INLINE_INDIRECT = ['VQ88123', 'PHIA01', 'PHIP03', 'PHIA40'];
+
+function inlineMessages(): string[] {
+  const msh = (type: string, id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||${type}|${id}|P|2.5.1`;
+  const pid = ['PID', '1', '', 'QX7731904^^^GENHOSP^MR~556201187^^^SSA^SS', '', 'QUIMBLEWORTH^HORTENSIA^J', '', '19580213', 'F', '', '', '4417 LARKSPUR LN^^ZANESVILLE^OH^43701', '', '(740)555-0183', '', '', '', '', 'VQ88123', '556-20-1187'].join('|');
+  const pv1 = `PV1|1|I|4W^412^B^GENHOSP${'|'.repeat(16)}VQ88123`;
+  return [
+    [msh('ADT^A01^ADT_A01', 'PHIA01'), 'EVN|A01|20260315083000', pid, 'NK1|1|QUIMBLEWORTH^BARNABY|SPO', pv1],
+    [msh('DFT^P03^DFT_P03', 'PHIP03'), 'EVN|P03|20260315090000', pid, pv1, 'FT1|1|||20260315090000||CG|27447^KNEE ARTHROPLASTY^CPT|||1|1250.00^USD'],
+    [msh('ADT^A40^ADT_A39', 'PHIA40'), 'EVN|A40|20260315100000', pid, 'MRG|QX7700012^^^GENHOSP^MR', pv1],
+  ].map((segments) => segments.join('\r') + '\r');
+}
+
+test('inline ADT and DFT, no corpus needed: the default policy posts no identifier, the pseudonymising one keyed pseudonyms, the demo ERP the visit number and no direct identifier', async (t) => {
+  const erp = await startErpSimulator();
+  const base = testChannel({ erpUrl: erp.url });
+  const demo = base.destinations[0]!;
+  const { dataPolicy: _demoPolicy, ...withDefaultPolicy } = demo;
+  const sb = await startTestEngine({
+    channels: [{ ...base, destinations: [demo, { ...withDefaultPolicy, id: 'erp-default' }, { ...withDefaultPolicy, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'], pseudonymise: true } }] }],
+    config: { PSEUDONYM_KEY: randomBytes(32).toString('base64') },
+  });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  for (const m of inlineMessages()) t.regex(await client.send(m), /\rMSA\|AA\|/);
+  client.close();
+  const stored = await waitFor('the three messages delivered', async () => {
+    const listed = await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 });
+    return listed.length === 3 && listed;
+  });
+
+  // The identifiers did reach the canonical events: the policy had them to strip.
+  const messages = (await Promise.all(stored.map((m) => sb.engine.store!.getMessage(m._id)))).filter((m): m is MessageRecord => m !== null);
+  const { direct, indirect } = canonicalIdentifiers(messages);
+  t.true(['QX7731904', 'QUIMBLEWORTH', 'HORTENSIA', '1958-02-13', 'QX7700012'].every((v) => direct.has(v)), `canonical direct identifiers: ${[...direct].join(' ')}`);
+  t.true(indirect.has('VQ88123'), `canonical indirect identifiers: ${[...indirect].join(' ')}`);
+  for (const v of INLINE_DIRECT) direct.add(v);
+  for (const v of INLINE_INDIRECT) indirect.add(v);
+
+  const postings = erp.postings();
+  const to = (id: string) => postings.filter((p) => new RegExp(`:${id}(:\\d+)?$`).test(p.idempotencyKey));
+  const [plain, pseudonymised, demoPostings] = [to('erp-default'), to('erp-pseudo'), to('erp')];
+  t.true(plain.length === 3 && pseudonymised.length === 3 && demoPostings.length === 3, `${plain.length} / ${pseudonymised.length} / ${demoPostings.length} postings: two encounters and a charge each`);
+  const body = (ps: typeof postings) => JSON.stringify(ps.map((p) => p.body));
+  t.deepEqual(foundIn(body(plain), [...direct, ...indirect]), [], 'no identifier in any posting of the default policy');
+  t.deepEqual(foundIn(body(pseudonymised), [...direct, ...indirect]), [], 'no identifier in any posting of the pseudonymising policy');
+  t.deepEqual(foundIn(body(demoPostings), direct), [], 'no direct identifier in any posting of the demo ERP');
+  t.true(foundIn(body(demoPostings), indirect).includes('VQ88123'), 'the demo ERP gets the visit number it posts charges to');
+  const mrns = pseudonymised.map((p) => (p.body as { event: { patient?: { mrn?: string } } }).event.patient?.mrn ?? '');
+  t.true(mrns.every((k) => /^pk_[A-Za-z0-9_-]{32}$/.test(k)) && new Set(mrns).size === 1, `one keyed pseudonym for the patient: ${mrns.join(' ')}`);
+});
