@@ -4,6 +4,8 @@ import { waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 import { spawnEngine } from '../support/engine-process.ts';
+import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
+import { MongoStore } from '../../engine/store/mongo-store.ts';
 
 /** Settings for an engine process of its own: a fresh database and queue prefix, a quick relay. */
 const engineEnv = (erpUrl: string) => ({
@@ -17,27 +19,83 @@ const engineEnv = (erpUrl: string) => ({
   RELAY_STALE_MS: '500',
 });
 
-test('SIGKILL of the engine right after an ACK, then restart: the message is delivered', async (t) => {
-  const erp = await startErpSimulator({ port: 0 });
-  const env = engineEnv(erp.url);
-  const first = await spawnEngine(env);
-  t.teardown(async () => (await first.kill(), await erp.close()));
-  // The ERP is down, so nothing can be delivered before the kill.
-  erp.setBehaviour({ mode: 'fail', status: 503, times: -1 });
-  const client = await MllpTestClient.connect(first.mllpPort);
-  const message = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|KILL0001|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VKILL1\r';
-  const ack = await client.send(message);
-  await first.kill('SIGKILL');
-  t.is(field(ack, 'MSA', 1), 'AA');
-  t.is(erp.postings().length, 0);
+const admit = (controlId: string, visit: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${controlId}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||${visit}\r`;
 
-  erp.setBehaviour({ mode: 'ok' });
-  const second = await spawnEngine(env);
-  t.teardown(() => second.kill('SIGTERM'));
+/**
+ * An engine process whose store path goes through a TcpProxy (so the test can hold its writes),
+ * an ERP that is down (nothing is delivered before the kill), and the store as the test reads it.
+ */
+async function heldStoreEngine(t: { teardown(fn: () => unknown): void }) {
+  const erp = await startErpSimulator({ port: 0 });
+  erp.setBehaviour({ mode: 'fail', status: 503, times: -1 });
+  const env = engineEnv(erp.url);
+  const proxy = await TcpProxy.start(TcpProxy.targetOf(sharedMongoUrl()));
+  // A slow relay: nothing but intake uses the store path while it is held.
+  const first = await spawnEngine({ ...env, MONGODB_URL: proxy.via(sharedMongoUrl()), RELAY_INTERVAL_MS: '600000' });
+  const store = new MongoStore({ url: sharedMongoUrl(), dbName: env.MONGODB_DB });
+  await store.start();
+  t.teardown(async () => (await first.kill(), await proxy.close(), await store.close(), await erp.close()));
+  const client = await MllpTestClient.connect(first.mllpPort);
+  t.teardown(() => client.close());
+  /** Sends while the store path is held, until the insert is held in the proxy; `answer` settles with the ACK, or undefined when the connection closed without one. */
+  const sendHeld = async (message: string) => {
+    let answered = false;
+    proxy.pause();
+    const answer = client.send(message).then(
+      (ack) => ((answered = true), ack),
+      () => undefined,
+    );
+    await proxy.held(mongoInsertCommand('messages'));
+    return { answer, answeredYet: () => answered };
+  };
+  const restart = async () => {
+    erp.setBehaviour({ mode: 'ok' });
+    const second = await spawnEngine(env);
+    t.teardown(() => second.kill('SIGTERM'));
+    return second;
+  };
+  return { erp, proxy, store, first, sendHeld, restart };
+}
+
+test('the store slowed under an HL7 message: no AA while its insert is held; SIGKILL right after the AA, restart: stored and delivered once', async (t) => {
+  const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
+  const { answer, answeredYet } = await sendHeld(admit('KILL0001', 'VKILL1'));
+  t.false(answeredYet(), 'no ACK while the insert has not reached the store');
+  proxy.resume();
+  const ack = await answer;
+  await first.kill('SIGKILL');
+  t.is(ack && field(ack, 'MSA', 1), 'AA');
+  t.is(erp.postings().length, 0);
+  const [stored] = await store.listMessages({ controlId: 'KILL0001', limit: 1 });
+  t.truthy(stored, 'an AA means the message is stored');
+
+  const second = await restart();
   const posting = await waitFor('delivery after restart', () => erp.postings()[0], 60_000);
-  t.regex(posting.idempotencyKey, /^[0-9a-f-]{36}:erp$/);
+  t.is(posting.idempotencyKey, `${stored!._id}:erp`);
   t.is(erp.postings().length, 1);
   t.false([...first.lines, ...second.lines].some((l) => l.includes('DOE') || l.includes('55501')), 'no PHI in the logs');
+});
+
+test('SIGKILL while the insert of an HL7 message is held by the store path: no AA; after restart the message is either not stored or delivered once', async (t) => {
+  const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
+  const { answer } = await sendHeld(admit('KILL0002', 'VKILL2'));
+  await first.kill('SIGKILL');
+  // What the engine wrote before it died arrives before the connection's end: an AA would be here.
+  t.is(await answer, undefined, 'no ACK: the insert never reached the store');
+  // The held bytes reach the store late, as a network would deliver them: the insert may land or not.
+  proxy.resume();
+
+  await restart();
+  const [stored] = await store.listMessages({ controlId: 'KILL0002', limit: 1 });
+  t.log(stored ? 'the held insert landed after the kill' : 'the held insert did not land');
+  if (!stored) {
+    t.is(erp.postings().length, 0, 'not stored, not delivered: the sender resends for want of an ACK');
+    return;
+  }
+  const posting = await waitFor('delivery of the message stored without an ACK', () => erp.postings()[0], 60_000);
+  t.is(posting.idempotencyKey, `${stored._id}:erp`);
+  t.is(erp.postings().length, 1);
 });
 
 test('SIGKILL of the engine right after a FHIR 201, then restart: the resource is delivered', async (t) => {
