@@ -6,6 +6,9 @@ import { RedisLease } from '../../engine/queue/lease.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 
@@ -69,4 +72,45 @@ test('a started relay rests after each pass in proportion to its cost and keeps 
   t.true(held > 200, `lease kept for ${held} ms`);
   t.true(a.restMs() >= 50);
   t.false(await b.tick(), 'b does not pass while a rests');
+});
+
+/** Every Redis key under a test's own queue prefix. */
+async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) keys.push(...batch);
+  return keys;
+}
+
+test("a message stored whose job is gone from Redis (its keys deleted while no worker ran) is re-queued by a fresh engine's relay and delivered once", async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const shared = { dbName: uniqueName('sbrelay'), prefix: uniqueName('sbq') };
+  const channels = [testChannel({ erpUrl: erp.url })];
+  // An ingest-only engine: it stores the message and queues its delivery, and runs no worker and no relay.
+  const ingest = await startTestEngine({ channels, ...shared, config: { SWITCHBOARD_ROLE: 'ingest' } });
+  const client = await MllpTestClient.connect(ingest.mllpPort);
+  const ack = await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|RELAY0001|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR\rPV1|1|I|4W||||||||||||||||VRELAY1\r');
+  client.close();
+  t.is(field(ack, 'MSA', 1), 'AA');
+  const [stored] = await ingest.engine.store!.listMessages({ controlId: 'RELAY0001', limit: 1 });
+  await ingest.close();
+  if (!stored) return t.fail('the acknowledged message is not stored');
+
+  // The job is truly gone: every key of this test's queue prefix deleted (no other test's keys).
+  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+  t.teardown(() => redis.quit());
+  const keys = await keysUnder(redis, shared.prefix);
+  t.true(keys.some((k) => k.endsWith(`:${deliveryJobId(stored._id, 'erp')}`)), 'intake had queued the delivery');
+  await redis.del(...keys);
+  t.deepEqual(await keysUnder(redis, shared.prefix), [], 'nothing left for BullMQ to recover');
+  t.is(erp.postings().length, 0);
+
+  const engine = await startTestEngine({ channels, ...shared });
+  t.teardown(() => engine.close());
+  await waitFor('delivery of the message whose job was gone', async () => (await engine.engine.store!.getMessage(stored._id))?.deliveries.erp?.status === 'delivered');
+  // Further passes find it settled and queue nothing more.
+  await engine.engine.relay!.tick();
+  await engine.engine.relay!.tick();
+  t.is(erp.postings().length, 1);
+  t.like(erp.postings()[0], { idempotencyKey: `${stored._id}:erp`, deliveries: 1 });
 });
