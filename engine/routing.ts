@@ -80,7 +80,9 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
       const source = { channelId: channel.id, messageType: type, controlId: message.summary?.controlId ?? message._id, sendingApplication: message.summary?.sendingApplication ?? '', sendingFacility: '' };
       return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
     }
-    const parsed = parseMessage(decodeBytes(message.raw, { defaultCharset: message.charset }).text);
+    // The charset intake read it in (stored with it), so hex escapes read as they did then.
+    const decoded = decodeBytes(message.raw, { defaultCharset: message.charset });
+    const parsed = parseMessage(decoded.text, { charset: decoded.charset });
     const h = parsed.header;
     const type = `${h.messageType}^${h.triggerEvent}`;
     const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { Hl7ParseError, parseMessage } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, encodeText, HL7_CHARSETS, Hl7ParseError, parseMessage, unencodableAt } from '../../engine/hl7v2/index.ts';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
 import { classifyNetworkError } from '../http/http-failures.ts';
 import { toHl7 } from './mllp.outbound-mapping.ts';
@@ -19,6 +19,11 @@ export const MllpOutConfig = Type.Object({
   sendingFacility: Type.String({ default: '' }),
   receivingApplication: Type.String({ default: '' }),
   receivingFacility: Type.String({ default: '' }),
+  /**
+   * The charset messages are written in, named in MSH-18 (HL7 table 0211). An event holding a
+   * character this charset cannot write is refused (CANONICAL_INVALID, permanent), never altered.
+   */
+  charset: Type.Union(HL7_CHARSETS.map((c) => Type.Literal(c)), { default: 'UNICODE UTF-8' }),
   /** MLLP over TLS; with `clientCertificate`, mutual TLS. Files, as an HTTPS destination's `tls`. */
   tls: Type.Optional(MllpOutTlsConfig),
 });
@@ -34,6 +39,7 @@ export type MllpOutConfig = Static<typeof MllpOutConfig>;
  * refusal is told apart from a lost connection). MSH-10 is derived from the idempotency key, so
  * a peer that de-duplicates by control id sees a retry as the same message; as most do not, the
  * connector is not declared idempotent and ambiguous failures are not retried blindly.
+ * Messages are written in `charset` (MSH-18); the peer's ACK is read in the charset its MSH-18 names.
  */
 export const mllpDestination = defineDestination({
   kind: 'mllp-out',
@@ -41,8 +47,9 @@ export const mllpDestination = defineDestination({
   config: MllpOutConfig,
   secrets: ['tls.clientCertificate.keyPassphrase'],
   idempotent: false,
+  models: ['ChargeEvent', 'EncounterEvent'],
   examples: [
-    { host: 'billing.example.org', port: 2576, connectTimeoutMs: 5000, ackTimeoutMs: 30_000, sendingApplication: 'SWITCHBOARD', sendingFacility: 'GENHOSP', receivingApplication: 'BILLING', receivingFacility: 'GENHOSP' },
+    { host: 'billing.example.org', port: 2576, connectTimeoutMs: 5000, ackTimeoutMs: 30_000, sendingApplication: 'SWITCHBOARD', sendingFacility: 'GENHOSP', receivingApplication: 'BILLING', receivingFacility: 'GENHOSP', charset: 'UNICODE UTF-8' },
     {
       host: 'billing.example.org',
       port: 2577,
@@ -52,6 +59,7 @@ export const mllpDestination = defineDestination({
       sendingFacility: 'GENHOSP',
       receivingApplication: 'BILLING',
       receivingFacility: 'GENHOSP',
+      charset: '8859/1',
       tls: { caFile: '/etc/switchboard/billing-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
     },
   ],
@@ -100,13 +108,14 @@ class MllpDestination implements DestinationConnector {
       if (this.closed) throw new SwitchboardError('PEER_NOT_CONNECTED', 'the connector is closed');
       const controlId = controlIdFor(ctx.idempotencyKey);
       const message = toHl7(payload, { controlId, ...this.config });
+      const bytes = encoded(message, this.config.charset);
       await this.connect();
       const answer = new Promise<Buffer | SwitchboardError>((resolve) => (this.waiting = resolve));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<SwitchboardError>((resolve) => {
         timer = setTimeout(() => resolve(new SwitchboardError('PEER_TIMEOUT', `no ACK within ${this.config.ackTimeoutMs} ms`)), this.config.ackTimeoutMs);
       });
-      this.socket!.write(frame(Buffer.from(message, 'utf8')));
+      this.socket!.write(frame(bytes));
       const ack = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
       this.waiting = undefined;
       if (ack instanceof SwitchboardError) {
@@ -157,13 +166,24 @@ function connectPlain(host: string, port: number, timeoutMs: number): Promise<ne
   });
 }
 
+/** The message's bytes in `charset`; CANONICAL_INVALID when a character cannot be written in it (never replaced). */
+function encoded(message: string, charset: string): Uint8Array {
+  const at = unencodableAt(message, charset);
+  if (at !== -1) {
+    const segment = message.slice(message.lastIndexOf('\r', at) + 1).slice(0, 3);
+    throw new SwitchboardError('CANONICAL_INVALID', `the ${segment} segment holds a character ${charset} cannot write`);
+  }
+  return encodeText(message, charset);
+}
+
 /** Classifies an original-mode ACK (HL7 v2.5.1 §2.9.2, MSA-1) for the message sent with `controlId`. */
 function readAck(bytes: Buffer, controlId: string): DeliveryResult {
   let code: string;
   let text: string;
   let acked: string;
   try {
-    const ack = parseMessage(bytes.toString('utf8'));
+    const decoded = decodeBytes(bytes);
+    const ack = parseMessage(decoded.text, { charset: decoded.charset });
     code = ack.get('MSA-1');
     acked = ack.get('MSA-2');
     text = ack.get('MSA-3') || ack.get('ERR-8') || ack.get('ERR-3.2');

@@ -22,11 +22,12 @@ const get = (event: Record<string, unknown>, dotted: string) => dotted.split('.'
  * The HL7v2 message an `mllp-out` destination sends for one canonical event (v2.5.1):
  * ChargeEvent → DFT^P03 with one FT1; EncounterEvent → ADT by event type. Only what the
  * destination's data policy left in the event is written (PID-3 only when the MRN is there).
+ * With `charset`, MSH-18 names it (the destination writes the bytes in it).
  * Another model is a permanent failure (CANONICAL_INVALID).
  */
-export function toHl7(payload: DeliveryPayload, o: { controlId: string; sendingApplication: string; sendingFacility: string; receivingApplication: string; receivingFacility: string }): string {
+export function toHl7(payload: DeliveryPayload, o: { controlId: string; sendingApplication: string; sendingFacility: string; receivingApplication: string; receivingFacility: string; charset?: string }): string {
   const e = payload.event;
-  const header = { controlId: o.controlId, sendingApplication: o.sendingApplication, sendingFacility: o.sendingFacility, receivingApplication: o.receivingApplication, receivingFacility: o.receivingFacility };
+  const header = { controlId: o.controlId, sendingApplication: o.sendingApplication, sendingFacility: o.sendingFacility, receivingApplication: o.receivingApplication, receivingFacility: o.receivingFacility, ...(o.charset ? { charset: o.charset } : {}) };
   const occurred = hl7DateTime(get(e, 'occurredAt') ?? get(e, 'serviceDate'));
   switch (payload.model) {
     case 'ChargeEvent': {

@@ -17,6 +17,8 @@ export interface NewMessageOptions {
   /** Default P (production). */
   processingId?: string;
   delimiters?: Omit<Delimiters, 'segment'>;
+  /** MSH-18 (HL7 table 0211), the charset the message will be written in (encodeText); default empty, read as UNICODE UTF-8. */
+  charset?: string;
   now?: Date;
 }
 
@@ -32,5 +34,6 @@ export function createMessage(o: NewMessageOptions): Hl7Message {
   const ts = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const enc = `${d.component}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
   const msh = ['MSH', enc, e(o.sendingApplication), e(o.sendingFacility), e(o.receivingApplication), e(o.receivingFacility), ts, '', type, e(o.controlId), e(o.processingId ?? 'P'), e(o.version ?? '2.5.1')];
+  if (o.charset) msh.push('', '', '', '', '', e(o.charset));
   return parseMessage(`${msh.join(d.field)}\r`);
 }

@@ -22,9 +22,14 @@ const ENCODINGS: Record<string, string> = {
   '8859/9': 'iso-8859-9',
   '8859/15': 'iso-8859-15',
   'UNICODE UTF-8': 'utf8',
+  // Read as UTF-8 too: 'UTF-8' is not in table 0211 but senders write it; 'UNICODE' names no encoding.
   'UTF-8': 'utf8',
   UNICODE: 'utf8',
 };
+
+/** The table 0211 names the engine writes as well as reads (outbound MSH-18). */
+export const HL7_CHARSETS = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/9', '8859/15', 'UNICODE UTF-8'] as const;
+export type Hl7Charset = (typeof HL7_CHARSETS)[number];
 
 /** The HL7 charset assumed when neither MSH-18 nor the channel names one. */
 export const DEFAULT_CHARSET = 'UNICODE UTF-8';
@@ -94,6 +99,20 @@ export function decodeBytes(bytes: Uint8Array, opts: { defaultCharset?: string }
 export function encodeText(text: string, charset: string): Uint8Array {
   const encoding = encodingOf(charset) || 'utf8';
   return encoding === 'utf8' ? Buffer.from(text, 'utf8') : iconv.encode(text, encoding);
+}
+
+/**
+ * Index of the first character of `text` that `charset` cannot hold (encodeText would write `?`),
+ * or -1 when all fit. For outbound messages, whose data must not change on the way out.
+ */
+export function unencodableAt(text: string, charset: string): number {
+  const encoding = encodingOf(charset) || 'utf8';
+  if (encoding === 'utf8') return -1;
+  const back = iconv.decode(iconv.encode(text, encoding), encoding);
+  if (back === text) return -1;
+  let i = 0;
+  while (back[i] === text[i]) i++;
+  return i;
 }
 
 /**
