@@ -11,6 +11,7 @@ import { startTestEngine, testChannel, waitFor, type TestEngine } from '../suppo
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { CORPUS, corpusCase, hasShared, REPO_ROOT, requireShared } from '../support/shared.ts';
+import { inlinePatientMessages } from '../support/inline-patient.ts';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -176,4 +177,41 @@ test.serial('encrypted records open again, search by MRN works through keyed has
   t.teardown(() => newOnly.close());
   const reopened = await newOnly.engine.store!.getMessage(listed._id);
   t.true(Buffer.from(reopened!.raw).toString('utf8').includes('ZEBEDEE^ZOE'), 'the old key can be retired after re-sealing');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Without the corpus too: one patient's ADT^A01, DFT^P03 and ADT^A40 (tests/support/inline-patient.ts),
+// so the at-rest and log checks run (and can fail) whether or not ../shared exists.
+
+/** The inline patient's names and identifiers as the messages carry them (what the corpus check scans for). */
+const INLINE_PHI = ['QX7731904', '556201187', 'QUIMBLEWORTH', 'HORTENSIA', 'BARNABY', 'QX7700012', '556-20-1187', '4417 LARKSPUR LN', '(740)555-0183'];
+
+/** Sends the inline messages through an engine (the ERP failing a few times first) until all are delivered; returns its database name and log lines. */
+async function runInline(security: Parameters<typeof startTestEngine>[0]['security']): Promise<{ dbName: string; lines: string[] }> {
+  const lines: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
+  const erp = await startErpSimulator();
+  erp.setBehaviour({ mode: 'fail', status: 503, times: 2 });
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
+  try {
+    for (const m of inlinePatientMessages()) await send(sb.mllpPort, Buffer.from(m));
+    await waitFor('the three messages delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 3);
+  } finally {
+    await sb.close();
+    await erp.close();
+  }
+  return { dbName: sb.config.MONGODB_DB, lines };
+}
+
+test.serial('inline ADT and DFT, no corpus needed: encryption on, none of the patient\'s names or identifiers is in clear in MongoDB or in the log; off, they are in MongoDB', async (t) => {
+  const clear = await runInline({});
+  t.deepEqual(found(await storedDocs(clear.dbName), INLINE_PHI), INLINE_PHI, 'without encryption every value is stored in clear (the check can fail)');
+
+  const sealed = await runInline(keys);
+  const docs = await storedDocs(sealed.dbName);
+  t.true(docs.length >= 3, `${docs.length} documents read`);
+  t.deepEqual(found(docs, INLINE_PHI, Keyring.parse(keys.ENCRYPTION_KEYS)), [], 'with encryption none is');
+  t.true(sealed.lines.some((l) => l.includes('"delivery failed; will retry"')), 'the retry path ran and logged');
+  const scanned = sealed.lines.map(withoutGeneratedIds);
+  t.deepEqual(INLINE_PHI.filter((v) => scanned.some((l) => l.includes(v))), [], 'no value in any log line');
 });

@@ -10,6 +10,7 @@ import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { CORPUS, requireShared } from '../support/shared.ts';
+import { INLINE_DIRECT, INLINE_INDIRECT, inlinePatientMessages } from '../support/inline-patient.ts';
 import { userSession } from '../support/users.ts';
 
 /** Direct identifiers a corpus message carries that no model maps (SSN, address, phone) as well as those it does. */
@@ -104,24 +105,8 @@ test('the corpus end to end: under the default policy no identifier, direct or i
 });
 
 // ---------------------------------------------------------------------------------------------
-// Without the corpus too: one patient's ADT^A01, DFT^P03 and ADT^A40 written here, so the finance
-// posting check runs (and can fail) whether or not ../shared exists.
-
-/** The patient's direct identifiers as written in the inline messages, and as the models would carry them. */
-const INLINE_DIRECT = ['QX7731904', '556201187', 'QUIMBLEWORTH', 'HORTENSIA', '19580213', '1958-02-13', '4417 LARKSPUR LN', 'ZANESVILLE', '(740)555-0183', '556-20-1187', 'BARNABY', 'QX7700012'];
-/** Indirect identifiers of the inline messages: the visit (account) number and the control ids. */
-const INLINE_INDIRECT = ['VQ88123', 'PHIA01', 'PHIP03', 'PHIA40'];
-
-function inlineMessages(): string[] {
-  const msh = (type: string, id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||${type}|${id}|P|2.5.1`;
-  const pid = ['PID', '1', '', 'QX7731904^^^GENHOSP^MR~556201187^^^SSA^SS', '', 'QUIMBLEWORTH^HORTENSIA^J', '', '19580213', 'F', '', '', '4417 LARKSPUR LN^^ZANESVILLE^OH^43701', '', '(740)555-0183', '', '', '', '', 'VQ88123', '556-20-1187'].join('|');
-  const pv1 = `PV1|1|I|4W^412^B^GENHOSP${'|'.repeat(16)}VQ88123`;
-  return [
-    [msh('ADT^A01^ADT_A01', 'PHIA01'), 'EVN|A01|20260315083000', pid, 'NK1|1|QUIMBLEWORTH^BARNABY|SPO', pv1],
-    [msh('DFT^P03^DFT_P03', 'PHIP03'), 'EVN|P03|20260315090000', pid, pv1, 'FT1|1|||20260315090000||CG|27447^KNEE ARTHROPLASTY^CPT|||1|1250.00^USD'],
-    [msh('ADT^A40^ADT_A39', 'PHIA40'), 'EVN|A40|20260315100000', pid, 'MRG|QX7700012^^^GENHOSP^MR', pv1],
-  ].map((segments) => segments.join('\r') + '\r');
-}
+// Without the corpus too: one patient's ADT^A01, DFT^P03 and ADT^A40 (tests/support/inline-patient.ts),
+// so the finance posting check runs (and can fail) whether or not ../shared exists.
 
 test('inline ADT and DFT, no corpus needed: the default policy posts no identifier, the pseudonymising one keyed pseudonyms, the demo ERP the visit number and no direct identifier', async (t) => {
   const erp = await startErpSimulator();
@@ -134,7 +119,7 @@ test('inline ADT and DFT, no corpus needed: the default policy posts no identifi
   });
   t.teardown(async () => (await sb.close(), await erp.close()));
   const client = await MllpTestClient.connect(sb.mllpPort);
-  for (const m of inlineMessages()) t.regex(await client.send(m), /\rMSA\|AA\|/);
+  for (const m of inlinePatientMessages()) t.regex(await client.send(m), /\rMSA\|AA\|/);
   client.close();
   const stored = await waitFor('the three messages delivered', async () => {
     const listed = await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 });
