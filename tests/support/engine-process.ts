@@ -11,14 +11,25 @@ export interface EngineProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Where and how a spawned engine runs, when not from this checkout's sources. */
+export interface EngineLaunch {
+  /** Working directory; default: the checkout. */
+  cwd?: string;
+  /** Node's arguments; default: `engine/main.ts` under tsx, or `bin/switchboard.js start <args>` when args are given. */
+  argv?: string[];
+  /** The environment the engine's settings are added to; default: this process's. */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
 /**
  * Runs the real engine entry point (`engine/main.ts`, with the channels in channels/) as a child
  * process, as `npm start` would, and waits for its "engine started" line to learn the ports.
  */
-export function spawnEngine(env: Record<string, string>, args: string[] = []): Promise<EngineProcess> {
-  const child = spawn(process.execPath, args.length > 0 ? ['bin/switchboard.js', 'start', ...args] : ['--import', 'tsx', 'engine/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+export function spawnEngine(env: Record<string, string>, args: string[] = [], launch: EngineLaunch = {}): Promise<EngineProcess> {
+  const argv = launch.argv ?? (args.length > 0 ? ['bin/switchboard.js', 'start', ...args] : ['--import', 'tsx', 'engine/main.ts']);
+  const child = spawn(process.execPath, argv, {
+    cwd: launch.cwd ?? REPO_ROOT,
+    env: { ...(launch.baseEnv ?? process.env), MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
