@@ -241,6 +241,11 @@ export class Engine implements ChannelRunner {
     return new Map([...this.runtimes].map(([id, r]) => [id, { version: r.version, paused: r.paused }]));
   }
 
+  /** Ids of the running channels with a FHIR source, served at /fhir/<id> where this process serves HTTP. */
+  fhirChannels(): string[] {
+    return [...(this.runtimeDeps?.channels.values() ?? [])].filter((c) => c.source.kind === 'fhir').map((c) => c.id);
+  }
+
   /** MLLP port of each running channel listener. */
   mllpPorts(): Record<string, number> {
     return Object.fromEntries([...this.runtimes].filter(([, r]) => r.port !== undefined).map(([id, r]) => [id, r.port!]));

@@ -3,10 +3,12 @@ import { readChannelDir } from './channels/channel-files.ts';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { ChannelDefinition } from './channel.ts';
-import { loadConfig } from './config/config.ts';
-import { Engine } from './engine.ts';
+import { loadConfig, type EngineConfig } from './config/config.ts';
+import { loadSecurityConfig } from './config/security-config.ts';
+import { Engine, type EngineAddresses } from './engine.ts';
 import { toSwitchboardError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { startBanner } from './start-banner.ts';
 
 const CHANNELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../channels');
 
@@ -15,18 +17,29 @@ export function loadChannels(dir = CHANNELS_DIR): Promise<ChannelDefinition[]> {
   return readChannelDir(dir);
 }
 
+/** What only the caller knows, for the start banner (scripts/demo.ts names the files it keeps secrets in). */
+export interface MainOptions {
+  /** How to sign in to the console; default: how the first administrator is made. Never a password. */
+  signIn?: string;
+  /** Where FHIR clients find their credentials. Never a token. */
+  fhirCredentials?: string;
+}
+
 /**
  * `switchboard start`: loads settings and channels, starts the engine, stops it cleanly on
- * SIGTERM/SIGINT. A start failure prints one clear line and exits 1.
+ * SIGTERM/SIGINT. A start failure prints one clear line and exits 1. Once started, when standard
+ * output is a terminal, prints the start banner there (start-banner.ts); the log (standard error)
+ * is JSON lines or readable lines as LOG_FORMAT and the terminal decide (log.ts, chooseLogFormat).
  */
-export async function main(): Promise<void> {
+export async function main(options: MainOptions = {}): Promise<void> {
   const log = createLogger({ component: 'engine' });
   let engine: Engine | undefined;
   try {
     const config = loadConfig();
     boundHeapGrowth(config.HEAP_GROWING_PERCENT);
     engine = new Engine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
-    await engine.start();
+    const addresses = await engine.start();
+    if (process.stdout.isTTY) process.stdout.write(banner(engine, config.SWITCHBOARD_ROLE, addresses, options));
   } catch (err) {
     const e = toSwitchboardError(err);
     log.error(`engine did not start: ${e.code}: ${e.message}`);
@@ -39,6 +52,19 @@ export async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function banner(engine: Engine, role: EngineConfig['SWITCHBOARD_ROLE'], addresses: EngineAddresses, options: MainOptions): string {
+  const security = loadSecurityConfig();
+  const signIn = options.signIn ?? `an account of this deployment (the first, ${security.SWITCHBOARD_ADMIN_USER}, gets SWITCHBOARD_ADMIN_PASSWORD or the one-time setup token)`;
+  return startBanner({
+    role,
+    addresses,
+    https: Boolean(security.HTTPS_CERT_FILE),
+    fhirChannels: engine.fhirChannels(),
+    signIn,
+    ...(options.fhirCredentials ? { fhirCredentials: options.fhirCredentials } : {}),
+  });
 }
 
 /**

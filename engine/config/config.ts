@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { SwitchboardError } from '../errors.ts';
+import { LOG_FORMATS } from '../log.ts';
 
 /**
  * Engine settings from the environment: one schema gives the type, the defaults, the README's
@@ -33,6 +34,7 @@ export const EngineConfigSchema = Type.Object({
       "How far V8's heap may grow past what the last full garbage collection kept before it collects again, in percent; 0 keeps V8's own choice (300 on a machine with 2 GB or more of heap limit: under load the heap then swings between the live data and four times it).",
   }),
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
+  LOG_FORMAT: Type.Optional(Type.Union(LOG_FORMATS.map((f) => Type.Literal(f)), { description: 'json: one JSON object a line; pretty: readable lines. Unset: pretty when standard error is a terminal, else json (see chooseLogFormat in log.ts).' })),
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 

@@ -24,12 +24,13 @@ export interface EngineLaunch {
 /**
  * Runs the real engine entry point (`engine/main.ts`, with the channels in channels/) as a child
  * process, as `npm start` would, and waits for its "engine started" line to learn the ports.
+ * Log lines are JSON (LOG_FORMAT=json) whatever the environment says, so that line can be read.
  */
 export function spawnEngine(env: Record<string, string>, args: string[] = [], launch: EngineLaunch = {}): Promise<EngineProcess> {
   const argv = launch.argv ?? (args.length > 0 ? ['bin/switchboard.js', 'start', ...args] : ['--import', 'tsx', 'engine/main.ts']);
   const child = spawn(process.execPath, argv, {
     cwd: launch.cwd ?? REPO_ROOT,
-    env: { ...(launch.baseEnv ?? process.env), MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...(launch.baseEnv ?? process.env), MLLP_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', ...env, LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
