@@ -1,5 +1,6 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from './log.ts';
+import type { CanonicalModelName } from '../transforms/canonical/index.ts';
 
 /**
  * The destination connector contract (see DEVELOPERS.md, "Declare, then implement").
@@ -58,6 +59,12 @@ export interface DestinationDefinition<S extends TSchema = TSchema> {
   secrets: readonly string[];
   /** Whether the peer de-duplicates by idempotency key, so ambiguous failures may be retried. */
   idempotent: boolean;
+  /**
+   * The canonical models it can send (every one its mapping handles; another would fail each
+   * delivery for good). Channel validation refuses a destination naming any other model, at
+   * `/destinations/<i>/models/<j>`, before the channel is saved, imported or deployed.
+   */
+  models: readonly CanonicalModelName[];
   examples: readonly Static<S>[];
   create(config: Static<S>, deps: ConnectorDeps): DestinationConnector;
 }

@@ -53,6 +53,7 @@ export const erpRestDestination = defineDestination({
   config: ErpRestConfig,
   secrets: ['apiKey', 'oauth2.clientSecret', 'tls.clientCertificate.keyPassphrase'],
   idempotent: true,
+  models: ['EncounterEvent', 'ChargeEvent', 'SupplyConsumptionEvent', 'WorkforceEvent'],
   examples: [
     {
       baseUrl: 'https://erp.example.org',

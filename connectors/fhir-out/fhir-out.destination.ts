@@ -32,6 +32,7 @@ export const fhirOutDestination = defineDestination({
   config: FhirOutConfig,
   secrets: ['bearerToken'],
   idempotent: true,
+  models: ['ChargeEvent', 'EncounterEvent', 'SupplyConsumptionEvent', 'WorkforceEvent'],
   examples: [{ baseUrl: 'https://fhir.example.org/r4', mode: 'create', timeoutMs: 10_000 }],
   create: (config) => new FhirOutDestination(config),
 });

@@ -32,6 +32,7 @@ export const fileBatchDestination = defineDestination({
   config: FileBatchConfig,
   secrets: [],
   idempotent: true,
+  models: ['ChargeEvent', 'SupplyConsumptionEvent', 'EncounterEvent', 'WorkforceEvent'],
   examples: [{ directory: '/var/spool/switchboard/gl', format: 'csv', columns: ['code', 'quantity', 'amount.value', 'costCenter'], maxLines: 500, maxAgeMs: 300_000, amountField: 'amount.value', filePrefix: 'gl' }],
   create: (config) => new FileBatchDestination(config),
 });

@@ -7,6 +7,7 @@ import { assertHostsAllowed } from '../security/host-allowlist.ts';
 import { compileCondition, type Condition } from '../../transforms/dsl/predicate.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { DataClass } from '../../transforms/canonical/data-class.ts';
+import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
 import { findDestinationConnector } from '../../connectors/index.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
@@ -96,9 +97,11 @@ export interface ChannelProblem {
 
 /**
  * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms
- * and connector kinds, each destination's settings against its connector's declared schema (after
- * `${VAR}` placeholders are resolved from `env`), hosts on the allow-list, unique destination ids, a
- * filter that compiles. Never throws; the messages name fields, not secret values.
+ * and connector kinds, each destination's models among those its connector declares it can send
+ * (`mllp-out` maps only ChargeEvent and EncounterEvent: any other would dead-letter every message),
+ * its settings against the connector's declared schema (after `${VAR}` placeholders are resolved
+ * from `env`), hosts on the allow-list, unique destination ids, a filter that compiles. Never
+ * throws; the messages name fields, not secret values.
  */
 export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<string, Transform>; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] }): ChannelProblem[] {
   const shape = [...Value.Errors(ChannelSchema, o.channel)].slice(0, 20).map((e) => ({ path: e.path || '/', message: e.message }));
@@ -122,6 +125,10 @@ export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<s
     seen.add(d.id);
     const definition = findDestinationConnector(d.kind);
     if (!definition) return problems.push({ path: `${at}/kind`, message: `no connector ${d.kind}` });
+    d.models.forEach((model, j) => {
+      if (!isCanonicalModelName(model)) problems.push({ path: `${at}/models/${j}`, message: `no canonical model ${model}` });
+      else if (!definition.models.includes(model)) problems.push({ path: `${at}/models/${j}`, message: `${d.kind} cannot send ${model}; it sends ${definition.models.join(', ')}` });
+    });
     try {
       const config = interpolateEnv(d.config, o.env, `${at}/config`);
       parseConnectorConfig(definition, config, `${at}/config`);

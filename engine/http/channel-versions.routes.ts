@@ -39,8 +39,8 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
   };
   const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
-  app.get('/api/connectors', { config: read, schema: { summary: 'Destination connectors and their declared settings' } }, async () => ({
-    items: destinationConnectors.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, secrets: d.secrets, config: d.config, examples: d.examples })),
+  app.get('/api/connectors', { config: read, schema: { summary: 'Destination connectors: their declared settings and the models each can send' } }, async () => ({
+    items: destinationConnectors.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, models: d.models, secrets: d.secrets, config: d.config, examples: d.examples })),
   }));
 
   app.get<{ Params: { id: string } }>('/api/channels/:id', { config: read, schema: { summary: 'A channel: state, deployed and latest version' } }, async (request, reply) => {

@@ -61,6 +61,11 @@ test('a channel exported to a file and imported into an empty engine behaves the
   const invalid = await cli(['validate', broken], 'unused');
   t.is(invalid.code, 1);
   t.regex(invalid.stderr, /broken\.channel\.json\/transforms\/0: no transform nope/);
+  const unsendable = path.join(dir, 'unsendable.channel.json');
+  await writeFile(unsendable, JSON.stringify({ ...lab, id: 'unsendable', destinations: [{ id: 'billing', kind: 'mllp-out', config: { host: '127.0.0.1', port: 2576 }, models: ['SupplyConsumptionEvent'] }] }));
+  const refused = await cli(['validate', unsendable], 'unused');
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /unsendable\.channel\.json\/destinations\/0\/models\/0: mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent/);
 
   const emptyDb = uniqueName('sbimport');
   const imported = await cli(['import', '--deploy', file], emptyDb);

@@ -84,6 +84,29 @@ test('a channel made through the API: validated, saved as versions, deployed, pa
   t.deepEqual(after.map((c: { id: string; state: string; deployedVersion: number }) => [c.id, c.state, c.deployedVersion]), [['ehr-mllp', 'deployed', 1], ['lab-mllp', 'deployed', 3]]);
 });
 
+test('a destination naming a model its connector cannot send is refused by the API with a problem naming the field, and nothing is saved', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+  t.teardown(() => sb.close());
+  const analyst = await userSession(sb, { username: 'ana.lyst', role: 'analyst' });
+  const api = (method: string, url: string, payload?: object) => sb.engine.http!.inject({ method: method as 'GET', url, headers: analyst, ...(payload ? { payload } : {}) });
+  const lab = labChannel(erp.url);
+  const billing = { id: 'billing', kind: 'mllp-out', config: { host: '127.0.0.1', port: 2576 }, models: ['ChargeEvent', 'SupplyConsumptionEvent'] };
+  const unsendable = { ...lab, accept: ['DFT^P03'], transforms: ['hl7v2.dft-to-charges', 'hl7v2.dft-to-supply'], destinations: [{ ...lab.destinations[0]!, models: ['ChargeEvent'] }, billing] };
+  const expected = [{ path: '/destinations/1/models/1', message: 'mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent' }];
+  t.deepEqual((await api('POST', '/api/channels/validate', unsendable)).json().problems, expected);
+  const put = await api('PUT', '/api/channels/lab-mllp', unsendable);
+  t.is(put.statusCode, 422);
+  t.regex(String(put.headers['content-type']), /^application\/problem\+json/);
+  t.like(put.json(), { status: 422, code: 'CONFIG_INVALID', problems: expected });
+  t.is((await api('GET', '/api/channels/lab-mllp')).statusCode, 404, 'not saved');
+  const sendable = { ...unsendable, destinations: [unsendable.destinations[0]!, { ...billing, models: ['ChargeEvent'] }] };
+  t.is((await api('PUT', '/api/channels/lab-mllp', sendable)).statusCode, 201, 'the same channel without the model it cannot send is saved');
+  const connectors = (await api('GET', '/api/connectors')).json().items as { kind: string; models: string[] }[];
+  t.deepEqual(connectors.find((c) => c.kind === 'mllp-out')?.models, ['ChargeEvent', 'EncounterEvent'], 'the API lists what each connector sends');
+});
+
 test('secrets: a literal secret is refused without encryption at rest; the API masks secrets and a masked value saved back keeps the stored one', async (t) => {
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());

@@ -33,7 +33,7 @@ function defectiveDestination(): { definition: ReturnType<typeof defineDestinati
     },
     close: async () => undefined,
   };
-  const definition = defineDestination({ kind: 'test-defective', title: 'Defective (test only)', config: Type.Object({}), secrets: [], idempotent: true, examples: [{}], create: () => connector });
+  const definition = defineDestination({ kind: 'test-defective', title: 'Defective (test only)', config: Type.Object({}), secrets: [], idempotent: true, models: ['EncounterEvent'], examples: [{}], create: () => connector });
   return { definition, sends: () => sends };
 }
 

@@ -7,6 +7,8 @@ export interface Connector {
   secrets: string[];
   config: JsonSchema;
   examples: Record<string, unknown>[];
+  /** The canonical models the connector can send (its define…() declaration). */
+  models: string[];
 }
 
 export interface DestinationDraft {
@@ -65,7 +67,7 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
           </select>
         </div>
         <div class="field">
-          <label for={id('models')}>Models (canonical, comma separated)</label>
+          <label for={id('models')}>Models (canonical, comma separated{connector ? `; ${connector.kind} sends ${connector.models.join(', ')}` : ''})</label>
           <input id={id('models')} value={d.models.join(', ')} onInput={(e) => set('models', list(e.currentTarget.value))} />
         </div>
       </div>
