@@ -7,12 +7,15 @@ export const IDEMPOTENCY_SYSTEM = 'urn:switchboard:idempotency-key';
 const get = (e: Record<string, unknown>, dotted: string) => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), e);
 const defined = (o: Record<string, unknown>) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
 const patient = (e: Record<string, unknown>) => (get(e, 'patient.mrn') ? { subject: { identifier: { type: { coding: [{ code: 'MR' }] }, value: get(e, 'patient.mrn') } } } : {});
+/** The visit number and practitioner id are indirect identifiers: absent unless the data policy allows them. */
+const visit = (e: Record<string, unknown>) => get(e, 'encounter.visitNumber');
 
 /**
  * A canonical event as a FHIR R4 resource, carrying the idempotency key as an identifier so the
  * server's conditional create finds a repeat: ChargeEvent → ChargeItem, EncounterEvent → Encounter,
  * SupplyConsumptionEvent → SupplyDelivery, WorkforceEvent → PractitionerRole. Only what the data
- * policy left in the event is written. Another model is CANONICAL_INVALID (permanent).
+ * policy left in the event is written: no reference or identifier is made up for an identifier it
+ * removed. Another model is CANONICAL_INVALID (permanent).
  */
 export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record<string, unknown> {
   const e = payload.event;
@@ -25,7 +28,7 @@ export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record
         status: get(e, 'transactionType') === 'CD' ? 'aborted' : 'billable',
         code: { coding: [{ system: get(e, 'codeSystem'), code: get(e, 'code'), display: get(e, 'description') }] },
         ...patient(e),
-        context: { identifier: { value: get(e, 'encounter.visitNumber') } },
+        ...(visit(e) !== undefined ? { context: { identifier: { value: visit(e) } } } : {}),
         occurrenceDateTime: get(e, 'serviceDate'),
         quantity: { value: get(e, 'quantity') },
         ...(get(e, 'amount.value') !== undefined ? { priceOverride: { value: get(e, 'amount.value'), currency: get(e, 'amount.currency') } } : {}),
@@ -34,7 +37,7 @@ export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record
     case 'EncounterEvent':
       return defined({
         resourceType: 'Encounter',
-        identifier: [...identifier, { value: get(e, 'encounter.visitNumber') }],
+        identifier: [...identifier, ...(visit(e) !== undefined ? [{ value: visit(e) }] : [])],
         status: { discharge: 'finished', cancel: 'cancelled', register: 'planned' }[String(get(e, 'eventType'))] ?? 'in-progress',
         class: { system: 'http://terminology.hl7.org/CodeSystem/v2-0004', code: get(e, 'encounter.patientClass') },
         ...patient(e),
@@ -54,7 +57,7 @@ export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record
         resourceType: 'PractitionerRole',
         identifier,
         active: get(e, 'eventType') !== 'offboard',
-        practitioner: { reference: `Practitioner/${String(get(e, 'personId'))}` },
+        ...(get(e, 'personId') !== undefined ? { practitioner: { reference: `Practitioner/${String(get(e, 'personId'))}` } } : {}),
         code: [{ coding: [{ code: get(e, 'roleCode'), display: get(e, 'roleName') }] }],
         period: { start: get(e, 'startDate'), end: get(e, 'endDate') },
       });

@@ -45,3 +45,16 @@ test('mllp-out and fhir-out declare exactly the models their mappings handle', (
     }
   }
 });
+
+test('fhir-out writes no reference or identifier for an indirect identifier the default policy removed', (t) => {
+  const filtered = [
+    { model: 'ChargeEvent', event: { code: '27447', codeSystem: 'http://www.ama-assn.org/go/cpt', quantity: 1, serviceDate: '2026-03-20', transactionType: 'CG', encounter: { patientClass: 'I' } } },
+    { model: 'EncounterEvent', event: { eventType: 'admit', occurredAt: '2026-03-20', encounter: { patientClass: 'I', admittedAt: '2026-03-20' } } },
+    { model: 'WorkforceEvent', event: { eventType: 'onboard', roleCode: 'RN', startDate: '2026-03-20' } },
+  ];
+  for (const { model, event } of filtered) {
+    const resource = JSON.stringify(toFhir({ model, modelVersion: 1, event }, 'm1:fhir'));
+    t.notRegex(resource, /undefined|\{\}/, model);
+  }
+  t.deepEqual((toFhir({ model: 'WorkforceEvent', modelVersion: 1, event: { eventType: 'onboard', personId: 'P7', roleCode: 'RN', startDate: '2026-03-20' } }, 'k') as { practitioner?: unknown }).practitioner, { reference: 'Practitioner/P7' });
+});
