@@ -1,4 +1,6 @@
 import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +9,8 @@ import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
+import { waitFor } from '../support/harness.ts';
+import { REPO_ROOT } from '../support/shared.ts';
 
 const make = (directory: string, extra: Record<string, unknown> = {}) =>
   fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { directory, ...extra }, 'test'), { log: silentLogger() });
@@ -22,8 +26,14 @@ async function keysIn(dir: string): Promise<string[]> {
     if (f.endsWith('.ndjson')) released.push(...lines.map((l) => (JSON.parse(l) as { idempotencyKey?: string }).idempotencyKey).filter((k): k is string => k !== undefined));
     else released.push(...lines.slice(1, -1).map((l) => l.split(',')[0]!));
   }
-  const spool = await readFile(path.join(dir, '.spool/current.ndjson'), 'utf8').catch(() => '');
-  return [...released, ...spool.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key)];
+  return [...released, ...(await spooledKeys(dir))];
+}
+
+/** Idempotency keys in the spools (one per process, see the destination's TSDoc). */
+async function spooledKeys(dir: string): Promise<string[]> {
+  const spools = (await readdir(path.join(dir, '.spool')).catch(() => [])).filter((f) => /^(spool|adopting)-.*\.ndjson$/.test(f));
+  const texts = await Promise.all(spools.map((f) => readFile(path.join(dir, '.spool', f), 'utf8').catch(() => '')));
+  return texts.flatMap((text) => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key));
 }
 
 destinationConformance({
@@ -58,20 +68,52 @@ test('a CSV batch is released at maxLines, atomically, with a trailer holding th
   await c.close();
 });
 
-test('lines spooled before a crash are released after the next connect, and keys already released are not written again', async (t) => {
+/** A process that spools `keys` (maxLines 2), says so on stdout and then waits to be killed. */
+function spoolInChild(dir: string, keys: string[]): Promise<ChildProcess> {
+  const script = `
+    import { fileBatchDestination } from './connectors/file-batch/file-batch.destination.ts';
+    import { parseConnectorConfig } from './engine/connector-config.ts';
+    import { silentLogger } from './engine/log.ts';
+    const c = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, ${JSON.stringify({ directory: dir, maxLines: 2, orphanAfterMs: 2000 })}, 'child'), { log: silentLogger() });
+    await c.connect(new AbortController().signal);
+    for (const key of ${JSON.stringify(keys)}) await c.send({ model: 'ChargeEvent', modelVersion: 1, event: { code: key, amount: { value: 1 } } }, { idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
+    console.log('spooled');
+    setInterval(() => undefined, 60_000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the spooling process exited with ${code}`)));
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => line === 'spooled' && resolve(child));
+  });
+}
+
+test('lines a killed process spooled are released once by the next process, and keys already released are not written again', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'sb-batch-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const first = make(dir, { maxLines: 2 });
-  await first.connect(new AbortController().signal);
-  await first.send(charge('A', 1), ctx('k:1'));
-  await first.send(charge('B', 2), ctx('k:2'));
-  await first.send(charge('C', 3), ctx('k:3'));
-  // No close(): the process "dies" with k:3 only in the spool.
-  const second = make(dir, { maxLines: 2 });
-  await second.connect(new AbortController().signal);
-  await second.send(charge('B', 2), ctx('k:2'));
-  await second.send(charge('D', 4), ctx('k:4'));
-  await second.close();
-  const keys = await keysIn(dir);
-  t.deepEqual([...keys].sort(), ['k:1', 'k:2', 'k:3', 'k:4']);
+  const child = await spoolInChild(dir, ['k:1', 'k:2', 'k:3']);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  t.deepEqual(await spooledKeys(dir), ['k:3'], 'the killed process left k:3 in its spool (k:1 and k:2 were released)');
+  const next = make(dir, { maxLines: 2, maxAgeMs: 100, orphanAfterMs: 2000 });
+  t.teardown(() => next.close());
+  await next.connect(new AbortController().signal);
+  t.is((await next.send(charge('B', 2), ctx('k:2'))).responseSummary, 'already spooled');
+  await next.send(charge('D', 4), ctx('k:4'));
+  // The dead process's lock goes stale after orphanAfterMs; the next look after that takes k:3 over.
+  await waitFor('every line released', async () => (await spooledKeys(dir)).length === 0 && (await keysIn(dir)).length === 4, 20_000);
+  t.deepEqual((await keysIn(dir)).sort(), ['k:1', 'k:2', 'k:3', 'k:4']);
+});
+
+test('two destinations on one directory (two processes) keep their own spools: closing one leaves its lines to the other, each released once', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sb-batch-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const [a, b] = [make(dir, { maxLines: 3, maxAgeMs: 100 }), make(dir, { maxLines: 3, maxAgeMs: 600_000 })];
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  await a.connect(new AbortController().signal);
+  await b.connect(new AbortController().signal);
+  for (let i = 0; i < 10; i++) await (i % 2 === 0 ? a : b).send(charge(`C${i}`, i), ctx(`k:${i}`));
+  // b holds 2 unreleased lines (it released 3 at maxLines); closed, it gives its spool up and a takes it.
+  await b.close();
+  await waitFor('every line released', async () => (await spooledKeys(dir)).length === 0 && (await keysIn(dir)).length === 10, 20_000);
+  t.deepEqual((await keysIn(dir)).sort(), Array.from({ length: 10 }, (_, i) => `k:${i}`).sort());
 });
