@@ -55,7 +55,7 @@ function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKey
  * A user sees only the channels of their scope: a message of another channel is answered 404, as
  * if it did not exist, and the attempt is audited as denied. Without the PHI permission, names,
  * identifiers and other patient fields are masked in every view. Searches and views are audited
- * (search criteria with the MRN itself left out).
+ * (search criteria with the MRN and control id themselves left out).
  */
 export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
   /** The message if it exists and the user's scope includes it; audits a denial. */
@@ -66,14 +66,14 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     return undefined;
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Audited (without the MRN searched for).', querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request) => {
     const p = principalOf(request);
     const q = request.query;
     await audit.append({
       actor: p.username,
       action: AuditAction.messageSearch,
       outcome: 'success',
-      details: { channel: q.channel, status: q.status, controlId: q.controlId, mrn: q.mrn ? '[given]' : undefined, type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi: p.phi },
+      details: { channel: q.channel, status: q.status, controlId: q.controlId ? '[given]' : undefined, mrn: q.mrn ? '[given]' : undefined, type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi: p.phi },
       sourceIp: sourceIp(request),
     });
     if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };

@@ -102,6 +102,13 @@ test('the corpus end to end: under the default policy no identifier, direct or i
   const shown = [await api('/api/messages?limit=500'), ...(await Promise.all(messages.map((m) => api(`/api/messages/${m._id}`))))].join('\n');
   t.true(shown.includes('"masked":true'), 'the views were masked');
   t.deepEqual(foundIn(shown, [...direct, ...indirect]), [], 'no identifier in what a viewer without PHI sees');
+
+  // A viewer may still find a message by its control id; the audit log records that a control id was given, not which.
+  const found = JSON.parse(await api('/api/messages?controlId=DFT0001')) as { items: { summary: { controlId: string } }[] };
+  t.deepEqual(found.items.map((m) => m.summary.controlId), ['***']);
+  const audit = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?actor=vic.viewer', headers: sb.adminHeaders })).body;
+  t.regex(audit, /"controlId":"\[given\]"/);
+  t.deepEqual(foundIn(audit, [...direct, ...indirect]), [], 'no identifier in the audit log of the searches');
 });
 
 // ---------------------------------------------------------------------------------------------
