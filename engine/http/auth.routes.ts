@@ -81,9 +81,7 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
 
   app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', { config: { access: 'authenticated' }, schema: { summary: 'Create an API token', description: '201 with the token, shown this once (it is stored only as its SHA-256). The token acts as the caller, with their role and scope. Audited.', body: TokenBody } }, async (request, reply) => {
     const p = principalOf(request);
-    const created = await auth.createApiToken(p.username, request.body.name);
-    await audit.append({ actor: p.username, action: AuditAction.tokenCreate, outcome: 'success', target: `token:${created.id}`, details: { name: created.name }, sourceIp: sourceIp(request) });
-    return reply.code(201).send(created);
+    return reply.code(201).send(await auth.issueApiToken({ username: p.username, name: request.body.name, actor: p.username, sourceIp: sourceIp(request) }));
   });
 
   app.delete<{ Params: { id: string } }>('/api/tokens/:id', { config: { access: 'authenticated' }, schema: { summary: 'Revoke an API token', description: '204; 404 when the caller has no token with that id. Audited.' } }, async (request, reply) => {

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
-import { ErrorCatalog, SwitchboardError, type ErrorCode } from '../errors.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { ErrorCatalog, SwitchboardError } from '../errors.ts';
+import { countDead, listDeadDeliveries } from '../replay/dead-letters.ts';
 import type { Replayer } from '../replay/replayer.ts';
-import { MASK } from '../security/masking.ts';
+import { requestReplay, type ReplayAsk } from '../replay/replay-requests.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
-import type { ReplayRecord, ReplaySelection } from '../store/message-record.ts';
+import type { ReplayRecord } from '../store/message-record.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -46,24 +47,7 @@ const ReplayBody = Type.Object({
  * in the audit log.
  */
 export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
-  const dead = async (q: Static<typeof DeadQuery>, p: Principal) => {
-    const messages = await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000, ...(q.channel ? { channelId: q.channel } : {}) });
-    return messages
-      .filter((m) => inScope(p, m.channelId))
-      .flatMap((m) =>
-        Object.values(m.deliveries)
-          .filter((d) => d.status === 'dead' && (!q.destination || d.destinationId === q.destination) && (!q.errorCode || d.lastError?.code === q.errorCode))
-          .map((d) => ({
-            messageId: m._id,
-            channelId: m.channelId,
-            receivedAt: m.receivedAt,
-            summary: m.summary && !p.phi ? { ...m.summary, mrn: MASK } : m.summary,
-            destinationId: d.destinationId,
-            attempts: d.attempts.length,
-            lastError: d.lastError,
-          })),
-      );
-  };
+  const dead = (q: Static<typeof DeadQuery>, p: Principal) => listDeadDeliveries(store, q, p);
 
   app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters', description: 'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked without the PHI permission.', querystring: DeadQuery } }, async (request) => {
     const items = await dead(request.query, principalOf(request));
@@ -71,43 +55,13 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
   });
 
   app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters counted', description: 'Dead deliveries of the caller’s channels by destination and error code, most first.', querystring: DeadQuery } }, async (request) => {
-    const counts = new Map<string, { destinationId: string; errorCode: ErrorCode | 'UNKNOWN'; count: number }>();
-    for (const d of await dead(request.query, principalOf(request))) {
-      const errorCode = d.lastError?.code ?? 'UNKNOWN';
-      const key = `${d.destinationId}|${errorCode}`;
-      const c = counts.get(key) ?? { destinationId: d.destinationId, errorCode, count: 0 };
-      c.count++;
-      counts.set(key, c);
-    }
-    return { items: [...counts.values()].sort((a, b) => b.count - a.count) };
+    return { items: countDead(await dead(request.query, principalOf(request))) };
   });
 
   app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { summary: 'Replay deliveries', description: 'Dead deliveries (or, with filter.status "delivered", delivered ones sent again under a new key), chosen by message ids and/or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202, Location of its record) goes on in the background, behind live traffic. Recorded with who and why, and audited.', body: ReplayBody } }, async (request, reply) => {
-    const p = principalOf(request);
-    const { messageIds, filter, reason, dryRun } = request.body;
-    if (p.channels !== '*') {
-      if (filter && (!filter.channel || !inScope(p, filter.channel))) return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'name one of your channels in the filter');
-      for (const id of messageIds ?? []) {
-        const m = await store.getMessage(id);
-        if (m && !inScope(p, m.channelId)) {
-          await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'replay outside the user scope' }, sourceIp: sourceIp(request) });
-          return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no message ${id}`);
-        }
-      }
-    }
-    const selection = { ...filter, ...(messageIds ? { messageIds } : {}) } as ReplaySelection;
-    const result = await replayer.request({ selection, reason, dryRun, requestedBy: p.username });
-    await audit.append({
-      actor: p.username,
-      action: AuditAction.replay,
-      outcome: 'success',
-      target: `replay:${result.replayId}`,
-      details: { reason, dryRun, selection: messageIds ? { ...filter, messages: messageIds.length } : filter, deliveries: result.deliveries },
-      sourceIp: sourceIp(request),
-    });
+    const result = await requestReplay({ store, replayer, audit }, { principal: principalOf(request), ...(request.body as Omit<ReplayAsk, 'principal'>), sourceIp: sourceIp(request) });
     if (!result.dryRun) return reply.code(202).header('location', `/api/replays/${result.replayId}`).send(result);
-    // A dry run's diff holds event values: without the PHI permission, the paths only.
-    return p.phi ? result : { ...result, changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })) };
+    return result;
   });
 
   /** A scoped user sees the replays they asked for and those whose filter names one of their channels. */

@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
 import { toUserView, type AuthService } from '../security/auth-service.ts';
-import { hashPassword, passwordProblem } from '../security/passwords.ts';
 import { Role } from '../security/roles.ts';
 import { storeCall } from '../store/mongo-store.ts';
 import { principalOf, sourceIp } from './access.ts';
@@ -16,13 +15,21 @@ const CreateUser = Type.Object(
   { additionalProperties: false },
 );
 const UpdateUser = Type.Object(
-  { password: Type.Optional(Type.String({ maxLength: 256 })), role: Type.Optional(RoleSchema), channels: Type.Optional(Channels), phi: Type.Optional(Type.Boolean()), unlock: Type.Optional(Type.Boolean()) },
+  {
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+    role: Type.Optional(RoleSchema),
+    channels: Type.Optional(Channels),
+    phi: Type.Optional(Type.Boolean()),
+    unlock: Type.Optional(Type.Boolean()),
+    disabled: Type.Optional(Type.Boolean({ description: 'true: no sign-in, and the user’s sessions and tokens end; false: enabled again.' })),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 
 /**
  * User administration (permission `users:admin`): list, create, change role, channel scope, PHI
- * permission or password, unlock, delete. Every change is audited with what changed (never a
+ * permission or password, unlock, disable or enable, delete (the changes through AuthService, as
+ * `switchboard users` makes them). Every change is audited with what changed (never a
  * password); a password change or a deletion ends the user's sessions and tokens.
  */
 export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog }> = async (app, { auth, audit }) => {
@@ -34,25 +41,8 @@ export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     return reply.code(201).send(await auth.createUser(request.body, principalOf(request).username));
   });
 
-  app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { summary: 'Change a user', description: 'Role, channel scope, PHI permission, password or unlock; audited with what changed (never the password). A new password ends the user’s sessions and tokens.', body: UpdateUser } }, async (request, reply) => {
-    const { username } = request.params;
-    const before = await storeCall(() => auth.users.findOne({ _id: username }));
-    if (!before) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such user');
-    const { password, unlock, ...changes } = request.body;
-    const set: Record<string, unknown> = { ...changes, updatedAt: new Date() };
-    if (password !== undefined) {
-      const problem = passwordProblem(password);
-      if (problem) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), problem);
-      set.passwordHash = await hashPassword(password);
-    }
-    if (unlock) set.failedLogins = 0;
-    await storeCall(() => auth.users.updateOne({ _id: username }, { $set: set, ...(unlock ? { $unset: { lockedUntil: '' } } : {}) }));
-    if (password !== undefined) await auth.revokeAll(username);
-    const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({ field, before: (before as unknown as Record<string, unknown>)[field], after }));
-    if (password !== undefined) diff.push({ field: 'password', before: '[set]', after: '[changed]' });
-    if (unlock) diff.push({ field: 'lockedUntil', before: before.lockedUntil ?? null, after: null });
-    await audit.append({ actor: principalOf(request).username, action: AuditAction.userUpdate, outcome: 'success', target: `user:${username}`, details: { diff }, sourceIp: sourceIp(request) });
-    return toUserView((await storeCall(() => auth.users.findOne({ _id: username })))!);
+  app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { summary: 'Change a user', description: 'Role, channel scope, PHI permission, password, unlock, or disabled; audited with what changed (never the password). A new password, or disabling, ends the user’s sessions and tokens; a disabled user cannot sign in.', body: UpdateUser } }, async (request) => {
+    return auth.updateUser(request.params.username, request.body, { username: principalOf(request).username, sourceIp: sourceIp(request) });
   });
 
   app.delete<{ Params: { username: string } }>('/api/users/:username', { config: access, schema: { summary: 'Delete a user', description: '204; ends their sessions and tokens. 409 for oneself. Audited.' } }, async (request, reply) => {

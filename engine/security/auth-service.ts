@@ -15,6 +15,8 @@ export interface UserRecord {
   phi: boolean;
   failedLogins: number;
   lockedUntil?: Date;
+  /** Set by an administrator: no sign-in, and no session or token of theirs is honoured. */
+  disabled?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,6 +38,17 @@ export interface ApiTokenRecord {
   name: string;
   username: string;
   createdAt: Date;
+}
+
+/** What `updateUser` may change; each is optional. */
+export interface UserChanges {
+  password?: string;
+  role?: Role;
+  channels?: '*' | string[];
+  phi?: boolean;
+  unlock?: boolean;
+  /** true ends the user's sessions and tokens and refuses their sign-ins; false lets them in again. */
+  disabled?: boolean;
 }
 
 export type UserView = Omit<UserRecord, 'passwordHash' | '_id'> & { username: string };
@@ -120,7 +133,8 @@ export class AuthService {
     const ip = o.sourceIp ? { sourceIp: o.sourceIp } : {};
     const user = await storeCall(() => this.users.findOne({ _id: o.username }));
     const matches = await verifyPassword(o.password, user?.passwordHash ?? (await DUMMY_HASH));
-    const locked = Boolean(user?.lockedUntil && user.lockedUntil > new Date());
+    const disabled = Boolean(user?.disabled);
+    const locked = disabled || Boolean(user?.lockedUntil && user.lockedUntil > new Date());
     if (!user || !matches || locked) {
       let lockedNow = false;
       if (user && !locked) {
@@ -129,7 +143,7 @@ export class AuthService {
         const lockedUntil = lockedNow ? { lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } : {};
         await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: lockedNow ? 0 : failedLogins, ...lockedUntil } }));
       }
-      const reason = !user ? 'unknown user' : locked ? 'account locked' : lockedNow ? 'wrong password; account now locked' : 'wrong password';
+      const reason = !user ? 'unknown user' : disabled ? 'account disabled' : locked ? 'account locked' : lockedNow ? 'wrong password; account now locked' : 'wrong password';
       await this.o.audit.append({ actor: o.username.slice(0, 64), action: AuditAction.loginFailed, outcome: 'denied', details: { reason }, ...ip });
       return undefined;
     }
@@ -167,7 +181,41 @@ export class AuthService {
     await storeCall(() => this.sessions.deleteOne({ _id: sha256(sessionToken) }));
   }
 
-  /** A new API token for `username`: returned once, stored only as its hash. */
+  /**
+   * Changes a user (`PATCH /api/users/:username`, `switchboard users …`): role, channel scope, PHI
+   * permission, password, unlock, disable or enable. Audited as `user.update` with what changed
+   * (a password only as changed). A new password or disabling ends the user's sessions and tokens.
+   * NOT_FOUND for an unknown user; BAD_REQUEST for a password the policy refuses.
+   */
+  async updateUser(username: string, u: UserChanges, actor: { username: string; sourceIp?: string }): Promise<UserView> {
+    const before = await storeCall(() => this.users.findOne({ _id: username }));
+    if (!before) throw new SwitchboardError('NOT_FOUND', 'no such user');
+    const { password, unlock, ...changes } = u;
+    const set: Record<string, unknown> = { ...changes, updatedAt: new Date() };
+    if (password !== undefined) {
+      const problem = passwordProblem(password);
+      if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
+      set.passwordHash = await hashPassword(password);
+    }
+    if (unlock) set.failedLogins = 0;
+    await storeCall(() => this.users.updateOne({ _id: username }, { $set: set, ...(unlock ? { $unset: { lockedUntil: '' } } : {}) }));
+    if (password !== undefined || changes.disabled) await this.revokeAll(username);
+    const was: Record<string, unknown> = { disabled: false, ...before };
+    const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({ field, before: was[field], after }));
+    if (password !== undefined) diff.push({ field: 'password', before: '[set]', after: '[changed]' });
+    if (unlock) diff.push({ field: 'lockedUntil', before: before.lockedUntil ?? null, after: null });
+    await this.o.audit.append({ actor: actor.username, action: AuditAction.userUpdate, outcome: 'success', target: `user:${username}`, details: { diff }, ...(actor.sourceIp !== undefined ? { sourceIp: actor.sourceIp } : {}) });
+    return toUserView((await storeCall(() => this.users.findOne({ _id: username })))!);
+  }
+
+  /** A new API token for `username`, audited as `token.create` by `actor` (`POST /api/tokens`, `switchboard tokens create`). */
+  async issueApiToken(o: { username: string; name: string; actor: string; sourceIp?: string }): Promise<{ id: string; name: string; token: string }> {
+    const created = await this.createApiToken(o.username, o.name);
+    await this.o.audit.append({ actor: o.actor, action: AuditAction.tokenCreate, outcome: 'success', target: `token:${created.id}`, details: { name: created.name, ...(o.actor !== o.username ? { user: o.username } : {}) }, ...(o.sourceIp !== undefined ? { sourceIp: o.sourceIp } : {}) });
+    return created;
+  }
+
+  /** A new API token for `username`: returned once, stored only as its hash (not audited: see issueApiToken). */
   async createApiToken(username: string, name: string): Promise<{ id: string; name: string; token: string }> {
     const secret = token('sbt');
     const id = randomBytes(6).toString('hex');
@@ -190,7 +238,7 @@ export class AuthService {
   }
 
   private async principal(username: string, via: Principal['via']): Promise<Principal | undefined> {
-    const user = await storeCall(() => this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1 } }));
-    return user ? { username, role: user.role, channels: user.channels, phi: user.phi, via } : undefined;
+    const user = await storeCall(() => this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1, disabled: 1 } }));
+    return user && !user.disabled ? { username, role: user.role, channels: user.channels, phi: user.phi, via } : undefined;
   }
 }
