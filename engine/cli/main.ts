@@ -1,11 +1,18 @@
 /**
  * `switchboard <command>`: `start` runs the engine (see engine/main.ts); `hl7 get|json|validate`
- * reads HL7v2 files for analysts; `audit verify|export` checks and exports the audit log. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
+ * reads HL7v2 files for analysts; `audit verify|export` checks and exports the audit log; support
+ * work (`deliveries dead`, `replay`, `users`, `tokens create`) goes through the API's services and
+ * audit. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
  */
 import { runAuditCommand } from './audit.command.ts';
 import { runChannelsCommand } from './channels.command.ts';
+import type { Io } from './cli-context.ts';
+import { runDeliveriesCommand } from './deliveries.command.ts';
 import { runHl7Command } from './hl7.command.ts';
 import { runKeysCommand } from './keys.command.ts';
+import { runReplayCommand } from './replay.command.ts';
+import { runTokensCommand } from './tokens.command.ts';
+import { runUsersCommand } from './users.command.ts';
 
 const USAGE = `usage:
   switchboard start [--role all|ingest|worker]   run the engine (settings from the environment)
@@ -15,10 +22,19 @@ const USAGE = `usage:
   switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
   switchboard audit export [--format json|fhir]   print the audit log
   switchboard channels validate|export|import …   channel files and the store are one model (see 'switchboard channels')
-  switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS`;
+  switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS
+  switchboard deliveries dead [--channel --destination --error --limit --json]   list dead deliveries
+  switchboard replay [--message ID]… [--channel --destination --error --status --from --to] --dry-run|--reason "why"
+  switchboard users add|disable|enable|reset-password NAME …   user administration (see 'switchboard users')
+  switchboard tokens create --role ROLE [--user NAME] [--name LABEL]   an API token, printed once
+(support commands take --json for scripts and --actor NAME for the audit log, which names them cli:<actor>)`;
 
 const [command, ...rest] = process.argv.slice(2);
-const io = { out: (s: string) => process.stdout.write(`${s}\n`), err: (s: string) => process.stderr.write(`${s}\n`) };
+const io: Io = {
+  out: (s: string) => process.stdout.write(`${s}\n`),
+  err: (s: string) => process.stderr.write(`${s}\n`),
+  ...(process.stderr.isTTY ? { redraw: (s: string) => process.stderr.write(s) } : {}),
+};
 switch (command) {
   case 'start': {
     const role = rest[rest.indexOf('--role') + 1];
@@ -41,6 +57,18 @@ switch (command) {
     break;
   case 'keys':
     process.exitCode = await runKeysCommand(rest, io);
+    break;
+  case 'deliveries':
+    process.exitCode = await runDeliveriesCommand(rest, io);
+    break;
+  case 'replay':
+    process.exitCode = await runReplayCommand(rest, io);
+    break;
+  case 'users':
+    process.exitCode = await runUsersCommand(rest, io);
+    break;
+  case 'tokens':
+    process.exitCode = await runTokensCommand(rest, io);
     break;
   case 'hl7':
     process.exitCode = await runHl7Command(rest, io);

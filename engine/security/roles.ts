@@ -54,7 +54,8 @@ export interface Principal {
   channels: '*' | readonly string[];
   /** May see patient data unmasked. */
   phi: boolean;
-  via: 'session' | 'token';
+  /** How they came: a console session, an API token, or the `switchboard` command line (engine/cli/). */
+  via: 'session' | 'token' | 'cli';
 }
 
 export function hasPermission(p: Principal, permission: Permission): boolean {

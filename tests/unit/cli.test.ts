@@ -1,6 +1,12 @@
 import test from 'ava';
 import path from 'node:path';
 import { runHl7Command } from '../../engine/cli/hl7.command.ts';
+import { cliPrincipal, UsageError } from '../../engine/cli/cli-context.ts';
+import { progressLine, table } from '../../engine/cli/cli-output.ts';
+import { runDeliveriesCommand } from '../../engine/cli/deliveries.command.ts';
+import { runReplayCommand } from '../../engine/cli/replay.command.ts';
+import { runTokensCommand } from '../../engine/cli/tokens.command.ts';
+import { runUsersCommand } from '../../engine/cli/users.command.ts';
 import { CORPUS, requireShared } from '../support/shared.ts';
 
 async function run(args: string[]) {
@@ -36,4 +42,56 @@ test('hl7 json gives one block per message of a batch', async (t) => {
 
 test('usage errors exit 2', async (t) => {
   t.is((await run(['get', 'x'])).code, 2);
+});
+
+// Support commands: what they print, and command lines refused before any store is opened.
+
+test('table pads every column but the last to its widest cell', (t) => {
+  t.deepEqual(table(['USER', 'ROLE', 'NOTE'], [['carol', 'support', ''], ['al', 'monitor', 'service user']]), ['USER   ROLE     NOTE', 'carol  support', 'al     monitor  service user']);
+  t.deepEqual(table(['A', 'B'], []), ['A  B']);
+});
+
+test('progressLine shows the share of selected deliveries handled, and done', (t) => {
+  const progress = { selected: 8, replayed: 3, refused: 1, skipped: 0 };
+  t.is(progressLine({ progress, state: 'running' }), `[${'#'.repeat(12)}${'.'.repeat(12)}]  50% 3/8 replayed, 1 refused, 0 skipped`);
+  t.is(progressLine({ progress: { selected: 0, replayed: 0, refused: 0, skipped: 0 }, state: 'done' }), `[${'#'.repeat(24)}] 100% 0/0 replayed, 0 refused, 0 skipped, done`);
+});
+
+test('the command line acts as cli:<actor>, with every channel but no PHI permission', (t) => {
+  t.deepEqual(cliPrincipal('ops'), { username: 'cli:ops', role: 'admin', channels: '*', phi: false, via: 'cli' });
+  t.regex(cliPrincipal(undefined).username, /^cli:./);
+  t.throws(() => cliPrincipal('no spaces'), { instanceOf: UsageError });
+});
+
+async function runWith(command: (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => Promise<number>, args: string[], env: NodeJS.ProcessEnv = { MONGODB_URL: 'mongodb://127.0.0.1:1/' }) {
+  const err: string[] = [];
+  const out: string[] = [];
+  const code = await command(args, { out: (s) => out.push(s), err: (s) => err.push(s) }, env);
+  return { code, out, err: err.join('\n') };
+}
+
+test('support commands refuse a bad command line with exit 2 and their usage, before opening the store', async (t) => {
+  const cases: [Parameters<typeof runWith>[0], string[], RegExp][] = [
+    [runDeliveriesCommand, ['dead', '--limit', '0'], /--limit takes a positive whole number/],
+    [runDeliveriesCommand, ['alive'], /unknown: alive/],
+    [runReplayCommand, ['--channel', 'ehr-mllp'], /a replay needs --reason/],
+    [runReplayCommand, ['--reason', 'ERP back'], /name --message ids and\/or a filter/],
+    [runReplayCommand, ['--channel', 'x', '--dry-run', '--error', 'NOPE'], /--error takes an error code/],
+    [runReplayCommand, ['--channel', 'x', '--dry-run', '--from', 'yesterday'], /not a date and time: yesterday/],
+    [runReplayCommand, ['--channel', 'x', '--reason', 'no'], /--reason takes 3 to 1,000 characters/],
+    [runUsersCommand, ['add', 'carol', '--role', 'boss'], /--role takes one of admin/],
+    [runUsersCommand, ['disable', 'carol', '--role', 'admin'], /users disable takes no --role/],
+    [runUsersCommand, ['add', 'carol', '--bogus'], /Unknown option '--bogus'/],
+    [runTokensCommand, ['create'], /name --role, --user or both/],
+    [runTokensCommand, ['create', '--role', 'monitor', '--actor', 'two words'], /--actor takes/],
+  ];
+  for (const [command, args, expected] of cases) {
+    const r = await runWith(command, args);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.err, expected);
+    t.regex(r.err, /usage:/);
+  }
+  const noStore = await runWith(runDeliveriesCommand, ['dead'], {});
+  t.is(noStore.code, 2);
+  t.regex(noStore.err, /MONGODB_URL is not set/);
 });
