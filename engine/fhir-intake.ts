@@ -3,10 +3,11 @@ import type { ChannelDefinition } from './channel.ts';
 import { toSwitchboardError } from './errors.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
-import type { DeliveryJobData } from './queue/queues.ts';
 import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
-import { planRoute } from './routing.ts';
+import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
+import { planRoute, type RoutePlan } from './routing.ts';
 import type { MongoStore } from './store/mongo-store.ts';
+import type { TransactionEntry } from './store/transaction-insert.ts';
 import type { MessageRecord } from './store/message-record.ts';
 import { MessageStatus, type MessageStatus as Status } from './store/states.ts';
 import { withTimeout } from './timeout.ts';
@@ -17,6 +18,15 @@ export type FhirReceipt =
   /** A transform or the canonical model refused it: stored as `errored`, answered 422 naming the field. */
   | { kind: 'unprocessable'; messageId: string; detail: string }
   /** Not stored: the client should retry (503). */
+  | { kind: 'unavailable' };
+
+/** What became of a transaction (FhirIntake.submitTransaction). */
+export type TransactionReceipt =
+  /** Every entry stored, in order; `duplicate`: stored by an earlier attempt of the same transaction. */
+  | { kind: 'stored'; entries: { messageId: string; duplicate: boolean }[] }
+  /** A transform refused the entry at `index` (its position in Bundle.entry): nothing stored (422). */
+  | { kind: 'unprocessable'; index: number; detail: string }
+  /** Not stored whole: the client should retry the transaction (503); its retry completes it. */
   | { kind: 'unavailable' };
 
 /**
@@ -39,35 +49,10 @@ export class FhirIntake {
   ) {}
 
   async submit(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt> {
-    const receivedAt = new Date();
-    const messageId = newMessageId(receivedAt.getTime());
+    const { record, plan } = intakeRecord(channel, this.options.transforms, resource, opts);
+    const messageId = record._id;
     const type = String(resource.resourceType);
-    const controlId = typeof resource.id === 'string' ? resource.id : messageId;
-    const plan = planRoute({
-      channel,
-      transforms: this.options.transforms,
-      messageId,
-      input: { kind: 'fhir', resource },
-      type,
-      source: { channelId: channel.id, messageType: type, controlId, sendingApplication: opts.client, sendingFacility: '' },
-    });
     const errored = plan.status === MessageStatus.errored;
-    const record: MessageRecord = {
-      _id: messageId,
-      channelId: channel.id,
-      format: 'fhir',
-      receivedAt,
-      updatedAt: receivedAt,
-      dedupeKey: opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`,
-      raw: Buffer.from(JSON.stringify(resource), 'utf8'),
-      charset: 'UNICODE UTF-8',
-      summary: { messageType: type, triggerEvent: '', controlId, sendingApplication: opts.client, sendingFacility: '', mrn: patientId(resource) },
-      status: plan.status,
-      deliveries: errored ? {} : plan.deliveries,
-      ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
-      ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
-      ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
-    };
     const log = this.options.log.child({ messageId, channelId: channel.id });
     let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
     try {
@@ -94,6 +79,75 @@ export class FhirIntake {
     log.info('resource accepted', { messageType: type, status: plan.status });
     return { kind: 'accepted', messageId, status: plan.status };
   }
+
+  /**
+   * The entries of a FHIR transaction (Bundle.type `transaction`, FHIR R4 http.html#transaction):
+   * all or nothing. Every entry is transformed first; if any fails, nothing is stored and the answer
+   * names it (`index`: its position in Bundle.entry). Otherwise all are stored as a unit
+   * (MongoStore.insertTransaction), and only then are their deliveries queued. `key` identifies the
+   * transaction (Bundle.identifier, If-None-Exist/X-Request-Id, or a hash of its content); entry i
+   * is de-duplicated by `<key>#<index>`, so a retry of an attempt that failed half way completes it,
+   * and a retry of a stored one returns its entries again (`inserted` false).
+   */
+  async submitTransaction(channel: ChannelDefinition, entries: readonly { index: number; resource: Record<string, unknown> }[], opts: { key: string; client: string }): Promise<TransactionReceipt> {
+    const built = entries.map((e) => ({ index: e.index, ...intakeRecord(channel, this.options.transforms, e.resource, { dedupeId: `${opts.key}#${e.index}`, client: opts.client }) }));
+    const log = this.options.log.child({ channelId: channel.id });
+    for (const { index, plan } of built) {
+      if (plan.status !== MessageStatus.errored) continue;
+      log.warn('transform failed; transaction refused, nothing stored', { code: plan.error.code });
+      return { kind: 'unprocessable', index, detail: plan.error.message };
+    }
+    let stored: TransactionEntry[];
+    try {
+      stored = await withTimeout(this.options.store.insertTransaction(built.map((b) => b.record)), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('transaction not stored whole; answering 503 so the client retries', { code: toSwitchboardError(err).code });
+      return { kind: 'unavailable' };
+    }
+    try {
+      for (const e of stored.filter((x) => x.committed)) {
+        await withTimeout(queueDeliveries(this.options.deliveryQueues, { messageId: e.messageId, destinationIds: e.destinationIds }), 2000, 'QUEUE_UNAVAILABLE');
+      }
+    } catch (err) {
+      log.warn('transaction stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
+    }
+    log.info('transaction accepted', { entries: stored.length, stored: stored.filter((e) => e.inserted).length });
+    return { kind: 'stored', entries: stored.map((e) => ({ messageId: e.messageId, duplicate: !e.inserted })) };
+  }
+}
+
+/** A resource's message record as intake stores it, and the route planned for it. */
+function intakeRecord(channel: ChannelDefinition, transforms: ReadonlyMap<string, Transform>, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): { record: MessageRecord; plan: RoutePlan } {
+  const receivedAt = new Date();
+  const messageId = newMessageId(receivedAt.getTime());
+  const type = String(resource.resourceType);
+  const controlId = typeof resource.id === 'string' ? resource.id : messageId;
+  const plan = planRoute({
+    channel,
+    transforms,
+    messageId,
+    input: { kind: 'fhir', resource },
+    type,
+    source: { channelId: channel.id, messageType: type, controlId, sendingApplication: opts.client, sendingFacility: '' },
+  });
+  const errored = plan.status === MessageStatus.errored;
+  const record: MessageRecord = {
+    _id: messageId,
+    channelId: channel.id,
+    format: 'fhir',
+    receivedAt,
+    updatedAt: receivedAt,
+    dedupeKey: opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`,
+    raw: Buffer.from(JSON.stringify(resource), 'utf8'),
+    charset: 'UNICODE UTF-8',
+    summary: { messageType: type, triggerEvent: '', controlId, sendingApplication: opts.client, sendingFacility: '', mrn: patientId(resource) },
+    status: plan.status,
+    deliveries: errored ? {} : plan.deliveries,
+    ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
+    ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
+    ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
+  };
+  return { record, plan };
 }
 
 /** A searchable patient key for the summary: the Patient's MR identifier, or the subject/patient reference id. */

@@ -1,18 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { FhirIntake, FhirReceipt } from '../../engine/fhir-intake.ts';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { FhirIntake } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
 import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
+import { postBundle } from './fhir-bundle.ts';
+import { answer, FHIR_JSON, requestKey, send, sourceOf, type Sourced } from './fhir-http.ts';
 
-const FHIR_JSON = 'application/fhir+json';
-/** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
-type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
-const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
 /**
  * The channel's SMART token endpoint, from its configured `publicBaseUrl` (never from the request's
  * Host header, which the client chooses): the one audience its client assertions may name.
@@ -145,37 +143,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         return answer(reply, await o.intake.submit(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }));
       });
 
-      scope.post('/', { bodyLimit }, async (request, reply) => {
-        const { channel, accepted } = sourceOf(request);
-        const bundle = request.body as Bundle;
-        if (bundle?.resourceType !== 'Bundle') return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
-        if (!['transaction', 'batch', 'message'].includes(bundle.type ?? '')) return send(reply, 400, errorOutcome('not-supported', 'Bundle.type must be transaction, batch or message', ['Bundle.type']));
-        const issues = validateFhir(bundle);
-        const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'MessageHeader');
-        const unaccepted = entries.flatMap((e, i) => (accepted.has(String(e.resource?.resourceType)) ? [] : [issue('error', 'not-supported', `This channel does not accept ${String(e.resource?.resourceType)}`, [`Bundle.entry[${i}].resource`])]));
-        const scopes = (request as Sourced).grantedScopes ?? [];
-        const allowed = (e: BundleEntry) => scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
-        if (bundle.type === 'transaction' && !entries.every(allowed)) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
-        if (bundle.type === 'transaction' && (issues.length > 0 || unaccepted.length > 0)) return send(reply, 400, outcome([...issues, ...unaccepted]));
-        const bundleKey = bundle.identifier?.value ? `bundle:${bundle.identifier.system ?? ''}|${bundle.identifier.value}` : requestKey(request);
-        const responses: BundleEntry[] = [];
-        for (const [i, entry] of entries.entries()) {
-          const resource = entry.resource as Record<string, unknown> | undefined;
-          if (!allowed(entry)) {
-            responses.push({ response: { status: '403 Forbidden', outcome: errorOutcome('forbidden', `The token's scopes do not allow writing ${String(resource?.resourceType)}`) } });
-            continue;
-          }
-          const entryIssues = issues.filter((x) => (x.expression ?? []).some((e) => e.startsWith(`Bundle.entry[${i}]`)));
-          if (!resource || !accepted.has(String(resource.resourceType)) || entryIssues.length > 0) {
-            responses.push({ response: { status: '400 Bad Request', outcome: outcome(entryIssues.length > 0 ? entryIssues : [issue('error', 'not-supported', `This channel does not accept ${String(resource?.resourceType)}`)]) } });
-            continue;
-          }
-          const receipt = await o.intake.submit(channel, resource, { ...(bundleKey ? { dedupeId: `${bundleKey}#${i}` } : {}), client: 'token' });
-          if (receipt.kind === 'unavailable' && bundle.type === 'transaction') return send(reply, 503, errorOutcome('transient', 'The message store is unavailable; retry the transaction'));
-          responses.push({ response: entryResponse(receipt) });
-        }
-        return send(reply, 200, { resourceType: 'Bundle', type: bundle.type === 'transaction' ? 'transaction-response' : 'batch-response', entry: responses } satisfies Bundle);
-      });
+      scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake));
     },
     { prefix: '/fhir/:channelId' },
   );
@@ -189,41 +157,6 @@ function checkResource(body: unknown, urlType: string, accepted: ReadonlySet<str
   const type = (body as { resourceType: string }).resourceType;
   if (type !== urlType) return { status: 400, issues: [issue('error', 'invalid', `A ${type} was posted to the ${urlType} endpoint`, ['resourceType'])] };
   return undefined;
-}
-
-/** The client's de-duplication key: If-None-Exist (conditional create) or X-Request-Id. */
-function requestKey(request: FastifyRequest): string | undefined {
-  const h = request.headers['if-none-exist'] ?? request.headers['x-request-id'];
-  return typeof h === 'string' && h !== '' ? `req:${h}` : undefined;
-}
-
-function entryResponse(r: FhirReceipt): NonNullable<BundleEntry['response']> {
-  switch (r.kind) {
-    case 'accepted':
-      return { status: '201 Created', location: `/api/messages/${r.messageId}` };
-    case 'duplicate':
-      return { status: '200 OK', location: `/api/messages/${r.messageId}` };
-    case 'unprocessable':
-      return { status: '422 Unprocessable Entity', outcome: errorOutcome('business-rule', r.detail) };
-    case 'unavailable':
-      return { status: '503 Service Unavailable', outcome: errorOutcome('transient', 'The message store is unavailable; retry') };
-    default:
-      return r satisfies never;
-  }
-}
-
-function answer(reply: FastifyReply, r: FhirReceipt): FastifyReply {
-  const response = entryResponse(r);
-  const status = Number(response.status.slice(0, 3));
-  if (r.kind === 'accepted' || r.kind === 'duplicate') {
-    const text = r.kind === 'accepted' ? `Stored as message ${r.messageId}` : `Already received as message ${r.messageId}`;
-    return send(reply, status, outcome([issue('information', 'informational', text)]), { location: response.location!, 'x-switchboard-message-id': r.messageId });
-  }
-  return send(reply, status, response.outcome!);
-}
-
-function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
-  return reply.code(status).headers(headers).type(FHIR_JSON).send(body);
 }
 
 function capabilityStatement({ channel, baseUrl }: FhirSource): CapabilityStatement {

@@ -78,8 +78,9 @@ export class GroupCommit<T extends Document> {
 /**
  * The positions refused for a duplicate key when that is every error of an unordered insertMany
  * (the others were stored); undefined for any other failure, which leaves every document's fate open.
+ * Also read by storeTransaction.
  */
-function duplicateIndexes(err: unknown): Set<number> | undefined {
+export function duplicateIndexes(err: unknown): Set<number> | undefined {
   if (!(err instanceof MongoBulkWriteError) || err.result?.getWriteConcernError()) return undefined;
   const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
   if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) return undefined;

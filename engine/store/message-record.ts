@@ -111,6 +111,12 @@ export interface MessageRecord {
   receivedMinute?: string;
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
+  /**
+   * An entry of a FHIR transaction not yet committed (MongoStore.insertTransaction): stored as
+   * `filtered` (sent nowhere, out of the relay's sight) with its planned deliveries, until every
+   * entry of its transaction is stored; the commit makes it `routed` and removes the flag.
+   */
+  staged?: true;
   /** With encryption at rest: the id of the key that sealed `raw`, the canonical events and `summarySealed`. */
   kid?: string;
   /** With encryption at rest: the summary's MRN and control id, sealed. */

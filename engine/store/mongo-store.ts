@@ -13,6 +13,7 @@ import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
 import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
+import { storeTransaction, type TransactionEntry } from './transaction-insert.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 const DURABLE = { w: 'majority', j: true } as const;
@@ -126,6 +127,23 @@ export class MongoStore {
     const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
     if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
     return { inserted: false, existing: this.sealer.open(existing) };
+  }
+
+  /**
+   * Stores the entries of one FHIR transaction as a unit: none becomes deliverable before every one
+   * is durable (staged, then committed; see storeTransaction for the one window a store failing
+   * during the commit leaves open). An entry whose
+   * `dedupeKey` exists is the earlier attempt's, completed if it was left staged. Returns each
+   * entry's message id, whether this call stored it, and whether this call committed it (then the
+   * caller queues its deliveries).
+   */
+  async insertTransaction(records: readonly MessageRecord[]): Promise<TransactionEntry[]> {
+    const docs = records.map((r) => withStoredKeys(this.sealer.seal(withSearchFields(r))));
+    const commit = (staged: MessageRecord) => {
+      const orderKeys = orderKeysOf(staged.deliveries);
+      return statusUpdate(MessageStatus.routed, { set: orderKeys.length > 0 ? { orderKeys } : {}, unset: { staged: '', filteredReason: '' } });
+    };
+    return this.guard(() => storeTransaction(this.messages, docs, commit));
   }
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */

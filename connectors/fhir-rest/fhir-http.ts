@@ -1,0 +1,50 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BundleEntry } from '@medplum/fhirtypes';
+import type { FhirReceipt } from '../../engine/fhir-intake.ts';
+import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
+import type { FhirSource } from '../../engine/fhir/fhir-sources.ts';
+
+/** What the FHIR routes answer with, and what they take besides `application/json`. */
+export const FHIR_JSON = 'application/fhir+json';
+
+/** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
+export type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
+/** The channel of a request that passed the onRequest hook (which answers every other request). */
+export const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
+
+/** The client's de-duplication key: If-None-Exist (conditional create) or X-Request-Id. */
+export function requestKey(request: FastifyRequest): string | undefined {
+  const h = request.headers['if-none-exist'] ?? request.headers['x-request-id'];
+  return typeof h === 'string' && h !== '' ? `req:${h}` : undefined;
+}
+
+/** A receipt as a Bundle entry's response (batch and transaction responses, and single answers). */
+export function entryResponse(r: FhirReceipt): NonNullable<BundleEntry['response']> {
+  switch (r.kind) {
+    case 'accepted':
+      return { status: '201 Created', location: `/api/messages/${r.messageId}` };
+    case 'duplicate':
+      return { status: '200 OK', location: `/api/messages/${r.messageId}` };
+    case 'unprocessable':
+      return { status: '422 Unprocessable Entity', outcome: errorOutcome('business-rule', r.detail) };
+    case 'unavailable':
+      return { status: '503 Service Unavailable', outcome: errorOutcome('transient', 'The message store is unavailable; retry') };
+    default:
+      return r satisfies never;
+  }
+}
+
+/** The answer to a single create or update: an OperationOutcome, with Location when stored. */
+export function answer(reply: FastifyReply, r: FhirReceipt): FastifyReply {
+  const response = entryResponse(r);
+  const status = Number(response.status.slice(0, 3));
+  if (r.kind === 'accepted' || r.kind === 'duplicate') {
+    const text = r.kind === 'accepted' ? `Stored as message ${r.messageId}` : `Already received as message ${r.messageId}`;
+    return send(reply, status, outcome([issue('information', 'informational', text)]), { location: response.location!, 'x-switchboard-message-id': r.messageId });
+  }
+  return send(reply, status, response.outcome!);
+}
+
+export function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(status).headers(headers).type(FHIR_JSON).send(body);
+}

@@ -1,0 +1,84 @@
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { duplicateIndexes } from './group-commit.ts';
+import type { MessageRecord } from './message-record.ts';
+import { MessageStatus } from './states.ts';
+
+/** Why a staged entry is sent nowhere yet (its `filteredReason` until the commit). */
+export const STAGED_REASON = 'entry of a FHIR transaction not stored whole: the sender was not answered success; its retry completes the transaction';
+
+/** One entry of a stored transaction, in the order given. */
+export interface TransactionEntry {
+  messageId: string;
+  /** Stored by this call; false when an earlier attempt of the same transaction had stored it. */
+  inserted: boolean;
+  /** Committed by this call: queueing its deliveries is the caller's (no one else will queue them before the relay). */
+  committed: boolean;
+  destinationIds: string[];
+}
+
+/**
+ * Stores the entries of one FHIR transaction as a unit, on a store without multi-document
+ * transactions (MongoDB 6+ and FerretDB). Two steps, so that nothing is queued or answered before
+ * every entry is durable, and a half-done attempt is finished by the next:
+ *
+ * 1. Stage: every entry in one `insertMany` (w: majority, j: true). An entry to be routed is stored
+ *    `staged`: status `filtered` (sent nowhere) without the `unsettled` flag and without order keys,
+ *    so neither the relay's queries nor an ordered destination's head check see it. An entry the
+ *    channel filter drops is stored as it is (it has nothing to commit). The insert is unordered:
+ *    staged entries are invisible whatever subset of them a failure leaves, and a retry stores all
+ *    that are missing in one round trip. An entry whose de-duplication key exists (an earlier attempt
+ *    of the same transaction stored it) is read back instead.
+ * 2. Commit, only once step 1 has every entry: each staged entry becomes `routed` (flagged
+ *    unsettled, order keys set) by one conditional update by `_id`, all sent at once.
+ *
+ * Failures: anything thrown by step 1 leaves only invisible entries (nothing is delivered; the
+ * sender's retry, with the same de-duplication keys, stores the rest and commits). A store failing
+ * during step 2 can leave some entries committed and others staged; every entry is durable by then,
+ * the committed ones are delivered (the relay queues them), and the sender, answered 503, retries
+ * and the retry commits the rest. Without multi-document transactions that window (the store dying
+ * between the commit's first and last update) cannot be closed; it is as short as one round trip.
+ * An attempt never retried leaves its staged entries visible as `filtered` with STAGED_REASON.
+ * Throws the driver's error (the caller maps it to STORE_UNAVAILABLE).
+ */
+export async function storeTransaction(
+  messages: Collection<MessageRecord>,
+  docs: readonly MessageRecord[],
+  commitUpdate: (staged: MessageRecord) => UpdateFilter<MessageRecord>,
+): Promise<TransactionEntry[]> {
+  if (docs.length === 0) return [];
+  const staged = docs.map(stagedForm);
+  const refused = await insertAll(messages, staged);
+  const stored = await Promise.all(staged.map(async (doc, i) => (refused.has(i) ? { doc: await storedTwin(messages, doc), inserted: false } : { doc, inserted: true })));
+  return Promise.all(
+    stored.map(async ({ doc, inserted }) => {
+      const committed = doc.staged === true && (await messages.updateOne({ _id: doc._id, staged: true } as Filter<MessageRecord>, commitUpdate(doc))).modifiedCount === 1;
+      return { messageId: doc._id, inserted, committed, destinationIds: Object.keys(doc.deliveries) };
+    }),
+  );
+}
+
+/** A new message as staged: a routed one held back (see storeTransaction); any other as it is. */
+function stagedForm(doc: MessageRecord): MessageRecord {
+  if (doc.status !== MessageStatus.routed) return doc;
+  const { unsettled: _unsettled, orderKeys: _orderKeys, ...rest } = doc;
+  return { ...rest, status: MessageStatus.filtered, filteredReason: STAGED_REASON, staged: true };
+}
+
+/** Inserts every document; returns the positions refused because their de-duplication key exists. */
+async function insertAll(messages: Collection<MessageRecord>, docs: MessageRecord[]): Promise<Set<number>> {
+  try {
+    await messages.insertMany(docs, { ordered: false });
+    return new Set();
+  } catch (err) {
+    const refused = duplicateIndexes(err);
+    if (!refused) throw err;
+    return refused;
+  }
+}
+
+/** The stored message with this document's de-duplication key (an earlier attempt's entry). */
+async function storedTwin(messages: Collection<MessageRecord>, doc: MessageRecord): Promise<MessageRecord> {
+  const twin = await messages.findOne({ dedupeKey: doc.dedupeKey });
+  if (!twin) throw new Error('duplicate key reported but no stored message found');
+  return twin;
+}
