@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
-import { MASK } from '../security/masking.ts';
+import { maskSummary } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
 import type { DeliveryRecord, MessageRecord } from '../store/message-record.ts';
@@ -11,7 +11,7 @@ export interface DeadFilter {
   errorCode?: string;
 }
 
-/** One dead delivery as support staff see it: the message's summary (MRN masked without PHI), attempts and the last error with the peer's answer. */
+/** One dead delivery as support staff see it: the message's summary (MRN and control id masked without PHI), attempts and the last error with the peer's answer. */
 export interface DeadDelivery {
   messageId: string;
   channelId: string;
@@ -41,7 +41,7 @@ export async function listDeadDeliveries(store: MongoStore, filter: DeadFilter, 
           messageId: m._id,
           channelId: m.channelId,
           receivedAt: m.receivedAt,
-          summary: m.summary && !principal.phi ? { ...m.summary, mrn: MASK } : m.summary,
+          summary: m.summary && !principal.phi ? maskSummary(m.summary) : m.summary,
           destinationId: d.destinationId,
           attempts: d.attempts.length,
           lastError: d.lastError,

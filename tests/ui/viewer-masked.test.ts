@@ -53,6 +53,7 @@ test('a viewer without the PHI permission sees names, MRNs, visit numbers and co
   const dead = page.getByRole('row', { name: /ehr-mllp/ });
   await dead.waitFor();
   t.regex(await dead.innerText(), /\*\*\*/);
+  t.notRegex(await dead.innerText(), /100234|UIMASK1/);
   t.is(await page.getByRole('checkbox').count(), 0);
   t.is(await page.getByRole('button', { name: 'Dry run' }).count(), 0);
   t.is(await page.getByLabel(/Reason/).count(), 0);
