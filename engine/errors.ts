@@ -73,6 +73,15 @@ export class SwitchboardError extends Error {
   get publicText(): string {
     return ErrorCatalog[this.code].text;
   }
+
+  /**
+   * What the sender of the message may be told (MSA-3, ERR-8): the detail of a failure classified
+   * where it happened (a transform names its field), but only the catalog's text for `INTERNAL`,
+   * whose detail is the name of an exception nobody classified.
+   */
+  get senderText(): string {
+    return this.code === 'INTERNAL' ? this.publicText : this.message;
+  }
 }
 
 /**

@@ -68,7 +68,7 @@ export class FhirIntake {
     }
     if (errored) {
       log.warn('transform failed; resource errored', { code: plan.error.code });
-      return { kind: 'unprocessable', messageId, detail: plan.error.message };
+      return { kind: 'unprocessable', messageId, detail: plan.error.senderText };
     }
     try {
       const { deliveryQueues: queues, handoff } = this.options;
@@ -95,7 +95,7 @@ export class FhirIntake {
     for (const { index, plan } of built) {
       if (plan.status !== MessageStatus.errored) continue;
       log.warn('transform failed; transaction refused, nothing stored', { code: plan.error.code });
-      return { kind: 'unprocessable', index, detail: plan.error.message };
+      return { kind: 'unprocessable', index, detail: plan.error.senderText };
     }
     let stored: TransactionEntry[];
     try {
@@ -145,7 +145,7 @@ function intakeRecord(channel: ChannelDefinition, transforms: ReadonlyMap<string
     deliveries: errored ? {} : plan.deliveries,
     ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
     ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
-    ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
+    ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
   };
   return { record, plan };
 }

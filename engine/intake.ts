@@ -160,7 +160,7 @@ export class Hl7Intake {
     });
     const errored = plan.status === MessageStatus.errored;
     const ack = errored
-      ? this.answer(h, 'AE', { text: plan.error.message, hl7ErrorCode: HL7_ERR.internal }).ackText
+      ? this.answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: HL7_ERR.internal }).ackText
       : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
     const record: MessageRecord = {
       _id: messageId,
@@ -176,7 +176,7 @@ export class Hl7Intake {
       deliveries: plan.status === MessageStatus.errored ? {} : plan.deliveries,
       ...(plan.status === MessageStatus.errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
       ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
-      ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.message } : {}), sentAt: receivedAt },
+      ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
     };
     const log = this.options.log.child({ messageId, channelId: channel.id });
     let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;

@@ -7,7 +7,7 @@ import { DeliveryWorker } from '../../engine/delivery-worker.ts';
 import { parseMessage } from '../../engine/hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
-import { planRoute } from '../../engine/routing.ts';
+import { planRoute, planStoredMessage } from '../../engine/routing.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
@@ -89,7 +89,16 @@ test('a transform that throws an unclassified TypeError: the sender gets AE and 
   const ack = await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|DEFECT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VDEF1\r');
   t.is(field(ack, 'MSA', 1), 'AE');
   t.false(ack.includes('Cannot read'), 'the exception text stays inside');
+  t.is(field(ack, 'MSA', 3), 'Internal error', 'nor its name: the catalog text only');
   const [message] = await engine.engine.store!.listMessages({ controlId: 'DEFECT1', limit: 1 });
   t.is(message?.status, 'errored');
   t.is(message?.error?.code, 'INTERNAL');
+});
+
+test('a stored message that can no longer be read (FHIR that is not JSON) is routed to errored with INTERNAL, not thrown back for the route worker to retry', (t) => {
+  const stored = { ...deadMessage(2), format: 'fhir' as const, raw: Buffer.from('{"resourceType": "ChargeItem", '), status: MessageStatus.received };
+  const plan = planStoredMessage({ message: stored, channel: ehrMllp, transforms: shipped });
+  if (plan.status !== MessageStatus.errored) return t.fail(`planned ${plan.status}`);
+  t.is(plan.error.code, 'INTERNAL');
+  t.is(plan.error.failureClass, 'permanent');
 });
