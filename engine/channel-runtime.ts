@@ -10,6 +10,7 @@ import type { Hl7Intake } from './intake.ts';
 import type { FhirSource, FhirSources } from './fhir/fhir-sources.ts';
 import type { Logger } from './log.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
+import { destinationScripts } from './queue/destination-scripts.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
 import { MllpSource } from '../connectors/mllp/mllp.source.ts';
@@ -67,7 +68,8 @@ export class ChannelRuntime {
       if (spec.dataPolicy?.pseudonymise && !this.o.pseudonymKey) {
         throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`);
       }
-      const connector: DestinationConnector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log });
+      const shared = destinationScripts(this.o.redis, config.QUEUE_PREFIX, spec.id);
+      const connector: DestinationConnector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log, shared });
       this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
       const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: this.o.redis, prefix: config.QUEUE_PREFIX });
       this.o.deliveryQueues.set(spec.id, queue);

@@ -48,6 +48,26 @@ export interface ConnectionTestResult {
 
 export interface ConnectorDeps {
   log: Logger;
+  /**
+   * State shared by every engine process of the deployment (one Redis and QUEUE_PREFIX), in this
+   * destination's own key space: for limits that must hold across scale-out, such as erp-rest's
+   * rate limit. The engine gives it to every destination it runs; it is absent when a connector is
+   * made outside an engine (unit tests, tools), where such state can only be per process.
+   */
+  shared?: SharedScripts;
+}
+
+/**
+ * Atomic Lua scripts on the deployment's Redis, confined to one destination's keys:
+ * `<QUEUE_PREFIX>:destination:{<destinationId>}:<name>`. Redis is not the store: its keys may be
+ * lost (flushed) at any time, and their names and values must hold no PHI.
+ */
+export interface SharedScripts {
+  /**
+   * Runs `lua` with KEYS = `names` (in this destination's key space) and ARGV = `args`, and gives
+   * its reply. Throws QUEUE_UNAVAILABLE (transient) when Redis does not answer.
+   */
+  run(lua: string, names: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }
 
 /** A connector's declaration: config schema (TypeBox gives the type, JSON Schema and validation), secrets, factory. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import { defineDestination, type SharedScripts, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
 import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
@@ -30,7 +30,7 @@ export const ErpRestConfig = Type.Object({
     ),
   ),
   tls: Type.Optional(TlsClientConfig),
-  rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Requests per second at most; a 429 Retry-After pauses all sends' })),
+  rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Requests per second at most, across every engine process; a 429 Retry-After pauses all sends in every process' })),
 });
 export type ErpRestConfig = Static<typeof ErpRestConfig>;
 
@@ -44,7 +44,8 @@ export type ErpRestConfig = Static<typeof ErpRestConfig>;
  * a connection lost mid-request PEER_CONNECTION_LOST (ambiguous). The ERP's answer is stored with
  * the attempt, never logged. Optional OAuth2 client credentials (token cached until shortly
  * before it expires, renewed after a 401), mutual TLS (`tls.clientCertificate`, used for the
- * token endpoint too), and a rate limit that a 429's Retry-After pauses. A TLS handshake the peer
+ * token endpoint too), and a rate limit (`rateLimitPerSecond`, held across every engine process
+ * through Redis; see RateLimiter) that a 429's Retry-After pauses in every process. A TLS handshake the peer
  * refuses, or a peer certificate we do not trust, is PEER_TLS_FAILED: nothing was sent.
  */
 export const erpRestDestination = defineDestination({
@@ -71,7 +72,7 @@ export const erpRestDestination = defineDestination({
       tls: { caFile: '/etc/switchboard/erp-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
     },
   ],
-  create: (config) => new ErpRestDestination(config),
+  create: (config, deps) => new ErpRestDestination(config, deps.shared),
 });
 
 class ErpRestDestination implements DestinationConnector {
@@ -80,9 +81,12 @@ class ErpRestDestination implements DestinationConnector {
   /** This destination's connection pool (and TLS identity), opened on first use. */
   private dispatcher: Promise<Agent> | undefined;
 
-  constructor(private readonly config: ErpRestConfig) {
+  constructor(
+    private readonly config: ErpRestConfig,
+    shared: SharedScripts | undefined,
+  ) {
     this.oauth = config.oauth2 ? new OAuth2Client({ ...config.oauth2, timeoutMs: config.timeoutMs, dispatcher: () => this.pool() }) : undefined;
-    this.limiter = config.rateLimitPerSecond ? new RateLimiter(config.rateLimitPerSecond) : undefined;
+    this.limiter = config.rateLimitPerSecond ? new RateLimiter(config.rateLimitPerSecond, shared) : undefined;
   }
 
   private pool(): Promise<Agent> {
@@ -150,7 +154,8 @@ class ErpRestDestination implements DestinationConnector {
     }
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
-      if (retryAfterMs) this.limiter?.pause(retryAfterMs);
+      // The pause is shared by every process; if Redis cannot take it, this delivery's retry still waits Retry-After.
+      if (retryAfterMs) await this.limiter?.pause(retryAfterMs).catch((err: unknown) => ctx.log.warn('rate limit pause not shared', { error: (err as Error).name }));
       throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
     if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });

@@ -1,6 +1,7 @@
 import test from 'ava';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { erpRestDestination } from '../../connectors/erp-rest/erp-rest.destination.ts';
 import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
@@ -8,6 +9,8 @@ import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
+import { sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { destinationScripts } from '../../engine/queue/destination-scripts.ts';
 
 const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1 } };
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
@@ -133,6 +136,31 @@ test('the rate limit caps requests per second, and a 429 Retry-After pauses the 
   const limitedAt = Date.now();
   await c.send(payload, ctx('r-after'));
   t.true(erp.requestTimes().at(-1)! - limitedAt >= 900, 'the send after a 429 waited for Retry-After');
+});
+
+test('connectors sharing Redis, as the engine processes of a deployment do, share the rate limit and a 429 pause; the keys name only the destination', async (t) => {
+  const redis = new Redis(sharedRedisUrl());
+  const prefix = uniqueName('sbq');
+  t.teardown(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const make = () => erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), { log: silentLogger(), shared: destinationScripts(redis, prefix, 'erp') });
+  const [a, b] = [make(), make()];
+  await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).send(payload, ctx(`s${i}`))));
+  const times = erp.requestTimes();
+  // 200 ms apart across both: 5 in any second, +1 per 200 ms a send wakes late (2 allows 400 ms); per-connector limits give 10 or more.
+  const busiest = Math.max(...times.map((start) => times.filter((x) => x >= start && x < start + 1000).length));
+  t.true(busiest <= 7, `${busiest} requests in one second`);
+  erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 2 });
+  await failure(a.send(payload, ctx('s-limited')));
+  t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [`${prefix}:destination:{erp}:rate-limit:next-slot`, `${prefix}:destination:{erp}:rate-limit:paused-until`]);
+  await b.send(payload, ctx('s-after'));
+  const [limited] = erp.failures();
+  t.true(erp.requestTimes().at(-1)! >= limited!.at + 1990, 'the other connector waited for the Retry-After the first was given');
 });
 
 test('mutual TLS: the client certificate is presented and accepted; without it, or with a stranger, the handshake fails and nothing is sent', async (t) => {

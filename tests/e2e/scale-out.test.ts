@@ -113,3 +113,58 @@ test('two worker processes writing one batch directory, one killed and replaced,
   for (const f of trailers) t.deepEqual(f.trailer, f.counted, `trailer of ${f.file}`);
   t.is(Math.round(trailers.reduce((sum, f) => sum + f.trailer.controlTotal, 0) * 100) / 100, 1770 + 15, 'control totals add up to the amounts sent');
 });
+
+/** The most requests that arrived within any one second (each window starting at a request). */
+const busiestSecond = (times: number[]) => Math.max(0, ...times.map((start) => times.filter((x) => x >= start && x < start + 1000).length));
+
+test('two worker processes share the ERP rate limit, and a 429 Retry-After seen by one pauses both', async (t) => {
+  const RATE = 3;
+  const RETRY_AFTER_S = 3;
+  const erp = await startErpSimulator();
+  const channels = await mkdtemp(path.join(tmpdir(), 'sb-scale-channels-'));
+  await writeFile(
+    path.join(channels, 'limited.channel.json'),
+    JSON.stringify({
+      id: 'limited',
+      source: { kind: 'mllp', host: '127.0.0.1', port: '${MLLP_PORT}', idleTimeoutMs: 60_000 },
+      accept: ['ADT^A04'],
+      transforms: ['hl7v2.adt-to-encounter'],
+      destinations: [{ id: 'erp', kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL}', timeoutMs: 5000, rateLimitPerSecond: RATE }, models: ['EncounterEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } }],
+    }),
+  );
+  const env = { REDIS_URL: sharedRedisUrl(), MONGODB_URL: sharedMongoUrl(), MONGODB_DB: uniqueName('sbscale'), QUEUE_PREFIX: uniqueName('sbq'), ERP_BASE_URL: erp.url, SWITCHBOARD_CHANNELS_DIR: channels };
+  const processes: EngineProcess[] = [];
+  t.teardown(async () => {
+    await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+    await erp.close();
+    await rm(channels, { recursive: true, force: true });
+  });
+  processes.push(await spawnEngine(env, ['--role', 'ingest']));
+  processes.push(...(await Promise.all([spawnEngine(env, ['--role', 'worker']), spawnEngine(env, ['--role', 'worker'])])));
+  const client = await MllpTestClient.connect(processes[0]!.mllpPort);
+  t.teardown(() => client.close());
+  for (let i = 0; i < 30; i++) {
+    const ack = await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|RL${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VRL${i}\r`);
+    t.is(field(ack, 'MSA', 1), 'AA');
+  }
+  // Part-way, the ERP answers one request (whichever process sent it) 429 with Retry-After.
+  await waitFor('10 requests', () => erp.requestTimes().length >= 10, 60_000);
+  erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: RETRY_AFTER_S });
+  await waitFor('30 postings', () => erp.postings().length === 30, 120_000);
+  t.true(erp.postings().every((p) => p.deliveries === 1), 'no key reached the ERP twice');
+  const delivered = processes.map((p) => p.lines.filter((l) => l.includes('"message":"delivered"')).length);
+  t.log(`deliveries per process (ingest, worker, worker): ${delivered.join(', ')}`);
+
+  const times = erp.requestTimes();
+  t.log(`busiest second: ${busiestSecond(times)} requests`);
+  // Requests start 1000/RATE ms apart across both processes: RATE in any second, plus one for each 1000/RATE ms a
+  // process wakes late for its slot (a loaded machine only makes it fewer); 2 allows 666 ms late. Per-process limits
+  // (the bug) let each worker send RATE a second and start with a burst of RATE: 17 at 5/s when this was written.
+  t.true(busiestSecond(times) <= RATE + 2, `${busiestSecond(times)} requests in the busiest second (limit ${RATE})`);
+  const [limited] = erp.failures();
+  t.is(limited?.status, 429);
+  // Only a request already let go before the pause was stored may arrive after the 429; then nothing until Retry-After passes.
+  const duringPause = times.filter((x) => x > limited!.at && x < limited!.at + RETRY_AFTER_S * 1000 - 100);
+  t.log(`requests in the pause: ${duringPause.length}`);
+  t.true(duringPause.length <= 1, `${duringPause.length} requests arrived in the ${RETRY_AFTER_S} s pause`);
+});

@@ -38,6 +38,8 @@ export interface ErpSimulator {
   revokeTokens(): void;
   /** When each API request arrived (ms since epoch), failures included. */
   requestTimes(): number[];
+  /** The requests a `fail` behaviour answered: when each arrived (as in requestTimes) and the status it got. */
+  failures(): { at: number; status: number }[];
   /** How many access tokens it issued. */
   tokensIssued(): number;
   /** Subjects (`CN=…`) of the client certificates the API requests came with (mutual TLS). */
@@ -69,6 +71,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
   const hanging = new Set<http.ServerResponse>();
   const tokens = new Set<string>();
   const times: number[] = [];
+  const failed: { at: number; status: number }[] = [];
   let issued = 0;
   let poison: string | undefined;
   let required: { name: string; value: string } | undefined;
@@ -125,7 +128,8 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
       return req.method === 'GET' || req.method === 'HEAD' ? json(res, 200, { service: 'ERP simulator' }) : json(res, 404, { error: 'not found' });
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
-    times.push(Date.now());
+    const at = Date.now();
+    times.push(at);
     const peer = (req.socket as TLSSocket).getPeerCertificate?.();
     if (peer?.subject) subjects.push(`CN=${peer.subject.CN}`);
     if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
@@ -138,6 +142,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
       case 'ok':
         break;
       case 'fail':
+        failed.push({ at, status: b.status });
         return json(res, b.status, b.body ?? { error: 'simulated failure' }, b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {});
       case 'slow':
         await new Promise((r) => setTimeout(r, b.delayMs + Math.random() * (b.jitterMs ?? 0)));
@@ -182,6 +187,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     reset,
     revokeTokens: () => tokens.clear(),
     requestTimes: () => [...times],
+    failures: () => [...failed],
     tokensIssued: () => issued,
     clientSubjects: () => [...subjects],
     rejectMatching: (text) => void (poison = text),
