@@ -32,7 +32,7 @@ export function canonicalModelsDoc(): string {
     '`GET /api/schemas` and `GET /api/schemas/<Model>.v<version>`. Every field carries a data class; a destination',
     'receives only the classes its data policy allows (by default neither `direct-identifier` nor `indirect-identifier`),',
     'and a pseudonymising destination gets a keyed HMAC pseudonym (`pk_…`) where the model allows one. Users',
-    'without the PHI permission see both identifier classes masked.',
+    'without the PHI permission see every PHI class masked: both identifier classes and `clinical` (engine/security/masking.ts).',
   ];
   for (const [id, schema] of canonicalModels) {
     out.push('', `## ${id}`, '', cell(schema.description ?? ''), '', '| field | type | required | data class | description |', '| --- | --- | --- | --- | --- |', ...rows(schema, '', false));

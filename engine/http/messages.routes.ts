@@ -54,8 +54,9 @@ function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKey
  * Message search and detail (permission `messages:read`), re-route (`messages:reroute`).
  * A user sees only the channels of their scope: a message of another channel is answered 404, as
  * if it did not exist, and the attempt is audited as denied. Without the PHI permission, names,
- * identifiers and other patient fields are masked in every view. Searches and views are audited
- * (search criteria with the MRN and control id themselves left out).
+ * identifiers, clinical content and other PHI are masked in every view (engine/security/masking.ts),
+ * and a search by MRN is refused (403, audited as denied). Searches and views are audited (search
+ * criteria with the MRN and control id themselves left out).
  */
 export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
   /** The message if it exists and the user's scope includes it; audits a denial. */
@@ -66,9 +67,15 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
     return undefined;
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request, reply) => {
     const p = principalOf(request);
     const q = request.query;
+    if (q.mrn && !p.phi) {
+      // Whether a patient has messages at all is PHI: the answer, even masked or empty, would tell.
+      const why = 'searching by MRN (a direct identifier) needs the PHI permission';
+      await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: 'GET /api/messages', details: { why, mrn: '[given]' }, sourceIp: sourceIp(request) });
+      return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
+    }
     await audit.append({
       actor: p.username,
       action: AuditAction.messageSearch,

@@ -145,9 +145,11 @@ test.serial('without the PHI permission names and MRNs are masked; with it they 
   t.is(masked.deliveries.erp.orderKey, '***', 'an order key by patient is masked');
   t.false(JSON.stringify(masked).includes('4711'), 'the MRN is nowhere in the masked view');
   t.false('orderKeys' in masked || 'searchKeys' in masked, 'index-only fields are not shown');
-  const list = (await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?mrn=4711', headers: sessions.get('viewer')! })).json();
-  t.deepEqual(list.items.map((m: { summary: { mrn: string } }) => m.summary.mrn), ['***'], 'search by MRN works, the answer is masked');
+  const list = (await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?controlId=AZ1', headers: sessions.get('viewer')! })).json();
+  t.deepEqual(list.items.map((m: { summary: { mrn: string } }) => m.summary.mrn), ['***'], 'search by control id works, the answer is masked');
   t.false(JSON.stringify(list).includes('4711'), 'nor in the list');
+  // Search by MRN needs the PHI permission (issue 20 finding 4; tests/security/viewer-mrn-search.test.ts).
+  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?mrn=4711', headers: sessions.get('viewer')! })).statusCode, 403);
 
   const phiUser = await userSession(sb, { username: 'phi-support', role: 'support', phi: true });
   const clear = (await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: phiUser })).json();

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from '../../engine/security/data-policy.ts';
-import { maskCanonical, MASK } from '../../engine/security/masking.ts';
+import { isPhi, maskCanonical, MASK } from '../../engine/security/masking.ts';
 import { ChargeEventV1 } from '../../transforms/canonical/charge-event.ts';
 import { classifiedFields, identifiesAPerson, str } from '../../transforms/canonical/data-class.ts';
 import { canonicalModels } from '../../transforms/canonical/index.ts';
@@ -74,14 +74,14 @@ test('the default policy sends no field of either identifier class, in any model
   }
 });
 
-test('without the PHI permission, the canonical view masks every field of either identifier class and nothing else', (t) => {
+test('without the PHI permission, the canonical view masks every field of a PHI class (identifiers, clinical) and nothing else', (t) => {
   for (const [id, schema] of canonicalModels) {
     const event = fullEvent(schema);
     const [model, version] = id.split('.v') as [string, string];
     const [shown] = maskCanonical([{ model, modelVersion: Number(version), transformId: 't', transformVersion: 1, event }]);
     for (const f of classifiedFields(schema)) {
-      const identifying = f.dataClass !== undefined && identifiesAPerson(f.dataClass);
-      t.deepEqual(get(shown!.event, f.path), identifying ? MASK : get(event, f.path), `${id} ${f.path} (${f.dataClass})`);
+      const phi = f.dataClass === undefined || isPhi(f.dataClass);
+      t.deepEqual(get(shown!.event, f.path), phi ? MASK : get(event, f.path), `${id} ${f.path} (${f.dataClass})`);
     }
   }
 });

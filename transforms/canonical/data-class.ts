@@ -3,7 +3,8 @@ import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox';
 /**
  * Every canonical field carries a data class; a destination's data policy names the classes it may
  * receive and the engine removes the rest before its connector sees the payload. Users without the
- * PHI permission see both identifier classes masked, in every view of a message.
+ * PHI permission see the PHI classes masked (both identifier classes and `clinical`; isPhi in
+ * engine/security/masking.ts), in every view of a message.
  * - `direct-identifier`: identifies a person (name, birth date, address, phone, SSN, MRN).
  * - `indirect-identifier`: a number that leads to a person through the hospital's records: the
  *   visit (account) number, a practitioner's id, the id of the message or resource that carried it.
