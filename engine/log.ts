@@ -3,7 +3,8 @@ import winston from 'winston';
 /**
  * Logging. Contract: callers pass ids (messageId, channelId, destinationId, error codes) and never
  * message content or patient fields. `redact()` is a last line of defence for keys that must never
- * be written even by mistake, in either format.
+ * be written even by mistake, in either format, and for the credentials of a service URL in any
+ * text field (a driver's error naming its connection string, say).
  */
 export type Logger = winston.Logger;
 
@@ -13,9 +14,18 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const FORBIDDEN_KEYS = new Set(['raw', 'content', 'payload', 'event', 'canonical', 'body', 'patient', 'mrn', 'name']);
 
+/** `scheme://user:password@` in a text: the credentials of a service URL (REDIS_URL, MONGODB_URL, …). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
+
+/** `text` with the user and password of every URL in it replaced by `[redacted]`. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1[redacted]@');
+}
+
 const redact = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (FORBIDDEN_KEYS.has(key)) info[key] = '[redacted]';
+    else if (typeof info[key] === 'string') info[key] = redactUrlCredentials(info[key]);
   }
   return info;
 });

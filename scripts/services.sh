@@ -23,7 +23,21 @@
 #   bash scripts/services.sh start [--for-tests]   install what is missing, start, wait until ready
 #   bash scripts/services.sh stop                  stop what this script started (pidfiles)
 #   bash scripts/services.sh status
-#   bash scripts/services.sh env                   REDIS_URL=… and MONGODB_URL=… lines
+#   bash scripts/services.sh env                   REDIS_URL=… and MONGODB_URL=… lines (with credentials)
+#
+# Credentials (issue 20): no local user without them reaches any of the services.
+#   PostgreSQL  role postgres, password var/secrets/postgres-password; pg_hba.conf has only
+#               `host … 127.0.0.1/32 scram-sha-256` (and ::1): no trust, no peer, no Unix socket.
+#   FerretDB    no password of its own: --postgresql-url names none, so a client without credentials
+#               gets nothing; a client's user and password (authMechanism=PLAIN) are the
+#               PostgreSQL role's, which FerretDB passes on to PostgreSQL (docs.ferretdb.io/v1.24/
+#               security/authentication). The SQLite backend has no authentication in FerretDB 1.24.
+#   Redis       requirepass var/secrets/redis-password, read from var/secrets/redis.conf (not the
+#               command line, which every local user can read in /proc).
+# Secrets are generated once (random, hex) into var/secrets (0700, files 0600); data directories
+# are 0700 owned by the user the service runs as. An instance from an earlier run without them is
+# converged on start: its PostgreSQL gets the password and the new pg_hba.conf (reload), a running
+# Redis gets requirepass (CONFIG SET, no restart), a FerretDB started with the old backend URL is restarted.
 #
 # --for-tests also installs Debian's python3-hl7 (/usr/bin/mllp_send) and chromium, and makes sure a
 # local redis-server and var/bin/ferretdb exist (tests/support/services.ts runs private instances of
@@ -37,12 +51,18 @@ VAR="$ROOT/var"
 REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-6390}"
 MONGO_PORT="${SWITCHBOARD_MONGO_PORT:-27027}"
 PG_PORT="${SWITCHBOARD_PG_PORT:-6432}"
+# Without the password (in PGPASSWORD of the commands that need it, never on a command line).
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT"
+# FerretDB's backend: no user and no password, so that a client without credentials gets nothing.
+FERRETDB_PG_URL="postgres://127.0.0.1:$PG_PORT/ferretdb"
+SECRETS="$VAR/secrets"
 BACKEND="${SWITCHBOARD_FERRETDB_BACKEND:-postgresql}"
 REDIS_SERVER="${SWITCHBOARD_REDIS_SERVER:-redis-server}"
 FERRETDB_VERSION="v1.24.2"
 FERRETDB_BIN="$VAR/bin/ferretdb"
 export DEBIAN_FRONTEND=noninteractive
+# Files and directories made here (secrets, logs, data) are the owner's only.
+umask 077
 
 say() { echo "[services] $*" >&2; }
 die() { echo "[services] ERROR: $*" >&2; exit 1; }
@@ -50,8 +70,14 @@ die() { echo "[services] ERROR: $*" >&2; exit 1; }
 case "$BACKEND" in postgresql|sqlite) ;; *) die "SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not '$BACKEND'" ;; esac
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Redis answers +PONG once it has loaded its data (-LOADING before).
+# Redis answers +PONG once it has loaded its data (-LOADING before), after AUTH with the password.
+# (An instance without a password answers AUTH with an error and PING with +PONG: redis_open.)
 redis_ping() {
+  ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'AUTH %s\r\nPING\r\n' "$(secret redis-password)" >&3 \
+    && IFS= read -r -t 2 auth <&3 && IFS= read -r -t 2 reply <&3 && [[ "$auth" == "+OK"* && "$reply" == "+PONG"* ]] ) 2>/dev/null
+}
+# Answers PING without a password: an instance from before the credentials.
+redis_open() {
   ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "+PONG"* ]] ) 2>/dev/null
 }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -65,6 +91,24 @@ redis_ours() { pid_is "$VAR/run/redis.pid" redis-server && pid_is "$VAR/run/redi
 ferretdb_ours() { pid_is "$VAR/run/ferretdb.pid" "$FERRETDB_BIN" && pid_is "$VAR/run/ferretdb.pid" "--listen-addr=127.0.0.1:$MONGO_PORT "; }
 log_tail() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/[services]   | /' >&2 || true; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# The secret `name` of var/secrets (0600 in a 0700 directory), made once: 24 random bytes in hex
+# (nothing to escape in a URL or a config file). ln makes it without replacing one a concurrent
+# run made meanwhile, so every caller prints the same value.
+secret() {
+  local f="$SECRETS/$1" tmp
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  if [ ! -s "$f" ]; then
+    tmp="$(mktemp "$SECRETS/.new.XXXXXX")"
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp"
+    ln "$tmp" "$f" 2>/dev/null || true
+    rm -f "$tmp"
+  fi
+  chmod 600 "$f"
+  cat "$f"
+}
+# Data directories: 0700, existing ones too (earlier runs made them 0755).
+private_dir() { mkdir -p "$@"; chmod 700 "$@"; }
 
 # ---------------------------------------------------------------- what this run needs
 FOR_TESTS=0
@@ -110,23 +154,45 @@ start_redis() {
   if pid_is "$pidfile" redis-server && ! redis_ours; then
     die "the Redis of var/run/redis.pid (pid $(cat "$pidfile")) runs on another port than $REDIS_PORT: bash scripts/services.sh stop first"
   fi
+  private_dir "$VAR/redis"
+  write_redis_conf
+  if redis_ours && redis_open "$REDIS_PORT"; then
+    # Started before the credentials: the password now, for new connections (those open stay open).
+    say "Redis: setting the password of var/secrets/redis-password (CONFIG SET requirepass)"
+    ( exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" && printf 'CONFIG SET requirepass %s\r\n' "$(secret redis-password)" >&3 \
+      && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "+OK"* ]] ) 2>/dev/null || die "CONFIG SET requirepass failed on 127.0.0.1:$REDIS_PORT"
+  fi
   if redis_ours; then
     if wait_redis 60 "$pidfile"; then say "Redis: already running on 127.0.0.1:$REDIS_PORT (pid $(cat "$pidfile"))"; return; fi
-    log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
+    if port_open "$REDIS_PORT" && ! redis_open "$REDIS_PORT"; then
+      # Another password than var/secrets/redis-password (a secret deleted since): restart with this one.
+      say "Redis: refuses the password of var/secrets/redis-password: restarting it"
+      stop_pidfile Redis "$pidfile" redis-server
+    else
+      log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
+    fi
   fi
   if port_open "$REDIS_PORT"; then
     die "port $REDIS_PORT is held by another program (not the Redis of this script); set SWITCHBOARD_REDIS_PORT to a free port, or REDIS_URL to an existing Redis 6+ with maxmemory-policy noeviction"
   fi
-  mkdir -p "$VAR/redis" "$VAR/run" "$VAR/log"
+  mkdir -p "$VAR/run" "$VAR/log"
   rm -f "$pidfile"
-  say "Redis: starting on 127.0.0.1:$REDIS_PORT (appendonly yes, appendfsync everysec, noeviction, data in var/redis)"
-  # Command-line settings only: Debian's /etc/redis/redis.conf and its systemd unit are not used.
-  "$REDIS_SERVER" --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+  say "Redis: starting on 127.0.0.1:$REDIS_PORT (appendonly yes, appendfsync everysec, noeviction, requirepass, data in var/redis)"
+  # Debian's /etc/redis/redis.conf and its systemd unit are not used: the password from
+  # var/secrets/redis.conf, every other setting on the command line.
+  "$REDIS_SERVER" "$SECRETS/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
     --dir "$VAR/redis" --appendonly yes --appendfsync everysec --save "" \
     --maxmemory-policy noeviction --daemonize yes --pidfile "$pidfile" --logfile "$log" >&2 9>&- \
     || { log_tail "$log"; die "redis-server did not start; see $log"; }
   wait_redis 30 "" || { log_tail "$log"; die "Redis did not answer PING on 127.0.0.1:$REDIS_PORT within 30 s; see $log"; }
   say "Redis: ready (pid $(cat "$pidfile" 2>/dev/null || echo '?'))"
+}
+# var/secrets/redis.conf: the password, for redis-server to read at start (0600).
+write_redis_conf() {
+  local conf="$SECRETS/redis.conf" want
+  want="requirepass $(secret redis-password)"
+  [ -f "$conf" ] && [ "$(cat "$conf")" = "$want" ] || printf '%s\n' "$want" >"$conf"
+  chmod 600 "$conf"
 }
 wait_redis() { # seconds [pidfile that must stay alive]
   local end=$((SECONDS + $1))
@@ -206,22 +272,71 @@ pg_running() { # our cluster runs (pg_ctl status reads its postmaster.pid)
   [ -f "$data/postmaster.pid" ] && [ -n "$(pg_bin)" ] && as_pg "$(pg_bin)/pg_ctl" -D "$data" status >/dev/null 2>&1
 }
 
+# pg_hba.conf: the password (SCRAM-SHA-256) on loopback TCP, nothing else (no Unix socket is opened).
+PG_HBA="# Written by scripts/services.sh: a password (SCRAM-SHA-256) on loopback TCP, nothing else.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256"
+# A PostgreSQL program run with the password, which never appears on a command line.
+with_pg_password() { PGPASSWORD="$(secret postgres-password)" PGPASSFILE=/dev/null "$@"; }
+pg_password_works() { [ "$(with_pg_password "$(pg_bin)/psql" -w "$PG_URL/postgres" -tAc 'SELECT 1' 2>/dev/null)" = 1 ]; }
+# The password of role postgres, as SQL on standard input (password_encryption: SCRAM-SHA-256).
+pg_password_sql() { printf "SET password_encryption = 'scram-sha-256'; ALTER ROLE postgres PASSWORD '%s';\n" "$(secret postgres-password)"; }
+pg_hba_is_ours() { [ -f "$1/pg_hba.conf" ] && [ "$(cat "$1/pg_hba.conf")" = "$PG_HBA" ]; }
+# Writes pg_hba.conf when it differs; true when it was changed.
+pg_write_hba() {
+  local hba="$1/pg_hba.conf"
+  pg_hba_is_ours "$1" && return 1
+  printf '%s\n' "$PG_HBA" | as_pg tee "$hba.new" >/dev/null && as_pg mv -f "$hba.new" "$hba"
+}
+
+# The cluster of an earlier run without a password (pg_hba.conf trusting loopback): given the
+# password while it runs, or else stopped, and given it in single-user mode by start_postgres.
+pg_converge_running() {
+  local bin="$1" data="$2"
+  if pg_hba_is_ours "$data"; then
+    pg_password_works && return 0
+  else
+    # (A pg_hba.conf that trusts loopback lets any password through: set it whatever psql says.)
+    say "PostgreSQL: setting the password of var/secrets/postgres-password"
+    pg_password_sql | with_pg_password "$bin/psql" -w -q "$PG_URL/postgres" -v ON_ERROR_STOP=1 -f - >/dev/null 2>&1 && return 0
+  fi
+  say "PostgreSQL: its pg_hba.conf refuses the script: restarting it to set the password in single-user mode"
+  as_pg "$bin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 9>&- || die "pg_ctl stop failed ($data)"
+}
+
 start_postgres() {
   local bin data log
   bin="$(pg_bin)"; [ -n "$bin" ] || die "PostgreSQL is not installed (apt-get install postgresql), or set MONGODB_URL"
   data="$(pg_datadir)"
   # The postgres user writes the log: beside the cluster when var/ is out of its reach.
   case "$data" in "$VAR"/*) log="$VAR/log/postgres.log" ;; *) log="$(dirname "$data")/postgres.log" ;; esac
+  # The directory above the cluster (the cluster itself is 0700 by initdb) and the log: postgres's only.
+  if [ -d "$(dirname "$data")" ]; then chmod 700 "$(dirname "$data")"; fi
   if pg_running; then
     [ "$(pg_port)" = "$PG_PORT" ] || die "the PostgreSQL cluster in $data runs on port $(pg_port), not $PG_PORT: bash scripts/services.sh stop first"
+    pg_converge_running "$bin" "$data"
+  fi
+  if pg_running; then
+    if pg_write_hba "$data"; then
+      say "PostgreSQL: pg_hba.conf now asks for the password (SCRAM-SHA-256) on loopback only; reloading"
+      as_pg "$bin/pg_ctl" -D "$data" reload >/dev/null || die "pg_ctl reload failed ($data)"
+    fi
     say "PostgreSQL: already running on 127.0.0.1:$PG_PORT ($data)"
   else
+    mkdir -p "$VAR/log"; touch "$log"; chmod 600 "$log"; if is_root; then chown postgres "$log"; fi
     port_open "$PG_PORT" && die "port $PG_PORT is held by another program; set SWITCHBOARD_PG_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+ / FerretDB"
     if [ ! -f "$data/PG_VERSION" ]; then
-      say "PostgreSQL: creating a cluster in $data (trust auth, loopback only)"
-      as_pg "$bin/initdb" -D "$data" -A trust -U postgres >/dev/null || die "initdb failed"
+      say "PostgreSQL: creating a cluster in $data (password in var/secrets/postgres-password, SCRAM-SHA-256, loopback only)"
+      # --pwfile: a copy the postgres user can read (not var/secrets), in its own 0700 directory, removed after.
+      local pwfile; pwfile="$(dirname "$data")/.initdb-password"
+      secret postgres-password >"$pwfile"; if is_root; then chown postgres "$pwfile"; fi
+      as_pg "$bin/initdb" -D "$data" -A scram-sha-256 -U postgres --pwfile="$pwfile" >/dev/null || { rm -f "$pwfile"; die "initdb failed"; }
+      rm -f "$pwfile"
+    else
+      # An existing cluster: its password set (again) before it listens, whatever its pg_hba.conf said.
+      pg_password_sql | as_pg "$bin/postgres" --single -D "$data" postgres >/dev/null 2>>"$log" 9>&- || { log_tail "$log"; die "could not set the password of role postgres in $data (single-user mode)"; }
     fi
-    mkdir -p "$VAR/log"; touch "$log"; if is_root; then chown postgres "$log"; fi
+    pg_write_hba "$data" || true
     say "PostgreSQL: starting on 127.0.0.1:$PG_PORT (fsync on, synchronous_commit on)"
     # No Unix socket (its path could exceed 107 bytes in a deep clone): clients use TCP. setsid: a
     # Ctrl-C of npm start/test must not reach the postmaster (SIGINT is its fast shutdown).
@@ -229,25 +344,36 @@ start_postgres() {
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300" start >/dev/null 9>&- \
       || { log_tail "$log"; die "PostgreSQL did not start within 60 s; see $log"; }
   fi
-  if [ "$("$bin/psql" "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'")" != 1 ]; then
+  [ -f "$log" ] && chmod 600 "$log"
+  pg_password_works || die "PostgreSQL on 127.0.0.1:$PG_PORT refuses the password of var/secrets/postgres-password"
+  if [ "$(with_pg_password "$bin/psql" -w "$PG_URL/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'")" != 1 ]; then
     say "PostgreSQL: creating database ferretdb"
-    "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
+    with_pg_password "$bin/createdb" -w -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
   fi
   # template1 too: databases made later (tests' private FerretDB backends) inherit the trigger.
-  for db in template1 ferretdb; do "$bin/psql" "$PG_URL/$db" -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/ferretdb-indexes.sql" >/dev/null || die "could not install the FerretDB index trigger in $db"; done
+  for db in template1 ferretdb; do with_pg_password "$bin/psql" -w "$PG_URL/$db" -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/ferretdb-indexes.sql" >/dev/null || die "could not install the FerretDB index trigger in $db"; done
 }
 
 # ---------------------------------------------------------------- FerretDB
-# Ready when the mongodb driver's ping answers (FerretDB accepts connections before its backend is
-# usable); a TCP connect only, when node_modules has no mongodb driver yet.
+# The MongoDB-wire URL of the FerretDB started here: the PostgreSQL role's user and password, SASL
+# PLAIN, which FerretDB 1.24 passes on to PostgreSQL (the driver authenticates PLAIN against
+# $external by itself). No `&` in it: the lines of `env` are eval'ed as `export …` lines.
+mongo_url() {
+  if [ "$BACKEND" = sqlite ]; then echo "mongodb://127.0.0.1:$MONGO_PORT/"; return; fi
+  echo "mongodb://postgres:$(secret postgres-password)@127.0.0.1:$MONGO_PORT/?authMechanism=PLAIN"
+}
+# Ready when the mongodb driver, with the credentials, lists the databases (FerretDB accepts
+# connections before its backend is usable, and answers ping without reaching it); a TCP connect
+# only, when node_modules has no mongodb driver yet. The URL goes in the environment, not on the
+# command line.
 mongo_ping() { # seconds
   if command -v node >/dev/null && [ -d "$ROOT/node_modules/mongodb" ]; then
-    (cd "$ROOT" && timeout $(($1 + 5)) node --input-type=module -e "
+    (cd "$ROOT" && SWITCHBOARD_PING_URL="$(mongo_url)" timeout $(($1 + 5)) node --input-type=module -e "
       import { MongoClient } from 'mongodb';
       const end = Date.now() + $1 * 1000;
       for (;;) {
-        const c = new MongoClient('mongodb://127.0.0.1:$MONGO_PORT/', { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
-        try { await c.db('admin').command({ ping: 1 }); await c.close(); process.exit(0); }
+        const c = new MongoClient(process.env.SWITCHBOARD_PING_URL, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+        try { await c.db('admin').admin().listDatabases({ nameOnly: true }); await c.close(); process.exit(0); }
         catch (e) { await c.close().catch(() => {}); if (Date.now() > end) { console.error(String(e)); process.exit(1); } }
         await new Promise((r) => setTimeout(r, 300));
       }" >&2)
@@ -270,20 +396,27 @@ start_ferretdb() {
     if [[ "$(cmdline "$(cat "$pidfile")")" != *"--handler=$BACKEND "* ]]; then
       die "the running FerretDB (pid $(cat "$pidfile")) is not on the $BACKEND backend: bash scripts/services.sh stop first"
     fi
-    if mongo_ping 30; then say "FerretDB: already running on 127.0.0.1:$MONGO_PORT (pid $(cat "$pidfile"))"; return; fi
-    log_tail "$log"; die "FerretDB (pid $(cat "$pidfile")) runs but does not answer on 127.0.0.1:$MONGO_PORT; see $log"
+    if [ "$BACKEND" = postgresql ] && [[ "$(cmdline "$(cat "$pidfile")")" != *"--postgresql-url=$FERRETDB_PG_URL "* ]]; then
+      # Started before the credentials, with a backend URL naming a user: anonymous clients would
+      # still be served as that user from its pooled connections.
+      say "FerretDB: started with another backend URL (one that lets clients in without credentials): restarting it"
+      stop_pidfile FerretDB "$pidfile" "$FERRETDB_BIN"
+    elif mongo_ping 30; then say "FerretDB: already running on 127.0.0.1:$MONGO_PORT (pid $(cat "$pidfile"))"; return
+    else log_tail "$log"; die "FerretDB (pid $(cat "$pidfile")) runs but does not answer on 127.0.0.1:$MONGO_PORT; see $log"; fi
   fi
   port_open "$MONGO_PORT" && die "port $MONGO_PORT is held by another program (not the FerretDB of this script); set SWITCHBOARD_MONGO_PORT to a free port, or MONGODB_URL to an existing MongoDB 6+ / FerretDB"
-  mkdir -p "$VAR/ferretdb" "$VAR/run" "$VAR/log"
+  private_dir "$VAR/ferretdb"
+  mkdir -p "$VAR/run" "$VAR/log"
   local backend_args
   if [ "$BACKEND" = sqlite ]; then
     backend_args=(--handler=sqlite "--sqlite-url=file:$VAR/ferretdb/")
   else
-    backend_args=(--handler=postgresql "--postgresql-url=$PG_URL/ferretdb")
+    backend_args=(--handler=postgresql "--postgresql-url=$FERRETDB_PG_URL")
   fi
   say "FerretDB: starting $FERRETDB_VERSION ($BACKEND backend) on 127.0.0.1:$MONGO_PORT, log var/log/ferretdb.log"
   # setsid: not in the caller's process group, so a Ctrl-C of npm start/test does not stop it.
-  setsid nohup "$FERRETDB_BIN" "${backend_args[@]}" --listen-addr="127.0.0.1:$MONGO_PORT" \
+  # No PGPASSWORD or ~/.pgpass of the caller: FerretDB would serve clients without credentials with it.
+  env -u PGPASSWORD PGPASSFILE=/dev/null setsid nohup "$FERRETDB_BIN" "${backend_args[@]}" --listen-addr="127.0.0.1:$MONGO_PORT" \
     --state-dir="$VAR/ferretdb" --debug-addr=- --telemetry=disable --log-level=warn \
     </dev/null >>"$log" 2>&1 9>&- &
   echo $! >"$pidfile"
@@ -316,7 +449,7 @@ reap_test_services() {
       kill -KILL "$child" 2>/dev/null || true
     fi
     if [ -n "$db" ] && [ "$db" != - ] && [ -n "$(pg_bin)" ] && port_open "$PG_PORT"; then
-      "$(pg_bin)/dropdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1 || true
+      with_pg_password "$(pg_bin)/dropdb" -w -h 127.0.0.1 -p "$PG_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1 || true
     fi
     rm -rf "$d"
     n=$((n + 1))
@@ -367,12 +500,13 @@ status() {
   echo "[services] var/bin/ferretdb: $s"
 }
 
+# The URLs with their credentials (from var/secrets, made here when missing).
 print_env() {
-  echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
-  echo "MONGODB_URL=${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}"
+  echo "REDIS_URL=${REDIS_URL:-redis://:$(secret redis-password)@127.0.0.1:$REDIS_PORT}"
+  echo "MONGODB_URL=${MONGODB_URL:-$(mongo_url)}"
   # For tests/support/services.ts: where private FerretDB instances put their databases.
   echo "SWITCHBOARD_FERRETDB_BACKEND=$BACKEND"
-  [ "$BACKEND" = postgresql ] && echo "SWITCHBOARD_PG_URL=$PG_URL"
+  [ "$BACKEND" = postgresql ] && echo "SWITCHBOARD_PG_URL=postgres://postgres:$(secret postgres-password)@127.0.0.1:$PG_PORT"
   return 0
 }
 
@@ -388,8 +522,16 @@ cmd="${1:-}"; shift || true
 for a in "$@"; do
   case "$a" in --for-tests) FOR_TESTS=1 ;; *) die "unknown option $a (usage: $0 start [--for-tests] | stop | status | env)" ;; esac
 done
+# var/ and var/log stay 0755 (the umask above would make them 0700): as root, PostgreSQL runs as
+# the postgres user, which must reach its cluster in var/postgres and its log in var/log.
+# The logs in it: 0600 (those of earlier runs were 0644).
+shared_dirs() {
+  local d; for d in "$VAR" "$VAR/log"; do [ -d "$d" ] || { mkdir -p "$d" && chmod 755 "$d"; }; done
+  chmod 600 "$VAR"/log/*.log 2>/dev/null || true
+}
 case "$cmd" in
   start)
+    shared_dirs
     lock
     install_packages
     start_redis
@@ -399,8 +541,8 @@ case "$cmd" in
       build_ferretdb optional
       [ "$BACKEND" = postgresql ] && ferretdb_ok && start_postgres
     fi
-    [ $FOR_TESTS -eq 1 ] && reap_test_services
-    say "ready: $(print_env | grep -E '^(REDIS|MONGODB)_URL=' | tr '\n' ' ')"
+    if [ $FOR_TESTS -eq 1 ]; then private_dir "$VAR/test-services"; reap_test_services; fi
+    say "ready: REDIS_URL and MONGODB_URL (with their credentials): bash scripts/services.sh env"
     ;;
   stop) lock; stop_all ;;
   status) status ;;

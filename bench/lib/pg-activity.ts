@@ -15,12 +15,17 @@ export type PgActivity = { statement: string; samples: number }[];
  * Samples `pg_stat_activity` of the local PostgreSQL (FerretDB's backend, as scripts/services.sh runs
  * it) every `intervalMs` through one psql session, keeping the active statements that name `schema`
  * (one benchmark database). A sampling profile of the store: which statements hold PostgreSQL.
- * `stop()` returns the shapes seen, most frequent first; undefined when there is no local psql.
+ * `stop()` returns the shapes seen, most frequent first; undefined when there is no local psql or no SWITCHBOARD_PG_URL.
  */
 export async function samplePgActivity(o: { schema: string; intervalMs?: number }): Promise<{ stop(): Promise<PgActivity> } | undefined> {
   const psql = await localPsql();
   if (!psql) return undefined;
-  const child = spawn(psql, ['-h', '127.0.0.1', '-p', process.env.SWITCHBOARD_PG_PORT ?? '6432', '-U', 'postgres', '-d', 'ferretdb', '-At', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  // SWITCHBOARD_PG_URL of scripts/services.sh env: user and password (in PGPASSWORD, never on the command line).
+  if (!process.env.SWITCHBOARD_PG_URL) return undefined;
+  const pg = new URL(process.env.SWITCHBOARD_PG_URL);
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(pg.password), PGPASSFILE: '/dev/null' };
+  const args = ['-w', '-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres', '-d', 'ferretdb', '-At', '-q'];
+  const child = spawn(psql, args, { stdio: ['pipe', 'pipe', 'ignore'], env });
   const counts = new Map<string, number>();
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
     const shape = line.replace(/\d+/g, 'N').slice(0, 160);

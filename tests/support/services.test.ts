@@ -62,7 +62,7 @@ test('shared URLs come from the environment, with a clear error without it', (t)
 test('private Redis: the settings of the shared one; data survives stop/start (AOF); wipeAndRestart empties it; close removes it', async (t) => {
   const redis = await startPrivateRedis({ name: 'selftest' });
   t.teardown(() => redis.close());
-  t.regex(redis.url, /^redis:\/\/127\.0\.0\.1:\d+$/);
+  t.regex(redis.url, /^redis:\/\/:[0-9a-f]{32}@127\.0\.0\.1:\d+$/, 'a password of its own');
   t.not(redis.url, process.env.REDIS_URL);
   const port = redis.port;
 
@@ -111,7 +111,8 @@ test('private Redis instances are independent of each other', async (t) => {
 test('private MongoDB-wire server: data survives stop/start; pause stops answers, resume brings them back', async (t) => {
   const mongo = await startPrivateMongo({ name: 'selftest' });
   t.teardown(() => mongo.close());
-  t.regex(mongo.url, /^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+  // On PostgreSQL, the shared PostgreSQL's user and password (PLAIN, passed on by FerretDB).
+  t.regex(mongo.url, /^mongodb:\/\/([^:@/]+:[^@/]+@)?127\.0\.0\.1:\d+\/(\?authMechanism=PLAIN)?$/);
   t.not(mongo.url, process.env.MONGODB_URL);
   const port = mongo.port;
   const db = uniqueName('selftest');

@@ -15,13 +15,17 @@
  *   the local FerretDB.
  *
  * Each instance gets a free port on 127.0.0.1 and a data directory var/test-services/<name>-<random>/
- * (removed by close()). start() after stop() reuses both, so data persists, except through
+ * (0700, removed by close()). Like the shared ones, they ask for credentials (issue 20): a private
+ * Redis has a password of its own (requirepass, in a 0600 redis.conf in its directory), a private
+ * FerretDB on PostgreSQL takes the shared PostgreSQL's user and password (SASL PLAIN, passed on to
+ * PostgreSQL); their `url` carries them. start() after stop() reuses both, so data persists, except through
  * wipeAndRestart(). Every child still running when the test process exits is SIGKILLed; those of a
  * test process that was killed (no 'exit' handler runs) are reaped by the next
  * `scripts/services.sh start --for-tests`, from the .owner file in their directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -88,8 +92,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Sends PING over a raw socket; true on +PONG (Redis answers -LOADING while it reads its AOF). */
-async function redisPing(port: number): Promise<boolean> {
+/** Sends AUTH and PING over a raw socket; true on +OK and +PONG (Redis answers -LOADING while it reads its AOF). */
+async function redisPing(port: number, password: string): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = net.connect({ port, host: '127.0.0.1' });
@@ -99,10 +103,11 @@ async function redisPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(`AUTH ${password}\r\nPING\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      if (lines.length > 2) done(lines[0] === '+OK' && lines[1]!.startsWith('+PONG'));
     });
   });
 }
@@ -153,9 +158,11 @@ class PrivateService {
 
   async start(): Promise<void> {
     if (this.child) return;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const [cmd, args] = this.command(this.port);
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // No PGPASSWORD or ~/.pgpass: a FerretDB would serve clients without credentials with them.
+    const { PGPASSWORD: _password, ...env } = process.env;
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, PGPASSFILE: '/dev/null' } });
     this.output = '';
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000);
@@ -238,23 +245,31 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
-/** A Redis of this test's own (noeviction, AOF every second), for tests that stop or wipe Redis. */
+/** A Redis of this test's own (noeviction, AOF every second, a password of its own), for tests that stop or wipe Redis. */
 export async function startPrivateRedis(opts: { name?: string } = {}): Promise<PrivateRedis> {
   const dir = instanceDir('redis', opts.name);
   const program = process.env.SWITCHBOARD_REDIS_SERVER ?? 'redis-server';
+  const password = randomBytes(16).toString('hex');
+  const conf = path.join(dir, 'redis.conf');
   const svc = new PrivateService(
     await freePort(),
     dir,
     'redis-server',
-    (port) => [
+    (port) => {
+      // The password in a file, not on the command line (which every local user can read); written
+      // at each start, as wipeAndRestart removes the directory.
+      writeFileSync(conf, `requirepass ${password}\n`, { mode: 0o600 });
+      return [
       program,
       [
+        conf,
         '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes', '--dir', dir,
         '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction',
         '--daemonize', 'no', '--logfile', '',
       ],
-    ],
-    redisPing,
+      ];
+    },
+    (port) => redisPing(port, password),
   );
   try {
     await svc.firstStart();
@@ -264,7 +279,7 @@ export async function startPrivateRedis(opts: { name?: string } = {}): Promise<P
   }
   return {
     get url() {
-      return `redis://127.0.0.1:${svc.port}`;
+      return `redis://:${password}@127.0.0.1:${svc.port}`;
     },
     get port() {
       return svc.port;
@@ -296,7 +311,7 @@ export interface PrivateMongo {
 async function pgClient(program: 'createdb' | 'dropdb', database: string): Promise<void> {
   const args = pgConnectionArgs();
   if (program === 'dropdb') args.push('--if-exists', '--force');
-  await execFileAsync(pgProgram(program), [...args, database], { timeout: 30_000 });
+  await execFileAsync(pgProgram(program), [...args, database], { timeout: 30_000, env: pgEnv() });
 }
 
 /**
@@ -304,7 +319,7 @@ async function pgClient(program: 'createdb' | 'dropdb', database: string): Promi
  * backend): its rows, one per line, fields separated by `|` (psql -tA). For tests that look at what FerretDB made there.
  */
 export async function pgQuery(database: string, sql: string): Promise<string> {
-  const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], { timeout: 30_000 });
+  const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], { timeout: 30_000, env: pgEnv() });
   return stdout.trim();
 }
 
@@ -319,13 +334,21 @@ function pgProgram(program: 'createdb' | 'dropdb' | 'psql'): string {
   return bin;
 }
 
+/** -w: never a prompt; the password goes in PGPASSWORD (pgEnv), never on the command line. */
 function pgConnectionArgs(): string[] {
-  const pg = new URL(pgUrl());
-  return ['-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres'];
+  const pg = pgUrl();
+  return ['-w', '-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres'];
 }
 
-function pgUrl(): string {
-  return (process.env.SWITCHBOARD_PG_URL ?? `postgres://postgres@127.0.0.1:${process.env.SWITCHBOARD_PG_PORT ?? 6432}`).replace(/\/+$/, '');
+function pgEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PGPASSWORD: decodeURIComponent(pgUrl().password), PGPASSFILE: '/dev/null' };
+}
+
+/** SWITCHBOARD_PG_URL of `scripts/services.sh env`: the shared PostgreSQL, with its user and password. */
+function pgUrl(): URL {
+  const set = process.env.SWITCHBOARD_PG_URL;
+  if (!set) throw new Error('SWITCHBOARD_PG_URL is not set: run the tests with `npm test` (or export the lines of `bash scripts/services.sh env`)');
+  return new URL(set);
 }
 
 /** A FerretDB of this test's own (var/bin/ferretdb), for tests that stop or pause the MongoDB-wire server. */
@@ -341,7 +364,11 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
   const dir = instanceDir('ferretdb', opts.name);
   const database = path.basename(dir).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 63); // ferretdb_<name>_<random>
   if (backend === 'postgresql') await pgClient('createdb', database);
-  const backendArgs = backend === 'postgresql' ? ['--handler=postgresql', `--postgresql-url=${pgUrl()}/${database}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+  // The backend URL names no user and no password: FerretDB uses those of each client (PLAIN).
+  const pg = backend === 'postgresql' ? pgUrl() : undefined;
+  const backendArgs = pg ? ['--handler=postgresql', `--postgresql-url=postgres://${pg.host}/${database}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+  const urlOf = (port: number) =>
+    pg ? `mongodb://${pg.username}:${pg.password}@127.0.0.1:${port}/?authMechanism=PLAIN` : `mongodb://127.0.0.1:${port}/`;
   const svc = new PrivateService(
     await freePort(),
     dir,
@@ -350,7 +377,7 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
       FERRETDB,
       [...backendArgs, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
     ],
-    (port) => mongoPing(`mongodb://127.0.0.1:${port}/`),
+    (port) => mongoPing(urlOf(port)),
     backend === 'postgresql' ? database : '-',
   );
   const dropDatabase = async () => {
@@ -370,7 +397,7 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
   }
   return {
     get url() {
-      return `mongodb://127.0.0.1:${svc.port}/`;
+      return urlOf(svc.port);
     },
     get port() {
       return svc.port;
