@@ -56,21 +56,24 @@ test('relays of several processes share one lease: one pass at a time re-queues 
 });
 
 test('a started relay rests after each pass in proportion to its cost and keeps the lease through the rest, so no other process passes meanwhile', async (t) => {
-  const { redis, key, relay, requeued } = await setup(t, { intervalMs: 50 });
-  const a = relay(200);
-  const b = relay(200);
+  // A TTL a pass cannot outlast even on a loaded machine (a pass longer than its TTL loses the lease,
+  // and the check below would read no key at all), and a rest long enough to be seen.
+  const ttlMs = 2000;
+  const { redis, key, relay, requeued } = await setup(t, { intervalMs: 1000 });
+  const a = relay(ttlMs);
+  const b = relay(ttlMs);
   t.teardown(async () => (await a.close(), await b.close()));
 
   a.start();
   while (!(await requeued())) await new Promise((r) => setTimeout(r, 10));
   // After its pass, a holds the lease for its rest plus the TTL: longer than the TTL alone.
   let held = 0;
-  for (let i = 0; i < 200 && held <= 200; i++) {
+  for (let i = 0; i < 400 && held <= ttlMs; i++) {
     held = await redis.pttl(key);
-    if (held <= 200) await new Promise((r) => setTimeout(r, 5));
+    if (held <= ttlMs) await new Promise((r) => setTimeout(r, 5));
   }
-  t.true(held > 200, `lease kept for ${held} ms`);
-  t.true(a.restMs() >= 50);
+  t.true(held > ttlMs, `lease kept for ${held} ms`);
+  t.true(a.restMs() >= 1000);
   t.false(await b.tick(), 'b does not pass while a rests');
 });
 
