@@ -31,7 +31,8 @@
 #   FerretDB    no password of its own: --postgresql-url names none, so a client without credentials
 #               gets nothing; a client's user and password (authMechanism=PLAIN) are the
 #               PostgreSQL role's, which FerretDB passes on to PostgreSQL (docs.ferretdb.io/v1.24/
-#               security/authentication). The SQLite backend has no authentication in FerretDB 1.24.
+#               security/authentication). On the SQLite backend FerretDB 1.24 has only an
+#               experimental authentication (--test-enable-new-auth), not turned on here: no credentials.
 #   Redis       requirepass var/secrets/redis-password, read from var/secrets/redis.conf (not the
 #               command line, which every local user can read in /proc).
 # Secrets are generated once (random, hex) into var/secrets (0700, files 0600); data directories
@@ -76,6 +77,11 @@ redis_ping() {
   ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'AUTH %s\r\nPING\r\n' "$(secret redis-password)" >&3 \
     && IFS= read -r -t 2 auth <&3 && IFS= read -r -t 2 reply <&3 && [[ "$auth" == "+OK"* && "$reply" == "+PONG"* ]] ) 2>/dev/null
 }
+# Refuses the password (AUTH is answered while the AOF loads too).
+redis_wrongpass() {
+  ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'AUTH %s\r\n' "$(secret redis-password)" >&3 \
+    && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "-WRONGPASS"* ]] ) 2>/dev/null
+}
 # Answers PING without a password: an instance from before the credentials.
 redis_open() {
   ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "+PONG"* ]] ) 2>/dev/null
@@ -92,11 +98,20 @@ ferretdb_ours() { pid_is "$VAR/run/ferretdb.pid" "$FERRETDB_BIN" && pid_is "$VAR
 log_tail() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/[services]   | /' >&2 || true; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# var/ and var/log stay 0755 (the umask above would make them 0700): as root, PostgreSQL runs as
+# the postgres user, which must reach its cluster in var/postgres and its log in var/log.
+# The logs in it: 0600 (those of earlier runs were 0644).
+shared_dirs() {
+  local d; for d in "$VAR" "$VAR/log"; do [ -d "$d" ] || { mkdir -p "$d" && chmod 755 "$d"; }; done
+  chmod 600 "$VAR"/log/*.log 2>/dev/null || true
+}
+
 # The secret `name` of var/secrets (0600 in a 0700 directory), made once: 24 random bytes in hex
 # (nothing to escape in a URL or a config file). ln makes it without replacing one a concurrent
 # run made meanwhile, so every caller prints the same value.
 secret() {
   local f="$SECRETS/$1" tmp
+  shared_dirs
   mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
   if [ ! -s "$f" ]; then
     tmp="$(mktemp "$SECRETS/.new.XXXXXX")"
@@ -162,15 +177,14 @@ start_redis() {
     ( exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" && printf 'CONFIG SET requirepass %s\r\n' "$(secret redis-password)" >&3 \
       && IFS= read -r -t 2 reply <&3 && [[ "$reply" == "+OK"* ]] ) 2>/dev/null || die "CONFIG SET requirepass failed on 127.0.0.1:$REDIS_PORT"
   fi
+  if redis_ours && redis_wrongpass "$REDIS_PORT"; then
+    # Another password than var/secrets/redis-password (a secret deleted since): restart with this one.
+    say "Redis: refuses the password of var/secrets/redis-password: restarting it"
+    stop_pidfile Redis "$pidfile" redis-server
+  fi
   if redis_ours; then
     if wait_redis 60 "$pidfile"; then say "Redis: already running on 127.0.0.1:$REDIS_PORT (pid $(cat "$pidfile"))"; return; fi
-    if port_open "$REDIS_PORT" && ! redis_open "$REDIS_PORT"; then
-      # Another password than var/secrets/redis-password (a secret deleted since): restart with this one.
-      say "Redis: refuses the password of var/secrets/redis-password: restarting it"
-      stop_pidfile Redis "$pidfile" redis-server
-    else
-      log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
-    fi
+    log_tail "$log"; die "Redis (pid $(cat "$pidfile")) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $log"
   fi
   if port_open "$REDIS_PORT"; then
     die "port $REDIS_PORT is held by another program (not the Redis of this script); set SWITCHBOARD_REDIS_PORT to a free port, or REDIS_URL to an existing Redis 6+ with maxmemory-policy noeviction"
@@ -513,6 +527,7 @@ print_env() {
 # One start or stop at a time (npm test and npm start may run together). The servers started are
 # given no fd 9 (9>&-), or they would hold the lock for as long as they run.
 lock() {
+  shared_dirs
   mkdir -p "$VAR/run"
   exec 9>"$VAR/run/services.lock"
   flock -w 1800 9 || die "another scripts/services.sh has held var/run/services.lock for 30 minutes"
@@ -522,16 +537,8 @@ cmd="${1:-}"; shift || true
 for a in "$@"; do
   case "$a" in --for-tests) FOR_TESTS=1 ;; *) die "unknown option $a (usage: $0 start [--for-tests] | stop | status | env)" ;; esac
 done
-# var/ and var/log stay 0755 (the umask above would make them 0700): as root, PostgreSQL runs as
-# the postgres user, which must reach its cluster in var/postgres and its log in var/log.
-# The logs in it: 0600 (those of earlier runs were 0644).
-shared_dirs() {
-  local d; for d in "$VAR" "$VAR/log"; do [ -d "$d" ] || { mkdir -p "$d" && chmod 755 "$d"; }; done
-  chmod 600 "$VAR"/log/*.log 2>/dev/null || true
-}
 case "$cmd" in
   start)
-    shared_dirs
     lock
     install_packages
     start_redis
