@@ -83,7 +83,8 @@ pgTest('the shared PostgreSQL refuses a local user without the password, and ans
   }
 });
 
-rootTest('the shared MongoDB-wire server lists and reads nothing for a client without credentials, and everything with them', async (t) => {
+// On SQLite, FerretDB 1.24 has no authentication the scripts enable (README, Security): skipped there.
+pgTest('the shared MongoDB-wire server lists and reads nothing for a client without credentials, and everything with them', async (t) => {
   const url = new URL(sharedMongoUrl());
   t.not(url.password, '', 'MONGODB_URL carries the credentials');
   const client = await MongoClient.connect(url.toString(), { serverSelectionTimeoutMS: 5000 });
