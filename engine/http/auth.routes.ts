@@ -5,6 +5,7 @@ import type { SecurityConfig } from '../config/security-config.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { AuthService } from '../security/auth-service.ts';
 import { rolePermissions } from '../security/roles.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import { principalOf, SESSION_COOKIE, sessionCookie, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -13,8 +14,8 @@ const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength:
 const SetupBody = Type.Object({ setupToken: Type.String({ minLength: 10, maxLength: 200 }), username: Username, password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 const TokenBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
-/** Failed sign-ins per address per minute; past it, 429 before any password is checked. */
-const ATTEMPTS_PER_MINUTE = 10;
+/** Failed sign-ins per address per minute (counted before the check, see LoginThrottle); past it, 429 before any password is checked. */
+export const ATTEMPTS_PER_MINUTE = 10;
 /** Small bodies only on the public routes: they are parsed before anyone is known. */
 const PUBLIC_BODY_LIMIT = 4096;
 
@@ -22,46 +23,30 @@ const PUBLIC_BODY_LIMIT = 4096;
  * Sign-in and the caller's own credentials:
  * - `POST /api/auth/login` (public): sets the httpOnly, Secure, SameSite=Strict session cookie and
  *   returns the CSRF token the console sends back in `X-CSRF-Token`. 401 for any wrong name,
- *   password or locked account alike; 429 after ATTEMPTS_PER_MINUTE failures from one address.
+ *   password or locked account alike; 429 after ATTEMPTS_PER_MINUTE failures from one address,
+ *   however concurrent (`throttle` counts each attempt before its password is checked).
  * - `POST /api/auth/setup` (public): redeems the one-time setup token printed at first start.
  * - `POST /api/auth/logout`, `GET /api/auth/me`: the caller's session and permissions.
  * - `GET|POST /api/tokens`, `DELETE /api/tokens/:id`: the caller's API tokens; a new token is
  *   shown once in the answer and stored only as its hash.
  */
-export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog; config: SecurityConfig }> = async (app, { auth, audit, config }) => {
-  const failures = new Map<string, { windowStart: number; count: number }>();
-  /** Whether this address has failed ATTEMPTS_PER_MINUTE times in the current minute. */
-  const throttled = (ip: string): boolean => {
-    const f = failures.get(ip);
-    return f !== undefined && Date.now() - f.windowStart < 60_000 && f.count >= ATTEMPTS_PER_MINUTE;
-  };
-  const failed = (ip: string): void => {
-    const now = Date.now();
-    const f = failures.get(ip);
-    if (f && now - f.windowStart < 60_000) f.count++;
-    else failures.set(ip, { windowStart: now, count: 1 });
-    if (failures.size > 10_000) failures.clear();
-  };
+export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog; config: SecurityConfig; throttle: LoginThrottle }> = async (app, { auth, audit, config, throttle }) => {
   const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { summary: 'Sign in', description: 'Sets the session cookie and returns the user, their permissions and the CSRF token for X-CSRF-Token. 401 for any wrong name or password or a locked account alike; 429 after 10 failures a minute from one address. Body at most 4 KiB.', body: LoginBody } }, async (request, reply) => {
-    if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
+    if (!(await throttle.attempt(request.ip))) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
     const result = await auth.login({ ...request.body, sourceIp: sourceIp(request) });
-    if (!result) {
-      failed(request.ip);
-      return sendProblem(reply, new SwitchboardError('AUTH_REQUIRED'), 'wrong user name or password, or the account is locked');
-    }
+    if (!result) return sendProblem(reply, new SwitchboardError('AUTH_REQUIRED'), 'wrong user name or password, or the account is locked');
+    await throttle.release(request.ip);
     reply.header('set-cookie', cookie(result.sessionToken, config.SESSION_MAX_HOURS * 3600));
     return { user: result.user, csrfToken: result.csrfToken, permissions: rolePermissions[result.user.role] };
   });
 
   app.post<{ Body: Static<typeof SetupBody> }>('/api/auth/setup', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { summary: 'Create the first administrator', description: 'Redeems the one-time setup token printed at first start (when no administrator password was configured). 201 with the new user; 403 when the token is wrong or used, or an administrator exists.', body: SetupBody } }, async (request, reply) => {
-    if (throttled(request.ip)) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'));
+    if (!(await throttle.attempt(request.ip))) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'));
     const created = await auth.setup({ ...request.body, sourceIp: sourceIp(request) });
-    if (!created) {
-      failed(request.ip);
-      return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'the setup token is wrong, used, or an administrator exists');
-    }
+    if (!created) return sendProblem(reply, new SwitchboardError('FORBIDDEN'), 'the setup token is wrong, used, or an administrator exists');
+    await throttle.release(request.ip);
     return reply.code(201).send({ username: request.body.username, role: 'admin' });
   });
 

@@ -11,7 +11,8 @@ import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
-import { authRoutes } from './auth.routes.ts';
+import { ATTEMPTS_PER_MINUTE, authRoutes } from './auth.routes.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { userRoutes } from './users.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
@@ -75,7 +76,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const ok = store === 'up' && redis === 'up';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
   });
-  app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security });
+  // Per deployment (the database the users are in), shared by its processes.
+  const throttle = new LoginThrottle({ redis: options.redis, namespace: `sb:${options.auth.users.dbName}`, limit: ATTEMPTS_PER_MINUTE, windowMs: 60_000 });
+  app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security, throttle });
   app.register(userRoutes, { auth: options.auth, audit: options.audit });
   app.register(auditRoutes, { audit: options.audit });
   app.register(channelRoutes, { store: options.channelStore, ports: options.mllpPorts });

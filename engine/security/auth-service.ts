@@ -4,6 +4,7 @@ import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import type { SecurityConfig } from '../config/security-config.ts';
 import { SwitchboardError } from '../errors.ts';
 import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { LoginAttempts } from './login-attempts.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
 
@@ -13,8 +14,11 @@ export interface UserRecord {
   role: Role;
   channels: '*' | string[];
   phi: boolean;
+  /** Sign-in attempts counted in the current series (LoginAttempts), shown to administrators. */
   failedLogins: number;
   lockedUntil?: Date;
+  /** The current series of sign-in attempts (LoginAttempts). */
+  loginEpoch?: string;
   /** Set by an administrator: no sign-in, and no session or token of theirs is honoured. */
   disabled?: boolean;
   createdAt: Date;
@@ -51,7 +55,7 @@ export interface UserChanges {
   disabled?: boolean;
 }
 
-export type UserView = Omit<UserRecord, 'passwordHash' | '_id'> & { username: string };
+export type UserView = Omit<UserRecord, 'passwordHash' | '_id' | 'loginEpoch'> & { username: string };
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const token = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
@@ -60,12 +64,13 @@ const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
 /** lastSeenAt is written at most this often: an idle timeout accurate to a minute, not a write per request. */
 const TOUCH_EVERY_MS = 60_000;
 
-export const toUserView = ({ _id, passwordHash: _hash, ...rest }: UserRecord): UserView => ({ username: _id, ...rest });
+export const toUserView = ({ _id, passwordHash: _hash, loginEpoch: _epoch, ...rest }: UserRecord): UserView => ({ username: _id, ...rest });
 
 /**
  * Local users, console sessions and API tokens, in the store. Sessions and tokens are looked up by
  * the SHA-256 of what the client holds. A sign-in that fails LOGIN_MAX_FAILURES times in a row locks
- * the account for LOGIN_LOCK_MINUTES; every sign-in, failed or not, is audited. Errors: BAD_REQUEST
+ * the account for LOGIN_LOCK_MINUTES, however concurrent the attempts (each is counted atomically
+ * before its password is checked: LoginAttempts); every sign-in, failed or not, is audited. Errors: BAD_REQUEST
  * for a refused password or name, CONFLICT for an existing user, STORE_UNAVAILABLE.
  */
 export class AuthService {
@@ -73,12 +78,14 @@ export class AuthService {
   private readonly sessions: Collection<SessionRecord>;
   private readonly tokens: Collection<ApiTokenRecord>;
   private readonly settings: Collection<{ _id: string; hash: string; createdAt: Date }>;
+  private readonly attempts: LoginAttempts;
 
   constructor(private readonly o: { store: MongoStore; audit: AuditLog; config: SecurityConfig; announce: (line: string) => void }) {
     this.users = o.store.collection('users');
     this.sessions = o.store.collection('sessions');
     this.tokens = o.store.collection('api_tokens');
     this.settings = o.store.collection('settings');
+    this.attempts = new LoginAttempts(o.store, o.config.LOGIN_MAX_FAILURES);
   }
 
   /**
@@ -87,6 +94,7 @@ export class AuthService {
    */
   async start(): Promise<void> {
     await storeCall(() => this.tokens.createIndex({ id: 1 }, { name: 'public_id', unique: true }));
+    await this.attempts.start();
     if ((await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0) return;
     const { SWITCHBOARD_ADMIN_USER: name, SWITCHBOARD_ADMIN_PASSWORD: password } = this.o.config;
     if (password) {
@@ -114,7 +122,7 @@ export class AuthService {
     const problem = passwordProblem(u.password);
     if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
     const now = new Date();
-    const record: UserRecord = { _id: u.username, passwordHash: await hashPassword(u.password), role: u.role, channels: u.channels, phi: u.phi, failedLogins: 0, createdAt: now, updatedAt: now };
+    const record: UserRecord = { _id: u.username, passwordHash: await hashPassword(u.password), role: u.role, channels: u.channels, phi: u.phi, failedLogins: 0, loginEpoch: LoginAttempts.newEpoch(), createdAt: now, updatedAt: now };
     try {
       await this.users.insertOne(record);
     } catch (err) {
@@ -128,32 +136,60 @@ export class AuthService {
   /**
    * Checks a password. Returns the new session's token and CSRF token, or undefined (wrong name or
    * password, or locked: one answer for all, so names cannot be probed). Audited either way.
+   * Every attempt is counted as a failure before its password is checked (a slot taken atomically,
+   * see countAttempt), and given back only by succeeding, so attempts sent all at once lock the account
+   * as surely as attempts sent one by one: the LOGIN_MAX_FAILURES-th failure in a row locks it for
+   * LOGIN_LOCK_MINUTES, and no password is checked past that count.
    */
   async login(o: { username: string; password: string; sourceIp?: string }): Promise<{ sessionToken: string; csrfToken: string; user: UserView } | undefined> {
     const ip = o.sourceIp ? { sourceIp: o.sourceIp } : {};
-    const user = await storeCall(() => this.users.findOne({ _id: o.username }));
-    const matches = await verifyPassword(o.password, user?.passwordHash ?? (await DUMMY_HASH));
+    const max = this.o.config.LOGIN_MAX_FAILURES;
+    const { user, attempt } = await this.countAttempt(o.username);
     const disabled = Boolean(user?.disabled);
-    const locked = disabled || Boolean(user?.lockedUntil && user.lockedUntil > new Date());
-    if (!user || !matches || locked) {
-      let lockedNow = false;
-      if (user && !locked) {
-        const failedLogins = user.failedLogins + 1;
-        lockedNow = failedLogins >= this.o.config.LOGIN_MAX_FAILURES;
-        const lockedUntil = lockedNow ? { lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } : {};
-        await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: lockedNow ? 0 : failedLogins, ...lockedUntil } }));
-      }
+    const locked = Boolean(user && (attempt > max || (user.lockedUntil && user.lockedUntil > new Date())));
+    const checked = user !== null && !disabled && !locked;
+    // A refused or unknown name is checked against a dummy hash: the answer takes as long either way.
+    const matches = (await verifyPassword(o.password, checked ? user.passwordHash : await DUMMY_HASH)) && checked;
+    if (!matches) {
+      const lockedNow = user !== null && !disabled && attempt >= max && !(user.lockedUntil && user.lockedUntil > new Date());
+      if (lockedNow) await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: max, lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } }));
       const reason = !user ? 'unknown user' : disabled ? 'account disabled' : locked ? 'account locked' : lockedNow ? 'wrong password; account now locked' : 'wrong password';
       await this.o.audit.append({ actor: o.username.slice(0, 64), action: AuditAction.loginFailed, outcome: 'denied', details: { reason }, ...ip });
       return undefined;
     }
-    await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: 0 }, $unset: { lockedUntil: '' } }));
+    await this.resetAttempts(user._id);
     const sessionToken = token('sbs');
     const csrfToken = randomBytes(24).toString('base64url');
     const now = new Date();
     await storeCall(() => this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }));
     await this.o.audit.append({ actor: user._id, action: AuditAction.login, outcome: 'success', ...ip });
     return { sessionToken, csrfToken, user: toUserView(user) };
+  }
+
+  /**
+   * Counts a sign-in attempt before its password is checked (LoginAttempts: one slot per attempt,
+   * taken atomically). A lock that has run out starts a new series first. `failedLogins` on the
+   * user's document shows the count; the slots decide. user null: no such user.
+   */
+  private async countAttempt(username: string): Promise<{ user: UserRecord | null; attempt: number }> {
+    const user = await storeCall(() => this.users.findOne({ _id: username }));
+    if (!user) return { user, attempt: 0 };
+    const epoch = LoginAttempts.epochOf(user);
+    if (epoch !== (user.loginEpoch ?? '')) {
+      await storeCall(() => this.users.updateOne({ _id: username }, { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' } }));
+      await this.attempts.forget(username, epoch);
+      delete user.lockedUntil;
+    }
+    const attempt = await this.attempts.count(username, epoch);
+    if (attempt <= this.o.config.LOGIN_MAX_FAILURES) await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
+    return { user, attempt };
+  }
+
+  /** A new series of attempts: after a sign-in, or an administrator's unlock. */
+  private async resetAttempts(username: string): Promise<void> {
+    const epoch = LoginAttempts.newEpoch();
+    await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' } }));
+    await this.attempts.forget(username, epoch);
   }
 
   /** The session's user and CSRF token, or undefined when unknown, idle too long or too old (then it is removed). */
@@ -197,8 +233,8 @@ export class AuthService {
       if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
       set.passwordHash = await hashPassword(password);
     }
-    if (unlock) set.failedLogins = 0;
-    await storeCall(() => this.users.updateOne({ _id: username }, { $set: set, ...(unlock ? { $unset: { lockedUntil: '' } } : {}) }));
+    await storeCall(() => this.users.updateOne({ _id: username }, { $set: set }));
+    if (unlock) await this.resetAttempts(username);
     if (password !== undefined || changes.disabled) await this.revokeAll(username);
     const was: Record<string, unknown> = { disabled: false, ...before };
     const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({ field, before: was[field], after }));
