@@ -5,6 +5,8 @@ import type { CapabilityStatement, CapabilityStatementRestResource, OperationOut
 import type { FhirIntake } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
+import { readFhirBody } from '../../engine/fhir/fhir-body.ts';
+import { DEFAULT_FHIR_JSON_LIMITS } from '../../engine/fhir/json-limits.ts';
 import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
@@ -37,12 +39,11 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
   await app.register(
     async (scope) => {
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string', bodyLimit }, (request, body, done) => {
-        try {
-          done(null, JSON.parse(body as string));
-        } catch {
-          done(Object.assign(new Error('The body is not valid JSON'), { statusCode: 400, fhirCode: 'structure' }), undefined);
-        }
+      // Bytes, not a string: invalid UTF-8 is refused (never decoded to U+FFFD), and the structure is counted before parsing (readFhirBody).
+      scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+        const read = readFhirBody(request.headers['content-type'], body as Buffer, DEFAULT_FHIR_JSON_LIMITS);
+        if (!read.ok) return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
+        done(null, read.value);
       });
 
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
@@ -110,12 +111,13 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         };
       });
 
-      scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code'] }, request, reply) => {
+      scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code']; fhirText?: string }, request, reply) => {
         const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
         const code: OperationOutcomeIssue['code'] = error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
         const limit = (request as Sourced).fhirSource?.bodyLimit ?? bodyLimit;
         const text =
-          status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed';
+          error.fhirText ??
+          (status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed');
         if (status === 500) o.log.error('FHIR request failed', { channelId: (request as Sourced).fhirSource?.channel.id, route: request.routeOptions.url, error: error.name });
         return send(reply, status, errorOutcome(code, text));
       });
