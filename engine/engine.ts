@@ -5,6 +5,7 @@ import type { ChannelDefinition } from './channel.ts';
 import { FhirIntake } from './fhir-intake.ts';
 import { registerFhirSources } from '../connectors/fhir-rest/fhir-rest.source.ts';
 import { FhirSources } from './fhir/fhir-sources.ts';
+import { FhirValidatorPool } from './fhir/validator-pool.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
@@ -180,10 +181,14 @@ export class Engine implements ChannelRunner {
     const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
     await auth.start();
     this.auth = auth;
+    // Closed after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
+    const fhirValidator = new FhirValidatorPool(config.FHIR_VALIDATION_THREADS);
+    this.cleanups.push({ name: 'fhir validation', run: () => fhirValidator.close() });
+    await fhirValidator.start();
     const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    await registerFhirSources(http, { sources: fhirSources, intake: fhirIntake, log });
+    await registerFhirSources(http, { sources: fhirSources, intake: fhirIntake, validator: fhirValidator, log });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     this.http = http;
     const address = http.server.address();

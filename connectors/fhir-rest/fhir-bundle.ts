@@ -4,9 +4,9 @@ import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { FhirIntake } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { transactionContentKey } from '../../engine/fhir/transaction-key.ts';
-import { validateFhir } from '../../engine/fhir/validator.ts';
+import type { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
 import { scopeAllows } from '../../engine/security/smart-auth.ts';
-import { entryResponse, requestKey, send, sourceOf, type Sourced } from './fhir-http.ts';
+import { busy, entryResponse, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
 
 /** An entry of the Bundle with its position in Bundle.entry (what `Bundle.entry[i]` expressions name). */
 interface Positioned {
@@ -29,9 +29,10 @@ interface Checked {
 /**
  * `POST /` of a FHIR channel (FHIR R4 http.html#transaction): a `transaction` Bundle is all or
  * nothing (see postTransaction); a `batch`, and a `message` Bundle's resources, are taken entry by
- * entry, each answered in a `batch-response` with its own status.
+ * entry, each answered in a `batch-response` with its own status. The Bundle is validated in a
+ * worker thread of `validator` (503 when its queue is full).
  */
-export async function postBundle(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake): Promise<FastifyReply> {
+export async function postBundle(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake, validator: FhirValidatorPool): Promise<FastifyReply> {
   const { channel, accepted } = sourceOf(request);
   const bundle = request.body as Bundle;
   if (bundle?.resourceType !== 'Bundle') return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
@@ -42,7 +43,9 @@ export async function postBundle(request: FastifyRequest, reply: FastifyReply, i
   );
   const scopes = (request as Sourced).grantedScopes ?? [];
   const allowed = (e: BundleEntry) => scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
-  const checked: Checked = { channel, bundle, entries, issues: validateFhir(bundle), unaccepted, allowed };
+  const verdict = await validated(request, validator);
+  if (verdict.kind === 'busy') return busy(reply);
+  const checked: Checked = { channel, bundle, entries, issues: verdict.issues, unaccepted, allowed };
   return bundle.type === 'transaction' ? postTransaction(request, reply, intake, checked) : postBatch(request, reply, intake, checked);
 }
 

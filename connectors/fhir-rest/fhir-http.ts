@@ -3,12 +3,17 @@ import type { BundleEntry } from '@medplum/fhirtypes';
 import type { FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import type { FhirSource } from '../../engine/fhir/fhir-sources.ts';
+import type { FhirValidatorPool, PoolVerdict } from '../../engine/fhir/validator-pool.ts';
+import { shapeIssues } from '../../engine/fhir/validator.ts';
 
 /** What the FHIR routes answer with, and what they take besides `application/json`. */
 export const FHIR_JSON = 'application/fhir+json';
 
-/** A request for a served channel, and, once its credentials were checked, the scopes its token grants. */
-export type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[] };
+/**
+ * A request for a served channel, and, once its credentials were checked, the scopes its token
+ * grants; once its body was read, the body's JSON text (what the validation workers parse).
+ */
+export type Sourced = FastifyRequest & { fhirSource?: FhirSource; grantedScopes?: string[]; fhirText?: string | null };
 /** The channel of a request that passed the onRequest hook (which answers every other request). */
 export const sourceOf = (request: FastifyRequest): FhirSource => (request as Sourced).fhirSource!;
 
@@ -48,3 +53,16 @@ export function answer(reply: FastifyReply, r: FhirReceipt): FastifyReply {
 export function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
   return reply.code(status).headers(headers).type(FHIR_JSON).send(body);
 }
+
+/**
+ * The FHIR R4 validation of the request's body: the shape checks on the event loop, then the
+ * definitions in a worker thread of `validator`, which gets the body's text as received.
+ */
+export async function validated(request: FastifyRequest, validator: FhirValidatorPool): Promise<PoolVerdict> {
+  const shape = shapeIssues(request.body);
+  if (shape.length > 0) return { kind: 'validated', issues: shape };
+  return validator.validate((request as Sourced).fhirText ?? JSON.stringify(request.body));
+}
+
+/** The answer while every validation thread is taken and the queue is full: retry shortly. */
+export const busy = (reply: FastifyReply): FastifyReply => send(reply, 503, errorOutcome('transient', 'The server is busy validating other requests; retry later'), { 'retry-after': '5' });

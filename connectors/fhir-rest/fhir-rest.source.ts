@@ -4,14 +4,15 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirIntake } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
-import { loadFhirDefinitions, validateFhir } from '../../engine/fhir/validator.ts';
+import { shapeIssues } from '../../engine/fhir/validator.ts';
+import type { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
 import { readFhirBody } from '../../engine/fhir/fhir-body.ts';
 import { DEFAULT_FHIR_JSON_LIMITS } from '../../engine/fhir/json-limits.ts';
 import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from '../../engine/fhir/fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
 import { postBundle } from './fhir-bundle.ts';
-import { answer, FHIR_JSON, requestKey, send, sourceOf, type Sourced } from './fhir-http.ts';
+import { answer, busy, FHIR_JSON, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
 
 /**
  * The channel's SMART token endpoint, from its configured `publicBaseUrl` (never from the request's
@@ -31,8 +32,7 @@ const tokenEndpoint = (baseUrl: string): string => `${baseUrl}/auth/token`;
  * channel's configured `publicBaseUrl` + `/auth/token`, never derived from the Host header. 201 only after intake stored the resource; Location points at the stored message.
  * Registered once per HTTP server.
  */
-export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: FhirIntake; log: Logger }): Promise<void> {
-  loadFhirDefinitions();
+export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: FhirIntake; validator: FhirValidatorPool; log: Logger }): Promise<void> {
   // Each channel's own limit is enforced per request (onRequest and preParsing below); the routes read no more than the cap.
   const bodyLimit = FHIR_BODY_LIMIT_CAP;
 
@@ -43,6 +43,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
       scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
         const read = readFhirBody(request.headers['content-type'], body as Buffer, DEFAULT_FHIR_JSON_LIMITS);
         if (!read.ok) return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
+        (request as Sourced).fhirText = read.text;
         done(null, read.value);
       });
 
@@ -51,6 +52,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
       });
       scope.decorateRequest('grantedScopes', null);
       scope.decorateRequest('fhirSource', null);
+      scope.decorateRequest('fhirText', null);
 
       // A body sent without Content-Length (chunked) is cut off at the channel's limit as it arrives.
       scope.addHook('preParsing', async (request, _reply, payload) => {
@@ -127,7 +129,8 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
 
       scope.post<{ Params: { type: string } }>('/:type', { bodyLimit }, async (request, reply) => {
         const { channel, accepted } = sourceOf(request);
-        const problem = checkResource(request.body, request.params.type, accepted);
+        const problem = await checkResource(request, request.params.type, accepted, o.validator);
+        if (problem === 'busy') return busy(reply);
         if (problem) return send(reply, problem.status, outcome(problem.issues));
         const dedupeId = requestKey(request);
         const receipt = await o.intake.submit(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' });
@@ -136,7 +139,8 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
 
       scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit }, async (request, reply) => {
         const { channel, accepted } = sourceOf(request);
-        const problem = checkResource(request.body, request.params.type, accepted);
+        const problem = await checkResource(request, request.params.type, accepted, o.validator);
+        if (problem === 'busy') return busy(reply);
         if (problem) return send(reply, problem.status, outcome(problem.issues));
         if ((request.body as { id?: unknown }).id !== request.params.id) {
           return send(reply, 400, errorOutcome('invalid', `Resource id must equal the id in the URL (${request.params.id})`, [`${request.params.type}.id`]));
@@ -145,20 +149,26 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         return answer(reply, await o.intake.submit(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }));
       });
 
-      scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake));
+      scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake, o.validator));
     },
     { prefix: '/fhir/:channelId' },
   );
 }
 
-/** 400 or 404 for a resource that is not valid FHIR R4 or not for this URL and channel; undefined when fine. */
-function checkResource(body: unknown, urlType: string, accepted: ReadonlySet<string>): { status: number; issues: OperationOutcomeIssue[] } | undefined {
+/**
+ * 400 or 404 for a resource that is not valid FHIR R4 or not for this URL and channel; undefined
+ * when fine; `busy` when the validation pool's queue is full. The cheap checks run first, on the
+ * event loop; the R4 validation in a worker (FhirValidatorPool).
+ */
+async function checkResource(request: FastifyRequest, urlType: string, accepted: ReadonlySet<string>, validator: FhirValidatorPool): Promise<{ status: number; issues: OperationOutcomeIssue[] } | 'busy' | undefined> {
   if (!accepted.has(urlType)) return { status: 404, issues: [issue('error', 'not-supported', `This channel does not accept ${urlType}`)] };
-  const issues = validateFhir(body);
-  if (issues.length > 0) return { status: 400, issues };
-  const type = (body as { resourceType: string }).resourceType;
+  const shape = shapeIssues(request.body);
+  if (shape.length > 0) return { status: 400, issues: shape };
+  const type = (request.body as { resourceType: string }).resourceType;
   if (type !== urlType) return { status: 400, issues: [issue('error', 'invalid', `A ${type} was posted to the ${urlType} endpoint`, ['resourceType'])] };
-  return undefined;
+  const verdict = await validated(request, validator);
+  if (verdict.kind === 'busy') return 'busy';
+  return verdict.issues.length > 0 ? { status: 400, issues: verdict.issues } : undefined;
 }
 
 function capabilityStatement({ channel, baseUrl }: FhirSource): CapabilityStatement {

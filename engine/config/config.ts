@@ -22,6 +22,7 @@ export const EngineConfigSchema = Type.Object({
   STORE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, description: 'Bound on one intake write; past it the sender gets AE.' }),
   DELIVERY_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Deliveries in flight per destination.' }),
   ROUTE_CONCURRENCY: Type.Integer({ default: 8, minimum: 1, description: 'Messages transformed in parallel.' }),
+  FHIR_VALIDATION_THREADS: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Worker threads validating FHIR request bodies off the event loop, each holding the R4 definitions; 16 validations per thread may wait, past that FHIR answers 503.' }),
   STARTUP_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 0, description: 'How long start waits for Redis and the store to answer.' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
   PSEUDONYM_KEY: Type.Optional(Type.String({ minLength: 44, description: 'Base64 key (32+ bytes) for keyed-HMAC patient pseudonyms; required when a destination pseudonymises. A secret.' })),
