@@ -55,7 +55,7 @@ export const consoleRoutes: FastifyPluginAsync<{ root?: string }> = async (app, 
     if (isApiPath(urlPath)) return reply.callNotFound();
     const file = files.get(urlPath) ?? (path.extname(urlPath) ? undefined : files.get('/index.html'));
     if (!file) {
-      const detail = files.size === 0 ? 'the console is not built: npm run build:ui' : `no file ${urlPath}`;
+      const detail = files.size === 0 ? 'the console is not built: npm run build:ui' : 'no such file';
       return sendProblem(reply, new SwitchboardError('NOT_FOUND'), detail);
     }
     const immutable = urlPath.startsWith('/assets/');

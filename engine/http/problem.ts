@@ -26,19 +26,37 @@ const STATUS: Partial<Record<keyof typeof ErrorCatalog, number>> = {
 
 const CALLER_FACING = new Set<string>(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'CONFIG_INVALID', 'FORBIDDEN']);
 
-export function sendProblem(reply: FastifyReply, err: SwitchboardError, detail?: string): FastifyReply {
-  const status = STATUS[err.code] ?? 500;
-  const problem: Problem = {
+/** The problem document of `err`; `status` overrides the catalog's for an HTTP-level refusal (415, 431, …). */
+export function problemOf(err: SwitchboardError, detail?: string, status?: number): Problem {
+  return {
     type: `https://switchboard.dev/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,
     title: err.publicText,
-    status,
+    status: status ?? STATUS[err.code] ?? 500,
     code: err.code,
     ...(detail ? { detail } : {}),
   };
-  return reply.code(status).type('application/problem+json').send(problem);
 }
 
-/** Fastify error handler: validation errors become 400 problems naming the field; the rest are classified. */
+export function sendProblem(reply: FastifyReply, err: SwitchboardError, detail?: string, status?: number): FastifyReply {
+  const problem = problemOf(err, detail, status);
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** What a caller is told about a request Fastify refused before any route ran: never what was sent, nor the code. */
+const FRAMEWORK_DETAIL: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty but its content type is JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'this content type is not accepted here (the admin API takes application/json)',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_CTP_INVALID_TYPE: 'the Content-Type header is not valid',
+  FST_ERR_CTP_EMPTY_TYPE: 'the Content-Type header is empty',
+};
+
+/**
+ * Fastify error handler: validation errors become 400 problems naming the field; Fastify's own
+ * refusals (a body that is not JSON, a content type no route takes) keep their HTTP status as
+ * BAD_REQUEST problems with a plain detail, never Fastify's message or code; the rest are classified.
+ */
 export function problemErrorHandler(log: Logger) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error.validation) {
@@ -46,7 +64,7 @@ export function problemErrorHandler(log: Logger) {
     }
     if (error.statusCode === 413) return sendProblem(reply, new SwitchboardError('PAYLOAD_TOO_LARGE'));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), error.code);
+      return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), FRAMEWORK_DETAIL[error.code] ?? 'the request is not valid', error.statusCode);
     }
     const e = toSwitchboardError(error);
     // A refusal the caller can act on carries its detail (details name fields and ids, never content).

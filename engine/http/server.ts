@@ -11,6 +11,7 @@ import type { MongoStore } from '../store/mongo-store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.ts';
 import { ATTEMPTS_PER_MINUTE, authRoutes } from './auth.routes.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { userRoutes } from './users.routes.ts';
@@ -57,15 +58,18 @@ export interface HttpServerOptions {
  * access.ts) and the FHIR sources' routes, which the engine registers. HTTPS when HTTPS_CERT_FILE
  * and HTTPS_KEY_FILE are set. Built without listening, so tests use inject(); the engine listens.
  * Limits: 1 MiB bodies (4 KiB on the public sign-in routes), Node's 16 KiB of headers, 30 s per
- * request; no CORS headers, so browsers refuse cross-origin calls.
+ * request; no CORS headers, so browsers refuse cross-origin calls. Every answer carries the security
+ * headers and every error is an RFC 9457 problem, Fastify's and Node's parser refusals included.
  */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { HTTPS_CERT_FILE: certFile, HTTPS_KEY_FILE: keyFile } = options.security;
   const https = certFile && keyFile ? { https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' as const } } : {};
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, requestTimeout: 30_000, ...https }) as unknown as FastifyInstance;
+  const onHttps = { https: Boolean(certFile) };
+  // Every answer, the framework's and the HTTP parser's refusals included, is a problem with the security headers.
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, requestTimeout: 30_000, frameworkErrors: frameworkErrors(onHttps), clientErrorHandler: clientErrorHandler(onHttps), ...https }) as unknown as FastifyInstance;
   app.setErrorHandler(problemErrorHandler(options.log));
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no route ${request.method} ${request.url.split('?')[0]}`));
-  registerSecurityHeaders(app, { https: Boolean(certFile) });
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such route'));
+  registerSecurityHeaders(app, onHttps);
   registerAccessControl(app, { auth: options.auth, audit: options.audit });
 
   app.get('/api/health', { config: { access: 'public' }, schema: { summary: 'Liveness and dependencies', description: '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.' } }, async (_request, reply) => {
