@@ -12,6 +12,7 @@ import { problemErrorHandler, sendProblem } from './problem.ts';
 import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.ts';
+import { registerOriginCheck } from './origin-check.ts';
 import { ATTEMPTS_PER_MINUTE, authRoutes } from './auth.routes.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { userRoutes } from './users.routes.ts';
@@ -58,7 +59,8 @@ export interface HttpServerOptions {
  * access.ts) and the FHIR sources' routes, which the engine registers. HTTPS when HTTPS_CERT_FILE
  * and HTTPS_KEY_FILE are set. Built without listening, so tests use inject(); the engine listens.
  * Limits: 1 MiB bodies (4 KiB on the public sign-in routes), Node's 16 KiB of headers, 30 s per
- * request; no CORS headers, so browsers refuse cross-origin calls. Every answer carries the security
+ * request; no CORS headers, so browsers refuse cross-origin calls, and changes from another origin
+ * are refused (origin-check.ts). Every answer carries the security
  * headers and every error is an RFC 9457 problem, Fastify's and Node's parser refusals included.
  */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -70,6 +72,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setErrorHandler(problemErrorHandler(options.log));
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such route'));
   registerSecurityHeaders(app, onHttps);
+  registerOriginCheck(app, { https: onHttps.https, log: options.log, ...(options.security.CONSOLE_ORIGIN ? { consoleOrigin: options.security.CONSOLE_ORIGIN } : {}) });
   registerAccessControl(app, { auth: options.auth, audit: options.audit });
 
   app.get('/api/health', { config: { access: 'public' }, schema: { summary: 'Liveness and dependencies', description: '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.' } }, async (_request, reply) => {
