@@ -107,6 +107,10 @@ export class ChannelRuntime {
       port: Number(s.port),
       maxFrameBytes: Number(s.maxFrameBytes ?? 1024 * 1024),
       idleTimeoutMs: Number(s.idleTimeoutMs ?? 300_000),
+      frameTimeoutMs: Number(s.frameTimeoutMs ?? this.o.config.MLLP_FRAME_TIMEOUT_MS),
+      maxConnections: Number(s.maxConnections ?? this.o.config.MLLP_MAX_CONNECTIONS),
+      maxConnectionsPerAddress: Number(s.maxConnectionsPerAddress ?? this.o.config.MLLP_MAX_CONNECTIONS_PER_ADDRESS),
+      maxBufferedBytes: Number(s.maxBufferedBytes ?? this.o.config.MLLP_MAX_BUFFERED_BYTES),
       ...(s.tls ? { tls: s.tls } : {}),
     });
     this.source = source;

@@ -43,6 +43,21 @@ export interface MllpSourceSpec {
   maxFrameBytes?: number | string;
   /** A connection with no traffic for this long is closed. Default 5 minutes. */
   idleTimeoutMs?: number | string;
+  /**
+   * A frame not complete this long after its start block is dropped and its connection closed,
+   * unanswered (a stalled or slow sender holding memory). Default MLLP_FRAME_TIMEOUT_MS (30 s).
+   */
+  frameTimeoutMs?: number | string;
+  /** Open connections of this listener; one more is closed at once. Default MLLP_MAX_CONNECTIONS (1,000). */
+  maxConnections?: number | string;
+  /** Open connections from one remote address; one more is closed at once. Default MLLP_MAX_CONNECTIONS_PER_ADDRESS (100). */
+  maxConnectionsPerAddress?: number | string;
+  /**
+   * Bytes all connections of this listener may hold together (unfinished frames and frames waiting
+   * for intake); the connection whose read would pass it is closed, unanswered. Default
+   * MLLP_MAX_BUFFERED_BYTES (256 MiB).
+   */
+  maxBufferedBytes?: number | string;
   /** Charset when MSH-18 is empty. Default UNICODE UTF-8. */
   defaultCharset?: string;
   /**

@@ -1,14 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
-import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Hl7Intake, IntakeResult } from '../../engine/intake.ts';
+import type { Hl7Intake } from '../../engine/intake.ts';
 import type { Logger } from '../../engine/log.ts';
-import { ErrorCatalog } from '../../engine/errors.ts';
+import { ConnectionLimits, type MllpListenerLimits } from './mllp.connection-limits.ts';
+import { MllpConnection } from './mllp.connection.ts';
 import { loadListenerTls, type MllpListenerTls, type MllpListenerTlsSpec } from './mllp.tls.ts';
 
-export interface MllpSourceOptions {
+export interface MllpSourceOptions extends MllpListenerLimits {
   channel: ChannelDefinition;
   host: string;
   port: number;
@@ -20,14 +19,13 @@ export interface MllpSourceOptions {
   tls?: MllpListenerTlsSpec;
 }
 
-/** Frames waiting on one connection before the socket is paused (back-pressure on a sender that pipelines). */
-const MAX_PENDING_FRAMES = 32;
-
 /**
- * MLLP listener for one channel (HL7 v2 MLLP release 2; original-mode acknowledgement).
- * Per connection, frames are handed to intake one at a time and answered in order; the answer to a
- * frame is written only after intake has decided it (AA only after the durable store write).
- * A frame over `maxFrameBytes` gets an AR and the connection is closed; an idle connection is closed.
+ * MLLP listener for one channel (HL7 v2 MLLP release 2; original-mode acknowledgement). Each
+ * connection is served by an MllpConnection (frames answered in order, AA only after the durable
+ * store write; closed on a frame too large, bytes that are not MLLP such as an HTTP request, a frame
+ * not completed within `frameTimeoutMs`, or idleness). The listener caps its connections, those of
+ * one address and the bytes they buffer together (MllpListenerLimits): a connection past a cap is
+ * closed at once.
  * With `tls` the listener speaks TLS only; a client refused by mutual TLS (no certificate, one from
  * another CA, or one outside the allow-lists) is disconnected before any frame is read, so it never
  * gets an ACK, and a warning names its certificate (subject and fingerprint), never content.
@@ -38,8 +36,11 @@ export class MllpSource {
   private readonly inFlight = new Set<Promise<void>>();
   private started: Promise<number> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly limits: ConnectionLimits;
 
-  constructor(private readonly options: MllpSourceOptions) {}
+  constructor(private readonly options: MllpSourceOptions) {
+    this.limits = new ConnectionLimits(options, options.log, options.channel.id);
+  }
 
   /**
    * Reads the TLS files (CONFIG_INVALID when one cannot be read or a setting is wrong) and listens;
@@ -54,7 +55,9 @@ export class MllpSource {
     const { channel, log } = this.options;
     const secure = this.options.tls ? await loadListenerTls(this.options.tls, `channel ${channel.id}`) : undefined;
     if (this.closing) throw new Error(`MLLP source of channel ${channel.id} closed before it started`);
-    const server = secure ? this.tlsServer(secure) : net.createServer((socket) => this.onConnection(socket));
+    const server = secure ? this.tlsServer(secure) : net.createServer();
+    // With TLS, tls.Server's own listener (added first) starts the handshake; a refused socket is destroyed under it.
+    server.on('connection', (socket: net.Socket) => this.onAccept(socket, !secure));
     this.server = server;
     return new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -79,6 +82,8 @@ export class MllpSource {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
       // A client certificate that does not chain to caFile is refused by Node after OpenSSL's handshake: its reason is on the socket.
       const code = socket.authorizationError ?? err.code ?? err.name;
+      // A reset mid-handshake is the peer hanging up (or a connection over a cap, closed under the handshake): not a refusal, and a flood of them must not flood the log.
+      if (code === 'ECONNRESET') return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
       log.warn('MLLP TLS handshake refused', { channelId: channel.id, code, remoteAddress: socket.remoteAddress });
     });
     return server;
@@ -105,97 +110,23 @@ export class MllpSource {
     return this.closing;
   }
 
-  private onConnection(socket: net.Socket): void {
+  /** Every raw TCP connection, before TLS: counted against the caps, or closed at once. */
+  private onAccept(socket: net.Socket, plain: boolean): void {
     if (this.closing) return void socket.destroy();
-    const { log, channel } = this.options;
-    const framer = new MllpFramer(this.options.maxFrameBytes);
-    const pending: Buffer[] = [];
-    let busy = false;
+    if (this.limits.admit(socket) && plain) this.onConnection(socket);
+  }
+
+  /** A connection ready for MLLP (after the TLS handshake and allow-list check, with TLS). */
+  private onConnection(socket: net.Socket): void {
+    if (this.closing || socket.destroyed) return void socket.destroy();
     this.sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.idleTimeoutMs, () => {
-      log.info('MLLP connection idle; closing', { channelId: channel.id });
-      socket.end();
-    });
     socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', (err) => log.debug('MLLP socket error', { channelId: channel.id, error: err.name }));
-
-    const track = (work: Promise<void>) => {
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
-    };
-    const failed = (err: unknown) => {
-      // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
-      log.error('intake failed unexpectedly; closing the connection', { channelId: channel.id, error: (err as Error).name });
-      busy = false;
-      socket.destroy();
-    };
-    // Answers pending frames in order. A synchronous answer (ACK-only mode) is written at once; at
-    // the first asynchronous one the loop waits for it and goes on from there.
-    const drain = (): void => {
-      busy = true;
-      while (pending.length > 0 && !socket.destroyed) {
-        const bytes = pending.shift()!;
-        if (socket.isPaused() && pending.length < MAX_PENDING_FRAMES / 2) socket.resume();
-        let answer: IntakeResult | Promise<IntakeResult>;
-        try {
-          answer = this.options.intake.submit(channel, bytes);
-        } catch (err) {
-          return failed(err);
-        }
-        if (answer instanceof Promise) {
-          track(answer.then((result) => (write(result), drain())).catch(failed));
-          return;
-        }
-        write(answer);
-      }
-      busy = false;
-    };
-    const write = (result: IntakeResult) => {
-      if (!socket.destroyed) socket.write(frame(result.ack));
-    };
-
-    socket.on('data', (data: Buffer) => {
-      for (const event of framer.push(data)) {
-        switch (event.kind) {
-          case 'frame':
-            pending.push(event.bytes);
-            break;
-          case 'too-large':
-            // Answer what came before in order, then refuse the oversized frame and hang up.
-            track(
-              (async () => {
-                while (busy) await new Promise((r) => setImmediate(r));
-                socket.write(frame(tooLargeAck(event.head, this.options.maxFrameBytes)));
-                socket.end();
-              })(),
-            );
-            pending.length = 0;
-            socket.pause();
-            return;
-          case 'junk':
-            log.warn('bytes outside an MLLP frame dropped', { channelId: channel.id, bytes: event.bytes });
-            break;
-          default:
-            event satisfies never;
-        }
-      }
-      if (pending.length >= MAX_PENDING_FRAMES) socket.pause();
-      if (!busy && pending.length > 0) drain();
-    });
+    const { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs } = this.options;
+    new MllpConnection(socket, { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, limits: this.limits, track: (work) => this.track(work) });
   }
-}
 
-/** AR for an oversized frame, answering the message's own control id when its header can be read. */
-function tooLargeAck(head: Buffer, maxFrameBytes: number): Uint8Array {
-  const { text, charset } = decodeBytes(head);
-  let header: Hl7Header | undefined;
-  try {
-    header = readHeader(text);
-  } catch {
-    header = undefined;
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
   }
-  const reason = `${ErrorCatalog.MLLP_FRAME_TOO_LARGE.text} (${maxFrameBytes} bytes)`;
-  const ack = buildAck({ ...(header ? { header } : {}), code: 'AR', controlId: `F${Date.now().toString(36).toUpperCase()}`, text: reason, hl7ErrorCode: '207' });
-  return encodeText(ack, charset);
 }

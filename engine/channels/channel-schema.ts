@@ -30,6 +30,10 @@ const MllpSource = Type.Object(
     port: IntOrVar,
     maxFrameBytes: Type.Optional(IntOrVar),
     idleTimeoutMs: Type.Optional(IntOrVar),
+    frameTimeoutMs: Type.Optional(IntOrVar),
+    maxConnections: Type.Optional(IntOrVar),
+    maxConnectionsPerAddress: Type.Optional(IntOrVar),
+    maxBufferedBytes: Type.Optional(IntOrVar),
     defaultCharset: Type.Optional(Type.String()),
     tls: Type.Optional(
       Type.Object({

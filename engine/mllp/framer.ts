@@ -11,13 +11,17 @@ export type FramerEvent =
   | { kind: 'frame'; bytes: Buffer }
   /** A frame grew beyond `maxFrameBytes`; `head` holds its first bytes so the NAK can still name the message. */
   | { kind: 'too-large'; head: Buffer }
-  /** Non-blank bytes seen outside a frame were dropped. */
-  | { kind: 'junk'; bytes: number };
+  /**
+   * Non-blank bytes outside a frame (before the first start block or between frames) were dropped;
+   * `bytes` counts them and `http` tells whether they begin like an HTTP request line
+   * (`POST / HTTP/1.1`), so a listener can name what it refused without logging content.
+   */
+  | { kind: 'junk'; bytes: number; http: boolean };
 
 export class MllpFramer {
   private chunks: Buffer[] = [];
   private size = 0;
-  private inFrame = false;
+  private open = false;
   private overflowed = false;
 
   constructor(private readonly maxFrameBytes: number) {}
@@ -32,12 +36,12 @@ export class MllpFramer {
       this.skipCr = false;
     }
     while (pos < data.length) {
-      if (!this.inFrame) {
+      if (!this.open) {
         const start = data.indexOf(MLLP_START, pos);
         const junk = countNonBlank(data, pos, start === -1 ? data.length : start);
-        if (junk > 0) events.push({ kind: 'junk', bytes: junk });
+        if (junk > 0) events.push({ kind: 'junk', bytes: junk, http: looksLikeHttp(data, pos) });
         if (start === -1) break;
-        this.inFrame = true;
+        this.open = true;
         pos = start + 1;
         continue;
       }
@@ -52,6 +56,16 @@ export class MllpFramer {
   }
 
   private skipCr = false;
+
+  /** Whether a frame has started and not yet ended (its bytes are held, or dropped when too large). */
+  get inFrame(): boolean {
+    return this.open;
+  }
+
+  /** Bytes of the unfinished frame held in memory (0 between frames and after a too-large one). */
+  get bufferedBytes(): number {
+    return this.size;
+  }
 
   private append(part: Buffer, events: FramerEvent[]): void {
     if (this.overflowed || part.length === 0) return;
@@ -71,18 +85,32 @@ export class MllpFramer {
     if (!this.overflowed) events.push({ kind: 'frame', bytes: Buffer.concat(this.chunks, this.size) });
     this.chunks = [];
     this.size = 0;
-    this.inFrame = false;
+    this.open = false;
     this.overflowed = false;
   }
+}
+
+/** CR, LF, space and tab: what senders put between frames, allowed there. */
+function isBlank(b: number): boolean {
+  return b === 0x0d || b === 0x0a || b === 0x20 || b === 0x09;
 }
 
 function countNonBlank(data: Buffer, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) {
-    const b = data[i]!;
-    if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) n++;
+    if (!isBlank(data[i]!)) n++;
   }
   return n;
+}
+
+/** An HTTP/1.x request line: a method, a target, the version (RFC 9112 §3). */
+const HTTP_REQUEST_LINE = /^(GET|HEAD|POST|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH) \S+ HTTP\/1\.[01]\b/;
+
+/** Whether the bytes from `from` (after blank ones) begin with an HTTP request line. */
+function looksLikeHttp(data: Buffer, from: number): boolean {
+  let i = from;
+  while (i < data.length && isBlank(data[i]!)) i++;
+  return HTTP_REQUEST_LINE.test(data.toString('latin1', i, Math.min(data.length, i + 2048)));
 }
 
 /** Wraps one message in an MLLP frame. */

@@ -56,13 +56,15 @@ test('an idle connection is closed by the server', async (t) => {
   t.true(client.endedByServer, 'the server ended the connection');
 });
 
-test('bytes outside a frame are dropped and the next frame is answered', async (t) => {
+test('blank bytes between frames are allowed; other bytes outside a frame close the connection unanswered (issue 20, findings 3 and 10)', async (t) => {
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
   t.teardown(async () => (await sb.close(), await erp.close()));
   const client = await MllpTestClient.connect(sb.mllpPort);
+  client.writeRaw(Buffer.from('\r\n '));
+  t.is(field(await client.send(adt('BLANK1')), 'MSA', 2), 'BLANK1');
   client.writeRaw(Buffer.from('garbage before the frame'));
-  t.is(field(await client.send(adt('JUNK1')), 'MSA', 2), 'JUNK1');
-  client.close();
+  await t.throwsAsync(client.send(adt('JUNK1')), { message: /closed before an answer/ });
+  await client.closed();
+  t.deepEqual(await sb.engine.store!.listMessages({ controlId: 'JUNK1', limit: 5 }), []);
 });
-
