@@ -83,7 +83,7 @@ export class MllpSource {
       // A client certificate that does not chain to caFile is refused by Node after OpenSSL's handshake: its reason is on the socket.
       const code = socket.authorizationError ?? err.code ?? err.name;
       // A reset mid-handshake is the peer hanging up (or a connection over a cap, closed under the handshake): not a refusal, and a flood of them must not flood the log.
-      if (code === 'ECONNRESET') return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
+      if (!socket.authorizationError && err.code === 'ECONNRESET') return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
       log.warn('MLLP TLS handshake refused', { channelId: channel.id, code, remoteAddress: socket.remoteAddress });
     });
     return server;

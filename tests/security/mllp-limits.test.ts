@@ -14,7 +14,8 @@ import { createLogger } from '../../engine/log.ts';
 import { MllpFramer, MLLP_END, MLLP_CR, MLLP_START } from '../../engine/mllp/framer.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
-import { field } from '../support/mllp-client.ts';
+import { makeTestPki } from '../support/certs.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 const adt = (id: string, note = '') => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r${note ? `NTE|1||${note}\r` : ''}`;
 
@@ -165,6 +166,21 @@ test('an unterminated frame is closed after frameTimeoutMs, while an idle connec
   t.false(idle.isClosed());
   t.is(field(await send(idle, adt('SLOW2')), 'MSA', 1), 'AA');
   t.deepEqual(warnings(), ['MLLP frame not completed in time; connection closed unanswered']);
+});
+
+test('on a TLS listener connections are counted before the handshake: one over the cap is closed before any TLS, with one warning', async (t) => {
+  const pki = makeTestPki();
+  const { sb, open, warnings } = await engineWith(t, { maxConnections: 1, tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } });
+  const client = await MllpTestClient.connect(sb.mllpPort, '127.0.0.1', { ca: pki.ca });
+  t.teardown(() => client.close());
+  t.is(field(await client.send(adt('TLS1')), 'MSA', 1), 'AA');
+  // Plain TCP connections that never start a handshake would otherwise be held for Node's 120 s handshake timeout each.
+  for (let i = 0; i < 3; i++) {
+    const peer = await open();
+    await within(`connection ${i + 2} closed by the server`, peer.closedByServer);
+  }
+  t.is(field(await client.send(adt('TLS2')), 'MSA', 1), 'AA', 'the connection within the cap is still served');
+  t.deepEqual(warnings(), ['MLLP listener at its connection cap; new connections closed'], 'one warning, not one per refused connection');
 });
 
 test('the limits have the defaults a hospital expects, each settable from the environment', (t) => {
