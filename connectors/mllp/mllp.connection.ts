@@ -34,7 +34,7 @@ const MAX_PENDING_FRAMES = 32;
  *   count and the address class, never content;
  * - unanswered, when a frame is not complete `frameTimeoutMs` after its start block (a slow or
  *   stalled sender holding memory), or when its bytes would take the listener past its buffer cap;
- * - when idle for `idleTimeoutMs` with no frame under way.
+ * - when idle for `idleTimeoutMs` with no frame under way and no answer owed.
  */
 export class MllpConnection {
   private readonly framer: MllpFramer;
@@ -50,7 +50,11 @@ export class MllpConnection {
   ) {
     this.framer = new MllpFramer(ctx.maxFrameBytes);
     socket.setNoDelay(true);
-    socket.setTimeout(ctx.idleTimeoutMs, () => {
+    socket.setTimeout(ctx.idleTimeoutMs);
+    // A listener for every timeout (setTimeout's own callback is called once): not idle while an
+    // answer is owed (intake waiting on the store); the ACK's write starts the idle time again.
+    socket.on('timeout', () => {
+      if (this.busy) return;
       ctx.log.info('MLLP connection idle; closing', { channelId: ctx.channel.id });
       socket.end();
     });

@@ -4,6 +4,8 @@ import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
 
 const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||7^^^H^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
 
@@ -54,6 +56,26 @@ test('an idle connection is closed by the server', async (t) => {
   t.is(field(await client.send(adt('IDLE1')), 'MSA', 1), 'AA');
   await client.closed();
   t.true(client.endedByServer, 'the server ended the connection');
+});
+
+test('a connection waiting for its ACK is not idle: a store slower than the idle timeout still gets the ACK to the sender', async (t) => {
+  const erp = await startErpSimulator();
+  const proxy = await TcpProxy.start(TcpProxy.targetOf(sharedMongoUrl()));
+  const channel = testChannel({ erpUrl: erp.url });
+  const sb = await startTestEngine({ mongoUrl: proxy.via(sharedMongoUrl()), channels: [{ ...channel, source: { ...channel.source, idleTimeoutMs: 300 } }] });
+  t.teardown(async () => (proxy.resume(), await sb.close(), await proxy.close(), await erp.close()));
+  const client = await MllpTestClient.connect(sb.mllpPort);
+  // One message first, so the insert goes over a store connection already open (a new one's handshake would be held too).
+  t.is(field(await client.send(adt('WARM1')), 'MSA', 1), 'AA');
+  proxy.pause();
+  const ack = client.send(adt('SLOW1'));
+  await proxy.held(mongoInsertCommand('messages'));
+  // Three idle timeouts pass while the insert is held (STORE_TIMEOUT_MS, 5 s, is not reached).
+  await new Promise((r) => setTimeout(r, 900));
+  proxy.resume();
+  t.is(field(await ack, 'MSA', 1), 'AA');
+  await client.closed();
+  t.true(client.endedByServer, 'idle once answered: the server ends the connection');
 });
 
 test('blank bytes between frames are allowed; other bytes outside a frame close the connection unanswered (issue 20, findings 3 and 10)', async (t) => {
