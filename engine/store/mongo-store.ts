@@ -14,6 +14,7 @@ import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
 import { transformVersions } from '../replay/replay-diff.ts';
 import { storeTransaction, type TransactionEntry } from './transaction-insert.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 const DURABLE = { w: 'majority', j: true } as const;
@@ -66,6 +67,8 @@ export class MongoStore {
   private inserts!: GroupCommit<MessageRecord>;
   private closing: Promise<void> | undefined;
   private readonly sealer: RecordSealer;
+  /** Delivery updates of one message, one at a time in this process (FerretDB's updates are read-modify-write; see KeyedLock). */
+  private readonly deliveryUpdates = new KeyedLock();
 
   /** `sealer`: encryption at rest and keyed search hashes (see RecordSealer); default: neither. */
   constructor(private readonly options: { url: string; dbName: string; serverSelectionTimeoutMs?: number; sealer?: RecordSealer }) {
@@ -325,9 +328,14 @@ export class MongoStore {
   /**
    * Records a delivery attempt and the destination's new state, and settles the message status
    * (delivered, partially-delivered, dead) once no destination is open: in the same write when
-   * `update.seen` shows the others closed and still holds, else by a separate settle.
+   * `update.seen` shows the others closed and still holds, else by a separate settle. The updates
+   * of one message run one at a time within this process (KeyedLock).
    */
-  async updateDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
+  updateDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
+    return this.deliveryUpdates.run(id, () => this.writeDelivery(id, destinationId, update));
+  }
+
+  private async writeDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
     const prefix = `deliveries.${destinationId}`;
     const set: Record<string, unknown> = { [`${prefix}.status`]: update.status };
     if (update.sentEvents !== undefined) set[`${prefix}.sentEvents`] = update.sentEvents;
@@ -357,16 +365,21 @@ export class MongoStore {
     }
     // The whole document back: FerretDB 1.24 implements no projection for findAndModify.
     const after = await this.guard(() => this.messages.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }));
-    if (after) await this.settle(after);
+    if (after) await this.settleNow(after);
   }
 
   /**
    * Sets a routed message's status from its deliveries once none is open. Called after each
    * delivery update and by the relay: two destinations finishing one message at the same instant
    * may each see the other still open (and on FerretDB, whose updates are read-modify-write, may
-   * overwrite each other); the relay's pass settles what they left.
+   * overwrite each other); the relay's pass settles what they left. In line with this process's
+   * delivery updates of the message (KeyedLock).
    */
-  async settle(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
+  settle(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
+    return this.deliveryUpdates.run(message._id, () => this.settleNow(message));
+  }
+
+  private async settleNow(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
     const settled = settledMessageStatus(Object.values(message.deliveries).map((d) => d.status));
     if (settled !== message.status && message.status === MessageStatus.routed) {
       await this.guard(() => this.messages.updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)));
