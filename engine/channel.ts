@@ -113,7 +113,17 @@ export interface ChannelDefinition {
   /** Transform ids (see transforms/index.ts); every one that accepts the message type runs. */
   transforms: readonly string[];
   destinations: readonly DestinationSpec[];
+  /**
+   * Most canonical events one message may make (all transforms together). A message making more is
+   * refused whole: AR over MLLP naming the cap (MSA-3, ERR-8), stored as `rejected` for review,
+   * sent nowhere; a small message must not fan out into thousands of postings. Default
+   * DEFAULT_MAX_EVENTS_PER_MESSAGE (500).
+   */
+  maxEventsPerMessage?: number;
 }
+
+/** The default of ChannelDefinition.maxEventsPerMessage. */
+export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 500;
 
 /** Declares a channel, keeping its source's own type (MLLP or FHIR) for those who read it. */
 export function defineChannel<C extends ChannelDefinition>(def: C): C {

@@ -29,6 +29,8 @@ export const ErrorCatalog = {
   QUEUE_UNAVAILABLE: { failureClass: 'transient', text: 'Queue unavailable' },
   TRANSFORM_FAILED: { failureClass: 'permanent', text: 'Transform failed' },
   CANONICAL_INVALID: { failureClass: 'permanent', text: 'Canonical event failed validation' },
+  /** A message making more canonical events than its channel's maxEventsPerMessage: refused whole (AR). */
+  MESSAGE_TOO_MANY_EVENTS: { failureClass: 'permanent', text: 'Message makes more events than the channel accepts per message' },
   PEER_UNAVAILABLE: { failureClass: 'transient', text: 'Destination answered that it is unavailable' },
   PEER_REJECTED: { failureClass: 'permanent', text: 'Destination rejected the payload' },
   PEER_TIMEOUT: { failureClass: 'ambiguous', text: 'Destination did not answer in time' },

@@ -50,7 +50,9 @@ const HL7_ERR = { dataType: '102', unsupportedType: '200', internal: '207' } as 
  * de-duplicate and store durably → queue deliveries → answer. Called by the MLLP source, once per
  * frame, one frame at a time per connection. It never throws: every outcome is an ACK.
  * - AA only after MongoDB confirmed the write (w: majority, j: true).
- * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`), and
+ * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`), for
+ *   a message making more canonical events than the channel's maxEventsPerMessage (MSA-3 naming
+ *   the cap; MESSAGE_TOO_MANY_EVENTS, nothing queued), and
  *   for bytes not valid in the message's charset (MSH-18, else the channel's `defaultCharset`):
  *   HL7_CHARSET_INVALID, ERR-3 102, MSA-3 naming the charset and where the first bad byte is.
  *   Nothing is decoded with replacement characters. ACKs are written in the message's charset.
@@ -158,6 +160,9 @@ export class Hl7Intake {
       type: `${h.messageType}^${h.triggerEvent}`,
       source: { channelId: channel.id, messageType: `${h.messageType}^${h.triggerEvent}`, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility },
     });
+    if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
+      return this.reject({ channel, bytes, charset, header: h, messageId, receivedAt, code: plan.error.code, reason: plan.error.message, hl7ErrorCode: HL7_ERR.internal });
+    }
     const errored = plan.status === MessageStatus.errored;
     const ack = errored
       ? this.answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: HL7_ERR.internal }).ackText

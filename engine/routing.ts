@@ -1,4 +1,4 @@
-import type { ChannelDefinition } from './channel.ts';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE, type ChannelDefinition } from './channel.ts';
 import { decodeBytes, Hl7ParseError, parseMessage } from './hl7v2/index.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { CanonicalEvent, DeliveryRecord, MessageRecord } from './store/message-record.ts';
@@ -20,7 +20,9 @@ const filters = new WeakMap<ChannelDefinition, Predicate>();
  * input's type, then one pending delivery per destination that takes any of the resulting models.
  * Called by intake for new messages (so a transform failure is answered AE at once) and by the route
  * worker for messages sent back to `received` (replay after a fix). A message no transform maps,
- * or that the filter drops, is `filtered`: stored, acknowledged, sent nowhere.
+ * or that the filter drops, is `filtered`: stored, acknowledged, sent nowhere. A message making
+ * more events than the channel's maxEventsPerMessage is `errored` with MESSAGE_TOO_MANY_EVENTS
+ * (intake answers it AR and stores it `rejected`).
  */
 export function planRoute(o: {
   channel: ChannelDefinition;
@@ -44,9 +46,13 @@ export function planRoute(o: {
         return t;
       })
       .filter((t) => t.input === o.input.kind && t.accepts.includes(o.type));
-    const events: CanonicalEvent[] = applicable.flatMap((t) =>
-      t.run(o.input, o.source).map((event) => ({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event })),
-    );
+    const cap = channel.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
+    const events: CanonicalEvent[] = [];
+    for (const t of applicable) {
+      for (const event of t.run(o.input, o.source)) events.push({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event });
+      // Checked after each transform, so a message past the cap stops making events early.
+      if (events.length > cap) throw new SwitchboardError('MESSAGE_TOO_MANY_EVENTS', `message makes ${events.length} or more events; channel ${channel.id} accepts at most ${cap} per message (maxEventsPerMessage)`);
+    }
     const deliveries: Record<string, DeliveryRecord> = {};
     for (const dest of channel.destinations) {
       const taken = events.filter((e) => dest.models.includes(e.model));

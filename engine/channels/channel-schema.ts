@@ -89,6 +89,7 @@ export const ChannelSchema = Type.Object(
     filter: Type.Optional(ConditionSchema),
     transforms: Type.Array(Type.String({ minLength: 1 })),
     destinations: Type.Array(Destination),
+    maxEventsPerMessage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'most canonical events one message may make; more is refused (AR). Default 500.' })),
   },
   { additionalProperties: false, $id: 'Channel' },
 );
