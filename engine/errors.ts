@@ -31,6 +31,8 @@ export const ErrorCatalog = {
   CANONICAL_INVALID: { failureClass: 'permanent', text: 'Canonical event failed validation' },
   /** A message making more canonical events than its channel's maxEventsPerMessage: refused whole (AR). */
   MESSAGE_TOO_MANY_EVENTS: { failureClass: 'permanent', text: 'Message makes more events than the channel accepts per message' },
+  /** MSH-10 already used by a stored message with different content (not a resend): AE, stored as rejected. */
+  HL7_CONTROL_ID_CONFLICT: { failureClass: 'permanent', text: 'Message control id (MSH-10) already used for a message with different content' },
   PEER_UNAVAILABLE: { failureClass: 'transient', text: 'Destination answered that it is unavailable' },
   PEER_REJECTED: { failureClass: 'permanent', text: 'Destination rejected the payload' },
   PEER_TIMEOUT: { failureClass: 'ambiguous', text: 'Destination did not answer in time' },

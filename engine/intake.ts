@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from './hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from './channel.ts';
 import { toSwitchboardError, type ErrorCode } from './errors.ts';
-import { medicalRecordNumber } from './hl7-patient.ts';
+import { summariseHeader, summariseMessage } from './hl7-summary.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
 import type { DeliveryJobData } from './queue/queues.ts';
@@ -10,8 +10,10 @@ import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
 import { planRoute } from './routing.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import type { MongoStore } from './store/mongo-store.ts';
-import type { MessageRecord, MessageSummary } from './store/message-record.ts';
+import type { MessageRecord } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
+import { hl7ContentHash } from './store/content-hash.ts';
+import { intakeMetrics } from './metrics/intake-metrics.ts';
 import { withTimeout } from './timeout.ts';
 
 export interface IntakeResult {
@@ -43,23 +45,23 @@ export interface IntakeOptions {
 }
 
 /** HL7 table 0357 codes used in ERR-3. */
-const HL7_ERR = { dataType: '102', unsupportedType: '200', internal: '207' } as const;
+const HL7_ERR = { dataType: '102', unsupportedType: '200', duplicateKey: '205', internal: '207' } as const;
 
 /**
  * The way in for HL7v2 (design: "intake"): parse → accept or reject → filter and transform →
  * de-duplicate and store durably → queue deliveries → answer. Called by the MLLP source, once per
  * frame, one frame at a time per connection. It never throws: every outcome is an ACK.
  * - AA only after MongoDB confirmed the write (w: majority, j: true).
- * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`), for
- *   a message making more canonical events than the channel's maxEventsPerMessage (MSA-3 naming
- *   the cap; MESSAGE_TOO_MANY_EVENTS, nothing queued), and
+ * - AR for input that cannot be parsed, identified or is not accepted (stored as `rejected`), past
+ *   the channel's maxEventsPerMessage (MSA-3 naming the cap), and
  *   for bytes not valid in the message's charset (MSH-18, else the channel's `defaultCharset`):
  *   HL7_CHARSET_INVALID, ERR-3 102, MSA-3 naming the charset and where the first bad byte is.
  *   Nothing is decoded with replacement characters. ACKs are written in the message's charset.
  * - AE naming the field when a transform or the canonical model refuses the message (stored as
  *   `errored`, replayable after a fix; the value itself is never echoed).
  * - AE when the store cannot write, so the sender resends; a resend is de-duplicated on
- *   (channel, MSH-3, MSH-4, MSH-10) and gets the stored ACK again.
+ *   (channel, MSH-3, MSH-4, MSH-10) and gets the stored ACK again, byte for byte, if it has the
+ *   same content (store/content-hash.ts); other content reuses the control id: AE (ERR-3 205).
  * - A failure to queue after storing is logged only: the relay queues what the store holds.
  */
 export class Hl7Intake {
@@ -176,7 +178,8 @@ export class Hl7Intake {
       dedupeKey: [channel.id, h.sendingApplication, h.sendingFacility, h.controlId].join('|'),
       raw: bytes,
       charset,
-      summary: summarise(message),
+      contentHash: hl7ContentHash(message.encode()),
+      summary: summariseMessage(message),
       status: plan.status,
       deliveries: plan.status === MessageStatus.errored ? {} : plan.deliveries,
       ...(plan.status === MessageStatus.errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
@@ -192,11 +195,7 @@ export class Hl7Intake {
       log.warn('message not stored; answering AE so the sender resends', { code: e.code });
       return this.answer(h, 'AE', { text: e.publicText, hl7ErrorCode: HL7_ERR.internal });
     }
-    if (!stored.inserted) {
-      log.info('duplicate message; resending its stored ACK', { firstMessageId: stored.existing._id });
-      const previous = stored.existing.ack.message ?? buildAck({ header: h, code: 'AA', controlId: ackControlId() });
-      return { ackText: previous, code: stored.existing.ack.code === 'AE' ? 'AE' : 'AA', messageId: stored.existing._id, duplicate: true };
-    }
+    if (!stored.inserted) return this.stored({ channel, bytes, charset, header: h, messageId, receivedAt, log }, stored);
     if (errored) {
       log.warn('transform failed; message errored, answered AE', { code: plan.error.code });
       return { ackText: ack, code: 'AE', messageId };
@@ -211,6 +210,20 @@ export class Hl7Intake {
     return { ackText: ack, code: 'AA', messageId };
   }
 
+  /** Key taken: a resend gets the stored ACK; other content (a reused MSH-10) AE, stored `rejected`, counted. */
+  private stored(m: { channel: ChannelDefinition; bytes: Uint8Array; charset: string; header: Hl7Header; messageId: string; receivedAt: Date; log: Logger }, dup: { existing: MessageRecord; sameContent: boolean }): OneResult | Promise<OneResult> {
+    const { existing } = dup;
+    if (!dup.sameContent) {
+      intakeMetrics.controlIdConflict(m.channel.id);
+      m.log.warn('control id reused with different content; answered AE', { firstMessageId: existing._id });
+      const reason = 'MSH-10 was used before for a message with different content; send this one under a new control id';
+      return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, hl7ErrorCode: HL7_ERR.duplicateKey, ackCode: 'AE' });
+    }
+    m.log.info('duplicate message; resending its stored ACK', { firstMessageId: existing._id });
+    const previous = existing.ack.message ?? buildAck({ header: m.header, code: 'AA', controlId: ackControlId() });
+    return { ackText: previous, code: existing.ack.code === 'AE' ? 'AE' : 'AA', messageId: existing._id, duplicate: true };
+  }
+
   /** AR for bytes not valid in the charset in effect; the header is read (MSH is ASCII) so that MSA-2 names the message. */
   private refuseCharset(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string, invalid: InvalidBytes): Promise<OneResult> {
     const receivedAt = new Date();
@@ -223,7 +236,11 @@ export class Hl7Intake {
     return this.reject({ channel, bytes, charset, header, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_CHARSET_INVALID', reason: invalid.reason, hl7ErrorCode: HL7_ERR.dataType });
   }
 
-  /** AR for input we will never accept; the raw bytes and reason are stored (best effort) as `rejected`. */
+  /**
+   * AR for input we will never accept (AE for a reused control id, which the sender may send again
+   * under a new one); the raw bytes and reason are stored (best effort) as `rejected`, under a
+   * de-duplication key of their own (`rejected|<id>`), never colliding with an accepted message's.
+   */
   private async reject(r: {
     channel: ChannelDefinition;
     bytes: Uint8Array;
@@ -234,8 +251,10 @@ export class Hl7Intake {
     code: ErrorCode;
     reason: string;
     hl7ErrorCode: string;
+    ackCode?: 'AR' | 'AE';
   }): Promise<OneResult> {
-    const result = this.answer(r.header, 'AR', { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
+    const ackCode = r.ackCode ?? 'AR';
+    const result = this.answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
     const record: MessageRecord = {
       _id: r.messageId,
       channelId: r.channel.id,
@@ -249,7 +268,7 @@ export class Hl7Intake {
       status: MessageStatus.rejected,
       error: { code: r.code, detail: r.reason },
       deliveries: {},
-      ack: { code: 'AR', message: result.ackText, text: r.reason, sentAt: r.receivedAt },
+      ack: { code: ackCode, message: result.ackText, text: r.reason, sentAt: r.receivedAt },
     };
     const log = this.options.log.child({ messageId: r.messageId, channelId: r.channel.id });
     log.info('message rejected', { code: r.code });
@@ -281,19 +300,3 @@ function ackControlId(): string {
   ackCounter = (ackCounter + 1) % 1_679_616;
   return `A${Date.now().toString(36).toUpperCase()}${ackCounter.toString(36).toUpperCase().padStart(4, '0')}`;
 }
-
-function summariseHeader(h: Hl7Header): MessageSummary {
-  return {
-    messageType: h.messageType,
-    triggerEvent: h.triggerEvent,
-    controlId: h.controlId,
-    sendingApplication: h.sendingApplication,
-    sendingFacility: h.sendingFacility,
-    mrn: '',
-  };
-}
-
-function summarise(message: Hl7Message): MessageSummary {
-  return { ...summariseHeader(message.header), mrn: medicalRecordNumber(message) };
-}
-

@@ -38,13 +38,13 @@ function rawView(m: MessageRecord, phi: boolean): string {
 }
 
 /**
- * A stored message as the API shows it: without the index-only `orderKeys`, `searchKeys` and
- * `dedupeKey` (they hold the MRN, order keys and control id unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
+ * A stored message as the API shows it: without the index-only `orderKeys`, `searchKeys`,
+ * `dedupeKey` and `contentHash` (they hold the MRN, order keys and control id unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
  * summary's MRN and control id, the ACK's MSA-2 (the control id again) and each delivery's order key
  * masked (an ordered destination's key is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
  */
-function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & { ack?: AckRecord; dedupeKey?: string }>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys' | 'dedupeKey'> {
-  const { orderKeys: _order, searchKeys: _search, dedupeKey: _dedupe, ...shown } = m;
+function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & { ack?: AckRecord; dedupeKey?: string; contentHash?: string }>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys' | 'dedupeKey' | 'contentHash'> {
+  const { orderKeys: _order, searchKeys: _search, dedupeKey: _dedupe, contentHash: _content, ...shown } = m;
   if (phi) return shown;
   const deliveries = Object.fromEntries(Object.entries(m.deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: MASK } : d]));
   return { ...shown, deliveries, ...(m.summary ? { summary: maskSummary(m.summary) } : {}), ...(m.ack?.message ? { ack: { ...m.ack, message: maskHl7(m.ack.message) } } : {}) };

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { MessageStatus } from '../store/states.ts';
+import { intakeMetrics } from './intake-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 import { PrometheusText, type Sample } from './prometheus-text.ts';
 import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
@@ -51,6 +52,7 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     { labels: { source: 'store' }, value: up(received) * up(failing) },
     { labels: { source: 'queues' }, value: up(depths) },
   ]);
+  intakeMetrics.write(out, s.channelIds);
   s.process.write(out);
   return out.toString();
 }

@@ -79,6 +79,13 @@ export interface MessageRecord {
   dedupeKey: string;
   raw: Uint8Array;
   charset: string;
+  /**
+   * HL7v2: the content hash (content-hash.ts, MSH-7 left out), stored as a keyed hash with
+   * SEARCH_HASH_KEY. A message meeting this one's `dedupeKey` is a resend only with the same hash;
+   * otherwise it reuses the control id and is refused. Absent on FHIR, rejected and earlier
+   * versions' records: a message meeting one of those is taken as a resend, as before.
+   */
+  contentHash?: string;
   summary?: MessageSummary;
   status: MessageStatus;
   error?: { code: ErrorCode; detail: string };

@@ -115,11 +115,11 @@ export class MongoStore {
   /**
    * Inserts a new message durably (group commit: messages of several connections arriving together
    * share one insertMany, see GroupCommit). On a duplicate `dedupeKey`, returns the stored message
-   * instead. Resolves only once the server confirmed the write (w: majority, j: true).
+   * instead, and whether it has the same `contentHash` (true when either has none). Resolves only once the server confirmed the write (w: majority, j: true).
    * `forDelivery()` returns the inserted message as `getForDelivery` would read it back, without
    * reading it (DeliveryHandoff).
    */
-  async insertMessage(record: MessageRecord): Promise<{ inserted: true; forDelivery: () => DeliverableRecord } | { inserted: false; existing: MessageRecord }> {
+  async insertMessage(record: MessageRecord): Promise<{ inserted: true; forDelivery: () => DeliverableRecord } | { inserted: false; existing: MessageRecord; sameContent: boolean }> {
     const sealed = withStoredKeys(this.sealer.seal(withSearchFields(record)));
     const outcome = await this.guard(() => this.inserts.insert(sealed));
     if (outcome === 'inserted') {
@@ -129,7 +129,9 @@ export class MongoStore {
     }
     const existing = await this.guard(() => this.messages.findOne({ dedupeKey: sealed.dedupeKey }));
     if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-    return { inserted: false, existing: this.sealer.open(existing) };
+    // Compared as stored (keyed when SEARCH_HASH_KEY is set); a record without a hash is taken as the same.
+    const sameContent = !sealed.contentHash || !existing.contentHash || existing.contentHash === sealed.contentHash;
+    return { inserted: false, existing: this.sealer.open(existing), sameContent };
   }
 
   /**

@@ -12,8 +12,8 @@ import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, Me
  * - Keyring: `raw`, the canonical events and the summary's MRN and control id are sealed
  *   (AES-256-GCM); `kid` beside the record names the key. Reads open them again.
  * - Hasher: the summary's MRN and control id, the de-duplication key and ordering keys are stored as
- *   keyed hashes, found by equality (`searchValue`); ordering keys stay hashed when read (they are
- *   only compared). Without a hasher but with a keyring the MRN is sealed only, not searchable.
+ *   keyed hashes, found by equality (`searchValue`); ordering keys and the content hash stay hashed
+ *   when read (they are only compared). Without a hasher but with a keyring the MRN is sealed only, not searchable.
  * - Peers' answers kept with delivery attempts are sealed too (a peer may echo what it was sent):
  *   stored as `sealed:<base64>` in place of the text.
  */
@@ -42,6 +42,7 @@ export class RecordSealer {
     if (!keyring && !hasher) return out;
     out.deliveries = this.deliveries(r.deliveries);
     if (hasher) out.dedupeKey = hasher.hash(r.dedupeKey);
+    if (hasher && r.contentHash) out.contentHash = hasher.hash(r.contentHash);
     if (r.summary) out.summary = this.summary(r.summary);
     if (keyring) {
       out.kid = keyring.activeKeyId;
