@@ -44,6 +44,16 @@ export interface IntakeOptions {
   ackOnly?: boolean;
 }
 
+/** A message as it arrived, with the id and time intake gave it. */
+interface Arrival {
+  channel: ChannelDefinition;
+  bytes: Uint8Array;
+  charset: string;
+  header: Hl7Header | undefined;
+  messageId: string;
+  receivedAt: Date;
+}
+
 /** HL7 table 0357 codes used in ERR-3. */
 const HL7_ERR = { dataType: '102', unsupportedType: '200', duplicateKey: '205', internal: '207' } as const;
 
@@ -211,7 +221,7 @@ export class Hl7Intake {
   }
 
   /** Key taken: a resend gets the stored ACK; other content (a reused MSH-10) AE, stored `rejected`, counted. */
-  private stored(m: { channel: ChannelDefinition; bytes: Uint8Array; charset: string; header: Hl7Header; messageId: string; receivedAt: Date; log: Logger }, dup: { existing: MessageRecord; sameContent: boolean }): OneResult | Promise<OneResult> {
+  private stored(m: Arrival & { header: Hl7Header; log: Logger }, dup: { existing: MessageRecord; sameContent: boolean }): OneResult | Promise<OneResult> {
     const { existing } = dup;
     if (!dup.sameContent) {
       intakeMetrics.controlIdConflict(m.channel.id);
@@ -237,22 +247,10 @@ export class Hl7Intake {
   }
 
   /**
-   * AR for input we will never accept (AE for a reused control id, which the sender may send again
-   * under a new one); the raw bytes and reason are stored (best effort) as `rejected`, under a
-   * de-duplication key of their own (`rejected|<id>`), never colliding with an accepted message's.
+   * AR for input we will never accept (AE for a reused control id, welcome under a new one); the raw
+   * bytes and reason are stored (best effort) as `rejected`, under their own key (`rejected|<id>`).
    */
-  private async reject(r: {
-    channel: ChannelDefinition;
-    bytes: Uint8Array;
-    charset: string;
-    header: Hl7Header | undefined;
-    messageId: string;
-    receivedAt: Date;
-    code: ErrorCode;
-    reason: string;
-    hl7ErrorCode: string;
-    ackCode?: 'AR' | 'AE';
-  }): Promise<OneResult> {
+  private async reject(r: Arrival & { code: ErrorCode; reason: string; hl7ErrorCode: string; ackCode?: 'AR' | 'AE' }): Promise<OneResult> {
     const ackCode = r.ackCode ?? 'AR';
     const result = this.answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
     const record: MessageRecord = {
