@@ -28,7 +28,9 @@ test('a viewer without the PHI permission sees names, MRNs, visit numbers and co
   await page.getByText('PHI masked').waitFor();
   await page.getByRole('link', { name: 'Messages' }).click();
 
-  // The search result: the MRN and the control id masked.
+  // No MRN search without the PHI permission (the API would refuse it); the search result: the MRN and the control id masked.
+  await page.getByLabel('Control id (MSH-10)').waitFor();
+  t.is(await page.getByLabel('MRN').count(), 0);
   const row = page.getByRole('row', { name: /ADT\^A01/ });
   await row.waitFor();
   t.regex(await row.innerText(), /\*\*\*/);

@@ -71,10 +71,13 @@ export function Messages({ me }: { me: Me }) {
           <label for="q-control">Control id (MSH-10)</label>
           <input id="q-control" value={form.controlId} onInput={set('controlId')} />
         </div>
-        <div class="field">
-          <label for="q-mrn">MRN</label>
-          <input id="q-mrn" value={form.mrn} onInput={set('mrn')} />
-        </div>
+        {/* A search by MRN needs the PHI permission (the API answers 403 without it). */}
+        {me.phi && (
+          <div class="field">
+            <label for="q-mrn">MRN</label>
+            <input id="q-mrn" value={form.mrn} onInput={set('mrn')} />
+          </div>
+        )}
         <div class="field">
           <label for="q-destination">Destination</label>
           <select id="q-destination" value={form.destination} onChange={set('destination')}>
