@@ -6,6 +6,13 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 /** The worker module next to this one: `.ts` when run from source (tsx), `.js` when built. */
 const WORKER = fileURLToPath(new URL(`./validate.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
+/**
+ * Options for the worker threads: from source, the threads load the `.ts` worker through tsx, which
+ * a process started by `bin/switchboard.js` registered in its main thread only (an --import on the
+ * command line, as under ava, already reaches them).
+ */
+const WORKER_EXEC_ARGV = WORKER.endsWith('.ts') && !process.execArgv.some((a, i, all) => a === '--import=tsx' || (a === '--import' && all[i + 1] === 'tsx')) ? [...process.execArgv, '--import', 'tsx'] : undefined;
+
 /** Validations waiting for a thread, per thread, before the pool answers busy (each holds a body of up to a channel's limit). */
 const QUEUE_PER_THREAD = 16;
 
@@ -31,7 +38,7 @@ export class FhirValidatorPool {
   private closing: Promise<void> | undefined;
 
   constructor(readonly threads: number) {
-    this.pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: Infinity, maxQueue: threads * QUEUE_PER_THREAD });
+    this.pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: Infinity, maxQueue: threads * QUEUE_PER_THREAD, ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}) });
   }
 
   start(): Promise<void> {
