@@ -50,7 +50,8 @@ export function planRoute(o: {
     const events: CanonicalEvent[] = [];
     for (const t of applicable) {
       for (const event of t.run(o.input, o.source)) events.push({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event });
-      // Checked after each transform, so a message past the cap stops making events early.
+      // Checked after each transform: the next transforms are not run once past the cap (a transform's
+      // own events are all made first; the frame limit bounds how many one message can ask for).
       if (events.length > cap) throw new SwitchboardError('MESSAGE_TOO_MANY_EVENTS', `message makes ${events.length} or more events; channel ${channel.id} accepts at most ${cap} per message (maxEventsPerMessage)`);
     }
     const deliveries: Record<string, DeliveryRecord> = {};

@@ -116,7 +116,9 @@ class FileBatchDestination implements DestinationConnector {
         throw new SwitchboardError('PEER_UNAVAILABLE', `cannot write the spool (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
       }
       this.keep([line]);
-      await this.releaseIfDue();
+      // The line is durable in the spool from here: a release that fails now (the journal's lock
+      // busy, a full disk) is tried again by the timer, and this delivery is done all the same.
+      await this.releaseIfDue().catch((err: unknown) => ctx.log.warn('batch release failed; the timer tries again', { code: (err as NodeJS.ErrnoException).code ?? (err as Error).name }));
       return { responseSummary: `spooled (${this.lines.length} in the open batch)` };
     });
   }

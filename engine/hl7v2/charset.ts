@@ -131,8 +131,13 @@ function decodeChecked(buf: Buffer, encoding: string): { text: string; badAt?: {
     const text = buf.toString('utf8');
     // U+FFFD in the text is a replaced sequence, or a genuine U+FFFD (ef bf bd): look closer only then.
     if (!text.includes('\ufffd') || isUtf8(buf)) return { text };
+    // The byte offset is carried from one U+FFFD to the next (linear: a frame full of genuine
+    // U+FFFD must not cost the square of its length on the event loop).
+    let offset = 0;
+    let from = 0;
     for (let index = text.indexOf('\ufffd'); index !== -1; index = text.indexOf('\ufffd', index + 1)) {
-      const offset = Buffer.byteLength(text.slice(0, index), 'utf8');
+      offset += Buffer.byteLength(text.slice(from, index), 'utf8');
+      from = index;
       if (!(buf[offset] === 0xef && buf[offset + 1] === 0xbf && buf[offset + 2] === 0xbd)) return { text, badAt: { index, offset } };
     }
     return { text };

@@ -57,6 +57,16 @@ test('a hex escape whose bytes are not valid in the charset is kept as written, 
   t.is(parseMessage(`${header('ASCII')}PID|1||1||\\XE9\\\r`).get('PID-5'), '\\XE9\\');
 });
 
+test('many genuine U+FFFD before a bad byte: the bad byte is located by a running offset (a frame of them is read in one pass)', (t) => {
+  const head = header('UNICODE UTF-8', 'BAD2');
+  // 20,000 genuine U+FFFD (3 bytes each) with multi-byte letters between, then an invalid byte.
+  const body = Buffer.from('\u{FFFD}Ł€'.repeat(20_000), 'utf8');
+  const bytes = Buffer.concat([ascii(`${head}PID|1||1||`), body, Buffer.from([0xff]), ascii('\r')]);
+  const decoded = decodeBytes(bytes);
+  t.is(decoded.invalid?.offset, head.length + 'PID|1||1||'.length + body.length);
+  t.is(decoded.invalid?.segment, 'PID');
+});
+
 test('bytes not valid in the declared charset are reported with where they are (UTF-8)', (t) => {
   const head = header('UNICODE UTF-8', 'BAD1');
   const bytes = Buffer.concat([ascii(`${head}PID|1||1||`), Buffer.from('\u{FFFD}Ł', 'utf8'), Buffer.from([0xc3, 0x28]), ascii('X\r')]);

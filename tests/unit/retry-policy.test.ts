@@ -73,6 +73,8 @@ test('network errors escaping a connector are classified by code at the delivery
   t.is(toDeliveryFailure(fetchFailed('ECONNREFUSED')).code, 'PEER_NOT_CONNECTED');
   t.is(toDeliveryFailure(fetchFailed('UND_ERR_HEADERS_TIMEOUT')).code, 'PEER_TIMEOUT');
   t.is(toDeliveryFailure(Object.assign(new Error('x'), { code: 'ECONNRESET' })).code, 'PEER_CONNECTION_LOST');
+  for (const code of ['ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL']) t.is(toDeliveryFailure(Object.assign(new Error('x'), { code })).code, 'PEER_NOT_CONNECTED', code);
+  t.is(toDeliveryFailure(Object.assign(new Error('x'), { code: 'EPROTO' })).code, 'PEER_TLS_FAILED');
   t.is(toDeliveryFailure(new DOMException('aborted', 'AbortError')).code, 'PEER_CONNECTION_LOST');
   t.is(toDeliveryFailure(new DOMException('timed out', 'TimeoutError')).code, 'PEER_TIMEOUT');
   t.is(toDeliveryFailure(Object.assign(new Error('x'), { code: 'ERR_INVALID_ARG_TYPE' })).code, 'INTERNAL', 'a code that is no network failure');
