@@ -27,7 +27,9 @@ export type TransactionReceipt =
   /** A transform refused the entry at `index` (its position in Bundle.entry): nothing stored (422). */
   | { kind: 'unprocessable'; index: number; detail: string }
   /** Not stored whole: the client should retry the transaction (503); its retry completes it. */
-  | { kind: 'unavailable' };
+  | { kind: 'unavailable' }
+  /** Its key (Bundle.identifier, If-None-Exist or X-Request-Id) names a transaction stored with other content (409): nothing new is delivered. */
+  | { kind: 'conflict' };
 
 /**
  * The way in for FHIR resources, with the guarantees of HL7v2 intake: transform at once, store
@@ -89,8 +91,11 @@ export class FhirIntake {
    * is de-duplicated by `<key>#<index>`, so a retry of an attempt that failed half way completes it,
    * and a retry of a stored one returns its entries again (`inserted` false).
    */
-  async submitTransaction(channel: ChannelDefinition, entries: readonly { index: number; resource: Record<string, unknown> }[], opts: { key: string; client: string }): Promise<TransactionReceipt> {
-    const built = entries.map((e) => ({ index: e.index, ...intakeRecord(channel, this.options.transforms, e.resource, { dedupeId: `${opts.key}#${e.index}`, client: opts.client }) }));
+  async submitTransaction(channel: ChannelDefinition, entries: readonly { index: number; resource: Record<string, unknown> }[], opts: { key: string; contentHash: string; client: string }): Promise<TransactionReceipt> {
+    const built = entries.map((e) => {
+      const { record, plan } = intakeRecord(channel, this.options.transforms, e.resource, { dedupeId: `${opts.key}#${e.index}`, client: opts.client });
+      return { index: e.index, plan, record: { ...record, contentHash: opts.contentHash } };
+    });
     const log = this.options.log.child({ channelId: channel.id });
     for (const { index, plan } of built) {
       if (plan.status !== MessageStatus.errored) continue;
@@ -101,7 +106,12 @@ export class FhirIntake {
     try {
       stored = await withTimeout(this.options.store.insertTransaction(built.map((b) => b.record)), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
     } catch (err) {
-      log.warn('transaction not stored whole; answering 503 so the client retries', { code: toSwitchboardError(err).code });
+      const e = toSwitchboardError(err);
+      if (e.code === 'CONFLICT') {
+        log.warn('transaction key reused with other content; refused', { code: e.code });
+        return { kind: 'conflict' };
+      }
+      log.warn('transaction not stored whole; answering 503 so the client retries', { code: e.code });
       return { kind: 'unavailable' };
     }
     try {

@@ -67,10 +67,11 @@ function bundleKey(bundle: Bundle, request: FastifyRequest): string | undefined 
 async function postTransaction(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake, c: Checked): Promise<FastifyReply> {
   if (!c.entries.every(({ entry }) => c.allowed(entry))) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
   if (c.issues.length > 0 || c.unaccepted.length > 0) return send(reply, 400, outcome([...c.issues, ...c.unaccepted]));
-  const key = bundleKey(c.bundle, request) ?? transactionContentKey(c.bundle);
+  const contentHash = transactionContentKey(c.bundle);
+  const key = bundleKey(c.bundle, request) ?? contentHash;
   // Every entry has a resource of an accepted type here (unaccepted is empty).
   const resources = c.entries.map(({ entry, index }) => ({ index, resource: entry.resource as unknown as Record<string, unknown> }));
-  const receipt = await intake.submitTransaction(c.channel, resources, { key, client: 'token' });
+  const receipt = await intake.submitTransaction(c.channel, resources, { key, contentHash, client: 'token' });
   switch (receipt.kind) {
     case 'unprocessable': {
       const at = `Bundle.entry[${receipt.index}]`;
@@ -78,6 +79,8 @@ async function postTransaction(request: FastifyRequest, reply: FastifyReply, int
     }
     case 'unavailable':
       return send(reply, 503, errorOutcome('transient', 'The message store is unavailable; retry the transaction'));
+    case 'conflict':
+      return send(reply, 409, errorOutcome('conflict', 'A transaction with this identifier was already stored with other content; nothing of this one is delivered'));
     case 'stored': {
       const entry = receipt.entries.map((e) => ({ response: { status: e.duplicate ? '200 OK' : '201 Created', location: `/api/messages/${e.messageId}` } }));
       return send(reply, 200, { resourceType: 'Bundle', type: 'transaction-response', entry } satisfies Bundle);

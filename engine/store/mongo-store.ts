@@ -545,6 +545,8 @@ export async function storeCall<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
+    // A failure the store code classified itself (a transaction's conflict) keeps its code.
+    if (err instanceof SwitchboardError) throw err;
     throw new SwitchboardError('STORE_UNAVAILABLE', err instanceof Error ? err.name : 'store failure', { cause: err });
   }
 }

@@ -1,4 +1,5 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { SwitchboardError } from '../errors.ts';
 import { duplicateIndexes } from './group-commit.ts';
 import type { MessageRecord } from './message-record.ts';
 import { MessageStatus } from './states.ts';
@@ -38,7 +39,10 @@ export interface TransactionEntry {
  * and the retry commits the rest. Without multi-document transactions that window (the store dying
  * between the commit's first and last update) cannot be closed; it is as short as one round trip.
  * An attempt never retried leaves its staged entries visible as `filtered` with STAGED_REASON.
- * Throws the driver's error (the caller maps it to STORE_UNAVAILABLE).
+ * An entry read back whose `contentHash` differs from the new one's (the same key sent again with
+ * other content) throws CONFLICT before anything is committed: nothing of the new content is
+ * delivered, and what this attempt staged stays invisible.
+ * Throws the driver's error otherwise (the caller maps it to STORE_UNAVAILABLE).
  */
 export async function storeTransaction(
   messages: Collection<MessageRecord>,
@@ -49,6 +53,9 @@ export async function storeTransaction(
   const staged = docs.map(stagedForm);
   const refused = await insertAll(messages, staged);
   const stored = await Promise.all(staged.map(async (doc, i) => (refused.has(i) ? { doc: await storedTwin(messages, doc), inserted: false } : { doc, inserted: true })));
+  if (stored.some(({ doc }, i) => doc.contentHash !== undefined && staged[i]!.contentHash !== undefined && doc.contentHash !== staged[i]!.contentHash)) {
+    throw new SwitchboardError('CONFLICT', 'a transaction with this key was stored with other content');
+  }
   return Promise.all(
     stored.map(async ({ doc, inserted }) => {
       const committed = doc.staged === true && (await messages.updateOne({ _id: doc._id, staged: true } as Filter<MessageRecord>, commitUpdate(doc))).modifiedCount === 1;

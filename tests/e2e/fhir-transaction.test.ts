@@ -88,6 +88,18 @@ test.serial('a retried transaction without Bundle.identifier returns the first a
   t.is(delivered.length, 3, 'every entry delivered');
 });
 
+test.serial('a transaction whose Bundle.identifier was used before with other content gets 409, and nothing of it is delivered', async (t) => {
+  const identifier = { system: 'urn:test', value: 'txe-1' };
+  const first = await post({ ...bundle('transaction', [encounter('txe-enc'), charge('txe-c1', 'txe-enc')]), identifier });
+  t.is(first.statusCode, 200, first.body);
+  // The same identifier, other content: another charge, and one entry more.
+  const other = await post({ ...bundle('transaction', [encounter('txe-enc'), charge('txe-c9', 'txe-enc'), charge('txe-c10', 'txe-enc')]), identifier });
+  t.is(other.statusCode, 409, other.body);
+  t.is(other.json().resourceType, 'OperationOutcome');
+  const routed = (await storedWith('txe-')).filter((m) => m.status !== MessageStatus.filtered);
+  t.deepEqual(routed.map((m) => m.summary?.controlId).sort(), ['txe-c1', 'txe-enc'], 'only the first transaction is routed');
+});
+
 test.serial('a batch with one bad entry still stores the good ones', async (t) => {
   const res = await post(bundle('batch', [encounter('txd-enc'), charge('txd-c1', 'txd-enc'), charge('txd-c2', undefined)]));
   t.is(res.statusCode, 200, res.body);
