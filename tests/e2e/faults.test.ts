@@ -103,7 +103,8 @@ test('MongoDB-wire server stopped: no AA while it is down; resent messages are a
   t.is(field(resent, 'MSA', 2), 'MD2');
   t.is(await client.send(adt('MD2')), resent, 'a further resend is a duplicate: the stored ACK again, byte for byte (MSH-10 included)');
   client.close();
-  await waitFor('both delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 2);
+  // A delivery job that met the store down waits out its backoff (infraBackoff: up to 30 s) after the store is back.
+  await waitFor('both delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 2, 90_000);
   t.is(erp.postings().length, 2);
 });
 
