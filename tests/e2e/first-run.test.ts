@@ -4,41 +4,20 @@
  * secret is ever printed, only the files the demo keeps them in (var/ of this checkout, as npm start).
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { waitFor } from '../support/harness.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { startDemo } from '../support/demo-process.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 test('npm start on a terminal: a banner naming the console, the sign-in, the MLLP port and the FHIR endpoint, readable log lines, no secret', async (t) => {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: sharedRedisUrl(),
-    MONGODB_URL: sharedMongoUrl(),
-    MONGODB_DB: uniqueName('sbfirstrun'),
-    QUEUE_PREFIX: uniqueName('sbq'),
-    HTTP_PORT: '0',
-    MLLP_PORT: '0',
-    ERP_BASE_URL: 'http://127.0.0.1:9',
-  };
-  // What a first run has: no secrets of its own, no format chosen.
-  for (const key of ['LOG_FORMAT', 'NO_COLOR', 'FHIR_API_TOKEN', 'SWITCHBOARD_ADMIN_USER', 'SWITCHBOARD_ADMIN_PASSWORD']) delete env[key];
-  const child = spawn('script', ['-qfec', `'${process.execPath}' --import tsx scripts/demo.ts`, '/dev/null'], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) stream.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  t.teardown(async () => {
-    // script ends the demo (its terminal's session) when it is told to stop.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  });
+  const demo = startDemo(t, { terminal: true, dbPrefix: 'sbfirstrun' });
   // Without a banner the assertion below shows what was printed instead.
-  await waitFor('the banner', () => output.includes('Stop it with Ctrl-C') || child.exitCode !== null, 120_000).catch(() => undefined);
-  const text = output.replace(ANSI, '').replaceAll('\r', '');
+  await waitFor('the banner', () => demo.output().includes('Stop it with Ctrl-C') || demo.exited(), 120_000).catch(() => undefined);
+  const text = demo.output().replace(ANSI, '').replaceAll('\r', '');
   t.true(text.includes('Stop it with Ctrl-C'), text);
 
   const consoleUrl = /^ {2}Console +(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)?.[1];
