@@ -62,16 +62,20 @@ test('a connection waiting for its ACK is not idle: a store slower than the idle
   const erp = await startErpSimulator();
   const proxy = await TcpProxy.start(TcpProxy.targetOf(sharedMongoUrl()));
   const channel = testChannel({ erpUrl: erp.url });
-  const sb = await startTestEngine({ mongoUrl: proxy.via(sharedMongoUrl()), channels: [{ ...channel, source: { ...channel.source, idleTimeoutMs: 300 } }] });
+  // The store's bound (STORE_TIMEOUT_MS) is far above the hold, so only the idle timer could end the wait.
+  const sb = await startTestEngine({
+    mongoUrl: proxy.via(sharedMongoUrl()),
+    config: { STORE_TIMEOUT_MS: 30_000 },
+    channels: [{ ...channel, source: { ...channel.source, idleTimeoutMs: 1000 } }],
+  });
   t.teardown(async () => (proxy.resume(), await sb.close(), await proxy.close(), await erp.close()));
+  // Only the insert of the message is held; other store traffic (pooled or new connections) flows.
+  proxy.pause(mongoInsertCommand('messages'));
   const client = await MllpTestClient.connect(sb.mllpPort);
-  // One message first, so the insert goes over a store connection already open (a new one's handshake would be held too).
-  t.is(field(await client.send(adt('WARM1')), 'MSA', 1), 'AA');
-  proxy.pause();
   const ack = client.send(adt('SLOW1'));
   await proxy.held(mongoInsertCommand('messages'));
-  // Three idle timeouts pass while the insert is held (STORE_TIMEOUT_MS, 5 s, is not reached).
-  await new Promise((r) => setTimeout(r, 900));
+  // Three idle timeouts pass while the insert is held.
+  await new Promise((r) => setTimeout(r, 3000));
   proxy.resume();
   t.is(field(await ack, 'MSA', 1), 'AA');
   await client.closed();

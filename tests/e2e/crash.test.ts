@@ -41,7 +41,7 @@ async function heldStoreEngine(t: { teardown(fn: () => unknown): void }) {
   /** Sends while the store path is held, until the insert is held in the proxy; `answer` settles with the ACK, or undefined when the connection closed without one. */
   const sendHeld = async (message: string) => {
     let answered = false;
-    proxy.pause();
+    proxy.pause(mongoInsertCommand('messages'));
     const answer = client.send(message).then(
       (ack) => ((answered = true), ack),
       () => undefined,

@@ -3,14 +3,17 @@ import net from 'node:net';
 /**
  * A TCP proxy for tests (node:net) between one client process and one server, e.g. an engine and
  * the shared MongoDB-wire server, that can hold what the client sends: `pause()` keeps every byte
- * from the client in the proxy (the server's answers still flow), `resume()` forwards what was held,
- * in order, and goes on. Bytes held for a client that has gone meanwhile are still forwarded on
+ * from the client in the proxy (the server's answers still flow); `pause(pattern)` holds a connection
+ * only from its first chunk containing `pattern` on, so other requests, on pooled connections or new
+ * ones with their handshakes, still flow and cannot stand in the way of the one a test waits for;
+ * `resume()` forwards what was held, in order, and goes on. Bytes held for a client that has gone meanwhile are still forwarded on
  * resume, as a network would deliver them late. `held(pattern)` resolves once bytes containing
  * `pattern` are being held, so a test knows a request is on its way without sleeping.
  * The shared server itself is never paused: only this proxy's connections are.
  */
 export class TcpProxy {
-  private paused = false;
+  /** false: forwarding; true: holding every connection; a Buffer: holding each connection from a chunk containing it. */
+  private paused: boolean | Buffer = false;
   private readonly links = new Set<Link>();
   private readonly watchers = new Set<{ pattern: Buffer; resolve: () => void }>();
 
@@ -42,9 +45,9 @@ export class TcpProxy {
     return u.toString();
   }
 
-  /** From now on, what clients send is held in the proxy. */
-  pause(): void {
-    this.paused = true;
+  /** From now on, what clients send is held in the proxy: everything, or with `pattern`, each connection from its first chunk containing it. */
+  pause(pattern?: Buffer): void {
+    this.paused = pattern ?? true;
   }
 
   /** Forwards everything held, in order, and forwards as it comes from now on. */
@@ -91,11 +94,11 @@ class Link {
   constructor(
     private readonly client: net.Socket,
     private readonly upstream: net.Socket,
-    private readonly paused: () => boolean,
+    private readonly paused: () => boolean | Buffer,
     private readonly onHeld: () => void,
   ) {
     client.on('data', (chunk: Buffer) => {
-      if (!paused() && this.held.length === 0) return void upstream.write(chunk);
+      if (this.held.length === 0 && !Link.holdsChunk(paused(), chunk)) return void upstream.write(chunk);
       this.held.push(chunk);
       onHeld();
     });
@@ -105,6 +108,10 @@ class Link {
     upstream.on('data', (chunk: Buffer) => void (client.destroyed ? undefined : client.write(chunk)));
     upstream.on('close', () => (client.destroy(), this.done.forEach((f) => f())));
     for (const s of [client, upstream]) s.on('error', () => undefined);
+  }
+
+  private static holdsChunk(paused: boolean | Buffer, chunk: Buffer): boolean {
+    return typeof paused === 'boolean' ? paused : chunk.includes(paused);
   }
 
   holds(pattern: Buffer): boolean {
@@ -125,8 +132,10 @@ class Link {
     this.upstream.destroy();
   }
 
+  /** On the client's end: forward it now unless this connection is held (all paused, or it holds bytes). */
   private flushIfRunning(): void {
-    if (!this.paused()) this.flush();
+    const paused = this.paused();
+    if (paused === false || (paused !== true && this.held.length === 0)) this.flush();
   }
 }
 
