@@ -1,12 +1,16 @@
-import type { DestinationDefinition } from '../engine/connector.ts';
+import { ConnectorRegistry, type DestinationDefinition, type SourceDefinition } from '../engine/connector.ts';
 import { erpRestDestination } from './erp-rest/erp-rest.destination.ts';
+import { fhirOutDestination } from './fhir-out/fhir-out.destination.ts';
+import { fhirSource } from './fhir-rest/fhir-rest.source.ts';
 import { fileBatchDestination } from './file-batch/file-batch.destination.ts';
 import { mllpDestination } from './mllp/mllp.destination.ts';
-import { fhirOutDestination } from './fhir-out/fhir-out.destination.ts';
+import { mllpSource } from './mllp/mllp.source.ts';
 
-/** The one explicit list of destination connectors. Docs and console forms are generated from it. */
-export const destinationConnectors: readonly DestinationDefinition[] = [erpRestDestination, fileBatchDestination, mllpDestination, fhirOutDestination] as unknown as DestinationDefinition[];
-
-export function findDestinationConnector(kind: string): DestinationDefinition | undefined {
-  return destinationConnectors.find((d) => d.kind === kind);
-}
+/**
+ * The one explicit list of source and destination connectors, handed to the engine by wiring.ts.
+ * Docs (`npm run docs`) and the console's forms are generated from it.
+ */
+export const connectors = new ConnectorRegistry(
+  [mllpSource, fhirSource] as unknown as SourceDefinition[],
+  [erpRestDestination, fileBatchDestination, mllpDestination, fhirOutDestination] as unknown as DestinationDefinition[],
+);

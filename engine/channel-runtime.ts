@@ -3,18 +3,14 @@ import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from './channel.ts';
 import type { EngineConfig } from './config/config.ts';
 import { parseConnectorConfig } from './connector-config.ts';
-import type { DestinationConnector } from './connector.ts';
+import type { ConnectorRegistry, DestinationConnector, SourceConnector, SourceKind } from './connector.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { SwitchboardError } from './errors.ts';
-import type { Hl7Intake } from './intake.ts';
-import type { FhirSource, FhirSources } from './fhir/fhir-sources.ts';
 import type { Logger } from './log.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { destinationScripts } from './queue/destination-scripts.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
 import type { MongoStore } from './store/mongo-store.ts';
-import { MllpSource } from '../connectors/mllp/mllp.source.ts';
-import { findDestinationConnector } from '../connectors/index.ts';
 
 export interface ChannelRuntimeOptions {
   channel: ChannelDefinition;
@@ -27,9 +23,9 @@ export interface ChannelRuntimeOptions {
   connection: ConnectionOptions;
   /** The engine's map of destination queues, shared with intake, the route worker, the relay and replay. */
   deliveryQueues: Map<string, Queue<DeliveryJobData>>;
-  intake: Hl7Intake;
-  /** Where a FHIR channel's source is served from (the HTTP server's FHIR routes read it). */
-  fhirSources: FhirSources;
+  connectors: ConnectorRegistry;
+  /** The source kinds started in this process (ingest roles), by kind. */
+  sourceKinds: ReadonlyMap<string, SourceKind>;
   pseudonymKey?: Buffer;
   /** Role `all` only: what intake hands to this process's delivery workers. */
   handoff?: DeliveryHandoff;
@@ -39,19 +35,21 @@ export interface ChannelRuntimeOptions {
 
 /**
  * What one deployed channel runs in this process: a connector, queue and delivery worker per
- * destination (worker roles), and its source (ingest roles): an MLLP listener, or its entry in
- * FhirSources, which the HTTP server's FHIR routes serve (see fhir-rest.source.ts). The engine starts one per deployed channel at start and on
- * deploy, and closes it on undeploy or stop. `pause()` closes the listener (senders queue on their
- * side) and holds deliveries; `resume()` undoes it. Every step is bounded by SHUTDOWN_GRACE_MS.
+ * destination (worker roles), and its source (ingest roles), made by its kind (connector.ts
+ * SourceKind) from the channel's `source` settings. The engine starts one per deployed channel at
+ * start and on deploy, and closes it on undeploy or stop. `pause()` pauses the source (a listener
+ * closes, HTTP answers 503) and holds deliveries; `resume()` undoes it. Every step is bounded by
+ * SHUTDOWN_GRACE_MS.
  */
 export class ChannelRuntime {
   private readonly cleanups: { name: string; run: () => Promise<unknown> }[] = [];
   private readonly workers: DeliveryWorker[] = [];
-  private source: MllpSource | undefined;
-  private fhir: FhirSource | undefined;
+  private source: SourceConnector | undefined;
   private closing: Promise<void> | undefined;
-  /** The MLLP port listened on; undefined for FHIR channels, worker roles and while paused. */
+  /** The port the source listens on; undefined for HTTP-served sources, worker roles and while paused. */
   port: number | undefined;
+  /** Where the source is served on the HTTP server (FHIR: `/fhir/<id>`); undefined for listeners and worker roles. */
+  httpPath: string | undefined;
   paused = false;
 
   constructor(private readonly o: ChannelRuntimeOptions) {}
@@ -63,7 +61,7 @@ export class ChannelRuntime {
   async start(): Promise<void> {
     const { channel, config, store, log } = this.o;
     for (const spec of channel.destinations) {
-      const definition = findDestinationConnector(spec.kind);
+      const definition = this.o.connectors.destination(spec.kind);
       if (!definition) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown destination kind '${spec.kind}'`);
       if (spec.dataPolicy?.pseudonymise && !this.o.pseudonymKey) {
         throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`);
@@ -91,53 +89,38 @@ export class ChannelRuntime {
     await this.listen();
   }
 
+  /** Makes the channel's source (ingest roles) and starts it. */
   private async listen(): Promise<void> {
-    const s = this.o.channel.source;
+    const { channel, connectors, sourceKinds } = this.o;
     if (!this.o.runsSources) return;
-    if (s.kind === 'fhir') {
-      this.fhir ??= this.o.fhirSources.open({ ...this.o.channel, source: s });
-      this.fhir.paused = false;
-      return;
-    }
-    const source = new MllpSource({
-      channel: this.o.channel,
-      intake: this.o.intake,
-      log: this.o.log,
-      host: s.host,
-      port: Number(s.port),
-      maxFrameBytes: Number(s.maxFrameBytes ?? 1024 * 1024),
-      idleTimeoutMs: Number(s.idleTimeoutMs ?? 300_000),
-      frameTimeoutMs: Number(s.frameTimeoutMs ?? this.o.config.MLLP_FRAME_TIMEOUT_MS),
-      maxConnections: Number(s.maxConnections ?? this.o.config.MLLP_MAX_CONNECTIONS),
-      maxConnectionsPerAddress: Number(s.maxConnectionsPerAddress ?? this.o.config.MLLP_MAX_CONNECTIONS_PER_ADDRESS),
-      maxBufferedBytes: Number(s.maxBufferedBytes ?? this.o.config.MLLP_MAX_BUFFERED_BYTES),
-      ...(s.tls ? { tls: s.tls } : {}),
-    });
-    this.source = source;
-    this.port = await source.start();
+    const { kind, ...settings } = channel.source;
+    const definition = connectors.source(kind);
+    const sourceKind = sourceKinds.get(kind);
+    if (!definition || !sourceKind) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown source kind '${kind}'`);
+    this.source = sourceKind.create(channel, parseConnectorConfig(definition, settings, `channel ${channel.id} source`) as Record<string, unknown>);
+    const started = await this.source.start();
+    this.port = started.port;
+    this.httpPath = started.httpPath;
   }
 
-  /** Stops taking messages (the listener closes; a FHIR source answers 503) and holds deliveries. */
+  /** Stops taking messages (a listener closes; an HTTP-served source answers 503) and holds deliveries. */
   async pause(): Promise<void> {
     this.paused = true;
-    if (this.fhir) this.fhir.paused = true;
-    const source = this.source;
-    this.source = undefined;
     this.port = undefined;
-    await source?.close(this.o.config.SHUTDOWN_GRACE_MS);
+    await this.source?.pause(this.o.config.SHUTDOWN_GRACE_MS);
     if (this.o.runsWorkers) await Promise.all(this.workers.map((w) => w.pause()));
   }
 
   async resume(): Promise<void> {
     this.paused = false;
     if (this.o.runsWorkers) for (const w of this.workers) w.resume();
-    if (!this.source) await this.listen();
+    const started = await this.source?.resume();
+    this.port = started?.port;
   }
 
-  /** Listener first, then workers, queues and connectors in reverse order; one promise for every caller. */
+  /** Source first, then workers, queues and connectors in reverse order; one promise for every caller. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.fhir) this.o.fhirSources.close(this.fhir);
       try {
         await this.source?.close(this.o.config.SHUTDOWN_GRACE_MS);
       } catch (err) {

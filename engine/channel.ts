@@ -1,5 +1,4 @@
 import type { DataPolicy } from './security/data-policy.ts';
-import type { SmartClient } from './security/smart-auth.ts';
 import type { Condition } from '../transforms/dsl/predicate.ts';
 
 /**
@@ -35,77 +34,20 @@ export interface DestinationSpec {
   ordering?: { key: string; onHeadFailure: 'block' | 'park' };
 }
 
-export interface MllpSourceSpec {
-  kind: 'mllp';
-  host: string;
-  port: number | string;
-  /** Largest frame accepted; larger frames get a NAK and the connection is closed. Default 1 MiB. */
-  maxFrameBytes?: number | string;
-  /** A connection with no traffic for this long is closed. Default 5 minutes. */
-  idleTimeoutMs?: number | string;
-  /**
-   * A frame not complete this long after its start block is dropped and its connection closed,
-   * unanswered (a stalled or slow sender holding memory). Default MLLP_FRAME_TIMEOUT_MS (30 s).
-   */
-  frameTimeoutMs?: number | string;
-  /** Open connections of this listener; one more is closed at once. Default MLLP_MAX_CONNECTIONS (1,000). */
-  maxConnections?: number | string;
-  /** Open connections from one remote address; one more is closed at once. Default MLLP_MAX_CONNECTIONS_PER_ADDRESS (100). */
-  maxConnectionsPerAddress?: number | string;
-  /**
-   * Bytes all connections of this listener may hold together (unfinished frames and frames waiting
-   * for intake); the connection whose read would pass it is closed, unanswered. Default
-   * MLLP_MAX_BUFFERED_BYTES (256 MiB).
-   */
-  maxBufferedBytes?: number | string;
-  /** Charset when MSH-18 is empty. Default UNICODE UTF-8. */
-  defaultCharset?: string;
-  /**
-   * MLLP over TLS (1.2 or later): the listener speaks TLS only. PEM files, read at start.
-   * `requireClientCertificate` (`true`/`'true'`) turns on mutual TLS: a client must present a
-   * certificate signed by a CA in `caFile`, or its handshake is refused. With `allowedSubjects` or
-   * `allowedFingerprints` as well, the certificate must also match one entry of either list, or the
-   * connection is closed before any frame is read. A subject entry lists the attributes to match
-   * (`'CN=lab-analyzer-1'`, `'CN=lab-analyzer-1, O=GENHOSP'`); a fingerprint is the certificate's
-   * SHA-256 in hex, colons optional, any case. See connectors/mllp/mllp.tls.ts.
-   */
-  tls?: {
-    certFile: string;
-    keyFile: string;
-    /** CA(s) that sign client certificates; required with `requireClientCertificate`. */
-    caFile?: string;
-    requireClientCertificate?: boolean | string;
-    allowedSubjects?: readonly string[];
-    allowedFingerprints?: readonly string[];
-  };
-}
-
-/** FHIR R4 REST endpoint at `/fhir/<channelId>` on the engine's HTTP server. */
-export interface FhirSourceSpec {
-  kind: 'fhir';
-  /** Static bearer tokens for automation (secrets; use `${VAR}`). None: every request is refused. */
-  tokens?: readonly string[];
-  /** Largest body accepted; larger ones are answered 413. Default 4 MiB. */
-  bodyLimitBytes?: number | string;
-  /** SMART Backend Services clients: id, public JWKS, the scopes each may be granted. */
-  clients?: readonly SmartClient[];
-  /**
-   * The channel's FHIR base URL as its clients address it, e.g.
-   * `https://switchboard.example.org/fhir/ehr-fhir` (behind a proxy: the proxy's address). Never
-   * taken from a request's Host header: `<publicBaseUrl>/auth/token` is the SMART token endpoint,
-   * the one audience (`aud`) a client assertion may name, and what discovery
-   * (`/.well-known/smart-configuration`) announces; the CapabilityStatement gives it as
-   * `implementation.url`. Absolute http(s), no query or fragment; a trailing slash is dropped.
-   * Default: none, which is allowed only without `clients` (the channel then issues no SMART tokens
-   * and has no discovery document); with clients and without it the channel does not start.
-   */
-  publicBaseUrl?: string;
+/**
+ * A channel's source: `kind` names a source connector (connectors/index.ts: `mllp`, `fhir`); the
+ * other settings are that connector's, declared by its `defineSource` schema and checked against it
+ * when the channel is validated and started (connectors/mllp/mllp.source.ts, connectors/fhir-rest/fhir-rest.source.ts).
+ */
+export interface SourceSpec {
+  kind: string;
+  [setting: string]: unknown;
 }
 
 export interface ChannelDefinition {
   id: string;
   description?: string;
-  source: MllpSourceSpec | FhirSourceSpec;
+  source: SourceSpec;
   /** Accepted message types (`ADT^A01`, `ADT^*`) or, for FHIR, resource types. Anything else is refused (AR, 404). */
   accept: readonly string[];
   /** Accepted messages that fail this condition are stored as `filtered` and sent nowhere. */

@@ -1,13 +1,14 @@
 import { Value } from '@sinclair/typebox/value';
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { DestinationDefinition } from './connector.ts';
 import { SwitchboardError } from './errors.ts';
 
 /**
- * Applies a connector's declared defaults to raw settings and checks them against its schema.
- * CONFIG_INVALID names the destination and the first bad field; secret values are never echoed.
+ * Applies a connector's declared defaults to raw settings (strings of numbers and booleans
+ * converted, as `${VAR}` placeholders leave them) and checks them against its schema.
+ * CONFIG_INVALID names the source or destination (`where`) and the first bad field; secret values
+ * are never echoed.
  */
-export function parseConnectorConfig<S extends TSchema>(def: DestinationDefinition<S>, raw: unknown, where: string): Static<S> {
+export function parseConnectorConfig<S extends TSchema>(def: { config: S }, raw: unknown, where: string): Static<S> {
   const value = Value.Default(def.config, Value.Convert(def.config, structuredClone(raw)));
   const error = Value.Errors(def.config, value).First();
   if (error) {

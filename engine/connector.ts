@@ -1,4 +1,10 @@
 import type { TSchema, Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ChannelDefinition } from './channel.ts';
+import type { EngineConfig } from './config/config.ts';
+import type { FhirReceipt, TransactionReceipt } from './fhir-intake.ts';
+import type { IntakeResult } from './intake.ts';
 import type { Logger } from './log.ts';
 import type { CanonicalModelName } from '../transforms/canonical/index.ts';
 
@@ -91,4 +97,105 @@ export interface DestinationDefinition<S extends TSchema = TSchema> {
 
 export function defineDestination<S extends TSchema>(def: DestinationDefinition<S>): DestinationDefinition<S> {
   return def;
+}
+
+/**
+ * Where a source hands what it received: intake (engine/intake.ts, engine/fhir-intake.ts). Each
+ * method stores durably before it resolves with an answer to give the sender, and never throws for
+ * bad input: every outcome is an answer (an ACK, a receipt). Sources depend on this, not on the
+ * intake classes.
+ */
+export interface Intake {
+  /**
+   * One HL7v2 frame (a message or a batch) and its ACK, encoded in the message's charset.
+   * `defaultCharset` applies when MSH-18 is empty (default UNICODE UTF-8). Synchronous only in the
+   * ACK-only benchmark mode (nothing stored).
+   */
+  hl7(channel: ChannelDefinition, bytes: Uint8Array, opts?: { defaultCharset?: string }): IntakeResult | Promise<IntakeResult>;
+  /** One FHIR resource, already validated by the source. `dedupeId` makes a retry return the first outcome. */
+  fhir(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt>;
+  /** The entries of a FHIR transaction Bundle, all or nothing (see FhirIntake.submitTransaction). */
+  fhirTransaction(
+    channel: ChannelDefinition,
+    entries: readonly { index: number; resource: Record<string, unknown> }[],
+    opts: { key: string; contentHash: string; client: string },
+  ): Promise<TransactionReceipt>;
+}
+
+/** What a running source reports once it takes messages. */
+export interface SourceStarted {
+  /** The TCP port it listens on, when it has a listener of its own (MLLP); none for HTTP-served sources. */
+  port?: number;
+  /** The path it is served at on the engine's HTTP server (FHIR: `/fhir/<channelId>`). */
+  httpPath?: string;
+}
+
+/**
+ * One channel's source, made by its kind's `create`. The channel runtime calls `start` once,
+ * `pause`/`resume` when an operator pauses the channel (senders are told to come back: the listener
+ * closes, or HTTP answers 503), and `close` on undeploy or shutdown. `pause` and `close` finish
+ * answers in flight within `graceMs`; `close` returns one promise for every caller.
+ */
+export interface SourceConnector {
+  /** Takes messages from now on. CONFIG_INVALID when its settings cannot be used (unreadable TLS files). */
+  start(): Promise<SourceStarted>;
+  pause(graceMs: number): Promise<void>;
+  resume(): Promise<SourceStarted>;
+  close(graceMs: number): Promise<void>;
+}
+
+/** What every channel source of a kind shares in one engine process. */
+export interface SourceDeps {
+  intake: Intake;
+  log: Logger;
+  /** The engine's settings: defaults some sources take from the environment (MLLP_MAX_CONNECTIONS…). */
+  config: EngineConfig;
+  /** The deployment's Redis, for state shared by its processes (SMART access tokens); never PHI. */
+  redis: Redis;
+  /** The engine's HTTP server, not yet listening: routes of HTTP-served sources are registered on it. */
+  http: FastifyInstance;
+}
+
+/** A source kind started in one engine process: makes its channels' sources; closed at engine shutdown, after HTTP. */
+export interface SourceKind<C = Record<string, unknown>> {
+  create(channel: ChannelDefinition, config: C): SourceConnector;
+  close(): Promise<void>;
+}
+
+/**
+ * A source's declaration, like a destination's: its settings (the channel's `source` object less
+ * `kind`) as a TypeBox schema with defaults, the secret fields (dotted paths; a path naming an array
+ * covers each element), examples, and `start`, called once per engine process that runs sources,
+ * before its channels deploy (routes shared by every channel of the kind are registered there).
+ */
+export interface SourceDefinition<S extends TSchema = TSchema> {
+  kind: string;
+  title: string;
+  config: S;
+  secrets: readonly string[];
+  examples: readonly Static<S>[];
+  start(deps: SourceDeps): Promise<SourceKind<Static<S>>>;
+}
+
+export function defineSource<S extends TSchema>(def: SourceDefinition<S>): SourceDefinition<S> {
+  return def;
+}
+
+/**
+ * The connectors an engine can run: one explicit list, handed to the engine by the wiring file
+ * (wiring.ts), so the engine never imports connectors/. Docs and console forms come from it.
+ */
+export class ConnectorRegistry {
+  constructor(
+    readonly sources: readonly SourceDefinition[],
+    readonly destinations: readonly DestinationDefinition[],
+  ) {}
+
+  source(kind: string): SourceDefinition | undefined {
+    return this.sources.find((s) => s.kind === kind);
+  }
+
+  destination(kind: string): DestinationDefinition | undefined {
+    return this.destinations.find((d) => d.kind === kind);
+  }
 }

@@ -3,14 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from './channel.ts';
 import { FhirIntake } from './fhir-intake.ts';
-import { registerFhirSources } from '../connectors/fhir-rest/fhir-rest.source.ts';
-import { FhirSources } from './fhir/fhir-sources.ts';
-import { FhirValidatorPool } from './fhir/validator-pool.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
 import { buildHttpServer } from './http/server.ts';
-import { Hl7Intake } from './intake.ts';
+import { Hl7Intake, type IntakeOptions } from './intake.ts';
+import type { ConnectorRegistry, Intake, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { RedisLease } from './queue/lease.ts';
@@ -44,6 +42,8 @@ export interface EngineOptions {
   security?: SecurityConfig;
   /** Where the one-time setup token is shown (never the log). Default: standard error. */
   announce?: (line: string) => void;
+  /** The source and destination connectors it can run: wiring.ts hands in connectors/index.ts. */
+  connectors: ConnectorRegistry;
 }
 
 export interface EngineAddresses {
@@ -148,24 +148,15 @@ export class Engine implements ChannelRunner {
 
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
-    const intake = new Hl7Intake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS, ackOnly: config.INTAKE_ACK_ONLY });
-    const fhirSources = new FhirSources({ redis, prefix: config.QUEUE_PREFIX });
-    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, intake, fhirSources, ...(handoff ? { handoff } : {}), runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
-    this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
+    const intake = this.intake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
     const audit = new AuditLog(store);
     await audit.start();
     this.audit = audit;
-    const channelStore = new ChannelStore(store, keyring);
+    const channelStore = new ChannelStore(store, this.options.connectors, keyring);
     await channelStore.start();
-    const channelService = new ChannelService({ store: channelStore, audit, runner: this, transforms, env, allowedHosts, log });
+    const { connectors } = this.options;
+    const channelService = new ChannelService({ store: channelStore, audit, runner: this, connectors, transforms, env, allowedHosts, log });
     this.channels = channelService;
-    await channelService.syncFiles(this.options.channels);
-    await channelService.reconcile({ strict: true });
-    const sync = setInterval(() => void channelService.reconcile().catch(() => undefined), config.RELAY_INTERVAL_MS);
-    sync.unref();
-    this.cleanups.push({ name: 'channel sync', run: async () => clearInterval(sync) });
-    const mllp = this.mllpPorts();
-
     const reroute = async (id: string): Promise<boolean> => {
       if (!(await store.resetForReroute(id))) return false;
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
@@ -174,27 +165,48 @@ export class Engine implements ChannelRunner {
     const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
     this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
     replayer.start();
-    if (!runsSources) {
+
+    // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
+    const sourceKinds = new Map<string, SourceKind>();
+    this.cleanups.push({ name: 'source kinds', run: () => Promise.all([...sourceKinds.values()].map((k) => k.close())) });
+    this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
+    if (runsSources) {
+      const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
+      await auth.start();
+      this.auth = auth;
+      const channels = () => [...channelMap.values()];
+      const http = buildHttpServer({ store, redis, log, transforms, connectors, reroute, replayer, audit, auth, security, channels, mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
+      this.cleanups.push({ name: 'http', run: () => http.close() });
+      this.http = http;
+      for (const definition of connectors.sources) sourceKinds.set(definition.kind, await definition.start({ intake, log, config, redis, http }));
+    }
+    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, connectors, sourceKinds, ...(handoff ? { handoff } : {}), runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
+    await channelService.syncFiles(this.options.channels);
+    await channelService.reconcile({ strict: true });
+    const sync = setInterval(() => void channelService.reconcile().catch(() => undefined), config.RELAY_INTERVAL_MS);
+    sync.unref();
+    this.cleanups.push({ name: 'channel sync', run: async () => clearInterval(sync) });
+    const mllp = this.mllpPorts();
+    if (!this.http) {
       log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };
     }
-    const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
-    await auth.start();
-    this.auth = auth;
-    // Closed after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
-    const fhirValidator = new FhirValidatorPool(config.FHIR_VALIDATION_THREADS);
-    this.cleanups.push({ name: 'fhir validation', run: () => fhirValidator.close() });
-    await fhirValidator.start();
-    const http = buildHttpServer({ store, redis, log, transforms, reroute, replayer, audit, auth, security, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
-    this.cleanups.push({ name: 'http', run: () => http.close() });
-    const fhirIntake = new FhirIntake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    await registerFhirSources(http, { sources: fhirSources, intake: fhirIntake, validator: fhirValidator, log });
-    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
-    this.http = http;
-    const address = http.server.address();
+    await this.http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+    const address = this.http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
     log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: { host: config.HTTP_HOST, port: httpPort } });
     return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
+  }
+
+  /** Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over the store. */
+  private intake(o: IntakeOptions): Intake {
+    const hl7 = new Hl7Intake({ ...o, ackOnly: this.options.config.INTAKE_ACK_ONLY });
+    const fhir = new FhirIntake(o);
+    return {
+      hl7: (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
+      fhir: (channel, resource, opts) => fhir.submit(channel, resource, opts),
+      fhirTransaction: (channel, entries, opts) => fhir.submitTransaction(channel, entries, opts),
+    };
   }
 
   /**
@@ -246,9 +258,9 @@ export class Engine implements ChannelRunner {
     return new Map([...this.runtimes].map(([id, r]) => [id, { version: r.version, paused: r.paused }]));
   }
 
-  /** Ids of the running channels with a FHIR source, served at /fhir/<id> where this process serves HTTP. */
-  fhirChannels(): string[] {
-    return [...(this.runtimeDeps?.channels.values() ?? [])].filter((c) => c.source.kind === 'fhir').map((c) => c.id);
+  /** Paths on this process's HTTP server where running channels take messages (FHIR: `/fhir/<id>`). */
+  httpSources(): string[] {
+    return [...this.runtimes.values()].flatMap((r) => (r.httpPath === undefined ? [] : [r.httpPath]));
   }
 
   /** MLLP port of each running channel listener. */

@@ -83,12 +83,13 @@ export class Hl7Intake {
   }
 
   /**
-   * Answers one frame. Asynchronous (a promise) whenever anything is stored; in ACK-only mode a
-   * single message is answered synchronously, so a caller that writes a plain result at once
-   * adds no promise per frame (see MllpSource).
+   * Answers one frame; `defaultCharset` applies when MSH-18 is empty (the source's setting).
+   * Asynchronous (a promise) whenever anything is stored; in ACK-only mode a single message is
+   * answered synchronously, so a caller that writes a plain result at once adds no promise per
+   * frame (see MllpSource).
    */
-  submit(channel: ChannelDefinition, bytes: Uint8Array): IntakeResult | Promise<IntakeResult> {
-    const defaultCharset = (channel.source.kind === 'mllp' && channel.source.defaultCharset) || 'UNICODE UTF-8';
+  submit(channel: ChannelDefinition, bytes: Uint8Array, opts: { defaultCharset?: string } = {}): IntakeResult | Promise<IntakeResult> {
+    const defaultCharset = opts.defaultCharset ?? 'UNICODE UTF-8';
     if (this.ackOnly) {
       // The header is all ACK-only reads: decode the first segment only, unless it opens a batch.
       const head = decodeBytes(firstSegmentBytes(bytes), { defaultCharset });

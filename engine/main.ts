@@ -5,7 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 import type { ChannelDefinition } from './channel.ts';
 import { loadConfig, type EngineConfig } from './config/config.ts';
 import { loadSecurityConfig } from './config/security-config.ts';
-import { Engine, type EngineAddresses } from './engine.ts';
+import type { Engine, EngineAddresses } from './engine.ts';
+import { createEngine } from '../wiring.ts';
 import { toSwitchboardError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startBanner } from './start-banner.ts';
@@ -37,7 +38,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
   try {
     const config = loadConfig();
     boundHeapGrowth(config.HEAP_GROWING_PERCENT);
-    engine = new Engine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
+    engine = createEngine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
     const addresses = await engine.start();
     if (process.stdout.isTTY) process.stdout.write(banner(engine, config.SWITCHBOARD_ROLE, addresses, options));
   } catch (err) {
@@ -61,7 +62,7 @@ function banner(engine: Engine, role: EngineConfig['SWITCHBOARD_ROLE'], addresse
     role,
     addresses,
     https: Boolean(security.HTTPS_CERT_FILE),
-    fhirChannels: engine.fhirChannels(),
+    httpSources: engine.httpSources(),
     signIn,
     ...(options.fhirCredentials ? { fhirCredentials: options.fhirCredentials } : {}),
   });

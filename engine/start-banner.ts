@@ -6,8 +6,8 @@ export interface StartBannerFacts {
   addresses: EngineAddresses;
   /** The HTTP server speaks HTTPS (HTTPS_CERT_FILE and HTTPS_KEY_FILE set). */
   https: boolean;
-  /** Running channels with a FHIR source, served at /fhir/<id>. */
-  fhirChannels: readonly string[];
+  /** Paths of running channels served on the HTTP server (FHIR sources: /fhir/<id>). */
+  httpSources: readonly string[];
   /** How to sign in to the console: the account, and where its password is kept. */
   signIn: string;
   /** Where FHIR clients find their credentials, e.g. "bearer token in var/demo-fhir-token". */
@@ -33,7 +33,7 @@ export function startBanner(facts: StartBannerFacts): string {
   for (const [channel, port] of Object.entries(mllp)) rows.push(['MLLP', `port ${port} (channel ${channel})`]);
   if (base) {
     const credentials = facts.fhirCredentials ? `  (${facts.fhirCredentials})` : '';
-    for (const channel of facts.fhirChannels) rows.push(['FHIR', `${base}/fhir/${channel}${credentials}`]);
+    for (const path of facts.httpSources) rows.push(['FHIR', `${base}${path}${credentials}`]);
   }
   const width = Math.max(0, ...rows.map(([label]) => label.length));
   const title = facts.role === 'all' ? 'Switchboard is running.' : `Switchboard is running (role ${facts.role}).`;

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { FhirIntake } from '../../engine/fhir-intake.ts';
+import type { Intake } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { transactionContentKey } from '../../engine/fhir/transaction-key.ts';
 import type { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
@@ -32,7 +32,7 @@ interface Checked {
  * entry, each answered in a `batch-response` with its own status. The Bundle is validated in a
  * worker thread of `validator` (503 when its queue is full).
  */
-export async function postBundle(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake, validator: FhirValidatorPool): Promise<FastifyReply> {
+export async function postBundle(request: FastifyRequest, reply: FastifyReply, intake: Intake, validator: FhirValidatorPool): Promise<FastifyReply> {
   const { channel, accepted } = sourceOf(request);
   const bundle = request.body as Bundle;
   if (bundle?.resourceType !== 'Bundle') return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
@@ -64,14 +64,14 @@ function bundleKey(bundle: Bundle, request: FastifyRequest): string | undefined 
  * transaction returns the first answer (each entry `200 OK` with the first Location) and stores
  * nothing new.
  */
-async function postTransaction(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake, c: Checked): Promise<FastifyReply> {
+async function postTransaction(request: FastifyRequest, reply: FastifyReply, intake: Intake, c: Checked): Promise<FastifyReply> {
   if (!c.entries.every(({ entry }) => c.allowed(entry))) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
   if (c.issues.length > 0 || c.unaccepted.length > 0) return send(reply, 400, outcome([...c.issues, ...c.unaccepted]));
   const contentHash = transactionContentKey(c.bundle);
   const key = bundleKey(c.bundle, request) ?? contentHash;
   // Every entry has a resource of an accepted type here (unaccepted is empty).
   const resources = c.entries.map(({ entry, index }) => ({ index, resource: entry.resource as unknown as Record<string, unknown> }));
-  const receipt = await intake.submitTransaction(c.channel, resources, { key, contentHash, client: 'token' });
+  const receipt = await intake.fhirTransaction(c.channel, resources, { key, contentHash, client: 'token' });
   switch (receipt.kind) {
     case 'unprocessable': {
       const at = `Bundle.entry[${receipt.index}]`;
@@ -91,7 +91,7 @@ async function postTransaction(request: FastifyRequest, reply: FastifyReply, int
 }
 
 /** A batch (or a message Bundle's resources): each entry stored or refused on its own, in order. */
-async function postBatch(request: FastifyRequest, reply: FastifyReply, intake: FhirIntake, c: Checked): Promise<FastifyReply> {
+async function postBatch(request: FastifyRequest, reply: FastifyReply, intake: Intake, c: Checked): Promise<FastifyReply> {
   const key = bundleKey(c.bundle, request);
   const accepted = sourceOf(request).accepted;
   const responses: BundleEntry[] = [];
@@ -106,7 +106,7 @@ async function postBatch(request: FastifyRequest, reply: FastifyReply, intake: F
       responses.push({ response: { status: '400 Bad Request', outcome: outcome(entryIssues.length > 0 ? entryIssues : [issue('error', 'not-supported', `This channel does not accept ${String(resource?.resourceType)}`)]) } });
       continue;
     }
-    const receipt = await intake.submit(c.channel, resource, { ...(key ? { dedupeId: `${key}#${i}` } : {}), client: 'token' });
+    const receipt = await intake.fhir(c.channel, resource, { ...(key ? { dedupeId: `${key}#${i}` } : {}), client: 'token' });
     responses.push({ response: entryResponse(receipt) });
   }
   return send(reply, 200, { resourceType: 'Bundle', type: 'batch-response', entry: responses } satisfies Bundle);

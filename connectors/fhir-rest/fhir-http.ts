@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BundleEntry } from '@medplum/fhirtypes';
 import type { FhirReceipt } from '../../engine/fhir-intake.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
-import type { FhirSource } from '../../engine/fhir/fhir-sources.ts';
+import type { FhirSource } from './fhir-sources.ts';
 import type { FhirValidatorPool, PoolVerdict } from '../../engine/fhir/validator-pool.ts';
 import { shapeIssues } from '../../engine/fhir/validator.ts';
 

@@ -3,7 +3,7 @@ import type { Logger } from '../../engine/log.ts';
 
 /**
  * What one MLLP listener may hold at once (issue 20, finding 5). Each is a per-channel source
- * setting (engine/channel.ts MllpSourceSpec) whose default comes from the engine's environment
+ * setting (MllpSourceConfig in mllp.source.ts) whose default comes from the engine's environment
  * (engine/config/config.ts: MLLP_MAX_CONNECTIONS, MLLP_MAX_CONNECTIONS_PER_ADDRESS,
  * MLLP_MAX_BUFFERED_BYTES, MLLP_FRAME_TIMEOUT_MS).
  */

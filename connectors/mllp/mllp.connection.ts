@@ -2,14 +2,17 @@ import type net from 'node:net';
 import { MllpFramer, frame, type FramerEvent } from '../../engine/mllp/framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Hl7Intake, IntakeResult } from '../../engine/intake.ts';
+import type { Intake } from '../../engine/connector.ts';
+import type { IntakeResult } from '../../engine/intake.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
 import { addressClass, type ConnectionLimits } from './mllp.connection-limits.ts';
 
 export interface MllpConnectionContext {
   channel: ChannelDefinition;
-  intake: Hl7Intake;
+  intake: Intake;
+  /** Charset of a message whose MSH-18 is empty. */
+  defaultCharset: string;
   log: Logger;
   maxFrameBytes: number;
   idleTimeoutMs: number;
@@ -167,7 +170,7 @@ export class MllpConnection {
       if (this.socket.isPaused() && this.pending.length < MAX_PENDING_FRAMES / 2) this.socket.resume();
       let answer: IntakeResult | Promise<IntakeResult>;
       try {
-        answer = this.ctx.intake.submit(this.ctx.channel, bytes);
+        answer = this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset });
       } catch (err) {
         return this.failed(err);
       }

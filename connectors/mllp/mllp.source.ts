@@ -1,11 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Hl7Intake } from '../../engine/intake.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineSource, type Intake, type SourceConnector, type SourceStarted } from '../../engine/connector.ts';
+import { SwitchboardError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ConnectionLimits, type MllpListenerLimits } from './mllp.connection-limits.ts';
 import { MllpConnection } from './mllp.connection.ts';
-import { loadListenerTls, type MllpListenerTls, type MllpListenerTlsSpec } from './mllp.tls.ts';
+import { loadListenerTls, MllpListenerTlsConfig, type MllpListenerTls, type MllpListenerTlsSpec } from './mllp.tls.ts';
 
 export interface MllpSourceOptions extends MllpListenerLimits {
   channel: ChannelDefinition;
@@ -13,7 +15,9 @@ export interface MllpSourceOptions extends MllpListenerLimits {
   port: number;
   maxFrameBytes: number;
   idleTimeoutMs: number;
-  intake: Hl7Intake;
+  /** Charset when MSH-18 is empty. */
+  defaultCharset: string;
+  intake: Intake;
   log: Logger;
   /** TLS (and mutual TLS) settings of the channel's source; none: plain TCP. */
   tls?: MllpListenerTlsSpec;
@@ -121,12 +125,107 @@ export class MllpSource {
     if (this.closing || socket.destroyed) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs } = this.options;
-    new MllpConnection(socket, { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, limits: this.limits, track: (work) => this.track(work) });
+    const { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset } = this.options;
+    const ctx = { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset };
+    new MllpConnection(socket, { ...ctx, limits: this.limits, track: (work) => this.track(work) });
   }
 
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
+  }
+}
+
+const Count = (description: string, dflt?: number) => Type.Integer({ minimum: 1, description, ...(dflt === undefined ? {} : { default: dflt }) });
+
+/** An MLLP source's settings: the channel's `source` object less `kind`. */
+export const MllpSourceConfig = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'Address to listen on (0.0.0.0 for every interface).' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port; 0 takes a free one (tests).' }),
+    maxFrameBytes: Count('Largest frame accepted; a larger one gets AR and the connection is closed. Default 1 MiB.', 1024 * 1024),
+    idleTimeoutMs: Count('A connection with no traffic (and no answer owed) for this long is closed. Default 5 minutes.', 300_000),
+    frameTimeoutMs: Type.Optional(Count('A frame not complete this long after its start block: the connection is closed, unanswered. Default MLLP_FRAME_TIMEOUT_MS (30 s).')),
+    maxConnections: Type.Optional(Count('Open connections of this listener; one more is closed at once. Default MLLP_MAX_CONNECTIONS (1,000).')),
+    maxConnectionsPerAddress: Type.Optional(Count('Open connections from one remote address. Default MLLP_MAX_CONNECTIONS_PER_ADDRESS (100).')),
+    maxBufferedBytes: Type.Optional(
+      Count('Bytes all connections may hold together (unfinished frames and frames waiting for intake). Default MLLP_MAX_BUFFERED_BYTES (256 MiB).'),
+    ),
+    defaultCharset: Type.String({ minLength: 1, description: 'Charset when MSH-18 is empty (an MSH-18 value, e.g. 8859/1).', default: 'UNICODE UTF-8' }),
+    tls: Type.Optional(MllpListenerTlsConfig),
+  },
+  { additionalProperties: false },
+);
+export type MllpSourceConfig = Static<typeof MllpSourceConfig>;
+
+/**
+ * The `mllp` source: one MLLP listener per channel (MllpSource). Pausing closes the listener (senders
+ * queue on their side, as with a closed interface); resuming listens again on the same port.
+ */
+export const mllpSource = defineSource({
+  kind: 'mllp',
+  title: 'MLLP listener (HL7 v2)',
+  config: MllpSourceConfig,
+  secrets: [],
+  examples: [
+    { host: '0.0.0.0', port: 2575, maxFrameBytes: 1024 * 1024, idleTimeoutMs: 300_000, defaultCharset: 'UNICODE UTF-8' },
+    {
+      host: '0.0.0.0',
+      port: 2576,
+      maxFrameBytes: 1024 * 1024,
+      idleTimeoutMs: 300_000,
+      defaultCharset: '8859/1',
+      tls: { certFile: '/etc/switchboard/tls/server.crt', keyFile: '/etc/switchboard/tls/server.key', caFile: '/etc/switchboard/tls/clients-ca.crt', requireClientCertificate: true },
+    },
+  ],
+  start: async ({ intake, log, config: engine }) => ({
+    create: (channel, c) => {
+      const options: MllpSourceOptions = {
+        channel,
+        intake,
+        log,
+        host: c.host,
+        port: c.port,
+        maxFrameBytes: c.maxFrameBytes,
+        idleTimeoutMs: c.idleTimeoutMs,
+        defaultCharset: c.defaultCharset,
+        frameTimeoutMs: c.frameTimeoutMs ?? engine.MLLP_FRAME_TIMEOUT_MS,
+        maxConnections: c.maxConnections ?? engine.MLLP_MAX_CONNECTIONS,
+        maxConnectionsPerAddress: c.maxConnectionsPerAddress ?? engine.MLLP_MAX_CONNECTIONS_PER_ADDRESS,
+        maxBufferedBytes: c.maxBufferedBytes ?? engine.MLLP_MAX_BUFFERED_BYTES,
+        ...(c.tls ? { tls: c.tls } : {}),
+      };
+      return new PausableListener(() => new MllpSource(options));
+    },
+    close: async () => undefined,
+  }),
+});
+
+/** A channel's MLLP source: a listener while running, none while paused (a closed MllpSource is not reopened). */
+class PausableListener implements SourceConnector {
+  private listener: MllpSource | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly open: () => MllpSource) {}
+
+  async start(): Promise<SourceStarted> {
+    if (this.closing) throw new SwitchboardError('CONFLICT', 'the MLLP source is closed');
+    this.listener ??= this.open();
+    return { port: await this.listener.start() };
+  }
+
+  async pause(graceMs: number): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close(graceMs);
+  }
+
+  resume(): Promise<SourceStarted> {
+    return this.start();
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.closing ??= this.pause(graceMs);
+    return this.closing;
   }
 }

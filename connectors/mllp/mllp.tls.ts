@@ -7,12 +7,32 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
-import type { MllpSourceSpec } from '../../engine/channel.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { classifyNetworkError } from '../http/http-failures.ts';
 import { TlsClientConfig } from '../http/tls-client.ts';
 
-export type MllpListenerTlsSpec = NonNullable<MllpSourceSpec['tls']>;
+/**
+ * An MLLP source's `tls`: the listener speaks TLS (1.2 or later) only. PEM files, read at start.
+ * `requireClientCertificate` (`true`/`'true'`) turns on mutual TLS: a client must present a
+ * certificate signed by a CA in `caFile`, or its handshake is refused. With `allowedSubjects` or
+ * `allowedFingerprints` as well, the certificate must also match one entry of either list, or the
+ * connection is closed before any frame is read. A subject entry lists the attributes to match
+ * (`'CN=lab-analyzer-1'`, `'CN=lab-analyzer-1, O=GENHOSP'`); a fingerprint is the certificate's
+ * SHA-256 in hex, colons optional, any case.
+ */
+export const MllpListenerTlsConfig = Type.Object(
+  {
+    certFile: Type.String({ minLength: 1 }),
+    keyFile: Type.String({ minLength: 1 }),
+    /** CA(s) that sign client certificates; required with `requireClientCertificate`. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    requireClientCertificate: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+    allowedSubjects: Type.Optional(Type.Array(Type.String())),
+    allowedFingerprints: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type MllpListenerTlsSpec = Static<typeof MllpListenerTlsConfig>;
 
 /** A listener's TLS, loaded: the server options, and the allow-list check run after each handshake. */
 export interface MllpListenerTls {

@@ -1,5 +1,4 @@
 import type { ChannelDefinition } from '../channel.ts';
-import { maskChannel } from '../channels/channel-masking.ts';
 import { AuditAction, type AuditLog } from './audit-log.ts';
 
 type Flat = Record<string, string>;
@@ -20,9 +19,9 @@ export function diffValues(before: unknown, after: unknown): { path: string; bef
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((p) => a[p] !== b[p]).map((p) => ({ path: p, before: a[p] ?? null, after: b[p] ?? null }));
 }
 
-/** Audits a channel's new version as `config.change`, with the diff from the version before (secrets masked). */
+/** Audits a channel's new version as `config.change`, with the diff from the version before; `before` and `after` come masked (ChannelStore.shown). */
 export async function auditChannelVersion(o: { audit: AuditLog; actor: string; channelId: string; version: number; origin: string; before?: ChannelDefinition; after: ChannelDefinition; sourceIp?: string }): Promise<void> {
-  const diff = diffValues(o.before ? maskChannel(o.before) : {}, maskChannel(o.after));
+  const diff = diffValues(o.before ?? {}, o.after);
   await o.audit.append({
     actor: o.actor,
     action: AuditAction.configChange,

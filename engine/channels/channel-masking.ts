@@ -1,32 +1,52 @@
 import type { ChannelDefinition } from '../channel.ts';
-import { findDestinationConnector } from '../../connectors/index.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 
 export const SECRET_MASK = '********';
 
-/** A copy of `config` with each dotted `secrets` path replaced by SECRET_MASK where it is set. */
-export function redactSecrets(config: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
-  const out = structuredClone(config);
-  for (const path of secrets) {
-    const keys = path.split('.');
-    let node: Record<string, unknown> | undefined = out;
-    for (const k of keys.slice(0, -1)) node = node?.[k] && typeof node[k] === 'object' ? (node[k] as Record<string, unknown>) : undefined;
-    const last = keys.at(-1)!;
-    if (node && node[last] !== undefined) node[last] = SECRET_MASK;
-  }
-  return out;
+/** One secret string in a channel definition, to read or replace in place. */
+export interface SecretSlot {
+  get(): unknown;
+  set(value: string): void;
 }
 
 /**
- * A channel as the API shows it and the audit log records it: every secret masked (a destination's
- * declared secret fields, a FHIR source's static tokens), `${VAR}` references included, since even
- * the name of a variable is none of a reader's business. SMART clients' JWKS are public keys and stay.
+ * Every secret string of `def`, as slots into `def` itself: the fields its source's and
+ * destinations' connectors declare secret (dotted paths into their settings; a path naming an
+ * array covers each element, as a FHIR source's `tokens`). Unknown kinds have none.
  */
-export function maskChannel(c: ChannelDefinition): ChannelDefinition {
-  return {
-    ...c,
-    source: c.source.kind === 'fhir' ? { ...c.source, tokens: (c.source.tokens ?? []).map(() => SECRET_MASK) } : c.source,
-    destinations: c.destinations.map((d) => ({ ...d, config: redactSecrets(d.config, findDestinationConnector(d.kind)?.secrets ?? []) })),
-  };
+export function secretSlots(def: ChannelDefinition, connectors: ConnectorRegistry): SecretSlot[] {
+  const slots: SecretSlot[] = [];
+  slotsIn(def.source, connectors.source(def.source.kind)?.secrets ?? [], slots);
+  for (const d of def.destinations) slotsIn(d.config, connectors.destination(d.kind)?.secrets ?? [], slots);
+  return slots;
+}
+
+function slotsIn(config: Record<string, unknown>, paths: readonly string[], slots: SecretSlot[]): void {
+  for (const path of paths) {
+    const keys = path.split('.');
+    let node: Record<string, unknown> | undefined = config;
+    for (const k of keys.slice(0, -1)) node = node?.[k] && typeof node[k] === 'object' ? (node[k] as Record<string, unknown>) : undefined;
+    const last = keys.at(-1)!;
+    const value = node?.[last];
+    if (Array.isArray(value)) {
+      value.forEach((_, i) => slots.push({ get: () => value[i], set: (v) => (value[i] = v) }));
+    } else if (node && value !== undefined) {
+      const target = node;
+      slots.push({ get: () => target[last], set: (v) => (target[last] = v) });
+    }
+  }
+}
+
+/**
+ * A channel as the API shows it and the audit log records it: every secret masked (the fields its
+ * connectors declare secret, such as a destination's client secret or a FHIR source's static
+ * tokens), `${VAR}` references included, since even the name of a variable is none of a reader's
+ * business. SMART clients' JWKS are public keys and stay.
+ */
+export function maskChannel(c: ChannelDefinition, connectors: ConnectorRegistry): ChannelDefinition {
+  const copy = structuredClone(c);
+  for (const slot of secretSlots(copy, connectors)) slot.set(SECRET_MASK);
+  return copy;
 }
 
 /**

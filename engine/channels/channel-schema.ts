@@ -8,10 +8,9 @@ import { compileCondition, type Condition } from '../../transforms/dsl/predicate
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { DataClass } from '../../transforms/canonical/data-class.ts';
 import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
-import { findDestinationConnector } from '../../connectors/index.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
-const IntOrVar = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]);
 
 const ConditionSchema: TSchema = Type.Recursive((This) =>
   Type.Union([
@@ -23,48 +22,8 @@ const ConditionSchema: TSchema = Type.Recursive((This) =>
   ]),
 );
 
-const MllpSource = Type.Object(
-  {
-    kind: Type.Literal('mllp'),
-    host: Type.String({ minLength: 1 }),
-    port: IntOrVar,
-    maxFrameBytes: Type.Optional(IntOrVar),
-    idleTimeoutMs: Type.Optional(IntOrVar),
-    frameTimeoutMs: Type.Optional(IntOrVar),
-    maxConnections: Type.Optional(IntOrVar),
-    maxConnectionsPerAddress: Type.Optional(IntOrVar),
-    maxBufferedBytes: Type.Optional(IntOrVar),
-    defaultCharset: Type.Optional(Type.String()),
-    tls: Type.Optional(
-      Type.Object({
-        certFile: Type.String({ minLength: 1 }),
-        keyFile: Type.String({ minLength: 1 }),
-        caFile: Type.Optional(Type.String({ minLength: 1 })),
-        requireClientCertificate: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-        allowedSubjects: Type.Optional(Type.Array(Type.String())),
-        allowedFingerprints: Type.Optional(Type.Array(Type.String())),
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const FhirSource = Type.Object(
-  {
-    kind: Type.Literal('fhir'),
-    tokens: Type.Optional(Type.Array(Type.String())),
-    bodyLimitBytes: Type.Optional(IntOrVar),
-    clients: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), scopes: Type.Array(Type.String()) }))),
-    publicBaseUrl: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "The channel's FHIR base URL as clients address it: the SMART token endpoint is <publicBaseUrl>/auth/token, the only audience a client assertion may name (never the request's Host header). Required with clients; no default.",
-        examples: ['https://switchboard.example.org/fhir/ehr-fhir', '${FHIR_PUBLIC_BASE_URL:-http://localhost:8080/fhir/ehr-fhir}'],
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
+/** A source: its connector's kind, and that connector's own settings (checked against its declared schema). */
+const Source = Type.Object({ kind: Type.String({ minLength: 1 }) }, { additionalProperties: true });
 
 const Destination = Type.Object(
   {
@@ -84,7 +43,7 @@ export const ChannelSchema = Type.Object(
   {
     id: Id,
     description: Type.Optional(Type.String({ maxLength: 500 })),
-    source: Type.Union([MllpSource, FhirSource]),
+    source: Source,
     accept: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     filter: Type.Optional(ConditionSchema),
     transforms: Type.Array(Type.String({ minLength: 1 })),
@@ -102,13 +61,19 @@ export interface ChannelProblem {
 
 /**
  * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms
- * and connector kinds, each destination's models among those its connector declares it can send
+ * and connector kinds, the source's settings against its connector's declared schema, each destination's models among those its connector declares it can send
  * (`mllp-out` maps only ChargeEvent and EncounterEvent: any other would dead-letter every message),
  * its settings against the connector's declared schema (after `${VAR}` placeholders are resolved
  * from `env`), hosts on the allow-list, unique destination ids, a filter that compiles. Never
  * throws; the messages name fields, not secret values.
  */
-export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<string, Transform>; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] }): ChannelProblem[] {
+export function validateChannel(o: {
+  channel: unknown;
+  connectors: ConnectorRegistry;
+  transforms: ReadonlyMap<string, Transform>;
+  env: NodeJS.ProcessEnv;
+  allowedHosts: readonly string[];
+}): ChannelProblem[] {
   const shape = [...Value.Errors(ChannelSchema, o.channel)].slice(0, 20).map((e) => ({ path: e.path || '/', message: e.message }));
   if (shape.length > 0) return shape;
   const channel = o.channel as ChannelDefinition;
@@ -123,12 +88,13 @@ export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<s
       problems.push({ path: '/filter', message: `does not compile: ${(err as Error).message}` });
     }
   }
+  sourceProblems(channel, o, problems);
   const seen = new Set<string>();
   channel.destinations.forEach((d, i) => {
     const at = `/destinations/${i}`;
     if (seen.has(d.id)) problems.push({ path: `${at}/id`, message: `destination id ${d.id} appears twice` });
     seen.add(d.id);
-    const definition = findDestinationConnector(d.kind);
+    const definition = o.connectors.destination(d.kind);
     if (!definition) return problems.push({ path: `${at}/kind`, message: `no connector ${d.kind}` });
     d.models.forEach((model, j) => {
       if (!isCanonicalModelName(model)) problems.push({ path: `${at}/models/${j}`, message: `no canonical model ${model}` });
@@ -144,4 +110,16 @@ export function validateChannel(o: { channel: unknown; transforms: ReadonlyMap<s
     return undefined;
   });
   return problems;
+}
+
+/** The source's kind among the connectors, and its settings (placeholders resolved from `env`) against its schema. */
+function sourceProblems(channel: ChannelDefinition, o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv }, problems: ChannelProblem[]): void {
+  const { kind, ...settings } = channel.source;
+  const definition = o.connectors.source(kind);
+  if (!definition) return void problems.push({ path: '/source/kind', message: `no source connector ${kind}` });
+  try {
+    parseConnectorConfig(definition, interpolateEnv(settings, o.env, '/source'), '/source');
+  } catch (err) {
+    problems.push({ path: '/source', message: (err as Error).message });
+  }
 }

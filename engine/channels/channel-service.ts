@@ -3,7 +3,9 @@ import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { auditChannelVersion } from '../audit/config-audit.ts';
 import { interpolateEnv } from '../config/interpolate.ts';
 import { SwitchboardError } from '../errors.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 import type { Logger } from '../log.ts';
+import { maskChannel } from './channel-masking.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { validateChannel, type ChannelProblem } from './channel-schema.ts';
 import { ChannelState, digestOf, type ChannelStore, type ChannelVersion } from './channel-store.ts';
@@ -33,10 +35,21 @@ export interface Actor {
 export class ChannelService {
   private passes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly o: { store: ChannelStore; audit: AuditLog; runner: ChannelRunner; transforms: ReadonlyMap<string, Transform>; env: NodeJS.ProcessEnv; allowedHosts: readonly string[]; log: Logger }) {}
+  constructor(
+    private readonly o: {
+      store: ChannelStore;
+      audit: AuditLog;
+      runner: ChannelRunner;
+      connectors: ConnectorRegistry;
+      transforms: ReadonlyMap<string, Transform>;
+      env: NodeJS.ProcessEnv;
+      allowedHosts: readonly string[];
+      log: Logger;
+    },
+  ) {}
 
   validate(channel: unknown): ChannelProblem[] {
-    return validateChannel({ channel, transforms: this.o.transforms, env: this.o.env, allowedHosts: this.o.allowedHosts });
+    return validateChannel({ channel, connectors: this.o.connectors, transforms: this.o.transforms, env: this.o.env, allowedHosts: this.o.allowedHosts });
   }
 
   /** Saves a new version (not deployed). BAD_REQUEST with the problems when it is not valid. */
@@ -51,8 +64,8 @@ export class ChannelService {
         channelId: o.channel.id,
         version: saved.version.version,
         origin: o.origin,
-        after: o.channel,
-        ...(saved.previous ? { before: this.o.store.open(saved.previous.definition) } : {}),
+        after: maskChannel(o.channel, this.o.connectors),
+        ...(saved.previous ? { before: this.o.store.shown(saved.previous.definition) } : {}),
         ...(o.actor.sourceIp ? { sourceIp: o.actor.sourceIp } : {}),
       });
     }

@@ -4,7 +4,8 @@ import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Keyring } from '../security/encryption.ts';
 import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
-import { findDestinationConnector } from '../../connectors/index.ts';
+import type { ConnectorRegistry } from '../connector.ts';
+import { maskChannel, secretSlots } from './channel-masking.ts';
 
 export const ChannelState = { deployed: 'deployed', paused: 'paused', undeployed: 'undeployed' } as const;
 export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
@@ -39,28 +40,6 @@ export interface ChannelStateRecord {
 const SEALED = 'sealed:';
 const isReference = (v: string) => /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$/.test(v);
 
-/** The secret strings of a channel, as [get, set] pairs: declared connector secrets and FHIR static tokens. */
-function secretSlots(def: ChannelDefinition): { get(): unknown; set(v: string): void }[] {
-  const slots: { get(): unknown; set(v: string): void }[] = [];
-  if (def.source.kind === 'fhir' && def.source.tokens) {
-    const tokens = def.source.tokens as string[];
-    tokens.forEach((_, i) => slots.push({ get: () => tokens[i], set: (v) => (tokens[i] = v) }));
-  }
-  for (const d of def.destinations) {
-    for (const path of findDestinationConnector(d.kind)?.secrets ?? []) {
-      const keys = path.split('.');
-      let node: Record<string, unknown> | undefined = d.config;
-      for (const k of keys.slice(0, -1)) node = node?.[k] && typeof node[k] === 'object' ? (node[k] as Record<string, unknown>) : undefined;
-      const last = keys.at(-1)!;
-      if (node && node[last] !== undefined) {
-        const target = node;
-        slots.push({ get: () => target[last], set: (v) => (target[last] = v) });
-      }
-    }
-  }
-  return slots;
-}
-
 /**
  * Channel definitions and their versions in the store: the one model behind files in channels/,
  * `switchboard channels import|export` and the console's editor. Each save that changes a channel
@@ -73,7 +52,11 @@ export class ChannelStore {
   private readonly versions: Collection<ChannelVersion>;
   private readonly states: Collection<ChannelStateRecord>;
 
-  constructor(store: MongoStore, private readonly keyring?: Keyring) {
+  constructor(
+    store: MongoStore,
+    private readonly connectors: ConnectorRegistry,
+    private readonly keyring?: Keyring,
+  ) {
     this.versions = store.collection('channel_versions');
     this.states = store.collection('channel_states');
   }
@@ -137,10 +120,15 @@ export class ChannelStore {
     await storeCall(() => this.states.replaceOne({ _id: channelId }, { ...s, updatedAt: new Date() }, { upsert: true }));
   }
 
+  /** A stored definition as readers see it: opened, then every secret masked (channel-masking.ts). */
+  shown(definition: ChannelDefinition): ChannelDefinition {
+    return maskChannel(this.open(definition), this.connectors);
+  }
+
   /** A stored definition with its literal secrets opened, for the engine to run. */
   open(definition: ChannelDefinition): ChannelDefinition {
     const copy = structuredClone(definition);
-    for (const slot of secretSlots(copy)) {
+    for (const slot of secretSlots(copy, this.connectors)) {
       const v = slot.get();
       if (typeof v === 'string' && v.startsWith(SEALED)) {
         if (!this.keyring) throw new SwitchboardError('CONFIG_INVALID', `channel ${definition.id} holds sealed secrets: configure ENCRYPTION_KEYS`);
@@ -153,7 +141,7 @@ export class ChannelStore {
   /** The definition with literal secrets replaced by a keyed hash: what a digest is taken of, so it reveals nothing. */
   private secretsKeyed(definition: ChannelDefinition): ChannelDefinition {
     const copy = structuredClone(definition);
-    for (const slot of secretSlots(copy)) {
+    for (const slot of secretSlots(copy, this.connectors)) {
       const v = slot.get();
       if (typeof v === 'string' && !isReference(v)) slot.set(`hmac:${this.keyring ? this.keyring.mac(v) : 'none'}`);
     }
@@ -162,7 +150,7 @@ export class ChannelStore {
 
   private seal(definition: ChannelDefinition): ChannelDefinition {
     const copy = structuredClone(definition);
-    for (const slot of secretSlots(copy)) {
+    for (const slot of secretSlots(copy, this.connectors)) {
       const v = slot.get();
       if (typeof v !== 'string' || isReference(v) || v.startsWith(SEALED)) continue;
       if (!this.keyring) throw new SwitchboardError('BAD_REQUEST', `channel ${definition.id}: a literal secret is stored only encrypted (set ENCRYPTION_KEYS), or write it as \${VAR}`);

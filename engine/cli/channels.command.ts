@@ -4,7 +4,8 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { ChannelService } from '../channels/channel-service.ts';
 import { readChannelFile, writeChannelFile } from '../channels/channel-files.ts';
 import { ChannelState, ChannelStore } from '../channels/channel-store.ts';
-import { maskChannel, restoreMasked, SECRET_MASK } from '../channels/channel-masking.ts';
+import { restoreMasked, SECRET_MASK } from '../channels/channel-masking.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 import { validateChannel } from '../channels/channel-schema.ts';
 import { loadSecurityConfig } from '../config/security-config.ts';
 import { toSwitchboardError } from '../errors.ts';
@@ -30,7 +31,7 @@ const USAGE = `usage:
  * such a file imports only over a channel that already holds that secret.
  * Exit codes: 0 done, 1 a file or the store failed, 2 usage.
  */
-export async function runChannelsCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runChannelsCommand(args: readonly string[], io: Io, connectors: ConnectorRegistry, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = args;
   const deploy = rest.includes('--deploy');
   const files = rest.filter((a) => a !== '--deploy');
@@ -44,7 +45,7 @@ export async function runChannelsCommand(args: readonly string[], io: Io, env: N
     let bad = 0;
     for (const file of files) {
       const problems = await readChannelFile(file).then(
-        (channel) => validateChannel({ channel, transforms, env, allowedHosts }),
+        (channel) => validateChannel({ channel, connectors, transforms, env, allowedHosts }),
         (err: unknown) => [{ path: '/', message: `cannot read: ${(err as Error).message}` }],
       );
       for (const p of problems) io.err(`${file}${p.path}: ${p.message}`);
@@ -57,14 +58,14 @@ export async function runChannelsCommand(args: readonly string[], io: Io, env: N
   const store = new MongoStore({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
   try {
     await store.start();
-    const channelStore = new ChannelStore(store, keyring);
+    const channelStore = new ChannelStore(store, connectors, keyring);
     await channelStore.start();
     if (sub === 'export') {
       await mkdir(files[0]!, { recursive: true });
       for (const id of await channelStore.channelIds()) {
         const state = await channelStore.state(id);
         const version = (state && state.state !== ChannelState.undeployed ? await channelStore.version(id, state.version) : undefined) ?? (await channelStore.latest(id))!;
-        const shown = maskChannel(channelStore.open(version.definition));
+        const shown = channelStore.shown(version.definition);
         io.out(`${await writeChannelFile(files[0]!, shown)} (version ${version.version})${JSON.stringify(shown).includes(SECRET_MASK) ? ': holds masked literal secrets' : ''}`);
       }
       return 0;
@@ -72,7 +73,7 @@ export async function runChannelsCommand(args: readonly string[], io: Io, env: N
     const audit = new AuditLog(store);
     await audit.start();
     const runner = { deploy: async () => undefined, undeploy: async () => undefined, pause: async () => true, resume: async () => true, running: () => new Map() };
-    const service = new ChannelService({ store: channelStore, audit, runner, transforms, env, allowedHosts, log: silentLogger() });
+    const service = new ChannelService({ store: channelStore, audit, runner, connectors, transforms, env, allowedHosts, log: silentLogger() });
     const actor = { username: `cli:${userInfo().username}` };
     let bad = 0;
     for (const file of files) {

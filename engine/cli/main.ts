@@ -6,6 +6,7 @@
  */
 import { runAuditCommand } from './audit.command.ts';
 import { runChannelsCommand } from './channels.command.ts';
+import { connectors } from '../../wiring.ts';
 import type { Io } from './cli-context.ts';
 import { runDeliveriesCommand } from './deliveries.command.ts';
 import { runHl7Command } from './hl7.command.ts';
@@ -53,7 +54,7 @@ switch (command) {
     process.exitCode = await runAuditCommand(rest, io);
     break;
   case 'channels':
-    process.exitCode = await runChannelsCommand(rest, io);
+    process.exitCode = await runChannelsCommand(rest, io, connectors);
     break;
   case 'keys':
     process.exitCode = await runKeysCommand(rest, io);
@@ -62,7 +63,7 @@ switch (command) {
     process.exitCode = await runDeliveriesCommand(rest, io);
     break;
   case 'replay':
-    process.exitCode = await runReplayCommand(rest, io);
+    process.exitCode = await runReplayCommand(rest, io, connectors);
     break;
   case 'users':
     process.exitCode = await runUsersCommand(rest, io);

@@ -1,3 +1,4 @@
+import type { ConnectorRegistry } from '../connector.ts';
 import { Queue } from 'bullmq';
 import type { ChannelDefinition } from '../channel.ts';
 import { ChannelState, ChannelStore } from '../channels/channel-store.ts';
@@ -22,8 +23,8 @@ export interface CliReplayer {
  * reads only their routing (filter, transforms, destinations and models), so sealed secrets stay
  * sealed and `${VAR}` references are left as written.
  */
-async function deployedChannels(ctx: CliContext): Promise<Map<string, ChannelDefinition>> {
-  const channelStore = new ChannelStore(ctx.store);
+async function deployedChannels(ctx: CliContext, connectors: ConnectorRegistry): Promise<Map<string, ChannelDefinition>> {
+  const channelStore = new ChannelStore(ctx.store, connectors);
   const channels = new Map<string, ChannelDefinition>();
   for (const s of await channelStore.allStates()) {
     if (s.state === ChannelState.undeployed) continue;
@@ -41,9 +42,9 @@ async function deployedChannels(ctx: CliContext): Promise<Map<string, ChannelDef
  * (start() is not called); a replay it leaves unfinished is resumed by an engine after
  * REPLAY_STALE_MS. CONFIG_INVALID for bad settings.
  */
-export async function openCliReplayer(ctx: CliContext, env: NodeJS.ProcessEnv, o: { queues: boolean }): Promise<CliReplayer> {
+export async function openCliReplayer(ctx: CliContext, env: NodeJS.ProcessEnv, o: { queues: boolean; connectors: ConnectorRegistry }): Promise<CliReplayer> {
   const config = loadConfig({ ...env, REDIS_URL: o.queues ? env.REDIS_URL : 'unused: a dry run queues nothing' });
-  const channels = await deployedChannels(ctx);
+  const channels = await deployedChannels(ctx, o.connectors);
   const redis = o.queues ? producerConnection(config.REDIS_URL) : undefined;
   const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
   if (redis) for (const c of channels.values()) for (const d of c.destinations) deliveryQueues.set(d.id, new Queue<DeliveryJobData>(deliveryQueueName(d.id), { connection: redis, prefix: config.QUEUE_PREFIX }));

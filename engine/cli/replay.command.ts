@@ -6,6 +6,7 @@ import { cliPrincipal, COMMON_OPTIONS, parseCommandLine, runCommand, UsageError,
 import { table } from './cli-output.ts';
 import { followReplay } from './replay-progress.ts';
 import { openCliReplayer } from './replay-runtime.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 
 const USAGE = `usage:
   switchboard replay [--message ID]... [--channel ID] [--destination ID] [--error CODE] [--status dead|delivered]
@@ -66,9 +67,10 @@ function printDryRun(r: DryRunResult, io: Io): void {
 }
 
 /** Requests the replay (audited), and for a real one follows it until done; the exit code. */
-async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: { ask: ReturnType<typeof askOf>; principal: Principal; json: boolean }, io: Io): Promise<number> {
+type ReplayAsk = { ask: ReturnType<typeof askOf>; principal: Principal; json: boolean; connectors: ConnectorRegistry };
+async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: ReplayAsk, io: Io): Promise<number> {
   const { ask, principal } = o;
-  const runtime = await openCliReplayer(ctx, env, { queues: !ask.dryRun });
+  const runtime = await openCliReplayer(ctx, env, { queues: !ask.dryRun, connectors: o.connectors });
   try {
     const result = await requestReplay({ store: ctx.store, replayer: runtime.replayer, audit: ctx.audit }, { principal, ...ask });
     if (result.dryRun) {
@@ -94,11 +96,11 @@ async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: { ask: ReturnT
  * prints what would change (paths only: the command line has no PHI permission); a real replay
  * queues the deliveries for the engines' workers and shows its progress until the replay is done.
  */
-export function runReplayCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export function runReplayCommand(args: readonly string[], io: Io, connectors: ConnectorRegistry, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runCommand('replay', USAGE, io, async () => {
     const { values, positionals } = parseCommandLine(args, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`unexpected: ${positionals.join(' ')}`);
-    const o = { ask: askOf(values), principal: cliPrincipal(values.actor), json: values.json };
+    const o = { ask: askOf(values), principal: cliPrincipal(values.actor), json: values.json, connectors };
     return withContext(env, (ctx) => replay(ctx, env, o, io));
   });
 }

@@ -2,12 +2,12 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChannelDefinition } from '../channel.ts';
 import { diffValues } from '../audit/config-audit.ts';
-import { maskChannel, restoreMasked } from '../channels/channel-masking.ts';
+import { restoreMasked } from '../channels/channel-masking.ts';
 import type { ChannelService } from '../channels/channel-service.ts';
 import { ChannelState, type ChannelStore, type ChannelVersion } from '../channels/channel-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import { inScope } from '../security/roles.ts';
-import { destinationConnectors } from '../../connectors/index.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -29,7 +29,8 @@ const describe = (v: ChannelVersion) => ({ version: v.version, origin: v.origin,
  * - `POST /api/channels/:id/deploy|undeploy|pause|resume|rollback`: lifecycle, audited; every
  *   engine process follows within RELAY_INTERVAL_MS.
  */
-export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService; store: ChannelStore }> = async (app, { channels, store }) => {
+type Options = { channels: ChannelService; store: ChannelStore; connectors: ConnectorRegistry };
+export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { channels, store, connectors }) => {
   const read = { access: 'channels:read' } as const;
   const write = { access: 'channels:write' } as const;
   const scoped = (request: FastifyRequest, reply: FastifyReply, id: string): boolean => {
@@ -39,8 +40,10 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
   };
   const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
-  app.get('/api/connectors', { config: read, schema: { summary: 'Destination connectors: their declared settings and the models each can send' } }, async () => ({
-    items: destinationConnectors.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, models: d.models, secrets: d.secrets, config: d.config, examples: d.examples })),
+  const summary = 'Connectors: destinations (`items`: declared settings and the models each can send) and sources (`sources`)';
+  app.get('/api/connectors', { config: read, schema: { summary } }, async () => ({
+    items: connectors.destinations.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, models: d.models, secrets: d.secrets, config: d.config, examples: d.examples })),
+    sources: connectors.sources.map((d) => ({ kind: d.kind, title: d.title, secrets: d.secrets, config: d.config, examples: d.examples })),
   }));
 
   app.get<{ Params: { id: string } }>('/api/channels/:id', { config: read, schema: { summary: 'A channel: state, deployed and latest version' } }, async (request, reply) => {
@@ -48,7 +51,7 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
     if (!scoped(request, reply, id)) return reply;
     const [latest, state] = await Promise.all([store.latest(id), store.state(id)]);
     if (!latest) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
-    return { id, state: state?.state ?? ChannelState.undeployed, deployedVersion: state && state.state !== ChannelState.undeployed ? state.version : null, latest: describe(latest), definition: maskChannel(store.open(latest.definition)) };
+    return { id, state: state?.state ?? ChannelState.undeployed, deployedVersion: state && state.state !== ChannelState.undeployed ? state.version : null, latest: describe(latest), definition: store.shown(latest.definition) };
   });
 
   app.get<{ Params: { id: string } }>('/api/channels/:id/versions', { config: read, schema: { summary: 'Every version of a channel, newest first' } }, async (request, reply) => {
@@ -59,7 +62,7 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
   app.get<{ Params: Static<typeof VersionParams> }>('/api/channels/:id/versions/:version', { config: read, schema: { summary: 'One version of a channel', params: VersionParams } }, async (request, reply) => {
     if (!scoped(request, reply, request.params.id)) return reply;
     const v = await store.version(request.params.id, request.params.version);
-    return v ? { ...describe(v), definition: maskChannel(store.open(v.definition)) } : sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
+    return v ? { ...describe(v), definition: store.shown(v.definition) } : sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
   });
 
   app.get<{ Params: { id: string }; Querystring: Static<typeof DiffQuery> }>('/api/channels/:id/diff', { config: read, schema: { summary: 'What changed between two versions', querystring: DiffQuery } }, async (request, reply) => {
@@ -67,7 +70,7 @@ export const channelVersionRoutes: FastifyPluginAsync<{ channels: ChannelService
     if (!scoped(request, reply, id)) return reply;
     const [a, b] = await Promise.all([store.version(id, request.query.from), store.version(id, request.query.to)]);
     if (!a || !b) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
-    return { from: a.version, to: b.version, changes: diffValues(maskChannel(store.open(a.definition)), maskChannel(store.open(b.definition))) };
+    return { from: a.version, to: b.version, changes: diffValues(store.shown(a.definition), store.shown(b.definition)) };
   });
 
   app.post('/api/channels/validate', { config: write, schema: { summary: 'Check a channel without saving it' } }, async (request) => ({ problems: channels.validate(request.body) }));

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { maskChannel } from '../channels/channel-masking.ts';
 import { ChannelState, type ChannelStore } from '../channels/channel-store.ts';
 import { inScope } from '../security/roles.ts';
 import { principalOf } from './access.ts';
@@ -19,7 +18,7 @@ export const channelRoutes: FastifyPluginAsync<{ store: ChannelStore; ports: () 
         const [state, latest] = await Promise.all([store.state(id), store.latest(id)]);
         const deployed = state && state.state !== ChannelState.undeployed ? state.version : null;
         const shown = (deployed !== null ? await store.version(id, deployed) : undefined) ?? latest!;
-        return { ...maskChannel(store.open(shown.definition)), state: state?.state ?? ChannelState.undeployed, deployedVersion: deployed, latestVersion: latest!.version, port: listening[id] ?? null };
+        return { ...store.shown(shown.definition), state: state?.state ?? ChannelState.undeployed, deployedVersion: deployed, latestVersion: latest!.version, port: listening[id] ?? null };
       }),
     );
     return { items };

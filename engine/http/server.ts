@@ -30,6 +30,7 @@ import { consoleRoutes } from './console.routes.ts';
 import type { Replayer } from '../replay/replayer.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
+import type { ConnectorRegistry } from '../connector.ts';
 
 export interface HttpServerOptions {
   store: MongoStore;
@@ -44,6 +45,8 @@ export interface HttpServerOptions {
   mllpPorts: () => Record<string, number>;
   channelService: ChannelService;
   channelStore: ChannelStore;
+  /** The connectors the engine runs, for `GET /api/connectors`. */
+  connectors: ConnectorRegistry;
   transforms: ReadonlyMap<string, Transform>;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
@@ -89,7 +92,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(userRoutes, { auth: options.auth, audit: options.audit });
   app.register(auditRoutes, { audit: options.audit });
   app.register(channelRoutes, { store: options.channelStore, ports: options.mllpPorts });
-  app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore });
+  app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore, connectors: options.connectors });
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });

@@ -10,7 +10,7 @@ import { Keyring, SearchHasher } from '../../engine/security/encryption.ts';
 import type { DeliverableRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { RecordSealer } from '../../engine/store/record-sealer.ts';
-import { findDestinationConnector } from '../../connectors/index.ts';
+import { connectors } from '../../connectors/index.ts';
 import { transforms } from '../../transforms/index.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { TEST_ENCRYPTION, testChannel, waitFor } from '../support/harness.ts';
@@ -77,7 +77,7 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
 test('a delivery takes a handed-over message on the first run of its fresh job only: other jobs and later runs read the store', async (t) => {
   const erp = await startErpSimulator();
   const spec = testChannel({ erpUrl: erp.url, retry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 20 } }).destinations[0]!;
-  const definition = findDestinationConnector(spec.kind)!;
+  const definition = connectors.destination(spec.kind)!;
   const connector = definition.create(parseConnectorConfig(definition, spec.config, 'test'), { log });
   const prefix = uniqueName('sbhand');
   const store = new MongoStore({ url: sharedMongoUrl(), dbName: prefix });

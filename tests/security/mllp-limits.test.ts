@@ -8,7 +8,7 @@
 import test from 'ava';
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import type { MllpSourceSpec } from '../../engine/channel.ts';
+import type { MllpSourceConfig } from '../../connectors/mllp/mllp.source.ts';
 import { loadConfig } from '../../engine/config/config.ts';
 import { createLogger } from '../../engine/log.ts';
 import { MllpFramer, MLLP_END, MLLP_CR, MLLP_START } from '../../engine/mllp/framer.ts';
@@ -68,7 +68,7 @@ async function send(peer: Peer, message: string): Promise<string> {
   return within(`an answer to ${field(message, 'MSH', 10)}`, answered);
 }
 
-async function engineWith(t: import('ava').ExecutionContext, source: Partial<MllpSourceSpec>) {
+async function engineWith(t: import('ava').ExecutionContext, source: Partial<MllpSourceConfig>) {
   const erp = await startErpSimulator();
   const lines: string[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });

@@ -1,14 +1,15 @@
-import type { ChannelDefinition, DestinationSpec, MllpSourceSpec } from '../../engine/channel.ts';
+import type { ChannelDefinition, DestinationSpec } from '../../engine/channel.ts';
 import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
 import { loadSecurityConfig, type SecurityConfig } from '../../engine/config/security-config.ts';
-import { Engine, type EngineAddresses } from '../../engine/engine.ts';
+import type { Engine, EngineAddresses } from '../../engine/engine.ts';
+import { createEngine } from '../../wiring.ts';
 import { createLogger, silentLogger, type Logger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
 
 /** The demo channel on a free port, delivering to `erpUrl`, with fast retries for tests. */
-export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition & { source: MllpSourceSpec } {
+export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition {
   return {
     ...ehrMllp,
     id: options.id ?? ehrMllp.id,
@@ -76,7 +77,7 @@ export async function startTestEngine(options: {
   };
   const log = options.log ?? (options.verbose ? createLogger({ level: 'debug' }) : silentLogger());
   const security = { ...loadSecurityConfig({ SWITCHBOARD_ADMIN_USER: TEST_ADMIN.username, SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password }), ...options.security };
-  const engine = new Engine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}), ...(options.announce ? { announce: options.announce } : {}) });
+  const engine = createEngine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}), ...(options.announce ? { announce: options.announce } : {}) });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;
   const token = engine.auth ? (await engine.auth.createApiToken(TEST_ADMIN.username, 'tests')).token : 'none (no HTTP in this role)';

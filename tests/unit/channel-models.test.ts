@@ -2,7 +2,7 @@ import test from 'ava';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import { validateChannel } from '../../engine/channels/channel-schema.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { destinationConnectors, findDestinationConnector } from '../../connectors/index.ts';
+import { connectors } from '../../connectors/index.ts';
 import { toFhir } from '../../connectors/fhir-out/fhir-out.mapping.ts';
 import { toHl7 } from '../../connectors/mllp/mllp.outbound-mapping.ts';
 import { CanonicalModelName } from '../../transforms/canonical/index.ts';
@@ -18,7 +18,7 @@ const channel = (models: string[]): ChannelDefinition => ({
     { id: 'billing', kind: 'mllp-out', config: { host: '127.0.0.1', port: 2576 }, models },
   ],
 });
-const validate = (c: ChannelDefinition) => validateChannel({ channel: c, transforms, env: {}, allowedHosts: ['127.0.0.1'] });
+const validate = (c: ChannelDefinition) => validateChannel({ channel: c, connectors, transforms, env: {}, allowedHosts: ['127.0.0.1'] });
 
 test('a destination naming a model its connector cannot send is refused at that model, with what the connector sends', (t) => {
   t.deepEqual(validate(channel(['ChargeEvent'])), []);
@@ -27,7 +27,7 @@ test('a destination naming a model its connector cannot send is refused at that 
 });
 
 test('every connector declares the models it can send, each a canonical model', (t) => {
-  for (const d of destinationConnectors) {
+  for (const d of connectors.destinations) {
     t.true(d.models.length > 0, d.kind);
     t.true(d.models.every((m) => Object.values<string>(CanonicalModelName).includes(m)), d.kind);
   }
@@ -38,7 +38,7 @@ test('mllp-out and fhir-out declare exactly the models their mappings handle', (
   const header = { controlId: 'C1', sendingApplication: 'SB', sendingFacility: '', receivingApplication: '', receivingFacility: '' };
   const mappings = { 'mllp-out': (model: string) => toHl7({ model, modelVersion: 1, event: {} }, header), 'fhir-out': (model: string) => toFhir({ model, modelVersion: 1, event: {} }, 'k') };
   for (const [kind, map] of Object.entries(mappings)) {
-    const declared = findDestinationConnector(kind)!.models;
+    const declared = connectors.destination(kind)!.models;
     for (const model of Object.values(CanonicalModelName)) {
       if (declared.includes(model)) t.notThrows(() => map(model), `${kind} maps ${model}`);
       else t.is(t.throws(() => map(model), { instanceOf: SwitchboardError })?.code, 'CANONICAL_INVALID', `${kind} refuses ${model}`);

@@ -4,7 +4,8 @@ import { runHl7Command } from '../../engine/cli/hl7.command.ts';
 import { cliPrincipal, UsageError } from '../../engine/cli/cli-context.ts';
 import { progressLine, table } from '../../engine/cli/cli-output.ts';
 import { runDeliveriesCommand } from '../../engine/cli/deliveries.command.ts';
-import { runReplayCommand } from '../../engine/cli/replay.command.ts';
+import { runReplayCommand as runReplay } from '../../engine/cli/replay.command.ts';
+import { connectors } from '../../wiring.ts';
 import { runTokensCommand } from '../../engine/cli/tokens.command.ts';
 import { runUsersCommand } from '../../engine/cli/users.command.ts';
 import { CORPUS, requireShared } from '../support/shared.ts';
@@ -62,6 +63,8 @@ test('the command line acts as cli:<actor>, with every channel but no PHI permis
   t.regex(cliPrincipal(undefined).username, /^cli:./);
   t.throws(() => cliPrincipal('no spaces'), { instanceOf: UsageError });
 });
+
+const runReplayCommand = (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => runReplay(args, io, connectors, env);
 
 async function runWith(command: (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => Promise<number>, args: string[], env: NodeJS.ProcessEnv = { MONGODB_URL: 'mongodb://127.0.0.1:1/' }) {
   const err: string[] = [];

@@ -5,7 +5,7 @@ const demo: StartBannerFacts = {
   role: 'all',
   addresses: { http: { host: '127.0.0.1', port: 8080 }, mllp: { 'ehr-mllp': 2575 } },
   https: false,
-  fhirChannels: ['ehr-fhir'],
+  httpSources: ['/fhir/ehr-fhir'],
   signIn: 'admin, password in var/demo-admin-password',
   fhirCredentials: 'bearer token in var/demo-fhir-token',
 };

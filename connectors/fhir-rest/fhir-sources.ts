@@ -1,20 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ChannelDefinition, FhirSourceSpec } from '../channel.ts';
-import { SwitchboardError } from '../errors.ts';
-import { SmartAuthority } from '../security/smart-auth.ts';
+import type { ChannelDefinition } from '../../engine/channel.ts';
+import { SwitchboardError } from '../../engine/errors.ts';
+import { SmartAuthority } from '../../engine/security/smart-auth.ts';
+import type { FhirSourceConfig } from './fhir-rest.source.ts';
 
 /** How static bearer tokens are kept and compared: their SHA-256, never the token itself. */
 export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
-/** Default largest FHIR request body of a channel (`source.bodyLimitBytes`). */
-export const DEFAULT_FHIR_BODY_LIMIT = 4 * 1024 * 1024;
 /** The largest `source.bodyLimitBytes` honoured (a larger one is cut to it): what the routes read at most. */
 export const FHIR_BODY_LIMIT_CAP = 64 * 1024 * 1024;
 
 /** One FHIR channel as its routes serve it: the deployed definition and what is derived from it. */
 export interface FhirSource {
-  channel: ChannelDefinition & { source: FhirSourceSpec };
+  channel: ChannelDefinition;
   smart: SmartAuthority;
   /** SHA-256 of each static bearer token. */
   tokens: readonly Buffer[];
@@ -32,7 +31,7 @@ export interface FhirSource {
 
 /**
  * The FHIR channels this process serves, by channel id. The FHIR routes are registered once, at
- * `/fhir/:channelId` (connectors/fhir-rest/fhir-rest.source.ts), and read the channel here on each
+ * `/fhir/:channelId` (fhir-routes.ts), and read the channel here on each
  * request, so a FHIR channel deployed, changed, paused or removed while the engine runs takes
  * effect at once. Each ChannelRuntime of a FHIR channel opens its entry on start and closes it on
  * close; an entry replaced by a newer deploy of the same channel is not removed by the old one.
@@ -47,14 +46,14 @@ export class FhirSources {
    * `publicBaseUrl` is not an absolute http(s) URL, or is missing while SMART clients are registered
    * (their assertions' audience could not be checked): the channel then does not start.
    */
-  open(channel: ChannelDefinition & { source: FhirSourceSpec }): FhirSource {
+  open(channel: ChannelDefinition, config: FhirSourceConfig): FhirSource {
     const source: FhirSource = {
       channel,
-      smart: new SmartAuthority({ channelId: channel.id, clients: channel.source.clients ?? [], redis: this.o.redis, prefix: this.o.prefix }),
-      tokens: (channel.source.tokens ?? []).filter((t) => t !== '').map(tokenDigest),
+      smart: new SmartAuthority({ channelId: channel.id, clients: config.clients ?? [], redis: this.o.redis, prefix: this.o.prefix }),
+      tokens: (config.tokens ?? []).filter((t) => t !== '').map(tokenDigest),
       accepted: new Set(channel.accept),
-      bodyLimit: Math.min(Number(channel.source.bodyLimitBytes ?? DEFAULT_FHIR_BODY_LIMIT), FHIR_BODY_LIMIT_CAP),
-      baseUrl: publicBaseUrl(channel),
+      bodyLimit: Math.min(config.bodyLimitBytes, FHIR_BODY_LIMIT_CAP),
+      baseUrl: publicBaseUrl(channel.id, config),
       paused: false,
     };
     this.sources.set(channel.id, source);
@@ -71,11 +70,11 @@ export class FhirSources {
 }
 
 /** The channel's `publicBaseUrl`, checked and without a trailing slash (see FhirSources.open). */
-function publicBaseUrl(channel: ChannelDefinition & { source: FhirSourceSpec }): string | undefined {
-  const given = channel.source.publicBaseUrl;
+function publicBaseUrl(channelId: string, config: FhirSourceConfig): string | undefined {
+  const given = config.publicBaseUrl;
   if (given === undefined || given === '') {
-    if ((channel.source.clients ?? []).length === 0) return undefined;
-    throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: source.publicBaseUrl is required when SMART clients are registered`);
+    if ((config.clients ?? []).length === 0) return undefined;
+    throw new SwitchboardError('CONFIG_INVALID', `channel ${channelId}: source.publicBaseUrl is required when SMART clients are registered`);
   }
   let url: URL | undefined;
   try {
@@ -84,7 +83,7 @@ function publicBaseUrl(channel: ChannelDefinition & { source: FhirSourceSpec }):
     url = undefined;
   }
   if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: source.publicBaseUrl must be an absolute http(s) URL without query, fragment or credentials`);
+    throw new SwitchboardError('CONFIG_INVALID', `channel ${channelId}: source.publicBaseUrl must be an absolute http(s) URL without query, fragment or credentials`);
   }
   return url.href.replace(/\/+$/, '');
 }
