@@ -7,11 +7,10 @@ import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type Deli
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { MongoStore } from './store/mongo-store.ts';
-import type { DeliveryAttempt } from './store/message-record.ts';
+import { eventsFor, type DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
-import { eventsFor } from './routing.ts';
 
 /** How soon a delivery held behind an earlier message of its key looks again. */
 const HELD_RECHECK_MS = 250;

@@ -3,9 +3,9 @@ import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { closeWorker, logFailedJobs, queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
-import { planStoredMessage, type RoutePlan } from './routing.ts';
+import { planStoredMessage } from './routing.ts';
 import type { MongoStore } from './store/mongo-store.ts';
-import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
+import type { DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 

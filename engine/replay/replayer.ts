@@ -4,12 +4,12 @@ import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
-import { eventsFor, planStoredMessage, type RoutePlan } from '../routing.ts';
+import { planStoredMessage } from '../routing.ts';
 import type { MongoStore } from '../store/mongo-store.ts';
-import type { MessageRecord, ReplayRecord, ReplaySelection } from '../store/message-record.ts';
+import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type ReplaySelection, type RoutePlan } from '../store/message-record.ts';
 import { MessageStatus, ReplayState } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { diffEvents, transformVersions, type ReplayChange } from './replay-diff.ts';
+import { diffEvents, type ReplayChange } from './replay-diff.ts';
 
 export interface ReplayRequest {
   selection: ReplaySelection;

@@ -1,8 +1,7 @@
 import { MongoClient, MongoServerError, ServerApiVersion, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { isTerminalDelivery, isUnsettledStatus, MessageStatus, ReplayState, settledMessageStatus, type DeliveryStatus, type ReplayableStatus } from './states.ts';
-import type { CanonicalEvent, DeliverableRecord, DeliveryAttempt, DeliveryRecord, MessageRecord, ReplayRecord } from './message-record.ts';
-import type { RoutePlan } from '../routing.ts';
+import { transformVersions, type CanonicalEvent, type DeliverableRecord, type DeliveryAttempt, type DeliveryRecord, type MessageRecord, type ReplayRecord, type RoutePlan } from './message-record.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { receivedMinuteOf } from './received-minute.ts';
 import { listNewestFirst } from './message-list.ts';
@@ -12,7 +11,6 @@ import { backfillOrderKeys, orderKeyEntry, orderKeysOf } from './order-keys.ts';
 import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
 import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys, searchKey, searchKeysOf } from './search-keys.ts';
-import { transformVersions } from '../replay/replay-diff.ts';
 import { storeTransaction, type TransactionEntry } from './transaction-insert.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
