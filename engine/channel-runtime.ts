@@ -12,7 +12,7 @@ import type { Logger } from './log.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { destinationScripts } from './queue/destination-scripts.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
-import type { MongoStore } from './store/mongo-store.ts';
+import type { Store } from './store/store.ts';
 import { MllpSource } from '../connectors/mllp/mllp.source.ts';
 import { findDestinationConnector } from '../connectors/index.ts';
 
@@ -21,7 +21,7 @@ export interface ChannelRuntimeOptions {
   /** The stored version this runtime runs. */
   version: number;
   config: EngineConfig;
-  store: MongoStore;
+  store: Store;
   log: Logger;
   redis: Redis;
   connection: ConnectionOptions;

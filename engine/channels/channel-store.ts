@@ -3,7 +3,8 @@ import type { Collection } from 'mongodb';
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Keyring } from '../security/encryption.ts';
-import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { type Store } from '../store/store.ts';
+import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import { findDestinationConnector } from '../../connectors/index.ts';
 
 export const ChannelState = { deployed: 'deployed', paused: 'paused', undeployed: 'undeployed' } as const;
@@ -73,7 +74,7 @@ export class ChannelStore {
   private readonly versions: Collection<ChannelVersion>;
   private readonly states: Collection<ChannelStateRecord>;
 
-  constructor(store: MongoStore, private readonly keyring?: Keyring) {
+  constructor(store: Store, private readonly keyring?: Keyring) {
     this.versions = store.collection('channel_versions');
     this.states = store.collection('channel_states');
   }

@@ -127,7 +127,7 @@ export interface MessageRecord {
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /**
-   * An entry of a FHIR transaction not yet committed (MongoStore.insertTransaction): stored as
+   * An entry of a FHIR transaction not yet committed (MessageStore.insertTransaction): stored as
    * `filtered` (sent nowhere, out of the relay's sight) with its planned deliveries, until every
    * entry of its transaction is stored; the commit makes it `routed` and removes the flag.
    */
@@ -144,7 +144,7 @@ export type RoutePlan =
   | { status: typeof MessageStatus.filtered; events: CanonicalEvent[]; deliveries: Record<string, never>; reason: string }
   | { status: typeof MessageStatus.errored; error: SwitchboardError };
 
-/** A message as a delivery reads it (`MongoStore.getForDelivery`): the stored record opened, without `raw`. */
+/** A message as a delivery reads it (`MessageStore.getForDelivery`): the stored record opened, without `raw`. */
 export type DeliverableRecord = Omit<MessageRecord, 'raw'>;
 
 /** What a replay selects: message ids or a filter, and which deliveries of them. */
