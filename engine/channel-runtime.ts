@@ -10,14 +10,14 @@ import type { Logger } from './log.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { destinationScripts } from './queue/destination-scripts.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
-import type { MongoStore } from './store/mongo-store.ts';
+import type { Store } from './store/store.ts';
 
 export interface ChannelRuntimeOptions {
   channel: ChannelDefinition;
   /** The stored version this runtime runs. */
   version: number;
   config: EngineConfig;
-  store: MongoStore;
+  store: Store;
   log: Logger;
   redis: Redis;
   connection: ConnectionOptions;

@@ -6,12 +6,11 @@ import type { Logger } from './log.ts';
 import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type DeliveryJobData } from './queue/queues.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { decideRetry } from './retry-policy.ts';
-import type { MongoStore } from './store/mongo-store.ts';
-import type { DeliveryAttempt } from './store/message-record.ts';
+import type { Store } from './store/store.ts';
+import { eventsFor, type DeliveryAttempt } from './store/message-record.ts';
 import { isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
-import { eventsFor } from './routing.ts';
 
 /** How soon a delivery held behind an earlier message of its key looks again. */
 const HELD_RECHECK_MS = 250;
@@ -20,7 +19,7 @@ export interface DeliveryWorkerOptions {
   spec: DestinationSpec;
   definition: DestinationDefinition;
   connector: DestinationConnector;
-  store: MongoStore;
+  store: Store;
   /** Messages intake of this process has just stored, for the first run of their fresh jobs. */
   handoff?: DeliveryHandoff;
   /** Key for the keyed-HMAC patient pseudonyms of destinations whose policy pseudonymises. */
@@ -84,13 +83,13 @@ export class DeliveryWorker {
     const { store, connector } = this.options;
     const log = this.options.log.child({ messageId, destinationId });
     const handedOver = job.data.fresh ? this.options.handoff?.take(messageId, destinationId) : undefined;
-    const message = handedOver ?? (await store.getForDelivery(messageId));
+    const message = handedOver ?? (await store.messages.getForDelivery(messageId));
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
 
     const ordering = this.options.spec.ordering;
     if (ordering && delivery.orderKey) {
-      const blocker = await store.findOrderBlocker({ id: messageId, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
+      const blocker = await store.deliveryState.findOrderBlocker({ id: messageId, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
       if (blocker) {
         // Held behind an earlier message of the same key: look again soon, spending no attempt.
         await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
@@ -143,16 +142,16 @@ export class DeliveryWorker {
       if (decision.retry) {
         log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
         const nextAttemptAt = new Date(Date.now() + decision.delayMs);
-        await store.updateDelivery(messageId, destinationId, { status: 'retrying', attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
+        await store.deliveryState.update(messageId, destinationId, { status: 'retrying', attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
         await job.moveToDelayed(nextAttemptAt.getTime(), token);
         throw new DelayedError();
       }
       log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
-      await store.updateDelivery(messageId, destinationId, { status: 'dead', seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
+      await store.deliveryState.update(messageId, destinationId, { status: 'dead', seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
       return;
     }
     const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
-    await store.updateDelivery(messageId, destinationId, { status: 'delivered', seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
+    await store.deliveryState.update(messageId, destinationId, { status: 'delivered', seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
     log.info('delivered', { attempt, events: events.length });
   }
 }

@@ -16,7 +16,7 @@ import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
 import { Replayer } from './replay/replayer.ts';
-import { MongoStore } from './store/mongo-store.ts';
+import { Store } from './store/store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
@@ -66,7 +66,7 @@ export class Engine implements ChannelRunner {
   private closing: Promise<void> | undefined;
   /** Available after start, for tests that inject() requests. */
   http: FastifyInstance | undefined;
-  store: MongoStore | undefined;
+  store: Store | undefined;
   relay: Relay | undefined;
   auth: AuthService | undefined;
   audit: AuditLog | undefined;
@@ -104,7 +104,7 @@ export class Engine implements ChannelRunner {
       }
     }
     const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
-    const store = new MongoStore({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
+    const store = new Store({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
     this.cleanups.push({ name: 'store', run: () => store.close() });
     await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), (err) =>
       new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`),
@@ -158,7 +158,7 @@ export class Engine implements ChannelRunner {
     const channelService = new ChannelService({ store: channelStore, audit, runner: this, connectors, transforms, env, allowedHosts, log });
     this.channels = channelService;
     const reroute = async (id: string): Promise<boolean> => {
-      if (!(await store.resetForReroute(id))) return false;
+      if (!(await store.messages.resetForReroute(id))) return false;
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
       return true;
     };

@@ -5,10 +5,11 @@ import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
 import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
 import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
-import { planRoute, type RoutePlan } from './routing.ts';
-import type { MongoStore } from './store/mongo-store.ts';
+import { planRoute } from './routing.ts';
+import type { Store } from './store/store.ts';
+import type { MessageStore } from './store/messages.store.ts';
 import type { TransactionEntry } from './store/transaction-insert.ts';
-import type { MessageRecord } from './store/message-record.ts';
+import type { MessageRecord, RoutePlan } from './store/message-record.ts';
 import { MessageStatus, type MessageStatus as Status } from './store/states.ts';
 import { withTimeout } from './timeout.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
@@ -40,7 +41,7 @@ export type TransactionReceipt =
 export class FhirIntake {
   constructor(
     private readonly options: {
-      store: MongoStore;
+      store: Store;
       transforms: ReadonlyMap<string, Transform>;
       deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
       /** Set when this process delivers too (role `all`): stored resources are handed to its workers. */
@@ -56,9 +57,9 @@ export class FhirIntake {
     const type = String(resource.resourceType);
     const errored = plan.status === MessageStatus.errored;
     const log = this.options.log.child({ messageId, channelId: channel.id });
-    let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
+    let stored: Awaited<ReturnType<MessageStore['insert']>>;
     try {
-      stored = await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      stored = await withTimeout(this.options.store.messages.insert(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
     } catch (err) {
       log.warn('resource not stored; answering 503 so the client retries', { code: toSwitchboardError(err).code });
       return { kind: 'unavailable' };
@@ -86,7 +87,7 @@ export class FhirIntake {
    * The entries of a FHIR transaction (Bundle.type `transaction`, FHIR R4 http.html#transaction):
    * all or nothing. Every entry is transformed first; if any fails, nothing is stored and the answer
    * names it (`index`: its position in Bundle.entry). Otherwise all are stored as a unit
-   * (MongoStore.insertTransaction), and only then are their deliveries queued. `key` identifies the
+   * (MessageStore.insertTransaction), and only then are their deliveries queued. `key` identifies the
    * transaction (Bundle.identifier, If-None-Exist/X-Request-Id, or a hash of its content); entry i
    * is de-duplicated by `<key>#<index>`, so a retry of an attempt that failed half way completes it,
    * and a retry of a stored one returns its entries again (`inserted` false).
@@ -104,7 +105,7 @@ export class FhirIntake {
     }
     let stored: TransactionEntry[];
     try {
-      stored = await withTimeout(this.options.store.insertTransaction(built.map((b) => b.record)), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      stored = await withTimeout(this.options.store.messages.insertTransaction(built.map((b) => b.record)), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
     } catch (err) {
       const e = toSwitchboardError(err);
       if (e.code === 'CONFLICT') {

@@ -9,7 +9,8 @@ import type { DeliveryJobData } from './queue/queues.ts';
 import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
 import { planRoute } from './routing.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
-import type { MongoStore } from './store/mongo-store.ts';
+import type { Store } from './store/store.ts';
+import type { MessageStore } from './store/messages.store.ts';
 import type { MessageRecord } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
 import { hl7ContentHash } from './store/content-hash.ts';
@@ -33,7 +34,7 @@ interface OneResult {
 }
 
 export interface IntakeOptions {
-  store: MongoStore;
+  store: Store;
   transforms: ReadonlyMap<string, Transform>;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   /** Set when this process delivers too (role `all`): stored messages are handed to its workers. */
@@ -198,9 +199,9 @@ export class Hl7Intake {
       ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
     };
     const log = this.options.log.child({ messageId, channelId: channel.id });
-    let stored: Awaited<ReturnType<MongoStore['insertMessage']>>;
+    let stored: Awaited<ReturnType<MessageStore['insert']>>;
     try {
-      stored = await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      stored = await withTimeout(this.options.store.messages.insert(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
     } catch (err) {
       const e = toSwitchboardError(err);
       log.warn('message not stored; answering AE so the sender resends', { code: e.code });
@@ -272,7 +273,7 @@ export class Hl7Intake {
     const log = this.options.log.child({ messageId: r.messageId, channelId: r.channel.id });
     log.info('message rejected', { code: r.code });
     try {
-      await withTimeout(this.options.store.insertMessage(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      await withTimeout(this.options.store.messages.insert(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
     } catch (err) {
       log.warn('rejected message could not be stored', { code: toSwitchboardError(err).code });
     }

@@ -3,16 +3,16 @@ import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { closeWorker, logFailedJobs, queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
-import { planStoredMessage, type RoutePlan } from './routing.ts';
-import type { MongoStore } from './store/mongo-store.ts';
-import type { DeliveryRecord, MessageRecord } from './store/message-record.ts';
+import { planStoredMessage } from './routing.ts';
+import type { Store } from './store/store.ts';
+import type { DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 
 export interface RouteWorkerOptions {
   channels: ReadonlyMap<string, ChannelDefinition>;
   transforms: ReadonlyMap<string, Transform>;
-  store: MongoStore;
+  store: Store;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   worker: { connection: import('bullmq').ConnectionOptions; prefix: string; concurrency: number };
   log: Logger;
@@ -43,12 +43,12 @@ export class RouteWorker {
 
   private async process(job: Job<RouteJobData>): Promise<void> {
     const { messageId } = job.data;
-    const message = await this.options.store.getMessage(messageId);
+    const message = await this.options.store.messages.get(messageId);
     if (!message) return;
     let deliveries: Record<string, DeliveryRecord> = message.deliveries;
     if (message.status === MessageStatus.received) {
       const plan = this.plan(message);
-      await this.options.store.applyPlan(messageId, plan);
+      await this.options.store.messages.applyPlan(messageId, plan);
       if (plan.status === MessageStatus.errored) {
         this.options.log.warn('transform failed; message errored', { messageId, channelId: message.channelId, code: plan.error.code });
         return;

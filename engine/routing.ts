@@ -1,17 +1,11 @@
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE, type ChannelDefinition } from './channel.ts';
 import { decodeBytes, Hl7ParseError, parseMessage } from './hl7v2/index.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
-import type { CanonicalEvent, DeliveryRecord, MessageRecord } from './store/message-record.ts';
+import type { CanonicalEvent, DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
 import { MessageStatus } from './store/states.ts';
 import { compileCondition, type Predicate } from '../transforms/dsl/predicate.ts';
 import type { SourceEnvelope, Transform } from '../transforms/dsl/define-transform.ts';
 import type { TransformInput } from '../transforms/dsl/expression.ts';
-
-/** What routing decided for one message: its next status, canonical events and pending deliveries. */
-export type RoutePlan =
-  | { status: typeof MessageStatus.routed; events: CanonicalEvent[]; deliveries: Record<string, DeliveryRecord> }
-  | { status: typeof MessageStatus.filtered; events: CanonicalEvent[]; deliveries: Record<string, never>; reason: string }
-  | { status: typeof MessageStatus.errored; error: SwitchboardError };
 
 const filters = new WeakMap<ChannelDefinition, Predicate>();
 
@@ -70,11 +64,6 @@ export function planRoute(o: {
     if (e.failureClass !== 'permanent') throw e;
     return { status: MessageStatus.errored, error: e };
   }
-}
-
-/** The events of a message that a destination takes, in order. */
-export function eventsFor(record: Pick<MessageRecord, 'canonical'>, models: readonly string[]): CanonicalEvent[] {
-  return (record.canonical?.events ?? []).filter((e) => models.includes(e.model));
 }
 
 /** Routes a stored message again from its raw HL7v2 bytes or FHIR JSON (route worker, replay). */

@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 --    collection filled (deliveries fell from 150 to 37 a second for 30 s in the end-to-end bench,
 --    PostgreSQL busy in that one-field SELECT) and recovered at the next autovacuum. One key per
 --    document gains nothing from deferring.
--- 2. unsettled: the relay's filter `{ unsettled: true, … }` (engine/store/mongo-store.ts) is passed
+-- 2. unsettled: the relay's filter `{ unsettled: true, … }` (engine/store/relay.store.ts) is passed
 --    down as `_jsonb->'unsettled' @> 'true'`. A partial index with exactly that predicate holds only
 --    the messages in flight, so the relay reads those instead of the whole collection. No other
 --    query names the field, so the planner uses this index for nothing else; in collections

@@ -1,7 +1,7 @@
 /**
  * Floor 4: the MongoDB-wire server's own capacity for the engine's writes. The documents are the
  * engine's own: the mix goes through the engine's intake (transforms included) with a store that
- * only keeps what it is given, so each record is byte for byte what `insertMessage` would send.
+ * only keeps what it is given, so each record is byte for byte what `store.messages.insert` would send.
  * Then a bare driver loop, with no engine around it, inserts them (fresh `_id` and `dedupeKey`
  * each time) into a fresh database with the engine's indexes and write concern (w: majority,
  * j: true):
@@ -17,7 +17,7 @@ import { Hl7Intake } from '../../engine/intake.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { newMessageId } from '../../engine/ids.ts';
 import { interpolateEnv } from '../../engine/config/interpolate.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { transforms } from '../../transforms/index.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
@@ -39,7 +39,7 @@ export interface StoreFloorRow {
 /** The engine's message records for `count` messages of the mix, made by its own intake. */
 export async function engineRecords(count: number, seed: number): Promise<MessageRecord[]> {
   const records: MessageRecord[] = [];
-  const store = { insertMessage: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } as unknown as MongoStore;
+  const store = { messages: { insert: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } } as unknown as Store;
   const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000, ackOnly: false });
   const channel = interpolateEnv(ehrMllp, {}, 'channel ehr-mllp');
   const mix = new MessageMix({ seed, tag: 'SF' });
@@ -65,7 +65,7 @@ export const OPEN_LOOP_RATE = 500;
 
 /** Runs each insert pattern for `durationMs`; returns one row per pattern. */
 export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloorRow[]> {
-  const indexes = new MongoStore({ url: o.mongoUrl, dbName: o.db });
+  const indexes = new Store({ url: o.mongoUrl, dbName: o.db });
   await indexes.start();
   await indexes.close();
   const client = new MongoClient(o.mongoUrl, { promoteBuffers: true, serverApi: { version: ServerApiVersion.v1, strict: false } });

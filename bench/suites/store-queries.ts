@@ -2,7 +2,7 @@
  * The store's reads at scale: what the console, the metrics endpoint and an ordered destination's
  * workers ask of a store that already holds `count` messages (50,000 by default, 5,000 with
  * --quick). The messages are the mix through the engine's intake (as in the store floor, without
- * the large ORU), stored by MongoStore itself (so every index-only field is there), spread over the
+ * the large ORU), stored by Store itself (so every index-only field is there), spread over the
  * last two hours; 97% of the routed ones delivered, 1% dead and 2% still in flight, ordered by the
  * patient's MRN. Each query runs through the engine's own code, `repeat` times; the table reports
  * the median. Beside each query the engine changed on 12-02, the same question in the shape it
@@ -13,7 +13,7 @@ import { MongoClient, ServerApiVersion, type Collection } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
 import { percentiles, round } from '../lib/stats.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { newMessageId } from '../../engine/ids.ts';
 import { listNewestFirst } from '../../engine/store/message-list.ts';
@@ -36,7 +36,7 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
   const count = o.count ?? (ctx.quick ? 5000 : 50_000);
   const repeat = o.repeat ?? (ctx.quick ? 1 : 3);
   const db = ctx.name('queries');
-  const store = new MongoStore({ url: ctx.mongoUrl, dbName: db });
+  const store = new Store({ url: ctx.mongoUrl, dbName: db });
   await store.start();
   const client = new MongoClient(ctx.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
   await client.connect();
@@ -67,29 +67,29 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     await time(failing, 'engine', async () => sum(await metrics.failing(['erp'])));
     await time(failing, 'before', async () => sum(await failingBefore(messages)));
     const dead = 'dead letters: list and replay selection';
-    await time(dead, 'engine', async () => (await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000 })).length);
+    await time(dead, 'engine', async () => (await store.messages.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000 })).length);
     await time(dead, 'before', async () => (await messages.find({ status: { $in: ['dead', 'partially-delivered'] } }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 10_000 }).toArray()).length);
     const head = 'ordered destination: head check before each delivery';
-    await time(head, 'engine', async () => ((await store.findOrderBlocker({ id: probe.lastId, destinationId: 'erp', orderKey: probe.orderKey, deadBlocks: true })) ? 1 : 0));
+    await time(head, 'engine', async () => ((await store.deliveryState.findOrderBlocker({ id: probe.lastId, destinationId: 'erp', orderKey: probe.orderKey, deadBlocks: true })) ? 1 : 0));
     await time(head, 'before', async () =>
       (await messages.findOne({ _id: { $lt: probe.lastId }, 'deliveries.erp.orderKey': probe.orderKey, 'deliveries.erp.status': { $in: ['pending', 'retrying', 'dead'] } } as never, { projection: { _id: 1 }, sort: { _id: 1 } })) ? 1 : 0,
     );
-    await time('message by id', 'engine', async () => ((await store.getMessage(probe.lastId)) ? 1 : 0));
+    await time('message by id', 'engine', async () => ((await store.messages.get(probe.lastId)) ? 1 : 0));
     // Before: by the summary's nested fields, through the list's walk of the last hour and then one query over the rest.
     const byMrn = 'console: search by MRN, 50 newest';
-    await time(byMrn, 'engine', async () => (await store.listMessages({ mrn: probe.mrn, limit: 50 })).length);
+    await time(byMrn, 'engine', async () => (await store.messages.list({ mrn: probe.mrn, limit: 50 })).length);
     await time(byMrn, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.mrn': probe.mrn }, limit: 50, newest: new Date() })).length);
     const byControlId = 'console: search by control id (two hours old)';
-    await time(byControlId, 'engine', async () => (await store.listMessages({ controlId: probe.controlId, limit: 50 })).length);
+    await time(byControlId, 'engine', async () => (await store.messages.list({ controlId: probe.controlId, limit: 50 })).length);
     await time(byControlId, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.controlId': probe.controlId }, limit: 50, newest: new Date() })).length);
-    await time('console: messages, 50 newest', 'engine', async () => (await store.listMessages({ limit: 50 })).length);
-    await time('console: dead messages, 50 newest', 'engine', async () => (await store.listMessages({ status: 'dead', limit: 50 })).length);
+    await time('console: messages, 50 newest', 'engine', async () => (await store.messages.list({ limit: 50 })).length);
+    await time('console: dead messages, 50 newest', 'engine', async () => (await store.messages.list({ status: 'dead', limit: 50 })).length);
     // Last, as it changes what it replays: 50 dead messages set back to pending by one replay, then its read-back.
     const replayId = `bench-${newMessageId()}`;
-    const replayed = await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 50 });
-    for (const m of replayed) await store.resetForReplay(m, { from: 'dead', destinationIds: Object.keys(m.deliveries), events: [], replayId });
+    const replayed = await store.messages.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 50 });
+    for (const m of replayed) await store.replays.resetDeliveries(m, { from: 'dead', destinationIds: Object.keys(m.deliveries), events: [], replayId });
     const readBack = 'replay: read-back of what it replayed (50 messages)';
-    await time(readBack, 'engine', async () => new Set((await store.findReplayed(replayId)).map((d) => d.messageId)).size);
+    await time(readBack, 'engine', async () => new Set((await store.replays.findReplayed(replayId)).map((d) => d.messageId)).size);
     const destinations = [...new Set(replayed.flatMap((m) => Object.keys(m.deliveries)))];
     await time(readBack, 'before', async () =>
       (await messages.find({ $or: destinations.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as never, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray()).length,
@@ -107,7 +107,7 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
  * Returns what the queries look for: the newest message, its MRN (the order key), the control id
  * of the oldest (its template's, so a few messages share it).
  */
-async function seed(store: MongoStore, o: { count: number; now: number }): Promise<{ lastId: string; mrn: string; orderKey: string; controlId: string }> {
+async function seed(store: Store, o: { count: number; now: number }): Promise<{ lastId: string; mrn: string; orderKey: string; controlId: string }> {
   const records = (await engineRecords(1500, 9)).filter((r) => r.raw.length < 64 * 1024);
   const span = 2 * 60 * MINUTE;
   let last: MessageRecord | undefined;
@@ -125,7 +125,7 @@ async function seed(store: MongoStore, o: { count: number; now: number }): Promi
   };
   for (let i = 0; i < o.count; i += IN_FLIGHT) {
     const batch = Array.from({ length: Math.min(IN_FLIGHT, o.count - i) }, (_, k) => make(i + k));
-    await Promise.all(batch.map((m) => store.insertMessage(m)));
+    await Promise.all(batch.map((m) => store.messages.insert(m)));
     for (const m of batch) if (m.status === 'routed') last = m;
   }
   if (!last) throw new Error('no routed message seeded');

@@ -58,7 +58,7 @@ function bundleKey(bundle: Bundle, request: FastifyRequest): string | undefined 
  * A transaction: every entry is checked (scopes 403, validation and accepted types 400) and
  * transformed (422) before anything is stored, and the answer to a failure is an OperationOutcome
  * naming the entry (`Bundle.entry[i]`); then all entries are stored as a unit and only then queued
- * (FhirIntake.submitTransaction, MongoStore.insertTransaction); 503 when the store could not take
+ * (FhirIntake.submitTransaction, MessageStore.insertTransaction); 503 when the store could not take
  * them all (the retry completes what the attempt left). Without Bundle.identifier, If-None-Exist or
  * X-Request-Id the transaction is de-duplicated by the hash of its content, so a retry of the same
  * transaction returns the first answer (each entry `200 OK` with the first Location) and stores

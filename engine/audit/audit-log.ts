@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { type Store } from '../store/store.ts';
+import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import { newMessageId } from '../ids.ts';
 
 /** What an audit entry records. Stable strings: exports and the console filter on them. */
@@ -81,7 +82,7 @@ export class AuditLog {
   private readonly entries: Collection<AuditEntry>;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(store: MongoStore) {
+  constructor(store: Store) {
     this.entries = store.collection<AuditEntry>('audit');
   }
 

@@ -3,7 +3,8 @@ import type { Collection } from 'mongodb';
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Keyring } from '../security/encryption.ts';
-import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
+import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 import { maskChannel, secretSlots } from './channel-masking.ts';
 
@@ -53,7 +54,7 @@ export class ChannelStore {
   private readonly states: Collection<ChannelStateRecord>;
 
   constructor(
-    store: MongoStore,
+    store: Store,
     private readonly connectors: ConnectorRegistry,
     private readonly keyring?: Keyring,
   ) {

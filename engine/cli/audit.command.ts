@@ -1,7 +1,7 @@
 import { AuditLog } from '../audit/audit-log.ts';
 import { toAuditBundle } from '../audit/fhir-audit-event.ts';
 import { toSwitchboardError } from '../errors.ts';
-import { MongoStore } from '../store/mongo-store.ts';
+import { Store } from '../store/store.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -21,7 +21,7 @@ export async function runAuditCommand(args: readonly string[], io: Io, env: Node
     io.err('MONGODB_URL is not set');
     return 2;
   }
-  const store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard' });
+  const store = new Store({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard' });
   try {
     await store.start();
     const audit = new AuditLog(store);

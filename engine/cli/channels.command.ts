@@ -12,7 +12,7 @@ import { toSwitchboardError } from '../errors.ts';
 import { silentLogger } from '../log.ts';
 import { Keyring } from '../security/encryption.ts';
 import { parseAllowList } from '../security/host-allowlist.ts';
-import { MongoStore } from '../store/mongo-store.ts';
+import { Store } from '../store/store.ts';
 import { transforms } from '../../transforms/index.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -55,7 +55,7 @@ export async function runChannelsCommand(args: readonly string[], io: Io, connec
     return bad > 0 ? 1 : 0;
   }
   const keyring = Keyring.fromConfig(security);
-  const store = new MongoStore({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
+  const store = new Store({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
   try {
     await store.start();
     const channelStore = new ChannelStore(store, connectors, keyring);

@@ -5,7 +5,7 @@ import { loadSecurityConfig, type SecurityConfig } from '../config/security-conf
 import { SwitchboardError } from '../errors.ts';
 import { Keyring, SearchHasher } from '../security/encryption.ts';
 import type { Principal } from '../security/roles.ts';
-import { MongoStore } from '../store/mongo-store.ts';
+import { Store } from '../store/store.ts';
 import { RecordSealer } from '../store/record-sealer.ts';
 import { failure } from './cli-output.ts';
 
@@ -51,7 +51,7 @@ export function cliPrincipal(actor: string | undefined): Principal {
 
 /** The store and audit log a support command works on, opened from MONGODB_URL and MONGODB_DB. */
 export interface CliContext {
-  store: MongoStore;
+  store: Store;
   audit: AuditLog;
   security: SecurityConfig;
   close(): Promise<void>;
@@ -68,7 +68,7 @@ export async function openCliContext(env: NodeJS.ProcessEnv): Promise<CliContext
   const keyring = Keyring.fromConfig(security);
   const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
   const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
-  const store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer });
+  const store = new Store({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer });
   try {
     await store.start();
     const audit = new AuditLog(store);

@@ -1,7 +1,7 @@
 import { loadSecurityConfig } from '../config/security-config.ts';
 import { toSwitchboardError } from '../errors.ts';
 import { Keyring, SearchHasher } from '../security/encryption.ts';
-import { MongoStore } from '../store/mongo-store.ts';
+import { Store } from '../store/store.ts';
 import { RecordSealer } from '../store/record-sealer.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -16,7 +16,7 @@ export async function runKeysCommand(args: readonly string[], io: Io, env: NodeJ
     io.err('usage: switchboard keys reseal   (with MONGODB_URL, MONGODB_DB and ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE set)');
     return 2;
   }
-  let store: MongoStore | undefined;
+  let store: Store | undefined;
   try {
     const security = loadSecurityConfig(env);
     const keyring = Keyring.fromConfig(security);
@@ -25,9 +25,9 @@ export async function runKeysCommand(args: readonly string[], io: Io, env: NodeJ
       return 2;
     }
     const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
-    store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer: new RecordSealer({ keyring, ...(hasher ? { hasher } : {}) }) });
+    store = new Store({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer: new RecordSealer({ keyring, ...(hasher ? { hasher } : {}) }) });
     await store.start();
-    const total = await store.resealAll();
+    const total = await store.maintenance.resealAll();
     io.out(`re-sealed ${total} messages under key ${keyring.activeKeyId}`);
     return 0;
   } catch (err) {

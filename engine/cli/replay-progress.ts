@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SwitchboardError } from '../errors.ts';
 import type { ReplayRecord } from '../store/message-record.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import { ReplayState } from '../store/states.ts';
 import type { Io } from './cli-context.ts';
 import { progressLine } from './cli-output.ts';
@@ -23,7 +23,7 @@ export interface FollowResult {
  * but its heartbeat is older than `staleMs`: the process running it stopped (an engine resumes it).
  * NOT_FOUND if the record is gone; store errors pass through.
  */
-export async function followReplay(o: { store: MongoStore; replayId: string; staleMs: number; io: Io }): Promise<FollowResult> {
+export async function followReplay(o: { store: Store; replayId: string; staleMs: number; io: Io }): Promise<FollowResult> {
   let shown = '';
   let shownAt = 0;
   const show = (line: string, final: boolean) => {
@@ -38,7 +38,7 @@ export async function followReplay(o: { store: MongoStore; replayId: string; sta
     shown = line;
   };
   for (;;) {
-    const replay = await o.store.getReplay(o.replayId);
+    const replay = await o.store.replays.get(o.replayId);
     if (!replay) throw new SwitchboardError('NOT_FOUND', `no replay ${o.replayId}`);
     const done = replay.state === ReplayState.done;
     const interrupted = !done && Date.now() - replay.heartbeatAt.getTime() > o.staleMs;

@@ -1,7 +1,7 @@
 import { SwitchboardError } from '../errors.ts';
 import { AuthService } from '../security/auth-service.ts';
 import { Role } from '../security/roles.ts';
-import { storeCall } from '../store/mongo-store.ts';
+import { storeCall } from '../store/store-call.ts';
 import { cliPrincipal, COMMON_OPTIONS, parseCommandLine, runCommand, UsageError, withContext, type CliContext, type Io } from './cli-context.ts';
 import { generatePassword } from './users.command.ts';
 

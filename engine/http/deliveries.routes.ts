@@ -6,7 +6,7 @@ import { countDead, listDeadDeliveries } from '../replay/dead-letters.ts';
 import type { Replayer } from '../replay/replayer.ts';
 import { requestReplay, type ReplayAsk } from '../replay/replay-requests.ts';
 import { inScope, type Principal } from '../security/roles.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import type { ReplayRecord } from '../store/message-record.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
@@ -46,7 +46,7 @@ const ReplayBody = Type.Object({
  * (a scoped user's filter must name one of them). Replays are recorded with the signed-in user and
  * in the audit log.
  */
-export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
+export const deliveryRoutes: FastifyPluginAsync<{ store: Store; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
   const dead = (q: Static<typeof DeadQuery>, p: Principal) => listDeadDeliveries(store, q, p);
 
   app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters', description: 'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked without the PHI permission.', querystring: DeadQuery } }, async (request) => {
@@ -68,11 +68,11 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: MongoStore; replayer: R
   const visible = (p: Principal, r: Pick<ReplayRecord, 'requestedBy' | 'selection'>) => p.channels === '*' || r.requestedBy === p.username || (r.selection.channel !== undefined && inScope(p, r.selection.channel));
 
   app.get('/api/replays', { config: { access: 'deliveries:read' }, schema: { summary: 'Replays', description: 'The last 100 replays: who, when, why, what was selected, and their progress.' } }, async (request) => ({
-    items: (await store.listReplays(100)).filter((r) => visible(principalOf(request), r)),
+    items: (await store.replays.list(100)).filter((r) => visible(principalOf(request), r)),
   }));
 
   app.get<{ Params: { id: string } }>('/api/replays/:id', { config: { access: 'deliveries:read' }, schema: { summary: 'One replay', description: 'A replay with its progress (selected, replayed, refused, skipped), its state (running or done) and every delivery it set back to pending with the key it is sent under.', params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
-    const r = await store.getReplay(request.params.id);
+    const r = await store.replays.get(request.params.id);
     if (!r || !visible(principalOf(request), r)) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no replay ${request.params.id}`);
     return r;
   });

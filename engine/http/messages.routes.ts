@@ -5,7 +5,7 @@ import { SwitchboardError } from '../errors.ts';
 import { decodeBytes } from '../hl7v2/index.ts';
 import { MASK, maskCanonical, maskFhir, maskHl7, maskSummary } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import type { AckRecord, MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import { principalOf, sourceIp } from './access.ts';
@@ -58,10 +58,10 @@ function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKey
  * and a search by MRN is refused (403, audited as denied). Searches and views are audited (search
  * criteria with the MRN and control id themselves left out).
  */
-export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
+export const messageRoutes: FastifyPluginAsync<{ store: Store; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
   /** The message if it exists and the user's scope includes it; audits a denial. */
   const visible = async (request: FastifyRequest, p: Principal, id: string): Promise<MessageRecord | undefined> => {
-    const message = await store.getMessage(id);
+    const message = await store.messages.get(id);
     if (message && inScope(p, message.channelId)) return message;
     if (message) await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'channel outside the user scope' }, sourceIp: sourceIp(request) });
     return undefined;
@@ -84,7 +84,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: MongoStore; audit: Audit
       sourceIp: sourceIp(request),
     });
     if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
-    const items = await store.listMessages({
+    const items = await store.messages.list({
       limit: q.limit,
       ...(q.channel ? { channelId: q.channel } : {}),
       ...(p.channels !== '*' ? { channelIds: p.channels } : {}),

@@ -8,11 +8,11 @@ import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
 import { StoreMetrics } from '../metrics/store-metrics.ts';
 import { inScope } from '../security/roles.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import { principalOf } from './access.ts';
 
 export interface MetricsRoutesOptions {
-  store: MongoStore;
+  store: Store;
   /** Delivery queues by destination id (the engine's map, read at each request). */
   deliveryQueues: ReadonlyMap<string, Queue>;
   /** The channels running in this process (they change with deploys). */

@@ -7,7 +7,7 @@ import type { ChannelDefinition } from '../channel.ts';
 import type { SecurityConfig } from '../config/security-config.ts';
 import type { Logger } from '../log.ts';
 import type { AuthService } from '../security/auth-service.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -33,7 +33,7 @@ import { SwitchboardError } from '../errors.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 
 export interface HttpServerOptions {
-  store: MongoStore;
+  store: Store;
   redis: Redis;
   log: Logger;
   audit: AuditLog;

@@ -4,7 +4,7 @@ import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
 import { toUserView, type AuthService } from '../security/auth-service.ts';
 import { Role } from '../security/roles.ts';
-import { storeCall } from '../store/mongo-store.ts';
+import { storeCall } from '../store/store-call.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 

@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { MessageRecord } from '../store/message-record.ts';
-import { storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { type Store } from '../store/store.ts';
+import { storeCall } from '../store/store-call.ts';
 import { MessageStatus } from '../store/states.ts';
 import { minutesOf } from '../store/received-minute.ts';
 
@@ -33,7 +34,7 @@ export interface FailingCount {
 export class StoreMetrics {
   private readonly messages: Collection<MessageRecord>;
 
-  constructor(store: MongoStore) {
+  constructor(store: Store) {
     this.messages = store.collection<MessageRecord>('messages');
   }
 

@@ -35,7 +35,7 @@ interface Entry {
  *   deliveries read the store, as they do in a worker of another process (which never has it).
  * What is handed over is what `getForDelivery` would return at that instant: the delivery's own
  * state is as stored, and the other deliveries' states may be older (a delivery settles the
- * message with a conditional update, see `MongoStore.updateDelivery`, so an older view only costs
+ * message with a conditional update, see `DeliveryStateStore.update`, so an older view only costs
  * the fallback read there). Callers must not modify it: destinations share it.
  */
 export class DeliveryHandoff {

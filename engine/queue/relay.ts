@@ -2,12 +2,12 @@ import type { Queue } from 'bullmq';
 import type { RedisLease } from './lease.ts';
 import { toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import { isTerminalDelivery, isUnsettledStatus, MessageStatus } from '../store/states.ts';
 import { deliveryJobId, JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queues.ts';
 
 export interface RelayOptions {
-  store: MongoStore;
+  store: Store;
   routeQueue: Queue<RouteJobData>;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
   log: Logger;
@@ -40,7 +40,7 @@ export interface RelayOptions {
  * unsettled destination for `routed`). It covers a crash between store and queue, a flushed or
  * restarted Redis, and jobs that failed for infrastructure reasons. Adding is safe because job ids
  * are deterministic and the workers re-check the store before acting. It also settles the status
- * of routed messages whose deliveries are all done (see MongoStore.settle).
+ * of routed messages whose deliveries are all done (see DeliveryStateStore.settle).
  */
 export class Relay {
   private timer: NodeJS.Timeout | undefined;
@@ -110,13 +110,13 @@ export class Relay {
     const { store, batchSize = 500, sweepMs = 3_600_000 } = this.options;
     if (Date.now() - this.lastSweep >= sweepMs) await this.sweep(batchSize, sweepMs);
     const olderThan = new Date(Date.now() - this.options.staleMs);
-    const messages = await store.findUnsettled(olderThan, batchSize);
+    const messages = await store.relay.findUnsettled(olderThan, batchSize);
     let requeued = 0;
     for (const m of messages) {
       if (this.stopped) return;
       if (!isUnsettledStatus(m.status)) {
-        // Flagged but settled: only a write that bypassed MongoStore could leave this; repair it.
-        await store.syncUnsettled(m._id, m.status);
+        // Flagged but settled: only a write that bypassed Store could leave this; repair it.
+        await store.relay.syncUnsettled(m._id, m.status);
         continue;
       }
       if (m.status === MessageStatus.received) {
@@ -124,7 +124,7 @@ export class Relay {
         continue;
       }
       if (Object.values(m.deliveries).every((d) => isTerminalDelivery(d.status))) {
-        await store.settle(m);
+        await store.deliveryState.settle(m);
         continue;
       }
       for (const d of Object.values(m.deliveries)) {
@@ -143,17 +143,17 @@ export class Relay {
    */
   private async sweep(batchSize: number, sweepMs: number): Promise<void> {
     const { store, log } = this.options;
-    const last = await store.lastSweep();
+    const last = await store.relay.lastSweep();
     if (last && Date.now() - last.getTime() < sweepMs) {
       this.lastSweep = last.getTime();
       return;
     }
-    const unflagged = await store.findUnflagged(batchSize);
-    for (const m of unflagged) await store.syncUnsettled(m._id, m.status);
+    const unflagged = await store.relay.findUnflagged(batchSize);
+    for (const m of unflagged) await store.relay.syncUnsettled(m._id, m.status);
     if (unflagged.length > 0) log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
     if (unflagged.length < batchSize) {
       this.lastSweep = Date.now();
-      await store.markSwept(new Date(this.lastSweep));
+      await store.relay.markSwept(new Date(this.lastSweep));
     }
   }
 }

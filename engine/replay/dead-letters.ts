@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.ts';
 import { maskSummary } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import type { DeliveryRecord, MessageRecord } from '../store/message-record.ts';
 
 /** Which dead deliveries: all, or those of one channel, destination and/or last error code. */
@@ -30,8 +30,8 @@ const MAX_MESSAGES = 10_000;
  * `filter`. Called by `GET /api/deliveries/dead` (and its counts) and by `switchboard deliveries
  * dead`. STORE_UNAVAILABLE when the store does not answer.
  */
-export async function listDeadDeliveries(store: MongoStore, filter: DeadFilter, principal: Principal): Promise<DeadDelivery[]> {
-  const messages = await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: MAX_MESSAGES, ...(filter.channel ? { channelId: filter.channel } : {}) });
+export async function listDeadDeliveries(store: Store, filter: DeadFilter, principal: Principal): Promise<DeadDelivery[]> {
+  const messages = await store.messages.findWithDeliveriesIn({ status: 'dead', order: -1, limit: MAX_MESSAGES, ...(filter.channel ? { channelId: filter.channel } : {}) });
   return messages
     .filter((m) => inScope(principal, m.channelId))
     .flatMap((m) =>

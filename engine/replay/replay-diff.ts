@@ -9,9 +9,6 @@ export interface ReplayChange {
   diff: { path: string; before: unknown; after: unknown }[];
 }
 
-/** `transformId@version` of each transform that made `events`, once each. */
-export const transformVersions = (events: CanonicalEvent[]): string[] => [...new Set(events.map((e) => `${e.transformId}@${e.transformVersion}`))];
-
 /** Leaf-by-leaf difference of two event lists (`[n].field.path`), the `source` envelope left out. */
 export function diffEvents(before: CanonicalEvent[], after: CanonicalEvent[]): ReplayChange['diff'] {
   const flat = (events: CanonicalEvent[]) => {

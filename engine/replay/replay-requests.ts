@@ -2,7 +2,7 @@ import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
 import { MASK } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
+import type { Store } from '../store/store.ts';
 import type { ReplaySelection } from '../store/message-record.ts';
 import type { DryRunResult, Replayer, ReplayStarted } from './replayer.ts';
 
@@ -27,13 +27,13 @@ export interface ReplayAsk {
  * for a principal with the PHI permission, else the paths alone. Replayer errors pass through
  * (BAD_REQUEST without a reason or selection, CONFLICT while stopping, STORE_UNAVAILABLE).
  */
-export async function requestReplay(o: { store: MongoStore; replayer: Replayer; audit: AuditLog }, ask: ReplayAsk): Promise<DryRunResult | ReplayStarted> {
+export async function requestReplay(o: { store: Store; replayer: Replayer; audit: AuditLog }, ask: ReplayAsk): Promise<DryRunResult | ReplayStarted> {
   const { principal: p, messageIds, filter, reason, dryRun } = ask;
   const ip = ask.sourceIp !== undefined ? { sourceIp: ask.sourceIp } : {};
   if (p.channels !== '*') {
     if (filter && (!filter.channel || !inScope(p, filter.channel))) throw new SwitchboardError('FORBIDDEN', 'name one of your channels in the filter');
     for (const id of messageIds ?? []) {
-      const m = await o.store.getMessage(id);
+      const m = await o.store.messages.get(id);
       if (m && !inScope(p, m.channelId)) {
         await o.audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'replay outside the user scope' }, ...ip });
         throw new SwitchboardError('NOT_FOUND', `no message ${id}`);

@@ -4,12 +4,12 @@ import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
-import { eventsFor, planStoredMessage, type RoutePlan } from '../routing.ts';
-import type { MongoStore } from '../store/mongo-store.ts';
-import type { MessageRecord, ReplayRecord, ReplaySelection } from '../store/message-record.ts';
+import { planStoredMessage } from '../routing.ts';
+import type { Store } from '../store/store.ts';
+import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type ReplaySelection, type RoutePlan } from '../store/message-record.ts';
 import { MessageStatus, ReplayState } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { diffEvents, transformVersions, type ReplayChange } from './replay-diff.ts';
+import { diffEvents, type ReplayChange } from './replay-diff.ts';
 
 export interface ReplayRequest {
   selection: ReplaySelection;
@@ -55,7 +55,7 @@ interface Target {
 type Planned = { target: Target; message: MessageRecord; plan: Extract<RoutePlan, { events: unknown }> } | { target: Target; refused: string };
 
 export interface ReplayerOptions {
-  store: MongoStore;
+  store: Store;
   channels: ReadonlyMap<string, ChannelDefinition>;
   transforms: ReadonlyMap<string, Transform>;
   deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
@@ -127,7 +127,7 @@ export class Replayer {
     const targets = await this.select(record);
     record.progress.selected = targets.reduce((n, t) => n + t.destinationIds.length, 0);
     if (req.dryRun) return this.dryRun(record, targets);
-    await this.o.store.insertReplay(record);
+    await this.o.store.replays.insert(record);
     this.track(record, targets);
     this.o.log.info('replay started', { replayId: record._id, deliveries: record.progress.selected });
     return { replayId: record._id, dryRun: false, state: ReplayState.running, deliveries: record.progress.selected };
@@ -137,7 +137,7 @@ export class Replayer {
   resumeStale(): Promise<void> {
     this.resuming ??= (async () => {
       while (!this.stopped) {
-        const record = await this.o.store.claimStaleReplay(new Date(Date.now() - this.o.staleMs), [...this.runs.keys()]);
+        const record = await this.o.store.replays.claimStale(new Date(Date.now() - this.o.staleMs), [...this.runs.keys()]);
         if (!record) return;
         this.o.log.info('replay resumed', { replayId: record._id, replayed: record.progress.replayed, selected: record.progress.selected });
         const targets = await this.select(record);
@@ -154,7 +154,7 @@ export class Replayer {
 
   /** Runs a replay in the background, its heartbeat renewed meanwhile (a third of `staleMs`) so no process takes it over. */
   private track(record: ReplayRecord, targets: Target[]): void {
-    const beat = setInterval(() => void this.o.store.touchReplay(record._id).catch(() => undefined), Math.max(50, this.o.staleMs / 3));
+    const beat = setInterval(() => void this.o.store.replays.touch(record._id).catch(() => undefined), Math.max(50, this.o.staleMs / 3));
     beat.unref();
     const run = this.run(record, targets).finally(() => {
       clearInterval(beat);
@@ -168,7 +168,7 @@ export class Replayer {
     const s = record.selection;
     const status = s.status ?? 'dead';
     const to = s.to && new Date(s.to) < record.at ? new Date(s.to) : record.at;
-    const messages = await this.o.store.findWithDeliveriesIn({
+    const messages = await this.o.store.messages.findWithDeliveriesIn({
       status,
       order: 1,
       limit: MAX_SELECTION,
@@ -191,7 +191,7 @@ export class Replayer {
   private async *planned(targets: Target[]): AsyncGenerator<Planned[]> {
     for (let i = 0; i < targets.length && !this.stopped; i += CHUNK) {
       const chunk = targets.slice(i, i + CHUNK);
-      const messages = new Map((await this.o.store.getMessages(chunk.map((t) => t.messageId))).map((m) => [m._id, m]));
+      const messages = new Map((await this.o.store.messages.getMany(chunk.map((t) => t.messageId))).map((m) => [m._id, m]));
       yield chunk.map((target): Planned => {
         const message = messages.get(target.messageId);
         const channel = message && this.o.channels.get(message.channelId);
@@ -223,7 +223,7 @@ export class Replayer {
       }
     }
     record.finishedAt = new Date();
-    await this.o.store.insertReplay(record);
+    await this.o.store.replays.insert(record);
     this.o.log.info('replay dry run', { replayId: record._id, deliveries: record.progress.selected, refused: record.progress.refused });
     return { replayId: record._id, dryRun: true, state: ReplayState.done, deliveries: record.progress.selected, refused: record.refused, changes };
   }
@@ -246,18 +246,18 @@ export class Replayer {
           }
           const id = p.message._id;
           const keys = status === 'delivered' ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`])) : undefined;
-          const reset = await store.resetForReplay(p.message, { from: status, destinationIds: p.target.destinationIds, events: p.plan.events, replayId: record._id, ...(keys ? { keys } : {}) });
+          const reset = await store.replays.resetDeliveries(p.message, { from: status, destinationIds: p.target.destinationIds, events: p.plan.events, replayId: record._id, ...(keys ? { keys } : {}) });
           record.progress.skipped += p.target.destinationIds.length - reset.length;
           await queueDeliveries(deliveryQueues, { messageId: id, destinationIds: reset, priority: REPLAY_PRIORITY });
           record.progress.replayed += reset.length;
         }
-        await store.updateReplay(record._id, { progress: record.progress, refused: record.refused });
+        await store.replays.update(record._id, { progress: record.progress, refused: record.refused });
       }
       if (this.stopped) return;
-      const deliveries = await store.findReplayed(record._id);
+      const deliveries = await store.replays.findReplayed(record._id);
       const { selected, refused } = record.progress;
       record.progress = { selected, replayed: deliveries.length, refused, skipped: Math.max(0, selected - deliveries.length - refused) };
-      await store.updateReplay(record._id, { progress: record.progress, refused: record.refused, done: { deliveries } });
+      await store.replays.update(record._id, { progress: record.progress, refused: record.refused, done: { deliveries } });
       log.info('replay done', { replayId: record._id, ...record.progress });
     } catch (err) {
       // Left running: its heartbeat goes stale and a process takes it over (resumeStale).

@@ -3,7 +3,8 @@ import type { Collection } from 'mongodb';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import type { SecurityConfig } from '../config/security-config.ts';
 import { SwitchboardError } from '../errors.ts';
-import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { type Store } from '../store/store.ts';
+import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import { LoginAttempts } from './login-attempts.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
@@ -80,7 +81,7 @@ export class AuthService {
   private readonly settings: Collection<{ _id: string; hash: string; createdAt: Date }>;
   private readonly attempts: LoginAttempts;
 
-  constructor(private readonly o: { store: MongoStore; audit: AuditLog; config: SecurityConfig; announce: (line: string) => void }) {
+  constructor(private readonly o: { store: Store; audit: AuditLog; config: SecurityConfig; announce: (line: string) => void }) {
     this.users = o.store.collection('users');
     this.sessions = o.store.collection('sessions');
     this.tokens = o.store.collection('api_tokens');

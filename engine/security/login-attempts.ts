@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { isDuplicateKey, storeCall, type MongoStore } from '../store/mongo-store.ts';
+import { type Store } from '../store/store.ts';
+import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 
 /** One counted sign-in attempt: slot `n` (1…max) of the user's current series. */
 interface AttemptSlot {
@@ -31,7 +32,7 @@ export interface AttemptState {
 export class LoginAttempts {
   private readonly slots: Collection<AttemptSlot>;
 
-  constructor(store: MongoStore, private readonly max: number) {
+  constructor(store: Store, private readonly max: number) {
     this.slots = store.collection('login_attempts');
   }
 

@@ -29,7 +29,7 @@ interface Waiting<T> {
  * resolves `inserted` once the document is durable, `duplicate` when a unique index refused it
  * (DUPLICATE_KEY), and rejects with the server's or the network's error otherwise; in that case the
  * document may or may not have been stored (the caller answers so the sender resends, and
- * de-duplication takes care of a resend). Used by MongoStore.insertMessage.
+ * de-duplication takes care of a resend). Used by MessageStore.insert.
  */
 export class GroupCommit<T extends Document> {
   private readonly waiting: Waiting<T>[] = [];

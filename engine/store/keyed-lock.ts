@@ -1,6 +1,6 @@
 /**
  * Runs async work one at a time per key, in call order, within this process; work on different
- * keys runs in parallel. MongoStore serialises the delivery updates of one message with it:
+ * keys runs in parallel. DeliveryStateStore serialises the delivery updates of one message with it:
  * FerretDB 1.24 applies an update by reading the document, changing it and writing it whole, with
  * no lock or version check between, so two destinations of one message settling at the same
  * instant lost one of the two statuses in 20 of 20 tries (12-06). Only this process's updates are

@@ -43,7 +43,7 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 /**
  * Creates the indexes of `messages` and `replays` the server gets, one command per index (FerretDB
  * 1.24 drops the connection on a multi-index createIndexes when they exist). On FerretDB, drops
- * those of MESSAGE_INDEXES it does not get, made by an earlier version. Called by MongoStore.start.
+ * those of MESSAGE_INDEXES it does not get, made by an earlier version. Called by Store.start.
  */
 export async function ensureMessageIndexes(o: { messages: Collection<MessageRecord>; replays: Collection<ReplayRecord>; ferretdb: boolean }): Promise<void> {
   for (const index of MESSAGE_INDEXES) {

@@ -1,5 +1,5 @@
 import type { AckOutcome, DeliveryStatus, MessageStatus, ReplayableStatus, ReplayState } from './states.ts';
-import type { ErrorCode, FailureClass } from '../errors.ts';
+import type { ErrorCode, FailureClass, SwitchboardError } from '../errors.ts';
 
 /** Summary fields copied out of the message at intake, for search and routing without re-parsing. */
 export interface MessageSummary {
@@ -50,6 +50,14 @@ export interface CanonicalEvent {
   transformVersion: number;
   event: Record<string, unknown>;
 }
+
+/** The events of a message that a destination takes, in order. */
+export function eventsFor(record: Pick<MessageRecord, 'canonical'>, models: readonly string[]): CanonicalEvent[] {
+  return (record.canonical?.events ?? []).filter((e) => models.includes(e.model));
+}
+
+/** `transformId@version` of each transform that made `events`, once each. */
+export const transformVersions = (events: CanonicalEvent[]): string[] => [...new Set(events.map((e) => `${e.transformId}@${e.transformVersion}`))];
 
 export interface CanonicalRecord {
   events: CanonicalEvent[];
@@ -119,7 +127,7 @@ export interface MessageRecord {
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /**
-   * An entry of a FHIR transaction not yet committed (MongoStore.insertTransaction): stored as
+   * An entry of a FHIR transaction not yet committed (MessageStore.insertTransaction): stored as
    * `filtered` (sent nowhere, out of the relay's sight) with its planned deliveries, until every
    * entry of its transaction is stored; the commit makes it `routed` and removes the flag.
    */
@@ -130,7 +138,13 @@ export interface MessageRecord {
   summarySealed?: Uint8Array;
 }
 
-/** A message as a delivery reads it (`MongoStore.getForDelivery`): the stored record opened, without `raw`. */
+/** What routing decided for one message (planRoute): its next status, canonical events and pending deliveries. */
+export type RoutePlan =
+  | { status: typeof MessageStatus.routed; events: CanonicalEvent[]; deliveries: Record<string, DeliveryRecord> }
+  | { status: typeof MessageStatus.filtered; events: CanonicalEvent[]; deliveries: Record<string, never>; reason: string }
+  | { status: typeof MessageStatus.errored; error: SwitchboardError };
+
+/** A message as a delivery reads it (`MessageStore.getForDelivery`): the stored record opened, without `raw`. */
 export type DeliverableRecord = Omit<MessageRecord, 'raw'>;
 
 /** What a replay selects: message ids or a filter, and which deliveries of them. */

@@ -33,7 +33,7 @@ const CAN_BLOCK = [MessageStatus.routed, MessageStatus.dead, MessageStatus.parti
  * Gives `orderKeys` to the messages stored without it (by a version that did not write it) that can
  * hold a key now: routed, dead or partially delivered with an ordered delivery. Without it, such a
  * message would not be seen by the head check of a later message of its key. Messages settled
- * otherwise get theirs when a replay reopens them (MongoStore.resetForReplay). Once per store, at
+ * otherwise get theirs when a replay reopens them (ReplayStore.resetDeliveries). Once per store, at
  * start (backfillOnce); reads by one status at a time (an equality FerretDB passes down to
  * PostgreSQL). Returns how many messages it changed.
  */

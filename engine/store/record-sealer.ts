@@ -109,7 +109,7 @@ export class RecordSealer {
     const set: Partial<MessageRecord> = { kid: keyring.activeKeyId, raw: keyring.seal(open.raw) };
     if (open.canonical) set.canonical = this.canonical(open.canonical.events);
     if (open.summary) set.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: open.summary.mrn, controlId: open.summary.controlId })));
-    // Peers' answers too. The deliveries are written whole: run rotation when deliveries are quiet (see MongoStore.resealAll).
+    // Peers' answers too. The deliveries are written whole: run rotation when deliveries are quiet (see MaintenanceStore.resealAll).
     set.deliveries = Object.fromEntries(
       Object.entries(open.deliveries).map(([id, d]) => [id, { ...d, attempts: d.attempts.map((a) => this.peerAnswer(a)), ...(d.lastError ? { lastError: this.peerAnswer(d.lastError) } : {}) }]),
     );

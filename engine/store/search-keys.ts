@@ -27,7 +27,7 @@ export function searchKeysOf(summary: MessageSummary | undefined): string[] {
 
 /**
  * Gives `searchKeys` to the messages stored without it (by a version that did not write it), so
- * that a search finds them too. Once per store, in MongoStore.start before it serves (backfillOnce):
+ * that a search finds them too. Once per store, in Store.start before it serves (backfillOnce):
  * one read of the whole collection, and a write per message of an earlier version.
  */
 export function backfillSearchKeys(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {

@@ -45,7 +45,7 @@ async function engineFor(t: import('ava').ExecutionContext, h: SourceHarness, mo
 
 /** How many messages the engine's store holds with control id (MSH-10, resource id) `id`. */
 async function storedWith(sb: TestEngine, id: string): Promise<number> {
-  return (await sb.engine.store!.listMessages({ controlId: id, limit: 10 })).length;
+  return (await sb.engine.store!.messages.list({ controlId: id, limit: 10 })).length;
 }
 
 /** Whether something can listen on `port` on the loopback (the source has released it). */

@@ -92,5 +92,5 @@ test('blank bytes between frames are allowed; other bytes outside a frame close 
   client.writeRaw(Buffer.from('garbage before the frame'));
   await t.throwsAsync(client.send(adt('JUNK1')), { message: /closed before an answer/ });
   await client.closed();
-  t.deepEqual(await sb.engine.store!.listMessages({ controlId: 'JUNK1', limit: 5 }), []);
+  t.deepEqual(await sb.engine.store!.messages.list({ controlId: 'JUNK1', limit: 5 }), []);
 });

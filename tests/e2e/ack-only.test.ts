@@ -22,6 +22,6 @@ test('INTAKE_ACK_ONLY (benchmarks): AA from the header alone, AR for what is not
   // A large message: AA from its header (the 900 KB OBX after it is not read).
   const large = await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|AO3|P|2.5.1\rOBX|1|ED|PDF||${'A'.repeat(900_000)}\r`);
   t.is(field(large, 'MSA', 2), 'AO3');
-  t.deepEqual(await sb.engine.store!.listMessages({ limit: 5 }), []);
+  t.deepEqual(await sb.engine.store!.messages.list({ limit: 5 }), []);
   t.deepEqual(erp.postings(), []);
 });

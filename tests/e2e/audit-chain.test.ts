@@ -2,7 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { AuditLog, type AuditEntry } from '../../engine/audit/audit-log.ts';
 import { runAuditCommand } from '../../engine/cli/audit.command.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
 /**
@@ -32,9 +32,9 @@ function expectedHash(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 /** A store of its own holding a chain of five entries (details with keys out of order, nested). */
-async function chainOfFive(): Promise<{ store: MongoStore; dbName: string; entries: AuditEntry[] }> {
+async function chainOfFive(): Promise<{ store: Store; dbName: string; entries: AuditEntry[] }> {
   const dbName = uniqueName('sbaudit');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   const log = new AuditLog(store);
   await log.start();

@@ -78,7 +78,7 @@ test.before(async () => {
   const client = await MllpTestClient.connect(sb.mllpPort);
   if (field(await client.send(ADT), 'MSA', 1) !== 'AA') throw new Error('sample message not accepted');
   client.close();
-  messageId = (await waitFor('stored', async () => (await sb.engine.store!.listMessages({ controlId: 'AZ1', limit: 1 }))[0]))._id;
+  messageId = (await waitFor('stored', async () => (await sb.engine.store!.messages.list({ controlId: 'AZ1', limit: 1 }))[0]))._id;
 });
 test.after.always(async () => {
   await sb?.close();

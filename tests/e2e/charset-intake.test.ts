@@ -42,10 +42,10 @@ test('a UTF-8 message with an invalid byte gets AR naming the charset and where 
     t.regex(field(ack, 'MSA', 3), /not valid UNICODE UTF-8 .*line 3, segment PID/);
     t.is(field(ack, 'ERR', 3).split('^')[0], '102', 'ERR-3: data type error');
     t.regex(field(ack, 'ERR', 8), /not valid UNICODE UTF-8/);
-    const [stored] = await waitFor('rejected message stored', () => sb.engine.store!.listMessages({ controlId: id, limit: 1 }));
+    const [stored] = await waitFor('rejected message stored', () => sb.engine.store!.messages.list({ controlId: id, limit: 1 }));
     t.is(stored!.status, 'rejected');
     t.is(stored!.error?.code, 'HL7_CHARSET_INVALID');
-    t.deepEqual(Buffer.from((await sb.engine.store!.getMessage(stored!._id))!.raw), bytes, 'the bytes are kept as sent');
+    t.deepEqual(Buffer.from((await sb.engine.store!.messages.get(stored!._id))!.raw), bytes, 'the bytes are kept as sent');
   }
 });
 
@@ -56,7 +56,7 @@ test('an 8859/2 message is accepted and its ACK goes back in 8859/2 (Ł is 0xA3,
   t.is(field(ack.toString('latin1'), 'MSA', 1), 'AA');
   t.is(field(ack.toString('latin1'), 'MSH', 6), '\u00a3\u00d3D\u00ac', 'MSH-6 holds the 8859-2 bytes a3 d3 44 ac');
   t.false(ack.includes(Buffer.from('Ł', 'utf8')));
-  const [stored] = await waitFor('message stored', () => sb.engine.store!.listMessages({ controlId: 'LATIN2A', limit: 1 }));
+  const [stored] = await waitFor('message stored', () => sb.engine.store!.messages.list({ controlId: 'LATIN2A', limit: 1 }));
   t.is(stored!.summary?.sendingFacility, 'ŁÓDŹ');
 });
 

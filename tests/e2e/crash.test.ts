@@ -5,7 +5,7 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 import { spawnEngine } from '../support/engine-process.ts';
 import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 
 /** Settings for an engine process of its own: a fresh database and queue prefix, a quick relay. */
 const engineEnv = (erpUrl: string) => ({
@@ -33,7 +33,7 @@ async function heldStoreEngine(t: { teardown(fn: () => unknown): void }) {
   const proxy = await TcpProxy.start(TcpProxy.targetOf(sharedMongoUrl()));
   // A slow relay: nothing but intake uses the store path while it is held.
   const first = await spawnEngine({ ...env, MONGODB_URL: proxy.via(sharedMongoUrl()), RELAY_INTERVAL_MS: '600000' });
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: env.MONGODB_DB });
+  const store = new Store({ url: sharedMongoUrl(), dbName: env.MONGODB_DB });
   await store.start();
   t.teardown(async () => (await first.kill(), await proxy.close(), await store.close(), await erp.close()));
   const client = await MllpTestClient.connect(first.mllpPort);
@@ -67,7 +67,7 @@ test('the store slowed under an HL7 message: no AA while its insert is held; SIG
   await first.kill('SIGKILL');
   t.is(ack && field(ack, 'MSA', 1), 'AA');
   t.is(erp.postings().length, 0);
-  const [stored] = await store.listMessages({ controlId: 'KILL0001', limit: 1 });
+  const [stored] = await store.messages.list({ controlId: 'KILL0001', limit: 1 });
   t.truthy(stored, 'an AA means the message is stored');
 
   const second = await restart();
@@ -87,7 +87,7 @@ test('SIGKILL while the insert of an HL7 message is held by the store path: no A
   proxy.resume();
 
   await restart();
-  const [stored] = await store.listMessages({ controlId: 'KILL0002', limit: 1 });
+  const [stored] = await store.messages.list({ controlId: 'KILL0002', limit: 1 });
   t.log(stored ? 'the held insert landed after the kill' : 'the held insert did not land');
   if (!stored) {
     t.is(erp.postings().length, 0, 'not stored, not delivered: the sender resends for want of an ACK');

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { Hl7Intake } from '../../engine/intake.ts';
 import { createLogger, silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../../engine/queue/queues.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { transforms } from '../../transforms/index.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
@@ -37,7 +37,7 @@ test('a resend over MLLP: one record, one posting at the ERP, logged as a duplic
 
   const first = await client.send(adt('DUP1'));
   t.is(field(first, 'MSA', 1), 'AA', first);
-  await waitFor('DUP1 delivered', async () => (await sb.engine.store!.listMessages({ controlId: 'DUP1', limit: 5 }))[0]?.status === 'delivered');
+  await waitFor('DUP1 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'DUP1', limit: 5 }))[0]?.status === 'delivered');
   const again = await client.send(adt('DUP1'));
   // On another connection too: de-duplication is by the message, not by the connection.
   const other = await MllpTestClient.connect(sb.mllpPort);
@@ -47,7 +47,7 @@ test('a resend over MLLP: one record, one posting at the ERP, logged as a duplic
   t.is(third, first);
   t.is(field(again, 'MSH', 10), field(first, 'MSH', 10), 'the ACK keeps its own MSH-10');
 
-  const records = await sb.engine.store!.listMessages({ controlId: 'DUP1', limit: 5 });
+  const records = await sb.engine.store!.messages.list({ controlId: 'DUP1', limit: 5 });
   t.is(records.length, 1, 'stored once');
   const [record] = records;
   t.is(record!.status, 'delivered');
@@ -64,7 +64,7 @@ test('a resend over MLLP: one record, one posting at the ERP, logged as a duplic
 });
 
 test('intake answers a resend with duplicate: true, the first message id, the same ACK bytes, and queues nothing more', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbdedupe') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdedupe') });
   await store.start();
   const redis = producerConnection(sharedRedisUrl());
   const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix: uniqueName('sbq') });
@@ -81,7 +81,7 @@ test('intake answers a resend with duplicate: true, the first message id, the sa
   t.like(second, { code: 'AA', duplicate: true, messageId: first.messageId });
   t.true(Buffer.from(second.ack).equals(Buffer.from(first.ack)), 'the stored ACK, byte for byte');
 
-  t.is((await store.listMessages({ controlId: 'DUP3', limit: 5 })).length, 1, 'stored once');
+  t.is((await store.messages.list({ controlId: 'DUP3', limit: 5 })).length, 1, 'stored once');
   const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
   t.deepEqual(jobs.map((j) => j.data.messageId), [first.messageId], 'one delivery queued, for the first');
 });

@@ -8,7 +8,7 @@ import { DeliveryHandoff } from '../../engine/queue/handoff.ts';
 import { deliveryJobId, deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { Keyring, SearchHasher } from '../../engine/security/encryption.ts';
 import type { DeliverableRecord, MessageRecord } from '../../engine/store/message-record.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { RecordSealer } from '../../engine/store/record-sealer.ts';
 import { connectors } from '../../connectors/index.ts';
 import { transforms } from '../../transforms/index.ts';
@@ -41,14 +41,14 @@ const sealers = {
 
 for (const [name, sealer] of Object.entries(sealers)) {
   test(`what an insert hands over is what getForDelivery reads back (${name})`, async (t) => {
-    const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbhand'), sealer });
+    const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbhand'), sealer });
     await store.start();
     t.teardown(() => store.close());
     const record = routed(1);
-    const result = await store.insertMessage(record);
+    const result = await store.messages.insert(record);
     if (!result.inserted) return t.fail('not inserted');
     const handed = result.forDelivery();
-    t.deepEqual(handed, await store.getForDelivery(record._id));
+    t.deepEqual(handed, await store.messages.getForDelivery(record._id));
     t.false('raw' in handed);
   });
 }
@@ -56,7 +56,7 @@ for (const [name, sealer] of Object.entries(sealers)) {
 test('intake with a handoff offers what it stored and marks its jobs fresh; without one, it does neither', async (t) => {
   const channel = testChannel({ erpUrl: 'http://127.0.0.1:9' });
   const prefix = uniqueName('sbhand');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: prefix });
+  const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
   await store.start();
   const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await store.close()));
@@ -67,7 +67,7 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
   const id = withHandoff.messageId!;
   t.is((await queue.getJob(deliveryJobId(id, 'erp')))?.data.fresh, true);
   t.is(handoff.size, 1);
-  t.deepEqual(handoff.take(id, 'erp'), await store.getForDelivery(id));
+  t.deepEqual(handoff.take(id, 'erp'), await store.messages.getForDelivery(id));
 
   const plain = new Hl7Intake({ store, transforms, deliveryQueues: queues, log, storeTimeoutMs: 5000 });
   const without = await plain.submit(channel, Buffer.from(adt('HO2')));
@@ -80,7 +80,7 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
   const definition = connectors.destination(spec.kind)!;
   const connector = definition.create(parseConnectorConfig(definition, spec.config, 'test'), { log });
   const prefix = uniqueName('sbhand');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: prefix });
+  const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
   await store.start();
   const connection = workerConnectionOptions(sharedRedisUrl());
   const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection, prefix });
@@ -98,7 +98,7 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
   // Each message is offered with a visit number that differs from the stored one: the ERP shows which was sent.
   const offer = async (i: number): Promise<string> => {
     const record = routed(i);
-    const result = await store.insertMessage(record);
+    const result = await store.messages.insert(record);
     if (!result.inserted) throw new Error('not inserted');
     const stored = result.forDelivery();
     const marked: DeliverableRecord = { ...stored, canonical: { events: stored.canonical!.events.map((e) => ({ ...e, event: { ...e.event, encounter: { visitNumber: 'HANDED-OVER' } } })) } };
@@ -113,7 +113,7 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
   erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
   await queueDeliveries(queues, { messageId: retried, destinationIds: [spec.id], fresh: true });
   worker.start();
-  await waitFor('the retried delivery settled', async () => (await store.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered');
+  await waitFor('the retried delivery settled', async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered');
   t.is(sentVisit(retried), 'VB3', 'its first run took the handed-over message and failed; the retry read the store');
   await queueDeliveries(queues, { messageId: fresh, destinationIds: [spec.id], fresh: true });
   await queueDeliveries(queues, { messageId: unmarked, destinationIds: [spec.id] });
@@ -121,7 +121,7 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
   t.is(sentVisit(fresh), 'HANDED-OVER', 'the fresh job took it');
   t.is(sentVisit(unmarked), 'VB2', 'a job not marked fresh read the store');
   t.is(handoff.size, 1, 'the unmarked message is still held, until it expires');
-  const settled = await store.getForDelivery(fresh);
+  const settled = await store.messages.getForDelivery(fresh);
   t.is(settled?.status, 'delivered', 'the handed-over view settles the message as a stored read does');
   t.is(settled?.deliveries[spec.id]?.attempts.length, 1);
 });

@@ -25,7 +25,7 @@ test('ERP answering 503 three times, then 200: delivered on the fourth attempt',
   t.is(field(await client.send(adt('RETRY503')), 'MSA', 1), 'AA');
   client.close();
   const [m] = await waitFor('delivered', async () => {
-    const found = await sb.engine.store!.listMessages({ controlId: 'RETRY503', limit: 1 });
+    const found = await sb.engine.store!.messages.list({ controlId: 'RETRY503', limit: 1 });
     return found[0]?.status === 'delivered' && found;
   });
   const d = m!.deliveries.erp!;
@@ -43,7 +43,7 @@ test("ERP answering 400: dead-lettered at once with the ERP's reason stored", as
   t.is(field(await client.send(adt('REJECT400')), 'MSA', 1), 'AA', 'the sender is told AA: what happens downstream is ours to handle');
   client.close();
   const [m] = await waitFor('dead', async () => {
-    const found = await sb.engine.store!.listMessages({ controlId: 'REJECT400', limit: 1 });
+    const found = await sb.engine.store!.messages.list({ controlId: 'REJECT400', limit: 1 });
     return found[0]?.status === 'dead' && found;
   });
   const d = m!.deliveries.erp!;
@@ -76,7 +76,7 @@ test('Redis stopped, then wiped, while sending: every acknowledged message is de
   client.close();
   t.is(acked.length, 30, 'MongoDB was up, so every message was acknowledged');
   await waitFor('all delivered', async () => {
-    const delivered = await sb.engine.store!.listMessages({ status: 'delivered', limit: 100 });
+    const delivered = await sb.engine.store!.messages.list({ status: 'delivered', limit: 100 });
     return delivered.length === 30;
   }, 60_000);
   const keys = erp.postings().map((p) => p.idempotencyKey);
@@ -104,7 +104,7 @@ test('MongoDB-wire server stopped: no AA while it is down; resent messages are a
   t.is(await client.send(adt('MD2')), resent, 'a further resend is a duplicate: the stored ACK again, byte for byte (MSH-10 included)');
   client.close();
   // A delivery job that met the store down waits out its backoff (infraBackoff: up to 30 s) after the store is back.
-  await waitFor('both delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 2, 90_000);
+  await waitFor('both delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 2, 90_000);
   t.is(erp.postings().length, 2);
 });
 
@@ -133,6 +133,6 @@ test('MongoDB-wire server stopped mid-delivery: the job fails with STORE_UNAVAIL
   t.false(lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')), 'no patient data in the log');
   await mongo.start();
   await waitFor('delivered after the store is back', () => erp.postings().length === 1, 60_000);
-  await waitFor('recorded as delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 1 })).length === 1, 60_000);
+  await waitFor('recorded as delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1, 60_000);
   t.is(erp.postings()[0]!.deliveries, 1);
 });

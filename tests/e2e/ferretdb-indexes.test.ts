@@ -3,7 +3,7 @@ import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { isFerretDb, MESSAGE_INDEXES } from '../../engine/store/message-indexes.ts';
 import { MongoClient } from 'mongodb';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
 import { searchKey } from '../../engine/store/search-keys.ts';
 import { deadMessage } from '../support/seed.ts';
@@ -45,17 +45,17 @@ pgTest('FerretDB on PostgreSQL: the head check of an ordered destination passes 
     return { ...m, status: 'routed' as const, orderKeys: [`erp|K${i % 400}`], deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } } };
   });
   const { store, messages } = await storeWith(t, 'sbidxorder', docs);
-  // The query of MongoStore.findOrderBlocker.
+  // The query of DeliveryStateStore.findOrderBlocker.
   const plan = await messages.find({ orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 }).explain();
   t.true(plan.filterPushdown, 'FerretDB passes the key down');
   t.regex(JSON.stringify(plan), /"Index Name":"sb_order_keys_/);
-  t.is(await store.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }), docs[399]!._id);
+  t.is(await store.deliveryState.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }), docs[399]!._id);
 });
 
 /** A fresh store holding `docs` (inserted 500 at a time), its tables analysed. */
 async function storeWith(t: ExecutionContext, prefix: string, docs: MessageRecord[]) {
   const dbName = uniqueName(prefix);
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   t.teardown(() => store.close());
   const messages = store.collection<MessageRecord>('messages');
@@ -89,7 +89,7 @@ pgTest("FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeK
   t.regex(JSON.stringify(search), /"Index Name":"sb_search_keys_/);
   const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
   t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
-  // The query of MongoStore.findReplayed.
+  // The query of ReplayStore.findReplayed.
   const replayed = await messages.find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).explain();
   t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
   t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
@@ -97,12 +97,12 @@ pgTest("FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeK
 
 test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve none of its reads), and drops those an earlier version made; MongoDB gets every one', async (t) => {
   const dbName = uniqueName('sbidxset');
-  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const first = new Store({ url: sharedMongoUrl(), dbName });
   await first.start();
   const messages = first.collection<MessageRecord>('messages');
   const info = await messages.find({}, { limit: 1 }).explain();
   const ferretdb = Boolean(info.serverInfo?.ferretdbVersion);
-  const names = async (store: MongoStore) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
+  const names = async (store: Store) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
   const all = ['_id_', ...MESSAGE_INDEXES.map((i) => i.name)].sort();
   if (!ferretdb) {
     t.deepEqual(await names(first), all);
@@ -112,12 +112,12 @@ test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve 
   // As an earlier version left it: an index FerretDB does not get.
   await messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
   await first.close();
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   t.teardown(() => store.close());
   t.deepEqual(await names(store), ['_id_', 'dedupe']);
   // Uniqueness still holds.
   const m = deadMessage(1);
-  t.true((await store.insertMessage(m)).inserted);
-  t.false((await store.insertMessage({ ...m, _id: deadMessage(2)._id })).inserted);
+  t.true((await store.messages.insert(m)).inserted);
+  t.false((await store.messages.insert({ ...m, _id: deadMessage(2)._id })).inserted);
 });

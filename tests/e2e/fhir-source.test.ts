@@ -41,7 +41,7 @@ test('every accepted sample is stored (201) and reaches the canonical model', as
     t.is(res.json().resourceType, 'OperationOutcome');
     const id = res.headers['x-switchboard-message-id'] as string;
     t.is(res.headers.location, `/api/messages/${id}`);
-    const stored = await sb.engine.store!.getMessage(id);
+    const stored = await sb.engine.store!.messages.get(id);
     t.is(stored!.format, 'fhir');
     t.is(stored!.canonical!.events.length, 1, file);
   }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
 import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
@@ -25,7 +25,7 @@ test.after.always(async () => {
 const post = (body: object, headers: Record<string, string> = {}) =>
   sb.engine.http!.inject({ method: 'POST', url: '/fhir/ehr-fhir/', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}`, ...headers }, payload: JSON.stringify(body) });
 /** The messages stored for resources whose ids start with `prefix` (each test uses its own). */
-const storedWith = async (prefix: string) => (await sb.engine.store!.listMessages({ channelId: 'ehr-fhir', limit: 100 })).filter((m) => m.summary?.controlId.startsWith(prefix));
+const storedWith = async (prefix: string) => (await sb.engine.store!.messages.list({ channelId: 'ehr-fhir', limit: 100 })).filter((m) => m.summary?.controlId.startsWith(prefix));
 
 const encounter = (id: string) => ({ resourceType: 'Encounter', id, status: 'in-progress', class: { code: 'IMP' }, identifier: [{ value: `V-${id}` }], subject: { reference: 'Patient/pat-tx' }, period: { start: '2026-04-01' } });
 const charge = (id: string, visit: string | undefined) => ({
@@ -82,7 +82,7 @@ test.serial('a retried transaction without Bundle.identifier returns the first a
   const delivered: string[] = [];
   for (const location of locations(first) as string[]) {
     const id = location.split('/').pop()!;
-    await waitFor(`entry ${id} delivered`, async () => (await sb.engine.store!.getMessage(id))?.status === MessageStatus.delivered);
+    await waitFor(`entry ${id} delivered`, async () => (await sb.engine.store!.messages.get(id))?.status === MessageStatus.delivered);
     delivered.push(id);
   }
   t.is(delivered.length, 3, 'every entry delivered');
@@ -111,7 +111,7 @@ test.serial('a batch with one bad entry still stores the good ones', async (t) =
 });
 
 test('an attempt whose write failed half way leaves nothing the relay would queue, and the retry completes it', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbtxn') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbtxn') });
   await store.start();
   t.teardown(() => store.close());
   /** Entry i of one transaction, routed to `erp`, as intake makes it (a new message id each attempt). */
@@ -121,24 +121,24 @@ test('an attempt whose write failed half way leaves nothing the relay would queu
   };
   // The first attempt's third insert fails (its _id is taken), after the other two were stored.
   const taken = deadMessage(99);
-  await store.insertMessage(taken);
+  await store.messages.insert(taken);
   const firstAttempt = [entry(0), entry(1), { ...entry(2), _id: taken._id }];
-  await t.throwsAsync(store.insertTransaction(firstAttempt), { message: /./ });
+  await t.throwsAsync(store.messages.insertTransaction(firstAttempt), { message: /./ });
   const [a, b] = firstAttempt.map((r) => r._id);
-  const flagged = async () => [...(await store.findUnsettled(new Date(Date.now() + 60_000), 100)), ...(await store.findUnflagged(100))].map((m) => m._id);
+  const flagged = async () => [...(await store.relay.findUnsettled(new Date(Date.now() + 60_000), 100)), ...(await store.relay.findUnflagged(100))].map((m) => m._id);
   t.deepEqual((await flagged()).filter((id) => id === a || id === b), [], 'the relay does not see the stored entries');
-  t.is((await store.getMessage(a!))?.status, MessageStatus.filtered, 'stored, sent nowhere');
+  t.is((await store.messages.get(a!))?.status, MessageStatus.filtered, 'stored, sent nowhere');
 
-  const retry = await store.insertTransaction([entry(0), entry(1), entry(2)]);
+  const retry = await store.messages.insertTransaction([entry(0), entry(1), entry(2)]);
   t.deepEqual(retry.map((e) => e.messageId).slice(0, 2), [a, b], 'the first attempt\'s entries are taken');
   t.deepEqual(retry.map((e) => [e.inserted, e.committed]), [[false, true], [false, true], [true, true]]);
   for (const e of retry) {
-    const m = await store.getMessage(e.messageId);
+    const m = await store.messages.get(e.messageId);
     t.is(m?.status, MessageStatus.routed);
     t.is(m?.staged, undefined);
   }
   t.true(retry.every((e) => e.destinationIds.join() === 'erp'));
-  const again = await store.insertTransaction([entry(0), entry(1), entry(2)]);
+  const again = await store.messages.insertTransaction([entry(0), entry(1), entry(2)]);
   t.deepEqual(again.map((e) => [e.inserted, e.committed]), [[false, false], [false, false], [false, false]], 'a later retry stores and queues nothing');
   t.deepEqual((await flagged()).sort(), retry.map((e) => e.messageId).sort(), 'committed: in the relay\'s sight, flagged unsettled');
 });

@@ -28,7 +28,7 @@ async function orderedEngine(t: { teardown(fn: () => Promise<void>): void }): Pr
   return { erp, sb, client };
 }
 
-const status = async (sb: TestEngine, controlId: string) => (await sb.engine.store!.listMessages({ controlId, limit: 1 }))[0]!.deliveries.erp!;
+const status = async (sb: TestEngine, controlId: string) => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]!.deliveries.erp!;
 
 test('a head the ERP keeps refusing holds the rest of its key, queued together and spending no attempt; released, they go in order', async (t) => {
   const { erp, sb, client } = await orderedEngine(t);

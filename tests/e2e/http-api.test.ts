@@ -15,7 +15,7 @@ test.before(async () => {
   for (let i = 1; i <= 5; i++) await client.send(adt(`API${i}`, i === 3 ? 'MRN-333' : `MRN-${i}`));
   await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ORM^O01|API-ORM|P|2.5.1\r');
   client.close();
-  await waitFor('all delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 5);
+  await waitFor('all delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 5);
 });
 test.after.always(async () => {
   await sb?.close();

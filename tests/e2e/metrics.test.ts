@@ -140,7 +140,7 @@ test('failing deliveries by destination and error code: dead (ERP 400) and retry
   for (const id of ['FD1', 'FD2', 'FD3']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
   client.close();
   await waitFor('one dead, one retrying, one delivered', async () => {
-    const statuses = (await sb.engine.store!.listMessages({ limit: 10 })).map((m) => m.deliveries.erp?.status).sort();
+    const statuses = (await sb.engine.store!.messages.list({ limit: 10 })).map((m) => m.deliveries.erp?.status).sort();
     return statuses.join() === 'dead,delivered,retrying';
   });
 

@@ -73,7 +73,7 @@ test.serial('each accepted ADT and DFT reaches the ERP exactly once, also when s
   // 001, 004, 012 give one EncounterEvent each; 008's three FT1 lines give three ChargeEvents and
   // its supply line one SupplyConsumptionEvent.
   const byControlId = async (controlId: string) =>
-    (await sb.engine.store!.listMessages({ controlId, limit: 10, channelId: 'ehr-mllp' })).filter((m) => m.status !== 'rejected');
+    (await sb.engine.store!.messages.list({ controlId, limit: 10, channelId: 'ehr-mllp' })).filter((m) => m.status !== 'rejected');
   for (const [controlId, events] of [['MSG00001', 1], ['CUST0001', 1], ['DFT0001', 4], ['MRG0001', 1]] as const) {
     const [message] = await waitFor(`${controlId} delivered`, async () => {
       const found = await byControlId(controlId);

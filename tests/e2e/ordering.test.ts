@@ -39,10 +39,10 @@ test('block: a poison head holds its key until it is replayed, other keys go on;
   await client.send(adt('VL', 1));
   await client.send(adt('VL', 2));
   client.close();
-  await waitFor('VL delivered and the head dead', async () => postedOrder(erp, 'VL').length === 2 && (await sb.engine.store!.listMessages({ controlId: 'VK-2', limit: 1 }))[0]?.status === 'dead');
+  await waitFor('VL delivered and the head dead', async () => postedOrder(erp, 'VL').length === 2 && (await sb.engine.store!.messages.list({ controlId: 'VK-2', limit: 1 }))[0]?.status === 'dead');
   await new Promise((r) => setTimeout(r, 1000));
   t.deepEqual(postedOrder(erp, 'VK'), [1], 'VK-3 is held behind the dead VK-2');
-  t.is((await sb.engine.store!.listMessages({ controlId: 'VK-3', limit: 1 }))[0]!.deliveries.erp!.status, 'pending');
+  t.is((await sb.engine.store!.messages.list({ controlId: 'VK-3', limit: 1 }))[0]!.deliveries.erp!.status, 'pending');
 
   erp.setBehaviour({ mode: 'ok' });
   const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: sb.adminHeaders, payload: { filter: { destination: 'erp' }, reason: 'ERP fixed the location table', dryRun: false } });
@@ -62,5 +62,5 @@ test('park: a poison head is dead-lettered and its key goes on', async (t) => {
   client.close();
   await waitFor('VP-1 and VP-3 delivered', () => postedOrder(erp, 'VP').length === 2);
   t.deepEqual(postedOrder(erp, 'VP'), [1, 3]);
-  t.is((await sb.engine.store!.listMessages({ controlId: 'VP-2', limit: 1 }))[0]!.status, 'dead');
+  t.is((await sb.engine.store!.messages.list({ controlId: 'VP-2', limit: 1 }))[0]!.status, 'dead');
 });

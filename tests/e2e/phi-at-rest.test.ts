@@ -58,7 +58,7 @@ async function runCorpus(security: Parameters<typeof startTestEngine>[0]['securi
   erp.rejectMatching('GENHOSP');
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
   for (const name of cases) await send(sb.mllpPort, (await corpusCase(name)).bytes);
-  await waitFor('every message settled', async () => (await sb.engine.store!.listMessages({ status: 'routed', limit: 1 })).length === 0 && (await sb.engine.store!.listMessages({ status: 'received', limit: 1 })).length === 0, 60_000);
+  await waitFor('every message settled', async () => (await sb.engine.store!.messages.list({ status: 'routed', limit: 1 })).length === 0 && (await sb.engine.store!.messages.list({ status: 'received', limit: 1 })).length === 0, 60_000);
   await sb.close();
   await erp.close();
   return { sb, lines };
@@ -160,7 +160,7 @@ test.serial('encrypted records open again, search by MRN works through keyed has
   const adt = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
   await send(sb.mllpPort, Buffer.from(adt));
   t.teardown(() => sb.close());
-  const listed = await waitFor('delivered', async () => (await sb.engine.store!.listMessages({ mrn: '998877', status: 'delivered', limit: 1 }))[0]);
+  const listed = await waitFor('delivered', async () => (await sb.engine.store!.messages.list({ mrn: '998877', status: 'delivered', limit: 1 }))[0]);
   t.is(listed.summary!.mrn, '998877');
   const shared = { dbName: sb.config.MONGODB_DB, prefix: sb.config.QUEUE_PREFIX };
   await sb.close();
@@ -168,14 +168,14 @@ test.serial('encrypted records open again, search by MRN works through keyed has
   const k2 = `k2:${randomBytes(32).toString('base64')}`;
   const rotated = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}` } });
   t.teardown(() => rotated.close());
-  t.is((await rotated.engine.store!.getMessage(listed._id))!.summary!.controlId, 'ROT1', 'old records open with the old key still in the ring');
+  t.is((await rotated.engine.store!.messages.get(listed._id))!.summary!.controlId, 'ROT1', 'old records open with the old key still in the ring');
   await rotated.close();
   const env = { ...process.env, MONGODB_URL: sharedMongoUrl(), MONGODB_DB: shared.dbName, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}`, SEARCH_HASH_KEY: keys.SEARCH_HASH_KEY };
   const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'keys', 'reseal'], { env });
   t.is(stdout.trim(), 're-sealed 1 messages under key k2');
   const newOnly = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: k2 } });
   t.teardown(() => newOnly.close());
-  const reopened = await newOnly.engine.store!.getMessage(listed._id);
+  const reopened = await newOnly.engine.store!.messages.get(listed._id);
   t.true(Buffer.from(reopened!.raw).toString('utf8').includes('ZEBEDEE^ZOE'), 'the old key can be retired after re-sealing');
 });
 
@@ -195,7 +195,7 @@ async function runInline(security: Parameters<typeof startTestEngine>[0]['securi
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
   try {
     for (const m of inlinePatientMessages()) await send(sb.mllpPort, Buffer.from(m));
-    await waitFor('the three messages delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 })).length === 3);
+    await waitFor('the three messages delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 3);
   } finally {
     await sb.close();
     await erp.close();

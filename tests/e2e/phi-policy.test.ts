@@ -68,11 +68,11 @@ test('the corpus end to end: under the default policy no identifier, direct or i
   }
   client.close();
   await waitFor('every message settled', async () => {
-    const open = [...(await sb.engine.store!.listMessages({ status: 'routed', limit: 10 })), ...(await sb.engine.store!.listMessages({ status: 'received', limit: 10 }))];
-    return open.length === 0 && (await sb.engine.store!.listMessages({ status: 'delivered', limit: 100 })).length > 0;
+    const open = [...(await sb.engine.store!.messages.list({ status: 'routed', limit: 10 })), ...(await sb.engine.store!.messages.list({ status: 'received', limit: 10 }))];
+    return open.length === 0 && (await sb.engine.store!.messages.list({ status: 'delivered', limit: 100 })).length > 0;
   });
-  const listed = await sb.engine.store!.listMessages({ limit: 500 });
-  const messages = (await Promise.all(listed.map((m) => sb.engine.store!.getMessage(m._id)))).filter((m): m is MessageRecord => m !== null);
+  const listed = await sb.engine.store!.messages.list({ limit: 500 });
+  const messages = (await Promise.all(listed.map((m) => sb.engine.store!.messages.get(m._id)))).filter((m): m is MessageRecord => m !== null);
   const { direct, indirect } = canonicalIdentifiers(messages);
   for (const v of raw) direct.add(v);
   t.true(['DOE', '100234', '999-12-3456', '1975-04-12'].every((v) => direct.has(v)), 'the scan knows the corpus direct identifiers');
@@ -129,12 +129,12 @@ test('inline ADT and DFT, no corpus needed: the default policy posts no identifi
   for (const m of inlinePatientMessages()) t.regex(await client.send(m), /\rMSA\|AA\|/);
   client.close();
   const stored = await waitFor('the three messages delivered', async () => {
-    const listed = await sb.engine.store!.listMessages({ status: 'delivered', limit: 10 });
+    const listed = await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 });
     return listed.length === 3 && listed;
   });
 
   // The identifiers did reach the canonical events: the policy had them to strip.
-  const messages = (await Promise.all(stored.map((m) => sb.engine.store!.getMessage(m._id)))).filter((m): m is MessageRecord => m !== null);
+  const messages = (await Promise.all(stored.map((m) => sb.engine.store!.messages.get(m._id)))).filter((m): m is MessageRecord => m !== null);
   const { direct, indirect } = canonicalIdentifiers(messages);
   t.true(['QX7731904', 'QUIMBLEWORTH', 'HORTENSIA', '1958-02-13', 'QX7700012'].every((v) => direct.has(v)), `canonical direct identifiers: ${[...direct].join(' ')}`);
   t.true(indirect.has('VQ88123'), `canonical indirect identifiers: ${[...indirect].join(' ')}`);

@@ -5,7 +5,7 @@ import { silentLogger } from '../../engine/log.ts';
 import { RedisLease } from '../../engine/queue/lease.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
@@ -18,7 +18,7 @@ import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.
  * in Redis (as after a crash or a flushed Redis).
  */
 async function setup(t: { teardown(fn: () => Promise<unknown>): void }, o: { intervalMs: number }) {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbrelay') });
   await store.start();
   const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
   const prefix = uniqueName('sbq');
@@ -30,7 +30,7 @@ async function setup(t: { teardown(fn: () => Promise<unknown>): void }, o: { int
     new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: o.intervalMs, staleMs: 0, lease: new RedisLease({ redis, key, ttlMs }) });
   const seeded = deadMessage(1);
   const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
-  await store.insertMessage(message);
+  await store.messages.insert(message);
   const requeued = async () => Boolean(await erpQueue.getJob(deliveryJobId(message._id, 'erp')));
   return { redis, key, relay, requeued };
 }
@@ -95,7 +95,7 @@ test("a message stored whose job is gone from Redis (its keys deleted while no w
   const ack = await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|RELAY0001|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR\rPV1|1|I|4W||||||||||||||||VRELAY1\r');
   client.close();
   t.is(field(ack, 'MSA', 1), 'AA');
-  const [stored] = await ingest.engine.store!.listMessages({ controlId: 'RELAY0001', limit: 1 });
+  const [stored] = await ingest.engine.store!.messages.list({ controlId: 'RELAY0001', limit: 1 });
   await ingest.close();
   if (!stored) return t.fail('the acknowledged message is not stored');
 
@@ -110,7 +110,7 @@ test("a message stored whose job is gone from Redis (its keys deleted while no w
 
   const engine = await startTestEngine({ channels, ...shared });
   t.teardown(() => engine.close());
-  await waitFor('delivery of the message whose job was gone', async () => (await engine.engine.store!.getMessage(stored._id))?.deliveries.erp?.status === 'delivered');
+  await waitFor('delivery of the message whose job was gone', async () => (await engine.engine.store!.messages.get(stored._id))?.deliveries.erp?.status === 'delivered');
   // Further passes find it settled and queue nothing more.
   await engine.engine.relay!.tick();
   await engine.engine.relay!.tick();

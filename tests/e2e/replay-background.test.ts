@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { startTestEngine, TEST_ADMIN, testChannel, waitFor } from '../support/harness.ts';
@@ -18,7 +18,7 @@ test('a delivered message is sent again on purpose only when the replay asks for
   t.is(field(await client.send(adt('RS1')), 'MSA', 1), 'AA');
   client.close();
   const [first] = await waitFor('delivered', () => (erp.postings().length === 1 ? erp.postings() : undefined));
-  const [m] = await sb.engine.store!.listMessages({ controlId: 'RS1', limit: 1 });
+  const [m] = await sb.engine.store!.messages.list({ controlId: 'RS1', limit: 1 });
   const http = (payload: object) => sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: sb.adminHeaders, payload });
 
   const deadOnly = await http({ messageIds: [m!._id], reason: 'ERP restored from backup', dryRun: false });
@@ -37,7 +37,7 @@ test('a delivered message is sent again on purpose only when the replay asks for
   t.is(first!.idempotencyKey, `${m!._id}:erp`);
 
   const stored = await waitFor('settled', async () => {
-    const s = await sb.engine.store!.getMessage(m!._id);
+    const s = await sb.engine.store!.messages.get(m!._id);
     return s?.status === 'delivered' && s.deliveries.erp!.attempts.length === 2 ? s : undefined;
   });
   t.deepEqual(stored.deliveries.erp!.attempts.map((a) => [a.outcome, a.replayId]), [['delivered', undefined], ['delivered', replayId]]);
@@ -67,10 +67,10 @@ test(`a replay of ${SEEDED} dead deliveries whose engine is killed with SIGKILL 
     SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password,
   };
   let engine: EngineProcess = await spawnEngine(env);
-  const store = new MongoStore({ url: env.MONGODB_URL, dbName: env.MONGODB_DB });
+  const store = new Store({ url: env.MONGODB_URL, dbName: env.MONGODB_DB });
   await store.start();
   t.teardown(async () => (await engine.kill(), await store.close(), await erp.close()));
-  for (let i = 0; i < SEEDED; i++) await store.insertMessage(deadMessage(i));
+  for (let i = 0; i < SEEDED; i++) await store.messages.insert(deadMessage(i));
 
   erp.setBehaviour({ mode: 'slow', delayMs: 5, times: -1 });
   const base = `http://127.0.0.1:${engine.httpPort}`;
@@ -81,28 +81,28 @@ test(`a replay of ${SEEDED} dead deliveries whose engine is killed with SIGKILL 
   t.is(deliveries, SEEDED);
 
   const midway = await waitFor('the replay part-way', async () => {
-    const r = await store.getReplay(replayId);
+    const r = await store.replays.get(replayId);
     return r && r.progress.replayed > 0 && r.progress.replayed < SEEDED / 2 ? r : undefined;
   });
   await engine.kill('SIGKILL');
   t.is(midway.state, 'running');
-  const atKill = (await store.getReplay(replayId))!;
+  const atKill = (await store.replays.get(replayId))!;
   t.true(atKill.progress.replayed < SEEDED);
   t.log(`killed with ${atKill.progress.replayed} of ${SEEDED} set back to pending (as last saved)`);
 
   engine = await spawnEngine(env);
   const done = await waitFor('the replay resumed and done', async () => {
-    const r = await store.getReplay(replayId);
+    const r = await store.replays.get(replayId);
     return r?.state === 'done' ? r : undefined;
   }, 120_000).catch(async (err: unknown) => {
-    t.log(JSON.stringify(await store.getReplay(replayId).then((r) => r && { ...r, deliveries: r.deliveries.length })));
+    t.log(JSON.stringify(await store.replays.get(replayId).then((r) => r && { ...r, deliveries: r.deliveries.length })));
     t.log(engine.lines.filter((l) => l.includes('replay') || l.includes('"warn"') || l.includes('"error"')).slice(-10).join('\n'));
     throw err;
   });
   t.like(done.progress, { selected: SEEDED, replayed: SEEDED, refused: 0 });
   t.is(new Set(done.deliveries.map((d) => d.messageId)).size, SEEDED, 'every message taken once');
   t.true(engine.lines.some((l) => l.includes('"replay resumed"')));
-  await waitFor('all delivered', async () => (await store.listMessages({ status: 'delivered', limit: SEEDED + 1 })).length === SEEDED, 180_000);
+  await waitFor('all delivered', async () => (await store.messages.list({ status: 'delivered', limit: SEEDED + 1 })).length === SEEDED, 180_000);
   const keys = erp.postings().map((p) => p.idempotencyKey);
   t.is(keys.length, SEEDED, 'each delivered once per destination, counted at the peer by key');
   t.is(new Set(keys).size, SEEDED);

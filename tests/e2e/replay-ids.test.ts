@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { backfillReplayIds } from '../../engine/store/replay-ids.ts';
 import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
@@ -12,23 +12,23 @@ function deadTo(i: number, destinations: string[]): MessageRecord {
 }
 
 test("a replay's read-back finds each delivery it set back to pending, by replayIds, and none of another replay's", async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbreplayids') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbreplayids') });
   await store.start();
   t.teardown(() => store.close());
   const [a, b, c] = [deadTo(0, ['erp', 'billing']), deadTo(1, ['erp', 'billing']), deadTo(2, ['erp'])];
-  for (const m of [a, b, c]) await store.insertMessage(m!);
-  t.deepEqual(await store.resetForReplay(a!, { from: 'dead', destinationIds: ['erp', 'billing'], events: [], replayId: 'r1' }), ['erp', 'billing']);
-  t.deepEqual(await store.resetForReplay(b!, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r1' }), ['billing']);
-  t.deepEqual(await store.resetForReplay(c!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r2' }), ['erp']);
-  const found = (await store.findReplayed('r1')).map((d) => `${d.messageId}|${d.destinationId}|${d.idempotencyKey}`).sort();
+  for (const m of [a, b, c]) await store.messages.insert(m!);
+  t.deepEqual(await store.replays.resetDeliveries(a!, { from: 'dead', destinationIds: ['erp', 'billing'], events: [], replayId: 'r1' }), ['erp', 'billing']);
+  t.deepEqual(await store.replays.resetDeliveries(b!, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r1' }), ['billing']);
+  t.deepEqual(await store.replays.resetDeliveries(c!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r2' }), ['erp']);
+  const found = (await store.replays.findReplayed('r1')).map((d) => `${d.messageId}|${d.destinationId}|${d.idempotencyKey}`).sort();
   t.deepEqual(found, [`${a!._id}|billing|${a!._id}:billing`, `${a!._id}|erp|${a!._id}:erp`, `${b!._id}|billing|${b!._id}:billing`].sort());
   t.deepEqual((await store.collection<MessageRecord>('messages').findOne({ _id: a!._id }))?.replayIds, ['r1'], 'one entry for both destinations');
   // Replayed again by r3: r1 no longer names the delivery, so r1 does not report it.
-  const again = (await store.getMessage(c!._id))!;
-  await store.updateDelivery(c!._id, 'erp', { status: 'dead', seen: again });
-  t.deepEqual(await store.resetForReplay((await store.getMessage(c!._id))!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r3' }), ['erp']);
-  t.deepEqual((await store.findReplayed('r2')).length, 0);
-  t.deepEqual((await store.findReplayed('r3')).map((d) => d.messageId), [c!._id]);
+  const again = (await store.messages.get(c!._id))!;
+  await store.deliveryState.update(c!._id, 'erp', { status: 'dead', seen: again });
+  t.deepEqual(await store.replays.resetDeliveries((await store.messages.get(c!._id))!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r3' }), ['erp']);
+  t.deepEqual((await store.replays.findReplayed('r2')).length, 0);
+  t.deepEqual((await store.replays.findReplayed('r3')).map((d) => d.messageId), [c!._id]);
 });
 
 test('messages an earlier version replayed (replayId only in the delivery) get replayIds at start, once', async (t) => {
@@ -42,7 +42,7 @@ test('messages an earlier version replayed (replayId only in the delivery) get r
   const messages = store.collection<MessageRecord>('messages');
   t.deepEqual((await messages.findOne({ _id: replayed._id }))?.replayIds, ['r-old']);
   t.is((await messages.findOne({ _id: untouched._id }))?.replayIds, undefined, 'a message never replayed gets nothing');
-  t.deepEqual((await store.findReplayed('r-old')).map((d) => d.destinationId).sort(), ['billing', 'erp']);
+  t.deepEqual((await store.replays.findReplayed('r-old')).map((d) => d.destinationId).sort(), ['billing', 'erp']);
   await messages.updateOne({ _id: replayed._id }, { $unset: { replayIds: '' } });
   t.is(await backfillReplayIds(messages, store.collection('meta')), 0, 'done once per store');
 });

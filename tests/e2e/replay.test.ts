@@ -20,7 +20,7 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   const client = await MllpTestClient.connect(before.mllpPort);
   for (const id of ['RP1', 'RP2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
   client.close();
-  await waitFor('both dead', async () => (await before.engine.store!.listMessages({ status: 'dead', limit: 5 })).length === 2);
+  await waitFor('both dead', async () => (await before.engine.store!.messages.list({ status: 'dead', limit: 5 })).length === 2);
   await before.close();
 
   // The fix: the ERP wants a facility, so the transform now sends one (version 3).
@@ -61,12 +61,12 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   t.deepEqual(dry.changes[0].transformVersions, { before: ['hl7v2.adt-to-encounter@2'], after: ['hl7v2.adt-to-encounter@3'] });
   t.deepEqual(dry.changes[0].diff.find((d: { path: string }) => d.path === '[0].encounter.facility'), { path: '[0].encounter.facility', after: 'GENHOSP' });
   t.is(erp.postings().length, 0, 'a dry run sends nothing');
-  t.is((await after.engine.store!.listMessages({ status: 'dead', limit: 5 })).length, 2, 'and changes nothing');
+  t.is((await after.engine.store!.messages.list({ status: 'dead', limit: 5 })).length, 2, 'and changes nothing');
 
   erp.setBehaviour({ mode: 'ok' });
   const real = await http('POST', '/api/replays', { filter: { destination: 'erp' }, reason: 'ERP needs the facility code', dryRun: false });
   t.is(real.statusCode, 202);
-  await waitFor('both delivered', async () => (await after.engine.store!.listMessages({ status: 'delivered', limit: 5 })).length === 2);
+  await waitFor('both delivered', async () => (await after.engine.store!.messages.list({ status: 'delivered', limit: 5 })).length === 2);
   t.true(erp.postings().every((p) => (p.body as { event: { encounter: { facility?: string } } }).event.encounter.facility === 'GENHOSP'));
   t.is(real.headers.location, `/api/replays/${real.json().replayId}`);
   t.like(real.json(), { dryRun: false, state: 'running', deliveries: 2 });
@@ -80,8 +80,8 @@ test('dead letters are listed and counted; a dry run shows the transform change;
   t.deepEqual(recorded.deliveries.map((d: { idempotencyKey: string }) => d.idempotencyKey).sort(), erp.postings().map((p) => p.idempotencyKey).sort(), 'dead deliveries keep their keys');
   const listed = (await http('GET', '/api/replays')).json().items;
   t.deepEqual(listed.map((r: { dryRun: boolean; state: string }) => [r.dryRun, r.state]), [[false, 'done'], [true, 'done']]);
-  const [m] = await after.engine.store!.listMessages({ controlId: 'RP1', limit: 1 });
-  const full = await after.engine.store!.getMessage(m!._id);
+  const [m] = await after.engine.store!.messages.list({ controlId: 'RP1', limit: 1 });
+  const full = await after.engine.store!.messages.get(m!._id);
   const audited = (await after.engine.http!.inject({ method: 'GET', url: '/api/audit?action=replay', headers: after.adminHeaders })).json().items;
   t.deepEqual(
     audited.map((e: { actor: string; details: { reason: string; dryRun: boolean } }) => [e.actor, e.details.reason, e.details.dryRun]),

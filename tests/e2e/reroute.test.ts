@@ -20,15 +20,15 @@ test('a message errored by a faulty transform is delivered after the fix, by re-
   client.close();
   t.is(field(ack, 'MSA', 1), 'AE');
   t.regex(field(ack, 'MSA', 3), /field code from FT1-99/);
-  const [errored] = await before.engine.store!.listMessages({ controlId: 'RR1', limit: 1 });
+  const [errored] = await before.engine.store!.messages.list({ controlId: 'RR1', limit: 1 });
   await before.close();
 
   const after = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared });
   t.teardown(() => after.close());
   const res = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });
   t.is(res.statusCode, 202);
-  await waitFor('delivered after the fix', async () => (await after.engine.store!.getMessage(errored!._id))?.status === 'delivered');
-  const message = await after.engine.store!.getMessage(errored!._id);
+  await waitFor('delivered after the fix', async () => (await after.engine.store!.messages.get(errored!._id))?.status === 'delivered');
+  const message = await after.engine.store!.messages.get(errored!._id);
   t.deepEqual(message!.canonical!.events.map((e) => [e.transformId, e.transformVersion]), [['hl7v2.dft-to-charges', 2]]);
   t.is(erp.postings().length, 1);
   const again = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });

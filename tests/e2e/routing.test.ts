@@ -18,10 +18,10 @@ test('a transform failure is answered AE naming the field, stored as errored, an
   const good = await client.send(dft('TXF2', 'FT1|1|||20260320120000||CG|27447^KNEE^CPT|||1'));
   t.is(field(good, 'MSA', 1), 'AA');
   client.close();
-  const [errored] = await sb.engine.store!.listMessages({ controlId: 'TXF1', limit: 5 });
+  const [errored] = await sb.engine.store!.messages.list({ controlId: 'TXF1', limit: 5 });
   t.is(errored!.status, 'errored');
   t.is(errored!.error?.code, 'TRANSFORM_FAILED');
-  await waitFor('TXF2 delivered', async () => (await sb.engine.store!.listMessages({ controlId: 'TXF2', limit: 1 }))[0]?.status === 'delivered');
+  await waitFor('TXF2 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'TXF2', limit: 1 }))[0]?.status === 'delivered');
   t.is(erp.postings().length, 1);
 });
 
@@ -35,8 +35,8 @@ test('a channel filter stores what it drops as filtered, acknowledges it, and se
   t.is(field(await client.send(adt('FLT-O', 'O')), 'MSA', 1), 'AA');
   t.is(field(await client.send(adt('FLT-I', 'I')), 'MSA', 1), 'AA');
   client.close();
-  await waitFor('inpatient delivered', async () => (await sb.engine.store!.listMessages({ controlId: 'FLT-I', limit: 1 }))[0]?.status === 'delivered');
-  const [outpatient] = await sb.engine.store!.listMessages({ controlId: 'FLT-O', limit: 1 });
+  await waitFor('inpatient delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'FLT-I', limit: 1 }))[0]?.status === 'delivered');
+  const [outpatient] = await sb.engine.store!.messages.list({ controlId: 'FLT-O', limit: 1 });
   t.is(outpatient!.status, 'filtered');
   t.is(outpatient!.filteredReason, 'channel filter: PV1-2 in [I]');
   t.is(erp.postings().length, 1);

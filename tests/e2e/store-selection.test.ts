@@ -1,6 +1,7 @@
 import test from 'ava';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
-import { MongoStore, type MessageQuery } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
+import { type MessageQuery } from '../../engine/store/messages.store.ts';
 import type { DeliveryRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import type { DeliveryStatus } from '../../engine/store/states.ts';
 import type { ErrorCode } from '../../engine/errors.ts';
@@ -9,7 +10,7 @@ import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
 
 test('a replay selection by message ids (one lookup per id) returns what the same filter selects without ids, limited to those ids, in the same order', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbselect') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbselect') });
   await store.start();
   t.teardown(() => store.close());
   const base = Date.parse('2026-03-15T08:00:00Z');
@@ -24,7 +25,7 @@ test('a replay selection by message ids (one lookup per id) returns what the sam
       : {};
     return { ...m, receivedAt, updatedAt: receivedAt, channelId: i % 2 === 0 ? 'ehr-mllp' : 'lab-mllp', ...variant };
   });
-  for (const m of messages) await store.insertMessage(m);
+  for (const m of messages) await store.messages.insert(m);
   const ids = [messages[6]!._id, messages[0]!._id, messages[5]!._id, messages[3]!._id, messages[4]!._id, 'not-stored'];
   const filters = [
     { status: 'dead' as const, order: 1 as const, limit: 100 },
@@ -35,19 +36,19 @@ test('a replay selection by message ids (one lookup per id) returns what the sam
     { status: 'delivered' as const, order: 1 as const, limit: 100 },
   ];
   for (const f of filters) {
-    const byIds = (await store.findWithDeliveriesIn({ ...f, ids })).map((m) => m._id);
-    const byFilter = (await store.findWithDeliveriesIn({ ...f, limit: 100 })).map((m) => m._id).filter((id) => ids.includes(id)).slice(0, f.limit);
+    const byIds = (await store.messages.findWithDeliveriesIn({ ...f, ids })).map((m) => m._id);
+    const byFilter = (await store.messages.findWithDeliveriesIn({ ...f, limit: 100 })).map((m) => m._id).filter((id) => ids.includes(id)).slice(0, f.limit);
     t.deepEqual(byIds, byFilter, JSON.stringify(f));
   }
-  t.deepEqual((await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids })).map((m) => m._id), [0, 3, 4, 6].map((i) => messages[i]!._id));
-  t.deepEqual((await store.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 3 })).map((m) => m._id), [7, 6, 4].map((i) => messages[i]!._id), 'dead and partially delivered, merged in id order, then limited');
-  t.deepEqual((await store.findWithDeliveriesIn({ status: 'delivered', order: 1, limit: 100 })).map((m) => m._id), [4, 5].map((i) => messages[i]!._id));
-  const first = (await store.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids }))[0];
+  t.deepEqual((await store.messages.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids })).map((m) => m._id), [0, 3, 4, 6].map((i) => messages[i]!._id));
+  t.deepEqual((await store.messages.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 3 })).map((m) => m._id), [7, 6, 4].map((i) => messages[i]!._id), 'dead and partially delivered, merged in id order, then limited');
+  t.deepEqual((await store.messages.findWithDeliveriesIn({ status: 'delivered', order: 1, limit: 100 })).map((m) => m._id), [4, 5].map((i) => messages[i]!._id));
+  const first = (await store.messages.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 100, ids }))[0];
   t.false(first !== undefined && ('raw' in first || 'canonical' in first), 'neither raw content nor canonical events are read');
 });
 
 test('failing deliveries are counted across the message statuses that hold them (routed, dead, partially delivered)', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbfailing') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbfailing') });
   await store.start();
   t.teardown(() => store.close());
   const delivery = (m: MessageRecord, destinationId: string, status: DeliveryStatus, code?: ErrorCode): DeliveryRecord => {
@@ -56,7 +57,7 @@ test('failing deliveries are counted across the message statuses that hold them 
   };
   const seed = async (i: number, status: MessageRecord['status'], deliveries: (m: MessageRecord) => DeliveryRecord[]) => {
     const m = deadMessage(i);
-    await store.insertMessage({ ...m, status, deliveries: Object.fromEntries(deliveries(m).map((d) => [d.destinationId, d])) });
+    await store.messages.insert({ ...m, status, deliveries: Object.fromEntries(deliveries(m).map((d) => [d.destinationId, d])) });
   };
   await seed(0, 'dead', (m) => [delivery(m, 'erp', 'dead', 'PEER_UNAVAILABLE')]);
   await seed(1, 'partially-delivered', (m) => [delivery(m, 'erp', 'dead', 'PEER_UNAVAILABLE'), delivery(m, 'billing', 'delivered')]);
@@ -72,7 +73,7 @@ test('failing deliveries are counted across the message statuses that hold them 
 });
 
 test('the message list pages newest first across the minutes it walks and the older rest, with filters, cursor and time window', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sblist') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sblist') });
   await store.start();
   t.teardown(() => store.close());
   const now = Date.now();
@@ -83,7 +84,7 @@ test('the message list pages newest first across the minutes it walks and the ol
     const m = deadMessage(i);
     const receivedAt = new Date(now - age);
     const record = { ...m, _id: uuid7At(receivedAt.getTime(), i), receivedAt, updatedAt: receivedAt, status: i % 3 === 0 ? ('dead' as const) : ('delivered' as const) };
-    await store.insertMessage(record);
+    await store.messages.insert(record);
     stored.push(record);
   }
   const pages = (q: Omit<MessageQuery, 'limit' | 'before'>) => allPages(store, q, 7);
@@ -92,18 +93,18 @@ test('the message list pages newest first across the minutes it walks and the ol
   const from = new Date(now - 100 * 60_000);
   const to = new Date(now - 10 * 60_000);
   t.deepEqual(await pages({ from, to }), newestFirst(stored.filter((m) => m.receivedAt >= from && m.receivedAt < to)), 'a window reaching past the walk');
-  t.deepEqual((await store.listMessages({ limit: 3 })).map((m) => m._id), newestFirst(stored).slice(0, 3));
+  t.deepEqual((await store.messages.list({ limit: 3 })).map((m) => m._id), newestFirst(stored).slice(0, 3));
 });
 
 /** A UUIDv7 of time `ms` (ids of the engine are made at the time they are received; `newMessageId` never goes back in time). */
 const newestFirst = (ms: MessageRecord[]) => [...ms].sort((a, b) => (a._id < b._id ? 1 : -1)).map((m) => m._id);
 
 /** The ids of every page of `q`, `size` per page, each page after the last one's cursor. */
-async function allPages(store: MongoStore, q: Omit<MessageQuery, 'limit' | 'before'>, size: number): Promise<string[]> {
+async function allPages(store: Store, q: Omit<MessageQuery, 'limit' | 'before'>, size: number): Promise<string[]> {
   const ids: string[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await store.listMessages({ ...q, limit: size, ...(before ? { before } : {}) });
+    const page = await store.messages.list({ ...q, limit: size, ...(before ? { before } : {}) });
     ids.push(...page.map((m) => m._id));
     if (page.length < size) return ids;
     before = page.at(-1)!._id;
@@ -128,12 +129,12 @@ test('a search by MRN or control id reads by its key: newest first, paged, past 
   await raw.connect();
   t.teardown(() => raw.close());
   await raw.db(dbName).collection<MessageRecord>('messages').insertMany(legacy);
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   t.teardown(() => store.close());
   // 30 messages over three hours: most past the list's walk of the last hour.
   const stored = Array.from({ length: 30 }, (_, i) => ({ ...summarised(i, i * 6 * 60_000), ...(i % 2 === 0 ? { status: 'delivered' as const } : {}) }));
-  for (const m of stored) await store.insertMessage(m);
+  for (const m of stored) await store.messages.insert(m);
   const all = [...stored, ...legacy];
   const pages = (q: Omit<MessageQuery, 'limit' | 'before'>) => allPages(store, q, 4);
   t.deepEqual(await pages({ mrn: 'M1' }), newestFirst(all.filter((m) => m.summary!.mrn === 'M1')), 'by MRN, every page');

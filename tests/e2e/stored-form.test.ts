@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Binary, MongoClient } from 'mongodb';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import type { CanonicalEvent } from '../../engine/store/message-record.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';
@@ -12,7 +12,7 @@ const events: CanonicalEvent[] = [
 
 test('canonical events are stored as one packed value, not nested fields, and read back whole; records stored with nested events still read', async (t) => {
   const dbName = uniqueName('sbform');
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   const client = new MongoClient(sharedMongoUrl());
   await client.connect();
@@ -21,15 +21,15 @@ test('canonical events are stored as one packed value, not nested fields, and re
     await client.close();
   });
   const packed = { ...deadMessage(1), canonical: { events } };
-  await store.insertMessage(packed);
+  await store.messages.insert(packed);
   const stored = await client.db(dbName).collection('messages').findOne({ _id: packed._id as never });
   t.deepEqual(stored?.canonical.events, [], 'no nested events');
   t.true(stored?.canonical.packed instanceof Binary, 'one binary value');
   t.deepEqual(JSON.parse(Buffer.from((stored!.canonical.packed as Binary).buffer).toString('utf8')), events);
-  t.deepEqual((await store.getMessage(packed._id))?.canonical?.events, events);
-  t.deepEqual((await store.getForDelivery(packed._id))?.canonical?.events, events);
+  t.deepEqual((await store.messages.get(packed._id))?.canonical?.events, events);
+  t.deepEqual((await store.messages.getForDelivery(packed._id))?.canonical?.events, events);
 
   const legacy = { ...deadMessage(2), canonical: { events } };
   await client.db(dbName).collection('messages').insertOne(legacy as never);
-  t.deepEqual((await store.getMessage(legacy._id))?.canonical?.events, events, 'a record of an earlier version');
+  t.deepEqual((await store.messages.get(legacy._id))?.canonical?.events, events, 'a record of an earlier version');
 });

@@ -59,7 +59,7 @@ test('deliveries dead lists with filters; replay --dry-run changes nothing and p
   const client = await MllpTestClient.connect(sb.mllpPort);
   for (const id of ['SC1', 'SC2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
   client.close();
-  await waitFor('both dead', async () => (await sb.engine.store!.listMessages({ status: 'dead', limit: 5 })).length === 2);
+  await waitFor('both dead', async () => (await sb.engine.store!.messages.list({ status: 'dead', limit: 5 })).length === 2);
 
   const dead = await cli(sb, ['deliveries', 'dead', '--destination', 'erp', '--json']);
   t.is(dead.code, 0, dead.stderr);
@@ -79,7 +79,7 @@ test('deliveries dead lists with filters; replay --dry-run changes nothing and p
   t.regex(dry.stdout, /erp +hl7v2\.adt-to-encounter@1 -> hl7v2\.adt-to-encounter@2 +\d+: .*\[0\]\.encounter\.location/);
   t.regex(dry.stdout, /2 of 2 listed would be sent differently/);
   t.false(dry.stdout.includes('OLD-WARD'), 'paths only, no values');
-  t.is((await sb.engine.store!.listMessages({ status: 'dead', limit: 5 })).length, 2, 'a dry run changes nothing');
+  t.is((await sb.engine.store!.messages.list({ status: 'dead', limit: 5 })).length, 2, 'a dry run changes nothing');
   t.is(erp.postings().length, 0, 'and sends nothing');
 
   erp.setBehaviour({ mode: 'ok' });
@@ -88,7 +88,7 @@ test('deliveries dead lists with filters; replay --dry-run changes nothing and p
   t.regex(real.stderr, /replay \S+ started: 2 deliveries selected/);
   t.regex(real.stderr, /\[#+\] 100% 2\/2 replayed, 0 refused, 0 skipped, done/, 'progress as plain lines without a terminal');
   t.regex(real.stdout, /replay \S+ done: 2 replayed, 0 refused, 0 skipped of 2/);
-  await waitFor('both delivered', async () => (await sb.engine.store!.listMessages({ status: 'delivered', limit: 5 })).length === 2);
+  await waitFor('both delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 5 })).length === 2);
   t.deepEqual(erp.postings().map((p) => (p.body as { event: { encounter: { location: string } } }).event.encounter.location), ['4W', '4W'], 'sent as the current transform makes them');
   const audited = await auditOf(sb, 'replay');
   t.deepEqual(

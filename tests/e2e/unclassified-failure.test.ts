@@ -8,7 +8,7 @@ import { parseMessage } from '../../engine/hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { planRoute, planStoredMessage } from '../../engine/routing.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
 import { transforms as shipped } from '../../transforms/index.ts';
@@ -38,7 +38,7 @@ function defectiveDestination(): { definition: ReturnType<typeof defineDestinati
 }
 
 test('a destination that throws an unclassified TypeError: the delivery is dead after one attempt, the error recorded as INTERNAL', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbdefect') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdefect') });
   await store.start();
   const prefix = uniqueName('sbq');
   const spec: DestinationSpec = { id: 'defective', kind: 'test-defective', config: {}, models: ['EncounterEvent'], retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 } };
@@ -58,7 +58,7 @@ test('a destination that throws an unclassified TypeError: the delivery is dead 
     source: { channelId: ehrMllp.id, messageType: 'ADT^A08', controlId: 'BULK1', sendingApplication: 'EPIC', sendingFacility: 'GENHOSP' },
   });
   if (plan.status !== MessageStatus.routed) return t.fail(`the ADT message was not routed: ${plan.status}`);
-  await store.insertMessage({
+  await store.messages.insert({
     ...seeded,
     status: MessageStatus.routed,
     canonical: { events: plan.events },
@@ -68,7 +68,7 @@ test('a destination that throws an unclassified TypeError: the delivery is dead 
   worker.start();
 
   const delivery = await waitFor('the delivery to settle', async () => {
-    const d = (await store.getMessage(seeded._id))?.deliveries.defective;
+    const d = (await store.messages.get(seeded._id))?.deliveries.defective;
     return d && (d.status === 'dead' || d.attempts.length > 1) ? d : undefined;
   });
   t.is(delivery.status, 'dead');
@@ -90,7 +90,7 @@ test('a transform that throws an unclassified TypeError: the sender gets AE and 
   t.is(field(ack, 'MSA', 1), 'AE');
   t.false(ack.includes('Cannot read'), 'the exception text stays inside');
   t.is(field(ack, 'MSA', 3), 'Internal error', 'nor its name: the catalog text only');
-  const [message] = await engine.engine.store!.listMessages({ controlId: 'DEFECT1', limit: 1 });
+  const [message] = await engine.engine.store!.messages.list({ controlId: 'DEFECT1', limit: 1 });
   t.is(message?.status, 'errored');
   t.is(message?.error?.code, 'INTERNAL');
 });

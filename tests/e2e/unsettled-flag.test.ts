@@ -6,7 +6,7 @@ import { silentLogger } from '../../engine/log.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, routeJobId, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
 
@@ -16,8 +16,8 @@ import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.
  * write of a status must keep the flag in step; these tests hold each writer to that.
  */
 
-async function openStore(t: { teardown(fn: () => Promise<void>): void }): Promise<MongoStore> {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbflag') });
+async function openStore(t: { teardown(fn: () => Promise<void>): void }): Promise<Store> {
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbflag') });
   await store.start();
   t.teardown(() => store.close());
   return store;
@@ -25,7 +25,7 @@ async function openStore(t: { teardown(fn: () => Promise<void>): void }): Promis
 
 const pendingErp = (m: MessageRecord): MessageRecord['deliveries'] => ({ erp: { ...m.deliveries.erp!, status: 'pending', lastError: undefined } });
 
-async function flagOf(store: MongoStore, id: string): Promise<{ status: string; unsettled: unknown }> {
+async function flagOf(store: Store, id: string): Promise<{ status: string; unsettled: unknown }> {
   const doc = await store.collection<MessageRecord>('messages').findOne({ _id: id }, { projection: { status: 1, unsettled: 1 } });
   return { status: doc!.status, unsettled: doc!.unsettled ?? null };
 }
@@ -36,52 +36,52 @@ test('every write of a message status sets or removes the unsettled flag with it
 
   // Received at intake, then routed, delivered and settled.
   const received = { ...seeded, status: 'received' as const, deliveries: {} };
-  await store.insertMessage(received);
+  await store.messages.insert(received);
   t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
-  await store.applyPlan(received._id, { status: 'routed', events: [], deliveries: pendingErp(seeded) });
+  await store.messages.applyPlan(received._id, { status: 'routed', events: [], deliveries: pendingErp(seeded) });
   t.deepEqual(await flagOf(store, received._id), { status: 'routed', unsettled: true });
-  await store.updateDelivery(received._id, 'erp', { status: 'delivered' });
+  await store.deliveryState.update(received._id, 'erp', { status: 'delivered' });
   t.deepEqual(await flagOf(store, received._id), { status: 'delivered', unsettled: null });
 
   // Replayed: back in flight, then dead.
-  const delivered = (await store.getMessage(received._id))!;
-  t.deepEqual(await store.resetForReplay(delivered, { from: 'delivered', destinationIds: ['erp'], events: [], replayId: 'r1', keys: { erp: 'k2' } }), ['erp']);
+  const delivered = (await store.messages.get(received._id))!;
+  t.deepEqual(await store.replays.resetDeliveries(delivered, { from: 'delivered', destinationIds: ['erp'], events: [], replayId: 'r1', keys: { erp: 'k2' } }), ['erp']);
   t.deepEqual(await flagOf(store, received._id), { status: 'routed', unsettled: true });
-  await store.updateDelivery(received._id, 'erp', { status: 'dead', lastError: { code: 'PEER_REJECTED', detail: '400' } });
+  await store.deliveryState.update(received._id, 'erp', { status: 'dead', lastError: { code: 'PEER_REJECTED', detail: '400' } });
   t.deepEqual(await flagOf(store, received._id), { status: 'dead', unsettled: null });
 
   // Errored by routing, then sent back to received by a re-route.
   const other = { ...deadMessage(2), status: 'received' as const, deliveries: {} };
-  await store.insertMessage(other);
-  await store.applyPlan(other._id, { status: 'errored', error: new SwitchboardError('TRANSFORM_FAILED', 'no') });
+  await store.messages.insert(other);
+  await store.messages.applyPlan(other._id, { status: 'errored', error: new SwitchboardError('TRANSFORM_FAILED', 'no') });
   t.deepEqual(await flagOf(store, other._id), { status: 'errored', unsettled: null });
-  t.true(await store.resetForReroute(other._id));
+  t.true(await store.messages.resetForReroute(other._id));
   t.deepEqual(await flagOf(store, other._id), { status: 'received', unsettled: true });
-  await store.applyPlan(other._id, { status: 'filtered', events: [], deliveries: {}, reason: 'channel filter' });
+  await store.messages.applyPlan(other._id, { status: 'filtered', events: [], deliveries: {}, reason: 'channel filter' });
   t.deepEqual(await flagOf(store, other._id), { status: 'filtered', unsettled: null });
 
   // Two destinations: the last to finish settles the message in its own write, if what it read still holds.
   const twoSeed = deadMessage(4);
   const pending = { status: 'pending' as const, attempts: [], sentEvents: 0 };
   const two = { ...twoSeed, status: 'routed' as const, deliveries: { erp: { ...pending, destinationId: 'erp', idempotencyKey: 'k-erp' }, billing: { ...pending, destinationId: 'billing', idempotencyKey: 'k-billing' } } };
-  await store.insertMessage(two);
-  const seen = (await store.getForDelivery(two._id))!;
-  await store.updateDelivery(two._id, 'erp', { status: 'delivered', seen });
+  await store.messages.insert(two);
+  const seen = (await store.messages.getForDelivery(two._id))!;
+  await store.deliveryState.update(two._id, 'erp', { status: 'delivered', seen });
   t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is still open');
   // billing's worker read the message before erp finished (seen: erp pending), so it does not settle it in its write.
-  await store.updateDelivery(two._id, 'billing', { status: 'dead', seen, lastError: { code: 'PEER_REJECTED', detail: '400' } });
+  await store.deliveryState.update(two._id, 'billing', { status: 'dead', seen, lastError: { code: 'PEER_REJECTED', detail: '400' } });
   t.deepEqual(await flagOf(store, two._id), { status: 'partially-delivered', unsettled: null }, 'settled all the same, by the separate settle');
   // A replay sets billing back to pending while erp's worker holds a read from before: the conditional write misses, and the message stays routed.
-  const before = (await store.getForDelivery(two._id))!;
-  t.deepEqual(await store.resetForReplay(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), ['billing']);
+  const before = (await store.messages.getForDelivery(two._id))!;
+  t.deepEqual(await store.replays.resetDeliveries(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), ['billing']);
   const stale = { status: 'routed' as const, deliveries: { ...before.deliveries, erp: { ...before.deliveries.erp!, status: 'retrying' as const } } };
-  await store.updateDelivery(two._id, 'erp', { status: 'delivered', seen: stale });
+  await store.deliveryState.update(two._id, 'erp', { status: 'delivered', seen: stale });
   t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is open again: not settled on a stale read');
-  t.is((await store.getForDelivery(two._id))!.deliveries.billing!.status, 'pending');
+  t.is((await store.messages.getForDelivery(two._id))!.deliveries.billing!.status, 'pending');
 
   // Stored settled at intake (dead here; rejected the same): no flag, whatever the record said.
   const dead = { ...deadMessage(3), unsettled: true as const };
-  await store.insertMessage(dead);
+  await store.messages.insert(dead);
   t.deepEqual(await flagOf(store, dead._id), { status: 'dead', unsettled: null });
 });
 
@@ -98,7 +98,7 @@ test('the relay flags messages in flight stored without the flag (an older versi
   const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
   const routedSeed = deadMessage(2);
   const routed = { ...routedSeed, status: 'routed' as const, deliveries: pendingErp(routedSeed) };
-  // And a settled one carrying the flag, as a write around MongoStore could leave it.
+  // And a settled one carrying the flag, as a write around Store could leave it.
   const settled = { ...deadMessage(3), unsettled: true as const };
   await messages.insertMany([received, routed, settled]);
 
@@ -136,7 +136,7 @@ test("the relay's query is served by an index of the messages in flight only", a
   // Enough settled messages that a whole-collection read would cost the planner more than the index.
   const docs = Array.from({ length: 3000 }, (_, i) => deadMessage(i));
   for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
-  await store.insertMessage({ ...deadMessage(9999), status: 'received', deliveries: {} });
+  await store.messages.insert({ ...deadMessage(9999), status: 'received', deliveries: {} });
 
   const filter = { unsettled: true, updatedAt: { $lt: new Date(Date.now() + 60_000) } } as const;
   const plan = await messages.find(filter).limit(500).explain();
@@ -148,5 +148,5 @@ test("the relay's query is served by an index of the messages in flight only", a
   } else {
     t.regex(explained, /"indexName":"unsettled"/, 'MongoDB reads the sparse index');
   }
-  t.is((await store.findUnsettled(new Date(Date.now() + 60_000), 500)).length, 1);
+  t.is((await store.relay.findUnsettled(new Date(Date.now() + 60_000), 500)).length, 1);
 });

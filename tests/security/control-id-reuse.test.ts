@@ -10,7 +10,7 @@
 import test from 'ava';
 import { Hl7Intake } from '../../engine/intake.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { transforms } from '../../transforms/index.ts';
 import { startErpSimulator } from '../peers/erp-simulator.ts';
@@ -50,13 +50,13 @@ test('the same MSH-10 with other content: AE naming the conflict, stored as reje
   t.is(field(other, 'ERR', 3).split('^')[0], '205', 'HL7 table 0357: duplicate key identifier');
   t.false(other.includes('SECOND') || other.includes('FIRST'), 'no content echoed');
 
-  const stored = await sb.engine.store!.listMessages({ controlId: 'REUSE1', limit: 10 });
+  const stored = await sb.engine.store!.messages.list({ controlId: 'REUSE1', limit: 10 });
   t.is(stored.length, 2, 'the first, and the other one');
   t.is(stored.filter((m) => m.status === 'rejected').length, 1, 'the other one stored as rejected');
   const rejected = stored.find((m) => m.status === 'rejected');
   t.is(rejected?.error?.code, 'HL7_CONTROL_ID_CONFLICT');
   t.is(rejected?.ack.code, 'AE');
-  const raw = await sb.engine.store!.getMessage(rejected!._id);
+  const raw = await sb.engine.store!.messages.get(rejected!._id);
   t.true(Buffer.from(raw!.raw).toString('utf8').includes('SECOND^PATIENT'), 'the conflicting message is kept for review');
   t.is(before, 0, 'the channel is reported before any conflict');
   t.is(conflicts(await metrics(), 'reuse'), 1, 'counted once, by channel');
@@ -65,13 +65,13 @@ test('the same MSH-10 with other content: AE naming the conflict, stored as reje
   t.is(field(await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' })), 'MSA', 1), 'AE');
   t.is(conflicts(await metrics(), 'reuse'), 2);
   const accepted = stored.find((m) => m.status !== 'rejected')!;
-  await waitFor('the first delivered', async () => (await sb.engine.store!.getMessage(accepted._id))?.status === 'delivered');
+  await waitFor('the first delivered', async () => (await sb.engine.store!.messages.get(accepted._id))?.status === 'delivered');
   t.deepEqual(erp.postings().map((p) => p.idempotencyKey.split(':')[0]), [accepted._id], 'only the first was posted');
   t.false((await metrics()).includes('REUSE1'), 'no control id in the metrics');
 });
 
 test('a record stored by an earlier version (no content hash) is taken as resent: other content under its key gets its ACK', async (t) => {
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName: uniqueName('sbreuse') });
+  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbreuse') });
   await store.start();
   t.teardown(() => store.close());
   const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 });
@@ -85,5 +85,5 @@ test('a record stored by an earlier version (no content hash) is taken as resent
   const other = await intake.submit(channel, Buffer.from(adt({ controlId: 'OLD1', family: 'SECOND' })));
   t.like(other, { code: 'AA', duplicate: true, messageId: first.messageId });
   t.true(Buffer.from(other.ack).equals(Buffer.from(first.ack)));
-  t.is((await store.listMessages({ controlId: 'OLD1', limit: 5 })).length, 1);
+  t.is((await store.messages.list({ controlId: 'OLD1', limit: 5 })).length, 1);
 });

@@ -33,7 +33,7 @@ const latin1 = Buffer.from(patient('Zoë'), 'latin1');
 const OFFSET = Buffer.from('{"resourceType":"Patient","name":[{"family":"Zo').length;
 
 type Outcome = { resourceType: string; issue: { severity: string; code: string; details: { text: string } }[] };
-const stored = async () => (await sb.engine.store!.listMessages({ limit: 10 })).length;
+const stored = async () => (await sb.engine.store!.messages.list({ limit: 10 })).length;
 
 test.serial('a body that is not UTF-8 is answered 400 with an OperationOutcome naming the byte offset, and not stored', async (t) => {
   t.is(latin1[OFFSET], 0xeb);
@@ -65,7 +65,7 @@ test.serial('the same Patient in UTF-8, with or without charset=utf-8, is stored
   for (const type of ['application/fhir+json; charset=UTF-8', 'application/fhir+json']) {
     const res = await post(utf8, type);
     t.is(res.statusCode, 201, `${type}: ${res.body}`);
-    const message = await sb.engine.store!.getMessage(res.headers['x-switchboard-message-id'] as string);
+    const message = await sb.engine.store!.messages.get(res.headers['x-switchboard-message-id'] as string);
     t.true(Buffer.from(message!.raw).toString('utf8').includes('"family":"Zoë"'));
   }
 });

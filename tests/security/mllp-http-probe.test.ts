@@ -47,8 +47,8 @@ test('an HTTP POST of a framed ADT to the MLLP port: connection closed, no ACK, 
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.teardown(() => client.close());
   t.is(field(await client.send(adt('REAL1')), 'MSA', 1), 'AA');
-  await waitFor('REAL1 delivered', async () => (await sb.engine.store!.listMessages({ controlId: 'REAL1', limit: 5 }))[0]?.status === 'delivered');
-  for (const id of ['HTTP1', 'HTTP2']) t.deepEqual(await sb.engine.store!.listMessages({ controlId: id, limit: 5 }), [], `${id} not stored`);
+  await waitFor('REAL1 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'REAL1', limit: 5 }))[0]?.status === 'delivered');
+  for (const id of ['HTTP1', 'HTTP2']) t.deepEqual(await sb.engine.store!.messages.list({ controlId: id, limit: 5 }), [], `${id} not stored`);
   t.is(erp.postings().length, 1, 'only REAL1 reached the ERP');
 
   const warnings = lines.map((l) => JSON.parse(l) as { level: string; message: string; [k: string]: unknown }).filter((l) => /HTTP request on an MLLP port/.test(l.message));

@@ -53,7 +53,7 @@ test('junk sent in many reads after good frames: one warning, the connection clo
     'one warning for the connection',
   );
   t.false(lines.join('\n').includes('junk line'), 'no content in the log');
-  t.deepEqual(await sb.engine.store!.listMessages({ controlId: 'JUNK3', limit: 5 }), [], 'the frame after the junk is not taken');
+  t.deepEqual(await sb.engine.store!.messages.list({ controlId: 'JUNK3', limit: 5 }), [], 'the frame after the junk is not taken');
   // The good connection was not affected.
   t.is(field(await client.send(adt('JUNK4')), 'MSA', 1), 'AA');
 });

@@ -39,7 +39,7 @@ test('a viewer without the PHI permission: search by MRN refused (403, audited a
   t.teardown(() => client.close());
   t.is(field(await client.send(oru), 'MSA', 1), 'AA');
   t.is(field(await client.send(dft), 'MSA', 1), 'AA');
-  const stored = async (controlId: string) => waitFor(controlId, async () => (await sb.engine.store!.listMessages({ controlId, limit: 1 }))[0]);
+  const stored = async (controlId: string) => waitFor(controlId, async () => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]);
   const [oruId, dftId] = [(await stored('SECORU1'))._id, (await stored('SECDFT1'))._id];
   await waitFor('the charge delivered', () => erp.postings().length > 0);
 

@@ -1,6 +1,6 @@
 import { newMessageId } from '../../engine/ids.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { MongoStore } from '../../engine/store/mongo-store.ts';
+import { Store } from '../../engine/store/store.ts';
 import { sharedMongoUrl, uniqueName } from './services.ts';
 
 /**
@@ -30,17 +30,17 @@ export function deadMessage(i: number): MessageRecord {
 
 /**
  * A started store (database named after `prefix`) whose messages are `docs` as an earlier version
- * left them: written by the driver, not through MongoStore, with the backfill's `marker` removed, so
+ * left them: written by the driver, not through Store, with the backfill's `marker` removed, so
  * that this start runs that backfill. The caller closes it.
  */
-export async function storeAfterEarlierVersion(o: { prefix: string; docs: MessageRecord[]; marker: string }): Promise<MongoStore> {
+export async function storeAfterEarlierVersion(o: { prefix: string; docs: MessageRecord[]; marker: string }): Promise<Store> {
   const dbName = uniqueName(o.prefix);
-  const first = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const first = new Store({ url: sharedMongoUrl(), dbName });
   await first.start();
   await first.collection<MessageRecord>('messages').insertMany(o.docs);
   await first.collection<{ _id: string }>('meta').deleteOne({ _id: o.marker });
   await first.close();
-  const store = new MongoStore({ url: sharedMongoUrl(), dbName });
+  const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   return store;
 }

@@ -17,7 +17,7 @@ test('the dashboard charts messages per minute and errors per channel, shows eac
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.teardown(() => client.close());
   for (const id of ['DASH1', 'DASH2', 'DASHBAD']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
-  await waitFor('two delivered, one dead', async () => erp.postings().length === 2 && (await sb.engine.store!.listMessages({ status: 'dead', limit: 1 })).length === 1);
+  await waitFor('two delivered, one dead', async () => erp.postings().length === 2 && (await sb.engine.store!.messages.list({ status: 'dead', limit: 1 })).length === 1);
 
   const browser = await launchBrowser();
   t.teardown(() => browser.close());

@@ -21,7 +21,7 @@ test('support staff find a message the ERP refused with 400; the destination set
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.is(field(await client.send(adt('UI400')), 'MSA', 1), 'AA');
   client.close();
-  const [stored] = await waitFor('the message dead', () => sb.engine.store!.listMessages({ status: 'dead', limit: 5 }).then((m) => m.length === 1 && m));
+  const [stored] = await waitFor('the message dead', () => sb.engine.store!.messages.list({ status: 'dead', limit: 5 }).then((m) => m.length === 1 && m));
 
   const browser = await launchBrowser();
   t.teardown(() => browser.close());

@@ -17,7 +17,7 @@ test('a viewer without the PHI permission sees names, MRNs, visit numbers and co
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.is(field(await client.send(adt), 'MSA', 1), 'AA');
   client.close();
-  await waitFor('the message dead', () => sb.engine.store!.listMessages({ status: 'dead', limit: 1 }).then((m) => m.length === 1));
+  await waitFor('the message dead', () => sb.engine.store!.messages.list({ status: 'dead', limit: 1 }).then((m) => m.length === 1));
 
   const browser = await launchBrowser();
   t.teardown(() => browser.close());

@@ -1,0 +1,89 @@
+import { MongoClient, ServerApiVersion, type Collection, type Db, type Document } from 'mongodb';
+import { SwitchboardError } from '../errors.ts';
+import { DeliveryStateStore } from './delivery-state.store.ts';
+import { MaintenanceStore } from './maintenance.store.ts';
+import type { MessageRecord, ReplayRecord } from './message-record.ts';
+import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
+import { MessageStore } from './messages.store.ts';
+import { RecordSealer } from './record-sealer.ts';
+import { RelayStore } from './relay.store.ts';
+import { ReplayStore } from './replays.store.ts';
+import { DURABLE, storeCall } from './store-call.ts';
+import type { MetaDocument, StoreContext } from './store-context.ts';
+
+/**
+ * The MongoDB system of record (runs on MongoDB 6+ and on FerretDB: CRUD, unique and compound
+ * indexes, simple aggregations only): the connection, its collections and indexes, and one object
+ * per role, which callers use directly (`store.messages.insert(…)`). The roles work once `start()`
+ * has resolved; every method of theirs throws `SwitchboardError('STORE_UNAVAILABLE')` when the
+ * server cannot be reached or does not confirm the write.
+ */
+export class Store {
+  /** Inserts, lookups and searches of messages, and what routing decided. */
+  readonly messages: MessageStore;
+  /** Delivery updates, settling, and the ordered destinations' head check. */
+  readonly deliveryState: DeliveryStateStore;
+  /** Replay records and what replays write to and read back from the messages. */
+  readonly replays: ReplayStore;
+  /** The relay's queries and its repair of the `unsettled` flag. */
+  readonly relay: RelayStore;
+  /** Backfills and key rotation. */
+  readonly maintenance: MaintenanceStore;
+  private readonly client: MongoClient;
+  private db: Db | undefined;
+  private messageCollection: Collection<MessageRecord> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** `sealer`: encryption at rest and keyed search hashes (see RecordSealer); default: neither. */
+  constructor(private readonly options: { url: string; dbName: string; serverSelectionTimeoutMs?: number; sealer?: RecordSealer }) {
+    this.client = new MongoClient(options.url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 2000,
+      connectTimeoutMS: 2000,
+      socketTimeoutMS: 10_000,
+      // Raw message bytes come back as Buffers, not BSON Binary wrappers.
+      promoteBuffers: true,
+      // OP_MSG from the first handshake (FerretDB 1.24's legacy OP_QUERY reader can panic on it).
+      serverApi: { version: ServerApiVersion.v1, strict: false },
+    });
+    const ctx: StoreContext = {
+      sealer: options.sealer ?? new RecordSealer(),
+      messages: () => this.messageCollection ?? notStarted(),
+      replays: () => this.collection<ReplayRecord>('replays'),
+      meta: () => this.collection<MetaDocument>('meta'),
+    };
+    this.messages = new MessageStore(ctx);
+    this.deliveryState = new DeliveryStateStore(ctx);
+    this.replays = new ReplayStore(ctx);
+    this.relay = new RelayStore(ctx);
+    this.maintenance = new MaintenanceStore(ctx);
+  }
+
+  /** Connects, makes the indexes the messages and replays need, and runs the backfills of earlier versions' messages. */
+  async start(): Promise<void> {
+    await this.client.connect();
+    this.db = this.client.db(this.options.dbName);
+    this.messageCollection = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
+    await ensureMessageIndexes({ messages: this.messageCollection, replays: this.collection<ReplayRecord>('replays'), ferretdb: await isFerretDb(this.db) });
+    await this.maintenance.backfill();
+  }
+
+  async ping(): Promise<void> {
+    const db = this.db ?? notStarted();
+    await storeCall(() => db.command({ ping: 1 }));
+  }
+
+  /** Closes the client once; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.client.close().catch(() => undefined);
+    return this.closing;
+  }
+
+  /** A collection of the store's database (another room's: users, sessions, audit), with durable writes. */
+  collection<T extends Document>(name: string): Collection<T> {
+    return (this.db ?? notStarted()).collection<T>(name, { writeConcern: DURABLE });
+  }
+}
+
+function notStarted(): never {
+  throw new SwitchboardError('STORE_UNAVAILABLE', 'store not started');
+}
