@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from './channel.ts';
 import type { EngineConfig } from './config/config.ts';
-import type { FhirReceipt, TransactionReceipt } from './fhir-intake.ts';
-import type { IntakeResult } from './intake.ts';
+import type { FhirReceipt, TransactionReceipt } from './intake/fhir-intake.ts';
+import type { IntakeResult } from './intake/hl7-answers.ts';
 import type { Logger } from './log.ts';
 import type { CanonicalModelName } from '../transforms/canonical/index.ts';
 
@@ -99,8 +99,11 @@ export function defineDestination<S extends TSchema>(def: DestinationDefinition<
   return def;
 }
 
+/** The answers intake gives sources, named here so that sources import the contract alone. */
+export type { FhirReceipt, IntakeResult, TransactionReceipt };
+
 /**
- * Where a source hands what it received: intake (engine/intake.ts, engine/fhir-intake.ts). Each
+ * Where a source hands what it received: intake (engine/intake/: hl7-intake.ts, fhir-intake.ts). Each
  * method stores durably before it resolves with an answer to give the sender, and never throws for
  * bad input: every outcome is an answer (an ACK, a receipt). Sources depend on this, not on the
  * intake classes.

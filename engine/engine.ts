@@ -2,12 +2,14 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from './channel.ts';
-import { FhirIntake } from './fhir-intake.ts';
+import { FhirIntake } from './intake/fhir-intake.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
 import { buildHttpServer } from './http/server.ts';
-import { Hl7Intake, type IntakeOptions } from './intake.ts';
+import { Hl7Intake } from './intake/hl7-intake.ts';
+import { ackOnlyHl7 } from './intake/ack-only.ts';
+import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
 import type { ConnectorRegistry, Intake, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
 import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
@@ -198,12 +200,16 @@ export class Engine implements ChannelRunner {
     return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
   }
 
-  /** Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over the store. */
-  private intake(o: IntakeOptions): Intake {
-    const hl7 = new Hl7Intake({ ...o, ackOnly: this.options.config.INTAKE_ACK_ONLY });
-    const fhir = new FhirIntake(o);
+  /**
+   * Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over one
+   * store-and-queue core; with INTAKE_ACK_ONLY (benchmarks) the HL7v2 one answers without storing.
+   */
+  private intake(o: StoreAndQueueOptions & { transforms: ReadonlyMap<string, Transform> }): Intake {
+    const core = new StoreAndQueue(o);
+    const hl7 = new Hl7Intake({ core, transforms: o.transforms, log: o.log });
+    const fhir = new FhirIntake({ core, ...o });
     return {
-      hl7: (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
+      hl7: this.options.config.INTAKE_ACK_ONLY ? ackOnlyHl7(o.log) : (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
       fhir: (channel, resource, opts) => fhir.submit(channel, resource, opts),
       fhirTransaction: (channel, entries, opts) => fhir.submitTransaction(channel, entries, opts),
     };

@@ -13,7 +13,8 @@
  *   engine's ACK p99 there (the engine answers AA only after such an insert).
  */
 import { MongoClient, ServerApiVersion } from 'mongodb';
-import { Hl7Intake } from '../../engine/intake.ts';
+import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
+import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { newMessageId } from '../../engine/ids.ts';
 import { interpolateEnv } from '../../engine/config/interpolate.ts';
@@ -40,7 +41,7 @@ export interface StoreFloorRow {
 export async function engineRecords(count: number, seed: number): Promise<MessageRecord[]> {
   const records: MessageRecord[] = [];
   const store = { messages: { insert: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } } as unknown as Store;
-  const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000, ackOnly: false });
+  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000 }), transforms, log: silentLogger() });
   const channel = interpolateEnv(ehrMllp, {}, 'channel ehr-mllp');
   const mix = new MessageMix({ seed, tag: 'SF' });
   for (let i = 0; i < count; i++) {

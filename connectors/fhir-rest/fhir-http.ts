@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BundleEntry } from '@medplum/fhirtypes';
-import type { FhirReceipt } from '../../engine/fhir-intake.ts';
+import type { FhirReceipt } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import type { FhirSource } from './fhir-sources.ts';
 import type { FhirValidatorPool, PoolVerdict } from '../../engine/fhir/validator-pool.ts';

@@ -2,8 +2,7 @@ import type net from 'node:net';
 import { MllpFramer, frame, type FramerEvent } from '../../engine/mllp/framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Intake } from '../../engine/connector.ts';
-import type { IntakeResult } from '../../engine/intake.ts';
+import type { Intake, IntakeResult } from '../../engine/connector.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
 import { addressClass, type ConnectionLimits } from './mllp.connection-limits.ts';
@@ -44,7 +43,9 @@ export class MllpConnection {
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private held = 0;
+  /** An answer is owed: intake has a frame of this connection (the idle timer must not close it). */
   private busy = false;
+  private drained: Promise<void> = Promise.resolve();
   private frameTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -73,7 +74,7 @@ export class MllpConnection {
     if (!this.hold(this.pendingBytes + this.framer.bufferedBytes)) return this.drop();
     this.watchFrame();
     if (this.pending.length >= MAX_PENDING_FRAMES) this.socket.pause();
-    if (!this.busy && this.pending.length > 0) this.drain();
+    if (!this.busy && this.pending.length > 0) this.startDrain();
   }
 
   /** Handles one framer event; false when the connection is being closed and the rest must be ignored. */
@@ -104,7 +105,7 @@ export class MllpConnection {
     this.socket.pause();
     this.ctx.track(
       (async () => {
-        while (this.busy) await new Promise((r) => setImmediate(r));
+        await this.drained;
         this.socket.write(frame(tooLargeAck(head, this.ctx.maxFrameBytes)));
         this.socket.end();
       })(),
@@ -153,34 +154,31 @@ export class MllpConnection {
   private failed(err: unknown): void {
     // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
     this.ctx.log.error('intake failed unexpectedly; closing the connection', { channelId: this.ctx.channel.id, error: (err as Error).name });
-    this.busy = false;
     this.drop();
   }
 
-  /**
-   * Answers pending frames in order. A synchronous answer (ACK-only mode) is written at once; at the
-   * first asynchronous one the loop waits for it and goes on from there.
-   */
-  private drain(): void {
+  /** Starts answering pending frames (drain); `drained` settles when they are answered. */
+  private startDrain(): void {
     this.busy = true;
-    while (this.pending.length > 0 && !this.socket.destroyed) {
-      const bytes = this.pending.shift()!;
-      this.pendingBytes -= bytes.length;
-      this.hold(this.pendingBytes + this.framer.bufferedBytes);
-      if (this.socket.isPaused() && this.pending.length < MAX_PENDING_FRAMES / 2) this.socket.resume();
-      let answer: IntakeResult | Promise<IntakeResult>;
-      try {
-        answer = this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset });
-      } catch (err) {
-        return this.failed(err);
+    this.drained = this.drain();
+    this.ctx.track(this.drained);
+  }
+
+  /** Answers pending frames in order, each once intake has decided it; never rejects. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.socket.destroyed) {
+        const bytes = this.pending.shift()!;
+        this.pendingBytes -= bytes.length;
+        this.hold(this.pendingBytes + this.framer.bufferedBytes);
+        if (this.socket.isPaused() && this.pending.length < MAX_PENDING_FRAMES / 2) this.socket.resume();
+        this.write(await this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset }));
       }
-      if (answer instanceof Promise) {
-        this.ctx.track(answer.then((result) => (this.write(result), this.drain())).catch((err: unknown) => this.failed(err)));
-        return;
-      }
-      this.write(answer);
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      this.busy = false;
     }
-    this.busy = false;
   }
 
   private write(result: IntakeResult): void {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Queue } from 'bullmq';
 import { Writable } from 'node:stream';
-import { Hl7Intake } from '../../engine/intake.ts';
+import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
+import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { createLogger, silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { Store } from '../../engine/store/store.ts';
@@ -69,7 +70,7 @@ test('intake answers a resend with duplicate: true, the first message id, the sa
   const redis = producerConnection(sharedRedisUrl());
   const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix: uniqueName('sbq') });
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await redis.quit(), await store.close()));
-  const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map([['erp', queue]]), log: silentLogger(), storeTimeoutMs: 3000 });
+  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map([['erp', queue]]), log: silentLogger(), storeTimeoutMs: 3000 }), transforms, log: silentLogger() });
   const channel = testChannel({ erpUrl: 'http://127.0.0.1:9' });
   const bytes = Buffer.from(adt('DUP3'));
 

@@ -2,7 +2,8 @@ import test from 'ava';
 import { Queue } from 'bullmq';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { DeliveryWorker } from '../../engine/delivery-worker.ts';
-import { Hl7Intake } from '../../engine/intake.ts';
+import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
+import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { DeliveryHandoff } from '../../engine/queue/handoff.ts';
 import { deliveryJobId, deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
@@ -62,14 +63,14 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await store.close()));
   const queues = new Map([['erp', queue]]);
   const handoff = new DeliveryHandoff();
-  const intake = new Hl7Intake({ store, transforms, deliveryQueues: queues, handoff, log, storeTimeoutMs: 5000 });
+  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: queues, handoff, log, storeTimeoutMs: 5000 }), transforms, log });
   const withHandoff = await intake.submit(channel, Buffer.from(adt('HO1')));
   const id = withHandoff.messageId!;
   t.is((await queue.getJob(deliveryJobId(id, 'erp')))?.data.fresh, true);
   t.is(handoff.size, 1);
   t.deepEqual(handoff.take(id, 'erp'), await store.messages.getForDelivery(id));
 
-  const plain = new Hl7Intake({ store, transforms, deliveryQueues: queues, log, storeTimeoutMs: 5000 });
+  const plain = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: queues, log, storeTimeoutMs: 5000 }), transforms, log });
   const without = await plain.submit(channel, Buffer.from(adt('HO2')));
   t.is((await queue.getJob(deliveryJobId(without.messageId!, 'erp')))?.data.fresh, undefined);
 });

@@ -8,7 +8,8 @@
  * version, without a content hash, is taken as resent.
  */
 import test from 'ava';
-import { Hl7Intake } from '../../engine/intake.ts';
+import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
+import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
@@ -74,7 +75,7 @@ test('a record stored by an earlier version (no content hash) is taken as resent
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbreuse') });
   await store.start();
   t.teardown(() => store.close());
-  const intake = new Hl7Intake({ store, transforms, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 });
+  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 }), transforms, log: silentLogger() });
   const channel = { ...testChannel({ erpUrl: 'http://127.0.0.1:9', id: 'legacy' }), destinations: [] };
   const first = await intake.submit(channel, Buffer.from(adt({ controlId: 'OLD1', family: 'FIRST' })));
   t.like(first, { code: 'AA' });

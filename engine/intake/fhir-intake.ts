@@ -1,18 +1,17 @@
 import type { Queue } from 'bullmq';
-import type { ChannelDefinition } from './channel.ts';
-import { toSwitchboardError } from './errors.ts';
-import { newMessageId } from './ids.ts';
-import type { Logger } from './log.ts';
-import { queueStored, type DeliveryHandoff } from './queue/handoff.ts';
-import { queueDeliveries, type DeliveryJobData } from './queue/queues.ts';
-import { planRoute } from './routing.ts';
-import type { Store } from './store/store.ts';
-import type { MessageStore } from './store/messages.store.ts';
-import type { TransactionEntry } from './store/transaction-insert.ts';
-import type { MessageRecord, RoutePlan } from './store/message-record.ts';
-import { MessageStatus, type MessageStatus as Status } from './store/states.ts';
-import { withTimeout } from './timeout.ts';
-import type { Transform } from '../transforms/dsl/define-transform.ts';
+import type { ChannelDefinition } from '../channel.ts';
+import { toSwitchboardError } from '../errors.ts';
+import { newMessageId } from '../ids.ts';
+import type { Logger } from '../log.ts';
+import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
+import { planRoute } from '../routing.ts';
+import type { Store } from '../store/store.ts';
+import type { TransactionEntry } from '../store/transaction-insert.ts';
+import type { MessageRecord, RoutePlan } from '../store/message-record.ts';
+import { MessageStatus, type MessageStatus as Status } from '../store/states.ts';
+import { withTimeout } from '../timeout.ts';
+import type { StoreAndQueue } from './store-and-queue.ts';
+import type { Transform } from '../../transforms/dsl/define-transform.ts';
 
 export type FhirReceipt =
   | { kind: 'accepted' | 'duplicate'; messageId: string; status: Status }
@@ -33,19 +32,20 @@ export type TransactionReceipt =
   | { kind: 'conflict' };
 
 /**
- * The way in for FHIR resources, with the guarantees of HL7v2 intake: transform at once, store
- * durably (w: majority, j: true), queue deliveries, and only then report success. The FHIR source
+ * The FHIR front end of intake, with the guarantees of HL7v2 intake: transform at once, store
+ * durably and queue deliveries (StoreAndQueue), and only then report success. The FHIR source
  * validates first; intake never throws. A repeated `dedupeId` (Bundle.identifier, If-None-Exist
  * or X-Request-Id, with the entry's position) returns the first outcome again.
  */
 export class FhirIntake {
   constructor(
     private readonly options: {
+      /** The one store-and-queue step shared with the HL7v2 front end (single resources). */
+      core: StoreAndQueue;
+      /** For transactions: their entries are stored as a unit (MessageStore.insertTransaction). */
       store: Store;
       transforms: ReadonlyMap<string, Transform>;
       deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
-      /** Set when this process delivers too (role `all`): stored resources are handed to its workers. */
-      handoff?: DeliveryHandoff;
       log: Logger;
       storeTimeoutMs: number;
     },
@@ -54,33 +54,27 @@ export class FhirIntake {
   async submit(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt> {
     const { record, plan } = intakeRecord(channel, this.options.transforms, resource, opts);
     const messageId = record._id;
-    const type = String(resource.resourceType);
-    const errored = plan.status === MessageStatus.errored;
     const log = this.options.log.child({ messageId, channelId: channel.id });
-    let stored: Awaited<ReturnType<MessageStore['insert']>>;
-    try {
-      stored = await withTimeout(this.options.store.messages.insert(record), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
-    } catch (err) {
-      log.warn('resource not stored; answering 503 so the client retries', { code: toSwitchboardError(err).code });
-      return { kind: 'unavailable' };
+    const committed = await this.options.core.commit(record, log);
+    switch (committed.kind) {
+      case 'unavailable':
+        log.warn('resource not stored; answering 503 so the client retries', { code: committed.code });
+        return { kind: 'unavailable' };
+      case 'existing': {
+        const first = committed.existing;
+        if (first.status === MessageStatus.errored) return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
+        return { kind: 'duplicate', messageId: first._id, status: first.status };
+      }
+      case 'stored':
+        if (plan.status === MessageStatus.errored) {
+          log.warn('transform failed; resource errored', { code: plan.error.code });
+          return { kind: 'unprocessable', messageId, detail: plan.error.senderText };
+        }
+        log.info('resource accepted', { messageType: String(resource.resourceType), status: plan.status });
+        return { kind: 'accepted', messageId, status: plan.status };
+      default:
+        return committed satisfies never;
     }
-    if (!stored.inserted) {
-      const first = stored.existing;
-      if (first.status === MessageStatus.errored) return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
-      return { kind: 'duplicate', messageId: first._id, status: first.status };
-    }
-    if (errored) {
-      log.warn('transform failed; resource errored', { code: plan.error.code });
-      return { kind: 'unprocessable', messageId, detail: plan.error.senderText };
-    }
-    try {
-      const { deliveryQueues: queues, handoff } = this.options;
-      await withTimeout(queueStored({ queues, handoff, messageId, destinationIds: Object.keys(record.deliveries), forDelivery: stored.forDelivery }), 2000, 'QUEUE_UNAVAILABLE');
-    } catch (err) {
-      log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
-    }
-    log.info('resource accepted', { messageType: type, status: plan.status });
-    return { kind: 'accepted', messageId, status: plan.status };
   }
 
   /**

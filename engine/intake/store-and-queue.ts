@@ -1,0 +1,70 @@
+import type { Queue } from 'bullmq';
+import { toSwitchboardError, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { queueStored, type DeliveryHandoff } from '../queue/handoff.ts';
+import type { DeliveryJobData } from '../queue/queues.ts';
+import type { MessageRecord } from '../store/message-record.ts';
+import type { Store } from '../store/store.ts';
+import { withTimeout } from '../timeout.ts';
+
+/** What the store and queues made of one message (StoreAndQueue.commit). */
+export type Committed =
+  /** Durably stored under a new key; its deliveries queued (or left to the relay when the queue failed). */
+  | { kind: 'stored' }
+  /** Its key was taken: a resend (`sameContent`), or other content under a reused key. Nothing new is queued. */
+  | { kind: 'existing'; existing: MessageRecord; sameContent: boolean }
+  /** Not stored: the store failed or did not answer within STORE_TIMEOUT_MS; the sender should resend. */
+  | { kind: 'unavailable'; code: ErrorCode };
+
+export interface StoreAndQueueOptions {
+  store: Store;
+  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  /** Set when this process delivers too (role `all`): stored messages are handed to its workers. */
+  handoff?: DeliveryHandoff;
+  log: Logger;
+  /** Bound on one durable write; past it the message is `unavailable` (the sender resends). */
+  storeTimeoutMs: number;
+}
+
+/** Bound on queueing a stored message's deliveries; past it the relay queues them. */
+const QUEUE_TIMEOUT_MS = 2000;
+
+/**
+ * The one store-and-queue step of every intake front end (HL7v2, FHIR): the message record, already
+ * planned (routed, transformed), is written once, durably (w: majority, j: true), under its
+ * de-duplication key; then one job per delivery is queued, holding ids only. The caller answers
+ * the sender only after `commit` resolves, and from what it says. Never throws: a store failure is
+ * `unavailable`, a queue failure is logged and left to the relay, which queues whatever the store
+ * holds unsettled.
+ */
+export class StoreAndQueue {
+  constructor(private readonly o: StoreAndQueueOptions) {}
+
+  async commit(record: MessageRecord, log: Logger): Promise<Committed> {
+    let stored: Awaited<ReturnType<Store['messages']['insert']>>;
+    try {
+      stored = await withTimeout(this.o.store.messages.insert(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      return { kind: 'unavailable', code: toSwitchboardError(err).code };
+    }
+    if (!stored.inserted) return { kind: 'existing', existing: stored.existing, sameContent: stored.sameContent };
+    const destinationIds = Object.keys(record.deliveries);
+    if (destinationIds.length === 0) return { kind: 'stored' };
+    try {
+      const { deliveryQueues: queues, handoff } = this.o;
+      await withTimeout(queueStored({ queues, handoff, messageId: record._id, destinationIds, forDelivery: stored.forDelivery }), QUEUE_TIMEOUT_MS, 'QUEUE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
+    }
+    return { kind: 'stored' };
+  }
+
+  /** Stores a record kept for review only (a rejected message): best effort, never queued. */
+  async keep(record: MessageRecord, log: Logger): Promise<void> {
+    try {
+      await withTimeout(this.o.store.messages.insert(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+    } catch (err) {
+      log.warn('rejected message could not be stored', { code: toSwitchboardError(err).code });
+    }
+  }
+}
