@@ -7,7 +7,7 @@ import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { sharedRedisUrl, uniqueName } from '../support/services.ts';
 import { destinationScripts } from '../../engine/queue/destination-scripts.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import net from 'node:net';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { uniqueName } from '../support/services.ts';

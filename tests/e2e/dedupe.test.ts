@@ -6,7 +6,7 @@ import { createLogger, silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';

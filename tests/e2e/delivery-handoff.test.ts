@@ -12,7 +12,7 @@ import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { RecordSealer } from '../../engine/store/record-sealer.ts';
 import { findDestinationConnector } from '../../connectors/index.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { TEST_ENCRYPTION, testChannel, waitFor } from '../support/harness.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';

@@ -3,7 +3,7 @@ import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { deadMessage } from '../support/seed.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { TEST_ADMIN, waitFor } from '../support/harness.ts';
 import { signInOverHttp } from '../support/users.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';

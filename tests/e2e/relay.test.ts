@@ -6,7 +6,7 @@ import { RedisLease } from '../../engine/queue/lease.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { deadMessage } from '../support/seed.ts';

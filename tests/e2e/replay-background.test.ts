@@ -1,6 +1,6 @@
 import test from 'ava';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { startTestEngine, TEST_ADMIN, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileBatchDestination } from '../../connectors/file-batch/file-batch.destination.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';

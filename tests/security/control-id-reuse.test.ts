@@ -13,7 +13,7 @@ import { silentLogger } from '../../engine/log.ts';
 import { MongoStore } from '../../engine/store/mongo-store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, uniqueName } from '../support/services.ts';

@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import http from 'node:http';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
