@@ -8,7 +8,8 @@ import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.
 import { TEST_ADMIN, waitFor } from '../support/harness.ts';
 import { signInOverHttp } from '../support/users.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
+import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { historyChannel } from '../fixtures/history-channel.ts';
 

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { spawnEngine } from '../support/engine-process.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
 const run = promisify(execFile);

@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { sharedMongoUrl, sharedRedisUrl, startPrivateMongo, startPrivateRedis, uniqueName } from './services.ts';
+import { sharedMongoUrl, sharedRedisUrl, startPrivateMongo, startPrivateRedis } from './services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 function redisClient(url: string): Redis {
   return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });

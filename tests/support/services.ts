@@ -3,8 +3,9 @@
  *
  * Most tests use the shared Redis and MongoDB-wire server that `npm test` starts
  * (scripts/services.sh, exported as REDIS_URL and MONGODB_URL), each test with its own queue prefix
- * and database name (uniqueName). Tests that stop, flush, wipe or pause a service start private
- * instances here instead, so that other test files running at the same time are not disturbed:
+ * and database name (uniqueName of scripts/lib/unique-name.ts). Tests that stop, flush, wipe or
+ * pause a service start private instances here instead, so that other test files running at the
+ * same time are not disturbed:
  *
  * - Redis: Debian's redis-server (SWITCHBOARD_REDIS_SERVER to use another), with the settings of
  *   the shared one: appendonly yes, appendfsync everysec, maxmemory-policy noeviction, no RDB.
@@ -53,19 +54,6 @@ export function sharedMongoUrl(): string {
   const url = process.env.MONGODB_URL;
   if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
   return url;
-}
-
-/** A name unique to this run, for queue prefixes and database names: prefix_<time>_<random>, [A-Za-z0-9_-]. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** When `name` was made by uniqueName (a test's database or queue prefix); undefined for any other name. */
-export function uniqueNameMadeAt(name: string): Date | undefined {
-  const m = /^sb[a-z0-9-]*_([0-9a-z]{8,9})_[0-9a-z]{1,6}$/.exec(name);
-  const at = m ? parseInt(m[1]!, 36) : NaN;
-  // Between 2020 and a day ahead: a base-36 stamp, not a word that happens to fit.
-  return at > Date.UTC(2020, 0) && at < Date.now() + 86_400_000 ? new Date(at) : undefined;
 }
 
 const children = new Set<ChildProcess>();
