@@ -16,7 +16,8 @@
  *   the local FerretDB.
  *
  * Each instance gets a free port on 127.0.0.1 and a data directory var/test-services/<name>-<random>/
- * (0700, removed by close()). Like the shared ones, they ask for credentials (issue 20): a private
+ * (0700, removed by close()). The programs and that directory are those of scripts/services.env, the
+ * table scripts/services.sh reads too. Like the shared ones, they ask for credentials (issue 20): a private
  * Redis has a password of its own (requirepass, in a 0600 redis.conf in its directory), a private
  * FerretDB on PostgreSQL takes the shared PostgreSQL's user and password (SASL PLAIN, passed on to
  * PostgreSQL); their `url` carries them. start() after stop() reuses both, so data persists, except through
@@ -30,13 +31,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import { readServicesTable } from '../../scripts/lib/services-table.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FERRETDB = path.join(ROOT, 'var/bin/ferretdb');
-const TEST_SERVICES = path.join(ROOT, 'var/test-services');
+const { ferretdbBin: FERRETDB, testServicesDir: TEST_SERVICES, redisServer } = readServicesTable();
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const execFileAsync = promisify(execFile);
@@ -236,7 +235,7 @@ export interface PrivateRedis {
 /** A Redis of this test's own (noeviction, AOF every second, a password of its own), for tests that stop or wipe Redis. */
 export async function startPrivateRedis(opts: { name?: string } = {}): Promise<PrivateRedis> {
   const dir = instanceDir('redis', opts.name);
-  const program = process.env.SWITCHBOARD_REDIS_SERVER ?? 'redis-server';
+  const program = process.env.SWITCHBOARD_REDIS_SERVER ?? redisServer;
   const password = randomBytes(16).toString('hex');
   const conf = path.join(dir, 'redis.conf');
   const svc = new PrivateService(
