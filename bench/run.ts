@@ -34,7 +34,8 @@ await mkdir(RESULTS, { recursive: true });
 const ctx = createContext({ quick, mongoUrl: MONGODB_URL, redisUrl: REDIS_URL });
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const services = readServicesTable();
-const store = MONGODB_URL.includes(`:${services.mongoPort}`) ? `FerretDB ${services.ferretdbVersion.replace(/^v/, '')} on PostgreSQL` : 'MONGODB_URL';
+const ferretdb = `FerretDB ${services.ferretdbVersion.replace(/^v/, '')} on PostgreSQL`;
+const store = MONGODB_URL.includes(`:${services.mongoPort}`) ? ferretdb : 'MONGODB_URL';
 const results: BenchResults = {
   at: new Date().toISOString(),
   quick,

@@ -46,7 +46,9 @@ test('the production install (npm ci --omit=dev) of the build starts: health ans
 
   const dist = path.join(dir, 'dist');
   await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build', '--', '--outDir', dist]);
-  for (const dev of ['peers', 'tests', 'bench', 'scripts']) t.false(existsSync(path.join(dist, dev)), `dist/${dev}: the build holds the engine only`);
+  for (const dev of ['peers', 'tests', 'bench', 'scripts']) {
+    t.false(existsSync(path.join(dist, dev)), `dist/${dev}: the build holds the engine only`);
+  }
   await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build:ui', '--', '--outDir', path.join(dist, 'admin-ui/dist'), '--emptyOutDir', '--logLevel', 'warn']);
   for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(REPO_ROOT, file), path.join(dir, file));
   await sh(dir, 'flock', ['/tmp/npm.lock', 'npm', 'ci', '--omit=dev', ...NPM_FLAGS]);
