@@ -21,6 +21,7 @@ import { runEndToEnd } from './suites/end-to-end.ts';
 import { runScaleOut } from './suites/scale-out.ts';
 import { runSoak } from './suites/soak.ts';
 import { runStoreQueries } from './suites/store-queries.ts';
+import { readServicesTable } from '../scripts/lib/services-table.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -32,10 +33,13 @@ if (!MONGODB_URL || !REDIS_URL) throw new Error('set MONGODB_URL and REDIS_URL (
 await mkdir(RESULTS, { recursive: true });
 const ctx = createContext({ quick, mongoUrl: MONGODB_URL, redisUrl: REDIS_URL });
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const services = readServicesTable();
+const ferretdb = `FerretDB ${services.ferretdbVersion.replace(/^v/, '')} on PostgreSQL`;
+const store = MONGODB_URL.includes(`:${services.mongoPort}`) ? ferretdb : 'MONGODB_URL';
 const results: BenchResults = {
   at: new Date().toISOString(),
   quick,
-  machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${MONGODB_URL.includes(':27027') ? 'FerretDB 1.24.2 on PostgreSQL' : 'MONGODB_URL'}, load average ${load()} at the start`,
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, ${store}, load average ${load()} at the start`,
 };
 // --merge: keep what the last run's bench.json measured and replace only the suites run now.
 if (process.argv.includes('--merge')) {

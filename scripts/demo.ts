@@ -6,7 +6,7 @@
  * and var/demo-admin-password, so they stay right on later runs against the same store), then the
  * engine. Neither secret is printed or logged: the log and the start banner name the files.
  */
-import { startErpSimulator } from '../tests/peers/erp-simulator.ts';
+import { startErpSimulator } from '../peers/erp-simulator.ts';
 import { main } from '../engine/main.ts';
 import { createLogger } from '../engine/log.ts';
 import { randomBytes } from 'node:crypto';

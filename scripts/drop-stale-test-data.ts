@@ -3,7 +3,7 @@
  * by npm run bench) before it starts: removes what earlier runs left in the project's own services
  * (MONGODB_URL and REDIS_URL from scripts/services.sh), so it does not pile up on disk and in memory:
  * databases in the MongoDB-wire server, and BullMQ keys (`<prefix>:<queue>:…`) in Redis.
- * - Test names: databases and queue prefixes made by tests/support/services.ts `uniqueName` more
+ * - Test names: databases and queue prefixes made by `uniqueName` (scripts/lib/unique-name.ts) more
  *   than 6 hours ago (a run still going at the same time is never that old; a failed run's data
  *   stays for 6 hours).
  * - With --bench: every `sbbench_…` name too (bench/lib/context.ts removes its own at the end;
@@ -13,7 +13,7 @@
  */
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import { Redis } from 'ioredis';
-import { uniqueNameMadeAt } from '../tests/support/services.ts';
+import { uniqueNameMadeAt } from './lib/unique-name.ts';
 
 const STALE_MS = 6 * 3_600_000;
 const bench = process.argv.includes('--bench');

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provisions the services Switchboard needs, idempotently, on a fresh Debian machine:
-#   Redis (Debian's redis-server)  127.0.0.1:$SWITCHBOARD_REDIS_PORT (6390), data in var/redis
-#   FerretDB 1.24.2 (MongoDB wire)  127.0.0.1:$SWITCHBOARD_MONGO_PORT (27027), built once into var/bin
-#     on its PostgreSQL backend: Debian's postgresql, 127.0.0.1:$SWITCHBOARD_PG_PORT (6432), data in
+#   Redis (Debian's redis-server)  127.0.0.1:$SWITCHBOARD_REDIS_PORT, data in var/redis
+#   FerretDB (MongoDB wire)  127.0.0.1:$SWITCHBOARD_MONGO_PORT, built once into var/bin
+#     on its PostgreSQL backend: Debian's postgresql, 127.0.0.1:$SWITCHBOARD_PG_PORT, data in
 #     var/postgres. SWITCHBOARD_FERRETDB_BACKEND=sqlite runs it on its SQLite backend instead (data in
 #     var/ferretdb, no PostgreSQL). PostgreSQL is the default because the SQLite backend pushes only a
 #     filter that is exactly {_id: <string|ObjectId>} down to SQL: every other update or query scans
@@ -44,23 +44,26 @@
 # local redis-server and var/bin/ferretdb exist (tests/support/services.ts runs private instances of
 # them for fault tests), even when REDIS_URL / MONGODB_URL are set.
 #
-# Other settings: SWITCHBOARD_REDIS_SERVER (redis-server program, default: redis-server on PATH),
-# SWITCHBOARD_GO (go program, default: go on PATH, else /usr/local/go/bin/go).
+# The default ports, the FerretDB version and the programs: scripts/services.env, the one table that
+# tests/support/services.ts reads too. Other settings: SWITCHBOARD_REDIS_SERVER (redis-server program,
+# default: the table's, on PATH), SWITCHBOARD_GO (go program, default: go on PATH, else /usr/local/go/bin/go).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="$ROOT/var"
-REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-6390}"
-MONGO_PORT="${SWITCHBOARD_MONGO_PORT:-27027}"
-PG_PORT="${SWITCHBOARD_PG_PORT:-6432}"
+# shellcheck source=services.env
+source "$ROOT/scripts/services.env"
+REDIS_PORT="${SWITCHBOARD_REDIS_PORT:-$REDIS_PORT}"
+MONGO_PORT="${SWITCHBOARD_MONGO_PORT:-$MONGO_PORT}"
+PG_PORT="${SWITCHBOARD_PG_PORT:-$PG_PORT}"
 # Without the password (in PGPASSWORD of the commands that need it, never on a command line).
 PG_URL="postgres://postgres@127.0.0.1:$PG_PORT"
 # FerretDB's backend: no user and no password, so that a client without credentials gets nothing.
 FERRETDB_PG_URL="postgres://127.0.0.1:$PG_PORT/ferretdb"
 SECRETS="$VAR/secrets"
 BACKEND="${SWITCHBOARD_FERRETDB_BACKEND:-postgresql}"
-REDIS_SERVER="${SWITCHBOARD_REDIS_SERVER:-redis-server}"
-FERRETDB_VERSION="v1.24.2"
-FERRETDB_BIN="$VAR/bin/ferretdb"
+REDIS_SERVER="${SWITCHBOARD_REDIS_SERVER:-$REDIS_SERVER}"
+FERRETDB_BIN="$ROOT/$FERRETDB_BIN"
+TEST_SERVICES="$ROOT/$TEST_SERVICES_DIR"
 export DEBIAN_FRONTEND=noninteractive
 # Files and directories made here (secrets, logs, data) are the owner's only.
 umask 077
@@ -452,7 +455,7 @@ start_ferretdb() {
 # by its port on its command line) is killed, its PostgreSQL database dropped, its directory removed.
 reap_test_services() {
   local f d owner child port db n=0
-  for f in "$VAR"/test-services/*/.owner; do
+  for f in "$TEST_SERVICES"/*/.owner; do
     [ -f "$f" ] || continue
     d="$(dirname "$f")"
     read -r owner child port db <"$f" || continue
@@ -548,7 +551,7 @@ case "$cmd" in
       build_ferretdb optional
       [ "$BACKEND" = postgresql ] && ferretdb_ok && start_postgres
     fi
-    if [ $FOR_TESTS -eq 1 ]; then private_dir "$VAR/test-services"; reap_test_services; fi
+    if [ $FOR_TESTS -eq 1 ]; then private_dir "$TEST_SERVICES"; reap_test_services; fi
     say "ready: REDIS_URL and MONGODB_URL (with their credentials): bash scripts/services.sh env"
     ;;
   stop) lock; stop_all ;;

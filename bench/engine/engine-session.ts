@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startErpSimulator, type ErpSimulator } from '../../tests/peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { RESULTS, startEngine, type EngineProcess } from '../lib/processes.ts';
 import type { RoundTrips } from './roundtrip-probe.ts';

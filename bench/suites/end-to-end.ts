@@ -13,7 +13,7 @@ import type { BenchContext } from '../lib/context.ts';
 import { RESULTS, runLoad } from '../lib/processes.ts';
 import { percentiles, type Percentiles } from '../lib/stats.ts';
 import { withEngine, type EngineSession } from '../engine/engine-session.ts';
-import type { ErpSimulator } from '../../tests/peers/erp-simulator.ts';
+import type { ErpSimulator } from '../../peers/erp-simulator.ts';
 import { nextLabel } from './floors.ts';
 
 export interface RateRow {

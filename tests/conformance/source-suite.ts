@@ -3,7 +3,7 @@ import test from 'ava';
 import { Value } from '@sinclair/typebox/value';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { SourceDefinition } from '../../engine/connector.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, TEST_ENCRYPTION, type TestEngine } from '../support/harness.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';

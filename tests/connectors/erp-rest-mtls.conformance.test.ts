@@ -2,7 +2,7 @@ import { erpRestDestination } from '../../connectors/erp-rest/erp-rest.destinati
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 

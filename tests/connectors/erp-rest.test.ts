@@ -7,9 +7,10 @@ import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
-import { sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { destinationScripts } from '../../engine/queue/destination-scripts.ts';
 
 const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1 } };

@@ -7,7 +7,7 @@ import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startFhirServerPeer } from '../peers/fhir-server-peer.ts';
+import { startFhirServerPeer } from '../../peers/fhir-server-peer.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 
 const make = (baseUrl: string, mode: 'create' | 'update' | 'transaction' = 'create') => fhirOutDestination.create(parseConnectorConfig(fhirOutDestination, { baseUrl, mode, timeoutMs: 2000 }, 'test'), { log: silentLogger() });

@@ -6,7 +6,7 @@ import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { parseMessage } from '../../engine/hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startBillingPeer } from '../peers/billing-mllp-peer.ts';
+import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { makeTestPki } from '../support/certs.ts';
 
 /** mllp-out over TLS and mutual TLS against the billing peer, with certificates made by openssl here. */

@@ -5,7 +5,7 @@ import type { DestinationDefinition } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { parseMessage } from '../../engine/hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startBillingPeer } from '../peers/billing-mllp-peer.ts';
+import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 
 const make = (port: number, extra: Record<string, unknown> = {}) =>

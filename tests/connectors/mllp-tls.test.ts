@@ -9,7 +9,7 @@ import type { ChannelDefinition } from '../../engine/channel.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { AuditLog, type AuditEntry } from '../../engine/audit/audit-log.ts';
 import { runAuditCommand } from '../../engine/cli/audit.command.ts';
 import { Store } from '../../engine/store/store.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * The audit log's hash chain itself, on a real store: each hash is checked against the chain's

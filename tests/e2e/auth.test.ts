@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { CONTENT_SECURITY_POLICY } from '../../engine/http/security-headers.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, TEST_ADMIN, testChannel, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { REPO_ROOT } from '../support/shared.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { listAdminRoutes } from '../../engine/http/access.ts';
 import { Role } from '../../engine/security/roles.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { signIn, userSession } from '../support/users.ts';

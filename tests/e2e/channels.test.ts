@@ -1,10 +1,10 @@
 import test from 'ava';
 import net from 'node:net';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { uniqueName } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { userSession } from '../support/users.ts';
 
 const adt = (id: string) => `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;

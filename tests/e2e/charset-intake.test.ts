@@ -1,7 +1,7 @@
 import test from 'ava';
 import net from 'node:net';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field } from '../support/mllp-client.ts';
 

@@ -2,7 +2,8 @@ import test from 'ava';
 import { Store } from '../../engine/store/store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 test('two destinations of one message settling at the same instant both keep their status, and the message is delivered (FerretDB updates are read-modify-write)', async (t) => {
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbsettle') });

@@ -1,8 +1,9 @@
 import test from 'ava';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine } from '../support/engine-process.ts';
 import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
 import { Store } from '../../engine/store/store.ts';

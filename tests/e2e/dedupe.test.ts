@@ -7,10 +7,11 @@ import { createLogger, silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { Store } from '../../engine/store/store.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * De-duplication with the store healthy: a resend of a stored message (same channel, MSH-3, MSH-4,

@@ -13,10 +13,11 @@ import { Store } from '../../engine/store/store.ts';
 import { RecordSealer } from '../../engine/store/record-sealer.ts';
 import { connectors } from '../../connectors/index.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { TEST_ENCRYPTION, testChannel, waitFor } from '../support/harness.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const log = silentLogger();
 const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A01|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W^306^B${'|'.repeat(16)}V${id}\r`;

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
+import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const run = promisify(execFile);
 /** A name as uniqueName made it `hoursAgo` hours ago. */

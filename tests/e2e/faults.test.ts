@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';

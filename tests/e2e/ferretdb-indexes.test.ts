@@ -7,7 +7,8 @@ import { Store } from '../../engine/store/store.ts';
 import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
 import { searchKey } from '../../engine/store/search-keys.ts';
 import { deadMessage } from '../support/seed.ts';
-import { pgQuery, sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { pgQuery, sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * scripts/ferretdb-indexes.sql applies only to FerretDB on its PostgreSQL backend, the default the

@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, TEST_ENCRYPTION } from '../support/harness.ts';
-import { uniqueName } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { userSession } from '../support/users.ts';
 
 const clinicChannel = (o: { erpUrl: string; token: string; bodyLimitBytes?: number }): ChannelDefinition => ({

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { requireShared, SHARED } from '../support/shared.ts';
 

@@ -3,10 +3,11 @@ import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine, TEST_ENCRYPTION } from '../support/harness.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const TOKEN = 'test-token-transactions-0123';
 let erp: ErpSimulator;

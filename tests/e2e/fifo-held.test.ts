@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 

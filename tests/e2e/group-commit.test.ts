@@ -1,7 +1,8 @@
 import test from 'ava';
 import { MongoClient, ServerApiVersion, type Collection } from 'mongodb';
 import { GroupCommit } from '../../engine/store/group-commit.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 interface Doc {
   _id: string;

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import { hostAllowed, hostsIn, parseAllowList } from '../../engine/security/host-allowlist.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { REPO_ROOT } from '../support/shared.ts';

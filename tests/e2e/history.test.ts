@@ -4,11 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { TEST_ADMIN, waitFor } from '../support/harness.ts';
 import { signInOverHttp } from '../support/users.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { startPrivateMongo, startPrivateRedis, uniqueName } from '../support/services.ts';
+import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { historyChannel } from '../fixtures/history-channel.ts';
 

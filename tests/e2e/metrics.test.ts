@@ -3,7 +3,7 @@ import { ErrorCatalog } from '../../engine/errors.ts';
 import { PrometheusText } from '../../engine/metrics/prometheus-text.ts';
 import { QUEUE_STATES } from '../../engine/metrics/queue-metrics.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser, signIn, userSession } from '../support/users.ts';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { CORPUS, corpusCase, hasShared, requireShared } from '../support/shared.ts';
 import { field, mllpSend, MllpTestClient } from '../support/mllp-client.ts';

@@ -3,7 +3,8 @@ import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
 import { backfillOrderKeys } from '../../engine/store/order-keys.ts';
 import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /** Message `i` for destination erp ordered by `key`, its delivery in `status`. */
 function ordered(i: number, key: string, status: MessageRecord['deliveries'][string]['status'], messageStatus: MessageRecord['status']): MessageRecord {

@@ -6,7 +6,7 @@ import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from 
 import { classifiedFields, identifiesAPerson } from '../../transforms/canonical/data-class.ts';
 import { canonicalSchema } from '../../transforms/canonical/index.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { CORPUS, requireShared } from '../support/shared.ts';

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { spawnEngine } from '../support/engine-process.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
 const run = promisify(execFile);
@@ -28,8 +29,7 @@ async function sh(cwd: string, command: string, args: string[]): Promise<void> {
 async function bareImports(dist: string): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
   for (const file of await readdir(dist, { recursive: true })) {
-    // dist/tests holds the test peers compiled for the benchmarks; the engine never loads them.
-    if (!file.endsWith('.js') || file.startsWith(`tests${path.sep}`)) continue;
+    if (!file.endsWith('.js')) continue;
     for (const { fileName } of ts.preProcessFile(await readFile(path.join(dist, file), 'utf8'), true, true).importedFiles) {
       if (fileName.startsWith('.') || fileName.startsWith('node:')) continue;
       found.set(fileName, [...(found.get(fileName) ?? []), file]);
@@ -46,6 +46,9 @@ test('the production install (npm ci --omit=dev) of the build starts: health ans
 
   const dist = path.join(dir, 'dist');
   await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build', '--', '--outDir', dist]);
+  for (const dev of ['peers', 'tests', 'bench', 'scripts']) {
+    t.false(existsSync(path.join(dist, dev)), `dist/${dev}: the build holds the engine only`);
+  }
   await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build:ui', '--', '--outDir', path.join(dist, 'admin-ui/dist'), '--emptyOutDir', '--logLevel', 'warn']);
   for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(REPO_ROOT, file), path.join(dir, file));
   await sh(dir, 'flock', ['/tmp/npm.lock', 'npm', 'ci', '--omit=dev', ...NPM_FLAGS]);

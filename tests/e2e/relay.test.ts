@@ -6,11 +6,12 @@ import { RedisLease } from '../../engine/queue/lease.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import { Store } from '../../engine/store/store.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * A store, Redis queues and a lease key of their own, a relay factory over them (one per simulated

@@ -3,7 +3,8 @@ import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
 import { backfillReplayIds } from '../../engine/store/replay-ids.ts';
 import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /** Dead message `i` with a dead delivery to each of `destinations`. */
 function deadTo(i: number, destinations: string[]): MessageRecord {

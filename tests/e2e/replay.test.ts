@@ -1,8 +1,8 @@
 import test from 'ava';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { uniqueName } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { userSession } from '../support/users.ts';
 import { transforms as shipped } from '../../transforms/index.ts';
 import { defineTransform, required } from '../../transforms/dsl/define-transform.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { fileBatchDestination } from '../../connectors/file-batch/file-batch.destination.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 
 test('one ingest process and two worker processes on one Redis and store deliver each message once', async (t) => {

@@ -7,7 +7,8 @@ import type { DeliveryStatus } from '../../engine/store/states.ts';
 import type { ErrorCode } from '../../engine/errors.ts';
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 test('a replay selection by message ids (one lookup per id) returns what the same filter selects without ids, limited to those ids, in the same order', async (t) => {
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbselect') });

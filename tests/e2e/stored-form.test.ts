@@ -3,7 +3,8 @@ import { Binary, MongoClient } from 'mongodb';
 import { Store } from '../../engine/store/store.ts';
 import type { CanonicalEvent } from '../../engine/store/message-record.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const events: CanonicalEvent[] = [
   { model: 'EncounterEvent', modelVersion: 1, transformId: 'hl7v2.adt-to-encounter', transformVersion: 2, event: { eventType: 'admit', patient: { mrn: '108129', familyName: 'ROE' }, encounter: { visitNumber: 'V1', location: '4W^306^B' } } },

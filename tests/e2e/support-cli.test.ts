@@ -1,10 +1,11 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 import { transforms as shipped } from '../../transforms/index.ts';
 import { defineTransform, required } from '../../transforms/dsl/define-transform.ts';

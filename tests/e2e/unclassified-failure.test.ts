@@ -16,7 +16,8 @@ import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { deadMessage } from '../support/seed.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * A destination of this test only whose send has a defect: it reads a field of something undefined,

@@ -8,7 +8,8 @@ import { Relay } from '../../engine/queue/relay.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
 import { deadMessage } from '../support/seed.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * The relay reads only messages carrying `unsettled: true` (on FerretDB the only filter it can pass

@@ -14,10 +14,11 @@ import { silentLogger } from '../../engine/log.ts';
 import { Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { transforms } from '../../transforms/index.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const adt = (o: { controlId: string; family: string; sentAt?: string }) =>
   [

@@ -5,7 +5,7 @@
  * ERR-8), stored only as `rejected` for review, and nothing of it is queued or posted.
  */
 import test from 'ava';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, TEST_ENCRYPTION, type TestEngine } from '../support/harness.ts';
 
 const TOKEN = 'utf8-token-0123456789';

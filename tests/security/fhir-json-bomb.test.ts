@@ -8,10 +8,11 @@
  */
 import test from 'ava';
 import http from 'node:http';
-import { startErpSimulator, type ErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from '../support/services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const TOKEN = 'bomb-token-0123456789';
 let erp: ErpSimulator;

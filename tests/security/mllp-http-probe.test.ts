@@ -11,7 +11,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { frame, MllpFramer } from '../../engine/mllp/framer.ts';
 import { createLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 

@@ -7,7 +7,7 @@ import test from 'ava';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../engine/log.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 

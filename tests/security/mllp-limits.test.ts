@@ -12,7 +12,7 @@ import type { MllpSourceConfig } from '../../connectors/mllp/mllp.source.ts';
 import { loadConfig } from '../../engine/config/config.ts';
 import { createLogger } from '../../engine/log.ts';
 import { MllpFramer, MLLP_END, MLLP_CR, MLLP_START } from '../../engine/mllp/framer.ts';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';

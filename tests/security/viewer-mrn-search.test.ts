@@ -6,7 +6,7 @@
  * diagnoses), in the raw message as in the canonical events; financial content stays visible.
  */
 import test from 'ava';
-import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { userSession } from '../support/users.ts';

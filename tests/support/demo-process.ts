@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from './services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from './shared.ts';
 
 /**

@@ -6,7 +6,8 @@ import { createEngine } from '../../wiring.ts';
 import { createLogger, silentLogger, type Logger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { sharedMongoUrl, sharedRedisUrl, uniqueName } from './services.ts';
+import { sharedMongoUrl, sharedRedisUrl } from './services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /** The demo channel on a free port, delivering to `erpUrl`, with fast retries for tests. */
 export function testChannel(options: { erpUrl: string; retry?: DestinationSpec['retry']; id?: string }): ChannelDefinition {

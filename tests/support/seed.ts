@@ -1,7 +1,8 @@
 import { newMessageId } from '../../engine/ids.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
-import { sharedMongoUrl, uniqueName } from './services.ts';
+import { sharedMongoUrl } from './services.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
  * A message of channel `ehr-mllp` whose only delivery (`erp`) died, as after an ERP outage, for

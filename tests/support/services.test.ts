@@ -1,9 +1,12 @@
 import test from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { sharedMongoUrl, sharedRedisUrl, startPrivateMongo, startPrivateRedis, uniqueName } from './services.ts';
+import { sharedMongoUrl, sharedRedisUrl, startPrivateMongo, startPrivateRedis } from './services.ts';
+import { readServicesTable } from '../../scripts/lib/services-table.ts';
+import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 function redisClient(url: string): Redis {
   return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
@@ -143,9 +146,10 @@ test('private MongoDB-wire server: data survives stop/start; pause stops answers
 
 test('private instances keep their data under var/test-services/ and close() removes it', async (t) => {
   const redis = await startPrivateRedis({ name: 'dir check' });
-  const dirs = readdirSync(new URL('../../var/test-services/', import.meta.url)).filter((d) => d.startsWith('redis-dir_check-'));
+  const { testServicesDir } = readServicesTable();
+  const dirs = readdirSync(testServicesDir).filter((d) => d.startsWith('redis-dir_check-'));
   t.is(dirs.length, 1);
-  const dir = new URL(`../../var/test-services/${dirs[0]}/`, import.meta.url);
+  const dir = path.join(testServicesDir, dirs[0]!);
   t.true(existsSync(dir));
   await redis.close();
   t.false(existsSync(dir));

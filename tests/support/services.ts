@@ -3,8 +3,9 @@
  *
  * Most tests use the shared Redis and MongoDB-wire server that `npm test` starts
  * (scripts/services.sh, exported as REDIS_URL and MONGODB_URL), each test with its own queue prefix
- * and database name (uniqueName). Tests that stop, flush, wipe or pause a service start private
- * instances here instead, so that other test files running at the same time are not disturbed:
+ * and database name (uniqueName of scripts/lib/unique-name.ts). Tests that stop, flush, wipe or
+ * pause a service start private instances here instead, so that other test files running at the
+ * same time are not disturbed:
  *
  * - Redis: Debian's redis-server (SWITCHBOARD_REDIS_SERVER to use another), with the settings of
  *   the shared one: appendonly yes, appendfsync everysec, maxmemory-policy noeviction, no RDB.
@@ -15,7 +16,8 @@
  *   the local FerretDB.
  *
  * Each instance gets a free port on 127.0.0.1 and a data directory var/test-services/<name>-<random>/
- * (0700, removed by close()). Like the shared ones, they ask for credentials (issue 20): a private
+ * (0700, removed by close()). The programs and that directory are those of scripts/services.env, the
+ * table scripts/services.sh reads too. Like the shared ones, they ask for credentials (issue 20): a private
  * Redis has a password of its own (requirepass, in a 0600 redis.conf in its directory), a private
  * FerretDB on PostgreSQL takes the shared PostgreSQL's user and password (SASL PLAIN, passed on to
  * PostgreSQL); their `url` carries them. start() after stop() reuses both, so data persists, except through
@@ -29,13 +31,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import { readServicesTable } from '../../scripts/lib/services-table.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FERRETDB = path.join(ROOT, 'var/bin/ferretdb');
-const TEST_SERVICES = path.join(ROOT, 'var/test-services');
+const { ferretdbBin: FERRETDB, testServicesDir: TEST_SERVICES, redisServer } = readServicesTable();
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const execFileAsync = promisify(execFile);
@@ -53,19 +53,6 @@ export function sharedMongoUrl(): string {
   const url = process.env.MONGODB_URL;
   if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
   return url;
-}
-
-/** A name unique to this run, for queue prefixes and database names: prefix_<time>_<random>, [A-Za-z0-9_-]. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** When `name` was made by uniqueName (a test's database or queue prefix); undefined for any other name. */
-export function uniqueNameMadeAt(name: string): Date | undefined {
-  const m = /^sb[a-z0-9-]*_([0-9a-z]{8,9})_[0-9a-z]{1,6}$/.exec(name);
-  const at = m ? parseInt(m[1]!, 36) : NaN;
-  // Between 2020 and a day ahead: a base-36 stamp, not a word that happens to fit.
-  return at > Date.UTC(2020, 0) && at < Date.now() + 86_400_000 ? new Date(at) : undefined;
 }
 
 const children = new Set<ChildProcess>();
@@ -248,7 +235,7 @@ export interface PrivateRedis {
 /** A Redis of this test's own (noeviction, AOF every second, a password of its own), for tests that stop or wipe Redis. */
 export async function startPrivateRedis(opts: { name?: string } = {}): Promise<PrivateRedis> {
   const dir = instanceDir('redis', opts.name);
-  const program = process.env.SWITCHBOARD_REDIS_SERVER ?? 'redis-server';
+  const program = process.env.SWITCHBOARD_REDIS_SERVER ?? redisServer;
   const password = randomBytes(16).toString('hex');
   const conf = path.join(dir, 'redis.conf');
   const svc = new PrivateService(

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { uniqueName, uniqueNameMadeAt } from '../support/services.ts';
+import { uniqueName, uniqueNameMadeAt } from '../../scripts/lib/unique-name.ts';
 
 test('uniqueNameMadeAt reads the time back from names uniqueName made, and nothing from any other name (scripts/drop-stale-test-data.ts drops only those)', (t) => {
   const before = Date.now();
