@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from './hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from './channel.ts';
-import { toSwitchboardError, type ErrorCode } from './errors.ts';
+import { ErrorCatalog, toSwitchboardError, type ErrorCode } from './errors.ts';
 import { summariseHeader, summariseMessage } from './hl7-summary.ts';
 import { newMessageId } from './ids.ts';
 import type { Logger } from './log.ts';
@@ -53,9 +53,6 @@ interface Arrival {
   messageId: string;
   receivedAt: Date;
 }
-
-/** HL7 table 0357 codes used in ERR-3. */
-const HL7_ERR = { dataType: '102', unsupportedType: '200', duplicateKey: '205', internal: '207' } as const;
 
 /**
  * The way in for HL7v2 (design: "intake"): parse → accept or reject → filter and transform →
@@ -119,7 +116,7 @@ export class Hl7Intake {
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       const receivedAt = new Date();
-      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: err.catalogCode, reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
       return { ack: encodeText(r.ackText, charset), code: r.code };
     }
     if (batch.problems.length > 0) this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
@@ -140,7 +137,7 @@ export class Hl7Intake {
     try {
       header = readHeader(text);
       if (accepts(channel, header.messageType, header.triggerEvent)) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
-      return this.answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: HL7_ERR.unsupportedType });
+      return this.answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: ErrorCatalog.HL7_TYPE_NOT_ACCEPTED.hl7ErrorCode });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       return this.answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });
@@ -156,12 +153,12 @@ export class Hl7Intake {
       header = readHeader(text, { charset });
       if (!accepts(channel, header.messageType, header.triggerEvent)) {
         const reason = notAccepted(channel, header);
-        return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason, hl7ErrorCode: HL7_ERR.unsupportedType });
+        return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_TYPE_NOT_ACCEPTED', reason });
       }
       message = parseMessage(text, { charset });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
-      return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      return this.reject({ channel, bytes, charset, header, messageId, receivedAt, code: err.catalogCode, reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
     }
     const h = message.header;
     const plan = planRoute({
@@ -173,11 +170,11 @@ export class Hl7Intake {
       source: { channelId: channel.id, messageType: `${h.messageType}^${h.triggerEvent}`, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility },
     });
     if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
-      return this.reject({ channel, bytes, charset, header: h, messageId, receivedAt, code: plan.error.code, reason: plan.error.message, hl7ErrorCode: HL7_ERR.internal });
+      return this.reject({ channel, bytes, charset, header: h, messageId, receivedAt, code: plan.error.code, reason: plan.error.message });
     }
     const errored = plan.status === MessageStatus.errored;
     const ack = errored
-      ? this.answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: HL7_ERR.internal }).ackText
+      ? this.answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: plan.error.hl7ErrorCode }).ackText
       : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
     const record: MessageRecord = {
       _id: messageId,
@@ -203,7 +200,7 @@ export class Hl7Intake {
     } catch (err) {
       const e = toSwitchboardError(err);
       log.warn('message not stored; answering AE so the sender resends', { code: e.code });
-      return this.answer(h, 'AE', { text: e.publicText, hl7ErrorCode: HL7_ERR.internal });
+      return this.answer(h, 'AE', { text: e.publicText, hl7ErrorCode: e.hl7ErrorCode });
     }
     if (!stored.inserted) return this.stored({ channel, bytes, charset, header: h, messageId, receivedAt, log }, stored);
     if (errored) {
@@ -227,7 +224,7 @@ export class Hl7Intake {
       intakeMetrics.controlIdConflict(m.channel.id);
       m.log.warn('control id reused with different content; answered AE', { firstMessageId: existing._id });
       const reason = 'MSH-10 was used before for a message with different content; send this one under a new control id';
-      return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, hl7ErrorCode: HL7_ERR.duplicateKey, ackCode: 'AE' });
+      return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, ackCode: 'AE' });
     }
     m.log.info('duplicate message; resending its stored ACK', { firstMessageId: existing._id });
     const previous = existing.ack.message ?? buildAck({ header: m.header, code: 'AA', controlId: ackControlId() });
@@ -243,16 +240,17 @@ export class Hl7Intake {
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
     }
-    return this.reject({ channel, bytes, charset, header, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_CHARSET_INVALID', reason: invalid.reason, hl7ErrorCode: HL7_ERR.dataType });
+    return this.reject({ channel, bytes, charset, header, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_CHARSET_INVALID', reason: invalid.reason });
   }
 
   /**
    * AR for input we will never accept (AE for a reused control id, welcome under a new one); the raw
    * bytes and reason are stored (best effort) as `rejected`, under their own key (`rejected|<id>`).
+   * ERR-3 is the catalog's for `code`, unless a parse error names a more precise one (`hl7ErrorCode`).
    */
-  private async reject(r: Arrival & { code: ErrorCode; reason: string; hl7ErrorCode: string; ackCode?: 'AR' | 'AE' }): Promise<OneResult> {
+  private async reject(r: Arrival & { code: ErrorCode; reason: string; hl7ErrorCode?: string; ackCode?: 'AR' | 'AE' }): Promise<OneResult> {
     const ackCode = r.ackCode ?? 'AR';
-    const result = this.answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
+    const result = this.answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode ?? ErrorCatalog[r.code].hl7ErrorCode });
     const record: MessageRecord = {
       _id: r.messageId,
       channelId: r.channel.id,

@@ -95,7 +95,7 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
     const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
     return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
   } catch (err) {
-    if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError('HL7_PARSE', err.reason) };
+    if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError(err.catalogCode, err.reason) };
     // Anything else that is not known to be transient (stored FHIR that no longer parses, a defect)
     // fails the same way every time: errored with the error kept, not retried by the route worker.
     const e = toSwitchboardError(err);
