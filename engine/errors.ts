@@ -132,13 +132,18 @@ export class SwitchboardError extends Error {
 }
 
 /**
- * Turns anything thrown into a classified error: a SwitchboardError as it is; a MongoDB driver error
+ * Turns anything thrown into a classified error: a SwitchboardError as it is; an error of a layer
+ * that does not import the engine (the HL7v2 codec's Hl7ParseError, the transforms' FieldValueError
+ * and TransformError) that names a catalog code in `catalogCode`, as that code with its message
+ * (which names fields and paths, never values) as detail; a MongoDB driver error
  * of a store that is unreachable, closed or asks for a retry (by class and error label) becomes
  * STORE_UNAVAILABLE (transient); anything else is a defect and becomes INTERNAL (permanent), with
  * the error's class name as its detail, never its text.
  */
 export function toSwitchboardError(err: unknown): SwitchboardError {
   if (err instanceof SwitchboardError) return err;
+  const named = namedCode(err);
+  if (named) return new SwitchboardError(named, (err as Error).message, { cause: err });
   const store = causes(err).find(isStoreOutage);
   if (store) return new SwitchboardError('STORE_UNAVAILABLE', (store as Error).name, { cause: err });
   return new SwitchboardError('INTERNAL', err instanceof Error ? err.name : 'non-error thrown', { cause: err });
@@ -160,6 +165,12 @@ export function toDeliveryFailure(err: unknown): SwitchboardError {
     if (failure) return new SwitchboardError(failure, `${(e as Error).name} ${typeof code === 'string' ? code : ''}`.trim(), { cause: err });
   }
   return toSwitchboardError(err);
+}
+
+/** The catalog code an error of a layer below the engine names itself (`catalogCode`), if any. */
+function namedCode(err: unknown): ErrorCode | undefined {
+  const code = err instanceof Error ? (err as { catalogCode?: unknown }).catalogCode : undefined;
+  return typeof code === 'string' && Object.hasOwn(ErrorCatalog, code) ? (code as ErrorCode) : undefined;
 }
 
 /** Node and undici codes of a network failure, by what the peer may have received. */

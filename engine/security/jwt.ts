@@ -1,4 +1,5 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { SwitchboardError } from '../errors.ts';
 
 /** Signature algorithms SMART Backend Services requires (https://hl7.org/fhir/smart-app-launch/backend-services.html). */
 const ALGORITHMS = {
@@ -11,10 +12,10 @@ export interface VerifiedJwt {
   claims: Record<string, unknown>;
 }
 
-/** Why a JWT was refused, in words safe to return to the client. */
-export class JwtError extends Error {
+/** Why a JWT was refused, in words safe to return to the client: AUTH_REQUIRED (the caller is not authenticated). */
+export class JwtError extends SwitchboardError {
   constructor(reason: string) {
-    super(reason);
+    super('AUTH_REQUIRED', reason);
     this.name = 'JwtError';
   }
 }
