@@ -21,13 +21,14 @@ export class JwtError extends SwitchboardError {
 }
 
 const b64json = (part: string): Record<string, unknown> => {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw new JwtError('the assertion is not a well-formed JWT');
+    value = undefined;
   }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwtError('the assertion is not a well-formed JWT');
+  return value as Record<string, unknown>;
 };
 
 /**
