@@ -25,7 +25,7 @@ export type Hl7ErrorCode = '100' | '101' | '102' | '103' | '200' | '201' | '202'
 export interface CatalogEntry {
   /** Whether and how the retry policy tries again. */
   failureClass: FailureClass;
-  /** The status an HTTP edge (admin API problem, FHIR source) answers with: 400–599. */
+  /** The status an HTTP edge answers with (the admin API's problem documents): 400–599; 502/504 for a peer's failure, as a gateway. */
   httpStatus: number;
   /** ERR-3 of a NAK sent for it (table 0357); a parse error may name a more precise one itself. */
   hl7ErrorCode: Hl7ErrorCode;
@@ -40,7 +40,12 @@ export interface CatalogEntry {
 export const ErrorCatalog = {
   HL7_PARSE: { failureClass: 'permanent', httpStatus: 400, hl7ErrorCode: '100', text: 'Message could not be parsed as HL7v2' },
   HL7_NO_CONTROL_ID: { failureClass: 'permanent', httpStatus: 400, hl7ErrorCode: '101', text: 'MSH-10 (message control id) is empty' },
-  HL7_TYPE_NOT_ACCEPTED: { failureClass: 'permanent', httpStatus: 400, hl7ErrorCode: '200', text: 'Message type is not accepted by this channel' },
+  HL7_TYPE_NOT_ACCEPTED: {
+    failureClass: 'permanent',
+    httpStatus: 400,
+    hl7ErrorCode: '200',
+    text: 'Message type is not accepted by this channel',
+  },
   HL7_CHARSET_INVALID: {
     failureClass: 'permanent',
     httpStatus: 400,
@@ -66,12 +71,27 @@ export const ErrorCatalog = {
     hl7ErrorCode: '205',
     text: 'Message control id (MSH-10) already used for a message with different content',
   },
-  PEER_UNAVAILABLE: { failureClass: 'transient', httpStatus: 502, hl7ErrorCode: '207', text: 'Destination answered that it is unavailable' },
+  PEER_UNAVAILABLE: {
+    failureClass: 'transient',
+    httpStatus: 502,
+    hl7ErrorCode: '207',
+    text: 'Destination answered that it is unavailable',
+  },
   PEER_REJECTED: { failureClass: 'permanent', httpStatus: 502, hl7ErrorCode: '207', text: 'Destination rejected the payload' },
   PEER_TIMEOUT: { failureClass: 'ambiguous', httpStatus: 504, hl7ErrorCode: '207', text: 'Destination did not answer in time' },
-  PEER_CONNECTION_LOST: { failureClass: 'ambiguous', httpStatus: 502, hl7ErrorCode: '207', text: 'Connection lost while the request was in flight' },
+  PEER_CONNECTION_LOST: {
+    failureClass: 'ambiguous',
+    httpStatus: 502,
+    hl7ErrorCode: '207',
+    text: 'Connection lost while the request was in flight',
+  },
   PEER_NOT_CONNECTED: { failureClass: 'not-connected', httpStatus: 502, hl7ErrorCode: '207', text: 'Destination could not be reached' },
-  PEER_TLS_FAILED: { failureClass: 'not-connected', httpStatus: 502, hl7ErrorCode: '207', text: 'TLS handshake with the destination failed' },
+  PEER_TLS_FAILED: {
+    failureClass: 'not-connected',
+    httpStatus: 502,
+    hl7ErrorCode: '207',
+    text: 'TLS handshake with the destination failed',
+  },
   PEER_RATE_LIMITED: { failureClass: 'transient', httpStatus: 503, hl7ErrorCode: '207', text: 'Destination asked to slow down' },
   CONFIG_INVALID: { failureClass: 'permanent', httpStatus: 400, hl7ErrorCode: '207', text: 'Configuration is invalid' },
   NOT_FOUND: { failureClass: 'permanent', httpStatus: 404, hl7ErrorCode: '204', text: 'Not found' },

@@ -54,5 +54,14 @@ export interface Channel {
 }
 
 /** Every message status, in the order the search offers them (a record, so the compiler finds one missing or unknown). */
-const STATUSES: Record<MessageStatus, true> = { received: true, routed: true, delivered: true, 'partially-delivered': true, dead: true, errored: true, rejected: true, filtered: true };
+const STATUSES: Record<MessageStatus, true> = {
+  received: true,
+  routed: true,
+  delivered: true,
+  'partially-delivered': true,
+  dead: true,
+  errored: true,
+  rejected: true,
+  filtered: true,
+};
 export const MESSAGE_STATUSES = Object.keys(STATUSES) as MessageStatus[];

@@ -155,7 +155,8 @@ class ErpRestDestination implements DestinationConnector {
     const failure = classifyHttpAnswer(status, response.headers, { peer: 'ERP', peerResponse: summary });
     if (failure.code === 'PEER_RATE_LIMITED' && failure.retryAfterMs) {
       // The pause is shared by every process; if Redis cannot take it, this delivery's retry still waits Retry-After.
-      await this.limiter?.pause(failure.retryAfterMs).catch((err: unknown) => ctx.log.warn('rate limit pause not shared', { error: (err as Error).name }));
+      const unshared = (err: unknown) => ctx.log.warn('rate limit pause not shared', { error: (err as Error).name });
+      await this.limiter?.pause(failure.retryAfterMs).catch(unshared);
     }
     throw failure;
   }

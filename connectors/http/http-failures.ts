@@ -45,7 +45,11 @@ function isTlsFailure(code: string): boolean {
  * sent one; 408 PEER_TIMEOUT (ambiguous); any other status PEER_REJECTED (permanent). The detail is
  * `<peer> answered <status>`; `peerResponse` (status and body excerpt) is kept on the error, stored, not logged.
  */
-export function classifyHttpAnswer(status: number, headers: Dispatcher.ResponseData['headers'], o: { peer: string; peerResponse: string }): SwitchboardError {
+export function classifyHttpAnswer(
+  status: number,
+  headers: Dispatcher.ResponseData['headers'],
+  o: { peer: string; peerResponse: string },
+): SwitchboardError {
   const detail = `${o.peer} answered ${status}`;
   const peerResponse = o.peerResponse;
   if (status === 408) return new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse });
