@@ -8,7 +8,7 @@ import type { DeliveryHandoff } from './queue/handoff.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { Store } from './store/store.ts';
 import { eventsFor, type DeliveryAttempt } from './store/message-record.ts';
-import { isTerminalDelivery } from './store/states.ts';
+import { DeliveryStatus, isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
 
@@ -142,16 +142,16 @@ export class DeliveryWorker {
       if (decision.retry) {
         log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
         const nextAttemptAt = new Date(Date.now() + decision.delayMs);
-        await store.deliveryState.update(messageId, destinationId, { status: 'retrying', attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
+        await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.retrying, attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
         await job.moveToDelayed(nextAttemptAt.getTime(), token);
         throw new DelayedError();
       }
       log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
-      await store.deliveryState.update(messageId, destinationId, { status: 'dead', seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
+      await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.dead, seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
       return;
     }
-    const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: 'delivered', response: lastResponse, durationMs: Date.now() - started };
-    await store.deliveryState.update(messageId, destinationId, { status: 'delivered', seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
+    const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: DeliveryStatus.delivered, response: lastResponse, durationMs: Date.now() - started };
+    await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.delivered, seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
     log.info('delivered', { attempt, events: events.length });
   }
 }

@@ -2,7 +2,7 @@ import { DEFAULT_MAX_EVENTS_PER_MESSAGE, type ChannelDefinition } from './channe
 import { decodeBytes, Hl7ParseError, parseMessage } from './hl7v2/index.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { CanonicalEvent, DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
-import { MessageStatus } from './store/states.ts';
+import { DeliveryStatus, MessageStatus } from './store/states.ts';
 import { compileCondition, type Predicate } from '../transforms/dsl/predicate.ts';
 import type { SourceEnvelope, Transform } from '../transforms/dsl/define-transform.ts';
 import type { TransformInput } from '../transforms/dsl/expression.ts';
@@ -53,7 +53,7 @@ export function planRoute(o: {
       const taken = events.filter((e) => dest.models.includes(e.model));
       if (taken.length === 0) continue;
       const orderKey = dest.ordering ? valueAt(taken[0]!.event, dest.ordering.key) : undefined;
-      deliveries[dest.id] = { destinationId: dest.id, status: 'pending', idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [], ...(orderKey ? { orderKey } : {}) };
+      deliveries[dest.id] = { destinationId: dest.id, status: DeliveryStatus.pending, idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [], ...(orderKey ? { orderKey } : {}) };
     }
     if (Object.keys(deliveries).length === 0) {
       return { status: MessageStatus.filtered, events, deliveries: {}, reason: events.length === 0 ? `no transform of channel ${channel.id} maps ${o.type}` : 'no destination takes these events' };
@@ -84,7 +84,7 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
     const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
     return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
   } catch (err) {
-    if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError('HL7_PARSE', err.reason) };
+    if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError(err.catalogCode, err.reason) };
     // Anything else that is not known to be transient (stored FHIR that no longer parses, a defect)
     // fails the same way every time: errored with the error kept, not retried by the route worker.
     const e = toSwitchboardError(err);

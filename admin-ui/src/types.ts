@@ -1,17 +1,17 @@
-/** Shapes of the admin API's answers that the console reads (see engine/http/*.routes.ts). */
-export interface MessageSummary {
-  messageType: string;
-  triggerEvent: string;
-  controlId: string;
-  sendingApplication: string;
-  sendingFacility: string;
-  mrn: string;
-}
+import type { DeliveryAttempt, MessageSummary } from '../../engine/store/message-record.ts';
+import type { AckOutcome, DeliveryStatus, MessageStatus, ReplayableStatus } from '../../engine/store/states.ts';
+import type { MetricsSummary } from '../../engine/metrics/dashboard-summary.ts';
+
+/**
+ * Shapes of the admin API's answers that the console reads (see engine/http/*.routes.ts). Statuses
+ * and the message summary are the engine's own types (type-only imports: nothing of the engine is bundled).
+ */
+export type { MessageSummary, MetricsSummary, ReplayableStatus };
 
 export interface Attempt {
   at: string;
   attempt: number;
-  outcome: string;
+  outcome: DeliveryAttempt['outcome'];
   errorCode?: string;
   error?: string;
   response?: string;
@@ -21,7 +21,7 @@ export interface Attempt {
 
 export interface Delivery {
   destinationId: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: Attempt[];
   lastError?: { code: string; detail: string; response?: string };
   peerDocumentIds?: string[];
@@ -33,7 +33,7 @@ export interface MessageListItem {
   channelId: string;
   format: 'hl7v2' | 'fhir';
   receivedAt: string;
-  status: string;
+  status: MessageStatus;
   summary?: MessageSummary;
 }
 
@@ -44,7 +44,7 @@ export interface Message extends MessageListItem {
   filteredReason?: string;
   canonical?: { events: { model: string; modelVersion: number; transformId: string; transformVersion: number; event: unknown }[] };
   deliveries: Record<string, Delivery>;
-  ack: { code: string; text?: string; message?: string; sentAt: string };
+  ack: { code: AckOutcome; text?: string; message?: string; sentAt: string };
 }
 
 export interface Channel {
@@ -53,4 +53,15 @@ export interface Channel {
   destinations: { id: string; kind: string }[];
 }
 
-export const MESSAGE_STATUSES = ['received', 'routed', 'delivered', 'partially-delivered', 'dead', 'errored', 'rejected', 'filtered'] as const;
+/** Every message status, in the order the search offers them (a record, so the compiler finds one missing or unknown). */
+const STATUSES: Record<MessageStatus, true> = {
+  received: true,
+  routed: true,
+  delivered: true,
+  'partially-delivered': true,
+  dead: true,
+  errored: true,
+  rejected: true,
+  filtered: true,
+};
+export const MESSAGE_STATUSES = Object.keys(STATUSES) as MessageStatus[];

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type SharedScripts, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
-import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
+import { classifyHttpAnswer, classifyNetworkError, isSuccess } from '../http/http-failures.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
 import { requestDeadline } from '../http/request-deadline.ts';
@@ -38,9 +38,10 @@ export type ErpRestConfig = Static<typeof ErpRestConfig>;
  * ERP REST destination: POSTs each canonical event as JSON
  * `{ model, modelVersion, idempotencyKey, event }` to `baseUrl + paths[model]` with an
  * `Idempotency-Key` header, so the ERP can de-duplicate retries (it is declared idempotent).
- * Classification: 2xx delivered (the ERP's `documentId` kept); 5xx PEER_UNAVAILABLE (transient);
- * 429 PEER_RATE_LIMITED with Retry-After; 408 and our timeout PEER_TIMEOUT (ambiguous); other 4xx
- * PEER_REJECTED (permanent) with the ERP's answer; refused or unresolvable PEER_NOT_CONNECTED;
+ * Classification: 2xx delivered (the ERP's `documentId` kept); other answers as classifyHttpAnswer
+ * (5xx PEER_UNAVAILABLE and 429 PEER_RATE_LIMITED, transient with Retry-After; 408 PEER_TIMEOUT;
+ * other 4xx PEER_REJECTED, permanent, with the ERP's answer); our timeout PEER_TIMEOUT (ambiguous);
+ * refused or unresolvable PEER_NOT_CONNECTED;
  * a connection lost mid-request PEER_CONNECTION_LOST (ambiguous). The ERP's answer is stored with
  * the attempt, never logged. Optional OAuth2 client credentials (token cached until shortly
  * before it expires, renewed after a 401), mutual TLS (`tls.clientCertificate`, used for the
@@ -146,24 +147,18 @@ class ErpRestDestination implements DestinationConnector {
       const documentId = readDocumentId(text);
       return { responseSummary: documentId ? `${status} doc=${documentId}` : String(status), ...(documentId ? { peerDocumentId: documentId } : {}) };
     }
-    const detail = `ERP answered ${status}`;
     if (status === 401 && this.oauth) {
       // The token was revoked or expired early: forget it, and the retry fetches a new one.
       this.oauth.forget();
       throw new SwitchboardError('PEER_UNAVAILABLE', 'ERP refused the access token', { peerResponse: summary });
     }
-    if (status === 429) {
-      const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
+    const failure = classifyHttpAnswer(status, response.headers, { peer: 'ERP', peerResponse: summary });
+    if (failure.code === 'PEER_RATE_LIMITED' && failure.retryAfterMs) {
       // The pause is shared by every process; if Redis cannot take it, this delivery's retry still waits Retry-After.
-      if (retryAfterMs) await this.limiter?.pause(retryAfterMs).catch((err: unknown) => ctx.log.warn('rate limit pause not shared', { error: (err as Error).name }));
-      throw new SwitchboardError('PEER_RATE_LIMITED', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      const unshared = (err: unknown) => ctx.log.warn('rate limit pause not shared', { error: (err as Error).name });
+      await this.limiter?.pause(failure.retryAfterMs).catch(unshared);
     }
-    if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail, { peerResponse: summary });
-    if (status >= 500) {
-      const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
-      throw new SwitchboardError('PEER_UNAVAILABLE', detail, { peerResponse: summary, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-    }
-    throw new SwitchboardError('PEER_REJECTED', detail, { peerResponse: summary });
+    throw failure;
   }
 
   async test(): Promise<ConnectionTestResult> {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
-import { SwitchboardError } from '../../engine/errors.ts';
 import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
-import { classifyNetworkError, headerValue, isSuccess, parseRetryAfter } from '../http/http-failures.ts';
+import { classifyHttpAnswer, classifyNetworkError, headerValue, isSuccess } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
 import { requestDeadline } from '../http/request-deadline.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
@@ -21,8 +20,9 @@ export type FhirOutConfig = Static<typeof FhirOutConfig>;
  * FHIR destination: writes each canonical event as a FHIR R4 resource (fhir-out.mapping.ts).
  * Idempotent by construction: `create` and `transaction` use conditional create on the
  * idempotency-key identifier (a repeat finds the first resource), `update` PUTs to an id derived
- * from the key. 2xx delivered (Location kept as the peer's document id); 429 rate-limited; other
- * 5xx transient; 4xx permanent with the OperationOutcome text; network failures as for erp-rest.
+ * from the key. 2xx delivered (Location kept as the peer's document id); any other answer as
+ * classifyHttpAnswer (429 and 5xx transient with Retry-After, 408 ambiguous, 4xx permanent), with
+ * the OperationOutcome text; network failures as for erp-rest.
  * A redirect is not followed (a 3xx is permanent, like erp-rest): it would take the resource to a
  * host the destination allow-list never checked.
  */
@@ -107,11 +107,7 @@ class FhirOutDestination implements DestinationConnector {
       return { responseSummary: `${status}${location ? ` ${location}` : ''}`, ...(location ? { peerDocumentId: location } : {}) };
     }
     const summary = `${status} ${outcomeText(text)}`.trim();
-    const retryAfterMs = parseRetryAfter(headerValue(res, 'retry-after'));
-    if (status === 429) throw new SwitchboardError('PEER_RATE_LIMITED', 'the FHIR server asked to slow down', { peerResponse: summary, ...(retryAfterMs ? { retryAfterMs } : {}) });
-    if (status === 408) throw new SwitchboardError('PEER_TIMEOUT', 'the FHIR server timed out', { peerResponse: summary });
-    if (status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `the FHIR server answered ${status}`, { peerResponse: summary });
-    throw new SwitchboardError('PEER_REJECTED', `the FHIR server answered ${status}`, { peerResponse: summary });
+    throw classifyHttpAnswer(status, res.headers, { peer: 'the FHIR server', peerResponse: summary });
   }
 
   async test(): Promise<ConnectionTestResult> {

@@ -91,7 +91,7 @@ export async function registerFhirSources(app: FastifyInstance, o: { sources: Fh
         const { smart, baseUrl } = sourceOf(request);
         try {
           // Without a publicBaseUrl a channel has no SMART clients (FhirSources.open).
-          if (!baseUrl) throw new OAuthError('invalid_client', 'this channel has no SMART clients', 401);
+          if (!baseUrl) throw new OAuthError('invalid_client', 'this channel has no SMART clients');
           const granted = await smart.token((request.body ?? {}) as Record<string, string>, tokenEndpoint(baseUrl));
           return reply.header('cache-control', 'no-store').send(granted);
         } catch (err) {

@@ -196,6 +196,6 @@ function tooLargeAck(head: Buffer, maxFrameBytes: number): Uint8Array {
     header = undefined;
   }
   const reason = `${ErrorCatalog.MLLP_FRAME_TOO_LARGE.text} (${maxFrameBytes} bytes)`;
-  const ack = buildAck({ ...(header ? { header } : {}), code: 'AR', controlId: `F${Date.now().toString(36).toUpperCase()}`, text: reason, hl7ErrorCode: '207' });
+  const ack = buildAck({ ...(header ? { header } : {}), code: 'AR', controlId: `F${Date.now().toString(36).toUpperCase()}`, text: reason, hl7ErrorCode: ErrorCatalog.MLLP_FRAME_TOO_LARGE.hl7ErrorCode });
   return encodeText(ack, charset);
 }

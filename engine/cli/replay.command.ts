@@ -1,5 +1,6 @@
 import { ErrorCatalog } from '../errors.ts';
 import type { Principal } from '../security/roles.ts';
+import { ReplayableStatus } from '../store/states.ts';
 import type { DryRunResult } from '../replay/replayer.ts';
 import { requestReplay, type ReplayFilter } from '../replay/replay-requests.ts';
 import { cliPrincipal, COMMON_OPTIONS, parseCommandLine, runCommand, UsageError, withContext, type CliContext, type Io } from './cli-context.ts';
@@ -33,19 +34,22 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
 
 /** The selection and reason of the command line, checked as the API's body schema checks them; UsageError names what is wrong. */
+/** Whether a --status value names what a replay sends again. */
+const isReplayable = (s: string): s is ReplayableStatus => Object.values<string>(ReplayableStatus).includes(s);
+
 function askOf(v: Values): { messageIds?: string[]; filter?: ReplayFilter; reason: string; dryRun: boolean } {
   const dryRun = v['dry-run'];
   if (!dryRun && v.reason === undefined) throw new UsageError('a replay needs --reason "why" (or --dry-run)');
   const reason = v.reason ?? 'dry run from the command line';
   if (reason.trim().length < 3 || reason.length > 1000) throw new UsageError('--reason takes 3 to 1,000 characters');
   if (v.error !== undefined && !(v.error in ErrorCatalog)) throw new UsageError(`--error takes an error code (${Object.keys(ErrorCatalog).join(', ')})`);
-  if (v.status !== undefined && v.status !== 'dead' && v.status !== 'delivered') throw new UsageError('--status takes dead or delivered');
+  if (v.status !== undefined && !isReplayable(v.status)) throw new UsageError('--status takes dead or delivered');
   for (const t of [v.from, v.to]) if (t !== undefined && Number.isNaN(Date.parse(t))) throw new UsageError(`not a date and time: ${t}`);
   const filter: ReplayFilter = {
     ...(v.channel ? { channel: v.channel } : {}),
     ...(v.destination ? { destination: v.destination } : {}),
     ...(v.error ? { errorCode: v.error as ReplayFilter['errorCode'] } : {}),
-    ...(v.status ? { status: v.status as 'dead' | 'delivered' } : {}),
+    ...(v.status && isReplayable(v.status) ? { status: v.status } : {}),
     ...(v.from ? { from: new Date(v.from).toISOString() } : {}),
     ...(v.to ? { to: new Date(v.to).toISOString() } : {}),
   };

@@ -8,6 +8,7 @@ import { requestReplay, type ReplayAsk } from '../replay/replay-requests.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';
 import type { ReplayRecord } from '../store/message-record.ts';
+import { ReplayableStatus } from '../store/states.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -27,7 +28,7 @@ const ReplayBody = Type.Object({
       errorCode: Type.Optional(Type.Union(Object.keys(ErrorCatalog).map((c) => Type.Literal(c)))),
       from: Type.Optional(Type.String({ format: 'date-time' })),
       to: Type.Optional(Type.String({ format: 'date-time' })),
-      status: Type.Optional(Type.Union([Type.Literal('dead'), Type.Literal('delivered')], { default: 'dead', description: 'dead: replay dead deliveries under their key; delivered: send delivered ones again on purpose, under a new key.' })),
+      status: Type.Optional(Type.Union([Type.Literal(ReplayableStatus.dead), Type.Literal(ReplayableStatus.delivered)], { default: ReplayableStatus.dead, description: 'dead: replay dead deliveries under their key; delivered: send delivered ones again on purpose, under a new key.' })),
     }),
   ),
   reason: Type.String({ minLength: 3, maxLength: 1000 }),

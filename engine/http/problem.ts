@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCatalog, SwitchboardError, toSwitchboardError } from '../errors.ts';
+import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 /** RFC 9457 problem details: the admin API's one error format. Never a stack trace or internal text. */
@@ -11,27 +11,14 @@ export interface Problem {
   code: string;
 }
 
-const STATUS: Partial<Record<keyof typeof ErrorCatalog, number>> = {
-  NOT_FOUND: 404,
-  BAD_REQUEST: 400,
-  CONFLICT: 409,
-  AUTH_REQUIRED: 401,
-  FORBIDDEN: 403,
-  TOO_MANY_REQUESTS: 429,
-  PAYLOAD_TOO_LARGE: 413,
-  CONFIG_INVALID: 400,
-  STORE_UNAVAILABLE: 503,
-  QUEUE_UNAVAILABLE: 503,
-};
-
 const CALLER_FACING = new Set<string>(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'CONFIG_INVALID', 'FORBIDDEN']);
 
-/** The problem document of `err`; `status` overrides the catalog's for an HTTP-level refusal (415, 431, …). */
+/** The problem document of `err`, with the catalog's status; `status` overrides it for an HTTP-level refusal (415, 431, …). */
 export function problemOf(err: SwitchboardError, detail?: string, status?: number): Problem {
   return {
     type: `https://switchboard.dev/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,
     title: err.publicText,
-    status: status ?? STATUS[err.code] ?? 500,
+    status: status ?? err.httpStatus,
     code: err.code,
     ...(detail ? { detail } : {}),
   };

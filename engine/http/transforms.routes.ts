@@ -5,7 +5,7 @@ import { decodeBytes, Hl7ParseError, parseMessage } from '../hl7v2/index.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import type { TransformInput } from '../../transforms/dsl/expression.ts';
 import { canonicalModels } from '../../transforms/canonical/index.ts';
-import { sendProblem } from './problem.ts';
+import { problemOf, sendProblem } from './problem.ts';
 
 const RunBody = Type.Object({
   /** An HL7v2 message (segments separated by CR or LF), or a FHIR resource as JSON text or object. */
@@ -61,7 +61,8 @@ export const transformRoutes: FastifyPluginAsync<{ transforms: ReadonlyMap<strin
     const source = { channelId: 'test-bench', messageType: type, controlId: 'test-bench', sendingApplication: 'test-bench', sendingFacility: '' };
     const { events, errors } = t.tryRun(input, source);
     if (errors.length > 0) {
-      return reply.code(422).type('application/problem+json').send({ type: 'https://switchboard.dev/problems/transform-failed', title: 'Transform failed', status: 422, code: 'TRANSFORM_FAILED', errors });
+      const problem = problemOf(new SwitchboardError('TRANSFORM_FAILED'));
+      return reply.code(problem.status).type('application/problem+json').send({ ...problem, errors });
     }
     return { transform: { id: t.id, version: t.version }, model: t.model, modelVersion: t.modelVersion, events };
   });

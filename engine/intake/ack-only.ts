@@ -2,7 +2,8 @@ import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import type { Intake } from '../connector.ts';
 import type { Logger } from '../log.ts';
-import { ackControlId, answer, encoded, HL7_ERR, notAccepted, type OneResult } from './hl7-answers.ts';
+import { ErrorCatalog } from '../errors.ts';
+import { ackControlId, answer, encoded, notAccepted, type OneResult } from './hl7-answers.ts';
 import type { IntakeResult } from './hl7-answers.ts';
 
 /**
@@ -41,7 +42,7 @@ function headerOnly(channel: ChannelDefinition, text: string): OneResult {
   try {
     header = readHeader(text);
     if (accepts(channel, header.messageType, header.triggerEvent)) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
-    return answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: HL7_ERR.unsupportedType });
+    return answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: ErrorCatalog.HL7_TYPE_NOT_ACCEPTED.hl7ErrorCode });
   } catch (err) {
     if (!(err instanceof Hl7ParseError)) throw err;
     return answer(header, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode });

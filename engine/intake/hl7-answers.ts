@@ -18,9 +18,6 @@ export interface OneResult {
   duplicate?: boolean;
 }
 
-/** HL7 table 0357 codes used in ERR-3. */
-export const HL7_ERR = { dataType: '102', unsupportedType: '200', duplicateKey: '205', internal: '207' } as const;
-
 /** An ACK with `code`, naming the message when its header was read, and the reason in MSA-3 and ERR. */
 export function answer(header: Hl7Header | undefined, code: AckCode, e: { text: string; hl7ErrorCode: string }): OneResult {
   return { ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }), code };

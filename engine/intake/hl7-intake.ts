@@ -10,7 +10,7 @@ import type { MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import { hl7ContentHash } from '../store/content-hash.ts';
 import { intakeMetrics } from '../metrics/intake-metrics.ts';
-import { ackControlId, answer, encoded, HL7_ERR, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
+import { ackControlId, answer, encoded, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 
 export interface Hl7IntakeOptions {
@@ -71,7 +71,7 @@ export class Hl7Intake {
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       const receivedAt = new Date();
-      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: err.catalogCode, reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
       return { ack: encodeText(r.ackText, charset), code: r.code };
     }
     if (batch.problems.length > 0) this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
@@ -94,12 +94,12 @@ export class Hl7Intake {
     try {
       arrival.header = readHeader(text, { charset });
       if (!accepts(channel, arrival.header.messageType, arrival.header.triggerEvent)) {
-        return this.reject({ ...arrival, code: 'HL7_TYPE_NOT_ACCEPTED', reason: notAccepted(channel, arrival.header), hl7ErrorCode: HL7_ERR.unsupportedType });
+        return this.reject({ ...arrival, code: 'HL7_TYPE_NOT_ACCEPTED', reason: notAccepted(channel, arrival.header) });
       }
       message = parseMessage(text, { charset });
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
-      return this.reject({ ...arrival, code: 'HL7_PARSE', reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      return this.reject({ ...arrival, code: err.catalogCode, reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
     }
     return this.storeOne({ ...arrival, header: message.header }, message);
   }
@@ -111,10 +111,10 @@ export class Hl7Intake {
     const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
     const plan = planRoute({ channel, transforms: this.options.transforms, messageId, input: { kind: 'hl7', message }, type, source });
     if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
-      return this.reject({ ...m, code: plan.error.code, reason: plan.error.message, hl7ErrorCode: HL7_ERR.internal });
+      return this.reject({ ...m, code: plan.error.code, reason: plan.error.message });
     }
     const errored = plan.status === MessageStatus.errored;
-    const ack = errored ? answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: HL7_ERR.internal }).ackText : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
+    const ack = errored ? answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: plan.error.hl7ErrorCode }).ackText : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
     const record: MessageRecord = {
       _id: messageId,
       channelId: channel.id,
@@ -137,7 +137,7 @@ export class Hl7Intake {
     switch (committed.kind) {
       case 'unavailable':
         log.warn('message not stored; answering AE so the sender resends', { code: committed.code });
-        return answer(h, 'AE', { text: ErrorCatalog[committed.code].text, hl7ErrorCode: HL7_ERR.internal });
+        return answer(h, 'AE', { text: ErrorCatalog[committed.code].text, hl7ErrorCode: ErrorCatalog[committed.code].hl7ErrorCode });
       case 'existing':
         return this.stored({ ...m, log }, committed);
       case 'stored':
@@ -159,7 +159,7 @@ export class Hl7Intake {
       intakeMetrics.controlIdConflict(m.channel.id);
       m.log.warn('control id reused with different content; answered AE', { firstMessageId: existing._id });
       const reason = 'MSH-10 was used before for a message with different content; send this one under a new control id';
-      return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, hl7ErrorCode: HL7_ERR.duplicateKey, ackCode: 'AE' });
+      return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, ackCode: 'AE' });
     }
     m.log.info('duplicate message; resending its stored ACK', { firstMessageId: existing._id });
     const previous = existing.ack.message ?? buildAck({ header: m.header, code: 'AA', controlId: ackControlId() });
@@ -176,16 +176,17 @@ export class Hl7Intake {
       if (!(err instanceof Hl7ParseError)) throw err;
     }
     const arrival = { channel, bytes, charset, header, messageId: newMessageId(receivedAt.getTime()), receivedAt };
-    return this.reject({ ...arrival, code: 'HL7_CHARSET_INVALID', reason: invalid.reason, hl7ErrorCode: HL7_ERR.dataType });
+    return this.reject({ ...arrival, code: 'HL7_CHARSET_INVALID', reason: invalid.reason });
   }
 
   /**
    * AR for input we will never accept (AE for a reused control id, welcome under a new one); the raw
    * bytes and reason are stored (best effort) as `rejected`, under their own key (`rejected|<id>`).
+   * ERR-3 is the catalog's for `code`, unless a parse error names a more precise one (`hl7ErrorCode`).
    */
-  private async reject(r: Arrival & { code: ErrorCode; reason: string; hl7ErrorCode: string; ackCode?: 'AR' | 'AE' }): Promise<OneResult> {
+  private async reject(r: Arrival & { code: ErrorCode; reason: string; hl7ErrorCode?: string; ackCode?: 'AR' | 'AE' }): Promise<OneResult> {
     const ackCode = r.ackCode ?? 'AR';
-    const result = answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode });
+    const result = answer(r.header, ackCode, { text: r.reason, hl7ErrorCode: r.hl7ErrorCode ?? ErrorCatalog[r.code].hl7ErrorCode });
     const record: MessageRecord = {
       _id: r.messageId,
       channelId: r.channel.id,

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Type, type Static } from '@sinclair/typebox';
-import { MessageStatus } from '../store/states.ts';
+import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
 import type { StoreMetrics } from './store-metrics.ts';
 
@@ -35,7 +35,7 @@ export const MetricsSummary = Type.Object({
       dead: Count,
       retrying: Count,
       /** Dead and retrying deliveries by the error code of their last attempt. */
-      errors: Type.Array(Type.Object({ status: Type.Union([Type.Literal('dead'), Type.Literal('retrying')]), errorCode: Type.String(), count: Count })),
+      errors: Type.Array(Type.Object({ status: Type.Union([Type.Literal(DeliveryStatus.dead), Type.Literal(DeliveryStatus.retrying)]), errorCode: Type.String(), count: Count })),
     }),
   ),
 });
@@ -84,8 +84,8 @@ export async function buildSummary(s: SummarySources, minutes: number, now = new
 
   const destinations = depths.map((d) => {
     const errors = failing.filter((f) => f.destinationId === d.destinationId).map(({ status, errorCode, count }) => ({ status, errorCode, count }));
-    const total = (status: 'dead' | 'retrying') => errors.filter((e) => e.status === status).reduce((n, e) => n + e.count, 0);
-    return { destinationId: d.destinationId, channelId: owner.get(d.destinationId)!, jobs: d.jobs, oldestWaitingSeconds: d.oldestWaitingSeconds, dead: total('dead'), retrying: total('retrying'), errors };
+    const total = (status: FailedDeliveryStatus) => errors.filter((e) => e.status === status).reduce((n, e) => n + e.count, 0);
+    return { destinationId: d.destinationId, channelId: owner.get(d.destinationId)!, jobs: d.jobs, oldestWaitingSeconds: d.oldestWaitingSeconds, dead: total(DeliveryStatus.dead), retrying: total(DeliveryStatus.retrying), errors };
   });
   return { generatedAt: now.toISOString(), minutes, channels, destinations };
 }

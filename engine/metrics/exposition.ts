@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { MessageStatus } from '../store/states.ts';
+import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { intakeMetrics } from './intake-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 import { PrometheusText, type Sample } from './prometheus-text.ts';
@@ -39,9 +39,9 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     out.gauge('switchboard_messages_last_5m', 'Messages received in the last 5 minutes, by channel and current status (read from the message store).', samples);
   }
   if (failing.status === 'fulfilled') {
-    const of = (status: 'dead' | 'retrying'): Sample[] => failing.value.filter((f) => f.status === status).map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
-    out.gauge('switchboard_deliveries_dead', 'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.', of('dead'));
-    out.gauge('switchboard_deliveries_retrying', 'Deliveries waiting for their next attempt after a failure, by destination and error code.', of('retrying'));
+    const of = (status: FailedDeliveryStatus): Sample[] => failing.value.filter((f) => f.status === status).map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
+    out.gauge('switchboard_deliveries_dead', 'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.', of(DeliveryStatus.dead));
+    out.gauge('switchboard_deliveries_retrying', 'Deliveries waiting for their next attempt after a failure, by destination and error code.', of(DeliveryStatus.retrying));
   }
   if (depths.status === 'fulfilled') {
     out.gauge('switchboard_queue_jobs', 'Jobs in each destination delivery queue, by state.', depths.value.flatMap((d) => QUEUE_STATES.map((state) => ({ labels: { destination: d.destinationId, state }, value: d.jobs[state] }))));

@@ -1,8 +1,8 @@
 import type { Collection } from 'mongodb';
 import type { MessageRecord } from '../store/message-record.ts';
-import { type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { storeCall } from '../store/store-call.ts';
-import { MessageStatus } from '../store/states.ts';
+import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { minutesOf } from '../store/received-minute.ts';
 
 export interface ReceivedCount {
@@ -14,7 +14,7 @@ export interface ReceivedCount {
 export interface FailingCount {
   destinationId: string;
   /** `dead`: out of attempts or refused for good; `retrying`: waiting for its next attempt. */
-  status: 'dead' | 'retrying';
+  status: FailedDeliveryStatus;
   /** The error code of the last attempt (engine/errors.ts), or UNKNOWN when none was recorded. */
   errorCode: string;
   count: number;
@@ -75,8 +75,8 @@ export class StoreMetrics {
           const path = `deliveries.${destinationId}`;
           const rows = await storeCall(() =>
             this.messages
-              .aggregate<{ _id: { status: 'dead' | 'retrying'; code?: string | null }; count: number }>([
-                { $match: { status, [`${path}.status`]: { $in: ['dead', 'retrying'] } } },
+              .aggregate<{ _id: { status: FailedDeliveryStatus; code?: string | null }; count: number }>([
+                { $match: { status, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
                 { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
               ])
               .toArray(),

@@ -7,7 +7,7 @@ import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
 import { planStoredMessage } from '../routing.ts';
 import type { Store } from '../store/store.ts';
 import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type ReplaySelection, type RoutePlan } from '../store/message-record.ts';
-import { MessageStatus, ReplayState } from '../store/states.ts';
+import { MessageStatus, ReplayableStatus, ReplayState } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { diffEvents, type ReplayChange } from './replay-diff.ts';
 
@@ -166,7 +166,7 @@ export class Replayer {
   /** The deliveries a replay takes: in the selection's status, not yet taken by this replay, of messages received before it. */
   private async select(record: ReplayRecord): Promise<Target[]> {
     const s = record.selection;
-    const status = s.status ?? 'dead';
+    const status = s.status ?? ReplayableStatus.dead;
     const to = s.to && new Date(s.to) < record.at ? new Date(s.to) : record.at;
     const messages = await this.o.store.messages.findWithDeliveriesIn({
       status,
@@ -236,7 +236,7 @@ export class Replayer {
    */
   private async run(record: ReplayRecord, targets: Target[]): Promise<void> {
     const { store, deliveryQueues, log } = this.o;
-    const status = record.selection.status ?? 'dead';
+    const status = record.selection.status ?? ReplayableStatus.dead;
     try {
       for await (const chunk of this.planned(targets)) {
         for (const p of chunk) {
@@ -245,7 +245,7 @@ export class Replayer {
             continue;
           }
           const id = p.message._id;
-          const keys = status === 'delivered' ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`])) : undefined;
+          const keys = status === ReplayableStatus.delivered ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`])) : undefined;
           const reset = await store.replays.resetDeliveries(p.message, { from: status, destinationIds: p.target.destinationIds, events: p.plan.events, replayId: record._id, ...(keys ? { keys } : {}) });
           record.progress.skipped += p.target.destinationIds.length - reset.length;
           await queueDeliveries(deliveryQueues, { messageId: id, destinationIds: reset, priority: REPLAY_PRIORITY });

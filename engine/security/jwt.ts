@@ -1,4 +1,5 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { SwitchboardError } from '../errors.ts';
 
 /** Signature algorithms SMART Backend Services requires (https://hl7.org/fhir/smart-app-launch/backend-services.html). */
 const ALGORITHMS = {
@@ -11,22 +12,23 @@ export interface VerifiedJwt {
   claims: Record<string, unknown>;
 }
 
-/** Why a JWT was refused, in words safe to return to the client. */
-export class JwtError extends Error {
+/** Why a JWT was refused, in words safe to return to the client: AUTH_REQUIRED (the caller is not authenticated). */
+export class JwtError extends SwitchboardError {
   constructor(reason: string) {
-    super(reason);
+    super('AUTH_REQUIRED', reason);
     this.name = 'JwtError';
   }
 }
 
 const b64json = (part: string): Record<string, unknown> => {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw new JwtError('the assertion is not a well-formed JWT');
+    value = undefined;
   }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwtError('the assertion is not a well-formed JWT');
+  return value as Record<string, unknown>;
 };
 
 /**

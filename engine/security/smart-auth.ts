@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { SwitchboardError, type ErrorCode } from '../errors.ts';
 import { JwtError, verifyJwt } from './jwt.ts';
 
 /** A backend client registered on a FHIR channel: its id, public keys and the scopes it may get. */
@@ -17,15 +18,32 @@ export interface GrantedToken {
   scopes: string[];
 }
 
-/** An OAuth 2.0 error (RFC 6749 §5.2) for the token endpoint's answer. */
-export class OAuthError extends Error {
+/** OAuth 2.0 error codes (RFC 6749 §5.2) and the catalog code each is answered as. */
+const OAUTH_CODES = {
+  invalid_request: 'BAD_REQUEST',
+  invalid_client: 'AUTH_REQUIRED',
+  invalid_grant: 'BAD_REQUEST',
+  invalid_scope: 'BAD_REQUEST',
+  unsupported_grant_type: 'BAD_REQUEST',
+  temporarily_unavailable: 'QUEUE_UNAVAILABLE',
+} as const satisfies Record<string, ErrorCode>;
+
+/**
+ * An OAuth 2.0 error (RFC 6749 §5.2) for the token endpoint's answer: `error` and `description`
+ * are its body, `status` the catalog's HTTP status of its code (400; 401 for invalid_client; 503
+ * when Redis, which holds tokens and jti values, does not answer).
+ */
+export class OAuthError extends SwitchboardError {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'unsupported_grant_type' | 'temporarily_unavailable',
+    readonly error: keyof typeof OAUTH_CODES,
     readonly description: string,
-    readonly status = 400,
   ) {
-    super(description);
+    super(OAUTH_CODES[error], description);
     this.name = 'OAuthError';
+  }
+
+  get status(): number {
+    return this.httpStatus;
   }
 }
 
@@ -55,23 +73,23 @@ export class SmartAuthority {
     if (!form.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required');
     const unverified = this.peekClaims(form.client_assertion);
     const client = this.o.clients.find((c) => c.clientId === unverified.iss);
-    if (!client) throw new OAuthError('invalid_client', 'unknown client', 401);
+    if (!client) throw new OAuthError('invalid_client', 'unknown client');
     let claims: Record<string, unknown>;
     try {
       claims = verifyJwt(form.client_assertion, client.jwks.keys).claims;
     } catch (err) {
-      throw new OAuthError('invalid_client', err instanceof JwtError ? err.message : 'the assertion could not be verified', 401);
+      throw new OAuthError('invalid_client', err instanceof JwtError ? err.message : 'the assertion could not be verified');
     }
     const nowS = Math.floor(this.now() / 1000);
-    if (claims.iss !== client.clientId || claims.sub !== client.clientId) throw new OAuthError('invalid_client', 'iss and sub must both be the client id', 401);
+    if (claims.iss !== client.clientId || claims.sub !== client.clientId) throw new OAuthError('invalid_client', 'iss and sub must both be the client id');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!aud.includes(tokenEndpoint)) throw new OAuthError('invalid_client', `aud must be the token endpoint ${tokenEndpoint}`, 401);
-    if (typeof claims.exp !== 'number' || claims.exp <= nowS) throw new OAuthError('invalid_client', 'the assertion has expired', 401);
-    if (claims.exp > nowS + MAX_ASSERTION_LIFETIME_S) throw new OAuthError('invalid_client', 'exp must be at most 5 minutes ahead', 401);
-    if (typeof claims.jti !== 'string' || claims.jti === '') throw new OAuthError('invalid_client', 'jti is required', 401);
+    if (!aud.includes(tokenEndpoint)) throw new OAuthError('invalid_client', `aud must be the token endpoint ${tokenEndpoint}`);
+    if (typeof claims.exp !== 'number' || claims.exp <= nowS) throw new OAuthError('invalid_client', 'the assertion has expired');
+    if (claims.exp > nowS + MAX_ASSERTION_LIFETIME_S) throw new OAuthError('invalid_client', 'exp must be at most 5 minutes ahead');
+    if (typeof claims.jti !== 'string' || claims.jti === '') throw new OAuthError('invalid_client', 'jti is required');
     const jtiKey = `${this.o.prefix}:smart:jti:${this.o.channelId}:${client.clientId}:${createHash('sha256').update(claims.jti).digest('hex')}`;
     const fresh = await this.guard(() => this.o.redis.set(jtiKey, '1', 'EX', claims.exp as number - nowS + 60, 'NX'));
-    if (fresh !== 'OK') throw new OAuthError('invalid_client', 'the assertion was already used (jti)', 401);
+    if (fresh !== 'OK') throw new OAuthError('invalid_client', 'the assertion was already used (jti)');
 
     const requested = (form.scope ?? '').split(/\s+/).filter(Boolean);
     const granted = requested.filter((s) => client.scopes.includes(s));
@@ -98,7 +116,7 @@ export class SmartAuthority {
     try {
       return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
     } catch {
-      throw new OAuthError('invalid_client', 'the assertion is not a well-formed JWT', 401);
+      throw new OAuthError('invalid_client', 'the assertion is not a well-formed JWT');
     }
   }
 
@@ -106,7 +124,7 @@ export class SmartAuthority {
     try {
       return await op();
     } catch {
-      throw new OAuthError('temporarily_unavailable', 'the authorization store is unavailable; retry', 503);
+      throw new OAuthError('temporarily_unavailable', 'the authorization store is unavailable; retry');
     }
   }
 }

@@ -15,7 +15,7 @@ export interface MessageSummary {
 export interface DeliveryAttempt {
   at: Date;
   attempt: number;
-  outcome: 'delivered' | FailureClass;
+  outcome: typeof DeliveryStatus.delivered | FailureClass;
   errorCode?: ErrorCode;
   error?: string;
   /** PHI-free summary of the peer's answer: status and an excerpt of its body. */

@@ -25,6 +25,9 @@ export const DeliveryStatus = {
 } as const;
 export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
+/** A delivery that failed: out of attempts (`dead`) or waiting for its next one (`retrying`). */
+export type FailedDeliveryStatus = typeof DeliveryStatus.dead | typeof DeliveryStatus.retrying;
+
 /**
  * What a replay sends again: `dead` deliveries (with their idempotency key, so a peer that did take
  * an ambiguous attempt de-duplicates it), or `delivered` ones, sent again on purpose under a new key.

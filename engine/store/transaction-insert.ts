@@ -83,9 +83,12 @@ async function insertAll(messages: Collection<MessageRecord>, docs: MessageRecor
   }
 }
 
-/** The stored message with this document's de-duplication key (an earlier attempt's entry). */
+/**
+ * The stored message with this document's de-duplication key (an earlier attempt's entry). When the
+ * store reported the key taken but shows no message under it, STORE_UNAVAILABLE: a retry reads it.
+ */
 async function storedTwin(messages: Collection<MessageRecord>, doc: MessageRecord): Promise<MessageRecord> {
   const twin = await messages.findOne({ dedupeKey: doc.dedupeKey });
-  if (!twin) throw new Error('duplicate key reported but no stored message found');
+  if (!twin) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
   return twin;
 }

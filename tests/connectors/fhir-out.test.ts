@@ -54,6 +54,21 @@ test('5xx is transient, 4xx permanent with the OperationOutcome text', async (t)
   t.is(e2.peerResponse, '422 simulated failure');
 });
 
+test("the FHIR server's Retry-After is kept on 503 and 429, as erp-rest keeps it (classifyHttpAnswer)", async (t) => {
+  const answers = [{ status: 503, wait: '4' }, { status: 429, wait: '2' }];
+  const server = http.createServer((_req, res) => {
+    const a = answers.shift()!;
+    res.writeHead(a.status, { 'retry-after': a.wait, 'content-type': 'application/fhir+json' }).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const c = make(`http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`);
+  const unavailable = (await c.send(charge, ctx('ra1')).catch((err: unknown) => err)) as SwitchboardError;
+  t.deepEqual([unavailable.code, unavailable.retryAfterMs], ['PEER_UNAVAILABLE', 4000]);
+  const limited = (await c.send(charge, ctx('ra2')).catch((err: unknown) => err)) as SwitchboardError;
+  t.deepEqual([limited.code, limited.retryAfterMs], ['PEER_RATE_LIMITED', 2000]);
+});
+
 test('a redirect is not followed: permanent, and the resource reaches no other server', async (t) => {
   const elsewhere = await startFhirServerPeer();
   t.teardown(() => elsewhere.close());

@@ -2,9 +2,9 @@ import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeBytes, parseMessage } from '../../engine/hl7v2/index.ts';
-import { SwitchboardError } from '../../engine/errors.ts';
 import { transforms } from '../../transforms/index.ts';
 import type { TransformInput } from '../../transforms/dsl/expression.ts';
+import { TransformError } from '../../transforms/dsl/transform-errors.ts';
 import { corpusCase, requireShared, SHARED } from '../support/shared.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/transforms');
@@ -83,8 +83,8 @@ test('every ADT and DFT case of the corpus gives valid canonical events', async 
 
 test('a missing required source names the target field and the path, never the value', (t) => {
   const dft = Buffer.from(`MSH|^~\\&|A|B|C|D|20260101||DFT^P03|X|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|O${'|'.repeat(17)}V1\rFT1|1|||20260101||CG\r`);
-  const err = t.throws(() => run('hl7v2.dft-to-charges', 'x.hl7', dft), { instanceOf: SwitchboardError });
-  t.is(err!.code, 'TRANSFORM_FAILED');
+  const err = t.throws(() => run('hl7v2.dft-to-charges', 'x.hl7', dft), { instanceOf: TransformError });
+  t.is(err!.catalogCode, 'TRANSFORM_FAILED');
   t.is(err!.message, 'ChargeEvent event 1: field code from FT1-7.1: FT1-7.1 is empty');
   const bad = Buffer.from(`MSH|^~\\&|A|B|C|D|20260101||DFT^P03|X|P|2.5.1\rPID|1||1^^^H^MR\rPV1|1|O${'|'.repeat(17)}V1\rFT1|1|||SECRET-DATE||CG|99213\r`);
   const { input: i, source } = input('x.hl7', bad);

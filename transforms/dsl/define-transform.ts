@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { SwitchboardError } from '../../engine/errors.ts';
-import { FieldValueError, type EvalContext, type Expression, type TransformInput } from './expression.ts';
+import type { EvalContext, Expression, TransformInput } from './expression.ts';
+import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
 
 /** A field that must have a value: its absence is a field error naming the target and the source. */
@@ -64,7 +64,7 @@ export interface Transform {
   readonly forEach?: string;
   /** Maps and validates; returns every field error instead of throwing (the test bench uses it). */
   tryRun(input: TransformInput, source: SourceEnvelope): { events: Record<string, unknown>[]; errors: FieldError[] };
-  /** Maps and validates; throws TRANSFORM_FAILED or CANONICAL_INVALID naming the first bad field. */
+  /** Maps and validates; throws a TransformError (TRANSFORM_FAILED or CANONICAL_INVALID) naming the first bad field. */
   run(input: TransformInput, source: SourceEnvelope): Record<string, unknown>[];
 }
 
@@ -135,7 +135,7 @@ export function defineTransform(def: TransformDefinition): Transform {
       const e = errors[0];
       if (!e) return events;
       const code = e.source === '(model)' ? 'CANONICAL_INVALID' : 'TRANSFORM_FAILED';
-      throw new SwitchboardError(code, `${model} event ${e.event}: field ${e.target} from ${e.source}: ${e.reason}`);
+      throw new TransformError(code, `${model} event ${e.event}: field ${e.target} from ${e.source}: ${e.reason}`);
     },
   };
 }

@@ -2,6 +2,7 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Hl7Message } from '../../engine/hl7v2/index.ts';
 import { parsePath } from '../../engine/hl7v2/path.ts';
+import { FieldValueError } from './transform-errors.ts';
 
 /** What a transform reads: one parsed HL7v2 message, or one FHIR R4 resource. */
 export type TransformInput = { kind: 'hl7'; message: Hl7Message } | { kind: 'fhir'; resource: Record<string, unknown> };
@@ -22,17 +23,6 @@ export interface Expression<T = unknown> {
   /** The input paths it reads, for error messages. */
   readonly sources: readonly string[];
   evaluate(ctx: EvalContext): T | undefined;
-}
-
-/** A present but unusable value: the transform names the target field, the source and the value. */
-export class FieldValueError extends Error {
-  constructor(
-    readonly reason: string,
-    readonly value: string,
-  ) {
-    super(reason);
-    this.name = 'FieldValueError';
-  }
 }
 
 const expr = <T>(describe: string, sources: readonly string[], evaluate: (ctx: EvalContext) => T | undefined): Expression<T> => ({ describe, sources, evaluate });

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, get } from '../api.ts';
 import { useInterval } from '../hooks.ts';
+import type { ReplayableStatus } from '../types.ts';
 import { ErrorNote } from '../ui.tsx';
 
 export interface ReplaySelection {
   messageIds: string[];
-  filter: { destination: string; errorCode?: string; channel?: string; status?: 'dead' | 'delivered' };
+  filter: { destination: string; errorCode?: string; channel?: string; status?: ReplayableStatus };
 }
 
 interface ReplayResult {

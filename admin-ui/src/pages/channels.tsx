@@ -1,5 +1,6 @@
 import type { Me } from '../api.ts';
 import { useApi, useInterval } from '../hooks.ts';
+import type { MetricsSummary } from '../types.ts';
 import { Badge, ErrorNote, Page } from '../ui.tsx';
 
 export interface ChannelItem {
@@ -15,16 +16,12 @@ export interface ChannelItem {
   port: number | null;
 }
 
-interface Summary {
-  channels: { channelId: string; perMinute: { at: string; received: number; errors: number }[] }[];
-}
-
 const source = (c: ChannelItem) => (c.source.kind === 'mllp' ? `MLLP ${c.port ?? c.source.port}` : `FHIR /fhir/${c.id}`);
 
 /** Channels of the user's scope: state, versions, the last 15 minutes' counts and the minute of the last message. */
 export function Channels({ me }: { me: Me }) {
   const list = useApi<{ items: ChannelItem[] }>('/api/channels');
-  const summary = useApi<Summary>(me.permissions.includes('messages:read') ? '/api/metrics/summary?minutes=15' : undefined);
+  const summary = useApi<MetricsSummary>(me.permissions.includes('messages:read') ? '/api/metrics/summary?minutes=15' : undefined);
   useInterval(list.reload, 5000);
   const canWrite = me.permissions.includes('channels:write');
   const figures = (id: string) => {

@@ -2,22 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { MinuteBars, Sparkline } from '../components/charts.tsx';
 import { useInterval } from '../hooks.ts';
+import type { MetricsSummary } from '../types.ts';
 import { ErrorNote, Page } from '../ui.tsx';
-
-interface Summary {
-  generatedAt: string;
-  minutes: number;
-  channels: { channelId: string; perMinute: { at: string; received: number; errors: number }[]; byStatus: Record<string, number> }[];
-  destinations: {
-    destinationId: string;
-    channelId: string;
-    jobs: Record<'waiting' | 'prioritized' | 'delayed' | 'active' | 'failed', number>;
-    oldestWaitingSeconds: number | null;
-    dead: number;
-    retrying: number;
-    errors: { status: 'dead' | 'retrying'; errorCode: string; count: number }[];
-  }[];
-}
 
 /** How often the figures are read again, and how many readings each destination's sparklines keep. */
 const REFRESH_MS = 5000;
@@ -25,7 +11,7 @@ const HISTORY = 36;
 
 const minute = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 const age = (s: number | null) => (s === null ? '—' : s < 120 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
-const queued = (d: Summary['destinations'][number]) => d.jobs.waiting + d.jobs.prioritized + d.jobs.delayed;
+const queued = (d: MetricsSummary['destinations'][number]) => d.jobs.waiting + d.jobs.prioritized + d.jobs.delayed;
 
 /**
  * Messages per minute and errors per channel (last 15 minutes), and per destination the queue
@@ -33,11 +19,11 @@ const queued = (d: Summary['destinations'][number]) => d.jobs.waiting + d.jobs.p
  * queue sparklines show the readings since the page was opened.
  */
 export function Dashboard() {
-  const [summary, setSummary] = useState<Summary>();
+  const [summary, setSummary] = useState<MetricsSummary>();
   const [error, setError] = useState<Error>();
   const history = useRef(new Map<string, { depth: number[]; age: number[] }>());
   const refresh = useCallback(() => {
-    get<Summary>('/api/metrics/summary?minutes=15').then((s) => {
+    get<MetricsSummary>('/api/metrics/summary?minutes=15').then((s) => {
       for (const d of s.destinations) {
         const h = history.current.get(d.destinationId) ?? { depth: [], age: [] };
         h.depth = [...h.depth, queued(d)].slice(-HISTORY);
