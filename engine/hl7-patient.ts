@@ -1,4 +1,4 @@
-import type { Hl7Message } from './hl7v2/index.ts';
+import type { Hl7Message } from '../hl7v2/index.ts';
 
 /**
  * The patient's medical record number: the first PID-3 repetition whose identifier type (CX.5,

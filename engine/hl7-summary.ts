@@ -1,4 +1,4 @@
-import type { Hl7Header, Hl7Message } from './hl7v2/index.ts';
+import type { Hl7Header, Hl7Message } from '../hl7v2/index.ts';
 import { medicalRecordNumber } from './hl7-patient.ts';
 import type { MessageSummary } from './store/message-record.ts';
 

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_EVENTS_PER_MESSAGE, type ChannelDefinition } from './channel.ts';
-import { decodeBytes, Hl7ParseError, parseMessage } from './hl7v2/index.ts';
+import { decodeBytes, Hl7ParseError, parseMessage } from '../hl7v2/index.ts';
 import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { CanonicalEvent, DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
 import { DeliveryStatus, MessageStatus } from './store/states.ts';

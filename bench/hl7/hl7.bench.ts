@@ -11,7 +11,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeBytes } from '../../engine/hl7v2/index.ts';
+import { decodeBytes } from '../../hl7v2/index.ts';
 import { readers, type Reader } from './peers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

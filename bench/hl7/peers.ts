@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import { Hl7Message as MedplumHl7 } from '@medplum/core';
 import { Message as NhcMessage } from 'node-hl7-client';
-import { parseMessage, readHeader, type Hl7Message } from '../../engine/hl7v2/index.ts';
-import { parsePath } from '../../engine/hl7v2/path.ts';
+import { parseMessage, readHeader, type Hl7Message } from '../../hl7v2/index.ts';
+import { parsePath } from '../../hl7v2/path.ts';
 
 const require = createRequire(import.meta.url);
 const HL7Standard = require('hl7-standard') as new (text: string) => { transform(): void; get(p: string): unknown; getSegments(name?: string): { get(p: string): unknown; type: string }[]; build(): string };

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
-import { buildAck, decodeBytes, encodeText, readHeader } from '../../engine/hl7v2/index.ts';
+import { buildAck, decodeBytes, encodeText, readHeader } from '../../hl7v2/index.ts';
 
 /** Answers one frame: the ACK bytes to write (already framed), or a promise of them. */
 export type FrameHandler = (bytes: Buffer) => Buffer | Promise<Buffer>;

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { frame } from '../../engine/mllp/framer.ts';
-import { buildAck, decodeBytes, encodeText, readHeader } from '../../engine/hl7v2/index.ts';
+import { buildAck, decodeBytes, encodeText, readHeader } from '../../hl7v2/index.ts';
 import type { FrameHandler } from './echo-servers.ts';
 
 /**

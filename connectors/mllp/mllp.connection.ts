@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { MllpFramer, frame, type FramerEvent } from '../../engine/mllp/framer.ts';
-import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../engine/hl7v2/index.ts';
+import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { Intake, IntakeResult } from '../../engine/connector.ts';
 import type { Logger } from '../../engine/log.ts';

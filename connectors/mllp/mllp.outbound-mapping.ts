@@ -1,6 +1,6 @@
 import type { DeliveryPayload } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { createMessage } from '../../engine/hl7v2/index.ts';
+import { createMessage } from '../../hl7v2/index.ts';
 
 /** EncounterEvent.eventType → ADT trigger (HL7 table 0003). */
 const ADT_TRIGGERS: Record<string, string> = { admit: 'A01', register: 'A04', update: 'A08', transfer: 'A02', discharge: 'A03', cancel: 'A11', merge: 'A40' };

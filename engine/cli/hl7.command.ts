@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { decodeBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, type Hl7Message } from '../hl7v2/index.ts';
+import { decodeBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../hl7v2/index.ts';
 
 export interface CliIo {
   out: (line: string) => void;

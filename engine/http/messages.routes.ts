@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
-import { decodeBytes } from '../hl7v2/index.ts';
+import { decodeBytes } from '../../hl7v2/index.ts';
 import { MASK, maskCanonical, maskFhir, maskHl7, maskSummary } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';

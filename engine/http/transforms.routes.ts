@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { SwitchboardError } from '../errors.ts';
-import { decodeBytes, Hl7ParseError, parseMessage } from '../hl7v2/index.ts';
+import { decodeBytes, Hl7ParseError, parseMessage } from '../../hl7v2/index.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import type { TransformInput } from '../../transforms/dsl/expression.ts';
 import { canonicalModels } from '../../transforms/canonical/index.ts';

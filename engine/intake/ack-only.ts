@@ -1,4 +1,4 @@
-import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, readHeader, type AckCode, type Hl7Header } from '../hl7v2/index.ts';
+import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, readHeader, type AckCode, type Hl7Header } from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import type { Intake } from '../connector.ts';
 import type { Logger } from '../log.ts';

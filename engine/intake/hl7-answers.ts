@@ -1,4 +1,4 @@
-import { buildAck, encodeText, type AckCode, type Hl7Header } from '../hl7v2/index.ts';
+import { buildAck, encodeText, type AckCode, type Hl7Header } from '../../hl7v2/index.ts';
 import type { ChannelDefinition } from '../channel.ts';
 
 /** What intake answers one MLLP frame with. */

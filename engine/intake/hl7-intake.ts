@@ -1,4 +1,4 @@
-import { buildAck, buildBatchAck, decodeBytes, encodeText, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from '../hl7v2/index.ts';
+import { buildAck, buildBatchAck, decodeBytes, encodeText, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import { ErrorCatalog, type ErrorCode } from '../errors.ts';
 import { summariseHeader, summariseMessage } from '../hl7-summary.ts';

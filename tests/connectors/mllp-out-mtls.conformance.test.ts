@@ -1,7 +1,7 @@
 import { controlIdFor, mllpDestination } from '../../connectors/mllp/mllp.destination.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
-import { parseMessage } from '../../engine/hl7v2/index.ts';
+import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { makeTestPki } from '../support/certs.ts';

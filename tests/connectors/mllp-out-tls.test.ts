@@ -4,7 +4,7 @@ import path from 'node:path';
 import { mllpDestination } from '../../connectors/mllp/mllp.destination.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { parseMessage } from '../../engine/hl7v2/index.ts';
+import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { makeTestPki } from '../support/certs.ts';

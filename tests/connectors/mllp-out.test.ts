@@ -3,7 +3,7 @@ import { controlIdFor, mllpDestination } from '../../connectors/mllp/mllp.destin
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
-import { parseMessage } from '../../engine/hl7v2/index.ts';
+import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';

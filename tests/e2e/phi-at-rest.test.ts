@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { Binary, MongoClient, type Document } from 'mongodb';
 import { createLogger } from '../../engine/log.ts';
 import { Keyring } from '../../engine/security/encryption.ts';
-import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../hl7v2/index.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';

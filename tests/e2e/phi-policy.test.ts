@@ -2,7 +2,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, isBatch, parseBatch, parseMessage, type Hl7Message } from '../../hl7v2/index.ts';
 import { classifiedFields, identifiesAPerson } from '../../transforms/canonical/data-class.ts';
 import { canonicalSchema } from '../../transforms/canonical/index.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { DestinationSpec } from '../../engine/channel.ts';
 import { defineDestination, type DestinationConnector } from '../../engine/connector.ts';
 import { DeliveryWorker } from '../../engine/delivery-worker.ts';
-import { parseMessage } from '../../engine/hl7v2/index.ts';
+import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
 import { planRoute, planStoredMessage } from '../../engine/routing.ts';

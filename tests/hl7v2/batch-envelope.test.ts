@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeBytes, parseBatch } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, parseBatch } from '../../hl7v2/index.ts';
 import { corpusCase, requireShared } from '../support/shared.ts';
 
 test('corpus 007: every envelope path (FHS, BHS, BTS, FTS) reads from the batch, trailer counts included', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createMessage, decodeBytes, encodeText, parseMessage, buildAck, readHeader } from '../../engine/hl7v2/index.ts';
+import { createMessage, decodeBytes, encodeText, parseMessage, buildAck, readHeader } from '../../hl7v2/index.ts';
 
 test('a built message escapes on write and reads back what was set', (t) => {
   const m = createMessage({ messageType: 'DFT', triggerEvent: 'P03', messageStructure: 'DFT_P03', controlId: 'OUT1', sendingApplication: 'SWITCHBOARD', now: new Date('2026-03-20T14:30:00Z') });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeBytes, encodeText, parseMessage, unescapeValue, DEFAULT_DELIMITERS } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, encodeText, parseMessage, unescapeValue, DEFAULT_DELIMITERS } from '../../hl7v2/index.ts';
 
 const ascii = (s: string) => Buffer.from(s, 'ascii');
 const header = (charset: string, id = 'C1') => `MSH|^~\\&|A|B|C|D|20260101||ADT^A08|${id}|P|2.5.1||||||${charset}\r`;

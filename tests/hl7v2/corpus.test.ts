@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type Hl7Message } from '../../hl7v2/index.ts';
 import { CORPUS, hasShared, MISSING_SHARED } from '../support/shared.ts';
 
 interface Expect {

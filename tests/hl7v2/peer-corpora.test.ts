@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeBytes, Hl7ParseError, parseMessage } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, Hl7ParseError, parseMessage } from '../../hl7v2/index.ts';
 import { hasShared, MISSING_SHARED, SHARED } from '../support/shared.ts';
 
 const PEER = path.join(SHARED, 'hl7-corpus/peer');

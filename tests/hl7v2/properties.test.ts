@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeBytes, escapeValue, Hl7ParseError, parseBatch, parseMessage, readHeader, unescapeValue, type Delimiters } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, escapeValue, Hl7ParseError, parseBatch, parseMessage, readHeader, unescapeValue, type Delimiters } from '../../hl7v2/index.ts';
 import { CORPUS, hasShared } from '../support/shared.ts';
 
 // Read before any test is declared (ava wants declarations synchronous after this point).

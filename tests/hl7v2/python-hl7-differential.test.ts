@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { decodeBytes, parseMessage, type Hl7Message } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, parseMessage, type Hl7Message } from '../../hl7v2/index.ts';
 import { CORPUS, hasShared, requireShared, SHARED } from '../support/shared.ts';
 
 /**

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ErrorCatalog, SwitchboardError, toSwitchboardError, type ErrorCode } from '../../engine/errors.ts';
-import { Hl7ParseError, parseMessage } from '../../engine/hl7v2/index.ts';
+import { Hl7ParseError, parseMessage } from '../../hl7v2/index.ts';
 import { JwtError } from '../../engine/security/jwt.ts';
 import { OAuthError } from '../../engine/security/smart-auth.ts';
 import { FieldValueError, TransformError } from '../../transforms/dsl/transform-errors.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeBytes, parseMessage } from '../../engine/hl7v2/index.ts';
+import { decodeBytes, parseMessage } from '../../hl7v2/index.ts';
 import { transforms } from '../../transforms/index.ts';
 import type { TransformInput } from '../../transforms/dsl/expression.ts';
 import { TransformError } from '../../transforms/dsl/transform-errors.ts';

@@ -1,7 +1,7 @@
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
-import type { Hl7Message } from '../../engine/hl7v2/index.ts';
-import { parsePath } from '../../engine/hl7v2/path.ts';
+import type { Hl7Message } from '../../hl7v2/index.ts';
+import { parsePath } from '../../hl7v2/path.ts';
 import { FieldValueError } from './transform-errors.ts';
 
 /** What a transform reads: one parsed HL7v2 message, or one FHIR R4 resource. */

@@ -1,6 +1,6 @@
 import { DEFAULT_DELIMITERS, type Delimiters } from './delimiters.ts';
 import { escapeValue } from './escape.ts';
-import type { Hl7Header } from './header.ts';
+import type { Hl7Header } from './message.ts';
 import type { Hl7Batch } from './batch.ts';
 import type { Hl7Segment } from './message.ts';
 

@@ -1,26 +1,7 @@
 import { charsetInEffect } from './charset.ts';
 import { readDelimiters, type Delimiters } from './delimiters.ts';
 import { Hl7ParseError } from './errors.ts';
-import { Hl7Segment } from './message.ts';
-
-/** The MSH fields that identify, route and acknowledge a message (decoded). */
-export interface Hl7Header {
-  delimiters: Delimiters;
-  sendingApplication: string;
-  sendingFacility: string;
-  receivingApplication: string;
-  receivingFacility: string;
-  timestamp: string;
-  messageType: string;
-  triggerEvent: string;
-  messageStructure: string;
-  controlId: string;
-  processingId: string;
-  version: string;
-  acceptAckType: string;
-  applicationAckType: string;
-  charset: string;
-}
+import { Hl7Segment, type Hl7Header } from './message.ts';
 
 /** Index of the first character after a UTF-8 BOM and leading blank text (spaces, tabs, CR, LF). */
 export function skipBlank(text: string): number {

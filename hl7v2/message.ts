@@ -1,8 +1,26 @@
 import { DEFAULT_CHARSET } from './charset.ts';
 import type { Delimiters } from './delimiters.ts';
 import { escapeValue, unescapeValue } from './escape.ts';
-import type { Hl7Header } from './header.ts';
 import { parsePath, type Hl7Path } from './path.ts';
+
+/** The MSH fields that identify, route and acknowledge a message (decoded). */
+export interface Hl7Header {
+  delimiters: Delimiters;
+  sendingApplication: string;
+  sendingFacility: string;
+  receivingApplication: string;
+  receivingFacility: string;
+  timestamp: string;
+  messageType: string;
+  triggerEvent: string;
+  messageStructure: string;
+  controlId: string;
+  processingId: string;
+  version: string;
+  acceptAckType: string;
+  applicationAckType: string;
+  charset: string;
+}
 
 /**
  * One segment as written, split into fields only when first read. Field numbers follow the

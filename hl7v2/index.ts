@@ -4,10 +4,10 @@
  */
 export { Hl7ParseError } from './errors.ts';
 export { DEFAULT_DELIMITERS, type Delimiters } from './delimiters.ts';
-export { readHeader, type Hl7Header } from './header.ts';
+export { readHeader } from './header.ts';
 export { parseMessage } from './reader.ts';
 export { createMessage, type NewMessageOptions } from './builder.ts';
-export { Hl7Message, Hl7Segment } from './message.ts';
+export { Hl7Message, Hl7Segment, type Hl7Header } from './message.ts';
 export { parseBatch, isBatch, type Hl7Batch } from './batch.ts';
 export { charsetInEffect, decodeBytes, DEFAULT_CHARSET, encodeText, firstSegmentBytes, HL7_CHARSETS, unencodableAt, type DecodedText, type Hl7Charset, type InvalidBytes } from './charset.ts';
 export { escapeValue, unescapeValue } from './escape.ts';
