@@ -61,8 +61,9 @@ export class DeliveryWorker {
     return this.worker.pause();
   }
 
+  /** Takes deliveries up again after `pause()`. BullMQ's `resume()` never rejects: a failure is emitted as 'error' (logged above). */
   resume(): void {
-    this.worker.resume();
+    void this.worker.resume();
   }
 
   async close(graceMs: number): Promise<void> {
