@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import type { SecurityConfig } from '../config/security-config.ts';
@@ -30,9 +30,18 @@ const PUBLIC_BODY_LIMIT = 4096;
  * - `GET|POST /api/tokens`, `DELETE /api/tokens/:id`: the caller's API tokens; a new token is
  *   shown once in the answer and stored only as its hash.
  */
-export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog; config: SecurityConfig; throttle: LoginThrottle }> = async (app, { auth, audit, config, throttle }) => {
-  const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+export const authRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  signInRoutes(app, deps);
+  sessionRoutes(app, deps);
+  tokenRoutes(app, deps);
+};
 
+type Deps = { auth: AuthService; audit: AuditLog; config: SecurityConfig; throttle: LoginThrottle };
+
+const cookie = (value: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+
+/** `POST /api/auth/login` and `POST /api/auth/setup`: public, throttled per address. */
+function signInRoutes(app: FastifyInstance, { auth, config, throttle }: Deps): void {
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', { config: { access: 'public' }, bodyLimit: PUBLIC_BODY_LIMIT, schema: { summary: 'Sign in', description: 'Sets the session cookie and returns the user, their permissions and the CSRF token for X-CSRF-Token. 401 for any wrong name or password or a locked account alike; 429 after 10 failures a minute from one address. Body at most 4 KiB.', body: LoginBody } }, async (request, reply) => {
     if (!(await throttle.attempt(request.ip))) return sendProblem(reply.header('retry-after', '60'), new SwitchboardError('TOO_MANY_REQUESTS'), 'too many sign-in attempts from this address');
     const result = await auth.login({ ...request.body, sourceIp: sourceIp(request) });
@@ -49,7 +58,10 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     await throttle.release(request.ip);
     return reply.code(201).send({ username: request.body.username, role: 'admin' });
   });
+}
 
+/** `POST /api/auth/logout` and `GET /api/auth/me`: the caller's session. */
+function sessionRoutes(app: FastifyInstance, { auth, audit }: Deps): void {
   app.post('/api/auth/logout', { config: { access: 'authenticated' }, schema: { summary: 'Sign out', description: '204; ends the session of the cookie sent and clears it. Audited.' } }, async (request, reply) => {
     const session = sessionCookie(request);
     if (session) await auth.logout(session);
@@ -61,7 +73,10 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     const p = principalOf(request);
     return { username: p.username, role: p.role, channels: p.channels, phi: p.phi, permissions: rolePermissions[p.role] };
   });
+}
 
+/** `GET|POST /api/tokens` and `DELETE /api/tokens/:id`: the caller's API tokens. */
+function tokenRoutes(app: FastifyInstance, { auth, audit }: Deps): void {
   app.get('/api/tokens', { config: { access: 'authenticated' }, schema: { summary: 'The caller’s API tokens', description: 'Id, name and creation time of each; never the token itself.' } }, async (request) => ({ items: await auth.listApiTokens(principalOf(request).username) }));
 
   app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', { config: { access: 'authenticated' }, schema: { summary: 'Create an API token', description: '201 with the token, shown this once (it is stored only as its SHA-256). The token acts as the caller, with their role and scope. Audited.', body: TokenBody } }, async (request, reply) => {
@@ -75,4 +90,4 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     await audit.append({ actor: p.username, action: AuditAction.tokenRevoke, outcome: 'success', target: `token:${request.params.id}`, sourceIp: sourceIp(request) });
     return reply.code(204).send();
   });
-};
+}
