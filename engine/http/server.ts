@@ -77,7 +77,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   registerSecurityHeaders(app, onHttps);
   registerOriginCheck(app, { https: onHttps.https, log: options.log, ...(options.security.CONSOLE_ORIGIN ? { consoleOrigin: options.security.CONSOLE_ORIGIN } : {}) });
   registerAccessControl(app, { auth: options.auth, audit: options.audit });
+  registerHealthRoute(app, options);
+  registerAdminRoutes(app, options);
+  return app;
+}
 
+/** `GET /api/health` (public): 200 when the store and Redis answer, else 503 naming the one that is down. */
+function registerHealthRoute(app: FastifyInstance, options: HttpServerOptions): void {
   app.get('/api/health', { config: { access: 'public' }, schema: { summary: 'Liveness and dependencies', description: '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.' } }, async (_request, reply) => {
     const [store, redis] = await Promise.all([
       options.store.ping().then(() => 'up' as const, () => 'down' as const),
@@ -86,6 +92,10 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const ok = store === 'up' && redis === 'up';
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
   });
+}
+
+/** The admin API's route plugins, the OpenAPI description and the console. */
+function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): void {
   // Per deployment (the database the users are in), shared by its processes.
   const throttle = new LoginThrottle({ redis: options.redis, namespace: `sb:${options.auth.users.dbName}`, limit: ATTEMPTS_PER_MINUTE, windowMs: 60_000 });
   app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security, throttle });
@@ -99,5 +109,4 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: options.channels });
   app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });
   app.register(consoleRoutes);
-  return app;
 }
