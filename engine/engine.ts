@@ -1,24 +1,22 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from './channel.ts';
 import { FhirIntake } from './intake/fhir-intake.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
-import { buildHttpServer } from './http/server.ts';
+import { buildHttpServer, type HttpServerOptions } from './http/server.ts';
 import { Hl7Intake } from './intake/hl7-intake.ts';
 import { ackOnlyHl7 } from './intake/ack-only.ts';
 import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
 import type { ConnectorRegistry, Intake, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
-import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
-import { RedisLease } from './queue/lease.ts';
+import type { RouteJobData } from './queue/queues.ts';
+import { openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
-import { RouteWorker } from './route-worker.ts';
 import { Replayer } from './replay/replayer.ts';
-import { Store } from './store/store.ts';
+import type { Store } from './store/store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
@@ -27,9 +25,7 @@ import { ChannelService, type ChannelRunner } from './channels/channel-service.t
 import { ChannelStore } from './channels/channel-store.ts';
 import { loadSecurityConfig, type SecurityConfig } from './config/security-config.ts';
 import { AuthService } from './security/auth-service.ts';
-import { Keyring, SearchHasher } from './security/encryption.ts';
 import { assertHostsAllowed, parseAllowList } from './security/host-allowlist.ts';
-import { RecordSealer } from './store/record-sealer.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 
 export interface EngineOptions {
@@ -63,7 +59,7 @@ export interface EngineAddresses {
  */
 export class Engine implements ChannelRunner {
   readonly log: Logger;
-  private readonly cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+  private readonly cleanups: Cleanup[] = [];
   private starting: Promise<EngineAddresses> | undefined;
   private closing: Promise<void> | undefined;
   /** Available after start, for tests that inject() requests. */
@@ -89,115 +85,95 @@ export class Engine implements ChannelRunner {
     return this.starting;
   }
 
+  /**
+   * Store, Redis and queues, workers and relay, intake, channel service and replays, then (ingest
+   * roles) HTTP and sources, the channels, and listening.
+   */
   private async doStart(): Promise<EngineAddresses> {
-    const { config } = this.options;
+    const { config, connectors } = this.options;
     const env = this.options.env ?? process.env;
-    const channels = this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`));
     const transforms = this.options.transforms ?? shippedTransforms;
     const log = this.log;
-
     const security = this.options.security ?? loadSecurityConfig(env);
-    const keyring = Keyring.fromConfig(security);
-    const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
-    for (const channel of channels) {
-      for (const spec of channel.destinations) {
-        assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
-      }
+    for (const channel of this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`))) {
+      for (const spec of channel.destinations) assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
     }
-    const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
-    const store = new Store({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
-    this.cleanups.push({ name: 'store', run: () => store.close() });
-    await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), (err) =>
-      new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`),
-    );
+    const { store, keyring, hasher } = await openStore(config, security, this.cleanups);
     this.store = store;
-
-    const redis: Redis = producerConnection(config.REDIS_URL);
-    this.cleanups.push({ name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) });
-    await retryUntil(config.STARTUP_TIMEOUT_MS, () => redis.ping(), (err) =>
-      new SwitchboardError('QUEUE_UNAVAILABLE', `cannot reach Redis at REDIS_URL: ${(err as Error).message}`),
-    );
-    await assertNoEviction(redis);
-
-    const connection = workerConnectionOptions(config.REDIS_URL);
-    const queueOpts = { connection: redis, prefix: config.QUEUE_PREFIX };
-    const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, queueOpts);
-    this.cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
-    const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
+    const queues = await openQueues(config, this.cleanups);
+    const { redis, deliveryQueues } = queues;
     const runsWorkers = config.SWITCHBOARD_ROLE !== 'ingest';
     const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
-    const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
-
     const channelMap = new Map<string, ChannelDefinition>();
-    const routeWorker = new RouteWorker({
-      channels: channelMap,
-      transforms,
-      store,
-      deliveryQueues,
-      log,
-      worker: { connection, prefix: config.QUEUE_PREFIX, concurrency: config.ROUTE_CONCURRENCY },
-    });
-    this.cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
-    if (runsWorkers) routeWorker.start();
-
-    // One relay pass per deployment at a time; a holder that dies hands over after three intervals.
-    const lease = new RedisLease({ redis, key: `${config.QUEUE_PREFIX}:relay:lease`, ttlMs: 3 * config.RELAY_INTERVAL_MS });
-    const relay = new Relay({ store, routeQueue, deliveryQueues, log, intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, sweepMs: config.RELAY_SWEEP_MS, lease });
-    this.cleanups.push({ name: 'relay', run: () => relay.close() });
-    if (runsWorkers) relay.start();
-    this.relay = relay;
-
+    this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
     const intake = this.intake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
-    const audit = new AuditLog(store);
-    await audit.start();
-    this.audit = audit;
-    const channelStore = new ChannelStore(store, this.options.connectors, keyring);
+    this.audit = new AuditLog(store);
+    await this.audit.start();
+    const channelStore = new ChannelStore(store, connectors, keyring);
     await channelStore.start();
-    const { connectors } = this.options;
-    const channelService = new ChannelService({ store: channelStore, audit, runner: this, connectors, transforms, env, allowedHosts, log });
+    const channelService = new ChannelService({ store: channelStore, audit: this.audit, runner: this, connectors, transforms, env, allowedHosts, log });
     this.channels = channelService;
-    const reroute = async (id: string): Promise<boolean> => {
-      if (!(await store.messages.resetForReroute(id))) return false;
-      await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
-      return true;
-    };
     const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
     this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
     replayer.start();
-
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
     this.cleanups.push({ name: 'source kinds', run: () => Promise.all([...sourceKinds.values()].map((k) => k.close())) });
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     if (runsSources) {
-      const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
-      await auth.start();
-      this.auth = auth;
-      const channels = () => [...channelMap.values()];
-      const http = buildHttpServer({ store, redis, log, transforms, connectors, reroute, replayer, audit, auth, security, channels, mllpPorts: () => this.mllpPorts(), channelService, channelStore, deliveryQueues });
-      this.cleanups.push({ name: 'http', run: () => http.close() });
-      this.http = http;
+      const http = await this.serve({ store, redis, log, transforms, connectors, replayer, security, channelService, channelStore, deliveryQueues, routeQueue: queues.routeQueue, channelMap });
       for (const definition of connectors.sources) sourceKinds.set(definition.kind, await definition.start({ intake, log, config, redis, http }));
     }
-    this.runtimeDeps = { config, store, log, redis, connection, deliveryQueues, connectors, sourceKinds, ...(handoff ? { handoff } : {}), runsWorkers, runsSources, channels: channelMap, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(pseudonymKey ? { pseudonymKey } : {}) };
+    const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
+    const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher) };
+    this.runtimeDeps = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds, ...(handoff ? { handoff } : {}), channels: channelMap, ...roles, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    await this.runChannels(channelService);
+    return this.listen();
+  }
+
+  /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */
+  private async serve(o: Omit<HttpServerOptions, 'audit' | 'auth' | 'channels' | 'mllpPorts' | 'reroute'> & { routeQueue: Queue<RouteJobData>; channelMap: ReadonlyMap<string, ChannelDefinition> }): Promise<FastifyInstance> {
+    const { store, security, routeQueue, channelMap, ...rest } = o;
+    const audit = this.audit!;
+    const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
+    await auth.start();
+    this.auth = auth;
+    const reroute = async (id: string): Promise<boolean> => {
+      if (!(await store.messages.resetForReroute(id))) return false;
+      await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
+      return true;
+    };
+    const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts() });
+    this.cleanups.push({ name: 'http', run: () => http.close() });
+    this.http = http;
+    return http;
+  }
+
+  /** Imports changed channel files, runs what the store says is deployed, and follows deploys made elsewhere. */
+  private async runChannels(channelService: ChannelService): Promise<void> {
     await channelService.syncFiles(this.options.channels);
     await channelService.reconcile({ strict: true });
-    const sync = setInterval(() => void channelService.reconcile().catch(() => undefined), config.RELAY_INTERVAL_MS);
+    const sync = setInterval(() => void channelService.reconcile().catch(() => undefined), this.options.config.RELAY_INTERVAL_MS);
     sync.unref();
     this.cleanups.push({ name: 'channel sync', run: async () => clearInterval(sync) });
+  }
+
+  /** Listens on HTTP_HOST:HTTP_PORT where this process serves HTTP; the addresses it took. */
+  private async listen(): Promise<EngineAddresses> {
+    const { config } = this.options;
     const mllp = this.mllpPorts();
     if (!this.http) {
-      log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
+      this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
       return { http: null, mllp };
     }
     await this.http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     const address = this.http.server.address();
-    const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
-    log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: { host: config.HTTP_HOST, port: httpPort } });
-    return { http: { host: config.HTTP_HOST, port: httpPort }, mllp };
+    const http = { host: config.HTTP_HOST, port: typeof address === 'object' && address ? address.port : config.HTTP_PORT };
+    this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http });
+    return { http, mllp };
   }
 
   /**
@@ -287,19 +263,5 @@ export class Engine implements ChannelRunner {
       }
     })();
     return this.closing;
-  }
-}
-
-/** Retries `op` until it succeeds or `timeoutMs` passes; then throws `fail(lastError)`. */
-async function retryUntil(timeoutMs: number, op: () => Promise<unknown>, fail: (err: unknown) => Error): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await op();
-      return;
-    } catch (err) {
-      if (Date.now() >= deadline) throw fail(err);
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 }

@@ -1,0 +1,102 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ChannelDefinition } from './channel.ts';
+import type { EngineConfig } from './config/config.ts';
+import type { SecurityConfig } from './config/security-config.ts';
+import { SwitchboardError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { RedisLease } from './queue/lease.ts';
+import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { Relay } from './queue/relay.ts';
+import { RouteWorker } from './route-worker.ts';
+import { Keyring, SearchHasher } from './security/encryption.ts';
+import { RecordSealer } from './store/record-sealer.ts';
+import { Store } from './store/store.ts';
+import type { Transform } from '../transforms/dsl/define-transform.ts';
+
+/*
+ * The engine's start, phase by phase (engine.ts calls them in order). Each phase registers its
+ * cleanup in `cleanups` as soon as it has something to close, so a start that fails half way closes
+ * what it opened.
+ */
+
+/** One step of the engine's ordered shutdown; the engine runs them in reverse order of registration. */
+export interface Cleanup {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/** The store as opened, with the keys that seal and hash its records (none when not configured). */
+export interface OpenedStore {
+  store: Store;
+  keyring: Keyring | undefined;
+  hasher: SearchHasher | undefined;
+}
+
+/** The store, with encryption at rest and search hashing as configured; STORE_UNAVAILABLE after STARTUP_TIMEOUT_MS. */
+export async function openStore(config: EngineConfig, security: SecurityConfig, cleanups: Cleanup[]): Promise<OpenedStore> {
+  const keyring = Keyring.fromConfig(security);
+  const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
+  const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
+  const store = new Store({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
+  cleanups.push({ name: 'store', run: () => store.close() });
+  const fail = (err: unknown) => new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`);
+  await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), fail);
+  return { store, keyring, hasher };
+}
+
+/** The queues' Redis (noeviction checked); QUEUE_UNAVAILABLE after STARTUP_TIMEOUT_MS. */
+export async function openQueues(config: EngineConfig, cleanups: Cleanup[]) {
+  const redis: Redis = producerConnection(config.REDIS_URL);
+  cleanups.push({ name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) });
+  const fail = (err: unknown) => new SwitchboardError('QUEUE_UNAVAILABLE', `cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+  await retryUntil(config.STARTUP_TIMEOUT_MS, () => redis.ping(), fail);
+  await assertNoEviction(redis);
+  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+  cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
+  return { redis, routeQueue, connection: workerConnectionOptions(config.REDIS_URL), deliveryQueues: new Map<string, Queue<DeliveryJobData>>() };
+}
+
+/** The route worker and the relay, registered for shutdown; running only where `runsWorkers`. */
+export function startWorkers(
+  o: {
+    config: EngineConfig;
+    store: Store;
+    redis: Redis;
+    log: Logger;
+    transforms: ReadonlyMap<string, Transform>;
+    channels: ReadonlyMap<string, ChannelDefinition>;
+    routeQueue: Queue<RouteJobData>;
+    deliveryQueues: Map<string, Queue<DeliveryJobData>>;
+    connection: ConnectionOptions;
+    runsWorkers: boolean;
+  },
+  cleanups: Cleanup[],
+): Relay {
+  const { config, store, log, deliveryQueues } = o;
+  const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.ROUTE_CONCURRENCY };
+  const routeWorker = new RouteWorker({ channels: o.channels, transforms: o.transforms, store, deliveryQueues, log, worker });
+  cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
+  if (o.runsWorkers) routeWorker.start();
+  // One relay pass per deployment at a time; a holder that dies hands over after three intervals.
+  const lease = new RedisLease({ redis: o.redis, key: `${config.QUEUE_PREFIX}:relay:lease`, ttlMs: 3 * config.RELAY_INTERVAL_MS });
+  const timing = { intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, sweepMs: config.RELAY_SWEEP_MS };
+  const relay = new Relay({ store, routeQueue: o.routeQueue, deliveryQueues, log, ...timing, lease });
+  cleanups.push({ name: 'relay', run: () => relay.close() });
+  if (o.runsWorkers) relay.start();
+  return relay;
+}
+
+/** Retries `op` until it succeeds or `timeoutMs` passes; then throws `fail(lastError)`. */
+export async function retryUntil(timeoutMs: number, op: () => Promise<unknown>, fail: (err: unknown) => Error): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await op();
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw fail(err);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
