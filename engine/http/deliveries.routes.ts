@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { ErrorCatalog, SwitchboardError } from '../errors.ts';
@@ -47,7 +47,15 @@ const ReplayBody = Type.Object({
  * (a scoped user's filter must name one of them). Replays are recorded with the signed-in user and
  * in the audit log.
  */
-export const deliveryRoutes: FastifyPluginAsync<{ store: Store; replayer: Replayer; audit: AuditLog }> = async (app, { store, replayer, audit }) => {
+export const deliveryRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  deadLetterRoutes(app, deps);
+  replayRoutes(app, deps);
+};
+
+type Deps = { store: Store; replayer: Replayer; audit: AuditLog };
+
+/** `GET /api/deliveries/dead` and `/dead/counts`. */
+function deadLetterRoutes(app: FastifyInstance, { store }: Deps): void {
   const dead = (q: Static<typeof DeadQuery>, p: Principal) => listDeadDeliveries(store, q, p);
 
   app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters', description: 'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked without the PHI permission.', querystring: DeadQuery } }, async (request) => {
@@ -58,7 +66,10 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: Store; replayer: Replay
   app.get<{ Querystring: Static<typeof DeadQuery> }>('/api/deliveries/dead/counts', { config: { access: 'deliveries:read' }, schema: { summary: 'Dead letters counted', description: 'Dead deliveries of the caller’s channels by destination and error code, most first.', querystring: DeadQuery } }, async (request) => {
     return { items: countDead(await dead(request.query, principalOf(request))) };
   });
+}
 
+/** `POST /api/replays`, `GET /api/replays` and `/api/replays/:id`. */
+function replayRoutes(app: FastifyInstance, { store, replayer, audit }: Deps): void {
   app.post<{ Body: Static<typeof ReplayBody> }>('/api/replays', { config: { access: 'deliveries:replay' }, schema: { summary: 'Replay deliveries', description: 'Dead deliveries (or, with filter.status "delivered", delivered ones sent again under a new key), chosen by message ids and/or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202, Location of its record) goes on in the background, behind live traffic. Recorded with who and why, and audited.', body: ReplayBody } }, async (request, reply) => {
     const result = await requestReplay({ store, replayer, audit }, { principal: principalOf(request), ...(request.body as Omit<ReplayAsk, 'principal'>), sourceIp: sourceIp(request) });
     if (!result.dryRun) return reply.code(202).header('location', `/api/replays/${result.replayId}`).send(result);
@@ -77,4 +88,4 @@ export const deliveryRoutes: FastifyPluginAsync<{ store: Store; replayer: Replay
     if (!r || !visible(principalOf(request), r)) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no replay ${request.params.id}`);
     return r;
   });
-};
+}

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -32,15 +32,26 @@ const UpdateUser = Type.Object(
  * `switchboard users` makes them). Every change is audited with what changed (never a
  * password); a password change or a deletion ends the user's sessions and tokens.
  */
-export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog }> = async (app, { auth, audit }) => {
-  const access = { access: 'users:admin' } as const;
+export const userRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  listAndCreateRoutes(app, deps);
+  changeAndDeleteRoutes(app, deps);
+};
 
+type Deps = { auth: AuthService; audit: AuditLog };
+
+const access = { access: 'users:admin' } as const;
+
+/** `GET /api/users` and `POST /api/users`. */
+function listAndCreateRoutes(app: FastifyInstance, { auth }: Deps): void {
   app.get('/api/users', { config: access, schema: { summary: 'List users', description: 'Every user with role, channel scope, PHI permission and lock state; never a password hash.' } }, async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray())).map(toUserView) }));
 
   app.post<{ Body: Static<typeof CreateUser> }>('/api/users', { config: access, schema: { summary: 'Create a user', description: '201 with the user. The password must meet the password policy. Audited.', body: CreateUser } }, async (request, reply) => {
     return reply.code(201).send(await auth.createUser(request.body, principalOf(request).username));
   });
+}
 
+/** `PATCH /api/users/:username` and `DELETE /api/users/:username`. */
+function changeAndDeleteRoutes(app: FastifyInstance, { auth, audit }: Deps): void {
   app.patch<{ Params: { username: string }; Body: Static<typeof UpdateUser> }>('/api/users/:username', { config: access, schema: { summary: 'Change a user', description: 'Role, channel scope, PHI permission, password, unlock, or disabled; audited with what changed (never the password). A new password, or disabling, ends the user’s sessions and tokens; a disabled user cannot sign in.', body: UpdateUser } }, async (request) => {
     return auth.updateUser(request.params.username, request.body, { username: principalOf(request).username, sourceIp: sourceIp(request) });
   });
@@ -54,4 +65,4 @@ export const userRoutes: FastifyPluginAsync<{ auth: AuthService; audit: AuditLog
     await audit.append({ actor: principalOf(request).username, action: AuditAction.userDelete, outcome: 'success', target: `user:${username}`, sourceIp: sourceIp(request) });
     return reply.code(204).send();
   });
-};
+}
