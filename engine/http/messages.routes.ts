@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -24,6 +24,9 @@ const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   before: Type.Optional(Type.String({ maxLength: 64, description: 'cursor: nextBefore of the previous page' })),
 });
+
+type Deps = { store: Store; audit: AuditLog; reroute(id: string): Promise<boolean> };
+type ListQuery = Static<typeof ListQuery>;
 
 /** The raw message as text, masked for a user without the PHI permission. */
 function rawView(m: MessageRecord, phi: boolean): string {
@@ -58,70 +61,92 @@ function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKey
  * and a search by MRN is refused (403, audited as denied). Searches and views are audited (search
  * criteria with the MRN and control id themselves left out).
  */
-export const messageRoutes: FastifyPluginAsync<{ store: Store; audit: AuditLog; reroute(id: string): Promise<boolean> }> = async (app, { store, audit, reroute }) => {
-  /** The message if it exists and the user's scope includes it; audits a denial. */
-  const visible = async (request: FastifyRequest, p: Principal, id: string): Promise<MessageRecord | undefined> => {
-    const message = await store.messages.get(id);
-    if (message && inScope(p, message.channelId)) return message;
-    if (message) await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'channel outside the user scope' }, sourceIp: sourceIp(request) });
-    return undefined;
-  };
+export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  app.get<{ Querystring: ListQuery }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request, reply) => searchMessages(deps, request, reply));
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request, reply) => {
-    const p = principalOf(request);
-    const q = request.query;
-    if (q.mrn && !p.phi) {
-      // Whether a patient has messages at all is PHI: the answer, even masked or empty, would tell.
-      const why = 'searching by MRN (a direct identifier) needs the PHI permission';
-      await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: 'GET /api/messages', details: { why, mrn: '[given]' }, sourceIp: sourceIp(request) });
-      return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
-    }
-    await audit.append({
-      actor: p.username,
-      action: AuditAction.messageSearch,
-      outcome: 'success',
-      details: { channel: q.channel, status: q.status, controlId: q.controlId ? '[given]' : undefined, mrn: q.mrn ? '[given]' : undefined, type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi: p.phi },
-      sourceIp: sourceIp(request),
-    });
-    if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
-    const items = await store.messages.list({
-      limit: q.limit,
-      ...(q.channel ? { channelId: q.channel } : {}),
-      ...(p.channels !== '*' ? { channelIds: p.channels } : {}),
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.controlId ? { controlId: q.controlId } : {}),
-      ...(q.mrn ? { mrn: q.mrn } : {}),
-      ...(q.type ? { messageType: q.type } : {}),
-      ...(q.from ? { from: new Date(q.from) } : {}),
-      ...(q.to ? { to: new Date(q.to) } : {}),
-      ...(q.destination ? { destinationId: q.destination } : {}),
-      ...(q.errorCode ? { errorCode: q.errorCode } : {}),
-      ...(q.before ? { before: q.before } : {}),
-    });
-    const last = items.at(-1);
-    return { items: items.map((m) => view(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
-  });
+  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' }, schema: { summary: 'One message', description: 'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.' } }, async (request, reply) => showMessage(deps, request, reply));
 
-  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' }, schema: { summary: 'One message', description: 'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.' } }, async (request, reply) => {
-    const p = principalOf(request);
-    const message = await visible(request, p, request.params.id);
-    if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
-    await audit.append({ actor: p.username, action: AuditAction.messageView, outcome: 'success', target: `message:${message._id}`, details: { phi: p.phi }, sourceIp: sourceIp(request) });
-    const { raw: _raw, kid: _kid, ...rest } = message;
-    const canonical = rest.canonical && !p.phi ? { ...rest.canonical, events: maskCanonical(rest.canonical.events) } : rest.canonical;
-    return { ...view(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
-  });
-
-  /**
-   * Routes an `errored` or `filtered` message again with the current transforms (after a fix).
-   * 202 when queued; 409 when the message is in a state that cannot be re-routed.
-   */
-  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' }, schema: { summary: 'Route a message again', description: '202 when an errored or filtered message is queued for routing with the current transforms; 409 in any other state. Audited.' } }, async (request, reply) => {
-    const p = principalOf(request);
-    const message = await visible(request, p, request.params.id);
-    if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
-    if (!(await reroute(message._id))) return sendProblem(reply, new SwitchboardError('CONFLICT'), `a ${message.status} message cannot be re-routed; only errored or filtered ones`);
-    await audit.append({ actor: p.username, action: AuditAction.messageReroute, outcome: 'success', target: `message:${message._id}`, sourceIp: sourceIp(request) });
-    return reply.code(202).send({ id: message._id, status: 'received' });
-  });
+  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' }, schema: { summary: 'Route a message again', description: '202 when an errored or filtered message is queued for routing with the current transforms; 409 in any other state. Audited.' } }, async (request, reply) => rerouteMessage(deps, request, reply));
 };
+
+/** The message if it exists and the user's scope includes it; audits a denial. */
+async function visibleMessage({ store, audit }: Deps, request: FastifyRequest, p: Principal, id: string): Promise<MessageRecord | undefined> {
+  const message = await store.messages.get(id);
+  if (message && inScope(p, message.channelId)) return message;
+  if (message) await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'channel outside the user scope' }, sourceIp: sourceIp(request) });
+  return undefined;
+}
+
+/** `GET /api/messages/:id`: the stored message, masked without the PHI permission; 404 outside the caller's channels. Audited. */
+async function showMessage(deps: Deps, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+  const p = principalOf(request);
+  const message = await visibleMessage(deps, request, p, request.params.id);
+  if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
+  await deps.audit.append({ actor: p.username, action: AuditAction.messageView, outcome: 'success', target: `message:${message._id}`, details: { phi: p.phi }, sourceIp: sourceIp(request) });
+  const { raw: _raw, kid: _kid, ...rest } = message;
+  const canonical = rest.canonical && !p.phi ? { ...rest.canonical, events: maskCanonical(rest.canonical.events) } : rest.canonical;
+  return { ...view(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
+}
+
+/**
+ * `POST /api/messages/:id/reroute`: routes an `errored` or `filtered` message again with the current transforms
+ * (after a fix). 202 when queued; 409 when the message is in a state that cannot be re-routed. Audited.
+ */
+async function rerouteMessage(deps: Deps, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) {
+  const p = principalOf(request);
+  const message = await visibleMessage(deps, request, p, request.params.id);
+  if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
+  if (!(await deps.reroute(message._id))) return sendProblem(reply, new SwitchboardError('CONFLICT'), `a ${message.status} message cannot be re-routed; only errored or filtered ones`);
+  await deps.audit.append({ actor: p.username, action: AuditAction.messageReroute, outcome: 'success', target: `message:${message._id}`, sourceIp: sourceIp(request) });
+  return reply.code(202).send({ id: message._id, status: 'received' });
+}
+
+/**
+ * `GET /api/messages`: a page of the caller's messages, newest first. A search by MRN without the PHI permission is
+ * refused (403, audited as denied); every other search is audited, without the MRN and control id searched for.
+ */
+async function searchMessages({ store, audit }: Deps, request: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply) {
+  const p = principalOf(request);
+  const q = request.query;
+  if (q.mrn && !p.phi) {
+    // Whether a patient has messages at all is PHI: the answer, even masked or empty, would tell.
+    const why = 'searching by MRN (a direct identifier) needs the PHI permission';
+    await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: 'GET /api/messages', details: { why, mrn: '[given]' }, sourceIp: sourceIp(request) });
+    return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
+  }
+  await audit.append({
+    actor: p.username,
+    action: AuditAction.messageSearch,
+    outcome: 'success',
+    details: searchDetails(q, p.phi),
+    sourceIp: sourceIp(request),
+  });
+  if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
+  const items = await store.messages.list(listCriteria(q, p));
+  const last = items.at(-1);
+  return { items: items.map((m) => view(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
+}
+
+/** The store query of a search: the caller's filters within the caller's channels. */
+function listCriteria(q: ListQuery, p: Principal): Parameters<Store['messages']['list']>[0] {
+  return {
+    limit: q.limit,
+    ...(q.channel ? { channelId: q.channel } : {}),
+    ...(p.channels !== '*' ? { channelIds: p.channels } : {}),
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.controlId ? { controlId: q.controlId } : {}),
+    ...(q.mrn ? { mrn: q.mrn } : {}),
+    ...(q.type ? { messageType: q.type } : {}),
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+    ...(q.destination ? { destinationId: q.destination } : {}),
+    ...(q.errorCode ? { errorCode: q.errorCode } : {}),
+    ...(q.before ? { before: q.before } : {}),
+  };
+}
+
+/** The audited criteria of a search: the MRN and control id only as `[given]`. */
+function searchDetails(q: ListQuery, phi: boolean) {
+  const given = (v: string | undefined) => (v ? '[given]' : undefined);
+  return { channel: q.channel, status: q.status, controlId: given(q.controlId), mrn: given(q.mrn), type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi };
+}
