@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { EvalContext, Expression, TransformInput } from './expression.ts';
 import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
@@ -79,40 +79,13 @@ export function defineTransform(def: TransformDefinition): Transform {
   const model = String(def.model.title);
   const modelVersion = Number((def.model as { version?: number }).version ?? 1);
 
-  const contexts = (input: TransformInput): EvalContext[] => {
-    if (!def.forEach) return [{ input }];
-    if (input.kind !== 'hl7') return [{ input }];
-    const count = input.message.segments(def.forEach.segment).length;
-    const all = Array.from({ length: count }, (_, i) => ({ input, occurrences: { [def.forEach!.segment]: i + 1 } }));
-    return where ? all.filter((ctx) => where.test(ctx)) : all;
-  };
-
   const tryRun = (input: TransformInput, source: SourceEnvelope) => {
     const events: Record<string, unknown>[] = [];
     const errors: FieldError[] = [];
-    for (const [i, ctx] of contexts(input).entries()) {
-      const event: Record<string, unknown> = {};
-      for (const { target, required, from } of entries) {
-        let value: unknown;
-        try {
-          value = from.evaluate(ctx);
-        } catch (err) {
-          if (!(err instanceof FieldValueError)) throw err;
-          errors.push({ event: i + 1, target, source: from.describe, value: err.value, reason: `${from.sources.join(', ') || 'value'} ${err.reason}` });
-          continue;
-        }
-        if (value === undefined) {
-          if (required) errors.push({ event: i + 1, target, source: from.describe, reason: `${from.sources.join(' or ')} is empty` });
-          continue;
-        }
-        setPath(event, target, value);
-      }
+    for (const [i, ctx] of contexts(def, where, input).entries()) {
+      const event = mapFields(entries, ctx, i + 1, errors);
       event.source = { ...source };
-      if (errors.length === 0 && !check.Check(event)) {
-        for (const e of check.Errors(event)) {
-          errors.push({ event: i + 1, target: e.path.slice(1).replaceAll('/', '.') || '(event)', source: '(model)', value: JSON.stringify(e.value)?.slice(0, 100), reason: e.message });
-        }
-      }
+      if (errors.length === 0 && !check.Check(event)) errors.push(...modelErrors(check, event, i + 1));
       events.push(event);
     }
     return { events: errors.length > 0 ? [] : events, errors };
@@ -138,6 +111,52 @@ export function defineTransform(def: TransformDefinition): Transform {
       throw new TransformError(code, `${model} event ${e.event}: field ${e.target} from ${e.source}: ${e.reason}`);
     },
   };
+}
+
+type FieldEntry = { target: string; required: boolean; from: Expression };
+
+/** One evaluation context per event: the whole input, or each occurrence of `forEach`'s segment meeting `where`. */
+function contexts(def: TransformDefinition, where: Predicate | undefined, input: TransformInput): EvalContext[] {
+  if (!def.forEach) return [{ input }];
+  if (input.kind !== 'hl7') return [{ input }];
+  const count = input.message.segments(def.forEach.segment).length;
+  const all = Array.from({ length: count }, (_, i) => ({ input, occurrences: { [def.forEach!.segment]: i + 1 } }));
+  return where ? all.filter((ctx) => where.test(ctx)) : all;
+}
+
+/**
+ * Evaluates every field of event number `event` into a new event; a value a helper refuses, or a required field
+ * left empty, is pushed onto `errors` and the field is left out.
+ */
+function mapFields(entries: readonly FieldEntry[], ctx: EvalContext, event: number, errors: FieldError[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { target, required, from } of entries) {
+    let value: unknown;
+    try {
+      value = from.evaluate(ctx);
+    } catch (err) {
+      if (!(err instanceof FieldValueError)) throw err;
+      errors.push({ event, target, source: from.describe, value: err.value, reason: `${from.sources.join(', ') || 'value'} ${err.reason}` });
+      continue;
+    }
+    if (value === undefined) {
+      if (required) errors.push({ event, target, source: from.describe, reason: `${from.sources.join(' or ')} is empty` });
+      continue;
+    }
+    setPath(out, target, value);
+  }
+  return out;
+}
+
+/** The canonical model's complaints about event number `event`, as field errors whose source is `(model)`. */
+function modelErrors(check: TypeCheck<TSchema>, value: Record<string, unknown>, event: number): FieldError[] {
+  return [...check.Errors(value)].map((e) => ({
+    event,
+    target: e.path.slice(1).replaceAll('/', '.') || '(event)',
+    source: '(model)',
+    value: JSON.stringify(e.value)?.slice(0, 100),
+    reason: e.message,
+  }));
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
