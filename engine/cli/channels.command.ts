@@ -41,55 +41,15 @@ export async function runChannelsCommand(args: readonly string[], io: Io, connec
   }
   const security = loadSecurityConfig(env);
   const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
-  if (sub === 'validate') {
-    let bad = 0;
-    for (const file of files) {
-      const problems = await readChannelFile(file).then(
-        (channel) => validateChannel({ channel, connectors, transforms, env, allowedHosts }),
-        (err: unknown) => [{ path: '/', message: `cannot read: ${(err as Error).message}` }],
-      );
-      for (const p of problems) io.err(`${file}${p.path}: ${p.message}`);
-      if (problems.length > 0) bad++;
-      else io.out(`${file}: valid`);
-    }
-    return bad > 0 ? 1 : 0;
-  }
+  if (sub === 'validate') return validateFiles(files, io, { connectors, env, allowedHosts });
   const keyring = Keyring.fromConfig(security);
   const store = new Store({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
   try {
     await store.start();
     const channelStore = new ChannelStore(store, connectors, keyring);
     await channelStore.start();
-    if (sub === 'export') {
-      await mkdir(files[0]!, { recursive: true });
-      for (const id of await channelStore.channelIds()) {
-        const state = await channelStore.state(id);
-        const version = (state && state.state !== ChannelState.undeployed ? await channelStore.version(id, state.version) : undefined) ?? (await channelStore.latest(id))!;
-        const shown = channelStore.shown(version.definition);
-        io.out(`${await writeChannelFile(files[0]!, shown)} (version ${version.version})${JSON.stringify(shown).includes(SECRET_MASK) ? ': holds masked literal secrets' : ''}`);
-      }
-      return 0;
-    }
-    const audit = new AuditLog(store);
-    await audit.start();
-    const runner = { deploy: async () => undefined, undeploy: async () => undefined, pause: async () => true, resume: async () => true, running: () => new Map() };
-    const service = new ChannelService({ store: channelStore, audit, runner, connectors, transforms, env, allowedHosts, log: silentLogger() });
-    const actor = { username: `cli:${userInfo().username}` };
-    let bad = 0;
-    for (const file of files) {
-      const channel = await readChannelFile(file);
-      const latest = await channelStore.latest(channel.id);
-      const restored = restoreMasked(channel, latest && channelStore.open(latest.definition));
-      const saved = await service.save({ channel: restored, actor, origin: 'import', comment: file });
-      if (!saved.ok) {
-        bad++;
-        for (const p of saved.problems) io.err(`${file}${p.path}: ${p.message}`);
-        continue;
-      }
-      if (deploy) await service.setState({ channelId: channel.id, state: ChannelState.deployed, version: saved.version.version, actor });
-      io.out(`${file}: channel ${channel.id} version ${saved.version.version}${saved.created ? '' : ' (unchanged)'}${deploy ? ', deployed' : ''}`);
-    }
-    return bad > 0 ? 1 : 0;
+    if (sub === 'export') return await exportChannels(channelStore, files[0]!, io);
+    return await importFiles({ store, channelStore, connectors, files, deploy, io, env, allowedHosts });
   } catch (err) {
     const e = toSwitchboardError(err);
     io.err(`channels ${sub} failed: ${e.code}: ${e.message}`);
@@ -97,4 +57,72 @@ export async function runChannelsCommand(args: readonly string[], io: Io, connec
   } finally {
     await store.close();
   }
+}
+
+/** `channels validate`: reads and validates each file, naming each problem; 1 when any file is bad, else 0. */
+async function validateFiles(files: readonly string[], io: Io, o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] }): Promise<number> {
+  let bad = 0;
+  for (const file of files) {
+    const problems = await readChannelFile(file).then(
+      (channel) => validateChannel({ channel, transforms, ...o }),
+      (err: unknown) => [{ path: '/', message: `cannot read: ${(err as Error).message}` }],
+    );
+    for (const p of problems) io.err(`${file}${p.path}: ${p.message}`);
+    if (problems.length > 0) bad++;
+    else io.out(`${file}: valid`);
+  }
+  return bad > 0 ? 1 : 0;
+}
+
+/** `channels export`: writes each channel's deployed (else latest) version into `dir`, literal secrets masked. Returns 0. */
+async function exportChannels(channelStore: ChannelStore, dir: string, io: Io): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  for (const id of await channelStore.channelIds()) {
+    const state = await channelStore.state(id);
+    const deployed = state && state.state !== ChannelState.undeployed ? await channelStore.version(id, state.version) : undefined;
+    const version = deployed ?? (await channelStore.latest(id))!;
+    const shown = channelStore.shown(version.definition);
+    const masked = JSON.stringify(shown).includes(SECRET_MASK) ? ': holds masked literal secrets' : '';
+    io.out(`${await writeChannelFile(dir, shown)} (version ${version.version})${masked}`);
+  }
+  return 0;
+}
+
+type ImportRun = {
+  store: Store;
+  channelStore: ChannelStore;
+  connectors: ConnectorRegistry;
+  files: readonly string[];
+  deploy: boolean;
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  allowedHosts: readonly string[];
+};
+
+/**
+ * `channels import [--deploy]`: saves each file as its channel's next version through the ChannelService (validated,
+ * audited as `cli:<user>`), masked secrets restored from the latest version, and deploys it when asked.
+ * 1 when any file was refused, else 0; a file that cannot be read throws.
+ */
+async function importFiles({ store, channelStore, connectors, files, deploy, io, env, allowedHosts }: ImportRun): Promise<number> {
+  const audit = new AuditLog(store);
+  await audit.start();
+  const runner = { deploy: async () => undefined, undeploy: async () => undefined, pause: async () => true, resume: async () => true, running: () => new Map() };
+  const service = new ChannelService({ store: channelStore, audit, runner, connectors, transforms, env, allowedHosts, log: silentLogger() });
+  const actor = { username: `cli:${userInfo().username}` };
+  let bad = 0;
+  for (const file of files) {
+    const channel = await readChannelFile(file);
+    const latest = await channelStore.latest(channel.id);
+    const restored = restoreMasked(channel, latest && channelStore.open(latest.definition));
+    const saved = await service.save({ channel: restored, actor, origin: 'import', comment: file });
+    if (!saved.ok) {
+      bad++;
+      for (const p of saved.problems) io.err(`${file}${p.path}: ${p.message}`);
+      continue;
+    }
+    if (deploy) await service.setState({ channelId: channel.id, state: ChannelState.deployed, version: saved.version.version, actor });
+    io.out(`${file}: channel ${channel.id} version ${saved.version.version}${saved.created ? '' : ' (unchanged)'}${deploy ? ', deployed' : ''}`);
+  }
+  return bad > 0 ? 1 : 0;
 }
