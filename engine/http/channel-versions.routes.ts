@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChannelDefinition } from '../channel.ts';
 import { diffValues } from '../audit/config-audit.ts';
@@ -29,17 +29,29 @@ const describe = (v: ChannelVersion) => ({ version: v.version, origin: v.origin,
  * - `POST /api/channels/:id/deploy|undeploy|pause|resume|rollback`: lifecycle, audited; every
  *   engine process follows within RELAY_INTERVAL_MS.
  */
-type Options = { channels: ChannelService; store: ChannelStore; connectors: ConnectorRegistry };
-export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { channels, store, connectors }) => {
-  const read = { access: 'channels:read' } as const;
-  const write = { access: 'channels:write' } as const;
-  const scoped = (request: FastifyRequest, reply: FastifyReply, id: string): boolean => {
-    if (inScope(principalOf(request), id)) return true;
-    void sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
-    return false;
-  };
-  const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
+export const channelVersionRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  channelReadRoutes(app, deps);
+  versionReadRoutes(app, deps);
+  channelSaveRoutes(app, deps);
+  lifecycleRoutes(app, deps);
+};
 
+type Deps = { channels: ChannelService; store: ChannelStore; connectors: ConnectorRegistry };
+
+const read = { access: 'channels:read' } as const;
+const write = { access: 'channels:write' } as const;
+
+/** True when the request's principal may see channel `id`; else answers 404 (a channel out of scope is not shown to exist). */
+function scoped(request: FastifyRequest, reply: FastifyReply, id: string): boolean {
+  if (inScope(principalOf(request), id)) return true;
+  void sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
+  return false;
+}
+
+const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
+
+/** `GET /api/connectors`, `GET /api/channels/:id` and its `/versions`. */
+function channelReadRoutes(app: FastifyInstance, { store, connectors }: Deps): void {
   const summary = 'Connectors: destinations (`items`: declared settings and the models each can send) and sources (`sources`)';
   app.get('/api/connectors', { config: read, schema: { summary } }, async () => ({
     items: connectors.destinations.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, models: d.models, secrets: d.secrets, config: d.config, examples: d.examples })),
@@ -58,7 +70,10 @@ export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { c
     if (!scoped(request, reply, request.params.id)) return reply;
     return { items: (await store.history(request.params.id)).map(describe) };
   });
+}
 
+/** `GET /api/channels/:id/versions/:version` and `/diff?from=&to=`. */
+function versionReadRoutes(app: FastifyInstance, { store }: Deps): void {
   app.get<{ Params: Static<typeof VersionParams> }>('/api/channels/:id/versions/:version', { config: read, schema: { summary: 'One version of a channel', params: VersionParams } }, async (request, reply) => {
     if (!scoped(request, reply, request.params.id)) return reply;
     const v = await store.version(request.params.id, request.params.version);
@@ -72,7 +87,10 @@ export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { c
     if (!a || !b) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
     return { from: a.version, to: b.version, changes: diffValues(store.shown(a.definition), store.shown(b.definition)) };
   });
+}
 
+/** `POST /api/channels/validate` and `PUT /api/channels/:id` (a new version, not deployed). */
+function channelSaveRoutes(app: FastifyInstance, { channels, store }: Deps): void {
   app.post('/api/channels/validate', { config: write, schema: { summary: 'Check a channel without saving it' } }, async (request) => ({ problems: channels.validate(request.body) }));
 
   app.put<{ Params: { id: string }; Querystring: Static<typeof SaveQuery> }>('/api/channels/:id', { config: write, schema: { summary: 'Save a new version of a channel (not deployed)', querystring: SaveQuery } }, async (request, reply) => {
@@ -85,7 +103,10 @@ export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { c
     if (!saved.ok) return reply.code(422).type('application/problem+json').send({ type: 'https://switchboard.dev/problems/channel-invalid', title: 'Channel is not valid', status: 422, code: 'CONFIG_INVALID', problems: saved.problems });
     return reply.code(saved.created ? 201 : 200).send(describe(saved.version));
   });
+}
 
+/** `POST /api/channels/:id/deploy|undeploy|pause|resume|rollback`, audited. */
+function lifecycleRoutes(app: FastifyInstance, { channels, store }: Deps): void {
   /** Sets the channel's state; `deploy` runs the given version or else the latest, the others keep the version. */
   const lifecycle = (state: ChannelState, deploy = false) => async (request: FastifyRequest<{ Params: { id: string }; Body: { version?: number } | undefined }>, reply: FastifyReply) => {
     const { id } = request.params;
@@ -106,4 +127,4 @@ export const channelVersionRoutes: FastifyPluginAsync<Options> = async (app, { c
     const v = await channels.rollback({ channelId: request.params.id, version: request.body.version, actor: actor(request) });
     return describe(v);
   });
-};
+}
