@@ -118,7 +118,6 @@ export class Engine implements ChannelRunner {
     this.channels = channelService;
     const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
     this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
-    replayer.start();
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
     this.cleanups.push({ name: 'source kinds', run: () => Promise.all([...sourceKinds.values()].map((k) => k.close())) });
@@ -131,6 +130,8 @@ export class Engine implements ChannelRunner {
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher) };
     this.runtimeDeps = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds, ...(handoff ? { handoff } : {}), channels: channelMap, ...roles, ...(pseudonymKey ? { pseudonymKey } : {}) };
     await this.runChannels(channelService);
+    // After the channels run: a replay resumed here routes by the deployed channels.
+    replayer.start();
     return this.listen();
   }
 
