@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Intake } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
@@ -29,130 +29,157 @@ const tokenEndpoint = (baseUrl: string): string => `${baseUrl}/auth/token`;
  * (full access), or an access token from SMART Backend Services (`POST /auth/token`, discovery at
  * `/.well-known/smart-configuration`) whose scopes must cover each resource written (403
  * otherwise). The token endpoint, and so the audience a client assertion must name, is the
- * channel's configured `publicBaseUrl` + `/auth/token`, never derived from the Host header. 201 only after intake stored the resource; Location points at the stored message.
+ * channel's configured `publicBaseUrl` + `/auth/token`, never derived from the Host header.
+ * 201 only after intake stored the resource; Location points at the stored message.
  * Registered once per HTTP server.
  */
-export async function registerFhirSources(app: FastifyInstance, o: { sources: FhirSources; intake: Intake; validator: FhirValidatorPool; log: Logger }): Promise<void> {
-  // Each channel's own limit is enforced per request (onRequest and preParsing below); the routes read no more than the cap.
-  const bodyLimit = FHIR_BODY_LIMIT_CAP;
-
+export async function registerFhirSources(app: FastifyInstance, o: Routes): Promise<void> {
   await app.register(
     async (scope) => {
-      scope.removeAllContentTypeParsers();
-      // Bytes, not a string: invalid UTF-8 is refused (never decoded to U+FFFD), and the structure is counted before parsing (readFhirBody).
-      scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-        const read = readFhirBody(request.headers['content-type'], body as Buffer, DEFAULT_FHIR_JSON_LIMITS);
-        if (!read.ok) return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
-        (request as Sourced).fhirText = read.text;
-        done(null, read.value);
-      });
-
-      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)));
-      });
-      scope.decorateRequest('grantedScopes', null);
-      scope.decorateRequest('fhirSource', null);
-      scope.decorateRequest('fhirText', null);
-
-      // A body sent without Content-Length (chunked) is cut off at the channel's limit as it arrives.
-      scope.addHook('preParsing', async (request, _reply, payload) => {
-        const source = (request as Sourced).fhirSource;
-        return source ? limitStream(payload, source.bodyLimit) : payload;
-      });
-
-      scope.addHook('onRequest', async (request, reply) => {
-        const source = o.sources.get((request.params as { channelId?: string }).channelId ?? '');
-        if (!source) return send(reply, 404, errorOutcome('not-found', 'No FHIR channel is served at this address'));
-        if (source.paused) return send(reply, 503, errorOutcome('transient', 'This channel is paused; retry later'), { 'retry-after': '30' });
-        (request as Sourced).fhirSource = source;
-        const declared = Number(request.headers['content-length'] ?? 0);
-        if (declared > source.bodyLimit) return send(reply, 413, errorOutcome('too-long', `The body is larger than ${source.bodyLimit} bytes`));
-        const path = request.routeOptions.url ?? '';
-        if (path.endsWith('/metadata') || path.endsWith('/auth/token') || path.endsWith('/.well-known/smart-configuration')) return;
-        const header = request.headers.authorization ?? '';
-        const token = /^Bearer (.+)$/i.exec(header)?.[1];
-        if (!token) return send(reply, 401, errorOutcome('login', 'A bearer token is required'), { 'www-authenticate': 'Bearer' });
-        const presented = tokenDigest(token);
-        if (source.tokens.some((t) => timingSafeEqual(t, presented))) {
-          (request as Sourced).grantedScopes = ['system/*.write'];
-        } else {
-          const grant = await source.smart.lookup(token).catch(() => undefined);
-          if (!grant) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
-          (request as Sourced).grantedScopes = grant.scopes;
-        }
-        const type = (request.params as { type?: string }).type;
-        const action = request.method === 'PUT' ? 'update' : 'create';
-        if (type && !scopeAllows((request as Sourced).grantedScopes!, type, action)) {
-          return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), { 'www-authenticate': 'Bearer error="insufficient_scope"' });
-        }
-      });
-
-      scope.post('/auth/token', async (request, reply) => {
-        const { smart, baseUrl } = sourceOf(request);
-        try {
-          // Without a publicBaseUrl a channel has no SMART clients (FhirSources.open).
-          if (!baseUrl) throw new OAuthError('invalid_client', 'this channel has no SMART clients');
-          const granted = await smart.token((request.body ?? {}) as Record<string, string>, tokenEndpoint(baseUrl));
-          return reply.header('cache-control', 'no-store').send(granted);
-        } catch (err) {
-          if (!(err instanceof OAuthError)) throw err;
-          return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description });
-        }
-      });
-
-      scope.get('/.well-known/smart-configuration', async (request, reply) => {
-        const { channel, baseUrl } = sourceOf(request);
-        if (!baseUrl) return send(reply, 404, errorOutcome('not-found', 'This channel offers no SMART Backend Services (it has no publicBaseUrl)'));
-        return {
-          token_endpoint: tokenEndpoint(baseUrl),
-          grant_types_supported: ['client_credentials'],
-          token_endpoint_auth_methods_supported: ['private_key_jwt'],
-          token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-          scopes_supported: channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
-          capabilities: ['client-confidential-asymmetric'],
-        };
-      });
-
-      scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code']; fhirText?: string }, request, reply) => {
-        const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-        const code: OperationOutcomeIssue['code'] = error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
-        const limit = (request as Sourced).fhirSource?.bodyLimit ?? bodyLimit;
-        const text =
-          error.fhirText ??
-          (status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed');
-        if (status === 500) o.log.error('FHIR request failed', { channelId: (request as Sourced).fhirSource?.channel.id, route: request.routeOptions.url, error: error.name });
-        return send(reply, status, errorOutcome(code, text));
-      });
-      scope.setNotFoundHandler((_req, reply) => send(reply, 404, errorOutcome('not-supported', 'Unknown FHIR interaction for this channel')));
-
-      scope.get('/metadata', async (request, reply) => send(reply, 200, capabilityStatement(sourceOf(request))));
-
-      scope.post<{ Params: { type: string } }>('/:type', { bodyLimit }, async (request, reply) => {
-        const { channel, accepted } = sourceOf(request);
-        const problem = await checkResource(request, request.params.type, accepted, o.validator);
-        if (problem === 'busy') return busy(reply);
-        if (problem) return send(reply, problem.status, outcome(problem.issues));
-        const dedupeId = requestKey(request);
-        const receipt = await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' });
-        return answer(reply, receipt);
-      });
-
-      scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit }, async (request, reply) => {
-        const { channel, accepted } = sourceOf(request);
-        const problem = await checkResource(request, request.params.type, accepted, o.validator);
-        if (problem === 'busy') return busy(reply);
-        if (problem) return send(reply, problem.status, outcome(problem.issues));
-        if ((request.body as { id?: unknown }).id !== request.params.id) {
-          return send(reply, 400, errorOutcome('invalid', `Resource id must equal the id in the URL (${request.params.id})`, [`${request.params.type}.id`]));
-        }
-        const dedupeId = requestKey(request);
-        return answer(reply, await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }));
-      });
-
-      scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake, o.validator));
+      bodyParsers(scope);
+      scope.addHook('onRequest', async (request, reply) => authenticate(o.sources, request, reply));
+      smartRoutes(scope);
+      errorAnswers(scope, o.log);
+      resourceRoutes(scope, o);
     },
     { prefix: '/fhir/:channelId' },
   );
+}
+
+type Routes = { sources: FhirSources; intake: Intake; validator: FhirValidatorPool; log: Logger };
+
+/** Each channel's own limit is enforced per request (onRequest and preParsing); the routes read no more than the cap. */
+const bodyLimit = FHIR_BODY_LIMIT_CAP;
+
+/** FHIR JSON as bytes (checked, then parsed), the token endpoint's form, and the per-channel body limit on chunked bodies. */
+function bodyParsers(scope: FastifyInstance): void {
+  scope.removeAllContentTypeParsers();
+  // Bytes, not a string: invalid UTF-8 is refused (never decoded to U+FFFD), and the structure is counted before parsing (readFhirBody).
+  scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    const read = readFhirBody(request.headers['content-type'], body as Buffer, DEFAULT_FHIR_JSON_LIMITS);
+    if (!read.ok) return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
+    (request as Sourced).fhirText = read.text;
+    done(null, read.value);
+  });
+
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  scope.decorateRequest('grantedScopes', null);
+  scope.decorateRequest('fhirSource', null);
+  scope.decorateRequest('fhirText', null);
+
+  // A body sent without Content-Length (chunked) is cut off at the channel's limit as it arrives.
+  scope.addHook('preParsing', async (request, _reply, payload) => {
+    const source = (request as Sourced).fhirSource;
+    return source ? limitStream(payload, source.bodyLimit) : payload;
+  });
+}
+
+/**
+ * The channel served at this address (404, or 503 while paused), its body limit (413), then the
+ * credentials (static token or SMART access token, 401) and their scopes for the resource (403),
+ * before the body is read. Discovery, metadata and the token endpoint need no token.
+ */
+async function authenticate(sources: FhirSources, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const source = sources.get((request.params as { channelId?: string }).channelId ?? '');
+  if (!source) return send(reply, 404, errorOutcome('not-found', 'No FHIR channel is served at this address'));
+  if (source.paused) return send(reply, 503, errorOutcome('transient', 'This channel is paused; retry later'), { 'retry-after': '30' });
+  (request as Sourced).fhirSource = source;
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > source.bodyLimit) return send(reply, 413, errorOutcome('too-long', `The body is larger than ${source.bodyLimit} bytes`));
+  const path = request.routeOptions.url ?? '';
+  if (path.endsWith('/metadata') || path.endsWith('/auth/token') || path.endsWith('/.well-known/smart-configuration')) return undefined;
+  const header = request.headers.authorization ?? '';
+  const token = /^Bearer (.+)$/i.exec(header)?.[1];
+  if (!token) return send(reply, 401, errorOutcome('login', 'A bearer token is required'), { 'www-authenticate': 'Bearer' });
+  const presented = tokenDigest(token);
+  if (source.tokens.some((t) => timingSafeEqual(t, presented))) {
+    (request as Sourced).grantedScopes = ['system/*.write'];
+  } else {
+    const grant = await source.smart.lookup(token).catch(() => undefined);
+    if (!grant) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
+    (request as Sourced).grantedScopes = grant.scopes;
+  }
+  const type = (request.params as { type?: string }).type;
+  const action = request.method === 'PUT' ? 'update' : 'create';
+  if (type && !scopeAllows((request as Sourced).grantedScopes!, type, action)) {
+    return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), { 'www-authenticate': 'Bearer error="insufficient_scope"' });
+  }
+  return undefined;
+}
+
+/** SMART Backend Services: `POST /auth/token` (client credentials with a signed assertion) and its discovery document. */
+function smartRoutes(scope: FastifyInstance): void {
+  scope.post('/auth/token', async (request, reply) => {
+    const { smart, baseUrl } = sourceOf(request);
+    try {
+      // Without a publicBaseUrl a channel has no SMART clients (FhirSources.open).
+      if (!baseUrl) throw new OAuthError('invalid_client', 'this channel has no SMART clients');
+      const granted = await smart.token((request.body ?? {}) as Record<string, string>, tokenEndpoint(baseUrl));
+      return reply.header('cache-control', 'no-store').send(granted);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      return reply.code(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.description });
+    }
+  });
+
+  scope.get('/.well-known/smart-configuration', async (request, reply) => {
+    const { channel, baseUrl } = sourceOf(request);
+    if (!baseUrl) return send(reply, 404, errorOutcome('not-found', 'This channel offers no SMART Backend Services (it has no publicBaseUrl)'));
+    return {
+      token_endpoint: tokenEndpoint(baseUrl),
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+      scopes_supported: channel.accept.flatMap((t) => [`system/${t}.write`, `system/${t}.c`, `system/${t}.u`]),
+      capabilities: ['client-confidential-asymmetric'],
+    };
+  });
+}
+
+/** Every error of these routes as an OperationOutcome; 500s are logged by name, never echoed. */
+function errorAnswers(scope: FastifyInstance, log: Logger): void {
+  scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code']; fhirText?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const code: OperationOutcomeIssue['code'] = error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
+    const limit = (request as Sourced).fhirSource?.bodyLimit ?? bodyLimit;
+    const text =
+      error.fhirText ??
+      (status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed');
+    if (status === 500) log.error('FHIR request failed', { channelId: (request as Sourced).fhirSource?.channel.id, route: request.routeOptions.url, error: error.name });
+    return send(reply, status, errorOutcome(code, text));
+  });
+  scope.setNotFoundHandler((_req, reply) => send(reply, 404, errorOutcome('not-supported', 'Unknown FHIR interaction for this channel')));
+}
+
+/** `GET /metadata`, `POST /<Type>`, `PUT /<Type>/<id>` and `POST /` (Bundles). */
+function resourceRoutes(scope: FastifyInstance, o: Routes): void {
+  scope.get('/metadata', async (request, reply) => send(reply, 200, capabilityStatement(sourceOf(request))));
+
+  scope.post<{ Params: { type: string } }>('/:type', { bodyLimit }, async (request, reply) => {
+    const { channel, accepted } = sourceOf(request);
+    const problem = await checkResource(request, request.params.type, accepted, o.validator);
+    if (problem === 'busy') return busy(reply);
+    if (problem) return send(reply, problem.status, outcome(problem.issues));
+    const dedupeId = requestKey(request);
+    const receipt = await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' });
+    return answer(reply, receipt);
+  });
+
+  scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit }, async (request, reply) => {
+    const { channel, accepted } = sourceOf(request);
+    const problem = await checkResource(request, request.params.type, accepted, o.validator);
+    if (problem === 'busy') return busy(reply);
+    if (problem) return send(reply, problem.status, outcome(problem.issues));
+    if ((request.body as { id?: unknown }).id !== request.params.id) {
+      return send(reply, 400, errorOutcome('invalid', `Resource id must equal the id in the URL (${request.params.id})`, [`${request.params.type}.id`]));
+    }
+    const dedupeId = requestKey(request);
+    return answer(reply, await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }));
+  });
+
+  scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake, o.validator));
 }
 
 /**
