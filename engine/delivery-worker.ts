@@ -7,7 +7,7 @@ import { closeWorker, deliveryQueueName, logFailedJobs, workerOptions, type Deli
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { Store } from './store/store.ts';
-import { eventsFor, type DeliveryAttempt } from './store/message-record.ts';
+import { eventsFor, type DeliverableRecord, type DeliveryAttempt, type DeliveryRecord } from './store/message-record.ts';
 import { DeliveryStatus, isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
@@ -26,6 +26,19 @@ export interface DeliveryWorkerOptions {
   pseudonymKey?: Buffer;
   worker: { connection: ConnectionOptions; prefix: string; concurrency: number };
   log: Logger;
+}
+
+/** One attempt at one delivery, as the worker's steps share it. */
+interface Round {
+  job: Job<DeliveryJobData>;
+  token: string | undefined;
+  message: DeliverableRecord;
+  log: Logger;
+  attempt: number;
+  round: string | undefined;
+  started: number;
+  /** Events sent so far (of this and earlier attempts), the peer's document ids, its last answer. */
+  progress: { sent: number; documentIds: string[]; lastResponse: string };
 }
 
 /**
@@ -81,78 +94,84 @@ export class DeliveryWorker {
 
   private async process(job: Job<DeliveryJobData>, token?: string): Promise<void> {
     const { messageId, destinationId } = job.data;
-    const { store, connector } = this.options;
-    const log = this.options.log.child({ messageId, destinationId });
     const handedOver = job.data.fresh ? this.options.handoff?.take(messageId, destinationId) : undefined;
-    const message = handedOver ?? (await store.messages.getForDelivery(messageId));
+    const message = handedOver ?? (await this.options.store.messages.getForDelivery(messageId));
     const delivery = message?.deliveries[destinationId];
     if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
-
-    const ordering = this.options.spec.ordering;
-    if (ordering && delivery.orderKey) {
-      const blocker = await store.deliveryState.findOrderBlocker({ id: messageId, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
-      if (blocker) {
-        // Held behind an earlier message of the same key: look again soon, spending no attempt.
-        await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
-        throw new DelayedError();
-      }
-    }
-    const events = eventsFor(message, this.options.spec.models);
-    const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
+    await this.waitForHead(job, token, delivery);
     const round = delivery.replayId;
     const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected' && a.replayId === round).length + 1;
-    const started = Date.now();
-    let sent = delivery.sentEvents;
-    const documentIds = [...(delivery.peerDocumentIds ?? [])];
-    let lastResponse = '';
+    const r: Round = {
+      job,
+      token,
+      message,
+      log: this.options.log.child({ messageId, destinationId }),
+      attempt,
+      round,
+      started: Date.now(),
+      progress: { sent: delivery.sentEvents, documentIds: [...(delivery.peerDocumentIds ?? [])], lastResponse: '' },
+    };
+    const events = eventsFor(message, this.options.spec.models);
     try {
-      await this.ensureConnected();
-      for (; sent < events.length; sent++) {
-        const key = events.length > 1 ? `${delivery.idempotencyKey}:${sent + 1}` : delivery.idempotencyKey;
-        const { model, modelVersion, event } = events[sent]!;
-        const schema = canonicalSchema(model, modelVersion);
-        if (!schema) throw new SwitchboardError('CANONICAL_INVALID', `no schema for ${model} v${modelVersion}`);
-        const payload = { model, modelVersion, event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown> };
-        const result = await connector.send(payload, { idempotencyKey: key, attempt, signal: this.abort.signal, log });
-        lastResponse = result.responseSummary;
-        if (result.peerDocumentId) documentIds.push(result.peerDocumentId);
-      }
+      await this.sendEvents(events, delivery.idempotencyKey, r);
     } catch (err) {
-      // A failure no one classified is a defect (INTERNAL, permanent: dead at once, the error recorded);
-      // network errors escaping a connector are the peer's, a driver's outage is the store's.
-      const e = toDeliveryFailure(err);
-      if (e.code === 'STORE_UNAVAILABLE') throw e;
-      const decision = decideRetry({
-        policy: this.policy,
-        failureClass: e.failureClass,
-        attempt,
-        idempotent: this.options.definition.idempotent,
-        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
-      });
-      const record: DeliveryAttempt = {
-        at: new Date(started),
-        attempt,
-        ...(round ? { replayId: round } : {}),
-        outcome: e.failureClass,
-        errorCode: e.code,
-        error: e.message,
-        ...(e.peerResponse ? { response: e.peerResponse } : {}),
-        durationMs: Date.now() - started,
-      };
-      const lastError = { code: e.code, detail: e.message, ...(e.peerResponse ? { response: e.peerResponse } : {}) };
-      if (decision.retry) {
-        log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
-        const nextAttemptAt = new Date(Date.now() + decision.delayMs);
-        await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.retrying, attempt: record, sentEvents: sent, lastError, nextAttemptAt, peerDocumentIds: documentIds });
-        await job.moveToDelayed(nextAttemptAt.getTime(), token);
-        throw new DelayedError();
-      }
-      log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
-      await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.dead, seen: message, attempt: record, sentEvents: sent, lastError, peerDocumentIds: documentIds });
-      return;
+      return this.failed(toDeliveryFailure(err), r);
     }
-    const record: DeliveryAttempt = { at: new Date(started), attempt, ...(round ? { replayId: round } : {}), outcome: DeliveryStatus.delivered, response: lastResponse, durationMs: Date.now() - started };
-    await store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.delivered, seen: message, attempt: record, sentEvents: sent, peerDocumentIds: documentIds });
-    log.info('delivered', { attempt, events: events.length });
+    const { sent, documentIds: peerDocumentIds, lastResponse } = r.progress;
+    const record: DeliveryAttempt = { at: new Date(r.started), attempt, ...(round ? { replayId: round } : {}), outcome: DeliveryStatus.delivered, response: lastResponse, durationMs: Date.now() - r.started };
+    await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.delivered, seen: message, attempt: record, sentEvents: sent, peerDocumentIds });
+    r.log.info('delivered', { attempt, events: events.length });
   }
+
+  /** Held behind an earlier message of the same order key: looks again soon, spending no attempt (DelayedError). */
+  private async waitForHead(job: Job<DeliveryJobData>, token: string | undefined, delivery: DeliveryRecord): Promise<void> {
+    const ordering = this.options.spec.ordering;
+    if (!ordering || !delivery.orderKey) return;
+    const { messageId: id, destinationId } = job.data;
+    const blocker = await this.options.store.deliveryState.findOrderBlocker({ id, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
+    if (!blocker) return;
+    await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
+    throw new DelayedError();
+  }
+
+  /** Sends the events not yet sent, in order, each under its own idempotency key, after the data policy; progress is kept in `r`. */
+  private async sendEvents(events: ReturnType<typeof eventsFor>, idempotencyKey: string, r: Round): Promise<void> {
+    const policy = this.options.spec.dataPolicy ?? DEFAULT_DATA_POLICY;
+    await this.ensureConnected();
+    for (; r.progress.sent < events.length; r.progress.sent++) {
+      const key = events.length > 1 ? `${idempotencyKey}:${r.progress.sent + 1}` : idempotencyKey;
+      const { model, modelVersion, event } = events[r.progress.sent]!;
+      const schema = canonicalSchema(model, modelVersion);
+      if (!schema) throw new SwitchboardError('CANONICAL_INVALID', `no schema for ${model} v${modelVersion}`);
+      const payload = { model, modelVersion, event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown> };
+      const result = await this.options.connector.send(payload, { idempotencyKey: key, attempt: r.attempt, signal: this.abort.signal, log: r.log });
+      r.progress.lastResponse = result.responseSummary;
+      if (result.peerDocumentId) r.progress.documentIds.push(result.peerDocumentId);
+    }
+  }
+
+  /**
+   * A failed attempt, classified where it happened: retried later (DelayedError) or dead, recorded
+   * either way. A failure no one classified is a defect (INTERNAL, permanent: dead at once); network
+   * errors escaping a connector are the peer's; a store outage is thrown back for BullMQ to retry.
+   */
+  private async failed(e: SwitchboardError, r: Round): Promise<void> {
+    if (e.code === 'STORE_UNAVAILABLE') throw e;
+    const { messageId, destinationId } = r.job.data;
+    const { attempt, round, progress } = r;
+    const decision = decideRetry({ policy: this.policy, failureClass: e.failureClass, attempt, idempotent: this.options.definition.idempotent, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
+    const response = e.peerResponse ? { response: e.peerResponse } : {};
+    const record: DeliveryAttempt = { at: new Date(r.started), attempt, ...(round ? { replayId: round } : {}), outcome: e.failureClass, errorCode: e.code, error: e.message, ...response, durationMs: Date.now() - r.started };
+    const common = { attempt: record, sentEvents: progress.sent, lastError: { code: e.code, detail: e.message, ...response }, peerDocumentIds: progress.documentIds };
+    if (decision.retry) {
+      r.log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
+      const nextAttemptAt = new Date(Date.now() + decision.delayMs);
+      await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.retrying, ...common, nextAttemptAt });
+      await r.job.moveToDelayed(nextAttemptAt.getTime(), r.token);
+      throw new DelayedError();
+    }
+    r.log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
+    await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.dead, seen: r.message, ...common });
+  }
+
 }
