@@ -1,7 +1,7 @@
 import { ConnectorRegistry, type DestinationDefinition, type SourceDefinition } from '../engine/connector.ts';
 import { erpRestDestination } from './erp-rest/erp-rest.destination.ts';
-import { fhirOutDestination } from './fhir-out/fhir-out.destination.ts';
-import { fhirSource } from './fhir-rest/fhir-rest.source.ts';
+import { fhirOutDestination } from './fhir/fhir.destination.ts';
+import { fhirSource } from './fhir/fhir.source.ts';
 import { fileBatchDestination } from './file-batch/file-batch.destination.ts';
 import { mllpDestination } from './mllp/mllp.destination.ts';
 import { mllpSource } from './mllp/mllp.source.ts';

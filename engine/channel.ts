@@ -37,7 +37,7 @@ export interface DestinationSpec {
 /**
  * A channel's source: `kind` names a source connector (connectors/index.ts: `mllp`, `fhir`); the
  * other settings are that connector's, declared by its `defineSource` schema and checked against it
- * when the channel is validated and started (connectors/mllp/mllp.source.ts, connectors/fhir-rest/fhir-rest.source.ts).
+ * when the channel is validated and started (connectors/mllp/mllp.source.ts, connectors/fhir/fhir.source.ts).
  */
 export interface SourceSpec {
   kind: string;

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { MllpFramer, frame } from '../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../connectors/mllp/mllp.framer.ts';
 import { buildAck, readHeader } from '../hl7v2/index.ts';
 
 export type BillingBehaviour = { mode: 'AA' } | { mode: 'AE' | 'AR' | 'silent'; times: number; text?: string };

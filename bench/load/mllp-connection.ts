@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { MllpFramer } from '../../engine/mllp/framer.ts';
+import { MllpFramer } from '../../connectors/mllp/mllp.framer.ts';
 
 /** What one ACK said: MSA-1 and MSA-2 (the control id it answers). */
 export interface AckSeen {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../../connectors/mllp/mllp.framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader } from '../../hl7v2/index.ts';
 
 /** Answers one frame: the ACK bytes to write (already framed), or a promise of them. */

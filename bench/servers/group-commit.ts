@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { frame } from '../../engine/mllp/framer.ts';
+import { frame } from '../../connectors/mllp/mllp.framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader } from '../../hl7v2/index.ts';
 import type { FrameHandler } from './echo-servers.ts';
 

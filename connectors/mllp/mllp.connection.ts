@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { MllpFramer, frame, type FramerEvent } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame, type FramerEvent } from './mllp.framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { Intake, IntakeResult } from '../../engine/connector.ts';

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { decodeBytes, encodeText, HL7_CHARSETS, Hl7ParseError, parseMessage, unencodableAt } from '../../hl7v2/index.ts';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from './mllp.framer.ts';
 import { classifyNetworkError } from '../http/http-failures.ts';
 import { toHl7 } from './mllp.outbound-mapping.ts';
 import { connectTls, MllpOutTlsConfig } from './mllp.tls.ts';

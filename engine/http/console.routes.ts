@@ -6,7 +6,7 @@ import { SwitchboardError } from '../errors.ts';
 import { sendProblem } from './problem.ts';
 
 /** Where `npm run build:ui` (vite) writes the console: admin-ui/dist beside engine/. */
-export const CONSOLE_DIST = fileURLToPath(new URL('../../admin-ui/dist/', import.meta.url));
+export const CONSOLE_DIST = fileURLToPath(new URL('../../admin-ui/dist', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,8 +1,8 @@
 import test from 'ava';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fhirOutDestination } from '../../connectors/fhir-out/fhir-out.destination.ts';
-import { IDEMPOTENCY_SYSTEM } from '../../connectors/fhir-out/fhir-out.mapping.ts';
+import { fhirOutDestination } from '../../connectors/fhir/fhir.destination.ts';
+import { IDEMPOTENCY_SYSTEM } from '../../connectors/fhir/fhir.outbound-mapping.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import type { DestinationDefinition } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';

@@ -1,5 +1,5 @@
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
-import { fhirSource } from '../../connectors/fhir-rest/fhir-rest.source.ts';
+import { fhirSource } from '../../connectors/fhir/fhir.source.ts';
 import { sourceConformance, type SourceAnswer } from '../conformance/source-suite.ts';
 
 const TOKEN = 'conformance-token-0123456789';

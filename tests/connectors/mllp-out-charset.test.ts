@@ -4,7 +4,7 @@ import { mllpDestination } from '../../connectors/mllp/mllp.destination.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../../connectors/mllp/mllp.framer.ts';
 
 /** A real MLLP peer that keeps each frame's bytes and answers it with the bytes `answer` makes for its MSH-10. */
 async function startPeer(answer: (controlId: string) => Buffer) {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import net from 'node:net';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../../connectors/mllp/mllp.framer.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';

@@ -9,7 +9,7 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import { frame, MllpFramer } from '../../engine/mllp/framer.ts';
+import { frame, MllpFramer } from '../../connectors/mllp/mllp.framer.ts';
 import { createLogger } from '../../engine/log.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';

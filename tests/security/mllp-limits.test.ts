@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import type { MllpSourceConfig } from '../../connectors/mllp/mllp.source.ts';
 import { loadConfig } from '../../engine/config/config.ts';
 import { createLogger } from '../../engine/log.ts';
-import { MllpFramer, MLLP_END, MLLP_CR, MLLP_START } from '../../engine/mllp/framer.ts';
+import { MllpFramer, MLLP_END, MLLP_CR, MLLP_START } from '../../connectors/mllp/mllp.framer.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { makeTestPki } from '../support/certs.ts';

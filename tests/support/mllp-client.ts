@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../../connectors/mllp/mllp.framer.ts';
 
 /**
  * Field `n` (1-based, MSH-1 counted) of the first segment named `seg` in an HL7 text, split on the

@@ -7,7 +7,7 @@ import { CONSOLE_DIST } from '../../engine/http/console.routes.ts';
 import type { TestEngine } from '../support/harness.ts';
 import { TEST_PASSWORD } from '../support/users.ts';
 
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/ui/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/ui', import.meta.url));
 
 /**
  * Debian's chromium, headless (`bash scripts/services.sh start --for-tests` installs it). The

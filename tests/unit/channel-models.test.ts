@@ -3,7 +3,7 @@ import type { ChannelDefinition } from '../../engine/channel.ts';
 import { validateChannel } from '../../engine/channels/channel-schema.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { connectors } from '../../connectors/index.ts';
-import { toFhir } from '../../connectors/fhir-out/fhir-out.mapping.ts';
+import { toFhir } from '../../connectors/fhir/fhir.outbound-mapping.ts';
 import { toHl7 } from '../../connectors/mllp/mllp.outbound-mapping.ts';
 import { CanonicalModelName } from '../../transforms/canonical/index.ts';
 import { transforms } from '../../transforms/index.ts';

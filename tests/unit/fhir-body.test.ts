@@ -1,6 +1,6 @@
 import test from 'ava';
-import { exceededLimit } from '../../engine/fhir/json-limits.ts';
-import { firstInvalidUtf8, readFhirBody } from '../../engine/fhir/fhir-body.ts';
+import { exceededLimit } from '../../connectors/fhir/json-limits.ts';
+import { firstInvalidUtf8, readFhirBody } from '../../connectors/fhir/fhir-body.ts';
 
 const limits = { maxKeys: 3, maxDepth: 2, maxArrayLength: 3 };
 const scan = (text: string) => exceededLimit(Buffer.from(text), limits);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { canonicalJson, transactionContentKey } from '../../engine/fhir/transaction-key.ts';
+import { canonicalJson, transactionContentKey } from '../../connectors/fhir/transaction-key.ts';
 
 test('canonical JSON orders keys at every depth and keeps arrays in order', (t) => {
   t.is(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 'x' }], c: null } }), '{"a":{"c":null,"d":[2,{"y":"x","z":1}]},"b":1}');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { MllpFramer, frame } from '../../engine/mllp/framer.ts';
+import { MllpFramer, frame } from '../../connectors/mllp/mllp.framer.ts';
 
 const framesOf = (framer: MllpFramer, chunks: Buffer[]) =>
   chunks.flatMap((c) => framer.push(c)).filter((e) => e.kind === 'frame').map((e) => (e as { bytes: Buffer }).bytes.toString('latin1'));

@@ -5,7 +5,7 @@ import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
 import { classifyHttpAnswer, classifyNetworkError, headerValue, isSuccess } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
 import { requestDeadline } from '../http/request-deadline.ts';
-import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir-out.mapping.ts';
+import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir.outbound-mapping.ts';
 
 export const FhirOutConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The FHIR R4 server base' }),
@@ -17,7 +17,7 @@ export const FhirOutConfig = Type.Object({
 export type FhirOutConfig = Static<typeof FhirOutConfig>;
 
 /**
- * FHIR destination: writes each canonical event as a FHIR R4 resource (fhir-out.mapping.ts).
+ * FHIR destination: writes each canonical event as a FHIR R4 resource (fhir.outbound-mapping.ts).
  * Idempotent by construction: `create` and `transaction` use conditional create on the
  * idempotency-key identifier (a repeat finds the first resource), `update` PUTs to an id derived
  * from the key. 2xx delivered (Location kept as the peer's document id); any other answer as

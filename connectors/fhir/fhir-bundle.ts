@@ -3,8 +3,8 @@ import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirty
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { Intake } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
-import { transactionContentKey } from '../../engine/fhir/transaction-key.ts';
-import type { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
+import { transactionContentKey } from './transaction-key.ts';
+import type { FhirValidatorPool } from './fhir.validator-pool.ts';
 import { scopeAllows } from '../../engine/security/smart-auth.ts';
 import { busy, entryResponse, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineSource, type SourceConnector } from '../../engine/connector.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
+import { FhirValidatorPool } from './fhir.validator-pool.ts';
 import { registerFhirSources } from './fhir-routes.ts';
 import { FhirSources, type FhirSource } from './fhir-sources.ts';
 

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 /** The worker module next to this one: `.ts` when run from source (tsx), `.js` when built. */
-const WORKER = fileURLToPath(new URL(`./validate.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const WORKER = fileURLToPath(new URL(`./fhir.validate.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * Options for the worker threads: from source, the threads load the `.ts` worker through tsx, which

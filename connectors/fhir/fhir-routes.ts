@@ -4,10 +4,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Intake } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
-import { shapeIssues } from '../../engine/fhir/validator.ts';
-import type { FhirValidatorPool } from '../../engine/fhir/validator-pool.ts';
-import { readFhirBody } from '../../engine/fhir/fhir-body.ts';
-import { DEFAULT_FHIR_JSON_LIMITS } from '../../engine/fhir/json-limits.ts';
+import { shapeIssues } from './fhir.validator.ts';
+import type { FhirValidatorPool } from './fhir.validator-pool.ts';
+import { readFhirBody } from './fhir-body.ts';
+import { DEFAULT_FHIR_JSON_LIMITS } from './json-limits.ts';
 import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from './fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';

@@ -3,8 +3,8 @@ import type { BundleEntry } from '@medplum/fhirtypes';
 import type { FhirReceipt } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import type { FhirSource } from './fhir-sources.ts';
-import type { FhirValidatorPool, PoolVerdict } from '../../engine/fhir/validator-pool.ts';
-import { shapeIssues } from '../../engine/fhir/validator.ts';
+import type { FhirValidatorPool, PoolVerdict } from './fhir.validator-pool.ts';
+import { shapeIssues } from './fhir.validator.ts';
 
 /** What the FHIR routes answer with, and what they take besides `application/json`. */
 export const FHIR_JSON = 'application/fhir+json';

@@ -4,7 +4,7 @@
  * to the event loop; the parsed resource stays here).
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { loadFhirDefinitions, validateFhir } from './validator.ts';
+import { loadFhirDefinitions, validateFhir } from './fhir.validator.ts';
 
 loadFhirDefinitions();
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { SmartAuthority } from '../../engine/security/smart-auth.ts';
-import type { FhirSourceConfig } from './fhir-rest.source.ts';
+import type { FhirSourceConfig } from './fhir.source.ts';
 
 /** How static bearer tokens are kept and compared: their SHA-256, never the token itself. */
 export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token).digest();
