@@ -7,11 +7,13 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 const WORKER = fileURLToPath(new URL(`./fhir.validate.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
- * Options for the worker threads: from source, the threads load the `.ts` worker through tsx, which
- * a process started by `bin/switchboard.js` registered in its main thread only (an --import on the
- * command line, as under ava, already reaches them).
+ * The worker threads' Node options: from source, only tsx's loader (`--import tsx`), which they need
+ * to load the `.ts` worker; built, none. Never the main thread's other options: a benchmark's
+ * `--import` probes (bench/engine/*-probe.ts) measure the main thread's loop and, inherited, stopped
+ * every thread from starting (ERR_UNKNOWN_FILE_EXTENSION: tsx's hooks do not reach a worker's later
+ * `--import`s), and so the engine under `npm run bench`.
  */
-const WORKER_EXEC_ARGV = WORKER.endsWith('.ts') && !process.execArgv.some((a, i, all) => a === '--import=tsx' || (a === '--import' && all[i + 1] === 'tsx')) ? [...process.execArgv, '--import', 'tsx'] : undefined;
+const WORKER_EXEC_ARGV = WORKER.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
 /** Validations waiting for a thread, per thread, before the pool answers busy (each holds a body of up to a channel's limit). */
 const QUEUE_PER_THREAD = 16;
