@@ -24,7 +24,10 @@ import { runStoreQueries } from './suites/store-queries.ts';
 import { readServicesTable } from '../scripts/lib/services-table.ts';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const wanted = (suite: string) => !only || only.includes(suite);
 const { MONGODB_URL, REDIS_URL } = process.env;
 if (!MONGODB_URL || !REDIS_URL) throw new Error('set MONGODB_URL and REDIS_URL (npm run bench does)');
@@ -32,7 +35,11 @@ if (!MONGODB_URL || !REDIS_URL) throw new Error('set MONGODB_URL and REDIS_URL (
 // Servers under test write there too (the group-commit floor's log); a fresh clone has no such folder.
 await mkdir(RESULTS, { recursive: true });
 const ctx = createContext({ quick, mongoUrl: MONGODB_URL, redisUrl: REDIS_URL });
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const services = readServicesTable();
 const ferretdb = `FerretDB ${services.ferretdbVersion.replace(/^v/, '')} on PostgreSQL`;
 const store = MONGODB_URL.includes(`:${services.mongoPort}`) ? ferretdb : 'MONGODB_URL';
@@ -44,7 +51,12 @@ const results: BenchResults = {
 // --merge: keep what the last run's bench.json measured and replace only the suites run now.
 if (process.argv.includes('--merge')) {
   const previous = JSON.parse(await readFile(path.join(RESULTS, 'bench.json'), 'utf8')) as BenchResults;
-  Object.assign(results, { ...previous, at: results.at, quick, machine: `${previous.machine}; merged with a run of ${only?.join(', ') ?? 'everything'} at ${results.at}: ${results.machine}` });
+  Object.assign(results, {
+    ...previous,
+    at: results.at,
+    quick,
+    machine: `${previous.machine}; merged with a run of ${only?.join(', ') ?? 'everything'} at ${results.at}: ${results.machine}`,
+  });
 }
 const started = Date.now();
 const step = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -67,19 +79,33 @@ try {
   keep(
     'store',
     await step('store', "store: the MongoDB-wire server's capacity for the engine's documents", async () =>
-      measureStoreFloor({ mongoUrl: MONGODB_URL, db: ctx.name('store'), records: await engineRecords(quick ? 200 : 600, 5), durationMs: ctx.seconds(10, 1.5) * 1000, quick }),
+      measureStoreFloor({
+        mongoUrl: MONGODB_URL,
+        db: ctx.name('store'),
+        records: await engineRecords(quick ? 200 : 600, 5),
+        durationMs: ctx.seconds(10, 1.5) * 1000,
+        quick,
+      }),
     ),
   );
   keep('ingest', await step('ingest', 'ingest: the engine (all, ingest, ack-only) at 1, 16, 64 connections', () => runIngest(ctx)));
-  const profiled = quick && !only?.includes('profile') ? undefined : await step('profile', 'profile: --role ingest at 16 connections, CPU profiler on', () => profileIngest(ctx));
+  const profiled =
+    quick && !only?.includes('profile')
+      ? undefined
+      : await step('profile', 'profile: --role ingest at 16 connections, CPU profiler on', () => profileIngest(ctx));
   if (profiled) keep('profile', { perSecond: profiled.result.perSecond, profile: profiled.profile });
   keep('peer', await step('peer', 'peer: node-hl7-server, engine ACK-only, real-ACK floor', () => runPeer(ctx)));
   keep('endToEnd', await step('e2e', 'end to end: open loop at fixed rates', () => runEndToEnd(ctx)));
   keep('scaleOut', await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx)));
-  keep('queries', await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)));
+  keep(
+    'queries',
+    await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)),
+  );
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
   const soakSeconds = Number(process.argv.find((a) => a.startsWith('--soak-seconds='))?.split('=')[1] ?? ctx.seconds(600, 20));
-  const soak = await step('soak', `soak: ${soakSeconds} s at ${soakRate} msg/s`, () => runSoak(ctx, { rate: soakRate, seconds: soakSeconds }));
+  const soak = await step('soak', `soak: ${soakSeconds} s at ${soakRate} msg/s`, () =>
+    runSoak(ctx, { rate: soakRate, seconds: soakSeconds }),
+  );
   if (soak) {
     const { probe: _probe, samples: _samples, ...summary } = soak;
     keep('soak', summary);

@@ -10,9 +10,19 @@ import { defineChannel } from '../engine/channel.ts';
 export default defineChannel({
   id: 'ehr-fhir',
   description: 'Clinical FHIR R4 resources to the finance ERP',
-  source: { kind: 'fhir', tokens: ['${FHIR_API_TOKEN}'], bodyLimitBytes: '${FHIR_BODY_LIMIT_BYTES:-4194304}', publicBaseUrl: '${FHIR_PUBLIC_BASE_URL:-http://localhost:8080/fhir/ehr-fhir}' },
+  source: {
+    kind: 'fhir',
+    tokens: ['${FHIR_API_TOKEN}'],
+    bodyLimitBytes: '${FHIR_BODY_LIMIT_BYTES:-4194304}',
+    publicBaseUrl: '${FHIR_PUBLIC_BASE_URL:-http://localhost:8080/fhir/ehr-fhir}',
+  },
   accept: ['Encounter', 'ChargeItem', 'SupplyDelivery', 'PractitionerRole', 'Patient'],
-  transforms: ['fhir.encounter-to-encounter', 'fhir.chargeitem-to-charge', 'fhir.supplydelivery-to-supply', 'fhir.practitionerrole-to-workforce'],
+  transforms: [
+    'fhir.encounter-to-encounter',
+    'fhir.chargeitem-to-charge',
+    'fhir.supplydelivery-to-supply',
+    'fhir.practitionerrole-to-workforce',
+  ],
   destinations: [
     {
       id: 'erp-fhir',

@@ -64,10 +64,16 @@ export class ChannelRuntime {
       const definition = this.o.connectors.destination(spec.kind);
       if (!definition) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown destination kind '${spec.kind}'`);
       if (spec.dataPolicy?.pseudonymise && !this.o.pseudonymKey) {
-        throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`);
+        throw new SwitchboardError(
+          'CONFIG_INVALID',
+          `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`,
+        );
       }
       const shared = destinationScripts(this.o.redis, config.QUEUE_PREFIX, spec.id);
-      const connector: DestinationConnector = definition.create(parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`), { log, shared });
+      const connector: DestinationConnector = definition.create(
+        parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`),
+        { log, shared },
+      );
       this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
       const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: this.o.redis, prefix: config.QUEUE_PREFIX });
       this.o.deliveryQueues.set(spec.id, queue);
@@ -97,7 +103,10 @@ export class ChannelRuntime {
     const definition = connectors.source(kind);
     const sourceKind = sourceKinds.get(kind);
     if (!definition || !sourceKind) throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id}: unknown source kind '${kind}'`);
-    this.source = sourceKind.create(channel, parseConnectorConfig(definition, settings, `channel ${channel.id} source`) as Record<string, unknown>);
+    this.source = sourceKind.create(
+      channel,
+      parseConnectorConfig(definition, settings, `channel ${channel.id} source`) as Record<string, unknown>,
+    );
     const started = await this.source.start();
     this.port = started.port;
     this.httpPath = started.httpPath;

@@ -60,8 +60,14 @@ export class DeliveryWorker {
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.policy = { ...DEFAULT_RETRY, ...options.spec.retry };
-    this.worker = new Worker<DeliveryJobData>(deliveryQueueName(options.spec.id), (job, token) => this.process(job, token), workerOptions(options.worker));
-    this.worker.on('error', (err) => options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }));
+    this.worker = new Worker<DeliveryJobData>(
+      deliveryQueueName(options.spec.id),
+      (job, token) => this.process(job, token),
+      workerOptions(options.worker),
+    );
+    this.worker.on('error', (err) =>
+      options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }),
+    );
     logFailedJobs(this.worker, options.log);
   }
 
@@ -118,8 +124,21 @@ export class DeliveryWorker {
       return this.failed(toDeliveryFailure(err), r);
     }
     const { sent, documentIds: peerDocumentIds, lastResponse } = r.progress;
-    const record: DeliveryAttempt = { at: new Date(r.started), attempt, ...(round ? { replayId: round } : {}), outcome: DeliveryStatus.delivered, response: lastResponse, durationMs: Date.now() - r.started };
-    await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.delivered, seen: message, attempt: record, sentEvents: sent, peerDocumentIds });
+    const record: DeliveryAttempt = {
+      at: new Date(r.started),
+      attempt,
+      ...(round ? { replayId: round } : {}),
+      outcome: DeliveryStatus.delivered,
+      response: lastResponse,
+      durationMs: Date.now() - r.started,
+    };
+    await this.options.store.deliveryState.update(messageId, destinationId, {
+      status: DeliveryStatus.delivered,
+      seen: message,
+      attempt: record,
+      sentEvents: sent,
+      peerDocumentIds,
+    });
     r.log.info('delivered', { attempt, events: events.length });
   }
 
@@ -128,7 +147,12 @@ export class DeliveryWorker {
     const ordering = this.options.spec.ordering;
     if (!ordering || !delivery.orderKey) return;
     const { messageId: id, destinationId } = job.data;
-    const blocker = await this.options.store.deliveryState.findOrderBlocker({ id, destinationId, orderKey: delivery.orderKey, deadBlocks: ordering.onHeadFailure === 'block' });
+    const blocker = await this.options.store.deliveryState.findOrderBlocker({
+      id,
+      destinationId,
+      orderKey: delivery.orderKey,
+      deadBlocks: ordering.onHeadFailure === 'block',
+    });
     if (!blocker) return;
     await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
     throw new DelayedError();
@@ -143,8 +167,17 @@ export class DeliveryWorker {
       const { model, modelVersion, event } = events[r.progress.sent]!;
       const schema = canonicalSchema(model, modelVersion);
       if (!schema) throw new SwitchboardError('CANONICAL_INVALID', `no schema for ${model} v${modelVersion}`);
-      const payload = { model, modelVersion, event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown> };
-      const result = await this.options.connector.send(payload, { idempotencyKey: key, attempt: r.attempt, signal: this.abort.signal, log: r.log });
+      const payload = {
+        model,
+        modelVersion,
+        event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown>,
+      };
+      const result = await this.options.connector.send(payload, {
+        idempotencyKey: key,
+        attempt: r.attempt,
+        signal: this.abort.signal,
+        log: r.log,
+      });
       r.progress.lastResponse = result.responseSummary;
       if (result.peerDocumentId) r.progress.documentIds.push(result.peerDocumentId);
     }
@@ -159,19 +192,42 @@ export class DeliveryWorker {
     if (e.code === 'STORE_UNAVAILABLE') throw e;
     const { messageId, destinationId } = r.job.data;
     const { attempt, round, progress } = r;
-    const decision = decideRetry({ policy: this.policy, failureClass: e.failureClass, attempt, idempotent: this.options.definition.idempotent, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
+    const decision = decideRetry({
+      policy: this.policy,
+      failureClass: e.failureClass,
+      attempt,
+      idempotent: this.options.definition.idempotent,
+      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+    });
     const response = e.peerResponse ? { response: e.peerResponse } : {};
-    const record: DeliveryAttempt = { at: new Date(r.started), attempt, ...(round ? { replayId: round } : {}), outcome: e.failureClass, errorCode: e.code, error: e.message, ...response, durationMs: Date.now() - r.started };
-    const common = { attempt: record, sentEvents: progress.sent, lastError: { code: e.code, detail: e.message, ...response }, peerDocumentIds: progress.documentIds };
+    const record: DeliveryAttempt = {
+      at: new Date(r.started),
+      attempt,
+      ...(round ? { replayId: round } : {}),
+      outcome: e.failureClass,
+      errorCode: e.code,
+      error: e.message,
+      ...response,
+      durationMs: Date.now() - r.started,
+    };
+    const common = {
+      attempt: record,
+      sentEvents: progress.sent,
+      lastError: { code: e.code, detail: e.message, ...response },
+      peerDocumentIds: progress.documentIds,
+    };
     if (decision.retry) {
       r.log.info('delivery failed; will retry', { code: e.code, attempt, delayMs: decision.delayMs });
       const nextAttemptAt = new Date(Date.now() + decision.delayMs);
-      await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.retrying, ...common, nextAttemptAt });
+      await this.options.store.deliveryState.update(messageId, destinationId, {
+        status: DeliveryStatus.retrying,
+        ...common,
+        nextAttemptAt,
+      });
       await r.job.moveToDelayed(nextAttemptAt.getTime(), r.token);
       throw new DelayedError();
     }
     r.log.warn('delivery dead', { code: e.code, attempt, reason: decision.reason });
     await this.options.store.deliveryState.update(messageId, destinationId, { status: DeliveryStatus.dead, seen: r.message, ...common });
   }
-
 }

@@ -6,7 +6,14 @@ import type { SecurityConfig } from './config/security-config.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { RedisLease } from './queue/lease.ts';
-import { assertNoEviction, producerConnection, ROUTE_QUEUE, workerConnectionOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import {
+  assertNoEviction,
+  producerConnection,
+  ROUTE_QUEUE,
+  workerConnectionOptions,
+  type DeliveryJobData,
+  type RouteJobData,
+} from './queue/queues.ts';
 import { Relay } from './queue/relay.ts';
 import { RouteWorker } from './route-worker.ts';
 import { Keyring, SearchHasher } from './security/encryption.ts';
@@ -40,7 +47,8 @@ export async function openStore(config: EngineConfig, security: SecurityConfig, 
   const sealer = new RecordSealer({ ...(keyring ? { keyring } : {}), ...(hasher ? { hasher } : {}) });
   const store = new Store({ url: config.MONGODB_URL, dbName: config.MONGODB_DB, sealer });
   cleanups.push({ name: 'store', run: () => store.close() });
-  const fail = (err: unknown) => new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`);
+  const fail = (err: unknown) =>
+    new SwitchboardError('STORE_UNAVAILABLE', `cannot reach the MongoDB-wire server at MONGODB_URL: ${(err as Error).message}`);
   await retryUntil(config.STARTUP_TIMEOUT_MS, () => store.start(), fail);
   return { store, keyring, hasher };
 }
@@ -54,7 +62,12 @@ export async function openQueues(config: EngineConfig, cleanups: Cleanup[]) {
   await assertNoEviction(redis);
   const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   cleanups.push({ name: 'route queue', run: () => routeQueue.close() });
-  return { redis, routeQueue, connection: workerConnectionOptions(config.REDIS_URL), deliveryQueues: new Map<string, Queue<DeliveryJobData>>() };
+  return {
+    redis,
+    routeQueue,
+    connection: workerConnectionOptions(config.REDIS_URL),
+    deliveryQueues: new Map<string, Queue<DeliveryJobData>>(),
+  };
 }
 
 /** The route worker and the relay, registered for shutdown; running only where `runsWorkers`. */

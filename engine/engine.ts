@@ -69,7 +69,13 @@ export class Engine implements ChannelRunner {
   auth: AuthService | undefined;
   audit: AuditLog | undefined;
   private readonly runtimes = new Map<string, ChannelRuntime>();
-  private runtimeDeps: (Omit<ChannelRuntimeOptions, 'channel' | 'version'> & { channels: Map<string, ChannelDefinition>; encrypting: boolean; hashing: boolean }) | undefined;
+  private runtimeDeps:
+    | (Omit<ChannelRuntimeOptions, 'channel' | 'version'> & {
+        channels: Map<string, ChannelDefinition>;
+        encrypting: boolean;
+        hashing: boolean;
+      })
+    | undefined;
   /** Channel versions, deploys and states (available after start). */
   channels: ChannelService | undefined;
 
@@ -97,7 +103,8 @@ export class Engine implements ChannelRunner {
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
     for (const channel of this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`))) {
-      for (const spec of channel.destinations) assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
+      for (const spec of channel.destinations)
+        assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
     }
     const { store, keyring, hasher } = await openStore(config, security, this.cleanups);
     this.store = store;
@@ -109,26 +116,77 @@ export class Engine implements ChannelRunner {
     this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
-    const intake = this.intake({ store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs: config.STORE_TIMEOUT_MS });
+    const intake = this.intake({
+      store,
+      transforms,
+      deliveryQueues,
+      ...(handoff ? { handoff } : {}),
+      log,
+      storeTimeoutMs: config.STORE_TIMEOUT_MS,
+    });
     this.audit = new AuditLog(store);
     await this.audit.start();
     const channelStore = new ChannelStore(store, connectors, keyring);
     await channelStore.start();
-    const channelService = new ChannelService({ store: channelStore, audit: this.audit, runner: this, connectors, transforms, env, allowedHosts, log });
+    const channelService = new ChannelService({
+      store: channelStore,
+      audit: this.audit,
+      runner: this,
+      connectors,
+      transforms,
+      env,
+      allowedHosts,
+      log,
+    });
     this.channels = channelService;
-    const replayer = new Replayer({ store, channels: channelMap, transforms, deliveryQueues, log, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
+    const replayer = new Replayer({
+      store,
+      channels: channelMap,
+      transforms,
+      deliveryQueues,
+      log,
+      resumeIntervalMs: config.RELAY_INTERVAL_MS,
+      staleMs: config.REPLAY_STALE_MS,
+    });
     this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
     this.cleanups.push({ name: 'source kinds', run: () => Promise.all([...sourceKinds.values()].map((k) => k.close())) });
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     if (runsSources) {
-      const http = await this.serve({ store, redis, log, transforms, connectors, replayer, security, channelService, channelStore, deliveryQueues, routeQueue: queues.routeQueue, channelMap });
-      for (const definition of connectors.sources) sourceKinds.set(definition.kind, await definition.start({ intake, log, config, redis, http }));
+      const http = await this.serve({
+        store,
+        redis,
+        log,
+        transforms,
+        connectors,
+        replayer,
+        security,
+        channelService,
+        channelStore,
+        deliveryQueues,
+        routeQueue: queues.routeQueue,
+        channelMap,
+      });
+      for (const definition of connectors.sources)
+        sourceKinds.set(definition.kind, await definition.start({ intake, log, config, redis, http }));
     }
     const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher) };
-    this.runtimeDeps = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds, ...(handoff ? { handoff } : {}), channels: channelMap, ...roles, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.runtimeDeps = {
+      config,
+      store,
+      log,
+      redis,
+      connection: queues.connection,
+      deliveryQueues,
+      connectors,
+      sourceKinds,
+      ...(handoff ? { handoff } : {}),
+      channels: channelMap,
+      ...roles,
+      ...(pseudonymKey ? { pseudonymKey } : {}),
+    };
     await this.runChannels(channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
@@ -136,10 +194,20 @@ export class Engine implements ChannelRunner {
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */
-  private async serve(o: Omit<HttpServerOptions, 'audit' | 'auth' | 'channels' | 'mllpPorts' | 'reroute'> & { routeQueue: Queue<RouteJobData>; channelMap: ReadonlyMap<string, ChannelDefinition> }): Promise<FastifyInstance> {
+  private async serve(
+    o: Omit<HttpServerOptions, 'audit' | 'auth' | 'channels' | 'mllpPorts' | 'reroute'> & {
+      routeQueue: Queue<RouteJobData>;
+      channelMap: ReadonlyMap<string, ChannelDefinition>;
+    },
+  ): Promise<FastifyInstance> {
     const { store, security, routeQueue, channelMap, ...rest } = o;
     const audit = this.audit!;
-    const auth = new AuthService({ store, audit, config: security, announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)) });
+    const auth = new AuthService({
+      store,
+      audit,
+      config: security,
+      announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)),
+    });
     await auth.start();
     this.auth = auth;
     const reroute = async (id: string): Promise<boolean> => {
@@ -147,7 +215,16 @@ export class Engine implements ChannelRunner {
       await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
       return true;
     };
-    const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels: () => [...channelMap.values()], mllpPorts: () => this.mllpPorts() });
+    const http = buildHttpServer({
+      ...rest,
+      store,
+      security,
+      audit,
+      auth,
+      reroute,
+      channels: () => [...channelMap.values()],
+      mllpPorts: () => this.mllpPorts(),
+    });
     this.cleanups.push({ name: 'http', run: () => http.close() });
     this.http = http;
     return http;
@@ -203,7 +280,10 @@ export class Engine implements ChannelRunner {
     const deps = this.runtimeDeps;
     if (!deps) throw new SwitchboardError('CONFLICT', 'the engine is not started');
     if (deps.encrypting && !deps.hashing && channel.destinations.some((d) => d.ordering)) {
-      throw new SwitchboardError('CONFIG_INVALID', `channel ${channel.id} has an ordered destination and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`);
+      throw new SwitchboardError(
+        'CONFIG_INVALID',
+        `channel ${channel.id} has an ordered destination and messages are encrypted: set SEARCH_HASH_KEY so order keys are stored hashed`,
+      );
     }
     await this.undeploy(channel.id);
     const runtime = new ChannelRuntime({ ...deps, channel, version });

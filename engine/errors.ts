@@ -1,4 +1,14 @@
-import { MongoClientClosedError, MongoError, MongoErrorLabel, MongoNetworkError, MongoNotConnectedError, MongoOperationTimeoutError, MongoServerClosedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
+import {
+  MongoClientClosedError,
+  MongoError,
+  MongoErrorLabel,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
 
 /**
  * The error catalog: every failure Switchboard classifies carries a stable code from this table.
@@ -182,7 +192,8 @@ export function toDeliveryFailure(err: unknown): SwitchboardError {
   for (const e of causes(err)) {
     const code = (e as { code?: unknown }).code;
     const failure = typeof code === 'string' ? NETWORK_CODES[code] : abortFailure(e);
-    if (failure) return new SwitchboardError(failure, `${(e as Error).name} ${typeof code === 'string' ? code : ''}`.trim(), { cause: err });
+    if (failure)
+      return new SwitchboardError(failure, `${(e as Error).name} ${typeof code === 'string' ? code : ''}`.trim(), { cause: err });
   }
   return toSwitchboardError(err);
 }

@@ -75,7 +75,9 @@ function formatOf(format: LogFormat, colors: boolean): winston.Logform.Format {
  * format is `options.format`, else JSON on a stream, else chooseLogFormat(process.env, whether
  * standard error is a terminal). Colours only on a terminal, and never with NO_COLOR set.
  */
-export function createLogger(options: { level?: string; component?: string; stream?: NodeJS.WritableStream; format?: LogFormat } = {}): Logger {
+export function createLogger(
+  options: { level?: string; component?: string; stream?: NodeJS.WritableStream; format?: LogFormat } = {},
+): Logger {
   const stderrIsTTY = process.stderr.isTTY === true;
   const format = options.format ?? (options.stream ? 'json' : chooseLogFormat(process.env, stderrIsTTY));
   const colors = !options.stream && stderrIsTTY && !process.env.NO_COLOR;
@@ -83,7 +85,11 @@ export function createLogger(options: { level?: string; component?: string; stre
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     defaultMeta: options.component ? { component: options.component } : {},
     format: formatOf(format, colors),
-    transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    transports: [
+      options.stream
+        ? new winston.transports.Stream({ stream: options.stream })
+        : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
+    ],
   });
 }
 

@@ -38,7 +38,13 @@ export async function main(options: MainOptions = {}): Promise<void> {
   try {
     const config = loadConfig();
     boundHeapGrowth(config.HEAP_GROWING_PERCENT);
-    engine = createEngine({ config, channels: await loadChannels(process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR), log });
+    engine = createEngine({
+      config,
+      channels: await loadChannels(
+        process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR,
+      ),
+      log,
+    });
     const addresses = await engine.start();
     if (process.stdout.isTTY) process.stdout.write(banner(engine, config.SWITCHBOARD_ROLE, addresses, options));
   } catch (err) {
@@ -57,7 +63,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
 
 function banner(engine: Engine, role: EngineConfig['SWITCHBOARD_ROLE'], addresses: EngineAddresses, options: MainOptions): string {
   const security = loadSecurityConfig();
-  const signIn = options.signIn ?? `an account of this deployment (the first, ${security.SWITCHBOARD_ADMIN_USER}, gets SWITCHBOARD_ADMIN_PASSWORD or the one-time setup token)`;
+  const signIn =
+    options.signIn ??
+    `an account of this deployment (the first, ${security.SWITCHBOARD_ADMIN_USER}, gets SWITCHBOARD_ADMIN_PASSWORD or the one-time setup token)`;
   return startBanner({
     role,
     addresses,

@@ -1,7 +1,8 @@
 import type { RetryPolicy } from './channel.ts';
 import type { FailureClass } from './errors.ts';
 
-export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: 'permanent' | 'ambiguous-not-idempotent' | 'exhausted' };
+export type RetryDecision =
+  { retry: true; delayMs: number } | { retry: false; reason: 'permanent' | 'ambiguous-not-idempotent' | 'exhausted' };
 
 export interface RetryInput {
   policy: RetryPolicy;

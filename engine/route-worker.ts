@@ -2,7 +2,15 @@ import { Worker, type Job, type Queue } from 'bullmq';
 import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { closeWorker, logFailedJobs, queueDeliveries, ROUTE_QUEUE, workerOptions, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import {
+  closeWorker,
+  logFailedJobs,
+  queueDeliveries,
+  ROUTE_QUEUE,
+  workerOptions,
+  type DeliveryJobData,
+  type RouteJobData,
+} from './queue/queues.ts';
 import { planStoredMessage } from './routing.ts';
 import type { Store } from './store/store.ts';
 import type { DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
@@ -63,7 +71,11 @@ export class RouteWorker {
 
   private plan(message: MessageRecord): RoutePlan {
     const channel = this.options.channels.get(message.channelId);
-    if (!channel) return { status: MessageStatus.errored, error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`) };
+    if (!channel)
+      return {
+        status: MessageStatus.errored,
+        error: new SwitchboardError('CONFIG_INVALID', `channel ${message.channelId} is not deployed`),
+      };
     return planStoredMessage({ message, channel, transforms: this.options.transforms });
   }
 }

@@ -31,7 +31,8 @@ export function planRoute(o: {
     if (channel.filter) {
       let filter = filters.get(channel);
       if (!filter) filters.set(channel, (filter = compileCondition(channel.filter)));
-      if (!filter.test({ input: o.input })) return { status: MessageStatus.filtered, events: [], deliveries: {}, reason: `channel filter: ${filter.describe}` };
+      if (!filter.test({ input: o.input }))
+        return { status: MessageStatus.filtered, events: [], deliveries: {}, reason: `channel filter: ${filter.describe}` };
     }
     const applicable = channel.transforms
       .map((id) => {
@@ -43,20 +44,37 @@ export function planRoute(o: {
     const cap = channel.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
     const events: CanonicalEvent[] = [];
     for (const t of applicable) {
-      for (const event of t.run(o.input, o.source)) events.push({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event });
+      for (const event of t.run(o.input, o.source))
+        events.push({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event });
       // Checked after each transform: the next transforms are not run once past the cap (a transform's
       // own events are all made first; the frame limit bounds how many one message can ask for).
-      if (events.length > cap) throw new SwitchboardError('MESSAGE_TOO_MANY_EVENTS', `message makes ${events.length} or more events; channel ${channel.id} accepts at most ${cap} per message (maxEventsPerMessage)`);
+      if (events.length > cap)
+        throw new SwitchboardError(
+          'MESSAGE_TOO_MANY_EVENTS',
+          `message makes ${events.length} or more events; channel ${channel.id} accepts at most ${cap} per message (maxEventsPerMessage)`,
+        );
     }
     const deliveries: Record<string, DeliveryRecord> = {};
     for (const dest of channel.destinations) {
       const taken = events.filter((e) => dest.models.includes(e.model));
       if (taken.length === 0) continue;
       const orderKey = dest.ordering ? valueAt(taken[0]!.event, dest.ordering.key) : undefined;
-      deliveries[dest.id] = { destinationId: dest.id, status: DeliveryStatus.pending, idempotencyKey: `${o.messageId}:${dest.id}`, sentEvents: 0, attempts: [], ...(orderKey ? { orderKey } : {}) };
+      deliveries[dest.id] = {
+        destinationId: dest.id,
+        status: DeliveryStatus.pending,
+        idempotencyKey: `${o.messageId}:${dest.id}`,
+        sentEvents: 0,
+        attempts: [],
+        ...(orderKey ? { orderKey } : {}),
+      };
     }
     if (Object.keys(deliveries).length === 0) {
-      return { status: MessageStatus.filtered, events, deliveries: {}, reason: events.length === 0 ? `no transform of channel ${channel.id} maps ${o.type}` : 'no destination takes these events' };
+      return {
+        status: MessageStatus.filtered,
+        events,
+        deliveries: {},
+        reason: events.length === 0 ? `no transform of channel ${channel.id} maps ${o.type}` : 'no destination takes these events',
+      };
     }
     return { status: MessageStatus.routed, events, deliveries };
   } catch (err) {
@@ -67,13 +85,23 @@ export function planRoute(o: {
 }
 
 /** Routes a stored message again from its raw HL7v2 bytes or FHIR JSON (route worker, replay). */
-export function planStoredMessage(o: { message: MessageRecord; channel: ChannelDefinition; transforms: ReadonlyMap<string, Transform> }): RoutePlan {
+export function planStoredMessage(o: {
+  message: MessageRecord;
+  channel: ChannelDefinition;
+  transforms: ReadonlyMap<string, Transform>;
+}): RoutePlan {
   const { message, channel } = o;
   try {
     if (message.format === 'fhir') {
       const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
       const type = String(resource.resourceType);
-      const source = { channelId: channel.id, messageType: type, controlId: message.summary?.controlId ?? message._id, sendingApplication: message.summary?.sendingApplication ?? '', sendingFacility: '' };
+      const source = {
+        channelId: channel.id,
+        messageType: type,
+        controlId: message.summary?.controlId ?? message._id,
+        sendingApplication: message.summary?.sendingApplication ?? '',
+        sendingFacility: '',
+      };
       return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
     }
     // The charset intake read it in (stored with it), so hex escapes read as they did then.
@@ -81,7 +109,13 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
     const parsed = parseMessage(decoded.text, { charset: decoded.charset });
     const h = parsed.header;
     const type = `${h.messageType}^${h.triggerEvent}`;
-    const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
+    const source = {
+      channelId: channel.id,
+      messageType: type,
+      controlId: h.controlId,
+      sendingApplication: h.sendingApplication,
+      sendingFacility: h.sendingFacility,
+    };
     return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
   } catch (err) {
     if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError(err.catalogCode, err.reason) };
@@ -94,6 +128,8 @@ export function planStoredMessage(o: { message: MessageRecord; channel: ChannelD
 }
 
 function valueAt(event: Record<string, unknown>, dotted: string): string | undefined {
-  const v = dotted.split('.').reduce<unknown>((node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), event);
+  const v = dotted
+    .split('.')
+    .reduce<unknown>((node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), event);
   return v === undefined || v === null || v === '' ? undefined : String(v);
 }

@@ -37,6 +37,9 @@ export function startBanner(facts: StartBannerFacts): string {
   }
   const width = Math.max(0, ...rows.map(([label]) => label.length));
   const title = facts.role === 'all' ? 'Switchboard is running.' : `Switchboard is running (role ${facts.role}).`;
-  const body = rows.length > 0 ? rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`) : ['  No listeners in this role: it delivers what the ingest processes store.'];
+  const body =
+    rows.length > 0
+      ? rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)
+      : ['  No listeners in this role: it delivers what the ingest processes store.'];
   return ['', title, ...body, '  Stop it with Ctrl-C.', ''].join('\n');
 }

@@ -68,7 +68,20 @@ export function buildBatchAck(o: { batch: Hl7Batch; acks: string[]; controlId: s
   const d = o.batch.messages[0]?.delimiters ?? DEFAULT_DELIMITERS;
   const enc = `${d.component}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
   const envelope = (name: string, original: Hl7Segment | undefined) =>
-    [name, enc, original?.field(5) ?? '', original?.field(6) ?? '', original?.field(3) ?? '', original?.field(4) ?? '', timestamp(o.now ?? new Date()), '', '', '', o.controlId, original?.field(11) ?? ''].join(d.field);
+    [
+      name,
+      enc,
+      original?.field(5) ?? '',
+      original?.field(6) ?? '',
+      original?.field(3) ?? '',
+      original?.field(4) ?? '',
+      timestamp(o.now ?? new Date()),
+      '',
+      '',
+      '',
+      o.controlId,
+      original?.field(11) ?? '',
+    ].join(d.field);
   const out = [];
   if (o.batch.fileHeader) out.push(envelope('FHS', o.batch.fileHeader));
   out.push(envelope('BHS', head));

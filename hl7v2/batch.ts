@@ -75,7 +75,13 @@ export function parseBatch(text: string, opts: { charset?: string } = {}): Hl7Ba
         batch.problems.push(`${name}-1 declares ${declared} ${name === 'BTS' ? 'messages' : 'batches'} but the batch holds ${actual}`);
       }
     } else if (current.length === 0) {
-      throw new Hl7ParseError({ reason: `segment ${name} on line ${l.line} stands outside any message of the batch`, line: l.line, position: l.position, segment: name, hl7ErrorCode: '100' });
+      throw new Hl7ParseError({
+        reason: `segment ${name} on line ${l.line} stands outside any message of the batch`,
+        line: l.line,
+        position: l.position,
+        segment: name,
+        hl7ErrorCode: '100',
+      });
     } else {
       current.push(l);
     }

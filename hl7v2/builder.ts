@@ -33,7 +33,20 @@ export function createMessage(o: NewMessageOptions): Hl7Message {
   const now = o.now ?? new Date();
   const ts = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const enc = `${d.component}${d.repetition}${d.escape}${d.subcomponent}${d.truncation ?? ''}`;
-  const msh = ['MSH', enc, e(o.sendingApplication), e(o.sendingFacility), e(o.receivingApplication), e(o.receivingFacility), ts, '', type, e(o.controlId), e(o.processingId ?? 'P'), e(o.version ?? '2.5.1')];
+  const msh = [
+    'MSH',
+    enc,
+    e(o.sendingApplication),
+    e(o.sendingFacility),
+    e(o.receivingApplication),
+    e(o.receivingFacility),
+    ts,
+    '',
+    type,
+    e(o.controlId),
+    e(o.processingId ?? 'P'),
+    e(o.version ?? '2.5.1'),
+  ];
   if (o.charset) msh.push('', '', '', '', '', e(o.charset));
   return parseMessage(`${msh.join(d.field)}\r`);
 }

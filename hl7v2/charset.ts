@@ -84,7 +84,11 @@ export function decodeBytes(bytes: Uint8Array, opts: { defaultCharset?: string }
   const charset = bom ? DEFAULT_CHARSET : charsetInEffect(declared, fallback);
   const body = bom ? buf.subarray(3) : buf;
   const { text, badAt } = decodeChecked(body, encodingOf(charset) || 'utf8');
-  const source = bom ? 'byte order mark' : declared === charset ? 'MSH-18' : `the channel default, MSH-18 ${declared === '' ? 'being empty' : 'unknown'}`;
+  const source = bom
+    ? 'byte order mark'
+    : declared === charset
+      ? 'MSH-18'
+      : `the channel default, MSH-18 ${declared === '' ? 'being empty' : 'unknown'}`;
   const result: DecodedText = { text, charset };
   if (!bom && declared !== '' && encodingOf(declared) === undefined) result.unknownCharset = declared;
   if (badAt !== undefined) result.invalid = invalidAt(text, badAt.index, badAt.offset + (bom ? 3 : 0), `${charset} (${source})`);
@@ -169,7 +173,8 @@ export function firstSegmentBytes(bytes: Uint8Array): Uint8Array {
 /** Where the first segment starts (after blank lines) and ends (before its terminator). */
 function firstSegment(bytes: Uint8Array): { start: number; end: number } {
   let start = 0;
-  while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0d || bytes[start] === 0x0a || bytes[start] === 0x09)) start++;
+  while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0d || bytes[start] === 0x0a || bytes[start] === 0x09))
+    start++;
   let end = start;
   while (end < bytes.length && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
   return { start, end };

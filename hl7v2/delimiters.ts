@@ -11,7 +11,14 @@ export interface Delimiters {
   segment: '\r';
 }
 
-export const DEFAULT_DELIMITERS: Delimiters = { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&', segment: '\r' };
+export const DEFAULT_DELIMITERS: Delimiters = {
+  field: '|',
+  component: '^',
+  repetition: '~',
+  escape: '\\',
+  subcomponent: '&',
+  segment: '\r',
+};
 
 /**
  * Reads the delimiters from a header segment (MSH, FHS or BHS) starting at `start` in `text`.
@@ -21,19 +28,37 @@ export function readDelimiters(text: string, start: number, line: number): Delim
   const segment = text.slice(start, start + 3);
   const field = text[start + 3];
   if (field === undefined || field === '\r' || field === '\n') {
-    throw new Hl7ParseError({ reason: `${segment} is too short to declare its delimiters`, line, position: start, segment, hl7ErrorCode: '100' });
+    throw new Hl7ParseError({
+      reason: `${segment} is too short to declare its delimiters`,
+      line,
+      position: start,
+      segment,
+      hl7ErrorCode: '100',
+    });
   }
   let end = start + 4;
   while (end < text.length && text[end] !== field && text[end] !== '\r' && text[end] !== '\n') end++;
   const enc = text.slice(start + 4, end);
   if (enc.length < 4 || enc.length > 5) {
-    throw new Hl7ParseError({ reason: `${segment}-2 must hold 4 encoding characters (5 with truncation), found ${enc.length}`, line, position: start + 4, segment, hl7ErrorCode: '102' });
+    throw new Hl7ParseError({
+      reason: `${segment}-2 must hold 4 encoding characters (5 with truncation), found ${enc.length}`,
+      line,
+      position: start + 4,
+      segment,
+      hl7ErrorCode: '102',
+    });
   }
   const all = field + enc;
   for (let i = 0; i < all.length; i++) {
     const c = all[i]!;
     if (/[A-Za-z0-9\s]/.test(c) || all.indexOf(c) !== i) {
-      throw new Hl7ParseError({ reason: `${segment}-1/${segment}-2 declare an unusable or repeated delimiter`, line, position: start + 3 + i, segment, hl7ErrorCode: '102' });
+      throw new Hl7ParseError({
+        reason: `${segment}-1/${segment}-2 declare an unusable or repeated delimiter`,
+        line,
+        position: start + 3 + i,
+        segment,
+        hl7ErrorCode: '102',
+      });
     }
   }
   return {

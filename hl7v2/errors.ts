@@ -13,7 +13,8 @@ export class Hl7ParseError extends Error {
   readonly catalogCode = 'HL7_PARSE';
 
   constructor(options: { reason: string; line: number; position: number; segment?: string; hl7ErrorCode?: string }) {
-    const where = options.line > 0 ? ` (line ${options.line}${options.segment ? `, segment ${options.segment}` : ''}, offset ${options.position})` : '';
+    const where =
+      options.line > 0 ? ` (line ${options.line}${options.segment ? `, segment ${options.segment}` : ''}, offset ${options.position})` : '';
     super(`${options.reason}${where}`);
     this.name = 'Hl7ParseError';
     this.reason = options.reason;

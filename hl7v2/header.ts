@@ -68,7 +68,13 @@ export function headerOf(msh: Hl7Segment, d: Delimiters, position = 0): Hl7Heade
     throw new Hl7ParseError({ reason: 'MSH-9 (message type) is empty', line: 1, position, segment: 'MSH', hl7ErrorCode: '101' });
   }
   if (header.controlId === '') {
-    throw new Hl7ParseError({ reason: 'MSH-10 (message control id) is empty, so the message cannot be acknowledged or de-duplicated', line: 1, position, segment: 'MSH', hl7ErrorCode: '101' });
+    throw new Hl7ParseError({
+      reason: 'MSH-10 (message control id) is empty, so the message cannot be acknowledged or de-duplicated',
+      line: 1,
+      position,
+      segment: 'MSH',
+      hl7ErrorCode: '101',
+    });
   }
   return header;
 }

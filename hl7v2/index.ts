@@ -9,7 +9,18 @@ export { parseMessage } from './reader.ts';
 export { createMessage, type NewMessageOptions } from './builder.ts';
 export { Hl7Message, Hl7Segment, type Hl7Header } from './message.ts';
 export { parseBatch, isBatch, type Hl7Batch } from './batch.ts';
-export { charsetInEffect, decodeBytes, DEFAULT_CHARSET, encodeText, firstSegmentBytes, HL7_CHARSETS, unencodableAt, type DecodedText, type Hl7Charset, type InvalidBytes } from './charset.ts';
+export {
+  charsetInEffect,
+  decodeBytes,
+  DEFAULT_CHARSET,
+  encodeText,
+  firstSegmentBytes,
+  HL7_CHARSETS,
+  unencodableAt,
+  type DecodedText,
+  type Hl7Charset,
+  type InvalidBytes,
+} from './charset.ts';
 export { escapeValue, unescapeValue } from './escape.ts';
 export { buildAck, buildBatchAck, type AckCode, type AckOptions } from './ack.ts';
 export { parsePath, type Hl7Path } from './path.ts';

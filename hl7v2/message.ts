@@ -58,7 +58,9 @@ export class Hl7Segment {
       const reps = replaceNth(fields[index]!, this.d.repetition, p.repetition ?? 1, (rep) =>
         p.component === undefined
           ? escaped
-          : replaceNth(rep, this.d.component, p.component, (comp) => (p.subcomponent === undefined ? escaped : replaceNth(comp, this.d.subcomponent, p.subcomponent, () => escaped))),
+          : replaceNth(rep, this.d.component, p.component, (comp) =>
+              p.subcomponent === undefined ? escaped : replaceNth(comp, this.d.subcomponent, p.subcomponent, () => escaped),
+            ),
       );
       fields[index] = reps;
     }
@@ -198,7 +200,10 @@ export class Hl7Message {
     const segment = new Hl7Segment(name, name, this.delimiters, this.charset);
     if (after === undefined) this.list.push(segment);
     else this.list.splice(after, 0, segment);
-    this.byName.set(name, this.list.filter((s) => s.name === name));
+    this.byName.set(
+      name,
+      this.list.filter((s) => s.name === name),
+    );
     return segment;
   }
 

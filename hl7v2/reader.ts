@@ -29,7 +29,12 @@ export function segmentLines(text: string, from: number, d: Delimiters): Segment
       line++;
       const name = seg.slice(0, 3);
       if (!isSegmentName(name) || (seg.length > 3 && seg[3] !== d.field)) {
-        throw new Hl7ParseError({ reason: `segment name '${printable(seg.slice(0, 3))}' on line ${line} is not three upper-case letters or digits followed by '${d.field}'`, line, position: pos, hl7ErrorCode: '100' });
+        throw new Hl7ParseError({
+          reason: `segment name '${printable(seg.slice(0, 3))}' on line ${line} is not three upper-case letters or digits followed by '${d.field}'`,
+          line,
+          position: pos,
+          hl7ErrorCode: '100',
+        });
       }
       lines.push({ text: seg, line, position: pos });
     }
@@ -73,7 +78,13 @@ export function messageFromLines(lines: SegmentLine[], d: Delimiters, charset?: 
   const segments = lines.map((l, i) => {
     const name = l.text.slice(0, 3);
     if (i > 0 && (name === 'MSH' || BATCH_SEGMENTS.has(name))) {
-      throw new Hl7ParseError({ reason: `${name} on line ${l.line} inside a message: a batch must be read with parseBatch`, line: l.line, position: l.position, segment: name, hl7ErrorCode: '100' });
+      throw new Hl7ParseError({
+        reason: `${name} on line ${l.line} inside a message: a batch must be read with parseBatch`,
+        line: l.line,
+        position: l.position,
+        segment: name,
+        hl7ErrorCode: '100',
+      });
     }
     return new Hl7Segment(name, l.text, d, inEffect);
   });

@@ -51,7 +51,12 @@ export async function startBillingPeer(opts: { tls?: { cert: string; key: string
     });
   };
   const t = opts.tls;
-  const server = t ? tls.createServer({ cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}) }, onConnection) : net.createServer(onConnection);
+  const server = t
+    ? tls.createServer(
+        { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+        onConnection,
+      )
+    : net.createServer(onConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as net.AddressInfo).port,

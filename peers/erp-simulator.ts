@@ -23,7 +23,14 @@ export interface Posting {
 export type Behaviour =
   | { mode: 'ok' }
   /** Answer `status` (and `body`) `times` times, then OK; times -1: for ever. */
-  | { mode: 'fail'; status: number; times: number; body?: unknown; retryAfterSeconds?: number; /** only requests whose body contains this */ match?: string }
+  | {
+      mode: 'fail';
+      status: number;
+      times: number;
+      body?: unknown;
+      retryAfterSeconds?: number;
+      /** only requests whose body contains this */ match?: string;
+    }
   | { mode: 'slow'; delayMs: number; times: number; /** extra random delay up to this */ jitterMs?: number }
   /** Accept the request and never answer, `times` times (timeout tests). */
   | { mode: 'hang'; times: number };
@@ -101,7 +108,10 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
   };
   const tls = opts.tls;
   const server = tls
-    ? https.createServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+    ? https.createServer(
+        { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+        onRequest,
+      )
     : http.createServer(onRequest);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
@@ -118,32 +128,44 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
       }
     }
     if (url.pathname === '/oauth/token' && req.method === 'POST' && opts.oauth) {
-      const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+      const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':')
+        .map(decodeURIComponent);
       if (id !== opts.oauth.clientId || secret !== opts.oauth.clientSecret) return json(res, 401, { error: 'invalid_client' });
       const token = `tok-${++issued}-${Math.random().toString(36).slice(2)}`;
       tokens.add(token);
       return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
     }
     if (!url.pathname.startsWith('/api/')) {
-      return req.method === 'GET' || req.method === 'HEAD' ? json(res, 200, { service: 'ERP simulator' }) : json(res, 404, { error: 'not found' });
+      return req.method === 'GET' || req.method === 'HEAD'
+        ? json(res, 200, { service: 'ERP simulator' })
+        : json(res, 404, { error: 'not found' });
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
     const at = Date.now();
     times.push(at);
     const peer = (req.socket as TLSSocket).getPeerCertificate?.();
     if (peer?.subject) subjects.push(`CN=${peer.subject.CN}`);
-    if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) return json(res, 401, { error: 'invalid_token' });
+    if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, '')))
+      return json(res, 401, { error: 'invalid_token' });
     if (raw.length > MAX_BODY) return json(res, 413, { error: 'body too large' });
 
     if (poison !== undefined && raw.includes(poison)) return json(res, 400, { error: 'rejected by the ERP' });
-    if (required && req.headers[required.name.toLowerCase()] !== required.value) return json(res, 400, { error: 'company code missing or unknown' });
+    if (required && req.headers[required.name.toLowerCase()] !== required.value)
+      return json(res, 400, { error: 'company code missing or unknown' });
     const b = take(raw);
     switch (b.mode) {
       case 'ok':
         break;
       case 'fail':
         failed.push({ at, status: b.status });
-        return json(res, b.status, b.body ?? { error: 'simulated failure' }, b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {});
+        return json(
+          res,
+          b.status,
+          b.body ?? { error: 'simulated failure' },
+          b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {},
+        );
       case 'slow':
         await new Promise((r) => setTimeout(r, b.delayMs + Math.random() * (b.jitterMs ?? 0)));
         break;
@@ -154,7 +176,8 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
         return b satisfies never;
     }
     const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || key === '') return json(res, 400, { type: 'about:blank', title: 'Idempotency-Key header is required', status: 400 });
+    if (typeof key !== 'string' || key === '')
+      return json(res, 400, { type: 'about:blank', title: 'Idempotency-Key header is required', status: 400 });
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));

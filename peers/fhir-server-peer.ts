@@ -19,12 +19,15 @@ export async function startFhirServerPeer(): Promise<FhirServerPeer> {
   let seq = 0;
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
     res.writeHead(status, { 'content-type': 'application/fhir+json', ...headers }).end(JSON.stringify(body));
-  const identifierOf = (r: Record<string, unknown>) => ((r.identifier as { system?: string; value?: string }[] | undefined) ?? []).map((i) => `${i.system}|${i.value}`);
+  const identifierOf = (r: Record<string, unknown>) =>
+    ((r.identifier as { system?: string; value?: string }[] | undefined) ?? []).map((i) => `${i.system}|${i.value}`);
 
   /** Creates (or, with a condition that matches, finds) a resource; returns [status, location]. */
   const create = (type: string, resource: Record<string, unknown>, ifNoneExist?: string): [number, string] => {
     const wanted = ifNoneExist?.replace(/^identifier=/, '');
-    const existing = wanted ? [...store.entries()].find(([k, r]) => k.startsWith(`${type}/`) && identifierOf(r).includes(wanted)) : undefined;
+    const existing = wanted
+      ? [...store.entries()].find(([k, r]) => k.startsWith(`${type}/`) && identifierOf(r).includes(wanted))
+      : undefined;
     if (existing) return [200, existing[0]];
     const id = `${type.toLowerCase()}-${++seq}`;
     store.set(`${type}/${id}`, { ...resource, id });
@@ -37,14 +40,20 @@ export async function startFhirServerPeer(): Promise<FhirServerPeer> {
     req.on('end', () => {
       if (failure && failure.times > 0) {
         failure.times--;
-        return send(res, failure.status, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', details: { text: 'simulated failure' } }] });
+        return send(res, failure.status, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'processing', details: { text: 'simulated failure' } }],
+        });
       }
       const parts = (req.url ?? '/').split('?')[0]!.split('/').filter(Boolean);
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       } catch {
-        return send(res, 400, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'structure', details: { text: 'not JSON' } }] });
+        return send(res, 400, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'structure', details: { text: 'not JSON' } }],
+        });
       }
       if (req.method === 'POST' && parts.length === 0 && body.resourceType === 'Bundle') {
         const entries = (body.entry as { resource: Record<string, unknown>; request: { url: string; ifNoneExist?: string } }[]) ?? [];
@@ -64,7 +73,14 @@ export async function startFhirServerPeer(): Promise<FhirServerPeer> {
         store.set(key, body);
         return send(res, status, body, { location: key });
       }
-      if (req.method === 'GET' && parts[0] === 'metadata') return send(res, 200, { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', format: ['json'] });
+      if (req.method === 'GET' && parts[0] === 'metadata')
+        return send(res, 200, {
+          resourceType: 'CapabilityStatement',
+          status: 'active',
+          kind: 'instance',
+          fhirVersion: '4.0.1',
+          format: ['json'],
+        });
       send(res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', details: { text: 'unknown' } }] });
     });
   });

@@ -9,5 +9,13 @@ import { fhirPractitionerRoleToWorkforce } from './fhir/practitionerrole.to-work
 
 /** Every shipped transform, by id. Channels name transforms by these ids. */
 export const transforms: ReadonlyMap<string, Transform> = new Map(
-  [adtToEncounter, dftToCharges, dftToSupply, fhirEncounterToEncounter, fhirChargeItemToCharge, fhirSupplyDeliveryToSupply, fhirPractitionerRoleToWorkforce].map((t) => [t.id, t]),
+  [
+    adtToEncounter,
+    dftToCharges,
+    dftToSupply,
+    fhirEncounterToEncounter,
+    fhirChargeItemToCharge,
+    fhirSupplyDeliveryToSupply,
+    fhirPractitionerRoleToWorkforce,
+  ].map((t) => [t.id, t]),
 );

@@ -34,7 +34,12 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   if (body !== undefined) headers['content-type'] = 'application/json';
   const csrf = sessionStorage.getItem(CSRF_KEY);
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   const data = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
   if (res.ok) return data as T;

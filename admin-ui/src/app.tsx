@@ -82,7 +82,11 @@ export function App() {
         </nav>
         <span class="who">
           {me.username} · {me.role}
-          {!me.phi && <span class="badge badge-masked" title="Patient data is masked for you">PHI masked</span>}
+          {!me.phi && (
+            <span class="badge badge-masked" title="Patient data is masked for you">
+              PHI masked
+            </span>
+          )}
         </span>
         <button type="button" class="secondary" onClick={() => void signOut().finally(() => setMe(null))}>
           Sign out

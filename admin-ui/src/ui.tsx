@@ -27,6 +27,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Co
   );
 }
 
-export const when = (d: string | Date | undefined) => (d ? new Date(d).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) : '');
+export const when = (d: string | Date | undefined) =>
+  d ? new Date(d).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) : '';
 
 export const json = (v: unknown) => JSON.stringify(v, null, 2);

@@ -48,7 +48,12 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
   const name = ctx.name(o.label);
   const dir = path.join(RESULTS, 'runs', ctx.run);
   await mkdir(dir, { recursive: true });
-  const files = { log: path.join(dir, `${o.label}.log`), probe: path.join(dir, `${o.label}.probe.ndjson`), roundTrips: path.join(dir, `${o.label}.roundtrips.json`), profile: path.join(dir, `${o.label}.cpuprofile`) };
+  const files = {
+    log: path.join(dir, `${o.label}.log`),
+    probe: path.join(dir, `${o.label}.probe.ndjson`),
+    roundTrips: path.join(dir, `${o.label}.roundtrips.json`),
+    profile: path.join(dir, `${o.label}.cpuprofile`),
+  };
   const erp = await startErpSimulator({ port: 0 });
   const common = { db: name, prefix: name, erpUrl: erp.url, logFile: files.log, ...(o.env ? { env: o.env } : {}) };
   const workers: EngineProcess[] = [];
@@ -62,7 +67,16 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
       ...(o.cpuProfile ? { cpuProfileFile: files.profile } : {}),
     });
     const startWorkers = async () => {
-      const started = await Promise.allSettled(Array.from({ length: o.workers ?? 0 }, (_, i) => startEngine({ ...common, role: 'worker', logFile: path.join(dir, `${o.label}.worker-${i}.log`), roundTripFile: path.join(dir, `${o.label}.worker-${i}.roundtrips.json`) })));
+      const started = await Promise.allSettled(
+        Array.from({ length: o.workers ?? 0 }, (_, i) =>
+          startEngine({
+            ...common,
+            role: 'worker',
+            logFile: path.join(dir, `${o.label}.worker-${i}.log`),
+            roundTripFile: path.join(dir, `${o.label}.worker-${i}.roundtrips.json`),
+          }),
+        ),
+      );
       for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
       const failed = started.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
@@ -84,7 +98,19 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
       }
       return first;
     };
-    return await fn({ port: main.mllpPort, db: name, prefix: name, erp, main, workers, probeFile: files.probe, profileFile: files.profile, toggleProfile: () => void main!.child.kill('SIGUSR2'), startWorkers, roundTrips });
+    return await fn({
+      port: main.mllpPort,
+      db: name,
+      prefix: name,
+      erp,
+      main,
+      workers,
+      probeFile: files.probe,
+      profileFile: files.profile,
+      toggleProfile: () => void main!.child.kill('SIGUSR2'),
+      startWorkers,
+      roundTrips,
+    });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await main?.stop();
@@ -96,13 +122,17 @@ export async function withEngine<T>(ctx: BenchContext, o: EngineSessionOptions, 
 }
 
 /** Store and Redis round trips per stored message between two readings (per document inserted). */
-export function perMessage(before: RoundTrips, after: RoundTrips): { messages: number; mongo: Record<string, { calls: number; ms: number }>; redis: Record<string, number> } {
+export function perMessage(
+  before: RoundTrips,
+  after: RoundTrips,
+): { messages: number; mongo: Record<string, { calls: number; ms: number }>; redis: Record<string, number> } {
   const messages = (after.inserted ?? 0) - (before.inserted ?? 0);
   const per = (x: number) => (messages === 0 ? 0 : Number((x / messages).toFixed(2)));
   const mongo: Record<string, { calls: number; ms: number }> = {};
   for (const [op, v] of Object.entries(after.mongo)) {
     const b = before.mongo[op] ?? { calls: 0, ms: 0 };
-    if (v.calls - b.calls > 0) mongo[op] = { calls: per(v.calls - b.calls), ms: Number(((v.ms - b.ms) / Math.max(1, v.calls - b.calls)).toFixed(2)) };
+    if (v.calls - b.calls > 0)
+      mongo[op] = { calls: per(v.calls - b.calls), ms: Number(((v.ms - b.ms) / Math.max(1, v.calls - b.calls)).toFixed(2)) };
   }
   const redis: Record<string, number> = {};
   for (const [cmd, v] of Object.entries(after.redis)) if (v - (before.redis[cmd] ?? 0) > 0) redis[cmd] = per(v - (before.redis[cmd] ?? 0));

@@ -39,7 +39,7 @@ if (file) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gcMs += e.duration;
-      if (((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
     }
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {

@@ -23,7 +23,19 @@ const file = process.env.BENCH_ROUNDTRIP_FILE;
 if (file) {
   const totals: RoundTrips = { at: Date.now(), mongo: {}, redis: {}, inserted: 0 };
   const proto = Collection.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const method of ['insertOne', 'insertMany', 'findOne', 'findOneAndUpdate', 'updateOne', 'updateMany', 'deleteMany', 'countDocuments', 'find', 'aggregate', 'createIndex']) {
+  for (const method of [
+    'insertOne',
+    'insertMany',
+    'findOne',
+    'findOneAndUpdate',
+    'updateOne',
+    'updateMany',
+    'deleteMany',
+    'countDocuments',
+    'find',
+    'aggregate',
+    'createIndex',
+  ]) {
     const original = proto[method];
     if (typeof original !== 'function') continue;
     proto[method] = function wrapped(this: unknown, ...args: unknown[]) {
@@ -33,7 +45,11 @@ if (file) {
       if (method === 'insertMany' && Array.isArray(args[0])) totals.inserted += args[0].length;
       const start = performance.now();
       const result = original.apply(this, args);
-      if (result instanceof Promise) void result.then(() => (entry.ms += performance.now() - start), () => (entry.ms += performance.now() - start));
+      if (result instanceof Promise)
+        void result.then(
+          () => (entry.ms += performance.now() - start),
+          () => (entry.ms += performance.now() - start),
+        );
       return result;
     };
   }

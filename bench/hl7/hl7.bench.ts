@@ -19,29 +19,44 @@ const corpus = path.resolve(root, '../shared/hl7-corpus');
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 5 : 100;
 
-const caseNames = (await readdir(corpus)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.slice(0, -4)).sort();
+const caseNames = (await readdir(corpus))
+  .filter((f) => /^\d{3}-.*\.hl7$/.test(f))
+  .map((f) => f.slice(0, -4))
+  .sort();
 const cases = await Promise.all(
   caseNames.map(async (name) => ({
     name,
     text: decodeBytes(await readFile(path.join(corpus, `${name}.hl7`))).text,
-    expect: JSON.parse(await readFile(path.join(corpus, `${name}.expect.json`), 'utf8')) as { valid: boolean; batch?: boolean; values?: Record<string, string>; sameValuesAs?: string },
+    expect: JSON.parse(await readFile(path.join(corpus, `${name}.expect.json`), 'utf8')) as {
+      valid: boolean;
+      batch?: boolean;
+      values?: Record<string, string>;
+      sameValuesAs?: string;
+    },
   })),
 );
 const peerDir = path.join(corpus, 'peer/fhir-converter');
-const peers = await Promise.all((await readdir(peerDir)).filter((f) => f.endsWith('.hl7')).map(async (f) => decodeBytes(await readFile(path.join(peerDir, f))).text.replace(/^\uFEFF/, '')));
+const peers = await Promise.all(
+  (await readdir(peerDir))
+    .filter((f) => f.endsWith('.hl7'))
+    .map(async (f) => decodeBytes(await readFile(path.join(peerDir, f))).text.replace(/^\uFEFF/, '')),
+);
 const messages = [...cases.filter((c) => c.expect.valid && !c.expect.batch).map((c) => c.text), ...peers];
 const totalBytes = messages.reduce((n, m) => n + Buffer.byteLength(m), 0);
 /** Every field of every segment of each message, as paths, computed once outside the timing. */
 const fieldPaths = new Map(
   messages.map((m) => {
     const counts = new Map<string, number>();
-    const paths = m.split(/\r\n|\r|\n/).filter((l) => l.trim()).flatMap((line) => {
-      const name = line.trimStart().slice(0, 3);
-      const n = (counts.get(name) ?? 0) + 1;
-      counts.set(name, n);
-      const fields = line.split(line.trimStart()[3] ?? '|').length - 1;
-      return Array.from({ length: fields }, (_, i) => `${name}(${n})-${name === 'MSH' ? i + 2 : i + 1}`);
-    });
+    const paths = m
+      .split(/\r\n|\r|\n/)
+      .filter((l) => l.trim())
+      .flatMap((line) => {
+        const name = line.trimStart().slice(0, 3);
+        const n = (counts.get(name) ?? 0) + 1;
+        counts.set(name, n);
+        const fields = line.split(line.trimStart()[3] ?? '|').length - 1;
+        return Array.from({ length: fields }, (_, i) => `${name}(${n})-${name === 'MSH' ? i + 2 : i + 1}`);
+      });
     return [m, paths] as const;
   }),
 );
@@ -68,7 +83,11 @@ function measure(op: (text: string) => unknown, inputs: string[]): { usPerMessag
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const n = rounds * inputs.length;
-  return { usPerMessage: Number(((seconds / n) * 1e6).toFixed(2)), mbPerSecond: Number(((totalBytes * rounds) / seconds / 1e6).toFixed(1)), errors };
+  return {
+    usPerMessage: Number(((seconds / n) * 1e6).toFixed(2)),
+    mbPerSecond: Number(((totalBytes * rounds) / seconds / 1e6).toFixed(1)),
+    errors,
+  };
 }
 
 function corpusChecks(reader: Reader): { passed: number; total: number; failures: string[] } {
@@ -90,7 +109,7 @@ function corpusChecks(reader: Reader): { passed: number; total: number; failures
       else failures.push(`${c.name}: accepted invalid input`);
       continue;
     }
-    const values = c.expect.sameValuesAs ? byName.get(c.expect.sameValuesAs)!.expect.values ?? {} : c.expect.values ?? {};
+    const values = c.expect.sameValuesAs ? (byName.get(c.expect.sameValuesAs)!.expect.values ?? {}) : (c.expect.values ?? {});
     let parsed: unknown;
     try {
       parsed = reader.parse(c.text);
@@ -135,7 +154,10 @@ const results = readers.map((reader) => {
   const header = measure((m) => reader.headerOnly(m), messages);
   const encodeInputs = parsedOnce.filter((p) => p !== undefined);
   let i = 0;
-  const encode = measure(() => reader.encode(encodeInputs[i++ % encodeInputs.length]), encodeInputs.map(() => ''));
+  const encode = measure(
+    () => reader.encode(encodeInputs[i++ % encodeInputs.length]),
+    encodeInputs.map(() => ''),
+  );
   const corpusResult = corpusChecks(reader);
   return { reader: reader.name, full, header, encode, corpus: { ...corpusResult, passes: corpusResult.passed === corpusResult.total } };
 });
@@ -150,4 +172,7 @@ for (const r of results) {
   );
 }
 await mkdir(path.join(root, 'bench/results'), { recursive: true });
-await writeFile(path.join(root, 'bench/results/hl7.json'), JSON.stringify({ at: new Date().toISOString(), rounds, messages: messages.length, results }, null, 2));
+await writeFile(
+  path.join(root, 'bench/results/hl7.json'),
+  JSON.stringify({ at: new Date().toISOString(), rounds, messages: messages.length, results }, null, 2),
+);

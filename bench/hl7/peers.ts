@@ -10,7 +10,12 @@ import { parseMessage, readHeader, type Hl7Message } from '../../hl7v2/index.ts'
 import { parsePath } from '../../hl7v2/path.ts';
 
 const require = createRequire(import.meta.url);
-const HL7Standard = require('hl7-standard') as new (text: string) => { transform(): void; get(p: string): unknown; getSegments(name?: string): { get(p: string): unknown; type: string }[]; build(): string };
+const HL7Standard = require('hl7-standard') as new (text: string) => {
+  transform(): void;
+  get(p: string): unknown;
+  getSegments(name?: string): { get(p: string): unknown; type: string }[];
+  build(): string;
+};
 const simpleHl7 = require('simple-hl7') as { Parser: new () => { parse(text: string): SimpleMessage } };
 interface SimpleMessage {
   header: { getField(i: number): string };
@@ -56,7 +61,8 @@ export const hl7Standard: Reader = {
     let v = seg.get(`${p.segment}.${p.field}`);
     if (Array.isArray(v)) v = v[(p.repetition ?? 1) - 1];
     else if ((p.repetition ?? 1) > 1) return '';
-    if (p.component === undefined) return typeof v === 'object' && v ? str((v as Record<string, unknown>)[`${p.segment}.${p.field}.1`]) : str(v);
+    if (p.component === undefined)
+      return typeof v === 'object' && v ? str((v as Record<string, unknown>)[`${p.segment}.${p.field}.1`]) : str(v);
     if (typeof v !== 'object' || !v) return p.component === 1 && p.subcomponent === undefined ? str(v) : '';
     return str((v as Record<string, unknown>)[`${p.segment}.${p.field}.${p.component}`]);
   },

@@ -34,7 +34,10 @@ export function createContext(o: { quick: boolean; mongoUrl: string; redisUrl: s
     const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1 });
     try {
       await client.connect();
-      await client.db(n).dropDatabase().catch(() => undefined);
+      await client
+        .db(n)
+        .dropDatabase()
+        .catch(() => undefined);
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${n}:*`, 'COUNT', 1000);

@@ -44,7 +44,8 @@ export async function summariseProfile(file: string): Promise<ProfileSummary | u
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   // The probe's own Profiler.stop (serialising the profile) is not the engine's work: left out.
   const probe = (id: number): boolean => {
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.url.includes('bench/engine/cpu-probe')) return true;
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur))
+      if (byId.get(cur)!.callFrame.url.includes('bench/engine/cpu-probe')) return true;
     return false;
   };
   const selfUs = new Map<number, number>();
@@ -66,7 +67,9 @@ export async function summariseProfile(file: string): Promise<ProfileSummary | u
     }
     const area = areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + us);
-    const short = url ? `${functionName || '(anonymous)'} ${url.replace(/^.*?\/(node_modules|engine|connectors|transforms|bench)\//, '$1/')}:${lineNumber + 1}` : functionName;
+    const short = url
+      ? `${functionName || '(anonymous)'} ${url.replace(/^.*?\/(node_modules|engine|connectors|transforms|bench)\//, '$1/')}:${lineNumber + 1}`
+      : functionName;
     fns.set(short, (fns.get(short) ?? 0) + us);
   }
   const pct = (us: number) => Number(((100 * us) / wallUs).toFixed(1));

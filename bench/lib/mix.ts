@@ -59,7 +59,10 @@ function patient(rnd: () => number, i: number): { pid: string; pv1: string } {
 function adt(rnd: () => number, i: number): [string, string] {
   const trigger = pick(rnd, ['A01', 'A01', 'A08', 'A03']);
   const { pid, pv1 } = patient(rnd, i);
-  const extra = Array.from({ length: between(rnd, 0, 3) }, (_, k) => `DG1|${k + 1}||I10^${pick(rnd, ['J18.9', 'I10', 'E11.9'])}^I10||${TS}|A`);
+  const extra = Array.from(
+    { length: between(rnd, 0, 3) },
+    (_, k) => `DG1|${k + 1}||I10^${pick(rnd, ['J18.9', 'I10', 'E11.9'])}^I10||${TS}|A`,
+  );
   return [msh(`ADT^${trigger}^ADT_A01`), ['|P|2.5.1', `EVN|${trigger}|${TS}`, pid, `NK1|1|DOE^JOHN|SPO`, pv1, ...extra].join('\r')];
 }
 
@@ -67,9 +70,13 @@ function oru(rnd: () => number, i: number, observations: number): [string, strin
   const { pid, pv1 } = patient(rnd, i);
   const obx = Array.from(
     { length: observations },
-    (_, k) => `OBX|${k + 1}|NM|${2000 + k}-${k % 10}^ANALYTE ${k}^LN||${(rnd() * 200).toFixed(1)}|mg/dL|10-150|${pick(rnd, ['N', 'H', 'L'])}|||F|||${TS}`,
+    (_, k) =>
+      `OBX|${k + 1}|NM|${2000 + k}-${k % 10}^ANALYTE ${k}^LN||${(rnd() * 200).toFixed(1)}|mg/dL|10-150|${pick(rnd, ['N', 'H', 'L'])}|||F|||${TS}`,
   );
-  return [msh('ORU^R01^ORU_R01'), ['|P|2.5.1', pid, pv1, `ORC|RE|ORD${i}|FIL${i}`, `OBR|1|ORD${i}|FIL${i}|80053^COMP METABOLIC PANEL^CPT|||${TS}`, ...obx].join('\r')];
+  return [
+    msh('ORU^R01^ORU_R01'),
+    ['|P|2.5.1', pid, pv1, `ORC|RE|ORD${i}|FIL${i}`, `OBR|1|ORD${i}|FIL${i}|80053^COMP METABOLIC PANEL^CPT|||${TS}`, ...obx].join('\r'),
+  ];
 }
 
 function dft(rnd: () => number, i: number): [string, string] {
@@ -85,12 +92,15 @@ function dft(rnd: () => number, i: number): [string, string] {
 function large(rnd: () => number, i: number): [string, string] {
   const [head, body] = oru(rnd, i, 2);
   const target = between(rnd, 100_000, MAX_LARGE_BYTES - 2_000);
-  const base64 = Buffer.alloc(Math.ceil((target - body.length) * 0.75), i % 251).toString('base64').slice(0, target - body.length);
+  const base64 = Buffer.alloc(Math.ceil((target - body.length) * 0.75), i % 251)
+    .toString('base64')
+    .slice(0, target - body.length);
   return [head, `${body}\rOBX|3|ED|PDF^REPORT^L||^AP^PDF^Base64^${base64}||||||F`];
 }
 
 function template(kind: MixKind, rnd: () => number, i: number): Template {
-  const [head, rest] = kind === 'adt' ? adt(rnd, i) : kind === 'oru' ? oru(rnd, i, between(rnd, 10, 30)) : kind === 'dft' ? dft(rnd, i) : large(rnd, i);
+  const [head, rest] =
+    kind === 'adt' ? adt(rnd, i) : kind === 'oru' ? oru(rnd, i, between(rnd, 10, 30)) : kind === 'dft' ? dft(rnd, i) : large(rnd, i);
   return { kind, head: Buffer.from(`\x0b${head}`, 'utf8'), tail: Buffer.from(`${rest}\r\x1c\r`, 'utf8') };
 }
 
@@ -115,7 +125,12 @@ export class MessageMix {
     this.rnd = seededRandom(options.seed);
     const size = options.poolSize ?? 64;
     const make = (kind: MixKind, count: number) => Array.from({ length: count }, (_, i) => template(kind, this.rnd, i));
-    this.pools = { adt: make('adt', size), oru: make('oru', size), dft: make('dft', size), large: make('large', Math.max(4, Math.round(size / 10))) };
+    this.pools = {
+      adt: make('adt', size),
+      oru: make('oru', size),
+      dft: make('dft', size),
+      large: make('large', Math.max(4, Math.round(size / 10))),
+    };
   }
 
   /** The kind the next draw gives, by share. */

@@ -5,7 +5,10 @@ import readline from 'node:readline';
 /** Debian's psql of the newest installed PostgreSQL, if any. */
 async function localPsql(): Promise<string | undefined> {
   const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
-  return versions.sort().map((v) => `/usr/lib/postgresql/${v}/bin/psql`).at(-1);
+  return versions
+    .sort()
+    .map((v) => `/usr/lib/postgresql/${v}/bin/psql`)
+    .at(-1);
 }
 
 /** What PostgreSQL was busy with: statement shapes (numbers blanked) and how often each was seen active. */
@@ -24,7 +27,19 @@ export async function samplePgActivity(o: { schema: string; intervalMs?: number 
   if (!process.env.SWITCHBOARD_PG_URL) return undefined;
   const pg = new URL(process.env.SWITCHBOARD_PG_URL);
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(pg.password), PGPASSFILE: '/dev/null' };
-  const args = ['-w', '-h', pg.hostname, '-p', pg.port || '5432', '-U', decodeURIComponent(pg.username) || 'postgres', '-d', 'ferretdb', '-At', '-q'];
+  const args = [
+    '-w',
+    '-h',
+    pg.hostname,
+    '-p',
+    pg.port || '5432',
+    '-U',
+    decodeURIComponent(pg.username) || 'postgres',
+    '-d',
+    'ferretdb',
+    '-At',
+    '-q',
+  ];
   const child = spawn(psql, args, { stdio: ['pipe', 'pipe', 'ignore'], env });
   const counts = new Map<string, number>();
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -33,14 +48,19 @@ export async function samplePgActivity(o: { schema: string; intervalMs?: number 
   });
   const like = o.schema.replace(/'/g, "''").replace(/[_%]/g, '\\$&');
   const timer = setInterval(() => {
-    child.stdin!.write(`select regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '%${like}%';\n`);
+    child.stdin!.write(
+      `select regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '%${like}%';\n`,
+    );
   }, o.intervalMs ?? 100);
   return {
     stop: async () => {
       clearInterval(timer);
       child.stdin!.end();
       await new Promise((r) => child.once('exit', r));
-      return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([statement, samples]) => ({ statement, samples }));
+      return [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([statement, samples]) => ({ statement, samples }));
     },
   };
 }

@@ -17,7 +17,10 @@ const TSX = ['--import', 'tsx'];
  * returns the JSON of its last line.
  */
 export async function runLoad<T>(script: string, options: object): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...TSX, `bench/load/${script}.ts`, JSON.stringify(options)], { cwd: ROOT, maxBuffer: 64 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...TSX, `bench/load/${script}.ts`, JSON.stringify(options)], {
+    cwd: ROOT,
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
 }
 
@@ -30,7 +33,10 @@ export interface ServerProcess {
 }
 
 export function startServer(kind: string, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...TSX, 'bench/servers/serve.ts', kind, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...TSX, 'bench/servers/serve.ts', kind, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((resolve, reject) => {
@@ -82,7 +88,11 @@ export interface EngineProcess {
 export async function startEngine(o: EngineProcessOptions): Promise<EngineProcess> {
   const mllpPort = o.role === 'worker' ? 0 : await freePort();
   const fd = openSync(o.logFile, 'a');
-  const probes = [...(o.probeFile ? ['--import', './bench/engine/loop-probe.ts'] : []), ...(o.roundTripFile ? ['--import', './bench/engine/roundtrip-probe.ts'] : []), ...(o.cpuProfileFile ? ['--import', './bench/engine/cpu-probe.ts'] : [])];
+  const probes = [
+    ...(o.probeFile ? ['--import', './bench/engine/loop-probe.ts'] : []),
+    ...(o.roundTripFile ? ['--import', './bench/engine/roundtrip-probe.ts'] : []),
+    ...(o.cpuProfileFile ? ['--import', './bench/engine/cpu-probe.ts'] : []),
+  ];
   const args = [...TSX, ...probes, 'engine/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

@@ -32,7 +32,11 @@ export interface Target {
   met: boolean | undefined;
 }
 
-const table = (head: string[], rows: (string | number)[][]): string[] => [`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+const table = (head: string[], rows: (string | number)[][]): string[] => [
+  `| ${head.join(' | ')} |`,
+  `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** The issue's targets, each against what this run measured (undefined: not measured in this run). */
@@ -41,28 +45,60 @@ export function targets(r: BenchResults): Target[] {
   const ingest = (mode: IngestRow['mode'], c: number) => r.ingest?.find((i) => i.mode === mode && i.connections === c)?.result;
   const paired = (a: PeerRow['server'], b: PeerRow['server'], connection: PeerRow['connection']) => {
     const p = r.peer && pairedRatio(r.peer, { a, b, connection });
-    return p && { ...p, shown: `${p.median}${p.rounds.length > 1 ? ` (median of ${p.rounds.length} rounds: ${p.rounds.join(', ')})` : ''}` };
+    return (
+      p && { ...p, shown: `${p.median}${p.rounds.length > 1 ? ` (median of ${p.rounds.length} rounds: ${p.rounds.join(', ')})` : ''}` }
+    );
   };
   const ofFloor = paired('engine ack-only', 'real-ack floor', 'persistent');
-  if (ofFloor) out.push({ target: 'ACK-only ≥ 0.7 × real-ACK echo floor, 16 connections (peer suite, each round the same minutes)', measured: ofFloor.shown, met: ofFloor.median >= 0.7 });
+  if (ofFloor)
+    out.push({
+      target: 'ACK-only ≥ 0.7 × real-ACK echo floor, 16 connections (peer suite, each round the same minutes)',
+      measured: ofFloor.shown,
+      met: ofFloor.median >= 0.7,
+    });
   for (const connection of ['persistent', 'reconnect'] as const) {
     const ofPeer = paired('engine ack-only', 'node-hl7-server', connection);
-    if (ofPeer) out.push({ target: `ACK-only ≥ 3 × node-hl7-server, 16 connections (${connection === 'persistent' ? 'persistent connections: the load of every other benchmark' : 'a new connection per message: the only way the peer answers correctly'})`, measured: `${ofPeer.shown}×`, met: ofPeer.median >= 3 });
+    if (ofPeer)
+      out.push({
+        target: `ACK-only ≥ 3 × node-hl7-server, 16 connections (${connection === 'persistent' ? 'persistent connections: the load of every other benchmark' : 'a new connection per message: the only way the peer answers correctly'})`,
+        measured: `${ofPeer.shown}×`,
+        met: ofPeer.median >= 3,
+      });
   }
   const storeCapacity = Math.max(0, ...(r.store ?? []).filter((s) => s.pattern === 'insertMany').map((s) => s.docsPerSecond));
   for (const mode of ['ingest', 'all'] as const) {
     const durable = ingest(mode, 16)?.perSecond;
-    if (durable !== undefined && storeCapacity > 0) out.push({ target: `Durable ingest (${mode === 'ingest' ? '--role ingest' : 'one process, workers in it'}) ≥ 0.5 × the store's capacity (best insertMany), 16 connections`, measured: `${durable} / ${storeCapacity} = ${ratio(durable, storeCapacity)}`, met: durable / storeCapacity >= 0.5 });
+    if (durable !== undefined && storeCapacity > 0)
+      out.push({
+        target: `Durable ingest (${mode === 'ingest' ? '--role ingest' : 'one process, workers in it'}) ≥ 0.5 × the store's capacity (best insertMany), 16 connections`,
+        measured: `${durable} / ${storeCapacity} = ${ratio(durable, storeCapacity)}`,
+        met: durable / storeCapacity >= 0.5,
+      });
   }
   const at500 = r.endToEnd?.rows.find((row) => row.rate === 500);
   if (r.endToEnd) {
     const storeAt500 = r.store?.find((s) => s.ratePerSecond === 500)?.callP99Ms;
     const floorNote = storeAt500 !== undefined ? `; the store alone, insertOne at 500/s: p99 ${storeAt500} ms` : '';
-    out.push({ target: 'At 500 msg/s sustained: ACK p99 ≤ 10 ms', measured: (at500 ? `${at500.ackMs.p99} ms${at500.sustained ? '' : ' (500/s not sustained)'}` : `500/s not reached (saturation ${r.endToEnd.saturationRate ?? 'below the first rate'}/s)`) + floorNote, met: at500 ? at500.sustained && at500.ackMs.p99 <= 10 : false });
-    out.push({ target: 'At 500 msg/s sustained: end-to-end p99 ≤ 100 ms', measured: at500 ? `${at500.endToEndMs.p99} ms, ${at500.delivered}/${at500.expected} delivered` : 'not reached', met: at500 ? at500.sustained && at500.endToEndMs.p99 <= 100 : false });
+    out.push({
+      target: 'At 500 msg/s sustained: ACK p99 ≤ 10 ms',
+      measured:
+        (at500
+          ? `${at500.ackMs.p99} ms${at500.sustained ? '' : ' (500/s not sustained)'}`
+          : `500/s not reached (saturation ${r.endToEnd.saturationRate ?? 'below the first rate'}/s)`) + floorNote,
+      met: at500 ? at500.sustained && at500.ackMs.p99 <= 10 : false,
+    });
+    out.push({
+      target: 'At 500 msg/s sustained: end-to-end p99 ≤ 100 ms',
+      measured: at500 ? `${at500.endToEndMs.p99} ms, ${at500.delivered}/${at500.expected} delivered` : 'not reached',
+      met: at500 ? at500.sustained && at500.endToEndMs.p99 <= 100 : false,
+    });
   }
   if (r.soak) {
-    out.push({ target: 'Soak: RSS after the first minute varies < 10%', measured: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? 'run shorter than a minute' : pct(r.soak.rssSpreadAfterFirstMinute), met: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? undefined : r.soak.rssSpreadAfterFirstMinute < 0.1 });
+    out.push({
+      target: 'Soak: RSS after the first minute varies < 10%',
+      measured: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? 'run shorter than a minute' : pct(r.soak.rssSpreadAfterFirstMinute),
+      met: Number.isNaN(r.soak.rssSpreadAfterFirstMinute) ? undefined : r.soak.rssSpreadAfterFirstMinute < 0.1,
+    });
     out.push({ target: 'Soak: no stalled jobs', measured: `${r.soak.stalledJobs} stalled`, met: r.soak.stalledJobs === 0 });
   }
   return out;
@@ -73,11 +109,38 @@ export function markdown(r: BenchResults): string {
   const out: string[] = [`Run ${r.at}${r.quick ? ' (--quick)' : ''}, ${r.machine}.`, ''];
   if (r.floors) {
     out.push('**Floors** (the mix, closed loop, one message in flight per connection)', '');
-    out.push(...table(['server', 'connections', 'msg/s', 'ACK p50 ms', 'p99 ms', 'p999 ms', 'frames per fsync'], r.floors.map((f) => [f.server, f.connections, f.result.perSecond, f.result.latencyMs.p50, f.result.latencyMs.p99, f.result.latencyMs.p999, f.framesPerFsync ?? ''])), '');
+    out.push(
+      ...table(
+        ['server', 'connections', 'msg/s', 'ACK p50 ms', 'p99 ms', 'p999 ms', 'frames per fsync'],
+        r.floors.map((f) => [
+          f.server,
+          f.connections,
+          f.result.perSecond,
+          f.result.latencyMs.p50,
+          f.result.latencyMs.p99,
+          f.result.latencyMs.p999,
+          f.framesPerFsync ?? '',
+        ]),
+      ),
+      '',
+    );
   }
   if (r.store) {
     out.push("**The store's own capacity** (the engine's documents, w: majority, j: true, bare driver loop)", '');
-    out.push(...table(['pattern', 'in flight', 'batch', 'documents/s', 'call p50 ms', 'p99 ms'], r.store.map((s) => [s.ratePerSecond ? `${s.pattern} at ${s.ratePerSecond}/s` : s.pattern, s.ratePerSecond ? 'as due' : s.inFlight, s.batch, s.docsPerSecond, s.callP50Ms, s.callP99Ms ?? ''])), '');
+    out.push(
+      ...table(
+        ['pattern', 'in flight', 'batch', 'documents/s', 'call p50 ms', 'p99 ms'],
+        r.store.map((s) => [
+          s.ratePerSecond ? `${s.pattern} at ${s.ratePerSecond}/s` : s.pattern,
+          s.ratePerSecond ? 'as due' : s.inFlight,
+          s.batch,
+          s.docsPerSecond,
+          s.callP50Ms,
+          s.callP99Ms ?? '',
+        ]),
+      ),
+      '',
+    );
   }
   if (r.ingest) {
     const real = (c: number) => r.floors?.find((f) => f.server === 'real-ack' && f.connections === c)?.result.perSecond ?? 0;
@@ -86,7 +149,19 @@ export function markdown(r: BenchResults): string {
     out.push('**MLLP ingest** (the mix; ACK after the durable commit, except ack-only)', '');
     out.push(
       ...table(
-        ['engine', 'connections', 'msg/s', 'ACK p50 ms', 'p99 ms', 'p999 ms', '÷ real-ACK floor', '÷ group-commit floor', '÷ store insertOne, same in flight', 'store calls / msg', 'Redis commands / msg'],
+        [
+          'engine',
+          'connections',
+          'msg/s',
+          'ACK p50 ms',
+          'p99 ms',
+          'p999 ms',
+          '÷ real-ACK floor',
+          '÷ group-commit floor',
+          '÷ store insertOne, same in flight',
+          'store calls / msg',
+          'Redis commands / msg',
+        ],
         r.ingest.map((i) => [
           i.mode,
           i.connections,
@@ -97,8 +172,16 @@ export function markdown(r: BenchResults): string {
           ratio(i.result.perSecond, real(i.connections)),
           i.mode === 'ack-only' ? '' : ratio(i.result.perSecond, durable(i.connections)),
           i.mode === 'ack-only' ? '' : ratio(i.result.perSecond, one(i.connections)),
-          i.roundTrips ? Object.entries(i.roundTrips.mongo).map(([op, v]) => `${op} ${v.calls} (${v.ms} ms)`).join(', ') : '',
-          i.roundTrips ? Object.entries(i.roundTrips.redis).map(([cmd, n]) => `${cmd} ${n}`).join(', ') : '',
+          i.roundTrips
+            ? Object.entries(i.roundTrips.mongo)
+                .map(([op, v]) => `${op} ${v.calls} (${v.ms} ms)`)
+                .join(', ')
+            : '',
+          i.roundTrips
+            ? Object.entries(i.roundTrips.redis)
+                .map(([cmd, n]) => `${cmd} ${n}`)
+                .join(', ')
+            : '',
         ]),
       ),
       '',
@@ -106,30 +189,126 @@ export function markdown(r: BenchResults): string {
   }
   if (r.peer) {
     out.push('**Peer** (16 connections, the mix; in each round every server once, in turn)', '');
-    out.push(...table(['round', 'server', 'connections', 'msg/s (ACKs naming the message sent)', 'ACK p99 ms', 'spurious ACKs', 'server CPU s', 'machine CPU s'], r.peer.map((p) => [p.round, p.server, p.connection, p.result.perSecond, p.result.latencyMs.p99, p.result.spurious, p.cpu.server ?? '', p.cpu.machine ?? ''])), '');
+    out.push(
+      ...table(
+        [
+          'round',
+          'server',
+          'connections',
+          'msg/s (ACKs naming the message sent)',
+          'ACK p99 ms',
+          'spurious ACKs',
+          'server CPU s',
+          'machine CPU s',
+        ],
+        r.peer.map((p) => [
+          p.round,
+          p.server,
+          p.connection,
+          p.result.perSecond,
+          p.result.latencyMs.p99,
+          p.result.spurious,
+          p.cpu.server ?? '',
+          p.cpu.machine ?? '',
+        ]),
+      ),
+      '',
+    );
   }
   if (r.endToEnd) {
     const e2e = r.endToEnd;
     out.push(`**End to end** (open loop, one engine process; saturation: ${e2e.saturationRate ?? 'below the first rate'} msg/s)`, '');
-    out.push(...table(['offered msg/s', 'achieved', 'ACK p50 ms', 'p99', 'p999', 'e2e p50 ms', 'p99', 'p999', 'delivered', 'sustained'], e2e.rows.map((e) => [e.rate, e.load.achievedPerSecond, e.ackMs.p50, e.ackMs.p99, e.ackMs.p999, e.endToEndMs.p50, e.endToEndMs.p99, e.endToEndMs.p999, `${e.delivered}/${e.expected}`, e.sustained ? 'yes' : 'no'])), '');
+    out.push(
+      ...table(
+        ['offered msg/s', 'achieved', 'ACK p50 ms', 'p99', 'p999', 'e2e p50 ms', 'p99', 'p999', 'delivered', 'sustained'],
+        e2e.rows.map((e) => [
+          e.rate,
+          e.load.achievedPerSecond,
+          e.ackMs.p50,
+          e.ackMs.p99,
+          e.ackMs.p999,
+          e.endToEndMs.p50,
+          e.endToEndMs.p99,
+          e.endToEndMs.p999,
+          `${e.delivered}/${e.expected}`,
+          e.sustained ? 'yes' : 'no',
+        ]),
+      ),
+      '',
+    );
   }
   if (r.scaleOut) {
     out.push('**Scale-out** (backlog delivered by worker processes behind one ingest process)', '');
-    out.push(...table(['workers', 'messages', 'measured', 'seconds', 'delivered msg/s', 'worker CPU s', 'postgres CPU s', 'ferretdb CPU s', 'machine CPU s'], r.scaleOut.map((s) => [s.workers, s.messages, s.measuredMessages, s.drainSeconds, s.deliveredPerSecond, s.cpu.workers ?? '', s.cpu.postgres ?? '', s.cpu.ferretdb ?? '', s.cpu.machine ?? ''])), '');
+    out.push(
+      ...table(
+        [
+          'workers',
+          'messages',
+          'measured',
+          'seconds',
+          'delivered msg/s',
+          'worker CPU s',
+          'postgres CPU s',
+          'ferretdb CPU s',
+          'machine CPU s',
+        ],
+        r.scaleOut.map((s) => [
+          s.workers,
+          s.messages,
+          s.measuredMessages,
+          s.drainSeconds,
+          s.deliveredPerSecond,
+          s.cpu.workers ?? '',
+          s.cpu.postgres ?? '',
+          s.cpu.ferretdb ?? '',
+          s.cpu.machine ?? '',
+        ]),
+      ),
+      '',
+    );
     const activity = r.scaleOut[0]?.pgActivity;
-    if (activity) out.push('What PostgreSQL was running while 1 worker delivered (active statements of this database, sampled every 100 ms):', '', ...table(['samples', 'statement'], activity.map((a) => [a.samples, `\`${a.statement.replaceAll('|', '\\|')}\``])), '');
+    if (activity)
+      out.push(
+        'What PostgreSQL was running while 1 worker delivered (active statements of this database, sampled every 100 ms):',
+        '',
+        ...table(
+          ['samples', 'statement'],
+          activity.map((a) => [a.samples, `\`${a.statement.replaceAll('|', '\\|')}\``]),
+        ),
+        '',
+      );
   }
   if (r.queries) {
     const stored = r.queries[0]?.storedMessages;
-    out.push(`**The store's reads at scale** (${stored} stored messages; median of the runs, ms; "before": the query's shape until 12-02, same run)`, '');
+    out.push(
+      `**The store's reads at scale** (${stored} stored messages; median of the runs, ms; "before": the query's shape until 12-02, same run)`,
+      '',
+    );
     const names = [...new Set(r.queries.map((q) => q.query))];
     const at = (q: string, shape: StoreQueryRow['shape']) => r.queries!.find((x) => x.query === q && x.shape === shape);
-    out.push(...table(['query', 'ms', 'before, ms', 'answer (documents or messages counted)'], names.map((q) => [q, at(q, 'engine')?.medianMs ?? '', at(q, 'before')?.medianMs ?? '', at(q, 'engine')?.answered ?? ''])), '');
+    out.push(
+      ...table(
+        ['query', 'ms', 'before, ms', 'answer (documents or messages counted)'],
+        names.map((q) => [q, at(q, 'engine')?.medianMs ?? '', at(q, 'before')?.medianMs ?? '', at(q, 'engine')?.answered ?? '']),
+      ),
+      '',
+    );
   }
   if (r.soak) {
     const s = r.soak;
-    out.push(`**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)} (median of each minute: ${s.rssMedianMiBByMinute.join(', ')} MiB), event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`, '');
+    out.push(
+      `**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)} (median of each minute: ${s.rssMedianMiBByMinute.join(', ')} MiB), event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`,
+      '',
+    );
   }
-  out.push('**Targets**', '', ...table(['target', 'measured', 'met'], targets(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'])), '');
+  out.push(
+    '**Targets**',
+    '',
+    ...table(
+      ['target', 'measured', 'met'],
+      targets(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
+    ),
+    '',
+  );
   return out.join('\n');
 }

@@ -30,7 +30,10 @@ export const ratio = (a: number, b: number): number => (b === 0 ? 0 : round(a / 
  * Groups timed samples into windows of `windowMs` from `startMs`: for each window, how many
  * samples and their p99 (for time series such as the soak's latency over time).
  */
-export function windows(samples: { at: number; value: number }[], o: { startMs: number; windowMs: number }): { t: number; count: number; p99: number }[] {
+export function windows(
+  samples: { at: number; value: number }[],
+  o: { startMs: number; windowMs: number },
+): { t: number; count: number; p99: number }[] {
   const buckets = new Map<number, number[]>();
   for (const s of samples) {
     const k = Math.floor((s.at - o.startMs) / o.windowMs);
@@ -39,5 +42,7 @@ export function windows(samples: { at: number; value: number }[], o: { startMs: 
     if (!b) buckets.set(k, (b = []));
     b.push(s.value);
   }
-  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => ({ t: ((k + 1) * o.windowMs) / 1000, count: v.length, p99: percentiles(v).p99 }));
+  return [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, v]) => ({ t: ((k + 1) * o.windowMs) / 1000, count: v.length, p99: percentiles(v).p99 }));
 }

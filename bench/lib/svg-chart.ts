@@ -30,13 +30,18 @@ export function niceTicks(min: number, max: number, count = 6): number[] {
   if (!(max > min)) return [min];
   const raw = (max - min) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude);
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
   const ticks: number[] = [];
   for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
   return ticks;
 }
 
-const label = (v: number): string => (Math.abs(v) >= 1e6 ? `${Number((v / 1e6).toPrecision(3))}M` : Math.abs(v) >= 1e4 ? `${Number((v / 1e3).toPrecision(3))}k` : String(Number(v.toPrecision(4))));
+const label = (v: number): string =>
+  Math.abs(v) >= 1e6
+    ? `${Number((v / 1e6).toPrecision(3))}M`
+    : Math.abs(v) >= 1e4
+      ? `${Number((v / 1e3).toPrecision(3))}k`
+      : String(Number(v.toPrecision(4)));
 
 export function lineChart(o: ChartOptions): string {
   const width = o.width ?? 800;
@@ -71,10 +76,14 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<text x="${m.left + plotW / 2}" y="${height - 35}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
   (o.references ?? []).forEach((r, i) => {
-    out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${sy(r.y).toFixed(1)}" y2="${sy(r.y).toFixed(1)}" stroke="#777" stroke-dasharray="6 4"/>`);
+    out.push(
+      `<line x1="${m.left}" x2="${width - m.right}" y1="${sy(r.y).toFixed(1)}" y2="${sy(r.y).toFixed(1)}" stroke="#777" stroke-dasharray="6 4"/>`,
+    );
     // Alternate right and left, so that two lines close together keep readable labels.
     const right = i % 2 === 0;
-    out.push(`<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`);
+    out.push(
+      `<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`,
+    );
   });
   let lx = m.left;
   o.series.forEach((s, i) => {

@@ -26,7 +26,8 @@ export function readMsa(ack: Buffer): AckSeen | undefined {
  */
 export class MllpConnection {
   private readonly framer = new MllpFramer(16 << 20);
-  private waiting: { controlId: string | undefined; resolve: (a: AckSeen) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
+  private waiting:
+    { controlId: string | undefined; resolve: (a: AckSeen) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   /** ACKs that answered no message in flight, or another control id. */
   spurious = 0;
 

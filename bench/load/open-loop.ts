@@ -69,23 +69,29 @@ async function run(o: OpenLoopOptions): Promise<OpenLoopResult> {
       const { m, r } = backlog[head]!;
       backlog[head++] = undefined;
       outstanding++;
-      conn.send(m.frame(), m.controlId).then(
-        (ack) => {
-          r.ackAt = now();
-          r.code = ack.code;
-          codes[ack.code] = (codes[ack.code] ?? 0) + 1;
-          idle.push(conn);
-        },
-        (err: Error) => {
-          errors++;
-          firstError ??= err.message;
-          conn.close();
-          void MllpConnection.open(o.port).then((fresh) => (idle.push(fresh), dispatch()), () => undefined);
-        },
-      ).finally(() => {
-        outstanding--;
-        dispatch();
-      });
+      conn
+        .send(m.frame(), m.controlId)
+        .then(
+          (ack) => {
+            r.ackAt = now();
+            r.code = ack.code;
+            codes[ack.code] = (codes[ack.code] ?? 0) + 1;
+            idle.push(conn);
+          },
+          (err: Error) => {
+            errors++;
+            firstError ??= err.message;
+            conn.close();
+            void MllpConnection.open(o.port).then(
+              (fresh) => (idle.push(fresh), dispatch()),
+              () => undefined,
+            );
+          },
+        )
+        .finally(() => {
+          outstanding--;
+          dispatch();
+        });
     }
   };
 

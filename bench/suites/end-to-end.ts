@@ -44,7 +44,11 @@ export function deliveredAt(erp: ErpSimulator, tag: string): Map<string, number>
 }
 
 /** One open-loop run at `rate` against a running engine; waits up to `drainMs` for its deliveries. */
-export async function openLoopRun(ctx: BenchContext, s: EngineSession, o: { rate: number; seconds: number; drainMs: number; ackDrainMs?: number; connections?: number }): Promise<{ row: RateRow; records: OpenLoopRecord[]; delivered: Map<string, number> }> {
+export async function openLoopRun(
+  ctx: BenchContext,
+  s: EngineSession,
+  o: { rate: number; seconds: number; drainMs: number; ackDrainMs?: number; connections?: number },
+): Promise<{ row: RateRow; records: OpenLoopRecord[]; delivered: Map<string, number> }> {
   const tag = `${ctx.run}${nextLabel()}`.slice(0, 11);
   const recordsFile = path.join(RESULTS, `open-loop-${tag}.json`);
   const load = await runLoad<OpenLoopResult>('open-loop', {
@@ -80,7 +84,12 @@ export async function runEndToEnd(ctx: BenchContext): Promise<{ rows: RateRow[];
   await withEngine(ctx, { label: 'e2e', role: 'all' }, async (s) => {
     let failures = 0;
     for (const rate of rates) {
-      const { row } = await openLoopRun(ctx, s, { rate, seconds: ctx.seconds(20, 3), drainMs: ctx.seconds(20, 5) * 1000, ackDrainMs: ctx.seconds(30, 5) * 1000 });
+      const { row } = await openLoopRun(ctx, s, {
+        rate,
+        seconds: ctx.seconds(20, 3),
+        drainMs: ctx.seconds(20, 5) * 1000,
+        ackDrainMs: ctx.seconds(30, 5) * 1000,
+      });
       rows.push(row);
       console.log(
         `  e2e ${rate}/s: achieved ${row.load.achievedPerSecond}/s, ACK p50 ${row.ackMs.p50} p99 ${row.ackMs.p99} p999 ${row.ackMs.p999} ms, e2e p50 ${row.endToEndMs.p50} p99 ${row.endToEndMs.p99} p999 ${row.endToEndMs.p999} ms, delivered ${row.delivered}/${row.expected}${row.sustained ? '' : ' (not sustained)'}`,

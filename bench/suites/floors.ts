@@ -24,7 +24,10 @@ export interface FloorRow {
 }
 
 /** One closed-loop run of the mix against `port`. */
-export function closedLoop(ctx: BenchContext, o: Omit<ClosedLoopOptions, 'durationMs' | 'warmupMs' | 'seed' | 'tag'> & { label: string }): Promise<ClosedLoopResult> {
+export function closedLoop(
+  ctx: BenchContext,
+  o: Omit<ClosedLoopOptions, 'durationMs' | 'warmupMs' | 'seed' | 'tag'> & { label: string },
+): Promise<ClosedLoopResult> {
   const { label, ...rest } = o;
   return runLoad<ClosedLoopResult>('closed-loop', {
     ...rest,
@@ -50,7 +53,9 @@ export async function runFloors(ctx: BenchContext): Promise<FloorRow[]> {
       const row: FloorRow = { server, connections, result };
       if (server === 'group-commit' && stats.flushes) row.framesPerFsync = Number((stats.frames! / stats.flushes).toFixed(1));
       rows.push(row);
-      console.log(`  floor ${server} x${connections}: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms${row.framesPerFsync ? `, ${row.framesPerFsync} frames/fsync` : ''}`);
+      console.log(
+        `  floor ${server} x${connections}: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms${row.framesPerFsync ? `, ${row.framesPerFsync} frames/fsync` : ''}`,
+      );
     }
   }
   await rm(logFile, { force: true });

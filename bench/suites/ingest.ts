@@ -40,8 +40,12 @@ export async function runIngest(ctx: BenchContext, o: { connections?: readonly n
         const row: IngestRow = { mode, connections, result, cpu: used };
         if (mode !== 'ack-only') row.roundTrips = perMessage(before, await s.roundTrips());
         rows.push(row);
-        const codes = Object.entries(result.codes).map(([c, n]) => `${c} ${n}`).join(', ');
-        console.log(`  engine ${mode} x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p999 ${result.latencyMs.p999} ms (${codes}${result.errors ? `, ${result.errors} errors: ${result.firstError}` : ''})`);
+        const codes = Object.entries(result.codes)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ');
+        console.log(
+          `  engine ${mode} x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p999 ${result.latencyMs.p999} ms (${codes}${result.errors ? `, ${result.errors} errors: ${result.firstError}` : ''})`,
+        );
       }
     });
   }

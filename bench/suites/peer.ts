@@ -37,9 +37,16 @@ export async function runPeer(ctx: BenchContext): Promise<PeerRow[]> {
   const measure = async (o: { server: PeerRow['server']; round: number; port: number; pid: number }) => {
     for (const connection of ['persistent', 'reconnect'] as const) {
       const cpu = await cpuSampler({ server: [o.pid] });
-      const result = await closedLoop(ctx, { port: o.port, connections: 16, reconnectEach: connection === 'reconnect', label: nextLabel() });
+      const result = await closedLoop(ctx, {
+        port: o.port,
+        connections: 16,
+        reconnectEach: connection === 'reconnect',
+        label: nextLabel(),
+      });
       rows.push({ server: o.server, connection, round: o.round, result, cpu: await cpu.done() });
-      console.log(`  round ${o.round}, ${o.server} (${connection}) x16: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms, ${result.spurious} spurious ACKs, ${result.errors} errors`);
+      console.log(
+        `  round ${o.round}, ${o.server} (${connection}) x16: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms, ${result.spurious} spurious ACKs, ${result.errors} errors`,
+      );
     }
   };
   const peer = await startServer('node-hl7-server');
@@ -47,7 +54,11 @@ export async function runPeer(ctx: BenchContext): Promise<PeerRow[]> {
     const floor = await startServer('real-ack');
     try {
       await withEngine(ctx, { label: 'peer-ack-only', role: 'ingest', env: { INTAKE_ACK_ONLY: 'true' } }, async (engine) => {
-        const servers = { 'node-hl7-server': peer, 'engine ack-only': { port: engine.port, pid: engine.main.pid }, 'real-ack floor': floor } as const;
+        const servers = {
+          'node-hl7-server': peer,
+          'engine ack-only': { port: engine.port, pid: engine.main.pid },
+          'real-ack floor': floor,
+        } as const;
         const rounds = ctx.quick ? 1 : 3;
         for (let round = 1; round <= rounds; round++) {
           for (let i = 0; i < PEER_SERVERS.length; i++) {
@@ -69,12 +80,18 @@ export async function runPeer(ctx: BenchContext): Promise<PeerRow[]> {
  * `a ÷ b` for one way of connecting, within each round (the same minutes), and their median:
  * what the targets compare. Undefined when the rows hold no round with both.
  */
-export function pairedRatio(rows: readonly PeerRow[], o: { a: PeerRow['server']; b: PeerRow['server']; connection: PeerRow['connection'] }): { median: number; rounds: number[] } | undefined {
-  const at = (server: PeerRow['server'], round: number) => rows.find((r) => r.server === server && r.connection === o.connection && r.round === round)?.result.perSecond;
-  const rounds = [...new Set(rows.map((r) => r.round))].sort((x, y) => x - y).flatMap((round) => {
-    const a = at(o.a, round);
-    const b = at(o.b, round);
-    return a !== undefined && b ? [ratio(a, b)] : [];
-  });
+export function pairedRatio(
+  rows: readonly PeerRow[],
+  o: { a: PeerRow['server']; b: PeerRow['server']; connection: PeerRow['connection'] },
+): { median: number; rounds: number[] } | undefined {
+  const at = (server: PeerRow['server'], round: number) =>
+    rows.find((r) => r.server === server && r.connection === o.connection && r.round === round)?.result.perSecond;
+  const rounds = [...new Set(rows.map((r) => r.round))]
+    .sort((x, y) => x - y)
+    .flatMap((round) => {
+      const a = at(o.a, round);
+      const b = at(o.b, round);
+      return a !== undefined && b ? [ratio(a, b)] : [];
+    });
   return rounds.length === 0 ? undefined : { median: round(median(rounds), 3), rounds };
 }

@@ -63,7 +63,9 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
       const activity = await pg?.stop();
       if (activity) row.pgActivity = activity;
       rows.push(row);
-      console.log(`  scale-out ${workers} worker(s): ${row.measuredMessages} of ${messages} messages delivered in ${row.drainSeconds} s, ${row.deliveredPerSecond}/s`);
+      console.log(
+        `  scale-out ${workers} worker(s): ${row.measuredMessages} of ${messages} messages delivered in ${row.drainSeconds} s, ${row.deliveredPerSecond}/s`,
+      );
     });
   }
   return rows;

@@ -80,7 +80,10 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number; seconds?: n
       const sampler = (async () => {
         while (sampling) {
           const memory = await redis.info('memory');
-          const stats = await mongo.db(s.db).command({ dbStats: 1 }).catch(() => ({}) as Record<string, number>);
+          const stats = await mongo
+            .db(s.db)
+            .command({ dbStats: 1 })
+            .catch(() => ({}) as Record<string, number>);
           samples.push({
             t: Math.round((Date.now() - start) / 1000),
             redisUsedBytes: Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? 0),
@@ -93,19 +96,38 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number; seconds?: n
           await new Promise((r) => setTimeout(r, ctx.quick ? 2000 : 10_000));
         }
       })();
-      const { row, records, delivered } = await openLoopRun(ctx, s, { rate, seconds, drainMs: ctx.seconds(60, 3) * 1000, ackDrainMs: ctx.seconds(60, 3) * 1000 });
+      const { row, records, delivered } = await openLoopRun(ctx, s, {
+        rate,
+        seconds,
+        drainMs: ctx.seconds(60, 3) * 1000,
+        ackDrainMs: ctx.seconds(60, 3) * 1000,
+      });
       sampling = false;
       await sampler;
       await Promise.all(events.map((e) => e.close()));
-      const probe = (await readFile(s.probeFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as ProbeSample).filter((p) => p.at >= start);
+      const probe = (await readFile(s.probeFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ProbeSample)
+        .filter((p) => p.at >= start);
       // After the first minute and while the load runs (the drain afterwards is not the soak).
       const after = probe.filter((p) => p.at - start >= 60_000 && p.at - start <= seconds * 1000).map((p) => p.rssBytes);
       const spread = after.length > 0 ? (Math.max(...after) - Math.min(...after)) / Math.min(...after) : NaN;
-      const byMinute = Array.from({ length: Math.floor(seconds / 60) }, (_, m) => probe.filter((p) => p.at - start >= m * 60_000 && p.at - start < (m + 1) * 60_000).map((p) => p.rssBytes));
+      const byMinute = Array.from({ length: Math.floor(seconds / 60) }, (_, m) =>
+        probe.filter((p) => p.at - start >= m * 60_000 && p.at - start < (m + 1) * 60_000).map((p) => p.rssBytes),
+      );
       const rssMedianMiBByMinute = byMinute.filter((w) => w.length > 0).map((w) => Math.round(percentiles(w).p50 / 2 ** 20));
       const t0 = records[0]?.dueAt ?? start;
-      const ackWindows = windows(records.filter((r) => r.ackAt).map((r) => ({ at: r.ackAt!, value: r.ackAt! - r.dueAt })), { startMs: t0, windowMs: 10_000 });
-      const e2eWindows = windows(records.filter((r) => delivered.has(r.controlId)).map((r) => ({ at: delivered.get(r.controlId)!, value: delivered.get(r.controlId)! - r.dueAt })), { startMs: t0, windowMs: 10_000 });
+      const ackWindows = windows(
+        records.filter((r) => r.ackAt).map((r) => ({ at: r.ackAt!, value: r.ackAt! - r.dueAt })),
+        { startMs: t0, windowMs: 10_000 },
+      );
+      const e2eWindows = windows(
+        records
+          .filter((r) => delivered.has(r.controlId))
+          .map((r) => ({ at: delivered.get(r.controlId)!, value: delivered.get(r.controlId)! - r.dueAt })),
+        { startMs: t0, windowMs: 10_000 },
+      );
       const plots = await plot(ctx, { start, probe, samples, ackWindows, e2eWindows });
       return {
         rate,
@@ -129,16 +151,85 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number; seconds?: n
 type Window = { t: number; count: number; p99: number };
 
 /** One SVG per series: RSS, event-loop delay p99, Redis memory, store disk, latency and throughput. */
-async function plot(ctx: BenchContext, d: { start: number; probe: ProbeSample[]; samples: SoakSample[]; ackWindows: Window[]; e2eWindows: Window[] }): Promise<string[]> {
+async function plot(
+  ctx: BenchContext,
+  d: { start: number; probe: ProbeSample[]; samples: SoakSample[]; ackWindows: Window[]; e2eWindows: Window[] },
+): Promise<string[]> {
   const secs = (at: number) => Math.round((at - d.start) / 1000);
   const MB = 1024 * 1024;
   const charts: [string, Parameters<typeof lineChart>[0]][] = [
-    ['soak-rss.svg', { title: 'Engine RSS', xLabel: 's', yLabel: 'MiB', series: [{ name: 'RSS', points: d.probe.map((p) => [secs(p.at), p.rssBytes / MB]) }, { name: 'heap committed', points: d.probe.map((p) => [secs(p.at), p.heapTotalBytes / MB]) }, { name: 'heap used', points: d.probe.map((p) => [secs(p.at), p.heapUsedBytes / MB]) }, { name: 'external (Buffers)', points: d.probe.map((p) => [secs(p.at), p.externalBytes / MB]) }] }],
-    ['soak-event-loop.svg', { title: 'Engine event-loop delay, p99 of each second', xLabel: 's', yLabel: 'ms', series: [{ name: 'p99', points: d.probe.map((p) => [secs(p.at), p.loopDelayP99Ms]) }] }],
-    ['soak-redis.svg', { title: 'Redis memory', xLabel: 's', yLabel: 'MiB', series: [{ name: 'used_memory (whole server)', points: d.samples.map((s) => [s.t, s.redisUsedBytes / MB]) }, { name: "this run's keys (estimate)", points: d.samples.map((s) => [s.t, s.redisRunKeysBytes / MB]) }] }],
-    ['soak-store-disk.svg', { title: 'MongoDB-wire server disk (dbStats of this database)', xLabel: 's', yLabel: 'MiB', series: [{ name: 'data + indexes', points: d.samples.map((s) => [s.t, s.storeBytes / MB]) }] }],
-    ['soak-latency.svg', { title: 'Latency, p99 per 10 s window (from when each message was due)', xLabel: 's', yLabel: 'ms', series: [{ name: 'ACK p99', points: d.ackWindows.map((w) => [w.t, w.p99]) }, { name: 'end-to-end p99', points: d.e2eWindows.map((w) => [w.t, w.p99]) }], references: [{ y: 10, label: 'ACK target 10 ms' }, { y: 100, label: 'e2e target 100 ms' }] }],
-    ['soak-throughput.svg', { title: 'Throughput per 10 s window', xLabel: 's', yLabel: 'messages/s', series: [{ name: 'ACKed', points: d.ackWindows.map((w) => [w.t, w.count / 10]) }, { name: 'delivered (ADT+DFT)', points: d.e2eWindows.map((w) => [w.t, w.count / 10]) }] }],
+    [
+      'soak-rss.svg',
+      {
+        title: 'Engine RSS',
+        xLabel: 's',
+        yLabel: 'MiB',
+        series: [
+          { name: 'RSS', points: d.probe.map((p) => [secs(p.at), p.rssBytes / MB]) },
+          { name: 'heap committed', points: d.probe.map((p) => [secs(p.at), p.heapTotalBytes / MB]) },
+          { name: 'heap used', points: d.probe.map((p) => [secs(p.at), p.heapUsedBytes / MB]) },
+          { name: 'external (Buffers)', points: d.probe.map((p) => [secs(p.at), p.externalBytes / MB]) },
+        ],
+      },
+    ],
+    [
+      'soak-event-loop.svg',
+      {
+        title: 'Engine event-loop delay, p99 of each second',
+        xLabel: 's',
+        yLabel: 'ms',
+        series: [{ name: 'p99', points: d.probe.map((p) => [secs(p.at), p.loopDelayP99Ms]) }],
+      },
+    ],
+    [
+      'soak-redis.svg',
+      {
+        title: 'Redis memory',
+        xLabel: 's',
+        yLabel: 'MiB',
+        series: [
+          { name: 'used_memory (whole server)', points: d.samples.map((s) => [s.t, s.redisUsedBytes / MB]) },
+          { name: "this run's keys (estimate)", points: d.samples.map((s) => [s.t, s.redisRunKeysBytes / MB]) },
+        ],
+      },
+    ],
+    [
+      'soak-store-disk.svg',
+      {
+        title: 'MongoDB-wire server disk (dbStats of this database)',
+        xLabel: 's',
+        yLabel: 'MiB',
+        series: [{ name: 'data + indexes', points: d.samples.map((s) => [s.t, s.storeBytes / MB]) }],
+      },
+    ],
+    [
+      'soak-latency.svg',
+      {
+        title: 'Latency, p99 per 10 s window (from when each message was due)',
+        xLabel: 's',
+        yLabel: 'ms',
+        series: [
+          { name: 'ACK p99', points: d.ackWindows.map((w) => [w.t, w.p99]) },
+          { name: 'end-to-end p99', points: d.e2eWindows.map((w) => [w.t, w.p99]) },
+        ],
+        references: [
+          { y: 10, label: 'ACK target 10 ms' },
+          { y: 100, label: 'e2e target 100 ms' },
+        ],
+      },
+    ],
+    [
+      'soak-throughput.svg',
+      {
+        title: 'Throughput per 10 s window',
+        xLabel: 's',
+        yLabel: 'messages/s',
+        series: [
+          { name: 'ACKed', points: d.ackWindows.map((w) => [w.t, w.count / 10]) },
+          { name: 'delivered (ADT+DFT)', points: d.e2eWindows.map((w) => [w.t, w.count / 10]) },
+        ],
+      },
+    ],
   ];
   const files: string[] = [];
   for (const [file, chart] of charts) files.push(await ctx.save(file, lineChart(chart)));

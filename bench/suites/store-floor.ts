@@ -41,7 +41,11 @@ export interface StoreFloorRow {
 export async function engineRecords(count: number, seed: number): Promise<MessageRecord[]> {
   const records: MessageRecord[] = [];
   const store = { messages: { insert: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } } as unknown as Store;
-  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000 }), transforms, log: silentLogger() });
+  const intake = new Hl7Intake({
+    core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000 }),
+    transforms,
+    log: silentLogger(),
+  });
   const channel = interpolateEnv(ehrMllp, {}, 'channel ehr-mllp');
   const mix = new MessageMix({ seed, tag: 'SF' });
   for (let i = 0; i < count; i++) {
@@ -94,7 +98,13 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
     };
     await Promise.all(Array.from({ length: inFlight }, loop));
     calls.sort((a, b) => a - b);
-    rows.push({ pattern, inFlight, batch, docsPerSecond: Math.round(docs / (o.durationMs / 1000)), callP50Ms: round(calls[Math.floor(calls.length / 2)] ?? 0) });
+    rows.push({
+      pattern,
+      inFlight,
+      batch,
+      docsPerSecond: Math.round(docs / (o.durationMs / 1000)),
+      callP50Ms: round(calls[Math.floor(calls.length / 2)] ?? 0),
+    });
   };
   const openLoop = async (rate: number) => {
     const calls: number[] = [];
@@ -111,14 +121,25 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
     const seconds = (performance.now() - t0) / 1000;
     calls.sort((a, b) => a - b);
     const at = (q: number) => round(calls[Math.min(calls.length - 1, Math.floor(calls.length * q))] ?? 0);
-    rows.push({ pattern: 'insertOne, open loop', inFlight: 0, batch: 1, docsPerSecond: Math.round(total / seconds), callP50Ms: at(0.5), ratePerSecond: rate, callP99Ms: at(0.99) });
+    rows.push({
+      pattern: 'insertOne, open loop',
+      inFlight: 0,
+      batch: 1,
+      docsPerSecond: Math.round(total / seconds),
+      callP50Ms: at(0.5),
+      ratePerSecond: rate,
+      callP99Ms: at(0.99),
+    });
   };
   try {
     await openLoop(OPEN_LOOP_RATE);
     for (const c of o.quick ? [16] : [1, 16, 64]) await run('insertOne', c, 1);
     for (const b of o.quick ? [64] : [16, 64]) await run('insertMany', 1, b);
   } finally {
-    await client.db(o.db).dropDatabase().catch(() => undefined);
+    await client
+      .db(o.db)
+      .dropDatabase()
+      .catch(() => undefined);
     await client.close();
   }
   return rows;

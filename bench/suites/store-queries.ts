@@ -67,32 +67,85 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     await time(failing, 'engine', async () => sum(await metrics.failing(['erp'])));
     await time(failing, 'before', async () => sum(await failingBefore(messages)));
     const dead = 'dead letters: list and replay selection';
-    await time(dead, 'engine', async () => (await store.messages.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000 })).length);
-    await time(dead, 'before', async () => (await messages.find({ status: { $in: ['dead', 'partially-delivered'] } }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 10_000 }).toArray()).length);
+    await time(
+      dead,
+      'engine',
+      async () => (await store.messages.findWithDeliveriesIn({ status: 'dead', order: -1, limit: 10_000 })).length,
+    );
+    await time(
+      dead,
+      'before',
+      async () =>
+        (
+          await messages
+            .find(
+              { status: { $in: ['dead', 'partially-delivered'] } },
+              { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 10_000 },
+            )
+            .toArray()
+        ).length,
+    );
     const head = 'ordered destination: head check before each delivery';
-    await time(head, 'engine', async () => ((await store.deliveryState.findOrderBlocker({ id: probe.lastId, destinationId: 'erp', orderKey: probe.orderKey, deadBlocks: true })) ? 1 : 0));
+    await time(head, 'engine', async () =>
+      (await store.deliveryState.findOrderBlocker({ id: probe.lastId, destinationId: 'erp', orderKey: probe.orderKey, deadBlocks: true }))
+        ? 1
+        : 0,
+    );
     await time(head, 'before', async () =>
-      (await messages.findOne({ _id: { $lt: probe.lastId }, 'deliveries.erp.orderKey': probe.orderKey, 'deliveries.erp.status': { $in: ['pending', 'retrying', 'dead'] } } as never, { projection: { _id: 1 }, sort: { _id: 1 } })) ? 1 : 0,
+      (await messages.findOne(
+        {
+          _id: { $lt: probe.lastId },
+          'deliveries.erp.orderKey': probe.orderKey,
+          'deliveries.erp.status': { $in: ['pending', 'retrying', 'dead'] },
+        } as never,
+        { projection: { _id: 1 }, sort: { _id: 1 } },
+      ))
+        ? 1
+        : 0,
     );
     await time('message by id', 'engine', async () => ((await store.messages.get(probe.lastId)) ? 1 : 0));
     // Before: by the summary's nested fields, through the list's walk of the last hour and then one query over the rest.
     const byMrn = 'console: search by MRN, 50 newest';
     await time(byMrn, 'engine', async () => (await store.messages.list({ mrn: probe.mrn, limit: 50 })).length);
-    await time(byMrn, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.mrn': probe.mrn }, limit: 50, newest: new Date() })).length);
+    await time(
+      byMrn,
+      'before',
+      async () => (await listNewestFirst(messages, { filter: { 'summary.mrn': probe.mrn }, limit: 50, newest: new Date() })).length,
+    );
     const byControlId = 'console: search by control id (two hours old)';
     await time(byControlId, 'engine', async () => (await store.messages.list({ controlId: probe.controlId, limit: 50 })).length);
-    await time(byControlId, 'before', async () => (await listNewestFirst(messages, { filter: { 'summary.controlId': probe.controlId }, limit: 50, newest: new Date() })).length);
+    await time(
+      byControlId,
+      'before',
+      async () =>
+        (await listNewestFirst(messages, { filter: { 'summary.controlId': probe.controlId }, limit: 50, newest: new Date() })).length,
+    );
     await time('console: messages, 50 newest', 'engine', async () => (await store.messages.list({ limit: 50 })).length);
-    await time('console: dead messages, 50 newest', 'engine', async () => (await store.messages.list({ status: 'dead', limit: 50 })).length);
+    await time(
+      'console: dead messages, 50 newest',
+      'engine',
+      async () => (await store.messages.list({ status: 'dead', limit: 50 })).length,
+    );
     // Last, as it changes what it replays: 50 dead messages set back to pending by one replay, then its read-back.
     const replayId = `bench-${newMessageId()}`;
     const replayed = await store.messages.findWithDeliveriesIn({ status: 'dead', order: 1, limit: 50 });
-    for (const m of replayed) await store.replays.resetDeliveries(m, { from: 'dead', destinationIds: Object.keys(m.deliveries), events: [], replayId });
+    for (const m of replayed)
+      await store.replays.resetDeliveries(m, { from: 'dead', destinationIds: Object.keys(m.deliveries), events: [], replayId });
     const readBack = 'replay: read-back of what it replayed (50 messages)';
     await time(readBack, 'engine', async () => new Set((await store.replays.findReplayed(replayId)).map((d) => d.messageId)).size);
     const destinations = [...new Set(replayed.flatMap((m) => Object.keys(m.deliveries)))];
-    await time(readBack, 'before', async () =>
-      (await messages.find({ $or: destinations.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as never, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray()).length,
+    await time(
+      readBack,
+      'before',
+      async () =>
+        (
+          await messages
+            .find({ $or: destinations.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as never, {
+              projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 },
+              sort: { _id: 1 },
+            })
+            .toArray()
+        ).length,
     );
     return rows;
   } finally {
@@ -107,7 +160,10 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
  * Returns what the queries look for: the newest message, its MRN (the order key), the control id
  * of the oldest (its template's, so a few messages share it).
  */
-async function seed(store: Store, o: { count: number; now: number }): Promise<{ lastId: string; mrn: string; orderKey: string; controlId: string }> {
+async function seed(
+  store: Store,
+  o: { count: number; now: number },
+): Promise<{ lastId: string; mrn: string; orderKey: string; controlId: string }> {
   const records = (await engineRecords(1500, 9)).filter((r) => r.raw.length < 64 * 1024);
   const span = 2 * 60 * MINUTE;
   let last: MessageRecord | undefined;
@@ -119,7 +175,15 @@ async function seed(store: Store, o: { count: number; now: number }): Promise<{ 
     const fate = i % 100;
     const status = r.status !== 'routed' ? r.status : fate === 0 ? 'dead' : fate < 3 ? 'routed' : 'delivered';
     const deliveries = Object.fromEntries(
-      Object.entries(r.deliveries).map(([d, v]) => [d, { ...v, orderKey: mrn, status: status === 'routed' ? ('pending' as const) : status === 'dead' ? ('dead' as const) : ('delivered' as const), ...(status === 'dead' ? { lastError: { code: 'PEER_REJECTED' as const, detail: 'refused' } } : {}) }]),
+      Object.entries(r.deliveries).map(([d, v]) => [
+        d,
+        {
+          ...v,
+          orderKey: mrn,
+          status: status === 'routed' ? ('pending' as const) : status === 'dead' ? ('dead' as const) : ('delivered' as const),
+          ...(status === 'dead' ? { lastError: { code: 'PEER_REJECTED' as const, detail: 'refused' } } : {}),
+        },
+      ]),
     );
     return { ...r, _id: id, dedupeKey: `queries|${id}`, receivedAt, updatedAt: receivedAt, status, deliveries };
   };
@@ -135,7 +199,12 @@ async function seed(store: Store, o: { count: number; now: number }): Promise<{ 
 
 /** StoreMetrics.received as it was until 12-02: one aggregation, channel `$in` and a receivedAt range. */
 function receivedBefore(messages: Collection<MessageRecord>, from: Date, to: Date): Promise<{ count: number }[]> {
-  return messages.aggregate<{ count: number }>([{ $match: { channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: to } } }, { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } }]).toArray();
+  return messages
+    .aggregate<{ count: number }>([
+      { $match: { channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: to } } },
+      { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
+    ])
+    .toArray();
 }
 
 /** StoreMetrics.failing as it was until 12-02: one aggregation, message status `$in`. */

@@ -1,5 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDestination, type SharedScripts, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import {
+  defineDestination,
+  type SharedScripts,
+  type ConnectionTestResult,
+  type DeliveryContext,
+  type DeliveryPayload,
+  type DeliveryResult,
+  type DestinationConnector,
+} from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
 import { classifyHttpAnswer, classifyNetworkError, isSuccess } from '../http/http-failures.ts';
@@ -11,10 +19,21 @@ import { request, type Agent, type Dispatcher } from 'undici';
 export const ErpRestConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The ERP API base URL, e.g. https://erp.example.org' }),
   paths: Type.Record(Type.String(), Type.String({ pattern: '^/' }), {
-    default: { EncounterEvent: '/api/v1/encounters', ChargeEvent: '/api/v1/journal/charges', SupplyConsumptionEvent: '/api/v1/inventory/consumption', WorkforceEvent: '/api/v1/hr/onboarding', default: '/api/v1/events' },
+    default: {
+      EncounterEvent: '/api/v1/encounters',
+      ChargeEvent: '/api/v1/journal/charges',
+      SupplyConsumptionEvent: '/api/v1/inventory/consumption',
+      WorkforceEvent: '/api/v1/hr/onboarding',
+      default: '/api/v1/events',
+    },
     description: 'Path per canonical model name; `default` for any other model',
   }),
-  timeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000, description: 'Per request; past it the attempt is ambiguous' }),
+  timeoutMs: Type.Integer({
+    minimum: 100,
+    maximum: 300_000,
+    default: 10_000,
+    description: 'Per request; past it the attempt is ambiguous',
+  }),
   apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Sent in `apiKeyHeader` (secret)' })),
   apiKeyHeader: Type.String({ default: 'X-API-Key' }),
   headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra request headers' }),
@@ -30,7 +49,12 @@ export const ErpRestConfig = Type.Object({
     ),
   ),
   tls: Type.Optional(TlsClientConfig),
-  rateLimitPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Requests per second at most, across every engine process; a 429 Retry-After pauses all sends in every process' })),
+  rateLimitPerSecond: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      description: 'Requests per second at most, across every engine process; a 429 Retry-After pauses all sends in every process',
+    }),
+  ),
 });
 export type ErpRestConfig = Static<typeof ErpRestConfig>;
 
@@ -70,7 +94,10 @@ export const erpRestDestination = defineDestination({
       timeoutMs: 10_000,
       apiKeyHeader: 'X-API-Key',
       headers: {},
-      tls: { caFile: '/etc/switchboard/erp-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
+      tls: {
+        caFile: '/etc/switchboard/erp-ca.pem',
+        clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' },
+      },
     },
   ],
   create: (config, deps) => new ErpRestDestination(config, deps.shared),
@@ -86,7 +113,9 @@ class ErpRestDestination implements DestinationConnector {
     private readonly config: ErpRestConfig,
     shared: SharedScripts | undefined,
   ) {
-    this.oauth = config.oauth2 ? new OAuth2Client({ ...config.oauth2, timeoutMs: config.timeoutMs, dispatcher: () => this.pool() }) : undefined;
+    this.oauth = config.oauth2
+      ? new OAuth2Client({ ...config.oauth2, timeoutMs: config.timeoutMs, dispatcher: () => this.pool() })
+      : undefined;
     this.limiter = config.rateLimitPerSecond ? new RateLimiter(config.rateLimitPerSecond, shared) : undefined;
   }
 
@@ -102,7 +131,8 @@ class ErpRestDestination implements DestinationConnector {
   async connect(): Promise<void> {
     await this.pool();
     const url = new URL(this.config.baseUrl);
-    if (url.protocol === 'https:' && this.config.tls?.clientCertificate) await probeMutualTls({ url, tls: this.config.tls, timeoutMs: this.config.timeoutMs });
+    if (url.protocol === 'https:' && this.config.tls?.clientCertificate)
+      await probeMutualTls({ url, tls: this.config.tls, timeoutMs: this.config.timeoutMs });
   }
 
   async close(): Promise<void> {
@@ -132,7 +162,12 @@ class ErpRestDestination implements DestinationConnector {
           ...(this.config.apiKey ? { [this.config.apiKeyHeader]: this.config.apiKey } : {}),
           ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         },
-        body: JSON.stringify({ model: payload.model, modelVersion: payload.modelVersion, idempotencyKey: ctx.idempotencyKey, event: payload.event }),
+        body: JSON.stringify({
+          model: payload.model,
+          modelVersion: payload.modelVersion,
+          idempotencyKey: ctx.idempotencyKey,
+          event: payload.event,
+        }),
         signal: deadline.signal,
       });
       text = await response.body.text().catch(() => '');
@@ -145,7 +180,10 @@ class ErpRestDestination implements DestinationConnector {
     const summary = `${status} ${text.slice(0, 500)}`.trim();
     if (isSuccess(status)) {
       const documentId = readDocumentId(text);
-      return { responseSummary: documentId ? `${status} doc=${documentId}` : String(status), ...(documentId ? { peerDocumentId: documentId } : {}) };
+      return {
+        responseSummary: documentId ? `${status} doc=${documentId}` : String(status),
+        ...(documentId ? { peerDocumentId: documentId } : {}),
+      };
     }
     if (status === 401 && this.oauth) {
       // The token was revoked or expired early: forget it, and the retry fetches a new one.
@@ -164,7 +202,11 @@ class ErpRestDestination implements DestinationConnector {
   async test(): Promise<ConnectionTestResult> {
     try {
       await this.connect();
-      const res = await request(this.config.baseUrl, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      const res = await request(this.config.baseUrl, {
+        dispatcher: await this.pool(),
+        method: 'GET',
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
       await res.body.dump();
       return { ok: true, detail: `reachable (HTTP ${res.statusCode})` };
     } catch (err) {

@@ -42,17 +42,31 @@ export class OAuth2Client {
     try {
       const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
       // undici's request, like the deliveries: a redirect is not followed (the credentials stay where they were sent).
-      res = await request(this.o.tokenUrl, { dispatcher: await this.o.dispatcher(), method: 'POST', headers, body: body.toString(), signal: AbortSignal.timeout(this.o.timeoutMs) });
+      res = await request(this.o.tokenUrl, {
+        dispatcher: await this.o.dispatcher(),
+        method: 'POST',
+        headers,
+        body: body.toString(),
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
       text = await res.body.text().catch(() => '');
     } catch (err) {
       if (err instanceof SwitchboardError) throw err;
       // No token was issued whatever happened, so a lost connection is as good as none.
       const e = classifyNetworkError(err, false);
-      throw new SwitchboardError(e.code === 'PEER_TLS_FAILED' ? e.code : 'PEER_NOT_CONNECTED', `OAuth2 token endpoint: ${e.message}`, { cause: err });
+      throw new SwitchboardError(e.code === 'PEER_TLS_FAILED' ? e.code : 'PEER_NOT_CONNECTED', `OAuth2 token endpoint: ${e.message}`, {
+        cause: err,
+      });
     }
     const status = res.statusCode;
-    if (status >= 500) throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${status}`, { peerResponse: `${status} ${text.slice(0, 300)}` });
-    if (!isSuccess(status)) throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${status})`, { peerResponse: `${status} ${text.slice(0, 300)}` });
+    if (status >= 500)
+      throw new SwitchboardError('PEER_UNAVAILABLE', `token endpoint answered ${status}`, {
+        peerResponse: `${status} ${text.slice(0, 300)}`,
+      });
+    if (!isSuccess(status))
+      throw new SwitchboardError('PEER_REJECTED', `token endpoint refused the client (${status})`, {
+        peerResponse: `${status} ${text.slice(0, 300)}`,
+      });
     const json = JSON.parse(text) as { access_token?: string; expires_in?: number };
     if (!json.access_token) throw new SwitchboardError('PEER_REJECTED', 'token endpoint gave no access_token');
     this.current = { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in ?? 300) - 30) * 1000 };

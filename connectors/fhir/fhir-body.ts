@@ -33,9 +33,20 @@ export interface RefusedBody {
 export function readFhirBody(contentType: string | undefined, bytes: Buffer, limits: JsonLimits): ReadBody | RefusedBody {
   const charset = charsetOf(contentType);
   if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) {
-    return { ok: false, status: 415, code: 'not-supported', text: `FHIR bodies are UTF-8 (FHIR R4 http.html); charset=${charset.slice(0, 40)} is not supported` };
+    return {
+      ok: false,
+      status: 415,
+      code: 'not-supported',
+      text: `FHIR bodies are UTF-8 (FHIR R4 http.html); charset=${charset.slice(0, 40)} is not supported`,
+    };
   }
-  if (!isUtf8(bytes)) return { ok: false, status: 400, code: 'structure', text: `The body is not valid UTF-8: the first invalid sequence starts at byte offset ${firstInvalidUtf8(bytes)}` };
+  if (!isUtf8(bytes))
+    return {
+      ok: false,
+      status: 400,
+      code: 'structure',
+      text: `The body is not valid UTF-8: the first invalid sequence starts at byte offset ${firstInvalidUtf8(bytes)}`,
+    };
   const breach = exceededLimit(bytes, limits);
   if (breach) return { ok: false, status: 413, code: 'too-costly', text: describeBreach(breach) };
   const text = bytes.toString('utf8');

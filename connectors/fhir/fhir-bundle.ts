@@ -32,17 +32,33 @@ interface Checked {
  * entry, each answered in a `batch-response` with its own status. The Bundle is validated in a
  * worker thread of `validator` (503 when its queue is full).
  */
-export async function postBundle(request: FastifyRequest, reply: FastifyReply, intake: Intake, validator: FhirValidatorPool): Promise<FastifyReply> {
+export async function postBundle(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  intake: Intake,
+  validator: FhirValidatorPool,
+): Promise<FastifyReply> {
   const { channel, accepted } = sourceOf(request);
   const bundle = request.body as Bundle;
-  if (bundle?.resourceType !== 'Bundle') return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
-  if (!['transaction', 'batch', 'message'].includes(bundle.type ?? '')) return send(reply, 400, errorOutcome('not-supported', 'Bundle.type must be transaction, batch or message', ['Bundle.type']));
-  const entries = (bundle.entry ?? []).flatMap((entry, index) => (entry.resource?.resourceType === 'MessageHeader' ? [] : [{ entry, index }]));
+  if (bundle?.resourceType !== 'Bundle')
+    return send(reply, 400, errorOutcome('invalid', 'POST to the base takes a Bundle', ['resourceType']));
+  if (!['transaction', 'batch', 'message'].includes(bundle.type ?? ''))
+    return send(reply, 400, errorOutcome('not-supported', 'Bundle.type must be transaction, batch or message', ['Bundle.type']));
+  const entries = (bundle.entry ?? []).flatMap((entry, index) =>
+    entry.resource?.resourceType === 'MessageHeader' ? [] : [{ entry, index }],
+  );
   const unaccepted = entries.flatMap(({ entry, index }) =>
-    accepted.has(String(entry.resource?.resourceType)) ? [] : [issue('error', 'not-supported', `This channel does not accept ${String(entry.resource?.resourceType)}`, [`Bundle.entry[${index}].resource`])],
+    accepted.has(String(entry.resource?.resourceType))
+      ? []
+      : [
+          issue('error', 'not-supported', `This channel does not accept ${String(entry.resource?.resourceType)}`, [
+            `Bundle.entry[${index}].resource`,
+          ]),
+        ],
   );
   const scopes = (request as Sourced).grantedScopes ?? [];
-  const allowed = (e: BundleEntry) => scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
+  const allowed = (e: BundleEntry) =>
+    scopeAllows(scopes, String(e.resource?.resourceType), e.request?.method === 'PUT' ? 'update' : 'create');
   const verdict = await validated(request, validator);
   if (verdict.kind === 'busy') return busy(reply);
   const checked: Checked = { channel, bundle, entries, issues: verdict.issues, unaccepted, allowed };
@@ -65,7 +81,8 @@ function bundleKey(bundle: Bundle, request: FastifyRequest): string | undefined 
  * nothing new.
  */
 async function postTransaction(request: FastifyRequest, reply: FastifyReply, intake: Intake, c: Checked): Promise<FastifyReply> {
-  if (!c.entries.every(({ entry }) => c.allowed(entry))) return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
+  if (!c.entries.every(({ entry }) => c.allowed(entry)))
+    return send(reply, 403, errorOutcome('forbidden', "The token's scopes do not cover every entry of the transaction"));
   if (c.issues.length > 0 || c.unaccepted.length > 0) return send(reply, 400, outcome([...c.issues, ...c.unaccepted]));
   const contentHash = transactionContentKey(c.bundle);
   const key = bundleKey(c.bundle, request) ?? contentHash;
@@ -75,14 +92,27 @@ async function postTransaction(request: FastifyRequest, reply: FastifyReply, int
   switch (receipt.kind) {
     case 'unprocessable': {
       const at = `Bundle.entry[${receipt.index}]`;
-      return send(reply, 422, errorOutcome('business-rule', `${at} could not be processed (${receipt.detail}); nothing of the transaction was stored`, [at]));
+      return send(
+        reply,
+        422,
+        errorOutcome('business-rule', `${at} could not be processed (${receipt.detail}); nothing of the transaction was stored`, [at]),
+      );
     }
     case 'unavailable':
       return send(reply, 503, errorOutcome('transient', 'The message store is unavailable; retry the transaction'));
     case 'conflict':
-      return send(reply, 409, errorOutcome('conflict', 'A transaction with this identifier was already stored with other content; nothing of this one is delivered'));
+      return send(
+        reply,
+        409,
+        errorOutcome(
+          'conflict',
+          'A transaction with this identifier was already stored with other content; nothing of this one is delivered',
+        ),
+      );
     case 'stored': {
-      const entry = receipt.entries.map((e) => ({ response: { status: e.duplicate ? '200 OK' : '201 Created', location: `/api/messages/${e.messageId}` } }));
+      const entry = receipt.entries.map((e) => ({
+        response: { status: e.duplicate ? '200 OK' : '201 Created', location: `/api/messages/${e.messageId}` },
+      }));
       return send(reply, 200, { resourceType: 'Bundle', type: 'transaction-response', entry } satisfies Bundle);
     }
     default:
@@ -98,12 +128,26 @@ async function postBatch(request: FastifyRequest, reply: FastifyReply, intake: I
   for (const [i, { entry, index }] of c.entries.entries()) {
     const resource = entry.resource as Record<string, unknown> | undefined;
     if (!c.allowed(entry)) {
-      responses.push({ response: { status: '403 Forbidden', outcome: errorOutcome('forbidden', `The token's scopes do not allow writing ${String(resource?.resourceType)}`) } });
+      responses.push({
+        response: {
+          status: '403 Forbidden',
+          outcome: errorOutcome('forbidden', `The token's scopes do not allow writing ${String(resource?.resourceType)}`),
+        },
+      });
       continue;
     }
     const entryIssues = c.issues.filter((x) => (x.expression ?? []).some((e) => e.startsWith(`Bundle.entry[${index}]`)));
     if (!resource || !accepted.has(String(resource.resourceType)) || entryIssues.length > 0) {
-      responses.push({ response: { status: '400 Bad Request', outcome: outcome(entryIssues.length > 0 ? entryIssues : [issue('error', 'not-supported', `This channel does not accept ${String(resource?.resourceType)}`)]) } });
+      responses.push({
+        response: {
+          status: '400 Bad Request',
+          outcome: outcome(
+            entryIssues.length > 0
+              ? entryIssues
+              : [issue('error', 'not-supported', `This channel does not accept ${String(resource?.resourceType)}`)],
+          ),
+        },
+      });
       continue;
     }
     const receipt = await intake.fhir(c.channel, resource, { ...(key ? { dedupeId: `${key}#${i}` } : {}), client: 'token' });

@@ -45,7 +45,10 @@ export function answer(reply: FastifyReply, r: FhirReceipt): FastifyReply {
   const status = Number(response.status.slice(0, 3));
   if (r.kind === 'accepted' || r.kind === 'duplicate') {
     const text = r.kind === 'accepted' ? `Stored as message ${r.messageId}` : `Already received as message ${r.messageId}`;
-    return send(reply, status, outcome([issue('information', 'informational', text)]), { location: response.location!, 'x-switchboard-message-id': r.messageId });
+    return send(reply, status, outcome([issue('information', 'informational', text)]), {
+      location: response.location!,
+      'x-switchboard-message-id': r.messageId,
+    });
   }
   return send(reply, status, response.outcome!);
 }
@@ -65,4 +68,5 @@ export async function validated(request: FastifyRequest, validator: FhirValidato
 }
 
 /** The answer while every validation thread is taken and the queue is full: retry shortly. */
-export const busy = (reply: FastifyReply): FastifyReply => send(reply, 503, errorOutcome('transient', 'The server is busy validating other requests; retry later'), { 'retry-after': '5' });
+export const busy = (reply: FastifyReply): FastifyReply =>
+  send(reply, 503, errorOutcome('transient', 'The server is busy validating other requests; retry later'), { 'retry-after': '5' });

@@ -57,7 +57,8 @@ function bodyParsers(scope: FastifyInstance): void {
   // Bytes, not a string: invalid UTF-8 is refused (never decoded to U+FFFD), and the structure is counted before parsing (readFhirBody).
   scope.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const read = readFhirBody(request.headers['content-type'], body as Buffer, DEFAULT_FHIR_JSON_LIMITS);
-    if (!read.ok) return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
+    if (!read.ok)
+      return done(Object.assign(new Error(read.text), { statusCode: read.status, fhirCode: read.code, fhirText: read.text }), undefined);
     (request as Sourced).fhirText = read.text;
     done(null, read.value);
   });
@@ -98,13 +99,18 @@ async function authenticate(sources: FhirSources, request: FastifyRequest, reply
     (request as Sourced).grantedScopes = ['system/*.write'];
   } else {
     const grant = await source.smart.lookup(token).catch(() => undefined);
-    if (!grant) return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), { 'www-authenticate': 'Bearer error="invalid_token"' });
+    if (!grant)
+      return send(reply, 401, errorOutcome('login', 'The bearer token is not valid'), {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
     (request as Sourced).grantedScopes = grant.scopes;
   }
   const type = (request.params as { type?: string }).type;
   const action = request.method === 'PUT' ? 'update' : 'create';
   if (type && !scopeAllows((request as Sourced).grantedScopes!, type, action)) {
-    return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), { 'www-authenticate': 'Bearer error="insufficient_scope"' });
+    return send(reply, 403, errorOutcome('forbidden', `The token's scopes do not allow ${action} of ${type}`), {
+      'www-authenticate': 'Bearer error="insufficient_scope"',
+    });
   }
   return undefined;
 }
@@ -126,7 +132,8 @@ function smartRoutes(scope: FastifyInstance): void {
 
   scope.get('/.well-known/smart-configuration', async (request, reply) => {
     const { channel, baseUrl } = sourceOf(request);
-    if (!baseUrl) return send(reply, 404, errorOutcome('not-found', 'This channel offers no SMART Backend Services (it has no publicBaseUrl)'));
+    if (!baseUrl)
+      return send(reply, 404, errorOutcome('not-found', 'This channel offers no SMART Backend Services (it has no publicBaseUrl)'));
     return {
       token_endpoint: tokenEndpoint(baseUrl),
       grant_types_supported: ['client_credentials'],
@@ -142,12 +149,24 @@ function smartRoutes(scope: FastifyInstance): void {
 function errorAnswers(scope: FastifyInstance, log: Logger): void {
   scope.setErrorHandler((error: FastifyError & { fhirCode?: OperationOutcomeIssue['code']; fhirText?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const code: OperationOutcomeIssue['code'] = error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
+    const code: OperationOutcomeIssue['code'] =
+      error.fhirCode ?? ({ 413: 'too-long', 415: 'not-supported', 400: 'structure' } as const)[status as 400] ?? 'exception';
     const limit = (request as Sourced).fhirSource?.bodyLimit ?? bodyLimit;
     const text =
       error.fhirText ??
-      (status === 413 ? `The body is larger than ${limit} bytes` : status === 415 ? `Send ${FHIR_JSON} or application/json` : status === 400 ? error.message : 'The request could not be processed');
-    if (status === 500) log.error('FHIR request failed', { channelId: (request as Sourced).fhirSource?.channel.id, route: request.routeOptions.url, error: error.name });
+      (status === 413
+        ? `The body is larger than ${limit} bytes`
+        : status === 415
+          ? `Send ${FHIR_JSON} or application/json`
+          : status === 400
+            ? error.message
+            : 'The request could not be processed');
+    if (status === 500)
+      log.error('FHIR request failed', {
+        channelId: (request as Sourced).fhirSource?.channel.id,
+        route: request.routeOptions.url,
+        error: error.name,
+      });
     return send(reply, status, errorOutcome(code, text));
   });
   scope.setNotFoundHandler((_req, reply) => send(reply, 404, errorOutcome('not-supported', 'Unknown FHIR interaction for this channel')));
@@ -163,7 +182,10 @@ function resourceRoutes(scope: FastifyInstance, o: Routes): void {
     if (problem === 'busy') return busy(reply);
     if (problem) return send(reply, problem.status, outcome(problem.issues));
     const dedupeId = requestKey(request);
-    const receipt = await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' });
+    const receipt = await o.intake.fhir(channel, request.body as Record<string, unknown>, {
+      ...(dedupeId ? { dedupeId } : {}),
+      client: 'token',
+    });
     return answer(reply, receipt);
   });
 
@@ -173,10 +195,17 @@ function resourceRoutes(scope: FastifyInstance, o: Routes): void {
     if (problem === 'busy') return busy(reply);
     if (problem) return send(reply, problem.status, outcome(problem.issues));
     if ((request.body as { id?: unknown }).id !== request.params.id) {
-      return send(reply, 400, errorOutcome('invalid', `Resource id must equal the id in the URL (${request.params.id})`, [`${request.params.type}.id`]));
+      return send(
+        reply,
+        400,
+        errorOutcome('invalid', `Resource id must equal the id in the URL (${request.params.id})`, [`${request.params.type}.id`]),
+      );
     }
     const dedupeId = requestKey(request);
-    return answer(reply, await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }));
+    return answer(
+      reply,
+      await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }),
+    );
   });
 
   scope.post('/', { bodyLimit }, async (request, reply) => postBundle(request, reply, o.intake, o.validator));
@@ -187,12 +216,18 @@ function resourceRoutes(scope: FastifyInstance, o: Routes): void {
  * when fine; `busy` when the validation pool's queue is full. The cheap checks run first, on the
  * event loop; the R4 validation in a worker (FhirValidatorPool).
  */
-async function checkResource(request: FastifyRequest, urlType: string, accepted: ReadonlySet<string>, validator: FhirValidatorPool): Promise<{ status: number; issues: OperationOutcomeIssue[] } | 'busy' | undefined> {
+async function checkResource(
+  request: FastifyRequest,
+  urlType: string,
+  accepted: ReadonlySet<string>,
+  validator: FhirValidatorPool,
+): Promise<{ status: number; issues: OperationOutcomeIssue[] } | 'busy' | undefined> {
   if (!accepted.has(urlType)) return { status: 404, issues: [issue('error', 'not-supported', `This channel does not accept ${urlType}`)] };
   const shape = shapeIssues(request.body);
   if (shape.length > 0) return { status: 400, issues: shape };
   const type = (request.body as { resourceType: string }).resourceType;
-  if (type !== urlType) return { status: 400, issues: [issue('error', 'invalid', `A ${type} was posted to the ${urlType} endpoint`, ['resourceType'])] };
+  if (type !== urlType)
+    return { status: 400, issues: [issue('error', 'invalid', `A ${type} was posted to the ${urlType} endpoint`, ['resourceType'])] };
   const verdict = await validated(request, validator);
   if (verdict.kind === 'busy') return 'busy';
   return verdict.issues.length > 0 ? { status: 400, issues: verdict.issues } : undefined;
@@ -211,8 +246,14 @@ function capabilityStatement({ channel, baseUrl }: FhirSource): CapabilityStatem
     rest: [
       {
         mode: 'server',
-        security: { service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }], description: 'SMART Backend Services (private_key_jwt, RS384/ES384) or a static API token' },
-        resource: channel.accept.map((type) => ({ type: type as CapabilityStatementRestResource['type'], interaction: [{ code: 'create' }, { code: 'update' }] })),
+        security: {
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          description: 'SMART Backend Services (private_key_jwt, RS384/ES384) or a static API token',
+        },
+        resource: channel.accept.map((type) => ({
+          type: type as CapabilityStatementRestResource['type'],
+          interaction: [{ code: 'create' }, { code: 'update' }],
+        })),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },
     ],

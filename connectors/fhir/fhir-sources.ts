@@ -74,7 +74,10 @@ function publicBaseUrl(channelId: string, config: FhirSourceConfig): string | un
   const given = config.publicBaseUrl;
   if (given === undefined || given === '') {
     if ((config.clients ?? []).length === 0) return undefined;
-    throw new SwitchboardError('CONFIG_INVALID', `channel ${channelId}: source.publicBaseUrl is required when SMART clients are registered`);
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `channel ${channelId}: source.publicBaseUrl is required when SMART clients are registered`,
+    );
   }
   let url: URL | undefined;
   try {
@@ -82,8 +85,18 @@ function publicBaseUrl(channelId: string, config: FhirSourceConfig): string | un
   } catch {
     url = undefined;
   }
-  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new SwitchboardError('CONFIG_INVALID', `channel ${channelId}: source.publicBaseUrl must be an absolute http(s) URL without query, fragment or credentials`);
+  if (
+    !url ||
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    throw new SwitchboardError(
+      'CONFIG_INVALID',
+      `channel ${channelId}: source.publicBaseUrl must be an absolute http(s) URL without query, fragment or credentials`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import {
+  defineDestination,
+  type ConnectionTestResult,
+  type DeliveryContext,
+  type DeliveryPayload,
+  type DeliveryResult,
+  type DestinationConnector,
+} from '../../engine/connector.ts';
 import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
 import { classifyHttpAnswer, classifyNetworkError, headerValue, isSuccess } from '../http/http-failures.ts';
 import { openDispatcher } from '../http/tls-client.ts';
@@ -79,7 +86,16 @@ class FhirOutDestination implements DestinationConnector {
           return { url: `${base}/${type}/${id}`, method: 'PUT', body: { ...resource, id }, headers: {} };
         }
         case 'transaction':
-          return { url: base, method: 'POST', body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource, request: { method: 'POST', url: type, ifNoneExist: condition } }] }, headers: {} };
+          return {
+            url: base,
+            method: 'POST',
+            body: {
+              resourceType: 'Bundle',
+              type: 'transaction',
+              entry: [{ resource, request: { method: 'POST', url: type, ifNoneExist: condition } }],
+            },
+            headers: {},
+          };
         default:
           return this.config.mode satisfies never;
       }
@@ -91,7 +107,12 @@ class FhirOutDestination implements DestinationConnector {
       res = await httpRequest(request.url, {
         dispatcher: await this.pool(),
         method: request.method,
-        headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...request.headers, ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}) },
+        headers: {
+          'content-type': 'application/fhir+json',
+          accept: 'application/fhir+json',
+          ...request.headers,
+          ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}),
+        },
         body: JSON.stringify(request.body),
         signal: deadline.signal,
       });
@@ -112,7 +133,11 @@ class FhirOutDestination implements DestinationConnector {
 
   async test(): Promise<ConnectionTestResult> {
     try {
-      const res = await httpRequest(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, { dispatcher: await this.pool(), method: 'GET', signal: AbortSignal.timeout(this.config.timeoutMs) });
+      const res = await httpRequest(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, {
+        dispatcher: await this.pool(),
+        method: 'GET',
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
       await res.body.dump();
       return { ok: isSuccess(res.statusCode), detail: `metadata answered ${res.statusCode}` };
     } catch (err) {
@@ -125,7 +150,11 @@ class FhirOutDestination implements DestinationConnector {
 function outcomeText(body: string): string {
   try {
     const o = JSON.parse(body) as { issue?: { details?: { text?: string }; diagnostics?: string }[] };
-    if (o.issue) return o.issue.map((i) => i.details?.text ?? i.diagnostics ?? '').join('; ').slice(0, 500);
+    if (o.issue)
+      return o.issue
+        .map((i) => i.details?.text ?? i.diagnostics ?? '')
+        .join('; ')
+        .slice(0, 500);
   } catch {
     // not JSON: keep the start of the body
   }

@@ -4,9 +4,11 @@ import { SwitchboardError } from '../../engine/errors.ts';
 /** The identifier system under which Switchboard's idempotency keys are written to FHIR servers. */
 export const IDEMPOTENCY_SYSTEM = 'urn:switchboard:idempotency-key';
 
-const get = (e: Record<string, unknown>, dotted: string) => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), e);
+const get = (e: Record<string, unknown>, dotted: string) =>
+  dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), e);
 const defined = (o: Record<string, unknown>) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
-const patient = (e: Record<string, unknown>) => (get(e, 'patient.mrn') ? { subject: { identifier: { type: { coding: [{ code: 'MR' }] }, value: get(e, 'patient.mrn') } } } : {});
+const patient = (e: Record<string, unknown>) =>
+  get(e, 'patient.mrn') ? { subject: { identifier: { type: { coding: [{ code: 'MR' }] }, value: get(e, 'patient.mrn') } } } : {};
 /** The visit number and practitioner id are indirect identifiers: absent unless the data policy allows them. */
 const visit = (e: Record<string, unknown>) => get(e, 'encounter.visitNumber');
 
@@ -31,7 +33,9 @@ export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record
         ...(visit(e) !== undefined ? { context: { identifier: { value: visit(e) } } } : {}),
         occurrenceDateTime: get(e, 'serviceDate'),
         quantity: { value: get(e, 'quantity') },
-        ...(get(e, 'amount.value') !== undefined ? { priceOverride: { value: get(e, 'amount.value'), currency: get(e, 'amount.currency') } } : {}),
+        ...(get(e, 'amount.value') !== undefined
+          ? { priceOverride: { value: get(e, 'amount.value'), currency: get(e, 'amount.currency') } }
+          : {}),
         ...(get(e, 'costCenter') ? { costCenter: { identifier: { value: get(e, 'costCenter') } } } : {}),
       });
     case 'EncounterEvent':
@@ -48,7 +52,10 @@ export function toFhir(payload: DeliveryPayload, idempotencyKey: string): Record
         resourceType: 'SupplyDelivery',
         identifier,
         status: 'completed',
-        suppliedItem: { quantity: { value: get(e, 'quantity') }, itemCodeableConcept: { coding: [{ system: get(e, 'itemSystem'), code: get(e, 'itemCode'), display: get(e, 'description') }] } },
+        suppliedItem: {
+          quantity: { value: get(e, 'quantity') },
+          itemCodeableConcept: { coding: [{ system: get(e, 'itemSystem'), code: get(e, 'itemCode'), display: get(e, 'description') }] },
+        },
         occurrenceDateTime: get(e, 'consumedAt'),
         destination: { display: get(e, 'location') },
       });

@@ -11,11 +11,21 @@ export const DEFAULT_FHIR_BODY_LIMIT = 4 * 1024 * 1024;
 /** A FHIR source's settings: the channel's `source` object less `kind`. */
 export const FhirSourceConfig = Type.Object(
   {
-    tokens: Type.Optional(Type.Array(Type.String(), { description: 'Static bearer tokens for automation (secrets; use ${VAR}). None: only SMART clients.' })),
-    bodyLimitBytes: Type.Integer({ minimum: 1, default: DEFAULT_FHIR_BODY_LIMIT, description: 'Largest body accepted; larger ones are answered 413. Default 4 MiB.' }),
+    tokens: Type.Optional(
+      Type.Array(Type.String(), { description: 'Static bearer tokens for automation (secrets; use ${VAR}). None: only SMART clients.' }),
+    ),
+    bodyLimitBytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_FHIR_BODY_LIMIT,
+      description: 'Largest body accepted; larger ones are answered 413. Default 4 MiB.',
+    }),
     clients: Type.Optional(
       Type.Array(
-        Type.Object({ clientId: Type.String(), jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), scopes: Type.Array(Type.String()) }),
+        Type.Object({
+          clientId: Type.String(),
+          jwks: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+          scopes: Type.Array(Type.String()),
+        }),
         { description: 'SMART Backend Services clients: id, public JWKS, the scopes each may be granted.' },
       ),
     ),
@@ -45,7 +55,13 @@ export const fhirSource = defineSource({
   title: 'FHIR R4 REST endpoint',
   config: FhirSourceConfig,
   secrets: ['tokens'],
-  examples: [{ tokens: ['${FHIR_API_TOKEN}'], bodyLimitBytes: DEFAULT_FHIR_BODY_LIMIT, publicBaseUrl: 'https://switchboard.example.org/fhir/ehr-fhir' }],
+  examples: [
+    {
+      tokens: ['${FHIR_API_TOKEN}'],
+      bodyLimitBytes: DEFAULT_FHIR_BODY_LIMIT,
+      publicBaseUrl: 'https://switchboard.example.org/fhir/ehr-fhir',
+    },
+  ],
   start: async ({ intake, log, config, redis, http }) => {
     const validator = new FhirValidatorPool(config.FHIR_VALIDATION_THREADS);
     await validator.start();

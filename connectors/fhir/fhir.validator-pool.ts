@@ -40,7 +40,14 @@ export class FhirValidatorPool {
   private closing: Promise<void> | undefined;
 
   constructor(readonly threads: number) {
-    this.pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, idleTimeout: Infinity, maxQueue: threads * QUEUE_PER_THREAD, ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}) });
+    this.pool = new Piscina({
+      filename: WORKER,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      maxQueue: threads * QUEUE_PER_THREAD,
+      ...(WORKER_EXEC_ARGV ? { execArgv: WORKER_EXEC_ARGV } : {}),
+    });
   }
 
   start(): Promise<void> {

@@ -17,8 +17,10 @@ export function loadFhirDefinitions(): void {
  * routes run them on the event loop before handing a body to a validation worker.
  */
 export function shapeIssues(resource: unknown): OperationOutcomeIssue[] {
-  if (!resource || typeof resource !== 'object' || Array.isArray(resource)) return [issue('error', 'structure', 'The body must be a JSON object (a FHIR resource)')];
-  if (typeof (resource as { resourceType?: unknown }).resourceType !== 'string') return [issue('error', 'structure', 'Missing resourceType', ['resourceType'])];
+  if (!resource || typeof resource !== 'object' || Array.isArray(resource))
+    return [issue('error', 'structure', 'The body must be a JSON object (a FHIR resource)')];
+  if (typeof (resource as { resourceType?: unknown }).resourceType !== 'string')
+    return [issue('error', 'structure', 'Missing resourceType', ['resourceType'])];
   return [];
 }
 
@@ -38,7 +40,9 @@ export function validateFhir(resource: unknown): OperationOutcomeIssue[] {
     return [];
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return (err.outcome.issue ?? []).map((i) => issue('error', i.code, i.details?.text ?? i.diagnostics ?? 'invalid', (i.expression ?? []).filter(Boolean)));
+      return (err.outcome.issue ?? []).map((i) =>
+        issue('error', i.code, i.details?.text ?? i.diagnostics ?? 'invalid', (i.expression ?? []).filter(Boolean)),
+      );
     }
     return [issue('error', 'invalid', 'The resource could not be validated')];
   }

@@ -65,7 +65,8 @@ export function exceededLimit(bytes: Buffer, limits: JsonLimits = DEFAULT_FHIR_J
         if (++keys > limits.maxKeys) return { limit: 'maxKeys', max: limits.maxKeys, offset: i };
         break;
       case 0x2c: // ,
-        if (inArray[depth] === 1 && ++commas[depth]! >= limits.maxArrayLength) return { limit: 'maxArrayLength', max: limits.maxArrayLength, offset: i };
+        if (inArray[depth] === 1 && ++commas[depth]! >= limits.maxArrayLength)
+          return { limit: 'maxArrayLength', max: limits.maxArrayLength, offset: i };
         break;
       default:
     }

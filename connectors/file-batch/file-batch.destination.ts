@@ -2,7 +2,14 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import {
+  defineDestination,
+  type ConnectionTestResult,
+  type DeliveryContext,
+  type DeliveryPayload,
+  type DeliveryResult,
+  type DestinationConnector,
+} from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { ProcessSpool, SpoolLostError, type SpoolLine } from './process-spool.ts';
 import { ReleaseJournal } from './release-journal.ts';
@@ -11,7 +18,9 @@ export const FileBatchConfig = Type.Object({
   directory: Type.String({ minLength: 1, description: 'Where finished batch files appear (and the spool, in .spool/)' }),
   format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], { default: 'ndjson' }),
   /** CSV columns: dotted paths into the event (`amount.value`); NDJSON writes whole events. */
-  columns: Type.Array(Type.String(), { default: ['code', 'quantity', 'amount.value', 'amount.currency', 'serviceDate', 'costCenter', 'glAccount', 'encounter.visitNumber'] }),
+  columns: Type.Array(Type.String(), {
+    default: ['code', 'quantity', 'amount.value', 'amount.currency', 'serviceDate', 'costCenter', 'glAccount', 'encounter.visitNumber'],
+  }),
   /** Close a batch at this many lines… */
   maxLines: Type.Integer({ minimum: 1, default: 1000 }),
   /** …or when its first line is this old (checked on each send and every few seconds). */
@@ -50,7 +59,18 @@ export const fileBatchDestination = defineDestination({
   secrets: [],
   idempotent: true,
   models: ['ChargeEvent', 'SupplyConsumptionEvent', 'EncounterEvent', 'WorkforceEvent'],
-  examples: [{ directory: '/var/spool/switchboard/gl', format: 'csv', columns: ['code', 'quantity', 'amount.value', 'costCenter'], maxLines: 500, maxAgeMs: 300_000, amountField: 'amount.value', filePrefix: 'gl', orphanAfterMs: 30_000 }],
+  examples: [
+    {
+      directory: '/var/spool/switchboard/gl',
+      format: 'csv',
+      columns: ['code', 'quantity', 'amount.value', 'costCenter'],
+      maxLines: 500,
+      maxAgeMs: 300_000,
+      amountField: 'amount.value',
+      filePrefix: 'gl',
+      orphanAfterMs: 30_000,
+    },
+  ],
   create: (config) => new FileBatchDestination(config),
 });
 
@@ -93,7 +113,11 @@ class FileBatchDestination implements DestinationConnector {
     } catch (err) {
       await this.spool?.close();
       this.spool = undefined;
-      throw new SwitchboardError('PEER_NOT_CONNECTED', `cannot open the batch directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      throw new SwitchboardError(
+        'PEER_NOT_CONNECTED',
+        `cannot open the batch directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: err },
+      );
     }
   }
 
@@ -113,12 +137,16 @@ class FileBatchDestination implements DestinationConnector {
           this.spool = undefined;
           throw new SwitchboardError('PEER_UNAVAILABLE', 'the spool was taken over by another process', { cause: err });
         }
-        throw new SwitchboardError('PEER_UNAVAILABLE', `cannot write the spool (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+        throw new SwitchboardError('PEER_UNAVAILABLE', `cannot write the spool (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+          cause: err,
+        });
       }
       this.keep([line]);
       // The line is durable in the spool from here: a release that fails now (the journal's lock
       // busy, a full disk) is tried again by the timer, and this delivery is done all the same.
-      await this.releaseIfDue().catch((err: unknown) => ctx.log.warn('batch release failed; the timer tries again', { code: (err as NodeJS.ErrnoException).code ?? (err as Error).name }));
+      await this.releaseIfDue().catch((err: unknown) =>
+        ctx.log.warn('batch release failed; the timer tries again', { code: (err as NodeJS.ErrnoException).code ?? (err as Error).name }),
+      );
       return { responseSummary: `spooled (${this.lines.length} in the open batch)` };
     });
   }
@@ -175,14 +203,19 @@ class FileBatchDestination implements DestinationConnector {
     if (this.lines.length === 0) return;
     if (this.lines.length < this.config.maxLines && Date.now() - this.openedAt < this.config.maxAgeMs) return;
     const stamp = `${this.config.filePrefix}-${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
-    await this.journal!.release(this.lines, (count) => `${stamp}-${count}.${this.config.format}`, (lines) => render(lines, this.config));
+    await this.journal!.release(
+      this.lines,
+      (count) => `${stamp}-${count}.${this.config.format}`,
+      (lines) => render(lines, this.config),
+    );
     await this.spool!.truncate();
     this.lines = [];
     this.spooled.clear();
   }
 }
 
-const at = (event: Record<string, unknown>, dotted: string): unknown => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), event);
+const at = (event: Record<string, unknown>, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), event);
 
 /** The file's text: one line per event and a trailer with the count and the control total. */
 export function render(lines: readonly SpoolLine[], config: Pick<FileBatchConfig, 'format' | 'columns' | 'amountField'>): string {

@@ -25,16 +25,20 @@ export class SpoolLostError extends Error {
 
 /** Lines of a spool file; a torn last line (its write never returned, so it was never acknowledged) is left out. */
 export function parseSpool(text: string): SpoolLine[] {
-  return text.split('\n').filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as SpoolLine];
-    } catch {
-      return [];
-    }
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as SpoolLine];
+      } catch {
+        return [];
+      }
+    });
 }
 
-const readIfAny = (file: string): Promise<string> => readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
+const readIfAny = (file: string): Promise<string> =>
+  readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
 
 /**
  * This process's spool file, which only this process appends to, held by a lock
@@ -54,7 +58,10 @@ export class ProcessSpool {
     private readonly dir: string,
     private readonly staleMs: number,
   ) {
-    this.file = path.join(dir, `spool-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.ndjson`);
+    this.file = path.join(
+      dir,
+      `spool-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(4).toString('hex')}.ndjson`,
+    );
   }
 
   async open(): Promise<void> {
@@ -105,7 +112,10 @@ export class ProcessSpool {
       }
       try {
         const taken = path.join(this.dir, `adopting-${randomBytes(6).toString('hex')}.ndjson`);
-        const moved = await rename(file, taken).then(() => true, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)));
+        const moved = await rename(file, taken).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)),
+        );
         if (!moved) continue;
         const fresh = parseSpool(await readIfAny(taken)).filter((l) => !known(l.key) && !keys.has(l.key) && keys.add(l.key));
         await this.append(fresh);

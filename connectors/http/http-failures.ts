@@ -13,7 +13,8 @@ export function classifyNetworkError(err: unknown, timedOut: boolean): Switchboa
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
     return new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect to the peer (${code})`, { cause: err });
   }
-  if ((err as Error).name === 'AbortError') return new SwitchboardError('PEER_CONNECTION_LOST', 'request aborted by the engine', { cause: err });
+  if ((err as Error).name === 'AbortError')
+    return new SwitchboardError('PEER_CONNECTION_LOST', 'request aborted by the engine', { cause: err });
   return new SwitchboardError('PEER_CONNECTION_LOST', `connection to the peer lost (${code || (err as Error).name})`, { cause: err });
 }
 

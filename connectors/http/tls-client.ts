@@ -14,7 +14,9 @@ import { classifyNetworkError } from './http-failures.ts';
  */
 export const TlsClientConfig = Type.Object(
   {
-    caFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA(s) that sign the peer certificate; replaces the public CAs' })),
+    caFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM file of the CA(s) that sign the peer certificate; replaces the public CAs' }),
+    ),
     clientCertificate: Type.Optional(
       Type.Object(
         {
@@ -25,7 +27,9 @@ export const TlsClientConfig = Type.Object(
         { description: 'Mutual TLS: the certificate that identifies Switchboard to the peer' },
       ),
     ),
-    serverName: Type.Optional(Type.String({ minLength: 1, description: 'Name expected in the peer certificate when it differs from the URL host' })),
+    serverName: Type.Optional(
+      Type.String({ minLength: 1, description: 'Name expected in the peer certificate when it differs from the URL host' }),
+    ),
   },
   { description: 'TLS for https:// URLs; a clientCertificate turns on mutual TLS' },
 );
@@ -51,11 +55,17 @@ async function loadTlsOptions(tls: TlsClientConfig | undefined): Promise<tls.Con
     try {
       return await readFile(file, 'utf8');
     } catch (err) {
-      throw new SwitchboardError('PEER_NOT_CONNECTED', `cannot read tls.${setting} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      throw new SwitchboardError('PEER_NOT_CONNECTED', `cannot read tls.${setting} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+        cause: err,
+      });
     }
   };
   const client = tls.clientCertificate;
-  const [ca, cert, key] = await Promise.all([load('caFile', tls.caFile), load('clientCertificate.certFile', client?.certFile), load('clientCertificate.keyFile', client?.keyFile)]);
+  const [ca, cert, key] = await Promise.all([
+    load('caFile', tls.caFile),
+    load('clientCertificate.certFile', client?.certFile),
+    load('clientCertificate.keyFile', client?.keyFile),
+  ]);
   return {
     ...(ca ? { ca } : {}),
     ...(cert && key ? { cert, key } : {}),
@@ -77,7 +87,13 @@ export async function probeMutualTls(o: { url: URL; tls: TlsClientConfig; timeou
   const options = await loadTlsOptions(o.tls);
   const port = Number(o.url.port || 443);
   await new Promise<void>((resolve, reject) => {
-    const socket = tls.connect({ ...options, host: o.url.hostname, port, ALPNProtocols: ['http/1.1'], ...(options?.servername || isIP(o.url.hostname) ? {} : { servername: o.url.hostname }) });
+    const socket = tls.connect({
+      ...options,
+      host: o.url.hostname,
+      port,
+      ALPNProtocols: ['http/1.1'],
+      ...(options?.servername || isIP(o.url.hostname) ? {} : { servername: o.url.hostname }),
+    });
     let timer = setTimeout(() => finish(new SwitchboardError('PEER_TIMEOUT', 'TLS handshake timed out')), o.timeoutMs);
     const finish = (err?: Error) => {
       clearTimeout(timer);
@@ -95,6 +111,8 @@ export async function probeMutualTls(o: { url: URL; tls: TlsClientConfig; timeou
     });
     socket.once('session', () => finish());
     socket.once('error', (err) => finish(err));
-    socket.once('close', () => finish(new SwitchboardError('PEER_TLS_FAILED', 'the peer closed the TLS connection: client certificate refused')));
+    socket.once('close', () =>
+      finish(new SwitchboardError('PEER_TLS_FAILED', 'the peer closed the TLS connection: client certificate refused')),
+    );
   });
 }

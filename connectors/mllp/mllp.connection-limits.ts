@@ -26,7 +26,13 @@ export interface MllpListenerLimits {
 }
 
 /** How a remote address is named in the log: its kind, never the address itself. */
-export const AddressClass = { loopback: 'loopback', private: 'private', linkLocal: 'link-local', public: 'public', unknown: 'unknown' } as const;
+export const AddressClass = {
+  loopback: 'loopback',
+  private: 'private',
+  linkLocal: 'link-local',
+  public: 'public',
+  unknown: 'unknown',
+} as const;
 export type AddressClass = (typeof AddressClass)[keyof typeof AddressClass];
 
 const privateRanges = new net.BlockList();
@@ -79,13 +85,23 @@ export class ConnectionLimits {
     const fromAddress = this.perAddress.get(address) ?? 0;
     const remoteAddressClass = addressClass(socket.remoteAddress);
     if (this.open >= this.limits.maxConnections) {
-      if (!this.warnedFull) this.log.warn('MLLP listener at its connection cap; new connections closed', { channelId: this.channelId, maxConnections: this.limits.maxConnections, remoteAddressClass });
+      if (!this.warnedFull)
+        this.log.warn('MLLP listener at its connection cap; new connections closed', {
+          channelId: this.channelId,
+          maxConnections: this.limits.maxConnections,
+          remoteAddressClass,
+        });
       this.warnedFull = true;
       socket.destroy();
       return false;
     }
     if (fromAddress >= this.limits.maxConnectionsPerAddress) {
-      if (!this.warnedAddresses.has(address)) this.log.warn('MLLP address at its connection cap; new connections from it closed', { channelId: this.channelId, maxConnectionsPerAddress: this.limits.maxConnectionsPerAddress, remoteAddressClass });
+      if (!this.warnedAddresses.has(address))
+        this.log.warn('MLLP address at its connection cap; new connections from it closed', {
+          channelId: this.channelId,
+          maxConnectionsPerAddress: this.limits.maxConnectionsPerAddress,
+          remoteAddressClass,
+        });
       this.warnedAddresses.add(address);
       socket.destroy();
       return false;
@@ -112,7 +128,12 @@ export class ConnectionLimits {
    */
   hold(before: number, after: number): boolean {
     if (after > before && this.buffered - before + after > this.limits.maxBufferedBytes) {
-      if (!this.warnedBuffer) this.log.warn('MLLP listener at its buffered-bytes cap; the connection that would pass it is closed', { channelId: this.channelId, maxBufferedBytes: this.limits.maxBufferedBytes, bufferedBytes: this.buffered });
+      if (!this.warnedBuffer)
+        this.log.warn('MLLP listener at its buffered-bytes cap; the connection that would pass it is closed', {
+          channelId: this.channelId,
+          maxBufferedBytes: this.limits.maxBufferedBytes,
+          bufferedBytes: this.buffered,
+        });
       this.warnedBuffer = true;
       return false;
     }

@@ -90,7 +90,12 @@ export class MllpConnection {
         this.refuseTooLarge(event.head);
         return false;
       case 'junk':
-        log.warn(event.http ? 'HTTP request on an MLLP port; connection closed unanswered' : 'bytes outside an MLLP frame; connection closed unanswered', { channelId: channel.id, bytes: event.bytes, remoteAddressClass: addressClass(this.socket.remoteAddress) });
+        log.warn(
+          event.http
+            ? 'HTTP request on an MLLP port; connection closed unanswered'
+            : 'bytes outside an MLLP frame; connection closed unanswered',
+          { channelId: channel.id, bytes: event.bytes, remoteAddressClass: addressClass(this.socket.remoteAddress) },
+        );
         this.drop();
         return false;
       default:
@@ -142,7 +147,11 @@ export class MllpConnection {
     this.frameTimer = undefined;
     // Reading is paused by our own back-pressure: the sender is not the slow one.
     if (this.socket.isPaused() && !this.socket.destroyed) return this.watchFrame();
-    this.ctx.log.warn('MLLP frame not completed in time; connection closed unanswered', { channelId: this.ctx.channel.id, frameTimeoutMs: this.ctx.frameTimeoutMs, bufferedBytes: this.framer.bufferedBytes });
+    this.ctx.log.warn('MLLP frame not completed in time; connection closed unanswered', {
+      channelId: this.ctx.channel.id,
+      frameTimeoutMs: this.ctx.frameTimeoutMs,
+      bufferedBytes: this.framer.bufferedBytes,
+    });
     this.drop();
   }
 
@@ -153,7 +162,10 @@ export class MllpConnection {
 
   private failed(err: unknown): void {
     // Intake answers every outcome; reaching here is a bug. No ACK: the sender will resend.
-    this.ctx.log.error('intake failed unexpectedly; closing the connection', { channelId: this.ctx.channel.id, error: (err as Error).name });
+    this.ctx.log.error('intake failed unexpectedly; closing the connection', {
+      channelId: this.ctx.channel.id,
+      error: (err as Error).name,
+    });
     this.drop();
   }
 
@@ -196,6 +208,12 @@ function tooLargeAck(head: Buffer, maxFrameBytes: number): Uint8Array {
     header = undefined;
   }
   const reason = `${ErrorCatalog.MLLP_FRAME_TOO_LARGE.text} (${maxFrameBytes} bytes)`;
-  const ack = buildAck({ ...(header ? { header } : {}), code: 'AR', controlId: `F${Date.now().toString(36).toUpperCase()}`, text: reason, hl7ErrorCode: ErrorCatalog.MLLP_FRAME_TOO_LARGE.hl7ErrorCode });
+  const ack = buildAck({
+    ...(header ? { header } : {}),
+    code: 'AR',
+    controlId: `F${Date.now().toString(36).toUpperCase()}`,
+    text: reason,
+    hl7ErrorCode: ErrorCatalog.MLLP_FRAME_TOO_LARGE.hl7ErrorCode,
+  });
   return encodeText(ack, charset);
 }

@@ -1,7 +1,14 @@
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDestination, type ConnectionTestResult, type DeliveryContext, type DeliveryPayload, type DeliveryResult, type DestinationConnector } from '../../engine/connector.ts';
+import {
+  defineDestination,
+  type ConnectionTestResult,
+  type DeliveryContext,
+  type DeliveryPayload,
+  type DeliveryResult,
+  type DestinationConnector,
+} from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { decodeBytes, encodeText, HL7_CHARSETS, Hl7ParseError, parseMessage, unencodableAt } from '../../hl7v2/index.ts';
 import { MllpFramer, frame } from './mllp.framer.ts';
@@ -23,7 +30,10 @@ export const MllpOutConfig = Type.Object({
    * The charset messages are written in, named in MSH-18 (HL7 table 0211). An event holding a
    * character this charset cannot write is refused (CANONICAL_INVALID, permanent), never altered.
    */
-  charset: Type.Union(HL7_CHARSETS.map((c) => Type.Literal(c)), { default: 'UNICODE UTF-8' }),
+  charset: Type.Union(
+    HL7_CHARSETS.map((c) => Type.Literal(c)),
+    { default: 'UNICODE UTF-8' },
+  ),
   /** MLLP over TLS; with `clientCertificate`, mutual TLS. Files, as an HTTPS destination's `tls`. */
   tls: Type.Optional(MllpOutTlsConfig),
 });
@@ -49,7 +59,17 @@ export const mllpDestination = defineDestination({
   idempotent: false,
   models: ['ChargeEvent', 'EncounterEvent'],
   examples: [
-    { host: 'billing.example.org', port: 2576, connectTimeoutMs: 5000, ackTimeoutMs: 30_000, sendingApplication: 'SWITCHBOARD', sendingFacility: 'GENHOSP', receivingApplication: 'BILLING', receivingFacility: 'GENHOSP', charset: 'UNICODE UTF-8' },
+    {
+      host: 'billing.example.org',
+      port: 2576,
+      connectTimeoutMs: 5000,
+      ackTimeoutMs: 30_000,
+      sendingApplication: 'SWITCHBOARD',
+      sendingFacility: 'GENHOSP',
+      receivingApplication: 'BILLING',
+      receivingFacility: 'GENHOSP',
+      charset: 'UNICODE UTF-8',
+    },
     {
       host: 'billing.example.org',
       port: 2577,
@@ -60,7 +80,10 @@ export const mllpDestination = defineDestination({
       receivingApplication: 'BILLING',
       receivingFacility: 'GENHOSP',
       charset: '8859/1',
-      tls: { caFile: '/etc/switchboard/billing-ca.pem', clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' } },
+      tls: {
+        caFile: '/etc/switchboard/billing-ca.pem',
+        clientCertificate: { certFile: '/etc/switchboard/client.pem', keyFile: '/etc/switchboard/client.key' },
+      },
     },
   ],
   create: (config) => new MllpDestination(config),
@@ -113,7 +136,10 @@ class MllpDestination implements DestinationConnector {
       const answer = new Promise<Buffer | SwitchboardError>((resolve) => (this.waiting = resolve));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<SwitchboardError>((resolve) => {
-        timer = setTimeout(() => resolve(new SwitchboardError('PEER_TIMEOUT', `no ACK within ${this.config.ackTimeoutMs} ms`)), this.config.ackTimeoutMs);
+        timer = setTimeout(
+          () => resolve(new SwitchboardError('PEER_TIMEOUT', `no ACK within ${this.config.ackTimeoutMs} ms`)),
+          this.config.ackTimeoutMs,
+        );
       });
       this.socket!.write(frame(bytes));
       const ack = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
@@ -162,7 +188,15 @@ function connectPlain(host: string, port: number, timeoutMs: number): Promise<ne
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => (socket.destroy(), reject(new SwitchboardError('PEER_NOT_CONNECTED', 'connect timed out'))), timeoutMs);
     socket.once('connect', () => (clearTimeout(timer), resolve(socket)));
-    socket.once('error', (err) => (clearTimeout(timer), reject(new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err }))));
+    socket.once(
+      'error',
+      (err) => (
+        clearTimeout(timer),
+        reject(
+          new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err }),
+        )
+      ),
+    );
   });
 }
 
@@ -188,7 +222,10 @@ function readAck(bytes: Buffer, controlId: string): DeliveryResult {
     acked = ack.get('MSA-2');
     text = ack.get('MSA-3') || ack.get('ERR-8') || ack.get('ERR-3.2');
   } catch (err) {
-    throw new SwitchboardError('PEER_CONNECTION_LOST', err instanceof Hl7ParseError ? 'the peer answered with something that is not an HL7 ACK' : 'unreadable ACK');
+    throw new SwitchboardError(
+      'PEER_CONNECTION_LOST',
+      err instanceof Hl7ParseError ? 'the peer answered with something that is not an HL7 ACK' : 'unreadable ACK',
+    );
   }
   if (acked !== controlId) throw new SwitchboardError('PEER_CONNECTION_LOST', 'the ACK answers another message (MSA-2)');
   const summary = `${code}${text ? ` ${text.slice(0, 300)}` : ''}`;
@@ -203,6 +240,8 @@ function readAck(bytes: Buffer, controlId: string): DeliveryResult {
     case 'CR':
       throw new SwitchboardError('PEER_UNAVAILABLE', `the peer answered ${code}`, { peerResponse: summary });
     default:
-      throw new SwitchboardError('PEER_CONNECTION_LOST', `the ACK carries an unknown MSA-1 '${code.slice(0, 5)}'`, { peerResponse: summary });
+      throw new SwitchboardError('PEER_CONNECTION_LOST', `the ACK carries an unknown MSA-1 '${code.slice(0, 5)}'`, {
+        peerResponse: summary,
+      });
   }
 }

@@ -3,7 +3,15 @@ import { SwitchboardError } from '../../engine/errors.ts';
 import { createMessage } from '../../hl7v2/index.ts';
 
 /** EncounterEvent.eventType → ADT trigger (HL7 table 0003). */
-const ADT_TRIGGERS: Record<string, string> = { admit: 'A01', register: 'A04', update: 'A08', transfer: 'A02', discharge: 'A03', cancel: 'A11', merge: 'A40' };
+const ADT_TRIGGERS: Record<string, string> = {
+  admit: 'A01',
+  register: 'A04',
+  update: 'A08',
+  transfer: 'A02',
+  discharge: 'A03',
+  cancel: 'A11',
+  merge: 'A40',
+};
 
 /** ISO 8601 to HL7 DTM (`2026-03-20T12:00:00-05:00` → `20260320120000-0500`). */
 export function hl7DateTime(iso: unknown): string {
@@ -16,7 +24,8 @@ export function hl7DateTime(iso: unknown): string {
 }
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-const get = (event: Record<string, unknown>, dotted: string) => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), event);
+const get = (event: Record<string, unknown>, dotted: string) =>
+  dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), event);
 
 /**
  * The HL7v2 message an `mllp-out` destination sends for one canonical event (v2.5.1):
@@ -25,9 +34,26 @@ const get = (event: Record<string, unknown>, dotted: string) => dotted.split('.'
  * With `charset`, MSH-18 names it (the destination writes the bytes in it).
  * Another model is a permanent failure (CANONICAL_INVALID).
  */
-export function toHl7(payload: DeliveryPayload, o: { controlId: string; sendingApplication: string; sendingFacility: string; receivingApplication: string; receivingFacility: string; charset?: string }): string {
+export function toHl7(
+  payload: DeliveryPayload,
+  o: {
+    controlId: string;
+    sendingApplication: string;
+    sendingFacility: string;
+    receivingApplication: string;
+    receivingFacility: string;
+    charset?: string;
+  },
+): string {
   const e = payload.event;
-  const header = { controlId: o.controlId, sendingApplication: o.sendingApplication, sendingFacility: o.sendingFacility, receivingApplication: o.receivingApplication, receivingFacility: o.receivingFacility, ...(o.charset ? { charset: o.charset } : {}) };
+  const header = {
+    controlId: o.controlId,
+    sendingApplication: o.sendingApplication,
+    sendingFacility: o.sendingFacility,
+    receivingApplication: o.receivingApplication,
+    receivingFacility: o.receivingFacility,
+    ...(o.charset ? { charset: o.charset } : {}),
+  };
   const occurred = hl7DateTime(get(e, 'occurredAt') ?? get(e, 'serviceDate'));
   switch (payload.model) {
     case 'ChargeEvent': {
@@ -39,9 +65,15 @@ export function toHl7(payload: DeliveryPayload, o: { controlId: string; sendingA
       m.addSegment('PV1');
       m.set('PV1-2', str(get(e, 'encounter.patientClass')) || 'U').set('PV1-19', str(get(e, 'encounter.visitNumber')));
       m.addSegment('FT1');
-      m.set('FT1-1', str(get(e, 'lineNumber')) || '1').set('FT1-4', occurred).set('FT1-6', str(get(e, 'transactionType')));
-      m.set('FT1-7.1', str(get(e, 'code'))).set('FT1-7.2', str(get(e, 'description'))).set('FT1-7.3', str(get(e, 'codeSystem')));
-      m.set('FT1-10', str(get(e, 'quantity'))).set('FT1-11.1', str(get(e, 'amount.value'))).set('FT1-11.2', str(get(e, 'amount.currency')));
+      m.set('FT1-1', str(get(e, 'lineNumber')) || '1')
+        .set('FT1-4', occurred)
+        .set('FT1-6', str(get(e, 'transactionType')));
+      m.set('FT1-7.1', str(get(e, 'code')))
+        .set('FT1-7.2', str(get(e, 'description')))
+        .set('FT1-7.3', str(get(e, 'codeSystem')));
+      m.set('FT1-10', str(get(e, 'quantity')))
+        .set('FT1-11.1', str(get(e, 'amount.value')))
+        .set('FT1-11.2', str(get(e, 'amount.currency')));
       m.set('FT1-13.1', str(get(e, 'department'))).set('FT1-20.1', str(get(e, 'performerId')));
       return m.encode();
     }

@@ -68,7 +68,12 @@ export class MllpSource {
       server.listen({ host: this.options.host, port: this.options.port }, () => {
         server.off('error', reject);
         const port = (server.address() as net.AddressInfo).port;
-        log.info('MLLP listener started', { channelId: channel.id, port, tls: Boolean(secure), clientCertificate: Boolean(secure?.options.requestCert) });
+        log.info('MLLP listener started', {
+          channelId: channel.id,
+          port,
+          tls: Boolean(secure),
+          clientCertificate: Boolean(secure?.options.requestCert),
+        });
         resolve(port);
       });
     });
@@ -80,14 +85,20 @@ export class MllpSource {
     const server = tls.createServer(secure.options, (socket) => {
       const refused = secure.refusal(socket);
       if (!refused) return this.onConnection(socket);
-      log.warn('MLLP client certificate not allowed; connection closed', { channelId: channel.id, subject: refused.subject, fingerprint256: refused.fingerprint256, remoteAddress: socket.remoteAddress });
+      log.warn('MLLP client certificate not allowed; connection closed', {
+        channelId: channel.id,
+        subject: refused.subject,
+        fingerprint256: refused.fingerprint256,
+        remoteAddress: socket.remoteAddress,
+      });
       socket.destroy();
     });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
       // A client certificate that does not chain to caFile is refused by Node after OpenSSL's handshake: its reason is on the socket.
       const code = socket.authorizationError ?? err.code ?? err.name;
       // A reset mid-handshake is the peer hanging up (or a connection over a cap, closed under the handshake): not a refusal, and a flood of them must not flood the log.
-      if (!socket.authorizationError && err.code === 'ECONNRESET') return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
+      if (!socket.authorizationError && err.code === 'ECONNRESET')
+        return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
       log.warn('MLLP TLS handshake refused', { channelId: channel.id, code, remoteAddress: socket.remoteAddress });
     });
     return server;
@@ -136,7 +147,8 @@ export class MllpSource {
   }
 }
 
-const Count = (description: string, dflt?: number) => Type.Integer({ minimum: 1, description, ...(dflt === undefined ? {} : { default: dflt }) });
+const Count = (description: string, dflt?: number) =>
+  Type.Integer({ minimum: 1, description, ...(dflt === undefined ? {} : { default: dflt }) });
 
 /** An MLLP source's settings: the channel's `source` object less `kind`. */
 export const MllpSourceConfig = Type.Object(
@@ -145,13 +157,27 @@ export const MllpSourceConfig = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port; 0 takes a free one (tests).' }),
     maxFrameBytes: Count('Largest frame accepted; a larger one gets AR and the connection is closed. Default 1 MiB.', 1024 * 1024),
     idleTimeoutMs: Count('A connection with no traffic (and no answer owed) for this long is closed. Default 5 minutes.', 300_000),
-    frameTimeoutMs: Type.Optional(Count('A frame not complete this long after its start block: the connection is closed, unanswered. Default MLLP_FRAME_TIMEOUT_MS (30 s).')),
-    maxConnections: Type.Optional(Count('Open connections of this listener; one more is closed at once. Default MLLP_MAX_CONNECTIONS (1,000).')),
-    maxConnectionsPerAddress: Type.Optional(Count('Open connections from one remote address. Default MLLP_MAX_CONNECTIONS_PER_ADDRESS (100).')),
-    maxBufferedBytes: Type.Optional(
-      Count('Bytes all connections may hold together (unfinished frames and frames waiting for intake). Default MLLP_MAX_BUFFERED_BYTES (256 MiB).'),
+    frameTimeoutMs: Type.Optional(
+      Count(
+        'A frame not complete this long after its start block: the connection is closed, unanswered. Default MLLP_FRAME_TIMEOUT_MS (30 s).',
+      ),
     ),
-    defaultCharset: Type.String({ minLength: 1, description: 'Charset when MSH-18 is empty (an MSH-18 value, e.g. 8859/1).', default: 'UNICODE UTF-8' }),
+    maxConnections: Type.Optional(
+      Count('Open connections of this listener; one more is closed at once. Default MLLP_MAX_CONNECTIONS (1,000).'),
+    ),
+    maxConnectionsPerAddress: Type.Optional(
+      Count('Open connections from one remote address. Default MLLP_MAX_CONNECTIONS_PER_ADDRESS (100).'),
+    ),
+    maxBufferedBytes: Type.Optional(
+      Count(
+        'Bytes all connections may hold together (unfinished frames and frames waiting for intake). Default MLLP_MAX_BUFFERED_BYTES (256 MiB).',
+      ),
+    ),
+    defaultCharset: Type.String({
+      minLength: 1,
+      description: 'Charset when MSH-18 is empty (an MSH-18 value, e.g. 8859/1).',
+      default: 'UNICODE UTF-8',
+    }),
     tls: Type.Optional(MllpListenerTlsConfig),
   },
   { additionalProperties: false },
@@ -175,7 +201,12 @@ export const mllpSource = defineSource({
       maxFrameBytes: 1024 * 1024,
       idleTimeoutMs: 300_000,
       defaultCharset: '8859/1',
-      tls: { certFile: '/etc/switchboard/tls/server.crt', keyFile: '/etc/switchboard/tls/server.key', caFile: '/etc/switchboard/tls/clients-ca.crt', requireClientCertificate: true },
+      tls: {
+        certFile: '/etc/switchboard/tls/server.crt',
+        keyFile: '/etc/switchboard/tls/server.key',
+        caFile: '/etc/switchboard/tls/clients-ca.crt',
+        requireClientCertificate: true,
+      },
     },
   ],
   start: async ({ intake, log, config: engine }) => ({

@@ -53,9 +53,12 @@ export interface MllpListenerTls {
  * any publicly issued certificate), and for a malformed subject entry or fingerprint.
  */
 export async function loadListenerTls(spec: MllpListenerTlsSpec, where: string): Promise<MllpListenerTls> {
-  const invalid = (detail: string, cause?: unknown) => new SwitchboardError('CONFIG_INVALID', `${where}: ${detail}`, cause ? { cause } : {});
+  const invalid = (detail: string, cause?: unknown) =>
+    new SwitchboardError('CONFIG_INVALID', `${where}: ${detail}`, cause ? { cause } : {});
   const requireCert = parseFlag(spec.requireClientCertificate, () => invalid('tls.requireClientCertificate must be true or false'));
-  const subjects = (spec.allowedSubjects ?? []).map((entry, i) => parseSubjectEntry(entry, () => invalid(`tls.allowedSubjects[${i}] is not a list of ATTRIBUTE=value`)));
+  const subjects = (spec.allowedSubjects ?? []).map((entry, i) =>
+    parseSubjectEntry(entry, () => invalid(`tls.allowedSubjects[${i}] is not a list of ATTRIBUTE=value`)),
+  );
   const fingerprints = new Set(
     (spec.allowedFingerprints ?? []).map((entry, i) => {
       const hex = normaliseFingerprint(entry);
@@ -69,13 +72,21 @@ export async function loadListenerTls(spec: MllpListenerTlsSpec, where: string):
   const read = (setting: string, file: string | undefined) => readPem(setting, file, (detail, cause) => invalid(detail, cause));
   const [cert, key, ca] = await Promise.all([read('certFile', spec.certFile), read('keyFile', spec.keyFile), read('caFile', spec.caFile)]);
   return {
-    options: { cert, key, ...(ca ? { ca } : {}), minVersion: 'TLSv1.2', ...(requireCert ? { requestCert: true, rejectUnauthorized: true } : {}) },
+    options: {
+      cert,
+      key,
+      ...(ca ? { ca } : {}),
+      minVersion: 'TLSv1.2',
+      ...(requireCert ? { requestCert: true, rejectUnauthorized: true } : {}),
+    },
     refusal(socket) {
       if (!restricted) return undefined;
       const peer = socket.getPeerX509Certificate();
       if (!peer) return { subject: '', fingerprint256: '' };
       const attributes = subjectAttributes(peer.subject);
-      const allowed = fingerprints.has(normaliseFingerprint(peer.fingerprint256)) || subjects.some((entry) => entry.every(([k, v]) => attributes.some(([a, b]) => a === k && b === v)));
+      const allowed =
+        fingerprints.has(normaliseFingerprint(peer.fingerprint256)) ||
+        subjects.some((entry) => entry.every(([k, v]) => attributes.some(([a, b]) => a === k && b === v)));
       return allowed ? undefined : { subject: peer.subject.split('\n').join(', '), fingerprint256: peer.fingerprint256 };
     },
   };
@@ -108,7 +119,11 @@ function subjectAttributes(subject: string): [string, string][] {
 
 const normaliseFingerprint = (value: string) => value.replace(/[:\s]/g, '').toUpperCase();
 
-async function readPem(setting: string, file: string | undefined, fail: (detail: string, cause: unknown) => Error): Promise<string | undefined> {
+async function readPem(
+  setting: string,
+  file: string | undefined,
+  fail: (detail: string, cause: unknown) => Error,
+): Promise<string | undefined> {
   if (file === undefined) return undefined;
   try {
     return await readFile(file, 'utf8');
@@ -180,9 +195,19 @@ export async function connectTls(o: { host: string; port: number; tls: MllpOutTl
       const classified = classifyNetworkError(err, false);
       if (classified.code === 'PEER_TLS_FAILED') return finish(classified);
       // After our handshake, a reset is the peer refusing us; before it, the peer was not reached.
-      finish(handshakeDone ? new SwitchboardError('PEER_TLS_FAILED', `the peer dropped the TLS connection before accepting it (${code})`, { cause: err }) : notConnected(`cannot connect (${code})`, err));
+      finish(
+        handshakeDone
+          ? new SwitchboardError('PEER_TLS_FAILED', `the peer dropped the TLS connection before accepting it (${code})`, { cause: err })
+          : notConnected(`cannot connect (${code})`, err),
+      );
     };
-    const onClose = () => finish(new SwitchboardError('PEER_TLS_FAILED', 'the peer closed the TLS connection before accepting it (our certificate, or its absence, refused)'));
+    const onClose = () =>
+      finish(
+        new SwitchboardError(
+          'PEER_TLS_FAILED',
+          'the peer closed the TLS connection before accepting it (our certificate, or its absence, refused)',
+        ),
+      );
     let settled = false;
     const finish = (err?: SwitchboardError) => {
       if (settled) return;

@@ -60,7 +60,9 @@ function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -68,7 +70,10 @@ function canonicalJson(value: unknown): string {
 
 function entryHash(e: Omit<AuditEntry, 'hash'>): string {
   const { _id, seq, at, actor, action, outcome, target, details, sourceIp, prevHash } = e;
-  return createHash('sha256').update(prevHash).update(canonicalJson({ _id, seq, at, actor, action, outcome, target, details, sourceIp })).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalJson({ _id, seq, at, actor, action, outcome, target, details, sourceIp }))
+    .digest('hex');
 }
 
 /**
@@ -101,7 +106,15 @@ export class AuditLog {
   private async appendNow(input: AuditInput): Promise<AuditEntry> {
     for (let tries = 0; tries < 10; tries++) {
       const head = await storeCall(() => this.entries.find({}, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1 } }).next());
-      const body: Omit<AuditEntry, 'hash'> = { _id: newMessageId(), seq: (head?.seq ?? 0) + 1, at: new Date(), actor: input.actor, action: input.action, outcome: input.outcome, prevHash: head?.hash ?? GENESIS };
+      const body: Omit<AuditEntry, 'hash'> = {
+        _id: newMessageId(),
+        seq: (head?.seq ?? 0) + 1,
+        at: new Date(),
+        actor: input.actor,
+        action: input.action,
+        outcome: input.outcome,
+        prevHash: head?.hash ?? GENESIS,
+      };
       // Only defined fields, and details as plain JSON: what is hashed is exactly what is stored.
       if (input.target !== undefined) body.target = input.target;
       if (input.sourceIp !== undefined) body.sourceIp = input.sourceIp;

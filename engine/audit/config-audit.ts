@@ -16,11 +16,23 @@ function flatten(value: unknown, path: string, out: Flat): Flat {
 export function diffValues(before: unknown, after: unknown): { path: string; before: string | null; after: string | null }[] {
   const a = flatten(before, '', {});
   const b = flatten(after, '', {});
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((p) => a[p] !== b[p]).map((p) => ({ path: p, before: a[p] ?? null, after: b[p] ?? null }));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .sort()
+    .filter((p) => a[p] !== b[p])
+    .map((p) => ({ path: p, before: a[p] ?? null, after: b[p] ?? null }));
 }
 
 /** Audits a channel's new version as `config.change`, with the diff from the version before; `before` and `after` come masked (ChannelStore.shown). */
-export async function auditChannelVersion(o: { audit: AuditLog; actor: string; channelId: string; version: number; origin: string; before?: ChannelDefinition; after: ChannelDefinition; sourceIp?: string }): Promise<void> {
+export async function auditChannelVersion(o: {
+  audit: AuditLog;
+  actor: string;
+  channelId: string;
+  version: number;
+  origin: string;
+  before?: ChannelDefinition;
+  after: ChannelDefinition;
+  sourceIp?: string;
+}): Promise<void> {
   const diff = diffValues(o.before ?? {}, o.after);
   await o.audit.append({
     actor: o.actor,

@@ -14,8 +14,24 @@ const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'low
 
 const ConditionSchema: TSchema = Type.Recursive((This) =>
   Type.Union([
-    Type.Object({ hl7: Type.String({ minLength: 3 }), oneOf: Type.Optional(Type.Array(Type.String())), matches: Type.Optional(Type.String()), present: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-    Type.Object({ fhir: Type.String({ minLength: 1 }), oneOf: Type.Optional(Type.Array(Type.String())), matches: Type.Optional(Type.String()), present: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        hl7: Type.String({ minLength: 3 }),
+        oneOf: Type.Optional(Type.Array(Type.String())),
+        matches: Type.Optional(Type.String()),
+        present: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        fhir: Type.String({ minLength: 1 }),
+        oneOf: Type.Optional(Type.Array(Type.String())),
+        matches: Type.Optional(Type.String()),
+        present: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
     Type.Object({ all: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
     Type.Object({ any: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
     Type.Object({ not: This }, { additionalProperties: false }),
@@ -31,9 +47,31 @@ const Destination = Type.Object(
     kind: Type.String({ minLength: 1 }),
     config: Type.Record(Type.String(), Type.Unknown()),
     models: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    retry: Type.Optional(Type.Object({ attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), initialDelayMs: Type.Optional(Type.Integer({ minimum: 1 })), maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
-    dataPolicy: Type.Optional(Type.Object({ allow: Type.Array(Type.Union(Object.values(DataClass).map((c) => Type.Literal(c)))), pseudonymise: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
-    ordering: Type.Optional(Type.Object({ key: Type.String({ minLength: 1 }), onHeadFailure: Type.Union([Type.Literal('block'), Type.Literal('park')]) }, { additionalProperties: false })),
+    retry: Type.Optional(
+      Type.Object(
+        {
+          attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          initialDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    dataPolicy: Type.Optional(
+      Type.Object(
+        {
+          allow: Type.Array(Type.Union(Object.values(DataClass).map((c) => Type.Literal(c)))),
+          pseudonymise: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ordering: Type.Optional(
+      Type.Object(
+        { key: Type.String({ minLength: 1 }), onHeadFailure: Type.Union([Type.Literal('block'), Type.Literal('park')]) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,7 +86,13 @@ export const ChannelSchema = Type.Object(
     filter: Type.Optional(ConditionSchema),
     transforms: Type.Array(Type.String({ minLength: 1 })),
     destinations: Type.Array(Destination),
-    maxEventsPerMessage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'most canonical events one message may make; more is refused (AR). Default 500.' })),
+    maxEventsPerMessage: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description: 'most canonical events one message may make; more is refused (AR). Default 500.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'Channel' },
 );
@@ -98,7 +142,8 @@ export function validateChannel(o: {
     if (!definition) return problems.push({ path: `${at}/kind`, message: `no connector ${d.kind}` });
     d.models.forEach((model, j) => {
       if (!isCanonicalModelName(model)) problems.push({ path: `${at}/models/${j}`, message: `no canonical model ${model}` });
-      else if (!definition.models.includes(model)) problems.push({ path: `${at}/models/${j}`, message: `${d.kind} cannot send ${model}; it sends ${definition.models.join(', ')}` });
+      else if (!definition.models.includes(model))
+        problems.push({ path: `${at}/models/${j}`, message: `${d.kind} cannot send ${model}; it sends ${definition.models.join(', ')}` });
     });
     try {
       const config = interpolateEnv(d.config, o.env, `${at}/config`);
@@ -113,7 +158,11 @@ export function validateChannel(o: {
 }
 
 /** The source's kind among the connectors, and its settings (placeholders resolved from `env`) against its schema. */
-function sourceProblems(channel: ChannelDefinition, o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv }, problems: ChannelProblem[]): void {
+function sourceProblems(
+  channel: ChannelDefinition,
+  o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv },
+  problems: ChannelProblem[],
+): void {
   const { kind, ...settings } = channel.source;
   const definition = o.connectors.source(kind);
   if (!definition) return void problems.push({ path: '/source/kind', message: `no source connector ${kind}` });

@@ -49,14 +49,30 @@ export class ChannelService {
   ) {}
 
   validate(channel: unknown): ChannelProblem[] {
-    return validateChannel({ channel, connectors: this.o.connectors, transforms: this.o.transforms, env: this.o.env, allowedHosts: this.o.allowedHosts });
+    return validateChannel({
+      channel,
+      connectors: this.o.connectors,
+      transforms: this.o.transforms,
+      env: this.o.env,
+      allowedHosts: this.o.allowedHosts,
+    });
   }
 
   /** Saves a new version (not deployed). BAD_REQUEST with the problems when it is not valid. */
-  async save(o: { channel: ChannelDefinition; actor: Actor; origin: 'console' | 'import' | 'file'; comment?: string }): Promise<{ ok: true; version: ChannelVersion; created: boolean } | { ok: false; problems: ChannelProblem[] }> {
+  async save(o: {
+    channel: ChannelDefinition;
+    actor: Actor;
+    origin: 'console' | 'import' | 'file';
+    comment?: string;
+  }): Promise<{ ok: true; version: ChannelVersion; created: boolean } | { ok: false; problems: ChannelProblem[] }> {
     const problems = this.validate(o.channel);
     if (problems.length > 0) return { ok: false, problems };
-    const saved = await this.o.store.save({ definition: o.channel, origin: o.origin, author: o.actor.username, ...(o.comment ? { comment: o.comment } : {}) });
+    const saved = await this.o.store.save({
+      definition: o.channel,
+      origin: o.origin,
+      author: o.actor.username,
+      ...(o.comment ? { comment: o.comment } : {}),
+    });
     if (saved.created) {
       await auditChannelVersion({
         audit: this.o.audit,
@@ -79,36 +95,78 @@ export class ChannelService {
       const state = await this.o.store.state(file.id);
       if (state?.fileDigest === digest) continue;
       const saved = await this.save({ channel: file, actor: { username: 'system' }, origin: 'file', comment: `channels/${file.id}` });
-      if (!saved.ok) throw new SwitchboardError('CONFIG_INVALID', `channel ${file.id}${saved.problems[0]!.path}: ${saved.problems[0]!.message}`);
-      await this.o.store.setState(file.id, { state: ChannelState.deployed, version: saved.version.version, fileDigest: digest, updatedBy: 'system' });
+      if (!saved.ok)
+        throw new SwitchboardError('CONFIG_INVALID', `channel ${file.id}${saved.problems[0]!.path}: ${saved.problems[0]!.message}`);
+      await this.o.store.setState(file.id, {
+        state: ChannelState.deployed,
+        version: saved.version.version,
+        fileDigest: digest,
+        updatedBy: 'system',
+      });
     }
   }
 
   async setState(o: { channelId: string; state: ChannelState; version?: number; actor: Actor }): Promise<void> {
     const current = await this.o.store.state(o.channelId);
     const version = o.version ?? current?.version ?? (await this.o.store.latest(o.channelId))?.version;
-    if (version === undefined || !(await this.o.store.version(o.channelId, version))) throw new SwitchboardError('NOT_FOUND', `no channel ${o.channelId}${o.version ? ` version ${o.version}` : ''}`);
-    await this.o.store.setState(o.channelId, { state: o.state, version, ...(current?.fileDigest ? { fileDigest: current.fileDigest } : {}), updatedBy: o.actor.username });
-    const audit = { actor: o.actor.username, action: AuditAction.configChange, target: `channel:${o.channelId}@${version}`, ...(o.actor.sourceIp ? { sourceIp: o.actor.sourceIp } : {}) };
+    if (version === undefined || !(await this.o.store.version(o.channelId, version)))
+      throw new SwitchboardError('NOT_FOUND', `no channel ${o.channelId}${o.version ? ` version ${o.version}` : ''}`);
+    await this.o.store.setState(o.channelId, {
+      state: o.state,
+      version,
+      ...(current?.fileDigest ? { fileDigest: current.fileDigest } : {}),
+      updatedBy: o.actor.username,
+    });
+    const audit = {
+      actor: o.actor.username,
+      action: AuditAction.configChange,
+      target: `channel:${o.channelId}@${version}`,
+      ...(o.actor.sourceIp ? { sourceIp: o.actor.sourceIp } : {}),
+    };
     try {
       await this.reconcile({ strict: true, only: o.channelId });
     } catch (err) {
       // It does not run here, so it would not run anywhere: back to what was, and the caller is told why.
-      if (current) await this.o.store.setState(o.channelId, { state: current.state, version: current.version, ...(current.fileDigest ? { fileDigest: current.fileDigest } : {}), updatedBy: current.updatedBy });
+      if (current)
+        await this.o.store.setState(o.channelId, {
+          state: current.state,
+          version: current.version,
+          ...(current.fileDigest ? { fileDigest: current.fileDigest } : {}),
+          updatedBy: current.updatedBy,
+        });
       else await this.o.store.setState(o.channelId, { state: ChannelState.undeployed, version, updatedBy: o.actor.username });
       await this.reconcile({ only: o.channelId });
-      await this.o.audit.append({ ...audit, outcome: 'failure', details: { state: o.state, code: (err as SwitchboardError).code ?? 'INTERNAL' } });
-      throw err instanceof SwitchboardError ? new SwitchboardError('CONFLICT', `channel ${o.channelId} did not start: ${err.message}`) : err;
+      await this.o.audit.append({
+        ...audit,
+        outcome: 'failure',
+        details: { state: o.state, code: (err as SwitchboardError).code ?? 'INTERNAL' },
+      });
+      throw err instanceof SwitchboardError
+        ? new SwitchboardError('CONFLICT', `channel ${o.channelId} did not start: ${err.message}`)
+        : err;
     }
-    await this.o.audit.append({ ...audit, outcome: 'success', details: { state: o.state, previous: current ? { state: current.state, version: current.version } : null } });
+    await this.o.audit.append({
+      ...audit,
+      outcome: 'success',
+      details: { state: o.state, previous: current ? { state: current.state, version: current.version } : null },
+    });
   }
 
   /** Rollback: the chosen old version saved again as the newest, and deployed. */
   async rollback(o: { channelId: string; version: number; actor: Actor }): Promise<ChannelVersion> {
     const old = await this.o.store.version(o.channelId, o.version);
     if (!old) throw new SwitchboardError('NOT_FOUND', `no version ${o.version} of channel ${o.channelId}`);
-    const saved = await this.save({ channel: this.o.store.open(old.definition), actor: o.actor, origin: 'console', comment: `rollback to version ${o.version}` });
-    if (!saved.ok) throw new SwitchboardError('CONFLICT', `version ${o.version} is no longer valid: ${saved.problems[0]!.path} ${saved.problems[0]!.message}`);
+    const saved = await this.save({
+      channel: this.o.store.open(old.definition),
+      actor: o.actor,
+      origin: 'console',
+      comment: `rollback to version ${o.version}`,
+    });
+    if (!saved.ok)
+      throw new SwitchboardError(
+        'CONFLICT',
+        `version ${o.version} is no longer valid: ${saved.problems[0]!.path} ${saved.problems[0]!.message}`,
+      );
     await this.setState({ channelId: o.channelId, state: ChannelState.deployed, version: saved.version.version, actor: o.actor });
     return saved.version;
   }
@@ -144,7 +202,11 @@ export class ChannelService {
         if (s.state === ChannelState.deployed && now?.paused) await this.o.runner.resume(s._id);
       } catch (err) {
         if (o.strict) throw err;
-        this.o.log.warn('channel did not start', { channelId: s._id, version: s.version, code: (err as SwitchboardError).code ?? 'INTERNAL' });
+        this.o.log.warn('channel did not start', {
+          channelId: s._id,
+          version: s.version,
+          code: (err as SwitchboardError).code ?? 'INTERNAL',
+        });
       }
     }
   }

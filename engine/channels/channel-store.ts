@@ -67,7 +67,12 @@ export class ChannelStore {
   }
 
   /** Saves `definition` as the channel's next version, unless it equals the latest (then returns that). */
-  async save(o: { definition: ChannelDefinition; origin: ChannelOrigin; author: string; comment?: string }): Promise<{ version: ChannelVersion; created: boolean; previous: ChannelVersion | undefined }> {
+  async save(o: {
+    definition: ChannelDefinition;
+    origin: ChannelOrigin;
+    author: string;
+    comment?: string;
+  }): Promise<{ version: ChannelVersion; created: boolean; previous: ChannelVersion | undefined }> {
     const digest = digestOf(this.secretsKeyed(o.definition));
     for (let tries = 0; tries < 5; tries++) {
       const previous = await this.latest(o.definition.id);
@@ -132,7 +137,8 @@ export class ChannelStore {
     for (const slot of secretSlots(copy, this.connectors)) {
       const v = slot.get();
       if (typeof v === 'string' && v.startsWith(SEALED)) {
-        if (!this.keyring) throw new SwitchboardError('CONFIG_INVALID', `channel ${definition.id} holds sealed secrets: configure ENCRYPTION_KEYS`);
+        if (!this.keyring)
+          throw new SwitchboardError('CONFIG_INVALID', `channel ${definition.id} holds sealed secrets: configure ENCRYPTION_KEYS`);
         slot.set(this.keyring.open(Buffer.from(v.slice(SEALED.length), 'base64')).toString('utf8'));
       }
     }
@@ -154,7 +160,11 @@ export class ChannelStore {
     for (const slot of secretSlots(copy, this.connectors)) {
       const v = slot.get();
       if (typeof v !== 'string' || isReference(v) || v.startsWith(SEALED)) continue;
-      if (!this.keyring) throw new SwitchboardError('BAD_REQUEST', `channel ${definition.id}: a literal secret is stored only encrypted (set ENCRYPTION_KEYS), or write it as \${VAR}`);
+      if (!this.keyring)
+        throw new SwitchboardError(
+          'BAD_REQUEST',
+          `channel ${definition.id}: a literal secret is stored only encrypted (set ENCRYPTION_KEYS), or write it as \${VAR}`,
+        );
       slot.set(`${SEALED}${this.keyring.seal(Buffer.from(v)).toString('base64')}`);
     }
     return copy;
@@ -164,6 +174,16 @@ export class ChannelStore {
 /** SHA-256 of the definition's JSON with sorted keys: equal definitions, equal digests. */
 export function digestOf(definition: unknown): string {
   const sorted = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)])) : v;
-  return createHash('sha256').update(JSON.stringify(sorted(definition))).digest('hex');
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(definition)))
+    .digest('hex');
 }

@@ -31,7 +31,12 @@ const USAGE = `usage:
  * such a file imports only over a channel that already holds that secret.
  * Exit codes: 0 done, 1 a file or the store failed, 2 usage.
  */
-export async function runChannelsCommand(args: readonly string[], io: Io, connectors: ConnectorRegistry, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runChannelsCommand(
+  args: readonly string[],
+  io: Io,
+  connectors: ConnectorRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [sub, ...rest] = args;
   const deploy = rest.includes('--deploy');
   const files = rest.filter((a) => a !== '--deploy');
@@ -60,7 +65,11 @@ export async function runChannelsCommand(args: readonly string[], io: Io, connec
 }
 
 /** `channels validate`: reads and validates each file, naming each problem; 1 when any file is bad, else 0. */
-async function validateFiles(files: readonly string[], io: Io, o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] }): Promise<number> {
+async function validateFiles(
+  files: readonly string[],
+  io: Io,
+  o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv; allowedHosts: readonly string[] },
+): Promise<number> {
   let bad = 0;
   for (const file of files) {
     const problems = await readChannelFile(file).then(
@@ -107,8 +116,23 @@ type ImportRun = {
 async function importFiles({ store, channelStore, connectors, files, deploy, io, env, allowedHosts }: ImportRun): Promise<number> {
   const audit = new AuditLog(store);
   await audit.start();
-  const runner = { deploy: async () => undefined, undeploy: async () => undefined, pause: async () => true, resume: async () => true, running: () => new Map() };
-  const service = new ChannelService({ store: channelStore, audit, runner, connectors, transforms, env, allowedHosts, log: silentLogger() });
+  const runner = {
+    deploy: async () => undefined,
+    undeploy: async () => undefined,
+    pause: async () => true,
+    resume: async () => true,
+    running: () => new Map(),
+  };
+  const service = new ChannelService({
+    store: channelStore,
+    audit,
+    runner,
+    connectors,
+    transforms,
+    env,
+    allowedHosts,
+    log: silentLogger(),
+  });
   const actor = { username: `cli:${userInfo().username}` };
   let bad = 0;
   for (const file of files) {
@@ -122,7 +146,9 @@ async function importFiles({ store, channelStore, connectors, files, deploy, io,
       continue;
     }
     if (deploy) await service.setState({ channelId: channel.id, state: ChannelState.deployed, version: saved.version.version, actor });
-    io.out(`${file}: channel ${channel.id} version ${saved.version.version}${saved.created ? '' : ' (unchanged)'}${deploy ? ', deployed' : ''}`);
+    io.out(
+      `${file}: channel ${channel.id} version ${saved.version.version}${saved.created ? '' : ' (unchanged)'}${deploy ? ', deployed' : ''}`,
+    );
   }
   return bad > 0 ? 1 : 0;
 }

@@ -23,17 +23,30 @@ const OPTIONS = {
 export function runDeliveriesCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runCommand('deliveries dead', USAGE, io, async () => {
     const { values, positionals } = parseCommandLine(args, OPTIONS);
-    if (positionals.join(' ') !== 'dead') throw new UsageError(positionals.length ? `unknown: ${positionals.join(' ')}` : 'name a subcommand');
+    if (positionals.join(' ') !== 'dead')
+      throw new UsageError(positionals.length ? `unknown: ${positionals.join(' ')}` : 'name a subcommand');
     if (!/^[1-9][0-9]{0,5}$/.test(values.limit)) throw new UsageError('--limit takes a positive whole number');
     const principal = cliPrincipal(values.actor);
-    const filter = { ...(values.channel ? { channel: values.channel } : {}), ...(values.destination ? { destination: values.destination } : {}), ...(values.error ? { errorCode: values.error } : {}) };
+    const filter = {
+      ...(values.channel ? { channel: values.channel } : {}),
+      ...(values.destination ? { destination: values.destination } : {}),
+      ...(values.error ? { errorCode: values.error } : {}),
+    };
     const all = await withContext(env, (ctx) => listDeadDeliveries(ctx.store, filter, principal));
     const items = all.slice(0, Number(values.limit));
     if (values.json) {
       io.out(JSON.stringify({ items, total: all.length }));
       return 0;
     }
-    const rows = items.map((d) => [d.messageId, d.receivedAt.toISOString(), d.channelId, d.destinationId, String(d.attempts), d.lastError?.code ?? '-', d.lastError?.detail ?? '']);
+    const rows = items.map((d) => [
+      d.messageId,
+      d.receivedAt.toISOString(),
+      d.channelId,
+      d.destinationId,
+      String(d.attempts),
+      d.lastError?.code ?? '-',
+      d.lastError?.detail ?? '',
+    ]);
     for (const line of table(['MESSAGE', 'RECEIVED', 'CHANNEL', 'DESTINATION', 'ATTEMPTS', 'ERROR', 'DETAIL'], rows)) io.out(line);
     io.out(`${items.length} of ${all.length} dead deliveries`);
     return 0;

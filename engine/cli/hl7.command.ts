@@ -75,9 +75,11 @@ function tree(m: Hl7Message) {
       const reps = s.field(f).split(d.repetition);
       fields.push(
         reps.map((rep, r) =>
-          rep.split(d.component).map((comp, c) =>
-            comp.split(d.subcomponent).map((_sub, x) => s.get({ field: f, repetition: r + 1, component: c + 1, subcomponent: x + 1 })),
-          ),
+          rep
+            .split(d.component)
+            .map((comp, c) =>
+              comp.split(d.subcomponent).map((_sub, x) => s.get({ field: f, repetition: r + 1, component: c + 1, subcomponent: x + 1 })),
+            ),
         ),
       );
     }

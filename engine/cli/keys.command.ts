@@ -25,7 +25,11 @@ export async function runKeysCommand(args: readonly string[], io: Io, env: NodeJ
       return 2;
     }
     const hasher = security.SEARCH_HASH_KEY ? new SearchHasher(Buffer.from(security.SEARCH_HASH_KEY, 'base64')) : undefined;
-    store = new Store({ url: env.MONGODB_URL, dbName: env.MONGODB_DB || 'switchboard', sealer: new RecordSealer({ keyring, ...(hasher ? { hasher } : {}) }) });
+    store = new Store({
+      url: env.MONGODB_URL,
+      dbName: env.MONGODB_DB || 'switchboard',
+      sealer: new RecordSealer({ keyring, ...(hasher ? { hasher } : {}) }),
+    });
     await store.start();
     const total = await store.maintenance.resealAll();
     io.out(`re-sealed ${total} messages under key ${keyring.activeKeyId}`);

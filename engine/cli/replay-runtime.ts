@@ -42,13 +42,28 @@ async function deployedChannels(ctx: CliContext, connectors: ConnectorRegistry):
  * (start() is not called); a replay it leaves unfinished is resumed by an engine after
  * REPLAY_STALE_MS. CONFIG_INVALID for bad settings.
  */
-export async function openCliReplayer(ctx: CliContext, env: NodeJS.ProcessEnv, o: { queues: boolean; connectors: ConnectorRegistry }): Promise<CliReplayer> {
+export async function openCliReplayer(
+  ctx: CliContext,
+  env: NodeJS.ProcessEnv,
+  o: { queues: boolean; connectors: ConnectorRegistry },
+): Promise<CliReplayer> {
   const config = loadConfig({ ...env, REDIS_URL: o.queues ? env.REDIS_URL : 'unused: a dry run queues nothing' });
   const channels = await deployedChannels(ctx, o.connectors);
   const redis = o.queues ? producerConnection(config.REDIS_URL) : undefined;
   const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
-  if (redis) for (const c of channels.values()) for (const d of c.destinations) deliveryQueues.set(d.id, new Queue<DeliveryJobData>(deliveryQueueName(d.id), { connection: redis, prefix: config.QUEUE_PREFIX }));
-  const replayer = new Replayer({ store: ctx.store, channels, transforms, deliveryQueues, log: silentLogger(), resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
+  if (redis)
+    for (const c of channels.values())
+      for (const d of c.destinations)
+        deliveryQueues.set(d.id, new Queue<DeliveryJobData>(deliveryQueueName(d.id), { connection: redis, prefix: config.QUEUE_PREFIX }));
+  const replayer = new Replayer({
+    store: ctx.store,
+    channels,
+    transforms,
+    deliveryQueues,
+    log: silentLogger(),
+    resumeIntervalMs: config.RELAY_INTERVAL_MS,
+    staleMs: config.REPLAY_STALE_MS,
+  });
   return {
     replayer,
     staleMs: config.REPLAY_STALE_MS,

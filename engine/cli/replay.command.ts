@@ -3,7 +3,16 @@ import type { Principal } from '../security/roles.ts';
 import { ReplayableStatus } from '../store/states.ts';
 import type { DryRunResult } from '../replay/replayer.ts';
 import { requestReplay, type ReplayFilter } from '../replay/replay-requests.ts';
-import { cliPrincipal, COMMON_OPTIONS, parseCommandLine, runCommand, UsageError, withContext, type CliContext, type Io } from './cli-context.ts';
+import {
+  cliPrincipal,
+  COMMON_OPTIONS,
+  parseCommandLine,
+  runCommand,
+  UsageError,
+  withContext,
+  type CliContext,
+  type Io,
+} from './cli-context.ts';
 import { table } from './cli-output.ts';
 import { followReplay } from './replay-progress.ts';
 import { openCliReplayer } from './replay-runtime.ts';
@@ -42,7 +51,8 @@ function askOf(v: Values): { messageIds?: string[]; filter?: ReplayFilter; reaso
   if (!dryRun && v.reason === undefined) throw new UsageError('a replay needs --reason "why" (or --dry-run)');
   const reason = v.reason ?? 'dry run from the command line';
   if (reason.trim().length < 3 || reason.length > 1000) throw new UsageError('--reason takes 3 to 1,000 characters');
-  if (v.error !== undefined && !(v.error in ErrorCatalog)) throw new UsageError(`--error takes an error code (${Object.keys(ErrorCatalog).join(', ')})`);
+  if (v.error !== undefined && !(v.error in ErrorCatalog))
+    throw new UsageError(`--error takes an error code (${Object.keys(ErrorCatalog).join(', ')})`);
   if (v.status !== undefined && !isReplayable(v.status)) throw new UsageError('--status takes dead or delivered');
   for (const t of [v.from, v.to]) if (t !== undefined && Number.isNaN(Date.parse(t))) throw new UsageError(`not a date and time: ${t}`);
   const filter: ReplayFilter = {
@@ -63,7 +73,12 @@ function printDryRun(r: DryRunResult, io: Io): void {
   io.out(`dry run ${r.replayId}: ${r.deliveries} deliveries selected, ${r.refused.length} refused; nothing was changed`);
   const rows = r.changes.map((c) => {
     const [before, after] = [c.transformVersions.before.join(','), c.transformVersions.after.join(',')];
-    return [c.messageId, c.destinationId, before === after ? before : `${before} -> ${after}`, c.diff.length ? `${c.diff.length}: ${c.diff.map((d) => d.path).join(', ')}` : 'none'];
+    return [
+      c.messageId,
+      c.destinationId,
+      before === after ? before : `${before} -> ${after}`,
+      c.diff.length ? `${c.diff.length}: ${c.diff.map((d) => d.path).join(', ')}` : 'none',
+    ];
   });
   for (const line of table(['MESSAGE', 'DESTINATION', 'TRANSFORMS', 'CHANGED FIELDS'], rows)) io.out(line);
   for (const x of r.refused) io.out(`refused ${x.messageId}: ${x.reason}`);
@@ -85,7 +100,10 @@ async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: ReplayAsk, io:
     io.err(`replay ${result.replayId} started: ${result.deliveries} deliveries selected`);
     const { outcome, replay } = await followReplay({ store: ctx.store, replayId: result.replayId, staleMs: runtime.staleMs, io });
     if (o.json) io.out(JSON.stringify(replay));
-    else io.out(`replay ${replay._id} ${outcome}: ${replay.progress.replayed} replayed, ${replay.progress.refused} refused, ${replay.progress.skipped} skipped of ${replay.progress.selected}`);
+    else
+      io.out(
+        `replay ${replay._id} ${outcome}: ${replay.progress.replayed} replayed, ${replay.progress.refused} refused, ${replay.progress.skipped} skipped of ${replay.progress.selected}`,
+      );
     for (const x of replay.refused) io.err(`refused ${x.messageId}: ${x.reason}`);
     if (outcome === 'interrupted') io.err('the replay stopped before it was done; a running engine resumes it');
     return outcome === 'done' && replay.progress.refused === 0 ? 0 : 1;
@@ -100,7 +118,12 @@ async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: ReplayAsk, io:
  * prints what would change (paths only: the command line has no PHI permission); a real replay
  * queues the deliveries for the engines' workers and shows its progress until the replay is done.
  */
-export function runReplayCommand(args: readonly string[], io: Io, connectors: ConnectorRegistry, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export function runReplayCommand(
+  args: readonly string[],
+  io: Io,
+  connectors: ConnectorRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   return runCommand('replay', USAGE, io, async () => {
     const { values, positionals } = parseCommandLine(args, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`unexpected: ${positionals.join(' ')}`);

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { AuthService, type UserView } from '../security/auth-service.ts';
 import { Role } from '../security/roles.ts';
-import { cliPrincipal, COMMON_OPTIONS, parseCommandLine, readStdin, runCommand, UsageError, withContext, type CliContext, type Io } from './cli-context.ts';
+import {
+  cliPrincipal,
+  COMMON_OPTIONS,
+  parseCommandLine,
+  readStdin,
+  runCommand,
+  UsageError,
+  withContext,
+  type CliContext,
+  type Io,
+} from './cli-context.ts';
 import { table } from './cli-output.ts';
 
 const USAGE = `usage:
@@ -42,7 +52,11 @@ function printUser(io: Io, json: boolean, what: string, user: UserView, password
     return;
   }
   const channels = user.channels === '*' ? '*' : user.channels.join(',');
-  for (const line of table(['USER', 'ROLE', 'CHANNELS', 'PHI', 'DISABLED'], [[user.username, user.role, channels, user.phi ? 'yes' : 'no', user.disabled ? 'yes' : 'no']])) io.out(line);
+  for (const line of table(
+    ['USER', 'ROLE', 'CHANNELS', 'PHI', 'DISABLED'],
+    [[user.username, user.role, channels, user.phi ? 'yes' : 'no', user.disabled ? 'yes' : 'no']],
+  ))
+    io.out(line);
   io.out(what);
   if (password) io.out(`password (shown this once): ${password}`);
 }
@@ -66,19 +80,34 @@ async function act(ctx: CliContext, o: { sub: Subcommand; name: string; actor: s
   switch (sub) {
     case 'add': {
       const { password, shown } = await newPassword();
-      const user = await auth.createUser({ username: name, password, role: v.role as Role, channels: channelsOf(v.channels), phi: v.phi }, actor);
+      const user = await auth.createUser(
+        { username: name, password, role: v.role as Role, channels: channelsOf(v.channels), phi: v.phi },
+        actor,
+      );
       printUser(io, v.json, `user ${name} created`, user, shown);
       return 0;
     }
     case 'reset-password': {
       const { password, shown } = await newPassword();
-      printUser(io, v.json, `password of ${name} changed; their sessions and API tokens ended`, await auth.updateUser(name, { password }, { username: actor }), shown);
+      printUser(
+        io,
+        v.json,
+        `password of ${name} changed; their sessions and API tokens ended`,
+        await auth.updateUser(name, { password }, { username: actor }),
+        shown,
+      );
       return 0;
     }
     case 'disable':
     case 'enable': {
       const disabled = sub === 'disable';
-      printUser(io, v.json, disabled ? `user ${name} disabled; their sessions and API tokens ended` : `user ${name} enabled`, await auth.updateUser(name, { disabled }, { username: actor }), undefined);
+      printUser(
+        io,
+        v.json,
+        disabled ? `user ${name} disabled; their sessions and API tokens ended` : `user ${name} enabled`,
+        await auth.updateUser(name, { disabled }, { username: actor }),
+        undefined,
+      );
       return 0;
     }
     default:
@@ -98,12 +127,15 @@ export function runUsersCommand(args: readonly string[], io: Io, env: NodeJS.Pro
     const { values, positionals } = parseCommandLine(args, OPTIONS);
     const [sub, name, ...extra] = positionals;
     if (!isSubcommand(sub)) throw new UsageError(sub ? `unknown: users ${sub}` : 'name a subcommand');
-    if (!name || !USERNAME.test(name) || extra.length > 0) throw new UsageError('name one user (1 to 64 letters, digits, ".", "_", "@" or "-")');
+    if (!name || !USERNAME.test(name) || extra.length > 0)
+      throw new UsageError('name one user (1 to 64 letters, digits, ".", "_", "@" or "-")');
     if (sub === 'add') {
-      if (!values.role || !Object.values(Role).includes(values.role as Role)) throw new UsageError(`--role takes one of ${Object.values(Role).join(', ')}`);
+      if (!values.role || !Object.values(Role).includes(values.role as Role))
+        throw new UsageError(`--role takes one of ${Object.values(Role).join(', ')}`);
       channelsOf(values.channels);
     }
-    if (sub !== 'add' && (values.role !== undefined || values.phi || values.channels !== '*')) throw new UsageError(`users ${sub} takes no --role, --channels or --phi`);
+    if (sub !== 'add' && (values.role !== undefined || values.phi || values.channels !== '*'))
+      throw new UsageError(`users ${sub} takes no --role, --channels or --phi`);
     if ((sub === 'disable' || sub === 'enable') && values['password-stdin']) throw new UsageError(`users ${sub} takes no password`);
     const actor = cliPrincipal(values.actor).username;
     return withContext(env, (ctx) => act(ctx, { sub, name, actor }, values, io));

@@ -8,8 +8,14 @@ export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };
 }
 
-export function issue(severity: OperationOutcomeIssue['severity'], code: OperationOutcomeIssue['code'], text: string, expression?: string[]): OperationOutcomeIssue {
+export function issue(
+  severity: OperationOutcomeIssue['severity'],
+  code: OperationOutcomeIssue['code'],
+  text: string,
+  expression?: string[],
+): OperationOutcomeIssue {
   return { severity, code, details: { text }, ...(expression && expression.length > 0 ? { expression } : {}) };
 }
 
-export const errorOutcome = (code: OperationOutcomeIssue['code'], text: string, expression?: string[]) => outcome([issue('error', code, text, expression)]);
+export const errorOutcome = (code: OperationOutcomeIssue['code'], text: string, expression?: string[]) =>
+  outcome([issue('error', code, text, expression)]);

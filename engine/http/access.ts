@@ -61,11 +61,19 @@ export function registerAccessControl(app: FastifyInstance, o: { auth: AuthServi
     if (!isAdminUrl(route.url)) return;
     const access = route.config?.access;
     if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access, schema: route.schema ?? {} });
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access, schema: route.schema ?? {} });
   });
 
   const deny = async (request: FastifyRequest, reply: FastifyReply, principal: Principal, why: string) => {
-    await o.audit.append({ actor: principal.username, action: AuditAction.denied, outcome: 'denied', target: `${request.method} ${request.routeOptions.url}`, details: { why }, sourceIp: sourceIp(request) });
+    await o.audit.append({
+      actor: principal.username,
+      action: AuditAction.denied,
+      outcome: 'denied',
+      target: `${request.method} ${request.routeOptions.url}`,
+      details: { why },
+      sourceIp: sourceIp(request),
+    });
     return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
   };
 
@@ -81,7 +89,8 @@ export function registerAccessControl(app: FastifyInstance, o: { auth: AuthServi
       const session = cookie ? await o.auth.fromSession(cookie) : undefined;
       if (session && !SAFE_METHODS.has(request.method)) {
         const given = request.headers[CSRF_HEADER];
-        if (typeof given !== 'string' || !sameSecret(given, session.csrfToken)) return deny(request, reply, session.principal, 'missing or wrong CSRF token');
+        if (typeof given !== 'string' || !sameSecret(given, session.csrfToken))
+          return deny(request, reply, session.principal, 'missing or wrong CSRF token');
       }
       principal = session?.principal;
     }

@@ -54,77 +54,151 @@ const actor = (request: FastifyRequest) => ({ username: principalOf(request).use
 function channelReadRoutes(app: FastifyInstance, { store, connectors }: Deps): void {
   const summary = 'Connectors: destinations (`items`: declared settings and the models each can send) and sources (`sources`)';
   app.get('/api/connectors', { config: read, schema: { summary } }, async () => ({
-    items: connectors.destinations.map((d) => ({ kind: d.kind, title: d.title, idempotent: d.idempotent, models: d.models, secrets: d.secrets, config: d.config, examples: d.examples })),
+    items: connectors.destinations.map((d) => ({
+      kind: d.kind,
+      title: d.title,
+      idempotent: d.idempotent,
+      models: d.models,
+      secrets: d.secrets,
+      config: d.config,
+      examples: d.examples,
+    })),
     sources: connectors.sources.map((d) => ({ kind: d.kind, title: d.title, secrets: d.secrets, config: d.config, examples: d.examples })),
   }));
 
-  app.get<{ Params: { id: string } }>('/api/channels/:id', { config: read, schema: { summary: 'A channel: state, deployed and latest version' } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!scoped(request, reply, id)) return reply;
-    const [latest, state] = await Promise.all([store.latest(id), store.state(id)]);
-    if (!latest) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
-    return { id, state: state?.state ?? ChannelState.undeployed, deployedVersion: state && state.state !== ChannelState.undeployed ? state.version : null, latest: describe(latest), definition: store.shown(latest.definition) };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/channels/:id',
+    { config: read, schema: { summary: 'A channel: state, deployed and latest version' } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!scoped(request, reply, id)) return reply;
+      const [latest, state] = await Promise.all([store.latest(id), store.state(id)]);
+      if (!latest) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
+      return {
+        id,
+        state: state?.state ?? ChannelState.undeployed,
+        deployedVersion: state && state.state !== ChannelState.undeployed ? state.version : null,
+        latest: describe(latest),
+        definition: store.shown(latest.definition),
+      };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/api/channels/:id/versions', { config: read, schema: { summary: 'Every version of a channel, newest first' } }, async (request, reply) => {
-    if (!scoped(request, reply, request.params.id)) return reply;
-    return { items: (await store.history(request.params.id)).map(describe) };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/channels/:id/versions',
+    { config: read, schema: { summary: 'Every version of a channel, newest first' } },
+    async (request, reply) => {
+      if (!scoped(request, reply, request.params.id)) return reply;
+      return { items: (await store.history(request.params.id)).map(describe) };
+    },
+  );
 }
 
 /** `GET /api/channels/:id/versions/:version` and `/diff?from=&to=`. */
 function versionReadRoutes(app: FastifyInstance, { store }: Deps): void {
-  app.get<{ Params: Static<typeof VersionParams> }>('/api/channels/:id/versions/:version', { config: read, schema: { summary: 'One version of a channel', params: VersionParams } }, async (request, reply) => {
-    if (!scoped(request, reply, request.params.id)) return reply;
-    const v = await store.version(request.params.id, request.params.version);
-    return v ? { ...describe(v), definition: store.shown(v.definition) } : sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
-  });
+  app.get<{ Params: Static<typeof VersionParams> }>(
+    '/api/channels/:id/versions/:version',
+    { config: read, schema: { summary: 'One version of a channel', params: VersionParams } },
+    async (request, reply) => {
+      if (!scoped(request, reply, request.params.id)) return reply;
+      const v = await store.version(request.params.id, request.params.version);
+      return v
+        ? { ...describe(v), definition: store.shown(v.definition) }
+        : sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
+    },
+  );
 
-  app.get<{ Params: { id: string }; Querystring: Static<typeof DiffQuery> }>('/api/channels/:id/diff', { config: read, schema: { summary: 'What changed between two versions', querystring: DiffQuery } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!scoped(request, reply, id)) return reply;
-    const [a, b] = await Promise.all([store.version(id, request.query.from), store.version(id, request.query.to)]);
-    if (!a || !b) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
-    return { from: a.version, to: b.version, changes: diffValues(store.shown(a.definition), store.shown(b.definition)) };
-  });
+  app.get<{ Params: { id: string }; Querystring: Static<typeof DiffQuery> }>(
+    '/api/channels/:id/diff',
+    { config: read, schema: { summary: 'What changed between two versions', querystring: DiffQuery } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!scoped(request, reply, id)) return reply;
+      const [a, b] = await Promise.all([store.version(id, request.query.from), store.version(id, request.query.to)]);
+      if (!a || !b) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such version');
+      return { from: a.version, to: b.version, changes: diffValues(store.shown(a.definition), store.shown(b.definition)) };
+    },
+  );
 }
 
 /** `POST /api/channels/validate` and `PUT /api/channels/:id` (a new version, not deployed). */
 function channelSaveRoutes(app: FastifyInstance, { channels, store }: Deps): void {
-  app.post('/api/channels/validate', { config: write, schema: { summary: 'Check a channel without saving it' } }, async (request) => ({ problems: channels.validate(request.body) }));
+  app.post('/api/channels/validate', { config: write, schema: { summary: 'Check a channel without saving it' } }, async (request) => ({
+    problems: channels.validate(request.body),
+  }));
 
-  app.put<{ Params: { id: string }; Querystring: Static<typeof SaveQuery> }>('/api/channels/:id', { config: write, schema: { summary: 'Save a new version of a channel (not deployed)', querystring: SaveQuery } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!scoped(request, reply, id)) return reply;
-    const body = request.body as ChannelDefinition;
-    if (!body || typeof body !== 'object' || body.id !== id) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the body is a channel whose id is the one in the path');
-    const latest = await store.latest(id);
-    const saved = await channels.save({ channel: restoreMasked(body, latest && store.open(latest.definition)), actor: actor(request), origin: 'console', ...(request.query.comment ? { comment: request.query.comment } : {}) });
-    if (!saved.ok) return reply.code(422).type('application/problem+json').send({ type: 'https://switchboard.dev/problems/channel-invalid', title: 'Channel is not valid', status: 422, code: 'CONFIG_INVALID', problems: saved.problems });
-    return reply.code(saved.created ? 201 : 200).send(describe(saved.version));
-  });
+  app.put<{ Params: { id: string }; Querystring: Static<typeof SaveQuery> }>(
+    '/api/channels/:id',
+    { config: write, schema: { summary: 'Save a new version of a channel (not deployed)', querystring: SaveQuery } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!scoped(request, reply, id)) return reply;
+      const body = request.body as ChannelDefinition;
+      if (!body || typeof body !== 'object' || body.id !== id)
+        return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the body is a channel whose id is the one in the path');
+      const latest = await store.latest(id);
+      const saved = await channels.save({
+        channel: restoreMasked(body, latest && store.open(latest.definition)),
+        actor: actor(request),
+        origin: 'console',
+        ...(request.query.comment ? { comment: request.query.comment } : {}),
+      });
+      if (!saved.ok)
+        return reply.code(422).type('application/problem+json').send({
+          type: 'https://switchboard.dev/problems/channel-invalid',
+          title: 'Channel is not valid',
+          status: 422,
+          code: 'CONFIG_INVALID',
+          problems: saved.problems,
+        });
+      return reply.code(saved.created ? 201 : 200).send(describe(saved.version));
+    },
+  );
 }
 
 /** `POST /api/channels/:id/deploy|undeploy|pause|resume|rollback`, audited. */
 function lifecycleRoutes(app: FastifyInstance, { channels, store }: Deps): void {
   /** Sets the channel's state; `deploy` runs the given version or else the latest, the others keep the version. */
-  const lifecycle = (state: ChannelState, deploy = false) => async (request: FastifyRequest<{ Params: { id: string }; Body: { version?: number } | undefined }>, reply: FastifyReply) => {
-    const { id } = request.params;
-    if (!scoped(request, reply, id)) return reply;
-    const asked = request.body?.version;
-    if (asked !== undefined && !(Number.isInteger(asked) && asked > 0)) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'version is a positive integer');
-    const version = asked ?? (deploy ? (await store.latest(id))?.version : undefined);
-    await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor: actor(request) });
-    return { id, state, ...(version ? { version } : {}) };
-  };
-  app.post('/api/channels/:id/deploy', { config: write, schema: { summary: 'Deploy the latest version, or `{ version }`' } }, lifecycle(ChannelState.deployed, true));
-  app.post('/api/channels/:id/undeploy', { config: write, schema: { summary: 'Stop a channel (stored messages are kept)' } }, lifecycle(ChannelState.undeployed));
-  app.post('/api/channels/:id/pause', { config: write, schema: { summary: 'Stop taking messages and hold deliveries' } }, lifecycle(ChannelState.paused));
-  app.post('/api/channels/:id/resume', { config: write, schema: { summary: 'Take messages and deliver again' } }, lifecycle(ChannelState.deployed));
+  const lifecycle =
+    (state: ChannelState, deploy = false) =>
+    async (request: FastifyRequest<{ Params: { id: string }; Body: { version?: number } | undefined }>, reply: FastifyReply) => {
+      const { id } = request.params;
+      if (!scoped(request, reply, id)) return reply;
+      const asked = request.body?.version;
+      if (asked !== undefined && !(Number.isInteger(asked) && asked > 0))
+        return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'version is a positive integer');
+      const version = asked ?? (deploy ? (await store.latest(id))?.version : undefined);
+      await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor: actor(request) });
+      return { id, state, ...(version ? { version } : {}) };
+    };
+  app.post(
+    '/api/channels/:id/deploy',
+    { config: write, schema: { summary: 'Deploy the latest version, or `{ version }`' } },
+    lifecycle(ChannelState.deployed, true),
+  );
+  app.post(
+    '/api/channels/:id/undeploy',
+    { config: write, schema: { summary: 'Stop a channel (stored messages are kept)' } },
+    lifecycle(ChannelState.undeployed),
+  );
+  app.post(
+    '/api/channels/:id/pause',
+    { config: write, schema: { summary: 'Stop taking messages and hold deliveries' } },
+    lifecycle(ChannelState.paused),
+  );
+  app.post(
+    '/api/channels/:id/resume',
+    { config: write, schema: { summary: 'Take messages and deliver again' } },
+    lifecycle(ChannelState.deployed),
+  );
 
-  app.post<{ Params: { id: string }; Body: Static<typeof RollbackBody> }>('/api/channels/:id/rollback', { config: write, schema: { summary: 'Save an old version as the newest and deploy it', body: RollbackBody } }, async (request, reply) => {
-    if (!scoped(request, reply, request.params.id)) return reply;
-    const v = await channels.rollback({ channelId: request.params.id, version: request.body.version, actor: actor(request) });
-    return describe(v);
-  });
+  app.post<{ Params: { id: string }; Body: Static<typeof RollbackBody> }>(
+    '/api/channels/:id/rollback',
+    { config: write, schema: { summary: 'Save an old version as the newest and deploy it', body: RollbackBody } },
+    async (request, reply) => {
+      if (!scoped(request, reply, request.params.id)) return reply;
+      const v = await channels.rollback({ channelId: request.params.id, version: request.body.version, actor: actor(request) });
+      return describe(v);
+    },
+  );
 }

@@ -22,7 +22,10 @@ export function frameworkErrors(o: { https: boolean }) {
     reply.headers(securityHeaders({ https: o.https, noStore: true }));
     const detail = ROUTING_DETAIL[error.code];
     if (request.url.startsWith('/fhir/')) {
-      return reply.code(detail ? 400 : 500).type('application/fhir+json').send(errorOutcome(detail ? 'invalid' : 'exception', detail ?? 'Internal error'));
+      return reply
+        .code(detail ? 400 : 500)
+        .type('application/fhir+json')
+        .send(errorOutcome(detail ? 'invalid' : 'exception', detail ?? 'Internal error'));
     }
     return detail ? sendProblem(reply, new SwitchboardError('BAD_REQUEST'), detail) : sendProblem(reply, new SwitchboardError('INTERNAL'));
   };
@@ -44,7 +47,12 @@ export function clientErrorHandler(o: { https: boolean }) {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const refusal = PARSER_REFUSALS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request', detail: 'the request is not valid HTTP' };
     const body = JSON.stringify(problemOf(new SwitchboardError('BAD_REQUEST'), refusal.detail, refusal.status));
-    const headers = { ...securityHeaders({ https: o.https, noStore: true }), 'content-type': 'application/problem+json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+    const headers = {
+      ...securityHeaders({ https: o.https, noStore: true }),
+      'content-type': 'application/problem+json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    };
     const head = [`HTTP/1.1 ${refusal.status} ${refusal.reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
     if (socket.writable) socket.end(`${head}\r\n\r\n${body}`);
     else socket.destroy();

@@ -16,7 +16,12 @@ const ListQuery = Type.Object({
   status: Type.Optional(Type.Union(Object.values(MessageStatus).map((s) => Type.Literal(s)))),
   controlId: Type.Optional(Type.String({ maxLength: 200 })),
   mrn: Type.Optional(Type.String({ maxLength: 200 })),
-  type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,40}(\\^[A-Za-z0-9]{1,10})?$', description: 'message type, `ADT` or `ADT^A01`; a FHIR resource type' })),
+  type: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9]{1,40}(\\^[A-Za-z0-9]{1,10})?$',
+      description: 'message type, `ADT` or `ADT^A01`; a FHIR resource type',
+    }),
+  ),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'received at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'received before' })),
   destination: Type.Optional(Type.String({ maxLength: 100, description: 'routed to this destination' })),
@@ -46,11 +51,22 @@ function rawView(m: MessageRecord, phi: boolean): string {
  * summary's MRN and control id, the ACK's MSA-2 (the control id again) and each delivery's order key
  * masked (an ordered destination's key is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
  */
-function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & { ack?: AckRecord; dedupeKey?: string; contentHash?: string }>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys' | 'dedupeKey' | 'contentHash'> {
+function view<
+  T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & {
+    ack?: AckRecord;
+    dedupeKey?: string;
+    contentHash?: string;
+  },
+>(m: T, phi: boolean): Omit<T, 'orderKeys' | 'searchKeys' | 'dedupeKey' | 'contentHash'> {
   const { orderKeys: _order, searchKeys: _search, dedupeKey: _dedupe, contentHash: _content, ...shown } = m;
   if (phi) return shown;
   const deliveries = Object.fromEntries(Object.entries(m.deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: MASK } : d]));
-  return { ...shown, deliveries, ...(m.summary ? { summary: maskSummary(m.summary) } : {}), ...(m.ack?.message ? { ack: { ...m.ack, message: maskHl7(m.ack.message) } } : {}) };
+  return {
+    ...shown,
+    deliveries,
+    ...(m.summary ? { summary: maskSummary(m.summary) } : {}),
+    ...(m.ack?.message ? { ack: { ...m.ack, message: maskHl7(m.ack.message) } } : {}),
+  };
 }
 
 /**
@@ -62,18 +78,65 @@ function view<T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKey
  * criteria with the MRN and control id themselves left out).
  */
 export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
-  app.get<{ Querystring: ListQuery }>('/api/messages', { config: { access: 'messages:read' }, schema: { summary: 'Search messages', description: 'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).', querystring: ListQuery } }, async (request, reply) => searchMessages(deps, request, reply));
+  app.get<{ Querystring: ListQuery }>(
+    '/api/messages',
+    {
+      config: { access: 'messages:read' },
+      schema: {
+        summary: 'Search messages',
+        description:
+          'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).',
+        querystring: ListQuery,
+      },
+    },
+    async (request, reply) => searchMessages(deps, request, reply),
+  );
 
-  app.get<{ Params: { id: string } }>('/api/messages/:id', { config: { access: 'messages:read' }, schema: { summary: 'One message', description: 'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.' } }, async (request, reply) => showMessage(deps, request, reply));
+  app.get<{ Params: { id: string } }>(
+    '/api/messages/:id',
+    {
+      config: { access: 'messages:read' },
+      schema: {
+        summary: 'One message',
+        description:
+          'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.',
+      },
+    },
+    async (request, reply) => showMessage(deps, request, reply),
+  );
 
-  app.post<{ Params: { id: string } }>('/api/messages/:id/reroute', { config: { access: 'messages:reroute' }, schema: { summary: 'Route a message again', description: '202 when an errored or filtered message is queued for routing with the current transforms; 409 in any other state. Audited.' } }, async (request, reply) => rerouteMessage(deps, request, reply));
+  app.post<{ Params: { id: string } }>(
+    '/api/messages/:id/reroute',
+    {
+      config: { access: 'messages:reroute' },
+      schema: {
+        summary: 'Route a message again',
+        description:
+          '202 when an errored or filtered message is queued for routing with the current transforms; 409 in any other state. Audited.',
+      },
+    },
+    async (request, reply) => rerouteMessage(deps, request, reply),
+  );
 };
 
 /** The message if it exists and the user's scope includes it; audits a denial. */
-async function visibleMessage({ store, audit }: Deps, request: FastifyRequest, p: Principal, id: string): Promise<MessageRecord | undefined> {
+async function visibleMessage(
+  { store, audit }: Deps,
+  request: FastifyRequest,
+  p: Principal,
+  id: string,
+): Promise<MessageRecord | undefined> {
   const message = await store.messages.get(id);
   if (message && inScope(p, message.channelId)) return message;
-  if (message) await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'channel outside the user scope' }, sourceIp: sourceIp(request) });
+  if (message)
+    await audit.append({
+      actor: p.username,
+      action: AuditAction.denied,
+      outcome: 'denied',
+      target: `message:${id}`,
+      details: { why: 'channel outside the user scope' },
+      sourceIp: sourceIp(request),
+    });
   return undefined;
 }
 
@@ -82,7 +145,14 @@ async function showMessage(deps: Deps, request: FastifyRequest<{ Params: { id: s
   const p = principalOf(request);
   const message = await visibleMessage(deps, request, p, request.params.id);
   if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
-  await deps.audit.append({ actor: p.username, action: AuditAction.messageView, outcome: 'success', target: `message:${message._id}`, details: { phi: p.phi }, sourceIp: sourceIp(request) });
+  await deps.audit.append({
+    actor: p.username,
+    action: AuditAction.messageView,
+    outcome: 'success',
+    target: `message:${message._id}`,
+    details: { phi: p.phi },
+    sourceIp: sourceIp(request),
+  });
   const { raw: _raw, kid: _kid, ...rest } = message;
   const canonical = rest.canonical && !p.phi ? { ...rest.canonical, events: maskCanonical(rest.canonical.events) } : rest.canonical;
   return { ...view(rest, p.phi), ...(canonical ? { canonical } : {}), raw: rawView(message, p.phi), masked: !p.phi };
@@ -96,8 +166,19 @@ async function rerouteMessage(deps: Deps, request: FastifyRequest<{ Params: { id
   const p = principalOf(request);
   const message = await visibleMessage(deps, request, p, request.params.id);
   if (!message) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no message with that id');
-  if (!(await deps.reroute(message._id))) return sendProblem(reply, new SwitchboardError('CONFLICT'), `a ${message.status} message cannot be re-routed; only errored or filtered ones`);
-  await deps.audit.append({ actor: p.username, action: AuditAction.messageReroute, outcome: 'success', target: `message:${message._id}`, sourceIp: sourceIp(request) });
+  if (!(await deps.reroute(message._id)))
+    return sendProblem(
+      reply,
+      new SwitchboardError('CONFLICT'),
+      `a ${message.status} message cannot be re-routed; only errored or filtered ones`,
+    );
+  await deps.audit.append({
+    actor: p.username,
+    action: AuditAction.messageReroute,
+    outcome: 'success',
+    target: `message:${message._id}`,
+    sourceIp: sourceIp(request),
+  });
   return reply.code(202).send({ id: message._id, status: 'received' });
 }
 
@@ -111,7 +192,14 @@ async function searchMessages({ store, audit }: Deps, request: FastifyRequest<{ 
   if (q.mrn && !p.phi) {
     // Whether a patient has messages at all is PHI: the answer, even masked or empty, would tell.
     const why = 'searching by MRN (a direct identifier) needs the PHI permission';
-    await audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: 'GET /api/messages', details: { why, mrn: '[given]' }, sourceIp: sourceIp(request) });
+    await audit.append({
+      actor: p.username,
+      action: AuditAction.denied,
+      outcome: 'denied',
+      target: 'GET /api/messages',
+      details: { why, mrn: '[given]' },
+      sourceIp: sourceIp(request),
+    });
     return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
   }
   await audit.append({
@@ -148,5 +236,16 @@ function listCriteria(q: ListQuery, p: Principal): Parameters<Store['messages'][
 /** The audited criteria of a search: the MRN and control id only as `[given]`. */
 function searchDetails(q: ListQuery, phi: boolean) {
   const given = (v: string | undefined) => (v ? '[given]' : undefined);
-  return { channel: q.channel, status: q.status, controlId: given(q.controlId), mrn: given(q.mrn), type: q.type, from: q.from, to: q.to, destination: q.destination, errorCode: q.errorCode, phi };
+  return {
+    channel: q.channel,
+    status: q.status,
+    controlId: given(q.controlId),
+    mrn: given(q.mrn),
+    type: q.type,
+    from: q.from,
+    to: q.to,
+    destination: q.destination,
+    errorCode: q.errorCode,
+    phi,
+  };
 }

@@ -46,7 +46,12 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       },
     },
     async (_request, reply) => {
-      const text = await renderPrometheus({ store, queues: o.deliveryQueues, process: processMetrics, channelIds: o.channels().map((c) => c.id) });
+      const text = await renderPrometheus({
+        store,
+        queues: o.deliveryQueues,
+        process: processMetrics,
+        channelIds: o.channels().map((c) => c.id),
+      });
       return reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(text);
     },
   );
@@ -57,14 +62,18 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       config: { access: 'messages:read' },
       schema: {
         summary: 'Dashboard figures',
-        description: 'Messages per minute and errors per channel over the last `minutes`, and per destination the queue depth, the age of the oldest waiting job and the failing deliveries; only the caller’s channels.',
+        description:
+          'Messages per minute and errors per channel over the last `minutes`, and per destination the queue depth, the age of the oldest waiting job and the failing deliveries; only the caller’s channels.',
         querystring: SummaryQuery,
         response: { 200: MetricsSummary },
       },
     },
     async (request) => {
       const p = principalOf(request);
-      const channels = o.channels().filter((c) => inScope(p, c.id)).map((c) => ({ id: c.id, destinationIds: c.destinations.map((d) => d.id) }));
+      const channels = o
+        .channels()
+        .filter((c) => inScope(p, c.id))
+        .map((c) => ({ id: c.id, destinationIds: c.destinations.map((d) => d.id) }));
       return buildSummary({ store, queues: o.deliveryQueues, channels }, request.query.minutes);
     },
   );

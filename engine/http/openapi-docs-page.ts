@@ -3,7 +3,8 @@ import type { OpenApiDocument, OpenApiOperation } from './openapi.ts';
 /** Where the docs page's stylesheet is served (same origin: the CSP allows `style-src 'self'` only). */
 export const DOCS_CSS_PATH = '/api/docs.css';
 
-const escape = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+const escape = (s: string) =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 
 const credentials = (op: OpenApiOperation) =>
   op.security.length === 0 ? 'none (public)' : op.security.map((s) => Object.keys(s).join(' + ')).join(' or ');
@@ -13,10 +14,13 @@ function schemaText(schema: Record<string, unknown>): string {
   const anyOf = schema.anyOf as Record<string, unknown>[] | undefined;
   const parts: string[] = [];
   if (anyOf?.every((x) => 'const' in x)) parts.push(`one of: ${anyOf.map((x) => String(x.const)).join(' | ')}`);
-  else if (typeof schema.type === 'string' && !anyOf && !schema.properties && !schema.items) parts.push(schema.format ? `${schema.type} (${String(schema.format)})` : schema.type);
+  else if (typeof schema.type === 'string' && !anyOf && !schema.properties && !schema.items)
+    parts.push(schema.format ? `${schema.type} (${String(schema.format)})` : schema.type);
   else return JSON.stringify(schema);
-  if (schema.minimum !== undefined || schema.maximum !== undefined) parts.push(`${String(schema.minimum ?? '')}–${String(schema.maximum ?? '')}`);
-  if (schema.minLength !== undefined || schema.maxLength !== undefined) parts.push(`${String(schema.minLength ?? 0)}–${String(schema.maxLength ?? '')} characters`);
+  if (schema.minimum !== undefined || schema.maximum !== undefined)
+    parts.push(`${String(schema.minimum ?? '')}–${String(schema.maximum ?? '')}`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined)
+    parts.push(`${String(schema.minLength ?? 0)}–${String(schema.maxLength ?? '')} characters`);
   if (schema.pattern !== undefined) parts.push(`pattern ${String(schema.pattern)}`);
   if (schema.default !== undefined) parts.push(`default ${JSON.stringify(schema.default)}`);
   if (typeof schema.description === 'string') parts.push(schema.description);
@@ -29,18 +33,25 @@ function responseText(doc: OpenApiDocument, r: OpenApiOperation['responses'][str
 }
 
 function renderOperation(doc: OpenApiDocument, path: string, method: string, op: OpenApiOperation): string {
-  const params = op.parameters.length === 0
-    ? ''
-    : `<table><caption>Parameters</caption><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">required</th><th scope="col">value</th></tr></thead><tbody>${op.parameters
-        .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escape(schemaText(p.schema))}</td></tr>`)
-        .join('')}</tbody></table>`;
+  const params =
+    op.parameters.length === 0
+      ? ''
+      : `<table><caption>Parameters</caption><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">required</th><th scope="col">value</th></tr></thead><tbody>${op.parameters
+          .map(
+            (p) =>
+              `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escape(schemaText(p.schema))}</td></tr>`,
+          )
+          .join('')}</tbody></table>`;
   const body = op.requestBody
     ? `<details><summary>Request body (application/json)</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json']?.schema, null, 2))}</pre></details>`
     : '';
   // Success first, then the errors by status, `default` last.
   const responses = `<dl class="responses">${Object.entries(op.responses)
     .sort(([a], [b]) => (a === 'default' ? 1 : b === 'default' ? -1 : a.localeCompare(b)))
-    .map(([status, r]) => `<dt>${escape(status)}</dt><dd>${escape(responseText(doc, r))}${!('$ref' in r) && r.content ? `<details><summary>Schema</summary><pre>${escape(JSON.stringify(Object.values(r.content)[0]?.schema, null, 2))}</pre></details>` : ''}</dd>`)
+    .map(
+      ([status, r]) =>
+        `<dt>${escape(status)}</dt><dd>${escape(responseText(doc, r))}${!('$ref' in r) && r.content ? `<details><summary>Schema</summary><pre>${escape(JSON.stringify(Object.values(r.content)[0]?.schema, null, 2))}</pre></details>` : ''}</dd>`,
+    )
     .join('')}</dl>`;
   return `<section class="op" id="${escape(op.operationId)}" aria-labelledby="${escape(op.operationId)}-h">
 <h3 id="${escape(op.operationId)}-h"><span class="method ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h3>

@@ -11,7 +11,9 @@ import { DOCS_CSS, DOCS_CSS_PATH, renderDocsPage } from './openapi-docs-page.ts'
  * Both are made on the first request, once every route is registered, and kept: routes do not
  * change after the server is ready.
  */
-export const openApiRoutes: FastifyPluginAsync<{ /** The server's admin routes (listAdminRoutes of the root instance). */ routes: () => readonly AdminRoute[] }> = async (app, { routes }) => {
+export const openApiRoutes: FastifyPluginAsync<{
+  /** The server's admin routes (listAdminRoutes of the root instance). */ routes: () => readonly AdminRoute[];
+}> = async (app, { routes }) => {
   let made: { doc: OpenApiDocument; page: string } | undefined;
   const document = () => {
     if (!made) {
@@ -22,13 +24,29 @@ export const openApiRoutes: FastifyPluginAsync<{ /** The server's admin routes (
   };
   const access = { access: 'authenticated' } as const;
 
-  app.get('/api/openapi.json', { config: access, schema: { summary: 'This API as an OpenAPI 3.1 document', description: 'Made from the routes as registered: each operation with its permission (x-switchboard-permission), credentials, parameters, body schema and problem answers.' } }, async (_request, reply) =>
-    reply.type('application/json').send(document().doc),
+  app.get(
+    '/api/openapi.json',
+    {
+      config: access,
+      schema: {
+        summary: 'This API as an OpenAPI 3.1 document',
+        description:
+          'Made from the routes as registered: each operation with its permission (x-switchboard-permission), credentials, parameters, body schema and problem answers.',
+      },
+    },
+    async (_request, reply) => reply.type('application/json').send(document().doc),
   );
 
-  app.get('/api/docs', { config: access, schema: { summary: 'This API as a readable page', description: 'HTML rendered on the server from the OpenAPI document (no script).' } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(document().page),
+  app.get(
+    '/api/docs',
+    {
+      config: access,
+      schema: { summary: 'This API as a readable page', description: 'HTML rendered on the server from the OpenAPI document (no script).' },
+    },
+    async (_request, reply) => reply.type('text/html; charset=utf-8').send(document().page),
   );
 
-  app.get(DOCS_CSS_PATH, { config: access, schema: { summary: 'Stylesheet of the docs page' } }, async (_request, reply) => reply.type('text/css; charset=utf-8').send(DOCS_CSS));
+  app.get(DOCS_CSS_PATH, { config: access, schema: { summary: 'Stylesheet of the docs page' } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').send(DOCS_CSS),
+  );
 };

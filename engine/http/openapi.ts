@@ -30,7 +30,11 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   tags: { name: string }[];
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components: { schemas: Record<string, JsonSchema>; responses: Record<string, { description: string; content: Record<string, { schema: JsonSchema }> }>; securitySchemes: Record<string, JsonSchema> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, { description: string; content: Record<string, { schema: JsonSchema }> }>;
+    securitySchemes: Record<string, JsonSchema>;
+  };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -73,7 +77,9 @@ const operationId = (method: string, url: string) =>
     .replace(/^\/api\//, '/')
     .split(/[/.]/)
     .filter(Boolean)
-    .map((s) => (s.startsWith(':') ? `By${s[1]!.toUpperCase()}${s.slice(2)}` : `${s[0]!.toUpperCase()}${s.slice(1)}`).replace(/[^A-Za-z0-9]/g, ''))
+    .map((s) =>
+      (s.startsWith(':') ? `By${s[1]!.toUpperCase()}${s.slice(2)}` : `${s[0]!.toUpperCase()}${s.slice(1)}`).replace(/[^A-Za-z0-9]/g, ''),
+    )
     .join('');
 
 /** Who may call: nothing for public routes; else the console's session (with the CSRF header on a change) or an API token. */
@@ -98,16 +104,21 @@ function queryParameters(querystring: unknown): OpenApiParameter[] {
 function operation(route: AdminRoute, params: string[]): OpenApiOperation {
   const { schema, access, method, url } = route;
   const declaredParams = schema.params ? ((plain(schema.params).properties ?? {}) as Record<string, JsonSchema>) : {};
-  const parameters: OpenApiParameter[] = [...params.map((name) => ({ name, in: 'path' as const, required: true, schema: declaredParams[name] ?? { type: 'string' } })), ...queryParameters(schema.querystring)];
+  const parameters: OpenApiParameter[] = [
+    ...params.map((name) => ({ name, in: 'path' as const, required: true, schema: declaredParams[name] ?? { type: 'string' } })),
+    ...queryParameters(schema.querystring),
+  ];
   const responses: OpenApiOperation['responses'] = {};
   if (schema.response) {
-    for (const [status, body] of Object.entries(schema.response as Record<string, unknown>)) responses[status] = { description: 'Success', content: { 'application/json': { schema: plain(body) } } };
+    for (const [status, body] of Object.entries(schema.response as Record<string, unknown>))
+      responses[status] = { description: 'Success', content: { 'application/json': { schema: plain(body) } } };
   } else {
     responses['2XX'] = { description: 'Success (see the description for the status and the body)' };
   }
   if (schema.body || schema.querystring || schema.params) responses['400'] = { $ref: '#/components/responses/BadRequest' };
   if (access !== Access.public) responses['401'] = { $ref: '#/components/responses/Unauthorized' };
-  if (access !== Access.public && (access !== Access.authenticated || !SAFE_METHODS.has(method))) responses['403'] = { $ref: '#/components/responses/Forbidden' };
+  if (access !== Access.public && (access !== Access.authenticated || !SAFE_METHODS.has(method)))
+    responses['403'] = { $ref: '#/components/responses/Forbidden' };
   if (params.length > 0) responses['404'] = { $ref: '#/components/responses/NotFound' };
   responses.default = { $ref: '#/components/responses/Problem' };
   return {
@@ -142,7 +153,8 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], version: str
     info: {
       title: 'Switchboard admin API',
       version,
-      description: 'The console’s API: sign-in, users, channels, messages, dead letters and replay, transforms, audit log, metrics. Errors are RFC 9457 problem details (application/problem+json).',
+      description:
+        'The console’s API: sign-in, users, channels, messages, dead letters and replay, transforms, audit log, metrics. Errors are RFC 9457 problem details (application/problem+json).',
     },
     tags,
     paths,
@@ -151,14 +163,30 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], version: str
       responses: {
         BadRequest: problemResponse('The request does not match the schema (the detail names the field)'),
         Unauthorized: problemResponse('No valid session or API token (AUTH_REQUIRED)'),
-        Forbidden: problemResponse('The caller lacks the permission, or a change came without the session’s CSRF token (FORBIDDEN; audited)'),
+        Forbidden: problemResponse(
+          'The caller lacks the permission, or a change came without the session’s CSRF token (FORBIDDEN; audited)',
+        ),
         NotFound: problemResponse('No such object, or one outside the caller’s channels (NOT_FOUND)'),
         Problem: problemResponse('Any other failure, e.g. 413 PAYLOAD_TOO_LARGE, 429 TOO_MANY_REQUESTS, 503 STORE_UNAVAILABLE'),
       },
       securitySchemes: {
-        sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The console’s session, set by POST /api/auth/login (httpOnly, Secure, SameSite=Strict).' },
-        csrfToken: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: `The session’s CSRF token from the sign-in answer; required with the cookie on every change (${CSRF_HEADER}).` },
-        apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (sbt_…) from POST /api/tokens, for automation; it carries its user’s role.' },
+        sessionCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: 'The console’s session, set by POST /api/auth/login (httpOnly, Secure, SameSite=Strict).',
+        },
+        csrfToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-CSRF-Token',
+          description: `The session’s CSRF token from the sign-in answer; required with the cookie on every change (${CSRF_HEADER}).`,
+        },
+        apiToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (sbt_…) from POST /api/tokens, for automation; it carries its user’s role.',
+        },
       },
     },
   };

@@ -37,7 +37,11 @@ function consoleOrigins(request: FastifyRequest, o: { https: boolean; configured
  * page elsewhere cannot add an Authorization header without a CORS preflight this server never grants.
  */
 export function registerOriginCheck(app: FastifyInstance, o: { https: boolean; consoleOrigin?: string; log: Logger }): void {
-  const configured = (o.consoleOrigin ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => originOf(s) ?? s);
+  const configured = (o.consoleOrigin ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => originOf(s) ?? s);
   app.addHook('onRequest', async (request, reply) => {
     if (!CHANGES.has(request.method) || !request.url.startsWith('/api')) return;
     const { origin, referer } = request.headers;
@@ -45,7 +49,15 @@ export function registerOriginCheck(app: FastifyInstance, o: { https: boolean; c
     if (claimed === undefined) return;
     const from = originOf(claimed);
     if (from !== undefined && consoleOrigins(request, { https: o.https, configured }).includes(from)) return;
-    o.log.warn('cross-origin change refused', { method: request.method, route: request.routeOptions.url ?? 'unknown', by: origin !== undefined ? 'Origin' : 'Referer' });
-    return sendProblem(reply, new SwitchboardError('FORBIDDEN'), `refused: the ${origin !== undefined ? 'Origin' : 'Referer'} is not the console's (set CONSOLE_ORIGIN when the console is reached under another address)`);
+    o.log.warn('cross-origin change refused', {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      by: origin !== undefined ? 'Origin' : 'Referer',
+    });
+    return sendProblem(
+      reply,
+      new SwitchboardError('FORBIDDEN'),
+      `refused: the ${origin !== undefined ? 'Origin' : 'Referer'} is not the console's (set CONSOLE_ORIGIN when the console is reached under another address)`,
+    );
   });
 }

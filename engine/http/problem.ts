@@ -51,7 +51,12 @@ export function problemErrorHandler(log: Logger) {
     }
     if (error.statusCode === 413) return sendProblem(reply, new SwitchboardError('PAYLOAD_TOO_LARGE'));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), FRAMEWORK_DETAIL[error.code] ?? 'the request is not valid', error.statusCode);
+      return sendProblem(
+        reply,
+        new SwitchboardError('BAD_REQUEST'),
+        FRAMEWORK_DETAIL[error.code] ?? 'the request is not valid',
+        error.statusCode,
+      );
     }
     const e = toSwitchboardError(error);
     // A refusal the caller can act on carries its detail (details name fields and ids, never content).

@@ -68,14 +68,26 @@ export interface HttpServerOptions {
  */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { HTTPS_CERT_FILE: certFile, HTTPS_KEY_FILE: keyFile } = options.security;
-  const https = certFile && keyFile ? { https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' as const } } : {};
+  const https =
+    certFile && keyFile ? { https: { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' as const } } : {};
   const onHttps = { https: Boolean(certFile) };
   // Every answer, the framework's and the HTTP parser's refusals included, is a problem with the security headers.
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, requestTimeout: 30_000, frameworkErrors: frameworkErrors(onHttps), clientErrorHandler: clientErrorHandler(onHttps), ...https }) as unknown as FastifyInstance;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestTimeout: 30_000,
+    frameworkErrors: frameworkErrors(onHttps),
+    clientErrorHandler: clientErrorHandler(onHttps),
+    ...https,
+  }) as unknown as FastifyInstance;
   app.setErrorHandler(problemErrorHandler(options.log));
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such route'));
   registerSecurityHeaders(app, onHttps);
-  registerOriginCheck(app, { https: onHttps.https, log: options.log, ...(options.security.CONSOLE_ORIGIN ? { consoleOrigin: options.security.CONSOLE_ORIGIN } : {}) });
+  registerOriginCheck(app, {
+    https: onHttps.https,
+    log: options.log,
+    ...(options.security.CONSOLE_ORIGIN ? { consoleOrigin: options.security.CONSOLE_ORIGIN } : {}),
+  });
   registerAccessControl(app, { auth: options.auth, audit: options.audit });
   registerHealthRoute(app, options);
   registerAdminRoutes(app, options);
@@ -84,20 +96,42 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
 
 /** `GET /api/health` (public): 200 when the store and Redis answer, else 503 naming the one that is down. */
 function registerHealthRoute(app: FastifyInstance, options: HttpServerOptions): void {
-  app.get('/api/health', { config: { access: 'public' }, schema: { summary: 'Liveness and dependencies', description: '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.' } }, async (_request, reply) => {
-    const [store, redis] = await Promise.all([
-      options.store.ping().then(() => 'up' as const, () => 'down' as const),
-      options.redis.ping().then(() => 'up' as const, () => 'down' as const),
-    ]);
-    const ok = store === 'up' && redis === 'up';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
-  });
+  app.get(
+    '/api/health',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Liveness and dependencies',
+        description:
+          '200 when the message store and Redis answer, else 503 naming the one that is down. No credentials needed; no figures.',
+      },
+    },
+    async (_request, reply) => {
+      const [store, redis] = await Promise.all([
+        options.store.ping().then(
+          () => 'up' as const,
+          () => 'down' as const,
+        ),
+        options.redis.ping().then(
+          () => 'up' as const,
+          () => 'down' as const,
+        ),
+      ]);
+      const ok = store === 'up' && redis === 'up';
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'up' : 'degraded', services: { store, redis } });
+    },
+  );
 }
 
 /** The admin API's route plugins, the OpenAPI description and the console. */
 function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): void {
   // Per deployment (the database the users are in), shared by its processes.
-  const throttle = new LoginThrottle({ redis: options.redis, namespace: `sb:${options.auth.users.dbName}`, limit: ATTEMPTS_PER_MINUTE, windowMs: 60_000 });
+  const throttle = new LoginThrottle({
+    redis: options.redis,
+    namespace: `sb:${options.auth.users.dbName}`,
+    limit: ATTEMPTS_PER_MINUTE,
+    windowMs: 60_000,
+  });
   app.register(authRoutes, { auth: options.auth, audit: options.audit, config: options.security, throttle });
   app.register(userRoutes, { auth: options.auth, audit: options.audit });
   app.register(auditRoutes, { audit: options.audit });

@@ -31,29 +31,84 @@ type RunRequest = { Params: { id: string }; Body: RunBody };
 
 /** `GET /api/schemas` and `GET /api/schemas/:id`. */
 function schemaRoutes(app: FastifyInstance): void {
-  app.get('/api/schemas', { config: { access: 'transforms:read' }, schema: { summary: 'Canonical models', description: 'Id, title and version of each canonical model.' } }, async () => ({ items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })) }));
+  app.get(
+    '/api/schemas',
+    {
+      config: { access: 'transforms:read' },
+      schema: { summary: 'Canonical models', description: 'Id, title and version of each canonical model.' },
+    },
+    async () => ({
+      items: [...canonicalModels.entries()].map(([id, s]) => ({ id, title: s.title, version: (s as { version?: number }).version })),
+    }),
+  );
 
-  app.get<{ Params: { id: string } }>('/api/schemas/:id', { config: { access: 'transforms:read' }, schema: { summary: 'A canonical model’s JSON Schema', description: 'application/schema+json, with the data class of each field.' } }, async (request, reply) => {
-    const schema = canonicalModels.get(request.params.id);
-    if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
-    return reply.type('application/schema+json').send(schema);
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/schemas/:id',
+    {
+      config: { access: 'transforms:read' },
+      schema: { summary: 'A canonical model’s JSON Schema', description: 'application/schema+json, with the data class of each field.' },
+    },
+    async (request, reply) => {
+      const schema = canonicalModels.get(request.params.id);
+      if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
+      return reply.type('application/schema+json').send(schema);
+    },
+  );
 }
 
 /** `GET /api/transforms` and `GET /api/transforms/:id`. */
 function transformReadRoutes(app: FastifyInstance, transforms: ReadonlyMap<string, Transform>): void {
-  const describe = (t: Transform) => ({ id: t.id, version: t.version, description: t.description, input: t.input, accepts: t.accepts, model: t.model, modelVersion: t.modelVersion, forEach: t.forEach ?? null, rows: t.rows });
-  app.get('/api/transforms', { config: { access: 'transforms:read' }, schema: { summary: 'Transforms', description: 'Each transform with what it accepts, its model and its rows of target field ← source expression.' } }, async () => ({ items: [...transforms.values()].map(describe) }));
-
-  app.get<{ Params: { id: string } }>('/api/transforms/:id', { config: { access: 'transforms:read' }, schema: { summary: 'One transform', description: 'What it accepts, its model and its rows of target field ← source expression.' } }, async (request, reply) => {
-    const t = transforms.get(request.params.id);
-    return t ? describe(t) : sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
+  const describe = (t: Transform) => ({
+    id: t.id,
+    version: t.version,
+    description: t.description,
+    input: t.input,
+    accepts: t.accepts,
+    model: t.model,
+    modelVersion: t.modelVersion,
+    forEach: t.forEach ?? null,
+    rows: t.rows,
   });
+  app.get(
+    '/api/transforms',
+    {
+      config: { access: 'transforms:read' },
+      schema: {
+        summary: 'Transforms',
+        description: 'Each transform with what it accepts, its model and its rows of target field ← source expression.',
+      },
+    },
+    async () => ({ items: [...transforms.values()].map(describe) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/transforms/:id',
+    {
+      config: { access: 'transforms:read' },
+      schema: { summary: 'One transform', description: 'What it accepts, its model and its rows of target field ← source expression.' },
+    },
+    async (request, reply) => {
+      const t = transforms.get(request.params.id);
+      return t ? describe(t) : sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no transform ${request.params.id}`);
+    },
+  );
 }
 
 /** `POST /api/transforms/:id/run`, the test bench. */
 function testBenchRoute(app: FastifyInstance, transforms: ReadonlyMap<string, Transform>): void {
-  app.post<RunRequest>('/api/transforms/:id/run', { config: { access: 'transforms:test' }, schema: { summary: 'Test a transform on a sample', description: 'The canonical events, or 422 (TRANSFORM_FAILED) with every field error: target, source, value, reason. The sample is not stored.', body: RunBody } }, async (request, reply) => runSample(transforms, request, reply));
+  app.post<RunRequest>(
+    '/api/transforms/:id/run',
+    {
+      config: { access: 'transforms:test' },
+      schema: {
+        summary: 'Test a transform on a sample',
+        description:
+          'The canonical events, or 422 (TRANSFORM_FAILED) with every field error: target, source, value, reason. The sample is not stored.',
+        body: RunBody,
+      },
+    },
+    async (request, reply) => runSample(transforms, request, reply),
+  );
 }
 
 /** `POST /api/transforms/:id/run`: the canonical events of a sample, or 422 with every field error; nothing is stored. */
@@ -63,12 +118,22 @@ async function runSample(transforms: ReadonlyMap<string, Transform>, request: Fa
   const sample = readSample(t, request.body.message);
   if (typeof sample === 'string') return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), sample);
   const { input, type } = sample;
-  if (!t.accepts.includes(type)) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), `${t.id} maps ${t.accepts.join(', ')}, not ${type}`);
-  const source = { channelId: 'test-bench', messageType: type, controlId: 'test-bench', sendingApplication: 'test-bench', sendingFacility: '' };
+  if (!t.accepts.includes(type))
+    return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), `${t.id} maps ${t.accepts.join(', ')}, not ${type}`);
+  const source = {
+    channelId: 'test-bench',
+    messageType: type,
+    controlId: 'test-bench',
+    sendingApplication: 'test-bench',
+    sendingFacility: '',
+  };
   const { events, errors } = t.tryRun(input, source);
   if (errors.length > 0) {
     const problem = problemOf(new SwitchboardError('TRANSFORM_FAILED'));
-    return reply.code(problem.status).type('application/problem+json').send({ ...problem, errors });
+    return reply
+      .code(problem.status)
+      .type('application/problem+json')
+      .send({ ...problem, errors });
   }
   return { transform: { id: t.id, version: t.version }, model: t.model, modelVersion: t.modelVersion, events };
 }

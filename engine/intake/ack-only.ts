@@ -1,4 +1,16 @@
-import { buildAck, buildBatchAck, decodeBytes, encodeText, firstSegmentBytes, Hl7ParseError, isBatch, parseBatch, readHeader, type AckCode, type Hl7Header } from '../../hl7v2/index.ts';
+import {
+  buildAck,
+  buildBatchAck,
+  decodeBytes,
+  encodeText,
+  firstSegmentBytes,
+  Hl7ParseError,
+  isBatch,
+  parseBatch,
+  readHeader,
+  type AckCode,
+  type Hl7Header,
+} from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import type { Intake } from '../connector.ts';
 import type { Logger } from '../log.ts';
@@ -30,7 +42,10 @@ function batchOnly(channel: ChannelDefinition, bytes: Uint8Array, defaultCharset
     const batch = parseBatch(text, { charset });
     const answers = batch.messages.map((m) => headerOnly(channel, m.encode()));
     const worst: AckCode = answers.some((a) => a.code === 'AR') ? 'AR' : answers.some((a) => a.code === 'AE') ? 'AE' : 'AA';
-    return { ack: encodeText(buildBatchAck({ batch, acks: answers.map((a) => a.ackText), controlId: ackControlId() }), charset), code: worst };
+    return {
+      ack: encodeText(buildBatchAck({ batch, acks: answers.map((a) => a.ackText), controlId: ackControlId() }), charset),
+      code: worst,
+    };
   } catch (err) {
     if (!(err instanceof Hl7ParseError)) throw err;
     return encoded(answer(undefined, 'AR', { text: err.reason, hl7ErrorCode: err.hl7ErrorCode }), charset);
@@ -41,7 +56,8 @@ function headerOnly(channel: ChannelDefinition, text: string): OneResult {
   let header: Hl7Header | undefined;
   try {
     header = readHeader(text);
-    if (accepts(channel, header.messageType, header.triggerEvent)) return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
+    if (accepts(channel, header.messageType, header.triggerEvent))
+      return { ackText: buildAck({ header, code: 'AA', controlId: ackControlId() }), code: 'AA' };
     return answer(header, 'AR', { text: notAccepted(channel, header), hl7ErrorCode: ErrorCatalog.HL7_TYPE_NOT_ACCEPTED.hl7ErrorCode });
   } catch (err) {
     if (!(err instanceof Hl7ParseError)) throw err;

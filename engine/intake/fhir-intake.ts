@@ -51,7 +51,11 @@ export class FhirIntake {
     },
   ) {}
 
-  async submit(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt> {
+  async submit(
+    channel: ChannelDefinition,
+    resource: Record<string, unknown>,
+    opts: { dedupeId?: string; client: string },
+  ): Promise<FhirReceipt> {
     const { record, plan } = intakeRecord(channel, this.options.transforms, resource, opts);
     const messageId = record._id;
     const log = this.options.log.child({ messageId, channelId: channel.id });
@@ -62,7 +66,8 @@ export class FhirIntake {
         return { kind: 'unavailable' };
       case 'existing': {
         const first = committed.existing;
-        if (first.status === MessageStatus.errored) return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
+        if (first.status === MessageStatus.errored)
+          return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
         return { kind: 'duplicate', messageId: first._id, status: first.status };
       }
       case 'stored':
@@ -86,9 +91,16 @@ export class FhirIntake {
    * is de-duplicated by `<key>#<index>`, so a retry of an attempt that failed half way completes it,
    * and a retry of a stored one returns its entries again (`inserted` false).
    */
-  async submitTransaction(channel: ChannelDefinition, entries: readonly { index: number; resource: Record<string, unknown> }[], opts: { key: string; contentHash: string; client: string }): Promise<TransactionReceipt> {
+  async submitTransaction(
+    channel: ChannelDefinition,
+    entries: readonly { index: number; resource: Record<string, unknown> }[],
+    opts: { key: string; contentHash: string; client: string },
+  ): Promise<TransactionReceipt> {
     const built = entries.map((e) => {
-      const { record, plan } = intakeRecord(channel, this.options.transforms, e.resource, { dedupeId: `${opts.key}#${e.index}`, client: opts.client });
+      const { record, plan } = intakeRecord(channel, this.options.transforms, e.resource, {
+        dedupeId: `${opts.key}#${e.index}`,
+        client: opts.client,
+      });
       return { index: e.index, plan, record: { ...record, contentHash: opts.contentHash } };
     });
     const log = this.options.log.child({ channelId: channel.id });
@@ -99,7 +111,11 @@ export class FhirIntake {
     }
     let stored: TransactionEntry[];
     try {
-      stored = await withTimeout(this.options.store.messages.insertTransaction(built.map((b) => b.record)), this.options.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      stored = await withTimeout(
+        this.options.store.messages.insertTransaction(built.map((b) => b.record)),
+        this.options.storeTimeoutMs,
+        'STORE_UNAVAILABLE',
+      );
     } catch (err) {
       const e = toSwitchboardError(err);
       if (e.code === 'CONFLICT') {
@@ -111,7 +127,11 @@ export class FhirIntake {
     }
     try {
       for (const e of stored.filter((x) => x.committed)) {
-        await withTimeout(queueDeliveries(this.options.deliveryQueues, { messageId: e.messageId, destinationIds: e.destinationIds }), 2000, 'QUEUE_UNAVAILABLE');
+        await withTimeout(
+          queueDeliveries(this.options.deliveryQueues, { messageId: e.messageId, destinationIds: e.destinationIds }),
+          2000,
+          'QUEUE_UNAVAILABLE',
+        );
       }
     } catch (err) {
       log.warn('transaction stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
@@ -122,7 +142,12 @@ export class FhirIntake {
 }
 
 /** A resource's message record as intake stores it, and the route planned for it. */
-function intakeRecord(channel: ChannelDefinition, transforms: ReadonlyMap<string, Transform>, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): { record: MessageRecord; plan: RoutePlan } {
+function intakeRecord(
+  channel: ChannelDefinition,
+  transforms: ReadonlyMap<string, Transform>,
+  resource: Record<string, unknown>,
+  opts: { dedupeId?: string; client: string },
+): { record: MessageRecord; plan: RoutePlan } {
   const receivedAt = new Date();
   const messageId = newMessageId(receivedAt.getTime());
   const type = String(resource.resourceType);
@@ -145,7 +170,14 @@ function intakeRecord(channel: ChannelDefinition, transforms: ReadonlyMap<string
     dedupeKey: opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`,
     raw: Buffer.from(JSON.stringify(resource), 'utf8'),
     charset: 'UNICODE UTF-8',
-    summary: { messageType: type, triggerEvent: '', controlId, sendingApplication: opts.client, sendingFacility: '', mrn: patientId(resource) },
+    summary: {
+      messageType: type,
+      triggerEvent: '',
+      controlId,
+      sendingApplication: opts.client,
+      sendingFacility: '',
+      mrn: patientId(resource),
+    },
     status: plan.status,
     deliveries: errored ? {} : plan.deliveries,
     ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),

@@ -20,7 +20,10 @@ export interface OneResult {
 
 /** An ACK with `code`, naming the message when its header was read, and the reason in MSA-3 and ERR. */
 export function answer(header: Hl7Header | undefined, code: AckCode, e: { text: string; hl7ErrorCode: string }): OneResult {
-  return { ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }), code };
+  return {
+    ackText: buildAck({ ...(header ? { header } : {}), code, controlId: ackControlId(), text: e.text, hl7ErrorCode: e.hl7ErrorCode }),
+    code,
+  };
 }
 
 /** Why a message of this type gets AR on this channel (ERR and the stored error). */

@@ -1,4 +1,19 @@
-import { buildAck, buildBatchAck, decodeBytes, encodeText, Hl7ParseError, isBatch, parseBatch, parseMessage, readHeader, type AckCode, type Hl7Batch, type Hl7Header, type Hl7Message, type InvalidBytes } from '../../hl7v2/index.ts';
+import {
+  buildAck,
+  buildBatchAck,
+  decodeBytes,
+  encodeText,
+  Hl7ParseError,
+  isBatch,
+  parseBatch,
+  parseMessage,
+  readHeader,
+  type AckCode,
+  type Hl7Batch,
+  type Hl7Header,
+  type Hl7Message,
+  type InvalidBytes,
+} from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import { ErrorCatalog, type ErrorCode } from '../errors.ts';
 import { summariseHeader, summariseMessage } from '../hl7-summary.ts';
@@ -71,10 +86,21 @@ export class Hl7Intake {
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       const receivedAt = new Date();
-      const r = await this.reject({ channel, bytes, charset, header: undefined, messageId: newMessageId(receivedAt.getTime()), receivedAt, code: err.catalogCode, reason: err.reason, hl7ErrorCode: err.hl7ErrorCode });
+      const r = await this.reject({
+        channel,
+        bytes,
+        charset,
+        header: undefined,
+        messageId: newMessageId(receivedAt.getTime()),
+        receivedAt,
+        code: err.catalogCode,
+        reason: err.reason,
+        hl7ErrorCode: err.hl7ErrorCode,
+      });
       return { ack: encodeText(r.ackText, charset), code: r.code };
     }
-    if (batch.problems.length > 0) this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
+    if (batch.problems.length > 0)
+      this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
     const acks: string[] = [];
     let worst = 'AA' as AckCode;
     for (const message of batch.messages) {
@@ -108,13 +134,21 @@ export class Hl7Intake {
   private async storeOne(m: Arrival & { header: Hl7Header }, message: Hl7Message): Promise<OneResult> {
     const { channel, messageId, receivedAt, header: h } = m;
     const type = `${h.messageType}^${h.triggerEvent}`;
-    const source = { channelId: channel.id, messageType: type, controlId: h.controlId, sendingApplication: h.sendingApplication, sendingFacility: h.sendingFacility };
+    const source = {
+      channelId: channel.id,
+      messageType: type,
+      controlId: h.controlId,
+      sendingApplication: h.sendingApplication,
+      sendingFacility: h.sendingFacility,
+    };
     const plan = planRoute({ channel, transforms: this.options.transforms, messageId, input: { kind: 'hl7', message }, type, source });
     if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
       return this.reject({ ...m, code: plan.error.code, reason: plan.error.message });
     }
     const errored = plan.status === MessageStatus.errored;
-    const ack = errored ? answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: plan.error.hl7ErrorCode }).ackText : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
+    const ack = errored
+      ? answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: plan.error.hl7ErrorCode }).ackText
+      : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
     const record: MessageRecord = {
       _id: messageId,
       channelId: channel.id,
@@ -128,7 +162,9 @@ export class Hl7Intake {
       summary: summariseMessage(message),
       status: plan.status,
       deliveries: plan.status === MessageStatus.errored ? {} : plan.deliveries,
-      ...(plan.status === MessageStatus.errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
+      ...(plan.status === MessageStatus.errored
+        ? { error: { code: plan.error.code, detail: plan.error.message } }
+        : { canonical: { events: plan.events } }),
       ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
       ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
     };
@@ -153,7 +189,10 @@ export class Hl7Intake {
   }
 
   /** Key taken: a resend gets the stored ACK; other content (a reused MSH-10) AE, stored `rejected`, counted. */
-  private stored(m: Arrival & { header: Hl7Header; log: Logger }, dup: { existing: MessageRecord; sameContent: boolean }): OneResult | Promise<OneResult> {
+  private stored(
+    m: Arrival & { header: Hl7Header; log: Logger },
+    dup: { existing: MessageRecord; sameContent: boolean },
+  ): OneResult | Promise<OneResult> {
     const { existing } = dup;
     if (!dup.sameContent) {
       intakeMetrics.controlIdConflict(m.channel.id);
@@ -167,7 +206,13 @@ export class Hl7Intake {
   }
 
   /** AR for bytes not valid in the charset in effect; the header is read (MSH is ASCII) so that MSA-2 names the message. */
-  private refuseCharset(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string, invalid: InvalidBytes): Promise<OneResult> {
+  private refuseCharset(
+    channel: ChannelDefinition,
+    bytes: Uint8Array,
+    text: string,
+    charset: string,
+    invalid: InvalidBytes,
+  ): Promise<OneResult> {
     const receivedAt = new Date();
     let header: Hl7Header | undefined;
     try {

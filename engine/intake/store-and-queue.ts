@@ -52,7 +52,11 @@ export class StoreAndQueue {
     if (destinationIds.length === 0) return { kind: 'stored' };
     try {
       const { deliveryQueues: queues, handoff } = this.o;
-      await withTimeout(queueStored({ queues, handoff, messageId: record._id, destinationIds, forDelivery: stored.forDelivery }), QUEUE_TIMEOUT_MS, 'QUEUE_UNAVAILABLE');
+      await withTimeout(
+        queueStored({ queues, handoff, messageId: record._id, destinationIds, forDelivery: stored.forDelivery }),
+        QUEUE_TIMEOUT_MS,
+        'QUEUE_UNAVAILABLE',
+      );
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }

@@ -5,7 +5,12 @@ import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
 import type { StoreMetrics } from './store-metrics.ts';
 
 /** Statuses counted as errors on the dashboard: refused or failed at intake, or not (fully) delivered. */
-export const ERROR_STATUSES: readonly MessageStatus[] = [MessageStatus.errored, MessageStatus.rejected, MessageStatus.dead, MessageStatus.partiallyDelivered];
+export const ERROR_STATUSES: readonly MessageStatus[] = [
+  MessageStatus.errored,
+  MessageStatus.rejected,
+  MessageStatus.dead,
+  MessageStatus.partiallyDelivered,
+];
 
 export const SummaryQuery = Type.Object({
   minutes: Type.Integer({ minimum: 1, maximum: 60, default: 15, description: 'how many minutes back, the current one included' }),
@@ -21,7 +26,9 @@ export const MetricsSummary = Type.Object({
     Type.Object({
       channelId: Type.String(),
       /** One entry per minute, oldest first; the last is the current, partial minute. */
-      perMinute: Type.Array(Type.Object({ at: Type.String({ format: 'date-time', description: 'start of the minute' }), received: Count, errors: Count })),
+      perMinute: Type.Array(
+        Type.Object({ at: Type.String({ format: 'date-time', description: 'start of the minute' }), received: Count, errors: Count }),
+      ),
       /** Messages received in the whole window, by current status (statuses with none left out). */
       byStatus: Type.Record(Type.String(), Count),
     }),
@@ -35,7 +42,13 @@ export const MetricsSummary = Type.Object({
       dead: Count,
       retrying: Count,
       /** Dead and retrying deliveries by the error code of their last attempt. */
-      errors: Type.Array(Type.Object({ status: Type.Union([Type.Literal(DeliveryStatus.dead), Type.Literal(DeliveryStatus.retrying)]), errorCode: Type.String(), count: Count })),
+      errors: Type.Array(
+        Type.Object({
+          status: Type.Union([Type.Literal(DeliveryStatus.dead), Type.Literal(DeliveryStatus.retrying)]),
+          errorCode: Type.String(),
+          count: Count,
+        }),
+      ),
     }),
   ),
 });
@@ -83,9 +96,19 @@ export async function buildSummary(s: SummarySources, minutes: number, now = new
   });
 
   const destinations = depths.map((d) => {
-    const errors = failing.filter((f) => f.destinationId === d.destinationId).map(({ status, errorCode, count }) => ({ status, errorCode, count }));
+    const errors = failing
+      .filter((f) => f.destinationId === d.destinationId)
+      .map(({ status, errorCode, count }) => ({ status, errorCode, count }));
     const total = (status: FailedDeliveryStatus) => errors.filter((e) => e.status === status).reduce((n, e) => n + e.count, 0);
-    return { destinationId: d.destinationId, channelId: owner.get(d.destinationId)!, jobs: d.jobs, oldestWaitingSeconds: d.oldestWaitingSeconds, dead: total(DeliveryStatus.dead), retrying: total(DeliveryStatus.retrying), errors };
+    return {
+      destinationId: d.destinationId,
+      channelId: owner.get(d.destinationId)!,
+      jobs: d.jobs,
+      oldestWaitingSeconds: d.oldestWaitingSeconds,
+      dead: total(DeliveryStatus.dead),
+      retrying: total(DeliveryStatus.retrying),
+      errors,
+    };
   });
   return { generatedAt: now.toISOString(), minutes, channels, destinations };
 }

@@ -35,17 +35,42 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
   const out = new PrometheusText();
   if (received.status === 'fulfilled') {
     const count = new Map(received.value.map((r) => [`${r.channelId}|${r.status}`, r.count]));
-    const samples = s.channelIds.flatMap((channel) => Object.values(MessageStatus).map((status) => ({ labels: { channel, status }, value: count.get(`${channel}|${status}`) ?? 0 })));
-    out.gauge('switchboard_messages_last_5m', 'Messages received in the last 5 minutes, by channel and current status (read from the message store).', samples);
+    const samples = s.channelIds.flatMap((channel) =>
+      Object.values(MessageStatus).map((status) => ({ labels: { channel, status }, value: count.get(`${channel}|${status}`) ?? 0 })),
+    );
+    out.gauge(
+      'switchboard_messages_last_5m',
+      'Messages received in the last 5 minutes, by channel and current status (read from the message store).',
+      samples,
+    );
   }
   if (failing.status === 'fulfilled') {
-    const of = (status: FailedDeliveryStatus): Sample[] => failing.value.filter((f) => f.status === status).map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
-    out.gauge('switchboard_deliveries_dead', 'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.', of(DeliveryStatus.dead));
-    out.gauge('switchboard_deliveries_retrying', 'Deliveries waiting for their next attempt after a failure, by destination and error code.', of(DeliveryStatus.retrying));
+    const of = (status: FailedDeliveryStatus): Sample[] =>
+      failing.value
+        .filter((f) => f.status === status)
+        .map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
+    out.gauge(
+      'switchboard_deliveries_dead',
+      'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.',
+      of(DeliveryStatus.dead),
+    );
+    out.gauge(
+      'switchboard_deliveries_retrying',
+      'Deliveries waiting for their next attempt after a failure, by destination and error code.',
+      of(DeliveryStatus.retrying),
+    );
   }
   if (depths.status === 'fulfilled') {
-    out.gauge('switchboard_queue_jobs', 'Jobs in each destination delivery queue, by state.', depths.value.flatMap((d) => QUEUE_STATES.map((state) => ({ labels: { destination: d.destinationId, state }, value: d.jobs[state] }))));
-    out.gauge('switchboard_queue_oldest_waiting_seconds', 'Age of the oldest job waiting to run in each destination queue, in seconds (0 when none waits).', depths.value.map((d) => ({ labels: { destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })));
+    out.gauge(
+      'switchboard_queue_jobs',
+      'Jobs in each destination delivery queue, by state.',
+      depths.value.flatMap((d) => QUEUE_STATES.map((state) => ({ labels: { destination: d.destinationId, state }, value: d.jobs[state] }))),
+    );
+    out.gauge(
+      'switchboard_queue_oldest_waiting_seconds',
+      'Age of the oldest job waiting to run in each destination queue, in seconds (0 when none waits).',
+      depths.value.map((d) => ({ labels: { destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })),
+    );
   }
   const up = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 1 : 0);
   out.gauge('switchboard_metrics_source_up', 'Whether this scrape could read the source: the message store, or the Redis queues.', [

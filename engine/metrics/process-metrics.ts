@@ -33,9 +33,19 @@ export class ProcessMetrics {
       .gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes.', [{ value: memory.heapUsed }])
       .gauge('nodejs_heap_size_total_bytes', 'V8 heap allocated, in bytes.', [{ value: memory.heapTotal }])
       .counter('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.', [{ value: (cpu.user + cpu.system) / 1e6 }])
-      .gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.', [{ value: this.startTimeSeconds }])
-      .gauge('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the previous scrape, in seconds.', delay(this.delay.percentile(50)))
-      .gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile of the event-loop delay since the previous scrape, in seconds.', delay(this.delay.percentile(99)))
+      .gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.', [
+        { value: this.startTimeSeconds },
+      ])
+      .gauge(
+        'nodejs_eventloop_lag_p50_seconds',
+        'Median event-loop delay since the previous scrape, in seconds.',
+        delay(this.delay.percentile(50)),
+      )
+      .gauge(
+        'nodejs_eventloop_lag_p99_seconds',
+        '99th percentile of the event-loop delay since the previous scrape, in seconds.',
+        delay(this.delay.percentile(99)),
+      )
       .gauge('nodejs_eventloop_lag_max_seconds', 'Largest event-loop delay since the previous scrape, in seconds.', delay(this.delay.max));
     this.delay.reset();
   }

@@ -51,7 +51,8 @@ export class PrometheusText {
     this.lines.push(`# HELP ${name} ${helpText(help)}`, `# TYPE ${name} ${type}`);
     for (const s of samples) {
       const labels = Object.entries(s.labels ?? {});
-      for (const [label] of labels) if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new Error(`bad label name ${label} on ${name}`);
+      for (const [label] of labels)
+        if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new Error(`bad label name ${label} on ${name}`);
       const rendered = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(',')}}`;
       this.lines.push(`${name}${rendered} ${formatValue(s.value)}`);
     }

@@ -22,7 +22,11 @@ export async function queueDepths(queues: ReadonlyMap<string, Queue>, now = Date
   try {
     const depths = await Promise.all(
       [...queues].map(async ([destinationId, queue]) => {
-        const [counts, waiting, prioritized] = await Promise.all([queue.getJobCounts(...QUEUE_STATES), queue.getWaiting(0, 0), queue.getPrioritized(0, 0)]);
+        const [counts, waiting, prioritized] = await Promise.all([
+          queue.getJobCounts(...QUEUE_STATES),
+          queue.getWaiting(0, 0),
+          queue.getPrioritized(0, 0),
+        ]);
         const jobs = Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>;
         const heads = [...waiting, ...prioritized].map((j) => j.timestamp);
         const oldestWaitingSeconds = heads.length === 0 ? null : Math.max(0, (now - Math.min(...heads)) / 1000);

@@ -37,7 +37,9 @@ export async function queueDeliveries(
   const { messageId, priority } = o;
   for (const destinationId of o.destinationIds) {
     const data: DeliveryJobData = o.fresh ? { messageId, destinationId, fresh: true } : { messageId, destinationId };
-    await queues.get(destinationId)?.add('deliver', data, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
+    await queues
+      .get(destinationId)
+      ?.add('deliver', data, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
   }
 }
 
@@ -107,7 +109,13 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 export function logFailedJobs<T extends { messageId: string }>(worker: Worker<T>, log: Logger): void {
   worker.on('failed', (job, err) => {
     const e = toSwitchboardError(err);
-    log.warn('job failed; retried with backoff', { queue: worker.name, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade, code: e.code, detail: e.message });
+    log.warn('job failed; retried with backoff', {
+      queue: worker.name,
+      messageId: job?.data.messageId,
+      attemptsMade: job?.attemptsMade,
+      code: e.code,
+      detail: e.message,
+    });
   });
 }
 

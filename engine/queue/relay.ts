@@ -130,7 +130,8 @@ export class Relay {
       for (const d of Object.values(m.deliveries)) {
         const queue = this.options.deliveryQueues.get(d.destinationId);
         if (!queue || isTerminalDelivery(d.status)) continue;
-        if (await ensureJob(queue, 'deliver', deliveryJobId(m._id, d.destinationId), { messageId: m._id, destinationId: d.destinationId })) requeued++;
+        if (await ensureJob(queue, 'deliver', deliveryJobId(m._id, d.destinationId), { messageId: m._id, destinationId: d.destinationId }))
+          requeued++;
       }
     }
     if (requeued > 0) this.options.log.info('relay re-queued work missing from Redis', { jobs: requeued });
@@ -150,7 +151,8 @@ export class Relay {
     }
     const unflagged = await store.relay.findUnflagged(batchSize);
     for (const m of unflagged) await store.relay.syncUnsettled(m._id, m.status);
-    if (unflagged.length > 0) log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
+    if (unflagged.length > 0)
+      log.info('relay flagged messages in flight stored without the unsettled flag', { messages: unflagged.length });
     if (unflagged.length < batchSize) {
       this.lastSweep = Date.now();
       await store.relay.markSwept(new Date(this.lastSweep));

@@ -32,12 +32,22 @@ const MAX_MESSAGES = 10_000;
  * dead`. STORE_UNAVAILABLE when the store does not answer.
  */
 export async function listDeadDeliveries(store: Store, filter: DeadFilter, principal: Principal): Promise<DeadDelivery[]> {
-  const messages = await store.messages.findWithDeliveriesIn({ status: ReplayableStatus.dead, order: -1, limit: MAX_MESSAGES, ...(filter.channel ? { channelId: filter.channel } : {}) });
+  const messages = await store.messages.findWithDeliveriesIn({
+    status: ReplayableStatus.dead,
+    order: -1,
+    limit: MAX_MESSAGES,
+    ...(filter.channel ? { channelId: filter.channel } : {}),
+  });
   return messages
     .filter((m) => inScope(principal, m.channelId))
     .flatMap((m) =>
       Object.values(m.deliveries)
-        .filter((d) => d.status === DeliveryStatus.dead && (!filter.destination || d.destinationId === filter.destination) && (!filter.errorCode || d.lastError?.code === filter.errorCode))
+        .filter(
+          (d) =>
+            d.status === DeliveryStatus.dead &&
+            (!filter.destination || d.destinationId === filter.destination) &&
+            (!filter.errorCode || d.lastError?.code === filter.errorCode),
+        )
         .map((d) => ({
           messageId: m._id,
           channelId: m.channelId,

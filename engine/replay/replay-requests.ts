@@ -27,15 +27,26 @@ export interface ReplayAsk {
  * for a principal with the PHI permission, else the paths alone. Replayer errors pass through
  * (BAD_REQUEST without a reason or selection, CONFLICT while stopping, STORE_UNAVAILABLE).
  */
-export async function requestReplay(o: { store: Store; replayer: Replayer; audit: AuditLog }, ask: ReplayAsk): Promise<DryRunResult | ReplayStarted> {
+export async function requestReplay(
+  o: { store: Store; replayer: Replayer; audit: AuditLog },
+  ask: ReplayAsk,
+): Promise<DryRunResult | ReplayStarted> {
   const { principal: p, messageIds, filter, reason, dryRun } = ask;
   const ip = ask.sourceIp !== undefined ? { sourceIp: ask.sourceIp } : {};
   if (p.channels !== '*') {
-    if (filter && (!filter.channel || !inScope(p, filter.channel))) throw new SwitchboardError('FORBIDDEN', 'name one of your channels in the filter');
+    if (filter && (!filter.channel || !inScope(p, filter.channel)))
+      throw new SwitchboardError('FORBIDDEN', 'name one of your channels in the filter');
     for (const id of messageIds ?? []) {
       const m = await o.store.messages.get(id);
       if (m && !inScope(p, m.channelId)) {
-        await o.audit.append({ actor: p.username, action: AuditAction.denied, outcome: 'denied', target: `message:${id}`, details: { why: 'replay outside the user scope' }, ...ip });
+        await o.audit.append({
+          actor: p.username,
+          action: AuditAction.denied,
+          outcome: 'denied',
+          target: `message:${id}`,
+          details: { why: 'replay outside the user scope' },
+          ...ip,
+        });
         throw new SwitchboardError('NOT_FOUND', `no message ${id}`);
       }
     }
@@ -52,5 +63,8 @@ export async function requestReplay(o: { store: Store; replayer: Replayer; audit
   });
   if (!result.dryRun || p.phi) return result;
   // A dry run's diff holds event values: without the PHI permission, the paths only.
-  return { ...result, changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })) };
+  return {
+    ...result,
+    changes: result.changes.map((c) => ({ ...c, diff: c.diff.map((d) => ({ path: d.path, before: MASK, after: MASK })) })),
+  };
 }

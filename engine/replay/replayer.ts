@@ -6,7 +6,14 @@ import type { Logger } from '../log.ts';
 import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
 import { planStoredMessage } from '../routing.ts';
 import type { Store } from '../store/store.ts';
-import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type ReplaySelection, type RoutePlan } from '../store/message-record.ts';
+import {
+  eventsFor,
+  transformVersions,
+  type MessageRecord,
+  type ReplayRecord,
+  type ReplaySelection,
+  type RoutePlan,
+} from '../store/message-record.ts';
 import { MessageStatus, ReplayableStatus, ReplayState } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { diffEvents, type ReplayChange } from './replay-diff.ts';
@@ -52,7 +59,8 @@ interface Target {
   destinationIds: string[];
 }
 
-type Planned = { target: Target; message: MessageRecord; plan: Extract<RoutePlan, { events: unknown }> } | { target: Target; refused: string };
+type Planned =
+  { target: Target; message: MessageRecord; plan: Extract<RoutePlan, { events: unknown }> } | { target: Target; refused: string };
 
 export interface ReplayerOptions {
   store: Store;
@@ -100,7 +108,10 @@ export class Replayer {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.runs.values(), this.resuming]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.runs.values(), this.resuming]),
+      new Promise((r) => (timeout = setTimeout(r, graceMs))),
+    ]);
     clearTimeout(timeout);
   }
 
@@ -181,7 +192,13 @@ export class Replayer {
       .map((m) => ({
         messageId: m._id,
         destinationIds: Object.values(m.deliveries)
-          .filter((d) => d.status === status && d.replayId !== record._id && (!s.destination || d.destinationId === s.destination) && (!s.errorCode || d.lastError?.code === s.errorCode))
+          .filter(
+            (d) =>
+              d.status === status &&
+              d.replayId !== record._id &&
+              (!s.destination || d.destinationId === s.destination) &&
+              (!s.errorCode || d.lastError?.code === s.errorCode),
+          )
           .map((d) => d.destinationId),
       }))
       .filter((t) => t.destinationIds.length > 0);
@@ -218,14 +235,26 @@ export class Replayer {
           const models = channel.destinations.find((x) => x.id === destinationId)?.models ?? [];
           const before = eventsFor(p.message, models);
           const after = p.plan.events.filter((e) => models.includes(e.model));
-          changes.push({ messageId: p.message._id, destinationId, transformVersions: { before: transformVersions(before), after: transformVersions(after) }, diff: diffEvents(before, after) });
+          changes.push({
+            messageId: p.message._id,
+            destinationId,
+            transformVersions: { before: transformVersions(before), after: transformVersions(after) },
+            diff: diffEvents(before, after),
+          });
         }
       }
     }
     record.finishedAt = new Date();
     await this.o.store.replays.insert(record);
     this.o.log.info('replay dry run', { replayId: record._id, deliveries: record.progress.selected, refused: record.progress.refused });
-    return { replayId: record._id, dryRun: true, state: ReplayState.done, deliveries: record.progress.selected, refused: record.refused, changes };
+    return {
+      replayId: record._id,
+      dryRun: true,
+      state: ReplayState.done,
+      deliveries: record.progress.selected,
+      refused: record.refused,
+      changes,
+    };
   }
 
   /**
@@ -245,8 +274,17 @@ export class Replayer {
             continue;
           }
           const id = p.message._id;
-          const keys = status === ReplayableStatus.delivered ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`])) : undefined;
-          const reset = await store.replays.resetDeliveries(p.message, { from: status, destinationIds: p.target.destinationIds, events: p.plan.events, replayId: record._id, ...(keys ? { keys } : {}) });
+          const keys =
+            status === ReplayableStatus.delivered
+              ? Object.fromEntries(p.target.destinationIds.map((d) => [d, `${id}:${d}:${record._id}`]))
+              : undefined;
+          const reset = await store.replays.resetDeliveries(p.message, {
+            from: status,
+            destinationIds: p.target.destinationIds,
+            events: p.plan.events,
+            replayId: record._id,
+            ...(keys ? { keys } : {}),
+          });
           record.progress.skipped += p.target.destinationIds.length - reset.length;
           await queueDeliveries(deliveryQueues, { messageId: id, destinationIds: reset, priority: REPLAY_PRIORITY });
           record.progress.replayed += reset.length;

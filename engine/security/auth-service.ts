@@ -103,7 +103,9 @@ export class AuthService {
       return;
     }
     const setup = token('sbsetup');
-    await storeCall(() => this.settings.replaceOne({ _id: 'setup-token' }, { hash: sha256(setup), createdAt: new Date() }, { upsert: true }));
+    await storeCall(() =>
+      this.settings.replaceOne({ _id: 'setup-token' }, { hash: sha256(setup), createdAt: new Date() }, { upsert: true }),
+    );
     this.o.announce(`No administrator exists yet. Create one with this one-time setup token (shown once): ${setup}`);
   }
 
@@ -111,26 +113,56 @@ export class AuthService {
   async setup(o: { setupToken: string; username: string; password: string; sourceIp?: string }): Promise<boolean> {
     const stored = await storeCall(() => this.settings.findOne({ _id: 'setup-token' }));
     const given = Buffer.from(sha256(o.setupToken));
-    if (!stored || !timingSafeEqual(given, Buffer.from(stored.hash)) || (await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0) return false;
+    if (
+      !stored ||
+      !timingSafeEqual(given, Buffer.from(stored.hash)) ||
+      (await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0
+    )
+      return false;
     const removed = await storeCall(() => this.settings.deleteOne({ _id: 'setup-token', hash: stored.hash }));
     if (removed.deletedCount !== 1) return false;
     await this.createUser({ username: o.username, password: o.password, role: 'admin', channels: '*', phi: true }, o.username);
-    await this.o.audit.append({ actor: o.username, action: AuditAction.setup, outcome: 'success', target: `user:${o.username}`, ...(o.sourceIp ? { sourceIp: o.sourceIp } : {}) });
+    await this.o.audit.append({
+      actor: o.username,
+      action: AuditAction.setup,
+      outcome: 'success',
+      target: `user:${o.username}`,
+      ...(o.sourceIp ? { sourceIp: o.sourceIp } : {}),
+    });
     return true;
   }
 
-  async createUser(u: { username: string; password: string; role: Role; channels: '*' | string[]; phi: boolean }, actor: string): Promise<UserView> {
+  async createUser(
+    u: { username: string; password: string; role: Role; channels: '*' | string[]; phi: boolean },
+    actor: string,
+  ): Promise<UserView> {
     const problem = passwordProblem(u.password);
     if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
     const now = new Date();
-    const record: UserRecord = { _id: u.username, passwordHash: await hashPassword(u.password), role: u.role, channels: u.channels, phi: u.phi, failedLogins: 0, loginEpoch: LoginAttempts.newEpoch(), createdAt: now, updatedAt: now };
+    const record: UserRecord = {
+      _id: u.username,
+      passwordHash: await hashPassword(u.password),
+      role: u.role,
+      channels: u.channels,
+      phi: u.phi,
+      failedLogins: 0,
+      loginEpoch: LoginAttempts.newEpoch(),
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       await this.users.insertOne(record);
     } catch (err) {
       if (isDuplicateKey(err)) throw new SwitchboardError('CONFLICT', `user ${u.username} exists`);
       throw new SwitchboardError('STORE_UNAVAILABLE', 'user insert failed', { cause: err });
     }
-    await this.o.audit.append({ actor, action: AuditAction.userCreate, outcome: 'success', target: `user:${u.username}`, details: { role: u.role, channels: u.channels, phi: u.phi } });
+    await this.o.audit.append({
+      actor,
+      action: AuditAction.userCreate,
+      outcome: 'success',
+      target: `user:${u.username}`,
+      details: { role: u.role, channels: u.channels, phi: u.phi },
+    });
     return toUserView(record);
   }
 
@@ -142,7 +174,11 @@ export class AuthService {
    * as surely as attempts sent one by one: the LOGIN_MAX_FAILURES-th failure in a row locks it for
    * LOGIN_LOCK_MINUTES, and no password is checked past that count.
    */
-  async login(o: { username: string; password: string; sourceIp?: string }): Promise<{ sessionToken: string; csrfToken: string; user: UserView } | undefined> {
+  async login(o: {
+    username: string;
+    password: string;
+    sourceIp?: string;
+  }): Promise<{ sessionToken: string; csrfToken: string; user: UserView } | undefined> {
     const ip = o.sourceIp ? { sourceIp: o.sourceIp } : {};
     const max = this.o.config.LOGIN_MAX_FAILURES;
     const { user, attempt } = await this.countAttempt(o.username);
@@ -153,16 +189,38 @@ export class AuthService {
     const matches = (await verifyPassword(o.password, checked ? user.passwordHash : await DUMMY_HASH)) && checked;
     if (!matches) {
       const lockedNow = user !== null && !disabled && attempt >= max && !(user.lockedUntil && user.lockedUntil > new Date());
-      if (lockedNow) await storeCall(() => this.users.updateOne({ _id: user._id }, { $set: { failedLogins: max, lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } }));
-      const reason = !user ? 'unknown user' : disabled ? 'account disabled' : locked ? 'account locked' : lockedNow ? 'wrong password; account now locked' : 'wrong password';
-      await this.o.audit.append({ actor: o.username.slice(0, 64), action: AuditAction.loginFailed, outcome: 'denied', details: { reason }, ...ip });
+      if (lockedNow)
+        await storeCall(() =>
+          this.users.updateOne(
+            { _id: user._id },
+            { $set: { failedLogins: max, lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } },
+          ),
+        );
+      const reason = !user
+        ? 'unknown user'
+        : disabled
+          ? 'account disabled'
+          : locked
+            ? 'account locked'
+            : lockedNow
+              ? 'wrong password; account now locked'
+              : 'wrong password';
+      await this.o.audit.append({
+        actor: o.username.slice(0, 64),
+        action: AuditAction.loginFailed,
+        outcome: 'denied',
+        details: { reason },
+        ...ip,
+      });
       return undefined;
     }
     await this.resetAttempts(user._id);
     const sessionToken = token('sbs');
     const csrfToken = randomBytes(24).toString('base64url');
     const now = new Date();
-    await storeCall(() => this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }));
+    await storeCall(() =>
+      this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }),
+    );
     await this.o.audit.append({ actor: user._id, action: AuditAction.login, outcome: 'success', ...ip });
     return { sessionToken, csrfToken, user: toUserView(user) };
   }
@@ -177,19 +235,24 @@ export class AuthService {
     if (!user) return { user, attempt: 0 };
     const epoch = LoginAttempts.epochOf(user);
     if (epoch !== (user.loginEpoch ?? '')) {
-      await storeCall(() => this.users.updateOne({ _id: username }, { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' } }));
+      await storeCall(() =>
+        this.users.updateOne({ _id: username }, { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' } }),
+      );
       await this.attempts.forget(username, epoch);
       delete user.lockedUntil;
     }
     const attempt = await this.attempts.count(username, epoch);
-    if (attempt <= this.o.config.LOGIN_MAX_FAILURES) await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
+    if (attempt <= this.o.config.LOGIN_MAX_FAILURES)
+      await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
     return { user, attempt };
   }
 
   /** A new series of attempts: after a sign-in, or an administrator's unlock. */
   private async resetAttempts(username: string): Promise<void> {
     const epoch = LoginAttempts.newEpoch();
-    await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' } }));
+    await storeCall(() =>
+      this.users.updateOne({ _id: username }, { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' } }),
+    );
     await this.attempts.forget(username, epoch);
   }
 
@@ -204,7 +267,8 @@ export class AuthService {
       await storeCall(() => this.sessions.deleteOne({ _id: session._id }));
       return undefined;
     }
-    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await storeCall(() => this.sessions.updateOne({ _id: session._id }, { $set: { lastSeenAt: new Date(now) } }));
+    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS)
+      await storeCall(() => this.sessions.updateOne({ _id: session._id }, { $set: { lastSeenAt: new Date(now) } }));
     const principal = await this.principal(session.username, 'session');
     return principal ? { principal, csrfToken: session.csrfToken } : undefined;
   }
@@ -238,17 +302,40 @@ export class AuthService {
     if (unlock) await this.resetAttempts(username);
     if (password !== undefined || changes.disabled) await this.revokeAll(username);
     const was: Record<string, unknown> = { disabled: false, ...before };
-    const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({ field, before: was[field], after }));
+    const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({
+      field,
+      before: was[field],
+      after,
+    }));
     if (password !== undefined) diff.push({ field: 'password', before: '[set]', after: '[changed]' });
     if (unlock) diff.push({ field: 'lockedUntil', before: before.lockedUntil ?? null, after: null });
-    await this.o.audit.append({ actor: actor.username, action: AuditAction.userUpdate, outcome: 'success', target: `user:${username}`, details: { diff }, ...(actor.sourceIp !== undefined ? { sourceIp: actor.sourceIp } : {}) });
+    await this.o.audit.append({
+      actor: actor.username,
+      action: AuditAction.userUpdate,
+      outcome: 'success',
+      target: `user:${username}`,
+      details: { diff },
+      ...(actor.sourceIp !== undefined ? { sourceIp: actor.sourceIp } : {}),
+    });
     return toUserView((await storeCall(() => this.users.findOne({ _id: username })))!);
   }
 
   /** A new API token for `username`, audited as `token.create` by `actor` (`POST /api/tokens`, `switchboard tokens create`). */
-  async issueApiToken(o: { username: string; name: string; actor: string; sourceIp?: string }): Promise<{ id: string; name: string; token: string }> {
+  async issueApiToken(o: {
+    username: string;
+    name: string;
+    actor: string;
+    sourceIp?: string;
+  }): Promise<{ id: string; name: string; token: string }> {
     const created = await this.createApiToken(o.username, o.name);
-    await this.o.audit.append({ actor: o.actor, action: AuditAction.tokenCreate, outcome: 'success', target: `token:${created.id}`, details: { name: created.name, ...(o.actor !== o.username ? { user: o.username } : {}) }, ...(o.sourceIp !== undefined ? { sourceIp: o.sourceIp } : {}) });
+    await this.o.audit.append({
+      actor: o.actor,
+      action: AuditAction.tokenCreate,
+      outcome: 'success',
+      target: `token:${created.id}`,
+      details: { name: created.name, ...(o.actor !== o.username ? { user: o.username } : {}) },
+      ...(o.sourceIp !== undefined ? { sourceIp: o.sourceIp } : {}),
+    });
     return created;
   }
 
@@ -275,7 +362,9 @@ export class AuthService {
   }
 
   private async principal(username: string, via: Principal['via']): Promise<Principal | undefined> {
-    const user = await storeCall(() => this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1, disabled: 1 } }));
+    const user = await storeCall(() =>
+      this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1, disabled: 1 } }),
+    );
     return user && !user.disabled ? { username, role: user.role, channels: user.channels, phi: user.phi, via } : undefined;
   }
 }

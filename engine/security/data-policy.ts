@@ -45,6 +45,7 @@ export function applyDataPolicy(schema: TSchema, value: unknown, policy: DataPol
     return value.map((v) => applyDataPolicy(schema.items as TSchema, v, policy, key, own)).filter((v) => v !== undefined);
   }
   if (own !== undefined && policy.allow.includes(own)) return value;
-  if (policy.pseudonymise && key && (schema as { pseudonym?: boolean }).pseudonym && typeof value === 'string') return pseudonym(value, key);
+  if (policy.pseudonymise && key && (schema as { pseudonym?: boolean }).pseudonym && typeof value === 'string')
+    return pseudonym(value, key);
   return undefined;
 }

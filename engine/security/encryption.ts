@@ -22,9 +22,16 @@ export class Keyring {
     let spec = config.ENCRYPTION_KEYS;
     if (!spec && config.ENCRYPTION_KEY_FILE) {
       try {
-        spec = readFileSync(config.ENCRYPTION_KEY_FILE, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join(',');
+        spec = readFileSync(config.ENCRYPTION_KEY_FILE, 'utf8')
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(',');
       } catch (err) {
-        throw new SwitchboardError('CONFIG_INVALID', `ENCRYPTION_KEY_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new SwitchboardError(
+          'CONFIG_INVALID',
+          `ENCRYPTION_KEY_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
     return spec ? Keyring.parse(spec) : undefined;
@@ -36,7 +43,8 @@ export class Keyring {
     for (const item of spec.split(',')) {
       const [id, b64] = item.split(':');
       const key = Buffer.from(b64 ?? '', 'base64');
-      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) throw new SwitchboardError('CONFIG_INVALID', 'encryption keys are `id:base64` with 32-byte keys');
+      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32)
+        throw new SwitchboardError('CONFIG_INVALID', 'encryption keys are `id:base64` with 32-byte keys');
       if (keys.has(id)) throw new SwitchboardError('CONFIG_INVALID', `encryption key id ${id} appears twice`);
       keys.set(id, key);
     }

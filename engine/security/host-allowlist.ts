@@ -8,7 +8,15 @@ import { SwitchboardError } from '../errors.ts';
  * declaring anything.
  */
 export function parseAllowList(spec: string): readonly string[] {
-  return spec.split(',').map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, '')).filter(Boolean);
+  return spec
+    .split(',')
+    .map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    )
+    .filter(Boolean);
 }
 
 export function hostAllowed(host: string, allow: readonly string[]): boolean {
@@ -36,6 +44,7 @@ export function hostsIn(config: unknown, key = ''): string[] {
 /** CONFIG_INVALID naming the destination and the host when one is not allowed. */
 export function assertHostsAllowed(o: { where: string; config: unknown; allow: readonly string[] }): void {
   for (const host of hostsIn(o.config)) {
-    if (!hostAllowed(host, o.allow)) throw new SwitchboardError('CONFIG_INVALID', `${o.where}: host ${host} is not in ALLOWED_DESTINATION_HOSTS`);
+    if (!hostAllowed(host, o.allow))
+      throw new SwitchboardError('CONFIG_INVALID', `${o.where}: host ${host} is not in ALLOWED_DESTINATION_HOSTS`);
   }
 }

@@ -32,7 +32,10 @@ export interface AttemptState {
 export class LoginAttempts {
   private readonly slots: Collection<AttemptSlot>;
 
-  constructor(store: Store, private readonly max: number) {
+  constructor(
+    store: Store,
+    private readonly max: number,
+  ) {
     this.slots = store.collection('login_attempts');
   }
 

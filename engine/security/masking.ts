@@ -101,7 +101,7 @@ const HL7_MASKED: Hl7Fields = (() => {
 
 /** Masks the PHI fields (HL7_FIELDS_BY_CLASS) of an HL7v2 message or ACK given as text (segments split by CR or LF). */
 export function maskHl7(text: string): string {
-  const fieldSep = text.startsWith('MSH') ? text[3] ?? '|' : '|';
+  const fieldSep = text.startsWith('MSH') ? (text[3] ?? '|') : '|';
   return text
     .split(/(\r\n|\r|\n)/)
     .map((line) => {
@@ -124,21 +124,61 @@ export function maskHl7(text: string): string {
  * reasons, diagnoses and stay, observation values (`value[x]`), interpretations, notes, conclusions.
  */
 export const FHIR_KEYS_BY_CLASS: Readonly<Record<DataClass, readonly string[]>> = {
-  [DataClass.directIdentifier]: ['name', 'identifier', 'telecom', 'address', 'birthDate', 'photo', 'contact', 'deceasedDateTime', 'multipleBirthInteger', 'text'],
+  [DataClass.directIdentifier]: [
+    'name',
+    'identifier',
+    'telecom',
+    'address',
+    'birthDate',
+    'photo',
+    'contact',
+    'deceasedDateTime',
+    'multipleBirthInteger',
+    'text',
+  ],
   [DataClass.indirectIdentifier]: ['reference', 'display'],
-  [DataClass.clinical]: ['class', 'reasonCode', 'reasonReference', 'diagnosis', 'hospitalization', 'interpretation', 'note', 'conclusion', 'conclusionCode', 'presentedForm', 'valueQuantity', 'valueCodeableConcept', 'valueString', 'valueBoolean', 'valueInteger', 'valueRange', 'valueRatio', 'valueSampledData', 'valueTime', 'valueDateTime', 'valuePeriod'],
+  [DataClass.clinical]: [
+    'class',
+    'reasonCode',
+    'reasonReference',
+    'diagnosis',
+    'hospitalization',
+    'interpretation',
+    'note',
+    'conclusion',
+    'conclusionCode',
+    'presentedForm',
+    'valueQuantity',
+    'valueCodeableConcept',
+    'valueString',
+    'valueBoolean',
+    'valueInteger',
+    'valueRange',
+    'valueRatio',
+    'valueSampledData',
+    'valueTime',
+    'valueDateTime',
+    'valuePeriod',
+  ],
   [DataClass.financial]: ['priceOverride', 'factorOverride', 'quantity'],
   [DataClass.operational]: ['resourceType', 'status', 'meta'],
 };
 
-const FHIR_MASKED = new Set((Object.entries(FHIR_KEYS_BY_CLASS) as [DataClass, readonly string[]][]).flatMap(([c, keys]) => (isPhi(c) ? keys : [])));
+const FHIR_MASKED = new Set(
+  (Object.entries(FHIR_KEYS_BY_CLASS) as [DataClass, readonly string[]][]).flatMap(([c, keys]) => (isPhi(c) ? keys : [])),
+);
 
 /** Masks PHI in FHIR: the elements above at any depth, and each resource's own `id` (a control id; `fullUrl` holds it too). */
 export function maskFhir(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskFhir);
   if (value && typeof value === 'object') {
     const resource = 'resourceType' in value;
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, FHIR_MASKED.has(k) || k === 'fullUrl' || (resource && k === 'id') ? MASK : maskFhir(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        FHIR_MASKED.has(k) || k === 'fullUrl' || (resource && k === 'id') ? MASK : maskFhir(v),
+      ]),
+    );
   }
   return value;
 }
@@ -161,8 +201,11 @@ function maskBySchema(schema: TSchema, value: unknown, inherited?: DataClass): u
   if (schema.type === 'object' && schema.properties && value && typeof value === 'object' && !Array.isArray(value)) {
     const properties = schema.properties as Record<string, TSchema>;
     // A field the schema does not know is masked: fail closed, as the data policy does.
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, properties[k] ? maskBySchema(properties[k], v, own) : MASK]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, properties[k] ? maskBySchema(properties[k], v, own) : MASK]),
+    );
   }
-  if (schema.type === 'array' && schema.items && Array.isArray(value)) return value.map((v) => maskBySchema(schema.items as TSchema, v, own));
+  if (schema.type === 'array' && schema.items && Array.isArray(value))
+    return value.map((v) => maskBySchema(schema.items as TSchema, v, own));
   return own === undefined || isPhi(own) ? MASK : value;
 }

@@ -67,9 +67,13 @@ export class SmartAuthority {
     return this.o.now?.() ?? Date.now();
   }
 
-  async token(form: Record<string, string | undefined>, tokenEndpoint: string): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string }> {
+  async token(
+    form: Record<string, string | undefined>,
+    tokenEndpoint: string,
+  ): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string }> {
     if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
-    if (form.client_assertion_type !== ASSERTION_TYPE) throw new OAuthError('invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
+    if (form.client_assertion_type !== ASSERTION_TYPE)
+      throw new OAuthError('invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
     if (!form.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required');
     const unverified = this.peekClaims(form.client_assertion);
     const client = this.o.clients.find((c) => c.clientId === unverified.iss);
@@ -81,14 +85,15 @@ export class SmartAuthority {
       throw new OAuthError('invalid_client', err instanceof JwtError ? err.message : 'the assertion could not be verified');
     }
     const nowS = Math.floor(this.now() / 1000);
-    if (claims.iss !== client.clientId || claims.sub !== client.clientId) throw new OAuthError('invalid_client', 'iss and sub must both be the client id');
+    if (claims.iss !== client.clientId || claims.sub !== client.clientId)
+      throw new OAuthError('invalid_client', 'iss and sub must both be the client id');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.includes(tokenEndpoint)) throw new OAuthError('invalid_client', `aud must be the token endpoint ${tokenEndpoint}`);
     if (typeof claims.exp !== 'number' || claims.exp <= nowS) throw new OAuthError('invalid_client', 'the assertion has expired');
     if (claims.exp > nowS + MAX_ASSERTION_LIFETIME_S) throw new OAuthError('invalid_client', 'exp must be at most 5 minutes ahead');
     if (typeof claims.jti !== 'string' || claims.jti === '') throw new OAuthError('invalid_client', 'jti is required');
     const jtiKey = `${this.o.prefix}:smart:jti:${this.o.channelId}:${client.clientId}:${createHash('sha256').update(claims.jti).digest('hex')}`;
-    const fresh = await this.guard(() => this.o.redis.set(jtiKey, '1', 'EX', claims.exp as number - nowS + 60, 'NX'));
+    const fresh = await this.guard(() => this.o.redis.set(jtiKey, '1', 'EX', (claims.exp as number) - nowS + 60, 'NX'));
     if (fresh !== 'OK') throw new OAuthError('invalid_client', 'the assertion was already used (jti)');
 
     const requested = (form.scope ?? '').split(/\s+/).filter(Boolean);

@@ -16,5 +16,8 @@ export function hl7ContentHash(encoded: string): string {
   const fields = msh.split(sep);
   // MSH-1 is the separator itself, so MSH-n is fields[n - 1]: MSH-7 is fields[6].
   if (fields.length > 6) fields[6] = '';
-  return createHash('sha256').update(fields.join(sep)).update(end === -1 ? '' : encoded.slice(end)).digest('hex');
+  return createHash('sha256')
+    .update(fields.join(sep))
+    .update(end === -1 ? '' : encoded.slice(end))
+    .digest('hex');
 }

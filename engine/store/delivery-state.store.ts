@@ -42,7 +42,14 @@ export class DeliveryStateStore {
   async findOrderBlocker(o: { id: string; destinationId: string; orderKey: string; deadBlocks: boolean }): Promise<string | undefined> {
     const open = o.deadBlocks ? ['pending', 'retrying', 'dead'] : ['pending', 'retrying'];
     const blocker = await storeCall(() =>
-      this.ctx.messages().findOne({ orderKeys: orderKeyEntry(o.destinationId, o.orderKey), _id: { $lt: o.id }, [`deliveries.${o.destinationId}.status`]: { $in: open } } as Filter<MessageRecord>, { projection: { _id: 1 }, sort: { _id: 1 } }),
+      this.ctx.messages().findOne(
+        {
+          orderKeys: orderKeyEntry(o.destinationId, o.orderKey),
+          _id: { $lt: o.id },
+          [`deliveries.${o.destinationId}.status`]: { $in: open },
+        } as Filter<MessageRecord>,
+        { projection: { _id: 1 }, sort: { _id: 1 } },
+      ),
     );
     return blocker?._id;
   }
@@ -80,8 +87,14 @@ export class DeliveryStateStore {
     const others = update.seen && Object.values(update.seen.deliveries).filter((d) => d.destinationId !== destinationId);
     if (update.seen?.status === MessageStatus.routed && others?.every((d) => isTerminalDelivery(d.status))) {
       const settled = settledMessageStatus([...others.map((d) => d.status), update.status]);
-      const unchanged = { _id: id, status: MessageStatus.routed, ...Object.fromEntries(others.map((d) => [`deliveries.${d.destinationId}.status`, d.status])) };
-      const res = await storeCall(() => messages.updateOne(unchanged as Filter<MessageRecord>, { ...statusUpdate(settled, { set }), ...push } as never));
+      const unchanged = {
+        _id: id,
+        status: MessageStatus.routed,
+        ...Object.fromEntries(others.map((d) => [`deliveries.${d.destinationId}.status`, d.status])),
+      };
+      const res = await storeCall(() =>
+        messages.updateOne(unchanged as Filter<MessageRecord>, { ...statusUpdate(settled, { set }), ...push } as never),
+      );
       if (res.matchedCount === 1) return;
     }
     // The whole document back: FerretDB 1.24 implements no projection for findAndModify.

@@ -62,7 +62,10 @@ export class GroupCommit<T extends Document> {
 
   private async write(group: Waiting<T>[]): Promise<void> {
     try {
-      await this.o.collection.insertMany(group.map((w) => w.doc), { ordered: false });
+      await this.o.collection.insertMany(
+        group.map((w) => w.doc),
+        { ordered: false },
+      );
       for (const w of group) w.resolve('inserted');
     } catch (err) {
       const refused = duplicateIndexes(err);

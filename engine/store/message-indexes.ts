@@ -45,7 +45,11 @@ export async function isFerretDb(db: Db): Promise<boolean> {
  * 1.24 drops the connection on a multi-index createIndexes when they exist). On FerretDB, drops
  * those of MESSAGE_INDEXES it does not get, made by an earlier version. Called by Store.start.
  */
-export async function ensureMessageIndexes(o: { messages: Collection<MessageRecord>; replays: Collection<ReplayRecord>; ferretdb: boolean }): Promise<void> {
+export async function ensureMessageIndexes(o: {
+  messages: Collection<MessageRecord>;
+  replays: Collection<ReplayRecord>;
+  ferretdb: boolean;
+}): Promise<void> {
   for (const index of MESSAGE_INDEXES) {
     if (!o.ferretdb || index.onFerretDb) await o.messages.createIndex(index.key, { ...index.options, name: index.name });
   }

@@ -28,17 +28,26 @@ export type ListedMessage = WithId<Omit<MessageRecord, 'raw' | 'canonical'>>;
  * A filter on `searchKeys` names few messages by an indexed key, so one query serves the page, on
  * FerretDB too.
  */
-export async function listNewestFirst(messages: Collection<MessageRecord>, o: { filter: Filter<MessageRecord>; limit: number; newest: Date; lower?: Date }): Promise<ListedMessage[]> {
+export async function listNewestFirst(
+  messages: Collection<MessageRecord>,
+  o: { filter: Filter<MessageRecord>; limit: number; newest: Date; lower?: Date },
+): Promise<ListedMessage[]> {
   const projection = { raw: 0, canonical: 0 } as const;
   // The filter names few messages by an indexed key (an exact search, see search-keys.ts): one query, no walk.
-  if (o.filter.searchKeys !== undefined) return (await messages.find(o.filter, { projection, sort: { _id: -1 }, limit: o.limit }).toArray()) as ListedMessage[];
+  if (o.filter.searchKeys !== undefined)
+    return (await messages.find(o.filter, { projection, sort: { _id: -1 }, limit: o.limit }).toArray()) as ListedMessage[];
   const found: ListedMessage[] = [];
   /** The minute starting at `m` ends before `lower`: nothing there or earlier can match. */
   const beforeLower = (m: number) => o.lower !== undefined && m + MINUTE <= o.lower.getTime();
   let minute = Math.floor(o.newest.getTime() / MINUTE) * MINUTE + MINUTE;
   for (let walked = 0; walked < LIST_WALK_MINUTES && found.length < o.limit; walked++, minute -= MINUTE) {
     if (beforeLower(minute)) return found;
-    const docs = await messages.find({ ...o.filter, receivedMinute: receivedMinuteOf(new Date(minute)) }, { projection, sort: { _id: -1 }, limit: o.limit - found.length }).toArray();
+    const docs = await messages
+      .find(
+        { ...o.filter, receivedMinute: receivedMinuteOf(new Date(minute)) },
+        { projection, sort: { _id: -1 }, limit: o.limit - found.length },
+      )
+      .toArray();
     found.push(...(docs as ListedMessage[]));
   }
   if (found.length >= o.limit || beforeLower(minute)) return found;

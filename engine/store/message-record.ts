@@ -57,7 +57,9 @@ export function eventsFor(record: Pick<MessageRecord, 'canonical'>, models: read
 }
 
 /** `transformId@version` of each transform that made `events`, once each. */
-export const transformVersions = (events: CanonicalEvent[]): string[] => [...new Set(events.map((e) => `${e.transformId}@${e.transformVersion}`))];
+export const transformVersions = (events: CanonicalEvent[]): string[] => [
+  ...new Set(events.map((e) => `${e.transformId}@${e.transformVersion}`)),
+];
 
 export interface CanonicalRecord {
   events: CanonicalEvent[];

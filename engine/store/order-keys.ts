@@ -23,7 +23,11 @@ export function orderKeyEntry(destinationId: string, orderKey: string): string {
  * not delivered, or is about to be reopened (`reopened`: a replay's destinations).
  */
 export function orderKeysOf(deliveries: Record<string, DeliveryRecord>, reopened: readonly string[] = []): string[] {
-  return Object.values(deliveries).flatMap((d) => (d.orderKey && (d.status !== DeliveryStatus.delivered || reopened.includes(d.destinationId)) ? [orderKeyEntry(d.destinationId, d.orderKey)] : []));
+  return Object.values(deliveries).flatMap((d) =>
+    d.orderKey && (d.status !== DeliveryStatus.delivered || reopened.includes(d.destinationId))
+      ? [orderKeyEntry(d.destinationId, d.orderKey)]
+      : [],
+  );
 }
 
 /** The statuses of messages that can hold an ordered destination's key: a delivery open, or dead. */

@@ -21,7 +21,8 @@ const SEALED = 'sealed:';
 
 /** Canonical events as the UTF-8 JSON bytes they are stored in (packed as they are, or sealed). */
 const packEvents = (events: CanonicalEvent[]): Buffer => Buffer.from(JSON.stringify(events));
-const unpackEvents = (bytes: Uint8Array): CanonicalEvent[] => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as CanonicalEvent[];
+const unpackEvents = (bytes: Uint8Array): CanonicalEvent[] =>
+  JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as CanonicalEvent[];
 
 export class RecordSealer {
   constructor(private readonly o: { keyring?: Keyring; hasher?: SearchHasher } = {}) {}
@@ -62,18 +63,24 @@ export class RecordSealer {
   deliveries(deliveries: Record<string, DeliveryRecord>): Record<string, DeliveryRecord> {
     const { hasher } = this.o;
     if (!hasher) return deliveries;
-    return Object.fromEntries(Object.entries(deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: hasher.hash(d.orderKey) } : d]));
+    return Object.fromEntries(
+      Object.entries(deliveries).map(([id, d]) => [id, d.orderKey ? { ...d, orderKey: hasher.hash(d.orderKey) } : d]),
+    );
   }
 
   /** An attempt or last error with the peer's answer sealed (when encrypting). */
   peerAnswer<T extends { response?: string }>(x: T): T {
     const { keyring } = this.o;
-    return keyring && x.response !== undefined ? { ...x, response: `${SEALED}${keyring.seal(Buffer.from(x.response)).toString('base64')}` } : x;
+    return keyring && x.response !== undefined
+      ? { ...x, response: `${SEALED}${keyring.seal(Buffer.from(x.response)).toString('base64')}` }
+      : x;
   }
 
   private openAnswer<T extends { response?: string }>(x: T): T {
     const { keyring } = this.o;
-    return keyring && x.response?.startsWith(SEALED) ? { ...x, response: keyring.open(Buffer.from(x.response.slice(SEALED.length), 'base64')).toString('utf8') } : x;
+    return keyring && x.response?.startsWith(SEALED)
+      ? { ...x, response: keyring.open(Buffer.from(x.response.slice(SEALED.length), 'base64')).toString('utf8') }
+      : x;
   }
 
   private summary(s: MessageSummary): MessageSummary {
@@ -91,11 +98,22 @@ export class RecordSealer {
     const out = { ...unpacked };
     if (doc.raw) out.raw = keyring.open(doc.raw);
     if (doc.canonical?.sealed) out.canonical = { events: unpackEvents(keyring.open(doc.canonical.sealed)) };
-    if (doc.summary && doc.summarySealed) out.summary = { ...doc.summary, ...(JSON.parse(keyring.open(doc.summarySealed).toString('utf8')) as Pick<MessageSummary, 'mrn' | 'controlId'>) };
+    if (doc.summary && doc.summarySealed)
+      out.summary = {
+        ...doc.summary,
+        ...(JSON.parse(keyring.open(doc.summarySealed).toString('utf8')) as Pick<MessageSummary, 'mrn' | 'controlId'>),
+      };
     delete out.summarySealed;
     if (doc.deliveries) {
       out.deliveries = Object.fromEntries(
-        Object.entries(doc.deliveries).map(([id, d]) => [id, { ...d, attempts: d.attempts.map((a) => this.openAnswer(a)), ...(d.lastError ? { lastError: this.openAnswer(d.lastError) } : {}) }]),
+        Object.entries(doc.deliveries).map(([id, d]) => [
+          id,
+          {
+            ...d,
+            attempts: d.attempts.map((a) => this.openAnswer(a)),
+            ...(d.lastError ? { lastError: this.openAnswer(d.lastError) } : {}),
+          },
+        ]),
       );
     }
     return out;
@@ -108,13 +126,15 @@ export class RecordSealer {
     const open = this.open(doc);
     const set: Partial<MessageRecord> = { kid: keyring.activeKeyId, raw: keyring.seal(open.raw) };
     if (open.canonical) set.canonical = this.canonical(open.canonical.events);
-    if (open.summary) set.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: open.summary.mrn, controlId: open.summary.controlId })));
+    if (open.summary)
+      set.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: open.summary.mrn, controlId: open.summary.controlId })));
     // Peers' answers too. The deliveries are written whole: run rotation when deliveries are quiet (see MaintenanceStore.resealAll).
     set.deliveries = Object.fromEntries(
-      Object.entries(open.deliveries).map(([id, d]) => [id, { ...d, attempts: d.attempts.map((a) => this.peerAnswer(a)), ...(d.lastError ? { lastError: this.peerAnswer(d.lastError) } : {}) }]),
+      Object.entries(open.deliveries).map(([id, d]) => [
+        id,
+        { ...d, attempts: d.attempts.map((a) => this.peerAnswer(a)), ...(d.lastError ? { lastError: this.peerAnswer(d.lastError) } : {}) },
+      ]),
     );
     return set;
   }
 }
-
-

@@ -25,7 +25,10 @@ export class RelayStore {
    */
   async findUnsettled(olderThan: Date, limit: number): Promise<UnsettledMessage[]> {
     return storeCall(() =>
-      this.ctx.messages().find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit }).toArray(),
+      this.ctx
+        .messages()
+        .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit })
+        .toArray(),
     );
   }
 
@@ -38,7 +41,12 @@ export class RelayStore {
   async findUnflagged(limit: number): Promise<UnsettledMessage[]> {
     const found = await Promise.all(
       [MessageStatus.received, MessageStatus.routed].map((status) =>
-        storeCall(() => this.ctx.messages().find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit }).toArray()),
+        storeCall(() =>
+          this.ctx
+            .messages()
+            .find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
+            .toArray(),
+        ),
       ),
     );
     return found.flat();

@@ -21,7 +21,10 @@ export class ReplayStore {
    * given `keys[destinationId]`, so the peer takes it as new. Returns the ids reset: none when the
    * message changed meanwhile (the update is conditional on every chosen delivery's status).
    */
-  async resetDeliveries(message: Pick<MessageRecord, '_id' | 'deliveries'>, o: { from: ReplayableStatus; destinationIds: string[]; events: CanonicalEvent[]; replayId: string; keys?: Record<string, string> }): Promise<string[]> {
+  async resetDeliveries(
+    message: Pick<MessageRecord, '_id' | 'deliveries'>,
+    o: { from: ReplayableStatus; destinationIds: string[]; events: CanonicalEvent[]; replayId: string; keys?: Record<string, string> },
+  ): Promise<string[]> {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const set: Record<string, unknown> = { canonical: this.ctx.sealer.canonical(o.events) };
@@ -49,7 +52,12 @@ export class ReplayStore {
    * replay-ids.ts): the messages of this replay only.
    */
   async findReplayed(replayId: string): Promise<ReplayRecord['deliveries']> {
-    const docs = await storeCall(() => this.ctx.messages().find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).toArray());
+    const docs = await storeCall(() =>
+      this.ctx
+        .messages()
+        .find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } })
+        .toArray(),
+    );
     return docs.flatMap((doc) => {
       const m = this.ctx.sealer.open(doc);
       const versions = transformVersions(m.canonical?.events ?? []);
@@ -64,7 +72,10 @@ export class ReplayStore {
   }
 
   /** Progress of a running replay (heartbeat renewed); with `done`, what it replayed and its end. */
-  async update(id: string, u: Pick<ReplayRecord, 'progress' | 'refused'> & { done?: { deliveries: ReplayRecord['deliveries'] } }): Promise<void> {
+  async update(
+    id: string,
+    u: Pick<ReplayRecord, 'progress' | 'refused'> & { done?: { deliveries: ReplayRecord['deliveries'] } },
+  ): Promise<void> {
     const set: Record<string, unknown> = { progress: u.progress, refused: u.refused, heartbeatAt: new Date() };
     if (u.done) Object.assign(set, { state: ReplayState.done, finishedAt: new Date(), deliveries: u.done.deliveries });
     await storeCall(() => this.ctx.replays().updateOne({ _id: id }, { $set: set }));
@@ -76,7 +87,12 @@ export class ReplayStore {
 
   /** The last replays, newest first, without their lists of deliveries (see get). */
   async list(limit: number): Promise<Omit<ReplayRecord, 'deliveries'>[]> {
-    return storeCall(() => this.ctx.replays().find({}, { projection: { deliveries: 0 }, sort: { at: -1 }, limit }).toArray());
+    return storeCall(() =>
+      this.ctx
+        .replays()
+        .find({}, { projection: { deliveries: 0 }, sort: { at: -1 }, limit })
+        .toArray(),
+    );
   }
 
   /** Renews a running replay's heartbeat (while a step takes long). */
@@ -92,10 +108,15 @@ export class ReplayStore {
   async claimStale(staleBefore: Date, except: readonly string[]): Promise<ReplayRecord | null> {
     const replays = this.ctx.replays();
     const stale = await storeCall(() =>
-      replays.findOne({ state: ReplayState.running, heartbeatAt: { $lt: staleBefore }, ...(except.length ? { _id: { $nin: [...except] } } : {}) }, { projection: { deliveries: 0 } }),
+      replays.findOne(
+        { state: ReplayState.running, heartbeatAt: { $lt: staleBefore }, ...(except.length ? { _id: { $nin: [...except] } } : {}) },
+        { projection: { deliveries: 0 } },
+      ),
     );
     if (!stale) return null;
-    const res = await storeCall(() => replays.updateOne({ _id: stale._id, heartbeatAt: stale.heartbeatAt }, { $set: { heartbeatAt: new Date() } }));
+    const res = await storeCall(() =>
+      replays.updateOne({ _id: stale._id, heartbeatAt: stale.heartbeatAt }, { $set: { heartbeatAt: new Date() } }),
+    );
     return res.modifiedCount === 1 ? { ...stale, deliveries: [] } : null;
   }
 }

@@ -6,7 +6,10 @@ import { isUnsettledStatus, type MessageStatus } from './states.ts';
  * An update that writes a message's status, and with it `updatedAt` and the `unsettled` flag set or
  * removed to match (see MessageRecord.unsettled): every write of a status goes through here.
  */
-export function statusUpdate(status: MessageStatus, o: { set?: Record<string, unknown>; unset?: Record<string, ''> } = {}): UpdateFilter<MessageRecord> {
+export function statusUpdate(
+  status: MessageStatus,
+  o: { set?: Record<string, unknown>; unset?: Record<string, ''> } = {},
+): UpdateFilter<MessageRecord> {
   const flagged = isUnsettledStatus(status);
   const $set = { ...o.set, status, updatedAt: new Date(), ...(flagged ? { unsettled: true } : {}) };
   const $unset = { ...o.unset, ...(flagged ? {} : { unsettled: '' }) };

@@ -63,7 +63,11 @@ export class Store {
     await this.client.connect();
     this.db = this.client.db(this.options.dbName);
     this.messageCollection = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
-    await ensureMessageIndexes({ messages: this.messageCollection, replays: this.collection<ReplayRecord>('replays'), ferretdb: await isFerretDb(this.db) });
+    await ensureMessageIndexes({
+      messages: this.messageCollection,
+      replays: this.collection<ReplayRecord>('replays'),
+      ferretdb: await isFerretDb(this.db),
+    });
     await this.maintenance.backfill();
   }
 

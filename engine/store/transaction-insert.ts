@@ -5,7 +5,8 @@ import type { MessageRecord } from './message-record.ts';
 import { MessageStatus } from './states.ts';
 
 /** Why a staged entry is sent nowhere yet (its `filteredReason` until the commit). */
-export const STAGED_REASON = 'entry of a FHIR transaction not stored whole: the sender was not answered success; its retry completes the transaction';
+export const STAGED_REASON =
+  'entry of a FHIR transaction not stored whole: the sender was not answered success; its retry completes the transaction';
 
 /** One entry of a stored transaction, in the order given. */
 export interface TransactionEntry {
@@ -52,13 +53,21 @@ export async function storeTransaction(
   if (docs.length === 0) return [];
   const staged = docs.map(stagedForm);
   const refused = await insertAll(messages, staged);
-  const stored = await Promise.all(staged.map(async (doc, i) => (refused.has(i) ? { doc: await storedTwin(messages, doc), inserted: false } : { doc, inserted: true })));
-  if (stored.some(({ doc }, i) => doc.contentHash !== undefined && staged[i]!.contentHash !== undefined && doc.contentHash !== staged[i]!.contentHash)) {
+  const stored = await Promise.all(
+    staged.map(async (doc, i) => (refused.has(i) ? { doc: await storedTwin(messages, doc), inserted: false } : { doc, inserted: true })),
+  );
+  if (
+    stored.some(
+      ({ doc }, i) => doc.contentHash !== undefined && staged[i]!.contentHash !== undefined && doc.contentHash !== staged[i]!.contentHash,
+    )
+  ) {
     throw new SwitchboardError('CONFLICT', 'a transaction with this key was stored with other content');
   }
   return Promise.all(
     stored.map(async ({ doc, inserted }) => {
-      const committed = doc.staged === true && (await messages.updateOne({ _id: doc._id, staged: true } as Filter<MessageRecord>, commitUpdate(doc))).modifiedCount === 1;
+      const committed =
+        doc.staged === true &&
+        (await messages.updateOne({ _id: doc._id, staged: true } as Filter<MessageRecord>, commitUpdate(doc))).modifiedCount === 1;
       return { messageId: doc._id, inserted, committed, destinationIds: Object.keys(doc.deliveries) };
     }),
   );

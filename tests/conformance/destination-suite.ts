@@ -14,7 +14,11 @@ export interface ConformanceHarness {
   down(): Promise<DestinationConnector>;
 }
 
-const payload = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', quantity: 1, amount: { value: 4250, currency: 'USD' }, costCenter: 'COSTCTR-4410' } };
+const payload = {
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: { code: '27447', quantity: 1, amount: { value: 4250, currency: 'USD' }, costCenter: 'COSTCTR-4410' },
+};
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
 
 /**
@@ -30,9 +34,15 @@ export function destinationConformance(h: ConformanceHarness): void {
   test(`${name} conformance: config schema, examples and secrets are declared`, (t) => {
     t.truthy(h.definition.title);
     t.true(h.definition.examples.length > 0);
-    for (const example of h.definition.examples) t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
+    for (const example of h.definition.examples)
+      t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
     for (const secret of h.definition.secrets) {
-      const field = secret.split('.').reduce<{ properties?: Record<string, unknown> } | undefined>((schema, k) => schema?.properties?.[k] as never, h.definition.config as never);
+      const field = secret
+        .split('.')
+        .reduce<{ properties?: Record<string, unknown> } | undefined>(
+          (schema, k) => schema?.properties?.[k] as never,
+          h.definition.config as never,
+        );
       t.truthy(field, `secret ${secret} is a config field`);
     }
   });
@@ -48,21 +58,25 @@ export function destinationConformance(h: ConformanceHarness): void {
 
   // A connector that declares itself not idempotent has nothing to show here (the engine does not
   // retry its ambiguous failures), so the test is registered only for those that claim it.
-  if (h.definition.idempotent) test(`${name} conformance: an idempotent connector delivers a repeated key once`, async (t) => {
-    const peer = await h.up();
-    t.teardown(() => peer.close());
-    await peer.connector.connect(new AbortController().signal);
-    await peer.connector.send(payload, ctx('conf-2:dest'));
-    await peer.connector.send(payload, ctx('conf-2:dest'));
-    t.is((await peer.received()).filter((k) => k === 'conf-2:dest').length, 1);
-  });
+  if (h.definition.idempotent)
+    test(`${name} conformance: an idempotent connector delivers a repeated key once`, async (t) => {
+      const peer = await h.up();
+      t.teardown(() => peer.close());
+      await peer.connector.connect(new AbortController().signal);
+      await peer.connector.send(payload, ctx('conf-2:dest'));
+      await peer.connector.send(payload, ctx('conf-2:dest'));
+      t.is((await peer.received()).filter((k) => k === 'conf-2:dest').length, 1);
+    });
 
   test(`${name} conformance: an unreachable peer gives a classified failure`, async (t) => {
     const connector = await h.down();
     const err = await Promise.resolve()
       .then(() => connector.connect(new AbortController().signal))
       .then(() => connector.send(payload, ctx('conf-3:dest')))
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     t.true(err instanceof SwitchboardError, String(err));
     t.true(['not-connected', 'transient', 'ambiguous'].includes((err as SwitchboardError).failureClass));
     if (connector.test) t.false((await connector.test()).ok);
@@ -78,7 +92,11 @@ export function destinationConformance(h: ConformanceHarness): void {
     t.is(getEventListeners(worker.signal, 'abort').length, 0, 'no abort listener left behind');
     // Signals made from it by AbortSignal.any stay in this set for good on Node 20 (nodejs/node#55351).
     const dependants = Object.getOwnPropertySymbols(worker.signal).find((s) => s.description === 'kDependantSignals');
-    t.is((dependants ? (worker.signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants]?.size : undefined) ?? 0, 0, 'no dependant signal left behind');
+    t.is(
+      (dependants ? (worker.signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants]?.size : undefined) ?? 0,
+      0,
+      'no dependant signal left behind',
+    );
   });
 
   test(`${name} conformance: close() may be called twice`, async (t) => {

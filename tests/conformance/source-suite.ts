@@ -37,7 +37,11 @@ export interface SourceHarness {
 async function engineFor(t: import('ava').ExecutionContext, h: SourceHarness, mongoUrl?: string) {
   const erp = await startErpSimulator();
   const channel = h.channel(erp.url);
-  const sb = await startTestEngine({ channels: [channel], security: TEST_ENCRYPTION, ...(mongoUrl ? { mongoUrl, config: { STORE_TIMEOUT_MS: 30_000 } } : {}) });
+  const sb = await startTestEngine({
+    channels: [channel],
+    security: TEST_ENCRYPTION,
+    ...(mongoUrl ? { mongoUrl, config: { STORE_TIMEOUT_MS: 30_000 } } : {}),
+  });
   const client = await h.client(sb, channel);
   t.teardown(async () => (await client.close(), await sb.close(), await erp.close()));
   return { sb, channel, client };
@@ -70,9 +74,15 @@ export function sourceConformance(h: SourceHarness): void {
   test(`${name} source conformance: config schema, examples and secrets are declared`, (t) => {
     t.truthy(h.definition.title);
     t.true(h.definition.examples.length > 0);
-    for (const example of h.definition.examples) t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
+    for (const example of h.definition.examples)
+      t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
     for (const secret of h.definition.secrets) {
-      const field = secret.split('.').reduce<{ properties?: Record<string, unknown> } | undefined>((schema, k) => schema?.properties?.[k] as never, h.definition.config as never);
+      const field = secret
+        .split('.')
+        .reduce<{ properties?: Record<string, unknown> } | undefined>(
+          (schema, k) => schema?.properties?.[k] as never,
+          h.definition.config as never,
+        );
       t.truthy(field, `secret ${secret} is a config field`);
     }
   });

@@ -9,7 +9,8 @@ import { destinationConformance } from '../conformance/destination-suite.ts';
 /** The shared suite again, with the ERP behind mutual TLS (HTTPS, client certificate required). */
 const pki = makeTestPki();
 const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
-const make = (baseUrl: string) => erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, timeoutMs: 2000, tls }, 'test'), { log: silentLogger() });
+const make = (baseUrl: string) =>
+  erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, timeoutMs: 2000, tls }, 'test'), { log: silentLogger() });
 const serverTls = { cert: pki.server.cert, key: pki.server.key, ca: pki.ca };
 
 destinationConformance({

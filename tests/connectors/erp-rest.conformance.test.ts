@@ -5,7 +5,8 @@ import { silentLogger } from '../../engine/log.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 
-const make = (baseUrl: string) => erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, timeoutMs: 2000 }, 'test'), { log: silentLogger() });
+const make = (baseUrl: string) =>
+  erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, timeoutMs: 2000 }, 'test'), { log: silentLogger() });
 
 destinationConformance({
   definition: erpRestDestination as unknown as DestinationDefinition,

@@ -19,7 +19,10 @@ const connector = (baseUrl: string, extra: Record<string, unknown> = {}) =>
   erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl, ...extra }, 'test'), { log: silentLogger() });
 
 async function failure(p: Promise<unknown>): Promise<SwitchboardError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof SwitchboardError)) throw new Error(`expected a SwitchboardError, got ${String(err)}`);
   return err;
 }
@@ -149,7 +152,11 @@ test('connectors sharing Redis, as the engine processes of a deployment do, shar
   });
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
-  const make = () => erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), { log: silentLogger(), shared: destinationScripts(redis, prefix, 'erp') });
+  const make = () =>
+    erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), {
+      log: silentLogger(),
+      shared: destinationScripts(redis, prefix, 'erp'),
+    });
   const [a, b] = [make(), make()];
   await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).send(payload, ctx(`s${i}`))));
   const times = erp.requestTimes();
@@ -158,7 +165,10 @@ test('connectors sharing Redis, as the engine processes of a deployment do, shar
   t.true(busiest <= 7, `${busiest} requests in one second`);
   erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 2 });
   await failure(a.send(payload, ctx('s-limited')));
-  t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [`${prefix}:destination:{erp}:rate-limit:next-slot`, `${prefix}:destination:{erp}:rate-limit:paused-until`]);
+  t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [
+    `${prefix}:destination:{erp}:rate-limit:next-slot`,
+    `${prefix}:destination:{erp}:rate-limit:paused-until`,
+  ]);
   await b.send(payload, ctx('s-after'));
   const [limited] = erp.failures();
   t.true(erp.requestTimes().at(-1)! >= limited!.at + 1990, 'the other connector waited for the Retry-After the first was given');
@@ -168,7 +178,8 @@ test('mutual TLS: the client certificate is presented and accepted; without it, 
   const pki = makeTestPki();
   const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca } });
   t.teardown(() => erp.close());
-  const withCert = (certFile: string, keyFile: string) => connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile, keyFile } } });
+  const withCert = (certFile: string, keyFile: string) =>
+    connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile, keyFile } } });
   const ok = withCert(pki.client.certFile, pki.client.keyFile);
   t.teardown(() => ok.close());
   await ok.connect(new AbortController().signal);
@@ -205,7 +216,9 @@ test('TLS: a server certificate from a CA we do not trust is refused; an unreada
   await trusting.send(payload, ctx('tls-4'));
   t.is(erp.postings().length, 1);
 
-  const missing = connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile: `${pki.dir}/absent.crt`, keyFile: pki.client.keyFile } } });
+  const missing = connector(erp.url, {
+    tls: { caFile: pki.caFile, clientCertificate: { certFile: `${pki.dir}/absent.crt`, keyFile: pki.client.keyFile } },
+  });
   const err = await failure(missing.connect(new AbortController().signal));
   t.is(err.code, 'PEER_NOT_CONNECTED');
   t.regex(err.message, /tls\.clientCertificate\.certFile \(ENOENT\)/);
@@ -213,7 +226,10 @@ test('TLS: a server certificate from a CA we do not trust is refused; an unreada
 
 test('OAuth2 over mutual TLS: the token endpoint sees the same client certificate', async (t) => {
   const pki = makeTestPki();
-  const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca }, oauth: { clientId: 'switchboard', clientSecret: 's3cret' } });
+  const erp = await startErpSimulator({
+    tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca },
+    oauth: { clientId: 'switchboard', clientSecret: 's3cret' },
+  });
   t.teardown(() => erp.close());
   const c = connector(erp.url, {
     tls: { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } },

@@ -10,10 +10,28 @@ import { silentLogger } from '../../engine/log.ts';
 import { startFhirServerPeer } from '../../peers/fhir-server-peer.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 
-const make = (baseUrl: string, mode: 'create' | 'update' | 'transaction' = 'create') => fhirOutDestination.create(parseConnectorConfig(fhirOutDestination, { baseUrl, mode, timeoutMs: 2000 }, 'test'), { log: silentLogger() });
+const make = (baseUrl: string, mode: 'create' | 'update' | 'transaction' = 'create') =>
+  fhirOutDestination.create(parseConnectorConfig(fhirOutDestination, { baseUrl, mode, timeoutMs: 2000 }, 'test'), { log: silentLogger() });
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const keysOf = (resources: Record<string, unknown>[]) => resources.flatMap((r) => ((r.identifier as { system?: string; value?: string }[] | undefined) ?? []).filter((i) => i.system === IDEMPOTENCY_SYSTEM).map((i) => i.value!));
-const charge = { model: 'ChargeEvent', modelVersion: 1, event: { code: '27447', codeSystem: 'http://www.ama-assn.org/go/cpt', quantity: 1, serviceDate: '2026-03-20', encounter: { visitNumber: 'V1' }, costCenter: 'CC-1', transactionType: 'CG' } };
+const keysOf = (resources: Record<string, unknown>[]) =>
+  resources.flatMap((r) =>
+    ((r.identifier as { system?: string; value?: string }[] | undefined) ?? [])
+      .filter((i) => i.system === IDEMPOTENCY_SYSTEM)
+      .map((i) => i.value!),
+  );
+const charge = {
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: {
+    code: '27447',
+    codeSystem: 'http://www.ama-assn.org/go/cpt',
+    quantity: 1,
+    serviceDate: '2026-03-20',
+    encounter: { visitNumber: 'V1' },
+    costCenter: 'CC-1',
+    transactionType: 'CG',
+  },
+};
 
 destinationConformance({
   definition: fhirOutDestination as unknown as DestinationDefinition,
@@ -55,7 +73,10 @@ test('5xx is transient, 4xx permanent with the OperationOutcome text', async (t)
 });
 
 test("the FHIR server's Retry-After is kept on 503 and 429, as erp-rest keeps it (classifyHttpAnswer)", async (t) => {
-  const answers = [{ status: 503, wait: '4' }, { status: 429, wait: '2' }];
+  const answers = [
+    { status: 503, wait: '4' },
+    { status: 429, wait: '2' },
+  ];
   const server = http.createServer((_req, res) => {
     const a = answers.shift()!;
     res.writeHead(a.status, { 'retry-after': a.wait, 'content-type': 'application/fhir+json' }).end('{}');
@@ -75,7 +96,9 @@ test('a redirect is not followed: permanent, and the resource reaches no other s
   const redirecting = http.createServer((req, res) => res.writeHead(308, { location: `${elsewhere.url}${req.url}` }).end());
   await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => redirecting.close(() => r())));
-  const e = (await make(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/fhir`).send(charge, ctx('r1')).catch((err: unknown) => err)) as SwitchboardError;
+  const e = (await make(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/fhir`)
+    .send(charge, ctx('r1'))
+    .catch((err: unknown) => err)) as SwitchboardError;
   t.is(e.code, 'PEER_REJECTED');
   t.regex(e.peerResponse ?? '', /^308/);
   t.deepEqual(elsewhere.resources(), []);

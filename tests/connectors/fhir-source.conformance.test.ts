@@ -17,12 +17,20 @@ sourceConformance({
   channel: (erpUrl) => ({
     ...ehrFhir,
     source: { kind: 'fhir', tokens: [TOKEN] },
-    destinations: ehrFhir.destinations.map((d) => ({ ...d, config: { baseUrl: erpUrl }, retry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 200 } })),
+    destinations: ehrFhir.destinations.map((d) => ({
+      ...d,
+      config: { baseUrl: erpUrl },
+      retry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 200 },
+    })),
   }),
   client: async (sb, channel) => {
     const base = `http://127.0.0.1:${sb.addresses.http!.port}/fhir/${channel.id}`;
     const post = (body: string, id: string) =>
-      fetch(`${base}/Patient`, { method: 'POST', body, headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}`, 'x-request-id': id } });
+      fetch(`${base}/Patient`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}`, 'x-request-id': id },
+      });
     return {
       sendValid: async (id) => read(await post(JSON.stringify(patient(id)), id)),
       sendInvalid: async () => read(await post('{"resourceType": "Patient", "active": "yes"}', 'bad')),

@@ -15,7 +15,11 @@ import { REPO_ROOT } from '../support/shared.ts';
 const make = (directory: string, extra: Record<string, unknown> = {}) =>
   fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { directory, ...extra }, 'test'), { log: silentLogger() });
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const charge = (code: string, value: number) => ({ model: 'ChargeEvent', modelVersion: 1, event: { code, quantity: 1, amount: { value, currency: 'USD' }, costCenter: 'CC-1, "main"' } });
+const charge = (code: string, value: number) => ({
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: { code, quantity: 1, amount: { value, currency: 'USD' }, costCenter: 'CC-1, "main"' },
+});
 
 /** Idempotency keys in the released files and the open spool. */
 async function keysIn(dir: string): Promise<string[]> {
@@ -23,7 +27,10 @@ async function keysIn(dir: string): Promise<string[]> {
   const released: string[] = [];
   for (const f of files) {
     const lines = (await readFile(path.join(dir, f), 'utf8')).split(/\r?\n/).filter(Boolean);
-    if (f.endsWith('.ndjson')) released.push(...lines.map((l) => (JSON.parse(l) as { idempotencyKey?: string }).idempotencyKey).filter((k): k is string => k !== undefined));
+    if (f.endsWith('.ndjson'))
+      released.push(
+        ...lines.map((l) => (JSON.parse(l) as { idempotencyKey?: string }).idempotencyKey).filter((k): k is string => k !== undefined),
+      );
     else released.push(...lines.slice(1, -1).map((l) => l.split(',')[0]!));
   }
   return [...released, ...(await spooledKeys(dir))];
@@ -33,7 +40,12 @@ async function keysIn(dir: string): Promise<string[]> {
 async function spooledKeys(dir: string): Promise<string[]> {
   const spools = (await readdir(path.join(dir, '.spool')).catch(() => [])).filter((f) => /^(spool|adopting)-.*\.ndjson$/.test(f));
   const texts = await Promise.all(spools.map((f) => readFile(path.join(dir, '.spool', f), 'utf8').catch(() => '')));
-  return texts.flatMap((text) => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key));
+  return texts.flatMap((text) =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { key: string }).key),
+  );
 }
 
 destinationConformance({
@@ -56,7 +68,11 @@ test('a CSV batch is released at maxLines, atomically, with a trailer holding th
   await c.connect(new AbortController().signal);
   await c.send(charge('27447', 4250), ctx('m1:gl:1'));
   await c.send(charge('C1776', 12.5), ctx('m1:gl:2'));
-  t.deepEqual((await readdir(dir)).filter((f) => !f.startsWith('.')), [], 'nothing released before the batch is full');
+  t.deepEqual(
+    (await readdir(dir)).filter((f) => !f.startsWith('.')),
+    [],
+    'nothing released before the batch is full',
+  );
   await c.send(charge('SUP-1', 0.25), ctx('m1:gl:3'));
   const files = (await readdir(dir)).filter((f) => !f.startsWith('.'));
   t.is(files.length, 1);
@@ -80,7 +96,10 @@ function spoolInChild(dir: string, keys: string[]): Promise<ChildProcess> {
     console.log('spooled');
     setInterval(() => undefined, 60_000);
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the spooling process exited with ${code}`)));
     readline.createInterface({ input: child.stdout! }).on('line', (line) => line === 'spooled' && resolve(child));

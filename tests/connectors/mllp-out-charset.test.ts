@@ -32,8 +32,26 @@ const ack = (code: string, controlId: string, text: string, charset: string) =>
 const make = (port: number, extra: Record<string, unknown> = {}) =>
   mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, ...extra }, 'test'), { log: silentLogger() });
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const charge = (description: string) => ({ model: 'ChargeEvent', modelVersion: 1, event: { lineNumber: 1, transactionType: 'CG', code: 'C1', codeSystem: 'HCPCS', description, quantity: 1, amount: { value: 10, currency: 'EUR' }, serviceDate: '2026-03-20', encounter: { visitNumber: 'V1', patientClass: 'I' } } });
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as SwitchboardError);
+const charge = (description: string) => ({
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: {
+    lineNumber: 1,
+    transactionType: 'CG',
+    code: 'C1',
+    codeSystem: 'HCPCS',
+    description,
+    quantity: 1,
+    amount: { value: 10, currency: 'EUR' },
+    serviceDate: '2026-03-20',
+    encounter: { visitNumber: 'V1', patientClass: 'I' },
+  },
+});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as SwitchboardError,
+  );
 
 test("the peer's ACK is read in the charset its MSH-18 names (an 8859/1 reason kept as written)", async (t) => {
   const peer = await startPeer((id) => Buffer.from(ack('AE', id, 'Prüfung fehlgeschlagen', '8859/1'), 'latin1'));

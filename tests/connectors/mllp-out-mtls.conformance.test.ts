@@ -11,7 +11,10 @@ import { destinationConformance } from '../conformance/destination-suite.ts';
 const pki = makeTestPki();
 const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
 const make = (port: number, extra: Record<string, unknown> = {}) =>
-  mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, receivingApplication: 'BILLING', tls, ...extra }, 'test'), { log: silentLogger() });
+  mllpDestination.create(
+    parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, receivingApplication: 'BILLING', tls, ...extra }, 'test'),
+    { log: silentLogger() },
+  );
 const peerTls = { cert: pki.server.cert, key: pki.server.key, ca: pki.ca };
 
 destinationConformance({

@@ -16,10 +16,28 @@ const mutual = { ...serverOnly, ca: pki.ca };
 const clientCertificate = { certFile: pki.client.certFile, keyFile: pki.client.keyFile };
 
 const make = (port: number, tls: Record<string, unknown>) =>
-  mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, connectTimeoutMs: 5000, tls }, 'test'), { log: silentLogger() });
+  mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, connectTimeoutMs: 5000, tls }, 'test'), {
+    log: silentLogger(),
+  });
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const charge = { model: 'ChargeEvent', modelVersion: 1, event: { lineNumber: 1, transactionType: 'CG', code: 'C1776', quantity: 1, amount: { value: 4250, currency: 'USD' }, serviceDate: '2026-03-20T12:00:00-05:00', encounter: { visitNumber: 'V1' } } };
-const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as SwitchboardError);
+const charge = {
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: {
+    lineNumber: 1,
+    transactionType: 'CG',
+    code: 'C1776',
+    quantity: 1,
+    amount: { value: 4250, currency: 'USD' },
+    serviceDate: '2026-03-20T12:00:00-05:00',
+    encounter: { visitNumber: 'V1' },
+  },
+};
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as SwitchboardError,
+  );
 
 test('over TLS, the peer certificate checked against caFile: AA', async (t) => {
   const peer = await startBillingPeer({ tls: serverOnly });
@@ -41,11 +59,16 @@ test('mutual TLS: the peer sees our client certificate and answers AA', async (t
 
 test('mutual TLS with a passphrase-protected key (tls.clientCertificate.keyPassphrase, a declared secret)', async (t) => {
   const encrypted = path.join(pki.dir, 'client-encrypted.key');
-  execFileSync('openssl', ['pkey', '-in', pki.client.keyFile, '-out', encrypted, '-aes256', '-passout', 'pass:correct horse'], { stdio: 'ignore' });
+  execFileSync('openssl', ['pkey', '-in', pki.client.keyFile, '-out', encrypted, '-aes256', '-passout', 'pass:correct horse'], {
+    stdio: 'ignore',
+  });
   t.true(mllpDestination.secrets.includes('tls.clientCertificate.keyPassphrase'));
   const peer = await startBillingPeer({ tls: mutual });
   t.teardown(() => peer.close());
-  const c = make(peer.port, { caFile: pki.caFile, clientCertificate: { ...clientCertificate, keyFile: encrypted, keyPassphrase: 'correct horse' } });
+  const c = make(peer.port, {
+    caFile: pki.caFile,
+    clientCertificate: { ...clientCertificate, keyFile: encrypted, keyPassphrase: 'correct horse' },
+  });
   t.teardown(() => c.close());
   t.is((await c.send(charge, ctx('mtls-2:billing'))).responseSummary, 'AA');
 });
@@ -74,7 +97,10 @@ test('a peer certificate that does not name serverName is PEER_TLS_FAILED', asyn
 test('a mutual-TLS peer refusing our certificate (another CA), or its absence, is PEER_TLS_FAILED, nothing sent', async (t) => {
   const peer = await startBillingPeer({ tls: mutual });
   t.teardown(() => peer.close());
-  for (const tls of [{ caFile: pki.caFile }, { caFile: pki.caFile, clientCertificate: { certFile: pki.stranger.certFile, keyFile: pki.stranger.keyFile } }]) {
+  for (const tls of [
+    { caFile: pki.caFile },
+    { caFile: pki.caFile, clientCertificate: { certFile: pki.stranger.certFile, keyFile: pki.stranger.keyFile } },
+  ]) {
     const c = make(peer.port, tls);
     const err = await fail(c.send(charge, ctx('mtls-3:billing')));
     t.is(err?.code, 'PEER_TLS_FAILED', err?.message);

@@ -9,10 +9,31 @@ import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { destinationConformance } from '../conformance/destination-suite.ts';
 
 const make = (port: number, extra: Record<string, unknown> = {}) =>
-  mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, receivingApplication: 'BILLING', ...extra }, 'test'), { log: silentLogger() });
+  mllpDestination.create(
+    parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port, receivingApplication: 'BILLING', ...extra }, 'test'),
+    { log: silentLogger() },
+  );
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const charge = { model: 'ChargeEvent', modelVersion: 1, event: { lineNumber: 2, transactionType: 'CG', code: 'C1776', codeSystem: 'HCPCS', description: 'JOINT DEVICE', quantity: 1, amount: { value: 4250, currency: 'USD' }, serviceDate: '2026-03-20T12:00:00-05:00', encounter: { visitNumber: 'V00098765', patientClass: 'I' } } };
-const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as SwitchboardError);
+const charge = {
+  model: 'ChargeEvent',
+  modelVersion: 1,
+  event: {
+    lineNumber: 2,
+    transactionType: 'CG',
+    code: 'C1776',
+    codeSystem: 'HCPCS',
+    description: 'JOINT DEVICE',
+    quantity: 1,
+    amount: { value: 4250, currency: 'USD' },
+    serviceDate: '2026-03-20T12:00:00-05:00',
+    encounter: { visitNumber: 'V00098765', patientClass: 'I' },
+  },
+};
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as SwitchboardError,
+  );
 
 destinationConformance({
   definition: mllpDestination as unknown as DestinationDefinition,
@@ -40,7 +61,18 @@ test('a ChargeEvent goes out as a DFT^P03 the billing system reads, and AA is de
   const result = await c.send(charge, ctx('m1:billing'));
   t.is(result.responseSummary, 'AA');
   const dft = parseMessage(peer.received()[0]!);
-  t.deepEqual([dft.get('MSH-9.1'), dft.get('MSH-9.2'), dft.get('MSH-5'), dft.get('FT1-7.1'), dft.get('FT1-11.1'), dft.get('FT1-4'), dft.get('PV1-19')], ['DFT', 'P03', 'BILLING', 'C1776', '4250', '20260320120000-0500', 'V00098765']);
+  t.deepEqual(
+    [
+      dft.get('MSH-9.1'),
+      dft.get('MSH-9.2'),
+      dft.get('MSH-5'),
+      dft.get('FT1-7.1'),
+      dft.get('FT1-11.1'),
+      dft.get('FT1-4'),
+      dft.get('PV1-19'),
+    ],
+    ['DFT', 'P03', 'BILLING', 'C1776', '4250', '20260320120000-0500', 'V00098765'],
+  );
   t.is(dft.get('PID-3.1'), '', 'no MRN unless the data policy let it through');
   await c.close();
 });

@@ -7,7 +7,8 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
 
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||7^^^H^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||7^^^H^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
 
 test('several frames in one write are answered one by one, in order', async (t) => {
   const erp = await startErpSimulator();
@@ -26,7 +27,10 @@ test('several frames in one write are answered one by one, in order', async (t) 
   socket.write(Buffer.concat(['P1', 'P2', 'P3', 'P4', 'P5'].map((id) => frame(Buffer.from(adt(id))))));
   await done;
   socket.destroy();
-  t.deepEqual(acks.map((a) => field(a, 'MSA', 2)), ['P1', 'P2', 'P3', 'P4', 'P5']);
+  t.deepEqual(
+    acks.map((a) => field(a, 'MSA', 2)),
+    ['P1', 'P2', 'P3', 'P4', 'P5'],
+  );
   t.true(acks.every((a) => field(a, 'MSA', 1) === 'AA'));
 });
 

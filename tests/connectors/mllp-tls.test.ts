@@ -23,8 +23,18 @@ const server = { certFile: pki.server.certFile, keyFile: pki.server.keyFile };
 const listeners: Record<string, MllpListenerTlsSpec> = {
   'mtls-subject': { ...server, caFile: pki.caFile, requireClientCertificate: true, allowedSubjects: ['CN=switchboard-client'] },
   // As a channel file with `${MLLP_REQUIRE_CLIENT_CERT:-true}` would give it: a string.
-  'mtls-other-subjects': { ...server, caFile: pki.caFile, requireClientCertificate: 'true', allowedSubjects: ['CN=lab-analyzer-1', 'CN=switchboard-client, O=GENHOSP'] },
-  'mtls-fingerprint': { ...server, caFile: pki.caFile, requireClientCertificate: true, allowedFingerprints: [pki.client.fingerprint256.toLowerCase()] },
+  'mtls-other-subjects': {
+    ...server,
+    caFile: pki.caFile,
+    requireClientCertificate: 'true',
+    allowedSubjects: ['CN=lab-analyzer-1', 'CN=switchboard-client, O=GENHOSP'],
+  },
+  'mtls-fingerprint': {
+    ...server,
+    caFile: pki.caFile,
+    requireClientCertificate: true,
+    allowedFingerprints: [pki.client.fingerprint256.toLowerCase()],
+  },
   'tls-only': server,
 };
 
@@ -32,7 +42,11 @@ const lines: Record<string, unknown>[] = [];
 const capture = winston.createLogger({
   level: 'debug',
   format: winston.format.json(),
-  transports: [new winston.transports.Stream({ stream: new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) }) })],
+  transports: [
+    new winston.transports.Stream({
+      stream: new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) }),
+    }),
+  ],
 });
 
 let erp: ErpSimulator;
@@ -54,10 +68,15 @@ const port = (channelId: string) => sb.addresses.mllp[channelId]!;
 const trustServer = { ca: pki.ca };
 const withClient = { ...trustServer, cert: pki.client.cert, key: pki.client.key };
 const withStranger = { ...trustServer, cert: pki.stranger.cert, key: pki.stranger.key };
-const adt = (id: string) => `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||7^^^H^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||7^^^H^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
 
 /** One message on a fresh connection: the ACK, or why none came (the connection was refused or closed). */
-async function exchange(channelId: string, tls: ConnectionOptions | undefined, controlId: string): Promise<{ ack: string } | { refused: string }> {
+async function exchange(
+  channelId: string,
+  tls: ConnectionOptions | undefined,
+  controlId: string,
+): Promise<{ ack: string } | { refused: string }> {
   let client: MllpTestClient | undefined;
   try {
     client = await MllpTestClient.connect(port(channelId), '127.0.0.1', tls);
@@ -79,7 +98,9 @@ test('An MLLP client without a certificate is refused by a mutual-TLS listener; 
   if (!('ack' in allowed)) return;
   t.is(field(allowed.ack, 'MSA', 1), 'AA');
   t.is(field(allowed.ack, 'MSA', 2), 'CERT1');
-  const handshake = await waitFor('the refused handshake in the log', () => refusedIn('mtls-subject').find((l) => l.message === 'MLLP TLS handshake refused'));
+  const handshake = await waitFor('the refused handshake in the log', () =>
+    refusedIn('mtls-subject').find((l) => l.message === 'MLLP TLS handshake refused'),
+  );
   t.regex(String(handshake.code), /CERTIFICATE/i);
 });
 
@@ -88,14 +109,18 @@ test('a client certificate from another CA is refused in the handshake: no ACK',
     const result = await exchange(channelId, withStranger, 'STRANGER1');
     t.true('refused' in result, channelId);
   }
-  const warning = await waitFor('the refusal in the log', () => refusedIn('mtls-fingerprint').find((l) => l.message === 'MLLP TLS handshake refused'));
+  const warning = await waitFor('the refusal in the log', () =>
+    refusedIn('mtls-fingerprint').find((l) => l.message === 'MLLP TLS handshake refused'),
+  );
   t.is(warning.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
 });
 
 test('a certificate from the trusted CA but on neither allow-list is disconnected before any frame is read; the warning names its subject and fingerprint only', async (t) => {
   const result = await exchange('mtls-other-subjects', withClient, 'NOTLISTED1');
   t.true('refused' in result, 'no ACK');
-  const warning = await waitFor('the refusal in the log', () => refusedIn('mtls-other-subjects').find((l) => l.message === 'MLLP client certificate not allowed; connection closed'));
+  const warning = await waitFor('the refusal in the log', () =>
+    refusedIn('mtls-other-subjects').find((l) => l.message === 'MLLP client certificate not allowed; connection closed'),
+  );
   t.is(warning.subject, 'CN=switchboard-client', 'CN alone does not match an entry that also names O');
   t.is(warning.fingerprint256, pki.client.fingerprint256);
   t.false(JSON.stringify(lines).includes('NOTLISTED1'), 'no message content in any log line');
@@ -115,13 +140,31 @@ test('a TLS listener without client certificates answers a TLS client, and a pla
 });
 
 test('mllp-out to a Switchboard mutual-TLS listener: AA with an allowed certificate, PEER_TLS_FAILED (nothing sent) with one the allow-list refuses', async (t) => {
-  const charge = { model: 'ChargeEvent', modelVersion: 1, event: { lineNumber: 1, transactionType: 'CG', code: 'C1776', quantity: 1, amount: { value: 4250, currency: 'USD' }, serviceDate: '2026-03-20T12:00:00-05:00', encounter: { visitNumber: 'V1' }, patient: { mrn: '7' } } };
+  const charge = {
+    model: 'ChargeEvent',
+    modelVersion: 1,
+    event: {
+      lineNumber: 1,
+      transactionType: 'CG',
+      code: 'C1776',
+      quantity: 1,
+      amount: { value: 4250, currency: 'USD' },
+      serviceDate: '2026-03-20T12:00:00-05:00',
+      encounter: { visitNumber: 'V1' },
+      patient: { mrn: '7' },
+    },
+  };
   const ctx = { idempotencyKey: 'm1:out', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
   const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
   const send = async (channelId: string) => {
-    const out = mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port: port(channelId), tls }, 'test'), { log: silentLogger() });
+    const out = mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port: port(channelId), tls }, 'test'), {
+      log: silentLogger(),
+    });
     try {
-      return await out.send(charge, ctx).then((r) => r.responseSummary, (e: unknown) => e as SwitchboardError);
+      return await out.send(charge, ctx).then(
+        (r) => r.responseSummary,
+        (e: unknown) => e as SwitchboardError,
+      );
     } finally {
       await out.close();
     }
@@ -142,7 +185,10 @@ test('listener settings are checked at start: CONFIG_INVALID naming the setting'
     [{ certFile: path.join(pki.dir, 'missing.crt') }, /cannot read tls\.certFile \(ENOENT\)/],
   ];
   for (const [change, reason] of cases) {
-    const err = await loadListenerTls({ ...server, ...change }, 'channel c1').then(() => undefined, (e: unknown) => e as SwitchboardError);
+    const err = await loadListenerTls({ ...server, ...change }, 'channel c1').then(
+      () => undefined,
+      (e: unknown) => e as SwitchboardError,
+    );
     t.is(err?.code, 'CONFIG_INVALID', JSON.stringify(change));
     t.regex(err?.message ?? '', reason);
     t.regex(err?.message ?? '', /^channel c1: /);

@@ -20,7 +20,9 @@ function canonical(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+    const keys = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -40,27 +42,67 @@ async function chainOfFive(): Promise<{ store: Store; dbName: string; entries: A
   const log = new AuditLog(store);
   await log.start();
   const entries: AuditEntry[] = [];
-  entries.push(await log.append({ actor: 'system', action: 'config.change', outcome: 'success', target: 'channel:ehr-mllp', details: { zeta: 1, alpha: { b: [2, 1], a: 'x' } } }));
+  entries.push(
+    await log.append({
+      actor: 'system',
+      action: 'config.change',
+      outcome: 'success',
+      target: 'channel:ehr-mllp',
+      details: { zeta: 1, alpha: { b: [2, 1], a: 'x' } },
+    }),
+  );
   entries.push(await log.append({ actor: 'admin', action: 'auth.login', outcome: 'success', sourceIp: '127.0.0.1' }));
-  entries.push(await log.append({ actor: 'casey', action: 'message.view', outcome: 'success', target: 'message:m-1', details: { reason: 'support ticket 12' } }));
-  entries.push(await log.append({ actor: 'lou', action: 'auth.login-failed', outcome: 'denied', details: { reason: 'wrong password' }, sourceIp: '10.0.0.7' }));
-  entries.push(await log.append({ actor: 'admin', action: 'replay', outcome: 'success', details: { count: 3, filter: { destination: 'erp' } } }));
+  entries.push(
+    await log.append({
+      actor: 'casey',
+      action: 'message.view',
+      outcome: 'success',
+      target: 'message:m-1',
+      details: { reason: 'support ticket 12' },
+    }),
+  );
+  entries.push(
+    await log.append({
+      actor: 'lou',
+      action: 'auth.login-failed',
+      outcome: 'denied',
+      details: { reason: 'wrong password' },
+      sourceIp: '10.0.0.7',
+    }),
+  );
+  entries.push(
+    await log.append({ actor: 'admin', action: 'replay', outcome: 'success', details: { count: 3, filter: { destination: 'erp' } } }),
+  );
   return { store, dbName, entries };
 }
 
 async function verifyCommand(dbName: string): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAuditCommand(['verify'], { out: (s) => out.push(s), err: (s) => err.push(s) }, { MONGODB_URL: sharedMongoUrl(), MONGODB_DB: dbName });
+  const code = await runAuditCommand(
+    ['verify'],
+    { out: (s) => out.push(s), err: (s) => err.push(s) },
+    { MONGODB_URL: sharedMongoUrl(), MONGODB_DB: dbName },
+  );
   return { code, out, err };
 }
 
-test('each stored hash is SHA-256 over the previous entry\'s hash and the entry\'s canonical body', async (t) => {
+test("each stored hash is SHA-256 over the previous entry's hash and the entry's canonical body", async (t) => {
   const { store, entries } = await chainOfFive();
   t.teardown(() => store.close());
-  const stored = await store.collection<AuditEntry>('audit').find({}, { sort: { seq: 1 } }).toArray();
-  t.deepEqual(stored.map((e) => e.seq), [1, 2, 3, 4, 5]);
-  t.deepEqual(stored.map((e) => e._id), entries.map((e) => e._id), 'what append returned is what was stored');
+  const stored = await store
+    .collection<AuditEntry>('audit')
+    .find({}, { sort: { seq: 1 } })
+    .toArray();
+  t.deepEqual(
+    stored.map((e) => e.seq),
+    [1, 2, 3, 4, 5],
+  );
+  t.deepEqual(
+    stored.map((e) => e._id),
+    entries.map((e) => e._id),
+    'what append returned is what was stored',
+  );
   let previous = GENESIS;
   for (const e of stored) {
     t.is(e.prevHash, previous, `entry ${e.seq} links to the entry before it`);

@@ -62,7 +62,8 @@ const MATRIX: Record<string, 'public' | 'any' | readonly Role[]> = {
   'GET /api/docs.css': 'any',
 };
 
-const ADT = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|AZ1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W\r';
+const ADT =
+  'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|AZ1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W\r';
 
 let erp: ErpSimulator;
 let sb: TestEngine;
@@ -73,7 +74,14 @@ test.before(async () => {
   erp = await startErpSimulator();
   // Ordered by the patient's MRN, so a delivery's order key is patient data too.
   const channel = testChannel({ erpUrl: erp.url });
-  sb = await startTestEngine({ channels: [{ ...channel, destinations: channel.destinations.map((d) => ({ ...d, ordering: { key: 'patient.mrn', onHeadFailure: 'park' as const } })) }] });
+  sb = await startTestEngine({
+    channels: [
+      {
+        ...channel,
+        destinations: channel.destinations.map((d) => ({ ...d, ordering: { key: 'patient.mrn', onHeadFailure: 'park' as const } })),
+      },
+    ],
+  });
   for (const role of Object.values(Role)) sessions.set(role, await userSession(sb, { username: `${role}-user`, role }));
   const client = await MllpTestClient.connect(sb.mllpPort);
   if (field(await client.send(ADT), 'MSA', 1) !== 'AA') throw new Error('sample message not accepted');
@@ -117,10 +125,19 @@ test.serial('BOLA: a user scoped to another channel cannot see this channel’s 
   const one = await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: scoped });
   t.is(one.statusCode, 404);
   t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages', headers: scoped })).json().items.length, 0);
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: `/api/messages?channel=${'ehr-mllp'}`, headers: scoped })).json().items.length, 0);
-  const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: scoped, payload: { messageIds: [messageId], reason: 'try it', dryRun: true } });
+  t.is(
+    (await sb.engine.http!.inject({ method: 'GET', url: `/api/messages?channel=${'ehr-mllp'}`, headers: scoped })).json().items.length,
+    0,
+  );
+  const replay = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/api/replays',
+    headers: scoped,
+    payload: { messageIds: [messageId], reason: 'try it', dryRun: true },
+  });
   t.is(replay.statusCode, 404);
-  const denied = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=access.denied', headers: sb.adminHeaders })).json().items;
+  const denied = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=access.denied', headers: sb.adminHeaders })).json()
+    .items;
   t.true(denied.some((e: { actor: string; target: string }) => e.actor === 'scoped-support' && e.target === `message:${messageId}`));
   const allowed = await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: sessions.get('support')! });
   t.is(allowed.statusCode, 200, 'an unscoped support user sees it');
@@ -128,14 +145,21 @@ test.serial('BOLA: a user scoped to another channel cannot see this channel’s 
 
 test.serial('BFLA: a viewer cannot replay or re-route, and is told so (403)', async (t) => {
   const viewer = sessions.get('viewer')!;
-  const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: viewer, payload: { messageIds: [messageId], reason: 'try it', dryRun: false } });
+  const replay = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/api/replays',
+    headers: viewer,
+    payload: { messageIds: [messageId], reason: 'try it', dryRun: false },
+  });
   t.is(replay.statusCode, 403);
   t.is(replay.json().code, 'FORBIDDEN');
   t.is((await sb.engine.http!.inject({ method: 'POST', url: `/api/messages/${messageId}/reroute`, headers: viewer })).statusCode, 403);
 });
 
 test.serial('without the PHI permission names and MRNs are masked; with it they are shown; each view is audited', async (t) => {
-  const masked = (await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: sessions.get('viewer')! })).json();
+  const masked = (
+    await sb.engine.http!.inject({ method: 'GET', url: `/api/messages/${messageId}`, headers: sessions.get('viewer')! })
+  ).json();
   t.true(masked.masked);
   t.false(masked.raw.includes('ROEBUCK'));
   t.false(masked.raw.includes('4711'));
@@ -145,8 +169,14 @@ test.serial('without the PHI permission names and MRNs are masked; with it they 
   t.is(masked.deliveries.erp.orderKey, '***', 'an order key by patient is masked');
   t.false(JSON.stringify(masked).includes('4711'), 'the MRN is nowhere in the masked view');
   t.false('orderKeys' in masked || 'searchKeys' in masked, 'index-only fields are not shown');
-  const list = (await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?controlId=AZ1', headers: sessions.get('viewer')! })).json();
-  t.deepEqual(list.items.map((m: { summary: { mrn: string } }) => m.summary.mrn), ['***'], 'search by control id works, the answer is masked');
+  const list = (
+    await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?controlId=AZ1', headers: sessions.get('viewer')! })
+  ).json();
+  t.deepEqual(
+    list.items.map((m: { summary: { mrn: string } }) => m.summary.mrn),
+    ['***'],
+    'search by control id works, the answer is masked',
+  );
   t.false(JSON.stringify(list).includes('4711'), 'nor in the list');
   // Search by MRN needs the PHI permission (issue 20 finding 4; tests/security/viewer-mrn-search.test.ts).
   t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages?mrn=4711', headers: sessions.get('viewer')! })).statusCode, 403);
@@ -157,8 +187,20 @@ test.serial('without the PHI permission names and MRNs are masked; with it they 
   t.true(clear.raw.includes('ROEBUCK^RITA'));
   t.is(clear.summary.mrn, '4711');
   t.is(clear.deliveries.erp.orderKey, '4711');
-  const views = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.view', headers: sb.adminHeaders })).json().items;
-  t.deepEqual(views.filter((e: { target: string }) => e.target === `message:${messageId}`).map((e: { actor: string; details: { phi: boolean } }) => [e.actor, e.details.phi]).slice(0, 2), [['phi-support', true], ['viewer-user', false]]);
-  const searches = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.search', headers: sb.adminHeaders })).json().items;
+  const views = (await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.view', headers: sb.adminHeaders })).json()
+    .items;
+  t.deepEqual(
+    views
+      .filter((e: { target: string }) => e.target === `message:${messageId}`)
+      .map((e: { actor: string; details: { phi: boolean } }) => [e.actor, e.details.phi])
+      .slice(0, 2),
+    [
+      ['phi-support', true],
+      ['viewer-user', false],
+    ],
+  );
+  const searches = (
+    await sb.engine.http!.inject({ method: 'GET', url: '/api/audit?action=message.search', headers: sb.adminHeaders })
+  ).json().items;
   t.false(JSON.stringify(searches).includes('4711'), 'a search is audited without the MRN searched for');
 });

@@ -11,10 +11,13 @@ import { sharedMongoUrl } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
-const adt = (id: string) => `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V77\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V77\r`;
 
 const cli = (args: string[], db: string) =>
-  promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'channels', ...args], { env: { ...process.env, MONGODB_URL: sharedMongoUrl(), MONGODB_DB: db } }).then(
+  promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'channels', ...args], {
+    env: { ...process.env, MONGODB_URL: sharedMongoUrl(), MONGODB_DB: db },
+  }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -25,7 +28,9 @@ async function deliverOne(port: number, erp: Awaited<ReturnType<typeof startErpS
   const ack = await client.send(adt(controlId));
   client.close();
   if (field(ack, 'MSA', 1) !== 'AA') throw new Error(`not accepted: ${ack}`);
-  const posting = await waitFor('delivered', () => erp.postings().find((p) => p.idempotencyKey.endsWith(':lab-erp') && !seen.has(p.idempotencyKey)));
+  const posting = await waitFor('delivered', () =>
+    erp.postings().find((p) => p.idempotencyKey.endsWith(':lab-erp') && !seen.has(p.idempotencyKey)),
+  );
   seen.add(posting.idempotencyKey);
   return (posting.body as { event: unknown }).event;
 }
@@ -42,12 +47,24 @@ test('a channel exported to a file and imported into an empty engine behaves the
     accept: ['ADT^A01'],
     filter: { hl7: 'PV1-2', oneOf: ['I'] },
     transforms: ['hl7v2.adt-to-encounter'],
-    destinations: [{ id: 'lab-erp', kind: 'erp-rest', config: { baseUrl: erp.url, timeoutMs: 2000 }, models: ['EncounterEvent'], dataPolicy: { allow: ['clinical', 'operational'] } }],
+    destinations: [
+      {
+        id: 'lab-erp',
+        kind: 'erp-rest',
+        config: { baseUrl: erp.url, timeoutMs: 2000 },
+        models: ['EncounterEvent'],
+        dataPolicy: { allow: ['clinical', 'operational'] },
+      },
+    ],
   };
-  const api = (method: string, url: string, payload?: object) => first.engine.http!.inject({ method: method as 'GET', url, headers: first.adminHeaders, ...(payload ? { payload } : {}) });
+  const api = (method: string, url: string, payload?: object) =>
+    first.engine.http!.inject({ method: method as 'GET', url, headers: first.adminHeaders, ...(payload ? { payload } : {}) });
   t.is((await api('PUT', '/api/channels/lab-mllp', lab)).statusCode, 201);
   await api('POST', '/api/channels/lab-mllp/deploy');
-  const portOf = async (sb: typeof first) => (await sb.engine.http!.inject({ method: 'GET', url: '/api/channels', headers: sb.adminHeaders })).json().items.find((c: { id: string }) => c.id === 'lab-mllp').port as number;
+  const portOf = async (sb: typeof first) =>
+    (await sb.engine.http!.inject({ method: 'GET', url: '/api/channels', headers: sb.adminHeaders }))
+      .json()
+      .items.find((c: { id: string }) => c.id === 'lab-mllp').port as number;
   const before = await deliverOne(await portOf(first), erp, 'EXP1');
 
   const dir = await mkdtemp(path.join(tmpdir(), 'sb-channels-'));
@@ -63,10 +80,20 @@ test('a channel exported to a file and imported into an empty engine behaves the
   t.is(invalid.code, 1);
   t.regex(invalid.stderr, /broken\.channel\.json\/transforms\/0: no transform nope/);
   const unsendable = path.join(dir, 'unsendable.channel.json');
-  await writeFile(unsendable, JSON.stringify({ ...lab, id: 'unsendable', destinations: [{ id: 'billing', kind: 'mllp-out', config: { host: '127.0.0.1', port: 2576 }, models: ['SupplyConsumptionEvent'] }] }));
+  await writeFile(
+    unsendable,
+    JSON.stringify({
+      ...lab,
+      id: 'unsendable',
+      destinations: [{ id: 'billing', kind: 'mllp-out', config: { host: '127.0.0.1', port: 2576 }, models: ['SupplyConsumptionEvent'] }],
+    }),
+  );
   const refused = await cli(['validate', unsendable], 'unused');
   t.is(refused.code, 1);
-  t.regex(refused.stderr, /unsendable\.channel\.json\/destinations\/0\/models\/0: mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent/);
+  t.regex(
+    refused.stderr,
+    /unsendable\.channel\.json\/destinations\/0\/models\/0: mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent/,
+  );
 
   const emptyDb = uniqueName('sbimport');
   const imported = await cli(['import', '--deploy', file], emptyDb);
@@ -76,6 +103,8 @@ test('a channel exported to a file and imported into an empty engine behaves the
   t.teardown(() => second.close());
   const after = await deliverOne(await portOf(second), erp, 'EXP1');
   t.deepEqual(after, before, 'the same message gives the same event through the imported channel');
-  const audit = (await second.engine.http!.inject({ method: 'GET', url: '/api/audit?action=config.change', headers: second.adminHeaders })).json().items;
+  const audit = (
+    await second.engine.http!.inject({ method: 'GET', url: '/api/audit?action=config.change', headers: second.adminHeaders })
+  ).json().items;
   t.true(audit.some((e: { actor: string; target: string }) => e.actor.startsWith('cli:') && e.target === 'channel:lab-mllp@1'));
 });

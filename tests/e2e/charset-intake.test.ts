@@ -21,8 +21,10 @@ async function sendBytes(port: number, bytes: Buffer): Promise<Buffer> {
 }
 
 const ascii = (s: string) => Buffer.from(s, 'ascii');
-const msh = (id: string, charset: string, facility = 'GENHOSP') => `MSH|^~\\&|EPIC|${facility}|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1||||||${charset}\r`;
-const rest = (id: string) => `EVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||TEST^PATIENT||19700101|F\rPV1|1|I|4W^412^B^GENHOSP||||||||||||||||V${id}\r`;
+const msh = (id: string, charset: string, facility = 'GENHOSP') =>
+  `MSH|^~\\&|EPIC|${facility}|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1||||||${charset}\r`;
+const rest = (id: string) =>
+  `EVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||TEST^PATIENT||19700101|F\rPV1|1|I|4W^412^B^GENHOSP||||||||||||||||V${id}\r`;
 
 async function engine(t: import('ava').ExecutionContext): Promise<TestEngine> {
   const erp = await startErpSimulator();
@@ -33,7 +35,10 @@ async function engine(t: import('ava').ExecutionContext): Promise<TestEngine> {
 
 test('a UTF-8 message with an invalid byte gets AR naming the charset and where (MSA-3, ERR), and is stored as rejected', async (t) => {
   const sb = await engine(t);
-  for (const [id, charset] of [['BADUTF1', 'UNICODE UTF-8'], ['BADUTF2', '']] as const) {
+  for (const [id, charset] of [
+    ['BADUTF1', 'UNICODE UTF-8'],
+    ['BADUTF2', ''],
+  ] as const) {
     const [before, after] = rest(id).split('PATIENT');
     const bytes = Buffer.concat([ascii(msh(id, charset) + before!), Buffer.from([0xc3, 0x28]), ascii(after!)]);
     const ack = (await sendBytes(sb.mllpPort, bytes)).toString('latin1');

@@ -75,7 +75,10 @@ test('the store slowed under an HL7 message: no AA while its insert is held; SIG
   const posting = await waitFor('delivery after restart', () => erp.postings()[0], 60_000);
   t.is(posting.idempotencyKey, `${stored!._id}:erp`);
   t.is(erp.postings().length, 1);
-  t.false([...first.lines, ...second.lines].some((l) => l.includes('DOE') || l.includes('55501')), 'no PHI in the logs');
+  t.false(
+    [...first.lines, ...second.lines].some((l) => l.includes('DOE') || l.includes('55501')),
+    'no PHI in the logs',
+  );
 });
 
 test('SIGKILL while the insert of an HL7 message is held by the store path: no AA; after restart the message is either not stored or delivered once', async (t) => {
@@ -108,7 +111,14 @@ test('SIGKILL of the engine right after a FHIR 201, then restart: the resource i
   const res = await fetch(`http://127.0.0.1:${first.httpPort}/fhir/ehr-fhir/ChargeItem`, {
     method: 'POST',
     headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer crash-test-token' },
-    body: JSON.stringify({ resourceType: 'ChargeItem', status: 'billable', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '27447' }] }, subject: { reference: 'Patient/pat-55501' }, context: { reference: 'Encounter/enc-vkill2' }, occurrenceDateTime: '2026-03-20T14:30:00-05:00' }),
+    body: JSON.stringify({
+      resourceType: 'ChargeItem',
+      status: 'billable',
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '27447' }] },
+      subject: { reference: 'Patient/pat-55501' },
+      context: { reference: 'Encounter/enc-vkill2' },
+      occurrenceDateTime: '2026-03-20T14:30:00-05:00',
+    }),
   });
   await first.kill('SIGKILL');
   t.is(res.status, 201);

@@ -39,7 +39,10 @@ test('a resend over MLLP: one record, one posting at the ERP, logged as a duplic
 
   const first = await client.send(adt('DUP1'));
   t.is(field(first, 'MSA', 1), 'AA', first);
-  await waitFor('DUP1 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'DUP1', limit: 5 }))[0]?.status === 'delivered');
+  await waitFor(
+    'DUP1 delivered',
+    async () => (await sb.engine.store!.messages.list({ controlId: 'DUP1', limit: 5 }))[0]?.status === 'delivered',
+  );
   const again = await client.send(adt('DUP1'));
   // On another connection too: de-duplication is by the message, not by the connection.
   const other = await MllpTestClient.connect(sb.mllpPort);
@@ -54,8 +57,14 @@ test('a resend over MLLP: one record, one posting at the ERP, logged as a duplic
   const [record] = records;
   t.is(record!.status, 'delivered');
   t.is(record!.ack.message, first, 'the ACK on record is the one sent');
-  const duplicates = lines.map((l) => JSON.parse(l) as { message: string; firstMessageId?: string }).filter((l) => l.message.startsWith('duplicate message'));
-  t.deepEqual(duplicates.map((l) => l.firstMessageId), [record!._id, record!._id], 'each resend is marked a duplicate of the stored message');
+  const duplicates = lines
+    .map((l) => JSON.parse(l) as { message: string; firstMessageId?: string })
+    .filter((l) => l.message.startsWith('duplicate message'));
+  t.deepEqual(
+    duplicates.map((l) => l.firstMessageId),
+    [record!._id, record!._id],
+    'each resend is marked a duplicate of the stored message',
+  );
 
   // A later message goes through, so the ERP has seen everything it was going to see of DUP1.
   t.is(field(await client.send(adt('DUP2')), 'MSA', 1), 'AA');
@@ -71,7 +80,11 @@ test('intake answers a resend with duplicate: true, the first message id, the sa
   const redis = producerConnection(sharedRedisUrl());
   const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix: uniqueName('sbq') });
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await redis.quit(), await store.close()));
-  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map([['erp', queue]]), log: silentLogger(), storeTimeoutMs: 3000 }), transforms, log: silentLogger() });
+  const intake = new Hl7Intake({
+    core: new StoreAndQueue({ store, deliveryQueues: new Map([['erp', queue]]), log: silentLogger(), storeTimeoutMs: 3000 }),
+    transforms,
+    log: silentLogger(),
+  });
   const channel = testChannel({ erpUrl: 'http://127.0.0.1:9' });
   const bytes = Buffer.from(adt('DUP3'));
 
@@ -85,5 +98,9 @@ test('intake answers a resend with duplicate: true, the first message id, the sa
 
   t.is((await store.messages.list({ controlId: 'DUP3', limit: 5 })).length, 1, 'stored once');
   const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  t.deepEqual(jobs.map((j) => j.data.messageId), [first.messageId], 'one delivery queued, for the first');
+  t.deepEqual(
+    jobs.map((j) => j.data.messageId),
+    [first.messageId],
+    'one delivery queued, for the first',
+  );
 });

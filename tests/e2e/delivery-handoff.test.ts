@@ -6,7 +6,13 @@ import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
 import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { DeliveryHandoff } from '../../engine/queue/handoff.ts';
-import { deliveryJobId, deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
+import {
+  deliveryJobId,
+  deliveryQueueName,
+  queueDeliveries,
+  workerConnectionOptions,
+  type DeliveryJobData,
+} from '../../engine/queue/queues.ts';
 import { Keyring, SearchHasher } from '../../engine/security/encryption.ts';
 import type { DeliverableRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
@@ -20,7 +26,8 @@ import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const log = silentLogger();
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A01|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W^306^B${'|'.repeat(16)}V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A01|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W^306^B${'|'.repeat(16)}V${id}\r`;
 
 /** A routed message with one open delivery that holds an order key, as intake stores it. */
 function routed(i: number): MessageRecord {
@@ -28,9 +35,28 @@ function routed(i: number): MessageRecord {
   return {
     ...base,
     status: 'routed',
-    summary: { messageType: 'ADT', triggerEvent: 'A01', controlId: `BULK${i}`, sendingApplication: 'EPIC', sendingFacility: 'GENHOSP', mrn: `B${i}` },
-    canonical: { events: [{ model: 'EncounterEvent', modelVersion: 1, transformId: 'hl7v2.adt-to-encounter', transformVersion: 2, event: { eventType: 'admit', encounter: { visitNumber: `VB${i}` } } }] },
-    deliveries: { erp: { destinationId: 'erp', status: 'pending', idempotencyKey: `${base._id}:erp`, sentEvents: 0, attempts: [], orderKey: `B${i}` } },
+    summary: {
+      messageType: 'ADT',
+      triggerEvent: 'A01',
+      controlId: `BULK${i}`,
+      sendingApplication: 'EPIC',
+      sendingFacility: 'GENHOSP',
+      mrn: `B${i}`,
+    },
+    canonical: {
+      events: [
+        {
+          model: 'EncounterEvent',
+          modelVersion: 1,
+          transformId: 'hl7v2.adt-to-encounter',
+          transformVersion: 2,
+          event: { eventType: 'admit', encounter: { visitNumber: `VB${i}` } },
+        },
+      ],
+    },
+    deliveries: {
+      erp: { destinationId: 'erp', status: 'pending', idempotencyKey: `${base._id}:erp`, sentEvents: 0, attempts: [], orderKey: `B${i}` },
+    },
   };
 }
 
@@ -64,7 +90,11 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await store.close()));
   const queues = new Map([['erp', queue]]);
   const handoff = new DeliveryHandoff();
-  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: queues, handoff, log, storeTimeoutMs: 5000 }), transforms, log });
+  const intake = new Hl7Intake({
+    core: new StoreAndQueue({ store, deliveryQueues: queues, handoff, log, storeTimeoutMs: 5000 }),
+    transforms,
+    log,
+  });
   const withHandoff = await intake.submit(channel, Buffer.from(adt('HO1')));
   const id = withHandoff.messageId!;
   t.is((await queue.getJob(deliveryJobId(id, 'erp')))?.data.fresh, true);
@@ -103,11 +133,18 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
     const result = await store.messages.insert(record);
     if (!result.inserted) throw new Error('not inserted');
     const stored = result.forDelivery();
-    const marked: DeliverableRecord = { ...stored, canonical: { events: stored.canonical!.events.map((e) => ({ ...e, event: { ...e.event, encounter: { visitNumber: 'HANDED-OVER' } } })) } };
+    const marked: DeliverableRecord = {
+      ...stored,
+      canonical: {
+        events: stored.canonical!.events.map((e) => ({ ...e, event: { ...e.event, encounter: { visitNumber: 'HANDED-OVER' } } })),
+      },
+    };
     handoff.offer({ messageId: record._id, destinationIds: [spec.id], read: () => marked });
     return record._id;
   };
-  const sentVisit = (id: string) => (erp.postings().find((p) => p.idempotencyKey.startsWith(id))?.body as { event?: { encounter?: { visitNumber?: string } } } | undefined)?.event?.encounter?.visitNumber;
+  const sentVisit = (id: string) =>
+    (erp.postings().find((p) => p.idempotencyKey.startsWith(id))?.body as { event?: { encounter?: { visitNumber?: string } } } | undefined)
+      ?.event?.encounter?.visitNumber;
 
   const fresh = await offer(1);
   const unmarked = await offer(2);
@@ -115,7 +152,10 @@ test('a delivery takes a handed-over message on the first run of its fresh job o
   erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
   await queueDeliveries(queues, { messageId: retried, destinationIds: [spec.id], fresh: true });
   worker.start();
-  await waitFor('the retried delivery settled', async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered');
+  await waitFor(
+    'the retried delivery settled',
+    async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered',
+  );
   t.is(sentVisit(retried), 'VB3', 'its first run took the handed-over message and failed; the retry read the store');
   await queueDeliveries(queues, { messageId: fresh, destinationIds: [spec.id], fresh: true });
   await queueDeliveries(queues, { messageId: unmarked, destinationIds: [spec.id] });

@@ -8,7 +8,8 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const run = promisify(execFile);
 /** A name as uniqueName made it `hoursAgo` hours ago. */
-const madeAgo = (prefix: string, hoursAgo: number) => `${prefix}_${(Date.now() - hoursAgo * 3_600_000).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+const madeAgo = (prefix: string, hoursAgo: number) =>
+  `${prefix}_${(Date.now() - hoursAgo * 3_600_000).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
 test('stale test databases and queue keys are removed; fresh, benchmark and foreign ones stay (benchmark ones go with --bench)', async (t) => {
   // Services of its own: with --bench the script drops every benchmark database and queue.
@@ -24,8 +25,15 @@ test('stale test databases and queue keys are removed; fresh, benchmark and fore
       await client.rpush(`${prefix}:deliver-erp:wait`, '1', '2');
     }
     await client.set('hospital:config', 'kept');
-    for (const db of [stale.db, fresh.db, benchName]) await mongo.db(db).collection('messages').insertOne({ _id: 'x' } as never);
-    const script = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/drop-stale-test-data.ts', ...args], { env: { ...process.env, REDIS_URL: redis.url, MONGODB_URL: store.url } });
+    for (const db of [stale.db, fresh.db, benchName])
+      await mongo
+        .db(db)
+        .collection('messages')
+        .insertOne({ _id: 'x' } as never);
+    const script = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'scripts/drop-stale-test-data.ts', ...args], {
+        env: { ...process.env, REDIS_URL: redis.url, MONGODB_URL: store.url },
+      });
 
     const { stdout } = await script();
     t.regex(stdout, /removed 2 Redis key\(s\) of 1 queue prefix/);

@@ -8,12 +8,14 @@ import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';
 
 /** A small ADT^A01 with a unique control id; no corpus needed. */
 function adt(controlId: string, mrn = '4711'): string {
-  return [
-    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${controlId}|P|2.5.1`,
-    'EVN|A01|20260315083000',
-    `PID|1||${mrn}^^^GENHOSP^MR||TEST^PATIENT||19700101|F`,
-    `PV1|1|I|4W^412^B^GENHOSP||||||||||||||||V${controlId}`,
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${controlId}|P|2.5.1`,
+      'EVN|A01|20260315083000',
+      `PID|1||${mrn}^^^GENHOSP^MR||TEST^PATIENT||19700101|F`,
+      `PV1|1|I|4W^412^B^GENHOSP||||||||||||||||V${controlId}`,
+    ].join('\r') + '\r'
+  );
 }
 
 test('ERP answering 503 three times, then 200: delivered on the fourth attempt', async (t) => {
@@ -29,7 +31,10 @@ test('ERP answering 503 three times, then 200: delivered on the fourth attempt',
     return found[0]?.status === 'delivered' && found;
   });
   const d = m!.deliveries.erp!;
-  t.deepEqual(d.attempts.map((a) => a.outcome), ['transient', 'transient', 'transient', 'delivered']);
+  t.deepEqual(
+    d.attempts.map((a) => a.outcome),
+    ['transient', 'transient', 'transient', 'delivered'],
+  );
   t.true(d.attempts.slice(0, 3).every((a) => a.errorCode === 'PEER_UNAVAILABLE' && a.response?.startsWith('503')));
   t.is(erp.postings().filter((p) => p.idempotencyKey === `${m!._id}:erp`).length, 1);
 });
@@ -75,10 +80,14 @@ test('Redis stopped, then wiped, while sending: every acknowledged message is de
   await sendBatch(20, 30);
   client.close();
   t.is(acked.length, 30, 'MongoDB was up, so every message was acknowledged');
-  await waitFor('all delivered', async () => {
-    const delivered = await sb.engine.store!.messages.list({ status: 'delivered', limit: 100 });
-    return delivered.length === 30;
-  }, 60_000);
+  await waitFor(
+    'all delivered',
+    async () => {
+      const delivered = await sb.engine.store!.messages.list({ status: 'delivered', limit: 100 });
+      return delivered.length === 30;
+    },
+    60_000,
+  );
   const keys = erp.postings().map((p) => p.idempotencyKey);
   t.is(new Set(keys).size, 30);
   t.true(erp.postings().every((p) => p.deliveries >= 1));
@@ -87,7 +96,11 @@ test('Redis stopped, then wiped, while sending: every acknowledged message is de
 test('MongoDB-wire server stopped: no AA while it is down; resent messages are accepted once it is back', async (t) => {
   const mongo = await startPrivateMongo({ name: 'down' });
   const erp = await startErpSimulator({ port: 0 });
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], mongoUrl: mongo.url, config: { STORE_TIMEOUT_MS: 2000 } });
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url })],
+    mongoUrl: mongo.url,
+    config: { STORE_TIMEOUT_MS: 2000 },
+  });
   t.teardown(async () => (await sb.close(), await erp.close(), await mongo.close()));
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.is(field(await client.send(adt('MD1')), 'MSA', 1), 'AA');
@@ -104,7 +117,11 @@ test('MongoDB-wire server stopped: no AA while it is down; resent messages are a
   t.is(await client.send(adt('MD2')), resent, 'a further resend is a duplicate: the stored ACK again, byte for byte (MSH-10 included)');
   client.close();
   // A delivery job that met the store down waits out its backoff (infraBackoff: up to 30 s) after the store is back.
-  await waitFor('both delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 2, 90_000);
+  await waitFor(
+    'both delivered',
+    async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 2,
+    90_000,
+  );
   t.is(erp.postings().length, 2);
 });
 
@@ -130,9 +147,16 @@ test('MongoDB-wire server stopped mid-delivery: the job fails with STORE_UNAVAIL
   t.is(entry.code, 'STORE_UNAVAILABLE');
   t.is(entry.queue, 'deliver-erp');
   t.truthy(entry.messageId);
-  t.false(lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')), 'no patient data in the log');
+  t.false(
+    lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')),
+    'no patient data in the log',
+  );
   await mongo.start();
   await waitFor('delivered after the store is back', () => erp.postings().length === 1, 60_000);
-  await waitFor('recorded as delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1, 60_000);
+  await waitFor(
+    'recorded as delivered',
+    async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1,
+    60_000,
+  );
   t.is(erp.postings()[0]!.deliveries, 1);
 });

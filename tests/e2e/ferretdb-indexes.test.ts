@@ -25,33 +25,55 @@ const onPostgres = await (async () => {
 })();
 const pgTest = onPostgres ? test : test.skip;
 
-pgTest('FerretDB on PostgreSQL: a lookup by _id reads the GIN index of scripts/ferretdb-indexes.sql, which has no pending list (fastupdate off)', async (t) => {
-  const docs = Array.from({ length: 2000 }, (_, i) => deadMessage(i));
-  const { dbName, messages } = await storeWith(t, 'sbidx', docs);
-  const plan = await messages.find({ _id: docs[1234]!._id }).explain();
-  t.regex(JSON.stringify(plan), /"Index Name":"sb_id_gin_/);
-  // With fast update on, new entries wait in a pending list that every lookup reads in full until a vacuum.
-  const [off, all] = (
-    await pgQuery('ferretdb', `SELECT count(*) FILTER (WHERE 'fastupdate=off' = ANY (c.reloptions)), count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'sb_id_gin_%'`)
-  )
-    .split('|')
-    .map(Number);
-  t.true(all! >= 1, 'a GIN index on _id in every table');
-  t.is(off, all, 'every one without fast update');
-});
+pgTest(
+  'FerretDB on PostgreSQL: a lookup by _id reads the GIN index of scripts/ferretdb-indexes.sql, which has no pending list (fastupdate off)',
+  async (t) => {
+    const docs = Array.from({ length: 2000 }, (_, i) => deadMessage(i));
+    const { dbName, messages } = await storeWith(t, 'sbidx', docs);
+    const plan = await messages.find({ _id: docs[1234]!._id }).explain();
+    t.regex(JSON.stringify(plan), /"Index Name":"sb_id_gin_/);
+    // With fast update on, new entries wait in a pending list that every lookup reads in full until a vacuum.
+    const [off, all] = (
+      await pgQuery(
+        'ferretdb',
+        `SELECT count(*) FILTER (WHERE 'fastupdate=off' = ANY (c.reloptions)), count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'sb_id_gin_%'`,
+      )
+    )
+      .split('|')
+      .map(Number);
+    t.true(all! >= 1, 'a GIN index on _id in every table');
+    t.is(off, all, 'every one without fast update');
+  },
+);
 
-pgTest('FerretDB on PostgreSQL: the head check of an ordered destination passes its key down and reads the orderKeys GIN index, not the table', async (t) => {
-  const docs = Array.from({ length: 2000 }, (_, i) => {
-    const m = deadMessage(i);
-    return { ...m, status: 'routed' as const, orderKeys: [`erp|K${i % 400}`], deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } } };
-  });
-  const { store, messages } = await storeWith(t, 'sbidxorder', docs);
-  // The query of DeliveryStateStore.findOrderBlocker.
-  const plan = await messages.find({ orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 }).explain();
-  t.true(plan.filterPushdown, 'FerretDB passes the key down');
-  t.regex(JSON.stringify(plan), /"Index Name":"sb_order_keys_/);
-  t.is(await store.deliveryState.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }), docs[399]!._id);
-});
+pgTest(
+  'FerretDB on PostgreSQL: the head check of an ordered destination passes its key down and reads the orderKeys GIN index, not the table',
+  async (t) => {
+    const docs = Array.from({ length: 2000 }, (_, i) => {
+      const m = deadMessage(i);
+      return {
+        ...m,
+        status: 'routed' as const,
+        orderKeys: [`erp|K${i % 400}`],
+        deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } },
+      };
+    });
+    const { store, messages } = await storeWith(t, 'sbidxorder', docs);
+    // The query of DeliveryStateStore.findOrderBlocker.
+    const plan = await messages
+      .find(
+        { orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } },
+        { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 },
+      )
+      .explain();
+    t.true(plan.filterPushdown, 'FerretDB passes the key down');
+    t.regex(JSON.stringify(plan), /"Index Name":"sb_order_keys_/);
+    t.is(
+      await store.deliveryState.findOrderBlocker({ id: docs[1999]!._id, destinationId: 'erp', orderKey: 'K399', deadBlocks: false }),
+      docs[399]!._id,
+    );
+  },
+);
 
 /** A fresh store holding `docs` (inserted 500 at a time), its tables analysed. */
 async function storeWith(t: ExecutionContext, prefix: string, docs: MessageRecord[]) {
@@ -67,34 +89,69 @@ async function storeWith(t: ExecutionContext, prefix: string, docs: MessageRecor
 
 /** The PostgreSQL table FerretDB keeps the `messages` collection of `dbName` in. */
 async function messagesTable(dbName: string): Promise<string> {
-  return (await pgQuery('ferretdb', `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`)).trim();
+  return (
+    await pgQuery(
+      'ferretdb',
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`,
+    )
+  ).trim();
 }
 
-pgTest('FerretDB on PostgreSQL: counts of one minute pass the minute down and read the receivedMinute GIN index, not the table', async (t) => {
-  const base = Date.parse('2026-03-15T08:00:00Z');
-  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), receivedAt: new Date(base + i * 3000), receivedMinute: receivedMinuteOf(new Date(base + i * 3000)) }));
-  const { store } = await storeWith(t, 'sbidxminute', docs);
-  const from = new Date(base + 30 * 60_000);
-  // The aggregation of StoreMetrics.received for one minute.
-  const pipeline = [{ $match: { receivedMinute: receivedMinuteOf(from), channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: new Date(from.getTime() + 60_000) } } }, { $group: { _id: '$status', count: { $sum: 1 } } }];
-  const plan = await store.collection('messages').aggregate(pipeline).explain();
-  t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
-  t.deepEqual(await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)), [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }]);
-});
+pgTest(
+  'FerretDB on PostgreSQL: counts of one minute pass the minute down and read the receivedMinute GIN index, not the table',
+  async (t) => {
+    const base = Date.parse('2026-03-15T08:00:00Z');
+    const docs = Array.from({ length: 2000 }, (_, i) => ({
+      ...deadMessage(i),
+      receivedAt: new Date(base + i * 3000),
+      receivedMinute: receivedMinuteOf(new Date(base + i * 3000)),
+    }));
+    const { store } = await storeWith(t, 'sbidxminute', docs);
+    const from = new Date(base + 30 * 60_000);
+    // The aggregation of StoreMetrics.received for one minute.
+    const pipeline = [
+      {
+        $match: {
+          receivedMinute: receivedMinuteOf(from),
+          channelId: { $in: ['ehr-mllp'] },
+          receivedAt: { $gte: from, $lt: new Date(from.getTime() + 60_000) },
+        },
+      },
+      { $group: { _id: '$status', count: { $sum: 1 } } },
+    ];
+    const plan = await store.collection('messages').aggregate(pipeline).explain();
+    t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
+    t.deepEqual(
+      await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)),
+      [{ channelId: 'ehr-mllp', status: 'dead', count: 30 }],
+    );
+  },
+);
 
-pgTest("FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey and a replay's read-back pass their value down and read their GIN indexes, not the table", async (t) => {
-  const docs = Array.from({ length: 2000 }, (_, i) => ({ ...deadMessage(i), searchKeys: [searchKey('mrn', `M${i}`)], ...(i % 100 === 0 ? { replayIds: [`r${i % 300}`] } : {}) }));
-  const { messages } = await storeWith(t, 'sbidxsearch', docs);
-  const search = await messages.find({ searchKeys: searchKey('mrn', 'M7') }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 50 }).explain();
-  t.true(search.filterPushdown, 'FerretDB passes the key down');
-  t.regex(JSON.stringify(search), /"Index Name":"sb_search_keys_/);
-  const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
-  t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
-  // The query of ReplayStore.findReplayed.
-  const replayed = await messages.find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } }).explain();
-  t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
-  t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
-});
+pgTest(
+  "FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey and a replay's read-back pass their value down and read their GIN indexes, not the table",
+  async (t) => {
+    const docs = Array.from({ length: 2000 }, (_, i) => ({
+      ...deadMessage(i),
+      searchKeys: [searchKey('mrn', `M${i}`)],
+      ...(i % 100 === 0 ? { replayIds: [`r${i % 300}`] } : {}),
+    }));
+    const { messages } = await storeWith(t, 'sbidxsearch', docs);
+    const search = await messages
+      .find({ searchKeys: searchKey('mrn', 'M7') }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 50 })
+      .explain();
+    t.true(search.filterPushdown, 'FerretDB passes the key down');
+    t.regex(JSON.stringify(search), /"Index Name":"sb_search_keys_/);
+    const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
+    t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
+    // The query of ReplayStore.findReplayed.
+    const replayed = await messages
+      .find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } })
+      .explain();
+    t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
+    t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
+  },
+);
 
 test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve none of its reads), and drops those an earlier version made; MongoDB gets every one', async (t) => {
   const dbName = uniqueName('sbidxset');

@@ -15,20 +15,30 @@ const adt = (visit: string, n: number, location = 'WARD') =>
 
 /** The `n` of each posting of `visit`, in the order the ERP took them. */
 const postedOrder = (erp: ErpSimulator, visit: string) =>
-  erp.postings().map((p) => (p.body as { event: { occurredAt: string; encounter: { visitNumber: string } } }).event).filter((e) => e.encounter.visitNumber === visit).map((e) => Number(e.occurredAt.slice(14, 16)));
+  erp
+    .postings()
+    .map((p) => (p.body as { event: { occurredAt: string; encounter: { visitNumber: string } } }).event)
+    .filter((e) => e.encounter.visitNumber === visit)
+    .map((e) => Number(e.occurredAt.slice(14, 16)));
 
 /** An engine whose ERP destination is ordered by visit (block), with retries enough to outlast a hold, 8 deliveries at a time. */
-async function orderedEngine(t: { teardown(fn: () => Promise<void>): void }): Promise<{ erp: ErpSimulator; sb: TestEngine; client: MllpTestClient }> {
+async function orderedEngine(t: {
+  teardown(fn: () => Promise<void>): void;
+}): Promise<{ erp: ErpSimulator; sb: TestEngine; client: MllpTestClient }> {
   const erp = await startErpSimulator();
   const base = testChannel({ erpUrl: erp.url, retry: { attempts: 1000, initialDelayMs: 20, maxDelayMs: 200 } });
-  const channel = { ...base, destinations: base.destinations.map((d) => ({ ...d, ordering: { key: 'encounter.visitNumber', onHeadFailure: 'block' as const } })) };
+  const channel = {
+    ...base,
+    destinations: base.destinations.map((d) => ({ ...d, ordering: { key: 'encounter.visitNumber', onHeadFailure: 'block' as const } })),
+  };
   const sb = await startTestEngine({ channels: [channel], config: { DELIVERY_CONCURRENCY: 8 } });
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.teardown(async () => (client.close(), await sb.close(), await erp.close()));
   return { erp, sb, client };
 }
 
-const status = async (sb: TestEngine, controlId: string) => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]!.deliveries.erp!;
+const status = async (sb: TestEngine, controlId: string) =>
+  (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]!.deliveries.erp!;
 
 test('a head the ERP keeps refusing holds the rest of its key, queued together and spending no attempt; released, they go in order', async (t) => {
   const { erp, sb, client } = await orderedEngine(t);
@@ -39,7 +49,10 @@ test('a head the ERP keeps refusing holds the rest of its key, queued together a
     t.is(field(await client.send(adt('VG', n - 1)), 'MSA', 1), 'AA');
   }
   // Another key goes on; the held head is retried meanwhile, again and again.
-  await waitFor('VG delivered and VH-1 retried', async () => postedOrder(erp, 'VG').length === 4 && (await status(sb, 'VH-1')).attempts.length >= 3);
+  await waitFor(
+    'VG delivered and VH-1 retried',
+    async () => postedOrder(erp, 'VG').length === 4 && (await status(sb, 'VH-1')).attempts.length >= 3,
+  );
   t.deepEqual(postedOrder(erp, 'VG'), [1, 2, 3, 4]);
   t.deepEqual(postedOrder(erp, 'VH'), [], 'nothing of VH passed its head');
   for (let n = 2; n <= 5; n++) t.like(await status(sb, `VH-${n}`), { status: 'pending', attempts: [] }, `VH-${n} waits without an attempt`);
@@ -47,7 +60,10 @@ test('a head the ERP keeps refusing holds the rest of its key, queued together a
   erp.setBehaviour({ mode: 'ok' });
   await waitFor('all of VH delivered', () => postedOrder(erp, 'VH').length === 5);
   t.deepEqual(postedOrder(erp, 'VH'), [1, 2, 3, 4, 5]);
-  t.true(erp.postings().every((p) => p.deliveries === 1), 'each posted once');
+  t.true(
+    erp.postings().every((p) => p.deliveries === 1),
+    'each posted once',
+  );
 });
 
 test('an ERP outage queues several messages of each key; when it is back each key is delivered first-in first-out', async (t) => {

@@ -29,15 +29,29 @@ test('npm start on a terminal: a banner naming the console, the sign-in, the MLL
   // The addresses are the ones the engine serves, and the password in the file named signs in.
   t.is((await fetch(`${consoleUrl}api/health`)).status, 200);
   t.is((await fetch(`${fhir}/metadata`)).status, 200);
-  await new Promise<void>((resolve, reject) => net.connect(mllpPort, '127.0.0.1', function (this: net.Socket) { this.end(); resolve(); }).once('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    net
+      .connect(mllpPort, '127.0.0.1', function (this: net.Socket) {
+        this.end();
+        resolve();
+      })
+      .once('error', reject),
+  );
   const password = readFileSync(path.join(REPO_ROOT, 'var/demo-admin-password'), 'utf8').trim();
-  const login = await fetch(`${consoleUrl}api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+  const login = await fetch(`${consoleUrl}api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
   t.is(login.status, 200);
 
   const started = text.split('\n').find((line) => line.includes('engine started'));
   t.truthy(started, text);
   t.throws(() => JSON.parse(started!) as unknown, { instanceOf: SyntaxError }, 'log lines on a terminal are not JSON');
-  t.false(text.split('\n').some((line) => line.startsWith('{')), 'no JSON line on a terminal');
+  t.false(
+    text.split('\n').some((line) => line.startsWith('{')),
+    'no JSON line on a terminal',
+  );
   const token = readFileSync(path.join(REPO_ROOT, 'var/demo-fhir-token'), 'utf8').trim();
   t.false(text.includes(password), 'the password is never printed');
   t.false(text.includes(token), 'the FHIR token is never printed');

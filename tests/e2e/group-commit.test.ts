@@ -30,7 +30,10 @@ test('documents submitted together share insertMany calls; each hears whether it
   const group = new GroupCommit({ collection: docs, maxBatch: 16, maxInFlight: 2 });
 
   const fresh = Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, key: `k${i}` }));
-  const again = [{ _id: 'dup-old', key: 'k-existing' }, { _id: 'dup-new', key: 'k7' }];
+  const again = [
+    { _id: 'dup-old', key: 'k-existing' },
+    { _id: 'dup-new', key: 'k7' },
+  ];
   const outcomes = await Promise.all([...fresh, ...again].map((d) => group.insert(d)));
 
   t.deepEqual(outcomes.slice(0, 60), Array(60).fill('inserted'));
@@ -50,10 +53,18 @@ test('a group the server refuses for another reason fails every document in it; 
   const group = new GroupCommit({ collection: docs, maxBatch: 16, maxInFlight: 1 });
   // The first call goes alone; the next three wait and go together, one of them a document no server stores.
   const first = group.insert({ _id: 'a', key: 'ka' });
-  const rest = [group.insert({ _id: 'b', key: 'kb' }), group.insert({ _id: 'c', key: 'kc', $bad: 1 }), group.insert({ _id: 'd', key: 'kd' })];
+  const rest = [
+    group.insert({ _id: 'b', key: 'kb' }),
+    group.insert({ _id: 'c', key: 'kc', $bad: 1 }),
+    group.insert({ _id: 'd', key: 'kd' }),
+  ];
   t.is(await first, 'inserted');
   const settled = await Promise.allSettled(rest);
-  t.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected'], 'no document of the group is reported stored: its fate is open');
+  t.deepEqual(
+    settled.map((s) => s.status),
+    ['rejected', 'rejected', 'rejected'],
+    'no document of the group is reported stored: its fate is open',
+  );
   // The senders resend: what was stored after all is a duplicate, the rest is stored now.
   const resent = await Promise.all([group.insert({ _id: 'b2', key: 'kb' }), group.insert({ _id: 'd2', key: 'kd' })]);
   for (const outcome of resent) t.true(outcome === 'inserted' || outcome === 'duplicate');

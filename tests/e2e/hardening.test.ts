@@ -20,7 +20,13 @@ async function sources(dir: string): Promise<string[]> {
 test('no eval, Function constructor or vm where messages and transforms run', async (t) => {
   const files = (await Promise.all(['engine', 'transforms', 'connectors', 'channels'].map(sources))).flat();
   t.true(files.length > 50);
-  const forbidden = [/\beval\s*\(/, /\bnew\s+Function\s*\(/, /\bFunction\s*\(\s*['"`]/, /from\s+['"](node:)?vm['"]/, /require\(\s*['"](node:)?vm['"]\s*\)/];
+  const forbidden = [
+    /\beval\s*\(/,
+    /\bnew\s+Function\s*\(/,
+    /\bFunction\s*\(\s*['"`]/,
+    /from\s+['"](node:)?vm['"]/,
+    /require\(\s*['"](node:)?vm['"]\s*\)/,
+  ];
   const hits: string[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8');
@@ -36,7 +42,15 @@ test('the destination host allow-list: names, addresses, wildcards; every URL an
   t.false(hostAllowed('billing.example.org.evil.net', allow));
   t.false(hostAllowed('169.254.169.254', allow));
   t.true(hostAllowed('[::1]', allow));
-  t.deepEqual(hostsIn({ baseUrl: 'https://erp.example.org/api', oauth2: { tokenUrl: 'https://login.example.net/token' }, host: 'billing.local', note: 'not a url' }).sort(), ['billing.local', 'erp.example.org', 'login.example.net']);
+  t.deepEqual(
+    hostsIn({
+      baseUrl: 'https://erp.example.org/api',
+      oauth2: { tokenUrl: 'https://login.example.net/token' },
+      host: 'billing.local',
+      note: 'not a url',
+    }).sort(),
+    ['billing.local', 'erp.example.org', 'login.example.net'],
+  );
 });
 
 test('a channel whose destination names a host outside the allow-list does not start (no SSRF)', async (t) => {
@@ -49,7 +63,10 @@ test('with HTTPS_CERT_FILE and HTTPS_KEY_FILE the admin API speaks HTTPS only, w
   const pki = makeTestPki();
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], security: { HTTPS_CERT_FILE: pki.server.certFile, HTTPS_KEY_FILE: pki.server.keyFile } });
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url })],
+    security: { HTTPS_CERT_FILE: pki.server.certFile, HTTPS_KEY_FILE: pki.server.keyFile },
+  });
   t.teardown(() => sb.close());
   const port = sb.addresses.http!.port;
   const res = await new Promise<{ status: number; hsts: string | undefined; body: string }>((resolve, reject) => {

@@ -17,19 +17,25 @@ const SENDERS = 3;
 const PER_SENDER = 24;
 const POISON = 'S1-V1-5';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as net.AddressInfo;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
-});
 
 /** Sender `s`, message `n`: two visits per sender, so each visit is an ordering key with a sequence. */
 const message = (s: number, n: number) => {
   const visit = `S${s}-V${n % 2}`;
   const id = `${visit}-${n}`;
   const location = id === POISON ? 'POISON' : 'WARD';
-  return { id, visit, n, text: `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${id}|P|2.5.1\rEVN|A08|20260315${String(8 + Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r` };
+  return {
+    id,
+    visit,
+    n,
+    text: `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${id}|P|2.5.1\rEVN|A08|20260315${String(8 + Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`,
+  };
 };
 
 /** Sends every message in order, resending on timeout, AE or a lost connection until AA, like a careful EHR. */
@@ -40,7 +46,10 @@ async function sender(s: number, port: () => number, acked: Set<string>, stop: (
     for (;;) {
       try {
         client ??= await MllpTestClient.connect(port());
-        const ack = await Promise.race([client.send(m.text), new Promise<string>((_, reject) => setTimeout(() => reject(new Error('ACK timeout')), 3000))]);
+        const ack = await Promise.race([
+          client.send(m.text),
+          new Promise<string>((_, reject) => setTimeout(() => reject(new Error('ACK timeout')), 3000)),
+        ]);
         if (field(ack, 'MSA', 1) === 'AA') break;
       } catch {
         client?.close();
@@ -89,7 +98,14 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
 
   const acked = new Set<string>();
   let stopped = false;
-  const senders = Array.from({ length: SENDERS }, (_, s) => sender(s, () => mllpPort, acked, () => stopped));
+  const senders = Array.from({ length: SENDERS }, (_, s) =>
+    sender(
+      s,
+      () => mllpPort,
+      acked,
+      () => stopped,
+    ),
+  );
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const chaos = (async () => {
     await pause(1500);
@@ -117,23 +133,55 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
 
   const client = new MongoClient(mongo.url);
   t.teardown(() => client.close());
-  const messages = client.db(env.MONGODB_DB).collection<{ status: string; summary: { controlId: string }; deliveries: Record<string, { status: string }> }>('messages');
+  const messages = client
+    .db(env.MONGODB_DB)
+    .collection<{ status: string; summary: { controlId: string }; deliveries: Record<string, { status: string }> }>('messages');
   const openDeliveries = async () => messages.countDocuments({ status: { $in: ['received', 'routed'] } });
   if (policy === 'block') {
-    await waitFor('everything but the poisoned key settled', async () => (await messages.countDocuments({ 'summary.controlId': POISON, status: 'dead' })) === 1 && (await openDeliveries()) <= PER_SENDER / 2, 120_000);
+    await waitFor(
+      'everything but the poisoned key settled',
+      async () =>
+        (await messages.countDocuments({ 'summary.controlId': POISON, status: 'dead' })) === 1 &&
+        (await openDeliveries()) <= PER_SENDER / 2,
+      120_000,
+    );
     erp.rejectMatching(undefined);
     const [poisoned] = await messages.find({ 'summary.controlId': POISON }).toArray();
     const base = `http://127.0.0.1:${ingest.httpPort}`;
     const session = await signInOverHttp(base, 'admin', TEST_ADMIN.password);
-    const res = await fetch(`${base}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json', ...session }, body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }) });
+    const res = await fetch(`${base}/api/replays`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...session },
+      body: JSON.stringify({ messageIds: [poisoned!._id], reason: 'ERP fixed', dryRun: false }),
+    });
     t.is(res.status, 202);
   }
-  await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(async (err: unknown) => {
-    const open = await messages.find({ status: { $in: ['received', 'routed'] } }).limit(5).toArray();
-    t.log(JSON.stringify(open.map((m) => ({ id: m.summary.controlId, status: m.status, d: Object.fromEntries(Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, (v as unknown as { attempts: unknown[] }).attempts.length]])) }))));
-    t.log((worker?.lines ?? []).filter((l) => l.includes('"warn"') || l.includes('"error"')).slice(-10).join('\n'));
-    throw err;
-  });
+  await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(
+    async (err: unknown) => {
+      const open = await messages
+        .find({ status: { $in: ['received', 'routed'] } })
+        .limit(5)
+        .toArray();
+      t.log(
+        JSON.stringify(
+          open.map((m) => ({
+            id: m.summary.controlId,
+            status: m.status,
+            d: Object.fromEntries(
+              Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, (v as unknown as { attempts: unknown[] }).attempts.length]]),
+            ),
+          })),
+        ),
+      );
+      t.log(
+        (worker?.lines ?? [])
+          .filter((l) => l.includes('"warn"') || l.includes('"error"'))
+          .slice(-10)
+          .join('\n'),
+      );
+      throw err;
+    },
+  );
 
   const all = await messages.find({}).toArray();
   t.is(all.length, SENDERS * PER_SENDER, 'each acknowledged message stored once');
@@ -150,11 +198,17 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
   for (let s = 0; s < SENDERS; s++) {
     for (const v of [0, 1]) {
       const visit = `S${s}-V${v}`;
-      const order = postings.filter((p) => p.idempotencyKey.endsWith(':erpordered') && seq(p).encounter.visitNumber === visit).map((p) => seq(p).occurredAt);
+      const order = postings
+        .filter((p) => p.idempotencyKey.endsWith(':erpordered') && seq(p).encounter.visitNumber === visit)
+        .map((p) => seq(p).occurredAt);
       t.deepEqual(order, [...order].sort(), `${visit} in order at the ordered destination`);
     }
   }
 }
 
-test.serial('history under faults, poison handled by block: acknowledged means delivered exactly once, in order per key', (t) => history(t, 'block'));
-test.serial('history under faults, poison handled by park: acknowledged means delivered exactly once or dead, in order per key', (t) => history(t, 'park'));
+test.serial('history under faults, poison handled by block: acknowledged means delivered exactly once, in order per key', (t) =>
+  history(t, 'block'),
+);
+test.serial('history under faults, poison handled by park: acknowledged means delivered exactly once or dead, in order per key', (t) =>
+  history(t, 'park'),
+);

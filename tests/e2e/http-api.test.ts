@@ -33,13 +33,20 @@ test('GET /api/health reports each service', async (t) => {
 test('GET /api/messages filters by status, control id, MRN and channel', async (t) => {
   t.is((await get('/api/messages?status=delivered')).json().items.length, 5);
   t.is((await get('/api/messages?status=rejected')).json().items[0].summary.controlId, 'API-ORM');
-  t.deepEqual((await get('/api/messages?controlId=API2')).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId), ['API2']);
-  t.deepEqual((await get('/api/messages?mrn=MRN-333')).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId), ['API3']);
+  t.deepEqual(
+    (await get('/api/messages?controlId=API2')).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId),
+    ['API2'],
+  );
+  t.deepEqual(
+    (await get('/api/messages?mrn=MRN-333')).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId),
+    ['API3'],
+  );
   t.is((await get('/api/messages?channel=nope')).json().items.length, 0);
 });
 
 test('GET /api/messages filters by message type, time range, destination and error code', async (t) => {
-  const ids = async (q: string) => (await get(`/api/messages?${q}`)).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId);
+  const ids = async (q: string) =>
+    (await get(`/api/messages?${q}`)).json().items.map((m: { summary: { controlId: string } }) => m.summary.controlId);
   t.is((await ids('type=ADT^A04')).length, 5);
   t.is((await ids('type=ADT')).length, 5);
   t.deepEqual(await ids('type=ORM'), ['API-ORM']);
@@ -48,16 +55,26 @@ test('GET /api/messages filters by message type, time range, destination and err
   t.deepEqual(await ids('errorCode=HL7_TYPE_NOT_ACCEPTED'), ['API-ORM']);
   t.is((await ids('errorCode=PEER_REJECTED')).length, 0);
   const now = new Date();
-  t.is((await ids(`from=${encodeURIComponent(new Date(now.getTime() - 600_000).toISOString())}&to=${encodeURIComponent(now.toISOString())}`)).length, 6);
+  t.is(
+    (await ids(`from=${encodeURIComponent(new Date(now.getTime() - 600_000).toISOString())}&to=${encodeURIComponent(now.toISOString())}`))
+      .length,
+    6,
+  );
   t.is((await ids(`from=${encodeURIComponent(now.toISOString())}`)).length, 0);
   t.is((await get('/api/messages?type=ADT|A01')).statusCode, 400);
 });
 
 test('GET /api/messages paginates newest first with a cursor', async (t) => {
   const first = (await get('/api/messages?status=delivered&limit=2')).json();
-  t.deepEqual(first.items.map((m: { summary: { controlId: string } }) => m.summary.controlId), ['API5', 'API4']);
+  t.deepEqual(
+    first.items.map((m: { summary: { controlId: string } }) => m.summary.controlId),
+    ['API5', 'API4'],
+  );
   const second = (await get(`/api/messages?status=delivered&limit=2&before=${first.nextBefore}`)).json();
-  t.deepEqual(second.items.map((m: { summary: { controlId: string } }) => m.summary.controlId), ['API3', 'API2']);
+  t.deepEqual(
+    second.items.map((m: { summary: { controlId: string } }) => m.summary.controlId),
+    ['API3', 'API2'],
+  );
 });
 
 test('GET /api/messages/:id gives the raw message, canonical form, deliveries and the ACK sent', async (t) => {

@@ -8,7 +8,8 @@ import { startTestEngine, testChannel, waitFor, type TestEngine } from '../suppo
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser, signIn, userSession } from '../support/users.ts';
 
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 const orm = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ORM^O01|MX9|P|2.5.1\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA\r';
 
 interface Exposition {
@@ -25,14 +26,18 @@ function parseExposition(text: string): Exposition {
   for (const line of text.slice(0, -1).split('\n')) {
     const h = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line);
     const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$/.exec(line);
-    const s = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+    const s = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(
+      line,
+    );
     if (h) help = h[1];
     else if (t) {
       if (help !== t[1] || types.has(t[1]!)) throw new Error(`TYPE without its HELP, or twice: ${line}`);
       types.set(t[1]!, t[2]!);
     } else if (s) {
       if (!types.has(s[1]!)) throw new Error(`sample before its TYPE: ${line}`);
-      const labels = Object.fromEntries([...(s[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const labels = Object.fromEntries(
+        [...(s[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+      );
       samples.push({ name: s[1]!, labels, value: Number(s[3]) });
     } else throw new Error(`not a line of the text format: ${line}`);
   }
@@ -45,7 +50,12 @@ const value = (e: Exposition, name: string, labels: Record<string, string> = {})
 /** Signs in as a new `monitor` user and makes the API token a Prometheus scraper would hold. */
 async function scraperToken(sb: TestEngine): Promise<{ authorization: string }> {
   await createUser(sb, { username: 'prometheus', role: 'monitor' });
-  const res = await sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: await signIn(sb, 'prometheus'), payload: { name: 'scraper' } });
+  const res = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/api/tokens',
+    headers: await signIn(sb, 'prometheus'),
+    payload: { name: 'scraper' },
+  });
   return { authorization: `Bearer ${res.json().token}` };
 }
 
@@ -78,7 +88,10 @@ test('queued work: waiting jobs and their age, messages by channel and status, f
   t.true(age >= 0 && age <= (Date.now() - sentFrom) / 1000, `oldest waiting ${age} s`);
   const byStatus = e.samples.filter((s) => s.name === 'switchboard_messages_last_5m' && s.labels.channel === 'ehr-mllp');
   t.deepEqual(byStatus.map((s) => s.labels.status).sort(), Object.values(MessageStatus).sort(), 'every status, zeros included');
-  t.is(byStatus.reduce((n, s) => n + s.value, 0), 3);
+  t.is(
+    byStatus.reduce((n, s) => n + s.value, 0),
+    3,
+  );
   t.is(value(e, 'switchboard_messages_last_5m', { channel: 'ehr-mllp', status: 'rejected' }), 1);
   t.is(value(e, 'switchboard_metrics_source_up', { source: 'store' }), 1);
   t.is(value(e, 'switchboard_metrics_source_up', { source: 'queues' }), 1);
@@ -87,12 +100,25 @@ test('queued work: waiting jobs and their age, messages by channel and status, f
   t.true(value(e, 'nodejs_eventloop_lag_max_seconds')! >= 0);
 
   // Every label value is a configured id or a catalog name.
-  const allowed = new Set(['ehr-mllp', 'erp', 'store', 'queues', ...Object.values(MessageStatus), ...QUEUE_STATES, ...Object.keys(ErrorCatalog), 'UNKNOWN']);
+  const allowed = new Set([
+    'ehr-mllp',
+    'erp',
+    'store',
+    'queues',
+    ...Object.values(MessageStatus),
+    ...QUEUE_STATES,
+    ...Object.keys(ErrorCatalog),
+    'UNKNOWN',
+  ]);
   for (const s of e.samples) for (const v of Object.values(s.labels)) t.true(allowed.has(v), `label value ${v} of ${s.name}`);
   for (const phi of ['ROEBUCK', 'RITA', '4711', '19800101', 'MQ1']) t.false(res.body.includes(phi), phi);
 
   t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: await userSession(sb, { username: 'vera', role: 'viewer' }) })).statusCode, 403);
+  t.is(
+    (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: await userSession(sb, { username: 'vera', role: 'viewer' }) }))
+      .statusCode,
+    403,
+  );
   t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).statusCode, 200);
   // The scraper's token reads nothing else.
   t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages', headers: scraper })).statusCode, 403);
@@ -116,11 +142,29 @@ test('the dashboard summary: messages per minute and errors per channel, queue d
   t.is(channel.channelId, 'ehr-mllp');
   t.is(channel.perMinute.length, 5);
   const ats = channel.perMinute.map((m: { at: string }) => Date.parse(m.at));
-  t.true(ats.every((at: number, i: number) => at % 60_000 === 0 && (i === 0 || at - ats[i - 1] === 60_000)), 'whole minutes, oldest first');
-  t.is(channel.perMinute.reduce((n: number, m: { received: number }) => n + m.received, 0), 3);
-  t.is(channel.perMinute.reduce((n: number, m: { errors: number }) => n + m.errors, 0), 1, 'the rejected one');
+  t.true(
+    ats.every((at: number, i: number) => at % 60_000 === 0 && (i === 0 || at - ats[i - 1] === 60_000)),
+    'whole minutes, oldest first',
+  );
+  t.is(
+    channel.perMinute.reduce((n: number, m: { received: number }) => n + m.received, 0),
+    3,
+  );
+  t.is(
+    channel.perMinute.reduce((n: number, m: { errors: number }) => n + m.errors, 0),
+    1,
+    'the rejected one',
+  );
   t.is(channel.byStatus.rejected, 1);
-  t.deepEqual(summary.destinations.map((d: { destinationId: string; channelId: string; jobs: { waiting: number }; dead: number }) => [d.destinationId, d.channelId, d.jobs.waiting, d.dead]), [['erp', 'ehr-mllp', 2, 0]]);
+  t.deepEqual(
+    summary.destinations.map((d: { destinationId: string; channelId: string; jobs: { waiting: number }; dead: number }) => [
+      d.destinationId,
+      d.channelId,
+      d.jobs.waiting,
+      d.dead,
+    ]),
+    [['erp', 'ehr-mllp', 2, 0]],
+  );
   t.true(summary.destinations[0].oldestWaitingSeconds >= 0);
 
   const elsewhere = await userSession(sb, { username: 'lab-only', role: 'viewer', channels: ['lab-results'] });
@@ -134,7 +178,9 @@ test('failing deliveries by destination and error code: dead (ERP 400) and retry
   t.teardown(() => erp.close());
   erp.rejectMatching('VFD1');
   erp.setBehaviour({ mode: 'fail', status: 503, times: -1, match: 'VFD2' });
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000 } })] });
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000 } })],
+  });
   t.teardown(() => sb.close());
   const client = await MllpTestClient.connect(sb.mllpPort);
   for (const id of ['FD1', 'FD2', 'FD3']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
@@ -145,8 +191,14 @@ test('failing deliveries by destination and error code: dead (ERP 400) and retry
   });
 
   const e = parseExposition((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body);
-  t.deepEqual(e.samples.filter((s) => s.name === 'switchboard_deliveries_dead'), [{ name: 'switchboard_deliveries_dead', labels: { destination: 'erp', code: 'PEER_REJECTED' }, value: 1 }]);
-  t.deepEqual(e.samples.filter((s) => s.name === 'switchboard_deliveries_retrying'), [{ name: 'switchboard_deliveries_retrying', labels: { destination: 'erp', code: 'PEER_UNAVAILABLE' }, value: 1 }]);
+  t.deepEqual(
+    e.samples.filter((s) => s.name === 'switchboard_deliveries_dead'),
+    [{ name: 'switchboard_deliveries_dead', labels: { destination: 'erp', code: 'PEER_REJECTED' }, value: 1 }],
+  );
+  t.deepEqual(
+    e.samples.filter((s) => s.name === 'switchboard_deliveries_retrying'),
+    [{ name: 'switchboard_deliveries_retrying', labels: { destination: 'erp', code: 'PEER_UNAVAILABLE' }, value: 1 }],
+  );
   t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'delayed' }), 1, 'the retry waits in the delayed set');
   t.is(value(e, 'switchboard_messages_last_5m', { channel: 'ehr-mllp', status: 'dead' }), 1);
 

@@ -6,7 +6,12 @@ import { CORPUS, corpusCase, hasShared, requireShared } from '../support/shared.
 import { field, mllpSend, MllpTestClient } from '../support/mllp-client.ts';
 
 // Read before any test is declared: ava needs declarations to be synchronous after this point.
-const cases = hasShared ? (await readdir(CORPUS)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.replace(/\.hl7$/, '')).sort() : [];
+const cases = hasShared
+  ? (await readdir(CORPUS))
+      .filter((f) => /^\d{3}-.*\.hl7$/.test(f))
+      .map((f) => f.replace(/\.hl7$/, ''))
+      .sort()
+  : [];
 const valid = cases.filter((c) => c.startsWith('0'));
 const invalid = cases.filter((c) => c.startsWith('1'));
 
@@ -22,7 +27,6 @@ test.after.always(async () => {
   await erp?.close();
 });
 
-
 test.serial('every valid corpus case sent with mllp_send gets AA with MSA-2 equal to its MSH-10', async (t) => {
   if (!requireShared(t)) return;
   for (const name of valid) {
@@ -30,13 +34,28 @@ test.serial('every valid corpus case sent with mllp_send gets AA with MSA-2 equa
     const ack = await mllpSend(sb.mllpPort, bytes);
     if (expect.batch) {
       const controlIds = (expect.messages as Record<string, string>[]).map((m) => m['MSH-10']);
-      const msas = ack.split(/\r\n|\r|\n/).filter((l) => l.startsWith('MSA|')).map((l) => l.split('|'));
-      t.deepEqual(msas.map((m) => m[1]), controlIds.map(() => 'AA'), `${name}: one AA per message of the batch`);
-      t.deepEqual(msas.map((m) => m[2]), controlIds, `${name}: MSA-2 of each`);
+      const msas = ack
+        .split(/\r\n|\r|\n/)
+        .filter((l) => l.startsWith('MSA|'))
+        .map((l) => l.split('|'));
+      t.deepEqual(
+        msas.map((m) => m[1]),
+        controlIds.map(() => 'AA'),
+        `${name}: one AA per message of the batch`,
+      );
+      t.deepEqual(
+        msas.map((m) => m[2]),
+        controlIds,
+        `${name}: MSA-2 of each`,
+      );
       continue;
     }
     // Expected ids read straight from the file's MSH line, independently of our codec.
-    const msh = bytes.toString('utf8').trim().split(/\r\n|\r|\n/)[0]!.split(bytes.toString('utf8').trim()[3]!);
+    const msh = bytes
+      .toString('utf8')
+      .trim()
+      .split(/\r\n|\r|\n/)[0]!
+      .split(bytes.toString('utf8').trim()[3]!);
     const sentTrigger = msh[8]!.split(msh[1]![0]!)[1];
     t.is(field(ack, 'MSA', 1), 'AA', `${name}: ${ack}`);
     t.is(field(ack, 'MSA', 2), msh[9] ?? '', `${name}: MSA-2`);
@@ -74,13 +93,21 @@ test.serial('each accepted ADT and DFT reaches the ERP exactly once, also when s
   // its supply line one SupplyConsumptionEvent.
   const byControlId = async (controlId: string) =>
     (await sb.engine.store!.messages.list({ controlId, limit: 10, channelId: 'ehr-mllp' })).filter((m) => m.status !== 'rejected');
-  for (const [controlId, events] of [['MSG00001', 1], ['CUST0001', 1], ['DFT0001', 4], ['MRG0001', 1]] as const) {
+  for (const [controlId, events] of [
+    ['MSG00001', 1],
+    ['CUST0001', 1],
+    ['DFT0001', 4],
+    ['MRG0001', 1],
+  ] as const) {
     const [message] = await waitFor(`${controlId} delivered`, async () => {
       const found = await byControlId(controlId);
       return found.length === 1 && found[0]!.status === 'delivered' && found;
     });
     const keys = erp.postings().filter((p) => p.idempotencyKey.startsWith(`${message!._id}:`));
     t.is(keys.length, events, `${controlId}: one posting per canonical event`);
-    t.true(keys.every((p) => p.deliveries === 1), `${controlId}: the ERP saw each key once`);
+    t.true(
+      keys.every((p) => p.deliveries === 1),
+      `${controlId}: the ERP saw each key once`,
+    );
   }
 });

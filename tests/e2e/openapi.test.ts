@@ -17,10 +17,15 @@ test.before(async () => {
 });
 test.after.always(() => sb?.close());
 
-const operations = () => Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
 
 /** Resolves a local `$ref` such as `#/components/responses/Problem`; undefined when it points nowhere. */
-const resolve = (ref: string): unknown => ref.replace(/^#\//, '').split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+const resolve = (ref: string): unknown =>
+  ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
 
 test('every admin route is in the document, with its summary and permission, and the document lists nothing else', (t) => {
   const routes = listAdminRoutes(sb.engine.http!);
@@ -36,7 +41,10 @@ test('every admin route is in the document, with its summary and permission, and
   }
   t.is(operations().length, routes.length, 'one operation per route');
   for (const { path, method } of operations()) {
-    t.true(sb.engine.http!.hasRoute({ method: method.toUpperCase() as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') }), `${method} ${path} is served`);
+    t.true(
+      sb.engine.http!.hasRoute({ method: method.toUpperCase() as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') }),
+      `${method} ${path} is served`,
+    );
   }
 });
 
@@ -59,7 +67,14 @@ test('the document is a well-formed OpenAPI 3.1 document', (t) => {
       operationIds.add(op.operationId);
       t.true(op.tags.length > 0 && op.tags.every((x) => tagNames.has(x)), `${where}: tags are declared`);
       // Path parameters: exactly the templated names, each required.
-      t.deepEqual(op.parameters.filter((p) => p.in === 'path').map((p) => p.name).sort(), [...templated].sort(), `${where}: path parameters`);
+      t.deepEqual(
+        op.parameters
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort(),
+        [...templated].sort(),
+        `${where}: path parameters`,
+      );
       const seen = new Set<string>();
       for (const p of op.parameters) {
         t.true(['path', 'query'].includes(p.in) && typeof p.schema === 'object', `${where}: parameter ${p.name}`);
@@ -70,17 +85,29 @@ test('the document is a well-formed OpenAPI 3.1 document', (t) => {
       if (op.requestBody) t.truthy(op.requestBody.content['application/json']?.schema, `${where}: body schema`);
       // Responses: a success, and every error as a problem; each resolvable, each described.
       const statuses = Object.keys(op.responses);
-      t.true(statuses.some((s) => /^2(\d\d|XX)$/.test(s)), `${where}: a success response`);
+      t.true(
+        statuses.some((s) => /^2(\d\d|XX)$/.test(s)),
+        `${where}: a success response`,
+      );
       for (const [status, r] of Object.entries(op.responses)) {
         t.regex(status, /^([1-5](\d\d|XX)|default)$/, `${where}: status key ${status}`);
-        const response = ('$ref' in r ? resolve(r.$ref) : r) as { description?: string; content?: Record<string, { schema: { $ref?: string } }> } | undefined;
+        const response = ('$ref' in r ? resolve(r.$ref) : r) as
+          { description?: string; content?: Record<string, { schema: { $ref?: string } }> } | undefined;
         t.truthy(response?.description, `${where} ${status}: resolves and is described`);
-        if (/^[45]/.test(status) || status === 'default') t.is(response?.content?.['application/problem+json']?.schema.$ref, '#/components/schemas/Problem', `${where} ${status}: a problem`);
+        if (/^[45]/.test(status) || status === 'default')
+          t.is(
+            response?.content?.['application/problem+json']?.schema.$ref,
+            '#/components/schemas/Problem',
+            `${where} ${status}: a problem`,
+          );
       }
       // Security: public routes need nothing; the others name declared schemes; a change by session needs the CSRF header.
       if (op['x-switchboard-permission'] === 'public') t.deepEqual(op.security, [], where);
       else {
-        t.true(op.security.length > 0 && op.security.every((req) => Object.keys(req).every((s) => schemes.has(s))), `${where}: security schemes`);
+        t.true(
+          op.security.length > 0 && op.security.every((req) => Object.keys(req).every((s) => schemes.has(s))),
+          `${where}: security schemes`,
+        );
         const session = op.security.find((req) => 'sessionCookie' in req)!;
         t.is('csrfToken' in session, method !== 'get', `${where}: CSRF header with the session on a change`);
         t.true(statuses.includes('401'), `${where}: 401`);
@@ -95,15 +122,29 @@ test('the document is a well-formed OpenAPI 3.1 document', (t) => {
 test('operations carry their permission, parameters and bodies from the route schemas', (t) => {
   const search = doc.paths['/api/messages']!.get!;
   t.is(search['x-switchboard-permission'], 'messages:read');
-  t.like(search.parameters.find((p) => p.name === 'limit'), { in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } });
-  t.deepEqual(search.parameters.find((p) => p.name === 'status')?.schema.anyOf, ['received', 'routed', 'delivered', 'partially-delivered', 'dead', 'errored', 'rejected', 'filtered'].map((s) => ({ const: s, type: 'string' })));
+  t.like(
+    search.parameters.find((p) => p.name === 'limit'),
+    { in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+  );
+  t.deepEqual(
+    search.parameters.find((p) => p.name === 'status')?.schema.anyOf,
+    ['received', 'routed', 'delivered', 'partially-delivered', 'dead', 'errored', 'rejected', 'filtered'].map((s) => ({
+      const: s,
+      type: 'string',
+    })),
+  );
   const replay = doc.paths['/api/replays']!.post!;
   t.is(replay['x-switchboard-permission'], 'deliveries:replay');
   t.deepEqual((replay.requestBody!.content['application/json']!.schema as { required: string[] }).required.sort(), ['dryRun', 'reason']);
   t.deepEqual(replay.security, [{ sessionCookie: [], csrfToken: [] }, { apiToken: [] }]);
   t.is(doc.paths['/metrics']!.get!['x-switchboard-permission'], 'metrics:read');
   t.truthy(doc.paths['/api/metrics/summary']!.get!.responses['200'], 'a declared response schema is used');
-  t.deepEqual(doc.components.securitySchemes.sessionCookie, { type: 'apiKey', in: 'cookie', name: 'sb_session', description: doc.components.securitySchemes.sessionCookie!.description });
+  t.deepEqual(doc.components.securitySchemes.sessionCookie, {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'sb_session',
+    description: doc.components.securitySchemes.sessionCookie!.description,
+  });
 });
 
 test('real error answers match the Problem schema', async (t) => {
@@ -114,7 +155,10 @@ test('real error answers match the Problem schema', async (t) => {
     sb.engine.http!.inject({ method: 'GET', url: '/api/messages?limit=0', headers: sb.adminHeaders }),
     sb.engine.http!.inject({ method: 'GET', url: '/api/openapi.json' }),
   ]);
-  t.deepEqual(answers.map((a) => a.statusCode), [404, 400, 401]);
+  t.deepEqual(
+    answers.map((a) => a.statusCode),
+    [404, 400, 401],
+  );
   for (const a of answers) {
     t.is(a.headers['content-type'], 'application/problem+json; charset=utf-8');
     const body = a.json();

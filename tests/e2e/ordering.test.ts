@@ -7,12 +7,19 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 const adt = (visit: string, n: number, location = 'WARD') =>
   `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${visit}-${n}|P|2.5.1\rEVN|A08|2026031508${String(n).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`;
 const postedOrder = (erp: ErpSimulator, visit: string) =>
-  erp.postings().map((p) => (p.body as { event: { occurredAt: string; encounter: { visitNumber: string } } }).event).filter((e) => e.encounter.visitNumber === visit).map((e) => Number(e.occurredAt.slice(14, 16)));
+  erp
+    .postings()
+    .map((p) => (p.body as { event: { occurredAt: string; encounter: { visitNumber: string } } }).event)
+    .filter((e) => e.encounter.visitNumber === visit)
+    .map((e) => Number(e.occurredAt.slice(14, 16)));
 
 async function ordered(onHeadFailure: 'block' | 'park') {
   const erp = await startErpSimulator();
   const base = testChannel({ erpUrl: erp.url, retry: { attempts: 2, initialDelayMs: 30, maxDelayMs: 100 } });
-  const channel = { ...base, destinations: base.destinations.map((d) => ({ ...d, ordering: { key: 'encounter.visitNumber', onHeadFailure } })) };
+  const channel = {
+    ...base,
+    destinations: base.destinations.map((d) => ({ ...d, ordering: { key: 'encounter.visitNumber', onHeadFailure } })),
+  };
   const sb = await startTestEngine({ channels: [channel], config: { DELIVERY_CONCURRENCY: 8 } });
   return { erp, sb, close: async () => (await sb.close(), await erp.close()) };
 }
@@ -39,13 +46,22 @@ test('block: a poison head holds its key until it is replayed, other keys go on;
   await client.send(adt('VL', 1));
   await client.send(adt('VL', 2));
   client.close();
-  await waitFor('VL delivered and the head dead', async () => postedOrder(erp, 'VL').length === 2 && (await sb.engine.store!.messages.list({ controlId: 'VK-2', limit: 1 }))[0]?.status === 'dead');
+  await waitFor(
+    'VL delivered and the head dead',
+    async () =>
+      postedOrder(erp, 'VL').length === 2 && (await sb.engine.store!.messages.list({ controlId: 'VK-2', limit: 1 }))[0]?.status === 'dead',
+  );
   await new Promise((r) => setTimeout(r, 1000));
   t.deepEqual(postedOrder(erp, 'VK'), [1], 'VK-3 is held behind the dead VK-2');
   t.is((await sb.engine.store!.messages.list({ controlId: 'VK-3', limit: 1 }))[0]!.deliveries.erp!.status, 'pending');
 
   erp.setBehaviour({ mode: 'ok' });
-  const replay = await sb.engine.http!.inject({ method: 'POST', url: '/api/replays', headers: sb.adminHeaders, payload: { filter: { destination: 'erp' }, reason: 'ERP fixed the location table', dryRun: false } });
+  const replay = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/api/replays',
+    headers: sb.adminHeaders,
+    payload: { filter: { destination: 'erp' }, reason: 'ERP fixed the location table', dryRun: false },
+  });
   t.is(replay.statusCode, 202);
   await waitFor('VK-2 and VK-3 delivered', () => postedOrder(erp, 'VK').length === 3);
   t.deepEqual(postedOrder(erp, 'VK'), [1, 2, 3]);

@@ -16,7 +16,12 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-const cases = hasShared ? (await readdir(CORPUS)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.replace(/\.hl7$/, '')).sort() : [];
+const cases = hasShared
+  ? (await readdir(CORPUS))
+      .filter((f) => /^\d{3}-.*\.hl7$/.test(f))
+      .map((f) => f.replace(/\.hl7$/, ''))
+      .sort()
+  : [];
 
 /** Patient names and identifiers of the corpus, read with our codec: PID-3.1 (every repetition), PID-5.1 and PID-5.2, NK1-2.1, MRG-1.1. */
 async function corpusPhi(): Promise<string[]> {
@@ -56,9 +61,19 @@ async function runCorpus(security: Parameters<typeof startTestEngine>[0]['securi
   // Some ERP failures too, so that retry and dead-letter paths log as well.
   erp.setBehaviour({ mode: 'fail', status: 503, times: 3 });
   erp.rejectMatching('GENHOSP');
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 50 } })],
+    security,
+    log: createLogger({ level: 'debug', stream }),
+  });
   for (const name of cases) await send(sb.mllpPort, (await corpusCase(name)).bytes);
-  await waitFor('every message settled', async () => (await sb.engine.store!.messages.list({ status: 'routed', limit: 1 })).length === 0 && (await sb.engine.store!.messages.list({ status: 'received', limit: 1 })).length === 0, 60_000);
+  await waitFor(
+    'every message settled',
+    async () =>
+      (await sb.engine.store!.messages.list({ status: 'routed', limit: 1 })).length === 0 &&
+      (await sb.engine.store!.messages.list({ status: 'received', limit: 1 })).length === 0,
+    60_000,
+  );
   await sb.close();
   await erp.close();
   return { sb, lines };
@@ -83,7 +98,8 @@ async function storedDocs(dbName: string): Promise<Document[]> {
  * hashes `h1:` + 43 base64url characters) blanked out: they are random and hold a six-digit MRN such as 800001 or a
  * three-letter name such as DOE by chance now and then, which is not a leak.
  */
-const withoutGeneratedIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}/gi, '<id>');
+const withoutGeneratedIds = (text: string) =>
+  text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}/gi, '<id>');
 
 /**
  * What a document holds in clear, one latin1 string per value: field names, strings (generated ids blanked) and binary
@@ -101,7 +117,8 @@ function clearTexts(value: unknown, keyring: Keyring | undefined, out: string[] 
   };
   const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
   if (typeof value === 'string') {
-    if (!(value.startsWith('sealed:') && opens(Buffer.from(value.slice('sealed:'.length), 'base64')))) out.push(latin1(withoutGeneratedIds(value)));
+    if (!(value.startsWith('sealed:') && opens(Buffer.from(value.slice('sealed:'.length), 'base64'))))
+      out.push(latin1(withoutGeneratedIds(value)));
   } else if (value instanceof Binary) {
     if (!opens(value.buffer)) out.push(Buffer.from(value.buffer).toString('latin1'));
   } else if (Array.isArray(value)) {
@@ -123,68 +140,124 @@ const found = (docs: Document[], values: string[], keyring?: Keyring) => {
 
 const keys = { ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, SEARCH_HASH_KEY: randomBytes(32).toString('base64') };
 
-test.serial('encryption on: no corpus patient name or MRN is in clear in any MongoDB document; off: they are (the check can fail)', async (t) => {
-  if (!requireShared(t)) return;
-  const phi = await corpusPhi();
-  t.true(phi.length >= 10, `${phi.length} PHI values`);
-  const clear = await runCorpus({});
-  const inClear = found(await storedDocs(clear.sb.config.MONGODB_DB), phi);
-  t.true(inClear.length >= phi.length * 0.8, `without encryption ${inClear.length} of ${phi.length} values are stored in clear`);
+test.serial(
+  'encryption on: no corpus patient name or MRN is in clear in any MongoDB document; off: they are (the check can fail)',
+  async (t) => {
+    if (!requireShared(t)) return;
+    const phi = await corpusPhi();
+    t.true(phi.length >= 10, `${phi.length} PHI values`);
+    const clear = await runCorpus({});
+    const inClear = found(await storedDocs(clear.sb.config.MONGODB_DB), phi);
+    t.true(inClear.length >= phi.length * 0.8, `without encryption ${inClear.length} of ${phi.length} values are stored in clear`);
 
-  const sealed = await runCorpus(keys);
-  const docs = await storedDocs(sealed.sb.config.MONGODB_DB);
-  t.true(docs.length > cases.length, `${docs.length} documents read`);
-  const keyring = Keyring.parse(keys.ENCRYPTION_KEYS);
-  const probe = { raw: new Binary(keyring.seal(Buffer.from('DOE^JANE'))), answer: `sealed:${keyring.seal(Buffer.from('DOE')).toString('base64')}`, other: new Binary(Buffer.from('x|DOE^JANE|x')), deep: [{ DOE: 1 }] };
-  t.deepEqual(found([probe], ['DOE', 'JANE'], keyring), ['DOE', 'JANE'], 'a value is found in a binary that does not open and in a field name; values sealed under the key are not');
-  t.deepEqual(found([{ raw: probe.raw, answer: probe.answer }], ['DOE', 'JANE'], keyring), [], 'sealed values are left out');
-  t.deepEqual(found(docs, phi, keyring), [], 'with encryption none is');
-});
+    const sealed = await runCorpus(keys);
+    const docs = await storedDocs(sealed.sb.config.MONGODB_DB);
+    t.true(docs.length > cases.length, `${docs.length} documents read`);
+    const keyring = Keyring.parse(keys.ENCRYPTION_KEYS);
+    const probe = {
+      raw: new Binary(keyring.seal(Buffer.from('DOE^JANE'))),
+      answer: `sealed:${keyring.seal(Buffer.from('DOE')).toString('base64')}`,
+      other: new Binary(Buffer.from('x|DOE^JANE|x')),
+      deep: [{ DOE: 1 }],
+    };
+    t.deepEqual(
+      found([probe], ['DOE', 'JANE'], keyring),
+      ['DOE', 'JANE'],
+      'a value is found in a binary that does not open and in a field name; values sealed under the key are not',
+    );
+    t.deepEqual(found([{ raw: probe.raw, answer: probe.answer }], ['DOE', 'JANE'], keyring), [], 'sealed values are left out');
+    t.deepEqual(found(docs, phi, keyring), [], 'with encryption none is');
+  },
+);
 
-test.serial('a log scan: every line the engine wrote while running the corpus (debug level, failures included) holds no corpus PHI value', async (t) => {
-  if (!requireShared(t)) return;
-  const phi = await corpusPhi();
-  const { lines } = await runCorpus(keys);
-  t.true(lines.length > cases.length, `${lines.length} log lines`);
-  t.true(lines.some((l) => l.includes('"delivery failed; will retry"')) && lines.some((l) => l.includes('"delivery dead"')), 'the failure paths ran and logged');
-  const scanned = lines.map(withoutGeneratedIds);
-  const leaks = phi.flatMap((v) => scanned.filter((l) => l.includes(v)).map((l) => `${v} in ${l.slice(0, 200)}`));
-  t.true(withoutGeneratedIds('{"messageId":"01a23557-c0cb-7000-b6b7-56478000018f","mrn":"800001"}').includes('800001'), 'blanking ids keeps a value beside them');
-  t.deepEqual(leaks, []);
-});
+test.serial(
+  'a log scan: every line the engine wrote while running the corpus (debug level, failures included) holds no corpus PHI value',
+  async (t) => {
+    if (!requireShared(t)) return;
+    const phi = await corpusPhi();
+    const { lines } = await runCorpus(keys);
+    t.true(lines.length > cases.length, `${lines.length} log lines`);
+    t.true(
+      lines.some((l) => l.includes('"delivery failed; will retry"')) && lines.some((l) => l.includes('"delivery dead"')),
+      'the failure paths ran and logged',
+    );
+    const scanned = lines.map(withoutGeneratedIds);
+    const leaks = phi.flatMap((v) => scanned.filter((l) => l.includes(v)).map((l) => `${v} in ${l.slice(0, 200)}`));
+    t.true(
+      withoutGeneratedIds('{"messageId":"01a23557-c0cb-7000-b6b7-56478000018f","mrn":"800001"}').includes('800001'),
+      'blanking ids keeps a value beside them',
+    );
+    t.deepEqual(leaks, []);
+  },
+);
 
-test.serial('encrypted records open again, search by MRN works through keyed hashes, and rotation re-seals under the new key', async (t) => {
-  const erp = await startErpSimulator();
-  t.teardown(() => erp.close());
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], security: keys });
-  const adt = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
-  await send(sb.mllpPort, Buffer.from(adt));
-  t.teardown(() => sb.close());
-  const listed = await waitFor('delivered', async () => (await sb.engine.store!.messages.list({ mrn: '998877', status: 'delivered', limit: 1 }))[0]);
-  t.is(listed.summary!.mrn, '998877');
-  const shared = { dbName: sb.config.MONGODB_DB, prefix: sb.config.QUEUE_PREFIX };
-  await sb.close();
+test.serial(
+  'encrypted records open again, search by MRN works through keyed hashes, and rotation re-seals under the new key',
+  async (t) => {
+    const erp = await startErpSimulator();
+    t.teardown(() => erp.close());
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], security: keys });
+    const adt =
+      'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
+    await send(sb.mllpPort, Buffer.from(adt));
+    t.teardown(() => sb.close());
+    const listed = await waitFor(
+      'delivered',
+      async () => (await sb.engine.store!.messages.list({ mrn: '998877', status: 'delivered', limit: 1 }))[0],
+    );
+    t.is(listed.summary!.mrn, '998877');
+    const shared = { dbName: sb.config.MONGODB_DB, prefix: sb.config.QUEUE_PREFIX };
+    await sb.close();
 
-  const k2 = `k2:${randomBytes(32).toString('base64')}`;
-  const rotated = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}` } });
-  t.teardown(() => rotated.close());
-  t.is((await rotated.engine.store!.messages.get(listed._id))!.summary!.controlId, 'ROT1', 'old records open with the old key still in the ring');
-  await rotated.close();
-  const env = { ...process.env, MONGODB_URL: sharedMongoUrl(), MONGODB_DB: shared.dbName, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}`, SEARCH_HASH_KEY: keys.SEARCH_HASH_KEY };
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'keys', 'reseal'], { env });
-  t.is(stdout.trim(), 're-sealed 1 messages under key k2');
-  const newOnly = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, security: { ...keys, ENCRYPTION_KEYS: k2 } });
-  t.teardown(() => newOnly.close());
-  const reopened = await newOnly.engine.store!.messages.get(listed._id);
-  t.true(Buffer.from(reopened!.raw).toString('utf8').includes('ZEBEDEE^ZOE'), 'the old key can be retired after re-sealing');
-});
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+    const rotated = await startTestEngine({
+      channels: [testChannel({ erpUrl: erp.url })],
+      ...shared,
+      security: { ...keys, ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}` },
+    });
+    t.teardown(() => rotated.close());
+    t.is(
+      (await rotated.engine.store!.messages.get(listed._id))!.summary!.controlId,
+      'ROT1',
+      'old records open with the old key still in the ring',
+    );
+    await rotated.close();
+    const env = {
+      ...process.env,
+      MONGODB_URL: sharedMongoUrl(),
+      MONGODB_DB: shared.dbName,
+      ENCRYPTION_KEYS: `${k2},${keys.ENCRYPTION_KEYS}`,
+      SEARCH_HASH_KEY: keys.SEARCH_HASH_KEY,
+    };
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'keys', 'reseal'], { env });
+    t.is(stdout.trim(), 're-sealed 1 messages under key k2');
+    const newOnly = await startTestEngine({
+      channels: [testChannel({ erpUrl: erp.url })],
+      ...shared,
+      security: { ...keys, ENCRYPTION_KEYS: k2 },
+    });
+    t.teardown(() => newOnly.close());
+    const reopened = await newOnly.engine.store!.messages.get(listed._id);
+    t.true(Buffer.from(reopened!.raw).toString('utf8').includes('ZEBEDEE^ZOE'), 'the old key can be retired after re-sealing');
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Without the corpus too: one patient's ADT^A01, DFT^P03 and ADT^A40 (tests/support/inline-patient.ts),
 // so the at-rest and log checks run (and can fail) whether or not ../shared exists.
 
 /** The inline patient's names and identifiers as the messages carry them (what the corpus check scans for). */
-const INLINE_PHI = ['QX7731904', '556201187', 'QUIMBLEWORTH', 'HORTENSIA', 'BARNABY', 'QX7700012', '556-20-1187', '4417 LARKSPUR LN', '(740)555-0183'];
+const INLINE_PHI = [
+  'QX7731904',
+  '556201187',
+  'QUIMBLEWORTH',
+  'HORTENSIA',
+  'BARNABY',
+  'QX7700012',
+  '556-20-1187',
+  '4417 LARKSPUR LN',
+  '(740)555-0183',
+];
 
 /** Sends the inline messages through an engine (the ERP failing a few times first) until all are delivered; returns its database name and log lines. */
 async function runInline(security: Parameters<typeof startTestEngine>[0]['security']): Promise<{ dbName: string; lines: string[] }> {
@@ -192,10 +265,17 @@ async function runInline(security: Parameters<typeof startTestEngine>[0]['securi
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
   const erp = await startErpSimulator();
   erp.setBehaviour({ mode: 'fail', status: 503, times: 2 });
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 20, maxDelayMs: 50 } })], security, log: createLogger({ level: 'debug', stream }) });
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url, retry: { attempts: 5, initialDelayMs: 20, maxDelayMs: 50 } })],
+    security,
+    log: createLogger({ level: 'debug', stream }),
+  });
   try {
     for (const m of inlinePatientMessages()) await send(sb.mllpPort, Buffer.from(m));
-    await waitFor('the three messages delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 3);
+    await waitFor(
+      'the three messages delivered',
+      async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 10 })).length === 3,
+    );
   } finally {
     await sb.close();
     await erp.close();
@@ -203,15 +283,29 @@ async function runInline(security: Parameters<typeof startTestEngine>[0]['securi
   return { dbName: sb.config.MONGODB_DB, lines };
 }
 
-test.serial('inline ADT and DFT, no corpus needed: encryption on, none of the patient\'s names or identifiers is in clear in MongoDB or in the log; off, they are in MongoDB', async (t) => {
-  const clear = await runInline({});
-  t.deepEqual(found(await storedDocs(clear.dbName), INLINE_PHI), INLINE_PHI, 'without encryption every value is stored in clear (the check can fail)');
+test.serial(
+  "inline ADT and DFT, no corpus needed: encryption on, none of the patient's names or identifiers is in clear in MongoDB or in the log; off, they are in MongoDB",
+  async (t) => {
+    const clear = await runInline({});
+    t.deepEqual(
+      found(await storedDocs(clear.dbName), INLINE_PHI),
+      INLINE_PHI,
+      'without encryption every value is stored in clear (the check can fail)',
+    );
 
-  const sealed = await runInline(keys);
-  const docs = await storedDocs(sealed.dbName);
-  t.true(docs.length >= 3, `${docs.length} documents read`);
-  t.deepEqual(found(docs, INLINE_PHI, Keyring.parse(keys.ENCRYPTION_KEYS)), [], 'with encryption none is');
-  t.true(sealed.lines.some((l) => l.includes('"delivery failed; will retry"')), 'the retry path ran and logged');
-  const scanned = sealed.lines.map(withoutGeneratedIds);
-  t.deepEqual(INLINE_PHI.filter((v) => scanned.some((l) => l.includes(v))), [], 'no value in any log line');
-});
+    const sealed = await runInline(keys);
+    const docs = await storedDocs(sealed.dbName);
+    t.true(docs.length >= 3, `${docs.length} documents read`);
+    t.deepEqual(found(docs, INLINE_PHI, Keyring.parse(keys.ENCRYPTION_KEYS)), [], 'with encryption none is');
+    t.true(
+      sealed.lines.some((l) => l.includes('"delivery failed; will retry"')),
+      'the retry path ran and logged',
+    );
+    const scanned = sealed.lines.map(withoutGeneratedIds);
+    t.deepEqual(
+      INLINE_PHI.filter((v) => scanned.some((l) => l.includes(v))),
+      [],
+      'no value in any log line',
+    );
+  },
+);

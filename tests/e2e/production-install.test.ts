@@ -42,26 +42,43 @@ test('the production install (npm ci --omit=dev) of the build starts: health ans
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-production-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   // Outside the checkout, so that no node_modules above supplies what the install lacks.
-  for (let up = dir; up !== path.dirname(up); up = path.dirname(up)) t.false(existsSync(path.join(path.dirname(up), 'node_modules')), `node_modules above ${dir}`);
+  for (let up = dir; up !== path.dirname(up); up = path.dirname(up))
+    t.false(existsSync(path.join(path.dirname(up), 'node_modules')), `node_modules above ${dir}`);
 
   const dist = path.join(dir, 'dist');
   await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build', '--', '--outDir', dist]);
   for (const dev of ['peers', 'tests', 'bench', 'scripts']) {
     t.false(existsSync(path.join(dist, dev)), `dist/${dev}: the build holds the engine only`);
   }
-  await sh(REPO_ROOT, 'npm', ['run', '--silent', 'build:ui', '--', '--outDir', path.join(dist, 'admin-ui/dist'), '--emptyOutDir', '--logLevel', 'warn']);
+  await sh(REPO_ROOT, 'npm', [
+    'run',
+    '--silent',
+    'build:ui',
+    '--',
+    '--outDir',
+    path.join(dist, 'admin-ui/dist'),
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ]);
   for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(REPO_ROOT, file), path.join(dir, file));
   await sh(dir, 'flock', ['/tmp/npm.lock', 'npm', 'ci', '--omit=dev', ...NPM_FLAGS]);
 
   // Every package the build imports, on any path (not only the start's), loads from the production install.
   const imports = await bareImports(dist);
-  t.true(imports.has('fastify') && imports.has('mongodb'), 'the scan finds the build\'s imports');
+  t.true(imports.has('fastify') && imports.has('mongodb'), "the scan finds the build's imports");
   const probe = 'for (const s of JSON.parse(process.argv[1])) await import(s).catch((e) => { console.log(s); process.exitCode = 1; });';
-  const missing = await run(process.execPath, ['--input-type=module', '-e', probe, JSON.stringify([...imports.keys()])], { cwd: dist }).then(
+  const missing = await run(process.execPath, ['--input-type=module', '-e', probe, JSON.stringify([...imports.keys()])], {
+    cwd: dist,
+  }).then(
     () => [],
     (err: { stdout: string }) => err.stdout.split('\n').filter(Boolean),
   );
-  t.deepEqual(missing.map((s) => `${s} (imported by ${imports.get(s)?.join(', ')})`), [], 'imports that do not load with production dependencies only: they belong in "dependencies"');
+  t.deepEqual(
+    missing.map((s) => `${s} (imported by ${imports.get(s)?.join(', ')})`),
+    [],
+    'imports that do not load with production dependencies only: they belong in "dependencies"',
+  );
 
   const engine = await spawnEngine(
     {

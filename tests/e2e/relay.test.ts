@@ -28,7 +28,15 @@ async function setup(t: { teardown(fn: () => Promise<unknown>): void }, o: { int
   const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
   t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
   const relay = (ttlMs: number) =>
-    new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: o.intervalMs, staleMs: 0, lease: new RedisLease({ redis, key, ttlMs }) });
+    new Relay({
+      store,
+      routeQueue,
+      deliveryQueues: new Map([['erp', erpQueue]]),
+      log: silentLogger(),
+      intervalMs: o.intervalMs,
+      staleMs: 0,
+      lease: new RedisLease({ redis, key, ttlMs }),
+    });
   const seeded = deadMessage(1);
   const message = { ...seeded, status: 'routed' as const, deliveries: { erp: { ...seeded.deliveries.erp!, status: 'pending' as const } } };
   await store.messages.insert(message);
@@ -93,7 +101,9 @@ test("a message stored whose job is gone from Redis (its keys deleted while no w
   // An ingest-only engine: it stores the message and queues its delivery, and runs no worker and no relay.
   const ingest = await startTestEngine({ channels, ...shared, config: { SWITCHBOARD_ROLE: 'ingest' } });
   const client = await MllpTestClient.connect(ingest.mllpPort);
-  const ack = await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|RELAY0001|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR\rPV1|1|I|4W||||||||||||||||VRELAY1\r');
+  const ack = await client.send(
+    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|RELAY0001|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR\rPV1|1|I|4W||||||||||||||||VRELAY1\r',
+  );
   client.close();
   t.is(field(ack, 'MSA', 1), 'AA');
   const [stored] = await ingest.engine.store!.messages.list({ controlId: 'RELAY0001', limit: 1 });
@@ -104,14 +114,20 @@ test("a message stored whose job is gone from Redis (its keys deleted while no w
   const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
   t.teardown(() => redis.quit());
   const keys = await keysUnder(redis, shared.prefix);
-  t.true(keys.some((k) => k.endsWith(`:${deliveryJobId(stored._id, 'erp')}`)), 'intake had queued the delivery');
+  t.true(
+    keys.some((k) => k.endsWith(`:${deliveryJobId(stored._id, 'erp')}`)),
+    'intake had queued the delivery',
+  );
   await redis.del(...keys);
   t.deepEqual(await keysUnder(redis, shared.prefix), [], 'nothing left for BullMQ to recover');
   t.is(erp.postings().length, 0);
 
   const engine = await startTestEngine({ channels, ...shared });
   t.teardown(() => engine.close());
-  await waitFor('delivery of the message whose job was gone', async () => (await engine.engine.store!.messages.get(stored._id))?.deliveries.erp?.status === 'delivered');
+  await waitFor(
+    'delivery of the message whose job was gone',
+    async () => (await engine.engine.store!.messages.get(stored._id))?.deliveries.erp?.status === 'delivered',
+  );
   // Further passes find it settled and queue nothing more.
   await engine.engine.relay!.tick();
   await engine.engine.relay!.tick();

@@ -9,7 +9,12 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 /** Dead message `i` with a dead delivery to each of `destinations`. */
 function deadTo(i: number, destinations: string[]): MessageRecord {
   const m = deadMessage(i);
-  return { ...m, deliveries: Object.fromEntries(destinations.map((d) => [d, { ...m.deliveries.erp!, destinationId: d, idempotencyKey: `${m._id}:${d}` }])) };
+  return {
+    ...m,
+    deliveries: Object.fromEntries(
+      destinations.map((d) => [d, { ...m.deliveries.erp!, destinationId: d, idempotencyKey: `${m._id}:${d}` }]),
+    ),
+  };
 }
 
 test("a replay's read-back finds each delivery it set back to pending, by replayIds, and none of another replay's", async (t) => {
@@ -18,18 +23,38 @@ test("a replay's read-back finds each delivery it set back to pending, by replay
   t.teardown(() => store.close());
   const [a, b, c] = [deadTo(0, ['erp', 'billing']), deadTo(1, ['erp', 'billing']), deadTo(2, ['erp'])];
   for (const m of [a, b, c]) await store.messages.insert(m!);
-  t.deepEqual(await store.replays.resetDeliveries(a!, { from: 'dead', destinationIds: ['erp', 'billing'], events: [], replayId: 'r1' }), ['erp', 'billing']);
-  t.deepEqual(await store.replays.resetDeliveries(b!, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r1' }), ['billing']);
+  t.deepEqual(await store.replays.resetDeliveries(a!, { from: 'dead', destinationIds: ['erp', 'billing'], events: [], replayId: 'r1' }), [
+    'erp',
+    'billing',
+  ]);
+  t.deepEqual(await store.replays.resetDeliveries(b!, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r1' }), [
+    'billing',
+  ]);
   t.deepEqual(await store.replays.resetDeliveries(c!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r2' }), ['erp']);
   const found = (await store.replays.findReplayed('r1')).map((d) => `${d.messageId}|${d.destinationId}|${d.idempotencyKey}`).sort();
   t.deepEqual(found, [`${a!._id}|billing|${a!._id}:billing`, `${a!._id}|erp|${a!._id}:erp`, `${b!._id}|billing|${b!._id}:billing`].sort());
-  t.deepEqual((await store.collection<MessageRecord>('messages').findOne({ _id: a!._id }))?.replayIds, ['r1'], 'one entry for both destinations');
+  t.deepEqual(
+    (await store.collection<MessageRecord>('messages').findOne({ _id: a!._id }))?.replayIds,
+    ['r1'],
+    'one entry for both destinations',
+  );
   // Replayed again by r3: r1 no longer names the delivery, so r1 does not report it.
   const again = (await store.messages.get(c!._id))!;
   await store.deliveryState.update(c!._id, 'erp', { status: 'dead', seen: again });
-  t.deepEqual(await store.replays.resetDeliveries((await store.messages.get(c!._id))!, { from: 'dead', destinationIds: ['erp'], events: [], replayId: 'r3' }), ['erp']);
+  t.deepEqual(
+    await store.replays.resetDeliveries((await store.messages.get(c!._id))!, {
+      from: 'dead',
+      destinationIds: ['erp'],
+      events: [],
+      replayId: 'r3',
+    }),
+    ['erp'],
+  );
   t.deepEqual((await store.replays.findReplayed('r2')).length, 0);
-  t.deepEqual((await store.replays.findReplayed('r3')).map((d) => d.messageId), [c!._id]);
+  t.deepEqual(
+    (await store.replays.findReplayed('r3')).map((d) => d.messageId),
+    [c!._id],
+  );
 });
 
 test('messages an earlier version replayed (replayId only in the delivery) get replayIds at start, once', async (t) => {

@@ -12,8 +12,19 @@ test('a message errored by a faulty transform is delivered after the fix, by re-
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
   const shared = { dbName: uniqueName('sbreroute'), prefix: uniqueName('sbq') };
-  const faulty = defineTransform({ id: 'hl7v2.dft-to-charges', version: 99, description: 'reads a field senders never fill', model: ChargeEventV1, accepts: { hl7: ['DFT^P03'] }, fields: { code: required(hl7('FT1-99')) } });
-  const before = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared, transforms: new Map([...shipped, [faulty.id, faulty]]) });
+  const faulty = defineTransform({
+    id: 'hl7v2.dft-to-charges',
+    version: 99,
+    description: 'reads a field senders never fill',
+    model: ChargeEventV1,
+    accepts: { hl7: ['DFT^P03'] },
+    fields: { code: required(hl7('FT1-99')) },
+  });
+  const before = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url })],
+    ...shared,
+    transforms: new Map([...shipped, [faulty.id, faulty]]),
+  });
   const client = await MllpTestClient.connect(before.mllpPort);
   const dft = `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03|RR1|P|2.5.1\rPID|1||5150^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VRR1\rFT1|1|||20260320120000||CG|27447^KNEE^CPT|||1\r`;
   const ack = await client.send(dft);
@@ -25,13 +36,24 @@ test('a message errored by a faulty transform is delivered after the fix, by re-
 
   const after = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], ...shared });
   t.teardown(() => after.close());
-  const res = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });
+  const res = await after.engine.http!.inject({
+    method: 'POST',
+    url: `/api/messages/${errored!._id}/reroute`,
+    headers: after.adminHeaders,
+  });
   t.is(res.statusCode, 202);
   await waitFor('delivered after the fix', async () => (await after.engine.store!.messages.get(errored!._id))?.status === 'delivered');
   const message = await after.engine.store!.messages.get(errored!._id);
-  t.deepEqual(message!.canonical!.events.map((e) => [e.transformId, e.transformVersion]), [['hl7v2.dft-to-charges', 2]]);
+  t.deepEqual(
+    message!.canonical!.events.map((e) => [e.transformId, e.transformVersion]),
+    [['hl7v2.dft-to-charges', 2]],
+  );
   t.is(erp.postings().length, 1);
-  const again = await after.engine.http!.inject({ method: 'POST', url: `/api/messages/${errored!._id}/reroute`, headers: after.adminHeaders });
+  const again = await after.engine.http!.inject({
+    method: 'POST',
+    url: `/api/messages/${errored!._id}/reroute`,
+    headers: after.adminHeaders,
+  });
   t.is(again.statusCode, 409);
   t.is(again.json().code, 'CONFLICT');
 });

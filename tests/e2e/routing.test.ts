@@ -3,7 +3,8 @@ import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
-const dft = (id: string, ft1: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03^DFT_P03|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I${'|'.repeat(17)}V${id}\r${ft1}\r`;
+const dft = (id: string, ft1: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03^DFT_P03|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I${'|'.repeat(17)}V${id}\r${ft1}\r`;
 
 test('a transform failure is answered AE naming the field, stored as errored, and a resend gets the same answer', async (t) => {
   const erp = await startErpSimulator();
@@ -21,7 +22,10 @@ test('a transform failure is answered AE naming the field, stored as errored, an
   const [errored] = await sb.engine.store!.messages.list({ controlId: 'TXF1', limit: 5 });
   t.is(errored!.status, 'errored');
   t.is(errored!.error?.code, 'TRANSFORM_FAILED');
-  await waitFor('TXF2 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'TXF2', limit: 1 }))[0]?.status === 'delivered');
+  await waitFor(
+    'TXF2 delivered',
+    async () => (await sb.engine.store!.messages.list({ controlId: 'TXF2', limit: 1 }))[0]?.status === 'delivered',
+  );
   t.is(erp.postings().length, 1);
 });
 
@@ -31,11 +35,15 @@ test('a channel filter stores what it drops as filtered, acknowledges it, and se
   const sb = await startTestEngine({ channels: [{ ...channel, filter: { hl7: 'PV1-2', oneOf: ['I'] } }] });
   t.teardown(async () => (await sb.close(), await erp.close()));
   const client = await MllpTestClient.connect(sb.mllpPort);
-  const adt = (id: string, cls: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A04|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR\rPV1|1|${cls}${'|'.repeat(17)}V${id}\r`;
+  const adt = (id: string, cls: string) =>
+    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A04|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR\rPV1|1|${cls}${'|'.repeat(17)}V${id}\r`;
   t.is(field(await client.send(adt('FLT-O', 'O')), 'MSA', 1), 'AA');
   t.is(field(await client.send(adt('FLT-I', 'I')), 'MSA', 1), 'AA');
   client.close();
-  await waitFor('inpatient delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'FLT-I', limit: 1 }))[0]?.status === 'delivered');
+  await waitFor(
+    'inpatient delivered',
+    async () => (await sb.engine.store!.messages.list({ controlId: 'FLT-I', limit: 1 }))[0]?.status === 'delivered',
+  );
   const [outpatient] = await sb.engine.store!.messages.list({ controlId: 'FLT-O', limit: 1 });
   t.is(outpatient!.status, 'filtered');
   t.is(outpatient!.filteredReason, 'channel filter: PV1-2 in [I]');

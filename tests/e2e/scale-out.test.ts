@@ -32,19 +32,27 @@ test('one ingest process and two worker processes on one Redis and store deliver
   erp.setBehaviour({ mode: 'slow', delayMs: 20, times: -1 });
   const client = await MllpTestClient.connect(ingest.mllpPort);
   for (let i = 0; i < 40; i++) {
-    const ack = await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|SO${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VSO${i}\r`);
+    const ack = await client.send(
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|SO${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VSO${i}\r`,
+    );
     t.is(field(ack, 'MSA', 1), 'AA');
   }
   client.close();
   await waitFor('40 postings', () => erp.postings().length === 40, 60_000);
-  t.true(erp.postings().every((p) => p.deliveries === 1), 'no key reached the ERP twice');
+  t.true(
+    erp.postings().every((p) => p.deliveries === 1),
+    'no key reached the ERP twice',
+  );
   // Each worker logs "delivered" after its store update, a moment after the ERP answered.
   const logged = () => workers.map((w) => w.lines.filter((l) => l.includes('"message":"delivered"')).length);
   await waitFor('40 deliveries logged', () => logged()[0]! + logged()[1]! >= 40, 30_000).catch(() => undefined);
   const delivered = logged();
   t.is(delivered[0]! + delivered[1]!, 40, `deliveries per worker: ${delivered.join(' + ')}`);
   t.log(`deliveries per worker: ${delivered.join(' + ')}`);
-  t.false(ingest.lines.some((l) => l.includes('"message":"delivered"')), 'the ingest process delivers nothing');
+  t.false(
+    ingest.lines.some((l) => l.includes('"message":"delivered"')),
+    'the ingest process delivers nothing',
+  );
 });
 
 const charge = (i: number) =>
@@ -54,13 +62,21 @@ const charge = (i: number) =>
 async function releasedBatches(dir: string) {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ndjson'));
   const lines: { idempotencyKey: string; amount: { value: number } }[] = [];
-  const trailers: { file: string; trailer: { lines: number; controlTotal: number }; counted: { lines: number; controlTotal: number } }[] = [];
+  const trailers: { file: string; trailer: { lines: number; controlTotal: number }; counted: { lines: number; controlTotal: number } }[] =
+    [];
   for (const file of files) {
-    const rows = (await readFile(path.join(dir, file), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = (await readFile(path.join(dir, file), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const body = rows.filter((r) => !('trailer' in r)) as unknown as typeof lines;
     lines.push(...body);
     const total = body.reduce((sum, l) => sum + l.amount.value, 0);
-    trailers.push({ file, trailer: rows.find((r) => 'trailer' in r)?.trailer as { lines: number; controlTotal: number }, counted: { lines: body.length, controlTotal: Math.round(total * 100) / 100 } });
+    trailers.push({
+      file,
+      trailer: rows.find((r) => 'trailer' in r)?.trailer as { lines: number; controlTotal: number },
+      counted: { lines: body.length, controlTotal: Math.round(total * 100) / 100 },
+    });
   }
   return { lines, trailers };
 }
@@ -76,12 +92,22 @@ test('two worker processes writing one batch directory, one killed and replaced,
       source: { kind: 'mllp', host: '127.0.0.1', port: '${MLLP_PORT}', idleTimeoutMs: 60_000 },
       accept: ['DFT^P03'],
       transforms: ['hl7v2.dft-to-charges'],
-      destinations: [{ id: 'gl', kind: 'file-batch', config, models: ['ChargeEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } }],
+      destinations: [
+        { id: 'gl', kind: 'file-batch', config, models: ['ChargeEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } },
+      ],
     }),
   );
-  const env = { REDIS_URL: sharedRedisUrl(), MONGODB_URL: sharedMongoUrl(), MONGODB_DB: uniqueName('sbscale'), QUEUE_PREFIX: uniqueName('sbq'), SWITCHBOARD_CHANNELS_DIR: channels };
+  const env = {
+    REDIS_URL: sharedRedisUrl(),
+    MONGODB_URL: sharedMongoUrl(),
+    MONGODB_DB: uniqueName('sbscale'),
+    QUEUE_PREFIX: uniqueName('sbq'),
+    SWITCHBOARD_CHANNELS_DIR: channels,
+  };
   const processes: EngineProcess[] = [];
-  const drain = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { ...config, maxAgeMs: 100 }, 'test'), { log: silentLogger() });
+  const drain = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { ...config, maxAgeMs: 100 }, 'test'), {
+    log: silentLogger(),
+  });
   t.teardown(async () => {
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
     await drain.close();
@@ -110,9 +136,16 @@ test('two worker processes writing one batch directory, one killed and replaced,
   const { lines, trailers } = await releasedBatches(directory);
   t.is(new Set(lines.map((l) => l.idempotencyKey)).size, 60, 'every delivery has a line');
   t.is(lines.length, 60, 'no line twice');
-  t.deepEqual(lines.map((l) => l.amount.value).sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 0.25));
+  t.deepEqual(
+    lines.map((l) => l.amount.value).sort((a, b) => a - b),
+    Array.from({ length: 60 }, (_, i) => i + 0.25),
+  );
   for (const f of trailers) t.deepEqual(f.trailer, f.counted, `trailer of ${f.file}`);
-  t.is(Math.round(trailers.reduce((sum, f) => sum + f.trailer.controlTotal, 0) * 100) / 100, 1770 + 15, 'control totals add up to the amounts sent');
+  t.is(
+    Math.round(trailers.reduce((sum, f) => sum + f.trailer.controlTotal, 0) * 100) / 100,
+    1770 + 15,
+    'control totals add up to the amounts sent',
+  );
 });
 
 /** The most requests that arrived within any one second (each window starting at a request). */
@@ -130,10 +163,25 @@ test('two worker processes share the ERP rate limit, and a 429 Retry-After seen 
       source: { kind: 'mllp', host: '127.0.0.1', port: '${MLLP_PORT}', idleTimeoutMs: 60_000 },
       accept: ['ADT^A04'],
       transforms: ['hl7v2.adt-to-encounter'],
-      destinations: [{ id: 'erp', kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL}', timeoutMs: 5000, rateLimitPerSecond: RATE }, models: ['EncounterEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } }],
+      destinations: [
+        {
+          id: 'erp',
+          kind: 'erp-rest',
+          config: { baseUrl: '${ERP_BASE_URL}', timeoutMs: 5000, rateLimitPerSecond: RATE },
+          models: ['EncounterEvent'],
+          retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 },
+        },
+      ],
     }),
   );
-  const env = { REDIS_URL: sharedRedisUrl(), MONGODB_URL: sharedMongoUrl(), MONGODB_DB: uniqueName('sbscale'), QUEUE_PREFIX: uniqueName('sbq'), ERP_BASE_URL: erp.url, SWITCHBOARD_CHANNELS_DIR: channels };
+  const env = {
+    REDIS_URL: sharedRedisUrl(),
+    MONGODB_URL: sharedMongoUrl(),
+    MONGODB_DB: uniqueName('sbscale'),
+    QUEUE_PREFIX: uniqueName('sbq'),
+    ERP_BASE_URL: erp.url,
+    SWITCHBOARD_CHANNELS_DIR: channels,
+  };
   const processes: EngineProcess[] = [];
   t.teardown(async () => {
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
@@ -145,14 +193,19 @@ test('two worker processes share the ERP rate limit, and a 429 Retry-After seen 
   const client = await MllpTestClient.connect(processes[0]!.mllpPort);
   t.teardown(() => client.close());
   for (let i = 0; i < 30; i++) {
-    const ack = await client.send(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|RL${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VRL${i}\r`);
+    const ack = await client.send(
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|RL${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VRL${i}\r`,
+    );
     t.is(field(ack, 'MSA', 1), 'AA');
   }
   // Part-way, the ERP answers one request (whichever process sent it) 429 with Retry-After.
   await waitFor('10 requests', () => erp.requestTimes().length >= 10, 60_000);
   erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: RETRY_AFTER_S });
   await waitFor('30 postings', () => erp.postings().length === 30, 120_000);
-  t.true(erp.postings().every((p) => p.deliveries === 1), 'no key reached the ERP twice');
+  t.true(
+    erp.postings().every((p) => p.deliveries === 1),
+    'no key reached the ERP twice',
+  );
   const delivered = processes.map((p) => p.lines.filter((l) => l.includes('"message":"delivered"')).length);
   t.log(`deliveries per process (ingest, worker, worker): ${delivered.join(', ')}`);
 

@@ -14,6 +14,8 @@ test('the engine refuses to start when Redis may evict keys, and says how to fix
 });
 
 test('an unreachable MongoDB-wire server stops the start with a message naming MONGODB_URL', async (t) => {
-  const err = await t.throwsAsync(startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], mongoUrl: 'mongodb://127.0.0.1:9/' }));
+  const err = await t.throwsAsync(
+    startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], mongoUrl: 'mongodb://127.0.0.1:9/' }),
+  );
   t.regex(err!.message, /MONGODB_URL/);
 });

@@ -34,7 +34,16 @@ function defectiveDestination(): { definition: ReturnType<typeof defineDestinati
     },
     close: async () => undefined,
   };
-  const definition = defineDestination({ kind: 'test-defective', title: 'Defective (test only)', config: Type.Object({}), secrets: [], idempotent: true, models: ['EncounterEvent'], examples: [{}], create: () => connector });
+  const definition = defineDestination({
+    kind: 'test-defective',
+    title: 'Defective (test only)',
+    config: Type.Object({}),
+    secrets: [],
+    idempotent: true,
+    models: ['EncounterEvent'],
+    examples: [{}],
+    create: () => connector,
+  });
   return { definition, sends: () => sends };
 }
 
@@ -42,10 +51,23 @@ test('a destination that throws an unclassified TypeError: the delivery is dead 
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdefect') });
   await store.start();
   const prefix = uniqueName('sbq');
-  const spec: DestinationSpec = { id: 'defective', kind: 'test-defective', config: {}, models: ['EncounterEvent'], retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 } };
+  const spec: DestinationSpec = {
+    id: 'defective',
+    kind: 'test-defective',
+    config: {},
+    models: ['EncounterEvent'],
+    retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 },
+  };
   const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
   const { definition, sends } = defectiveDestination();
-  const worker = new DeliveryWorker({ spec, definition, connector: definition.create({}, { log: silentLogger() }), store, worker: { connection: workerConnectionOptions(sharedRedisUrl()), prefix, concurrency: 1 }, log: silentLogger() });
+  const worker = new DeliveryWorker({
+    spec,
+    definition,
+    connector: definition.create({}, { log: silentLogger() }),
+    store,
+    worker: { connection: workerConnectionOptions(sharedRedisUrl()), prefix, concurrency: 1 },
+    log: silentLogger(),
+  });
   t.teardown(async () => (await worker.close(1000), await queue.close(), await store.close()));
 
   // A message routed by the shipped ADT transform, its one delivery going to the defective destination.
@@ -63,7 +85,9 @@ test('a destination that throws an unclassified TypeError: the delivery is dead 
     ...seeded,
     status: MessageStatus.routed,
     canonical: { events: plan.events },
-    deliveries: { defective: { destinationId: 'defective', status: 'pending', idempotencyKey: `${seeded._id}:defective`, sentEvents: 0, attempts: [] } },
+    deliveries: {
+      defective: { destinationId: 'defective', status: 'pending', idempotencyKey: `${seeded._id}:defective`, sentEvents: 0, attempts: [] },
+    },
   });
   await queueDeliveries(new Map([[spec.id, queue]]), { messageId: seeded._id, destinationIds: [spec.id] });
   worker.start();
@@ -82,12 +106,22 @@ test('a destination that throws an unclassified TypeError: the delivery is dead 
 test('a transform that throws an unclassified TypeError: the sender gets AE and the message is stored errored with INTERNAL', async (t) => {
   const adt = shipped.get('hl7v2.adt-to-encounter')!;
   // The shipped transform with a defect: its run reads a field of something undefined.
-  const defective: Transform = { ...adt, version: 99, run: () => [(undefined as unknown as { event: Record<string, unknown> }).event], tryRun: adt.tryRun };
-  const engine = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], transforms: new Map([...shipped, [defective.id, defective]]) });
+  const defective: Transform = {
+    ...adt,
+    version: 99,
+    run: () => [(undefined as unknown as { event: Record<string, unknown> }).event],
+    tryRun: adt.tryRun,
+  };
+  const engine = await startTestEngine({
+    channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })],
+    transforms: new Map([...shipped, [defective.id, defective]]),
+  });
   t.teardown(() => engine.close());
   const client = await MllpTestClient.connect(engine.mllpPort);
   t.teardown(() => client.close());
-  const ack = await client.send('MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|DEFECT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VDEF1\r');
+  const ack = await client.send(
+    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|DEFECT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VDEF1\r',
+  );
   t.is(field(ack, 'MSA', 1), 'AE');
   t.false(ack.includes('Cannot read'), 'the exception text stays inside');
   t.is(field(ack, 'MSA', 3), 'Internal error', 'nor its name: the catalog text only');
@@ -97,7 +131,12 @@ test('a transform that throws an unclassified TypeError: the sender gets AE and 
 });
 
 test('a stored message that can no longer be read (FHIR that is not JSON) is routed to errored with INTERNAL, not thrown back for the route worker to retry', (t) => {
-  const stored = { ...deadMessage(2), format: 'fhir' as const, raw: Buffer.from('{"resourceType": "ChargeItem", '), status: MessageStatus.received };
+  const stored = {
+    ...deadMessage(2),
+    format: 'fhir' as const,
+    raw: Buffer.from('{"resourceType": "ChargeItem", '),
+    status: MessageStatus.received,
+  };
   const plan = planStoredMessage({ message: stored, channel: ehrMllp, transforms: shipped });
   if (plan.status !== MessageStatus.errored) return t.fail(`planned ${plan.status}`);
   t.is(plan.error.code, 'INTERNAL');

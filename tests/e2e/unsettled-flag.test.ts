@@ -3,7 +3,14 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
-import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, routeJobId, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
+import {
+  deliveryJobId,
+  deliveryQueueName,
+  ROUTE_QUEUE,
+  routeJobId,
+  type DeliveryJobData,
+  type RouteJobData,
+} from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
@@ -24,7 +31,9 @@ async function openStore(t: { teardown(fn: () => Promise<void>): void }): Promis
   return store;
 }
 
-const pendingErp = (m: MessageRecord): MessageRecord['deliveries'] => ({ erp: { ...m.deliveries.erp!, status: 'pending', lastError: undefined } });
+const pendingErp = (m: MessageRecord): MessageRecord['deliveries'] => ({
+  erp: { ...m.deliveries.erp!, status: 'pending', lastError: undefined },
+});
 
 async function flagOf(store: Store, id: string): Promise<{ status: string; unsettled: unknown }> {
   const doc = await store.collection<MessageRecord>('messages').findOne({ _id: id }, { projection: { status: 1, unsettled: 1 } });
@@ -46,7 +55,16 @@ test('every write of a message status sets or removes the unsettled flag with it
 
   // Replayed: back in flight, then dead.
   const delivered = (await store.messages.get(received._id))!;
-  t.deepEqual(await store.replays.resetDeliveries(delivered, { from: 'delivered', destinationIds: ['erp'], events: [], replayId: 'r1', keys: { erp: 'k2' } }), ['erp']);
+  t.deepEqual(
+    await store.replays.resetDeliveries(delivered, {
+      from: 'delivered',
+      destinationIds: ['erp'],
+      events: [],
+      replayId: 'r1',
+      keys: { erp: 'k2' },
+    }),
+    ['erp'],
+  );
   t.deepEqual(await flagOf(store, received._id), { status: 'routed', unsettled: true });
   await store.deliveryState.update(received._id, 'erp', { status: 'dead', lastError: { code: 'PEER_REJECTED', detail: '400' } });
   t.deepEqual(await flagOf(store, received._id), { status: 'dead', unsettled: null });
@@ -64,18 +82,34 @@ test('every write of a message status sets or removes the unsettled flag with it
   // Two destinations: the last to finish settles the message in its own write, if what it read still holds.
   const twoSeed = deadMessage(4);
   const pending = { status: 'pending' as const, attempts: [], sentEvents: 0 };
-  const two = { ...twoSeed, status: 'routed' as const, deliveries: { erp: { ...pending, destinationId: 'erp', idempotencyKey: 'k-erp' }, billing: { ...pending, destinationId: 'billing', idempotencyKey: 'k-billing' } } };
+  const two = {
+    ...twoSeed,
+    status: 'routed' as const,
+    deliveries: {
+      erp: { ...pending, destinationId: 'erp', idempotencyKey: 'k-erp' },
+      billing: { ...pending, destinationId: 'billing', idempotencyKey: 'k-billing' },
+    },
+  };
   await store.messages.insert(two);
   const seen = (await store.messages.getForDelivery(two._id))!;
   await store.deliveryState.update(two._id, 'erp', { status: 'delivered', seen });
   t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is still open');
   // billing's worker read the message before erp finished (seen: erp pending), so it does not settle it in its write.
   await store.deliveryState.update(two._id, 'billing', { status: 'dead', seen, lastError: { code: 'PEER_REJECTED', detail: '400' } });
-  t.deepEqual(await flagOf(store, two._id), { status: 'partially-delivered', unsettled: null }, 'settled all the same, by the separate settle');
+  t.deepEqual(
+    await flagOf(store, two._id),
+    { status: 'partially-delivered', unsettled: null },
+    'settled all the same, by the separate settle',
+  );
   // A replay sets billing back to pending while erp's worker holds a read from before: the conditional write misses, and the message stays routed.
   const before = (await store.messages.getForDelivery(two._id))!;
-  t.deepEqual(await store.replays.resetDeliveries(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), ['billing']);
-  const stale = { status: 'routed' as const, deliveries: { ...before.deliveries, erp: { ...before.deliveries.erp!, status: 'retrying' as const } } };
+  t.deepEqual(await store.replays.resetDeliveries(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), [
+    'billing',
+  ]);
+  const stale = {
+    status: 'routed' as const,
+    deliveries: { ...before.deliveries, erp: { ...before.deliveries.erp!, status: 'retrying' as const } },
+  };
   await store.deliveryState.update(two._id, 'erp', { status: 'delivered', seen: stale });
   t.deepEqual(await flagOf(store, two._id), { status: 'routed', unsettled: true }, 'billing is open again: not settled on a stale read');
   t.is((await store.messages.getForDelivery(two._id))!.deliveries.billing!.status, 'pending');
@@ -103,7 +137,15 @@ test('the relay flags messages in flight stored without the flag (an older versi
   const settled = { ...deadMessage(3), unsettled: true as const };
   await messages.insertMany([received, routed, settled]);
 
-  const relay = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 3_600_000 });
+  const relay = new Relay({
+    store,
+    routeQueue,
+    deliveryQueues: new Map([['erp', erpQueue]]),
+    log: silentLogger(),
+    intervalMs: 100,
+    staleMs: 0,
+    sweepMs: 3_600_000,
+  });
   t.teardown(() => relay.close());
   t.true(await relay.tick());
   t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
@@ -118,13 +160,29 @@ test('the relay flags messages in flight stored without the flag (an older versi
   await relay.tick();
   t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
   // Nor by another process's relay: the time of the last sweep is kept in the store.
-  const another = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 3_600_000 });
+  const another = new Relay({
+    store,
+    routeQueue,
+    deliveryQueues: new Map([['erp', erpQueue]]),
+    log: silentLogger(),
+    intervalMs: 100,
+    staleMs: 0,
+    sweepMs: 3_600_000,
+  });
   t.teardown(() => another.close());
   await another.tick();
   t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'one sweep per deployment in RELAY_SWEEP_MS');
   // Once RELAY_SWEEP_MS has passed, the next pass sweeps again.
   await new Promise((r) => setTimeout(r, 50));
-  const soon = new Relay({ store, routeQueue, deliveryQueues: new Map([['erp', erpQueue]]), log: silentLogger(), intervalMs: 100, staleMs: 0, sweepMs: 20 });
+  const soon = new Relay({
+    store,
+    routeQueue,
+    deliveryQueues: new Map([['erp', erpQueue]]),
+    log: silentLogger(),
+    intervalMs: 100,
+    staleMs: 0,
+    sweepMs: 20,
+  });
   t.teardown(() => soon.close());
   await soon.tick();
   t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: true });

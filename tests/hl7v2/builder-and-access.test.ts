@@ -2,12 +2,22 @@ import test from 'ava';
 import { createMessage, decodeBytes, encodeText, parseMessage, buildAck, readHeader } from '../../hl7v2/index.ts';
 
 test('a built message escapes on write and reads back what was set', (t) => {
-  const m = createMessage({ messageType: 'DFT', triggerEvent: 'P03', messageStructure: 'DFT_P03', controlId: 'OUT1', sendingApplication: 'SWITCHBOARD', now: new Date('2026-03-20T14:30:00Z') });
+  const m = createMessage({
+    messageType: 'DFT',
+    triggerEvent: 'P03',
+    messageStructure: 'DFT_P03',
+    controlId: 'OUT1',
+    sendingApplication: 'SWITCHBOARD',
+    now: new Date('2026-03-20T14:30:00Z'),
+  });
   m.addSegment('PID');
   m.set('PID-3[1].1', '100234').set('PID-3[1].5', 'MR').set('PID-3[2].1', '999').set('PID-5.1', "O'NEIL & SONS|^~");
   m.addSegment('FT1');
   m.set('FT1-7.1', '27447');
-  t.is(m.encode(), 'MSH|^~\\&|SWITCHBOARD||||20260320143000||DFT^P03^DFT_P03|OUT1|P|2.5.1\rPID|||100234^^^^MR~999||O\'NEIL \\T\\ SONS\\F\\\\S\\\\R\\\rFT1|||||||27447\r');
+  t.is(
+    m.encode(),
+    "MSH|^~\\&|SWITCHBOARD||||20260320143000||DFT^P03^DFT_P03|OUT1|P|2.5.1\rPID|||100234^^^^MR~999||O'NEIL \\T\\ SONS\\F\\\\S\\\\R\\\rFT1|||||||27447\r",
+  );
   const again = parseMessage(m.encode());
   t.is(again.get('PID-5.1'), "O'NEIL & SONS|^~");
   t.is(again.repetitionCount('PID-3'), 2);
@@ -25,8 +35,14 @@ test('set changes a parsed message in place and keeps the rest byte for byte', (
 
 test('groups: the FT1 lines of a DFT with their site segments, and a patient with its visit', (t) => {
   const m = parseMessage('MSH|^~\\&|A|B|C|D|20260101||DFT^P03|X1|P|2.5.1\rPID|1||1\rPV1|1|I\rFT1|1\rZFT|1|CC1\rFT1|2\rFT1|3\rZFT|3|CC3\r');
-  t.deepEqual(m.groups('FT1', ['ZFT']).map((g) => g.map((s) => s.raw)), [['FT1|1', 'ZFT|1|CC1'], ['FT1|2'], ['FT1|3', 'ZFT|3|CC3']]);
-  t.deepEqual(m.groups('PID', ['PV1']).map((g) => g.map((s) => s.name)), [['PID', 'PV1']]);
+  t.deepEqual(
+    m.groups('FT1', ['ZFT']).map((g) => g.map((s) => s.raw)),
+    [['FT1|1', 'ZFT|1|CC1'], ['FT1|2'], ['FT1|3', 'ZFT|3|CC3']],
+  );
+  t.deepEqual(
+    m.groups('PID', ['PV1']).map((g) => g.map((s) => s.name)),
+    [['PID', 'PV1']],
+  );
   t.deepEqual(m.repetitions('PID-3'), ['1']);
 });
 

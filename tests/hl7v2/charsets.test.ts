@@ -83,12 +83,19 @@ test('bytes not valid in the declared charset are reported with where they are (
 test('invalid bytes are reported under an empty MSH-18 (channel default), for 8859/7 holes and for 8-bit ASCII', (t) => {
   const utf8 = decodeBytes(Buffer.concat([ascii(`${header('')}PID|1||1||`), Buffer.from([0xe9]), ascii('\r')]));
   t.is(utf8.invalid?.segment, 'PID');
-  t.is(decodeBytes(Buffer.concat([ascii(`${header('')}PID|1||1||`), Buffer.from([0xe9]), ascii('\r')]), { defaultCharset: '8859/1' }).invalid, undefined);
+  t.is(
+    decodeBytes(Buffer.concat([ascii(`${header('')}PID|1||1||`), Buffer.from([0xe9]), ascii('\r')]), { defaultCharset: '8859/1' }).invalid,
+    undefined,
+  );
   const greek = decodeBytes(Buffer.concat([ascii(header('8859/7')), ascii('PID|1||1||'), Buffer.from([0xae]), ascii('\r')]));
   t.is(greek.invalid?.offset, header('8859/7').length + 'PID|1||1||'.length);
   t.regex(greek.invalid!.reason, /not valid 8859\/7/);
   t.truthy(decodeBytes(Buffer.concat([ascii(header('ASCII')), ascii('PID|1||1||'), Buffer.from([0xe9]), ascii('\r')])).invalid);
-  t.is(decodeBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ascii(header('8859/1')), Buffer.from('Ł\r')])).invalid, undefined, 'a BOM means UTF-8');
+  t.is(
+    decodeBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ascii(header('8859/1')), Buffer.from('Ł\r')])).invalid,
+    undefined,
+    'a BOM means UTF-8',
+  );
 });
 
 test('a character the charset cannot hold is written as ?, the one documented substitution of the encoder', (t) => {

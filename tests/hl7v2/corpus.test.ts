@@ -20,7 +20,12 @@ interface Expect {
   delimiters?: Record<string, string>;
 }
 
-const names = hasShared ? (await readdir(CORPUS)).filter((f) => /^\d{3}-.*\.hl7$/.test(f)).map((f) => f.slice(0, -4)).sort() : [];
+const names = hasShared
+  ? (await readdir(CORPUS))
+      .filter((f) => /^\d{3}-.*\.hl7$/.test(f))
+      .map((f) => f.slice(0, -4))
+      .sort()
+  : [];
 const load = async (name: string) => ({
   bytes: await readFile(path.join(CORPUS, `${name}.hl7`)),
   expect: JSON.parse(await readFile(path.join(CORPUS, `${name}.expect.json`), 'utf8')) as Expect,
@@ -56,7 +61,7 @@ for (const name of names) {
       return;
     }
     const m = parseMessage(text);
-    const values = expect.sameValuesAs ? (await load(expect.sameValuesAs)).expect.values! : expect.values ?? {};
+    const values = expect.sameValuesAs ? (await load(expect.sameValuesAs)).expect.values! : (expect.values ?? {});
     checkValues(t, m, values, name);
     for (const [p, v] of Object.entries(expect.rawValues ?? {})) t.is(m.getRaw(p), v, `${name} raw ${p}`);
     for (const [p, n] of Object.entries(expect.repetitionCounts ?? {})) t.is(m.repetitionCount(p), n, `${name} repetitions ${p}`);
@@ -70,7 +75,15 @@ for (const name of names) {
     }
     if (expect.roundTrip === 'exact') t.is(m.encode(), text, `${name} exact round trip`);
     if (expect.roundTrip === 'normalized-cr') {
-      t.is(m.encode(), text.trim().split(/\r\n|\r|\n/).map((l) => l.trimStart()).filter(Boolean).join('\r') + '\r');
+      t.is(
+        m.encode(),
+        text
+          .trim()
+          .split(/\r\n|\r|\n/)
+          .map((l) => l.trimStart())
+          .filter(Boolean)
+          .join('\r') + '\r',
+      );
     }
     const h = readHeader(text);
     t.is(h.controlId, m.get('MSH-10'));

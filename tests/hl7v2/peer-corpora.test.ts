@@ -13,7 +13,10 @@ if (!hasShared) test('peer corpora need ../shared', (t) => t.fail(MISSING_SHARED
 
 /** Segments and their fields, as the file has them: the reference the re-encoding must give back. */
 function segmentsOf(text: string): string[][] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).filter((l) => l.trim() !== '');
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\r|\n/)
+    .filter((l) => l.trim() !== '');
   const sep = lines[0]!.trimStart()[3]!;
   return lines.map((l, i) => (i === 0 ? l.trimStart() : l).split(sep));
 }

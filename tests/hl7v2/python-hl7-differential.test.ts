@@ -37,7 +37,9 @@ print(json.dumps(out))
 const files = hasShared
   ? [
       ...(await readdir(CORPUS)).filter((f) => /^0\d\d-.*\.hl7$/.test(f) && !f.startsWith('007')).map((f) => path.join(CORPUS, f)),
-      ...(await readdir(path.join(SHARED, 'hl7-corpus/peer/fhir-converter'))).filter((f) => f.endsWith('.hl7')).map((f) => path.join(SHARED, 'hl7-corpus/peer/fhir-converter', f)),
+      ...(await readdir(path.join(SHARED, 'hl7-corpus/peer/fhir-converter')))
+        .filter((f) => f.endsWith('.hl7'))
+        .map((f) => path.join(SHARED, 'hl7-corpus/peer/fhir-converter', f)),
     ]
   : [];
 
@@ -48,7 +50,13 @@ function ours(m: Hl7Message) {
     const fields: unknown[] = [];
     for (let f = 1; f <= s.fieldCount(); f++) {
       if (s.name === 'MSH' && f <= 2) fields.push(s.field(f));
-      else fields.push(s.field(f).split(d.repetition).map((r) => r.split(d.component).map((c) => c.split(d.subcomponent))));
+      else
+        fields.push(
+          s
+            .field(f)
+            .split(d.repetition)
+            .map((r) => r.split(d.component).map((c) => c.split(d.subcomponent))),
+        );
     }
     return [s.name, fields];
   });
@@ -60,7 +68,12 @@ test('the same segment, field, repetition, component and subcomponent tree as py
   const theirs = JSON.parse(stdout) as Record<string, unknown>;
   for (const file of files) {
     // python-hl7 strips the whole text (a trailing space of the last field included): both readers get the same text.
-    const text = decodeBytes(await readFile(file)).text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).filter((l) => l.trim() !== '').join('\r').trim();
+    const text = decodeBytes(await readFile(file))
+      .text.replace(/^\uFEFF/, '')
+      .split(/\r\n|\r|\n/)
+      .filter((l) => l.trim() !== '')
+      .join('\r')
+      .trim();
     const m = parseMessage(text);
     t.deepEqual(ours(m), theirs[file], path.basename(file));
   }

@@ -28,7 +28,8 @@ const adt = (o: { controlId: string; family: string; sentAt?: string }) =>
     'PV1|1|I|4W^412^B^GENHOSP||||||||||||||||V4711',
   ].join('\r') + '\r';
 
-const conflicts = (metrics: string, channel: string) => Number(new RegExp(`^switchboard_control_id_conflicts_total\\{channel="${channel}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+const conflicts = (metrics: string, channel: string) =>
+  Number(new RegExp(`^switchboard_control_id_conflicts_total\\{channel="${channel}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
 
 test('the same MSH-10 with other content: AE naming the conflict, stored as rejected, counted; a true resend (MSH-7 aside) gets the stored ACK byte for byte', async (t) => {
   const erp = await startErpSimulator();
@@ -42,8 +43,16 @@ test('the same MSH-10 with other content: AE naming the conflict, stored as reje
   const first = await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' }));
   t.is(field(first, 'MSA', 1), 'AA');
   t.is(await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' })), first, 'a byte-identical resend: the stored ACK');
-  t.is(await client.send(adt({ controlId: 'REUSE1', family: 'FIRST', sentAt: '20260315083500' })), first, 'a resend stamped again in MSH-7: the stored ACK');
-  t.is(await client.send(`\r\n${adt({ controlId: 'REUSE1', family: 'FIRST' }).replaceAll('\r', '\n')}`), first, 'a resend with LF terminators and a blank line first: the stored ACK');
+  t.is(
+    await client.send(adt({ controlId: 'REUSE1', family: 'FIRST', sentAt: '20260315083500' })),
+    first,
+    'a resend stamped again in MSH-7: the stored ACK',
+  );
+  t.is(
+    await client.send(`\r\n${adt({ controlId: 'REUSE1', family: 'FIRST' }).replaceAll('\r', '\n')}`),
+    first,
+    'a resend with LF terminators and a blank line first: the stored ACK',
+  );
 
   const other = await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' }));
   t.is(field(other, 'MSA', 1), 'AE', other);
@@ -68,7 +77,11 @@ test('the same MSH-10 with other content: AE naming the conflict, stored as reje
   t.is(conflicts(await metrics(), 'reuse'), 2);
   const accepted = stored.find((m) => m.status !== 'rejected')!;
   await waitFor('the first delivered', async () => (await sb.engine.store!.messages.get(accepted._id))?.status === 'delivered');
-  t.deepEqual(erp.postings().map((p) => p.idempotencyKey.split(':')[0]), [accepted._id], 'only the first was posted');
+  t.deepEqual(
+    erp.postings().map((p) => p.idempotencyKey.split(':')[0]),
+    [accepted._id],
+    'only the first was posted',
+  );
   t.false((await metrics()).includes('REUSE1'), 'no control id in the metrics');
 });
 
@@ -76,7 +89,11 @@ test('a record stored by an earlier version (no content hash) is taken as resent
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbreuse') });
   await store.start();
   t.teardown(() => store.close());
-  const intake = new Hl7Intake({ core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 }), transforms, log: silentLogger() });
+  const intake = new Hl7Intake({
+    core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 }),
+    transforms,
+    log: silentLogger(),
+  });
   const channel = { ...testChannel({ erpUrl: 'http://127.0.0.1:9', id: 'legacy' }), destinations: [] };
   const first = await intake.submit(channel, Buffer.from(adt({ controlId: 'OLD1', family: 'FIRST' })));
   t.like(first, { code: 'AA' });

@@ -32,7 +32,11 @@ test('a DFT making more events than the default cap (500): AR naming the cap, st
   t.regex(field(ack, 'ERR', 8), /at most 500 per message/);
   t.is(field(ack, 'MSA', 2), 'FAN1');
   const stored = await sb.engine.store!.messages.list({ controlId: 'FAN1', limit: 5 });
-  t.deepEqual(stored.map((m) => m.status), ['rejected'], 'stored once, as rejected for review');
+  t.deepEqual(
+    stored.map((m) => m.status),
+    ['rejected'],
+    'stored once, as rejected for review',
+  );
   t.is(stored[0]!.error?.code, 'MESSAGE_TOO_MANY_EVENTS');
   t.deepEqual(stored[0]!.deliveries, {}, 'no delivery planned');
   // A resend is refused the same way (nothing was accepted under that control id).
@@ -40,9 +44,16 @@ test('a DFT making more events than the default cap (500): AR naming the cap, st
 
   // A message at the cap goes through, and is delivered; nothing of the refused one is posted.
   t.is(field(await client.send(dft('FAN2', 500)), 'MSA', 1), 'AA');
-  await waitFor('FAN2 delivered', async () => (await sb.engine.store!.messages.list({ controlId: 'FAN2', limit: 1 }))[0]?.status === 'delivered', 120_000);
+  await waitFor(
+    'FAN2 delivered',
+    async () => (await sb.engine.store!.messages.list({ controlId: 'FAN2', limit: 1 }))[0]?.status === 'delivered',
+    120_000,
+  );
   const fan1 = stored[0]!._id;
-  t.false(erp.postings().some((p) => p.idempotencyKey.startsWith(`${fan1}:`)), 'nothing of the refused message posted');
+  t.false(
+    erp.postings().some((p) => p.idempotencyKey.startsWith(`${fan1}:`)),
+    'nothing of the refused message posted',
+  );
   t.true(erp.postings().length >= 500);
 });
 

@@ -16,7 +16,11 @@ let sb: TestEngine;
 
 test.before(async () => {
   erp = await startErpSimulator();
-  const fhir = { ...ehrFhir, source: { ...ehrFhir.source, tokens: [TOKEN] }, destinations: ehrFhir.destinations.map((d) => ({ ...d, config: { baseUrl: erp.url } })) };
+  const fhir = {
+    ...ehrFhir,
+    source: { ...ehrFhir.source, tokens: [TOKEN] },
+    destinations: ehrFhir.destinations.map((d) => ({ ...d, config: { baseUrl: erp.url } })),
+  };
   sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir], security: TEST_ENCRYPTION });
 });
 test.after.always(async () => {
@@ -25,7 +29,12 @@ test.after.always(async () => {
 });
 
 const post = (payload: Buffer, contentType: string) =>
-  sb.engine.http!.inject({ method: 'POST', url: '/fhir/ehr-fhir/Patient', headers: { 'content-type': contentType, authorization: `Bearer ${TOKEN}` }, payload });
+  sb.engine.http!.inject({
+    method: 'POST',
+    url: '/fhir/ehr-fhir/Patient',
+    headers: { 'content-type': contentType, authorization: `Bearer ${TOKEN}` },
+    payload,
+  });
 
 const patient = (family: string) => `{"resourceType":"Patient","name":[{"family":"${family}"}]}`;
 /** The Patient with its family name written in Latin-1: `ë` is the single byte 0xEB. */

@@ -36,7 +36,11 @@ test.after.always(async () => {
 });
 
 const post = async (url: string, payload: string) => {
-  const res = await fetch(`http://127.0.0.1:${engine.httpPort}/fhir/ehr-fhir${url}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}` }, body: payload });
+  const res = await fetch(`http://127.0.0.1:${engine.httpPort}/fhir/ehr-fhir${url}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}` },
+    body: payload,
+  });
   const body = await res.text();
   return { statusCode: res.status, body, json: () => JSON.parse(body) as unknown };
 };
@@ -60,7 +64,10 @@ test('a body over the key limit is answered 413 with an OperationOutcome naming 
   // At the limit the body is read and validated (and refused for its unknown element).
   const atLimit = await post('/Patient', `{"resourceType":"Patient","bogus":${objectOfKeys(100_000 - 2)}}`);
   t.is(atLimit.statusCode, 400, atLimit.body.slice(0, 300));
-  t.true((atLimit.json() as Outcome).issue.some((i) => (i.expression ?? []).some((e) => e.includes('bogus'))), atLimit.body.slice(0, 300));
+  t.true(
+    (atLimit.json() as Outcome).issue.some((i) => (i.expression ?? []).some((e) => e.includes('bogus'))),
+    atLimit.body.slice(0, 300),
+  );
 });
 
 test('nesting deeper than 64 and an array of more than 10,000 elements are answered 413 naming their limit', async (t) => {
@@ -84,7 +91,11 @@ test('nesting deeper than 64 and an array of more than 10,000 elements are answe
  * answers measures the validation alone.
  */
 const heavyPatient = (): string =>
-  JSON.stringify({ resourceType: 'Patient', name: Array.from({ length: 5_000 }, (_, i) => ({ family: `F${i}`, given: Array.from({ length: 250 }, () => 'G') })), birthDate: 'not-a-date' });
+  JSON.stringify({
+    resourceType: 'Patient',
+    name: Array.from({ length: 5_000 }, (_, i) => ({ family: `F${i}`, given: Array.from({ length: 250 }, () => 'G') })),
+    birthDate: 'not-a-date',
+  });
 
 const oru = (n: number) =>
   [
@@ -112,15 +123,22 @@ test('while a large body within the limits is being validated, MLLP messages on 
   let acks: Promise<void> | undefined;
   let answer = '';
   const status = await new Promise<number>((resolve, reject) => {
-    const headers = { 'content-type': 'application/fhir+json', authorization: `Bearer ${TOKEN}`, 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ host: '127.0.0.1', port: engine.httpPort, method: 'POST', path: '/fhir/ehr-fhir/Patient', headers }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (answer += chunk));
-      res.on('end', () => {
-        events.push('fhir answer');
-        resolve(res.statusCode!);
-      });
-    });
+    const headers = {
+      'content-type': 'application/fhir+json',
+      authorization: `Bearer ${TOKEN}`,
+      'content-length': Buffer.byteLength(body),
+    };
+    const req = http.request(
+      { host: '127.0.0.1', port: engine.httpPort, method: 'POST', path: '/fhir/ehr-fhir/Patient', headers },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (answer += chunk));
+        res.on('end', () => {
+          events.push('fhir answer');
+          resolve(res.statusCode!);
+        });
+      },
+    );
     req.on('error', reject);
     req.on('finish', () => {
       events.push('fhir body sent');
@@ -130,6 +148,10 @@ test('while a large body within the limits is being validated, MLLP messages on 
   });
   await acks;
   t.is(status, 400, answer.slice(0, 300));
-  t.deepEqual((JSON.parse(answer) as Outcome).issue.flatMap((i) => i.expression ?? []), ['Patient.birthDate'], 'validated to the end');
+  t.deepEqual(
+    (JSON.parse(answer) as Outcome).issue.flatMap((i) => i.expression ?? []),
+    ['Patient.birthDate'],
+    'validated to the end',
+  );
   t.deepEqual(events, ['fhir body sent', ...Array.from({ length: ROUND_TRIPS }, () => 'ack AA'), 'fhir answer']);
 });

@@ -13,7 +13,11 @@ import { startTestEngine, testChannel } from '../support/harness.ts';
 /** A marker sent in each request; no answer may hold it. */
 const MARKER = 'zzechozz';
 
-interface RawAnswer { status: number; headers: Record<string, string>; body: string }
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 /** Sends `request` as bytes and reads the answer until the server closes the connection. */
 function raw(port: number, request: string | Buffer): Promise<RawAnswer> {
@@ -38,15 +42,24 @@ function raw(port: number, request: string | Buffer): Promise<RawAnswer> {
 }
 
 const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`;
-const post = (path: string, type: string, body: string) => `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+const post = (path: string, type: string, body: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
 const CASES: { name: string; request: string; status: number }[] = [
   { name: 'a URL that does not decode (/api/%ff)', request: get(`/api/%ff${MARKER}`), status: 400 },
   { name: 'headers over 16 KiB (431)', request: get(`/api/health?${MARKER}`, `X-Padding: ${'a'.repeat(20_000)}\r\n`), status: 431 },
   { name: 'a request line that is not HTTP', request: `NOT-HTTP /${MARKER} ???\r\n\r\n`, status: 400 },
   { name: 'an unknown method', request: `BREW /api/${MARKER} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, status: 400 },
-  { name: 'a Content-Length that is not a number', request: `POST /api/auth/login?${MARKER} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${MARKER}\r\nConnection: close\r\n\r\n`, status: 400 },
-  { name: 'a body that is not JSON', request: post(`/api/auth/login?${MARKER}`, 'application/json', `{"username": "${MARKER}`), status: 400 },
+  {
+    name: 'a Content-Length that is not a number',
+    request: `POST /api/auth/login?${MARKER} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${MARKER}\r\nConnection: close\r\n\r\n`,
+    status: 400,
+  },
+  {
+    name: 'a body that is not JSON',
+    request: post(`/api/auth/login?${MARKER}`, 'application/json', `{"username": "${MARKER}`),
+    status: 400,
+  },
   { name: 'a content type no route takes', request: post(`/api/auth/login?${MARKER}`, `text/x-${MARKER}`, MARKER), status: 415 },
   { name: 'a content type that does not parse', request: post(`/api/auth/login?${MARKER}`, `;;${MARKER}/`, '{}'), status: 415 },
   { name: 'an unknown route', request: get(`/api/${MARKER}`), status: 404 },

@@ -11,7 +11,8 @@ import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
 
 test('junk sent in many reads after good frames: one warning, the connection closed, no answer to what follows', async (t) => {
   const erp = await startErpSimulator();
@@ -42,7 +43,10 @@ test('junk sent in many reads after good frames: one warning, the connection clo
     await new Promise((r) => setTimeout(r, 5));
   }
   raw.write(Buffer.from(`\x0b${adt('JUNK3')}\x1c\r`));
-  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 10_000).unref())]);
+  await Promise.race([
+    closed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 10_000).unref()),
+  ]);
   t.is(Buffer.concat(received).length, 0, 'nothing answered on the junk connection');
   t.true(written >= 1);
 

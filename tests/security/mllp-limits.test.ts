@@ -17,7 +17,8 @@ import { startTestEngine, testChannel } from '../support/harness.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
-const adt = (id: string, note = '') => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r${note ? `NTE|1||${note}\r` : ''}`;
+const adt = (id: string, note = '') =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r${note ? `NTE|1||${note}\r` : ''}`;
 
 /** A raw connection that records whether the server closed it and the ACKs it answered. */
 interface Peer {
@@ -73,7 +74,10 @@ async function engineWith(t: import('ava').ExecutionContext, source: Partial<Mll
   const lines: string[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
   const channel = testChannel({ erpUrl: erp.url });
-  const sb = await startTestEngine({ channels: [{ ...channel, source: { ...channel.source, ...source } }], log: createLogger({ level: 'info', stream }) });
+  const sb = await startTestEngine({
+    channels: [{ ...channel, source: { ...channel.source, ...source } }],
+    log: createLogger({ level: 'info', stream }),
+  });
   const peers: Peer[] = [];
   t.teardown(async () => {
     for (const p of peers) p.socket.destroy();
@@ -85,7 +89,11 @@ async function engineWith(t: import('ava').ExecutionContext, source: Partial<Mll
     peers.push(peer);
     return peer;
   };
-  const warnings = () => lines.map((l) => JSON.parse(l) as { level: string; message: string }).filter((l) => l.level === 'warn').map((l) => l.message);
+  const warnings = () =>
+    lines
+      .map((l) => JSON.parse(l) as { level: string; message: string })
+      .filter((l) => l.level === 'warn')
+      .map((l) => l.message);
   return { sb, open, warnings };
 }
 
@@ -96,7 +104,10 @@ test('the connection over maxConnections is closed at once; a place freed is tak
   const fourth = await open();
   await within('the fourth connection closed by the server', fourth.closedByServer);
   t.deepEqual(fourth.acks, []);
-  t.false(served.some((p) => p.isClosed()), 'the three within the cap stay open');
+  t.false(
+    served.some((p) => p.isClosed()),
+    'the three within the cap stay open',
+  );
   t.deepEqual(warnings(), ['MLLP listener at its connection cap; new connections closed']);
 
   served[0]!.socket.destroy();
@@ -143,10 +154,13 @@ test('the connection whose unfinished frame would take the listener past maxBuff
   t.deepEqual(closed.acks, []);
   // The survivor ends its frame and is answered; its bytes are then released, so a new 40 KiB message fits.
   open_.socket.write(Buffer.from([MLLP_END, MLLP_CR]));
-  const ack = await within('the survivor answered', (async () => {
-    while (open_.acks.length === 0) await new Promise((r) => setTimeout(r, 10));
-    return open_.acks[0]!;
-  })());
+  const ack = await within(
+    'the survivor answered',
+    (async () => {
+      while (open_.acks.length === 0) await new Promise((r) => setTimeout(r, 10));
+      return open_.acks[0]!;
+    })(),
+  );
   t.is(field(ack, 'MSA', 1), 'AA');
   const c = await open();
   t.is(field(await send(c, adt('BUF3', note)), 'MSA', 1), 'AA', 'the budget was given back');
@@ -170,7 +184,10 @@ test('an unterminated frame is closed after frameTimeoutMs, while an idle connec
 
 test('on a TLS listener connections are counted before the handshake: one over the cap is closed before any TLS, with one warning', async (t) => {
   const pki = makeTestPki();
-  const { sb, open, warnings } = await engineWith(t, { maxConnections: 1, tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } });
+  const { sb, open, warnings } = await engineWith(t, {
+    maxConnections: 1,
+    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
+  });
   const client = await MllpTestClient.connect(sb.mllpPort, '127.0.0.1', { ca: pki.ca });
   t.teardown(() => client.close());
   t.is(field(await client.send(adt('TLS1')), 'MSA', 1), 'AA');
@@ -186,7 +203,19 @@ test('on a TLS listener connections are counted before the handshake: one over t
 test('the limits have the defaults a hospital expects, each settable from the environment', (t) => {
   const base = { REDIS_URL: 'redis://x', MONGODB_URL: 'mongodb://x' };
   const config = loadConfig(base);
-  t.deepEqual([config.MLLP_MAX_CONNECTIONS, config.MLLP_MAX_CONNECTIONS_PER_ADDRESS, config.MLLP_MAX_BUFFERED_BYTES, config.MLLP_FRAME_TIMEOUT_MS], [1000, 100, 256 * 1024 * 1024, 30_000]);
-  const set = loadConfig({ ...base, MLLP_MAX_CONNECTIONS: '50', MLLP_MAX_CONNECTIONS_PER_ADDRESS: '5', MLLP_MAX_BUFFERED_BYTES: '1048576', MLLP_FRAME_TIMEOUT_MS: '5000' });
-  t.deepEqual([set.MLLP_MAX_CONNECTIONS, set.MLLP_MAX_CONNECTIONS_PER_ADDRESS, set.MLLP_MAX_BUFFERED_BYTES, set.MLLP_FRAME_TIMEOUT_MS], [50, 5, 1048576, 5000]);
+  t.deepEqual(
+    [config.MLLP_MAX_CONNECTIONS, config.MLLP_MAX_CONNECTIONS_PER_ADDRESS, config.MLLP_MAX_BUFFERED_BYTES, config.MLLP_FRAME_TIMEOUT_MS],
+    [1000, 100, 256 * 1024 * 1024, 30_000],
+  );
+  const set = loadConfig({
+    ...base,
+    MLLP_MAX_CONNECTIONS: '50',
+    MLLP_MAX_CONNECTIONS_PER_ADDRESS: '5',
+    MLLP_MAX_BUFFERED_BYTES: '1048576',
+    MLLP_FRAME_TIMEOUT_MS: '5000',
+  });
+  t.deepEqual(
+    [set.MLLP_MAX_CONNECTIONS, set.MLLP_MAX_CONNECTIONS_PER_ADDRESS, set.MLLP_MAX_BUFFERED_BYTES, set.MLLP_FRAME_TIMEOUT_MS],
+    [50, 5, 1048576, 5000],
+  );
 });

@@ -24,7 +24,8 @@ const tokenCount = async (sb: TestEngine) => (await sb.engine.auth!.listApiToken
 test('a change from another origin is refused (403 problem) however it is signed; one from the console or with no Origin or Referer goes through', async (t) => {
   const sb = await engine(t);
   const session = await signIn(sb, TEST_ADMIN.username, TEST_ADMIN.password);
-  const createToken = (headers: Record<string, string>) => sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: { host: HOST, ...headers }, payload: { name: 'x' } });
+  const createToken = (headers: Record<string, string>) =>
+    sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: { host: HOST, ...headers }, payload: { name: 'x' } });
   const before = await tokenCount(sb);
 
   const refused: [string, Record<string, string>][] = [
@@ -45,24 +46,50 @@ test('a change from another origin is refused (403 problem) however it is signed
   }
   t.is(await tokenCount(sb), before, 'no refused request made a token');
 
-  const login = await sb.engine.http!.inject({ method: 'POST', url: '/api/auth/login', headers: { host: HOST, origin: 'https://evil.example' }, payload: { username: TEST_ADMIN.username, password: TEST_ADMIN.password } });
+  const login = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    headers: { host: HOST, origin: 'https://evil.example' },
+    payload: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
+  });
   t.is(login.statusCode, 403, 'sign-in from another origin (login CSRF) is refused');
   t.is(login.headers['set-cookie'], undefined);
 
   for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-    const res = await sb.engine.http!.inject({ method, url: '/api/users/nobody', headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' }, payload: {} });
+    const res = await sb.engine.http!.inject({
+      method,
+      url: '/api/users/nobody',
+      headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' },
+      payload: {},
+    });
     t.is(res.statusCode, 403, method);
   }
 
   t.is((await createToken({ ...session, origin: OWN })).statusCode, 201, 'the console itself');
   t.is((await createToken({ ...session, referer: `${OWN}/channels` })).statusCode, 201, 'a Referer of the console');
   t.is((await createToken(sb.adminHeaders)).statusCode, 201, 'a script: neither header');
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/tokens', headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' } })).statusCode, 200, 'reads are not changes');
+  t.is(
+    (
+      await sb.engine.http!.inject({
+        method: 'GET',
+        url: '/api/tokens',
+        headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' },
+      })
+    ).statusCode,
+    200,
+    'reads are not changes',
+  );
 });
 
 test('with CONSOLE_ORIGIN set, that origin is the console, whatever the Host header says (a proxy in front)', async (t) => {
   const sb = await engine(t, { CONSOLE_ORIGIN: 'https://switchboard.example.org' });
-  const post = (origin: string) => sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: { host: HOST, ...sb.adminHeaders, origin }, payload: { name: 'x' } });
+  const post = (origin: string) =>
+    sb.engine.http!.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: { host: HOST, ...sb.adminHeaders, origin },
+      payload: { name: 'x' },
+    });
   t.is((await post('https://switchboard.example.org')).statusCode, 201);
   t.is((await post(OWN)).statusCode, 403, 'the Host header is no longer trusted for the origin');
 });

@@ -32,7 +32,11 @@ const run = promisify(execFile);
 async function asNobody(command: string, args: string[]): Promise<{ code: number; out: string }> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', PGPASSFILE: '/nonexistent' };
   try {
-    const { stdout, stderr } = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', command, ...args], { env, cwd: ROOT, timeout: 30_000 });
+    const { stdout, stderr } = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', command, ...args], {
+      env,
+      cwd: ROOT,
+      timeout: 30_000,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
@@ -84,7 +88,11 @@ pgTest('the shared PostgreSQL refuses a local user without the password, and ans
   t.not(pg.password, '', 'SWITCHBOARD_PG_URL carries the password');
   t.is(await pgQuery('postgres', 'SELECT 1'), '1', 'the password of scripts/services.sh env is accepted');
   const psql = (await run('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1'])).stdout.trim();
-  for (const [user, host] of [['postgres', '127.0.0.1'], ['nobody', '127.0.0.1'], ['postgres', 'localhost']] as const) {
+  for (const [user, host] of [
+    ['postgres', '127.0.0.1'],
+    ['nobody', '127.0.0.1'],
+    ['postgres', 'localhost'],
+  ] as const) {
     const r = await asNobody(psql, ['-w', '-h', host, '-p', pg.port, '-U', user, '-d', 'postgres', '-tAc', 'SELECT 1']);
     t.not(r.code, 0, `psql -U ${user} -h ${host} without a password: ${r.out}`);
     t.regex(r.out, /password|authentication failed/i, r.out);
@@ -150,7 +158,10 @@ test('the log never carries the password of a service URL, in the message or a f
   stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
   for (const format of ['json', 'pretty'] as const) {
     const log = createLogger({ stream, format });
-    log.error('cannot reach redis://:s3cret-redis@127.0.0.1:6390 now', { url: 'mongodb://postgres:s3cret-mongo@127.0.0.1:27027/?authMechanism=PLAIN', detail: 'postgres://postgres:s3cret-pg@127.0.0.1:6432/ferretdb' });
+    log.error('cannot reach redis://:s3cret-redis@127.0.0.1:6390 now', {
+      url: 'mongodb://postgres:s3cret-mongo@127.0.0.1:27027/?authMechanism=PLAIN',
+      detail: 'postgres://postgres:s3cret-pg@127.0.0.1:6432/ferretdb',
+    });
   }
   await new Promise((resolve) => setImmediate(resolve));
   t.regex(out, /redis:\/\/\[redacted\]@127\.0\.0\.1:6390/);

@@ -13,21 +13,23 @@ import { userSession } from '../support/users.ts';
 
 const MRN = 'MRN8842';
 /** An ORU^R01 (accepted and stored by the demo channel, sent nowhere): a result and a note on it. */
-const oru = [
-  'MSH|^~\\&|LAB|GENHOSP|EHR|GENHOSP|20260315090000||ORU^R01^ORU_R01|SECORU1|P|2.5.1',
-  `PID|1||${MRN}^^^GENHOSP^MR||QUILL^NORA||19610203|F`,
-  'OBR|1|PLC77|FIL77|4548-4^HEMOGLOBIN A1C^LN|||20260315080000',
-  'OBX|1|NM|4548-4^HEMOGLOBIN A1C^LN||9.7|%|4.0-5.6|H|||F',
-  'NTE|1||PATIENT INFORMED OF DIABETIC RANGE',
-].join('\r') + '\r';
+const oru =
+  [
+    'MSH|^~\\&|LAB|GENHOSP|EHR|GENHOSP|20260315090000||ORU^R01^ORU_R01|SECORU1|P|2.5.1',
+    `PID|1||${MRN}^^^GENHOSP^MR||QUILL^NORA||19610203|F`,
+    'OBR|1|PLC77|FIL77|4548-4^HEMOGLOBIN A1C^LN|||20260315080000',
+    'OBX|1|NM|4548-4^HEMOGLOBIN A1C^LN||9.7|%|4.0-5.6|H|||F',
+    'NTE|1||PATIENT INFORMED OF DIABETIC RANGE',
+  ].join('\r') + '\r';
 /** A DFT^P03 of the same patient: a charge (financial) on an inpatient (clinical) stay. */
-const dft = [
-  'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315100000||DFT^P03^DFT_P03|SECDFT1|P|2.5.1',
-  'EVN|P03|20260315100000',
-  `PID|1||${MRN}^^^GENHOSP^MR||QUILL^NORA||19610203|F`,
-  'PV1|1|I|ICU^12^A^GENHOSP||||||||||||||||VSEC77',
-  'FT1|1|||20260315|20260315|CG|80053^COMPREHENSIVE METABOLIC PANEL^CPT||1|1|431.25^USD||LAB',
-].join('\r') + '\r';
+const dft =
+  [
+    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315100000||DFT^P03^DFT_P03|SECDFT1|P|2.5.1',
+    'EVN|P03|20260315100000',
+    `PID|1||${MRN}^^^GENHOSP^MR||QUILL^NORA||19610203|F`,
+    'PV1|1|I|ICU^12^A^GENHOSP||||||||||||||||VSEC77',
+    'FT1|1|||20260315|20260315|CG|80053^COMPREHENSIVE METABOLIC PANEL^CPT||1|1|431.25^USD||LAB',
+  ].join('\r') + '\r';
 
 const CLINICAL = ['9.7', '4.0-5.6', 'HEMOGLOBIN A1C', 'DIABETIC', '4548-4', 'ICU'];
 
@@ -39,7 +41,8 @@ test('a viewer without the PHI permission: search by MRN refused (403, audited a
   t.teardown(() => client.close());
   t.is(field(await client.send(oru), 'MSA', 1), 'AA');
   t.is(field(await client.send(dft), 'MSA', 1), 'AA');
-  const stored = async (controlId: string) => waitFor(controlId, async () => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]);
+  const stored = async (controlId: string) =>
+    waitFor(controlId, async () => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]);
   const [oruId, dftId] = [(await stored('SECORU1'))._id, (await stored('SECDFT1'))._id];
   await waitFor('the charge delivered', () => erp.postings().length > 0);
 
@@ -54,7 +57,10 @@ test('a viewer without the PHI permission: search by MRN refused (403, audited a
     t.like(res.json(), { status: 403, code: 'FORBIDDEN' });
     t.false(res.body.includes(mrn));
   }
-  const denied = (await get('/api/audit?action=access.denied&actor=val.viewer', sb.adminHeaders)).json().items as { outcome: string; details: { why: string } }[];
+  const denied = (await get('/api/audit?action=access.denied&actor=val.viewer', sb.adminHeaders)).json().items as {
+    outcome: string;
+    details: { why: string };
+  }[];
   t.is(denied.length, 2, 'each refused search is audited');
   t.true(denied.every((e) => e.outcome === 'denied' && /MRN.*PHI permission/.test(e.details.why)));
   t.false(JSON.stringify(denied).includes(MRN), 'the audit entry does not hold the MRN');
@@ -68,7 +74,10 @@ test('a viewer without the PHI permission: search by MRN refused (403, audited a
   t.regex(oruView.raw, /ORU\^R01/);
 
   // The DFT: the stay (class, location) masked in raw and canonical; the charge itself shown.
-  const dftView = (await get(`/api/messages/${dftId}`, viewer)).json() as { raw: string; canonical: { events: { model: string; event: { amount?: { value: number }; code?: string; encounter?: { patientClass?: string } } }[] } };
+  const dftView = (await get(`/api/messages/${dftId}`, viewer)).json() as {
+    raw: string;
+    canonical: { events: { model: string; event: { amount?: { value: number }; code?: string; encounter?: { patientClass?: string } } }[] };
+  };
   t.false(dftView.raw.includes('ICU'), 'PV1-3 masked');
   t.regex(dftView.raw, /\rPV1\|1\|\*\*\*\|\*\*\*\|/);
   t.regex(dftView.raw, /431\.25\^USD/, 'FT1-11 (financial) shown');

@@ -38,7 +38,26 @@ const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {
 function makeCa(dir: string, name: string): { cert: string; key: string } {
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    ],
+    dir,
+  );
   return { cert, key };
 }
 
@@ -48,8 +67,30 @@ function issue(o: { dir: string; name: string; cn: string; ca: { cert: string; k
   const certFile = path.join(o.dir, `${o.name}.crt`);
   const extFile = path.join(o.dir, `${o.name}.ext`);
   writeFileSync(extFile, o.ext);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${o.cn}`], o.dir);
-  openssl(['x509', '-req', '-in', csr, '-CA', o.ca.cert, '-CAkey', o.ca.key, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', extFile], o.dir);
+  openssl(
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${o.cn}`],
+    o.dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      o.ca.cert,
+      '-CAkey',
+      o.ca.key,
+      '-CAcreateserial',
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-extfile',
+      extFile,
+    ],
+    o.dir,
+  );
   const cert = readFileSync(certFile, 'utf8');
   const x509 = new X509Certificate(cert);
   return { certFile, keyFile, cert, key: readFileSync(keyFile, 'utf8'), subject: x509.subject, fingerprint256: x509.fingerprint256 };
@@ -60,9 +101,14 @@ export function makeTestPki(): TestPki {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-pki-'));
   const ca = makeCa(dir, 'switchboard-test-ca');
   const other = makeCa(dir, 'other-ca');
-  const server = issue({ dir, name: 'server', cn: 'localhost', ca, ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' });
+  const server = issue({
+    dir,
+    name: 'server',
+    cn: 'localhost',
+    ca,
+    ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  });
   const client = issue({ dir, name: 'client', cn: 'switchboard-client', ca, ext: 'extendedKeyUsage=clientAuth\n' });
   const stranger = issue({ dir, name: 'stranger', cn: 'stranger', ca: other, ext: 'extendedKeyUsage=clientAuth\n' });
   return { dir, caFile: ca.cert, ca: readFileSync(ca.cert, 'utf8'), server, client, stranger, otherCaFile: other.cert };
 }
-

@@ -9,7 +9,10 @@ import { REPO_ROOT } from './shared.ts';
  * With `terminal`, under a real terminal made by util-linux's `script`; else with its output piped.
  * `output()` is everything it printed so far; the test's teardown stops it.
  */
-export function startDemo(t: { teardown(fn: () => unknown): void }, o: { terminal: boolean; dbPrefix: string }): { output(): string; exited(): boolean } {
+export function startDemo(
+  t: { teardown(fn: () => unknown): void },
+  o: { terminal: boolean; dbPrefix: string },
+): { output(): string; exited(): boolean } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: sharedRedisUrl(),
@@ -22,7 +25,11 @@ export function startDemo(t: { teardown(fn: () => unknown): void }, o: { termina
   };
   for (const key of ['LOG_FORMAT', 'NO_COLOR', 'FHIR_API_TOKEN', 'SWITCHBOARD_ADMIN_USER', 'SWITCHBOARD_ADMIN_PASSWORD']) delete env[key];
   const child = o.terminal
-    ? spawn('script', ['-qfec', `'${process.execPath}' --import tsx scripts/demo.ts`, '/dev/null'], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    ? spawn('script', ['-qfec', `'${process.execPath}' --import tsx scripts/demo.ts`, '/dev/null'], {
+        cwd: REPO_ROOT,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
     : spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (c: Buffer) => (output += c.toString('utf8')));

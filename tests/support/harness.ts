@@ -77,8 +77,18 @@ export async function startTestEngine(options: {
     ...options.config,
   };
   const log = options.log ?? (options.verbose ? createLogger({ level: 'debug' }) : silentLogger());
-  const security = { ...loadSecurityConfig({ SWITCHBOARD_ADMIN_USER: TEST_ADMIN.username, SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password }), ...options.security };
-  const engine = createEngine({ config, security, channels: options.channels, log, ...(options.transforms ? { transforms: options.transforms } : {}), ...(options.announce ? { announce: options.announce } : {}) });
+  const security = {
+    ...loadSecurityConfig({ SWITCHBOARD_ADMIN_USER: TEST_ADMIN.username, SWITCHBOARD_ADMIN_PASSWORD: TEST_ADMIN.password }),
+    ...options.security,
+  };
+  const engine = createEngine({
+    config,
+    security,
+    channels: options.channels,
+    log,
+    ...(options.transforms ? { transforms: options.transforms } : {}),
+    ...(options.announce ? { announce: options.announce } : {}),
+  });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;
   const token = engine.auth ? (await engine.auth.createApiToken(TEST_ADMIN.username, 'tests')).token : 'none (no HTTP in this role)';

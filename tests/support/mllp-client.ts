@@ -16,7 +16,7 @@ export function field(hl7: string, seg: string, n: number): string {
   const sep = lines.find((l) => l.startsWith('MSH'))?.[3] ?? '|';
   const line = lines.find((l) => l.startsWith(`${seg}${sep}`)) ?? '';
   const parts = line.split(sep);
-  return seg === 'MSH' ? (n === 1 ? sep : parts[n - 1] ?? '') : parts[n] ?? '';
+  return seg === 'MSH' ? (n === 1 ? sep : (parts[n - 1] ?? '')) : (parts[n] ?? '');
 }
 
 /**
@@ -44,7 +44,9 @@ export class MllpTestClient {
    */
   static connect(port: number, host = '127.0.0.1', tlsOptions?: tls.ConnectionOptions): Promise<MllpTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = tlsOptions ? tls.connect({ ...tlsOptions, port, host }, () => resolve(new MllpTestClient(socket))) : net.connect({ port, host }, () => resolve(new MllpTestClient(socket)));
+      const socket = tlsOptions
+        ? tls.connect({ ...tlsOptions, port, host }, () => resolve(new MllpTestClient(socket)))
+        : net.connect({ port, host }, () => resolve(new MllpTestClient(socket)));
       socket.once('error', reject);
       socket.once('close', () => reject(new Error('connection closed while connecting')));
     });

@@ -12,7 +12,9 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 export function deadMessage(i: number): MessageRecord {
   const now = new Date();
   const id = newMessageId();
-  const raw = Buffer.from(`MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`);
+  const raw = Buffer.from(
+    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`,
+  );
   return {
     _id: id,
     channelId: 'ehr-mllp',
@@ -24,7 +26,16 @@ export function deadMessage(i: number): MessageRecord {
     charset: 'UNICODE UTF-8',
     status: 'dead',
     canonical: { events: [] },
-    deliveries: { erp: { destinationId: 'erp', status: 'dead', idempotencyKey: `${id}:erp`, sentEvents: 0, attempts: [], lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' } } },
+    deliveries: {
+      erp: {
+        destinationId: 'erp',
+        status: 'dead',
+        idempotencyKey: `${id}:erp`,
+        sentEvents: 0,
+        attempts: [],
+        lastError: { code: 'PEER_UNAVAILABLE', detail: 'outage' },
+      },
+    },
     ack: { code: 'AA', sentAt: now },
   };
 }

@@ -121,18 +121,30 @@ test('private MongoDB-wire server: data survives stop/start; pause stops answers
   const db = uniqueName('selftest');
 
   await withMongo(mongo.url, async (c) => {
-    await c.db(db).collection('docs').insertOne({ _id: 'one' as never, n: 1 }, { writeConcern: { w: 'majority' } });
+    await c
+      .db(db)
+      .collection('docs')
+      .insertOne({ _id: 'one' as never, n: 1 }, { writeConcern: { w: 'majority' } });
   });
   await mongo.stop();
   t.false(await listening(port));
   await mongo.start();
   t.is(mongo.port, port, 'restarted on the same port');
-  const doc = await withMongo(mongo.url, (c) => c.db(db).collection('docs').findOne({ _id: 'one' as never }));
+  const doc = await withMongo(mongo.url, (c) =>
+    c
+      .db(db)
+      .collection('docs')
+      .findOne({ _id: 'one' as never }),
+  );
   t.is(doc?.n, 1, 'data survives stop/start');
 
   await mongo.pause();
   const started = Date.now();
-  await t.throwsAsync(withMongo(mongo.url, (c) => c.db('admin').command({ ping: 1 }), 1500), undefined, 'a paused server answers nothing');
+  await t.throwsAsync(
+    withMongo(mongo.url, (c) => c.db('admin').command({ ping: 1 }), 1500),
+    undefined,
+    'a paused server answers nothing',
+  );
   t.true(Date.now() - started >= 1000);
   await mongo.resume();
   const pong = await withMongo(mongo.url, (c) => c.db('admin').command({ ping: 1 }));

@@ -44,14 +44,20 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** The shared Redis started by `npm test` (scripts/services.sh). */
 export function sharedRedisUrl(): string {
   const url = process.env.REDIS_URL;
-  if (!url) throw new Error('REDIS_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
+  if (!url)
+    throw new Error(
+      'REDIS_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)',
+    );
   return url;
 }
 
 /** The shared MongoDB-wire server started by `npm test`. */
 export function sharedMongoUrl(): string {
   const url = process.env.MONGODB_URL;
-  if (!url) throw new Error('MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)');
+  if (!url)
+    throw new Error(
+      'MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)',
+    );
   return url;
 }
 
@@ -247,13 +253,30 @@ export async function startPrivateRedis(opts: { name?: string } = {}): Promise<P
       // at each start, as wipeAndRestart removes the directory.
       writeFileSync(conf, `requirepass ${password}\n`, { mode: 0o600 });
       return [
-      program,
-      [
-        conf,
-        '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes', '--dir', dir,
-        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction',
-        '--daemonize', 'no', '--logfile', '',
-      ],
+        program,
+        [
+          conf,
+          '--bind',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--protected-mode',
+          'yes',
+          '--dir',
+          dir,
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+          '--save',
+          '',
+          '--maxmemory-policy',
+          'noeviction',
+          '--daemonize',
+          'no',
+          '--logfile',
+          '',
+        ],
       ];
     },
     (port) => redisPing(port, password),
@@ -306,7 +329,10 @@ async function pgClient(program: 'createdb' | 'dropdb', database: string): Promi
  * backend): its rows, one per line, fields separated by `|` (psql -tA). For tests that look at what FerretDB made there.
  */
 export async function pgQuery(database: string, sql: string): Promise<string> {
-  const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], { timeout: 30_000, env: pgEnv() });
+  const { stdout } = await execFileAsync(pgProgram('psql'), [...pgConnectionArgs(), '-d', database, '-tAc', sql], {
+    timeout: 30_000,
+    env: pgEnv(),
+  });
   return stdout.trim();
 }
 
@@ -334,7 +360,8 @@ function pgEnv(): NodeJS.ProcessEnv {
 /** SWITCHBOARD_PG_URL of `scripts/services.sh env`: the shared PostgreSQL, with its user and password. */
 function pgUrl(): URL {
   const set = process.env.SWITCHBOARD_PG_URL;
-  if (!set) throw new Error('SWITCHBOARD_PG_URL is not set: run the tests with `npm test` (or export the lines of `bash scripts/services.sh env`)');
+  if (!set)
+    throw new Error('SWITCHBOARD_PG_URL is not set: run the tests with `npm test` (or export the lines of `bash scripts/services.sh env`)');
   return new URL(set);
 }
 
@@ -347,13 +374,19 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
     );
   }
   const backend = process.env.SWITCHBOARD_FERRETDB_BACKEND ?? 'postgresql';
-  if (backend !== 'postgresql' && backend !== 'sqlite') throw new Error(`SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not ${backend}`);
+  if (backend !== 'postgresql' && backend !== 'sqlite')
+    throw new Error(`SWITCHBOARD_FERRETDB_BACKEND must be postgresql or sqlite, not ${backend}`);
   const dir = instanceDir('ferretdb', opts.name);
-  const database = path.basename(dir).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 63); // ferretdb_<name>_<random>
+  const database = path
+    .basename(dir)
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .slice(0, 63); // ferretdb_<name>_<random>
   if (backend === 'postgresql') await pgClient('createdb', database);
   // The backend URL names no user and no password: FerretDB uses those of each client (PLAIN).
   const pg = backend === 'postgresql' ? pgUrl() : undefined;
-  const backendArgs = pg ? ['--handler=postgresql', `--postgresql-url=postgres://${pg.host}/${database}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
+  const backendArgs = pg
+    ? ['--handler=postgresql', `--postgresql-url=postgres://${pg.host}/${database}`]
+    : ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
   const urlOf = (port: number) =>
     pg ? `mongodb://${pg.username}:${pg.password}@127.0.0.1:${port}/?authMechanism=PLAIN` : `mongodb://127.0.0.1:${port}/`;
   const svc = new PrivateService(
@@ -362,7 +395,14 @@ export async function startPrivateMongo(opts: { name?: string } = {}): Promise<P
     'ferretdb',
     (port) => [
       FERRETDB,
-      [...backendArgs, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir}`, '--debug-addr=-', '--telemetry=disable', '--log-level=error'],
+      [
+        ...backendArgs,
+        `--listen-addr=127.0.0.1:${port}`,
+        `--state-dir=${dir}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=error',
+      ],
     ],
     (port) => mongoPing(urlOf(port)),
     backend === 'postgresql' ? database : '-',

@@ -64,7 +64,10 @@ export class TcpProxy {
         pattern,
         resolve: () => (clearTimeout(timer), this.watchers.delete(watcher), resolve()),
       };
-      const timer = setTimeout(() => (this.watchers.delete(watcher), reject(new Error(`the proxy held no bytes matching the pattern within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () => (this.watchers.delete(watcher), reject(new Error(`the proxy held no bytes matching the pattern within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
       this.watchers.add(watcher);
     });
   }
@@ -75,7 +78,12 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket, target: { host: string; port: number }): void {
-    const link = new Link(client, net.connect(target), () => this.paused, () => this.checkWatchers(link));
+    const link = new Link(
+      client,
+      net.connect(target),
+      () => this.paused,
+      () => this.checkWatchers(link),
+    );
     this.links.add(link);
     link.onDone(() => this.links.delete(link));
   }

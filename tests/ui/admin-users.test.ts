@@ -12,7 +12,15 @@ test('an administrator creates a user, grants PHI, sees the change in the audit 
   const admin = await openConsole(browser, sb);
   const { page } = admin;
   await signInAs(admin, TEST_ADMIN.username, TEST_ADMIN.password);
-  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Channels', 'Transform test bench', 'Audit log', 'Users']);
+  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), [
+    'Dashboard',
+    'Messages',
+    'Dead letters',
+    'Channels',
+    'Transform test bench',
+    'Audit log',
+    'Users',
+  ]);
 
   await page.getByRole('link', { name: 'Users' }).click();
   const form = page.getByRole('form', { name: 'New user' });
@@ -27,7 +35,13 @@ test('an administrator creates a user, grants PHI, sees the change in the audit 
   // The new user signs in elsewhere and sees a support user's pages, PHI masked.
   const nora = await openConsole(browser, sb);
   await signInAs(nora, 'nora.new', PASSWORD);
-  t.deepEqual(await nora.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Channels', 'Transform test bench']);
+  t.deepEqual(await nora.page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), [
+    'Dashboard',
+    'Messages',
+    'Dead letters',
+    'Channels',
+    'Transform test bench',
+  ]);
   await nora.page.getByText('PHI masked').waitFor();
 
   // Grant PHI.
@@ -59,7 +73,10 @@ test('an administrator creates a user, grants PHI, sees the change in the audit 
     shown = await actions.allInnerTexts();
   }
   t.deepEqual([...new Set(shown)], ['user.update'], 'the late unfiltered answer is dropped');
-  t.regex(await entry.innerText(), /admin\s+user\.update\s+success\s+user:nora\.new\s+diff: \[{"field":"phi","before":false,"after":true}\]/);
+  t.regex(
+    await entry.innerText(),
+    /admin\s+user\.update\s+success\s+user:nora\.new\s+diff: \[{"field":"phi","before":false,"after":true}\]/,
+  );
   await screenshot(page, 'admin-audit-user-update');
 
   // Delete, after the confirmation.

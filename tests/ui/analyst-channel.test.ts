@@ -5,7 +5,12 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser } from '../support/users.ts';
 import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
 
-const adt = ['MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|LAB1|P|2.5.1', 'EVN|A01|20260315083000', 'PID|1||777^^^GENHOSP^MR||LANE^LOIS', `PV1|1|I|5E${'|'.repeat(16)}VLAB1`];
+const adt = [
+  'MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|LAB1|P|2.5.1',
+  'EVN|A01|20260315083000',
+  'PID|1||777^^^GENHOSP^MR||LANE^LOIS',
+  `PV1|1|I|5E${'|'.repeat(16)}VLAB1`,
+];
 
 test('an analyst creates a channel in the console, validates it, tests its transform, deploys it, sends it a message over MLLP and finds the message; versions show their diff and roll back', async (t) => {
   const erp = await startErpSimulator();
@@ -68,7 +73,10 @@ test('an analyst creates a channel in the console, validates it, tests its trans
   await page.getByRole('link', { name: 'Channels', exact: true }).click();
   const listed = page.getByRole('row', { name: /^lab-adt/ });
   await listed.waitFor();
-  t.regex(await listed.innerText(), new RegExp(`lab-adt\\s+Lab ADT feed\\s+MLLP ${port}\\s+ADT\\^A01, ADT\\^A03\\s+deployed\\s+v1\\s+1\\s+0\\s+\\d\\d:\\d\\d`));
+  t.regex(
+    await listed.innerText(),
+    new RegExp(`lab-adt\\s+Lab ADT feed\\s+MLLP ${port}\\s+ADT\\^A01, ADT\\^A03\\s+deployed\\s+v1\\s+1\\s+0\\s+\\d\\d:\\d\\d`),
+  );
   await screenshot(page, 'analyst-channels');
   await listed.getByRole('link', { name: 'lab-adt' }).click();
   await page.getByRole('link', { name: 'Messages of lab-adt' }).click();

@@ -33,7 +33,8 @@ export async function openConsole(browser: Browser, sb: TestEngine): Promise<Con
   const problems: string[] = [];
   page.on('console', (m) => {
     // API answers the console handles (401 ended session, 403 refused, 422 field errors) are logged by Chromium as failed loads: expected. A 404 is not.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|422)/.test(m.text())) problems.push(m.text());
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|422)/.test(m.text()))
+      problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return { page, context, base: `http://127.0.0.1:${sb.addresses.http!.port}`, problems };
@@ -49,7 +50,8 @@ export async function signInAs({ page, base }: ConsolePage, username: string, pa
 }
 
 /** Whether the page is wider than the window (a broken layout at 1280×800). */
-export const overflowsHorizontally = async (page: Page): Promise<boolean> => (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) === true;
+export const overflowsHorizontally = async (page: Page): Promise<boolean> =>
+  (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth')) === true;
 
 /** Saves a full-page screenshot as tests/artifacts/ui/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {

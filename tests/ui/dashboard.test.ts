@@ -5,7 +5,8 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser } from '../support/users.ts';
 import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
 
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 
 test('the dashboard charts messages per minute and errors per channel, shows each destination queue and its failures, and refreshes by itself', async (t) => {
   const erp = await startErpSimulator();
@@ -17,7 +18,10 @@ test('the dashboard charts messages per minute and errors per channel, shows eac
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.teardown(() => client.close());
   for (const id of ['DASH1', 'DASH2', 'DASHBAD']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
-  await waitFor('two delivered, one dead', async () => erp.postings().length === 2 && (await sb.engine.store!.messages.list({ status: 'dead', limit: 1 })).length === 1);
+  await waitFor(
+    'two delivered, one dead',
+    async () => erp.postings().length === 2 && (await sb.engine.store!.messages.list({ status: 'dead', limit: 1 })).length === 1,
+  );
 
   const browser = await launchBrowser();
   t.teardown(() => browser.close());
@@ -31,7 +35,10 @@ test('the dashboard charts messages per minute and errors per channel, shows eac
   const bars = card.locator('svg.chart rect.bar');
   t.is(await bars.count(), 15, 'one bar per minute');
   const values = (await bars.evaluateAll((rects) => rects.map((r) => r.getAttribute('data-value')))).map(Number);
-  t.is(values.reduce((a, b) => a + b, 0), 3);
+  t.is(
+    values.reduce((a, b) => a + b, 0),
+    3,
+  );
   t.true((await card.locator('rect.bar-error').count()) >= 1);
   t.regex(await card.locator('.statuses').innerText(), /delivered 2[\s\S]*dead 1|dead 1[\s\S]*delivered 2/);
 

@@ -5,7 +5,8 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser } from '../support/users.ts';
 import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
 
-const adt = (id: string) => `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 
 test('support staff find a message the ERP refused with 400; the destination setting is fixed in the console; they dry-run the replay, replay it with a reason and see it delivered; the audit page shows the replay and its reason', async (t) => {
   const erp = await startErpSimulator();
@@ -21,7 +22,9 @@ test('support staff find a message the ERP refused with 400; the destination set
   const client = await MllpTestClient.connect(sb.mllpPort);
   t.is(field(await client.send(adt('UI400')), 'MSA', 1), 'AA');
   client.close();
-  const [stored] = await waitFor('the message dead', () => sb.engine.store!.messages.list({ status: 'dead', limit: 5 }).then((m) => m.length === 1 && m));
+  const [stored] = await waitFor('the message dead', () =>
+    sb.engine.store!.messages.list({ status: 'dead', limit: 5 }).then((m) => m.length === 1 && m),
+  );
 
   const browser = await launchBrowser();
   t.teardown(() => browser.close());
@@ -79,7 +82,9 @@ test('support staff find a message the ERP refused with 400; the destination set
   await analyst.page.getByText('No problems found.').waitFor();
   await analyst.page.getByLabel('Comment for this version').fill('ERP company code header (INC-4711)');
   await analyst.page.getByRole('button', { name: 'Save version' }).click();
-  const saved = Number(await waitFor('the version saved', async () => /Saved version (\d+)\./.exec(await analyst.page.locator('body').innerText())?.[1]));
+  const saved = Number(
+    await waitFor('the version saved', async () => /Saved version (\d+)\./.exec(await analyst.page.locator('body').innerText())?.[1]),
+  );
   await analyst.page.goto(`${analyst.base}/channels/ehr-mllp`);
   await analyst.page.getByRole('button', { name: `Deploy v${saved}` }).click();
   await waitFor('the new version running', async () => sb.engine.running().get('ehr-mllp')?.version === saved);
@@ -122,7 +127,10 @@ test('support staff find a message the ERP refused with 400; the destination set
   await auditor.page.getByRole('button', { name: 'Filter' }).click();
   const rows = auditor.page.locator('table.audit tbody tr');
   // The unfiltered page shows first; the filtered one has the two replays and nothing else.
-  await waitFor('only the two replay entries', async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s*replay/ }).count()) === 2);
+  await waitFor(
+    'only the two replay entries',
+    async () => (await rows.count()) === 2 && (await rows.filter({ hasText: /sam\.support\s*replay/ }).count()) === 2,
+  );
   t.regex(await rows.nth(0).innerText(), /reason: ERP company code now sent \(INC-4711\)[\s\S]*dryRun: false/);
   t.regex(await rows.nth(1).innerText(), /dryRun: true/);
   t.false(await overflowsHorizontally(auditor.page));

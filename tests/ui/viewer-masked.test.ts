@@ -24,7 +24,13 @@ test('a viewer without the PHI permission sees names, MRNs, visit numbers and co
   const viewer = await openConsole(browser, sb);
   const { page } = viewer;
   await signInAs(viewer, 'vic.viewer');
-  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), ['Dashboard', 'Messages', 'Dead letters', 'Channels', 'Transform test bench']);
+  t.deepEqual(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(), [
+    'Dashboard',
+    'Messages',
+    'Dead letters',
+    'Channels',
+    'Transform test bench',
+  ]);
   await page.getByText('PHI masked').waitFor();
   await page.getByRole('link', { name: 'Messages' }).click();
 
@@ -63,7 +69,10 @@ test('a viewer without the PHI permission sees names, MRNs, visit numbers and co
 
   // The API refuses the replay the page does not offer (with the session's own CSRF token).
   const csrf = String(await page.evaluate('sessionStorage.getItem("sb.csrf")'));
-  const refused = await page.request.post(`${viewer.base}/api/replays`, { headers: { 'x-csrf-token': csrf }, data: { filter: { destination: 'erp' }, reason: 'try anyway', dryRun: false } });
+  const refused = await page.request.post(`${viewer.base}/api/replays`, {
+    headers: { 'x-csrf-token': csrf },
+    data: { filter: { destination: 'erp' }, reason: 'try anyway', dryRun: false },
+  });
   t.is(refused.status(), 403);
   t.is(erp.postings().length, 0);
 

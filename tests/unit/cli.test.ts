@@ -35,7 +35,10 @@ test('hl7 validate exits 1 with the reason for invalid input, 0 for a batch', as
 test('hl7 json gives one block per message of a batch', async (t) => {
   if (!requireShared(t)) return;
   const r = await run(['json', path.join(CORPUS, '007-batch-fhs-bhs.hl7')]);
-  t.deepEqual(r.out.filter((l) => l.startsWith('#')), ['# message 1', '# message 2', '# message 3']);
+  t.deepEqual(
+    r.out.filter((l) => l.startsWith('#')),
+    ['# message 1', '# message 2', '# message 3'],
+  );
   const pid = JSON.parse(r.out[1]!)[2];
   t.is(pid.segment, 'PID');
   t.is(pid.fields[4][0][0][0], 'ALPHA', 'PID-5, first repetition, component, subcomponent');
@@ -48,14 +51,26 @@ test('usage errors exit 2', async (t) => {
 // Support commands: what they print, and command lines refused before any store is opened.
 
 test('table pads every column but the last to its widest cell', (t) => {
-  t.deepEqual(table(['USER', 'ROLE', 'NOTE'], [['carol', 'support', ''], ['al', 'monitor', 'service user']]), ['USER   ROLE     NOTE', 'carol  support', 'al     monitor  service user']);
+  t.deepEqual(
+    table(
+      ['USER', 'ROLE', 'NOTE'],
+      [
+        ['carol', 'support', ''],
+        ['al', 'monitor', 'service user'],
+      ],
+    ),
+    ['USER   ROLE     NOTE', 'carol  support', 'al     monitor  service user'],
+  );
   t.deepEqual(table(['A', 'B'], []), ['A  B']);
 });
 
 test('progressLine shows the share of selected deliveries handled, and done', (t) => {
   const progress = { selected: 8, replayed: 3, refused: 1, skipped: 0 };
   t.is(progressLine({ progress, state: 'running' }), `[${'#'.repeat(12)}${'.'.repeat(12)}]  50% 3/8 replayed, 1 refused, 0 skipped`);
-  t.is(progressLine({ progress: { selected: 0, replayed: 0, refused: 0, skipped: 0 }, state: 'done' }), `[${'#'.repeat(24)}] 100% 0/0 replayed, 0 refused, 0 skipped, done`);
+  t.is(
+    progressLine({ progress: { selected: 0, replayed: 0, refused: 0, skipped: 0 }, state: 'done' }),
+    `[${'#'.repeat(24)}] 100% 0/0 replayed, 0 refused, 0 skipped, done`,
+  );
 });
 
 test('the command line acts as cli:<actor>, with every channel but no PHI permission', (t) => {
@@ -64,9 +79,14 @@ test('the command line acts as cli:<actor>, with every channel but no PHI permis
   t.throws(() => cliPrincipal('no spaces'), { instanceOf: UsageError });
 });
 
-const runReplayCommand = (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => runReplay(args, io, connectors, env);
+const runReplayCommand = (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) =>
+  runReplay(args, io, connectors, env);
 
-async function runWith(command: (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => Promise<number>, args: string[], env: NodeJS.ProcessEnv = { MONGODB_URL: 'mongodb://127.0.0.1:1/' }) {
+async function runWith(
+  command: (args: string[], io: { out: (s: string) => void; err: (s: string) => void }, env: NodeJS.ProcessEnv) => Promise<number>,
+  args: string[],
+  env: NodeJS.ProcessEnv = { MONGODB_URL: 'mongodb://127.0.0.1:1/' },
+) {
   const err: string[] = [];
   const out: string[] = [];
   const code = await command(args, { out: (s) => out.push(s), err: (s) => err.push(s) }, env);

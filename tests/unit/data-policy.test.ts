@@ -21,7 +21,8 @@ const charge = {
   source: { channelId: 'c', messageType: 'DFT^P03', controlId: 'DFT0001', sendingApplication: 'EPIC', sendingFacility: 'GENHOSP' },
 };
 
-const get = (o: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+const get = (o: unknown, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 
 /** An event of `schema` with every field set, each leaf string to a value of its own (`<path>-value`). */
 function fullEvent(schema: TSchema): Record<string, unknown> {
@@ -37,7 +38,11 @@ function fullEvent(schema: TSchema): Record<string, unknown> {
 }
 
 /** Every field of every model that identifies a person, derived from the model definitions. */
-const identifierFields = [...canonicalModels].flatMap(([id, schema]) => classifiedFields(schema).filter((f) => f.dataClass && identifiesAPerson(f.dataClass)).map((f) => ({ id, ...f })));
+const identifierFields = [...canonicalModels].flatMap(([id, schema]) =>
+  classifiedFields(schema)
+    .filter((f) => f.dataClass && identifiesAPerson(f.dataClass))
+    .map((f) => ({ id, ...f })),
+);
 
 test('the visit number, practitioner ids and the control id are indirect identifiers in every model that has them', (t) => {
   const classOf = (id: string, path: string) => classifiedFields(canonicalModels.get(id)!).find((f) => f.path === path)?.dataClass;
@@ -55,7 +60,10 @@ test('the visit number, practitioner ids and the control id are indirect identif
   ] as const) {
     t.is(classOf(id, path), 'indirect-identifier', `${id} ${path}`);
   }
-  t.true(classifiedFields(ChargeEventV1).every((f) => f.dataClass !== undefined), 'every field is classed');
+  t.true(
+    classifiedFields(ChargeEventV1).every((f) => f.dataClass !== undefined),
+    'every field is classed',
+  );
 });
 
 test('the default policy sends no field of either identifier class, in any model, and keeps every other field', (t) => {
@@ -88,7 +96,12 @@ test('without the PHI permission, the canonical view masks every field of a PHI 
 
 test('a pseudonymising policy replaces the MRN and the visit number with keyed pseudonyms and removes the other identifiers', (t) => {
   const key = Buffer.alloc(32, 1);
-  const out = applyDataPolicy(ChargeEventV1, { ...charge, performerId: 'DR-77' }, { allow: ['clinical', 'financial', 'operational'], pseudonymise: true }, key) as Record<string, Record<string, unknown>>;
+  const out = applyDataPolicy(
+    ChargeEventV1,
+    { ...charge, performerId: 'DR-77' },
+    { allow: ['clinical', 'financial', 'operational'], pseudonymise: true },
+    key,
+  ) as Record<string, Record<string, unknown>>;
   t.regex(String(out.patient!.mrn), /^pk_[A-Za-z0-9_-]{32}$/);
   t.regex(String(out.encounter!.visitNumber), /^pk_[A-Za-z0-9_-]{32}$/);
   t.is(out.performerId, undefined);
@@ -98,7 +111,11 @@ test('a pseudonymising policy replaces the MRN and the visit number with keyed p
 test('the demo channels allow their ERP the indirect identifiers it posts by (the visit number), never a direct one', (t) => {
   for (const channel of [ehrMllp, ehrFhir]) {
     for (const d of channel.destinations) {
-      t.deepEqual([...(d.dataPolicy?.allow ?? [])].sort(), ['clinical', 'financial', 'indirect-identifier', 'operational'], `${channel.id}/${d.id}`);
+      t.deepEqual(
+        [...(d.dataPolicy?.allow ?? [])].sort(),
+        ['clinical', 'financial', 'indirect-identifier', 'operational'],
+        `${channel.id}/${d.id}`,
+      );
       const out = applyDataPolicy(ChargeEventV1, charge, d.dataPolicy!) as Record<string, Record<string, unknown>>;
       t.is(out.encounter!.visitNumber, 'V00098765');
       t.is(out.patient, undefined);
@@ -116,7 +133,10 @@ test('the default policy removes direct identifiers and keeps the rest', (t) => 
 });
 
 test('a policy that allows direct identifiers keeps them', (t) => {
-  const out = applyDataPolicy(ChargeEventV1, charge, { allow: ['direct-identifier', 'financial', 'operational', 'clinical'] }) as Record<string, unknown>;
+  const out = applyDataPolicy(ChargeEventV1, charge, { allow: ['direct-identifier', 'financial', 'operational', 'clinical'] }) as Record<
+    string,
+    unknown
+  >;
   t.deepEqual(out.patient, { mrn: '100234' });
 });
 

@@ -38,7 +38,13 @@ test('the edges keep their answers: admin API statuses and intake ERR-3 codes re
   t.is(status('TRANSFORM_FAILED'), 422);
   const err3 = (code: ErrorCode) => ErrorCatalog[code].hl7ErrorCode;
   t.deepEqual([err3('HL7_CHARSET_INVALID'), err3('HL7_TYPE_NOT_ACCEPTED'), err3('HL7_CONTROL_ID_CONFLICT')], ['102', '200', '205']);
-  const internal = ['STORE_UNAVAILABLE', 'TRANSFORM_FAILED', 'CANONICAL_INVALID', 'MESSAGE_TOO_MANY_EVENTS', 'MLLP_FRAME_TOO_LARGE'] as const;
+  const internal = [
+    'STORE_UNAVAILABLE',
+    'TRANSFORM_FAILED',
+    'CANONICAL_INVALID',
+    'MESSAGE_TOO_MANY_EVENTS',
+    'MLLP_FRAME_TOO_LARGE',
+  ] as const;
   for (const code of internal) t.is(err3(code), '207', code);
 });
 

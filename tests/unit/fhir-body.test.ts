@@ -20,7 +20,11 @@ test('keys, depth and array elements are counted outside strings only', (t) => {
 
 test('invalid UTF-8 is reported where its first invalid sequence starts', (t) => {
   t.is(firstInvalidUtf8(Buffer.from([0x7b, 0x22, 0xff, 0x22])), 2);
-  t.is(firstInvalidUtf8(Buffer.concat([Buffer.from('{"n":"Zoë'), Buffer.from([0xc3, 0x28])])), 10, 'a lead byte followed by no continuation');
+  t.is(
+    firstInvalidUtf8(Buffer.concat([Buffer.from('{"n":"Zoë'), Buffer.from([0xc3, 0x28])])),
+    10,
+    'a lead byte followed by no continuation',
+  );
   t.is(firstInvalidUtf8(Buffer.from([0x7b, 0xe9, 0x7d])), 1, 'Latin-1 é');
   t.is(firstInvalidUtf8(Buffer.from([0x61, 0x80])), 1, 'a continuation byte without a lead');
   t.is(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xe2, 0x82])), 2, 'the text ends inside a character: its lead byte');
@@ -32,8 +36,25 @@ test('readFhirBody: charset, then UTF-8, then limits, then JSON', (t) => {
   t.deepEqual(ok, { ok: true, text: '{"a":"ë"}', value: { a: 'ë' } });
   t.like(readFhirBody('application/fhir+json', Buffer.from('{}'), limits), { ok: true }, 'no charset: UTF-8');
   t.like(readFhirBody('application/json;charset="utf8"', Buffer.from('{}'), limits), { ok: true });
-  t.like(readFhirBody('application/fhir+json; charset=iso-8859-1', Buffer.from('{}'), limits), { ok: false, status: 415, code: 'not-supported' });
-  t.like(readFhirBody('application/fhir+json', Buffer.from([0x7b, 0xe9, 0x7d]), limits), { ok: false, status: 400, code: 'structure', text: 'The body is not valid UTF-8: the first invalid sequence starts at byte offset 1' });
-  t.like(readFhirBody('application/fhir+json', Buffer.from('{"a":1,"b":2,"c":3,"d":4'), limits), { ok: false, status: 413, code: 'too-costly' }, 'limits before JSON');
-  t.like(readFhirBody('application/fhir+json', Buffer.from('{"a":'), limits), { ok: false, status: 400, text: 'The body is not valid JSON' });
+  t.like(readFhirBody('application/fhir+json; charset=iso-8859-1', Buffer.from('{}'), limits), {
+    ok: false,
+    status: 415,
+    code: 'not-supported',
+  });
+  t.like(readFhirBody('application/fhir+json', Buffer.from([0x7b, 0xe9, 0x7d]), limits), {
+    ok: false,
+    status: 400,
+    code: 'structure',
+    text: 'The body is not valid UTF-8: the first invalid sequence starts at byte offset 1',
+  });
+  t.like(
+    readFhirBody('application/fhir+json', Buffer.from('{"a":1,"b":2,"c":3,"d":4'), limits),
+    { ok: false, status: 413, code: 'too-costly' },
+    'limits before JSON',
+  );
+  t.like(readFhirBody('application/fhir+json', Buffer.from('{"a":'), limits), {
+    ok: false,
+    status: 400,
+    text: 'The body is not valid JSON',
+  });
 });

@@ -37,6 +37,13 @@ test('on a terminal a log line is readable text, not JSON; elsewhere it is one J
   t.regex(pretty, /^\d\d:\d\d:\d\d info +\[engine\] engine started role=all mllp=\{"ehr-mllp":2575\} raw=\[redacted\]$/);
 
   const json = await lineIn(chooseLogFormat({}, false));
-  t.like(JSON.parse(json), { level: 'info', message: 'engine started', component: 'engine', role: 'all', mllp: { 'ehr-mllp': 2575 }, raw: '[redacted]' });
+  t.like(JSON.parse(json), {
+    level: 'info',
+    message: 'engine started',
+    component: 'engine',
+    role: 'all',
+    mllp: { 'ehr-mllp': 2575 },
+    raw: '[redacted]',
+  });
   for (const line of [pretty, json]) t.false(line.includes('DOE') || line.includes('55501'), line);
 });

@@ -11,7 +11,14 @@ test('scripts/services.env reads the same in bash (scripts/services.sh sources i
   const script = `source scripts/services.env; printf '%s\\n' ${keys.map((k) => `"$${k}"`).join(' ')}`;
   const { stdout } = await promisify(execFile)('bash', ['-euc', script], { cwd: root, env: { PATH: process.env.PATH } });
   const table = readServicesTable();
-  const fromTs = [table.redisPort, table.mongoPort, table.pgPort, table.redisServer, table.ferretdbVersion,
-    path.relative(root, table.ferretdbBin), path.relative(root, table.testServicesDir)].map(String);
+  const fromTs = [
+    table.redisPort,
+    table.mongoPort,
+    table.pgPort,
+    table.redisServer,
+    table.ferretdbVersion,
+    path.relative(root, table.ferretdbBin),
+    path.relative(root, table.testServicesDir),
+  ].map(String);
   t.deepEqual(stdout.trimEnd().split('\n'), fromTs);
 });

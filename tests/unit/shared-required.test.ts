@@ -8,7 +8,12 @@ import { REPO_ROOT } from '../support/shared.ts';
 const run = promisify(execFile);
 const AVA = path.join(REPO_ROOT, 'node_modules/ava/entrypoints/cli.mjs');
 /** Test files that read ../shared and need nothing else (no services). */
-const NEEDS_SHARED = ['tests/hl7v2/corpus.test.ts', 'tests/hl7v2/peer-corpora.test.ts', 'tests/hl7v2/python-hl7-differential.test.ts', 'tests/unit/transforms.test.ts'];
+const NEEDS_SHARED = [
+  'tests/hl7v2/corpus.test.ts',
+  'tests/hl7v2/peer-corpora.test.ts',
+  'tests/hl7v2/python-hl7-differential.test.ts',
+  'tests/unit/transforms.test.ts',
+];
 
 test('without ../shared the tests that read it fail, naming what is missing; none of them counts as passed', async (t) => {
   const env = { ...process.env, SWITCHBOARD_SHARED_DIR: path.join(REPO_ROOT, 'var/no-such-shared') };
@@ -20,8 +25,15 @@ test('without ../shared the tests that read it fail, naming what is missing; non
   t.not(result.code, 0, 'ava exits non-zero');
   t.regex(out, /\.\.\/shared not found at .*no-such-shared/);
   for (const file of NEEDS_SHARED) {
-    const prefix = file.replace(/^tests\//, '').replace(/\.test\.ts$/, '').split('/').join(' › ');
-    t.true(out.split('\n').some((l) => l.includes('✘') && l.includes(prefix)), `${file}: a failed test`);
+    const prefix = file
+      .replace(/^tests\//, '')
+      .replace(/\.test\.ts$/, '')
+      .split('/')
+      .join(' › ');
+    t.true(
+      out.split('\n').some((l) => l.includes('✘') && l.includes(prefix)),
+      `${file}: a failed test`,
+    );
   }
 });
 

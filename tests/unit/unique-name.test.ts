@@ -7,5 +7,15 @@ test('uniqueNameMadeAt reads the time back from names uniqueName made, and nothi
   t.truthy(at);
   t.true(at!.getTime() >= before && at!.getTime() <= Date.now());
   t.truthy(uniqueNameMadeAt(uniqueName('sbreplaykill')));
-  for (const other of ['switchboard', 'sbbench_5a8t4z_e2e', 'sbbench_5a8t4z_ingest-all', 'probe1', 'admin', 'sb_zzzzzzzzz_abc', 'hospital_miqab1c2_x1y2z3', 'sbtest_miqab1c2']) t.is(uniqueNameMadeAt(other), undefined, other);
+  for (const other of [
+    'switchboard',
+    'sbbench_5a8t4z_e2e',
+    'sbbench_5a8t4z_ingest-all',
+    'probe1',
+    'admin',
+    'sb_zzzzzzzzz_abc',
+    'hospital_miqab1c2_x1y2z3',
+    'sbtest_miqab1c2',
+  ])
+    t.is(uniqueNameMadeAt(other), undefined, other);
 });

@@ -20,10 +20,23 @@ export const ChargeEventV1 = Type.Object(
     costCenter: opt(str('financial', { description: 'site Z-segment (ZFT-2) when present' })),
     glAccount: opt(str('financial', { description: 'site Z-segment (ZFT-3) when present' })),
     performerId: opt(str('indirect-identifier', { description: 'FT1-20.1 performed-by id' })),
-    encounter: Type.Object({ visitNumber: str('indirect-identifier', { pseudonym: true, description: 'PV1-19.1 visit (account) number, or its keyed pseudonym when the destination pseudonymises' }), patientClass: opt(str('clinical')) }),
-    patient: Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) }),
+    encounter: Type.Object({
+      visitNumber: str('indirect-identifier', {
+        pseudonym: true,
+        description: 'PV1-19.1 visit (account) number, or its keyed pseudonym when the destination pseudonymises',
+      }),
+      patientClass: opt(str('clinical')),
+    }),
+    patient: Type.Object({
+      mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }),
+    }),
     source: SourceRef,
   },
-  { $id: 'ChargeEvent.v1', title: 'ChargeEvent', version: 1, description: 'One charge line. From HL7v2 DFT^P03 FT1 segments (one event per FT1) and FHIR ChargeItem.' },
+  {
+    $id: 'ChargeEvent.v1',
+    title: 'ChargeEvent',
+    version: 1,
+    description: 'One charge line. From HL7v2 DFT^P03 FT1 segments (one event per FT1) and FHIR ChargeItem.',
+  },
 );
 export type ChargeEventV1 = Static<typeof ChargeEventV1>;

@@ -52,7 +52,9 @@ export interface ClassifiedField {
 export function classifiedFields(schema: TSchema, prefix = '', inherited?: DataClass): ClassifiedField[] {
   const own = (schema as { dataClass?: DataClass }).dataClass ?? inherited;
   if (schema.type === 'object' && schema.properties) {
-    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, child]) => classifiedFields(child, prefix ? `${prefix}.${k}` : k, own));
+    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, child]) =>
+      classifiedFields(child, prefix ? `${prefix}.${k}` : k, own),
+    );
   }
   if (schema.type === 'array' && schema.items) return classifiedFields(schema.items as TSchema, prefix, own);
   return [{ path: prefix, dataClass: own, pseudonym: (schema as { pseudonym?: boolean }).pseudonym === true }];

@@ -10,10 +10,16 @@ export const EncounterEventType = ['admit', 'register', 'update', 'transfer', 'd
  */
 export const EncounterEventV1 = Type.Object(
   {
-    eventType: Type.Union(EncounterEventType.map((t) => Type.Literal(t)), { dataClass: 'operational' }),
+    eventType: Type.Union(
+      EncounterEventType.map((t) => Type.Literal(t)),
+      { dataClass: 'operational' },
+    ),
     occurredAt: str('operational', { description: 'Event time, ISO 8601 (EVN-2 or MSH-7)' }),
     encounter: Type.Object({
-      visitNumber: str('indirect-identifier', { pseudonym: true, description: 'PV1-19.1 / Encounter.identifier, or its keyed pseudonym when the destination pseudonymises' }),
+      visitNumber: str('indirect-identifier', {
+        pseudonym: true,
+        description: 'PV1-19.1 / Encounter.identifier, or its keyed pseudonym when the destination pseudonymises',
+      }),
       patientClass: str('clinical', { description: 'PV1-2, HL7 table 0004 (I, O, E …)' }),
       location: opt(str('clinical', { description: 'PV1-3 point of care^room^bed' })),
       facility: opt(str('operational')),
@@ -30,6 +36,11 @@ export const EncounterEventV1 = Type.Object(
     }),
     source: SourceRef,
   },
-  { $id: 'EncounterEvent.v1', title: 'EncounterEvent', version: 1, description: 'A visit began, changed or ended. From HL7v2 ADT A01/A02/A03/A04/A08/A11/A13/A40 and FHIR Encounter.' },
+  {
+    $id: 'EncounterEvent.v1',
+    title: 'EncounterEvent',
+    version: 1,
+    description: 'A visit began, changed or ended. From HL7v2 ADT A01/A02/A03/A04/A08/A11/A13/A40 and FHIR Encounter.',
+  },
 );
 export type EncounterEventV1 = Static<typeof EncounterEventV1>;

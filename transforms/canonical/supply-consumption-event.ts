@@ -16,10 +16,26 @@ export const SupplyConsumptionEventV1 = Type.Object(
     consumedAt: str('operational', { description: 'ISO 8601' }),
     department: opt(str('financial')),
     costCenter: opt(str('financial')),
-    encounter: opt(Type.Object({ visitNumber: str('indirect-identifier', { pseudonym: true, description: 'PV1-19.1 visit (account) number, or its keyed pseudonym when the destination pseudonymises' }) })),
-    patient: opt(Type.Object({ mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }) })),
+    encounter: opt(
+      Type.Object({
+        visitNumber: str('indirect-identifier', {
+          pseudonym: true,
+          description: 'PV1-19.1 visit (account) number, or its keyed pseudonym when the destination pseudonymises',
+        }),
+      }),
+    ),
+    patient: opt(
+      Type.Object({
+        mrn: str('direct-identifier', { pseudonym: true, description: 'MRN, or its keyed pseudonym when the destination pseudonymises' }),
+      }),
+    ),
     source: SourceRef,
   },
-  { $id: 'SupplyConsumptionEvent.v1', title: 'SupplyConsumptionEvent', version: 1, description: 'An item used up in care, for inventory. From the supply lines of a DFT^P03 and FHIR SupplyDelivery.' },
+  {
+    $id: 'SupplyConsumptionEvent.v1',
+    title: 'SupplyConsumptionEvent',
+    version: 1,
+    description: 'An item used up in care, for inventory. From the supply lines of a DFT^P03 and FHIR SupplyDelivery.',
+  },
 );
 export type SupplyConsumptionEventV1 = Static<typeof SupplyConsumptionEventV1>;

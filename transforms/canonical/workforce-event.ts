@@ -17,6 +17,11 @@ export const WorkforceEventV1 = Type.Object(
     endDate: opt(str('operational')),
     source: SourceRef,
   },
-  { $id: 'WorkforceEvent.v1', title: 'WorkforceEvent', version: 1, description: 'A person takes up or leaves a role, for HR and payroll. From FHIR PractitionerRole.' },
+  {
+    $id: 'WorkforceEvent.v1',
+    title: 'WorkforceEvent',
+    version: 1,
+    description: 'A person takes up or leaves a role, for HR and payroll. From FHIR PractitionerRole.',
+  },
 );
 export type WorkforceEventV1 = Static<typeof WorkforceEventV1>;

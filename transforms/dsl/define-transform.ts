@@ -75,7 +75,11 @@ export interface Transform {
 export function defineTransform(def: TransformDefinition): Transform {
   const check = TypeCompiler.Compile(def.model);
   const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where) : undefined;
-  const entries = Object.entries(def.fields).map(([target, f]) => ({ target, required: 'required' in f, from: 'required' in f ? f.from : f }));
+  const entries = Object.entries(def.fields).map(([target, f]) => ({
+    target,
+    required: 'required' in f,
+    from: 'required' in f ? f.from : f,
+  }));
   const model = String(def.model.title);
   const modelVersion = Number((def.model as { version?: number }).version ?? 1);
 
@@ -136,7 +140,13 @@ function mapFields(entries: readonly FieldEntry[], ctx: EvalContext, event: numb
       value = from.evaluate(ctx);
     } catch (err) {
       if (!(err instanceof FieldValueError)) throw err;
-      errors.push({ event, target, source: from.describe, value: err.value, reason: `${from.sources.join(', ') || 'value'} ${err.reason}` });
+      errors.push({
+        event,
+        target,
+        source: from.describe,
+        value: err.value,
+        reason: `${from.sources.join(', ') || 'value'} ${err.reason}`,
+      });
       continue;
     }
     if (value === undefined) {

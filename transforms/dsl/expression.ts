@@ -25,7 +25,11 @@ export interface Expression<T = unknown> {
   evaluate(ctx: EvalContext): T | undefined;
 }
 
-const expr = <T>(describe: string, sources: readonly string[], evaluate: (ctx: EvalContext) => T | undefined): Expression<T> => ({ describe, sources, evaluate });
+const expr = <T>(describe: string, sources: readonly string[], evaluate: (ctx: EvalContext) => T | undefined): Expression<T> => ({
+  describe,
+  sources,
+  evaluate,
+});
 
 /**
  * An HL7v2 value at a corpus path (`PV1-19.1`, `FT1-7.1`). Inside `forEach` over a segment, a path
@@ -56,13 +60,17 @@ export const constant = <T>(value: T): Expression<T> => expr(JSON.stringify(valu
 
 /** The first of the expressions that gives a value. */
 export function first<T>(...options: Expression<T>[]): Expression<T> {
-  return expr(options.map((o) => o.describe).join(' ?? '), options.flatMap((o) => o.sources), (ctx) => {
-    for (const o of options) {
-      const v = o.evaluate(ctx);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  });
+  return expr(
+    options.map((o) => o.describe).join(' ?? '),
+    options.flatMap((o) => o.sources),
+    (ctx) => {
+      for (const o of options) {
+        const v = o.evaluate(ctx);
+        if (v !== undefined) return v;
+      }
+      return undefined;
+    },
+  );
 }
 
 /** Applies a pure function to a present value; `name` shows in the console (`name(source)`). */
@@ -123,10 +131,14 @@ export const upper = (source: Expression<string>) => map('upper', source, (v) =>
 
 /** Present parts joined with `separator`; absent when none is present. */
 export function join(separator: string, ...parts: Expression<string>[]): Expression<string> {
-  return expr(`join(${JSON.stringify(separator)}, ${parts.map((p) => p.describe).join(', ')})`, parts.flatMap((p) => p.sources), (ctx) => {
-    const values = parts.map((p) => p.evaluate(ctx)).filter((v): v is string => v !== undefined);
-    return values.length > 0 ? values.join(separator) : undefined;
-  });
+  return expr(
+    `join(${JSON.stringify(separator)}, ${parts.map((p) => p.describe).join(', ')})`,
+    parts.flatMap((p) => p.sources),
+    (ctx) => {
+      const values = parts.map((p) => p.evaluate(ctx)).filter((v): v is string => v !== undefined);
+      return values.length > 0 ? values.join(separator) : undefined;
+    },
+  );
 }
 
 /** `then` only when `condition` has a value (e.g. a currency only beside an amount). */

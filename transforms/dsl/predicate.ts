@@ -39,7 +39,9 @@ export function compileCondition(c: Condition): Predicate {
     c.oneOf ? `in [${c.oneOf.join(', ')}]` : '',
     pattern ? `matches ${pattern}` : '',
     c.present === false ? 'is absent' : c.oneOf || pattern ? '' : 'is present',
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
   return {
     describe,
     test(ctx) {

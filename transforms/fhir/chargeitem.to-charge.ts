@@ -11,7 +11,9 @@ export const fhirChargeItemToCharge = defineTransform({
   model: ChargeEventV1,
   accepts: { fhir: ['ChargeItem'] },
   fields: {
-    transactionType: required(lookup(fhir('status'), { planned: 'CG', billable: 'CG', billed: 'CG', aborted: 'CD', 'entered-in-error': 'CD' })),
+    transactionType: required(
+      lookup(fhir('status'), { planned: 'CG', billable: 'CG', billed: 'CG', aborted: 'CD', 'entered-in-error': 'CD' }),
+    ),
     code: required(fhir('code.coding.code')),
     codeSystem: required(fhir('code.coding.system')),
     description: first(fhir('code.coding.display'), fhir('code.text')),

@@ -37,4 +37,15 @@ export const FHIR_ENCOUNTER_STATUS = {
 } as const;
 
 /** FHIR v3 ActCode encounter classes to HL7 v2 patient class (table 0004). */
-export const FHIR_CLASS_TO_PATIENT_CLASS = { IMP: 'I', ACUTE: 'I', NONAC: 'I', EMER: 'E', AMB: 'O', OBSENC: 'O', SS: 'O', HH: 'O', VR: 'O', PRENC: 'P' } as const;
+export const FHIR_CLASS_TO_PATIENT_CLASS = {
+  IMP: 'I',
+  ACUTE: 'I',
+  NONAC: 'I',
+  EMER: 'E',
+  AMB: 'O',
+  OBSENC: 'O',
+  SS: 'O',
+  HH: 'O',
+  VR: 'O',
+  PRENC: 'P',
+} as const;

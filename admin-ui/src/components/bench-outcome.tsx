@@ -22,9 +22,7 @@ export function OutcomeView({ o }: { o: Outcome }) {
     );
   return (
     <section aria-labelledby="err-title" role="alert">
-      <h2 id="err-title">
-        Field errors ({o.errors.length})
-      </h2>
+      <h2 id="err-title">Field errors ({o.errors.length})</h2>
       <table class="list">
         <thead>
           <tr>
@@ -50,4 +48,3 @@ export function OutcomeView({ o }: { o: Outcome }) {
     </section>
   );
 }
-

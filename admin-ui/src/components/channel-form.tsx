@@ -20,20 +20,46 @@ export interface TransformChoice {
 const list = (s: string) => s.split(/[\s,]+/).filter(Boolean);
 
 /** A new channel's starting point: an MLLP listener, no destination yet. */
-export const blankChannel = (): ChannelDraft => ({ id: '', source: { kind: 'mllp', host: '127.0.0.1', port: 2576 }, accept: ['ADT^A01'], transforms: [], destinations: [] });
+export const blankChannel = (): ChannelDraft => ({
+  id: '',
+  source: { kind: 'mllp', host: '127.0.0.1', port: 2576 },
+  accept: ['ADT^A01'],
+  transforms: [],
+  destinations: [],
+});
 
 /**
  * The channel as a form: description, source, accepted types, transforms and destinations. What
  * the form has no field for (a filter, the listener's TLS, FHIR clients) is edited in the JSON
  * view beside it; both edit the same definition.
  */
-export function ChannelForm({ c, isNew, transforms, connectors, onChange }: { c: ChannelDraft; isNew: boolean; transforms: TransformChoice[]; connectors: Connector[]; onChange(c: ChannelDraft): void }) {
+export function ChannelForm({
+  c,
+  isNew,
+  transforms,
+  connectors,
+  onChange,
+}: {
+  c: ChannelDraft;
+  isNew: boolean;
+  transforms: TransformChoice[];
+  connectors: Connector[];
+  onChange(c: ChannelDraft): void;
+}) {
   const set = <K extends keyof ChannelDraft>(k: K, v: ChannelDraft[K]) => onChange({ ...c, [k]: v });
   const setSource = (k: string, v: unknown) => set('source', { ...c.source, [k]: v });
   const toggleTransform = (id: string, on: boolean) => set('transforms', on ? [...c.transforms, id] : c.transforms.filter((t) => t !== id));
   const addDestination = () => {
     const k = connectors[0];
-    set('destinations', [...c.destinations, { id: '', kind: k?.kind ?? 'erp-rest', config: { ...k?.examples[0] }, models: [...new Set(transforms.filter((t) => c.transforms.includes(t.id)).map((t) => t.model))] }]);
+    set('destinations', [
+      ...c.destinations,
+      {
+        id: '',
+        kind: k?.kind ?? 'erp-rest',
+        config: { ...k?.examples[0] },
+        models: [...new Set(transforms.filter((t) => c.transforms.includes(t.id)).map((t) => t.model))],
+      },
+    ]);
   };
 
   return (
@@ -59,7 +85,13 @@ export function ChannelForm({ c, isNew, transforms, connectors, onChange }: { c:
           </div>
           <div class="field">
             <label for="src-port">Port (0: any free port)</label>
-            <input id="src-port" value={String(c.source.port ?? '')} onInput={(e) => setSource('port', /^\d+$/.test(e.currentTarget.value) ? Number(e.currentTarget.value) : e.currentTarget.value)} />
+            <input
+              id="src-port"
+              value={String(c.source.port ?? '')}
+              onInput={(e) =>
+                setSource('port', /^\d+$/.test(e.currentTarget.value) ? Number(e.currentTarget.value) : e.currentTarget.value)
+              }
+            />
           </div>
           <p class="hint">TLS: `source.tls` in the JSON view.</p>
         </div>
@@ -74,9 +106,18 @@ export function ChannelForm({ c, isNew, transforms, connectors, onChange }: { c:
         <legend>Transforms</legend>
         {transforms.map((t) => (
           <span class="check">
-            <input id={`tr-${t.id}`} type="checkbox" checked={c.transforms.includes(t.id)} onChange={(e) => toggleTransform(t.id, e.currentTarget.checked)} />
+            <input
+              id={`tr-${t.id}`}
+              type="checkbox"
+              checked={c.transforms.includes(t.id)}
+              onChange={(e) => toggleTransform(t.id, e.currentTarget.checked)}
+            />
             <label for={`tr-${t.id}`}>
-              {t.id} <span class="muted">({t.accepts.slice(0, 3).join(', ')}{t.accepts.length > 3 ? '…' : ''} → {t.model})</span>
+              {t.id}{' '}
+              <span class="muted">
+                ({t.accepts.slice(0, 3).join(', ')}
+                {t.accepts.length > 3 ? '…' : ''} → {t.model})
+              </span>
             </label>
           </span>
         ))}
@@ -87,8 +128,18 @@ export function ChannelForm({ c, isNew, transforms, connectors, onChange }: { c:
           d={d}
           n={i}
           connectors={connectors}
-          onChange={(x) => set('destinations', c.destinations.map((y, j) => (j === i ? x : y)))}
-          onRemove={() => set('destinations', c.destinations.filter((_, j) => j !== i))}
+          onChange={(x) =>
+            set(
+              'destinations',
+              c.destinations.map((y, j) => (j === i ? x : y)),
+            )
+          }
+          onRemove={() =>
+            set(
+              'destinations',
+              c.destinations.filter((_, j) => j !== i),
+            )
+          }
         />
       ))}
       <button type="button" class="secondary" onClick={addDestination}>

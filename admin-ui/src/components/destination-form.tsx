@@ -29,7 +29,19 @@ const list = (s: string) => s.split(/[\s,]+/).filter(Boolean);
 const num = (s: string) => (s === '' ? undefined : Number(s));
 
 /** One destination: connector and its declared settings, models, retry, ordering and data policy. */
-export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: DestinationDraft; n: number; connectors: Connector[]; onChange(d: DestinationDraft): void; onRemove(): void }) {
+export function DestinationForm({
+  d,
+  n,
+  connectors,
+  onChange,
+  onRemove,
+}: {
+  d: DestinationDraft;
+  n: number;
+  connectors: Connector[];
+  onChange(d: DestinationDraft): void;
+  onRemove(): void;
+}) {
   const id = (f: string) => `dest-${n}-${f}`;
   const connector = connectors.find((c) => c.kind === d.kind);
   const set = <K extends keyof DestinationDraft>(k: K, v: DestinationDraft[K] | undefined) => {
@@ -44,7 +56,8 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
     set('retry', Object.keys(r).length ? r : undefined);
   };
   const allow = d.dataPolicy?.allow ?? DEFAULT_ALLOW;
-  const toggleClass = (c: string, on: boolean) => set('dataPolicy', { ...d.dataPolicy, allow: DATA_CLASSES.filter((x) => (x === c ? on : allow.includes(x))) });
+  const toggleClass = (c: string, on: boolean) =>
+    set('dataPolicy', { ...d.dataPolicy, allow: DATA_CLASSES.filter((x) => (x === c ? on : allow.includes(x))) });
 
   return (
     <fieldset class="destination card">
@@ -58,7 +71,17 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
         </div>
         <div class="field">
           <label for={id('kind')}>Connector</label>
-          <select id={id('kind')} value={d.kind} onChange={(e) => onChange({ ...d, kind: e.currentTarget.value, config: { ...connectors.find((c) => c.kind === e.currentTarget.value)?.examples[0] } })}>
+          <select
+            id={id('kind')}
+            value={d.kind}
+            onChange={(e) =>
+              onChange({
+                ...d,
+                kind: e.currentTarget.value,
+                config: { ...connectors.find((c) => c.kind === e.currentTarget.value)?.examples[0] },
+              })
+            }
+          >
             {connectors.map((c) => (
               <option value={c.kind}>
                 {c.kind}: {c.title}
@@ -67,12 +90,22 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
           </select>
         </div>
         <div class="field">
-          <label for={id('models')}>Models (canonical, comma separated{connector ? `; ${connector.kind} sends ${connector.models.join(', ')}` : ''})</label>
+          <label for={id('models')}>
+            Models (canonical, comma separated{connector ? `; ${connector.kind} sends ${connector.models.join(', ')}` : ''})
+          </label>
           <input id={id('models')} value={d.models.join(', ')} onInput={(e) => set('models', list(e.currentTarget.value))} />
         </div>
       </div>
       <h4>Settings of {d.kind}</h4>
-      {connector && <SchemaFields schema={connector.config} value={d.config} secrets={connector.secrets} idPrefix={id('config')} onChange={(c) => set('config', c)} />}
+      {connector && (
+        <SchemaFields
+          schema={connector.config}
+          value={d.config}
+          secrets={connector.secrets}
+          idPrefix={id('config')}
+          onChange={(c) => set('config', c)}
+        />
+      )}
       <h4>Retry, ordering, data policy</h4>
       <div class="row">
         {(['attempts', 'initialDelayMs', 'maxDelayMs'] as const).map((k) => (
@@ -83,12 +116,22 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
         ))}
         <div class="field">
           <label for={id('order-key')}>Order by (event path; empty: no ordering)</label>
-          <input id={id('order-key')} value={d.ordering?.key ?? ''} onInput={(e) => set('ordering', e.currentTarget.value ? { onHeadFailure: 'block', ...d.ordering, key: e.currentTarget.value } : undefined)} />
+          <input
+            id={id('order-key')}
+            value={d.ordering?.key ?? ''}
+            onInput={(e) =>
+              set('ordering', e.currentTarget.value ? { onHeadFailure: 'block', ...d.ordering, key: e.currentTarget.value } : undefined)
+            }
+          />
         </div>
         {d.ordering && (
           <div class="field">
             <label for={id('order-fail')}>When the head fails</label>
-            <select id={id('order-fail')} value={d.ordering.onHeadFailure} onChange={(e) => set('ordering', { ...d.ordering!, onHeadFailure: e.currentTarget.value as 'block' | 'park' })}>
+            <select
+              id={id('order-fail')}
+              value={d.ordering.onHeadFailure}
+              onChange={(e) => set('ordering', { ...d.ordering!, onHeadFailure: e.currentTarget.value as 'block' | 'park' })}
+            >
               <option value="block">block the key</option>
               <option value="park">park the head</option>
             </select>
@@ -99,12 +142,22 @@ export function DestinationForm({ d, n, connectors, onChange, onRemove }: { d: D
         <legend>Data classes sent</legend>
         {DATA_CLASSES.map((c) => (
           <span class="check">
-            <input id={id(`class-${c}`)} type="checkbox" checked={allow.includes(c)} onChange={(e) => toggleClass(c, e.currentTarget.checked)} />
+            <input
+              id={id(`class-${c}`)}
+              type="checkbox"
+              checked={allow.includes(c)}
+              onChange={(e) => toggleClass(c, e.currentTarget.checked)}
+            />
             <label for={id(`class-${c}`)}>{c}</label>
           </span>
         ))}
         <span class="check">
-          <input id={id('pseudo')} type="checkbox" checked={d.dataPolicy?.pseudonymise === true} onChange={(e) => set('dataPolicy', { allow, ...(e.currentTarget.checked ? { pseudonymise: true } : {}) })} />
+          <input
+            id={id('pseudo')}
+            type="checkbox"
+            checked={d.dataPolicy?.pseudonymise === true}
+            onChange={(e) => set('dataPolicy', { allow, ...(e.currentTarget.checked ? { pseudonymise: true } : {}) })}
+          />
           <label for={id('pseudo')}>pseudonymise the MRN and visit number</label>
         </span>
       </fieldset>

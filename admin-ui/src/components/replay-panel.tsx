@@ -14,7 +14,12 @@ interface ReplayResult {
   dryRun: true;
   deliveries: number;
   refused: { messageId: string; reason: string }[];
-  changes: { messageId: string; destinationId: string; transformVersions: { before: string[]; after: string[] }; diff: { path: string; before: unknown; after: unknown }[] }[];
+  changes: {
+    messageId: string;
+    destinationId: string;
+    transformVersions: { before: string[]; after: string[] };
+    diff: { path: string; before: unknown; after: unknown }[];
+  }[];
 }
 
 /** A real replay as it goes on in the background (GET /api/replays/:id). */
@@ -127,7 +132,11 @@ export function ReplayPanel({ selection, onReplayed, title }: { selection: Repla
     setBusy(true);
     setError(undefined);
     try {
-      const result = await api<ReplayResult | { replayId: string; dryRun: false }>('POST', '/api/replays', { ...selection, reason: reason.trim(), dryRun });
+      const result = await api<ReplayResult | { replayId: string; dryRun: false }>('POST', '/api/replays', {
+        ...selection,
+        reason: reason.trim(),
+        dryRun,
+      });
       if (result.dryRun) setDry({ key, result });
       else {
         setStarted(result.replayId);
@@ -144,13 +153,22 @@ export function ReplayPanel({ selection, onReplayed, title }: { selection: Repla
     <form class="replay card" onSubmit={(e) => (e.preventDefault(), void run(true))}>
       <h2>{title ?? `Replay ${count} selected`}</h2>
       <label for={reasonId}>Reason (required, kept in the audit log)</label>
-      <textarea id={reasonId} required minLength={3} maxLength={1000} rows={2} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      <textarea
+        id={reasonId}
+        required
+        minLength={3}
+        maxLength={1000}
+        rows={2}
+        value={reason}
+        onInput={(e) => setReason(e.currentTarget.value)}
+      />
       <div class="actions">
         <button type="submit" disabled={busy || count === 0 || reason.trim().length < 3}>
           Dry run
         </button>
         <button type="button" disabled={busy || dry?.key !== key} onClick={() => void run(false)}>
-          Replay {dry?.key === key ? dry.result.deliveries : ''} {dry?.key === key && dry.result.deliveries === 1 ? 'delivery' : 'deliveries'}
+          Replay {dry?.key === key ? dry.result.deliveries : ''}{' '}
+          {dry?.key === key && dry.result.deliveries === 1 ? 'delivery' : 'deliveries'}
         </button>
       </div>
       {dry?.key !== key && count > 0 && <p class="muted">A dry run of this selection and reason comes before the replay.</p>}

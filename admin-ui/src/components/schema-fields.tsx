@@ -28,7 +28,17 @@ function JsonField({ id, value, onChange, describedBy }: { id: string; value: un
       setBad(true);
     }
   };
-  return <textarea id={id} class="mono" rows={2} value={text} aria-invalid={bad} aria-describedby={describedBy} onInput={(e) => apply(e.currentTarget.value)} />;
+  return (
+    <textarea
+      id={id}
+      class="mono"
+      rows={2}
+      value={text}
+      aria-invalid={bad}
+      aria-describedby={describedBy}
+      onInput={(e) => apply(e.currentTarget.value)}
+    />
+  );
 }
 
 /**
@@ -37,7 +47,19 @@ function JsonField({ id, value, onChange, describedBy }: { id: string; value: un
  * (they arrive masked and the engine keeps the stored value when they come back unchanged).
  * An emptied optional field is removed, so the connector's default applies.
  */
-export function SchemaFields({ schema, value, secrets, idPrefix, onChange }: { schema: JsonSchema; value: Obj; secrets: readonly string[]; idPrefix: string; onChange(v: Obj): void }) {
+export function SchemaFields({
+  schema,
+  value,
+  secrets,
+  idPrefix,
+  onChange,
+}: {
+  schema: JsonSchema;
+  value: Obj;
+  secrets: readonly string[];
+  idPrefix: string;
+  onChange(v: Obj): void;
+}) {
   const set = (k: string, v: unknown) => {
     const next = { ...value };
     if (v === undefined || v === '') delete next[k];
@@ -54,7 +76,12 @@ export function SchemaFields({ schema, value, secrets, idPrefix, onChange }: { s
         let input;
         if (choices) {
           input = (
-            <select id={id} value={v === undefined ? '' : String(v)} aria-describedby={hint} onChange={(e) => set(k, e.currentTarget.value)}>
+            <select
+              id={id}
+              value={v === undefined ? '' : String(v)}
+              aria-describedby={hint}
+              onChange={(e) => set(k, e.currentTarget.value)}
+            >
               <option value="">(default)</option>
               {choices.map((c) => (
                 <option value={c}>{c}</option>
@@ -62,11 +89,35 @@ export function SchemaFields({ schema, value, secrets, idPrefix, onChange }: { s
             </select>
           );
         } else if (s.type === 'boolean') {
-          input = <input id={id} type="checkbox" checked={v === true} aria-describedby={hint} onChange={(e) => set(k, e.currentTarget.checked || undefined)} />;
+          input = (
+            <input
+              id={id}
+              type="checkbox"
+              checked={v === true}
+              aria-describedby={hint}
+              onChange={(e) => set(k, e.currentTarget.checked || undefined)}
+            />
+          );
         } else if (s.type === 'integer' || s.type === 'number') {
-          input = <input id={id} type="number" min={s.minimum} max={s.maximum} value={v === undefined ? '' : String(v)} aria-describedby={hint} onInput={(e) => set(k, e.currentTarget.value === '' ? undefined : Number(e.currentTarget.value))} />;
+          input = (
+            <input
+              id={id}
+              type="number"
+              min={s.minimum}
+              max={s.maximum}
+              value={v === undefined ? '' : String(v)}
+              aria-describedby={hint}
+              onInput={(e) => set(k, e.currentTarget.value === '' ? undefined : Number(e.currentTarget.value))}
+            />
+          );
         } else if (s.type === 'string') {
-          const text = { id, autoComplete: 'off', value: typeof v === 'string' ? v : '', 'aria-describedby': hint, onInput: (e: { currentTarget: HTMLInputElement }) => set(k, e.currentTarget.value) };
+          const text = {
+            id,
+            autoComplete: 'off',
+            value: typeof v === 'string' ? v : '',
+            'aria-describedby': hint,
+            onInput: (e: { currentTarget: HTMLInputElement }) => set(k, e.currentTarget.value),
+          };
           input = secrets.includes(k) ? <input type="password" {...text} /> : <input type="text" {...text} />;
         } else {
           input = <JsonField id={id} value={v} describedBy={hint} onChange={(x) => set(k, x)} />;

@@ -36,7 +36,9 @@ export function UserForm({ user, onSaved, onCancel }: { user?: UserView; onSaved
       const common = { role, channels: parseChannels(channels), phi };
       if (user) {
         // Only what changed, so the audit log's diff names only that.
-        const changed = Object.fromEntries(Object.entries(common).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(user[k as keyof typeof common])));
+        const changed = Object.fromEntries(
+          Object.entries(common).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(user[k as keyof typeof common])),
+        );
         if (password) changed.password = password;
         if (Object.keys(changed).length > 0) await api('PATCH', `/api/users/${encodeURIComponent(user.username)}`, changed);
       } else await api('POST', '/api/users', { ...common, username, password });
@@ -59,12 +61,26 @@ export function UserForm({ user, onSaved, onCancel }: { user?: UserView; onSaved
       {!user && (
         <div class="field">
           <label for={id('username')}>User name</label>
-          <input id={id('username')} required pattern="[A-Za-z0-9._@\-]{1,64}" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            id={id('username')}
+            required
+            pattern="[A-Za-z0-9._@\-]{1,64}"
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
         </div>
       )}
       <div class="field">
         <label for={id('password')}>{user ? 'New password (optional)' : 'Password'}</label>
-        <input id={id('password')} type="password" autoComplete="new-password" minLength={12} required={!user} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <input
+          id={id('password')}
+          type="password"
+          autoComplete="new-password"
+          minLength={12}
+          required={!user}
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
       </div>
       <div class="field">
         <label for={id('role')}>Role</label>

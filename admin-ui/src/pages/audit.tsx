@@ -22,7 +22,24 @@ interface Answer {
 }
 
 /** The engine's audit actions (engine/audit/audit-log.ts keeps them stable for this filter). */
-const ACTIONS = ['auth.login', 'auth.login-failed', 'auth.logout', 'auth.setup', 'token.create', 'token.revoke', 'user.create', 'user.update', 'user.delete', 'config.change', 'message.view', 'message.search', 'message.reroute', 'replay', 'audit.export', 'access.denied'];
+const ACTIONS = [
+  'auth.login',
+  'auth.login-failed',
+  'auth.logout',
+  'auth.setup',
+  'token.create',
+  'token.revoke',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'config.change',
+  'message.view',
+  'message.search',
+  'message.reroute',
+  'replay',
+  'audit.export',
+  'access.denied',
+];
 
 const detail = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -41,7 +58,11 @@ export function AuditLogPage() {
   const entries = pages.flatMap((p) => p.items);
   const next = pages.at(-1)?.nextBeforeSeq ?? null;
   const error = first.error ?? moreError;
-  const load = (beforeSeq: number) => get<Answer>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then((p) => (setMore((m) => [...m, p]), setMoreError(undefined)), setMoreError);
+  const load = (beforeSeq: number) =>
+    get<Answer>(`/api/audit${query({ ...criteria, limit: 100, beforeSeq })}`).then(
+      (p) => (setMore((m) => [...m, p]), setMoreError(undefined)),
+      setMoreError,
+    );
 
   return (
     <Page title="Audit log">

@@ -64,7 +64,8 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
   const c = channel.data;
   const canWrite = me.permissions.includes('channels:write');
 
-  const act = (action: string, body?: object) => api('POST', `${base}/${action}`, body ?? {}).then(() => (setError(undefined), reload()), setError);
+  const act = (action: string, body?: object) =>
+    api('POST', `${base}/${action}`, body ?? {}).then(() => (setError(undefined), reload()), setError);
   const showDiff = (v: number) => api<Diff>('GET', `${base}/diff?from=${v - 1}&to=${v}`).then(setDiff, setError);
   const rollback = (v: number) => confirm(`Save version ${v} as the newest and deploy it?`) && void act('rollback', { version: v });
 
@@ -75,7 +76,9 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
         canWrite &&
         c && (
           <div class="actions">
-            {(c.state === 'undeployed' || c.deployedVersion !== c.latest.version) && <button onClick={() => void act('deploy', { version: c.latest.version })}>Deploy v{c.latest.version}</button>}
+            {(c.state === 'undeployed' || c.deployedVersion !== c.latest.version) && (
+              <button onClick={() => void act('deploy', { version: c.latest.version })}>Deploy v{c.latest.version}</button>
+            )}
             {c.state === 'deployed' && (
               <button class="secondary" onClick={() => void act('pause')}>
                 Pause
@@ -98,7 +101,9 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
         <a href="/channels">← Channels</a> · <a href={`/messages?channel=${id}`}>Messages of {id}</a>
       </p>
       <ErrorNote error={channel.error ?? error} />
-      {saved && c?.latest.version === Number(saved) && c.deployedVersion !== c.latest.version && <p class="ok">Saved version {saved}. It runs once deployed.</p>}
+      {saved && c?.latest.version === Number(saved) && c.deployedVersion !== c.latest.version && (
+        <p class="ok">Saved version {saved}. It runs once deployed.</p>
+      )}
       {c && (
         <dl class="facts">
           <dt>State</dt>

@@ -88,32 +88,54 @@ export function ChannelEditor({ id }: { id?: string }) {
     <Page title={id ? `Edit channel ${id}` : 'New channel'}>
       <ErrorNote error={current.error ?? transforms.error ?? connectors.error ?? error} />
       {loaded && (
-      <form class="channel-editor" onSubmit={save}>
-        <div class="editor-columns">
-          <ChannelForm c={draft} isNew={!id} transforms={transforms.data?.items ?? []} connectors={connectors.data?.items ?? []} onChange={edit} />
-          <div class="json-view">
-            <label for="ch-json">The channel as JSON</label>
-            <textarea id="ch-json" class="mono" rows={30} spellcheck={false} value={text} aria-invalid={jsonError !== undefined} aria-describedby="ch-json-error" onInput={(e) => editText(e.currentTarget.value)} />
-            <p id="ch-json-error" class="error">
-              {jsonError && `Not JSON: ${jsonError}`}
-            </p>
+        <form class="channel-editor" onSubmit={save}>
+          <div class="editor-columns">
+            <ChannelForm
+              c={draft}
+              isNew={!id}
+              transforms={transforms.data?.items ?? []}
+              connectors={connectors.data?.items ?? []}
+              onChange={edit}
+            />
+            <div class="json-view">
+              <label for="ch-json">The channel as JSON</label>
+              <textarea
+                id="ch-json"
+                class="mono"
+                rows={30}
+                spellcheck={false}
+                value={text}
+                aria-invalid={jsonError !== undefined}
+                aria-describedby="ch-json-error"
+                onInput={(e) => editText(e.currentTarget.value)}
+              />
+              <p id="ch-json-error" class="error">
+                {jsonError && `Not JSON: ${jsonError}`}
+              </p>
+            </div>
           </div>
-        </div>
-        {problems && (problems.length ? <Problems problems={problems} /> : <p class="ok" role="status">No problems found.</p>)}
-        <div class="field">
-          <label for="ch-comment">Comment for this version</label>
-          <input id="ch-comment" class="wide" maxLength={500} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
-        </div>
-        <div class="actions">
-          <button type="button" class="secondary" disabled={jsonError !== undefined} onClick={() => void validate()}>
-            Validate
-          </button>
-          <button type="submit" disabled={jsonError !== undefined || !draft.id}>
-            Save version
-          </button>
-          <a href={id ? `/channels/${id}` : '/channels'}>Cancel</a>
-        </div>
-      </form>
+          {problems &&
+            (problems.length ? (
+              <Problems problems={problems} />
+            ) : (
+              <p class="ok" role="status">
+                No problems found.
+              </p>
+            ))}
+          <div class="field">
+            <label for="ch-comment">Comment for this version</label>
+            <input id="ch-comment" class="wide" maxLength={500} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+          </div>
+          <div class="actions">
+            <button type="button" class="secondary" disabled={jsonError !== undefined} onClick={() => void validate()}>
+              Validate
+            </button>
+            <button type="submit" disabled={jsonError !== undefined || !draft.id}>
+              Save version
+            </button>
+            <a href={id ? `/channels/${id}` : '/channels'}>Cancel</a>
+          </div>
+        </form>
       )}
     </Page>
   );

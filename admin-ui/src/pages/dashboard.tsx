@@ -38,7 +38,16 @@ export function Dashboard() {
   useInterval(refresh, REFRESH_MS);
 
   return (
-    <Page title="Dashboard" actions={summary && <p class="muted">Updated {new Date(summary.generatedAt).toLocaleTimeString()}; every {REFRESH_MS / 1000} s</p>}>
+    <Page
+      title="Dashboard"
+      actions={
+        summary && (
+          <p class="muted">
+            Updated {new Date(summary.generatedAt).toLocaleTimeString()}; every {REFRESH_MS / 1000} s
+          </p>
+        )
+      }
+    >
       <ErrorNote error={error} />
       <div class="cards">
         {summary?.channels.map((c) => {
@@ -48,9 +57,13 @@ export function Dashboard() {
             <section class="card channel-card" aria-labelledby={`ch-${c.channelId}`}>
               <h2 id={`ch-${c.channelId}`}>{c.channelId}</h2>
               <p class="totals">
-                <strong>{received}</strong> received, <strong class={errors ? 'bad' : undefined}>{errors}</strong> {errors === 1 ? 'error' : 'errors'} in {summary.minutes} min
+                <strong>{received}</strong> received, <strong class={errors ? 'bad' : undefined}>{errors}</strong>{' '}
+                {errors === 1 ? 'error' : 'errors'} in {summary.minutes} min
               </p>
-              <MinuteBars label={`${c.channelId}: messages per minute, errors in red`} bars={c.perMinute.map((m) => ({ label: minute(m.at), value: m.received, errors: m.errors }))} />
+              <MinuteBars
+                label={`${c.channelId}: messages per minute, errors in red`}
+                bars={c.perMinute.map((m) => ({ label: minute(m.at), value: m.received, errors: m.errors }))}
+              />
               <p class="statuses">
                 {Object.entries(c.byStatus).map(([status, n]) => (
                   <span class={`badge badge-${status}`}>
@@ -89,7 +102,11 @@ export function Dashboard() {
                 </td>
                 <td>{d.jobs.active}</td>
                 <td>
-                  <Sparkline values={h?.age ?? [0]} label={`${d.destinationId} oldest waiting, seconds`} text={age(d.oldestWaitingSeconds)} />
+                  <Sparkline
+                    values={h?.age ?? [0]}
+                    label={`${d.destinationId} oldest waiting, seconds`}
+                    text={age(d.oldestWaitingSeconds)}
+                  />
                 </td>
                 <td>{d.retrying}</td>
                 <td>{d.dead}</td>

@@ -26,7 +26,9 @@ export function DeadLetters({ me }: { me: Me }) {
   const counts = useApi<{ items: Group[] }>('/api/deliveries/dead/counts');
   const [group, setGroup] = useState<Group>();
   const errorCode = group && group.errorCode !== 'UNKNOWN' ? group.errorCode : undefined;
-  const list = useApi<{ items: DeadItem[]; total: number }>(group ? `/api/deliveries/dead${query({ destination: group.destinationId, errorCode, limit: 500 })}` : undefined);
+  const list = useApi<{ items: DeadItem[]; total: number }>(
+    group ? `/api/deliveries/dead${query({ destination: group.destinationId, errorCode, limit: 500 })}` : undefined,
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const canReplay = me.permissions.includes('deliveries:replay');
   useEffect(() => setSelected(new Set(list.data?.items.map((d) => d.messageId))), [list.data]);
@@ -104,7 +106,12 @@ export function DeadLetters({ me }: { me: Me }) {
                 <tr>
                   {canReplay && (
                     <td>
-                      <input type="checkbox" aria-label={`Select ${d.summary?.controlId ?? d.messageId}`} checked={selected.has(d.messageId)} onChange={() => toggle(d.messageId)} />
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${d.summary?.controlId ?? d.messageId}`}
+                        checked={selected.has(d.messageId)}
+                        onChange={() => toggle(d.messageId)}
+                      />
                     </td>
                   )}
                   <td>
@@ -125,7 +132,11 @@ export function DeadLetters({ me }: { me: Me }) {
               key={`${group.destinationId}|${group.errorCode}`}
               selection={{
                 messageIds: items.filter((d) => selected.has(d.messageId)).map((d) => d.messageId),
-                filter: { destination: group.destinationId, ...(errorCode ? { errorCode } : {}), ...(channels.length === 1 ? { channel: channels[0] } : {}) },
+                filter: {
+                  destination: group.destinationId,
+                  ...(errorCode ? { errorCode } : {}),
+                  ...(channels.length === 1 ? { channel: channels[0] } : {}),
+                },
               }}
               onReplayed={refresh}
             />

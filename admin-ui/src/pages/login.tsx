@@ -17,7 +17,11 @@ export function Login({ onSignedIn }: { onSignedIn(): void }) {
       await signIn(username, password);
       onSignedIn();
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 429 ? 'Too many attempts from this address; wait a minute.' : 'Wrong user name or password, or the account is locked.');
+      setError(
+        err instanceof ApiError && err.status === 429
+          ? 'Too many attempts from this address; wait a minute.'
+          : 'Wrong user name or password, or the account is locked.',
+      );
       setBusy(false);
     }
   };
@@ -27,9 +31,25 @@ export function Login({ onSignedIn }: { onSignedIn(): void }) {
       <form class="card" onSubmit={submit}>
         <h1>Switchboard</h1>
         <label for="username">User name</label>
-        <input id="username" name="username" autoComplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} autoFocus />
+        <input
+          id="username"
+          name="username"
+          autoComplete="username"
+          required
+          value={username}
+          onInput={(e) => setUsername(e.currentTarget.value)}
+          autoFocus
+        />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
         <ErrorNote error={error} />
         <button type="submit" disabled={busy}>
           Sign in

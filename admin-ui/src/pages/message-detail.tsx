@@ -6,7 +6,11 @@ import { useApi } from '../hooks.ts';
 import type { Delivery, Message } from '../types.ts';
 import { Badge, ErrorNote, json, Page, when } from '../ui.tsx';
 
-const lines = (hl7: string) => hl7.split(/\r\n|\r|\n/).filter(Boolean).join('\n');
+const lines = (hl7: string) =>
+  hl7
+    .split(/\r\n|\r|\n/)
+    .filter(Boolean)
+    .join('\n');
 
 function prettyFhir(raw: string): string {
   try {
@@ -52,7 +56,9 @@ function DeliveryView({ d, messageId, canReplay, onReplayed }: { d: Delivery; me
               <td>
                 <Badge value={a.outcome} />
               </td>
-              <td>{a.errorCode && <code>{a.errorCode}</code>} {a.error}</td>
+              <td>
+                {a.errorCode && <code>{a.errorCode}</code>} {a.error}
+              </td>
               <td class="mono answer">{a.response}</td>
               <td>{a.durationMs}</td>
             </tr>
@@ -64,7 +70,11 @@ function DeliveryView({ d, messageId, canReplay, onReplayed }: { d: Delivery; me
         <details class="resend">
           <summary>Send to {d.destinationId} again…</summary>
           <p class="muted">The peer receives it as a new document, under a new idempotency key, made by the current transforms.</p>
-          <ReplayPanel title={`Send to ${d.destinationId} again`} selection={{ messageIds: [messageId], filter: { destination: d.destinationId, status: 'delivered' } }} onReplayed={onReplayed} />
+          <ReplayPanel
+            title={`Send to ${d.destinationId} again`}
+            selection={{ messageIds: [messageId], filter: { destination: d.destinationId, status: 'delivered' } }}
+            onReplayed={onReplayed}
+          />
         </details>
       )}
     </section>
@@ -75,7 +85,11 @@ function DeliveryView({ d, messageId, canReplay, onReplayed }: { d: Delivery; me
 export function MessageDetail({ id, me }: { id: string; me: Me }) {
   const { data: m, error, reload, loading } = useApi<Message>(`/api/messages/${encodeURIComponent(id)}`);
   const [rerouted, setRerouted] = useState<string | Error>();
-  const reroute = () => api('POST', `/api/messages/${encodeURIComponent(id)}/reroute`).then(() => (setRerouted('Sent back through routing.'), reload()), setRerouted);
+  const reroute = () =>
+    api('POST', `/api/messages/${encodeURIComponent(id)}/reroute`).then(
+      () => (setRerouted('Sent back through routing.'), reload()),
+      setRerouted,
+    );
   const canReroute = m && me.permissions.includes('messages:reroute') && (m.status === 'errored' || m.status === 'filtered');
 
   const actions = (

@@ -39,7 +39,9 @@ export function Messages({ me }: { me: Me }) {
   const pages = first.data ? [first.data, ...more] : [];
   const items = pages.flatMap((p) => p.items);
   const next = pages.at(-1)?.nextBefore;
-  const loadMore = () => next && get<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
+  const loadMore = () =>
+    next &&
+    get<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(`/messages${query(form)}`);
@@ -53,14 +55,18 @@ export function Messages({ me }: { me: Me }) {
           <label for="q-channel">Channel</label>
           <select id="q-channel" value={form.channel} onChange={set('channel')}>
             <option value="">any</option>
-            {channels.data?.items.map((c) => <option value={c.id}>{c.id}</option>)}
+            {channels.data?.items.map((c) => (
+              <option value={c.id}>{c.id}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="q-status">Status</label>
           <select id="q-status" value={form.status} onChange={set('status')}>
             <option value="">any</option>
-            {MESSAGE_STATUSES.map((s) => <option value={s}>{s}</option>)}
+            {MESSAGE_STATUSES.map((s) => (
+              <option value={s}>{s}</option>
+            ))}
           </select>
         </div>
         <div class="field">

@@ -48,7 +48,14 @@ export function TransformBench({ me }: { me: Me }) {
   /** A stored message as the sample (masked like any view for a user without the PHI permission). */
   const load = () =>
     get<Message>(`/api/messages/${encodeURIComponent(stored.trim())}`).then((m) => {
-      setSample(m.format === 'hl7v2' ? m.raw.split(/\r\n|\r|\n/).filter(Boolean).join('\n') : m.raw);
+      setSample(
+        m.format === 'hl7v2'
+          ? m.raw
+              .split(/\r\n|\r|\n/)
+              .filter(Boolean)
+              .join('\n')
+          : m.raw,
+      );
       setLoadError(undefined);
     }, setLoadError);
 

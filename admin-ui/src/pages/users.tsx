@@ -14,7 +14,8 @@ export function Users({ me }: { me: Me }) {
   const [error, setError] = useState<Error>();
   const act = (p: Promise<unknown>) => p.then(() => (setError(undefined), users.reload()), setError);
   const remove = (u: UserView) => {
-    if (confirm(`Delete user ${u.username}? Their sessions and tokens end at once.`)) void act(api('DELETE', `/api/users/${encodeURIComponent(u.username)}`));
+    if (confirm(`Delete user ${u.username}? Their sessions and tokens end at once.`))
+      void act(api('DELETE', `/api/users/${encodeURIComponent(u.username)}`));
   };
 
   return (
@@ -43,15 +44,26 @@ export function Users({ me }: { me: Me }) {
                 <td>{u.role}</td>
                 <td>{u.channels === '*' ? 'all' : u.channels.join(', ')}</td>
                 <td>{u.phi ? 'yes' : 'no'}</td>
-                <td>{locked(u) ? `locked until ${when(u.lockedUntil)}` : u.failedLogins > 0 ? `${u.failedLogins} failed sign-ins` : 'active'}</td>
+                <td>
+                  {locked(u) ? `locked until ${when(u.lockedUntil)}` : u.failedLogins > 0 ? `${u.failedLogins} failed sign-ins` : 'active'}
+                </td>
                 <td>{when(u.createdAt)}</td>
                 <td>
                   <div class="actions">
-                    <button type="button" class="secondary" aria-expanded={editing === u.username} onClick={() => setEditing(editing === u.username ? undefined : u.username)}>
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-expanded={editing === u.username}
+                      onClick={() => setEditing(editing === u.username ? undefined : u.username)}
+                    >
                       Edit {u.username}
                     </button>
                     {locked(u) && (
-                      <button type="button" class="secondary" onClick={() => void act(api('PATCH', `/api/users/${encodeURIComponent(u.username)}`, { unlock: true }))}>
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => void act(api('PATCH', `/api/users/${encodeURIComponent(u.username)}`, { unlock: true }))}
+                      >
                         Unlock
                       </button>
                     )}
