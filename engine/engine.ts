@@ -1,31 +1,23 @@
-import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { ChannelDefinition } from './channel.ts';
-import { FhirIntake } from './intake/fhir-intake.ts';
 import type { EngineConfig } from './config/config.ts';
-import { interpolateEnv } from './config/interpolate.ts';
 import { SwitchboardError } from './errors.ts';
-import { buildHttpServer, type HttpServerOptions } from './http/server.ts';
-import { Hl7Intake } from './intake/hl7-intake.ts';
-import { ackOnlyHl7 } from './intake/ack-only.ts';
-import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
-import type { ConnectorRegistry, Intake, SourceKind } from './connector.ts';
+import { assertChannelHosts, buildAdminServer, buildIntake, createReplayer, type AdminServerOptions } from './engine-parts.ts';
+import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
-import type { RouteJobData } from './queue/queues.ts';
 import { openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
-import { Replayer } from './replay/replayer.ts';
 import type { Store } from './store/store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
-import { JOB_OPTIONS, routeJobId } from './queue/queues.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ChannelService, type ChannelRunner } from './channels/channel-service.ts';
 import { ChannelStore } from './channels/channel-store.ts';
 import { loadSecurityConfig, type SecurityConfig } from './config/security-config.ts';
 import { AuthService } from './security/auth-service.ts';
-import { assertHostsAllowed, parseAllowList } from './security/host-allowlist.ts';
+import { parseAllowList } from './security/host-allowlist.ts';
+import type { Keyring } from './security/encryption.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 
 export interface EngineOptions {
@@ -102,10 +94,7 @@ export class Engine implements ChannelRunner {
     const log = this.log;
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
-    for (const channel of this.options.channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`))) {
-      for (const spec of channel.destinations)
-        assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow: allowedHosts });
-    }
+    assertChannelHosts(this.options.channels, env, allowedHosts);
     const { store, keyring, hasher } = await openStore(config, security, this.cleanups);
     this.store = store;
     const queues = await openQueues(config, this.cleanups);
@@ -116,44 +105,19 @@ export class Engine implements ChannelRunner {
     this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
-    const intake = this.intake({
-      store,
-      transforms,
-      deliveryQueues,
-      ...(handoff ? { handoff } : {}),
-      log,
-      storeTimeoutMs: config.STORE_TIMEOUT_MS,
-    });
-    this.audit = new AuditLog(store);
-    await this.audit.start();
-    const channelStore = new ChannelStore(store, connectors, keyring);
-    await channelStore.start();
-    const channelService = new ChannelService({
-      store: channelStore,
-      audit: this.audit,
-      runner: this,
-      connectors,
-      transforms,
-      env,
-      allowedHosts,
-      log,
-    });
-    this.channels = channelService;
-    const replayer = new Replayer({
-      store,
-      channels: channelMap,
-      transforms,
-      deliveryQueues,
-      log,
-      resumeIntervalMs: config.RELAY_INTERVAL_MS,
-      staleMs: config.REPLAY_STALE_MS,
-    });
-    this.cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
+    const storeTimeoutMs = config.STORE_TIMEOUT_MS;
+    const intake = buildIntake(
+      { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs },
+      config.INTAKE_ACK_ONLY,
+    );
+    const { channelStore, channelService } = await this.openChannels({ store, keyring, transforms, env, allowedHosts });
+    const replayer = createReplayer({ config, store, channels: channelMap, transforms, deliveryQueues, log }, this.cleanups);
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
     this.cleanups.push({ name: 'source kinds', run: () => Promise.all([...sourceKinds.values()].map((k) => k.close())) });
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     if (runsSources) {
+      const { routeQueue } = queues;
       const http = await this.serve({
         store,
         redis,
@@ -165,67 +129,54 @@ export class Engine implements ChannelRunner {
         channelService,
         channelStore,
         deliveryQueues,
-        routeQueue: queues.routeQueue,
+        routeQueue,
         channelMap,
       });
-      for (const definition of connectors.sources)
-        sourceKinds.set(definition.kind, await definition.start({ intake, log, config, redis, http }));
+      for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
     }
     const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
-    const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher) };
-    this.runtimeDeps = {
-      config,
-      store,
-      log,
-      redis,
-      connection: queues.connection,
-      deliveryQueues,
-      connectors,
-      sourceKinds,
-      ...(handoff ? { handoff } : {}),
-      channels: channelMap,
-      ...roles,
-      ...(pseudonymKey ? { pseudonymKey } : {}),
-    };
+    const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
+    const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
+    this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
     await this.runChannels(channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
     return this.listen();
   }
 
+  /** The audit log, the channel store and the channel service (versions, deploys, states). */
+  private async openChannels(o: {
+    store: Store;
+    keyring: Keyring | undefined;
+    transforms: ReadonlyMap<string, Transform>;
+    env: NodeJS.ProcessEnv;
+    allowedHosts: readonly string[];
+  }) {
+    const { connectors } = this.options;
+    this.audit = new AuditLog(o.store);
+    await this.audit.start();
+    const channelStore = new ChannelStore(o.store, connectors, o.keyring);
+    await channelStore.start();
+    const { transforms, env, allowedHosts } = o;
+    const channelService = new ChannelService({
+      store: channelStore,
+      audit: this.audit,
+      runner: this,
+      connectors,
+      transforms,
+      env,
+      allowedHosts,
+      log: this.log,
+    });
+    this.channels = channelService;
+    return { channelStore, channelService };
+  }
+
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */
-  private async serve(
-    o: Omit<HttpServerOptions, 'audit' | 'auth' | 'channels' | 'mllpPorts' | 'reroute'> & {
-      routeQueue: Queue<RouteJobData>;
-      channelMap: ReadonlyMap<string, ChannelDefinition>;
-    },
-  ): Promise<FastifyInstance> {
-    const { store, security, routeQueue, channelMap, ...rest } = o;
-    const audit = this.audit!;
-    const auth = new AuthService({
-      store,
-      audit,
-      config: security,
-      announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)),
-    });
-    await auth.start();
+  private async serve(o: Omit<AdminServerOptions, 'audit' | 'announce' | 'mllpPorts'>): Promise<FastifyInstance> {
+    const announce = this.options.announce ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const { auth, http } = await buildAdminServer({ ...o, audit: this.audit!, announce, mllpPorts: () => this.mllpPorts() }, this.cleanups);
     this.auth = auth;
-    const reroute = async (id: string): Promise<boolean> => {
-      if (!(await store.messages.resetForReroute(id))) return false;
-      await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
-      return true;
-    };
-    const http = buildHttpServer({
-      ...rest,
-      store,
-      security,
-      audit,
-      auth,
-      reroute,
-      channels: () => [...channelMap.values()],
-      mllpPorts: () => this.mllpPorts(),
-    });
-    this.cleanups.push({ name: 'http', run: () => http.close() });
     this.http = http;
     return http;
   }
@@ -252,21 +203,6 @@ export class Engine implements ChannelRunner {
     const http = { host: config.HTTP_HOST, port: typeof address === 'object' && address ? address.port : config.HTTP_PORT };
     this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http });
     return { http, mllp };
-  }
-
-  /**
-   * Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over one
-   * store-and-queue core; with INTAKE_ACK_ONLY (benchmarks) the HL7v2 one answers without storing.
-   */
-  private intake(o: StoreAndQueueOptions & { transforms: ReadonlyMap<string, Transform> }): Intake {
-    const core = new StoreAndQueue(o);
-    const hl7 = new Hl7Intake({ core, transforms: o.transforms, log: o.log });
-    const fhir = new FhirIntake({ core, ...o });
-    return {
-      hl7: this.options.config.INTAKE_ACK_ONLY ? ackOnlyHl7(o.log) : (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
-      fhir: (channel, resource, opts) => fhir.submit(channel, resource, opts),
-      fhirTransaction: (channel, entries, opts) => fhir.submitTransaction(channel, entries, opts),
-    };
   }
 
   /**

@@ -54,20 +54,7 @@ export function planRoute(o: {
           `message makes ${events.length} or more events; channel ${channel.id} accepts at most ${cap} per message (maxEventsPerMessage)`,
         );
     }
-    const deliveries: Record<string, DeliveryRecord> = {};
-    for (const dest of channel.destinations) {
-      const taken = events.filter((e) => dest.models.includes(e.model));
-      if (taken.length === 0) continue;
-      const orderKey = dest.ordering ? valueAt(taken[0]!.event, dest.ordering.key) : undefined;
-      deliveries[dest.id] = {
-        destinationId: dest.id,
-        status: DeliveryStatus.pending,
-        idempotencyKey: `${o.messageId}:${dest.id}`,
-        sentEvents: 0,
-        attempts: [],
-        ...(orderKey ? { orderKey } : {}),
-      };
-    }
+    const deliveries = deliveriesFor(channel, events, o.messageId);
     if (Object.keys(deliveries).length === 0) {
       return {
         status: MessageStatus.filtered,
@@ -82,6 +69,25 @@ export function planRoute(o: {
     if (e.failureClass !== 'permanent') throw e;
     return { status: MessageStatus.errored, error: e };
   }
+}
+
+/** One pending delivery per destination that takes any of the events, keyed `<messageId>:<destinationId>`, with its order key. */
+function deliveriesFor(channel: ChannelDefinition, events: readonly CanonicalEvent[], messageId: string): Record<string, DeliveryRecord> {
+  const deliveries: Record<string, DeliveryRecord> = {};
+  for (const dest of channel.destinations) {
+    const taken = events.filter((e) => dest.models.includes(e.model));
+    if (taken.length === 0) continue;
+    const orderKey = dest.ordering ? valueAt(taken[0]!.event, dest.ordering.key) : undefined;
+    deliveries[dest.id] = {
+      destinationId: dest.id,
+      status: DeliveryStatus.pending,
+      idempotencyKey: `${messageId}:${dest.id}`,
+      sentEvents: 0,
+      attempts: [],
+      ...(orderKey ? { orderKey } : {}),
+    };
+  }
+  return deliveries;
 }
 
 /** Routes a stored message again from its raw HL7v2 bytes or FHIR JSON (route worker, replay). */

@@ -178,8 +178,18 @@ export async function connectTls(o: { host: string; port: number; tls: MllpOutTl
   });
   // Installed for the socket's whole life: an error between the verdict and the caller's own listeners must not throw.
   socket.on('error', () => undefined);
+  return tlsVerdict(socket, o.timeoutMs);
+}
+
+/**
+ * The peer's verdict on a TLS connection under way: the socket once it is accepted, or
+ * PEER_TLS_FAILED (refused, dropped or closed after our handshake) or PEER_NOT_CONNECTED (not
+ * reached, or no verdict within `timeoutMs`), the socket then destroyed.
+ */
+function tlsVerdict(socket: tls.TLSSocket, timeoutMs: number): Promise<tls.TLSSocket> {
+  const notConnected = (detail: string, cause: unknown) => new SwitchboardError('PEER_NOT_CONNECTED', detail, { cause });
   return new Promise<tls.TLSSocket>((resolve, reject) => {
-    let timer = setTimeout(() => finish(new SwitchboardError('PEER_NOT_CONNECTED', 'TLS connect timed out')), o.timeoutMs);
+    let timer = setTimeout(() => finish(new SwitchboardError('PEER_NOT_CONNECTED', 'TLS connect timed out')), timeoutMs);
     let handshakeDone = false;
     const onSecure = () => {
       handshakeDone = true;

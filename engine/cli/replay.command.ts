@@ -1,7 +1,7 @@
 import { ErrorCatalog } from '../errors.ts';
 import type { Principal } from '../security/roles.ts';
 import { ReplayableStatus } from '../store/states.ts';
-import type { DryRunResult } from '../replay/replayer.ts';
+import type { DryRunResult } from '../replay/replay-types.ts';
 import { requestReplay, type ReplayFilter } from '../replay/replay-requests.ts';
 import {
   cliPrincipal,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AuthService, type UserView } from '../security/auth-service.ts';
+import { AuthService } from '../security/auth-service.ts';
+import type { UserView } from '../security/auth-records.ts';
 import { Role } from '../security/roles.ts';
 import {
   cliPrincipal,

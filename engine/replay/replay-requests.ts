@@ -4,7 +4,8 @@ import { MASK } from '../security/masking.ts';
 import { inScope, type Principal } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';
 import type { ReplaySelection } from '../store/message-record.ts';
-import type { DryRunResult, Replayer, ReplayStarted } from './replayer.ts';
+import type { Replayer } from './replayer.ts';
+import type { DryRunResult, ReplayStarted } from './replay-types.ts';
 
 /** What a replay selects besides message ids: the filter of `POST /api/replays` and `switchboard replay`. */
 export type ReplayFilter = Omit<ReplaySelection, 'messageIds'>;

@@ -6,44 +6,11 @@ import type { Logger } from '../log.ts';
 import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
 import { planStoredMessage } from '../routing.ts';
 import type { Store } from '../store/store.ts';
-import {
-  eventsFor,
-  transformVersions,
-  type MessageRecord,
-  type ReplayRecord,
-  type ReplaySelection,
-  type RoutePlan,
-} from '../store/message-record.ts';
+import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type RoutePlan } from '../store/message-record.ts';
 import { MessageStatus, ReplayableStatus, ReplayState } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { diffEvents, type ReplayChange } from './replay-diff.ts';
-
-export interface ReplayRequest {
-  selection: ReplaySelection;
-  reason: string;
-  requestedBy: string;
-  dryRun: boolean;
-}
-
-/** A dry run's answer: nothing was changed. */
-export interface DryRunResult {
-  replayId: string;
-  dryRun: true;
-  state: typeof ReplayState.done;
-  /** Deliveries selected. */
-  deliveries: number;
-  refused: ReplayRecord['refused'];
-  /** The first 100 (message, destination) pairs, with what would change. */
-  changes: ReplayChange[];
-}
-
-/** A real replay's answer: it goes on in the background; `GET /api/replays/:id` shows its progress. */
-export interface ReplayStarted {
-  replayId: string;
-  dryRun: false;
-  state: typeof ReplayState.running;
-  deliveries: number;
-}
+import type { DryRunResult, ReplayRequest, ReplayStarted } from './replay-types.ts';
 
 /** Replay jobs queue behind live ones (BullMQ serves jobs without a priority first). */
 export const REPLAY_PRIORITY = 10;

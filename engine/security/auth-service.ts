@@ -8,55 +8,8 @@ import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import { LoginAttempts } from './login-attempts.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
-
-export interface UserRecord {
-  _id: string;
-  passwordHash: string;
-  role: Role;
-  channels: '*' | string[];
-  phi: boolean;
-  /** Sign-in attempts counted in the current series (LoginAttempts), shown to administrators. */
-  failedLogins: number;
-  lockedUntil?: Date;
-  /** The current series of sign-in attempts (LoginAttempts). */
-  loginEpoch?: string;
-  /** Set by an administrator: no sign-in, and no session or token of theirs is honoured. */
-  disabled?: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-interface SessionRecord {
-  /** SHA-256 of the session token: a stolen database does not give working sessions. */
-  _id: string;
-  username: string;
-  csrfToken: string;
-  createdAt: Date;
-  lastSeenAt: Date;
-}
-
-export interface ApiTokenRecord {
-  /** SHA-256 of the token, which is shown once and never stored. */
-  _id: string;
-  /** Public handle for listing and revoking. */
-  id: string;
-  name: string;
-  username: string;
-  createdAt: Date;
-}
-
-/** What `updateUser` may change; each is optional. */
-export interface UserChanges {
-  password?: string;
-  role?: Role;
-  channels?: '*' | string[];
-  phi?: boolean;
-  unlock?: boolean;
-  /** true ends the user's sessions and tokens and refuses their sign-ins; false lets them in again. */
-  disabled?: boolean;
-}
-
-export type UserView = Omit<UserRecord, 'passwordHash' | '_id' | 'loginEpoch'> & { username: string };
+import type { ApiTokenRecord, SessionRecord, UserChanges, UserRecord, UserView } from './auth-records.ts';
+import { toUserView } from './auth-records.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const token = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
@@ -64,8 +17,6 @@ const token = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64u
 const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
 /** lastSeenAt is written at most this often: an idle timeout accurate to a minute, not a write per request. */
 const TOUCH_EVERY_MS = 60_000;
-
-export const toUserView = ({ _id, passwordHash: _hash, loginEpoch: _epoch, ...rest }: UserRecord): UserView => ({ username: _id, ...rest });
 
 /**
  * Local users, console sessions and API tokens, in the store. Sessions and tokens are looked up by
@@ -170,7 +121,7 @@ export class AuthService {
    * Checks a password. Returns the new session's token and CSRF token, or undefined (wrong name or
    * password, or locked: one answer for all, so names cannot be probed). Audited either way.
    * Every attempt is counted as a failure before its password is checked (a slot taken atomically,
-   * see countAttempt), and given back only by succeeding, so attempts sent all at once lock the account
+   * see LoginAttempts.countFor), and given back only by succeeding, so attempts sent all at once lock the account
    * as surely as attempts sent one by one: the LOGIN_MAX_FAILURES-th failure in a row locks it for
    * LOGIN_LOCK_MINUTES, and no password is checked past that count.
    */
@@ -181,7 +132,7 @@ export class AuthService {
   }): Promise<{ sessionToken: string; csrfToken: string; user: UserView } | undefined> {
     const ip = o.sourceIp ? { sourceIp: o.sourceIp } : {};
     const max = this.o.config.LOGIN_MAX_FAILURES;
-    const { user, attempt } = await this.countAttempt(o.username);
+    const { user, attempt } = await this.attempts.countFor(o.username);
     const disabled = Boolean(user?.disabled);
     const locked = Boolean(user && (attempt > max || (user.lockedUntil && user.lockedUntil > new Date())));
     const checked = user !== null && !disabled && !locked;
@@ -214,7 +165,7 @@ export class AuthService {
       });
       return undefined;
     }
-    await this.resetAttempts(user._id);
+    await this.attempts.reset(user._id);
     const sessionToken = token('sbs');
     const csrfToken = randomBytes(24).toString('base64url');
     const now = new Date();
@@ -230,32 +181,6 @@ export class AuthService {
    * taken atomically). A lock that has run out starts a new series first. `failedLogins` on the
    * user's document shows the count; the slots decide. user null: no such user.
    */
-  private async countAttempt(username: string): Promise<{ user: UserRecord | null; attempt: number }> {
-    const user = await storeCall(() => this.users.findOne({ _id: username }));
-    if (!user) return { user, attempt: 0 };
-    const epoch = LoginAttempts.epochOf(user);
-    if (epoch !== (user.loginEpoch ?? '')) {
-      await storeCall(() =>
-        this.users.updateOne({ _id: username }, { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' } }),
-      );
-      await this.attempts.forget(username, epoch);
-      delete user.lockedUntil;
-    }
-    const attempt = await this.attempts.count(username, epoch);
-    if (attempt <= this.o.config.LOGIN_MAX_FAILURES)
-      await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
-    return { user, attempt };
-  }
-
-  /** A new series of attempts: after a sign-in, or an administrator's unlock. */
-  private async resetAttempts(username: string): Promise<void> {
-    const epoch = LoginAttempts.newEpoch();
-    await storeCall(() =>
-      this.users.updateOne({ _id: username }, { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' } }),
-    );
-    await this.attempts.forget(username, epoch);
-  }
-
   /** The session's user and CSRF token, or undefined when unknown, idle too long or too old (then it is removed). */
   async fromSession(sessionToken: string): Promise<{ principal: Principal; csrfToken: string } | undefined> {
     const session = await storeCall(() => this.sessions.findOne({ _id: sha256(sessionToken) }));
@@ -299,7 +224,7 @@ export class AuthService {
       set.passwordHash = await hashPassword(password);
     }
     await storeCall(() => this.users.updateOne({ _id: username }, { $set: set }));
-    if (unlock) await this.resetAttempts(username);
+    if (unlock) await this.attempts.reset(username);
     if (password !== undefined || changes.disabled) await this.revokeAll(username);
     const was: Record<string, unknown> = { disabled: false, ...before };
     const diff: { field: string; before: unknown; after: unknown }[] = Object.entries(changes).map(([field, after]) => ({

@@ -3,6 +3,7 @@ import type { Collection } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { type Store } from '../store/store.ts';
 import { isDuplicateKey, storeCall } from '../store/store-call.ts';
+import type { UserRecord } from './auth-records.ts';
 
 /** One counted sign-in attempt: slot `n` (1…max) of the user's current series. */
 interface AttemptSlot {
@@ -32,11 +33,14 @@ export interface AttemptState {
 export class LoginAttempts {
   private readonly slots: Collection<AttemptSlot>;
 
+  private readonly users: Collection<UserRecord>;
+
   constructor(
     store: Store,
     private readonly max: number,
   ) {
     this.slots = store.collection('login_attempts');
+    this.users = store.collection('users');
   }
 
   async start(): Promise<void> {
@@ -74,5 +78,33 @@ export class LoginAttempts {
   /** Deletes the user's slots of every series but `keep` (none when omitted). */
   async forget(username: string, keep?: string): Promise<void> {
     await storeCall(() => this.slots.deleteMany(keep === undefined ? { username } : { username, epoch: { $ne: keep } }));
+  }
+
+  /**
+   * Counts one sign-in attempt of `username` before its password is checked: the user (null when
+   * unknown, then nothing is counted) and the attempt's number in the current series. A lock that has
+   * run out starts the next series. The user's `failedLogins` shows the count, up to `max`.
+   */
+  async countFor(username: string): Promise<{ user: UserRecord | null; attempt: number }> {
+    const user = await storeCall(() => this.users.findOne({ _id: username }));
+    if (!user) return { user, attempt: 0 };
+    const epoch = LoginAttempts.epochOf(user);
+    if (epoch !== (user.loginEpoch ?? '')) {
+      const restart = { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' as const } };
+      await storeCall(() => this.users.updateOne({ _id: username }, restart));
+      await this.forget(username, epoch);
+      delete user.lockedUntil;
+    }
+    const attempt = await this.count(username, epoch);
+    if (attempt <= this.max) await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
+    return { user, attempt };
+  }
+
+  /** A new series for `username` (after a sign-in or an unlock): no failures, no lock. */
+  async reset(username: string): Promise<void> {
+    const epoch = LoginAttempts.newEpoch();
+    const fresh = { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' as const } };
+    await storeCall(() => this.users.updateOne({ _id: username }, fresh));
+    await this.forget(username, epoch);
   }
 }

@@ -1,0 +1,91 @@
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { ChannelDefinition } from './channel.ts';
+import type { EngineConfig } from './config/config.ts';
+import { interpolateEnv } from './config/interpolate.ts';
+import type { Intake } from './connector.ts';
+import type { Cleanup } from './engine-start.ts';
+import { ackOnlyHl7 } from './intake/ack-only.ts';
+import { FhirIntake } from './intake/fhir-intake.ts';
+import { Hl7Intake } from './intake/hl7-intake.ts';
+import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
+import type { Logger } from './log.ts';
+import { JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
+import { buildHttpServer, type HttpServerOptions } from './http/server.ts';
+import { AuthService } from './security/auth-service.ts';
+import { Replayer } from './replay/replayer.ts';
+import { assertHostsAllowed } from './security/host-allowlist.ts';
+import type { Store } from './store/store.ts';
+import type { Transform } from '../transforms/dsl/define-transform.ts';
+
+/**
+ * What the engine's start builds from its parts (engine.ts): intake, the host allow-list check of
+ * the channels it was given, the replayer. Each function is pure wiring; none starts work.
+ */
+
+/**
+ * Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over one
+ * store-and-queue core; with `ackOnly` (INTAKE_ACK_ONLY, benchmarks) the HL7v2 one answers without storing.
+ */
+export function buildIntake(o: StoreAndQueueOptions & { transforms: ReadonlyMap<string, Transform> }, ackOnly: boolean): Intake {
+  const core = new StoreAndQueue(o);
+  const hl7 = new Hl7Intake({ core, transforms: o.transforms, log: o.log });
+  const fhir = new FhirIntake({ core, ...o });
+  return {
+    hl7: ackOnly ? ackOnlyHl7(o.log) : (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
+    fhir: (channel, resource, opts) => fhir.submit(channel, resource, opts),
+    fhirTransaction: (channel, entries, opts) => fhir.submitTransaction(channel, entries, opts),
+  };
+}
+
+/** CONFIG_INVALID when a destination of the given channels (placeholders resolved from `env`) names a host off the allow-list. */
+export function assertChannelHosts(channels: readonly ChannelDefinition[], env: NodeJS.ProcessEnv, allow: readonly string[]): void {
+  for (const channel of channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`))) {
+    for (const spec of channel.destinations) {
+      assertHostsAllowed({ where: `channel ${channel.id} destination ${spec.id}`, config: spec.config, allow });
+    }
+  }
+}
+
+/** The replayer (not started: it resumes replays once the channels run), registered for shutdown. */
+export function createReplayer(
+  o: {
+    config: EngineConfig;
+    store: Store;
+    channels: ReadonlyMap<string, ChannelDefinition>;
+    transforms: ReadonlyMap<string, Transform>;
+    deliveryQueues: Map<string, Queue<DeliveryJobData>>;
+    log: Logger;
+  },
+  cleanups: Cleanup[],
+): Replayer {
+  const { config, ...rest } = o;
+  const replayer = new Replayer({ ...rest, resumeIntervalMs: config.RELAY_INTERVAL_MS, staleMs: config.REPLAY_STALE_MS });
+  cleanups.push({ name: 'replays', run: () => replayer.close(config.SHUTDOWN_GRACE_MS) });
+  return replayer;
+}
+
+export type AdminServerOptions = Omit<HttpServerOptions, 'auth' | 'channels' | 'reroute'> & {
+  routeQueue: Queue<RouteJobData>;
+  channelMap: ReadonlyMap<string, ChannelDefinition>;
+  /** Where the one-time setup token is shown (never the log). */
+  announce: (line: string) => void;
+};
+
+/**
+ * The sign-in service and the admin API's HTTP server (ingest roles), built, not listening; the
+ * server is registered for shutdown. Re-routing sends a stored message back through the route queue.
+ */
+export async function buildAdminServer(o: AdminServerOptions, cleanups: Cleanup[]): Promise<{ auth: AuthService; http: FastifyInstance }> {
+  const { store, security, audit, routeQueue, channelMap, announce, ...rest } = o;
+  const auth = new AuthService({ store, audit, config: security, announce });
+  await auth.start();
+  const reroute = async (id: string): Promise<boolean> => {
+    if (!(await store.messages.resetForReroute(id))) return false;
+    await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
+    return true;
+  };
+  const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels: () => [...channelMap.values()] });
+  cleanups.push({ name: 'http', run: () => http.close() });
+  return { auth, http };
+}
