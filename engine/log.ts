@@ -8,7 +8,10 @@ import winston from 'winston';
  */
 export type Logger = winston.Logger;
 
-/** `json`: one JSON object a line, for machines (containers, systemd, log shippers). `pretty`: one readable line, for a person at a terminal. */
+/**
+ * `json`: one JSON object a line, for machines (containers, systemd, log shippers). `pretty`: one readable line, for a person at a
+ * terminal.
+ */
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 

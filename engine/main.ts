@@ -65,7 +65,8 @@ function banner(engine: Engine, role: EngineConfig['SWITCHBOARD_ROLE'], addresse
   const security = loadSecurityConfig();
   const signIn =
     options.signIn ??
-    `an account of this deployment (the first, ${security.SWITCHBOARD_ADMIN_USER}, gets SWITCHBOARD_ADMIN_PASSWORD or the one-time setup token)`;
+    `an account of this deployment (the first, ${security.SWITCHBOARD_ADMIN_USER}, ` +
+      `gets SWITCHBOARD_ADMIN_PASSWORD or the one-time setup token)`;
   return startBanner({
     role,
     addresses,

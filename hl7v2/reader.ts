@@ -30,7 +30,9 @@ export function segmentLines(text: string, from: number, d: Delimiters): Segment
       const name = seg.slice(0, 3);
       if (!isSegmentName(name) || (seg.length > 3 && seg[3] !== d.field)) {
         throw new Hl7ParseError({
-          reason: `segment name '${printable(seg.slice(0, 3))}' on line ${line} is not three upper-case letters or digits followed by '${d.field}'`,
+          reason:
+            `segment name '${printable(seg.slice(0, 3))}' on line ${line} ` +
+            `is not three upper-case letters or digits followed by '${d.field}'`,
           line,
           position: pos,
           hl7ErrorCode: '100',

@@ -68,7 +68,8 @@ export function transformsDoc(): string {
       '',
       t.description,
       '',
-      `Input: ${t.input === 'hl7' ? 'HL7v2' : 'FHIR R4'} ${t.accepts.join(', ')} → ${t.model} v${t.modelVersion}${t.forEach ? `, one event per ${t.forEach}` : ''}.`,
+      `Input: ${t.input === 'hl7' ? 'HL7v2' : 'FHIR R4'} ${t.accepts.join(', ')} → ${t.model} v${t.modelVersion}` +
+        `${t.forEach ? `, one event per ${t.forEach}` : ''}.`,
       '',
       '| target field | ← source | required |',
       '| --- | --- | --- |',

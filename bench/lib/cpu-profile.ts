@@ -67,9 +67,8 @@ export async function summariseProfile(file: string): Promise<ProfileSummary | u
     }
     const area = areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + us);
-    const short = url
-      ? `${functionName || '(anonymous)'} ${url.replace(/^.*?\/(node_modules|engine|connectors|transforms|bench)\//, '$1/')}:${lineNumber + 1}`
-      : functionName;
+    const file = url.replace(/^.*?\/(node_modules|engine|connectors|transforms|bench)\//, '$1/');
+    const short = url ? `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` : functionName;
     fns.set(short, (fns.get(short) ?? 0) + us);
   }
   const pct = (us: number) => Number(((100 * us) / wallUs).toFixed(1));

@@ -51,8 +51,12 @@ function patient(rnd: () => number, i: number): { pid: string; pv1: string } {
   const mrn = 100000 + between(rnd, 0, 49_999);
   const cls = pick(rnd, ['I', 'O', 'E']);
   return {
-    pid: `PID|1||${mrn}^^^GENHOSP^MR||${pick(rnd, ['DOE', 'ROE', 'SMITH', "O'NEIL"])}^${pick(rnd, ['JANE', 'JOHN', 'ALEX'])}^M||19${between(rnd, 30, 99)}0412|${pick(rnd, ['F', 'M'])}|||12 ELM ST^^SPRINGFIELD^IL^62701`,
-    pv1: `PV1|1|${cls}|4W^${between(rnd, 100, 499)}^B^GENHOSP||||1234567^WELBY^MARCUS|||MED||||ADM|||1234567^WELBY^MARCUS|IN|V${i}${between(rnd, 1000, 9999)}`,
+    pid:
+      `PID|1||${mrn}^^^GENHOSP^MR||${pick(rnd, ['DOE', 'ROE', 'SMITH', "O'NEIL"])}^${pick(rnd, ['JANE', 'JOHN', 'ALEX'])}^M||` +
+      `19${between(rnd, 30, 99)}0412|${pick(rnd, ['F', 'M'])}|||12 ELM ST^^SPRINGFIELD^IL^62701`,
+    pv1:
+      `PV1|1|${cls}|4W^${between(rnd, 100, 499)}^B^GENHOSP||||1234567^WELBY^MARCUS|||MED||||ADM|||1234567^WELBY^MARCUS|IN|` +
+      `V${i}${between(rnd, 1000, 9999)}`,
   };
 }
 
@@ -71,7 +75,8 @@ function oru(rnd: () => number, i: number, observations: number): [string, strin
   const obx = Array.from(
     { length: observations },
     (_, k) =>
-      `OBX|${k + 1}|NM|${2000 + k}-${k % 10}^ANALYTE ${k}^LN||${(rnd() * 200).toFixed(1)}|mg/dL|10-150|${pick(rnd, ['N', 'H', 'L'])}|||F|||${TS}`,
+      `OBX|${k + 1}|NM|${2000 + k}-${k % 10}^ANALYTE ${k}^LN||${(rnd() * 200).toFixed(1)}|mg/dL|10-150|` +
+      `${pick(rnd, ['N', 'H', 'L'])}|||F|||${TS}`,
   );
   return [
     msh('ORU^R01^ORU_R01'),
@@ -84,7 +89,8 @@ function dft(rnd: () => number, i: number): [string, string] {
   const lines = Array.from({ length: between(rnd, 1, 5) }, (_, k) =>
     rnd() < 0.3
       ? `FT1|${k + 1}|||${TS}||CG|SUP-${between(rnd, 100, 999)}^GAUZE PACK^HCPCS|||${between(rnd, 1, 4)}|4.20^USD||SURG^SURGERY`
-      : `FT1|${k + 1}|||${TS}||CG|${pick(rnd, ['99213^OFFICE VISIT^CPT', '80053^CMP^CPT', 'J1100^DEXAMETHASONE^HCPCS'])}|||1|${(rnd() * 300).toFixed(2)}^USD||CLIN01^CLINIC|||||||9988^DOC^DAN`,
+      : `FT1|${k + 1}|||${TS}||CG|${pick(rnd, ['99213^OFFICE VISIT^CPT', '80053^CMP^CPT', 'J1100^DEXAMETHASONE^HCPCS'])}|||1|` +
+        `${(rnd() * 300).toFixed(2)}^USD||CLIN01^CLINIC|||||||9988^DOC^DAN`,
   );
   return [msh('DFT^P03^DFT_P03'), ['|P|2.5.1', `EVN|P03|${TS}`, pid, pv1, ...lines, `ZFT|1|CC${between(rnd, 100, 999)}|GL4000`].join('\r')];
 }

@@ -49,7 +49,8 @@ export async function samplePgActivity(o: { schema: string; intervalMs?: number 
   const like = o.schema.replace(/'/g, "''").replace(/[_%]/g, '\\$&');
   const timer = setInterval(() => {
     child.stdin!.write(
-      `select regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '%${like}%';\n`,
+      `select regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity ` +
+        `where state = 'active' and pid <> pg_backend_pid() and query like '%${like}%';\n`,
     );
   }, o.intervalMs ?? 100);
   return {

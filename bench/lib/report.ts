@@ -58,9 +58,13 @@ export function targets(r: BenchResults): Target[] {
     });
   for (const connection of ['persistent', 'reconnect'] as const) {
     const ofPeer = paired('engine ack-only', 'node-hl7-server', connection);
+    const load =
+      connection === 'persistent'
+        ? 'persistent connections: the load of every other benchmark'
+        : 'a new connection per message: the only way the peer answers correctly';
     if (ofPeer)
       out.push({
-        target: `ACK-only ≥ 3 × node-hl7-server, 16 connections (${connection === 'persistent' ? 'persistent connections: the load of every other benchmark' : 'a new connection per message: the only way the peer answers correctly'})`,
+        target: `ACK-only ≥ 3 × node-hl7-server, 16 connections (${load})`,
         measured: `${ofPeer.shown}×`,
         met: ofPeer.median >= 3,
       });
@@ -70,7 +74,9 @@ export function targets(r: BenchResults): Target[] {
     const durable = ingest(mode, 16)?.perSecond;
     if (durable !== undefined && storeCapacity > 0)
       out.push({
-        target: `Durable ingest (${mode === 'ingest' ? '--role ingest' : 'one process, workers in it'}) ≥ 0.5 × the store's capacity (best insertMany), 16 connections`,
+        target:
+          `Durable ingest (${mode === 'ingest' ? '--role ingest' : 'one process, workers in it'}) ` +
+          `≥ 0.5 × the store's capacity (best insertMany), 16 connections`,
         measured: `${durable} / ${storeCapacity} = ${ratio(durable, storeCapacity)}`,
         met: durable / storeCapacity >= 0.5,
       });
@@ -281,7 +287,8 @@ export function markdown(r: BenchResults): string {
   if (r.queries) {
     const stored = r.queries[0]?.storedMessages;
     out.push(
-      `**The store's reads at scale** (${stored} stored messages; median of the runs, ms; "before": the query's shape until 12-02, same run)`,
+      `**The store's reads at scale** (${stored} stored messages; median of the runs, ms; ` +
+        `"before": the query's shape until 12-02, same run)`,
       '',
     );
     const names = [...new Set(r.queries.map((q) => q.query))];
@@ -297,7 +304,11 @@ export function markdown(r: BenchResults): string {
   if (r.soak) {
     const s = r.soak;
     out.push(
-      `**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)} (median of each minute: ${s.rssMedianMiBByMinute.join(', ')} MiB), event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`,
+      `**Soak** (${s.seconds} s at ${s.rate} msg/s offered): achieved ${s.row.load.achievedPerSecond}/s, ` +
+        `ACK p99 ${s.row.ackMs.p99} ms, e2e p99 ${s.row.endToEndMs.p99} ms, delivered ${s.row.delivered}/${s.row.expected}, ` +
+        `RSS spread after the first minute ${Number.isNaN(s.rssSpreadAfterFirstMinute) ? 'n/a' : pct(s.rssSpreadAfterFirstMinute)} ` +
+        `(median of each minute: ${s.rssMedianMiBByMinute.join(', ')} MiB), event-loop delay p99 at most ${s.loopDelayP99MaxMs} ms, ` +
+        `${s.stalledJobs} stalled jobs. Plots: ${s.plots.map((p) => p.split('/').pop()).join(', ')}.`,
       '',
     );
   }

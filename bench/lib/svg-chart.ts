@@ -60,7 +60,8 @@ export function lineChart(o: ChartOptions): string {
   const sx = (x: number) => m.left + ((x - xMin) / (xMax - xMin || 1)) * plotW;
   const sy = (y: number) => m.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(o.title)}</text>`,
   ];
@@ -76,13 +77,13 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<text x="${m.left + plotW / 2}" y="${height - 35}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
   (o.references ?? []).forEach((r, i) => {
-    out.push(
-      `<line x1="${m.left}" x2="${width - m.right}" y1="${sy(r.y).toFixed(1)}" y2="${sy(r.y).toFixed(1)}" stroke="#777" stroke-dasharray="6 4"/>`,
-    );
+    const y = sy(r.y).toFixed(1);
+    out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y}" y2="${y}" stroke="#777" stroke-dasharray="6 4"/>`);
     // Alternate right and left, so that two lines close together keep readable labels.
     const right = i % 2 === 0;
     out.push(
-      `<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`,
+      `<text x="${right ? width - m.right - 4 : m.left + 4}" y="${(sy(r.y) - 4).toFixed(1)}" ` +
+        `text-anchor="${right ? 'end' : 'start'}" fill="#555">${escapeXml(r.label)}</text>`,
     );
   });
   let lx = m.left;

@@ -92,7 +92,10 @@ export async function runEndToEnd(ctx: BenchContext): Promise<{ rows: RateRow[];
       });
       rows.push(row);
       console.log(
-        `  e2e ${rate}/s: achieved ${row.load.achievedPerSecond}/s, ACK p50 ${row.ackMs.p50} p99 ${row.ackMs.p99} p999 ${row.ackMs.p999} ms, e2e p50 ${row.endToEndMs.p50} p99 ${row.endToEndMs.p99} p999 ${row.endToEndMs.p999} ms, delivered ${row.delivered}/${row.expected}${row.sustained ? '' : ' (not sustained)'}`,
+        `  e2e ${rate}/s: achieved ${row.load.achievedPerSecond}/s, ` +
+          `ACK p50 ${row.ackMs.p50} p99 ${row.ackMs.p99} p999 ${row.ackMs.p999} ms, ` +
+          `e2e p50 ${row.endToEndMs.p50} p99 ${row.endToEndMs.p99} p999 ${row.endToEndMs.p999} ms, ` +
+          `delivered ${row.delivered}/${row.expected}${row.sustained ? '' : ' (not sustained)'}`,
       );
       // Past the first rate not sustained, one more shows the trend; then stop (the backlog only grows).
       if (!row.sustained && ++failures >= (ctx.quick ? 1 : 2)) break;

@@ -54,7 +54,8 @@ export async function runFloors(ctx: BenchContext): Promise<FloorRow[]> {
       if (server === 'group-commit' && stats.flushes) row.framesPerFsync = Number((stats.frames! / stats.flushes).toFixed(1));
       rows.push(row);
       console.log(
-        `  floor ${server} x${connections}: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms${row.framesPerFsync ? `, ${row.framesPerFsync} frames/fsync` : ''}`,
+        `  floor ${server} x${connections}: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms` +
+          `${row.framesPerFsync ? `, ${row.framesPerFsync} frames/fsync` : ''}`,
       );
     }
   }

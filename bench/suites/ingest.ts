@@ -44,7 +44,9 @@ export async function runIngest(ctx: BenchContext, o: { connections?: readonly n
           .map(([c, n]) => `${c} ${n}`)
           .join(', ');
         console.log(
-          `  engine ${mode} x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p999 ${result.latencyMs.p999} ms (${codes}${result.errors ? `, ${result.errors} errors: ${result.firstError}` : ''})`,
+          `  engine ${mode} x${connections}: ${result.perSecond} msg/s, ` +
+            `p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p999 ${result.latencyMs.p999} ms ` +
+            `(${codes}${result.errors ? `, ${result.errors} errors: ${result.firstError}` : ''})`,
         );
       }
     });

@@ -45,7 +45,8 @@ export async function runPeer(ctx: BenchContext): Promise<PeerRow[]> {
       });
       rows.push({ server: o.server, connection, round: o.round, result, cpu: await cpu.done() });
       console.log(
-        `  round ${o.round}, ${o.server} (${connection}) x16: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms, ${result.spurious} spurious ACKs, ${result.errors} errors`,
+        `  round ${o.round}, ${o.server} (${connection}) x16: ${result.perSecond} msg/s, p99 ${result.latencyMs.p99} ms, ` +
+          `${result.spurious} spurious ACKs, ${result.errors} errors`,
       );
     }
   };

@@ -64,7 +64,8 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
       if (activity) row.pgActivity = activity;
       rows.push(row);
       console.log(
-        `  scale-out ${workers} worker(s): ${row.measuredMessages} of ${messages} messages delivered in ${row.drainSeconds} s, ${row.deliveredPerSecond}/s`,
+        `  scale-out ${workers} worker(s): ${row.measuredMessages} of ${messages} messages delivered in ${row.drainSeconds} s, ` +
+          `${row.deliveredPerSecond}/s`,
       );
     });
   }

@@ -57,7 +57,9 @@ export function readFhirBody(contentType: string | undefined, bytes: Buffer, lim
   }
 }
 
-/** The `charset` parameter of a Content-Type, undefined when absent (or the header is unreadable: the parser was chosen by its media type). */
+/**
+ * The `charset` parameter of a Content-Type, undefined when absent (or the header is unreadable: the parser was chosen by its media type).
+ */
 function charsetOf(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
   try {

@@ -16,7 +16,10 @@ import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir.outbound-mapping.ts';
 
 export const FhirOutConfig = Type.Object({
   baseUrl: Type.String({ pattern: '^https?://', description: 'The FHIR R4 server base' }),
-  /** create: POST with conditional create; update: PUT to an id derived from the key; transaction: a one-entry transaction Bundle with conditional create. */
+  /**
+   * create: POST with conditional create; update: PUT to an id derived from the key; transaction: a one-entry transaction Bundle with
+   * conditional create.
+   */
   mode: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('transaction')], { default: 'create' }),
   bearerToken: Type.Optional(Type.String({ minLength: 1, description: 'A secret' })),
   timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),

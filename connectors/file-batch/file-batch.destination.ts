@@ -222,7 +222,8 @@ export function render(lines: readonly SpoolLine[], config: Pick<FileBatchConfig
   const total = lines.reduce((sum, l) => sum + (Number(at(l.event, config.amountField)) || 0), 0);
   const control = { lines: lines.length, controlTotal: Math.round(total * 100) / 100 };
   if (config.format === 'ndjson') {
-    return `${lines.map((l) => JSON.stringify({ idempotencyKey: l.key, model: l.model, ...l.event })).join('\n')}\n${JSON.stringify({ trailer: control })}\n`;
+    const events = lines.map((l) => JSON.stringify({ idempotencyKey: l.key, model: l.model, ...l.event }));
+    return `${events.join('\n')}\n${JSON.stringify({ trailer: control })}\n`;
   }
   const csv = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);

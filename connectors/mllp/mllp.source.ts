@@ -96,7 +96,8 @@ export class MllpSource {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
       // A client certificate that does not chain to caFile is refused by Node after OpenSSL's handshake: its reason is on the socket.
       const code = socket.authorizationError ?? err.code ?? err.name;
-      // A reset mid-handshake is the peer hanging up (or a connection over a cap, closed under the handshake): not a refusal, and a flood of them must not flood the log.
+      // A reset mid-handshake is the peer hanging up (or a connection over a cap, closed under the handshake): not a refusal, and a flood
+      // of them must not flood the log.
       if (!socket.authorizationError && err.code === 'ECONNRESET')
         return void log.debug('MLLP connection reset during the TLS handshake', { channelId: channel.id });
       log.warn('MLLP TLS handshake refused', { channelId: channel.id, code, remoteAddress: socket.remoteAddress });
@@ -170,7 +171,8 @@ export const MllpSourceConfig = Type.Object(
     ),
     maxBufferedBytes: Type.Optional(
       Count(
-        'Bytes all connections may hold together (unfinished frames and frames waiting for intake). Default MLLP_MAX_BUFFERED_BYTES (256 MiB).',
+        'Bytes all connections may hold together (unfinished frames and frames waiting for intake). ' +
+          'Default MLLP_MAX_BUFFERED_BYTES (256 MiB).',
       ),
     ),
     defaultCharset: Type.String({

@@ -22,7 +22,10 @@ export function diffValues(before: unknown, after: unknown): { path: string; bef
     .map((p) => ({ path: p, before: a[p] ?? null, after: b[p] ?? null }));
 }
 
-/** Audits a channel's new version as `config.change`, with the diff from the version before; `before` and `after` come masked (ChannelStore.shown). */
+/**
+ * Audits a channel's new version as `config.change`, with the diff from the version before; `before` and `after` come masked
+ * (ChannelStore.shown).
+ */
 export async function auditChannelVersion(o: {
   audit: AuditLog;
   actor: string;

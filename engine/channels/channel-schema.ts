@@ -104,12 +104,11 @@ export interface ChannelProblem {
 }
 
 /**
- * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms
- * and connector kinds, the source's settings against its connector's declared schema, each destination's models among those its connector declares it can send
- * (`mllp-out` maps only ChargeEvent and EncounterEvent: any other would dead-letter every message),
- * its settings against the connector's declared schema (after `${VAR}` placeholders are resolved
- * from `env`), hosts on the allow-list, unique destination ids, a filter that compiles. Never
- * throws; the messages name fields, not secret values.
+ * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms and connector kinds, the source's
+ * settings against its connector's declared schema, each destination's models among those its connector declares it can send (`mllp-out`
+ * maps only ChargeEvent and EncounterEvent: any other would dead-letter every message), its settings against the connector's declared
+ * schema (after `${VAR}` placeholders are resolved from `env`), hosts on the allow-list, unique destination ids, a filter that compiles.
+ * Never throws; the messages name fields, not secret values.
  */
 export function validateChannel(o: {
   channel: unknown;

@@ -27,7 +27,8 @@ export function progressLine(r: Pick<ReplayRecord, 'progress' | 'state'>): strin
   const share = selected === 0 ? (r.state === 'done' ? 1 : 0) : handled / selected;
   const filled = Math.round(share * BAR);
   const percent = `${Math.floor(share * 100)}%`.padStart(4);
-  return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${percent} ${replayed}/${selected} replayed, ${refused} refused, ${skipped} skipped${r.state === 'done' ? ', done' : ''}`;
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}]`;
+  return `${bar} ${percent} ${replayed}/${selected} replayed, ${refused} refused, ${skipped} skipped${r.state === 'done' ? ', done' : ''}`;
 }
 
 /** `<command> failed: <CODE>: <what>` for an error a command did not expect; never a stack trace. */

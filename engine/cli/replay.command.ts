@@ -102,7 +102,8 @@ async function replay(ctx: CliContext, env: NodeJS.ProcessEnv, o: ReplayAsk, io:
     if (o.json) io.out(JSON.stringify(replay));
     else
       io.out(
-        `replay ${replay._id} ${outcome}: ${replay.progress.replayed} replayed, ${replay.progress.refused} refused, ${replay.progress.skipped} skipped of ${replay.progress.selected}`,
+        `replay ${replay._id} ${outcome}: ${replay.progress.replayed} replayed, ${replay.progress.refused} refused, ` +
+          `${replay.progress.skipped} skipped of ${replay.progress.selected}`,
       );
     for (const x of replay.refused) io.err(`refused ${x.messageId}: ${x.reason}`);
     if (outcome === 'interrupted') io.err('the replay stopped before it was done; a running engine resumes it');

@@ -26,14 +26,16 @@ export const EngineConfigSchema = Type.Object({
     default: 5000,
     minimum: 100,
     description:
-      'Least rest between two passes of the relay, which compares the store with Redis; a pass is also followed by at least 19 times its own duration (the relay takes at most 5% of the time).',
+      'Least rest between two passes of the relay, which compares the store with Redis; a pass is also followed by at least 19 times its ' +
+      'own duration (the relay takes at most 5% of the time).',
   }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
   RELAY_SWEEP_MS: Type.Integer({
     default: 3_600_000,
     minimum: 1000,
     description:
-      'How often the relay also looks for messages in flight stored without the unsettled flag (by an older version); on FerretDB a read of the whole collection.',
+      'How often the relay also looks for messages in flight stored without the unsettled flag (by an older version); on FerretDB a read ' +
+      'of the whole collection.',
   }),
   REPLAY_STALE_MS: Type.Integer({
     default: 30000,
@@ -48,7 +50,8 @@ export const EngineConfigSchema = Type.Object({
     minimum: 1,
     maximum: 64,
     description:
-      'Worker threads validating FHIR request bodies off the event loop, each holding the R4 definitions; 16 validations per thread may wait, past that FHIR answers 503.',
+      'Worker threads validating FHIR request bodies off the event loop, each holding the R4 definitions; 16 validations per thread may ' +
+      'wait, past that FHIR answers 503.',
   }),
   MLLP_MAX_CONNECTIONS: Type.Integer({
     default: 1000,
@@ -65,13 +68,15 @@ export const EngineConfigSchema = Type.Object({
     default: 268_435_456,
     minimum: 1024,
     description:
-      "Default of an MLLP listener's maxBufferedBytes: bytes its connections hold together (unfinished frames, frames waiting for intake); the connection that would pass it is closed unanswered.",
+      "Default of an MLLP listener's maxBufferedBytes: bytes its connections hold together (unfinished frames, frames waiting for " +
+      'intake); the connection that would pass it is closed unanswered.',
   }),
   MLLP_FRAME_TIMEOUT_MS: Type.Integer({
     default: 30_000,
     minimum: 100,
     description:
-      "Default of an MLLP listener's frameTimeoutMs: a frame not complete this long after its start block is dropped and the connection closed unanswered (idle connections between frames follow idleTimeoutMs).",
+      "Default of an MLLP listener's frameTimeoutMs: a frame not complete this long after its start block is dropped and the connection " +
+      'closed unanswered (idle connections between frames follow idleTimeoutMs).',
   }),
   STARTUP_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 0, description: 'How long start waits for Redis and the store to answer.' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Drain time for in-flight work at stop.' }),
@@ -90,7 +95,8 @@ export const EngineConfigSchema = Type.Object({
     minimum: 0,
     maximum: 300,
     description:
-      "How far V8's heap may grow past what the last full garbage collection kept before it collects again, in percent; 0 keeps V8's own choice (300 on a machine with 2 GB or more of heap limit: under load the heap then swings between the live data and four times it).",
+      "How far V8's heap may grow past what the last full garbage collection kept before it collects again, in percent; 0 keeps V8's own " +
+      'choice (300 on a machine with 2 GB or more of heap limit: under load the heap then swings between the live data and four times it).',
   }),
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
   LOG_FORMAT: Type.Optional(
@@ -98,7 +104,8 @@ export const EngineConfigSchema = Type.Object({
       LOG_FORMATS.map((f) => Type.Literal(f)),
       {
         description:
-          'json: one JSON object a line; pretty: readable lines. Unset: pretty when standard error is a terminal, else json (see chooseLogFormat in log.ts).',
+          'json: one JSON object a line; pretty: readable lines. Unset: pretty when standard error is a terminal, else json (see ' +
+          'chooseLogFormat in log.ts).',
       },
     ),
   ),

@@ -37,7 +37,9 @@ export const SecurityConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description:
-        "Origins the console is served from (`https://switchboard.example.org`, comma-separated): a change to the admin API whose Origin or Referer names another is refused. Unset: the request's own origin (the scheme this server speaks and the Host header); set it behind a proxy.",
+        'Origins the console is served from (`https://switchboard.example.org`, comma-separated): a change to the admin API whose Origin ' +
+        "or Referer names another is refused. Unset: the request's own origin (the scheme this server speaks and the Host header); set " +
+        'it behind a proxy.',
     }),
   ),
   HTTPS_CERT_FILE: Type.Optional(
@@ -66,7 +68,8 @@ export const SecurityConfigSchema = Type.Object({
   ALLOWED_DESTINATION_HOSTS: Type.String({
     default: 'localhost,127.0.0.1,::1',
     description:
-      'Hosts destinations may connect to (`*.example.org` allowed); anything else is refused at channel load (no server-side request forgery).',
+      'Hosts destinations may connect to (`*.example.org` allowed); anything else is refused at channel load (no server-side request ' +
+      'forgery).',
   }),
 });
 export type SecurityConfig = Static<typeof SecurityConfigSchema>;

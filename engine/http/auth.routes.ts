@@ -61,7 +61,8 @@ function signInRoutes(app: FastifyInstance, { auth, config, throttle }: Deps): v
       schema: {
         summary: 'Sign in',
         description:
-          'Sets the session cookie and returns the user, their permissions and the CSRF token for X-CSRF-Token. 401 for any wrong name or password or a locked account alike; 429 after 10 failures a minute from one address. Body at most 4 KiB.',
+          'Sets the session cookie and returns the user, their permissions and the CSRF token for X-CSRF-Token. 401 for any wrong name ' +
+          'or password or a locked account alike; 429 after 10 failures a minute from one address. Body at most 4 KiB.',
         body: LoginBody,
       },
     },
@@ -89,7 +90,8 @@ function signInRoutes(app: FastifyInstance, { auth, config, throttle }: Deps): v
       schema: {
         summary: 'Create the first administrator',
         description:
-          'Redeems the one-time setup token printed at first start (when no administrator password was configured). 201 with the new user; 403 when the token is wrong or used, or an administrator exists.',
+          'Redeems the one-time setup token printed at first start (when no administrator password was configured). 201 with the new ' +
+          'user; 403 when the token is wrong or used, or an administrator exists.',
         body: SetupBody,
       },
     },
@@ -157,7 +159,8 @@ function tokenRoutes(app: FastifyInstance, { auth, audit }: Deps): void {
       schema: {
         summary: 'Create an API token',
         description:
-          '201 with the token, shown this once (it is stored only as its SHA-256). The token acts as the caller, with their role and scope. Audited.',
+          '201 with the token, shown this once (it is stored only as its SHA-256). The token acts as the caller, with their role and ' +
+          'scope. Audited.',
         body: TokenBody,
       },
     },

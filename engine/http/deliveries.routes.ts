@@ -70,7 +70,8 @@ function deadLetterRoutes(app: FastifyInstance, { store }: Deps): void {
       schema: {
         summary: 'Dead letters',
         description:
-          'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked without the PHI permission.',
+          'Dead deliveries of the caller’s channels with the number of attempts, the last error and the peer’s answer; MRNs masked ' +
+          'without the PHI permission.',
         querystring: DeadQuery,
       },
     },
@@ -105,7 +106,9 @@ function replayRoutes(app: FastifyInstance, { store, replayer, audit }: Deps): v
       schema: {
         summary: 'Replay deliveries',
         description:
-          'Dead deliveries (or, with filter.status "delivered", delivered ones sent again under a new key), chosen by message ids and/or a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real replay (202, Location of its record) goes on in the background, behind live traffic. Recorded with who and why, and audited.',
+          'Dead deliveries (or, with filter.status "delivered", delivered ones sent again under a new key), chosen by message ids and/or ' +
+          'a filter, with a required reason. A dry run (200) shows per delivery the fields the current transforms would change; a real ' +
+          'replay (202, Location of its record) goes on in the background, behind live traffic. Recorded with who and why, and audited.',
         body: ReplayBody,
       },
     },
@@ -141,7 +144,8 @@ function replayRoutes(app: FastifyInstance, { store, replayer, audit }: Deps): v
       schema: {
         summary: 'One replay',
         description:
-          'A replay with its progress (selected, replayed, refused, skipped), its state (running or done) and every delivery it set back to pending with the key it is sent under.',
+          'A replay with its progress (selected, replayed, refused, skipped), its state (running or done) and every delivery it set back ' +
+          'to pending with the key it is sent under.',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
       },
     },

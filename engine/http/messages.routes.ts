@@ -46,10 +46,10 @@ function rawView(m: MessageRecord, phi: boolean): string {
 }
 
 /**
- * A stored message as the API shows it: without the index-only `orderKeys`, `searchKeys`,
- * `dedupeKey` and `contentHash` (they hold the MRN, order keys and control id unless SEARCH_HASH_KEY hashes them); without the PHI permission, the
- * summary's MRN and control id, the ACK's MSA-2 (the control id again) and each delivery's order key
- * masked (an ordered destination's key is a patient or visit identifier unless SEARCH_HASH_KEY hashes it).
+ * A stored message as the API shows it: without the index-only `orderKeys`, `searchKeys`, `dedupeKey` and `contentHash` (they hold the MRN,
+ * order keys and control id unless SEARCH_HASH_KEY hashes them); without the PHI permission, the summary's MRN and control id, the ACK's
+ * MSA-2 (the control id again) and each delivery's order key masked (an ordered destination's key is a patient or visit identifier unless
+ * SEARCH_HASH_KEY hashes it).
  */
 function view<
   T extends Pick<MessageRecord, 'summary' | 'deliveries' | 'orderKeys' | 'searchKeys'> & {
@@ -85,7 +85,9 @@ export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
       schema: {
         summary: 'Search messages',
         description:
-          'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited (without the MRN or control id searched for).',
+          'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI ' +
+          'permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited ' +
+          '(without the MRN or control id searched for).',
         querystring: ListQuery,
       },
     },
@@ -99,7 +101,8 @@ export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
       schema: {
         summary: 'One message',
         description:
-          'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data masked without the PHI permission. 404 outside the caller’s channels. Audited.',
+          'The stored message: summary, raw text, canonical events, each delivery with its attempts, and the ACK sent; patient data ' +
+          'masked without the PHI permission. 404 outside the caller’s channels. Audited.',
       },
     },
     async (request, reply) => showMessage(deps, request, reply),

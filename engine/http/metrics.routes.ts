@@ -40,7 +40,8 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       schema: {
         summary: 'Prometheus metrics',
         description:
-          'Text exposition format 0.0.4: messages of the last 5 minutes by channel and status, dead and retrying deliveries by destination and error code, ' +
+          'Text exposition format 0.0.4: messages of the last 5 minutes by channel and status, ' +
+          'dead and retrying deliveries by destination and error code, ' +
           'delivery queue depth by state and the age of the oldest waiting job, and process metrics (memory, CPU, event-loop delay). ' +
           'Meant for a scraper holding the API token of a `monitor` user (Authorization: Bearer).',
       },
@@ -63,7 +64,8 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       schema: {
         summary: 'Dashboard figures',
         description:
-          'Messages per minute and errors per channel over the last `minutes`, and per destination the queue depth, the age of the oldest waiting job and the failing deliveries; only the caller’s channels.',
+          'Messages per minute and errors per channel over the last `minutes`, and per destination the queue depth, the age of the ' +
+          'oldest waiting job and the failing deliveries; only the caller’s channels.',
         querystring: SummaryQuery,
         response: { 200: MetricsSummary },
       },

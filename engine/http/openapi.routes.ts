@@ -31,7 +31,8 @@ export const openApiRoutes: FastifyPluginAsync<{
       schema: {
         summary: 'This API as an OpenAPI 3.1 document',
         description:
-          'Made from the routes as registered: each operation with its permission (x-switchboard-permission), credentials, parameters, body schema and problem answers.',
+          'Made from the routes as registered: each operation with its permission (x-switchboard-permission), credentials, parameters, ' +
+          'body schema and problem answers.',
       },
     },
     async (_request, reply) => reply.type('application/json').send(document().doc),

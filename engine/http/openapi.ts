@@ -154,7 +154,8 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], version: str
       title: 'Switchboard admin API',
       version,
       description:
-        'The console’s API: sign-in, users, channels, messages, dead letters and replay, transforms, audit log, metrics. Errors are RFC 9457 problem details (application/problem+json).',
+        'The console’s API: sign-in, users, channels, messages, dead letters and replay, transforms, audit log, metrics. Errors are RFC ' +
+        '9457 problem details (application/problem+json).',
     },
     tags,
     paths,

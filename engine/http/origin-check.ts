@@ -57,7 +57,8 @@ export function registerOriginCheck(app: FastifyInstance, o: { https: boolean; c
     return sendProblem(
       reply,
       new SwitchboardError('FORBIDDEN'),
-      `refused: the ${origin !== undefined ? 'Origin' : 'Referer'} is not the console's (set CONSOLE_ORIGIN when the console is reached under another address)`,
+      `refused: the ${origin !== undefined ? 'Origin' : 'Referer'} is not the console's ` +
+        `(set CONSOLE_ORIGIN when the console is reached under another address)`,
     );
   });
 }

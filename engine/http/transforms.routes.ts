@@ -103,7 +103,8 @@ function testBenchRoute(app: FastifyInstance, transforms: ReadonlyMap<string, Tr
       schema: {
         summary: 'Test a transform on a sample',
         description:
-          'The canonical events, or 422 (TRANSFORM_FAILED) with every field error: target, source, value, reason. The sample is not stored.',
+          'The canonical events, or 422 (TRANSFORM_FAILED) with every field error: target, source, value, reason. The sample is not ' +
+          'stored.',
         body: RunBody,
       },
     },

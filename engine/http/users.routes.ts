@@ -89,7 +89,8 @@ function changeAndDeleteRoutes(app: FastifyInstance, { auth, audit }: Deps): voi
       schema: {
         summary: 'Change a user',
         description:
-          'Role, channel scope, PHI permission, password, unlock, or disabled; audited with what changed (never the password). A new password, or disabling, ends the user’s sessions and tokens; a disabled user cannot sign in.',
+          'Role, channel scope, PHI permission, password, unlock, or disabled; audited with what changed (never the password). A new ' +
+          'password, or disabling, ends the user’s sessions and tokens; a disabled user cannot sign in.',
         body: UpdateUser,
       },
     },

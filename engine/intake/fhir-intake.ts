@@ -28,7 +28,10 @@ export type TransactionReceipt =
   | { kind: 'unprocessable'; index: number; detail: string }
   /** Not stored whole: the client should retry the transaction (503); its retry completes it. */
   | { kind: 'unavailable' }
-  /** Its key (Bundle.identifier, If-None-Exist or X-Request-Id) names a transaction stored with other content (409): nothing new is delivered. */
+  /**
+   * Its key (Bundle.identifier, If-None-Exist or X-Request-Id) names a transaction stored with other content (409): nothing new is
+   * delivered.
+   */
   | { kind: 'conflict' };
 
 /**

@@ -18,7 +18,8 @@ export class IntakeMetrics {
     const channels = [...new Set([...channelIds, ...this.conflicts.keys()])].sort();
     out.counter(
       'switchboard_control_id_conflicts_total',
-      'Messages that reused the control id (MSH-10) of a stored message with different content, answered AE and stored as rejected, by channel; counted by this process since it started.',
+      'Messages that reused the control id (MSH-10) of a stored message with different content, answered AE and stored as rejected, by ' +
+        'channel; counted by this process since it started.',
       channels.map((channel) => ({ labels: { channel }, value: this.conflicts.get(channel) ?? 0 })),
     );
   }

@@ -6,11 +6,10 @@ const NS_PER_SECOND = 1e9;
 const RESOLUTION_MS = 20;
 
 /**
- * Process metrics of this Node process, with the names prom-client uses so existing dashboards
- * fit: resident memory, heap, CPU seconds, start time, and event-loop delay sampled every 20 ms
- * (reported beyond those 20 ms, so an idle loop reads about 0). The delay figures cover the time since the previous `write` (the histogram is reset after each
- * scrape), so a stall shows in the next scrape and then clears. `start()` and `stop()` enable and
- * disable the sampler; the HTTP server stops it when it closes.
+ * Process metrics of this Node process, with the names prom-client uses so existing dashboards fit: resident memory, heap, CPU seconds,
+ * start time, and event-loop delay sampled every 20 ms (reported beyond those 20 ms, so an idle loop reads about 0). The delay figures
+ * cover the time since the previous `write` (the histogram is reset after each scrape), so a stall shows in the next scrape and then
+ * clears. `start()` and `stop()` enable and disable the sampler; the HTTP server stops it when it closes.
  */
 export class ProcessMetrics {
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });

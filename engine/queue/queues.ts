@@ -95,7 +95,8 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   if (policy !== 'noeviction') {
     throw new SwitchboardError(
       'CONFIG_INVALID',
-      `Redis maxmemory-policy is '${policy ?? 'unknown'}'; Switchboard needs 'noeviction' (set it in redis.conf or with CONFIG SET maxmemory-policy noeviction), or queued work could be evicted`,
+      `Redis maxmemory-policy is '${policy ?? 'unknown'}'; Switchboard needs 'noeviction' ` +
+        `(set it in redis.conf or with CONFIG SET maxmemory-policy noeviction), or queued work could be evicted`,
     );
   }
 }

@@ -12,7 +12,10 @@ export interface DeadFilter {
   errorCode?: string;
 }
 
-/** One dead delivery as support staff see it: the message's summary (MRN and control id masked without PHI), attempts and the last error with the peer's answer. */
+/**
+ * One dead delivery as support staff see it: the message's summary (MRN and control id masked without PHI), attempts and the last error
+ * with the peer's answer.
+ */
 export interface DeadDelivery {
   messageId: string;
   channelId: string;

@@ -92,7 +92,8 @@ export class SmartAuthority {
     if (typeof claims.exp !== 'number' || claims.exp <= nowS) throw new OAuthError('invalid_client', 'the assertion has expired');
     if (claims.exp > nowS + MAX_ASSERTION_LIFETIME_S) throw new OAuthError('invalid_client', 'exp must be at most 5 minutes ahead');
     if (typeof claims.jti !== 'string' || claims.jti === '') throw new OAuthError('invalid_client', 'jti is required');
-    const jtiKey = `${this.o.prefix}:smart:jti:${this.o.channelId}:${client.clientId}:${createHash('sha256').update(claims.jti).digest('hex')}`;
+    const jtiHash = createHash('sha256').update(claims.jti).digest('hex');
+    const jtiKey = `${this.o.prefix}:smart:jti:${this.o.channelId}:${client.clientId}:${jtiHash}`;
     const fresh = await this.guard(() => this.o.redis.set(jtiKey, '1', 'EX', (claims.exp as number) - nowS + 60, 'NX'));
     if (fresh !== 'OK') throw new OAuthError('invalid_client', 'the assertion was already used (jti)');
 

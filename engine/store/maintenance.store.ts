@@ -12,7 +12,9 @@ import type { StoreContext } from './store-context.ts';
 export class MaintenanceStore {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** Gives the messages stored by earlier versions their `orderKeys`, `searchKeys` and `replayIds` (each once per store; see backfillOnce). */
+  /**
+   * Gives the messages stored by earlier versions their `orderKeys`, `searchKeys` and `replayIds` (each once per store; see backfillOnce).
+   */
   async backfill(): Promise<void> {
     const messages = this.ctx.messages();
     const meta = this.ctx.meta();

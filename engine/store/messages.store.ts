@@ -49,11 +49,10 @@ export class MessageStore {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * Inserts a new message durably (group commit: messages of several connections arriving together
-   * share one insertMany, see GroupCommit). On a duplicate `dedupeKey`, returns the stored message
-   * instead, and whether it has the same `contentHash` (true when either has none). Resolves only once the server confirmed the write (w: majority, j: true).
-   * `forDelivery()` returns the inserted message as `getForDelivery` would read it back, without
-   * reading it (DeliveryHandoff).
+   * Inserts a new message durably (group commit: messages of several connections arriving together share one insertMany, see GroupCommit).
+   * On a duplicate `dedupeKey`, returns the stored message instead, and whether it has the same `contentHash` (true when either has none).
+   * Resolves only once the server confirmed the write (w: majority, j: true). `forDelivery()` returns the inserted message as
+   * `getForDelivery` would read it back, without reading it (DeliveryHandoff).
    */
   async insert(
     record: MessageRecord,
