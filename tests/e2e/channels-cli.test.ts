@@ -12,7 +12,8 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
 const adt = (id: string) =>
-  `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V77\r`;
+  `MSH|^~\\&|LAB|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\r` +
+  `EVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V77\r`;
 
 const cli = (args: string[], db: string) =>
   promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), 'channels', ...args], {
@@ -92,7 +93,10 @@ test('a channel exported to a file and imported into an empty engine behaves the
   t.is(refused.code, 1);
   t.regex(
     refused.stderr,
-    /unsendable\.channel\.json\/destinations\/0\/models\/0: mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent/,
+    new RegExp(
+      /unsendable\.channel\.json\/destinations\/0\/models\/0: /.source +
+        /mllp-out cannot send SupplyConsumptionEvent; it sends ChargeEvent, EncounterEvent/.source,
+    ),
   );
 
   const emptyDb = uniqueName('sbimport');

@@ -21,7 +21,9 @@ const engineEnv = (erpUrl: string) => ({
 });
 
 const admit = (controlId: string, visit: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${controlId}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||${visit}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${controlId}|P|2.5.1\r` +
+  'EVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\r' +
+  `PV1|1|I|4W||||||||||||||||${visit}\r`;
 
 /**
  * An engine process whose store path goes through a TcpProxy (so the test can hold its writes),
@@ -39,7 +41,10 @@ async function heldStoreEngine(t: { teardown(fn: () => unknown): void }) {
   t.teardown(async () => (await first.kill(), await proxy.close(), await store.close(), await erp.close()));
   const client = await MllpTestClient.connect(first.mllpPort);
   t.teardown(() => client.close());
-  /** Sends while the store path is held, until the insert is held in the proxy; `answer` settles with the ACK, or undefined when the connection closed without one. */
+  /**
+   * Sends while the store path is held, until the insert is held in the proxy; `answer` settles with the ACK, or undefined
+   * when the connection closed without one.
+   */
   const sendHeld = async (message: string) => {
     let answered = false;
     proxy.pause(mongoInsertCommand('messages'));
@@ -59,48 +64,56 @@ async function heldStoreEngine(t: { teardown(fn: () => unknown): void }) {
   return { erp, proxy, store, first, sendHeld, restart };
 }
 
-test('the store slowed under an HL7 message: no AA while its insert is held; SIGKILL right after the AA, restart: stored and delivered once', async (t) => {
-  const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
-  const { answer, answeredYet } = await sendHeld(admit('KILL0001', 'VKILL1'));
-  t.false(answeredYet(), 'no ACK while the insert has not reached the store');
-  proxy.resume();
-  const ack = await answer;
-  await first.kill('SIGKILL');
-  t.is(ack && field(ack, 'MSA', 1), 'AA');
-  t.is(erp.postings().length, 0);
-  const [stored] = await store.messages.list({ controlId: 'KILL0001', limit: 1 });
-  t.truthy(stored, 'an AA means the message is stored');
+test(
+  'the store slowed under an HL7 message: no AA while its insert is ' +
+    'held; SIGKILL right after the AA, restart: stored and delivered once',
+  async (t) => {
+    const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
+    const { answer, answeredYet } = await sendHeld(admit('KILL0001', 'VKILL1'));
+    t.false(answeredYet(), 'no ACK while the insert has not reached the store');
+    proxy.resume();
+    const ack = await answer;
+    await first.kill('SIGKILL');
+    t.is(ack && field(ack, 'MSA', 1), 'AA');
+    t.is(erp.postings().length, 0);
+    const [stored] = await store.messages.list({ controlId: 'KILL0001', limit: 1 });
+    t.truthy(stored, 'an AA means the message is stored');
 
-  const second = await restart();
-  const posting = await waitFor('delivery after restart', () => erp.postings()[0], 60_000);
-  t.is(posting.idempotencyKey, `${stored!._id}:erp`);
-  t.is(erp.postings().length, 1);
-  t.false(
-    [...first.lines, ...second.lines].some((l) => l.includes('DOE') || l.includes('55501')),
-    'no PHI in the logs',
-  );
-});
+    const second = await restart();
+    const posting = await waitFor('delivery after restart', () => erp.postings()[0], 60_000);
+    t.is(posting.idempotencyKey, `${stored!._id}:erp`);
+    t.is(erp.postings().length, 1);
+    t.false(
+      [...first.lines, ...second.lines].some((l) => l.includes('DOE') || l.includes('55501')),
+      'no PHI in the logs',
+    );
+  },
+);
 
-test('SIGKILL while the insert of an HL7 message is held by the store path: no AA; after restart the message is either not stored or delivered once', async (t) => {
-  const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
-  const { answer } = await sendHeld(admit('KILL0002', 'VKILL2'));
-  await first.kill('SIGKILL');
-  // What the engine wrote before it died arrives before the connection's end: an AA would be here.
-  t.is(await answer, undefined, 'no ACK: the insert never reached the store');
-  // The held bytes reach the store late, as a network would deliver them: the insert may land or not.
-  proxy.resume();
+test(
+  'SIGKILL while the insert of an HL7 message is held by the store path: ' +
+    'no AA; after restart the message is either not stored or delivered once',
+  async (t) => {
+    const { erp, proxy, store, first, sendHeld, restart } = await heldStoreEngine(t);
+    const { answer } = await sendHeld(admit('KILL0002', 'VKILL2'));
+    await first.kill('SIGKILL');
+    // What the engine wrote before it died arrives before the connection's end: an AA would be here.
+    t.is(await answer, undefined, 'no ACK: the insert never reached the store');
+    // The held bytes reach the store late, as a network would deliver them: the insert may land or not.
+    proxy.resume();
 
-  await restart();
-  const [stored] = await store.messages.list({ controlId: 'KILL0002', limit: 1 });
-  t.log(stored ? 'the held insert landed after the kill' : 'the held insert did not land');
-  if (!stored) {
-    t.is(erp.postings().length, 0, 'not stored, not delivered: the sender resends for want of an ACK');
-    return;
-  }
-  const posting = await waitFor('delivery of the message stored without an ACK', () => erp.postings()[0], 60_000);
-  t.is(posting.idempotencyKey, `${stored._id}:erp`);
-  t.is(erp.postings().length, 1);
-});
+    await restart();
+    const [stored] = await store.messages.list({ controlId: 'KILL0002', limit: 1 });
+    t.log(stored ? 'the held insert landed after the kill' : 'the held insert did not land');
+    if (!stored) {
+      t.is(erp.postings().length, 0, 'not stored, not delivered: the sender resends for want of an ACK');
+      return;
+    }
+    const posting = await waitFor('delivery of the message stored without an ACK', () => erp.postings()[0], 60_000);
+    t.is(posting.idempotencyKey, `${stored._id}:erp`);
+    t.is(erp.postings().length, 1);
+  },
+);
 
 test('SIGKILL of the engine right after a FHIR 201, then restart: the resource is delivered', async (t) => {
   const erp = await startErpSimulator({ port: 0 });

@@ -27,7 +27,8 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 const log = silentLogger();
 const adt = (id: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A01|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W^306^B${'|'.repeat(16)}V${id}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A01|${id}|P|2.5.1\r` +
+  `PID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W^306^B${'|'.repeat(16)}V${id}\r`;
 
 /** A routed message with one open delivery that holds an order key, as intake stores it. */
 function routed(i: number): MessageRecord {
@@ -106,64 +107,69 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
   t.is((await queue.getJob(deliveryJobId(without.messageId!, 'erp')))?.data.fresh, undefined);
 });
 
-test('a delivery takes a handed-over message on the first run of its fresh job only: other jobs and later runs read the store', async (t) => {
-  const erp = await startErpSimulator();
-  const spec = testChannel({ erpUrl: erp.url, retry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 20 } }).destinations[0]!;
-  const definition = connectors.destination(spec.kind)!;
-  const connector = definition.create(parseConnectorConfig(definition, spec.config, 'test'), { log });
-  const prefix = uniqueName('sbhand');
-  const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
-  await store.start();
-  const connection = workerConnectionOptions(sharedRedisUrl());
-  const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection, prefix });
-  const handoff = new DeliveryHandoff();
-  const worker = new DeliveryWorker({ spec, definition, connector, store, handoff, log, worker: { connection, prefix, concurrency: 1 } });
-  t.teardown(async () => {
-    await worker.close(2000);
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await connector.close();
-    await store.close();
-    await erp.close();
-  });
-  const queues = new Map([[spec.id, queue]]);
-  // Each message is offered with a visit number that differs from the stored one: the ERP shows which was sent.
-  const offer = async (i: number): Promise<string> => {
-    const record = routed(i);
-    const result = await store.messages.insert(record);
-    if (!result.inserted) throw new Error('not inserted');
-    const stored = result.forDelivery();
-    const marked: DeliverableRecord = {
-      ...stored,
-      canonical: {
-        events: stored.canonical!.events.map((e) => ({ ...e, event: { ...e.event, encounter: { visitNumber: 'HANDED-OVER' } } })),
-      },
+test(
+  'a delivery takes a handed-over message on the first run of ' + 'its fresh job only: other jobs and later runs read the store',
+  async (t) => {
+    const erp = await startErpSimulator();
+    const spec = testChannel({ erpUrl: erp.url, retry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 20 } }).destinations[0]!;
+    const definition = connectors.destination(spec.kind)!;
+    const connector = definition.create(parseConnectorConfig(definition, spec.config, 'test'), { log });
+    const prefix = uniqueName('sbhand');
+    const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
+    await store.start();
+    const connection = workerConnectionOptions(sharedRedisUrl());
+    const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection, prefix });
+    const handoff = new DeliveryHandoff();
+    const worker = new DeliveryWorker({ spec, definition, connector, store, handoff, log, worker: { connection, prefix, concurrency: 1 } });
+    t.teardown(async () => {
+      await worker.close(2000);
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await connector.close();
+      await store.close();
+      await erp.close();
+    });
+    const queues = new Map([[spec.id, queue]]);
+    // Each message is offered with a visit number that differs from the stored one: the ERP shows which was sent.
+    const offer = async (i: number): Promise<string> => {
+      const record = routed(i);
+      const result = await store.messages.insert(record);
+      if (!result.inserted) throw new Error('not inserted');
+      const stored = result.forDelivery();
+      const marked: DeliverableRecord = {
+        ...stored,
+        canonical: {
+          events: stored.canonical!.events.map((e) => ({ ...e, event: { ...e.event, encounter: { visitNumber: 'HANDED-OVER' } } })),
+        },
+      };
+      handoff.offer({ messageId: record._id, destinationIds: [spec.id], read: () => marked });
+      return record._id;
     };
-    handoff.offer({ messageId: record._id, destinationIds: [spec.id], read: () => marked });
-    return record._id;
-  };
-  const sentVisit = (id: string) =>
-    (erp.postings().find((p) => p.idempotencyKey.startsWith(id))?.body as { event?: { encounter?: { visitNumber?: string } } } | undefined)
-      ?.event?.encounter?.visitNumber;
+    const sentVisit = (id: string) =>
+      (
+        erp.postings().find((p) => p.idempotencyKey.startsWith(id))?.body as
+          { event?: { encounter?: { visitNumber?: string } } } | undefined
+      )?.event?.encounter?.visitNumber;
 
-  const fresh = await offer(1);
-  const unmarked = await offer(2);
-  const retried = await offer(3);
-  erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
-  await queueDeliveries(queues, { messageId: retried, destinationIds: [spec.id], fresh: true });
-  worker.start();
-  await waitFor(
-    'the retried delivery settled',
-    async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered',
-  );
-  t.is(sentVisit(retried), 'VB3', 'its first run took the handed-over message and failed; the retry read the store');
-  await queueDeliveries(queues, { messageId: fresh, destinationIds: [spec.id], fresh: true });
-  await queueDeliveries(queues, { messageId: unmarked, destinationIds: [spec.id] });
-  await waitFor('both delivered', () => sentVisit(fresh) !== undefined && sentVisit(unmarked) !== undefined);
-  t.is(sentVisit(fresh), 'HANDED-OVER', 'the fresh job took it');
-  t.is(sentVisit(unmarked), 'VB2', 'a job not marked fresh read the store');
-  t.is(handoff.size, 1, 'the unmarked message is still held, until it expires');
-  const settled = await store.messages.getForDelivery(fresh);
-  t.is(settled?.status, 'delivered', 'the handed-over view settles the message as a stored read does');
-  t.is(settled?.deliveries[spec.id]?.attempts.length, 1);
-});
+    const fresh = await offer(1);
+    const unmarked = await offer(2);
+    const retried = await offer(3);
+    erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
+    await queueDeliveries(queues, { messageId: retried, destinationIds: [spec.id], fresh: true });
+    worker.start();
+    await waitFor(
+      'the retried delivery settled',
+      async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered',
+    );
+    t.is(sentVisit(retried), 'VB3', 'its first run took the handed-over message and failed; the retry read the store');
+    await queueDeliveries(queues, { messageId: fresh, destinationIds: [spec.id], fresh: true });
+    await queueDeliveries(queues, { messageId: unmarked, destinationIds: [spec.id] });
+    await waitFor('both delivered', () => sentVisit(fresh) !== undefined && sentVisit(unmarked) !== undefined);
+    t.is(sentVisit(fresh), 'HANDED-OVER', 'the fresh job took it');
+    t.is(sentVisit(unmarked), 'VB2', 'a job not marked fresh read the store');
+    t.is(handoff.size, 1, 'the unmarked message is still held, until it expires');
+    const settled = await store.messages.getForDelivery(fresh);
+    t.is(settled?.status, 'delivered', 'the handed-over view settles the message as a stored read does');
+    t.is(settled?.deliveries[spec.id]?.attempts.length, 1);
+  },
+);

@@ -125,38 +125,42 @@ test('MongoDB-wire server stopped: no AA while it is down; resent messages are a
   t.is(erp.postings().length, 2);
 });
 
-test('MongoDB-wire server stopped mid-delivery: the job fails with STORE_UNAVAILABLE, is logged by code, and is delivered once the store is back', async (t) => {
-  const mongo = await startPrivateMongo({ name: 'mid-delivery' });
-  const erp = await startErpSimulator({ port: 0 });
-  const lines: string[] = [];
-  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
-  // The ERP holds the first request until the connector gives up (10 s); meanwhile the store goes away.
-  const channel = testChannel({ erpUrl: erp.url });
-  const slowErp = { ...channel, destinations: channel.destinations.map((d) => ({ ...d, config: { ...d.config, timeoutMs: 10_000 } })) };
-  const sb = await startTestEngine({ channels: [slowErp], mongoUrl: mongo.url, log: createLogger({ level: 'info', stream }) });
-  t.teardown(async () => (await sb.close(), await erp.close(), await mongo.close()));
-  erp.setBehaviour({ mode: 'hang', times: 1 });
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  t.teardown(() => client.close());
-  t.is(field(await client.send(adt('MID1', '90210')), 'MSA', 1), 'AA');
-  await waitFor('the ERP holding the first request', () => erp.requestTimes().length === 1);
-  await mongo.stop();
-  // The timeout cannot be recorded: the job fails as an infrastructure failure, and the log says so.
-  const failed = await waitFor('the failed job logged', () => lines.find((l) => l.includes('job failed; retried with backoff')));
-  const entry = JSON.parse(failed) as { code: string; queue: string; messageId: string };
-  t.is(entry.code, 'STORE_UNAVAILABLE');
-  t.is(entry.queue, 'deliver-erp');
-  t.truthy(entry.messageId);
-  t.false(
-    lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')),
-    'no patient data in the log',
-  );
-  await mongo.start();
-  await waitFor('delivered after the store is back', () => erp.postings().length === 1, 60_000);
-  await waitFor(
-    'recorded as delivered',
-    async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1,
-    60_000,
-  );
-  t.is(erp.postings()[0]!.deliveries, 1);
-});
+test(
+  'MongoDB-wire server stopped mid-delivery: the job fails with ' +
+    'STORE_UNAVAILABLE, is logged by code, and is delivered once the store is back',
+  async (t) => {
+    const mongo = await startPrivateMongo({ name: 'mid-delivery' });
+    const erp = await startErpSimulator({ port: 0 });
+    const lines: string[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
+    // The ERP holds the first request until the connector gives up (10 s); meanwhile the store goes away.
+    const channel = testChannel({ erpUrl: erp.url });
+    const slowErp = { ...channel, destinations: channel.destinations.map((d) => ({ ...d, config: { ...d.config, timeoutMs: 10_000 } })) };
+    const sb = await startTestEngine({ channels: [slowErp], mongoUrl: mongo.url, log: createLogger({ level: 'info', stream }) });
+    t.teardown(async () => (await sb.close(), await erp.close(), await mongo.close()));
+    erp.setBehaviour({ mode: 'hang', times: 1 });
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
+    t.is(field(await client.send(adt('MID1', '90210')), 'MSA', 1), 'AA');
+    await waitFor('the ERP holding the first request', () => erp.requestTimes().length === 1);
+    await mongo.stop();
+    // The timeout cannot be recorded: the job fails as an infrastructure failure, and the log says so.
+    const failed = await waitFor('the failed job logged', () => lines.find((l) => l.includes('job failed; retried with backoff')));
+    const entry = JSON.parse(failed) as { code: string; queue: string; messageId: string };
+    t.is(entry.code, 'STORE_UNAVAILABLE');
+    t.is(entry.queue, 'deliver-erp');
+    t.truthy(entry.messageId);
+    t.false(
+      lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')),
+      'no patient data in the log',
+    );
+    await mongo.start();
+    await waitFor('delivered after the store is back', () => erp.postings().length === 1, 60_000);
+    await waitFor(
+      'recorded as delivered',
+      async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1,
+      60_000,
+    );
+    t.is(erp.postings()[0]!.deliveries, 1);
+  },
+);

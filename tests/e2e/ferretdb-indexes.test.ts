@@ -36,7 +36,9 @@ pgTest(
     const [off, all] = (
       await pgQuery(
         'ferretdb',
-        `SELECT count(*) FILTER (WHERE 'fastupdate=off' = ANY (c.reloptions)), count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'sb_id_gin_%'`,
+        `SELECT count(*) FILTER (WHERE 'fastupdate=off' = ANY (c.reloptions)), ` +
+          'count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+          `WHERE n.nspname = '${dbName}' AND c.relname LIKE 'sb_id_gin_%'`,
       )
     )
       .split('|')
@@ -92,7 +94,8 @@ async function messagesTable(dbName: string): Promise<string> {
   return (
     await pgQuery(
       'ferretdb',
-      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`,
+      'SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+        `WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`,
     )
   ).trim();
 }
@@ -129,7 +132,8 @@ pgTest(
 );
 
 pgTest(
-  "FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey and a replay's read-back pass their value down and read their GIN indexes, not the table",
+  'FerretDB on PostgreSQL: a search by MRN, the duplicate lookup by dedupeKey and a ' +
+    "replay's read-back pass their value down and read their GIN indexes, not the table",
   async (t) => {
     const docs = Array.from({ length: 2000 }, (_, i) => ({
       ...deadMessage(i),
@@ -153,29 +157,33 @@ pgTest(
   },
 );
 
-test('FerretDB keeps only the indexes that enforce uniqueness (its btrees serve none of its reads), and drops those an earlier version made; MongoDB gets every one', async (t) => {
-  const dbName = uniqueName('sbidxset');
-  const first = new Store({ url: sharedMongoUrl(), dbName });
-  await first.start();
-  const messages = first.collection<MessageRecord>('messages');
-  const info = await messages.find({}, { limit: 1 }).explain();
-  const ferretdb = Boolean(info.serverInfo?.ferretdbVersion);
-  const names = async (store: Store) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
-  const all = ['_id_', ...MESSAGE_INDEXES.map((i) => i.name)].sort();
-  if (!ferretdb) {
-    t.deepEqual(await names(first), all);
-    return first.close();
-  }
-  t.deepEqual(await names(first), ['_id_', 'dedupe']);
-  // As an earlier version left it: an index FerretDB does not get.
-  await messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
-  await first.close();
-  const store = new Store({ url: sharedMongoUrl(), dbName });
-  await store.start();
-  t.teardown(() => store.close());
-  t.deepEqual(await names(store), ['_id_', 'dedupe']);
-  // Uniqueness still holds.
-  const m = deadMessage(1);
-  t.true((await store.messages.insert(m)).inserted);
-  t.false((await store.messages.insert({ ...m, _id: deadMessage(2)._id })).inserted);
-});
+test(
+  'FerretDB keeps only the indexes that enforce uniqueness (its btrees serve none ' +
+    'of its reads), and drops those an earlier version made; MongoDB gets every one',
+  async (t) => {
+    const dbName = uniqueName('sbidxset');
+    const first = new Store({ url: sharedMongoUrl(), dbName });
+    await first.start();
+    const messages = first.collection<MessageRecord>('messages');
+    const info = await messages.find({}, { limit: 1 }).explain();
+    const ferretdb = Boolean(info.serverInfo?.ferretdbVersion);
+    const names = async (store: Store) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
+    const all = ['_id_', ...MESSAGE_INDEXES.map((i) => i.name)].sort();
+    if (!ferretdb) {
+      t.deepEqual(await names(first), all);
+      return first.close();
+    }
+    t.deepEqual(await names(first), ['_id_', 'dedupe']);
+    // As an earlier version left it: an index FerretDB does not get.
+    await messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
+    await first.close();
+    const store = new Store({ url: sharedMongoUrl(), dbName });
+    await store.start();
+    t.teardown(() => store.close());
+    t.deepEqual(await names(store), ['_id_', 'dedupe']);
+    // Uniqueness still holds.
+    const m = deadMessage(1);
+    t.true((await store.messages.insert(m)).inserted);
+    t.false((await store.messages.insert({ ...m, _id: deadMessage(2)._id })).inserted);
+  },
+);

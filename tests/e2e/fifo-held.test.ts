@@ -11,7 +11,9 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 /** An ADT^A08 for visit `visit`, `n`-th of the visit (EVN-2 minute); location `HOLD` is what the ERP is told to refuse. */
 const adt = (visit: string, n: number, location = 'WARD') =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${visit}-${n}|P|2.5.1\rEVN|A08|2026031508${String(n).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${visit}-${n}|P|2.5.1\r` +
+  `EVN|A08|2026031508${String(n).padStart(2, '0')}00\r` +
+  `PID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`;
 
 /** The `n` of each posting of `visit`, in the order the ERP took them. */
 const postedOrder = (erp: ErpSimulator, visit: string) =>
@@ -40,31 +42,35 @@ async function orderedEngine(t: {
 const status = async (sb: TestEngine, controlId: string) =>
   (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]!.deliveries.erp!;
 
-test('a head the ERP keeps refusing holds the rest of its key, queued together and spending no attempt; released, they go in order', async (t) => {
-  const { erp, sb, client } = await orderedEngine(t);
-  erp.setBehaviour({ mode: 'fail', status: 503, times: -1, match: 'HOLD' });
-  t.is(field(await client.send(adt('VH', 1, 'HOLD')), 'MSA', 1), 'AA');
-  for (let n = 2; n <= 5; n++) {
-    t.is(field(await client.send(adt('VH', n)), 'MSA', 1), 'AA');
-    t.is(field(await client.send(adt('VG', n - 1)), 'MSA', 1), 'AA');
-  }
-  // Another key goes on; the held head is retried meanwhile, again and again.
-  await waitFor(
-    'VG delivered and VH-1 retried',
-    async () => postedOrder(erp, 'VG').length === 4 && (await status(sb, 'VH-1')).attempts.length >= 3,
-  );
-  t.deepEqual(postedOrder(erp, 'VG'), [1, 2, 3, 4]);
-  t.deepEqual(postedOrder(erp, 'VH'), [], 'nothing of VH passed its head');
-  for (let n = 2; n <= 5; n++) t.like(await status(sb, `VH-${n}`), { status: 'pending', attempts: [] }, `VH-${n} waits without an attempt`);
+test(
+  'a head the ERP keeps refusing holds the rest of its key, queued ' + 'together and spending no attempt; released, they go in order',
+  async (t) => {
+    const { erp, sb, client } = await orderedEngine(t);
+    erp.setBehaviour({ mode: 'fail', status: 503, times: -1, match: 'HOLD' });
+    t.is(field(await client.send(adt('VH', 1, 'HOLD')), 'MSA', 1), 'AA');
+    for (let n = 2; n <= 5; n++) {
+      t.is(field(await client.send(adt('VH', n)), 'MSA', 1), 'AA');
+      t.is(field(await client.send(adt('VG', n - 1)), 'MSA', 1), 'AA');
+    }
+    // Another key goes on; the held head is retried meanwhile, again and again.
+    await waitFor(
+      'VG delivered and VH-1 retried',
+      async () => postedOrder(erp, 'VG').length === 4 && (await status(sb, 'VH-1')).attempts.length >= 3,
+    );
+    t.deepEqual(postedOrder(erp, 'VG'), [1, 2, 3, 4]);
+    t.deepEqual(postedOrder(erp, 'VH'), [], 'nothing of VH passed its head');
+    for (let n = 2; n <= 5; n++)
+      t.like(await status(sb, `VH-${n}`), { status: 'pending', attempts: [] }, `VH-${n} waits without an attempt`);
 
-  erp.setBehaviour({ mode: 'ok' });
-  await waitFor('all of VH delivered', () => postedOrder(erp, 'VH').length === 5);
-  t.deepEqual(postedOrder(erp, 'VH'), [1, 2, 3, 4, 5]);
-  t.true(
-    erp.postings().every((p) => p.deliveries === 1),
-    'each posted once',
-  );
-});
+    erp.setBehaviour({ mode: 'ok' });
+    await waitFor('all of VH delivered', () => postedOrder(erp, 'VH').length === 5);
+    t.deepEqual(postedOrder(erp, 'VH'), [1, 2, 3, 4, 5]);
+    t.true(
+      erp.postings().every((p) => p.deliveries === 1),
+      'each posted once',
+    );
+  },
+);
 
 test('an ERP outage queues several messages of each key; when it is back each key is delivered first-in first-out', async (t) => {
   const { erp, sb, client } = await orderedEngine(t);

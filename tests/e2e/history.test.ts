@@ -34,7 +34,10 @@ const message = (s: number, n: number) => {
     id,
     visit,
     n,
-    text: `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${id}|P|2.5.1\rEVN|A08|20260315${String(8 + Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`,
+    text:
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${id}|P|2.5.1\r` +
+      `EVN|A08|20260315${String(8 + Math.floor(n / 60)).padStart(2, '0')}${String(n % 60).padStart(2, '0')}00\r` +
+      `PID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`,
   };
 };
 

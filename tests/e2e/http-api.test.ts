@@ -6,7 +6,9 @@ import { MllpTestClient } from '../support/mllp-client.ts';
 let erp: ErpSimulator;
 let sb: TestEngine;
 const adt = (id: string, mrn: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04^ADT_A01|${id}|P|2.5.1\rEVN|A04|20260315083000\rPID|1||${mrn}^^^GENHOSP^MR||ROE^RICHARD\rPV1|1|O|CLINIC||||||||||||||||V${id}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04^ADT_A01|${id}|P|2.5.1\r` +
+  `EVN|A04|20260315083000\rPID|1||${mrn}^^^GENHOSP^MR||ROE^RICHARD\r` +
+  `PV1|1|O|CLINIC||||||||||||||||V${id}\r`;
 
 test.before(async () => {
   erp = await startErpSimulator({ port: 0 });

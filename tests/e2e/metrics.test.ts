@@ -9,7 +9,9 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser, signIn, userSession } from '../support/users.ts';
 
 const adt = (id: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\r` +
+  'EVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA||19800101|F\r' +
+  `PV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 const orm = 'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ORM^O01|MX9|P|2.5.1\rPID|1||4711^^^GENHOSP^MR||ROEBUCK^RITA\r';
 
 interface Exposition {
@@ -67,111 +69,123 @@ test('the text writer escapes label values and refuses bad names', (t) => {
   t.throws(() => new PrometheusText().counter('no_suffix', 'h', []));
 });
 
-test('queued work: waiting jobs and their age, messages by channel and status, for a monitor token only; no patient data in any label', async (t) => {
-  // Ingest only: no workers, so the deliveries stay waiting in the queue.
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], config: { SWITCHBOARD_ROLE: 'ingest' } });
-  t.teardown(() => sb.close());
-  const sentFrom = Date.now();
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  for (const id of ['MQ1', 'MQ2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
-  t.is(field(await client.send(orm), 'MSA', 1), 'AR');
-  client.close();
+test(
+  'queued work: waiting jobs and their age, messages by channel and ' + 'status, for a monitor token only; no patient data in any label',
+  async (t) => {
+    // Ingest only: no workers, so the deliveries stay waiting in the queue.
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], config: { SWITCHBOARD_ROLE: 'ingest' } });
+    t.teardown(() => sb.close());
+    const sentFrom = Date.now();
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    for (const id of ['MQ1', 'MQ2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
+    t.is(field(await client.send(orm), 'MSA', 1), 'AR');
+    client.close();
 
-  const scraper = await scraperToken(sb);
-  const res = await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: scraper });
-  t.is(res.statusCode, 200);
-  t.is(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
-  const e = parseExposition(res.body);
-  t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'waiting' }), 2);
-  t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'active' }), 0);
-  const age = value(e, 'switchboard_queue_oldest_waiting_seconds', { destination: 'erp' })!;
-  t.true(age >= 0 && age <= (Date.now() - sentFrom) / 1000, `oldest waiting ${age} s`);
-  const byStatus = e.samples.filter((s) => s.name === 'switchboard_messages_last_5m' && s.labels.channel === 'ehr-mllp');
-  t.deepEqual(byStatus.map((s) => s.labels.status).sort(), Object.values(MessageStatus).sort(), 'every status, zeros included');
-  t.is(
-    byStatus.reduce((n, s) => n + s.value, 0),
-    3,
-  );
-  t.is(value(e, 'switchboard_messages_last_5m', { channel: 'ehr-mllp', status: 'rejected' }), 1);
-  t.is(value(e, 'switchboard_metrics_source_up', { source: 'store' }), 1);
-  t.is(value(e, 'switchboard_metrics_source_up', { source: 'queues' }), 1);
-  t.true(value(e, 'process_resident_memory_bytes')! > 0);
-  t.is(e.types.get('process_cpu_seconds_total'), 'counter');
-  t.true(value(e, 'nodejs_eventloop_lag_max_seconds')! >= 0);
+    const scraper = await scraperToken(sb);
+    const res = await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: scraper });
+    t.is(res.statusCode, 200);
+    t.is(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const e = parseExposition(res.body);
+    t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'waiting' }), 2);
+    t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'active' }), 0);
+    const age = value(e, 'switchboard_queue_oldest_waiting_seconds', { destination: 'erp' })!;
+    t.true(age >= 0 && age <= (Date.now() - sentFrom) / 1000, `oldest waiting ${age} s`);
+    const byStatus = e.samples.filter((s) => s.name === 'switchboard_messages_last_5m' && s.labels.channel === 'ehr-mllp');
+    t.deepEqual(byStatus.map((s) => s.labels.status).sort(), Object.values(MessageStatus).sort(), 'every status, zeros included');
+    t.is(
+      byStatus.reduce((n, s) => n + s.value, 0),
+      3,
+    );
+    t.is(value(e, 'switchboard_messages_last_5m', { channel: 'ehr-mllp', status: 'rejected' }), 1);
+    t.is(value(e, 'switchboard_metrics_source_up', { source: 'store' }), 1);
+    t.is(value(e, 'switchboard_metrics_source_up', { source: 'queues' }), 1);
+    t.true(value(e, 'process_resident_memory_bytes')! > 0);
+    t.is(e.types.get('process_cpu_seconds_total'), 'counter');
+    t.true(value(e, 'nodejs_eventloop_lag_max_seconds')! >= 0);
 
-  // Every label value is a configured id or a catalog name.
-  const allowed = new Set([
-    'ehr-mllp',
-    'erp',
-    'store',
-    'queues',
-    ...Object.values(MessageStatus),
-    ...QUEUE_STATES,
-    ...Object.keys(ErrorCatalog),
-    'UNKNOWN',
-  ]);
-  for (const s of e.samples) for (const v of Object.values(s.labels)) t.true(allowed.has(v), `label value ${v} of ${s.name}`);
-  for (const phi of ['ROEBUCK', 'RITA', '4711', '19800101', 'MQ1']) t.false(res.body.includes(phi), phi);
+    // Every label value is a configured id or a catalog name.
+    const allowed = new Set([
+      'ehr-mllp',
+      'erp',
+      'store',
+      'queues',
+      ...Object.values(MessageStatus),
+      ...QUEUE_STATES,
+      ...Object.keys(ErrorCatalog),
+      'UNKNOWN',
+    ]);
+    for (const s of e.samples) for (const v of Object.values(s.labels)) t.true(allowed.has(v), `label value ${v} of ${s.name}`);
+    for (const phi of ['ROEBUCK', 'RITA', '4711', '19800101', 'MQ1']) t.false(res.body.includes(phi), phi);
 
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
-  t.is(
-    (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: await userSession(sb, { username: 'vera', role: 'viewer' }) }))
-      .statusCode,
-    403,
-  );
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).statusCode, 200);
-  // The scraper's token reads nothing else.
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages', headers: scraper })).statusCode, 403);
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary', headers: scraper })).statusCode, 403);
-});
+    t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
+    t.is(
+      (
+        await sb.engine.http!.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: await userSession(sb, { username: 'vera', role: 'viewer' }),
+        })
+      ).statusCode,
+      403,
+    );
+    t.is((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).statusCode, 200);
+    // The scraper's token reads nothing else.
+    t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/messages', headers: scraper })).statusCode, 403);
+    t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary', headers: scraper })).statusCode, 403);
+  },
+);
 
-test('the dashboard summary: messages per minute and errors per channel, queue depth and oldest age per destination, within the caller’s scope', async (t) => {
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], config: { SWITCHBOARD_ROLE: 'ingest' } });
-  t.teardown(() => sb.close());
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  for (const id of ['SQ1', 'SQ2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
-  t.is(field(await client.send(orm), 'MSA', 1), 'AR');
-  client.close();
+test(
+  'the dashboard summary: messages per minute and errors per channel, ' +
+    'queue depth and oldest age per destination, within the caller’s scope',
+  async (t) => {
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: 'http://127.0.0.1:9' })], config: { SWITCHBOARD_ROLE: 'ingest' } });
+    t.teardown(() => sb.close());
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    for (const id of ['SQ1', 'SQ2']) t.is(field(await client.send(adt(id)), 'MSA', 1), 'AA');
+    t.is(field(await client.send(orm), 'MSA', 1), 'AR');
+    client.close();
 
-  const viewer = await userSession(sb, { username: 'vic', role: 'viewer' });
-  const res = await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary?minutes=5', headers: viewer });
-  t.is(res.statusCode, 200);
-  const summary = res.json();
-  t.is(summary.minutes, 5);
-  const [channel] = summary.channels;
-  t.is(channel.channelId, 'ehr-mllp');
-  t.is(channel.perMinute.length, 5);
-  const ats = channel.perMinute.map((m: { at: string }) => Date.parse(m.at));
-  t.true(
-    ats.every((at: number, i: number) => at % 60_000 === 0 && (i === 0 || at - ats[i - 1] === 60_000)),
-    'whole minutes, oldest first',
-  );
-  t.is(
-    channel.perMinute.reduce((n: number, m: { received: number }) => n + m.received, 0),
-    3,
-  );
-  t.is(
-    channel.perMinute.reduce((n: number, m: { errors: number }) => n + m.errors, 0),
-    1,
-    'the rejected one',
-  );
-  t.is(channel.byStatus.rejected, 1);
-  t.deepEqual(
-    summary.destinations.map((d: { destinationId: string; channelId: string; jobs: { waiting: number }; dead: number }) => [
-      d.destinationId,
-      d.channelId,
-      d.jobs.waiting,
-      d.dead,
-    ]),
-    [['erp', 'ehr-mllp', 2, 0]],
-  );
-  t.true(summary.destinations[0].oldestWaitingSeconds >= 0);
+    const viewer = await userSession(sb, { username: 'vic', role: 'viewer' });
+    const res = await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary?minutes=5', headers: viewer });
+    t.is(res.statusCode, 200);
+    const summary = res.json();
+    t.is(summary.minutes, 5);
+    const [channel] = summary.channels;
+    t.is(channel.channelId, 'ehr-mllp');
+    t.is(channel.perMinute.length, 5);
+    const ats = channel.perMinute.map((m: { at: string }) => Date.parse(m.at));
+    t.true(
+      ats.every((at: number, i: number) => at % 60_000 === 0 && (i === 0 || at - ats[i - 1] === 60_000)),
+      'whole minutes, oldest first',
+    );
+    t.is(
+      channel.perMinute.reduce((n: number, m: { received: number }) => n + m.received, 0),
+      3,
+    );
+    t.is(
+      channel.perMinute.reduce((n: number, m: { errors: number }) => n + m.errors, 0),
+      1,
+      'the rejected one',
+    );
+    t.is(channel.byStatus.rejected, 1);
+    t.deepEqual(
+      summary.destinations.map((d: { destinationId: string; channelId: string; jobs: { waiting: number }; dead: number }) => [
+        d.destinationId,
+        d.channelId,
+        d.jobs.waiting,
+        d.dead,
+      ]),
+      [['erp', 'ehr-mllp', 2, 0]],
+    );
+    t.true(summary.destinations[0].oldestWaitingSeconds >= 0);
 
-  const elsewhere = await userSession(sb, { username: 'lab-only', role: 'viewer', channels: ['lab-results'] });
-  const scoped = (await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary', headers: elsewhere })).json();
-  t.deepEqual([scoped.channels, scoped.destinations], [[], []], 'nothing of a channel outside the scope');
-  t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary?minutes=61', headers: viewer })).statusCode, 400);
-});
+    const elsewhere = await userSession(sb, { username: 'lab-only', role: 'viewer', channels: ['lab-results'] });
+    const scoped = (await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary', headers: elsewhere })).json();
+    t.deepEqual([scoped.channels, scoped.destinations], [[], []], 'nothing of a channel outside the scope');
+    t.is((await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary?minutes=61', headers: viewer })).statusCode, 400);
+  },
+);
 
 test('failing deliveries by destination and error code: dead (ERP 400) and retrying (ERP 503)', async (t) => {
   const erp = await startErpSimulator();

@@ -5,7 +5,9 @@ import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 /** An ADT^A08 for visit `visit`; `n` numbers it within the visit; a `POISON` location makes the ERP refuse it. */
 const adt = (visit: string, n: number, location = 'WARD') =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${visit}-${n}|P|2.5.1\rEVN|A08|2026031508${String(n).padStart(2, '0')}00\rPID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|${visit}-${n}|P|2.5.1\r` +
+  `EVN|A08|2026031508${String(n).padStart(2, '0')}00\r` +
+  `PID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`;
 const postedOrder = (erp: ErpSimulator, visit: string) =>
   erp
     .postings()

@@ -198,7 +198,8 @@ test.serial(
     t.teardown(() => erp.close());
     const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], security: keys });
     const adt =
-      'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
+      'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|ROT1|P|2.5.1\r' +
+      'EVN|A01|20260315083000\rPID|1||998877^^^GENHOSP^MR||ZEBEDEE^ZOE\rPV1|1|I|4W\r';
     await send(sb.mllpPort, Buffer.from(adt));
     t.teardown(() => sb.close());
     const listed = await waitFor(
@@ -259,7 +260,10 @@ const INLINE_PHI = [
   '(740)555-0183',
 ];
 
-/** Sends the inline messages through an engine (the ERP failing a few times first) until all are delivered; returns its database name and log lines. */
+/**
+ * Sends the inline messages through an engine (the ERP failing a few times first) until all are delivered; returns its database
+ * name and log lines.
+ */
 async function runInline(security: Parameters<typeof startTestEngine>[0]['security']): Promise<{ dbName: string; lines: string[] }> {
   const lines: string[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) });
@@ -284,7 +288,8 @@ async function runInline(security: Parameters<typeof startTestEngine>[0]['securi
 }
 
 test.serial(
-  "inline ADT and DFT, no corpus needed: encryption on, none of the patient's names or identifiers is in clear in MongoDB or in the log; off, they are in MongoDB",
+  "inline ADT and DFT, no corpus needed: encryption on, none of the patient's names " +
+    'or identifiers is in clear in MongoDB or in the log; off, they are in MongoDB',
   async (t) => {
     const clear = await runInline({});
     t.deepEqual(

@@ -26,7 +26,8 @@ test(`replaying ${DEAD} dead deliveries does not starve live traffic`, async (t)
     t.is(
       field(
         await client.send(
-          `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|LIVE${i}|P|2.5.1\rPID|1||L${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VL${i}\r`,
+          `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|LIVE${i}|P|2.5.1\r` +
+            `PID|1||L${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VL${i}\r`,
         ),
         'MSA',
         1,

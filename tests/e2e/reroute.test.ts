@@ -26,7 +26,10 @@ test('a message errored by a faulty transform is delivered after the fix, by re-
     transforms: new Map([...shipped, [faulty.id, faulty]]),
   });
   const client = await MllpTestClient.connect(before.mllpPort);
-  const dft = `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03|RR1|P|2.5.1\rPID|1||5150^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VRR1\rFT1|1|||20260320120000||CG|27447^KNEE^CPT|||1\r`;
+  const dft =
+    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03|RR1|P|2.5.1\r' +
+    `PID|1||5150^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VRR1\r` +
+    'FT1|1|||20260320120000||CG|27447^KNEE^CPT|||1\r';
   const ack = await client.send(dft);
   client.close();
   t.is(field(ack, 'MSA', 1), 'AE');

@@ -4,7 +4,8 @@ import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 const dft = (id: string, ft1: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03^DFT_P03|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I${'|'.repeat(17)}V${id}\r${ft1}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||DFT^P03^DFT_P03|${id}|P|2.5.1\r` +
+  `PID|1||5150^^^GENHOSP^MR||ROE^RITA\rPV1|1|I${'|'.repeat(17)}V${id}\r${ft1}\r`;
 
 test('a transform failure is answered AE naming the field, stored as errored, and a resend gets the same answer', async (t) => {
   const erp = await startErpSimulator();
@@ -36,7 +37,8 @@ test('a channel filter stores what it drops as filtered, acknowledges it, and se
   t.teardown(async () => (await sb.close(), await erp.close()));
   const client = await MllpTestClient.connect(sb.mllpPort);
   const adt = (id: string, cls: string) =>
-    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A04|${id}|P|2.5.1\rPID|1||5150^^^GENHOSP^MR\rPV1|1|${cls}${'|'.repeat(17)}V${id}\r`;
+    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260320143000||ADT^A04|${id}|P|2.5.1\r` +
+    `PID|1||5150^^^GENHOSP^MR\rPV1|1|${cls}${'|'.repeat(17)}V${id}\r`;
   t.is(field(await client.send(adt('FLT-O', 'O')), 'MSA', 1), 'AA');
   t.is(field(await client.send(adt('FLT-I', 'I')), 'MSA', 1), 'AA');
   client.close();

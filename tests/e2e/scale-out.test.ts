@@ -33,7 +33,8 @@ test('one ingest process and two worker processes on one Redis and store deliver
   const client = await MllpTestClient.connect(ingest.mllpPort);
   for (let i = 0; i < 40; i++) {
     const ack = await client.send(
-      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|SO${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VSO${i}\r`,
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|SO${i}|P|2.5.1\r` +
+        `PID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VSO${i}\r`,
     );
     t.is(field(ack, 'MSA', 1), 'AA');
   }
@@ -56,7 +57,9 @@ test('one ingest process and two worker processes on one Redis and store deliver
 });
 
 const charge = (i: number) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||DFT^P03|BF${i}|P|2.5.1\rEVN|P03|20260315083000\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VBF${i}\rFT1|1|||20260315083000||CG|99213^OFFICE VISIT^CPT|||1|${i + 0.25}^USD||CLIN01^CLINIC\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||DFT^P03|BF${i}|P|2.5.1\r` +
+  `EVN|P03|20260315083000\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VBF${i}\r` +
+  `FT1|1|||20260315083000||CG|99213^OFFICE VISIT^CPT|||1|${i + 0.25}^USD||CLIN01^CLINIC\r`;
 
 /** The released batch files: their lines, and each file's trailer against its lines. */
 async function releasedBatches(dir: string) {
@@ -81,72 +84,75 @@ async function releasedBatches(dir: string) {
   return { lines, trailers };
 }
 
-test('two worker processes writing one batch directory, one killed and replaced, release every line once with right control totals', async (t) => {
-  const directory = await mkdtemp(path.join(tmpdir(), 'sb-scale-batch-'));
-  const channels = await mkdtemp(path.join(tmpdir(), 'sb-scale-channels-'));
-  const config = { directory, format: 'ndjson', maxLines: 4, maxAgeMs: 600_000, orphanAfterMs: 2000 };
-  await writeFile(
-    path.join(channels, 'batch.channel.json'),
-    JSON.stringify({
-      id: 'batch',
-      source: { kind: 'mllp', host: '127.0.0.1', port: '${MLLP_PORT}', idleTimeoutMs: 60_000 },
-      accept: ['DFT^P03'],
-      transforms: ['hl7v2.dft-to-charges'],
-      destinations: [
-        { id: 'gl', kind: 'file-batch', config, models: ['ChargeEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } },
-      ],
-    }),
-  );
-  const env = {
-    REDIS_URL: sharedRedisUrl(),
-    MONGODB_URL: sharedMongoUrl(),
-    MONGODB_DB: uniqueName('sbscale'),
-    QUEUE_PREFIX: uniqueName('sbq'),
-    SWITCHBOARD_CHANNELS_DIR: channels,
-  };
-  const processes: EngineProcess[] = [];
-  const drain = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { ...config, maxAgeMs: 100 }, 'test'), {
-    log: silentLogger(),
-  });
-  t.teardown(async () => {
+test(
+  'two worker processes writing one batch directory, one killed ' + 'and replaced, release every line once with right control totals',
+  async (t) => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'sb-scale-batch-'));
+    const channels = await mkdtemp(path.join(tmpdir(), 'sb-scale-channels-'));
+    const config = { directory, format: 'ndjson', maxLines: 4, maxAgeMs: 600_000, orphanAfterMs: 2000 };
+    await writeFile(
+      path.join(channels, 'batch.channel.json'),
+      JSON.stringify({
+        id: 'batch',
+        source: { kind: 'mllp', host: '127.0.0.1', port: '${MLLP_PORT}', idleTimeoutMs: 60_000 },
+        accept: ['DFT^P03'],
+        transforms: ['hl7v2.dft-to-charges'],
+        destinations: [
+          { id: 'gl', kind: 'file-batch', config, models: ['ChargeEvent'], retry: { attempts: 20, initialDelayMs: 100, maxDelayMs: 1000 } },
+        ],
+      }),
+    );
+    const env = {
+      REDIS_URL: sharedRedisUrl(),
+      MONGODB_URL: sharedMongoUrl(),
+      MONGODB_DB: uniqueName('sbscale'),
+      QUEUE_PREFIX: uniqueName('sbq'),
+      SWITCHBOARD_CHANNELS_DIR: channels,
+    };
+    const processes: EngineProcess[] = [];
+    const drain = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, { ...config, maxAgeMs: 100 }, 'test'), {
+      log: silentLogger(),
+    });
+    t.teardown(async () => {
+      await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+      await drain.close();
+      await Promise.all([directory, channels].map((d) => rm(d, { recursive: true, force: true })));
+    });
+    const ingest = await spawnEngine(env, ['--role', 'ingest']);
+    const workers = await Promise.all([spawnEngine(env, ['--role', 'worker']), spawnEngine(env, ['--role', 'worker'])]);
+    processes.push(ingest, ...workers);
+    const delivered = () => processes.reduce((n, p) => n + p.lines.filter((l) => l.includes('"message":"delivered"')).length, 0);
+    const client = await MllpTestClient.connect(ingest.mllpPort);
+    t.teardown(() => client.close());
+    const send = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) t.is(field(await client.send(charge(i)), 'MSA', 1), 'AA');
+    };
+    await send(0, 30);
+    await waitFor('30 deliveries', () => delivered() >= 30, 60_000);
+    // A worker dies with lines in its spool (30 lines over two workers releasing every 4 leave some unreleased); another takes its place.
+    await workers[0]!.kill('SIGKILL');
+    processes.push(await spawnEngine(env, ['--role', 'worker']));
+    await send(30, 60);
+    await waitFor('60 deliveries', () => delivered() >= 60, 60_000);
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
-    await drain.close();
-    await Promise.all([directory, channels].map((d) => rm(d, { recursive: true, force: true })));
-  });
-  const ingest = await spawnEngine(env, ['--role', 'ingest']);
-  const workers = await Promise.all([spawnEngine(env, ['--role', 'worker']), spawnEngine(env, ['--role', 'worker'])]);
-  processes.push(ingest, ...workers);
-  const delivered = () => processes.reduce((n, p) => n + p.lines.filter((l) => l.includes('"message":"delivered"')).length, 0);
-  const client = await MllpTestClient.connect(ingest.mllpPort);
-  t.teardown(() => client.close());
-  const send = async (from: number, to: number) => {
-    for (let i = from; i < to; i++) t.is(field(await client.send(charge(i)), 'MSA', 1), 'AA');
-  };
-  await send(0, 30);
-  await waitFor('30 deliveries', () => delivered() >= 30, 60_000);
-  // A worker dies with lines in its spool (30 lines over two workers releasing every 4 leave some unreleased); another takes its place.
-  await workers[0]!.kill('SIGKILL');
-  processes.push(await spawnEngine(env, ['--role', 'worker']));
-  await send(30, 60);
-  await waitFor('60 deliveries', () => delivered() >= 60, 60_000);
-  await Promise.all(processes.map((p) => p.kill('SIGTERM')));
-  // What is still spooled is released by the next process to open the directory (here: this one, releasing after 100 ms).
-  await drain.connect(new AbortController().signal);
-  await waitFor('60 lines released', async () => (await releasedBatches(directory)).lines.length >= 60, 30_000).catch(() => undefined);
-  const { lines, trailers } = await releasedBatches(directory);
-  t.is(new Set(lines.map((l) => l.idempotencyKey)).size, 60, 'every delivery has a line');
-  t.is(lines.length, 60, 'no line twice');
-  t.deepEqual(
-    lines.map((l) => l.amount.value).sort((a, b) => a - b),
-    Array.from({ length: 60 }, (_, i) => i + 0.25),
-  );
-  for (const f of trailers) t.deepEqual(f.trailer, f.counted, `trailer of ${f.file}`);
-  t.is(
-    Math.round(trailers.reduce((sum, f) => sum + f.trailer.controlTotal, 0) * 100) / 100,
-    1770 + 15,
-    'control totals add up to the amounts sent',
-  );
-});
+    // What is still spooled is released by the next process to open the directory (here: this one, releasing after 100 ms).
+    await drain.connect(new AbortController().signal);
+    await waitFor('60 lines released', async () => (await releasedBatches(directory)).lines.length >= 60, 30_000).catch(() => undefined);
+    const { lines, trailers } = await releasedBatches(directory);
+    t.is(new Set(lines.map((l) => l.idempotencyKey)).size, 60, 'every delivery has a line');
+    t.is(lines.length, 60, 'no line twice');
+    t.deepEqual(
+      lines.map((l) => l.amount.value).sort((a, b) => a - b),
+      Array.from({ length: 60 }, (_, i) => i + 0.25),
+    );
+    for (const f of trailers) t.deepEqual(f.trailer, f.counted, `trailer of ${f.file}`);
+    t.is(
+      Math.round(trailers.reduce((sum, f) => sum + f.trailer.controlTotal, 0) * 100) / 100,
+      1770 + 15,
+      'control totals add up to the amounts sent',
+    );
+  },
+);
 
 /** The most requests that arrived within any one second (each window starting at a request). */
 const busiestSecond = (times: number[]) => Math.max(0, ...times.map((start) => times.filter((x) => x >= start && x < start + 1000).length));
@@ -194,7 +200,8 @@ test('two worker processes share the ERP rate limit, and a 429 Retry-After seen 
   t.teardown(() => client.close());
   for (let i = 0; i < 30; i++) {
     const ack = await client.send(
-      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|RL${i}|P|2.5.1\rPID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VRL${i}\r`,
+      `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A04|RL${i}|P|2.5.1\r` +
+        `PID|1||${i}^^^GENHOSP^MR\rPV1|1|O${'|'.repeat(17)}VRL${i}\r`,
     );
     t.is(field(ack, 'MSA', 1), 'AA');
   }

@@ -23,32 +23,36 @@ const events: CanonicalEvent[] = [
   },
 ];
 
-test('canonical events are stored as one packed value, not nested fields, and read back whole; records stored with nested events still read', async (t) => {
-  const dbName = uniqueName('sbform');
-  const store = new Store({ url: sharedMongoUrl(), dbName });
-  await store.start();
-  const client = new MongoClient(sharedMongoUrl());
-  await client.connect();
-  t.teardown(async () => {
-    await store.close();
-    await client.close();
-  });
-  const packed = { ...deadMessage(1), canonical: { events } };
-  await store.messages.insert(packed);
-  const stored = await client
-    .db(dbName)
-    .collection('messages')
-    .findOne({ _id: packed._id as never });
-  t.deepEqual(stored?.canonical.events, [], 'no nested events');
-  t.true(stored?.canonical.packed instanceof Binary, 'one binary value');
-  t.deepEqual(JSON.parse(Buffer.from((stored!.canonical.packed as Binary).buffer).toString('utf8')), events);
-  t.deepEqual((await store.messages.get(packed._id))?.canonical?.events, events);
-  t.deepEqual((await store.messages.getForDelivery(packed._id))?.canonical?.events, events);
+test(
+  'canonical events are stored as one packed value, not nested fields, ' +
+    'and read back whole; records stored with nested events still read',
+  async (t) => {
+    const dbName = uniqueName('sbform');
+    const store = new Store({ url: sharedMongoUrl(), dbName });
+    await store.start();
+    const client = new MongoClient(sharedMongoUrl());
+    await client.connect();
+    t.teardown(async () => {
+      await store.close();
+      await client.close();
+    });
+    const packed = { ...deadMessage(1), canonical: { events } };
+    await store.messages.insert(packed);
+    const stored = await client
+      .db(dbName)
+      .collection('messages')
+      .findOne({ _id: packed._id as never });
+    t.deepEqual(stored?.canonical.events, [], 'no nested events');
+    t.true(stored?.canonical.packed instanceof Binary, 'one binary value');
+    t.deepEqual(JSON.parse(Buffer.from((stored!.canonical.packed as Binary).buffer).toString('utf8')), events);
+    t.deepEqual((await store.messages.get(packed._id))?.canonical?.events, events);
+    t.deepEqual((await store.messages.getForDelivery(packed._id))?.canonical?.events, events);
 
-  const legacy = { ...deadMessage(2), canonical: { events } };
-  await client
-    .db(dbName)
-    .collection('messages')
-    .insertOne(legacy as never);
-  t.deepEqual((await store.messages.get(legacy._id))?.canonical?.events, events, 'a record of an earlier version');
-});
+    const legacy = { ...deadMessage(2), canonical: { events } };
+    await client
+      .db(dbName)
+      .collection('messages')
+      .insertOne(legacy as never);
+    t.deepEqual((await store.messages.get(legacy._id))?.canonical?.events, events, 'a record of an earlier version');
+  },
+);

@@ -47,61 +47,70 @@ function defectiveDestination(): { definition: ReturnType<typeof defineDestinati
   return { definition, sends: () => sends };
 }
 
-test('a destination that throws an unclassified TypeError: the delivery is dead after one attempt, the error recorded as INTERNAL', async (t) => {
-  const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdefect') });
-  await store.start();
-  const prefix = uniqueName('sbq');
-  const spec: DestinationSpec = {
-    id: 'defective',
-    kind: 'test-defective',
-    config: {},
-    models: ['EncounterEvent'],
-    retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 },
-  };
-  const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
-  const { definition, sends } = defectiveDestination();
-  const worker = new DeliveryWorker({
-    spec,
-    definition,
-    connector: definition.create({}, { log: silentLogger() }),
-    store,
-    worker: { connection: workerConnectionOptions(sharedRedisUrl()), prefix, concurrency: 1 },
-    log: silentLogger(),
-  });
-  t.teardown(async () => (await worker.close(1000), await queue.close(), await store.close()));
+test(
+  'a destination that throws an unclassified TypeError: the ' + 'delivery is dead after one attempt, the error recorded as INTERNAL',
+  async (t) => {
+    const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdefect') });
+    await store.start();
+    const prefix = uniqueName('sbq');
+    const spec: DestinationSpec = {
+      id: 'defective',
+      kind: 'test-defective',
+      config: {},
+      models: ['EncounterEvent'],
+      retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 },
+    };
+    const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
+    const { definition, sends } = defectiveDestination();
+    const worker = new DeliveryWorker({
+      spec,
+      definition,
+      connector: definition.create({}, { log: silentLogger() }),
+      store,
+      worker: { connection: workerConnectionOptions(sharedRedisUrl()), prefix, concurrency: 1 },
+      log: silentLogger(),
+    });
+    t.teardown(async () => (await worker.close(1000), await queue.close(), await store.close()));
 
-  // A message routed by the shipped ADT transform, its one delivery going to the defective destination.
-  const seeded = deadMessage(1);
-  const plan = planRoute({
-    channel: ehrMllp,
-    transforms: shipped,
-    messageId: seeded._id,
-    input: { kind: 'hl7', message: parseMessage(Buffer.from(seeded.raw).toString('utf8')) },
-    type: 'ADT^A08',
-    source: { channelId: ehrMllp.id, messageType: 'ADT^A08', controlId: 'BULK1', sendingApplication: 'EPIC', sendingFacility: 'GENHOSP' },
-  });
-  if (plan.status !== MessageStatus.routed) return t.fail(`the ADT message was not routed: ${plan.status}`);
-  await store.messages.insert({
-    ...seeded,
-    status: MessageStatus.routed,
-    canonical: { events: plan.events },
-    deliveries: {
-      defective: { destinationId: 'defective', status: 'pending', idempotencyKey: `${seeded._id}:defective`, sentEvents: 0, attempts: [] },
-    },
-  });
-  await queueDeliveries(new Map([[spec.id, queue]]), { messageId: seeded._id, destinationIds: [spec.id] });
-  worker.start();
+    // A message routed by the shipped ADT transform, its one delivery going to the defective destination.
+    const seeded = deadMessage(1);
+    const plan = planRoute({
+      channel: ehrMllp,
+      transforms: shipped,
+      messageId: seeded._id,
+      input: { kind: 'hl7', message: parseMessage(Buffer.from(seeded.raw).toString('utf8')) },
+      type: 'ADT^A08',
+      source: { channelId: ehrMllp.id, messageType: 'ADT^A08', controlId: 'BULK1', sendingApplication: 'EPIC', sendingFacility: 'GENHOSP' },
+    });
+    if (plan.status !== MessageStatus.routed) return t.fail(`the ADT message was not routed: ${plan.status}`);
+    await store.messages.insert({
+      ...seeded,
+      status: MessageStatus.routed,
+      canonical: { events: plan.events },
+      deliveries: {
+        defective: {
+          destinationId: 'defective',
+          status: 'pending',
+          idempotencyKey: `${seeded._id}:defective`,
+          sentEvents: 0,
+          attempts: [],
+        },
+      },
+    });
+    await queueDeliveries(new Map([[spec.id, queue]]), { messageId: seeded._id, destinationIds: [spec.id] });
+    worker.start();
 
-  const delivery = await waitFor('the delivery to settle', async () => {
-    const d = (await store.messages.get(seeded._id))?.deliveries.defective;
-    return d && (d.status === 'dead' || d.attempts.length > 1) ? d : undefined;
-  });
-  t.is(delivery.status, 'dead');
-  t.is(delivery.attempts.length, 1, 'one attempt, not retried as if the peer were down');
-  t.is(sends(), 1);
-  t.like(delivery.attempts[0], { outcome: 'permanent', errorCode: 'INTERNAL', error: 'TypeError' });
-  t.like(delivery.lastError, { code: 'INTERNAL', detail: 'TypeError' });
-});
+    const delivery = await waitFor('the delivery to settle', async () => {
+      const d = (await store.messages.get(seeded._id))?.deliveries.defective;
+      return d && (d.status === 'dead' || d.attempts.length > 1) ? d : undefined;
+    });
+    t.is(delivery.status, 'dead');
+    t.is(delivery.attempts.length, 1, 'one attempt, not retried as if the peer were down');
+    t.is(sends(), 1);
+    t.like(delivery.attempts[0], { outcome: 'permanent', errorCode: 'INTERNAL', error: 'TypeError' });
+    t.like(delivery.lastError, { code: 'INTERNAL', detail: 'TypeError' });
+  },
+);
 
 test('a transform that throws an unclassified TypeError: the sender gets AE and the message is stored errored with INTERNAL', async (t) => {
   const adt = shipped.get('hl7v2.adt-to-encounter')!;
@@ -120,7 +129,8 @@ test('a transform that throws an unclassified TypeError: the sender gets AE and 
   const client = await MllpTestClient.connect(engine.mllpPort);
   t.teardown(() => client.close());
   const ack = await client.send(
-    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|DEFECT1|P|2.5.1\rEVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VDEF1\r',
+    'MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|DEFECT1|P|2.5.1\r' +
+      'EVN|A01|20260315083000\rPID|1||55501^^^GENHOSP^MR||DOE^JOHN\rPV1|1|I|4W||||||||||||||||VDEF1\r',
   );
   t.is(field(ack, 'MSA', 1), 'AE');
   t.false(ack.includes('Cannot read'), 'the exception text stays inside');
@@ -130,15 +140,19 @@ test('a transform that throws an unclassified TypeError: the sender gets AE and 
   t.is(message?.error?.code, 'INTERNAL');
 });
 
-test('a stored message that can no longer be read (FHIR that is not JSON) is routed to errored with INTERNAL, not thrown back for the route worker to retry', (t) => {
-  const stored = {
-    ...deadMessage(2),
-    format: 'fhir' as const,
-    raw: Buffer.from('{"resourceType": "ChargeItem", '),
-    status: MessageStatus.received,
-  };
-  const plan = planStoredMessage({ message: stored, channel: ehrMllp, transforms: shipped });
-  if (plan.status !== MessageStatus.errored) return t.fail(`planned ${plan.status}`);
-  t.is(plan.error.code, 'INTERNAL');
-  t.is(plan.error.failureClass, 'permanent');
-});
+test(
+  'a stored message that can no longer be read (FHIR that is not JSON) is ' +
+    'routed to errored with INTERNAL, not thrown back for the route worker to retry',
+  (t) => {
+    const stored = {
+      ...deadMessage(2),
+      format: 'fhir' as const,
+      raw: Buffer.from('{"resourceType": "ChargeItem", '),
+      status: MessageStatus.received,
+    };
+    const plan = planStoredMessage({ message: stored, channel: ehrMllp, transforms: shipped });
+    if (plan.status !== MessageStatus.errored) return t.fail(`planned ${plan.status}`);
+    t.is(plan.error.code, 'INTERNAL');
+    t.is(plan.error.failureClass, 'permanent');
+  },
+);

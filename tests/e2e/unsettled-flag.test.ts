@@ -101,7 +101,8 @@ test('every write of a message status sets or removes the unsettled flag with it
     { status: 'partially-delivered', unsettled: null },
     'settled all the same, by the separate settle',
   );
-  // A replay sets billing back to pending while erp's worker holds a read from before: the conditional write misses, and the message stays routed.
+  // A replay sets billing back to pending while erp's worker holds a read from before: the conditional write misses, and the
+  // message stays routed.
   const before = (await store.messages.getForDelivery(two._id))!;
   t.deepEqual(await store.replays.resetDeliveries(before, { from: 'dead', destinationIds: ['billing'], events: [], replayId: 'r2' }), [
     'billing',
@@ -120,74 +121,78 @@ test('every write of a message status sets or removes the unsettled flag with it
   t.deepEqual(await flagOf(store, dead._id), { status: 'dead', unsettled: null });
 });
 
-test('the relay flags messages in flight stored without the flag (an older version) and re-queues them; a flag left on a settled message is removed', async (t) => {
-  const store = await openStore(t);
-  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
-  const prefix = uniqueName('sbq');
-  const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
-  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
-  t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit()));
-  const messages = store.collection<MessageRecord>('messages');
+test(
+  'the relay flags messages in flight stored without the flag (an older ' +
+    'version) and re-queues them; a flag left on a settled message is removed',
+  async (t) => {
+    const store = await openStore(t);
+    const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+    const prefix = uniqueName('sbq');
+    const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
+    const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+    t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit()));
+    const messages = store.collection<MessageRecord>('messages');
 
-  // Written straight, as an engine before the flag did: one received, one routed with a pending delivery.
-  const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
-  const routedSeed = deadMessage(2);
-  const routed = { ...routedSeed, status: 'routed' as const, deliveries: pendingErp(routedSeed) };
-  // And a settled one carrying the flag, as a write around Store could leave it.
-  const settled = { ...deadMessage(3), unsettled: true as const };
-  await messages.insertMany([received, routed, settled]);
+    // Written straight, as an engine before the flag did: one received, one routed with a pending delivery.
+    const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
+    const routedSeed = deadMessage(2);
+    const routed = { ...routedSeed, status: 'routed' as const, deliveries: pendingErp(routedSeed) };
+    // And a settled one carrying the flag, as a write around Store could leave it.
+    const settled = { ...deadMessage(3), unsettled: true as const };
+    await messages.insertMany([received, routed, settled]);
 
-  const relay = new Relay({
-    store,
-    routeQueue,
-    deliveryQueues: new Map([['erp', erpQueue]]),
-    log: silentLogger(),
-    intervalMs: 100,
-    staleMs: 0,
-    sweepMs: 3_600_000,
-  });
-  t.teardown(() => relay.close());
-  t.true(await relay.tick());
-  t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
-  t.deepEqual(await flagOf(store, routed._id), { status: 'routed', unsettled: true });
-  t.deepEqual(await flagOf(store, settled._id), { status: 'dead', unsettled: null });
-  t.truthy(await routeQueue.getJob(routeJobId(received._id)), 'the received message is queued for routing');
-  t.truthy(await erpQueue.getJob(deliveryJobId(routed._id, 'erp')), 'the routed one for delivery');
+    const relay = new Relay({
+      store,
+      routeQueue,
+      deliveryQueues: new Map([['erp', erpQueue]]),
+      log: silentLogger(),
+      intervalMs: 100,
+      staleMs: 0,
+      sweepMs: 3_600_000,
+    });
+    t.teardown(() => relay.close());
+    t.true(await relay.tick());
+    t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
+    t.deepEqual(await flagOf(store, routed._id), { status: 'routed', unsettled: true });
+    t.deepEqual(await flagOf(store, settled._id), { status: 'dead', unsettled: null });
+    t.truthy(await routeQueue.getJob(routeJobId(received._id)), 'the received message is queued for routing');
+    t.truthy(await erpQueue.getJob(deliveryJobId(routed._id, 'erp')), 'the routed one for delivery');
 
-  // The next passes read by the flag only: a message written without it now waits for the next sweep.
-  const late = { ...deadMessage(4), status: 'received' as const, deliveries: {} };
-  await messages.insertOne(late);
-  await relay.tick();
-  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
-  // Nor by another process's relay: the time of the last sweep is kept in the store.
-  const another = new Relay({
-    store,
-    routeQueue,
-    deliveryQueues: new Map([['erp', erpQueue]]),
-    log: silentLogger(),
-    intervalMs: 100,
-    staleMs: 0,
-    sweepMs: 3_600_000,
-  });
-  t.teardown(() => another.close());
-  await another.tick();
-  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'one sweep per deployment in RELAY_SWEEP_MS');
-  // Once RELAY_SWEEP_MS has passed, the next pass sweeps again.
-  await new Promise((r) => setTimeout(r, 50));
-  const soon = new Relay({
-    store,
-    routeQueue,
-    deliveryQueues: new Map([['erp', erpQueue]]),
-    log: silentLogger(),
-    intervalMs: 100,
-    staleMs: 0,
-    sweepMs: 20,
-  });
-  t.teardown(() => soon.close());
-  await soon.tick();
-  t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: true });
-  t.truthy(await routeQueue.getJob(routeJobId(late._id)));
-});
+    // The next passes read by the flag only: a message written without it now waits for the next sweep.
+    const late = { ...deadMessage(4), status: 'received' as const, deliveries: {} };
+    await messages.insertOne(late);
+    await relay.tick();
+    t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
+    // Nor by another process's relay: the time of the last sweep is kept in the store.
+    const another = new Relay({
+      store,
+      routeQueue,
+      deliveryQueues: new Map([['erp', erpQueue]]),
+      log: silentLogger(),
+      intervalMs: 100,
+      staleMs: 0,
+      sweepMs: 3_600_000,
+    });
+    t.teardown(() => another.close());
+    await another.tick();
+    t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'one sweep per deployment in RELAY_SWEEP_MS');
+    // Once RELAY_SWEEP_MS has passed, the next pass sweeps again.
+    await new Promise((r) => setTimeout(r, 50));
+    const soon = new Relay({
+      store,
+      routeQueue,
+      deliveryQueues: new Map([['erp', erpQueue]]),
+      log: silentLogger(),
+      intervalMs: 100,
+      staleMs: 0,
+      sweepMs: 20,
+    });
+    t.teardown(() => soon.close());
+    await soon.tick();
+    t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: true });
+    t.truthy(await routeQueue.getJob(routeJobId(late._id)));
+  },
+);
 
 test("the relay's query is served by an index of the messages in flight only", async (t) => {
   const store = await openStore(t);
