@@ -142,64 +142,72 @@ test('the rate limit caps requests per second, and a 429 Retry-After pauses the 
   t.true(erp.requestTimes().at(-1)! - limitedAt >= 900, 'the send after a 429 waited for Retry-After');
 });
 
-test('connectors sharing Redis, as the engine processes of a deployment do, share the rate limit and a 429 pause; the keys name only the destination', async (t) => {
-  const redis = new Redis(sharedRedisUrl());
-  const prefix = uniqueName('sbq');
-  t.teardown(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-  });
-  const erp = await startErpSimulator();
-  t.teardown(() => erp.close());
-  const make = () =>
-    erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), {
-      log: silentLogger(),
-      shared: destinationScripts(redis, prefix, 'erp'),
+test(
+  'connectors sharing Redis, as the engine processes of a deployment do, share the rate limit and a ' +
+    '429 pause; the keys name only the destination',
+  async (t) => {
+    const redis = new Redis(sharedRedisUrl());
+    const prefix = uniqueName('sbq');
+    t.teardown(async () => {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
     });
-  const [a, b] = [make(), make()];
-  await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).send(payload, ctx(`s${i}`))));
-  const times = erp.requestTimes();
-  // 200 ms apart across both: 5 in any second, +1 per 200 ms a send wakes late (2 allows 400 ms); per-connector limits give 10 or more.
-  const busiest = Math.max(...times.map((start) => times.filter((x) => x >= start && x < start + 1000).length));
-  t.true(busiest <= 7, `${busiest} requests in one second`);
-  erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 2 });
-  await failure(a.send(payload, ctx('s-limited')));
-  t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [
-    `${prefix}:destination:{erp}:rate-limit:next-slot`,
-    `${prefix}:destination:{erp}:rate-limit:paused-until`,
-  ]);
-  await b.send(payload, ctx('s-after'));
-  const [limited] = erp.failures();
-  t.true(erp.requestTimes().at(-1)! >= limited!.at + 1990, 'the other connector waited for the Retry-After the first was given');
-});
+    const erp = await startErpSimulator();
+    t.teardown(() => erp.close());
+    const make = () =>
+      erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), {
+        log: silentLogger(),
+        shared: destinationScripts(redis, prefix, 'erp'),
+      });
+    const [a, b] = [make(), make()];
+    await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).send(payload, ctx(`s${i}`))));
+    const times = erp.requestTimes();
+    // 200 ms apart across both: 5 in any second, +1 per 200 ms a send wakes late (2 allows 400 ms); per-connector limits give 10 or more.
+    const busiest = Math.max(...times.map((start) => times.filter((x) => x >= start && x < start + 1000).length));
+    t.true(busiest <= 7, `${busiest} requests in one second`);
+    erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 2 });
+    await failure(a.send(payload, ctx('s-limited')));
+    t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [
+      `${prefix}:destination:{erp}:rate-limit:next-slot`,
+      `${prefix}:destination:{erp}:rate-limit:paused-until`,
+    ]);
+    await b.send(payload, ctx('s-after'));
+    const [limited] = erp.failures();
+    t.true(erp.requestTimes().at(-1)! >= limited!.at + 1990, 'the other connector waited for the Retry-After the first was given');
+  },
+);
 
-test('mutual TLS: the client certificate is presented and accepted; without it, or with a stranger, the handshake fails and nothing is sent', async (t) => {
-  const pki = makeTestPki();
-  const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca } });
-  t.teardown(() => erp.close());
-  const withCert = (certFile: string, keyFile: string) =>
-    connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile, keyFile } } });
-  const ok = withCert(pki.client.certFile, pki.client.keyFile);
-  t.teardown(() => ok.close());
-  await ok.connect(new AbortController().signal);
-  t.is((await ok.send(payload, ctx('tls-1'))).peerDocumentId, 'JE-000001');
-  t.deepEqual(erp.clientSubjects(), ['CN=switchboard-client']);
-  t.true((await ok.test!()).ok);
+test(
+  'mutual TLS: the client certificate is presented and accepted; without it, or with a stranger, the ' +
+    'handshake fails and nothing is sent',
+  async (t) => {
+    const pki = makeTestPki();
+    const erp = await startErpSimulator({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca } });
+    t.teardown(() => erp.close());
+    const withCert = (certFile: string, keyFile: string) =>
+      connector(erp.url, { tls: { caFile: pki.caFile, clientCertificate: { certFile, keyFile } } });
+    const ok = withCert(pki.client.certFile, pki.client.keyFile);
+    t.teardown(() => ok.close());
+    await ok.connect(new AbortController().signal);
+    t.is((await ok.send(payload, ctx('tls-1'))).peerDocumentId, 'JE-000001');
+    t.deepEqual(erp.clientSubjects(), ['CN=switchboard-client']);
+    t.true((await ok.test!()).ok);
 
-  // Without a certificate at all the refusal comes in the handshake (no clientCertificate, no probe needed).
-  const anonymous = connector(erp.url, { tls: { caFile: pki.caFile } });
-  t.teardown(() => anonymous.close());
-  t.not((await failure(anonymous.send(payload, ctx('tls-2')))).failureClass, 'permanent');
-  // A certificate the ERP does not accept: connect() finds out before anything is sent.
-  const stranger = withCert(pki.stranger.certFile, pki.stranger.keyFile);
-  t.teardown(() => stranger.close());
-  const refused = await failure(stranger.connect(new AbortController().signal));
-  t.is(refused.code, 'PEER_TLS_FAILED');
-  t.is(refused.failureClass, 'not-connected');
-  t.false((await stranger.test!()).ok);
-  t.is(erp.postings().length, 1, 'the refused clients posted nothing');
-});
+    // Without a certificate at all the refusal comes in the handshake (no clientCertificate, no probe needed).
+    const anonymous = connector(erp.url, { tls: { caFile: pki.caFile } });
+    t.teardown(() => anonymous.close());
+    t.not((await failure(anonymous.send(payload, ctx('tls-2')))).failureClass, 'permanent');
+    // A certificate the ERP does not accept: connect() finds out before anything is sent.
+    const stranger = withCert(pki.stranger.certFile, pki.stranger.keyFile);
+    t.teardown(() => stranger.close());
+    const refused = await failure(stranger.connect(new AbortController().signal));
+    t.is(refused.code, 'PEER_TLS_FAILED');
+    t.is(refused.failureClass, 'not-connected');
+    t.false((await stranger.test!()).ok);
+    t.is(erp.postings().length, 1, 'the refused clients posted nothing');
+  },
+);
 
 test('TLS: a server certificate from a CA we do not trust is refused; an unreadable file fails connect()', async (t) => {
   const pki = makeTestPki();

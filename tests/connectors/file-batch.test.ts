@@ -79,7 +79,11 @@ test('a CSV batch is released at maxLines, atomically, with a trailer holding th
   t.regex(files[0]!, /^journal-.*-3\.csv$/);
   t.is(
     await readFile(path.join(dir, files[0]!), 'utf8'),
-    'idempotencyKey,model,code,amount.value,costCenter\r\nm1:gl:1,ChargeEvent,27447,4250,"CC-1, ""main"""\r\nm1:gl:2,ChargeEvent,C1776,12.5,"CC-1, ""main"""\r\nm1:gl:3,ChargeEvent,SUP-1,0.25,"CC-1, ""main"""\r\nTRAILER,3,4262.75\r\n',
+    'idempotencyKey,model,code,amount.value,costCenter\r\n' +
+      'm1:gl:1,ChargeEvent,27447,4250,"CC-1, ""main"""\r\n' +
+      'm1:gl:2,ChargeEvent,C1776,12.5,"CC-1, ""main"""\r\n' +
+      'm1:gl:3,ChargeEvent,SUP-1,0.25,"CC-1, ""main"""\r\n' +
+      'TRAILER,3,4262.75\r\n',
   );
   await c.close();
 });
@@ -90,9 +94,14 @@ function spoolInChild(dir: string, keys: string[]): Promise<ChildProcess> {
     import { fileBatchDestination } from './connectors/file-batch/file-batch.destination.ts';
     import { parseConnectorConfig } from './engine/connector-config.ts';
     import { silentLogger } from './engine/log.ts';
-    const c = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, ${JSON.stringify({ directory: dir, maxLines: 2, orphanAfterMs: 2000 })}, 'child'), { log: silentLogger() });
+    const config = ${JSON.stringify({ directory: dir, maxLines: 2, orphanAfterMs: 2000 })};
+    const c = fileBatchDestination.create(parseConnectorConfig(fileBatchDestination, config, 'child'), { log: silentLogger() });
     await c.connect(new AbortController().signal);
-    for (const key of ${JSON.stringify(keys)}) await c.send({ model: 'ChargeEvent', modelVersion: 1, event: { code: key, amount: { value: 1 } } }, { idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
+    for (const key of ${JSON.stringify(keys)})
+      await c.send(
+        { model: 'ChargeEvent', modelVersion: 1, event: { code: key, amount: { value: 1 } } },
+        { idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() },
+      );
     console.log('spooled');
     setInterval(() => undefined, 60_000);
   `;
@@ -123,16 +132,20 @@ test('lines a killed process spooled are released once by the next process, and 
   t.deepEqual((await keysIn(dir)).sort(), ['k:1', 'k:2', 'k:3', 'k:4']);
 });
 
-test('two destinations on one directory (two processes) keep their own spools: closing one leaves its lines to the other, each released once', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'sb-batch-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const [a, b] = [make(dir, { maxLines: 3, maxAgeMs: 100 }), make(dir, { maxLines: 3, maxAgeMs: 600_000 })];
-  t.teardown(() => Promise.all([a.close(), b.close()]));
-  await a.connect(new AbortController().signal);
-  await b.connect(new AbortController().signal);
-  for (let i = 0; i < 10; i++) await (i % 2 === 0 ? a : b).send(charge(`C${i}`, i), ctx(`k:${i}`));
-  // b holds 2 unreleased lines (it released 3 at maxLines); closed, it gives its spool up and a takes it.
-  await b.close();
-  await waitFor('every line released', async () => (await spooledKeys(dir)).length === 0 && (await keysIn(dir)).length === 10, 20_000);
-  t.deepEqual((await keysIn(dir)).sort(), Array.from({ length: 10 }, (_, i) => `k:${i}`).sort());
-});
+test(
+  'two destinations on one directory (two processes) keep their own spools: closing one leaves its ' +
+    'lines to the other, each released once',
+  async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sb-batch-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const [a, b] = [make(dir, { maxLines: 3, maxAgeMs: 100 }), make(dir, { maxLines: 3, maxAgeMs: 600_000 })];
+    t.teardown(() => Promise.all([a.close(), b.close()]));
+    await a.connect(new AbortController().signal);
+    await b.connect(new AbortController().signal);
+    for (let i = 0; i < 10; i++) await (i % 2 === 0 ? a : b).send(charge(`C${i}`, i), ctx(`k:${i}`));
+    // b holds 2 unreleased lines (it released 3 at maxLines); closed, it gives its spool up and a takes it.
+    await b.close();
+    await waitFor('every line released', async () => (await spooledKeys(dir)).length === 0 && (await keysIn(dir)).length === 10, 20_000);
+    t.deepEqual((await keysIn(dir)).sort(), Array.from({ length: 10 }, (_, i) => `k:${i}`).sort());
+  },
+);

@@ -4,7 +4,8 @@ import { testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 const adt = (id: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\rPID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\r` +
+  `PID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
 const read = (ack: string): SourceAnswer => ({ accepted: field(ack, 'MSA', 1) === 'AA', reason: field(ack, 'MSA', 3) });
 
 sourceConformance({

@@ -86,15 +86,18 @@ test('a connection waiting for its ACK is not idle: a store slower than the idle
   t.true(client.endedByServer, 'idle once answered: the server ends the connection');
 });
 
-test('blank bytes between frames are allowed; other bytes outside a frame close the connection unanswered (issue 20, findings 3 and 10)', async (t) => {
-  const erp = await startErpSimulator();
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
-  t.teardown(async () => (await sb.close(), await erp.close()));
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  client.writeRaw(Buffer.from('\r\n '));
-  t.is(field(await client.send(adt('BLANK1')), 'MSA', 2), 'BLANK1');
-  client.writeRaw(Buffer.from('garbage before the frame'));
-  await t.throwsAsync(client.send(adt('JUNK1')), { message: /closed before an answer/ });
-  await client.closed();
-  t.deepEqual(await sb.engine.store!.messages.list({ controlId: 'JUNK1', limit: 5 }), []);
-});
+test(
+  'blank bytes between frames are allowed; other bytes outside a frame close the connection unanswered ' + '(issue 20, findings 3 and 10)',
+  async (t) => {
+    const erp = await startErpSimulator();
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+    t.teardown(async () => (await sb.close(), await erp.close()));
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    client.writeRaw(Buffer.from('\r\n '));
+    t.is(field(await client.send(adt('BLANK1')), 'MSA', 2), 'BLANK1');
+    client.writeRaw(Buffer.from('garbage before the frame'));
+    await t.throwsAsync(client.send(adt('JUNK1')), { message: /closed before an answer/ });
+    await client.closed();
+    t.deepEqual(await sb.engine.store!.messages.list({ controlId: 'JUNK1', limit: 5 }), []);
+  },
+);

@@ -115,16 +115,20 @@ test('a client certificate from another CA is refused in the handshake: no ACK',
   t.is(warning.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
 });
 
-test('a certificate from the trusted CA but on neither allow-list is disconnected before any frame is read; the warning names its subject and fingerprint only', async (t) => {
-  const result = await exchange('mtls-other-subjects', withClient, 'NOTLISTED1');
-  t.true('refused' in result, 'no ACK');
-  const warning = await waitFor('the refusal in the log', () =>
-    refusedIn('mtls-other-subjects').find((l) => l.message === 'MLLP client certificate not allowed; connection closed'),
-  );
-  t.is(warning.subject, 'CN=switchboard-client', 'CN alone does not match an entry that also names O');
-  t.is(warning.fingerprint256, pki.client.fingerprint256);
-  t.false(JSON.stringify(lines).includes('NOTLISTED1'), 'no message content in any log line');
-});
+test(
+  'a certificate from the trusted CA but on neither allow-list is disconnected before any frame is ' +
+    'read; the warning names its subject and fingerprint only',
+  async (t) => {
+    const result = await exchange('mtls-other-subjects', withClient, 'NOTLISTED1');
+    t.true('refused' in result, 'no ACK');
+    const warning = await waitFor('the refusal in the log', () =>
+      refusedIn('mtls-other-subjects').find((l) => l.message === 'MLLP client certificate not allowed; connection closed'),
+    );
+    t.is(warning.subject, 'CN=switchboard-client', 'CN alone does not match an entry that also names O');
+    t.is(warning.fingerprint256, pki.client.fingerprint256);
+    t.false(JSON.stringify(lines).includes('NOTLISTED1'), 'no message content in any log line');
+  },
+);
 
 test('allowedFingerprints (any case) admits the listed certificate: AA', async (t) => {
   const result = await exchange('mtls-fingerprint', withClient, 'FP1');
@@ -139,41 +143,45 @@ test('a TLS listener without client certificates answers a TLS client, and a pla
   t.true('refused' in (await exchange('tls-only', undefined, 'PLAIN1')));
 });
 
-test('mllp-out to a Switchboard mutual-TLS listener: AA with an allowed certificate, PEER_TLS_FAILED (nothing sent) with one the allow-list refuses', async (t) => {
-  const charge = {
-    model: 'ChargeEvent',
-    modelVersion: 1,
-    event: {
-      lineNumber: 1,
-      transactionType: 'CG',
-      code: 'C1776',
-      quantity: 1,
-      amount: { value: 4250, currency: 'USD' },
-      serviceDate: '2026-03-20T12:00:00-05:00',
-      encounter: { visitNumber: 'V1' },
-      patient: { mrn: '7' },
-    },
-  };
-  const ctx = { idempotencyKey: 'm1:out', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
-  const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
-  const send = async (channelId: string) => {
-    const out = mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port: port(channelId), tls }, 'test'), {
-      log: silentLogger(),
-    });
-    try {
-      return await out.send(charge, ctx).then(
-        (r) => r.responseSummary,
-        (e: unknown) => e as SwitchboardError,
-      );
-    } finally {
-      await out.close();
-    }
-  };
-  t.is(await send('mtls-subject'), 'AA');
-  // The listener closes before sending a session ticket, so the connector sees the refusal before writing.
-  const refused = await send('mtls-other-subjects');
-  t.is((refused as SwitchboardError).code, 'PEER_TLS_FAILED', String(refused));
-});
+test(
+  'mllp-out to a Switchboard mutual-TLS listener: AA with an allowed certificate, PEER_TLS_FAILED ' +
+    '(nothing sent) with one the allow-list refuses',
+  async (t) => {
+    const charge = {
+      model: 'ChargeEvent',
+      modelVersion: 1,
+      event: {
+        lineNumber: 1,
+        transactionType: 'CG',
+        code: 'C1776',
+        quantity: 1,
+        amount: { value: 4250, currency: 'USD' },
+        serviceDate: '2026-03-20T12:00:00-05:00',
+        encounter: { visitNumber: 'V1' },
+        patient: { mrn: '7' },
+      },
+    };
+    const ctx = { idempotencyKey: 'm1:out', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
+    const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
+    const send = async (channelId: string) => {
+      const out = mllpDestination.create(parseConnectorConfig(mllpDestination, { host: '127.0.0.1', port: port(channelId), tls }, 'test'), {
+        log: silentLogger(),
+      });
+      try {
+        return await out.send(charge, ctx).then(
+          (r) => r.responseSummary,
+          (e: unknown) => e as SwitchboardError,
+        );
+      } finally {
+        await out.close();
+      }
+    };
+    t.is(await send('mtls-subject'), 'AA');
+    // The listener closes before sending a session ticket, so the connector sees the refusal before writing.
+    const refused = await send('mtls-other-subjects');
+    t.is((refused as SwitchboardError).code, 'PEER_TLS_FAILED', String(refused));
+  },
+);
 
 test('listener settings are checked at start: CONFIG_INVALID naming the setting', async (t) => {
   const cases: [Partial<MllpListenerTlsSpec>, RegExp][] = [

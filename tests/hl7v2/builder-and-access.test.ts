@@ -16,7 +16,9 @@ test('a built message escapes on write and reads back what was set', (t) => {
   m.set('FT1-7.1', '27447');
   t.is(
     m.encode(),
-    "MSH|^~\\&|SWITCHBOARD||||20260320143000||DFT^P03^DFT_P03|OUT1|P|2.5.1\rPID|||100234^^^^MR~999||O'NEIL \\T\\ SONS\\F\\\\S\\\\R\\\rFT1|||||||27447\r",
+    'MSH|^~\\&|SWITCHBOARD||||20260320143000||DFT^P03^DFT_P03|OUT1|P|2.5.1\r' +
+      "PID|||100234^^^^MR~999||O'NEIL \\T\\ SONS\\F\\\\S\\\\R\\\r" +
+      'FT1|||||||27447\r',
   );
   const again = parseMessage(m.encode());
   t.is(again.get('PID-5.1'), "O'NEIL & SONS|^~");

@@ -28,7 +28,8 @@ for path in sys.argv[1:]:
             if str(seg[0]) == 'MSH' and i <= 2:
                 fields.append(str(f)); continue
             reps = f if isinstance(f, hl7.containers.Field) and any(isinstance(x, hl7.containers.Repetition) for x in f) else [f]
-            fields.append([[[str(s) for s in (c if isinstance(c, hl7.containers.Component) else [c])] for c in (r if isinstance(r, hl7.containers.Repetition) else [r])] for r in reps])
+            fields.append([[[str(s) for s in (c if isinstance(c, hl7.containers.Component) else [c])]
+                            for c in (r if isinstance(r, hl7.containers.Repetition) else [r])] for r in reps])
         segs.append([str(seg[0]), fields])
     out[path] = segs
 print(json.dumps(out))

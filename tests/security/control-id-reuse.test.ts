@@ -31,59 +31,63 @@ const adt = (o: { controlId: string; family: string; sentAt?: string }) =>
 const conflicts = (metrics: string, channel: string) =>
   Number(new RegExp(`^switchboard_control_id_conflicts_total\\{channel="${channel}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
 
-test('the same MSH-10 with other content: AE naming the conflict, stored as rejected, counted; a true resend (MSH-7 aside) gets the stored ACK byte for byte', async (t) => {
-  const erp = await startErpSimulator();
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, id: 'reuse' })] });
-  t.teardown(async () => (await sb.close(), await erp.close()));
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  t.teardown(() => client.close());
-  const metrics = async () => (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body;
-  const before = conflicts(await metrics(), 'reuse');
+test(
+  'the same MSH-10 with other content: AE naming the conflict, stored as rejected, counted; a true ' +
+    'resend (MSH-7 aside) gets the stored ACK byte for byte',
+  async (t) => {
+    const erp = await startErpSimulator();
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url, id: 'reuse' })] });
+    t.teardown(async () => (await sb.close(), await erp.close()));
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
+    const metrics = async () => (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body;
+    const before = conflicts(await metrics(), 'reuse');
 
-  const first = await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' }));
-  t.is(field(first, 'MSA', 1), 'AA');
-  t.is(await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' })), first, 'a byte-identical resend: the stored ACK');
-  t.is(
-    await client.send(adt({ controlId: 'REUSE1', family: 'FIRST', sentAt: '20260315083500' })),
-    first,
-    'a resend stamped again in MSH-7: the stored ACK',
-  );
-  t.is(
-    await client.send(`\r\n${adt({ controlId: 'REUSE1', family: 'FIRST' }).replaceAll('\r', '\n')}`),
-    first,
-    'a resend with LF terminators and a blank line first: the stored ACK',
-  );
+    const first = await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' }));
+    t.is(field(first, 'MSA', 1), 'AA');
+    t.is(await client.send(adt({ controlId: 'REUSE1', family: 'FIRST' })), first, 'a byte-identical resend: the stored ACK');
+    t.is(
+      await client.send(adt({ controlId: 'REUSE1', family: 'FIRST', sentAt: '20260315083500' })),
+      first,
+      'a resend stamped again in MSH-7: the stored ACK',
+    );
+    t.is(
+      await client.send(`\r\n${adt({ controlId: 'REUSE1', family: 'FIRST' }).replaceAll('\r', '\n')}`),
+      first,
+      'a resend with LF terminators and a blank line first: the stored ACK',
+    );
 
-  const other = await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' }));
-  t.is(field(other, 'MSA', 1), 'AE', other);
-  t.is(field(other, 'MSA', 2), 'REUSE1');
-  t.regex(field(other, 'MSA', 3), /MSH-10 was used before for a message with different content/);
-  t.is(field(other, 'ERR', 3).split('^')[0], '205', 'HL7 table 0357: duplicate key identifier');
-  t.false(other.includes('SECOND') || other.includes('FIRST'), 'no content echoed');
+    const other = await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' }));
+    t.is(field(other, 'MSA', 1), 'AE', other);
+    t.is(field(other, 'MSA', 2), 'REUSE1');
+    t.regex(field(other, 'MSA', 3), /MSH-10 was used before for a message with different content/);
+    t.is(field(other, 'ERR', 3).split('^')[0], '205', 'HL7 table 0357: duplicate key identifier');
+    t.false(other.includes('SECOND') || other.includes('FIRST'), 'no content echoed');
 
-  const stored = await sb.engine.store!.messages.list({ controlId: 'REUSE1', limit: 10 });
-  t.is(stored.length, 2, 'the first, and the other one');
-  t.is(stored.filter((m) => m.status === 'rejected').length, 1, 'the other one stored as rejected');
-  const rejected = stored.find((m) => m.status === 'rejected');
-  t.is(rejected?.error?.code, 'HL7_CONTROL_ID_CONFLICT');
-  t.is(rejected?.ack.code, 'AE');
-  const raw = await sb.engine.store!.messages.get(rejected!._id);
-  t.true(Buffer.from(raw!.raw).toString('utf8').includes('SECOND^PATIENT'), 'the conflicting message is kept for review');
-  t.is(before, 0, 'the channel is reported before any conflict');
-  t.is(conflicts(await metrics(), 'reuse'), 1, 'counted once, by channel');
+    const stored = await sb.engine.store!.messages.list({ controlId: 'REUSE1', limit: 10 });
+    t.is(stored.length, 2, 'the first, and the other one');
+    t.is(stored.filter((m) => m.status === 'rejected').length, 1, 'the other one stored as rejected');
+    const rejected = stored.find((m) => m.status === 'rejected');
+    t.is(rejected?.error?.code, 'HL7_CONTROL_ID_CONFLICT');
+    t.is(rejected?.ack.code, 'AE');
+    const raw = await sb.engine.store!.messages.get(rejected!._id);
+    t.true(Buffer.from(raw!.raw).toString('utf8').includes('SECOND^PATIENT'), 'the conflicting message is kept for review');
+    t.is(before, 0, 'the channel is reported before any conflict');
+    t.is(conflicts(await metrics(), 'reuse'), 1, 'counted once, by channel');
 
-  // Again: answered the same, stored again for review, counted again; the first is delivered once.
-  t.is(field(await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' })), 'MSA', 1), 'AE');
-  t.is(conflicts(await metrics(), 'reuse'), 2);
-  const accepted = stored.find((m) => m.status !== 'rejected')!;
-  await waitFor('the first delivered', async () => (await sb.engine.store!.messages.get(accepted._id))?.status === 'delivered');
-  t.deepEqual(
-    erp.postings().map((p) => p.idempotencyKey.split(':')[0]),
-    [accepted._id],
-    'only the first was posted',
-  );
-  t.false((await metrics()).includes('REUSE1'), 'no control id in the metrics');
-});
+    // Again: answered the same, stored again for review, counted again; the first is delivered once.
+    t.is(field(await client.send(adt({ controlId: 'REUSE1', family: 'SECOND' })), 'MSA', 1), 'AE');
+    t.is(conflicts(await metrics(), 'reuse'), 2);
+    const accepted = stored.find((m) => m.status !== 'rejected')!;
+    await waitFor('the first delivered', async () => (await sb.engine.store!.messages.get(accepted._id))?.status === 'delivered');
+    t.deepEqual(
+      erp.postings().map((p) => p.idempotencyKey.split(':')[0]),
+      [accepted._id],
+      'only the first was posted',
+    );
+    t.false((await metrics()).includes('REUSE1'), 'no control id in the metrics');
+  },
+);
 
 test('a record stored by an earlier version (no content hash) is taken as resent: other content under its key gets its ACK', async (t) => {
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbreuse') });

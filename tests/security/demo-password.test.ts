@@ -11,18 +11,21 @@ import { waitFor } from '../support/harness.ts';
 import { startDemo } from '../support/demo-process.ts';
 import { REPO_ROOT } from '../support/shared.ts';
 
-test('the demo with its output piped: the log points at var/demo-admin-password and never prints the password or the FHIR token', async (t) => {
-  // A first run, stdout and stderr pipes (JSON lines).
-  const demo = startDemo(t, { terminal: false, dbPrefix: 'sbdemopw' });
-  await waitFor('the engine started', () => demo.output().includes('engine started') || demo.exited(), 120_000).catch(() => undefined);
-  const output = demo.output();
-  t.true(output.includes('engine started'), output);
+test(
+  'the demo with its output piped: the log points at var/demo-admin-password and never prints the ' + 'password or the FHIR token',
+  async (t) => {
+    // A first run, stdout and stderr pipes (JSON lines).
+    const demo = startDemo(t, { terminal: false, dbPrefix: 'sbdemopw' });
+    await waitFor('the engine started', () => demo.output().includes('engine started') || demo.exited(), 120_000).catch(() => undefined);
+    const output = demo.output();
+    t.true(output.includes('engine started'), output);
 
-  const password = readFileSync(path.join(REPO_ROOT, 'var/demo-admin-password'), 'utf8').trim();
-  t.true(password.length >= 16, 'the demo keeps a password in the file');
-  t.false(output.includes(password), 'the password is nowhere in the output');
-  const token = readFileSync(path.join(REPO_ROOT, 'var/demo-fhir-token'), 'utf8').trim();
-  t.false(output.includes(token), 'the FHIR token is nowhere in the output');
-  t.true(output.includes('var/demo-admin-password'), 'the output points at the file instead');
-  t.false(output.includes('Stop it with Ctrl-C'), 'no banner when stdout is not a terminal');
-});
+    const password = readFileSync(path.join(REPO_ROOT, 'var/demo-admin-password'), 'utf8').trim();
+    t.true(password.length >= 16, 'the demo keeps a password in the file');
+    t.false(output.includes(password), 'the password is nowhere in the output');
+    const token = readFileSync(path.join(REPO_ROOT, 'var/demo-fhir-token'), 'utf8').trim();
+    t.false(output.includes(token), 'the FHIR token is nowhere in the output');
+    t.true(output.includes('var/demo-admin-password'), 'the output points at the file instead');
+    t.false(output.includes('Stop it with Ctrl-C'), 'no banner when stdout is not a terminal');
+  },
+);

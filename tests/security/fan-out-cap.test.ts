@@ -19,43 +19,47 @@ const dft = (controlId: string, lines: number) =>
     ...Array.from({ length: lines }, (_, i) => `FT1|${i + 1}|||20260315|20260315|CG|80053^METABOLIC PANEL^CPT||1|1|12.50^USD||LAB`),
   ].join('\r') + '\r';
 
-test('a DFT making more events than the default cap (500): AR naming the cap, stored as rejected only, nothing posted; one at the cap goes through', async (t) => {
-  const erp = await startErpSimulator();
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
-  t.teardown(async () => (await sb.close(), await erp.close()));
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  t.teardown(() => client.close());
+test(
+  'a DFT making more events than the default cap (500): AR naming the cap, stored as rejected only, ' +
+    'nothing posted; one at the cap goes through',
+  async (t) => {
+    const erp = await startErpSimulator();
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+    t.teardown(async () => (await sb.close(), await erp.close()));
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
 
-  const ack = await client.send(dft('FAN1', 1200));
-  t.is(field(ack, 'MSA', 1), 'AR', ack);
-  t.regex(field(ack, 'MSA', 3), /at most 500 per message \(maxEventsPerMessage\)/);
-  t.regex(field(ack, 'ERR', 8), /at most 500 per message/);
-  t.is(field(ack, 'MSA', 2), 'FAN1');
-  const stored = await sb.engine.store!.messages.list({ controlId: 'FAN1', limit: 5 });
-  t.deepEqual(
-    stored.map((m) => m.status),
-    ['rejected'],
-    'stored once, as rejected for review',
-  );
-  t.is(stored[0]!.error?.code, 'MESSAGE_TOO_MANY_EVENTS');
-  t.deepEqual(stored[0]!.deliveries, {}, 'no delivery planned');
-  // A resend is refused the same way (nothing was accepted under that control id).
-  t.is(field(await client.send(dft('FAN1', 1200)), 'MSA', 1), 'AR');
+    const ack = await client.send(dft('FAN1', 1200));
+    t.is(field(ack, 'MSA', 1), 'AR', ack);
+    t.regex(field(ack, 'MSA', 3), /at most 500 per message \(maxEventsPerMessage\)/);
+    t.regex(field(ack, 'ERR', 8), /at most 500 per message/);
+    t.is(field(ack, 'MSA', 2), 'FAN1');
+    const stored = await sb.engine.store!.messages.list({ controlId: 'FAN1', limit: 5 });
+    t.deepEqual(
+      stored.map((m) => m.status),
+      ['rejected'],
+      'stored once, as rejected for review',
+    );
+    t.is(stored[0]!.error?.code, 'MESSAGE_TOO_MANY_EVENTS');
+    t.deepEqual(stored[0]!.deliveries, {}, 'no delivery planned');
+    // A resend is refused the same way (nothing was accepted under that control id).
+    t.is(field(await client.send(dft('FAN1', 1200)), 'MSA', 1), 'AR');
 
-  // A message at the cap goes through, and is delivered; nothing of the refused one is posted.
-  t.is(field(await client.send(dft('FAN2', 500)), 'MSA', 1), 'AA');
-  await waitFor(
-    'FAN2 delivered',
-    async () => (await sb.engine.store!.messages.list({ controlId: 'FAN2', limit: 1 }))[0]?.status === 'delivered',
-    120_000,
-  );
-  const fan1 = stored[0]!._id;
-  t.false(
-    erp.postings().some((p) => p.idempotencyKey.startsWith(`${fan1}:`)),
-    'nothing of the refused message posted',
-  );
-  t.true(erp.postings().length >= 500);
-});
+    // A message at the cap goes through, and is delivered; nothing of the refused one is posted.
+    t.is(field(await client.send(dft('FAN2', 500)), 'MSA', 1), 'AA');
+    await waitFor(
+      'FAN2 delivered',
+      async () => (await sb.engine.store!.messages.list({ controlId: 'FAN2', limit: 1 }))[0]?.status === 'delivered',
+      120_000,
+    );
+    const fan1 = stored[0]!._id;
+    t.false(
+      erp.postings().some((p) => p.idempotencyKey.startsWith(`${fan1}:`)),
+      'nothing of the refused message posted',
+    );
+    t.true(erp.postings().length >= 500);
+  },
+);
 
 test('the cap is per channel: maxEventsPerMessage 2000 takes the 1,200-line message, 100 refuses a 101-line one', async (t) => {
   const erp = await startErpSimulator();

@@ -43,7 +43,8 @@ function raw(port: number, request: string | Buffer): Promise<RawAnswer> {
 
 const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`;
 const post = (path: string, type: string, body: string) =>
-  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
 const CASES: { name: string; request: string; status: number }[] = [
   { name: 'a URL that does not decode (/api/%ff)', request: get(`/api/%ff${MARKER}`), status: 400 },

@@ -53,31 +53,35 @@ test('40 wrong passwords and the right one at once from one address: throttled a
   t.is(later.statusCode, 401, 'locked: the right password from another address is refused too');
 });
 
-test('40 wrong passwords and the right one at once from 41 addresses: at most 5 passwords checked, the account locked, the right one refused', async (t) => {
-  const sb = await engine(t);
-  await createUser(sb, { username: 'pat.spread', role: 'viewer' });
-  const { wrong, right } = await attack(sb, 'pat.spread', (i) => `198.51.100.${i + 10}`);
+test(
+  '40 wrong passwords and the right one at once from 41 addresses: at most 5 passwords checked, the ' +
+    'account locked, the right one refused',
+  async (t) => {
+    const sb = await engine(t);
+    await createUser(sb, { username: 'pat.spread', role: 'viewer' });
+    const { wrong, right } = await attack(sb, 'pat.spread', (i) => `198.51.100.${i + 10}`);
 
-  t.true(
-    wrong.every((r) => r.statusCode === 401),
-    'one answer for wrong and locked alike',
-  );
-  t.is(right.statusCode, 401, 'the right password does not sign in once 5 failures are counted');
-  const user = await lockState(sb, 'pat.spread');
-  t.true(user.failedLogins >= 5, `failedLogins ${user.failedLogins}`);
-  t.true(user.lockedUntil !== undefined && user.lockedUntil > new Date(), 'the account is locked');
-  const audit = await sb.engine.http!.inject({
-    method: 'GET',
-    url: '/api/audit?action=auth.login-failed&actor=pat.spread&limit=1000',
-    headers: sb.adminHeaders,
-  });
-  const reasons = (audit.json().items as { details: { reason: string } }[]).map((e) => e.details.reason);
-  t.is(reasons.length, 41);
-  t.true(
-    reasons.filter((r) => r.startsWith('wrong password')).length <= 5,
-    `passwords checked: ${reasons.filter((r) => r.startsWith('wrong password')).length}`,
-  );
-});
+    t.true(
+      wrong.every((r) => r.statusCode === 401),
+      'one answer for wrong and locked alike',
+    );
+    t.is(right.statusCode, 401, 'the right password does not sign in once 5 failures are counted');
+    const user = await lockState(sb, 'pat.spread');
+    t.true(user.failedLogins >= 5, `failedLogins ${user.failedLogins}`);
+    t.true(user.lockedUntil !== undefined && user.lockedUntil > new Date(), 'the account is locked');
+    const audit = await sb.engine.http!.inject({
+      method: 'GET',
+      url: '/api/audit?action=auth.login-failed&actor=pat.spread&limit=1000',
+      headers: sb.adminHeaders,
+    });
+    const reasons = (audit.json().items as { details: { reason: string } }[]).map((e) => e.details.reason);
+    t.is(reasons.length, 41);
+    t.true(
+      reasons.filter((r) => r.startsWith('wrong password')).length <= 5,
+      `passwords checked: ${reasons.filter((r) => r.startsWith('wrong password')).length}`,
+    );
+  },
+);
 
 test('unknown names count against the address too; successful sign-ins do not', async (t) => {
   const sb = await engine(t);

@@ -12,7 +12,8 @@ import { startTestEngine, testChannel } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 const adt = (id: string) =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\r` +
+  `PID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r`;
 
 test('junk sent in many reads after good frames: one warning, the connection closed, no answer to what follows', async (t) => {
   const erp = await startErpSimulator();

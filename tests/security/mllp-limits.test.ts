@@ -18,7 +18,8 @@ import { makeTestPki } from '../support/certs.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 
 const adt = (id: string, note = '') =>
-  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\rPID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r${note ? `NTE|1||${note}\r` : ''}`;
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01^ADT_A01|${id}|P|2.5.1\r` +
+  `PID|1||4711^^^GENHOSP^MR\rPV1|1|I|||||||||||||||||V${id}\r${note ? `NTE|1||${note}\r` : ''}`;
 
 /** A raw connection that records whether the server closed it and the ACKs it answered. */
 interface Peer {
@@ -140,32 +141,35 @@ test('the connection over maxConnectionsPerAddress is closed at once; another ad
   t.deepEqual(warnings(), ['MLLP address at its connection cap; new connections from it closed']);
 });
 
-test('the connection whose unfinished frame would take the listener past maxBufferedBytes is closed unanswered; the other is served', async (t) => {
-  const { open, warnings } = await engineWith(t, { maxBufferedBytes: 64 * 1024, frameTimeoutMs: 60_000 });
-  const note = 'x'.repeat(40 * 1024);
-  const [a, b] = [await open(), await open()];
-  // Each holds 40 KiB of an unterminated frame: together 80 KiB, over the 64 KiB cap.
-  const heads = [adt('BUF1', note), adt('BUF2', note)];
-  a.socket.write(Buffer.concat([Buffer.from([MLLP_START]), Buffer.from(heads[0]!)]));
-  b.socket.write(Buffer.concat([Buffer.from([MLLP_START]), Buffer.from(heads[1]!)]));
-  await within('one of the two closed by the server', Promise.race([a.closedByServer, b.closedByServer]));
-  const [closed, open_] = a.isClosed() ? [a, b] : [b, a];
-  t.false(open_.isClosed(), 'only the connection that passed the cap is closed');
-  t.deepEqual(closed.acks, []);
-  // The survivor ends its frame and is answered; its bytes are then released, so a new 40 KiB message fits.
-  open_.socket.write(Buffer.from([MLLP_END, MLLP_CR]));
-  const ack = await within(
-    'the survivor answered',
-    (async () => {
-      while (open_.acks.length === 0) await new Promise((r) => setTimeout(r, 10));
-      return open_.acks[0]!;
-    })(),
-  );
-  t.is(field(ack, 'MSA', 1), 'AA');
-  const c = await open();
-  t.is(field(await send(c, adt('BUF3', note)), 'MSA', 1), 'AA', 'the budget was given back');
-  t.deepEqual(warnings(), ['MLLP listener at its buffered-bytes cap; the connection that would pass it is closed']);
-});
+test(
+  'the connection whose unfinished frame would take the listener past maxBufferedBytes is closed ' + 'unanswered; the other is served',
+  async (t) => {
+    const { open, warnings } = await engineWith(t, { maxBufferedBytes: 64 * 1024, frameTimeoutMs: 60_000 });
+    const note = 'x'.repeat(40 * 1024);
+    const [a, b] = [await open(), await open()];
+    // Each holds 40 KiB of an unterminated frame: together 80 KiB, over the 64 KiB cap.
+    const heads = [adt('BUF1', note), adt('BUF2', note)];
+    a.socket.write(Buffer.concat([Buffer.from([MLLP_START]), Buffer.from(heads[0]!)]));
+    b.socket.write(Buffer.concat([Buffer.from([MLLP_START]), Buffer.from(heads[1]!)]));
+    await within('one of the two closed by the server', Promise.race([a.closedByServer, b.closedByServer]));
+    const [closed, open_] = a.isClosed() ? [a, b] : [b, a];
+    t.false(open_.isClosed(), 'only the connection that passed the cap is closed');
+    t.deepEqual(closed.acks, []);
+    // The survivor ends its frame and is answered; its bytes are then released, so a new 40 KiB message fits.
+    open_.socket.write(Buffer.from([MLLP_END, MLLP_CR]));
+    const ack = await within(
+      'the survivor answered',
+      (async () => {
+        while (open_.acks.length === 0) await new Promise((r) => setTimeout(r, 10));
+        return open_.acks[0]!;
+      })(),
+    );
+    t.is(field(ack, 'MSA', 1), 'AA');
+    const c = await open();
+    t.is(field(await send(c, adt('BUF3', note)), 'MSA', 1), 'AA', 'the budget was given back');
+    t.deepEqual(warnings(), ['MLLP listener at its buffered-bytes cap; the connection that would pass it is closed']);
+  },
+);
 
 test('an unterminated frame is closed after frameTimeoutMs, while an idle connection between frames stays open', async (t) => {
   const { open, warnings } = await engineWith(t, { frameTimeoutMs: 300, idleTimeoutMs: 120_000 });
@@ -182,23 +186,26 @@ test('an unterminated frame is closed after frameTimeoutMs, while an idle connec
   t.deepEqual(warnings(), ['MLLP frame not completed in time; connection closed unanswered']);
 });
 
-test('on a TLS listener connections are counted before the handshake: one over the cap is closed before any TLS, with one warning', async (t) => {
-  const pki = makeTestPki();
-  const { sb, open, warnings } = await engineWith(t, {
-    maxConnections: 1,
-    tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
-  });
-  const client = await MllpTestClient.connect(sb.mllpPort, '127.0.0.1', { ca: pki.ca });
-  t.teardown(() => client.close());
-  t.is(field(await client.send(adt('TLS1')), 'MSA', 1), 'AA');
-  // Plain TCP connections that never start a handshake would otherwise be held for Node's 120 s handshake timeout each.
-  for (let i = 0; i < 3; i++) {
-    const peer = await open();
-    await within(`connection ${i + 2} closed by the server`, peer.closedByServer);
-  }
-  t.is(field(await client.send(adt('TLS2')), 'MSA', 1), 'AA', 'the connection within the cap is still served');
-  t.deepEqual(warnings(), ['MLLP listener at its connection cap; new connections closed'], 'one warning, not one per refused connection');
-});
+test(
+  'on a TLS listener connections are counted before the handshake: one over the cap is closed before ' + 'any TLS, with one warning',
+  async (t) => {
+    const pki = makeTestPki();
+    const { sb, open, warnings } = await engineWith(t, {
+      maxConnections: 1,
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
+    });
+    const client = await MllpTestClient.connect(sb.mllpPort, '127.0.0.1', { ca: pki.ca });
+    t.teardown(() => client.close());
+    t.is(field(await client.send(adt('TLS1')), 'MSA', 1), 'AA');
+    // Plain TCP connections that never start a handshake would otherwise be held for Node's 120 s handshake timeout each.
+    for (let i = 0; i < 3; i++) {
+      const peer = await open();
+      await within(`connection ${i + 2} closed by the server`, peer.closedByServer);
+    }
+    t.is(field(await client.send(adt('TLS2')), 'MSA', 1), 'AA', 'the connection within the cap is still served');
+    t.deepEqual(warnings(), ['MLLP listener at its connection cap; new connections closed'], 'one warning, not one per refused connection');
+  },
+);
 
 test('the limits have the defaults a hospital expects, each settable from the environment', (t) => {
   const base = { REDIS_URL: 'redis://x', MONGODB_URL: 'mongodb://x' };

@@ -21,65 +21,69 @@ async function engine(t: ExecutionContext, security: Record<string, string> = {}
 
 const tokenCount = async (sb: TestEngine) => (await sb.engine.auth!.listApiTokens(TEST_ADMIN.username)).length;
 
-test('a change from another origin is refused (403 problem) however it is signed; one from the console or with no Origin or Referer goes through', async (t) => {
-  const sb = await engine(t);
-  const session = await signIn(sb, TEST_ADMIN.username, TEST_ADMIN.password);
-  const createToken = (headers: Record<string, string>) =>
-    sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: { host: HOST, ...headers }, payload: { name: 'x' } });
-  const before = await tokenCount(sb);
+test(
+  'a change from another origin is refused (403 problem) however it is signed; one from the console or ' +
+    'with no Origin or Referer goes through',
+  async (t) => {
+    const sb = await engine(t);
+    const session = await signIn(sb, TEST_ADMIN.username, TEST_ADMIN.password);
+    const createToken = (headers: Record<string, string>) =>
+      sb.engine.http!.inject({ method: 'POST', url: '/api/tokens', headers: { host: HOST, ...headers }, payload: { name: 'x' } });
+    const before = await tokenCount(sb);
 
-  const refused: [string, Record<string, string>][] = [
-    ['another Origin, console session', { ...session, origin: 'https://evil.example' }],
-    ['another Origin, API token', { ...sb.adminHeaders, origin: 'https://evil.example' }],
-    ['Origin null (a sandboxed frame, a redirect)', { ...session, origin: 'null' }],
-    ['the same host on another port', { ...session, origin: 'http://127.0.0.1:8081' }],
-    ['the same host over another scheme', { ...session, origin: 'https://127.0.0.1:8080' }],
-    ['no Origin, another Referer', { ...session, referer: 'https://evil.example/page?x=1' }],
-    ['no Origin, a Referer that is not a URL', { ...session, referer: 'not a url' }],
-  ];
-  for (const [name, headers] of refused) {
-    const res = await createToken(headers);
-    t.is(res.statusCode, 403, name);
-    t.is(res.headers['content-type'], 'application/problem+json; charset=utf-8', name);
-    t.like(res.json(), { status: 403, code: 'FORBIDDEN' }, name);
-    t.false(res.body.includes('evil.example'), `${name}: the answer does not echo the origin`);
-  }
-  t.is(await tokenCount(sb), before, 'no refused request made a token');
+    const refused: [string, Record<string, string>][] = [
+      ['another Origin, console session', { ...session, origin: 'https://evil.example' }],
+      ['another Origin, API token', { ...sb.adminHeaders, origin: 'https://evil.example' }],
+      ['Origin null (a sandboxed frame, a redirect)', { ...session, origin: 'null' }],
+      ['the same host on another port', { ...session, origin: 'http://127.0.0.1:8081' }],
+      ['the same host over another scheme', { ...session, origin: 'https://127.0.0.1:8080' }],
+      ['no Origin, another Referer', { ...session, referer: 'https://evil.example/page?x=1' }],
+      ['no Origin, a Referer that is not a URL', { ...session, referer: 'not a url' }],
+    ];
+    for (const [name, headers] of refused) {
+      const res = await createToken(headers);
+      t.is(res.statusCode, 403, name);
+      t.is(res.headers['content-type'], 'application/problem+json; charset=utf-8', name);
+      t.like(res.json(), { status: 403, code: 'FORBIDDEN' }, name);
+      t.false(res.body.includes('evil.example'), `${name}: the answer does not echo the origin`);
+    }
+    t.is(await tokenCount(sb), before, 'no refused request made a token');
 
-  const login = await sb.engine.http!.inject({
-    method: 'POST',
-    url: '/api/auth/login',
-    headers: { host: HOST, origin: 'https://evil.example' },
-    payload: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
-  });
-  t.is(login.statusCode, 403, 'sign-in from another origin (login CSRF) is refused');
-  t.is(login.headers['set-cookie'], undefined);
-
-  for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-    const res = await sb.engine.http!.inject({
-      method,
-      url: '/api/users/nobody',
-      headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' },
-      payload: {},
+    const login = await sb.engine.http!.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { host: HOST, origin: 'https://evil.example' },
+      payload: { username: TEST_ADMIN.username, password: TEST_ADMIN.password },
     });
-    t.is(res.statusCode, 403, method);
-  }
+    t.is(login.statusCode, 403, 'sign-in from another origin (login CSRF) is refused');
+    t.is(login.headers['set-cookie'], undefined);
 
-  t.is((await createToken({ ...session, origin: OWN })).statusCode, 201, 'the console itself');
-  t.is((await createToken({ ...session, referer: `${OWN}/channels` })).statusCode, 201, 'a Referer of the console');
-  t.is((await createToken(sb.adminHeaders)).statusCode, 201, 'a script: neither header');
-  t.is(
-    (
-      await sb.engine.http!.inject({
-        method: 'GET',
-        url: '/api/tokens',
+    for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await sb.engine.http!.inject({
+        method,
+        url: '/api/users/nobody',
         headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' },
-      })
-    ).statusCode,
-    200,
-    'reads are not changes',
-  );
-});
+        payload: {},
+      });
+      t.is(res.statusCode, 403, method);
+    }
+
+    t.is((await createToken({ ...session, origin: OWN })).statusCode, 201, 'the console itself');
+    t.is((await createToken({ ...session, referer: `${OWN}/channels` })).statusCode, 201, 'a Referer of the console');
+    t.is((await createToken(sb.adminHeaders)).statusCode, 201, 'a script: neither header');
+    t.is(
+      (
+        await sb.engine.http!.inject({
+          method: 'GET',
+          url: '/api/tokens',
+          headers: { host: HOST, ...sb.adminHeaders, origin: 'https://evil.example' },
+        })
+      ).statusCode,
+      200,
+      'reads are not changes',
+    );
+  },
+);
 
 test('with CONSOLE_ORIGIN set, that origin is the console, whatever the Host header says (a proxy in front)', async (t) => {
   const sb = await engine(t, { CONSOLE_ORIGIN: 'https://switchboard.example.org' });

@@ -15,8 +15,9 @@ import { pgQuery, sharedMongoUrl, sharedRedisUrl, startPrivateMongo, startPrivat
  * none of the services. The attacker is a process of the unprivileged user `nobody` (setpriv, so
  * the test runs as root: only root can change its user; elsewhere the tests are skipped): it tries
  * PostgreSQL without a password and Redis without credentials, and reads the secrets and data
- * directories in var/; the MongoDB-wire server is tried without credentials (mongoAnonymous). Each attempt must fail for want of credentials, not
- * because the service is down: the same service answers this (root) process with the credentials
+ * directories in var/; the MongoDB-wire server is tried without credentials (mongoAnonymous).
+ * Each attempt must fail for want of credentials, not because the service is down: the same
+ * service answers this (root) process with the credentials
  * of `scripts/services.sh env`.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -33,63 +33,69 @@ const dft =
 
 const CLINICAL = ['9.7', '4.0-5.6', 'HEMOGLOBIN A1C', 'DIABETIC', '4548-4', 'ICU'];
 
-test('a viewer without the PHI permission: search by MRN refused (403, audited as denied); results, notes and the stay masked in raw and canonical; charges shown', async (t) => {
-  const erp = await startErpSimulator();
-  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
-  t.teardown(async () => (await sb.close(), await erp.close()));
-  const client = await MllpTestClient.connect(sb.mllpPort);
-  t.teardown(() => client.close());
-  t.is(field(await client.send(oru), 'MSA', 1), 'AA');
-  t.is(field(await client.send(dft), 'MSA', 1), 'AA');
-  const stored = async (controlId: string) =>
-    waitFor(controlId, async () => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]);
-  const [oruId, dftId] = [(await stored('SECORU1'))._id, (await stored('SECDFT1'))._id];
-  await waitFor('the charge delivered', () => erp.postings().length > 0);
+test(
+  'a viewer without the PHI permission: search by MRN refused (403, audited as denied); results, notes ' +
+    'and the stay masked in raw and canonical; charges shown',
+  async (t) => {
+    const erp = await startErpSimulator();
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })] });
+    t.teardown(async () => (await sb.close(), await erp.close()));
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
+    t.is(field(await client.send(oru), 'MSA', 1), 'AA');
+    t.is(field(await client.send(dft), 'MSA', 1), 'AA');
+    const stored = async (controlId: string) =>
+      waitFor(controlId, async () => (await sb.engine.store!.messages.list({ controlId, limit: 1 }))[0]);
+    const [oruId, dftId] = [(await stored('SECORU1'))._id, (await stored('SECDFT1'))._id];
+    await waitFor('the charge delivered', () => erp.postings().length > 0);
 
-  const viewer = await userSession(sb, { username: 'val.viewer', role: 'viewer', phi: false });
-  const get = (url: string, headers: Record<string, string>) => sb.engine.http!.inject({ method: 'GET', url, headers });
+    const viewer = await userSession(sb, { username: 'val.viewer', role: 'viewer', phi: false });
+    const get = (url: string, headers: Record<string, string>) => sb.engine.http!.inject({ method: 'GET', url, headers });
 
-  // The search by MRN: refused whether or not the patient has messages, as a problem, and audited.
-  for (const mrn of [MRN, 'NO-SUCH-MRN']) {
-    const res = await get(`/api/messages?mrn=${mrn}`, viewer);
-    t.is(res.statusCode, 403, `mrn=${mrn}`);
-    t.is(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    t.like(res.json(), { status: 403, code: 'FORBIDDEN' });
-    t.false(res.body.includes(mrn));
-  }
-  const denied = (await get('/api/audit?action=access.denied&actor=val.viewer', sb.adminHeaders)).json().items as {
-    outcome: string;
-    details: { why: string };
-  }[];
-  t.is(denied.length, 2, 'each refused search is audited');
-  t.true(denied.every((e) => e.outcome === 'denied' && /MRN.*PHI permission/.test(e.details.why)));
-  t.false(JSON.stringify(denied).includes(MRN), 'the audit entry does not hold the MRN');
+    // The search by MRN: refused whether or not the patient has messages, as a problem, and audited.
+    for (const mrn of [MRN, 'NO-SUCH-MRN']) {
+      const res = await get(`/api/messages?mrn=${mrn}`, viewer);
+      t.is(res.statusCode, 403, `mrn=${mrn}`);
+      t.is(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+      t.like(res.json(), { status: 403, code: 'FORBIDDEN' });
+      t.false(res.body.includes(mrn));
+    }
+    const denied = (await get('/api/audit?action=access.denied&actor=val.viewer', sb.adminHeaders)).json().items as {
+      outcome: string;
+      details: { why: string };
+    }[];
+    t.is(denied.length, 2, 'each refused search is audited');
+    t.true(denied.every((e) => e.outcome === 'denied' && /MRN.*PHI permission/.test(e.details.why)));
+    t.false(JSON.stringify(denied).includes(MRN), 'the audit entry does not hold the MRN');
 
-  // The ORU: the result, its code, range, flag and the note masked; the header's message type shown.
-  const oruView = (await get(`/api/messages/${oruId}`, viewer)).json() as { raw: string; masked: boolean };
-  t.true(oruView.masked);
-  for (const v of [...CLINICAL.filter((c) => c !== 'ICU'), MRN, 'QUILL']) t.false(oruView.raw.includes(v), `${v} in the raw ORU`);
-  t.regex(oruView.raw, /\rOBX\|1\|NM\|\*\*\*\|\|\*\*\*\|\*\*\*\|\*\*\*\|\*\*\*\|/);
-  t.regex(oruView.raw, /\rNTE\|1\|\|\*\*\*/);
-  t.regex(oruView.raw, /ORU\^R01/);
+    // The ORU: the result, its code, range, flag and the note masked; the header's message type shown.
+    const oruView = (await get(`/api/messages/${oruId}`, viewer)).json() as { raw: string; masked: boolean };
+    t.true(oruView.masked);
+    for (const v of [...CLINICAL.filter((c) => c !== 'ICU'), MRN, 'QUILL']) t.false(oruView.raw.includes(v), `${v} in the raw ORU`);
+    t.regex(oruView.raw, /\rOBX\|1\|NM\|\*\*\*\|\|\*\*\*\|\*\*\*\|\*\*\*\|\*\*\*\|/);
+    t.regex(oruView.raw, /\rNTE\|1\|\|\*\*\*/);
+    t.regex(oruView.raw, /ORU\^R01/);
 
-  // The DFT: the stay (class, location) masked in raw and canonical; the charge itself shown.
-  const dftView = (await get(`/api/messages/${dftId}`, viewer)).json() as {
-    raw: string;
-    canonical: { events: { model: string; event: { amount?: { value: number }; code?: string; encounter?: { patientClass?: string } } }[] };
-  };
-  t.false(dftView.raw.includes('ICU'), 'PV1-3 masked');
-  t.regex(dftView.raw, /\rPV1\|1\|\*\*\*\|\*\*\*\|/);
-  t.regex(dftView.raw, /431\.25\^USD/, 'FT1-11 (financial) shown');
-  const charge = dftView.canonical.events.find((e) => e.model === 'ChargeEvent')!.event;
-  t.is(charge.encounter?.patientClass, '***', 'canonical clinical field masked');
-  t.is(charge.amount?.value, 431.25, 'canonical financial field shown');
-  t.is(charge.code, '80053');
+    // The DFT: the stay (class, location) masked in raw and canonical; the charge itself shown.
+    const dftView = (await get(`/api/messages/${dftId}`, viewer)).json() as {
+      raw: string;
+      canonical: {
+        events: { model: string; event: { amount?: { value: number }; code?: string; encounter?: { patientClass?: string } } }[];
+      };
+    };
+    t.false(dftView.raw.includes('ICU'), 'PV1-3 masked');
+    t.regex(dftView.raw, /\rPV1\|1\|\*\*\*\|\*\*\*\|/);
+    t.regex(dftView.raw, /431\.25\^USD/, 'FT1-11 (financial) shown');
+    const charge = dftView.canonical.events.find((e) => e.model === 'ChargeEvent')!.event;
+    t.is(charge.encounter?.patientClass, '***', 'canonical clinical field masked');
+    t.is(charge.amount?.value, 431.25, 'canonical financial field shown');
+    t.is(charge.code, '80053');
 
-  // With the PHI permission: the search answers, the values are shown.
-  const phi = await userSession(sb, { username: 'pat.phi', role: 'support', phi: true });
-  const found = (await get(`/api/messages?mrn=${MRN}`, phi)).json() as { items: { _id: string }[] };
-  t.deepEqual(found.items.map((m) => m._id).sort(), [oruId, dftId].sort());
-  const clear = (await get(`/api/messages/${oruId}`, phi)).json() as { raw: string };
-  t.true(clear.raw.includes('OBX|1|NM|4548-4^HEMOGLOBIN A1C^LN||9.7|%|4.0-5.6|H'));
-});
+    // With the PHI permission: the search answers, the values are shown.
+    const phi = await userSession(sb, { username: 'pat.phi', role: 'support', phi: true });
+    const found = (await get(`/api/messages?mrn=${MRN}`, phi)).json() as { items: { _id: string }[] };
+    t.deepEqual(found.items.map((m) => m._id).sort(), [oruId, dftId].sort());
+    const clear = (await get(`/api/messages/${oruId}`, phi)).json() as { raw: string };
+    t.true(clear.raw.includes('OBX|1|NM|4548-4^HEMOGLOBIN A1C^LN||9.7|%|4.0-5.6|H'));
+  },
+);

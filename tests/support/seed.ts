@@ -13,7 +13,8 @@ export function deadMessage(i: number): MessageRecord {
   const now = new Date();
   const id = newMessageId();
   const raw = Buffer.from(
-    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\rPID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`,
+    `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A08|BULK${i}|P|2.5.1\r` +
+      `PID|1||B${i}^^^GENHOSP^MR\rPV1|1|I${'|'.repeat(17)}VB${i}\r`,
   );
   return {
     _id: id,

@@ -62,44 +62,47 @@ test('shared URLs come from the environment, with a clear error without it', (t)
   }
 });
 
-test('private Redis: the settings of the shared one; data survives stop/start (AOF); wipeAndRestart empties it; close removes it', async (t) => {
-  const redis = await startPrivateRedis({ name: 'selftest' });
-  t.teardown(() => redis.close());
-  t.regex(redis.url, /^redis:\/\/:[0-9a-f]{32}@127\.0\.0\.1:\d+$/, 'a password of its own');
-  t.not(redis.url, process.env.REDIS_URL);
-  const port = redis.port;
+test(
+  'private Redis: the settings of the shared one; data survives stop/start (AOF); wipeAndRestart ' + 'empties it; close removes it',
+  async (t) => {
+    const redis = await startPrivateRedis({ name: 'selftest' });
+    t.teardown(() => redis.close());
+    t.regex(redis.url, /^redis:\/\/:[0-9a-f]{32}@127\.0\.0\.1:\d+$/, 'a password of its own');
+    t.not(redis.url, process.env.REDIS_URL);
+    const port = redis.port;
 
-  await withRedis(redis.url, async (r) => {
-    t.deepEqual(await r.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction']);
-    t.deepEqual(await r.config('GET', 'appendonly'), ['appendonly', 'yes']);
-    t.deepEqual(await r.config('GET', 'appendfsync'), ['appendfsync', 'everysec']);
-    t.deepEqual(await r.config('GET', 'bind'), ['bind', '127.0.0.1']);
-    await r.set('k', 'v1');
-    await r.rpush('list', 'a', 'b');
-  });
+    await withRedis(redis.url, async (r) => {
+      t.deepEqual(await r.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction']);
+      t.deepEqual(await r.config('GET', 'appendonly'), ['appendonly', 'yes']);
+      t.deepEqual(await r.config('GET', 'appendfsync'), ['appendfsync', 'everysec']);
+      t.deepEqual(await r.config('GET', 'bind'), ['bind', '127.0.0.1']);
+      await r.set('k', 'v1');
+      await r.rpush('list', 'a', 'b');
+    });
 
-  await redis.stop();
-  t.false(await listening(port), 'stopped: nothing listens on its port');
-  await redis.start();
-  t.is(redis.port, port, 'restarted on the same port');
-  await withRedis(redis.url, async (r) => {
-    t.is(await r.get('k'), 'v1', 'data survives stop/start');
-    t.deepEqual(await r.lrange('list', 0, -1), ['a', 'b']);
-  });
+    await redis.stop();
+    t.false(await listening(port), 'stopped: nothing listens on its port');
+    await redis.start();
+    t.is(redis.port, port, 'restarted on the same port');
+    await withRedis(redis.url, async (r) => {
+      t.is(await r.get('k'), 'v1', 'data survives stop/start');
+      t.deepEqual(await r.lrange('list', 0, -1), ['a', 'b']);
+    });
 
-  await redis.wipeAndRestart();
-  t.is(redis.port, port);
-  await withRedis(redis.url, async (r) => {
-    t.is(await r.dbsize(), 0, 'wiped: empty after the restart');
-    await r.set('after-wipe', '1');
-  });
-  await redis.stop();
-  await redis.start();
-  t.is(await withRedis(redis.url, (r) => r.get('after-wipe')), '1', 'persistence still works after a wipe');
+    await redis.wipeAndRestart();
+    t.is(redis.port, port);
+    await withRedis(redis.url, async (r) => {
+      t.is(await r.dbsize(), 0, 'wiped: empty after the restart');
+      await r.set('after-wipe', '1');
+    });
+    await redis.stop();
+    await redis.start();
+    t.is(await withRedis(redis.url, (r) => r.get('after-wipe')), '1', 'persistence still works after a wipe');
 
-  await redis.close();
-  t.false(await listening(port));
-});
+    await redis.close();
+    t.false(await listening(port));
+  },
+);
 
 test('private Redis instances are independent of each other', async (t) => {
   const [a, b] = await Promise.all([startPrivateRedis({ name: 'a' }), startPrivateRedis({ name: 'b' })]);

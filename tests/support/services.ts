@@ -46,7 +46,8 @@ export function sharedRedisUrl(): string {
   const url = process.env.REDIS_URL;
   if (!url)
     throw new Error(
-      'REDIS_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)',
+      'REDIS_URL is not set: run the tests with `npm test`, which starts the services ' +
+        '(or export the lines of `bash scripts/services.sh env`)',
     );
   return url;
 }
@@ -56,7 +57,8 @@ export function sharedMongoUrl(): string {
   const url = process.env.MONGODB_URL;
   if (!url)
     throw new Error(
-      'MONGODB_URL is not set: run the tests with `npm test`, which starts the services (or export the lines of `bash scripts/services.sh env`)',
+      'MONGODB_URL is not set: run the tests with `npm test`, which starts the services ' +
+        '(or export the lines of `bash scripts/services.sh env`)',
     );
   return url;
 }

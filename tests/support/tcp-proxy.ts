@@ -45,7 +45,10 @@ export class TcpProxy {
     return u.toString();
   }
 
-  /** From now on, what clients send is held in the proxy: everything, or with `pattern`, each connection from its first chunk containing it. */
+  /**
+   * From now on, what clients send is held in the proxy: everything, or with `pattern`, each
+   * connection from its first chunk containing it.
+   */
   pause(pattern?: Buffer): void {
     this.paused = pattern ?? true;
   }

@@ -31,19 +31,22 @@ async function lineIn(format: LogFormat): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-test('on a terminal a log line is readable text, not JSON; elsewhere it is one JSON object; neither carries a redacted field', async (t) => {
-  const pretty = await lineIn(chooseLogFormat({}, true));
-  t.throws(() => JSON.parse(pretty) as unknown, { instanceOf: SyntaxError }, pretty);
-  t.regex(pretty, /^\d\d:\d\d:\d\d info +\[engine\] engine started role=all mllp=\{"ehr-mllp":2575\} raw=\[redacted\]$/);
+test(
+  'on a terminal a log line is readable text, not JSON; elsewhere it is one JSON object; neither ' + 'carries a redacted field',
+  async (t) => {
+    const pretty = await lineIn(chooseLogFormat({}, true));
+    t.throws(() => JSON.parse(pretty) as unknown, { instanceOf: SyntaxError }, pretty);
+    t.regex(pretty, /^\d\d:\d\d:\d\d info +\[engine\] engine started role=all mllp=\{"ehr-mllp":2575\} raw=\[redacted\]$/);
 
-  const json = await lineIn(chooseLogFormat({}, false));
-  t.like(JSON.parse(json), {
-    level: 'info',
-    message: 'engine started',
-    component: 'engine',
-    role: 'all',
-    mllp: { 'ehr-mllp': 2575 },
-    raw: '[redacted]',
-  });
-  for (const line of [pretty, json]) t.false(line.includes('DOE') || line.includes('55501'), line);
-});
+    const json = await lineIn(chooseLogFormat({}, false));
+    t.like(JSON.parse(json), {
+      level: 'info',
+      message: 'engine started',
+      component: 'engine',
+      role: 'all',
+      mllp: { 'ehr-mllp': 2575 },
+      raw: '[redacted]',
+    });
+    for (const line of [pretty, json]) t.false(line.includes('DOE') || line.includes('55501'), line);
+  },
+);

@@ -68,33 +68,36 @@ test('an error nobody classified is a defect: INTERNAL, permanent, dead at once,
   t.is(toSwitchboardError(new TypeError('x')).message, 'TypeError');
 });
 
-test('MongoDB driver errors of a store that is away are STORE_UNAVAILABLE (transient), by class and label; other driver errors are not', async (t) => {
-  // A real driver failure: no server where the client looks.
-  const client = new MongoClient('mongodb://127.0.0.1:1/?directConnection=true', { serverSelectionTimeoutMS: 100 });
-  const selection = await client
-    .db('x')
-    .command({ ping: 1 })
-    .then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-  await client.close();
-  t.true(selection instanceof MongoServerSelectionError, String(selection));
-  const away = [
-    selection,
-    new MongoNetworkError('connection reset'),
-    new MongoNetworkTimeoutError('timed out'),
-    new MongoServerError({ errmsg: 'shutdown in progress', code: 91, errorLabels: [MongoErrorLabel.RetryableWriteError] }),
-    new Error('wrapped', { cause: new MongoNetworkError('reset') }),
-  ];
-  for (const err of away) {
-    const e = toSwitchboardError(err);
-    t.is(e.code, 'STORE_UNAVAILABLE', String(err));
-    t.is(e.failureClass, 'transient');
-    t.is(toDeliveryFailure(err).code, 'STORE_UNAVAILABLE');
-  }
-  t.is(toSwitchboardError(new MongoServerError({ errmsg: 'bad query', code: 2 })).code, 'INTERNAL', 'a refused command is no outage');
-});
+test(
+  'MongoDB driver errors of a store that is away are STORE_UNAVAILABLE (transient), by class and ' + 'label; other driver errors are not',
+  async (t) => {
+    // A real driver failure: no server where the client looks.
+    const client = new MongoClient('mongodb://127.0.0.1:1/?directConnection=true', { serverSelectionTimeoutMS: 100 });
+    const selection = await client
+      .db('x')
+      .command({ ping: 1 })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    await client.close();
+    t.true(selection instanceof MongoServerSelectionError, String(selection));
+    const away = [
+      selection,
+      new MongoNetworkError('connection reset'),
+      new MongoNetworkTimeoutError('timed out'),
+      new MongoServerError({ errmsg: 'shutdown in progress', code: 91, errorLabels: [MongoErrorLabel.RetryableWriteError] }),
+      new Error('wrapped', { cause: new MongoNetworkError('reset') }),
+    ];
+    for (const err of away) {
+      const e = toSwitchboardError(err);
+      t.is(e.code, 'STORE_UNAVAILABLE', String(err));
+      t.is(e.failureClass, 'transient');
+      t.is(toDeliveryFailure(err).code, 'STORE_UNAVAILABLE');
+    }
+    t.is(toSwitchboardError(new MongoServerError({ errmsg: 'bad query', code: 2 })).code, 'INTERNAL', 'a refused command is no outage');
+  },
+);
 
 test('network errors escaping a connector are classified by code at the delivery boundary: not connected, timeout, lost', (t) => {
   const fetchFailed = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code }) });
