@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # npm test: installs what is missing (npm ci), starts the services (scripts/services.sh start
 # --for-tests), drops the databases and Redis queue keys earlier test runs left over 6 hours ago
-# (scripts/drop-stale-test-data.ts), type checks, runs the tests with ava (arguments go to ava), and ends with one line
+# (scripts/drop-stale-test-data.ts), type checks, lints (npm run lint: ESLint, then prettier --check),
+# runs the tests with ava (arguments go to ava), and ends with one line
 #   N passed, N failed[, N skipped]
 # counted from ava's summary (ava 7 prints e.g. "12 tests passed", "1 test failed", "1 hook failed",
 # "2 tests skipped", "1 test todo", "1 known failure", "1 uncaught exception",
 # "1 unhandled rejection", "3 tests remained pending after a timeout"; no "passed" line when a test
 # or hook failed, then the passing tests' ✔ lines are counted). Failed = failed tests + failed hooks
 # + uncaught exceptions + unhandled rejections + timed-out tests (+1 when the type check failed, +1
-# when ava exited non-zero with none of those). Skipped = skipped + todo + known failures
-# (test.failing that failed as expected). Exits non-zero when anything failed.
+# when the lint failed, +1 when ava exited non-zero with none of those). Skipped = skipped + todo +
+# known failures (test.failing that failed as expected). Exits non-zero when anything failed.
 # The whole ava run is bounded by SWITCHBOARD_TEST_TIMEOUT seconds (default 4200).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +28,11 @@ typecheck=0
 echo "[test] type check (tsc -p tsconfig.json --noEmit)"
 timeout 900 npx tsc -p tsconfig.json --noEmit || typecheck=1
 [ "$typecheck" -ne 0 ] && echo "[test] the type check FAILED"
+
+lint=0
+echo "[test] lint (npm run lint: eslint . && prettier --check .)"
+timeout 900 npm run --silent lint || lint=1
+[ "$lint" -ne 0 ] && echo "[test] the lint FAILED (npm run format rewrites the formatting; the rest is ESLint's)"
 
 echo "[test] ava $*"
 timeout --kill-after=30 "${SWITCHBOARD_TEST_TIMEOUT:-4200}" npx ava "$@" 2>&1 | tee "$out"
@@ -49,6 +55,7 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 [ "$typecheck" -ne 0 ] && { echo "[test] the type check failed: counted as 1 failed"; failed=$((failed + 1)); }
+[ "$lint" -ne 0 ] && { echo "[test] the lint failed: counted as 1 failed"; failed=$((failed + 1)); }
 skipped=$(( $(n 'tests? skipped') + $(n 'tests? todo') + $(n 'known failures?') ))
 
 line="$passed passed, $failed failed"
