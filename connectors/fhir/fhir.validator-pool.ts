@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { SwitchboardError } from '../../engine/errors.ts';
 
 /** The worker module next to this one: `.ts` when run from source (tsx), `.js` when built. */
 const WORKER = fileURLToPath(new URL(`./fhir.validate.worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -52,7 +53,7 @@ export class FhirValidatorPool {
 
   start(): Promise<void> {
     this.starting ??= this.pool.run(JSON.stringify({ resourceType: 'Basic', code: { text: 'start' } })).then((issues) => {
-      if (issues.length > 0) throw new Error('the FHIR validation worker refused a valid resource');
+      if (issues.length > 0) throw new SwitchboardError('INTERNAL', 'the FHIR validation worker refused a valid resource');
     });
     return this.starting;
   }

@@ -58,7 +58,7 @@ export class MllpSource {
   private async listen(): Promise<number> {
     const { channel, log } = this.options;
     const secure = this.options.tls ? await loadListenerTls(this.options.tls, `channel ${channel.id}`) : undefined;
-    if (this.closing) throw new Error(`MLLP source of channel ${channel.id} closed before it started`);
+    if (this.closing) throw new SwitchboardError('CONFLICT', `MLLP source of channel ${channel.id} closed before it started`);
     const server = secure ? this.tlsServer(secure) : net.createServer();
     // With TLS, tls.Server's own listener (added first) starts the handshake; a refused socket is destroyed under it.
     server.on('connection', (socket: net.Socket) => this.onAccept(socket, !secure));

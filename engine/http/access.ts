@@ -60,7 +60,7 @@ export function registerAccessControl(app: FastifyInstance, o: { auth: AuthServi
   app.addHook('onRoute', (route) => {
     if (!isAdminUrl(route.url)) return;
     const access = route.config?.access;
-    if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access`);
+    if (!access) throw new SwitchboardError('INTERNAL', `route ${String(route.method)} ${route.url} declares no access`);
     for (const method of [route.method].flat())
       if (method !== 'HEAD') routes.push({ method, url: route.url, access, schema: route.schema ?? {} });
   });

@@ -1,3 +1,5 @@
+import { SwitchboardError } from '../errors.ts';
+
 /** The content type of Prometheus' text exposition format, version 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -36,7 +38,7 @@ export class PrometheusText {
   }
 
   counter(name: string, help: string, samples: readonly Sample[]): this {
-    if (!name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
+    if (!name.endsWith('_total')) throw new SwitchboardError('INTERNAL', `counter ${name} must end in _total`);
     return this.family(name, 'counter', help, samples);
   }
 
@@ -45,14 +47,14 @@ export class PrometheusText {
   }
 
   private family(name: string, type: 'gauge' | 'counter', help: string, samples: readonly Sample[]): this {
-    if (!NAME.test(name)) throw new Error(`bad metric name ${name}`);
-    if (this.names.has(name)) throw new Error(`metric ${name} written twice`);
+    if (!NAME.test(name)) throw new SwitchboardError('INTERNAL', `bad metric name ${name}`);
+    if (this.names.has(name)) throw new SwitchboardError('INTERNAL', `metric ${name} written twice`);
     this.names.add(name);
     this.lines.push(`# HELP ${name} ${helpText(help)}`, `# TYPE ${name} ${type}`);
     for (const s of samples) {
       const labels = Object.entries(s.labels ?? {});
       for (const [label] of labels)
-        if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new Error(`bad label name ${label} on ${name}`);
+        if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new SwitchboardError('INTERNAL', `bad label name ${label} on ${name}`);
       const rendered = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(',')}}`;
       this.lines.push(`${name}${rendered} ${formatValue(s.value)}`);
     }
