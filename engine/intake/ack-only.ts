@@ -8,14 +8,13 @@ import {
   isBatch,
   parseBatch,
   readHeader,
-  type AckCode,
   type Hl7Header,
 } from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import type { Intake } from '../connector.ts';
 import type { Logger } from '../log.ts';
 import { ErrorCatalog } from '../errors.ts';
-import { ackControlId, answer, encoded, notAccepted, type OneResult } from './hl7-answers.ts';
+import { ackControlId, answer, encoded, worstAck, notAccepted, type OneResult } from './hl7-answers.ts';
 import type { IntakeResult } from './hl7-answers.ts';
 
 /**
@@ -41,10 +40,9 @@ function batchOnly(channel: ChannelDefinition, bytes: Uint8Array, defaultCharset
   try {
     const batch = parseBatch(text, { charset });
     const answers = batch.messages.map((m) => headerOnly(channel, m.encode()));
-    const worst: AckCode = answers.some((a) => a.code === 'AR') ? 'AR' : answers.some((a) => a.code === 'AE') ? 'AE' : 'AA';
     return {
       ack: encodeText(buildBatchAck({ batch, acks: answers.map((a) => a.ackText), controlId: ackControlId() }), charset),
-      code: worst,
+      code: worstAck(answers.map((a) => a.code)),
     };
   } catch (err) {
     if (!(err instanceof Hl7ParseError)) throw err;

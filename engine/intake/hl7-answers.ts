@@ -31,6 +31,11 @@ export function notAccepted(channel: ChannelDefinition, header: Hl7Header): stri
   return `message type ${header.messageType}^${header.triggerEvent} is not accepted by channel ${channel.id}`;
 }
 
+/** A batch's code from its messages' codes: AR if any was refused, else AE if any errored, else AA. */
+export function worstAck(codes: readonly AckCode[]): AckCode {
+  return codes.includes('AR') ? 'AR' : codes.includes('AE') ? 'AE' : 'AA';
+}
+
 export function encoded({ ackText, ...result }: OneResult, charset: string): IntakeResult {
   return { ...result, ack: encodeText(ackText, charset) };
 }

@@ -8,7 +8,6 @@ import {
   parseBatch,
   parseMessage,
   readHeader,
-  type AckCode,
   type Hl7Batch,
   type Hl7Header,
   type Hl7Message,
@@ -25,7 +24,7 @@ import type { MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import { hl7ContentHash } from '../store/content-hash.ts';
 import { intakeMetrics } from '../metrics/intake-metrics.ts';
-import { ackControlId, answer, encoded, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
+import { ackControlId, answer, encoded, worstAck, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 
 export interface Hl7IntakeOptions {
@@ -101,15 +100,16 @@ export class Hl7Intake {
     }
     if (batch.problems.length > 0)
       this.options.log.warn('batch envelope inconsistent', { channelId: channel.id, problems: batch.problems });
-    const acks: string[] = [];
-    let worst = 'AA' as AckCode;
+    const results: OneResult[] = [];
     for (const message of batch.messages) {
       const one = message.encode();
-      const r = await this.submitOne(channel, encodeText(one, charset), one, charset);
-      acks.push(r.ackText);
-      if (r.code !== 'AA') worst = r.code === 'AR' || worst === 'AR' ? 'AR' : 'AE';
+      results.push(await this.submitOne(channel, encodeText(one, charset), one, charset));
     }
-    return { ack: encodeText(buildBatchAck({ batch, acks, controlId: ackControlId() }), charset), code: worst };
+    const acks = results.map((r) => r.ackText);
+    return {
+      ack: encodeText(buildBatchAck({ batch, acks, controlId: ackControlId() }), charset),
+      code: worstAck(results.map((r) => r.code)),
+    };
   }
 
   private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<OneResult> {

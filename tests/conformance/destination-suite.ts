@@ -1,9 +1,9 @@
 import { getEventListeners } from 'node:events';
 import test from 'ava';
-import { Value } from '@sinclair/typebox/value';
 import type { DestinationConnector, DestinationDefinition } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';
+import { checkDeclaration } from './declaration.ts';
 
 /** What a connector's test file gives the shared suite: its declaration and a real peer. */
 export interface ConformanceHarness {
@@ -31,21 +31,7 @@ const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new Abo
 export function destinationConformance(h: ConformanceHarness): void {
   const name = h.definition.kind;
 
-  test(`${name} conformance: config schema, examples and secrets are declared`, (t) => {
-    t.truthy(h.definition.title);
-    t.true(h.definition.examples.length > 0);
-    for (const example of h.definition.examples)
-      t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
-    for (const secret of h.definition.secrets) {
-      const field = secret
-        .split('.')
-        .reduce<{ properties?: Record<string, unknown> } | undefined>(
-          (schema, k) => schema?.properties?.[k] as never,
-          h.definition.config as never,
-        );
-      t.truthy(field, `secret ${secret} is a config field`);
-    }
-  });
+  test(`${name} conformance: config schema, examples and secrets are declared`, (t) => checkDeclaration(t, h.definition));
 
   test(`${name} conformance: connect, send, and the peer holds the event`, async (t) => {
     const peer = await h.up();

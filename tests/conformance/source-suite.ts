@@ -1,12 +1,12 @@
 import net from 'node:net';
 import test from 'ava';
-import { Value } from '@sinclair/typebox/value';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { SourceDefinition } from '../../engine/connector.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, TEST_ENCRYPTION, type TestEngine } from '../support/harness.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { mongoInsertCommand, TcpProxy } from '../support/tcp-proxy.ts';
+import { checkDeclaration } from './declaration.ts';
 
 /** What a source's answer says, read in the language of its edge (an ACK, an HTTP status and OperationOutcome). */
 export interface SourceAnswer {
@@ -71,21 +71,7 @@ function portFree(port: number): Promise<boolean> {
 export function sourceConformance(h: SourceHarness): void {
   const name = h.definition.kind;
 
-  test(`${name} source conformance: config schema, examples and secrets are declared`, (t) => {
-    t.truthy(h.definition.title);
-    t.true(h.definition.examples.length > 0);
-    for (const example of h.definition.examples)
-      t.true(Value.Check(h.definition.config, example), JSON.stringify([...Value.Errors(h.definition.config, example)][0]));
-    for (const secret of h.definition.secrets) {
-      const field = secret
-        .split('.')
-        .reduce<{ properties?: Record<string, unknown> } | undefined>(
-          (schema, k) => schema?.properties?.[k] as never,
-          h.definition.config as never,
-        );
-      t.truthy(field, `secret ${secret} is a config field`);
-    }
-  });
+  test(`${name} source conformance: config schema, examples and secrets are declared`, (t) => checkDeclaration(t, h.definition));
 
   test(`${name} source conformance: a valid message is accepted, and stored when the answer arrives`, async (t) => {
     const { sb, client } = await engineFor(t, h);

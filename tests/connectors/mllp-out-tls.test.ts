@@ -8,6 +8,7 @@ import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { startBillingPeer } from '../../peers/billing-mllp-peer.ts';
 import { makeTestPki } from '../support/certs.ts';
+import { chargeEvent } from '../fixtures/charge-event.ts';
 
 /** mllp-out over TLS and mutual TLS against the billing peer, with certificates made by openssl here. */
 const pki = makeTestPki();
@@ -20,19 +21,7 @@ const make = (port: number, tls: Record<string, unknown>) =>
     log: silentLogger(),
   });
 const ctx = (key: string) => ({ idempotencyKey: key, attempt: 1, signal: new AbortController().signal, log: silentLogger() });
-const charge = {
-  model: 'ChargeEvent',
-  modelVersion: 1,
-  event: {
-    lineNumber: 1,
-    transactionType: 'CG',
-    code: 'C1776',
-    quantity: 1,
-    amount: { value: 4250, currency: 'USD' },
-    serviceDate: '2026-03-20T12:00:00-05:00',
-    encounter: { visitNumber: 'V1' },
-  },
-};
+const charge = chargeEvent;
 const fail = (p: Promise<unknown>) =>
   p.then(
     () => undefined,

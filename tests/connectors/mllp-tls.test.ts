@@ -13,6 +13,7 @@ import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.
 import { makeTestPki } from '../support/certs.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { chargeEvent } from '../fixtures/charge-event.ts';
 
 /**
  * MLLP listeners over TLS and mutual TLS, with real sockets and certificates made by openssl here.
@@ -147,20 +148,7 @@ test(
   'mllp-out to a Switchboard mutual-TLS listener: AA with an allowed certificate, PEER_TLS_FAILED ' +
     '(nothing sent) with one the allow-list refuses',
   async (t) => {
-    const charge = {
-      model: 'ChargeEvent',
-      modelVersion: 1,
-      event: {
-        lineNumber: 1,
-        transactionType: 'CG',
-        code: 'C1776',
-        quantity: 1,
-        amount: { value: 4250, currency: 'USD' },
-        serviceDate: '2026-03-20T12:00:00-05:00',
-        encounter: { visitNumber: 'V1' },
-        patient: { mrn: '7' },
-      },
-    };
+    const charge = { ...chargeEvent, event: { ...chargeEvent.event, patient: { mrn: '7' } } };
     const ctx = { idempotencyKey: 'm1:out', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
     const tls = { caFile: pki.caFile, clientCertificate: { certFile: pki.client.certFile, keyFile: pki.client.keyFile } };
     const send = async (channelId: string) => {

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -48,30 +48,35 @@ const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const foundIn = (text: string, values: Iterable<string>) =>
   [...values].filter((v) => v.length >= 3 && v !== '""' && new RegExp(`(^|[^A-Za-z0-9])${escape(v)}($|[^A-Za-z0-9])`).test(text));
 
+/**
+ * The demo channel delivering to one ERP three times: the demo policy (`erp`), the default
+ * (`erp-default`), a pseudonymising one (`erp-pseudo`).
+ */
+async function threePolicyEngine(t: ExecutionContext) {
+  const erp = await startErpSimulator();
+  const base = testChannel({ erpUrl: erp.url });
+  const demo = base.destinations[0]!;
+  const { dataPolicy: _demoPolicy, ...withDefaultPolicy } = demo;
+  const pseudo = {
+    ...withDefaultPolicy,
+    id: 'erp-pseudo',
+    dataPolicy: { allow: ['financial', 'operational', 'clinical'] as const, pseudonymise: true },
+  };
+  const sb = await startTestEngine({
+    channels: [{ ...base, destinations: [demo, { ...withDefaultPolicy, id: 'erp-default' }, pseudo] }],
+    config: { PSEUDONYM_KEY: randomBytes(32).toString('base64') },
+  });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  return { erp, sb };
+}
+
 test(
   'the corpus end to end: under the default policy no identifier, direct or indirect, ' +
     'reaches a finance destination; a pseudonymising one gets keyed pseudonyms; the demo ' +
     'ERP gets visit numbers and no direct identifier; a viewer without PHI sees none of them',
   async (t) => {
     if (!requireShared(t)) return;
-    const erp = await startErpSimulator();
-    const base = testChannel({ erpUrl: erp.url });
-    const demo = base.destinations[0]!;
-    const { dataPolicy: _demoPolicy, ...withDefaultPolicy } = demo;
-    const sb = await startTestEngine({
-      channels: [
-        {
-          ...base,
-          destinations: [
-            demo,
-            { ...withDefaultPolicy, id: 'erp-default' },
-            { ...withDefaultPolicy, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'], pseudonymise: true } },
-          ],
-        },
-      ],
-      config: { PSEUDONYM_KEY: randomBytes(32).toString('base64') },
-    });
-    t.teardown(async () => (await sb.close(), await erp.close()));
+    const { erp, sb } = await threePolicyEngine(t);
 
     const files = (await readdir(CORPUS)).filter((f) => /^0\d\d-.*\.hl7$/.test(f)).sort();
     const raw = new Set<string>();
@@ -159,24 +164,7 @@ test(
   'inline ADT and DFT, no corpus needed: the default policy posts no identifier, the ' +
     'pseudonymising one keyed pseudonyms, the demo ERP the visit number and no direct identifier',
   async (t) => {
-    const erp = await startErpSimulator();
-    const base = testChannel({ erpUrl: erp.url });
-    const demo = base.destinations[0]!;
-    const { dataPolicy: _demoPolicy, ...withDefaultPolicy } = demo;
-    const sb = await startTestEngine({
-      channels: [
-        {
-          ...base,
-          destinations: [
-            demo,
-            { ...withDefaultPolicy, id: 'erp-default' },
-            { ...withDefaultPolicy, id: 'erp-pseudo', dataPolicy: { allow: ['financial', 'operational', 'clinical'], pseudonymise: true } },
-          ],
-        },
-      ],
-      config: { PSEUDONYM_KEY: randomBytes(32).toString('base64') },
-    });
-    t.teardown(async () => (await sb.close(), await erp.close()));
+    const { erp, sb } = await threePolicyEngine(t);
     const client = await MllpTestClient.connect(sb.mllpPort);
     for (const m of inlinePatientMessages()) t.regex(await client.send(m), /\rMSA\|AA\|/);
     client.close();

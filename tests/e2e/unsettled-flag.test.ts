@@ -141,16 +141,21 @@ test(
     const settled = { ...deadMessage(3), unsettled: true as const };
     await messages.insertMany([received, routed, settled]);
 
-    const relay = new Relay({
-      store,
-      routeQueue,
-      deliveryQueues: new Map([['erp', erpQueue]]),
-      log: silentLogger(),
-      intervalMs: 100,
-      staleMs: 0,
-      sweepMs: 3_600_000,
-    });
-    t.teardown(() => relay.close());
+    /** A relay of this deployment (its own process, as it were) sweeping every `sweepMs`. */
+    const relayWith = (sweepMs: number) => {
+      const r = new Relay({
+        store,
+        routeQueue,
+        deliveryQueues: new Map([['erp', erpQueue]]),
+        log: silentLogger(),
+        intervalMs: 100,
+        staleMs: 0,
+        sweepMs,
+      });
+      t.teardown(() => r.close());
+      return r;
+    };
+    const relay = relayWith(3_600_000);
     t.true(await relay.tick());
     t.deepEqual(await flagOf(store, received._id), { status: 'received', unsettled: true });
     t.deepEqual(await flagOf(store, routed._id), { status: 'routed', unsettled: true });
@@ -164,30 +169,12 @@ test(
     await relay.tick();
     t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
     // Nor by another process's relay: the time of the last sweep is kept in the store.
-    const another = new Relay({
-      store,
-      routeQueue,
-      deliveryQueues: new Map([['erp', erpQueue]]),
-      log: silentLogger(),
-      intervalMs: 100,
-      staleMs: 0,
-      sweepMs: 3_600_000,
-    });
-    t.teardown(() => another.close());
+    const another = relayWith(3_600_000);
     await another.tick();
     t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'one sweep per deployment in RELAY_SWEEP_MS');
     // Once RELAY_SWEEP_MS has passed, the next pass sweeps again.
     await new Promise((r) => setTimeout(r, 50));
-    const soon = new Relay({
-      store,
-      routeQueue,
-      deliveryQueues: new Map([['erp', erpQueue]]),
-      log: silentLogger(),
-      intervalMs: 100,
-      staleMs: 0,
-      sweepMs: 20,
-    });
-    t.teardown(() => soon.close());
+    const soon = relayWith(20);
     await soon.tick();
     t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: true });
     t.truthy(await routeQueue.getJob(routeJobId(late._id)));
