@@ -2,7 +2,7 @@ import type { Filter } from 'mongodb';
 import type { DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { orderKeyEntry } from './order-keys.ts';
-import { isTerminalDelivery, MessageStatus, settledMessageStatus, type DeliveryStatus } from './states.ts';
+import { DeliveryStatus, isTerminalDelivery, MessageStatus, settledMessageStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
@@ -40,7 +40,8 @@ export class DeliveryStateStore {
    * Reads by `orderKeys` (see order-keys.ts): the messages of this key of this destination only.
    */
   async findOrderBlocker(o: { id: string; destinationId: string; orderKey: string; deadBlocks: boolean }): Promise<string | undefined> {
-    const open = o.deadBlocks ? ['pending', 'retrying', 'dead'] : ['pending', 'retrying'];
+    const waiting: DeliveryStatus[] = [DeliveryStatus.pending, DeliveryStatus.retrying];
+    const open = o.deadBlocks ? [...waiting, DeliveryStatus.dead] : waiting;
     const blocker = await storeCall(() =>
       this.ctx.messages().findOne(
         {
@@ -109,10 +110,10 @@ export class DeliveryStateStore {
     if (update.sentEvents !== undefined) set[`${prefix}.sentEvents`] = update.sentEvents;
     if (update.lastError) set[`${prefix}.lastError`] = this.ctx.sealer.peerAnswer(update.lastError);
     if (update.nextAttemptAt) set[`${prefix}.nextAttemptAt`] = update.nextAttemptAt;
-    if (update.status === 'delivered') set[`${prefix}.deliveredAt`] = new Date();
+    if (update.status === DeliveryStatus.delivered) set[`${prefix}.deliveredAt`] = new Date();
     if (update.peerDocumentIds) set[`${prefix}.peerDocumentIds`] = update.peerDocumentIds;
     // Delivered: its order key can hold no later message any more (see order-keys.ts).
-    const orderKey = update.status === 'delivered' ? update.seen?.deliveries[destinationId]?.orderKey : undefined;
+    const orderKey = update.status === DeliveryStatus.delivered ? update.seen?.deliveries[destinationId]?.orderKey : undefined;
     const push = {
       ...(update.attempt ? { $push: { [`${prefix}.attempts`]: this.ctx.sealer.peerAnswer(update.attempt) } } : {}),
       ...(update.lastError ? { $addToSet: { errorCodes: update.lastError.code } } : {}),

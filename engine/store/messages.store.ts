@@ -7,7 +7,7 @@ import { listNewestFirst } from './message-list.ts';
 import { orderKeysOf } from './order-keys.ts';
 import { receivedMinuteOf } from './received-minute.ts';
 import { searchKey, searchKeysOf } from './search-keys.ts';
-import { isUnsettledStatus, MessageStatus, type ReplayableStatus } from './states.ts';
+import { isUnsettledStatus, MessageStatus, ReplayableStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
@@ -159,7 +159,7 @@ export class MessageStore {
     order: 1 | -1;
   }): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
     const statuses: MessageStatus[] =
-      q.status === 'dead'
+      q.status === ReplayableStatus.dead
         ? [MessageStatus.dead, MessageStatus.partiallyDelivered]
         : [MessageStatus.delivered, MessageStatus.partiallyDelivered];
     const projection = { raw: 0, canonical: 0 } as const;

@@ -1,7 +1,7 @@
 import type { Filter, UpdateFilter } from 'mongodb';
 import { transformVersions, type CanonicalEvent, type MessageRecord, type ReplayRecord } from './message-record.ts';
 import { orderKeysOf } from './order-keys.ts';
-import { MessageStatus, ReplayState, type ReplayableStatus } from './states.ts';
+import { DeliveryStatus, MessageStatus, ReplayState, type ReplayableStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
@@ -33,7 +33,7 @@ export class ReplayStore {
     if (orderKeys.length > 0) set.orderKeys = orderKeys;
     const filter: Record<string, unknown> = { _id: message._id };
     for (const d of reset) {
-      set[`deliveries.${d}.status`] = 'pending';
+      set[`deliveries.${d}.status`] = DeliveryStatus.pending;
       set[`deliveries.${d}.sentEvents`] = 0;
       set[`deliveries.${d}.replayId`] = o.replayId;
       const key = o.keys?.[d];
