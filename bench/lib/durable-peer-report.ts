@@ -19,6 +19,7 @@ export function durablePeerMarkdown(rows: readonly DurablePeerRow[]): string[] {
         'p99 ms',
         'ACK codes',
         'server CPU s',
+        'ferretdb CPU s',
         'postgres CPU s',
         'machine CPU s',
         '÷ Camel, same round',
@@ -33,6 +34,7 @@ export function durablePeerMarkdown(rows: readonly DurablePeerRow[]): string[] {
           .map(([c, n]) => `${c} ${n}`)
           .join(', ') + (x.result.errors ? `, ${x.result.errors} errors` : ''),
         x.cpu.server ?? '',
+        x.cpu.ferretdb ?? '',
         x.cpu.postgres ?? '',
         x.cpu.machine ?? '',
         x.server === 'Camel' ? '' : ratio(x.result.perSecond, camel(x.round)),
