@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,e2e,scale-out,queries,soak] [--soak-rate=500] [--soak-seconds=600]
- * [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates, no profile), floors first,
- * then the engine, each measured against floors taken on the same machine in the same run. Prints each result as it comes and a Markdown
- * summary with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and the soak's SVG plots (--merge: into the
- * last bench.json, replacing only the suites run now). Removes the databases and Redis keys it made. REDIS_URL and MONGODB_URL come from
- * scripts/bench.sh.
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,soak] [--soak-rate=500]
+ * [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates,
+ * no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run. Prints each
+ * result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and
+ * the soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and Redis keys
+ * it made. REDIS_URL, MONGODB_URL and SWITCHBOARD_PG_URL come from scripts/bench.sh.
  */
 import os from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { runFloors } from './suites/floors.ts';
 import { engineRecords, measureStoreFloor } from './suites/store-floor.ts';
 import { profileIngest, runIngest } from './suites/ingest.ts';
 import { runPeer } from './suites/peer.ts';
+import { runDurablePeer } from './suites/durable-peer.ts';
 import { runEndToEnd } from './suites/end-to-end.ts';
 import { runScaleOut } from './suites/scale-out.ts';
 import { runSoak } from './suites/soak.ts';
@@ -95,6 +96,12 @@ try {
       : await step('profile', 'profile: --role ingest at 16 connections, CPU profiler on', () => profileIngest(ctx));
   if (profiled) keep('profile', { perSecond: profiled.result.perSecond, profile: profiled.profile });
   keep('peer', await step('peer', 'peer: node-hl7-server, engine ACK-only, real-ACK floor', () => runPeer(ctx)));
+  keep(
+    'durablePeer',
+    await step('durable-peer', 'durable peer: Apache Camel (MLLP, INSERT into PostgreSQL, ACK), engine --role ingest and all', () =>
+      runDurablePeer(ctx),
+    ),
+  );
   keep('endToEnd', await step('e2e', 'end to end: open loop at fixed rates', () => runEndToEnd(ctx)));
   keep('scaleOut', await step('scale-out', 'scale-out: 1 and 2 worker processes', () => runScaleOut(ctx)));
   keep(

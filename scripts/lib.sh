@@ -24,3 +24,22 @@ ensure_console() {
     (cd "$ROOT" && npm run --silent build:ui >&2)
   fi
 }
+
+# Builds the benchmark's durable peer (peers/camel: Apache Camel 4 from Maven Central) into
+# peers/camel/target when its jar is missing or its pom or sources are newer. Needs Java 17+ and Maven:
+# as root on Debian they are installed when missing (default-jdk-headless, maven); otherwise it fails
+# saying so. Only the durable-peer benchmark uses it.
+ensure_camel_peer() {
+  local dir="$ROOT/peers/camel" jar="$ROOT/peers/camel/target/camel-peer.jar"
+  if [ -f "$jar" ] && [ -z "$(find "$dir/pom.xml" "$dir/src" -type f -newer "$jar" -print -quit)" ]; then return 0; fi
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+      echo "[setup] ERROR: the durable-peer benchmark needs Java 17+ and Maven (apt-get install default-jdk-headless maven as root)" >&2
+      return 1
+    fi
+    echo "[setup] installing Java and Maven (apt-get install default-jdk-headless maven)" >&2
+    timeout 600 apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -qq --no-install-recommends default-jdk-headless maven >&2 || return 1
+  fi
+  echo "[setup] building the Camel peer (mvn package in peers/camel; the first time downloads Camel from Maven Central)" >&2
+  (cd "$dir" && mvn -B -q -Dstyle.color=never clean package >&2)
+}

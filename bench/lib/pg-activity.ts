@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import readline from 'node:readline';
 
 /** Debian's psql of the newest installed PostgreSQL, if any. */
-async function localPsql(): Promise<string | undefined> {
+export async function localPsql(): Promise<string | undefined> {
   const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
   return versions
     .sort()

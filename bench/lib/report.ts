@@ -7,6 +7,9 @@ import type { ScaleOutRow } from '../suites/scale-out.ts';
 import type { SoakResult } from '../suites/soak.ts';
 import type { StoreQueryRow } from '../suites/store-queries.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
+import type { DurablePeerRow } from '../suites/durable-peer.ts';
+import { durablePeerMarkdown, durablePeerTarget } from './durable-peer-report.ts';
+import { table } from './markdown-table.ts';
 import { ratio } from './stats.ts';
 
 /** Everything one `npm run bench` measured (bench/results/bench.json). */
@@ -19,6 +22,7 @@ export interface BenchResults {
   ingest?: IngestRow[];
   profile?: { perSecond: number; profile: ProfileSummary | undefined };
   peer?: PeerRow[];
+  durablePeer?: DurablePeerRow[];
   endToEnd?: { rows: RateRow[]; saturationRate: number | undefined };
   /** The same with a GIN index on `_id` added in PostgreSQL (bound check, not shipped). */
   scaleOut?: ScaleOutRow[];
@@ -32,11 +36,6 @@ export interface Target {
   met: boolean | undefined;
 }
 
-const table = (head: string[], rows: (string | number)[][]): string[] => [
-  `| ${head.join(' | ')} |`,
-  `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-  ...rows.map((r) => `| ${r.join(' | ')} |`),
-];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** The issue's targets, each against what this run measured (undefined: not measured in this run). */
@@ -69,6 +68,8 @@ export function targets(r: BenchResults): Target[] {
         met: ofPeer.median >= 3,
       });
   }
+  const ofCamel = r.durablePeer && durablePeerTarget(r.durablePeer);
+  if (ofCamel) out.push(ofCamel);
   const storeCapacity = Math.max(0, ...(r.store ?? []).filter((s) => s.pattern === 'insertMany').map((s) => s.docsPerSecond));
   for (const mode of ['ingest', 'all'] as const) {
     const durable = ingest(mode, 16)?.perSecond;
@@ -221,6 +222,7 @@ export function markdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.durablePeer) out.push(...durablePeerMarkdown(r.durablePeer));
   if (r.endToEnd) {
     const e2e = r.endToEnd;
     out.push(`**End to end** (open loop, one engine process; saturation: ${e2e.saturationRate ?? 'below the first rate'} msg/s)`, '');

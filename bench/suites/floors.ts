@@ -23,15 +23,15 @@ export interface FloorRow {
   framesPerFsync?: number;
 }
 
-/** One closed-loop run of the mix against `port`. */
+/** One closed-loop run of the mix against `port`, for `durationMs` (default: 10 s, 1.5 s with --quick). */
 export function closedLoop(
   ctx: BenchContext,
-  o: Omit<ClosedLoopOptions, 'durationMs' | 'warmupMs' | 'seed' | 'tag'> & { label: string },
+  o: Omit<ClosedLoopOptions, 'durationMs' | 'warmupMs' | 'seed' | 'tag'> & { label: string; durationMs?: number },
 ): Promise<ClosedLoopResult> {
-  const { label, ...rest } = o;
+  const { label, durationMs, ...rest } = o;
   return runLoad<ClosedLoopResult>('closed-loop', {
     ...rest,
-    durationMs: ctx.seconds(10, 1.5) * 1000,
+    durationMs: durationMs ?? ctx.seconds(10, 1.5) * 1000,
     warmupMs: ctx.quick ? 200 : 1000,
     seed: 9,
     tag: `${ctx.run}${label}`.slice(0, 11),
