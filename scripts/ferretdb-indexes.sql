@@ -3,6 +3,10 @@ SET client_min_messages = warning;
 -- FerretDB makes itself cannot serve. FerretDB does not know of them and needs not: PostgreSQL's
 -- planner picks them. FerretDB creates one table per collection when it is first written, so an
 -- event trigger adds them to every new FerretDB table; existing tables get them now. Idempotent.
+-- A message is two documents (engine/store/message-state.ts): its content in `messages` (_id,
+-- searchKeys, dedupeKey, receivedMinute) and its state in `message_states` (_id, unsettled,
+-- orderKeys, receivedMinute, replayIds). Every table gets every index below; where a table lacks
+-- the field, its index holds nothing and costs nothing.
 --
 -- 1. _id: FerretDB turns a filter on _id into `_jsonb->'_id' @> '"…"'`, which its btree index on
 --    _id cannot serve: every lookup, update or findOneAndUpdate by _id would read the whole

@@ -11,6 +11,7 @@ import type { BenchContext } from '../lib/context.ts';
 import { cpuSampler, type CpuUse } from '../lib/cpu.ts';
 import { samplePgActivity, type PgActivity } from '../lib/pg-activity.ts';
 import { withEngine } from '../engine/engine-session.ts';
+import { STATES_COLLECTION } from '../../engine/store/store.ts';
 import { closedLoop, nextLabel } from './floors.ts';
 
 export interface ScaleOutRow {
@@ -35,7 +36,7 @@ export async function runScaleOut(ctx: BenchContext): Promise<ScaleOutRow[]> {
       await closedLoop(ctx, { port: s.port, connections: 16, label: nextLabel() });
       const client = new MongoClient(ctx.mongoUrl, { serverApi: { version: ServerApiVersion.v1, strict: false } });
       await client.connect();
-      const messages = await client.db(s.db).collection('messages').countDocuments({ status: 'routed' });
+      const messages = await client.db(s.db).collection(STATES_COLLECTION).countDocuments({ status: 'routed' });
       await client.close();
       const deliveredMessages = () => new Set(s.erp.postings().map((p) => p.idempotencyKey.split(':')[0])).size;
       const startedAt = Date.now();

@@ -4,7 +4,9 @@
  * only keeps what it is given, so each record is byte for byte what `store.messages.insert` would send.
  * Then a bare driver loop, with no engine around it, inserts them (fresh `_id` and `dedupeKey`
  * each time) into a fresh database with the engine's indexes and write concern (w: majority,
- * j: true):
+ * j: true). Each message is written as the engine writes it since 12-06: its content into `messages`
+ * and its state into `message_states`, side by side (message-state.ts); the counts are messages, and
+ * "insertOne" is one message (a document into each collection), "insertMany of 16" 16 messages:
  * - insertOne with 1, 16 and 64 in flight: the engine's pattern (one insert per message),
  * - insertMany of 16 and of 64 documents, one batch in flight: the issue's store capacity
  *   (what the server could take if writes were grouped),
@@ -18,7 +20,8 @@ import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { newMessageId } from '../../engine/ids.ts';
 import { interpolateEnv } from '../../engine/config/interpolate.ts';
-import { Store } from '../../engine/store/store.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
+import { splitRecord, type MessageContent, type MessageState } from '../../engine/store/message-state.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { transforms } from '../../transforms/index.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
@@ -75,12 +78,29 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
   await indexes.close();
   const client = new MongoClient(o.mongoUrl, { promoteBuffers: true, serverApi: { version: ServerApiVersion.v1, strict: false } });
   await client.connect();
-  const messages = client.db(o.db).collection<MessageRecord>('messages', { writeConcern: { w: 'majority', j: true } });
+  const durable = { writeConcern: { w: 'majority' as const, j: true } };
+  const messages = client.db(o.db).collection<MessageContent>('messages', durable);
+  const states = client.db(o.db).collection<MessageState>(STATES_COLLECTION, durable);
   let n = 0;
-  const fresh = (): MessageRecord => {
+  /** A new message as the engine stores it: its content and its state, two documents (message-state.ts). */
+  const fresh = () => {
     const r = o.records[n++ % o.records.length]!;
     const id = newMessageId();
-    return { ...r, _id: id, dedupeKey: `floor|${id}` };
+    return splitRecord({ ...r, _id: id, dedupeKey: `floor|${id}` });
+  };
+  /** One message's two documents, side by side as the engine writes them; `batch` messages at once. */
+  const insert = async (batch: number) => {
+    const docs = Array.from({ length: batch }, fresh);
+    await Promise.all([
+      messages.insertMany(
+        docs.map((d) => d.content),
+        { ordered: false },
+      ),
+      states.insertMany(
+        docs.map((d) => d.state),
+        { ordered: false },
+      ),
+    ]);
   };
   const rows: StoreFloorRow[] = [];
   const run = async (pattern: string, inFlight: number, batch: number) => {
@@ -90,8 +110,7 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
     const loop = async () => {
       while (Date.now() < deadline) {
         const start = performance.now();
-        if (batch === 1) await messages.insertOne(fresh());
-        else await messages.insertMany(Array.from({ length: batch }, fresh), { ordered: false });
+        await insert(batch);
         calls.push(performance.now() - start);
         docs += batch;
       }
@@ -115,7 +134,7 @@ export async function measureStoreFloor(o: StoreFloorOptions): Promise<StoreFloo
       const due = t0 + (i * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      inserts.push(messages.insertOne(fresh()).then(() => void calls.push(performance.now() - due)));
+      inserts.push(insert(1).then(() => void calls.push(performance.now() - due)));
     }
     await Promise.all(inserts);
     const seconds = (performance.now() - t0) / 1000;

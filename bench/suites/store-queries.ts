@@ -13,7 +13,7 @@ import { MongoClient, ServerApiVersion, type Collection } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
 import { percentiles, round } from '../lib/stats.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
-import { Store } from '../../engine/store/store.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { newMessageId } from '../../engine/ids.ts';
 import { listNewestFirst } from '../../engine/store/message-list.ts';
@@ -44,6 +44,8 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     const now = Date.now();
     const probe = await seed(store, { count, now });
     const messages = client.db(db).collection<MessageRecord>('messages');
+    // The old shapes of the queries on a message's state read the states now (message-state.ts).
+    const states = client.db(db).collection<MessageRecord>(STATES_COLLECTION);
     const metrics = new StoreMetrics(store);
     const rows: StoreQueryRow[] = [];
     const time = async (query: string, shape: StoreQueryRow['shape'], run: () => Promise<number>) => {
@@ -62,10 +64,10 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     const minute = Math.floor(now / MINUTE) * MINUTE - 5 * MINUTE;
     const dashboard = "dashboard: one minute's messages by status (15 per refresh)";
     await time(dashboard, 'engine', async () => sum(await metrics.received(['ehr-mllp'], new Date(minute), new Date(minute + MINUTE))));
-    await time(dashboard, 'before', async () => sum(await receivedBefore(messages, new Date(minute), new Date(minute + MINUTE))));
+    await time(dashboard, 'before', async () => sum(await receivedBefore(states, new Date(minute), new Date(minute + MINUTE))));
     const failing = 'metrics and dashboard: failing deliveries by code';
     await time(failing, 'engine', async () => sum(await metrics.failing(['erp'])));
-    await time(failing, 'before', async () => sum(await failingBefore(messages)));
+    await time(failing, 'before', async () => sum(await failingBefore(states)));
     const dead = 'dead letters: list and replay selection';
     await time(
       dead,
@@ -77,7 +79,7 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
       'before',
       async () =>
         (
-          await messages
+          await states
             .find(
               { status: { $in: ['dead', 'partially-delivered'] } },
               { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 10_000 },
@@ -92,7 +94,7 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
         : 0,
     );
     await time(head, 'before', async () =>
-      (await messages.findOne(
+      (await states.findOne(
         {
           _id: { $lt: probe.lastId },
           'deliveries.erp.orderKey': probe.orderKey,
@@ -139,9 +141,9 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
       'before',
       async () =>
         (
-          await messages
+          await states
             .find({ $or: destinations.map((d) => ({ [`deliveries.${d}.replayId`]: replayId })) } as never, {
-              projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 },
+              projection: { _id: 1, deliveries: 1 },
               sort: { _id: 1 },
             })
             .toArray()
@@ -198,8 +200,8 @@ async function seed(
 }
 
 /** StoreMetrics.received as it was until 12-02: one aggregation, channel `$in` and a receivedAt range. */
-function receivedBefore(messages: Collection<MessageRecord>, from: Date, to: Date): Promise<{ count: number }[]> {
-  return messages
+function receivedBefore(states: Collection<MessageRecord>, from: Date, to: Date): Promise<{ count: number }[]> {
+  return states
     .aggregate<{ count: number }>([
       { $match: { channelId: { $in: ['ehr-mllp'] }, receivedAt: { $gte: from, $lt: to } } },
       { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
@@ -208,8 +210,8 @@ function receivedBefore(messages: Collection<MessageRecord>, from: Date, to: Dat
 }
 
 /** StoreMetrics.failing as it was until 12-02: one aggregation, message status `$in`. */
-function failingBefore(messages: Collection<MessageRecord>): Promise<{ count: number }[]> {
-  return messages
+function failingBefore(states: Collection<MessageRecord>): Promise<{ count: number }[]> {
+  return states
     .aggregate<{ count: number }>([
       { $match: { status: { $in: ['routed', 'dead', 'partially-delivered'] }, 'deliveries.erp.status': { $in: ['dead', 'retrying'] } } },
       { $group: { _id: { status: '$deliveries.erp.status', code: '$deliveries.erp.lastError.code' }, count: { $sum: 1 } } },

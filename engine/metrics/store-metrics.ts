@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
-import type { MessageRecord } from '../store/message-record.ts';
-import type { Store } from '../store/store.ts';
+import type { MessageState } from '../store/message-state.ts';
+import { STATES_COLLECTION, type Store } from '../store/store.ts';
 import { storeCall } from '../store/store-call.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { minutesOf } from '../store/received-minute.ts';
@@ -23,7 +23,8 @@ export interface FailingCount {
 /**
  * Counts read from the system of record for the metrics endpoints, so every ingest process reports
  * the same figures for the whole deployment, workers included. Read-only aggregations of the
- * `messages` collection, each a `$match` on indexed fields and one `$group` (FerretDB runs them):
+ * messages' state documents (`message_states`, see message-state.ts), each a `$match` on indexed
+ * fields and one `$group` (FerretDB runs them):
  * - received messages: one minute at a time (`receivedMinute`), then `channelId` (an `$in` of the
  *   given channels) and the `receivedAt` range; on MongoDB the `channel_time` index, on FerretDB a
  *   GIN index in PostgreSQL: the cost grows with the messages in the window, not the collection;
@@ -32,10 +33,10 @@ export interface FailingCount {
  * Every failure is STORE_UNAVAILABLE (storeCall).
  */
 export class StoreMetrics {
-  private readonly messages: Collection<MessageRecord>;
+  private readonly states: Collection<MessageState>;
 
   constructor(store: Store) {
-    this.messages = store.collection<MessageRecord>('messages');
+    this.states = store.collection<MessageState>(STATES_COLLECTION);
   }
 
   /**
@@ -48,7 +49,7 @@ export class StoreMetrics {
     const perMinute = await Promise.all(
       minutesOf(from, to).map((receivedMinute) =>
         storeCall(() =>
-          this.messages
+          this.states
             .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
               { $match: { receivedMinute, channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
               { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
@@ -74,7 +75,7 @@ export class StoreMetrics {
         statuses.map(async (status) => {
           const path = `deliveries.${destinationId}`;
           const rows = await storeCall(() =>
-            this.messages
+            this.states
               .aggregate<{ _id: { status: FailedDeliveryStatus; code?: string | null }; count: number }>([
                 { $match: { status, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
                 { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },

@@ -1,5 +1,6 @@
 import type { Filter } from 'mongodb';
 import type { DeliveryAttempt, DeliveryRecord, MessageRecord } from './message-record.ts';
+import type { MessageState } from './message-state.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { orderKeyEntry } from './order-keys.ts';
 import { DeliveryStatus, isTerminalDelivery, MessageStatus, settledMessageStatus } from './states.ts';
@@ -24,7 +25,8 @@ export interface DeliveryUpdate {
 
 /**
  * The store's delivery-state role: records delivery attempts and states, settles a message's
- * status once no delivery is open, and finds what holds an ordered delivery back. Every method
+ * status once no delivery is open, and finds what holds an ordered delivery back. It writes and
+ * reads the small state documents only (`message_states`, see message-state.ts), never the message. Every method
  * throws `SwitchboardError('STORE_UNAVAILABLE')` when the server cannot be reached or does not
  * confirm the write.
  */
@@ -43,12 +45,12 @@ export class DeliveryStateStore {
     const waiting: DeliveryStatus[] = [DeliveryStatus.pending, DeliveryStatus.retrying];
     const open = o.deadBlocks ? [...waiting, DeliveryStatus.dead] : waiting;
     const blocker = await storeCall(() =>
-      this.ctx.messages().findOne(
+      this.ctx.states().findOne(
         {
           orderKeys: orderKeyEntry(o.destinationId, o.orderKey),
           _id: { $lt: o.id },
           [`deliveries.${o.destinationId}.status`]: { $in: open },
-        } as Filter<MessageRecord>,
+        } as Filter<MessageState>,
         { projection: { _id: 1 }, sort: { _id: 1 } },
       ),
     );
@@ -77,12 +79,12 @@ export class DeliveryStateStore {
   }
 
   private async writeDelivery(id: string, destinationId: string, update: DeliveryUpdate): Promise<void> {
-    const messages = this.ctx.messages();
+    const states = this.ctx.states();
     const { set, push } = this.deliveryWrite(destinationId, update);
     const plain = { $set: { ...set, updatedAt: new Date() }, ...push } as never;
     // Still open: nothing to settle, and nothing to read back.
     if (!isTerminalDelivery(update.status)) {
-      await storeCall(() => messages.updateOne({ _id: id }, plain));
+      await storeCall(() => states.updateOne({ _id: id }, plain));
       return;
     }
     const others = update.seen && Object.values(update.seen.deliveries).filter((d) => d.destinationId !== destinationId);
@@ -94,12 +96,12 @@ export class DeliveryStateStore {
         ...Object.fromEntries(others.map((d) => [`deliveries.${d.destinationId}.status`, d.status])),
       };
       const res = await storeCall(() =>
-        messages.updateOne(unchanged as Filter<MessageRecord>, { ...statusUpdate(settled, { set }), ...push } as never),
+        states.updateOne(unchanged as Filter<MessageState>, { ...statusUpdate(settled, { set }), ...push } as never),
       );
       if (res.matchedCount === 1) return;
     }
-    // The whole document back: FerretDB 1.24 implements no projection for findAndModify.
-    const after = await storeCall(() => messages.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }));
+    // The whole state back (a few hundred bytes): FerretDB 1.24 implements no projection for findAndModify.
+    const after = await storeCall(() => states.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }));
     if (after) await this.settleNow(after);
   }
 
@@ -125,7 +127,7 @@ export class DeliveryStateStore {
   private async settleNow(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
     const settled = settledMessageStatus(Object.values(message.deliveries).map((d) => d.status));
     if (settled !== message.status && message.status === MessageStatus.routed) {
-      await storeCall(() => this.ctx.messages().updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)));
+      await storeCall(() => this.ctx.states().updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)));
     }
   }
 }

@@ -1,6 +1,8 @@
+import type { FindCursor } from 'mongodb';
 import { backfillOrderKeys } from './order-keys.ts';
 import { backfillReplayIds } from './replay-ids.ts';
 import { backfillSearchKeys } from './search-keys.ts';
+import { backfillStateLayout } from './state-layout.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
 
@@ -13,19 +15,23 @@ export class MaintenanceStore {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * Gives the messages stored by earlier versions their `orderKeys`, `searchKeys` and `replayIds` (each once per store; see backfillOnce).
+   * Moves the messages stored by earlier versions to the two-document layout (state-layout.ts), then
+   * gives their states `orderKeys` and `replayIds` and the messages `searchKeys` (each once per
+   * store; see backfillOnce). The layout goes first: the other backfills read the states.
    */
   async backfill(): Promise<void> {
     const messages = this.ctx.messages();
+    const states = this.ctx.states();
     const meta = this.ctx.meta();
-    await storeCall(() => backfillOrderKeys(messages, meta));
+    await storeCall(() => backfillStateLayout({ messages, states, meta }));
+    await storeCall(() => backfillOrderKeys(states, meta));
     await storeCall(() => backfillSearchKeys(messages, meta));
-    await storeCall(() => backfillReplayIds(messages, meta));
+    await storeCall(() => backfillReplayIds(states, meta));
   }
 
   /**
-   * Key rotation: re-seals every record not sealed under the active key and returns how many it
-   * changed. Records keep working meanwhile (every configured key decrypts). A record's deliveries
+   * Key rotation: re-seals every message and state not sealed under the active key and returns how
+   * many documents it changed. Records keep working meanwhile (every configured key decrypts). A record's deliveries
    * are rewritten whole, so run it while no delivery of old records is in flight (after the new key
    * has been first in the ring for a while, or with workers stopped). One cursor over the
    * collection: FerretDB passes neither `$ne` nor a limit down, so repeated limited reads would each
@@ -35,21 +41,35 @@ export class MaintenanceStore {
     const { sealer } = this.ctx;
     const active = sealer.activeKeyId;
     if (!active) return 0;
+    const filter = { kid: { $exists: true, $ne: active } };
     const messages = this.ctx.messages();
-    const cursor = messages.find({ kid: { $exists: true, $ne: active } }, { batchSize: 500 });
-    let changed = 0;
-    try {
-      for (;;) {
-        const doc = await storeCall(() => cursor.next());
-        if (!doc) break;
-        const set = sealer.reseal(doc);
-        if (!set) continue;
-        await storeCall(() => messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
-        changed++;
-      }
-    } finally {
-      await cursor.close().catch(() => undefined);
+    const states = this.ctx.states();
+    const changed = await eachDocument(messages.find(filter, { batchSize: 500 }), async (doc) => {
+      const set = sealer.reseal(doc);
+      if (set) await storeCall(() => messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
+      return Boolean(set);
+    });
+    return (
+      changed +
+      (await eachDocument(states.find(filter, { batchSize: 500 }), async (state) => {
+        const set = sealer.resealState(state);
+        if (set) await storeCall(() => states.updateOne({ _id: state._id, kid: state.kid }, { $set: set }));
+        return Boolean(set);
+      }))
+    );
+  }
+}
+
+/** Runs `fn` on each document of `cursor`, one at a time, and closes it; returns how many `fn` said it changed. */
+async function eachDocument<T>(cursor: FindCursor<T>, fn: (doc: T) => Promise<boolean>): Promise<number> {
+  let changed = 0;
+  try {
+    for (;;) {
+      const doc = await storeCall(() => cursor.next());
+      if (!doc) return changed;
+      if (await fn(doc)) changed++;
     }
-    return changed;
+  } finally {
+    await cursor.close().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
-import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
-import type { MessageRecord, ReplayRecord } from './message-record.ts';
+import type { Collection, CreateIndexesOptions, Db, Document, IndexSpecification } from 'mongodb';
+import type { ReplayRecord } from './message-record.ts';
+import type { MessageContent, MessageState } from './message-state.ts';
 
 interface IndexDefinition {
   name: string;
@@ -20,20 +21,29 @@ interface IndexDefinition {
 export const MESSAGE_INDEXES: readonly IndexDefinition[] = [
   { name: 'dedupe', key: { dedupeKey: 1 }, options: { unique: true }, onFerretDb: true },
   { name: 'channel_time', key: { channelId: 1, receivedAt: -1 }, onFerretDb: false },
-  { name: 'status_updated', key: { status: 1, updatedAt: 1 }, onFerretDb: false },
-  // Sparse: only messages in flight, for the relay (on FerretDB: the partial index of ferretdb-indexes.sql).
-  { name: 'unsettled', key: { unsettled: 1 }, options: { sparse: true }, onFerretDb: false },
   // Search by MRN or control id (search-keys.ts).
   { name: 'search_keys', key: { searchKeys: 1, _id: -1 }, onFerretDb: false },
   { name: 'message_type', key: { 'summary.messageType': 1, _id: -1 }, onFerretDb: false },
+  { name: 'received_at', key: { receivedAt: -1 }, onFerretDb: false },
+];
+
+/** The `message_states` indexes (message-state.ts), and what each serves on MongoDB. */
+export const STATE_INDEXES: readonly IndexDefinition[] = [
+  // The console's list by status, destination or error code; counts by channel and minute.
+  { name: 'channel_time', key: { channelId: 1, receivedAt: -1 }, onFerretDb: false },
+  { name: 'status_updated', key: { status: 1, updatedAt: 1 }, onFerretDb: false },
+  // Sparse: only messages in flight, for the relay (on FerretDB: the partial index of ferretdb-indexes.sql).
+  { name: 'unsettled', key: { unsettled: 1 }, options: { sparse: true }, onFerretDb: false },
   { name: 'destinations', key: { destinationIds: 1, _id: -1 }, onFerretDb: false },
   { name: 'error_codes', key: { errorCodes: 1, _id: -1 }, onFerretDb: false },
-  { name: 'received_at', key: { receivedAt: -1 }, onFerretDb: false },
   // Ordered destinations' head check (order-keys.ts).
   { name: 'order_keys', key: { orderKeys: 1, _id: 1 }, options: { sparse: true }, onFerretDb: false },
   // A replay's read-back (replay-ids.ts).
   { name: 'replay_ids', key: { replayIds: 1 }, options: { sparse: true }, onFerretDb: false },
 ];
+
+/** Indexes of `messages` on state fields, made by versions before the two-document layout: dropped everywhere. */
+const RETIRED_MESSAGE_INDEXES = ['status_updated', 'unsettled', 'destinations', 'error_codes', 'order_keys', 'replay_ids'];
 
 /** Whether the server is FerretDB (its buildInfo says so), which gets fewer indexes (see IndexDefinition.onFerretDb). */
 export async function isFerretDb(db: Db): Promise<boolean> {
@@ -41,23 +51,34 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 }
 
 /**
- * Creates the indexes of `messages` and `replays` the server gets, one command per index (FerretDB
- * 1.24 drops the connection on a multi-index createIndexes when they exist). On FerretDB, drops
- * those of MESSAGE_INDEXES it does not get, made by an earlier version. Called by Store.start.
+ * Creates the indexes of `messages`, `message_states` and `replays` the server gets, one command per
+ * index (FerretDB 1.24 drops the connection on a multi-index createIndexes when they exist). Drops
+ * the indexes of `messages` an earlier version made on fields that moved to the states, and on
+ * FerretDB those it does not get. Called by Store.start.
  */
 export async function ensureMessageIndexes(o: {
-  messages: Collection<MessageRecord>;
+  messages: Collection<MessageContent>;
+  states: Collection<MessageState>;
   replays: Collection<ReplayRecord>;
   ferretdb: boolean;
 }): Promise<void> {
-  for (const index of MESSAGE_INDEXES) {
-    if (!o.ferretdb || index.onFerretDb) await o.messages.createIndex(index.key, { ...index.options, name: index.name });
-  }
-  if (o.ferretdb) {
-    const unused = new Set(MESSAGE_INDEXES.filter((i) => !i.onFerretDb).map((i) => i.name));
-    for (const existing of await o.messages.listIndexes().toArray()) {
-      if (unused.has(existing.name as string)) await o.messages.dropIndex(existing.name as string);
-    }
-  }
+  await ensureIndexes(o.messages, MESSAGE_INDEXES, o.ferretdb, RETIRED_MESSAGE_INDEXES);
+  await ensureIndexes(o.states, STATE_INDEXES, o.ferretdb, []);
   await o.replays.createIndex({ state: 1, heartbeatAt: 1 }, { name: 'state_heartbeat' });
+}
+
+async function ensureIndexes<T extends Document>(
+  collection: Collection<T>,
+  indexes: readonly IndexDefinition[],
+  ferretdb: boolean,
+  retired: readonly string[],
+): Promise<void> {
+  for (const index of indexes) {
+    if (!ferretdb || index.onFerretDb) await collection.createIndex(index.key, { ...index.options, name: index.name });
+  }
+  const unused = new Set([...retired, ...(ferretdb ? indexes.filter((i) => !i.onFerretDb).map((i) => i.name) : [])]);
+  if (unused.size === 0) return;
+  for (const existing of await collection.listIndexes().toArray()) {
+    if (unused.has(existing.name as string)) await collection.dropIndex(existing.name as string);
+  }
 }

@@ -1,6 +1,13 @@
 import type { Collection, Filter, WithId } from 'mongodb';
+import { messageIdTime } from '../ids.ts';
+import { lookUpMap } from './lookup.ts';
 import type { MessageRecord } from './message-record.ts';
+import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { receivedMinuteOf } from './received-minute.ts';
+import { searchKey } from './search-keys.ts';
+import type { MessageStatus } from './states.ts';
+import { storeCall } from './store-call.ts';
+import type { StoreContext } from './store-context.ts';
 
 const MINUTE = 60_000;
 
@@ -10,49 +17,162 @@ const MINUTE = 60_000;
  */
 export const LIST_WALK_MINUTES = 60;
 
-export type ListedMessage = WithId<Omit<MessageRecord, 'raw' | 'canonical'>>;
+/** Pages of messages read at most for one page of the list when a filter of each collection is given (see listMessages). */
+const MAX_PAGES = 20;
+
+export interface MessageQuery {
+  channelId?: string;
+  status?: MessageStatus;
+  controlId?: string;
+  mrn?: string;
+  limit: number;
+  /** Opaque cursor: the last `_id` of the previous page (ids are time-ordered UUIDv7). */
+  before?: string;
+  /** Only these channels (a user's scope); with `channelId` too, both must hold. */
+  channelIds?: readonly string[];
+  /** `ADT` or `ADT^A01`; for FHIR messages the resource type. */
+  messageType?: string;
+  /** Received at or after / before. */
+  from?: Date;
+  to?: Date;
+  /** Messages routed to this destination. */
+  destinationId?: string;
+  /** Messages that met this error code (intake, routing or any delivery attempt's last error). */
+  errorCode?: string;
+}
+
+/** A message as the list shows it: without its raw content and canonical events. */
+export type ListedMessage = Omit<MessageRecord, 'raw' | 'canonical'>;
+
+/** What `listNewestFirst` reads: either collection, both having these fields. */
+type Listable = { _id: string; receivedAt: Date; receivedMinute?: string };
 
 /**
- * The console's message list: up to `limit` messages matching `filter`, newest first (by `_id`,
- * time-ordered UUIDv7), none received after `newest` (the caller's bound: now, the window's end, the
- * cursor's time) and none before `lower` when given. Reads one minute at a time by
- * `receivedMinute` (see received-minute.ts), from the minute after `newest`'s back (so a message of a
- * process whose clock is a little ahead, or one on the cursor's minute, is not skipped),
- * for at most LIST_WALK_MINUTES; what is still missing comes from one query over everything older.
- * FerretDB 1.24 passes neither a sort nor a limit down to PostgreSQL when there is a filter, and no
- * filter at all for most of the console's: the one query read and sorted the whole collection
- * for every page (50,000 messages: past the driver's 10 s timeout). A minute is an equality it does
- * pass down, so a page costs the messages of the minutes it spans. On MongoDB each query uses an
- * index. Messages stored by a version that did not write `receivedMinute` are found only past the
- * walk (a concern for the first hour after an upgrade). Each query carries the whole filter.
- * A filter on `searchKeys` names few messages by an indexed key, so one query serves the page, on
- * FerretDB too.
+ * The console's message list, newest first: a page of `query.limit`. A message is two documents
+ * (message-state.ts): the filters on its content (MRN, control id, type) and those on its state
+ * (status, destination, error code) are in different collections, and the store joins nothing. The
+ * list reads the collection its filter names (states when it names neither: they are smaller),
+ * then the other document of each by `_id`; when the query filters on both, it reads pages of
+ * messages and keeps those whose state matches, up to MAX_PAGES pages.
  */
-export async function listNewestFirst(
-  messages: Collection<MessageRecord>,
-  o: { filter: Filter<MessageRecord>; limit: number; newest: Date; lower?: Date },
-): Promise<ListedMessage[]> {
-  const projection = { raw: 0, canonical: 0 } as const;
-  // The filter names few messages by an indexed key (an exact search, see search-keys.ts): one query, no walk.
-  if (o.filter.searchKeys !== undefined)
-    return (await messages.find(o.filter, { projection, sort: { _id: -1 }, limit: o.limit }).toArray()) as ListedMessage[];
+export async function listMessages(ctx: StoreContext, query: MessageQuery): Promise<ListedMessage[]> {
+  const newest = new Date(
+    Math.min(query.to?.getTime() ?? Infinity, (query.before ? messageIdTime(query.before) : undefined) ?? Infinity, Date.now()),
+  );
+  const bounds = { newest, ...(query.from ? { lower: query.from } : {}) };
+  const contentFilter = contentFilterOf(ctx, query);
+  if (!contentFilter) {
+    const states = await storeCall(() => listNewestFirst(ctx.states(), { filter: stateFilterOf(query), limit: query.limit, ...bounds }));
+    const contents = await lookUpMap(
+      ctx.messages(),
+      states.map((s) => s._id),
+      { raw: 0, canonical: 0 },
+    );
+    return states.flatMap((s) => {
+      const content = contents.get(s._id);
+      return content ? [ctx.sealer.open(mergeRecord(content, s))] : [];
+    });
+  }
   const found: ListedMessage[] = [];
+  let before = query.before;
+  for (let page = 0; page < MAX_PAGES && found.length < query.limit; page++) {
+    const filter = before ? { ...contentFilter, _id: { $lt: before } } : contentFilter;
+    const limit = query.limit - found.length;
+    const contents = await storeCall(() => listNewestFirst(ctx.messages(), { filter, limit, ...bounds }));
+    const states = await lookUpMap(
+      ctx.states(),
+      contents.map((c) => c._id),
+    );
+    for (const c of contents) {
+      const state = states.get(c._id);
+      if (state && stateMatches(state, query)) found.push(ctx.sealer.open(mergeRecord(c, state)));
+    }
+    if (contents.length < limit || !hasStateFilter(query)) break;
+    before = contents.at(-1)?._id;
+  }
+  return found;
+}
+
+const hasStateFilter = (q: MessageQuery) => Boolean(q.status ?? q.destinationId ?? q.errorCode);
+
+function stateMatches(s: MessageState, q: MessageQuery): boolean {
+  return (
+    (!q.status || s.status === q.status) &&
+    (!q.destinationId || (s.destinationIds ?? []).includes(q.destinationId)) &&
+    (!q.errorCode || (s.errorCodes ?? []).includes(q.errorCode as never))
+  );
+}
+
+/** The filters both documents hold: channel, time, cursor. */
+function commonFilter(q: MessageQuery): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  if (q.channelId) filter.channelId = q.channelId;
+  else if (q.channelIds) filter.channelId = { $in: [...q.channelIds] };
+  if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lt: q.to } : {}) };
+  if (q.before) filter._id = { $lt: q.before };
+  return filter;
+}
+
+function stateFilterOf(q: MessageQuery): Filter<MessageState> {
+  const filter = commonFilter(q);
+  if (q.status) filter.status = q.status;
+  if (q.destinationId) filter.destinationIds = q.destinationId;
+  if (q.errorCode) filter.errorCodes = q.errorCode;
+  return filter as Filter<MessageState>;
+}
+
+/**
+ * The filter on the messages' content, or undefined when the query names nothing of it. Exact
+ * searches by their stored keys (search-keys.ts).
+ */
+function contentFilterOf(ctx: StoreContext, q: MessageQuery): Filter<MessageContent> | undefined {
+  const filter = commonFilter(q);
+  const mrn = q.mrn && ctx.sealer.searchValue(q.mrn);
+  const controlId = q.controlId && ctx.sealer.searchValue(q.controlId);
+  if (mrn) filter.searchKeys = searchKey('mrn', mrn);
+  // One exact search by its key; the other, when both are given, by the summary's field.
+  if (controlId && mrn) filter['summary.controlId'] = controlId;
+  else if (controlId) filter.searchKeys = searchKey('controlId', controlId);
+  if (q.messageType) {
+    const [type, trigger] = q.messageType.split('^');
+    filter['summary.messageType'] = type;
+    if (trigger) filter['summary.triggerEvent'] = trigger;
+  }
+  return mrn || controlId || q.messageType ? (filter as Filter<MessageContent>) : undefined;
+}
+
+/**
+ * Up to `limit` documents matching `filter`, newest first (by `_id`, time-ordered UUIDv7), none
+ * received after `newest` (the caller's bound: now, the window's end, the cursor's time) and none
+ * before `lower` when given. Reads one minute at a time by `receivedMinute` (see
+ * received-minute.ts), from the minute after `newest`'s back (so a message of a process whose clock
+ * is a little ahead, or one on the cursor's minute, is not skipped), for at most LIST_WALK_MINUTES;
+ * what is still missing comes from one query over everything older. FerretDB 1.24 passes neither a
+ * sort nor a limit down to PostgreSQL when there is a filter, and no filter at all for most of the
+ * console's: the one query read and sorted the whole collection for every page (50,000 messages:
+ * past the driver's 10 s timeout). A minute is an equality it does pass down, so a page costs the
+ * messages of the minutes it spans. On MongoDB each query uses an index. Documents stored by a
+ * version that did not write `receivedMinute` are found only past the walk. A filter on
+ * `searchKeys` names few messages by an indexed key, so one query serves the page, on FerretDB too.
+ */
+export async function listNewestFirst<T extends Listable>(
+  collection: Collection<T>,
+  o: { filter: Filter<T>; limit: number; newest: Date; lower?: Date },
+): Promise<WithId<T>[]> {
+  const projection = { raw: 0, canonical: 0 } as const;
+  const find = (filter: Filter<T>, limit: number) =>
+    collection.find(filter, { projection, sort: { _id: -1 }, limit }).toArray() as Promise<WithId<T>[]>;
+  if ((o.filter as Record<string, unknown>).searchKeys !== undefined) return find(o.filter, o.limit);
+  const found: WithId<T>[] = [];
   /** The minute starting at `m` ends before `lower`: nothing there or earlier can match. */
   const beforeLower = (m: number) => o.lower !== undefined && m + MINUTE <= o.lower.getTime();
   let minute = Math.floor(o.newest.getTime() / MINUTE) * MINUTE + MINUTE;
   for (let walked = 0; walked < LIST_WALK_MINUTES && found.length < o.limit; walked++, minute -= MINUTE) {
     if (beforeLower(minute)) return found;
-    const docs = await messages
-      .find(
-        { ...o.filter, receivedMinute: receivedMinuteOf(new Date(minute)) },
-        { projection, sort: { _id: -1 }, limit: o.limit - found.length },
-      )
-      .toArray();
-    found.push(...(docs as ListedMessage[]));
+    found.push(...(await find({ ...o.filter, receivedMinute: receivedMinuteOf(new Date(minute)) }, o.limit - found.length)));
   }
   if (found.length >= o.limit || beforeLower(minute)) return found;
-  // Older than every minute walked. A range on receivedAt: docs without receivedMinute are found too.
-  const receivedAt = { ...(o.filter.receivedAt as object | undefined), $lt: new Date(minute + MINUTE) };
-  const rest = await messages.find({ ...o.filter, receivedAt }, { projection, sort: { _id: -1 }, limit: o.limit - found.length }).toArray();
-  return [...found, ...(rest as ListedMessage[])];
+  // Older than every minute walked. A range on receivedAt: documents without receivedMinute are found too.
+  const receivedAt = { ...((o.filter as { receivedAt?: object }).receivedAt ?? {}), $lt: new Date(minute + MINUTE) };
+  return [...found, ...(await find({ ...o.filter, receivedAt }, o.limit - found.length))];
 }

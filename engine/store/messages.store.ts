@@ -1,58 +1,41 @@
-import type { Filter, WithId } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { messageIdTime } from '../ids.ts';
+import { findWithDeliveriesIn, type DeliveriesInQuery } from './deliveries-in.ts';
+import { GroupCommit, type GroupInsertOutcome } from './group-commit.ts';
+import { lookUp } from './lookup.ts';
 import type { DeliverableRecord, MessageRecord, RoutePlan } from './message-record.ts';
-import { GroupCommit } from './group-commit.ts';
-import { listNewestFirst } from './message-list.ts';
+import { listMessages, type ListedMessage, type MessageQuery } from './message-list.ts';
+import { mergeRecord, repairedState, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { orderKeysOf } from './order-keys.ts';
 import { receivedMinuteOf } from './received-minute.ts';
-import { searchKey, searchKeysOf } from './search-keys.ts';
-import { isUnsettledStatus, MessageStatus, ReplayableStatus } from './states.ts';
+import { searchKeysOf } from './search-keys.ts';
+import { isUnsettledStatus, MessageStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
 import { storeTransaction, type TransactionEntry } from './transaction-insert.ts';
 
-export interface MessageQuery {
-  channelId?: string;
-  status?: MessageStatus;
-  controlId?: string;
-  mrn?: string;
-  limit: number;
-  /** Opaque cursor: the last `_id` of the previous page (ids are time-ordered UUIDv7). */
-  before?: string;
-  /** Only these channels (a user's scope); with `channelId` too, both must hold. */
-  channelIds?: readonly string[];
-  /** `ADT` or `ADT^A01`; for FHIR messages the resource type. */
-  messageType?: string;
-  /** Received at or after / before. */
-  from?: Date;
-  to?: Date;
-  /** Messages routed to this destination. */
-  destinationId?: string;
-  /** Messages that met this error code (intake, routing or any delivery attempt's last error). */
-  errorCode?: string;
-}
-
-/** Lookups by `_id` sent at once by lookUp. */
-const LOOKUPS_IN_FLIGHT = 32;
-
 /**
  * The store's messages role: inserts a message (or a FHIR transaction's entries), reads messages
- * by id, searches them, and saves what routing decided. Every method throws
- * `SwitchboardError('STORE_UNAVAILABLE')` when the server cannot be reached or does not confirm the write.
+ * by id, searches them, and saves what routing decided. A message is two documents (message-state.ts):
+ * its content in `messages`, written once, and its state in `message_states`; every method reads and
+ * returns them merged. Every method throws `SwitchboardError('STORE_UNAVAILABLE')` when the server
+ * cannot be reached or does not confirm the write.
  */
 export class MessageStore {
-  /** Group commit of inserts, made on the first insert (the collection exists once the store started). */
-  private inserts: GroupCommit<MessageRecord> | undefined;
+  /** Group commits of the two documents, made on the first insert (the collections exist once the store started). */
+  private inserts: { contents: GroupCommit<MessageContent>; states: GroupCommit<MessageState> } | undefined;
 
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * Inserts a new message durably (group commit: messages of several connections arriving together share one insertMany, see GroupCommit).
-   * On a duplicate `dedupeKey`, returns the stored message instead, and whether it has the same `contentHash` (true when either has none).
-   * Resolves only once the server confirmed the write (w: majority, j: true). `forDelivery()` returns the inserted message as
-   * `getForDelivery` would read it back, without reading it (DeliveryHandoff).
+   * Inserts a new message durably: its content and its state side by side, each by group commit
+   * (documents of several connections arriving together share one insertMany, see GroupCommit).
+   * Resolves only once the server confirmed both writes (w: majority, j: true). On a duplicate
+   * `dedupeKey`, returns the stored message instead, and whether it has the same `contentHash`
+   * (true when either has none); the state this call wrote is deleted again. A failure of either
+   * write throws: a state left without its message is deleted by the relay, a message left without
+   * its state is given one when the sender's resend meets it (see repairedState). `forDelivery()`
+   * returns the inserted message as `getForDelivery` would read it back, without reading it (DeliveryHandoff).
    */
   async insert(
     record: MessageRecord,
@@ -61,19 +44,62 @@ export class MessageStore {
   > {
     const { sealer } = this.ctx;
     const sealed = withStoredKeys(sealer.seal(withSearchFields(record)));
-    this.inserts ??= new GroupCommit({ collection: this.ctx.messages() });
-    const inserts = this.inserts;
-    const outcome = await storeCall(() => inserts.insert(sealed));
-    if (outcome === 'inserted') {
-      // Without raw now, so that a message held for delivery never keeps its frame's bytes alive.
-      const { raw: _raw, ...stored } = sealed;
-      return { inserted: true, forDelivery: () => sealer.open(stored) };
+    const { content, state } = splitRecord(sealed);
+    this.inserts ??= {
+      contents: new GroupCommit({ collection: this.ctx.messages() }),
+      states: new GroupCommit({ collection: this.ctx.states() }),
+    };
+    const { contents, states } = this.inserts;
+    const [stateOutcome, contentOutcome] = await Promise.allSettled([
+      storeCall(() => states.insert(state)),
+      storeCall(() => contents.insert(content)),
+    ]);
+    if (contentOutcome.status === 'rejected') throw contentOutcome.reason;
+    if (contentOutcome.value === 'duplicate') {
+      if (stateOutcome.status === 'fulfilled') await this.dropState(sealed._id);
+      return this.existing(sealed);
     }
-    const existing = await storeCall(() => this.ctx.messages().findOne({ dedupeKey: sealed.dedupeKey }));
-    if (!existing) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
+    if (stateOutcome.status === 'rejected') throw stateOutcome.reason;
+    // Without raw now, so that a message held for delivery never keeps its frame's bytes alive.
+    const { raw: _raw, ...stored } = sealed;
+    return { inserted: true, forDelivery: () => sealer.open(stored) };
+  }
+
+  /** The stored message a new one's `dedupeKey` met (see insert), given a state if it has none. */
+  private async existing(sealed: MessageRecord): Promise<{ inserted: false; existing: MessageRecord; sameContent: boolean }> {
+    const content = await storeCall(() => this.ctx.messages().findOne({ dedupeKey: sealed.dedupeKey }));
+    if (!content) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
+    const state = (await this.stateOf(content._id)) ?? (await this.repairState(content));
     // Compared as stored (keyed when SEARCH_HASH_KEY is set); a record without a hash is taken as the same.
-    const sameContent = !sealed.contentHash || !existing.contentHash || existing.contentHash === sealed.contentHash;
-    return { inserted: false, existing: sealer.open(existing), sameContent };
+    const sameContent = !sealed.contentHash || !content.contentHash || content.contentHash === sealed.contentHash;
+    return { inserted: false, existing: this.ctx.sealer.open(mergeRecord(content, state)), sameContent };
+  }
+
+  /** Gives a message found without a state its repaired one (see repairedState); the state stored by then if another did first. */
+  private async repairState(content: MessageContent): Promise<MessageState> {
+    const state = repairedState(content);
+    const outcome: GroupInsertOutcome = await storeCall(() =>
+      this.ctx
+        .states()
+        .insertOne(state)
+        .then(
+          () => 'inserted' as const,
+          (err: unknown) => ((err as { code?: number }).code === 11000 ? 'duplicate' : Promise.reject(err)),
+        ),
+    );
+    return outcome === 'inserted' ? state : ((await this.stateOf(content._id)) ?? state);
+  }
+
+  /** Deletes the state of a message whose content was refused (best effort: the relay deletes what is left). */
+  private async dropState(id: string): Promise<void> {
+    await this.ctx
+      .states()
+      .deleteOne({ _id: id })
+      .catch(() => undefined);
+  }
+
+  private stateOf(id: string): Promise<MessageState | null> {
+    return storeCall(() => this.ctx.states().findOne({ _id: id }));
   }
 
   /**
@@ -86,182 +112,95 @@ export class MessageStore {
    */
   async insertTransaction(records: readonly MessageRecord[]): Promise<TransactionEntry[]> {
     const docs = records.map((r) => withStoredKeys(this.ctx.sealer.seal(withSearchFields(r))));
-    const commit = (staged: MessageRecord) => {
+    const commit = (staged: MessageState) => {
       const orderKeys = orderKeysOf(staged.deliveries);
       return statusUpdate(MessageStatus.routed, {
         set: orderKeys.length > 0 ? { orderKeys } : {},
         unset: { staged: '', filteredReason: '' },
       });
     };
-    return storeCall(() => storeTransaction(this.ctx.messages(), docs, commit));
+    return storeCall(() => storeTransaction({ messages: this.ctx.messages(), states: this.ctx.states() }, docs, commit));
   }
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
   async getForDelivery(id: string): Promise<DeliverableRecord | null> {
-    const doc = await this.findById(id, { raw: 0 });
-    return doc && this.ctx.sealer.open(doc);
+    return (await this.read([id], { raw: 0 }))[0] ?? null;
   }
 
   async get(id: string): Promise<MessageRecord | null> {
-    const doc = await this.findById(id);
-    return doc && this.ctx.sealer.open(doc);
+    return (await this.read([id]))[0] ?? null;
   }
 
   /** Whole messages by id; ids not found are left out (see lookUp). */
   async getMany(ids: readonly string[]): Promise<MessageRecord[]> {
-    return (await this.lookUp(ids)).map((d) => this.ctx.sealer.open(d));
+    return this.read(ids);
   }
 
-  /** Saves what routing decided for a `received` message (see planRoute); no effect on any other status. */
+  /**
+   * Messages by id, content and state merged and opened, without the content fields `projection`
+   * leaves out; those without either document left out.
+   */
+  private async read(ids: readonly string[], projection?: Record<string, 0>): Promise<MessageRecord[]> {
+    const [contents, states] = await Promise.all([lookUp(this.ctx.messages(), ids, projection), lookUp(this.ctx.states(), ids)]);
+    const stateOf = new Map(states.map((s) => [s._id, s]));
+    return contents.flatMap((c) => {
+      const state = stateOf.get(c._id);
+      return state ? [this.ctx.sealer.open(mergeRecord(c, state) as MessageRecord)] : [];
+    });
+  }
+
+  /**
+   * Saves what routing decided for a `received` message (see planRoute); no effect on any other
+   * status. The canonical events go to the message first, then its state: a delivery, which starts
+   * once the state says `routed`, always finds them.
+   */
   async applyPlan(id: string, plan: RoutePlan): Promise<void> {
     const set: Record<string, unknown> = {};
     if (plan.status === MessageStatus.errored)
       Object.assign(set, { error: { code: plan.error.code, detail: plan.error.message }, errorCodes: [plan.error.code] });
     else {
       const deliveries = this.ctx.sealer.deliveries(plan.deliveries);
-      Object.assign(set, { canonical: this.ctx.sealer.canonical(plan.events), deliveries, destinationIds: Object.keys(plan.deliveries) });
+      const canonical = this.ctx.sealer.canonical(plan.events);
+      await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $set: { canonical } }));
+      Object.assign(set, { deliveries, destinationIds: Object.keys(plan.deliveries) });
       const orderKeys = orderKeysOf(deliveries);
       if (orderKeys.length > 0) set.orderKeys = orderKeys;
     }
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
-    await storeCall(() => this.ctx.messages().updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })));
+    await storeCall(() => this.ctx.states().updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })));
   }
 
   /**
    * Sends an `errored` or `filtered` message back to `received`, so the route worker routes it
-   * again with the current transforms. Returns false when the message is in any other state.
+   * again with the current transforms. Returns false when the message is in any other state. Its
+   * old canonical events are removed first (only these two statuses, which nothing but this call
+   * leaves, are reset).
    */
   async resetForReroute(id: string): Promise<boolean> {
+    const resettable: MessageStatus[] = [MessageStatus.errored, MessageStatus.filtered];
+    const state = await this.stateOf(id);
+    if (!state || !resettable.includes(state.status)) return false;
+    await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $unset: { canonical: '' } }));
     const res = await storeCall(() =>
-      this.ctx.messages().updateOne(
-        { _id: id, status: { $in: [MessageStatus.errored, MessageStatus.filtered] } },
+      this.ctx.states().updateOne(
+        { _id: id, status: { $in: resettable } },
         statusUpdate(MessageStatus.received, {
           set: { deliveries: {} },
-          unset: { error: '', filteredReason: '', canonical: '', orderKeys: '' },
+          unset: { error: '', filteredReason: '', orderKeys: '' },
         }),
       ),
     );
     return res.modifiedCount === 1;
   }
 
-  /**
-   * Messages with at least one delivery in `status` (by message status: dead or partially delivered
-   * for `dead`, delivered or partially delivered for `delivered`), without their raw content and
-   * canonical events; `order` 1 is oldest first (replays go in arrival order), -1 newest first.
-   */
-  async findWithDeliveriesIn(q: {
-    status: ReplayableStatus;
-    channelId?: string;
-    from?: Date;
-    to?: Date;
-    ids?: string[];
-    limit: number;
-    order: 1 | -1;
-  }): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
-    const statuses: MessageStatus[] =
-      q.status === ReplayableStatus.dead
-        ? [MessageStatus.dead, MessageStatus.partiallyDelivered]
-        : [MessageStatus.delivered, MessageStatus.partiallyDelivered];
-    const projection = { raw: 0, canonical: 0 } as const;
-    if (q.ids) {
-      // By id: one lookup per id (see getMany), the rest of the filter applied here.
-      const found = await this.lookUp(q.ids, projection);
-      const wanted = found.filter(
-        (d) =>
-          statuses.includes(d.status) &&
-          (!q.channelId || d.channelId === q.channelId) &&
-          (!q.from || d.receivedAt >= q.from) &&
-          (!q.to || d.receivedAt <= q.to),
-      );
-      return wanted
-        .sort(byId(q.order))
-        .slice(0, q.limit)
-        .map((d) => this.ctx.sealer.open(d));
-    }
-    const filter: Filter<MessageRecord> = {};
-    if (q.channelId) filter.channelId = q.channelId;
-    if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
-    // One query per status, merged: FerretDB 1.24 passes `status: <value>` down to PostgreSQL, so
-    // it reads the dead-lettered (or delivered) messages only; `status: { $in }` it does not, and
-    // read and decoded the whole collection (50,000 messages, 14,286 of them dead or partially
-    // delivered: 8.5 s against 2.6 s; the fewer dead, the larger the gain).
-    const perStatus = await Promise.all(
-      statuses.map((status) =>
-        storeCall(() =>
-          this.ctx
-            .messages()
-            .find({ ...filter, status }, { projection, sort: { _id: q.order }, limit: q.limit })
-            .toArray(),
-        ),
-      ),
-    );
-    return perStatus
-      .flat()
-      .sort(byId(q.order))
-      .slice(0, q.limit)
-      .map((d) => this.ctx.sealer.open(d));
+  /** Messages with at least one delivery in `q.status`, without their raw content and canonical events (see deliveries-in.ts). */
+  findWithDeliveriesIn(q: DeliveriesInQuery): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
+    return findWithDeliveriesIn(this.ctx, q);
   }
 
-  /** A page of messages, newest first, without their raw content and canonical events (see listNewestFirst). */
-  async list(query: MessageQuery): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
-    const filter = this.listFilter(query);
-    const newest = Math.min(
-      query.to?.getTime() ?? Infinity,
-      (query.before ? messageIdTime(query.before) : undefined) ?? Infinity,
-      Date.now(),
-    );
-    const docs = await storeCall(() =>
-      listNewestFirst(this.ctx.messages(), {
-        filter,
-        limit: query.limit,
-        newest: new Date(newest),
-        ...(query.from ? { lower: query.from } : {}),
-      }),
-    );
-    return docs.map((d) => this.ctx.sealer.open(d));
-  }
-
-  /** The filter of `list`: exact searches by their stored keys (search-keys.ts), the rest by field. */
-  private listFilter(query: MessageQuery): Filter<MessageRecord> {
-    const filter: Filter<MessageRecord> = {};
-    if (query.channelId) filter.channelId = query.channelId;
-    if (query.status) filter.status = query.status;
-    // One exact search by its key (search-keys.ts); the other, when both are given, by the summary's field.
-    const mrn = query.mrn && this.ctx.sealer.searchValue(query.mrn);
-    const controlId = query.controlId && this.ctx.sealer.searchValue(query.controlId);
-    if (mrn) filter.searchKeys = searchKey('mrn', mrn);
-    if (controlId && mrn) filter['summary.controlId'] = controlId;
-    else if (controlId) filter.searchKeys = searchKey('controlId', controlId);
-    if (query.channelIds && !query.channelId) filter.channelId = { $in: [...query.channelIds] };
-    if (query.messageType) {
-      const [type, trigger] = query.messageType.split('^');
-      filter['summary.messageType'] = type;
-      if (trigger) filter['summary.triggerEvent'] = trigger;
-    }
-    if (query.from || query.to) filter.receivedAt = { ...(query.from ? { $gte: query.from } : {}), ...(query.to ? { $lt: query.to } : {}) };
-    if (query.destinationId) filter.destinationIds = query.destinationId;
-    if (query.errorCode) filter.errorCodes = query.errorCode;
-    if (query.before) filter._id = { $lt: query.before };
-    return filter;
-  }
-
-  /** One stored document by `_id`, as stored (not opened), without the fields `projection` leaves out. */
-  private findById(id: string, projection?: Record<string, 0>): Promise<WithId<MessageRecord> | null> {
-    return storeCall(() => this.ctx.messages().findOne({ _id: id }, projection ? { projection } : {}));
-  }
-
-  /**
-   * Stored documents by id (as stored: not opened), those not found left out: one lookup per id,
-   * LOOKUPS_IN_FLIGHT at a time. FerretDB 1.24 does not pass `_id: { $in }` down to PostgreSQL (it
-   * would read the whole collection), while a lookup by one `_id` uses its index.
-   */
-  private async lookUp(ids: readonly string[], projection?: Record<string, 0>): Promise<WithId<MessageRecord>[]> {
-    const found: WithId<MessageRecord>[] = [];
-    for (let i = 0; i < ids.length; i += LOOKUPS_IN_FLIGHT) {
-      const docs = await Promise.all(ids.slice(i, i + LOOKUPS_IN_FLIGHT).map((id) => this.findById(id, projection)));
-      for (const d of docs) if (d) found.push(d);
-    }
-    return found;
+  /** A page of messages, newest first, without their raw content and canonical events (see listMessages). */
+  list(query: MessageQuery): Promise<ListedMessage[]> {
+    return listMessages(this.ctx, query);
   }
 }
 
@@ -281,9 +220,4 @@ function withSearchFields(r: MessageRecord): MessageRecord {
 function withStoredKeys(sealed: MessageRecord): MessageRecord {
   const orderKeys = orderKeysOf(sealed.deliveries);
   return { ...sealed, searchKeys: searchKeysOf(sealed.summary), ...(orderKeys.length > 0 ? { orderKeys } : {}) };
-}
-
-/** Orders documents by `_id`: `order` 1 ascending, -1 descending. */
-function byId(order: 1 | -1): (a: { _id: string }, b: { _id: string }) => number {
-  return (a, b) => (a._id < b._id ? -order : a._id > b._id ? order : 0);
 }

@@ -1,3 +1,4 @@
+import type { MessageState } from './message-state.ts';
 import type { Collection } from 'mongodb';
 import type { DeliveryRecord, MessageRecord } from './message-record.ts';
 import { DeliveryStatus, MessageStatus } from './states.ts';
@@ -41,9 +42,9 @@ const CAN_BLOCK = [MessageStatus.routed, MessageStatus.dead, MessageStatus.parti
  * start (backfillOnce); reads by one status at a time (an equality FerretDB passes down to
  * PostgreSQL). Returns how many messages it changed.
  */
-export function backfillOrderKeys(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
+export function backfillOrderKeys(states: Collection<MessageState>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
   return backfillOnce({
-    messages,
+    messages: states,
     meta,
     marker: 'order-keys',
     field: 'orderKeys',

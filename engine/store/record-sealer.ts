@@ -1,5 +1,6 @@
 import type { Keyring, SearchHasher } from '../security/encryption.ts';
 import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, MessageSummary } from './message-record.ts';
+import type { MessageContent, MessageState } from './message-state.ts';
 
 /**
  * The stored form of a record, and what encryption at rest (a keyring) and keyed search hashes
@@ -119,22 +120,33 @@ export class RecordSealer {
     return out;
   }
 
-  /** Re-seals a record under the active key (rotation); undefined when it is already under it. */
-  reseal(doc: MessageRecord): Partial<MessageRecord> | undefined {
+  /** Re-seals a message's content under the active key (rotation); undefined when it is already under it. */
+  reseal(doc: MessageContent): Partial<MessageContent> | undefined {
     const { keyring } = this.o;
     if (!keyring || !doc.kid || doc.kid === keyring.activeKeyId) return undefined;
     const open = this.open(doc);
-    const set: Partial<MessageRecord> = { kid: keyring.activeKeyId, raw: keyring.seal(open.raw) };
+    const set: Partial<MessageContent> = { kid: keyring.activeKeyId, raw: keyring.seal(open.raw) };
     if (open.canonical) set.canonical = this.canonical(open.canonical.events);
     if (open.summary)
       set.summarySealed = keyring.seal(Buffer.from(JSON.stringify({ mrn: open.summary.mrn, controlId: open.summary.controlId })));
-    // Peers' answers too. The deliveries are written whole: run rotation when deliveries are quiet (see MaintenanceStore.resealAll).
-    set.deliveries = Object.fromEntries(
+    return set;
+  }
+
+  /**
+   * Re-seals the peers' answers of a message's state under the active key (rotation); undefined when
+   * it is already under it. The deliveries are written whole: run rotation when deliveries are quiet
+   * (see MaintenanceStore.resealAll).
+   */
+  resealState(state: MessageState): Pick<MessageState, 'kid' | 'deliveries'> | undefined {
+    const { keyring } = this.o;
+    if (!keyring || !state.kid || state.kid === keyring.activeKeyId) return undefined;
+    const open = this.open(state);
+    const deliveries = Object.fromEntries(
       Object.entries(open.deliveries).map(([id, d]) => [
         id,
         { ...d, attempts: d.attempts.map((a) => this.peerAnswer(a)), ...(d.lastError ? { lastError: this.peerAnswer(d.lastError) } : {}) },
       ]),
     );
-    return set;
+    return { kid: keyring.activeKeyId, deliveries };
   }
 }

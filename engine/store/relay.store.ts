@@ -1,3 +1,4 @@
+import { lookUpMap } from './lookup.ts';
 import type { MessageRecord } from './message-record.ts';
 import { isUnsettledStatus, MessageStatus } from './states.ts';
 import { storeCall } from './store-call.ts';
@@ -13,7 +14,7 @@ const SWEEP_MARKER = 'relay-sweep';
 
 /**
  * The store's relay role: the queries of the relay, which checks the messages in flight against
- * Redis, and its repair of their `unsettled` flag. Every method throws
+ * Redis, and its repair of their `unsettled` flag, on the messages' state documents (message-state.ts). Every method throws
  * `SwitchboardError('STORE_UNAVAILABLE')` when the server cannot be reached or does not confirm the write.
  */
 export class RelayStore {
@@ -24,12 +25,31 @@ export class RelayStore {
    * Reads by the `unsettled` flag (an index of the messages in flight only, on MongoDB and FerretDB).
    */
   async findUnsettled(olderThan: Date, limit: number): Promise<UnsettledMessage[]> {
-    return storeCall(() =>
+    const states = await storeCall(() =>
       this.ctx
-        .messages()
+        .states()
         .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit })
         .toArray(),
     );
+    return this.withoutOrphans(states);
+  }
+
+  /**
+   * The states whose message is stored. A state without its message is what an intake left whose
+   * message insert failed or was refused as a duplicate after its state insert succeeded (the two
+   * are written side by side, see MessageStore.insert): never acknowledged, never delivered. The
+   * relay reads only states untouched for a while, so such a state is deleted here.
+   */
+  private async withoutOrphans<T extends { _id: string }>(states: T[]): Promise<T[]> {
+    if (states.length === 0) return states;
+    const stored = await lookUpMap(
+      this.ctx.messages(),
+      states.map((s) => s._id),
+      { _id: 1 },
+    );
+    const orphans = states.filter((s) => !stored.has(s._id));
+    await Promise.all(orphans.map((o) => storeCall(() => this.ctx.states().deleteOne({ _id: o._id }))));
+    return orphans.length === 0 ? states : states.filter((s) => stored.has(s._id));
   }
 
   /**
@@ -43,7 +63,7 @@ export class RelayStore {
       [MessageStatus.received, MessageStatus.routed].map((status) =>
         storeCall(() =>
           this.ctx
-            .messages()
+            .states()
             .find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
             .toArray(),
         ),
@@ -68,6 +88,6 @@ export class RelayStore {
    */
   async syncUnsettled(id: string, status: MessageStatus): Promise<void> {
     const update = isUnsettledStatus(status) ? { $set: { unsettled: true as const } } : { $unset: { unsettled: '' as const } };
-    await storeCall(() => this.ctx.messages().updateOne({ _id: id, status }, update));
+    await storeCall(() => this.ctx.states().updateOne({ _id: id, status }, update));
   }
 }

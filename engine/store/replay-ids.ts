@@ -1,3 +1,4 @@
+import type { MessageState } from './message-state.ts';
 import type { Collection } from 'mongodb';
 import { backfillOnce } from './backfill.ts';
 import type { MessageRecord } from './message-record.ts';
@@ -21,9 +22,9 @@ function replayIdsOf(deliveries: MessageRecord['deliveries']): string[] {
  * store, in Store.start before it serves (backfillOnce): one read of the whole collection,
  * and a write per message replayed by an earlier version.
  */
-export function backfillReplayIds(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
+export function backfillReplayIds(states: Collection<MessageState>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
   return backfillOnce({
-    messages,
+    messages: states,
     meta,
     marker: 'replay-ids',
     field: 'replayIds',

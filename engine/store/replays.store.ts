@@ -1,5 +1,7 @@
 import type { Filter, UpdateFilter } from 'mongodb';
+import { lookUpMap } from './lookup.ts';
 import { transformVersions, type CanonicalEvent, type MessageRecord, type ReplayRecord } from './message-record.ts';
+import type { MessageState } from './message-state.ts';
 import { orderKeysOf } from './order-keys.ts';
 import { DeliveryStatus, MessageStatus, ReplayState, type ReplayableStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
@@ -19,7 +21,8 @@ export class ReplayStore {
    * just before), if they are still in `from`, back to pending. A dead delivery keeps its
    * idempotency key (a peer that did take an ambiguous attempt de-duplicates it); a delivered one is
    * given `keys[destinationId]`, so the peer takes it as new. Returns the ids reset: none when the
-   * message changed meanwhile (the update is conditional on every chosen delivery's status).
+   * message changed meanwhile (the update of its state is conditional on every chosen delivery's
+   * status). The events go to the message first, so a delivery set back to pending sends them.
    */
   async resetDeliveries(
     message: Pick<MessageRecord, '_id' | 'deliveries'>,
@@ -27,7 +30,9 @@ export class ReplayStore {
   ): Promise<string[]> {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
-    const set: Record<string, unknown> = { canonical: this.ctx.sealer.canonical(o.events) };
+    const canonical = this.ctx.sealer.canonical(o.events);
+    await storeCall(() => this.ctx.messages().updateOne({ _id: message._id }, { $set: { canonical } }));
+    const set: Record<string, unknown> = {};
     // The order keys of the deliveries open once these are reset (see order-keys.ts).
     const orderKeys = orderKeysOf(message.deliveries, reset);
     if (orderKeys.length > 0) set.orderKeys = orderKeys;
@@ -40,8 +45,8 @@ export class ReplayStore {
       if (key) set[`deliveries.${d}.idempotencyKey`] = key;
       filter[`deliveries.${d}.status`] = o.from;
     }
-    const update = { ...statusUpdate(MessageStatus.routed, { set }), $addToSet: { replayIds: o.replayId } } as UpdateFilter<MessageRecord>;
-    const res = await storeCall(() => this.ctx.messages().updateOne(filter as Filter<MessageRecord>, update));
+    const update = { ...statusUpdate(MessageStatus.routed, { set }), $addToSet: { replayIds: o.replayId } } as UpdateFilter<MessageState>;
+    const res = await storeCall(() => this.ctx.states().updateOne(filter as Filter<MessageState>, update));
     return res.modifiedCount === 1 ? reset : [];
   }
 
@@ -52,18 +57,28 @@ export class ReplayStore {
    * replay-ids.ts): the messages of this replay only.
    */
   async findReplayed(replayId: string): Promise<ReplayRecord['deliveries']> {
-    const docs = await storeCall(() =>
+    const states = await storeCall(() =>
       this.ctx
-        .messages()
-        .find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } })
+        .states()
+        .find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1 }, sort: { _id: 1 } })
         .toArray(),
     );
-    return docs.flatMap((doc) => {
-      const m = this.ctx.sealer.open(doc);
-      const versions = transformVersions(m.canonical?.events ?? []);
-      return Object.values(m.deliveries)
+    const contents = await lookUpMap(
+      this.ctx.messages(),
+      states.map((s) => s._id),
+      { _id: 1, canonical: 1, kid: 1 },
+    );
+    return states.flatMap((state) => {
+      const content = contents.get(state._id);
+      const versions = transformVersions((content && this.ctx.sealer.open(content).canonical?.events) ?? []);
+      return Object.values(state.deliveries)
         .filter((d) => d.replayId === replayId)
-        .map((d) => ({ messageId: m._id, destinationId: d.destinationId, idempotencyKey: d.idempotencyKey, transformVersions: versions }));
+        .map((d) => ({
+          messageId: state._id,
+          destinationId: d.destinationId,
+          idempotencyKey: d.idempotencyKey,
+          transformVersions: versions,
+        }));
     });
   }
 

@@ -1,3 +1,4 @@
+import type { MessageContent } from './message-state.ts';
 import type { Collection } from 'mongodb';
 import { backfillOnce } from './backfill.ts';
 import type { MessageRecord, MessageSummary } from './message-record.ts';
@@ -30,7 +31,7 @@ export function searchKeysOf(summary: MessageSummary | undefined): string[] {
  * that a search finds them too. Once per store, in Store.start before it serves (backfillOnce):
  * one read of the whole collection, and a write per message of an earlier version.
  */
-export function backfillSearchKeys(messages: Collection<MessageRecord>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
+export function backfillSearchKeys(messages: Collection<MessageContent>, meta: Collection<{ _id: string; at: Date }>): Promise<number> {
   return backfillOnce({
     messages,
     meta,

@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
-import type { MessageRecord, ReplayRecord } from './message-record.ts';
+import type { ReplayRecord } from './message-record.ts';
+import type { MessageContent, MessageState } from './message-state.ts';
 import type { RecordSealer } from './record-sealer.ts';
 
 /** A document of the `meta` collection: when a one-time step (a backfill, the relay's sweep) last ended. */
@@ -14,7 +15,10 @@ export interface MetaDocument {
  */
 export interface StoreContext {
   readonly sealer: RecordSealer;
-  messages(): Collection<MessageRecord>;
+  /** One document per message, written once (see message-state.ts). */
+  messages(): Collection<MessageContent>;
+  /** The mutable part of each message, under the message's `_id`. */
+  states(): Collection<MessageState>;
   replays(): Collection<ReplayRecord>;
   meta(): Collection<MetaDocument>;
 }

@@ -2,7 +2,8 @@ import { MongoClient, ServerApiVersion, type Collection, type Db, type Document 
 import { SwitchboardError } from '../errors.ts';
 import { DeliveryStateStore } from './delivery-state.store.ts';
 import { MaintenanceStore } from './maintenance.store.ts';
-import type { MessageRecord, ReplayRecord } from './message-record.ts';
+import type { ReplayRecord } from './message-record.ts';
+import type { MessageContent, MessageState } from './message-state.ts';
 import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
 import { MessageStore } from './messages.store.ts';
 import { RecordSealer } from './record-sealer.ts';
@@ -31,7 +32,8 @@ export class Store {
   readonly maintenance: MaintenanceStore;
   private readonly client: MongoClient;
   private db: Db | undefined;
-  private messageCollection: Collection<MessageRecord> | undefined;
+  private messageCollection: Collection<MessageContent> | undefined;
+  private stateCollection: Collection<MessageState> | undefined;
   private closing: Promise<void> | undefined;
 
   /** `sealer`: encryption at rest and keyed search hashes (see RecordSealer); default: neither. */
@@ -48,6 +50,7 @@ export class Store {
     const ctx: StoreContext = {
       sealer: options.sealer ?? new RecordSealer(),
       messages: () => this.messageCollection ?? notStarted(),
+      states: () => this.stateCollection ?? notStarted(),
       replays: () => this.collection<ReplayRecord>('replays'),
       meta: () => this.collection<MetaDocument>('meta'),
     };
@@ -58,13 +61,19 @@ export class Store {
     this.maintenance = new MaintenanceStore(ctx);
   }
 
-  /** Connects, makes the indexes the messages and replays need, and runs the backfills of earlier versions' messages. */
+  /** Connects, makes the indexes the messages, their states and replays need, and runs the backfills of earlier versions' messages. */
   async start(): Promise<void> {
     await this.client.connect();
     this.db = this.client.db(this.options.dbName);
-    this.messageCollection = this.db.collection<MessageRecord>('messages', { writeConcern: DURABLE });
+    this.messageCollection = this.db.collection<MessageContent>('messages', { writeConcern: DURABLE });
+    // Made now, so that its indexes (on FerretDB those of scripts/ferretdb-indexes.sql) exist before the first state.
+    await this.db.createCollection(STATES_COLLECTION).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== NAMESPACE_EXISTS) throw err;
+    });
+    this.stateCollection = this.db.collection<MessageState>(STATES_COLLECTION, { writeConcern: DURABLE });
     await ensureMessageIndexes({
       messages: this.messageCollection,
+      states: this.stateCollection,
       replays: this.collection<ReplayRecord>('replays'),
       ferretdb: await isFerretDb(this.db),
     });
@@ -87,6 +96,12 @@ export class Store {
     return (this.db ?? notStarted()).collection<T>(name, { writeConcern: DURABLE });
   }
 }
+
+/** The server's error code for a collection that exists already. */
+const NAMESPACE_EXISTS = 48;
+
+/** The collection of the messages' state documents (message-state.ts). */
+export const STATES_COLLECTION = 'message_states';
 
 function notStarted(): never {
   throw new SwitchboardError('STORE_UNAVAILABLE', 'store not started');

@@ -1,8 +1,15 @@
-import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import type { Collection, Document, Filter, OptionalUnlessRequiredId, UpdateFilter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { duplicateIndexes } from './group-commit.ts';
 import type { MessageRecord } from './message-record.ts';
+import { mergeRecord, repairedState, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { MessageStatus } from './states.ts';
+
+/** The two collections a message is stored in (message-state.ts). */
+export interface MessageCollections {
+  messages: Collection<MessageContent>;
+  states: Collection<MessageState>;
+}
 
 /** Why a staged entry is sent nowhere yet (its `filteredReason` until the commit). */
 export const STAGED_REASON =
@@ -23,14 +30,15 @@ export interface TransactionEntry {
  * transactions (MongoDB 6+ and FerretDB). Two steps, so that nothing is queued or answered before
  * every entry is durable, and a half-done attempt is finished by the next:
  *
- * 1. Stage: every entry in one `insertMany` (w: majority, j: true). An entry to be routed is stored
+ * 1. Stage: every entry's state in one `insertMany` and its message in another beside it (w:
+ *    majority, j: true; see message-state.ts). An entry to be routed is stored
  *    `staged`: status `filtered` (sent nowhere) without the `unsettled` flag and without order keys,
  *    so neither the relay's queries nor an ordered destination's head check see it. An entry the
  *    channel filter drops is stored as it is (it has nothing to commit). The insert is unordered:
  *    staged entries are invisible whatever subset of them a failure leaves, and a retry stores all
  *    that are missing in one round trip. An entry whose de-duplication key exists (an earlier attempt
  *    of the same transaction stored it) is read back instead.
- * 2. Commit, only once step 1 has every entry: each staged entry becomes `routed` (flagged
+ * 2. Commit, only once step 1 has every entry: each staged entry's state becomes `routed` (flagged
  *    unsettled, order keys set) by one conditional update by `_id`, all sent at once.
  *
  * Failures: anything thrown by step 1 leaves only invisible entries (nothing is delivered; the
@@ -46,19 +54,34 @@ export interface TransactionEntry {
  * Throws the driver's error otherwise (the caller maps it to STORE_UNAVAILABLE).
  */
 export async function storeTransaction(
-  messages: Collection<MessageRecord>,
+  c: MessageCollections,
   docs: readonly MessageRecord[],
-  commitUpdate: (staged: MessageRecord) => UpdateFilter<MessageRecord>,
+  commitUpdate: (staged: MessageState) => UpdateFilter<MessageState>,
 ): Promise<TransactionEntry[]> {
   if (docs.length === 0) return [];
-  const staged = docs.map(stagedForm);
-  const refused = await insertAll(messages, staged);
+  const staged = docs.map((d) => splitRecord(stagedForm(d)));
+  const [, refused] = await Promise.all([
+    insertAll(
+      c.states,
+      staged.map((s) => s.state),
+    ),
+    insertAll(
+      c.messages,
+      staged.map((s) => s.content),
+    ),
+  ]);
   const stored = await Promise.all(
-    staged.map(async (doc, i) => (refused.has(i) ? { doc: await storedTwin(messages, doc), inserted: false } : { doc, inserted: true })),
+    staged.map(async ({ content, state }, i) => {
+      if (!refused.has(i)) return { doc: mergeRecord(content, state), inserted: true };
+      // The earlier attempt's entry is the one: the state written for this one is not.
+      await c.states.deleteOne({ _id: state._id }).catch(() => undefined);
+      return { doc: await storedTwin(c, content), inserted: false };
+    }),
   );
   if (
     stored.some(
-      ({ doc }, i) => doc.contentHash !== undefined && staged[i]!.contentHash !== undefined && doc.contentHash !== staged[i]!.contentHash,
+      ({ doc }, i) =>
+        doc.contentHash !== undefined && staged[i]!.content.contentHash !== undefined && doc.contentHash !== staged[i]!.content.contentHash,
     )
   ) {
     throw new SwitchboardError('CONFLICT', 'a transaction with this key was stored with other content');
@@ -67,7 +90,7 @@ export async function storeTransaction(
     stored.map(async ({ doc, inserted }) => {
       const committed =
         doc.staged === true &&
-        (await messages.updateOne({ _id: doc._id, staged: true } as Filter<MessageRecord>, commitUpdate(doc))).modifiedCount === 1;
+        (await c.states.updateOne({ _id: doc._id, staged: true } as Filter<MessageState>, commitUpdate(doc))).modifiedCount === 1;
       return { messageId: doc._id, inserted, committed, destinationIds: Object.keys(doc.deliveries) };
     }),
   );
@@ -80,10 +103,10 @@ function stagedForm(doc: MessageRecord): MessageRecord {
   return { ...rest, status: MessageStatus.filtered, filteredReason: STAGED_REASON, staged: true };
 }
 
-/** Inserts every document; returns the positions refused because their de-duplication key exists. */
-async function insertAll(messages: Collection<MessageRecord>, docs: MessageRecord[]): Promise<Set<number>> {
+/** Inserts every document; returns the positions refused because a unique key of theirs exists. */
+async function insertAll<T extends Document>(collection: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<Set<number>> {
   try {
-    await messages.insertMany(docs, { ordered: false });
+    await collection.insertMany(docs, { ordered: false });
     return new Set();
   } catch (err) {
     const refused = duplicateIndexes(err);
@@ -93,11 +116,19 @@ async function insertAll(messages: Collection<MessageRecord>, docs: MessageRecor
 }
 
 /**
- * The stored message with this document's de-duplication key (an earlier attempt's entry). When the
- * store reported the key taken but shows no message under it, STORE_UNAVAILABLE: a retry reads it.
+ * The stored message with this entry's de-duplication key (an earlier attempt's entry), with its
+ * state (repaired if it has none, see repairedState). When the store reported the key taken but
+ * shows no message under it, STORE_UNAVAILABLE: a retry reads it.
  */
-async function storedTwin(messages: Collection<MessageRecord>, doc: MessageRecord): Promise<MessageRecord> {
-  const twin = await messages.findOne({ dedupeKey: doc.dedupeKey });
+async function storedTwin(c: MessageCollections, content: MessageContent): Promise<MessageContent & MessageState> {
+  const twin = await c.messages.findOne({ dedupeKey: content.dedupeKey });
   if (!twin) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-  return twin;
+  let state = await c.states.findOne({ _id: twin._id });
+  if (!state) {
+    state = repairedState(twin);
+    await c.states.insertOne(state).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    });
+  }
+  return mergeRecord(twin, state);
 }

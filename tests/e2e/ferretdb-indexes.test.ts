@@ -1,12 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
-import { isFerretDb, MESSAGE_INDEXES } from '../../engine/store/message-indexes.ts';
+import { isFerretDb, MESSAGE_INDEXES, STATE_INDEXES } from '../../engine/store/message-indexes.ts';
 import { MongoClient } from 'mongodb';
-import { Store } from '../../engine/store/store.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import { receivedMinuteOf } from '../../engine/store/received-minute.ts';
 import { searchKey } from '../../engine/store/search-keys.ts';
-import { deadMessage } from '../support/seed.ts';
+import { deadMessage, insertAsStored } from '../support/seed.ts';
 import { pgQuery, sharedMongoUrl } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
@@ -60,9 +60,9 @@ pgTest(
         deliveries: { erp: { ...m.deliveries.erp!, status: 'pending' as const, orderKey: `K${i % 400}` } },
       };
     });
-    const { store, messages } = await storeWith(t, 'sbidxorder', docs);
+    const { store, states } = await storeWith(t, 'sbidxorder', docs);
     // The query of DeliveryStateStore.findOrderBlocker.
-    const plan = await messages
+    const plan = await states
       .find(
         { orderKeys: 'erp|K7', _id: { $lt: docs[1999]!._id }, 'deliveries.erp.status': { $in: ['pending', 'retrying'] } },
         { projection: { _id: 1 }, sort: { _id: 1 }, limit: 1 },
@@ -77,25 +77,30 @@ pgTest(
   },
 );
 
-/** A fresh store holding `docs` (inserted 500 at a time), its tables analysed. */
+/** A fresh store holding `docs` (inserted 500 at a time, each as a message and its state), its tables analysed. */
 async function storeWith(t: ExecutionContext, prefix: string, docs: MessageRecord[]) {
   const dbName = uniqueName(prefix);
   const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
   t.teardown(() => store.close());
-  const messages = store.collection<MessageRecord>('messages');
-  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
-  await pgQuery('ferretdb', `ANALYZE "${dbName}".${await messagesTable(dbName)}`);
-  return { dbName, store, messages };
+  for (let i = 0; i < docs.length; i += 500) await insertAsStored(store, docs.slice(i, i + 500));
+  for (const collection of ['messages', STATES_COLLECTION])
+    await pgQuery('ferretdb', `ANALYZE "${dbName}".${await collectionTable(dbName, collection)}`);
+  return {
+    dbName,
+    store,
+    messages: store.collection<MessageRecord>('messages'),
+    states: store.collection<MessageRecord>(STATES_COLLECTION),
+  };
 }
 
-/** The PostgreSQL table FerretDB keeps the `messages` collection of `dbName` in. */
-async function messagesTable(dbName: string): Promise<string> {
+/** The PostgreSQL table FerretDB keeps `collection` of `dbName` in. */
+async function collectionTable(dbName: string, collection: string): Promise<string> {
   return (
     await pgQuery(
       'ferretdb',
       'SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
-        `WHERE n.nspname = '${dbName}' AND c.relname LIKE 'messages_%' AND c.relkind = 'r'`,
+        `WHERE n.nspname = '${dbName}' AND c.relname LIKE '${collection}_%' AND c.relkind = 'r'`,
     )
   ).trim();
 }
@@ -122,7 +127,7 @@ pgTest(
       },
       { $group: { _id: '$status', count: { $sum: 1 } } },
     ];
-    const plan = await store.collection('messages').aggregate(pipeline).explain();
+    const plan = await store.collection(STATES_COLLECTION).aggregate(pipeline).explain();
     t.regex(JSON.stringify(plan), /"Index Name":"sb_received_minute_/);
     t.deepEqual(
       await new StoreMetrics(store).received(['ehr-mllp'], new Date(from.getTime() - 30_000), new Date(from.getTime() + 60_000)),
@@ -140,7 +145,7 @@ pgTest(
       searchKeys: [searchKey('mrn', `M${i}`)],
       ...(i % 100 === 0 ? { replayIds: [`r${i % 300}`] } : {}),
     }));
-    const { messages } = await storeWith(t, 'sbidxsearch', docs);
+    const { messages, states } = await storeWith(t, 'sbidxsearch', docs);
     const search = await messages
       .find({ searchKeys: searchKey('mrn', 'M7') }, { projection: { raw: 0, canonical: 0 }, sort: { _id: -1 }, limit: 50 })
       .explain();
@@ -149,9 +154,7 @@ pgTest(
     const duplicate = await messages.find({ dedupeKey: docs[7]!.dedupeKey }).explain();
     t.regex(JSON.stringify(duplicate), /"Index Name":"sb_dedupe_key_/);
     // The query of ReplayStore.findReplayed.
-    const replayed = await messages
-      .find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1, canonical: 1, kid: 1 }, sort: { _id: 1 } })
-      .explain();
+    const replayed = await states.find({ replayIds: 'r100' }, { projection: { _id: 1, deliveries: 1 }, sort: { _id: 1 } }).explain();
     t.true(replayed.filterPushdown, 'FerretDB passes the replay id down');
     t.regex(JSON.stringify(replayed), /"Index Name":"sb_replay_ids_/);
   },
@@ -167,13 +170,16 @@ test(
     const messages = first.collection<MessageRecord>('messages');
     const info = await messages.find({}, { limit: 1 }).explain();
     const ferretdb = Boolean(info.serverInfo?.ferretdbVersion);
-    const names = async (store: Store) => (await store.collection('messages').listIndexes().toArray()).map((i) => i.name as string).sort();
+    const names = async (store: Store, collection = 'messages') =>
+      (await store.collection(collection).listIndexes().toArray()).map((i) => i.name as string).sort();
     const all = ['_id_', ...MESSAGE_INDEXES.map((i) => i.name)].sort();
     if (!ferretdb) {
       t.deepEqual(await names(first), all);
+      t.deepEqual(await names(first, STATES_COLLECTION), ['_id_', ...STATE_INDEXES.map((i) => i.name)].sort());
       return first.close();
     }
     t.deepEqual(await names(first), ['_id_', 'dedupe']);
+    t.deepEqual(await names(first, STATES_COLLECTION), ['_id_']);
     // As an earlier version left it: an index FerretDB does not get.
     await messages.createIndex({ errorCodes: 1, _id: -1 }, { name: 'error_codes' });
     await first.close();

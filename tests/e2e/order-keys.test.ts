@@ -1,6 +1,7 @@
 import test from 'ava';
+import type { MessageState } from '../../engine/store/message-state.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { Store } from '../../engine/store/store.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import { backfillOrderKeys } from '../../engine/store/order-keys.ts';
 import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
 import { sharedMongoUrl } from '../support/services.ts';
@@ -40,11 +41,11 @@ test('the head check of an ordered destination finds the earliest open message o
   );
   // Delivered: the entry goes, so the check reads only what can still hold the key.
   await store.deliveryState.update(a2!._id, 'erp', { status: 'delivered', seen: a2! });
-  t.deepEqual((await store.collection<MessageRecord>('messages').findOne({ _id: a2!._id }))?.orderKeys, []);
+  t.deepEqual((await store.collection<MessageState>(STATES_COLLECTION).findOne({ _id: a2!._id }))?.orderKeys, []);
   t.is(await blocker(a4!), a3!._id);
   await store.deliveryState.update(a3!._id, 'erp', { status: 'dead', seen: a3! });
   t.deepEqual(
-    (await store.collection<MessageRecord>('messages').findOne({ _id: a3!._id }))?.orderKeys,
+    (await store.collection<MessageState>(STATES_COLLECTION).findOne({ _id: a3!._id }))?.orderKeys,
     ['erp|A'],
     'a dead head keeps its key',
   );
@@ -81,7 +82,7 @@ test('messages stored without orderKeys (an earlier version) get them at start, 
   ];
   const store = await storeAfterEarlierVersion({ prefix: 'sborderfill', docs: old, marker: 'order-keys' });
   t.teardown(() => store.close());
-  const messages = store.collection<MessageRecord>('messages');
+  const messages = store.collection<MessageState>(STATES_COLLECTION);
   const meta = store.collection<{ _id: string; at: Date }>('meta');
   const keys = async (m: MessageRecord) => (await messages.findOne({ _id: m._id }))?.orderKeys;
   t.deepEqual(await keys(old[0]!), ['erp|A']);

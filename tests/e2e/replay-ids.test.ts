@@ -1,6 +1,7 @@
 import test from 'ava';
+import type { MessageState } from '../../engine/store/message-state.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { Store } from '../../engine/store/store.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import { backfillReplayIds } from '../../engine/store/replay-ids.ts';
 import { deadMessage, storeAfterEarlierVersion } from '../support/seed.ts';
 import { sharedMongoUrl } from '../support/services.ts';
@@ -34,7 +35,7 @@ test("a replay's read-back finds each delivery it set back to pending, by replay
   const found = (await store.replays.findReplayed('r1')).map((d) => `${d.messageId}|${d.destinationId}|${d.idempotencyKey}`).sort();
   t.deepEqual(found, [`${a!._id}|billing|${a!._id}:billing`, `${a!._id}|erp|${a!._id}:erp`, `${b!._id}|billing|${b!._id}:billing`].sort());
   t.deepEqual(
-    (await store.collection<MessageRecord>('messages').findOne({ _id: a!._id }))?.replayIds,
+    (await store.collection<MessageState>(STATES_COLLECTION).findOne({ _id: a!._id }))?.replayIds,
     ['r1'],
     'one entry for both destinations',
   );
@@ -65,7 +66,7 @@ test('messages an earlier version replayed (replayId only in the delivery) get r
   const untouched = deadTo(1, ['erp']);
   const store = await storeAfterEarlierVersion({ prefix: 'sbreplayfill', docs: [replayed, untouched], marker: 'replay-ids' });
   t.teardown(() => store.close());
-  const messages = store.collection<MessageRecord>('messages');
+  const messages = store.collection<MessageState>(STATES_COLLECTION);
   t.deepEqual((await messages.findOne({ _id: replayed._id }))?.replayIds, ['r-old']);
   t.is((await messages.findOne({ _id: untouched._id }))?.replayIds, undefined, 'a message never replayed gets nothing');
   t.deepEqual((await store.replays.findReplayed('r-old')).map((d) => d.destinationId).sort(), ['billing', 'erp']);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { StoreMetrics } from '../../engine/metrics/store-metrics.ts';
 import { Store } from '../../engine/store/store.ts';
-import { type MessageQuery } from '../../engine/store/messages.store.ts';
+import { type MessageQuery } from '../../engine/store/message-list.ts';
 import type { DeliveryRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import type { DeliveryStatus } from '../../engine/store/states.ts';
 import type { ErrorCode } from '../../engine/errors.ts';

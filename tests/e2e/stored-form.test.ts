@@ -2,7 +2,7 @@ import test from 'ava';
 import { Binary, MongoClient } from 'mongodb';
 import { Store } from '../../engine/store/store.ts';
 import type { CanonicalEvent } from '../../engine/store/message-record.ts';
-import { deadMessage } from '../support/seed.ts';
+import { deadMessage, insertAsStored } from '../support/seed.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
@@ -49,10 +49,7 @@ test(
     t.deepEqual((await store.messages.getForDelivery(packed._id))?.canonical?.events, events);
 
     const legacy = { ...deadMessage(2), canonical: { events } };
-    await client
-      .db(dbName)
-      .collection('messages')
-      .insertOne(legacy as never);
+    await insertAsStored(store, [legacy]);
     t.deepEqual((await store.messages.get(legacy._id))?.canonical?.events, events, 'a record of an earlier version');
   },
 );

@@ -13,8 +13,8 @@ import {
 } from '../../engine/queue/queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { Store } from '../../engine/store/store.ts';
-import { deadMessage } from '../support/seed.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
+import { deadMessage, insertAsStored } from '../support/seed.ts';
 import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
@@ -36,7 +36,7 @@ const pendingErp = (m: MessageRecord): MessageRecord['deliveries'] => ({
 });
 
 async function flagOf(store: Store, id: string): Promise<{ status: string; unsettled: unknown }> {
-  const doc = await store.collection<MessageRecord>('messages').findOne({ _id: id }, { projection: { status: 1, unsettled: 1 } });
+  const doc = await store.collection<MessageRecord>(STATES_COLLECTION).findOne({ _id: id }, { projection: { status: 1, unsettled: 1 } });
   return { status: doc!.status, unsettled: doc!.unsettled ?? null };
 }
 
@@ -131,15 +131,13 @@ test(
     const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
     const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
     t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit()));
-    const messages = store.collection<MessageRecord>('messages');
-
     // Written straight, as an engine before the flag did: one received, one routed with a pending delivery.
     const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
     const routedSeed = deadMessage(2);
     const routed = { ...routedSeed, status: 'routed' as const, deliveries: pendingErp(routedSeed) };
     // And a settled one carrying the flag, as a write around Store could leave it.
     const settled = { ...deadMessage(3), unsettled: true as const };
-    await messages.insertMany([received, routed, settled]);
+    await insertAsStored(store, [received, routed, settled]);
 
     /** A relay of this deployment (its own process, as it were) sweeping every `sweepMs`. */
     const relayWith = (sweepMs: number) => {
@@ -165,7 +163,7 @@ test(
 
     // The next passes read by the flag only: a message written without it now waits for the next sweep.
     const late = { ...deadMessage(4), status: 'received' as const, deliveries: {} };
-    await messages.insertOne(late);
+    await insertAsStored(store, [late]);
     await relay.tick();
     t.deepEqual(await flagOf(store, late._id), { status: 'received', unsettled: null }, 'no sweep before RELAY_SWEEP_MS');
     // Nor by another process's relay: the time of the last sweep is kept in the store.
@@ -183,14 +181,14 @@ test(
 
 test("the relay's query is served by an index of the messages in flight only", async (t) => {
   const store = await openStore(t);
-  const messages = store.collection<MessageRecord>('messages');
+  const states = store.collection<MessageRecord>(STATES_COLLECTION);
   // Enough settled messages that a whole-collection read would cost the planner more than the index.
   const docs = Array.from({ length: 3000 }, (_, i) => deadMessage(i));
-  for (let i = 0; i < docs.length; i += 500) await messages.insertMany(docs.slice(i, i + 500));
+  for (let i = 0; i < docs.length; i += 500) await insertAsStored(store, docs.slice(i, i + 500));
   await store.messages.insert({ ...deadMessage(9999), status: 'received', deliveries: {} });
 
   const filter = { unsettled: true, updatedAt: { $lt: new Date(Date.now() + 60_000) } } as const;
-  const plan = await messages.find(filter).limit(500).explain();
+  const plan = await states.find(filter).limit(500).explain();
   const explained = JSON.stringify(plan);
   if (plan.serverInfo?.ferretdbVersion) {
     // FerretDB on PostgreSQL: the partial index scripts/ferretdb-indexes.sql provisions.

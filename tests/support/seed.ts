@@ -1,6 +1,8 @@
 import { newMessageId } from '../../engine/ids.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
-import { Store } from '../../engine/store/store.ts';
+import { splitRecord, type MessageContent, type MessageState } from '../../engine/store/message-state.ts';
+import { STATE_LAYOUT_MARKER } from '../../engine/store/state-layout.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import { sharedMongoUrl } from './services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
@@ -42,16 +44,26 @@ export function deadMessage(i: number): MessageRecord {
 }
 
 /**
+ * Writes `docs` as the store keeps them (a message and its state, see message-state.ts) by the
+ * driver, not through Store: for seeding thousands at once, or documents Store would not write.
+ */
+export async function insertAsStored(store: Store, docs: readonly MessageRecord[]): Promise<void> {
+  const parts = docs.map(splitRecord);
+  await store.collection<MessageState>(STATES_COLLECTION).insertMany(parts.map((p) => p.state));
+  await store.collection<MessageContent>('messages').insertMany(parts.map((p) => p.content));
+}
+
+/**
  * A started store (database named after `prefix`) whose messages are `docs` as an earlier version
- * left them: written by the driver, not through Store, with the backfill's `marker` removed, so
- * that this start runs that backfill. The caller closes it.
+ * left them: one document each (before the state layout), written by the driver, not through Store,
+ * with the backfill's `marker` and the layout's removed, so that this start runs both. The caller closes it.
  */
 export async function storeAfterEarlierVersion(o: { prefix: string; docs: MessageRecord[]; marker: string }): Promise<Store> {
   const dbName = uniqueName(o.prefix);
   const first = new Store({ url: sharedMongoUrl(), dbName });
   await first.start();
   await first.collection<MessageRecord>('messages').insertMany(o.docs);
-  await first.collection<{ _id: string }>('meta').deleteOne({ _id: o.marker });
+  await first.collection<{ _id: string }>('meta').deleteMany({ _id: { $in: [o.marker, STATE_LAYOUT_MARKER] } });
   await first.close();
   const store = new Store({ url: sharedMongoUrl(), dbName });
   await store.start();
