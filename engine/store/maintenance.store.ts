@@ -31,7 +31,7 @@ export class MaintenanceStore {
 
   /**
    * Key rotation: re-seals every message and state not sealed under the active key and returns how
-   * many documents it changed. Records keep working meanwhile (every configured key decrypts). A record's deliveries
+   * many messages it changed (their states, re-sealed after them, are not counted again). Records keep working meanwhile (every configured key decrypts). A record's deliveries
    * are rewritten whole, so run it while no delivery of old records is in flight (after the new key
    * has been first in the ring for a while, or with workers stopped). One cursor over the
    * collection: FerretDB passes neither `$ne` nor a limit down, so repeated limited reads would each
@@ -49,14 +49,12 @@ export class MaintenanceStore {
       if (set) await storeCall(() => messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
       return Boolean(set);
     });
-    return (
-      changed +
-      (await eachDocument(states.find(filter, { batchSize: 500 }), async (state) => {
-        const set = sealer.resealState(state);
-        if (set) await storeCall(() => states.updateOne({ _id: state._id, kid: state.kid }, { $set: set }));
-        return Boolean(set);
-      }))
-    );
+    await eachDocument(states.find(filter, { batchSize: 500 }), async (state) => {
+      const set = sealer.resealState(state);
+      if (set) await storeCall(() => states.updateOne({ _id: state._id, kid: state.kid }, { $set: set }));
+      return Boolean(set);
+    });
+    return changed;
   }
 }
 

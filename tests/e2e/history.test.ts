@@ -136,20 +136,24 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
 
   const client = new MongoClient(mongo.url);
   t.teardown(() => client.close());
-  const messages = client
-    .db(env.MONGODB_DB)
-    .collection<{ status: string; summary: { controlId: string }; deliveries: Record<string, { status: string }> }>('messages');
-  const openDeliveries = async () => messages.countDocuments({ status: { $in: ['received', 'routed'] } });
+  // A message is two documents (engine/store/message-state.ts): its content, and its state under the same _id.
+  const db = client.db(env.MONGODB_DB);
+  const contents = db.collection<{ _id: string; summary: { controlId: string } }>('messages');
+  const states = db.collection<{ _id: string; status: string; deliveries: Record<string, { status: string; attempts: unknown[] }> }>(
+    'message_states',
+  );
+  const openDeliveries = async () => states.countDocuments({ status: { $in: ['received', 'routed'] } });
+  const controlIdOf = async (id: string) => (await contents.findOne({ _id: id }))?.summary.controlId;
   if (policy === 'block') {
     await waitFor(
       'everything but the poisoned key settled',
       async () =>
-        (await messages.countDocuments({ 'summary.controlId': POISON, status: 'dead' })) === 1 &&
-        (await openDeliveries()) <= PER_SENDER / 2,
+        (await states.countDocuments({ _id: (await contents.findOne({ 'summary.controlId': POISON }))?._id ?? '', status: 'dead' })) ===
+          1 && (await openDeliveries()) <= PER_SENDER / 2,
       120_000,
     );
     erp.rejectMatching(undefined);
-    const [poisoned] = await messages.find({ 'summary.controlId': POISON }).toArray();
+    const poisoned = await contents.findOne({ 'summary.controlId': POISON });
     const base = `http://127.0.0.1:${ingest.httpPort}`;
     const session = await signInOverHttp(base, 'admin', TEST_ADMIN.password);
     const res = await fetch(`${base}/api/replays`, {
@@ -161,21 +165,18 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
   }
   await waitFor('nothing left neither delivered nor dead', async () => (await openDeliveries()) === 0, 120_000).catch(
     async (err: unknown) => {
-      const open = await messages
+      const open = await states
         .find({ status: { $in: ['received', 'routed'] } })
         .limit(5)
         .toArray();
-      t.log(
-        JSON.stringify(
-          open.map((m) => ({
-            id: m.summary.controlId,
-            status: m.status,
-            d: Object.fromEntries(
-              Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, (v as unknown as { attempts: unknown[] }).attempts.length]]),
-            ),
-          })),
-        ),
+      const shown = await Promise.all(
+        open.map(async (m) => ({
+          id: await controlIdOf(m._id),
+          status: m.status,
+          d: Object.fromEntries(Object.entries(m.deliveries).map(([k, v]) => [k, [v.status, v.attempts.length]])),
+        })),
       );
+      t.log(JSON.stringify(shown));
       t.log(
         (worker?.lines ?? [])
           .filter((l) => l.includes('"warn"') || l.includes('"error"'))
@@ -186,8 +187,9 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
     },
   );
 
-  const all = await messages.find({}).toArray();
-  t.is(all.length, SENDERS * PER_SENDER, 'each acknowledged message stored once');
+  t.is(await contents.countDocuments({}), SENDERS * PER_SENDER, 'each acknowledged message stored once');
+  const all = await states.find({}).toArray();
+  t.is(all.length, SENDERS * PER_SENDER, 'each with one state');
   const postings = erp.postings();
   for (const dest of ['erp', 'erpordered']) {
     const keys = postings.map((p) => p.idempotencyKey).filter((k) => k.endsWith(`:${dest}`));
