@@ -32,10 +32,11 @@ export class MaintenanceStore {
   /**
    * Key rotation: re-seals every message and state not sealed under the active key and returns how
    * many messages it changed (their states, re-sealed after them, are not counted again). Records
-   * keep working meanwhile (every configured key decrypts). A record's deliveries are rewritten whole, so run it while no delivery of old records is in flight (after the new key
-   * has been first in the ring for a while, or with workers stopped). One cursor over the
-   * collection: FerretDB passes neither `$ne` nor a limit down, so repeated limited reads would each
-   * read the whole collection.
+   * keep working meanwhile (every configured key decrypts). A state's deliveries are rewritten
+   * whole, so run it while no delivery of old records is in flight (after the new key has been
+   * first in the ring for a while, or with workers stopped). One cursor over each collection:
+   * FerretDB passes neither `$ne` nor a limit down, so repeated limited reads would each read the
+   * whole collection.
    */
   async resealAll(): Promise<number> {
     const { sealer } = this.ctx;
