@@ -1,10 +1,11 @@
 import { SwitchboardError } from '../errors.ts';
 import { findWithDeliveriesIn, type DeliveriesInQuery } from './deliveries-in.ts';
-import { GroupCommit, type GroupInsertOutcome } from './group-commit.ts';
+import { GroupCommit } from './group-commit.ts';
 import { lookUp } from './lookup.ts';
 import type { DeliverableRecord, MessageRecord, RoutePlan } from './message-record.ts';
 import { listMessages, type ListedMessage, type MessageQuery } from './message-list.ts';
-import { mergeRecord, repairedState, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { mergeRecord, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { stateOrRepair } from './state-repair.ts';
 import { orderKeysOf } from './order-keys.ts';
 import { receivedMinuteOf } from './received-minute.ts';
 import { searchKeysOf } from './search-keys.ts';
@@ -69,25 +70,10 @@ export class MessageStore {
   private async existing(sealed: MessageRecord): Promise<{ inserted: false; existing: MessageRecord; sameContent: boolean }> {
     const content = await storeCall(() => this.ctx.messages().findOne({ dedupeKey: sealed.dedupeKey }));
     if (!content) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-    const state = (await this.stateOf(content._id)) ?? (await this.repairState(content));
+    const state = await storeCall(() => stateOrRepair(this.ctx.states(), content));
     // Compared as stored (keyed when SEARCH_HASH_KEY is set); a record without a hash is taken as the same.
     const sameContent = !sealed.contentHash || !content.contentHash || content.contentHash === sealed.contentHash;
     return { inserted: false, existing: this.ctx.sealer.open(mergeRecord(content, state)), sameContent };
-  }
-
-  /** Gives a message found without a state its repaired one (see repairedState); the state stored by then if another did first. */
-  private async repairState(content: MessageContent): Promise<MessageState> {
-    const state = repairedState(content);
-    const outcome: GroupInsertOutcome = await storeCall(() =>
-      this.ctx
-        .states()
-        .insertOne(state)
-        .then(
-          () => 'inserted' as const,
-          (err: unknown) => ((err as { code?: number }).code === 11000 ? 'duplicate' : Promise.reject(err)),
-        ),
-    );
-    return outcome === 'inserted' ? state : ((await this.stateOf(content._id)) ?? state);
   }
 
   /** Deletes the state of a message whose content was refused (best effort: the relay deletes what is left). */

@@ -2,7 +2,8 @@ import type { Collection, Document, Filter, OptionalUnlessRequiredId, UpdateFilt
 import { SwitchboardError } from '../errors.ts';
 import { duplicateIndexes } from './group-commit.ts';
 import type { MessageRecord } from './message-record.ts';
-import { mergeRecord, repairedState, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { mergeRecord, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { stateOrRepair } from './state-repair.ts';
 import { MessageStatus } from './states.ts';
 
 /** The two collections a message is stored in (message-state.ts). */
@@ -123,12 +124,5 @@ async function insertAll<T extends Document>(collection: Collection<T>, docs: Op
 async function storedTwin(c: MessageCollections, content: MessageContent): Promise<MessageContent & MessageState> {
   const twin = await c.messages.findOne({ dedupeKey: content.dedupeKey });
   if (!twin) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-  let state = await c.states.findOne({ _id: twin._id });
-  if (!state) {
-    state = repairedState(twin);
-    await c.states.insertOne(state).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
-    });
-  }
-  return mergeRecord(twin, state);
+  return mergeRecord(twin, await stateOrRepair(c.states, twin));
 }
