@@ -102,8 +102,9 @@ export class DeliveryWorker {
     const { messageId, destinationId } = job.data;
     const handedOver = job.data.fresh ? this.options.handoff?.take(messageId, destinationId) : undefined;
     const message = handedOver ?? (await this.options.store.messages.getForDelivery(messageId));
-    const delivery = message?.deliveries[destinationId];
-    if (!message || !delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
+    if (!message) return this.options.store.messages.dropOrphanState(messageId);
+    const delivery = message.deliveries[destinationId];
+    if (!delivery || isTerminalDelivery(delivery.status) || !message.canonical) return;
     await this.waitForHead(job, token, delivery);
     const round = delivery.replayId;
     const attempt = delivery.attempts.filter((a) => a.outcome !== 'not-connected' && a.replayId === round).length + 1;

@@ -52,7 +52,7 @@ export class RouteWorker {
   private async process(job: Job<RouteJobData>): Promise<void> {
     const { messageId } = job.data;
     const message = await this.options.store.messages.get(messageId);
-    if (!message) return;
+    if (!message) return this.options.store.messages.dropOrphanState(messageId);
     let deliveries: Record<string, DeliveryRecord> = message.deliveries;
     if (message.status === MessageStatus.received) {
       const plan = this.plan(message);

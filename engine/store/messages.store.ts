@@ -15,6 +15,9 @@ import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
 import { storeTransaction, type TransactionEntry } from './transaction-insert.ts';
 
+/** How old a state without its message must be before it is taken for an orphan (see dropOrphanState). */
+const ORPHAN_AGE_MS = 5 * 60_000;
+
 /**
  * The store's messages role: inserts a message (or a FHIR transaction's entries), reads messages
  * by id, searches them, and saves what routing decided. A message is two documents (message-state.ts):
@@ -34,7 +37,7 @@ export class MessageStore {
    * Resolves only once the server confirmed both writes (w: majority, j: true). On a duplicate
    * `dedupeKey`, returns the stored message instead, and whether it has the same `contentHash`
    * (true when either has none); the state this call wrote is deleted again. A failure of either
-   * write throws: a state left without its message is deleted by the relay, a message left without
+   * write throws: a state left without its message is deleted by the worker its job meets (see dropOrphanState), a message left without
    * its state is given one when the sender's resend meets it (see repairedState). `forDelivery()`
    * returns the inserted message as `getForDelivery` would read it back, without reading it (DeliveryHandoff).
    */
@@ -76,7 +79,21 @@ export class MessageStore {
     return { inserted: false, existing: this.ctx.sealer.open(mergeRecord(content, state)), sameContent };
   }
 
-  /** Deletes the state of a message whose content was refused (best effort: the relay deletes what is left). */
+  /**
+   * Deletes the state of message `id` if its message was never stored and the state is older than
+   * ORPHAN_AGE_MS: what an intake leaves whose message insert failed beside its state's (never
+   * acknowledged). Called by the workers when a job's message is not found, which is rare, so the
+   * relay's reads stay one query; a younger state is left for a later pass (its insert may still
+   * be in flight). No effect on a stored message.
+   */
+  async dropOrphanState(id: string): Promise<void> {
+    const content = await storeCall(() => this.ctx.messages().findOne({ _id: id }, { projection: { _id: 1 } }));
+    if (content) return;
+    const before = new Date(Date.now() - ORPHAN_AGE_MS);
+    await storeCall(() => this.ctx.states().deleteOne({ _id: id, updatedAt: { $lt: before } }));
+  }
+
+  /** Deletes the state of a message whose content was refused (best effort: see dropOrphanState for what is left). */
   private async dropState(id: string): Promise<void> {
     await this.ctx
       .states()

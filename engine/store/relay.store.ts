@@ -1,4 +1,3 @@
-import { lookUpMap } from './lookup.ts';
 import type { MessageRecord } from './message-record.ts';
 import { isUnsettledStatus, MessageStatus } from './states.ts';
 import { storeCall } from './store-call.ts';
@@ -25,31 +24,12 @@ export class RelayStore {
    * Reads by the `unsettled` flag (an index of the messages in flight only, on MongoDB and FerretDB).
    */
   async findUnsettled(olderThan: Date, limit: number): Promise<UnsettledMessage[]> {
-    const states = await storeCall(() =>
+    return storeCall(() =>
       this.ctx
         .states()
         .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit })
         .toArray(),
     );
-    return this.withoutOrphans(states);
-  }
-
-  /**
-   * The states whose message is stored. A state without its message is what an intake left whose
-   * message insert failed or was refused as a duplicate after its state insert succeeded (the two
-   * are written side by side, see MessageStore.insert): never acknowledged, never delivered. The
-   * relay reads only states untouched for a while, so such a state is deleted here.
-   */
-  private async withoutOrphans<T extends { _id: string }>(states: T[]): Promise<T[]> {
-    if (states.length === 0) return states;
-    const stored = await lookUpMap(
-      this.ctx.messages(),
-      states.map((s) => s._id),
-      { _id: 1 },
-    );
-    const orphans = states.filter((s) => !stored.has(s._id));
-    await Promise.all(orphans.map((o) => storeCall(() => this.ctx.states().deleteOne({ _id: o._id }))));
-    return orphans.length === 0 ? states : states.filter((s) => stored.has(s._id));
   }
 
   /**
