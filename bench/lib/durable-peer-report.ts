@@ -1,5 +1,5 @@
 import { durableRatio, type DurablePeerRow } from '../suites/durable-peer.ts';
-import type { Target } from './report.ts';
+import type { Target } from './targets.ts';
 import { table } from './markdown-table.ts';
 import { ratio } from './stats.ts';
 
