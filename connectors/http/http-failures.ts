@@ -7,10 +7,8 @@ import { SwitchboardError } from '../../engine/errors.ts';
  */
 export function classifyNetworkError(err: unknown, timedOut: boolean): SwitchboardError {
   if (timedOut) return new SwitchboardError('PEER_TIMEOUT', 'no answer from the peer in time', { cause: err });
-  const cause = (err as { cause?: { code?: unknown } }).cause;
-  const found = cause?.code ?? (err as { code?: unknown }).code;
-  // Node's and undici's codes are strings; a DOMException (the reason of an abort) has a number.
-  const code = typeof found === 'string' ? found : '';
+  const cause = (err as { cause?: { code?: string } }).cause;
+  const code = cause?.code ?? (err as { code?: string }).code ?? '';
   if (isTlsFailure(code)) return new SwitchboardError('PEER_TLS_FAILED', `TLS handshake failed (${code})`, { cause: err });
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
     return new SwitchboardError('PEER_NOT_CONNECTED', `cannot connect to the peer (${code})`, { cause: err });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { classifyHttpAnswer, classifyNetworkError } from '../../connectors/http/http-failures.ts';
+import { classifyHttpAnswer } from '../../connectors/http/http-failures.ts';
 
 const answer = (status: number, headers: Record<string, string | string[]> = {}) =>
   classifyHttpAnswer(status, headers, { peer: 'the peer', peerResponse: `${status} body` });
@@ -26,11 +26,4 @@ test('408 is ambiguous; other 4xx and 3xx are permanent and ignore Retry-After',
     const e = answer(status, { 'retry-after': '5' });
     t.deepEqual([e.code, e.failureClass, e.retryAfterMs], ['PEER_REJECTED', 'permanent', undefined], String(status));
   }
-});
-
-test("an abort's DOMException (numeric code) is the engine's abort, not a crash of the classification", (t) => {
-  const e = classifyNetworkError(new DOMException('This operation was aborted', 'AbortError'), false);
-  t.deepEqual([e.code, e.message], ['PEER_CONNECTION_LOST', 'request aborted by the engine']);
-  const timeout = classifyNetworkError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), true);
-  t.is(timeout.code, 'PEER_TIMEOUT');
 });
