@@ -1,7 +1,8 @@
 import type { Filter } from 'mongodb';
-import { lookUp, lookUpMap } from './lookup.ts';
+import { lookUp } from './lookup.ts';
+import { withContents } from './message-list.ts';
 import type { MessageRecord } from './message-record.ts';
-import { mergeRecord, type MessageState } from './message-state.ts';
+import type { MessageState } from './message-state.ts';
 import { MessageStatus, ReplayableStatus } from './states.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
@@ -34,16 +35,7 @@ export async function findWithDeliveriesIn(ctx: StoreContext, q: DeliveriesInQue
       (!q.from || s.receivedAt >= q.from) &&
       (!q.to || s.receivedAt <= q.to),
   );
-  const chosen = states.sort(byId(q.order)).slice(0, q.limit);
-  const contents = await lookUpMap(
-    ctx.messages(),
-    chosen.map((s) => s._id),
-    { raw: 0, canonical: 0 },
-  );
-  return chosen.flatMap((s) => {
-    const content = contents.get(s._id);
-    return content ? [ctx.sealer.open(mergeRecord(content, s))] : [];
-  });
+  return withContents(ctx, states.sort(byId(q.order)).slice(0, q.limit));
 }
 
 /** By id: one lookup per id (see lookUp); the rest of the filter is applied by the caller. */

@@ -89,3 +89,22 @@ export function duplicateIndexes(err: unknown): Set<number> | undefined {
   if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) return undefined;
   return new Set(errors.map((e) => e.index));
 }
+
+/**
+ * Inserts every document (unordered, with the collection's write concern); returns the positions
+ * refused because a unique key of theirs exists. Any other failure is thrown (the driver's error).
+ * Used by storeTransaction and the state layout's backfill.
+ */
+export async function insertAllowingDuplicates<T extends Document>(
+  collection: Collection<T>,
+  docs: OptionalUnlessRequiredId<T>[],
+): Promise<Set<number>> {
+  try {
+    await collection.insertMany(docs, { ordered: false });
+    return new Set();
+  } catch (err) {
+    const refused = duplicateIndexes(err);
+    if (!refused) throw err;
+    return refused;
+  }
+}

@@ -63,15 +63,7 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
   const contentFilter = contentFilterOf(ctx, query);
   if (!contentFilter) {
     const states = await storeCall(() => listNewestFirst(ctx.states(), { filter: stateFilterOf(query), limit: query.limit, ...bounds }));
-    const contents = await lookUpMap(
-      ctx.messages(),
-      states.map((s) => s._id),
-      { raw: 0, canonical: 0 },
-    );
-    return states.flatMap((s) => {
-      const content = contents.get(s._id);
-      return content ? [ctx.sealer.open(mergeRecord(content, s))] : [];
-    });
+    return withContents(ctx, states);
   }
   const found: ListedMessage[] = [];
   let before = query.before;
@@ -91,6 +83,22 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
     before = contents.at(-1)?._id;
   }
   return found;
+}
+
+/**
+ * States joined with their messages' content (read by `_id`, without raw content and canonical
+ * events), merged and opened, in the order given; a state whose message is missing is left out.
+ */
+export async function withContents(ctx: StoreContext, states: readonly MessageState[]): Promise<ListedMessage[]> {
+  const contents = await lookUpMap(
+    ctx.messages(),
+    states.map((s) => s._id),
+    { raw: 0, canonical: 0 },
+  );
+  return states.flatMap((s) => {
+    const content = contents.get(s._id);
+    return content ? [ctx.sealer.open(mergeRecord(content, s))] : [];
+  });
 }
 
 const hasStateFilter = (q: MessageQuery) => Boolean(q.status ?? q.destinationId ?? q.errorCode);

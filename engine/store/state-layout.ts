@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { duplicateIndexes } from './group-commit.ts';
+import { insertAllowingDuplicates } from './group-commit.ts';
 import type { MessageRecord } from './message-record.ts';
 import { splitRecord, STATE_FIELDS, UNSET_STATE_FIELDS, type MessageContent, type MessageState } from './message-state.ts';
 import type { MetaDocument } from './store-context.ts';
@@ -33,7 +33,8 @@ export async function backfillStateLayout(c: {
   let batch: MessageRecord[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await insertIgnoringExisting(
+    // A state whose `_id` is taken was stored by an interrupted run and is kept.
+    await insertAllowingDuplicates(
       c.states,
       batch.map((doc) => splitRecord(doc).state),
     );
@@ -51,13 +52,4 @@ export async function backfillStateLayout(c: {
   await flush();
   await c.meta.updateOne({ _id: STATE_LAYOUT_MARKER }, { $set: { at: new Date() } }, { upsert: true });
   return moved;
-}
-
-/** Inserts the states; one whose `_id` is taken was stored by an interrupted run and is kept. */
-async function insertIgnoringExisting(states: Collection<MessageState>, docs: MessageState[]): Promise<void> {
-  try {
-    await states.insertMany(docs, { ordered: false });
-  } catch (err) {
-    if (!duplicateIndexes(err)) throw err;
-  }
 }

@@ -1,6 +1,6 @@
-import type { Collection, Document, Filter, OptionalUnlessRequiredId, UpdateFilter } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
-import { duplicateIndexes } from './group-commit.ts';
+import { insertAllowingDuplicates } from './group-commit.ts';
 import type { MessageRecord } from './message-record.ts';
 import { mergeRecord, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { stateOrRepair } from './state-repair.ts';
@@ -62,11 +62,11 @@ export async function storeTransaction(
   if (docs.length === 0) return [];
   const staged = docs.map((d) => splitRecord(stagedForm(d)));
   const [, refused] = await Promise.all([
-    insertAll(
+    insertAllowingDuplicates(
       c.states,
       staged.map((s) => s.state),
     ),
-    insertAll(
+    insertAllowingDuplicates(
       c.messages,
       staged.map((s) => s.content),
     ),
@@ -102,18 +102,6 @@ function stagedForm(doc: MessageRecord): MessageRecord {
   if (doc.status !== MessageStatus.routed) return doc;
   const { unsettled: _unsettled, orderKeys: _orderKeys, ...rest } = doc;
   return { ...rest, status: MessageStatus.filtered, filteredReason: STAGED_REASON, staged: true };
-}
-
-/** Inserts every document; returns the positions refused because a unique key of theirs exists. */
-async function insertAll<T extends Document>(collection: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<Set<number>> {
-  try {
-    await collection.insertMany(docs, { ordered: false });
-    return new Set();
-  } catch (err) {
-    const refused = duplicateIndexes(err);
-    if (!refused) throw err;
-    return refused;
-  }
 }
 
 /**
