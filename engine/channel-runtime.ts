@@ -9,6 +9,7 @@ import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { DeliveryHandoff } from './queue/handoff.ts';
 import { destinationScripts } from './queue/destination-scripts.ts';
+import type { DeliveryQueues } from './queue/delivery-queues.ts';
 import { deliveryQueueName, type DeliveryJobData } from './queue/queues.ts';
 import type { Store } from './store/store.ts';
 
@@ -21,8 +22,8 @@ export interface ChannelRuntimeOptions {
   log: Logger;
   redis: Redis;
   connection: ConnectionOptions;
-  /** The engine's map of destination queues, shared with intake, the route worker, the relay and replay. */
-  deliveryQueues: Map<string, Queue<DeliveryJobData>>;
+  /** The engine's delivery queues, shared with intake, the route worker, the relay and replay. */
+  deliveryQueues: DeliveryQueues;
   connectors: ConnectorRegistry;
   /** The source kinds started in this process (ingest roles), by kind. */
   sourceKinds: ReadonlyMap<string, SourceKind>;
@@ -69,16 +70,21 @@ export class ChannelRuntime {
           `channel ${channel.id} destination ${spec.id} pseudonymises patients: set PSEUDONYM_KEY (32+ random bytes, base64)`,
         );
       }
-      const shared = destinationScripts(this.o.redis, config.QUEUE_PREFIX, spec.id);
+      const target = { channelId: channel.id, destinationId: spec.id };
+      const shared = destinationScripts(this.o.redis, config.QUEUE_PREFIX, target);
       const connector: DestinationConnector = definition.create(
         parseConnectorConfig(definition, spec.config, `channel ${channel.id} destination ${spec.id}`),
         { log, shared },
       );
       this.cleanups.push({ name: `destination ${spec.id}`, run: () => connector.close() });
-      const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: this.o.redis, prefix: config.QUEUE_PREFIX });
-      this.o.deliveryQueues.set(spec.id, queue);
-      this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => (this.o.deliveryQueues.delete(spec.id), queue.close()) });
+      const queue = new Queue<DeliveryJobData>(deliveryQueueName(channel.id, spec.id), {
+        connection: this.o.redis,
+        prefix: config.QUEUE_PREFIX,
+      });
+      this.o.deliveryQueues.set(target, queue);
+      this.cleanups.push({ name: `delivery queue ${spec.id}`, run: () => (this.o.deliveryQueues.delete(target, queue), queue.close()) });
       const worker = new DeliveryWorker({
+        channelId: channel.id,
         spec,
         definition,
         connector,

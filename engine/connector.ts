@@ -65,7 +65,7 @@ export interface ConnectorDeps {
 
 /**
  * Atomic Lua scripts on the deployment's Redis, confined to one destination's keys:
- * `<QUEUE_PREFIX>:destination:{<destinationId>}:<name>`. Redis is not the store: its keys may be
+ * `<QUEUE_PREFIX>:destination:{<channelId>.<destinationId>}:<name>`. Redis is not the store: its keys may be
  * lost (flushed) at any time, and their names and values must hold no PHI.
  */
 export interface SharedScripts {

@@ -16,6 +16,8 @@ import { canonicalSchema } from '../transforms/canonical/index.ts';
 const HELD_RECHECK_MS = 250;
 
 export interface DeliveryWorkerOptions {
+  /** The channel whose destination this is: its queue is the channel's (deliveryQueueName). */
+  channelId: string;
   spec: DestinationSpec;
   definition: DestinationDefinition;
   connector: DestinationConnector;
@@ -61,12 +63,16 @@ export class DeliveryWorker {
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.policy = { ...DEFAULT_RETRY, ...options.spec.retry };
     this.worker = new Worker<DeliveryJobData>(
-      deliveryQueueName(options.spec.id),
+      deliveryQueueName(options.channelId, options.spec.id),
       (job, token) => this.process(job, token),
       workerOptions(options.worker),
     );
     this.worker.on('error', (err) =>
-      options.log.warn('delivery worker connection error', { destinationId: options.spec.id, error: err.name }),
+      options.log.warn('delivery worker connection error', {
+        channelId: options.channelId,
+        destinationId: options.spec.id,
+        error: err.name,
+      }),
     );
     logFailedJobs(this.worker, options.log);
   }

@@ -10,6 +10,7 @@ import { FhirIntake } from './intake/fhir-intake.ts';
 import { Hl7Intake } from './intake/hl7-intake.ts';
 import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
 import type { Logger } from './log.ts';
+import type { DeliveryQueues } from './queue/delivery-queues.ts';
 import { JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queue/queues.ts';
 import { buildHttpServer, type HttpServerOptions } from './http/server.ts';
 import { AuthService } from './security/auth-service.ts';
@@ -54,7 +55,7 @@ export function createReplayer(
     store: Store;
     channels: ReadonlyMap<string, ChannelDefinition>;
     transforms: ReadonlyMap<string, Transform>;
-    deliveryQueues: Map<string, Queue<DeliveryJobData>>;
+    deliveryQueues: DeliveryQueues;
     log: Logger;
   },
   cleanups: Cleanup[],

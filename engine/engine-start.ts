@@ -5,6 +5,7 @@ import type { EngineConfig } from './config/config.ts';
 import type { SecurityConfig } from './config/security-config.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { DeliveryQueues } from './queue/delivery-queues.ts';
 import { RedisLease } from './queue/lease.ts';
 import {
   assertNoEviction,
@@ -66,7 +67,7 @@ export async function openQueues(config: EngineConfig, cleanups: Cleanup[]) {
     redis,
     routeQueue,
     connection: workerConnectionOptions(config.REDIS_URL),
-    deliveryQueues: new Map<string, Queue<DeliveryJobData>>(),
+    deliveryQueues: new DeliveryQueues(),
   };
 }
 
@@ -80,7 +81,7 @@ export function startWorkers(
     transforms: ReadonlyMap<string, Transform>;
     channels: ReadonlyMap<string, ChannelDefinition>;
     routeQueue: Queue<RouteJobData>;
-    deliveryQueues: Map<string, Queue<DeliveryJobData>>;
+    deliveryQueues: DeliveryQueues;
     connection: ConnectionOptions;
     runsWorkers: boolean;
   },

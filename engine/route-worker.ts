@@ -1,16 +1,9 @@
-import { Worker, type Job, type Queue } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { ChannelDefinition } from './channel.ts';
 import { SwitchboardError } from './errors.ts';
 import type { Logger } from './log.ts';
-import {
-  closeWorker,
-  logFailedJobs,
-  queueDeliveries,
-  ROUTE_QUEUE,
-  workerOptions,
-  type DeliveryJobData,
-  type RouteJobData,
-} from './queue/queues.ts';
+import { closeWorker, logFailedJobs, queueDeliveries, ROUTE_QUEUE, workerOptions, type RouteJobData } from './queue/queues.ts';
+import type { DeliveryQueues } from './queue/delivery-queues.ts';
 import { planStoredMessage } from './routing.ts';
 import type { Store } from './store/store.ts';
 import type { DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
@@ -21,7 +14,7 @@ export interface RouteWorkerOptions {
   channels: ReadonlyMap<string, ChannelDefinition>;
   transforms: ReadonlyMap<string, Transform>;
   store: Store;
-  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  deliveryQueues: DeliveryQueues;
   worker: { connection: import('bullmq').ConnectionOptions; prefix: string; concurrency: number };
   log: Logger;
 }
@@ -66,7 +59,11 @@ export class RouteWorker {
       return;
     }
     const open = Object.values(deliveries).filter((d) => !isTerminalDelivery(d.status));
-    await queueDeliveries(this.options.deliveryQueues, { messageId, destinationIds: open.map((d) => d.destinationId) });
+    await queueDeliveries(this.options.deliveryQueues, {
+      channelId: message.channelId,
+      messageId,
+      destinationIds: open.map((d) => d.destinationId),
+    });
   }
 
   private plan(message: MessageRecord): RoutePlan {

@@ -14,6 +14,7 @@
  *   then): the store's own latency at the rate of the end-to-end target, the floor under the
  *   engine's ACK p99 there (the engine answers AA only after such an insert).
  */
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
 import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
@@ -45,7 +46,7 @@ export async function engineRecords(count: number, seed: number): Promise<Messag
   const records: MessageRecord[] = [];
   const store = { messages: { insert: async (r: MessageRecord) => (records.push(r), { inserted: true as const }) } } as unknown as Store;
   const intake = new Hl7Intake({
-    core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 5000 }),
+    core: new StoreAndQueue({ store, deliveryQueues: new DeliveryQueues(), log: silentLogger(), storeTimeoutMs: 5000 }),
     transforms,
     log: silentLogger(),
   });

@@ -66,7 +66,7 @@ export async function runStoreQueries(ctx: BenchContext, o: { count?: number; re
     await time(dashboard, 'engine', async () => sum(await metrics.received(['ehr-mllp'], new Date(minute), new Date(minute + MINUTE))));
     await time(dashboard, 'before', async () => sum(await receivedBefore(states, new Date(minute), new Date(minute + MINUTE))));
     const failing = 'metrics and dashboard: failing deliveries by code';
-    await time(failing, 'engine', async () => sum(await metrics.failing(['erp'])));
+    await time(failing, 'engine', async () => sum(await metrics.failing([{ channelId: 'ehr-mllp', destinationId: 'erp' }])));
     await time(failing, 'before', async () => sum(await failingBefore(states)));
     const dead = 'dead letters: list and replay selection';
     await time(

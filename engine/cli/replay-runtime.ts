@@ -4,6 +4,7 @@ import type { ChannelDefinition } from '../channel.ts';
 import { ChannelState, ChannelStore } from '../channels/channel-store.ts';
 import { loadConfig } from '../config/config.ts';
 import { silentLogger } from '../log.ts';
+import { DeliveryQueues } from '../queue/delivery-queues.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../queue/queues.ts';
 import { Replayer } from '../replay/replayer.ts';
 import { transforms } from '../../transforms/index.ts';
@@ -50,11 +51,13 @@ export async function openCliReplayer(
   const config = loadConfig({ ...env, REDIS_URL: o.queues ? env.REDIS_URL : 'unused: a dry run queues nothing' });
   const channels = await deployedChannels(ctx, o.connectors);
   const redis = o.queues ? producerConnection(config.REDIS_URL) : undefined;
-  const deliveryQueues = new Map<string, Queue<DeliveryJobData>>();
+  const deliveryQueues = new DeliveryQueues();
   if (redis)
     for (const c of channels.values())
-      for (const d of c.destinations)
-        deliveryQueues.set(d.id, new Queue<DeliveryJobData>(deliveryQueueName(d.id), { connection: redis, prefix: config.QUEUE_PREFIX }));
+      for (const d of c.destinations) {
+        const queue = new Queue<DeliveryJobData>(deliveryQueueName(c.id, d.id), { connection: redis, prefix: config.QUEUE_PREFIX });
+        deliveryQueues.set({ channelId: c.id, destinationId: d.id }, queue);
+      }
   const replayer = new Replayer({
     store: ctx.store,
     channels,
@@ -69,7 +72,7 @@ export async function openCliReplayer(
     staleMs: config.REPLAY_STALE_MS,
     close: async () => {
       await replayer.close(config.SHUTDOWN_GRACE_MS);
-      await Promise.all([...deliveryQueues.values()].map((q) => q.close()));
+      await Promise.all(deliveryQueues.entries().map((e) => e.queue.close()));
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { ChannelDefinition } from '../channel.ts';
@@ -7,14 +6,15 @@ import { renderPrometheus } from '../metrics/exposition.ts';
 import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
 import { StoreMetrics } from '../metrics/store-metrics.ts';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import { inScope } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';
 import { principalOf } from './access.ts';
 
 export interface MetricsRoutesOptions {
   store: Store;
-  /** Delivery queues by destination id (the engine's map, read at each request). */
-  deliveryQueues: ReadonlyMap<string, Queue>;
+  /** The engine's delivery queues, read at each request. */
+  deliveryQueues: DeliveryQueues;
   /** The channels running in this process (they change with deploys). */
   channels: () => readonly ChannelDefinition[];
 }
@@ -49,7 +49,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     async (_request, reply) => {
       const text = await renderPrometheus({
         store,
-        queues: o.deliveryQueues,
+        queues: o.deliveryQueues.entries(),
         process: processMetrics,
         channelIds: o.channels().map((c) => c.id),
       });
@@ -72,10 +72,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     },
     async (request) => {
       const p = principalOf(request);
-      const channels = o
-        .channels()
-        .filter((c) => inScope(p, c.id))
-        .map((c) => ({ id: c.id, destinationIds: c.destinations.map((d) => d.id) }));
+      const channels = o.channels().filter((c) => inScope(p, c.id));
       return buildSummary({ store, queues: o.deliveryQueues, channels }, request.query.minutes);
     },
   );

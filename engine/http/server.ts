@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -31,6 +30,7 @@ import type { Replayer } from '../replay/replayer.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { ConnectorRegistry } from '../connector.ts';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 
 export interface HttpServerOptions {
   store: Store;
@@ -52,7 +52,7 @@ export interface HttpServerOptions {
   reroute(messageId: string): Promise<boolean>;
   replayer: Replayer;
   /** The delivery queues by destination id, for queue depth in /metrics and the dashboard (read at each request). */
-  deliveryQueues: ReadonlyMap<string, Queue>;
+  deliveryQueues: DeliveryQueues;
   /** Body limit for the admin API. Default 1 MiB. */
   bodyLimit?: number;
 }

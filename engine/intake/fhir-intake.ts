@@ -1,9 +1,9 @@
-import type { Queue } from 'bullmq';
 import type { ChannelDefinition } from '../channel.ts';
 import { toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
+import { queueDeliveries } from '../queue/queues.ts';
 import { planRoute } from '../routing.ts';
 import type { Store } from '../store/store.ts';
 import type { TransactionEntry } from '../store/transaction-insert.ts';
@@ -48,7 +48,7 @@ export class FhirIntake {
       /** For transactions: their entries are stored as a unit (MessageStore.insertTransaction). */
       store: Store;
       transforms: ReadonlyMap<string, Transform>;
-      deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+      deliveryQueues: DeliveryQueues;
       log: Logger;
       storeTimeoutMs: number;
     },
@@ -131,7 +131,7 @@ export class FhirIntake {
     try {
       for (const e of stored.filter((x) => x.committed)) {
         await withTimeout(
-          queueDeliveries(this.options.deliveryQueues, { messageId: e.messageId, destinationIds: e.destinationIds }),
+          queueDeliveries(this.options.deliveryQueues, { channelId: channel.id, messageId: e.messageId, destinationIds: e.destinationIds }),
           2000,
           'QUEUE_UNAVAILABLE',
         );

@@ -1,8 +1,7 @@
-import type { Queue } from 'bullmq';
 import { toSwitchboardError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { queueStored, type DeliveryHandoff } from '../queue/handoff.ts';
-import type { DeliveryJobData } from '../queue/queues.ts';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import type { MessageRecord } from '../store/message-record.ts';
 import type { Store } from '../store/store.ts';
 import { withTimeout } from '../timeout.ts';
@@ -18,7 +17,7 @@ export type Committed =
 
 export interface StoreAndQueueOptions {
   store: Store;
-  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  deliveryQueues: DeliveryQueues;
   /** Set when this process delivers too (role `all`): stored messages are handed to its workers. */
   handoff?: DeliveryHandoff;
   log: Logger;
@@ -53,7 +52,14 @@ export class StoreAndQueue {
     try {
       const { deliveryQueues: queues, handoff } = this.o;
       await withTimeout(
-        queueStored({ queues, handoff, messageId: record._id, destinationIds, forDelivery: stored.forDelivery }),
+        queueStored({
+          queues,
+          handoff,
+          channelId: record.channelId,
+          messageId: record._id,
+          destinationIds,
+          forDelivery: stored.forDelivery,
+        }),
         QUEUE_TIMEOUT_MS,
         'QUEUE_UNAVAILABLE',
       );

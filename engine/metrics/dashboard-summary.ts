@@ -1,5 +1,5 @@
-import type { Queue } from 'bullmq';
 import { Type, type Static } from '@sinclair/typebox';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
 import type { StoreMetrics } from './store-metrics.ts';
@@ -56,9 +56,9 @@ export type MetricsSummary = Static<typeof MetricsSummary>;
 
 export interface SummarySources {
   store: StoreMetrics;
-  queues: ReadonlyMap<string, Queue>;
-  /** The channels the caller may see, each with its destinations' ids. */
-  channels: readonly { id: string; destinationIds: readonly string[] }[];
+  queues: DeliveryQueues;
+  /** The channels the caller may see. */
+  channels: readonly { id: string }[];
 }
 
 /**
@@ -72,11 +72,10 @@ export async function buildSummary(s: SummarySources, minutes: number, now = new
   const channelIds = s.channels.map((c) => c.id);
   const current = Math.floor(now.getTime() / 60_000) * 60_000;
   const starts = Array.from({ length: minutes }, (_, i) => current - (minutes - 1 - i) * 60_000);
-  const owner = new Map(s.channels.flatMap((c) => c.destinationIds.map((d) => [d, c.id] as const)));
-  const queues = new Map([...s.queues].filter(([d]) => owner.has(d)));
+  const queues = s.queues.of(channelIds);
   const [perMinute, failing, depths] = await Promise.all([
     Promise.all(starts.map((start) => s.store.received(channelIds, new Date(start), new Date(start + 60_000)))),
-    s.store.failing([...queues.keys()]),
+    s.store.failing(queues),
     queueDepths(queues, now.getTime()),
   ]);
 
@@ -97,12 +96,12 @@ export async function buildSummary(s: SummarySources, minutes: number, now = new
 
   const destinations = depths.map((d) => {
     const errors = failing
-      .filter((f) => f.destinationId === d.destinationId)
+      .filter((f) => f.channelId === d.channelId && f.destinationId === d.destinationId)
       .map(({ status, errorCode, count }) => ({ status, errorCode, count }));
     const total = (status: FailedDeliveryStatus) => errors.filter((e) => e.status === status).reduce((n, e) => n + e.count, 0);
     return {
       destinationId: d.destinationId,
-      channelId: owner.get(d.destinationId)!,
+      channelId: d.channelId,
       jobs: d.jobs,
       oldestWaitingSeconds: d.oldestWaitingSeconds,
       dead: total(DeliveryStatus.dead),

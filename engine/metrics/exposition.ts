@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { DeliveryQueueEntry } from '../queue/delivery-queues.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { intakeMetrics } from './intake-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
@@ -11,8 +11,8 @@ export const RECENT_WINDOW_MS = 5 * 60_000;
 
 export interface ExpositionSources {
   store: StoreMetrics;
-  /** Delivery queues by destination id, read at each scrape (channels may be deployed meanwhile). */
-  queues: ReadonlyMap<string, Queue>;
+  /** Delivery queues by channel and destination, read at each scrape (channels may be deployed meanwhile). */
+  queues: readonly DeliveryQueueEntry[];
   process: ProcessMetrics;
   /** The channels to report, each with a sample for every status (zeros included, so silence can be alerted on). */
   channelIds: readonly string[];
@@ -26,10 +26,9 @@ export interface ExpositionSources {
  * left out and `switchboard_metrics_source_up{source}` is 0, and the rest is still served.
  */
 export async function renderPrometheus(s: ExpositionSources, now = new Date()): Promise<string> {
-  const destinationIds = [...s.queues.keys()];
   const [received, failing, depths] = await Promise.allSettled([
     s.store.received(s.channelIds, new Date(now.getTime() - RECENT_WINDOW_MS), now),
-    s.store.failing(destinationIds),
+    s.store.failing(s.queues),
     queueDepths(s.queues, now.getTime()),
   ]);
   const out = new PrometheusText();
@@ -48,7 +47,7 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     const of = (status: FailedDeliveryStatus): Sample[] =>
       failing.value
         .filter((f) => f.status === status)
-        .map((f) => ({ labels: { destination: f.destinationId, code: f.errorCode }, value: f.count }));
+        .map((f) => ({ labels: { channel: f.channelId, destination: f.destinationId, code: f.errorCode }, value: f.count }));
     out.gauge(
       'switchboard_deliveries_dead',
       'Dead-lettered deliveries awaiting replay, by destination and the error code of their last attempt.',
@@ -64,12 +63,14 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     out.gauge(
       'switchboard_queue_jobs',
       'Jobs in each destination delivery queue, by state.',
-      depths.value.flatMap((d) => QUEUE_STATES.map((state) => ({ labels: { destination: d.destinationId, state }, value: d.jobs[state] }))),
+      depths.value.flatMap((d) =>
+        QUEUE_STATES.map((state) => ({ labels: { channel: d.channelId, destination: d.destinationId, state }, value: d.jobs[state] })),
+      ),
     );
     out.gauge(
       'switchboard_queue_oldest_waiting_seconds',
       'Age of the oldest job waiting to run in each destination queue, in seconds (0 when none waits).',
-      depths.value.map((d) => ({ labels: { destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })),
+      depths.value.map((d) => ({ labels: { channel: d.channelId, destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })),
     );
   }
   const up = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 1 : 0);

@@ -1,4 +1,5 @@
 import type { Collection } from 'mongodb';
+import type { DeliveryTarget } from '../queue/delivery-queues.ts';
 import type { MessageState } from '../store/message-state.ts';
 import { STATES_COLLECTION, type Store } from '../store/store.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -12,6 +13,7 @@ export interface ReceivedCount {
 }
 
 export interface FailingCount {
+  channelId: string;
   destinationId: string;
   /** `dead`: out of attempts or refused for good; `retrying`: waiting for its next attempt. */
   status: FailedDeliveryStatus;
@@ -63,30 +65,30 @@ export class StoreMetrics {
   }
 
   /**
-   * Dead and retrying deliveries of each destination, by the error code of their last attempt. One
+   * Dead and retrying deliveries of each channel destination, by the error code of their last attempt. One
    * aggregation per destination and message status (routed, dead, partially delivered), summed
    * here: FerretDB 1.24 passes a `$match` on one status down to PostgreSQL, not a `$in` of them,
    * which read the whole collection on every scrape.
    */
-  async failing(destinationIds: readonly string[]): Promise<FailingCount[]> {
+  async failing(targets: readonly DeliveryTarget[]): Promise<FailingCount[]> {
     const statuses = [MessageStatus.routed, MessageStatus.dead, MessageStatus.partiallyDelivered];
     const perQuery = await Promise.all(
-      destinationIds.flatMap((destinationId) =>
+      targets.flatMap(({ channelId, destinationId }) =>
         statuses.map(async (status) => {
           const path = `deliveries.${destinationId}`;
           const rows = await storeCall(() =>
             this.states
               .aggregate<{ _id: { status: FailedDeliveryStatus; code?: string | null }; count: number }>([
-                { $match: { status, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
+                { $match: { status, channelId, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
                 { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
               ])
               .toArray(),
           );
-          return rows.map((r) => ({ destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
+          return rows.map((r) => ({ channelId, destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
         }),
       ),
     );
-    return sumCounts(perQuery.flat(), ['destinationId', 'status', 'errorCode']);
+    return sumCounts(perQuery.flat(), ['channelId', 'destinationId', 'status', 'errorCode']);
   }
 }
 

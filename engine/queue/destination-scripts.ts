@@ -2,19 +2,20 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { SharedScripts } from '../connector.ts';
 import { SwitchboardError } from '../errors.ts';
+import type { DeliveryTarget } from './delivery-queues.ts';
 
 type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
 
 /**
  * The `shared` capability the engine gives a destination connector (see ConnectorDeps): scripts on
  * the engine's Redis connection, with key names confined to
- * `<prefix>:destination:{<destinationId>}:` (the braces keep one destination's keys in one
+ * `<prefix>:destination:{<channelId>.<destinationId>}:` (the braces keep one destination's keys in one
  * cluster slot). Each script is defined once on the connection (ioredis `defineCommand`), so it
  * is sent by its SHA-1 (EVALSHA) and loaded again only when Redis lost it. Made by ChannelRuntime
  * for each destination it runs.
  */
-export function destinationScripts(redis: Redis, prefix: string, destinationId: string): SharedScripts {
-  const space = `${prefix}:destination:{${destinationId}}:`;
+export function destinationScripts(redis: Redis, prefix: string, target: DeliveryTarget): SharedScripts {
+  const space = `${prefix}:destination:{${target.channelId}.${target.destinationId}}:`;
   return {
     async run(lua, names, args) {
       try {

@@ -1,5 +1,5 @@
-import type { Queue } from 'bullmq';
 import type { DeliverableRecord } from '../store/message-record.ts';
+import type { DeliveryQueues } from './delivery-queues.ts';
 import { queueDeliveries, type DeliveryJobData } from './queues.ts';
 
 export interface DeliveryHandoffOptions {
@@ -97,13 +97,14 @@ export class DeliveryHandoff {
  * queueing throws (the message stays offered until it expires; the relay queues it).
  */
 export async function queueStored(o: {
-  queues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  queues: DeliveryQueues;
   handoff: DeliveryHandoff | undefined;
+  channelId: string;
   messageId: string;
   destinationIds: readonly string[];
   forDelivery: () => DeliverableRecord;
 }): Promise<void> {
-  const { messageId, destinationIds } = o;
+  const { channelId, messageId, destinationIds } = o;
   o.handoff?.offer({ messageId, destinationIds, read: o.forDelivery });
-  await queueDeliveries(o.queues, { messageId, destinationIds, fresh: o.handoff !== undefined });
+  await queueDeliveries(o.queues, { channelId, messageId, destinationIds, fresh: o.handoff !== undefined });
 }

@@ -2,6 +2,7 @@ import type { ConnectionOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { DeliveryQueues } from './delivery-queues.ts';
 
 /**
  * Queue names and job shapes. Jobs carry ids only, never message content (PHI stays in MongoDB).
@@ -9,7 +10,11 @@ import type { Logger } from '../log.ts';
  * the relay may re-add freely.
  */
 export const ROUTE_QUEUE = 'route';
-export const deliveryQueueName = (destinationId: string): string => `deliver-${destinationId}`;
+/**
+ * One delivery queue per destination of a channel (destination ids are unique within a channel
+ * only). Ids are lower-case letters, digits and dashes, so the dot cannot make two names meet.
+ */
+export const deliveryQueueName = (channelId: string, destinationId: string): string => `deliver.${channelId}.${destinationId}`;
 
 export interface RouteJobData {
   messageId: string;
@@ -25,20 +30,20 @@ export const routeJobId = (messageId: string): string => `r-${messageId}`;
 export const deliveryJobId = (messageId: string, destinationId: string): string => `d-${messageId}-${destinationId}`;
 
 /**
- * Queues one delivery job per destination of a message (ids only in the payload; the job id is
+ * Queues one delivery job per destination of a message, on its channel's queues (ids only in the payload; the job id is
  * deterministic, so queueing twice is harmless). `priority`: BullMQ priority, for work that should
  * wait behind live traffic (replays); default none. `fresh`: only intake, for the message it has
  * just handed over (see DeliveryHandoff); default false.
  */
 export async function queueDeliveries(
-  queues: ReadonlyMap<string, Queue<DeliveryJobData>>,
-  o: { messageId: string; destinationIds: Iterable<string>; priority?: number; fresh?: boolean },
+  queues: DeliveryQueues,
+  o: { channelId: string; messageId: string; destinationIds: Iterable<string>; priority?: number; fresh?: boolean },
 ): Promise<void> {
   const { messageId, priority } = o;
   for (const destinationId of o.destinationIds) {
     const data: DeliveryJobData = o.fresh ? { messageId, destinationId, fresh: true } : { messageId, destinationId };
     await queues
-      .get(destinationId)
+      .get(o.channelId, destinationId)
       ?.add('deliver', data, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });
   }
 }

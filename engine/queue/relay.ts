@@ -4,12 +4,13 @@ import { toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { isTerminalDelivery, isUnsettledStatus, MessageStatus } from '../store/states.ts';
+import type { DeliveryQueues } from './delivery-queues.ts';
 import { deliveryJobId, JOB_OPTIONS, routeJobId, type DeliveryJobData, type RouteJobData } from './queues.ts';
 
 export interface RelayOptions {
   store: Store;
   routeQueue: Queue<RouteJobData>;
-  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  deliveryQueues: DeliveryQueues;
   log: Logger;
   /**
    * Rest between passes: at least this, and at least `PASS_REST_FACTOR` times the last pass's
@@ -128,7 +129,7 @@ export class Relay {
         continue;
       }
       for (const d of Object.values(m.deliveries)) {
-        const queue = this.options.deliveryQueues.get(d.destinationId);
+        const queue = this.options.deliveryQueues.get(m.channelId, d.destinationId);
         if (!queue || isTerminalDelivery(d.status)) continue;
         if (await ensureJob(queue, 'deliver', deliveryJobId(m._id, d.destinationId), { messageId: m._id, destinationId: d.destinationId }))
           requeued++;

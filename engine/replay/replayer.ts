@@ -1,9 +1,9 @@
-import type { Queue } from 'bullmq';
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { queueDeliveries, type DeliveryJobData } from '../queue/queues.ts';
+import type { DeliveryQueues } from '../queue/delivery-queues.ts';
+import { queueDeliveries } from '../queue/queues.ts';
 import { planStoredMessage } from '../routing.ts';
 import type { Store } from '../store/store.ts';
 import { eventsFor, transformVersions, type MessageRecord, type ReplayRecord, type RoutePlan } from '../store/message-record.ts';
@@ -33,7 +33,7 @@ export interface ReplayerOptions {
   store: Store;
   channels: ReadonlyMap<string, ChannelDefinition>;
   transforms: ReadonlyMap<string, Transform>;
-  deliveryQueues: ReadonlyMap<string, Queue<DeliveryJobData>>;
+  deliveryQueues: DeliveryQueues;
   log: Logger;
   /** How often this process looks for replays whose process died. */
   resumeIntervalMs: number;
@@ -253,7 +253,12 @@ export class Replayer {
             ...(keys ? { keys } : {}),
           });
           record.progress.skipped += p.target.destinationIds.length - reset.length;
-          await queueDeliveries(deliveryQueues, { messageId: id, destinationIds: reset, priority: REPLAY_PRIORITY });
+          await queueDeliveries(deliveryQueues, {
+            channelId: p.message.channelId,
+            messageId: id,
+            destinationIds: reset,
+            priority: REPLAY_PRIORITY,
+          });
           record.progress.replayed += reset.length;
         }
         await store.replays.update(record._id, { progress: record.progress, refused: record.refused });

@@ -158,7 +158,7 @@ test(
     const make = () =>
       erpRestDestination.create(parseConnectorConfig(erpRestDestination, { baseUrl: erp.url, rateLimitPerSecond: 5 }, 'test'), {
         log: silentLogger(),
-        shared: destinationScripts(redis, prefix, 'erp'),
+        shared: destinationScripts(redis, prefix, { channelId: 'ehr', destinationId: 'erp' }),
       });
     const [a, b] = [make(), make()];
     await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).send(payload, ctx(`s${i}`))));
@@ -169,8 +169,8 @@ test(
     erp.setBehaviour({ mode: 'fail', status: 429, times: 1, retryAfterSeconds: 2 });
     await failure(a.send(payload, ctx('s-limited')));
     t.deepEqual((await redis.keys(`${prefix}:*`)).sort(), [
-      `${prefix}:destination:{erp}:rate-limit:next-slot`,
-      `${prefix}:destination:{erp}:rate-limit:paused-until`,
+      `${prefix}:destination:{ehr.erp}:rate-limit:next-slot`,
+      `${prefix}:destination:{ehr.erp}:rate-limit:paused-until`,
     ]);
     await b.send(payload, ctx('s-after'));
     const [limited] = erp.failures();

@@ -5,6 +5,7 @@ import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
 import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
 import { createLogger, silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, producerConnection, type DeliveryJobData } from '../../engine/queue/queues.ts';
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { Store } from '../../engine/store/store.ts';
 import { transforms } from '../../transforms/index.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
@@ -78,10 +79,15 @@ test('intake answers a resend with duplicate: true, the first message id, the sa
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbdedupe') });
   await store.start();
   const redis = producerConnection(sharedRedisUrl());
-  const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix: uniqueName('sbq') });
+  const queue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', 'erp'), { connection: redis, prefix: uniqueName('sbq') });
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await redis.quit(), await store.close()));
   const intake = new Hl7Intake({
-    core: new StoreAndQueue({ store, deliveryQueues: new Map([['erp', queue]]), log: silentLogger(), storeTimeoutMs: 3000 }),
+    core: new StoreAndQueue({
+      store,
+      deliveryQueues: new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: 'erp', queue: queue }]),
+      log: silentLogger(),
+      storeTimeoutMs: 3000,
+    }),
     transforms,
     log: silentLogger(),
   });

@@ -13,6 +13,7 @@ import {
   workerConnectionOptions,
   type DeliveryJobData,
 } from '../../engine/queue/queues.ts';
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { Keyring, SearchHasher } from '../../engine/security/encryption.ts';
 import type { DeliverableRecord, MessageRecord } from '../../engine/store/message-record.ts';
 import { Store } from '../../engine/store/store.ts';
@@ -87,9 +88,12 @@ test('intake with a handoff offers what it stored and marks its jobs fresh; with
   const prefix = uniqueName('sbhand');
   const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
   await store.start();
-  const queue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
+  const queue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', 'erp'), {
+    connection: workerConnectionOptions(sharedRedisUrl()),
+    prefix,
+  });
   t.teardown(async () => (await queue.obliterate({ force: true }), await queue.close(), await store.close()));
-  const queues = new Map([['erp', queue]]);
+  const queues = new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: 'erp', queue: queue }]);
   const handoff = new DeliveryHandoff();
   const intake = new Hl7Intake({
     core: new StoreAndQueue({ store, deliveryQueues: queues, handoff, log, storeTimeoutMs: 5000 }),
@@ -118,9 +122,18 @@ test(
     const store = new Store({ url: sharedMongoUrl(), dbName: prefix });
     await store.start();
     const connection = workerConnectionOptions(sharedRedisUrl());
-    const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection, prefix });
+    const queue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', spec.id), { connection, prefix });
     const handoff = new DeliveryHandoff();
-    const worker = new DeliveryWorker({ spec, definition, connector, store, handoff, log, worker: { connection, prefix, concurrency: 1 } });
+    const worker = new DeliveryWorker({
+      channelId: 'ehr-mllp',
+      spec,
+      definition,
+      connector,
+      store,
+      handoff,
+      log,
+      worker: { connection, prefix, concurrency: 1 },
+    });
     t.teardown(async () => {
       await worker.close(2000);
       await queue.obliterate({ force: true });
@@ -129,7 +142,7 @@ test(
       await store.close();
       await erp.close();
     });
-    const queues = new Map([[spec.id, queue]]);
+    const queues = new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: spec.id, queue }]);
     // Each message is offered with a visit number that differs from the stored one: the ERP shows which was sent.
     const offer = async (i: number): Promise<string> => {
       const record = routed(i);
@@ -155,15 +168,15 @@ test(
     const unmarked = await offer(2);
     const retried = await offer(3);
     erp.setBehaviour({ mode: 'fail', status: 503, times: 1 });
-    await queueDeliveries(queues, { messageId: retried, destinationIds: [spec.id], fresh: true });
+    await queueDeliveries(queues, { channelId: 'ehr-mllp', messageId: retried, destinationIds: [spec.id], fresh: true });
     worker.start();
     await waitFor(
       'the retried delivery settled',
       async () => (await store.messages.getForDelivery(retried))?.deliveries[spec.id]?.status === 'delivered',
     );
     t.is(sentVisit(retried), 'VB3', 'its first run took the handed-over message and failed; the retry read the store');
-    await queueDeliveries(queues, { messageId: fresh, destinationIds: [spec.id], fresh: true });
-    await queueDeliveries(queues, { messageId: unmarked, destinationIds: [spec.id] });
+    await queueDeliveries(queues, { channelId: 'ehr-mllp', messageId: fresh, destinationIds: [spec.id], fresh: true });
+    await queueDeliveries(queues, { channelId: 'ehr-mllp', messageId: unmarked, destinationIds: [spec.id] });
     await waitFor('both delivered', () => sentVisit(fresh) !== undefined && sentVisit(unmarked) !== undefined);
     t.is(sentVisit(fresh), 'HANDED-OVER', 'the fresh job took it');
     t.is(sentVisit(unmarked), 'VB2', 'a job not marked fresh read the store');

@@ -86,9 +86,9 @@ test(
     t.is(res.statusCode, 200);
     t.is(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const e = parseExposition(res.body);
-    t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'waiting' }), 2);
-    t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'active' }), 0);
-    const age = value(e, 'switchboard_queue_oldest_waiting_seconds', { destination: 'erp' })!;
+    t.is(value(e, 'switchboard_queue_jobs', { channel: 'ehr-mllp', destination: 'erp', state: 'waiting' }), 2);
+    t.is(value(e, 'switchboard_queue_jobs', { channel: 'ehr-mllp', destination: 'erp', state: 'active' }), 0);
+    const age = value(e, 'switchboard_queue_oldest_waiting_seconds', { channel: 'ehr-mllp', destination: 'erp' })!;
     t.true(age >= 0 && age <= (Date.now() - sentFrom) / 1000, `oldest waiting ${age} s`);
     const byStatus = e.samples.filter((s) => s.name === 'switchboard_messages_last_5m' && s.labels.channel === 'ehr-mllp');
     t.deepEqual(byStatus.map((s) => s.labels.status).sort(), Object.values(MessageStatus).sort(), 'every status, zeros included');
@@ -207,13 +207,14 @@ test('failing deliveries by destination and error code: dead (ERP 400) and retry
   const e = parseExposition((await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body);
   t.deepEqual(
     e.samples.filter((s) => s.name === 'switchboard_deliveries_dead'),
-    [{ name: 'switchboard_deliveries_dead', labels: { destination: 'erp', code: 'PEER_REJECTED' }, value: 1 }],
+    [{ name: 'switchboard_deliveries_dead', labels: { channel: 'ehr-mllp', destination: 'erp', code: 'PEER_REJECTED' }, value: 1 }],
   );
   t.deepEqual(
     e.samples.filter((s) => s.name === 'switchboard_deliveries_retrying'),
-    [{ name: 'switchboard_deliveries_retrying', labels: { destination: 'erp', code: 'PEER_UNAVAILABLE' }, value: 1 }],
+    [{ name: 'switchboard_deliveries_retrying', labels: { channel: 'ehr-mllp', destination: 'erp', code: 'PEER_UNAVAILABLE' }, value: 1 }],
   );
-  t.is(value(e, 'switchboard_queue_jobs', { destination: 'erp', state: 'delayed' }), 1, 'the retry waits in the delayed set');
+  const erpQueue = { channel: 'ehr-mllp', destination: 'erp' };
+  t.is(value(e, 'switchboard_queue_jobs', { ...erpQueue, state: 'delayed' }), 1, 'the retry waits in the delayed set');
   t.is(value(e, 'switchboard_messages_last_5m', { channel: 'ehr-mllp', status: 'dead' }), 1);
 
   const summary = (await sb.engine.http!.inject({ method: 'GET', url: '/api/metrics/summary', headers: sb.adminHeaders })).json();

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../../engine/log.ts';
 import { RedisLease } from '../../engine/queue/lease.ts';
 import { deliveryJobId, deliveryQueueName, ROUTE_QUEUE, type DeliveryJobData, type RouteJobData } from '../../engine/queue/queues.ts';
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import { Store } from '../../engine/store/store.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
@@ -25,13 +26,13 @@ async function setup(t: { teardown(fn: () => Promise<unknown>): void }, o: { int
   const prefix = uniqueName('sbq');
   const key = `${prefix}:relay:lease`;
   const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
-  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+  const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', 'erp'), { connection: redis, prefix });
   t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit(), await store.close()));
   const relay = (ttlMs: number) =>
     new Relay({
       store,
       routeQueue,
-      deliveryQueues: new Map([['erp', erpQueue]]),
+      deliveryQueues: new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: 'erp', queue: erpQueue }]),
       log: silentLogger(),
       intervalMs: o.intervalMs,
       staleMs: 0,

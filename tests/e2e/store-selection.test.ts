@@ -67,7 +67,7 @@ test(
   },
 );
 
-test('failing deliveries are counted across the message statuses that hold them (routed, dead, partially delivered)', async (t) => {
+test('failing deliveries are counted per channel destination, in each status holding them (routed, dead, partial)', async (t) => {
   const store = new Store({ url: sharedMongoUrl(), dbName: uniqueName('sbfailing') });
   await store.start();
   t.teardown(() => store.close());
@@ -75,8 +75,13 @@ test('failing deliveries are counted across the message statuses that hold them 
     const { lastError: _seeded, ...d } = m.deliveries.erp!;
     return { ...d, destinationId, status, ...(code ? { lastError: { code, detail: 'x' } } : {}) };
   };
-  const seed = async (i: number, status: MessageRecord['status'], deliveries: (m: MessageRecord) => DeliveryRecord[]) => {
-    const m = deadMessage(i);
+  const seed = async (
+    i: number,
+    status: MessageRecord['status'],
+    deliveries: (m: MessageRecord) => DeliveryRecord[],
+    channelId = 'ehr-mllp',
+  ) => {
+    const m = { ...deadMessage(i), channelId, dedupeKey: `${channelId}|${i}` };
     await store.messages.insert({ ...m, status, deliveries: Object.fromEntries(deliveries(m).map((d) => [d.destinationId, d])) });
   };
   await seed(0, 'dead', (m) => [delivery(m, 'erp', 'dead', 'PEER_UNAVAILABLE')]);
@@ -84,11 +89,18 @@ test('failing deliveries are counted across the message statuses that hold them 
   await seed(2, 'routed', (m) => [delivery(m, 'erp', 'dead', 'PEER_REJECTED'), delivery(m, 'billing', 'pending')]);
   await seed(3, 'routed', (m) => [delivery(m, 'erp', 'retrying', 'PEER_UNAVAILABLE'), delivery(m, 'billing', 'retrying')]);
   await seed(4, 'delivered', (m) => [delivery(m, 'erp', 'delivered'), delivery(m, 'billing', 'delivered')]);
-  t.deepEqual(await new StoreMetrics(store).failing(['erp', 'billing']), [
-    { destinationId: 'billing', status: 'retrying', errorCode: 'UNKNOWN', count: 1 },
-    { destinationId: 'erp', status: 'dead', errorCode: 'PEER_REJECTED', count: 1 },
-    { destinationId: 'erp', status: 'dead', errorCode: 'PEER_UNAVAILABLE', count: 2 },
-    { destinationId: 'erp', status: 'retrying', errorCode: 'PEER_UNAVAILABLE', count: 1 },
+  // Another channel's destination of the same id is its own.
+  await seed(5, 'dead', (m) => [delivery(m, 'erp', 'dead', 'PEER_REJECTED')], 'lab-adt');
+  const targets = ['erp', 'billing'].map((destinationId) => ({ channelId: 'ehr-mllp', destinationId }));
+  const ehr = { channelId: 'ehr-mllp' };
+  t.deepEqual(await new StoreMetrics(store).failing(targets), [
+    { ...ehr, destinationId: 'billing', status: 'retrying', errorCode: 'UNKNOWN', count: 1 },
+    { ...ehr, destinationId: 'erp', status: 'dead', errorCode: 'PEER_REJECTED', count: 1 },
+    { ...ehr, destinationId: 'erp', status: 'dead', errorCode: 'PEER_UNAVAILABLE', count: 2 },
+    { ...ehr, destinationId: 'erp', status: 'retrying', errorCode: 'PEER_UNAVAILABLE', count: 1 },
+  ]);
+  t.deepEqual(await new StoreMetrics(store).failing([{ channelId: 'lab-adt', destinationId: 'erp' }]), [
+    { channelId: 'lab-adt', destinationId: 'erp', status: 'dead', errorCode: 'PEER_REJECTED', count: 1 },
   ]);
 });
 

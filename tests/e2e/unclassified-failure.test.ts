@@ -7,6 +7,7 @@ import { DeliveryWorker } from '../../engine/delivery-worker.ts';
 import { parseMessage } from '../../hl7v2/index.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { deliveryQueueName, queueDeliveries, workerConnectionOptions, type DeliveryJobData } from '../../engine/queue/queues.ts';
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { planRoute, planStoredMessage } from '../../engine/routing.ts';
 import { Store } from '../../engine/store/store.ts';
 import { MessageStatus } from '../../engine/store/states.ts';
@@ -60,9 +61,13 @@ test(
       models: ['EncounterEvent'],
       retry: { attempts: 5, initialDelayMs: 50, maxDelayMs: 200 },
     };
-    const queue = new Queue<DeliveryJobData>(deliveryQueueName(spec.id), { connection: workerConnectionOptions(sharedRedisUrl()), prefix });
+    const queue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', spec.id), {
+      connection: workerConnectionOptions(sharedRedisUrl()),
+      prefix,
+    });
     const { definition, sends } = defectiveDestination();
     const worker = new DeliveryWorker({
+      channelId: 'ehr-mllp',
       spec,
       definition,
       connector: definition.create({}, { log: silentLogger() }),
@@ -97,7 +102,11 @@ test(
         },
       },
     });
-    await queueDeliveries(new Map([[spec.id, queue]]), { messageId: seeded._id, destinationIds: [spec.id] });
+    await queueDeliveries(new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: spec.id, queue }]), {
+      channelId: 'ehr-mllp',
+      messageId: seeded._id,
+      destinationIds: [spec.id],
+    });
     worker.start();
 
     const delivery = await waitFor('the delivery to settle', async () => {

@@ -11,6 +11,7 @@ import {
   type DeliveryJobData,
   type RouteJobData,
 } from '../../engine/queue/queues.ts';
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import { Relay } from '../../engine/queue/relay.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
@@ -129,7 +130,7 @@ test(
     const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
     const prefix = uniqueName('sbq');
     const routeQueue = new Queue<RouteJobData>(ROUTE_QUEUE, { connection: redis, prefix });
-    const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('erp'), { connection: redis, prefix });
+    const erpQueue = new Queue<DeliveryJobData>(deliveryQueueName('ehr-mllp', 'erp'), { connection: redis, prefix });
     t.teardown(async () => (await routeQueue.close(), await erpQueue.close(), await redis.quit()));
     // Written straight, as an engine before the flag did: one received, one routed with a pending delivery.
     const received = { ...deadMessage(1), status: 'received' as const, deliveries: {} };
@@ -144,7 +145,7 @@ test(
       const r = new Relay({
         store,
         routeQueue,
-        deliveryQueues: new Map([['erp', erpQueue]]),
+        deliveryQueues: new DeliveryQueues([{ channelId: 'ehr-mllp', destinationId: 'erp', queue: erpQueue }]),
         log: silentLogger(),
         intervalMs: 100,
         staleMs: 0,

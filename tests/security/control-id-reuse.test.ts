@@ -7,6 +7,7 @@
  * `rejected` for review and is counted in /metrics by channel. A stored record of an earlier
  * version, without a content hash, is taken as resent.
  */
+import { DeliveryQueues } from '../../engine/queue/delivery-queues.ts';
 import test from 'ava';
 import { Hl7Intake } from '../../engine/intake/hl7-intake.ts';
 import { StoreAndQueue } from '../../engine/intake/store-and-queue.ts';
@@ -94,7 +95,7 @@ test('a record stored by an earlier version (no content hash) is taken as resent
   await store.start();
   t.teardown(() => store.close());
   const intake = new Hl7Intake({
-    core: new StoreAndQueue({ store, deliveryQueues: new Map(), log: silentLogger(), storeTimeoutMs: 3000 }),
+    core: new StoreAndQueue({ store, deliveryQueues: new DeliveryQueues(), log: silentLogger(), storeTimeoutMs: 3000 }),
     transforms,
     log: silentLogger(),
   });

@@ -70,7 +70,12 @@ test(
     const client = await MllpTestClient.connect(port);
     t.is(field(await client.send(adt.join('\r')), 'MSA', 1), 'AA');
     client.close();
-    await waitFor('the ERP posting', () => erp.postings().some((p) => JSON.stringify(p.body).includes('VLAB1')));
+    type Posting = { event?: { source?: { channelId?: string }; encounter?: { visitNumber?: string; patientClass?: string } } };
+    const posted = await waitFor('the ERP posting', () =>
+      erp.postings().find((p) => (p.body as Posting).event?.source?.channelId === 'lab-adt'),
+    );
+    // The new destination has the default data policy: the visit number (an indirect identifier) stays home.
+    t.deepEqual((posted.body as Posting).event?.encounter, { patientClass: 'I', location: '5E' });
 
     // The channel list counts it; the message is found in the browser by its channel.
     await page.getByRole('link', { name: 'Channels', exact: true }).click();

@@ -25,10 +25,10 @@ export function Dashboard() {
   const refresh = useCallback(() => {
     get<MetricsSummary>('/api/metrics/summary?minutes=15').then((s) => {
       for (const d of s.destinations) {
-        const h = history.current.get(d.destinationId) ?? { depth: [], age: [] };
+        const h = history.current.get(queueKey(d)) ?? { depth: [], age: [] };
         h.depth = [...h.depth, queued(d)].slice(-HISTORY);
         h.age = [...h.age, Math.round(d.oldestWaitingSeconds ?? 0)].slice(-HISTORY);
-        history.current.set(d.destinationId, h);
+        history.current.set(queueKey(d), h);
       }
       setSummary(s);
       setError(undefined);
@@ -92,7 +92,7 @@ export function Dashboard() {
         </thead>
         <tbody>
           {summary?.destinations.map((d) => {
-            const h = history.current.get(d.destinationId);
+            const h = history.current.get(queueKey(d));
             return (
               <tr>
                 <td>{d.destinationId}</td>
@@ -125,3 +125,6 @@ export function Dashboard() {
     </Page>
   );
 }
+
+/** A destination's queue: destination ids are unique within a channel only. */
+const queueKey = (d: { channelId: string; destinationId: string }) => `${d.channelId}/${d.destinationId}`;
