@@ -54,6 +54,13 @@ export interface ChannelDefinition {
   filter?: Condition;
   /** Transform ids (see transforms/index.ts); every one that accepts the message type runs. */
   transforms: readonly string[];
+  /**
+   * Data mappings (versioned data an analyst edits, engine/mappings), each at the exact version
+   * this channel version runs: every one that accepts the message type runs, after `transforms`.
+   */
+  mappings?: readonly { id: string; version: number }[];
+  /** The exact version of each lookup table its mappings read (a table not pinned here is unknown to them). */
+  tables?: Readonly<Record<string, number>>;
   destinations: readonly DestinationSpec[];
   /**
    * Most canonical events one message may make (all transforms together). A message making more is

@@ -11,6 +11,8 @@ import { Relay } from './queue/relay.ts';
 import type { Store } from './store/store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
+import { openMappings } from './mappings/open-mappings.ts';
+import { ChannelPreviewer } from './mappings/channel-preview.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ChannelService, type ChannelRunner } from './channels/channel-service.ts';
 import { ChannelStore } from './channels/channel-store.ts';
@@ -90,7 +92,9 @@ export class Engine implements ChannelRunner {
   private async doStart(): Promise<EngineAddresses> {
     const { config, connectors } = this.options;
     const env = this.options.env ?? process.env;
-    const transforms = this.options.transforms ?? shippedTransforms;
+    const shipped = this.options.transforms ?? shippedTransforms;
+    // The registry intake, routing and replay read: the shipped transforms, and each data mapping a deployed channel pins.
+    const transforms = new Map(shipped);
     const log = this.log;
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
@@ -110,7 +114,7 @@ export class Engine implements ChannelRunner {
       { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs },
       config.INTAKE_ACK_ONLY,
     );
-    const { channelStore, channelService } = await this.openChannels({ store, keyring, transforms, env, allowedHosts });
+    const opened = await this.openChannels({ store, keyring, transforms, shipped, channelMap, env, allowedHosts });
     const replayer = createReplayer({ config, store, channels: channelMap, transforms, deliveryQueues, log }, this.cleanups);
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
@@ -122,12 +126,11 @@ export class Engine implements ChannelRunner {
         store,
         redis,
         log,
-        transforms,
+        transforms: shipped,
+        ...opened,
         connectors,
         replayer,
         security,
-        channelService,
-        channelStore,
         deliveryQueues,
         routeQueue,
         channelMap,
@@ -138,17 +141,19 @@ export class Engine implements ChannelRunner {
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
     this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
-    await this.runChannels(channelService);
+    await this.runChannels(opened.channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
     return this.listen();
   }
 
-  /** The audit log, the channel store and the channel service (versions, deploys, states). */
+  /** The audit log, the channel store and service (versions, deploys, states), the data mappings and the draft previewer. */
   private async openChannels(o: {
     store: Store;
     keyring: Keyring | undefined;
-    transforms: ReadonlyMap<string, Transform>;
+    transforms: Map<string, Transform>;
+    shipped: ReadonlyMap<string, Transform>;
+    channelMap: ReadonlyMap<string, ChannelDefinition>;
     env: NodeJS.ProcessEnv;
     allowedHosts: readonly string[];
   }) {
@@ -157,19 +162,27 @@ export class Engine implements ChannelRunner {
     await this.audit.start();
     const channelStore = new ChannelStore(o.store, connectors, o.keyring);
     await channelStore.start();
-    const { transforms, env, allowedHosts } = o;
+    const { env, allowedHosts } = o;
+    const mappings = await openMappings({ store: o.store, audit: this.audit, registry: o.transforms });
     const channelService = new ChannelService({
       store: channelStore,
       audit: this.audit,
       runner: this,
       connectors,
-      transforms,
+      transforms: o.shipped,
+      mappings: mappings.forChannels,
       env,
       allowedHosts,
       log: this.log,
     });
     this.channels = channelService;
-    return { channelStore, channelService };
+    const previewer = new ChannelPreviewer({
+      store: o.store,
+      transforms: o.transforms,
+      runnable: (c) => mappings.forChannels.runnable(c),
+      deployed: (id) => o.channelMap.get(id),
+    });
+    return { channelStore, channelService, mappings: mappings.service, previewer };
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

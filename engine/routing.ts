@@ -45,7 +45,14 @@ export function planRoute(o: {
     const events: CanonicalEvent[] = [];
     for (const t of applicable) {
       for (const event of t.run(o.input, o.source))
-        events.push({ model: t.model, modelVersion: t.modelVersion, transformId: t.id, transformVersion: t.version, event });
+        events.push({
+          model: t.model,
+          modelVersion: t.modelVersion,
+          transformId: t.id,
+          transformVersion: t.version,
+          ...(t.tables ? { tables: { ...t.tables } } : {}),
+          event,
+        });
       // Checked after each transform: the next transforms are not run once past the cap (a transform's
       // own events are all made first; the frame limit bounds how many one message can ask for).
       if (events.length > cap)
@@ -98,31 +105,8 @@ export function planStoredMessage(o: {
 }): RoutePlan {
   const { message, channel } = o;
   try {
-    if (message.format === 'fhir') {
-      const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
-      const type = String(resource.resourceType);
-      const source = {
-        channelId: channel.id,
-        messageType: type,
-        controlId: message.summary?.controlId ?? message._id,
-        sendingApplication: message.summary?.sendingApplication ?? '',
-        sendingFacility: '',
-      };
-      return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'fhir', resource }, type, source });
-    }
-    // The charset intake read it in (stored with it), so hex escapes read as they did then.
-    const decoded = decodeBytes(message.raw, { defaultCharset: message.charset });
-    const parsed = parseMessage(decoded.text, { charset: decoded.charset });
-    const h = parsed.header;
-    const type = `${h.messageType}^${h.triggerEvent}`;
-    const source = {
-      channelId: channel.id,
-      messageType: type,
-      controlId: h.controlId,
-      sendingApplication: h.sendingApplication,
-      sendingFacility: h.sendingFacility,
-    };
-    return planRoute({ channel, transforms: o.transforms, messageId: message._id, input: { kind: 'hl7', message: parsed }, type, source });
+    const { input, type, source } = storedInput(message, channel.id);
+    return planRoute({ channel, transforms: o.transforms, messageId: message._id, input, type, source });
   } catch (err) {
     if (err instanceof Hl7ParseError) return { status: MessageStatus.errored, error: new SwitchboardError(err.catalogCode, err.reason) };
     // Anything else that is not known to be transient (stored FHIR that no longer parses, a defect)
@@ -138,4 +122,39 @@ function valueAt(event: Record<string, unknown>, dotted: string): string | undef
     .split('.')
     .reduce<unknown>((node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined), event);
   return v === undefined || v === null || v === '' ? undefined : String(v);
+}
+
+/**
+ * A stored message read again as transforms read it: its input, type and source envelope. Throws
+ * Hl7ParseError for HL7v2 that no longer parses, SyntaxError for FHIR JSON that does not.
+ */
+export function storedInput(
+  message: Pick<MessageRecord, '_id' | 'format' | 'raw' | 'charset' | 'summary'>,
+  channelId: string,
+): { input: TransformInput; type: string; source: SourceEnvelope } {
+  if (message.format === 'fhir') {
+    const resource = JSON.parse(Buffer.from(message.raw).toString('utf8')) as Record<string, unknown>;
+    const type = String(resource.resourceType);
+    const source = {
+      channelId,
+      messageType: type,
+      controlId: message.summary?.controlId ?? message._id,
+      sendingApplication: message.summary?.sendingApplication ?? '',
+      sendingFacility: '',
+    };
+    return { input: { kind: 'fhir', resource }, type, source };
+  }
+  // The charset intake read it in (stored with it), so hex escapes read as they did then.
+  const decoded = decodeBytes(message.raw, { defaultCharset: message.charset });
+  const parsed = parseMessage(decoded.text, { charset: decoded.charset });
+  const h = parsed.header;
+  const type = `${h.messageType}^${h.triggerEvent}`;
+  const source = {
+    channelId,
+    messageType: type,
+    controlId: h.controlId,
+    sendingApplication: h.sendingApplication,
+    sendingFacility: h.sendingFacility,
+  };
+  return { input: { kind: 'hl7', message: parsed }, type, source };
 }

@@ -8,35 +8,10 @@ import { compileCondition, type Condition } from '../../transforms/dsl/predicate
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { DataClass } from '../../transforms/canonical/data-class.ts';
 import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
+import { ConditionSchema } from '../../transforms/dsl/condition-schema.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
-
-const ConditionSchema: TSchema = Type.Recursive((This) =>
-  Type.Union([
-    Type.Object(
-      {
-        hl7: Type.String({ minLength: 3 }),
-        oneOf: Type.Optional(Type.Array(Type.String())),
-        matches: Type.Optional(Type.String()),
-        present: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
-    Type.Object(
-      {
-        fhir: Type.String({ minLength: 1 }),
-        oneOf: Type.Optional(Type.Array(Type.String())),
-        matches: Type.Optional(Type.String()),
-        present: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
-    Type.Object({ all: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
-    Type.Object({ any: Type.Array(This, { minItems: 1 }) }, { additionalProperties: false }),
-    Type.Object({ not: This }, { additionalProperties: false }),
-  ]),
-);
 
 /** A source: its connector's kind, and that connector's own settings (checked against its declared schema). */
 const Source = Type.Object({ kind: Type.String({ minLength: 1 }) }, { additionalProperties: true });
@@ -85,6 +60,19 @@ export const ChannelSchema = Type.Object(
     accept: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     filter: Type.Optional(ConditionSchema),
     transforms: Type.Array(Type.String({ minLength: 1 })),
+    mappings: Type.Optional(
+      Type.Array(
+        Type.Object({ id: Type.String({ minLength: 1 }), version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        {
+          description: 'data mappings (issue 23), each at the exact version this channel version runs',
+        },
+      ),
+    ),
+    tables: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), Type.Integer({ minimum: 1 }), {
+        description: 'the exact version of each lookup table its mappings read',
+      }),
+    ),
     destinations: Type.Array(Destination),
     maxEventsPerMessage: Type.Optional(
       Type.Integer({

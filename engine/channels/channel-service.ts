@@ -23,6 +23,16 @@ export interface ChannelRunner {
 export interface Actor {
   username: string;
   sourceIp?: string;
+  /** Administrators may deploy past failing mapping fixtures, with a reason (audited). */
+  admin?: boolean;
+}
+
+/** What the service asks of the data mappings (engine/mappings): a channel version's pins, resolved and checked. */
+export interface ChannelMappings {
+  /** The channel as the engine runs it (its pinned mappings compiled); CONFIG_INVALID naming a bad pin. */
+  runnable(channel: ChannelDefinition): Promise<ChannelDefinition>;
+  /** Why it may not be deployed (a pinned mapping failing a fixture); empty when it may. */
+  deployProblems(channel: ChannelDefinition): Promise<string[]>;
 }
 
 /**
@@ -42,6 +52,7 @@ export class ChannelService {
       runner: ChannelRunner;
       connectors: ConnectorRegistry;
       transforms: ReadonlyMap<string, Transform>;
+      mappings: ChannelMappings;
       env: NodeJS.ProcessEnv;
       allowedHosts: readonly string[];
       log: Logger;
@@ -66,6 +77,14 @@ export class ChannelService {
     comment?: string;
   }): Promise<{ ok: true; version: ChannelVersion; created: boolean } | { ok: false; problems: ChannelProblem[] }> {
     const problems = this.validate(o.channel);
+    if (problems.length === 0 && o.channel.mappings?.length) {
+      try {
+        await this.o.mappings.runnable(o.channel);
+      } catch (err) {
+        if (!(err instanceof SwitchboardError) || err.code !== 'CONFIG_INVALID') throw err;
+        problems.push({ path: '/mappings', message: err.message });
+      }
+    }
     if (problems.length > 0) return { ok: false, problems };
     const saved = await this.o.store.save({
       definition: o.channel,
@@ -106,11 +125,13 @@ export class ChannelService {
     }
   }
 
-  async setState(o: { channelId: string; state: ChannelState; version?: number; actor: Actor }): Promise<void> {
+  async setState(o: { channelId: string; state: ChannelState; version?: number; actor: Actor; override?: string }): Promise<void> {
     const current = await this.o.store.state(o.channelId);
     const version = o.version ?? current?.version ?? (await this.o.store.latest(o.channelId))?.version;
-    if (version === undefined || !(await this.o.store.version(o.channelId, version)))
+    const stored = version === undefined ? undefined : await this.o.store.version(o.channelId, version);
+    if (version === undefined || !stored)
       throw new SwitchboardError('NOT_FOUND', `no channel ${o.channelId}${o.version ? ` version ${o.version}` : ''}`);
+    const overridden = o.state === ChannelState.deployed ? await this.gate(this.o.store.open(stored.definition), o) : [];
     await this.o.store.setState(o.channelId, {
       state: o.state,
       version,
@@ -148,8 +169,25 @@ export class ChannelService {
     await this.o.audit.append({
       ...audit,
       outcome: 'success',
-      details: { state: o.state, previous: current ? { state: current.state, version: current.version } : null },
+      details: {
+        state: o.state,
+        previous: current ? { state: current.state, version: current.version } : null,
+        ...(overridden.length > 0 ? { override: { reason: o.override, problems: overridden } } : {}),
+      },
     });
+  }
+
+  /**
+   * The deploy gate: a channel version whose pinned mappings fail their fixtures is not deployed
+   * (CONFLICT naming each), unless an administrator overrides with a reason; then the problems
+   * overridden are returned for the audit record.
+   */
+  private async gate(channel: ChannelDefinition, o: { actor: Actor; override?: string }): Promise<string[]> {
+    const problems = await this.o.mappings.deployProblems(channel);
+    if (problems.length === 0) return [];
+    if (o.override?.trim() && o.actor.admin) return problems;
+    const how = o.actor.admin ? 'give a reason to deploy anyway' : 'an administrator may deploy anyway, with a reason';
+    throw new SwitchboardError('CONFLICT', `channel ${channel.id} is not deployed: ${problems.join('; ')} (${how})`);
   }
 
   /** Rollback: the chosen old version saved again as the newest, and deployed. */
@@ -195,7 +233,8 @@ export class ChannelService {
         if (!here || here.version !== s.version) {
           const stored = await this.o.store.version(s._id, s.version);
           if (!stored) continue;
-          await this.o.runner.deploy(interpolateEnv(this.o.store.open(stored.definition), this.o.env, `channel ${s._id}`), s.version);
+          const channel = await this.o.mappings.runnable(this.o.store.open(stored.definition));
+          await this.o.runner.deploy(interpolateEnv(channel, this.o.env, `channel ${s._id}`), s.version);
         }
         const now = this.o.runner.running().get(s._id);
         if (s.state === ChannelState.paused && now && !now.paused) await this.o.runner.pause(s._id);

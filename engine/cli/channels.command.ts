@@ -10,6 +10,7 @@ import { validateChannel } from '../channels/channel-schema.ts';
 import { loadSecurityConfig } from '../config/security-config.ts';
 import { toSwitchboardError } from '../errors.ts';
 import { silentLogger } from '../log.ts';
+import { openMappings } from '../mappings/open-mappings.ts';
 import { Keyring } from '../security/encryption.ts';
 import { parseAllowList } from '../security/host-allowlist.ts';
 import { Store } from '../store/store.ts';
@@ -123,12 +124,14 @@ async function importFiles({ store, channelStore, connectors, files, deploy, io,
     resume: async () => true,
     running: () => new Map(),
   };
+  const mappings = await openMappings({ store, audit, registry: new Map(transforms) });
   const service = new ChannelService({
     store: channelStore,
     audit,
     runner,
     connectors,
     transforms,
+    mappings: mappings.forChannels,
     env,
     allowedHosts,
     log: silentLogger(),

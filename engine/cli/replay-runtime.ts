@@ -1,4 +1,6 @@
 import type { ConnectorRegistry } from '../connector.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { openMappings, type Mappings } from '../mappings/open-mappings.ts';
 import { Queue } from 'bullmq';
 import type { ChannelDefinition } from '../channel.ts';
 import { ChannelState, ChannelStore } from '../channels/channel-store.ts';
@@ -24,13 +26,17 @@ export interface CliReplayer {
  * reads only their routing (filter, transforms, destinations and models), so sealed secrets stay
  * sealed and `${VAR}` references are left as written.
  */
-async function deployedChannels(ctx: CliContext, connectors: ConnectorRegistry): Promise<Map<string, ChannelDefinition>> {
+async function deployedChannels(
+  ctx: CliContext,
+  connectors: ConnectorRegistry,
+  mappings: Mappings,
+): Promise<Map<string, ChannelDefinition>> {
   const channelStore = new ChannelStore(ctx.store, connectors);
   const channels = new Map<string, ChannelDefinition>();
   for (const s of await channelStore.allStates()) {
     if (s.state === ChannelState.undeployed) continue;
     const version = await channelStore.version(s._id, s.version);
-    if (version) channels.set(s._id, version.definition);
+    if (version) channels.set(s._id, await mappings.forChannels.runnable(version.definition));
   }
   return channels;
 }
@@ -49,7 +55,9 @@ export async function openCliReplayer(
   o: { queues: boolean; connectors: ConnectorRegistry },
 ): Promise<CliReplayer> {
   const config = loadConfig({ ...env, REDIS_URL: o.queues ? env.REDIS_URL : 'unused: a dry run queues nothing' });
-  const channels = await deployedChannels(ctx, o.connectors);
+  const registry = new Map(transforms);
+  const mappings = await openMappings({ store: ctx.store, audit: new AuditLog(ctx.store), registry });
+  const channels = await deployedChannels(ctx, o.connectors, mappings);
   const redis = o.queues ? producerConnection(config.REDIS_URL) : undefined;
   const deliveryQueues = new DeliveryQueues();
   if (redis)
@@ -61,7 +69,7 @@ export async function openCliReplayer(
   const replayer = new Replayer({
     store: ctx.store,
     channels,
-    transforms,
+    transforms: registry,
     deliveryQueues,
     log: silentLogger(),
     resumeIntervalMs: config.RELAY_INTERVAL_MS,

@@ -161,19 +161,31 @@ function lifecycleRoutes(app: FastifyInstance, { channels, store }: Deps): void 
   /** Sets the channel's state; `deploy` runs the given version or else the latest, the others keep the version. */
   const lifecycle =
     (state: ChannelState, deploy = false) =>
-    async (request: FastifyRequest<{ Params: { id: string }; Body: { version?: number } | undefined }>, reply: FastifyReply) => {
+    async (
+      request: FastifyRequest<{ Params: { id: string }; Body: { version?: number; override?: string } | undefined }>,
+      reply: FastifyReply,
+    ) => {
       const { id } = request.params;
       if (!scoped(request, reply, id)) return reply;
       const asked = request.body?.version;
       if (asked !== undefined && !(Number.isInteger(asked) && asked > 0))
         return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'version is a positive integer');
       const version = asked ?? (deploy ? (await store.latest(id))?.version : undefined);
-      await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor: actor(request) });
+      const override = deploy && typeof request.body?.override === 'string' ? { override: request.body.override } : {};
+      const admin = principalOf(request).role === 'admin';
+      await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor: { ...actor(request), admin }, ...override });
       return { id, state, ...(version ? { version } : {}) };
     };
   app.post(
     '/api/channels/:id/deploy',
-    { config: write, schema: { summary: 'Deploy the latest version, or `{ version }`' } },
+    {
+      config: write,
+      schema: {
+        summary: 'Deploy the latest version, or `{ version }`',
+        description:
+          '409 when a data mapping it pins fails a fixture; an administrator may deploy anyway with `{ override: "<reason>" }` (audited).',
+      },
+    },
     lifecycle(ChannelState.deployed, true),
   );
   app.post(

@@ -22,6 +22,10 @@ import type { ChannelService } from '../channels/channel-service.ts';
 import type { ChannelStore } from '../channels/channel-store.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
+import { mappingRoutes } from './mappings.routes.ts';
+import { channelPreviewRoutes } from './channel-preview.routes.ts';
+import type { ChannelPreviewer } from '../mappings/channel-preview.ts';
+import type { MappingService } from '../mappings/mapping-service.ts';
 import { deliveryRoutes } from './deliveries.routes.ts';
 import { metricsRoutes } from './metrics.routes.ts';
 import { openApiRoutes } from './openapi.routes.ts';
@@ -48,6 +52,10 @@ export interface HttpServerOptions {
   /** The connectors the engine runs, for `GET /api/connectors`. */
   connectors: ConnectorRegistry;
   transforms: ReadonlyMap<string, Transform>;
+  /** The data mappings (engine/mappings): their versions, checks and previews. */
+  mappings: MappingService;
+  /** Runs a draft channel version against stored traffic (`POST /api/channels/:id/preview`). */
+  previewer: ChannelPreviewer;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
   replayer: Replayer;
@@ -139,6 +147,8 @@ function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): 
   app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore, connectors: options.connectors });
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
+  app.register(mappingRoutes, { mappings: options.mappings });
+  app.register(channelPreviewRoutes, { previewer: options.previewer, channels: options.channelService });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
   app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: options.channels });
   app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });

@@ -48,6 +48,8 @@ export interface CanonicalEvent {
   modelVersion: number;
   transformId: string;
   transformVersion: number;
+  /** The lookup tables the transform read, each at the version it read (data mappings). */
+  tables?: Record<string, number>;
   event: Record<string, unknown>;
 }
 

@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { EvalContext, Expression, TransformInput } from './expression.ts';
 import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
+import { MissingLookupError } from '../lookups/lookup-table.ts';
 
 /** A field that must have a value: its absence is a field error naming the target and the source. */
 export interface RequiredField {
@@ -33,6 +34,8 @@ export interface FieldError {
   source: string;
   value?: string;
   reason: string;
+  /** The lookup table that has no row for `value` (a missing code: the most common feed defect). */
+  table?: string;
 }
 
 /** Where the input came from, set by the engine on every event (`source` in each model). */
@@ -62,6 +65,10 @@ export interface Transform {
   /** The transform as a table of target field ← source expression, for the console. */
   readonly rows: readonly TransformRow[];
   readonly forEach?: string;
+  /** The lookup tables it reads, each at the version it was compiled with (data mappings; engine/mappings). */
+  readonly tables?: Readonly<Record<string, number>>;
+  /** `forEach` as declared (its condition as data), for the export to the data form (mapping-export.ts). */
+  readonly forEachSpec?: { segment: string; where?: Condition };
   /** Maps and validates; returns every field error instead of throwing (the test bench uses it). */
   tryRun(input: TransformInput, source: SourceEnvelope): { events: Record<string, unknown>[]; errors: FieldError[] };
   /** Maps and validates; throws a TransformError (TRANSFORM_FAILED or CANONICAL_INVALID) naming the first bad field. */
@@ -105,7 +112,7 @@ export function defineTransform(def: TransformDefinition): Transform {
     input: 'hl7' in def.accepts ? 'hl7' : 'fhir',
     accepts: 'hl7' in def.accepts ? def.accepts.hl7 : def.accepts.fhir,
     rows: entries.map((e) => ({ target: e.target, source: e.from.describe, required: e.required })),
-    ...(def.forEach ? { forEach: `${def.forEach.segment}${where ? ` where ${where.describe}` : ''}` } : {}),
+    ...(def.forEach ? { forEach: `${def.forEach.segment}${where ? ` where ${where.describe}` : ''}`, forEachSpec: def.forEach } : {}),
     tryRun,
     run(input, source) {
       const { events, errors } = tryRun(input, source);
@@ -146,6 +153,7 @@ function mapFields(entries: readonly FieldEntry[], ctx: EvalContext, event: numb
         source: from.describe,
         value: err.value,
         reason: `${from.sources.join(', ') || 'value'} ${err.reason}`,
+        ...(err instanceof MissingLookupError ? { table: err.table } : {}),
       });
       continue;
     }

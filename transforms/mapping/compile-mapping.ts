@@ -1,0 +1,123 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { canonicalSchema } from '../canonical/index.ts';
+import { defineTransform, required, type Transform } from '../dsl/define-transform.ts';
+import type { Expression } from '../dsl/expression.ts';
+import { compileCondition } from '../dsl/predicate.ts';
+import type { LookupTables } from '../lookups/lookup-table.ts';
+import { compileExpression } from './expression-compile.ts';
+import { MappingDefinition } from './mapping-definition.ts';
+import { modelFields, ValueType, type ModelField } from './model-fields.ts';
+
+/**
+ * One problem with a mapping, named for an analyst: `path` is a JSON pointer into the definition
+ * (`/fields/glAccount/expr`); `line` and `column` (1-based) point into that expression's text.
+ */
+export interface MappingProblem {
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export type CompiledMapping = { ok: true; transform: Transform; tables: readonly string[] } | { ok: false; problems: MappingProblem[] };
+
+const checkShape = TypeCompiler.Compile(MappingDefinition);
+
+/**
+ * Checks a mapping and compiles it into the Transform the TypeScript DSL would make (one engine
+ * path for both). Every problem is collected, not only the first: the shape of the definition,
+ * the model, every target (it exists in the model; every field the model requires is mapped), every
+ * expression (syntax with line and column, unknown functions, bad HL7 paths, unknown lookup tables
+ * and columns, FHIRPath that does not compile) and whether its type fits its target's. `tables`
+ * resolves the lookup tables at the versions this compilation pins (a channel version's); the
+ * returned `tables` names those the mapping reads. Fixtures are not run here (runFixtures).
+ */
+export function compileMapping(definition: unknown, version: number, tables: LookupTables): CompiledMapping {
+  if (!checkShape.Check(definition)) {
+    return {
+      ok: false,
+      problems: [...checkShape.Errors(definition)].slice(0, 20).map((e) => ({ path: e.path || '/', message: e.message })),
+    };
+  }
+  const def = definition as MappingDefinition;
+  const schema = canonicalSchema(def.model, def.modelVersion);
+  if (!schema) return { ok: false, problems: [{ path: '/model', message: `no canonical model ${def.model} version ${def.modelVersion}` }] };
+  const fields = new Map(modelFields(schema).map((f) => [f.path, f]));
+  const problems: MappingProblem[] = [];
+  const compiled: Record<string, Expression | ReturnType<typeof required>> = {};
+  const read = new Set<string>();
+  for (const [target, field] of Object.entries(def.fields)) {
+    const path = `/fields/${target}/expr`;
+    const modelField = fields.get(target);
+    if (!modelField) {
+      problems.push({ path: `/fields/${target}`, message: `${def.model} has no field ${target}${nearest(target, [...fields.keys()])}` });
+      continue;
+    }
+    const result = compileExpression(field.expr, { input: def.input, tables });
+    if (!result.ok) {
+      problems.push(...result.errors.map((e) => ({ path, message: `${target}: ${e.message}`, line: e.line, column: e.column })));
+      continue;
+    }
+    const misfit = typeProblem(modelField, result.type);
+    if (misfit) problems.push({ path, message: `${target}: ${misfit}` });
+    for (const t of result.tables) read.add(t);
+    compiled[target] = (field.required ?? modelField.required) ? required(result.expression) : result.expression;
+  }
+  for (const f of fields.values())
+    if (f.required && !(f.path in def.fields)) problems.push({ path: '/fields', message: `${def.model} requires ${f.path}: map it` });
+  const forEach = checkForEach(def, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  const transform = defineTransform({
+    id: def.id,
+    version,
+    description: def.description,
+    model: schema,
+    accepts: def.input === 'hl7' ? { hl7: def.accepts } : { fhir: def.accepts },
+    ...(forEach ? { forEach } : {}),
+    fields: compiled,
+  });
+  return { ok: true, transform, tables: [...read].sort() };
+}
+
+/** Whether an expression of type `type` can fill `field`; the reason when not. */
+function typeProblem(field: ModelField, type: ValueType): string | undefined {
+  if (type === field.type) return undefined;
+  const hint = field.type === ValueType.number ? ': wrap it in number(…)' : '';
+  return `the expression gives a ${type}, the field takes a ${field.type}${hint}`;
+}
+
+function checkForEach(def: MappingDefinition, problems: MappingProblem[]): MappingDefinition['forEach'] {
+  if (!def.forEach) return undefined;
+  if (def.input !== 'hl7') {
+    problems.push({ path: '/forEach', message: 'forEach repeats an HL7v2 segment: a FHIR mapping makes one event per resource' });
+    return undefined;
+  }
+  if (def.forEach.where) {
+    try {
+      compileCondition(def.forEach.where);
+    } catch (err) {
+      problems.push({ path: '/forEach/where', message: (err as Error).message });
+    }
+  }
+  return def.forEach;
+}
+
+/** ` (did you mean x?)` for the closest name within two edits, else nothing. */
+export function nearest(name: string, names: readonly string[]): string {
+  let best: { name: string; distance: number } | undefined;
+  for (const n of names) {
+    const d = editDistance(name.toLowerCase(), n.toLowerCase());
+    if (d <= 2 && (!best || d < best.distance)) best = { name: n, distance: d };
+  }
+  return best ? ` (did you mean ${best.name}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
