@@ -5,6 +5,13 @@ import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
 import { MissingLookupError } from '../lookups/lookup-table.ts';
 
+/** See TransformDefinition.forEach. */
+export interface ForEach {
+  segment: string;
+  where?: Condition;
+  along?: readonly string[];
+}
+
 /** A field that must have a value: its absence is a field error naming the target and the source. */
 export interface RequiredField {
   required: true;
@@ -21,8 +28,12 @@ export interface TransformDefinition {
   model: TSchema;
   /** HL7v2 `MSH-9.1^MSH-9.2` types or FHIR resource types it maps. */
   accepts: { hl7: readonly string[] } | { fhir: readonly string[] };
-  /** One event per occurrence of this HL7v2 segment (e.g. each FT1), optionally only those meeting `where`. */
-  forEach?: { segment: string; where?: Condition };
+  /**
+   * One event per occurrence of this HL7v2 segment (e.g. each FT1), optionally only those meeting
+   * `where`. `along`: segments that repeat in step with it (a site's ZCH after each FT1): inside the
+   * n-th event, their paths read their n-th occurrence too.
+   */
+  forEach?: ForEach;
   /** Target field (dotted path in the model) ← source expression. */
   fields: Readonly<Record<string, Expression | RequiredField>>;
 }
@@ -68,7 +79,7 @@ export interface Transform {
   /** The lookup tables it reads, each at the version it was compiled with (data mappings; engine/mappings). */
   readonly tables?: Readonly<Record<string, number>>;
   /** `forEach` as declared (its condition as data), for the export to the data form (mapping-export.ts). */
-  readonly forEachSpec?: { segment: string; where?: Condition };
+  readonly forEachSpec?: ForEach;
   /** Maps and validates; returns every field error instead of throwing (the test bench uses it). */
   tryRun(input: TransformInput, source: SourceEnvelope): { events: Record<string, unknown>[]; errors: FieldError[] };
   /** Maps and validates; throws a TransformError (TRANSFORM_FAILED or CANONICAL_INVALID) naming the first bad field. */
@@ -130,8 +141,12 @@ type FieldEntry = { target: string; required: boolean; from: Expression };
 function contexts(def: TransformDefinition, where: Predicate | undefined, input: TransformInput): EvalContext[] {
   if (!def.forEach) return [{ input }];
   if (input.kind !== 'hl7') return [{ input }];
-  const count = input.message.segments(def.forEach.segment).length;
-  const all = Array.from({ length: count }, (_, i) => ({ input, occurrences: { [def.forEach!.segment]: i + 1 } }));
+  const { segment, along = [] } = def.forEach;
+  const count = input.message.segments(segment).length;
+  const all = Array.from({ length: count }, (_, i) => ({
+    input,
+    occurrences: Object.fromEntries([segment, ...along].map((s) => [s, i + 1])),
+  }));
   return where ? all.filter((ctx) => where.test(ctx)) : all;
 }
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConditionSchema } from '../dsl/condition-schema.ts';
-import type { Condition } from '../dsl/predicate.ts';
+import type { ForEach } from '../dsl/define-transform.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{0,62}$', description: 'lower-case letters, digits, dots and dashes' });
 
@@ -47,7 +47,12 @@ export const MappingDefinition = Type.Object(
     /** One event per occurrence of this HL7v2 segment (e.g. each FT1), optionally only those meeting `where`. */
     forEach: Type.Optional(
       Type.Object(
-        { segment: Type.String({ pattern: '^[A-Z][A-Z0-9]{2}$' }), where: Type.Optional(ConditionSchema) },
+        {
+          segment: Type.String({ pattern: '^[A-Z][A-Z0-9]{2}$' }),
+          where: Type.Optional(ConditionSchema),
+          /** Segments repeating in step with `segment` (a site's ZCH after each FT1): the n-th event reads their n-th occurrence. */
+          along: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{2}$' }), { maxItems: 10 })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -57,8 +62,6 @@ export const MappingDefinition = Type.Object(
   },
   { additionalProperties: false, $id: 'MappingDefinition' },
 );
-export type MappingDefinition = Omit<Static<typeof MappingDefinition>, 'forEach'> & {
-  forEach?: { segment: string; where?: Condition };
-};
+export type MappingDefinition = Omit<Static<typeof MappingDefinition>, 'forEach'> & { forEach?: ForEach };
 export type MappingField = Static<typeof MappingField>;
 export type MappingFixture = Static<typeof MappingFixture>;
