@@ -3,7 +3,12 @@ import type { FieldError, MappingDraft, MappingProblem, ModelField } from '../ma
 /** The model field a problem's path names (`/fields/amount.value/expr` → `amount.value`). */
 export const problemField = (p: MappingProblem) => /^\/fields\/([^/]+)/.exec(p.path)?.[1];
 
-const where = (p: MappingProblem) => (p.line !== undefined ? `line ${p.line}, column ${p.column ?? 1}: ` : '');
+/** A problem said once, naming its field (or its path) and where in the expression: `quantity: … (line 1, column 5)`. */
+export function describeProblem(p: MappingProblem): string {
+  const subject = problemField(p) ?? p.path;
+  const named = p.message.startsWith(`${subject}:`) ? p.message : `${subject}: ${p.message}`;
+  return p.line !== undefined ? `${named} (line ${p.line}, column ${p.column ?? 1})` : named;
+}
 
 function valueAt(event: Record<string, unknown> | undefined, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), event);
@@ -82,10 +87,7 @@ export function MappingFields({
                 />
                 <div id={`${id}-notes`} class="field-notes">
                   {mine.map((p) => (
-                    <p class="error">
-                      {f.path}: {where(p)}
-                      {p.message}
-                    </p>
+                    <p class="error">{describeProblem(p)}</p>
                   ))}
                   {failed.map((e) => (
                     <p class="error">

@@ -1,7 +1,7 @@
 import type { MappingProblem } from '../mapping-types.ts';
 import type { MappingRuns } from '../use-mapping-runs.ts';
 import { ErrorNote, json } from '../ui.tsx';
-import { problemField } from './mapping-fields.tsx';
+import { describeProblem } from './mapping-fields.tsx';
 
 /** Problems of the draft as a list: field problems also show beside their field, the others only here. */
 export function MappingProblems({ problems }: { problems: MappingProblem[] }) {
@@ -13,10 +13,7 @@ export function MappingProblems({ problems }: { problems: MappingProblem[] }) {
       </p>
       <ul class="problems">
         {problems.map((p) => (
-          <li>
-            <code>{problemField(p) ?? p.path}</code>
-            {p.line !== undefined && ` (line ${p.line}, column ${p.column ?? 1})`} {p.message}
-          </li>
+          <li>{describeProblem(p)}</li>
         ))}
       </ul>
     </div>

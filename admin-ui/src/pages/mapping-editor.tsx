@@ -41,7 +41,8 @@ export function MappingEditor({ id, me }: { id?: string; me: Me }) {
   const [loaded, setLoaded] = useState(!id);
   const [sample, setSample] = useState('');
   const [comment, setComment] = useState('');
-  const [saveProblems, setSaveProblems] = useState<MappingProblem[]>([]);
+  /** What a refused save named, for the draft it was (a later edit shows the live check instead). */
+  const [refused, setRefused] = useState<{ key: string; problems: MappingProblem[] }>();
   const [savedFixtures, setSavedFixtures] = useState<FixtureResult[]>();
   const [error, setError] = useState<Error>();
   const [pickHint, setPickHint] = useState(false);
@@ -75,7 +76,7 @@ export function MappingEditor({ id, me }: { id?: string; me: Me }) {
   const save = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
-    setSaveProblems([]);
+    setRefused(undefined);
     try {
       const q = comment.trim() ? `?comment=${encodeURIComponent(comment.trim())}` : '';
       const r = await api<{ version: number; fixtures: FixtureResult[] }>(
@@ -87,7 +88,8 @@ export function MappingEditor({ id, me }: { id?: string; me: Me }) {
       setComment('');
       navigate(`/mappings/${encodeURIComponent(draft.id)}?saved=${r.version}`);
     } catch (err) {
-      if (err instanceof ApiError && Array.isArray(err.body.problems)) setSaveProblems(err.body.problems as MappingProblem[]);
+      if (err instanceof ApiError && Array.isArray(err.body.problems))
+        setRefused({ key: JSON.stringify(draft), problems: err.body.problems as MappingProblem[] });
       else setError(err as Error);
     }
   };
@@ -126,7 +128,7 @@ export function MappingEditor({ id, me }: { id?: string; me: Me }) {
               <MappingOutput runs={runs} hasSample={sample.trim() !== ''} />
             </div>
           </div>
-          <MappingProblems problems={saveProblems.length ? saveProblems : problems} />
+          <MappingProblems problems={refused?.key === JSON.stringify(draft) ? refused.problems : problems} />
           <MappingFixtures
             fixtures={draft.fixtures}
             results={runs.check?.fixtures}

@@ -118,7 +118,7 @@ export function TableDetail({ name, me }: { name: string; me: Me }) {
         </form>
       )}
       {editable && <CsvImport label="Replace the rows from a CSV file" onImport={importCsv} />}
-      {versions.data && <TableVersions name={name} versions={versions.data.items} />}
+      {versions.data && <TableVersions key={latest} name={name} versions={versions.data.items} />}
     </Page>
   );
 }
