@@ -1,4 +1,5 @@
-import type { MappingDraft } from '../mapping-types.ts';
+import type { Condition, MappingDraft } from '../mapping-types.ts';
+import { ConditionEditor } from './filter-builder.tsx';
 import { ListInput } from './list-input.tsx';
 
 export interface ModelChoice {
@@ -8,7 +9,15 @@ export interface ModelChoice {
   version?: number;
 }
 
-/** What a mapping is: id, description, model and version, input kind, accepted types, one event per segment (and along which). */
+/** `forEach` with its condition set, or without one. */
+function withWhere(forEach: NonNullable<MappingDraft['forEach']>, where: Condition | undefined): MappingDraft['forEach'] {
+  const next = { ...forEach };
+  if (where) next.where = where;
+  else delete next.where;
+  return next;
+}
+
+/** What a mapping is: id, description, model and version, input kind, accepted types, one event per segment (which of them, and the segments along it). */
 export function MappingSettings({
   m,
   isNew,
@@ -112,6 +121,27 @@ export function MappingSettings({
                 }
               />
             </div>
+          )}
+        </div>
+      )}
+      {m.input === 'hl7' && m.forEach && (
+        <div class="foreach-where">
+          <span class="check">
+            <input
+              id="mapping-where"
+              type="checkbox"
+              checked={m.forEach.where !== undefined}
+              onChange={(e) =>
+                onChange({
+                  ...m,
+                  forEach: withWhere(m.forEach!, e.currentTarget.checked ? { hl7: `${m.forEach!.segment}-6`, present: true } : undefined),
+                })
+              }
+            />
+            <label for="mapping-where">Only the {m.forEach.segment} segments meeting a condition make an event</label>
+          </span>
+          {m.forEach.where && (
+            <ConditionEditor c={m.forEach.where} onChange={(where) => onChange({ ...m, forEach: withWhere(m.forEach!, where) })} />
           )}
         </div>
       )}

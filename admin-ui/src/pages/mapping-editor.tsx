@@ -6,6 +6,7 @@ import { MappingFixtures } from '../components/mapping-fixtures.tsx';
 import { MappingOutput, MappingProblems } from '../components/mapping-output.tsx';
 import { MappingSample } from '../components/mapping-sample.tsx';
 import { MappingSettings, type ModelChoice } from '../components/mapping-settings.tsx';
+import { MappingVersions } from '../components/mapping-versions.tsx';
 import { useApi } from '../hooks.ts';
 import type { FixtureResult, MappingDraft, MappingProblem, ModelField } from '../mapping-types.ts';
 import { navigate, useLocation } from '../router.ts';
@@ -102,6 +103,7 @@ export function MappingEditor({ id, me }: { id?: string; me: Me }) {
       <p>
         <a href="/mappings">← Mappings</a>
       </p>
+      {id && <MappingVersions key={saved ?? ''} id={id} shown={current.data?.version} />}
       <ErrorNote error={current.error ?? models.error ?? fields.error ?? error} />
       {saved && (
         <p class="ok" role="status">
