@@ -17,7 +17,10 @@ function withWhere(forEach: NonNullable<MappingDraft['forEach']>, where: Conditi
   return next;
 }
 
-/** What a mapping is: id, description, model and version, input kind, accepted types, one event per segment (which of them, and the segments along it). */
+/**
+ * What a mapping is: id, description, model and version, input kind, accepted types, and one event
+ * per segment (which of them, and the segments along it).
+ */
 export function MappingSettings({
   m,
   isNew,
