@@ -164,6 +164,14 @@ test(
     await page.getByLabel('Description').fill('North site charges');
     await page.getByLabel(/^Port/).fill('0');
     await page.getByLabel(/^Accepted types/).fill('DFT^P03');
+    // Only the north site's messages: a filter built in the form, not typed as JSON.
+    await page.getByLabel(/^Only messages meeting a condition/).check();
+    await page.getByLabel(/^HL7v2 path/).fill('MSH-4');
+    await page.getByLabel(/^Values/).fill('NORTHSITE, NORTHLAB');
+    t.regex(
+      await page.getByLabel('The channel as JSON').inputValue(),
+      /"filter": \{\s*"hl7": "MSH-4",\s*"oneOf": \[\s*"NORTHSITE",\s*"NORTHLAB"\s*\]/,
+    );
     await page.getByRole('checkbox', { name: /north-dft-charges/ }).check();
     await page.getByRole('checkbox', { name: /cpt-to-gl/ }).check();
     await page.getByRole('button', { name: 'Add a destination' }).click();

@@ -100,7 +100,7 @@ export function Hl7Tree({ text, onPick }: { text: string; onPick?(path: string):
                         comp.map((leaf, s) => [
                           s > 0 && <span class="sep">{separators.ss}</span>,
                           leaf.value === '' ? null : (
-                            <span class="v" tabIndex={0} title={leaf.path} data-path={leaf.path}>
+                            <span class="v" tabIndex={0} role={onPick ? 'button' : undefined} title={leaf.path} data-path={leaf.path}>
                               {leaf.value}
                             </span>
                           ),

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
 import { CsvImport } from '../components/csv-import.tsx';
+import { TableMissing } from '../components/table-missing.tsx';
 import { TableRows } from '../components/table-rows.tsx';
 import { TableVersions } from '../components/table-versions.tsx';
 import { useApi } from '../hooks.ts';
@@ -28,18 +29,22 @@ export function TableDetail({ name, me }: { name: string; me: Me }) {
   const versions = useApi<{ items: VersionInfo[] }>(`${base}/versions`);
   const [rows, setRows] = useState<string[][]>([]);
   const [description, setDescription] = useState('');
+  const [onMissing, setOnMissing] = useState<TableDefinition['onMissing']>({ error: true });
   const [comment, setComment] = useState('');
   const [error, setError] = useState<Error>();
   useEffect(() => {
     if (!table.data) return;
     setRows(table.data.definition.rows.map((r) => [...r]));
     setDescription(table.data.definition.description ?? '');
+    setOnMissing(table.data.definition.onMissing);
   }, [table.data]);
   const t = table.data;
   const latest = versions.data?.items[0]?.version;
   const editable = me.permissions.includes('tables:write') && t !== undefined && t.version === latest;
   const dirty =
-    t !== undefined && (JSON.stringify(rows) !== JSON.stringify(t.definition.rows) || description !== (t.definition.description ?? ''));
+    t !== undefined &&
+    JSON.stringify([rows, description, onMissing]) !==
+      JSON.stringify([t.definition.rows, t.definition.description ?? '', t.definition.onMissing]);
   const q = () => (comment.trim() ? `?comment=${encodeURIComponent(comment.trim())}` : '');
   const done = (v: { version: number }) => {
     setComment('');
@@ -51,7 +56,7 @@ export function TableDetail({ name, me }: { name: string; me: Me }) {
     e.preventDefault();
     if (!t) return;
     setError(undefined);
-    const { onMissing, columns } = t.definition;
+    const { columns } = t.definition;
     const body: TableDefinition = { name, columns, rows, onMissing, ...(description.trim() ? { description: description.trim() } : {}) };
     await api<{ version: number }>('POST', `/api/tables${q()}`, body).then(done, setError);
   };
@@ -103,6 +108,7 @@ export function TableDetail({ name, me }: { name: string; me: Me }) {
               onInput={(e) => setDescription(e.currentTarget.value)}
             />
           </div>
+          <TableMissing columns={t.definition.columns} onMissing={onMissing} disabled={!editable} onChange={setOnMissing} />
           <TableRows columns={t.definition.columns} rows={rows} editable={editable} onChange={setRows} />
           {editable && (
             <div class="actions">
