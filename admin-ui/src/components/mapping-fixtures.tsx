@@ -57,11 +57,14 @@ export function MappingFixtures({
   };
   const accept = (r: FixtureResult) => onChange(fixtures.map((f) => (f.name === r.name ? { ...f, expected: r.actual } : f)));
   const failing = results?.filter((r) => !r.passed).length ?? 0;
+  /** None run while the mapping has problems (the check answers no results then). */
+  const outcome =
+    !results || fixtures.length === 0 ? '' : results.length === 0 ? ', not run' : failing === 0 ? ': all pass' : `: ${failing} failing`;
   return (
     <section class="fixtures" aria-labelledby="fixtures-title">
       <h2 id="fixtures-title">
         Fixtures ({fixtures.length}
-        {results && fixtures.length > 0 && `: ${failing === 0 ? 'all pass' : `${failing} failing`}`})
+        {outcome})
       </h2>
       {editable && (
         <div class="filters">
