@@ -56,10 +56,19 @@ export function MappingFixtures({
     setName('');
   };
   const accept = (r: FixtureResult) => onChange(fixtures.map((f) => (f.name === r.name ? { ...f, expected: r.actual } : f)));
-  const failing = results?.filter((r) => !r.passed).length ?? 0;
-  /** None run while the mapping has problems (the check answers no results then). */
+  const ran = fixtures.map((f) => results?.find((r) => r.name === f.name));
+  const failing = ran.filter((r) => r && !r.passed).length;
+  /** None run while the mapping has problems (the check answers no results then); a fixture just added waits for the next check. */
   const outcome =
-    !results || fixtures.length === 0 ? '' : results.length === 0 ? ', not run' : failing === 0 ? ': all pass' : `: ${failing} failing`;
+    !results || fixtures.length === 0
+      ? ''
+      : results.length === 0
+        ? ', not run'
+        : ran.includes(undefined)
+          ? ', checking…'
+          : failing === 0
+            ? ': all pass'
+            : `: ${failing} failing`;
   return (
     <section class="fixtures" aria-labelledby="fixtures-title">
       <h2 id="fixtures-title">
