@@ -73,11 +73,12 @@ async function sendAndReceive(erp: ErpSimulator, port: number, message: string, 
   return waitFor(`${count} charges posted`, () => received().length >= count && received());
 }
 
-async function send(port: number, message: string): Promise<void> {
+/** Sends `message` over MLLP; throws unless the ACK code (MSA-1) is `code`. */
+async function send(port: number, message: string, code = 'AA'): Promise<void> {
   const client = await MllpTestClient.connect(port);
   try {
     const ack = await client.send(message.replace(/\n/g, '\r'));
-    if (field(ack, 'MSA', 1) !== 'AA') throw new Error(`not accepted: ${ack}`);
+    if (field(ack, 'MSA', 1) !== code) throw new Error(`not answered ${code}: ${ack}`);
   } finally {
     client.close();
   }
@@ -195,6 +196,8 @@ test(
       ['LAB-CBC', '6100-LAB'],
       ['RAD-XR', '6200-RAD'],
     ]);
+    // A code the table has not: the message fails naming the table (AE), and is kept for replay.
+    await send(port, dft('NS9', [['LAB-XYZ', 'UNKNOWN TEST', '1.00']]), 'AE');
 
     // LAB-CBC moves to 6150-LAB: version 2 of the table, its diff.
     await page.goto(`${analyst.base}/tables/cpt-to-gl`);
@@ -208,6 +211,7 @@ test(
       await page.locator('.table-diff').innerText(),
       /0 added, 0 removed, 1 changed[\s\S]*LAB-CBC\s+gl_account\s+6100-LAB\s+6150-LAB/,
     );
+    t.false(await overflowsHorizontally(page));
     await screenshot(page, 'analyst-mapping-table-diff');
 
     // A channel version pinning table v2 with mapping v1: its fixture now fails, the deploy is refused.
@@ -237,9 +241,11 @@ test(
     await page.goto(`${analyst.base}/channels/site-dft/edit`);
     await page.getByLabel('Version of mapping north-dft-charges').selectOption('2');
     await page.getByRole('button', { name: 'Preview the draft against stored traffic' }).click();
-    await page.getByText(/Examined 1 messages: 1 would change/).waitFor();
+    await page.getByText(/Examined 2 messages: 1 would change/).waitFor();
     t.regex(await page.locator('.traffic-preview').innerText(), /glAccount[\s\S]*6100-LAB[\s\S]*6150-LAB/);
     t.regex(await page.locator('.traffic-preview').innerText(), /0 would now fail/);
+    t.regex(await page.locator('.traffic-preview').innerText(), /Lookups finding no row[\s\S]*cpt-to-gl\s+LAB-XYZ\s+1/);
+    t.false(await overflowsHorizontally(page));
     await screenshot(page, 'analyst-mapping-traffic-preview');
     await page.getByRole('button', { name: 'Save version' }).click();
     await page.getByText('Saved version 3.').waitFor();
@@ -247,7 +253,7 @@ test(
     await deployedPort(page, 3);
 
     // Support dry-runs sending the delivered message again: the account it would carry now.
-    const [stored] = await sb.engine.store!.messages.list({ channelId: 'site-dft', limit: 5 });
+    const [stored] = await sb.engine.store!.messages.list({ channelId: 'site-dft', status: 'delivered', limit: 5 });
     await dryRunResend(await openConsole(browser, sb), stored!._id, t);
 
     // Rolled back to v1 (table v1): the next message gets 6100-LAB again.
