@@ -159,7 +159,7 @@ const leaf = fc.oneof(
 const names = fc.stringMatching(/^[a-z][a-zA-Z0-9_]{0,6}$/).filter((n) => !['and', 'or', 'not'].includes(n));
 const { node: nodeArb } = fc.letrec<{ node: ExpressionNode }>((tie) => ({
   node: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
+    { maxDepth: 4, depthSize: 'small', withCrossShrink: true },
     leaf,
     fc.record({ kind: fc.constant(NodeKind.Call), name: names, args: fc.array(tie('node'), { maxLength: 3 }), span: fc.constant(SPAN) }),
     fc.record({

@@ -41,7 +41,7 @@ const expr = <T>(
 const operand = (e: Expression, level: number): string => ((e.precedence ?? 5) <= level ? `(${e.describe})` : e.describe);
 
 /** A condition's truth: a boolean expression's value, or any other expression's presence. */
-export const holds = (value: unknown): boolean => value !== undefined && value !== false;
+const holds = (value: unknown): boolean => value !== undefined && value !== false;
 
 /**
  * An HL7v2 value at a corpus path (`PV1-19.1`, `FT1-7.1`). Inside `forEach` over a segment, a path
@@ -135,7 +135,10 @@ export function lookup(table: LookupTable, key: Expression<string>, column?: str
   });
 }
 
-/** The `group`-th capture of a regular expression, e.g. the id in `Encounter/enc-v00098765`; no match is an error. */
+/**
+ * The `group`-th capture of a regular expression, e.g. the id in `Encounter/enc-v00098765`; no match is an error.
+ * Described as `capture(x, 'source'[, group])`: the pattern's flags are not part of it (mapping expressions have none).
+ */
 export function capture(source: Expression<string>, pattern: RegExp, group = 1): Expression<string> {
   const args = [source.describe, printString(pattern.source), ...(group === 1 ? [] : [String(group)])];
   return expr(`capture(${args.join(', ')})`, source.sources, (ctx) => {

@@ -62,7 +62,7 @@ export interface ExpressionError {
 export type ParseResult = { ok: true; ast: ExpressionNode } | { ok: false; errors: ExpressionError[] };
 
 /** The 1-based line and column of `offset` in `text`. */
-export function positionAt(text: string, offset: number): { line: number; column: number } {
+function positionAt(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset).split('\n');
   return { line: before.length, column: before.at(-1)!.length + 1 };
 }
