@@ -1,12 +1,14 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeBytes, parseMessage } from '../../hl7v2/index.ts';
 import { transforms } from '../../transforms/index.ts';
+import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import type { EvalContext, Expression, TransformInput } from '../../transforms/dsl/expression.ts';
 import { FieldValueError } from '../../transforms/dsl/transform-errors.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
 import { compileExpression } from '../../transforms/mapping/expression-compile.ts';
+import { CORPUS, requireShared, SHARED } from '../support/shared.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/transforms');
 
@@ -40,25 +42,55 @@ function outcome(e: Expression, ctx: EvalContext): unknown {
   }
 }
 
+/** Checks that each row compiles from its printed source, and gives what the shipped expression gives on every input. */
+function sameOnInputs(t: ExecutionContext, transform: Transform, inputs: readonly [string, TransformInput][]): void {
+  for (const row of transform.rows) {
+    const where = `${transform.id} ${row.target}: ${row.source}`;
+    const compiled = compileExpression(row.source, { input: transform.input, tables: shippedTables });
+    if (!compiled.ok) {
+      t.fail(`${where}: ${JSON.stringify(compiled.errors)}`);
+      continue;
+    }
+    t.is(compiled.expression.describe, row.source, where);
+    const shipped = transform.expressions[row.target]!;
+    t.deepEqual(compiled.expression.sources, shipped.sources, where);
+    for (const [file, input] of inputs) {
+      for (const [i, ctx] of contexts(transform.forEach, input).entries()) {
+        t.deepEqual(outcome(compiled.expression, ctx), outcome(shipped, ctx), `${where} on ${file} event ${i + 1}`);
+      }
+    }
+  }
+}
+
 test('every row of every shipped transform compiles from its printed source and gives the same on every fixture', async (t) => {
   for (const transform of transforms.values()) {
     const inputs = await fixtureInputs(transform.id);
     t.true(inputs.length > 0, transform.id);
-    for (const row of transform.rows) {
-      const where = `${transform.id} ${row.target}: ${row.source}`;
-      const compiled = compileExpression(row.source, { input: transform.input, tables: shippedTables });
-      if (!compiled.ok) {
-        t.fail(`${where}: ${JSON.stringify(compiled.errors)}`);
-        continue;
-      }
-      t.is(compiled.expression.describe, row.source, where);
-      const shipped = transform.expressions[row.target]!;
-      t.deepEqual(compiled.expression.sources, shipped.sources, where);
-      for (const [file, input] of inputs) {
-        for (const [i, ctx] of contexts(transform.forEach, input).entries()) {
-          t.deepEqual(outcome(compiled.expression, ctx), outcome(shipped, ctx), `${where} on ${file} event ${i + 1}`);
-        }
-      }
+    sameOnInputs(t, transform, inputs);
+  }
+});
+
+test('the compiled rows give the same as the shipped ones on every message of the corpus and every FHIR sample', async (t) => {
+  if (!requireShared(t)) return;
+  const inputs: [string, TransformInput][] = [];
+  for (const file of (await readdir(CORPUS)).filter((f) => f.endsWith('.hl7'))) {
+    const text = decodeBytes(await readFile(path.join(CORPUS, file))).text;
+    try {
+      inputs.push([file, { kind: 'hl7', message: parseMessage(text) }]);
+    } catch {
+      // the corpus's malformed cases (100-…): intake refuses them before any transform
     }
   }
+  const samples = path.join(SHARED, 'fhir-samples');
+  for (const file of (await readdir(samples)).filter((f) => f.endsWith('.json') && !f.startsWith('bad-'))) {
+    const resource = JSON.parse(await readFile(path.join(samples, file), 'utf8')) as Record<string, unknown>;
+    inputs.push([file, { kind: 'fhir', resource }]);
+  }
+  t.true(inputs.length > 10);
+  for (const transform of transforms.values())
+    sameOnInputs(
+      t,
+      transform,
+      inputs.filter(([, i]) => i.kind === transform.input),
+    );
 });
