@@ -1,6 +1,13 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { NodeKind, printExpression, withoutSpans, type ExpressionNode, type Span } from '../../transforms/mapping/expression-ast.ts';
+import {
+  NodeKind,
+  printExpression,
+  sameExpression,
+  withoutSpans,
+  type ExpressionNode,
+  type Span,
+} from '../../transforms/mapping/expression-ast.ts';
 import { parseExpression } from '../../transforms/mapping/expression-grammar.ts';
 import { compileExpression } from '../../transforms/mapping/expression-compile.ts';
 import type { CompileEnv } from '../../transforms/mapping/expression-functions.ts';
@@ -191,6 +198,7 @@ test('parse(print(ast)) is the same tree, spans aside, for random trees', (t) =>
       const r = parseExpression(text);
       if (!r.ok) throw new Error(`${text}: ${JSON.stringify(r.errors)}`);
       t.deepEqual(withoutSpans(r.ast), withoutSpans(ast), text);
+      t.true(sameExpression(r.ast, ast), text);
     }),
     { numRuns: 500 },
   );
