@@ -75,6 +75,8 @@ export interface Transform {
   readonly accepts: readonly string[];
   /** The transform as a table of target field ← source expression, for the console. */
   readonly rows: readonly TransformRow[];
+  /** Each target field's source expression, by target, in the order of `rows`. */
+  readonly expressions: Readonly<Record<string, Expression>>;
   readonly forEach?: string;
   /** The lookup tables it reads, each at the version it was compiled with (data mappings; engine/mappings). */
   readonly tables?: Readonly<Record<string, number>>;
@@ -123,6 +125,7 @@ export function defineTransform(def: TransformDefinition): Transform {
     input: 'hl7' in def.accepts ? 'hl7' : 'fhir',
     accepts: 'hl7' in def.accepts ? def.accepts.hl7 : def.accepts.fhir,
     rows: entries.map((e) => ({ target: e.target, source: e.from.describe, required: e.required })),
+    expressions: Object.fromEntries(entries.map((e) => [e.target, e.from])),
     ...(def.forEach ? { forEach: `${def.forEach.segment}${where ? ` where ${where.describe}` : ''}`, forEachSpec: def.forEach } : {}),
     tryRun,
     run(input, source) {

@@ -35,7 +35,7 @@ export function compileCondition(c: Condition): Predicate {
   const source: Expression<string> = 'hl7' in c ? hl7(c.hl7) : fhir(c.fhir);
   const pattern = c.matches === undefined ? undefined : new RegExp(c.matches);
   const describe = [
-    source.describe,
+    'hl7' in c ? c.hl7 : c.fhir,
     c.oneOf ? `in [${c.oneOf.join(', ')}]` : '',
     pattern ? `matches ${pattern}` : '',
     c.present === false ? 'is absent' : c.oneOf || pattern ? '' : 'is present',

@@ -4,7 +4,9 @@ import { defineTransform, required, type Transform } from '../dsl/define-transfo
 import type { Expression } from '../dsl/expression.ts';
 import { compileCondition } from '../dsl/predicate.ts';
 import type { LookupTables } from '../lookups/lookup-table.ts';
+import { NodeKind, type ExpressionNode } from './expression-ast.ts';
 import { compileExpression } from './expression-compile.ts';
+import { parseExpression } from './expression-grammar.ts';
 import { MappingDefinition } from './mapping-definition.ts';
 import { modelFields, ValueType, type ModelField } from './model-fields.ts';
 
@@ -53,14 +55,15 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
       problems.push({ path: `/fields/${target}`, message: `${def.model} has no field ${target}${nearest(target, [...fields.keys()])}` });
       continue;
     }
-    const result = compileExpression(field.expr, { input: def.input, tables });
+    const parsed = parseExpression(field.expr);
+    const result = parsed.ok ? compileExpression(parsed.ast, { input: def.input, tables }) : parsed;
     if (!result.ok) {
       problems.push(...result.errors.map((e) => ({ path, message: `${target}: ${e.message}`, line: e.line, column: e.column })));
       continue;
     }
     const misfit = typeProblem(modelField, result.type);
     if (misfit) problems.push({ path, message: `${target}: ${misfit}` });
-    for (const t of result.tables) read.add(t);
+    if (parsed.ok) for (const t of tablesRead(parsed.ast)) read.add(t);
     compiled[target] = (field.required ?? modelField.required) ? required(result.expression) : result.expression;
   }
   for (const f of fields.values())
@@ -77,6 +80,31 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     fields: compiled,
   });
   return { ok: true, transform, tables: [...read].sort() };
+}
+
+/** The lookup tables an expression names (`lookup('<table>', …)`, the table always a literal). */
+export function tablesRead(node: ExpressionNode): string[] {
+  switch (node.kind) {
+    case NodeKind.String:
+    case NodeKind.Number:
+    case NodeKind.Path:
+      return [];
+    case NodeKind.Call: {
+      const [first] = node.args;
+      const own = node.name === 'lookup' && first?.kind === NodeKind.String ? [first.value] : [];
+      return [...own, ...node.args.flatMap(tablesRead)];
+    }
+    case NodeKind.Coalesce:
+      return node.options.flatMap(tablesRead);
+    case NodeKind.Compare:
+      return [...tablesRead(node.left), ...tablesRead(node.right)];
+    case NodeKind.Logic:
+      return node.operands.flatMap(tablesRead);
+    case NodeKind.Not:
+      return tablesRead(node.operand);
+    default:
+      return node satisfies never;
+  }
 }
 
 /** Whether an expression of type `type` can fill `field`; the reason when not. */
