@@ -19,6 +19,13 @@ import { AuthService } from './security/auth-service.ts';
 import { parseAllowList } from './security/host-allowlist.ts';
 import type { Keyring } from './security/encryption.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
+import { TableService, type TableUsers } from './tables/table-service.ts';
+
+/**
+ * Which channel versions' mappings use a lookup table: none known yet. The mappings (issue 23,
+ * built in parallel) will provide the real answer from the mappings each channel version pins.
+ */
+const noTableUsers: TableUsers = async () => [];
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -110,7 +117,7 @@ export class Engine implements ChannelRunner {
       { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs },
       config.INTAKE_ACK_ONLY,
     );
-    const { channelStore, channelService } = await this.openChannels({ store, keyring, transforms, env, allowedHosts });
+    const { channelStore, channelService, tableService } = await this.openChannels({ store, keyring, transforms, env, allowedHosts });
     const replayer = createReplayer({ config, store, channels: channelMap, transforms, deliveryQueues, log }, this.cleanups);
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
@@ -128,6 +135,7 @@ export class Engine implements ChannelRunner {
         security,
         channelService,
         channelStore,
+        tableService,
         deliveryQueues,
         routeQueue,
         channelMap,
@@ -144,7 +152,7 @@ export class Engine implements ChannelRunner {
     return this.listen();
   }
 
-  /** The audit log, the channel store and the channel service (versions, deploys, states). */
+  /** The audit log, the channel store, the channel service (versions, deploys, states) and the lookup tables. */
   private async openChannels(o: {
     store: Store;
     keyring: Keyring | undefined;
@@ -169,7 +177,9 @@ export class Engine implements ChannelRunner {
       log: this.log,
     });
     this.channels = channelService;
-    return { channelStore, channelService };
+    const tableService = new TableService({ store: o.store, audit: this.audit, usedBy: noTableUsers });
+    await tableService.start();
+    return { channelStore, channelService, tableService };
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

@@ -29,7 +29,8 @@ export function parseTableCsv(
 ): { ok: true; table: TableDefinition } | { ok: false; problems: TableProblem[] } {
   let records: { record: string[]; info: InfoRecord }[];
   try {
-    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] });
+    const options = { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] };
+    records = parse(text, options) as unknown as typeof records;
   } catch (err) {
     const e = err as CsvError;
     const line = typeof e.lines === 'number' ? e.lines : undefined;
