@@ -12,6 +12,7 @@ import { runDeliveriesCommand } from './deliveries.command.ts';
 import { runHl7Command } from './hl7.command.ts';
 import { runKeysCommand } from './keys.command.ts';
 import { runReplayCommand } from './replay.command.ts';
+import { runTablesCommand } from './tables.command.ts';
 import { runTokensCommand } from './tokens.command.ts';
 import { runUsersCommand } from './users.command.ts';
 
@@ -23,6 +24,7 @@ const USAGE = `usage:
   switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
   switchboard audit export [--format json|fhir]   print the audit log
   switchboard channels validate|export|import …   channel files and the store are one model (see 'switchboard channels')
+  switchboard tables list|import|export …   lookup tables as CSV files (see 'switchboard tables')
   switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS
   switchboard deliveries dead [--channel --destination --error --limit --json]   list dead deliveries
   switchboard replay [--message ID]… [--channel --destination --error --status --from --to] --dry-run|--reason "why"
@@ -55,6 +57,9 @@ switch (command) {
     break;
   case 'channels':
     process.exitCode = await runChannelsCommand(rest, io, connectors);
+    break;
+  case 'tables':
+    process.exitCode = await runTablesCommand(rest, io);
     break;
   case 'keys':
     process.exitCode = await runKeysCommand(rest, io);
