@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { SwitchboardError } from '../errors.ts';
 import { tableCsv } from '../tables/table-csv.ts';
 import { TABLE_NAME_PATTERN } from '../tables/table-schema.ts';
-import { TableService, type TableVersion } from '../tables/table-service.ts';
+import { TableService } from '../tables/table-service.ts';
 import {
   cliPrincipal,
   COMMON_OPTIONS,
@@ -40,18 +40,9 @@ async function tables(ctx: CliContext): Promise<TableService> {
   return service;
 }
 
-const listed = (v: TableVersion) => ({
-  name: v.id,
-  version: v.version,
-  columns: v.definition.columns,
-  rows: v.definition.rows.length,
-  updatedAt: v.at,
-  updatedBy: v.author,
-});
-
 /** `tables list`: one line per table (or, with --json, one JSON document). Returns 0. */
 async function list(ctx: CliContext, v: Values, io: Io): Promise<number> {
-  const items = (await (await tables(ctx)).list()).map(listed);
+  const items = await (await tables(ctx)).list();
   if (v.json) io.out(JSON.stringify({ items }));
   else
     for (const line of table(

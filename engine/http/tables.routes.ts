@@ -55,15 +55,7 @@ const versionOf = (tables: TableService, name: string, version?: number) => (ver
 /** `GET /api/tables` and `GET /api/tables/:name`. */
 function tableReadRoutes(app: FastifyInstance, { tables }: Deps): void {
   app.get('/api/tables', { config: read, schema: { summary: 'Lookup tables: the latest version of each' } }, async () => ({
-    items: (await tables.list()).map((v) => ({
-      name: v.id,
-      version: v.version,
-      description: v.definition.description ?? null,
-      columns: v.definition.columns,
-      rows: v.definition.rows.length,
-      updatedAt: v.at,
-      updatedBy: v.author,
-    })),
+    items: await tables.list(),
   }));
 
   app.get<Named<typeof VersionQuery>>(

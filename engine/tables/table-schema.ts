@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { LookupTable } from '../../transforms/lookups/lookup-table.ts';
 
 /** A lookup table as saved: a LookupTable without its version (the store numbers versions). */
@@ -19,7 +19,10 @@ export const MAX_TABLE_ROWS = 100_000;
 const MAX_PROBLEMS = 20;
 
 export const TABLE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
-const Column = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'lower-case letters, digits and underscores' });
+const Column = Type.String({
+  pattern: '^[a-z][a-z0-9_]{0,62}$',
+  description: 'lower-case letters, digits and underscores, a letter first',
+});
 const Cell = Type.String({ maxLength: 4096 });
 
 /** The shape of a table definition as saved (POST /api/tables takes it). */
@@ -37,13 +40,22 @@ export const TableSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** TypeBox's message, but a name that does not match its pattern is told what it must be, and a list too long its length. */
+function shapeMessage(e: ValueError): string {
+  if (e.type === ValueErrorType.StringPattern && e.schema.description) return `${JSON.stringify(e.value)} is not ${e.schema.description}`;
+  if (e.type === ValueErrorType.ArrayMaxItems) return `${(e.value as unknown[]).length} entries, at most ${e.schema.maxItems as number}`;
+  return e.message;
+}
+
 /**
  * The problems of a table definition (none when it is valid): its shape (name, at least two
  * column names, at most MAX_TABLE_ROWS rows), then unique column names, each row as long as the
  * columns, unique non-empty keys, and a default naming only non-key columns. At most 20 problems.
  */
 export function validateTable(value: unknown): TableProblem[] {
-  const shape = [...Value.Errors(TableSchema, value)].slice(0, MAX_PROBLEMS).map((e) => ({ path: e.path || '/', message: e.message }));
+  const shape = [...Value.Errors(TableSchema, value)]
+    .slice(0, MAX_PROBLEMS)
+    .map((e) => ({ path: e.path || '/', message: shapeMessage(e) }));
   if (shape.length > 0) return shape;
   const table = value as TableDefinition;
   const problems: TableProblem[] = [];

@@ -20,6 +20,17 @@ export interface TableUse {
 /** Which channel versions' mappings use the table `name` (the mappings provide it). */
 export type TableUsers = (name: string) => Promise<TableUse[]>;
 
+/** A table as lists show it: its latest version, without the rows. */
+export interface TableSummary {
+  name: string;
+  version: number;
+  description: string | null;
+  columns: readonly string[];
+  rows: number;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
 export type TableSaved = { ok: true; version: TableVersion; created: boolean } | { ok: false; problems: TableProblem[] };
 
 /**
@@ -93,9 +104,17 @@ export class TableService {
     return (await this.versions.history(name)).map(opened);
   }
 
-  /** The latest version of every table, by name. */
-  async list(): Promise<TableVersion[]> {
-    return (await this.versions.all()).map(opened);
+  /** The latest version of every table, by name (its rows counted, not read). */
+  async list(): Promise<TableSummary[]> {
+    return (await this.versions.all()).map((v) => ({
+      name: v.id,
+      version: v.version,
+      description: v.definition.description ?? null,
+      columns: v.definition.columns,
+      rows: v.definition.rows.length,
+      updatedAt: v.at,
+      updatedBy: v.author,
+    }));
   }
 
   /** What changed from version `from` to `to` of a table; NOT_FOUND when either is missing. */

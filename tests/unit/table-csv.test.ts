@@ -42,7 +42,7 @@ test('a file csv-parse cannot read, an empty file, a bad header, a default namin
   t.deepEqual(messages(''), ['the file is empty: the header row names the columns']);
   t.deepEqual(messages('code\n1\n'), ['line 1: Expected array length to be greater or equal to 2']);
   t.deepEqual(messages('code,gl,code\n1,2,3\n'), ['line 1: column code repeats column 0']);
-  t.regex(messages('Code,gl\n1,2\n')[0]!, /^line 1: /);
+  t.deepEqual(messages('Code,gl\n1,2\n'), ['line 1: "Code" is not lower-case letters, digits and underscores, a letter first']);
   t.deepEqual(messages('code,gl\n1,2\n', { name: 'x', onMissing: { default: { cc: '0', code: '1' } } }), [
     'no column cc',
     'the key column has no default',
@@ -52,7 +52,9 @@ test('a file csv-parse cannot read, an empty file, a bad header, a default namin
 test('validateTable: the shape first, at most 100,000 rows', (t) => {
   t.deepEqual(validateTable({ name: 'Bad', columns: ['a', 'b'], rows: [], onMissing: { error: true } }).length, 1);
   const rows = Array.from({ length: 100_001 }, (_, i) => [String(i), 'x']);
-  t.regex(validateTable({ name: 'big', columns: ['a', 'b'], rows, onMissing: { error: true } })[0]!.message, /100000/);
+  t.deepEqual(validateTable({ name: 'big', columns: ['a', 'b'], rows, onMissing: { error: true } }), [
+    { path: '/rows', message: '100001 entries, at most 100000' },
+  ]);
   t.deepEqual(validateTable({ name: 'ok', columns: ['a', 'b'], rows: rows.slice(0, 10), onMissing: { default: { b: '' } } }), []);
 });
 
