@@ -6,6 +6,7 @@ import type { MappingService } from '../mappings/mapping-service.ts';
 import { canonicalModels } from '../../transforms/canonical/index.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { modelFields } from '../../transforms/mapping/model-fields.ts';
+import { expressionFunctions } from '../../transforms/mapping/expression-functions.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -32,6 +33,7 @@ const describe = (v: DefinitionVersion<MappingDefinition>) => ({
  * and preview a draft, `channels:write` to save a version. A saved version is not running until a
  * channel version pins it and is deployed.
  * - `GET /api/models/:id/fields`: the model's fields an editor lists (type, data class, required);
+ * - `GET /api/mappings/functions`: the functions expressions may call, for the editor's help;
  * - `GET /api/mappings`, `GET /api/mappings/:id[?version=]`, `GET /api/mappings/:id/versions`;
  * - `POST /api/mappings/check`: every problem of a draft (path, line, column) and each fixture's result;
  * - `POST /api/mappings/preview`: the draft run on a sample: events and field errors (not stored);
@@ -79,6 +81,14 @@ function readRoutes(app: FastifyInstance, mappings: MappingService): void {
       if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
       return { items: modelFields(schema) };
     },
+  );
+  app.get(
+    '/api/mappings/functions',
+    {
+      config: { access: 'transforms:read' },
+      schema: { summary: 'The mapping language’s functions', description: 'Name, parameters, result type, a line of help and an example.' },
+    },
+    async () => ({ items: expressionFunctions.map(({ name, params, result, doc, example }) => ({ name, params, result, doc, example })) }),
   );
   app.get(
     '/api/mappings',

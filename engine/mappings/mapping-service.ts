@@ -8,7 +8,9 @@ import { compileMapping, type MappingProblem } from '../../transforms/mapping/co
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { fixtureSource, readSample, runFixtures, type FixtureResult } from '../../transforms/mapping/mapping-fixtures.ts';
 import type { FieldError } from '../../transforms/dsl/define-transform.ts';
-import type { TableDefinition, TransformCatalog } from './transform-catalog.ts';
+import type { TransformCatalog } from './transform-catalog.ts';
+import type { TableService } from '../tables/table-service.ts';
+import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
 
 /** What checking a draft mapping found: problems block a save; failing fixtures block a deploy. */
 export interface MappingCheck {
@@ -24,10 +26,13 @@ export interface MappingCheck {
  * channel version pins the versions it runs with (TransformCatalog).
  */
 export class MappingService {
+  /** Table versions read so far (stored versions never change), the 100 newest kept. */
+  private readonly opened = new Map<string, LookupTable>();
+
   constructor(
     private readonly o: {
       mappings: VersionedStore<MappingDefinition>;
-      tables: VersionedStore<TableDefinition>;
+      tables: Pick<TableService, 'list' | 'version'>;
       catalog: TransformCatalog;
       audit: AuditLog;
     },
@@ -122,11 +127,22 @@ export class MappingService {
     return this.o.mappings.all();
   }
 
-  /** The latest version of every lookup table: what a draft is checked against. */
+  /** The latest version of every lookup table, then the shipped tables: what a draft is checked against. */
   private async latestTables(): Promise<LookupTables> {
-    const all = await this.o.tables.all();
-    const byName = new Map<string, LookupTable>(all.map((v) => [v.id, { ...v.definition, name: v.id, version: v.version }]));
-    return { get: (name) => byName.get(name) };
+    const byName = new Map<string, LookupTable>();
+    for (const { name, version } of await this.o.tables.list()) {
+      const key = `${name}@${version}`;
+      let table = this.opened.get(key);
+      if (!table) {
+        const stored = await this.o.tables.version(name, version);
+        if (!stored) continue;
+        table = { ...stored.definition, name, version };
+        if (this.opened.size >= 100) this.opened.delete(this.opened.keys().next().value!);
+        this.opened.set(key, table);
+      }
+      byName.set(name, table);
+    }
+    return { get: (name) => byName.get(name) ?? shippedTables.get(name) };
   }
 }
 

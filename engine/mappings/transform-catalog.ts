@@ -5,9 +5,8 @@ import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { compileMapping } from '../../transforms/mapping/compile-mapping.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
-
-/** A lookup table as stored: the table without its version (the store's). */
-export type TableDefinition = Omit<LookupTable, 'version'>;
+import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
+import type { TableService } from '../tables/table-service.ts';
 
 /** A data mapping at a pinned version, compiled with pinned tables: what a deployed channel version runs. */
 export interface ResolvedMapping {
@@ -32,7 +31,7 @@ export class TransformCatalog {
       /** The engine's registry: the shipped transforms, then every resolved mapping (added here). */
       registry: Map<string, Transform>;
       mappings: VersionedStore<MappingDefinition>;
-      tables: VersionedStore<TableDefinition>;
+      tables: Pick<TableService, 'version'>;
     },
   ) {}
 
@@ -68,15 +67,18 @@ export class TransformCatalog {
     return out;
   }
 
-  /** The lookup tables of the channel version at their pinned versions; a table it does not pin is unknown to its mappings. */
-  async pinnedTables(channel: ChannelDefinition): Promise<LookupTables & { names(): string[] }> {
+  /**
+   * The lookup tables of the channel version at their pinned versions, then the shipped tables
+   * (transforms/lookups/shipped-tables.ts, which need no pin); any other table is unknown to its mappings.
+   */
+  async pinnedTables(channel: ChannelDefinition): Promise<LookupTables> {
     const loaded = new Map<string, LookupTable>();
     for (const [name, version] of Object.entries(channel.tables ?? {})) {
       const stored = await this.o.tables.version(name, version);
       if (!stored) throw invalid(channel, `lookup table ${name} has no version ${version}`);
       loaded.set(name, { ...stored.definition, name, version });
     }
-    return { get: (name) => loaded.get(name), names: () => [...loaded.keys()] };
+    return { get: (name) => loaded.get(name) ?? shippedTables.get(name) };
   }
 }
 
