@@ -235,6 +235,13 @@ export class ChannelService {
           if (!stored) continue;
           const channel = await this.o.mappings.runnable(this.o.store.open(stored.definition));
           await this.o.runner.deploy(interpolateEnv(channel, this.o.env, `channel ${s._id}`), s.version);
+          this.o.log.info('channel version running', {
+            channelId: s._id,
+            version: s.version,
+            ...(channel.mappings?.length
+              ? { mappings: channel.transforms.slice(channel.transforms.length - channel.mappings.length) }
+              : {}),
+          });
         }
         const now = this.o.runner.running().get(s._id);
         if (s.state === ChannelState.paused && now && !now.paused) await this.o.runner.pause(s._id);

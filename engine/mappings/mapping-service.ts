@@ -1,7 +1,7 @@
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { diffValues } from '../audit/config-audit.ts';
 import type { ChannelDefinition } from '../channel.ts';
-import type { DefinitionVersion, SaveMeta, VersionedStore } from '../definitions/versioned-store.ts';
+import type { DefinitionVersion, SaveMeta } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
 import { compileMapping, type MappingProblem } from '../../transforms/mapping/compile-mapping.ts';
@@ -11,6 +11,7 @@ import type { FieldError } from '../../transforms/dsl/define-transform.ts';
 import type { TransformCatalog } from './transform-catalog.ts';
 import type { TableService } from '../tables/table-service.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
+import type { MappingStore } from './mapping-store.ts';
 
 /** What checking a draft mapping found: problems block a save; failing fixtures block a deploy. */
 export interface MappingCheck {
@@ -31,7 +32,7 @@ export class MappingService {
 
   constructor(
     private readonly o: {
-      mappings: VersionedStore<MappingDefinition>;
+      mappings: MappingStore;
       tables: Pick<TableService, 'list' | 'version'>;
       catalog: TransformCatalog;
       audit: AuditLog;
@@ -54,7 +55,7 @@ export class MappingService {
   > {
     const check = await this.check(definition);
     if (check.problems.length > 0) return { ok: false, check };
-    const saved = await this.o.mappings.save(definition.id, definition, meta);
+    const saved = await this.o.mappings.save(definition, meta);
     if (saved.created) {
       const diff = diffValues(saved.previous?.definition ?? {}, definition);
       await this.o.audit.append({

@@ -1,17 +1,13 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ChannelMappings } from '../channels/channel-service.ts';
 import type { ChannelStore } from '../channels/channel-store.ts';
-import { VersionedStore } from '../definitions/versioned-store.ts';
 import type { Store } from '../store/store.ts';
 import { TableService } from '../tables/table-service.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { MappingService } from './mapping-service.ts';
+import { MappingStore } from './mapping-store.ts';
 import { tableUsers } from './table-users.ts';
 import { TransformCatalog } from './transform-catalog.ts';
-
-/** The collection of data mapping versions (one version per document, never rewritten). */
-export const MAPPINGS_COLLECTION = 'mappings';
 
 export interface Mappings {
   service: MappingService;
@@ -33,7 +29,7 @@ export async function openMappings(o: {
   registry: Map<string, Transform>;
   channels: ChannelStore;
 }): Promise<Mappings> {
-  const mappings = new VersionedStore<MappingDefinition>(o.store, MAPPINGS_COLLECTION, 'mapping');
+  const mappings = new MappingStore(o.store);
   const tables = new TableService({
     store: o.store,
     audit: o.audit,

@@ -1,19 +1,16 @@
 import { ChannelState, type ChannelStore } from '../channels/channel-store.ts';
-import type { VersionedStore } from '../definitions/versioned-store.ts';
 import type { TableUse } from '../tables/table-service.ts';
 import { tablesRead } from '../../transforms/mapping/compile-mapping.ts';
 import { parseExpression } from '../../transforms/mapping/expression-grammar.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
+import type { MappingStore } from './mapping-store.ts';
 
 /**
  * Which channel versions use the lookup table `name`: the deployed (or paused) version and the
  * latest version of every channel, where the version pins the table and one of its pinned
  * mappings names it. What `GET /api/tables/:name` shows, so an analyst sees what a change reaches.
  */
-export async function tableUsers(
-  o: { channels: ChannelStore; mappings: VersionedStore<MappingDefinition> },
-  name: string,
-): Promise<TableUse[]> {
+export async function tableUsers(o: { channels: ChannelStore; mappings: MappingStore }, name: string): Promise<TableUse[]> {
   const uses: TableUse[] = [];
   for (const channelId of await o.channels.channelIds()) {
     const state = await o.channels.state(channelId);

@@ -1,5 +1,4 @@
 import type { ChannelDefinition } from '../channel.ts';
-import type { VersionedStore } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { compileMapping } from '../../transforms/mapping/compile-mapping.ts';
@@ -7,6 +6,7 @@ import type { MappingDefinition } from '../../transforms/mapping/mapping-definit
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
 import type { TableService } from '../tables/table-service.ts';
+import type { MappingStore } from './mapping-store.ts';
 
 /** A data mapping at a pinned version, compiled with pinned tables: what a deployed channel version runs. */
 export interface ResolvedMapping {
@@ -30,7 +30,7 @@ export class TransformCatalog {
     private readonly o: {
       /** The engine's registry: the shipped transforms, then every resolved mapping (added here). */
       registry: Map<string, Transform>;
-      mappings: VersionedStore<MappingDefinition>;
+      mappings: MappingStore;
       tables: Pick<TableService, 'version'>;
     },
   ) {}
