@@ -1,0 +1,127 @@
+import test from 'ava';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
+import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
+import { userSession } from '../support/users.ts';
+
+type Headers = Record<string, string>;
+
+async function call(sb: TestEngine, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, headers: Headers = sb.adminHeaders) {
+  const csv = typeof payload === 'string';
+  const res = await sb.engine.http!.inject({
+    method,
+    url,
+    headers: { ...headers, ...(csv ? { 'content-type': 'text/csv' } : {}) },
+    ...(payload === undefined ? {} : { payload: payload as string }),
+  });
+  return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+type Problem = { path: string; message: string; line?: number; column?: number };
+
+test('a mapping with a type error and an unknown path is refused naming each field; one failing a fixture is not deployed', async (t) => {
+  const erp = await startErpSimulator();
+  const sb = await startTestEngine({ channels: [] });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  const analyst = await userSession(sb, { username: 'ana', role: 'analyst', phi: true });
+  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV, analyst);
+
+  const bad = siteMapping({ quantity: "'two'", serviceDate: 'dateTime(FT1-0)', glAccount: "lookup('no-such-table', ZCH-2)" });
+  const refused = await call(sb, 'PUT', '/api/mappings/site-dft-charges', bad, analyst);
+  t.is(refused.status, 422);
+  const problems = refused.body.problems as Problem[];
+  t.deepEqual(problems.map((p) => p.path).sort(), ['/fields/glAccount/expr', '/fields/quantity/expr', '/fields/serviceDate/expr']);
+  t.regex(problems.find((p) => p.path === '/fields/quantity/expr')!.message, /quantity: .*string.*number/);
+  t.regex(problems.find((p) => p.path === '/fields/glAccount/expr')!.message, /no-such-table/);
+  t.like(
+    problems.find((p) => p.path === '/fields/serviceDate/expr'),
+    { line: 1, column: 10 },
+  );
+
+  // Valid, but its fixture expects another account: it saves (an analyst iterates) and is not deployed.
+  const good = siteMapping();
+  const checked = await call(sb, 'POST', '/api/mappings/preview', { mapping: good, sample: siteDft('FX1', ['LAB-CBC']) }, analyst);
+  const [event] = checked.body.events as Record<string, unknown>[];
+  t.is(event!.glAccount, '6100-LAB');
+  const wrong = {
+    ...good,
+    fixtures: [{ name: 'lab line', input: siteDft('FX1', ['LAB-CBC']), expected: [{ ...event, glAccount: '9999' }] }],
+  };
+  const saved = await call(sb, 'PUT', '/api/mappings/site-dft-charges', wrong, analyst);
+  t.is(saved.status, 201);
+  t.false((saved.body.fixtures as { passed: boolean }[])[0]!.passed);
+  t.is((await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }), analyst)).status, 201);
+  const gated = await call(sb, 'POST', '/api/channels/site-dft/deploy', {}, analyst);
+  t.is(gated.status, 409);
+  t.regex(String(gated.body.detail), /site-dft-charges@1 fails its fixture lab line: event 1 field glAccount/);
+  t.false(String(gated.body.detail).includes('6100-LAB'), 'no value in the answer');
+  t.is(
+    (await call(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'go-live tonight' }, analyst)).status,
+    409,
+    'only an admin overrides',
+  );
+
+  // An administrator deploys it anyway, with a reason, which the audit log keeps.
+  t.is((await call(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'fixture is stale; finance confirmed 6100' })).status, 200);
+  const audit = (await call(sb, 'GET', '/api/audit?limit=50')).body.items as {
+    target: string;
+    details?: { override?: { reason: string } };
+  }[];
+  t.is(
+    audit.find((a) => a.target === 'channel:site-dft@1' && a.details?.override)?.details?.override?.reason,
+    'fixture is stale; finance confirmed 6100',
+  );
+});
+
+test('after a table fix is deployed, a replay dry run shows the changed account; rollback restores the first', async (t) => {
+  const erp = await startErpSimulator();
+  const sb = await startTestEngine({ channels: [] });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await call(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
+  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  const send = async (id: string) => {
+    const port = await waitFor('listening', () => sb.engine.mllpPorts()['site-dft']);
+    const client = await MllpTestClient.connect(port);
+    t.is(field(await client.send(siteDft(id, ['LAB-CBC'])), 'MSA', 1), 'AA');
+    client.close();
+    return waitFor(`${id} delivered`, async () => {
+      const [m] = await sb.engine.store!.messages.list({ controlId: id, limit: 1 });
+      return m?.status === 'delivered' && m;
+    });
+  };
+  const first = await send('RP1');
+  const account = (id: string) =>
+    erp
+      .postings()
+      .filter((p) => p.idempotencyKey.startsWith(`${id}:`))
+      .map((p) => (p.body as { event: { glAccount: string } }).event.glAccount);
+  t.deepEqual(account(first._id), ['6100-LAB']);
+
+  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6100-LAB', '6150-LAB'));
+  await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 2 }));
+  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  await waitFor('version 2 runs', () => sb.engine.running().get('site-dft')?.version === 2);
+  const dry = await call(sb, 'POST', '/api/replays', {
+    messageIds: [first._id],
+    filter: { status: 'delivered' },
+    reason: 'GL fix',
+    dryRun: true,
+  });
+  t.is(dry.status, 200, JSON.stringify(dry.body));
+  const [change] = dry.body.changes as { diff: { path: string; before: unknown; after: unknown }[]; transformVersions: unknown }[];
+  t.deepEqual(change!.diff, [{ path: '[0].glAccount', before: '6100-LAB', after: '6150-LAB' }]);
+
+  t.is((await call(sb, 'POST', '/api/channels/site-dft/rollback', { version: 1 })).status, 200);
+  await waitFor('version 1 again (saved as 3)', () => sb.engine.running().get('site-dft')?.version === 3);
+  const after = await send('RP2');
+  t.deepEqual(account(after._id), ['6100-LAB'], 'the first table version again');
+  const stored = await sb.engine.store!.messages.get(after._id);
+  t.deepEqual(
+    stored!.canonical!.events.map((e) => e.tables),
+    [{ 'cpt-to-gl': 1 }],
+    'the message records the table version it was mapped with',
+  );
+});
