@@ -44,16 +44,13 @@ export const channelPreviewRoutes: FastifyPluginAsync<{ previewer: ChannelPrevie
       if (draft.id !== id) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the draft’s id differs from the path');
       const problems = o.channels.validate(draft);
       if (problems.length > 0)
-        return reply
-          .code(422)
-          .type('application/problem+json')
-          .send({
-            type: 'https://switchboard.dev/problems/channel-invalid',
-            title: 'Channel is not valid',
-            status: 422,
-            code: 'CONFIG_INVALID',
-            problems,
-          });
+        return reply.code(422).type('application/problem+json').send({
+          type: 'https://switchboard.dev/problems/channel-invalid',
+          title: 'Channel is not valid',
+          status: 422,
+          code: 'CONFIG_INVALID',
+          problems,
+        });
       return o.previewer.preview(draft, request.body.limit, !p.phi);
     },
   );
