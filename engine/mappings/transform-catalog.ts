@@ -1,7 +1,8 @@
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { compileMapping } from '../../transforms/mapping/compile-mapping.ts';
+import { compileMapping, conditionTables } from '../../transforms/mapping/compile-mapping.ts';
+import { prepareFilter } from '../routing.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
@@ -41,14 +42,19 @@ export class TransformCatalog {
    * exist, a table it reads is not pinned, or the mapping does not compile against its tables.
    */
   async runnable(channel: ChannelDefinition): Promise<ChannelDefinition> {
-    if (!channel.mappings?.length) return channel;
-    const resolved = await this.resolve(channel);
-    return { ...channel, transforms: [...channel.transforms, ...resolved.map((r) => r.key)] };
+    const filterTables = conditionTables(channel.filter);
+    if (!channel.mappings?.length && filterTables.length === 0) return channel;
+    const tables = await this.pinnedTables(channel);
+    const missing = filterTables.find((name) => !tables.get(name));
+    if (missing) throw invalid(channel, `its filter reads lookup table ${missing}, which it does not pin`);
+    const resolved = await this.resolve(channel, tables);
+    const runnable = { ...channel, transforms: [...channel.transforms, ...resolved.map((r) => r.key)] };
+    prepareFilter(runnable, tables);
+    return runnable;
   }
 
   /** Each pinned mapping compiled with the pinned tables, registered (see runnable). */
-  async resolve(channel: ChannelDefinition): Promise<ResolvedMapping[]> {
-    const tables = await this.pinnedTables(channel);
+  private async resolve(channel: ChannelDefinition, tables: LookupTables): Promise<ResolvedMapping[]> {
     const out: ResolvedMapping[] = [];
     for (const pin of channel.mappings ?? []) {
       const stored = await this.o.mappings.version(pin.id, pin.version);

@@ -125,3 +125,27 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
     'the message records the table version it was mapped with',
   );
 });
+
+test('a channel filter reads a lookup table its version pins; one naming a table it does not pin is refused', async (t) => {
+  const erp = await startErpSimulator();
+  const sb = await startTestEngine({ channels: [] });
+  t.teardown(async () => (await sb.close(), await erp.close()));
+  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await call(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  const base = siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 });
+  const unpinned = await call(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'dept-codes' } });
+  t.is(unpinned.status, 422);
+  t.regex(JSON.stringify(unpinned.body.problems), /dept-codes/);
+  t.is((await call(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'cpt-to-gl' } })).status, 201);
+  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  const port = await waitFor('listening', () => sb.engine.mllpPorts()['site-dft']);
+  const client = await MllpTestClient.connect(port);
+  t.is(field(await client.send(siteDft('FL1', ['RAD-XR'])), 'MSA', 1), 'AA');
+  t.is(field(await client.send(siteDft('FL2', ['XRAY-OLD'])), 'MSA', 1), 'AA');
+  client.close();
+  const [kept] = await sb.engine.store!.messages.list({ controlId: 'FL1', limit: 1 });
+  const [dropped] = await sb.engine.store!.messages.list({ controlId: 'FL2', limit: 1 });
+  t.is(kept!.status === 'filtered', false);
+  t.is(dropped!.status, 'filtered');
+  t.is(dropped!.filteredReason, 'channel filter: ZCH-2 in table cpt-to-gl');
+});

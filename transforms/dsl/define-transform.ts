@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { EvalContext, Expression, TransformInput } from './expression.ts';
 import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
-import { MissingLookupError } from '../lookups/lookup-table.ts';
+import { MissingLookupError, type LookupTables } from '../lookups/lookup-table.ts';
 
 /** See TransformDefinition.forEach. */
 export interface ForEach {
@@ -34,6 +34,8 @@ export interface TransformDefinition {
    * n-th event, their paths read their n-th occurrence too.
    */
   forEach?: ForEach;
+  /** The lookup tables `forEach.where` may name (`inTable`), at the versions the transform runs with. */
+  lookupTables?: LookupTables;
   /** Target field (dotted path in the model) ← source expression. */
   fields: Readonly<Record<string, Expression | RequiredField>>;
 }
@@ -94,7 +96,7 @@ export interface Transform {
  */
 export function defineTransform(def: TransformDefinition): Transform {
   const check = TypeCompiler.Compile(def.model);
-  const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where) : undefined;
+  const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where, def.lookupTables) : undefined;
   const entries = Object.entries(def.fields).map(([target, f]) => ({
     target,
     required: 'required' in f,

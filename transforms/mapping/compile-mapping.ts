@@ -2,7 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { canonicalSchema } from '../canonical/index.ts';
 import { defineTransform, required, type Transform } from '../dsl/define-transform.ts';
 import type { Expression } from '../dsl/expression.ts';
-import { compileCondition } from '../dsl/predicate.ts';
+import { compileCondition, type Condition } from '../dsl/predicate.ts';
 import type { LookupTables } from '../lookups/lookup-table.ts';
 import { NodeKind, type ExpressionNode } from './expression-ast.ts';
 import { compileExpression } from './expression-compile.ts';
@@ -68,7 +68,8 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
   }
   for (const f of fields.values())
     if (f.required && !(f.path in def.fields)) problems.push({ path: '/fields', message: `${def.model} requires ${f.path}: map it` });
-  const forEach = checkForEach(def, problems);
+  const forEach = checkForEach(def, tables, problems);
+  for (const t of conditionTables(forEach?.where)) read.add(t);
   if (problems.length > 0) return { ok: false, problems };
   const transform = defineTransform({
     id: def.id,
@@ -76,10 +77,19 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     description: def.description,
     model: schema,
     accepts: def.input === 'hl7' ? { hl7: def.accepts } : { fhir: def.accepts },
-    ...(forEach ? { forEach } : {}),
+    ...(forEach ? { forEach, lookupTables: tables } : {}),
     fields: compiled,
   });
   return { ok: true, transform, tables: [...read].sort() };
+}
+
+/** The lookup tables a condition names (`inTable`). */
+export function conditionTables(c: Condition | undefined): string[] {
+  if (!c) return [];
+  if ('all' in c) return c.all.flatMap(conditionTables);
+  if ('any' in c) return c.any.flatMap(conditionTables);
+  if ('not' in c) return conditionTables(c.not);
+  return c.inTable ? [c.inTable] : [];
 }
 
 /** The lookup tables an expression names (`lookup('<table>', …)`, the table always a literal). */
@@ -114,7 +124,7 @@ function typeProblem(field: ModelField, type: ValueType): string | undefined {
   return `the expression gives a ${type}, the field takes a ${field.type}${hint}`;
 }
 
-function checkForEach(def: MappingDefinition, problems: MappingProblem[]): MappingDefinition['forEach'] {
+function checkForEach(def: MappingDefinition, tables: LookupTables, problems: MappingProblem[]): MappingDefinition['forEach'] {
   if (!def.forEach) return undefined;
   if (def.input !== 'hl7') {
     problems.push({ path: '/forEach', message: 'forEach repeats an HL7v2 segment: a FHIR mapping makes one event per resource' });
@@ -122,7 +132,7 @@ function checkForEach(def: MappingDefinition, problems: MappingProblem[]): Mappi
   }
   if (def.forEach.where) {
     try {
-      compileCondition(def.forEach.where);
+      compileCondition(def.forEach.where, tables);
     } catch (err) {
       problems.push({ path: '/forEach/where', message: (err as Error).message });
     }
