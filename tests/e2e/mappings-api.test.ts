@@ -92,6 +92,12 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
       return m?.status === 'delivered' && m;
     });
   };
+  const used = await call(sb, 'GET', '/api/tables/cpt-to-gl');
+  t.deepEqual(
+    used.body.usedBy,
+    [{ channelId: 'site-dft', channelVersion: 1, mappingId: 'site-dft-charges' }],
+    'the table shows who uses it',
+  );
   const first = await send('RP1');
   const account = (id: string) =>
     erp
