@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { DefinitionOrigin, type DefinitionVersion } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -8,7 +8,7 @@ import type { MappingDefinition } from '../../transforms/mapping/mapping-definit
 import { modelFields } from '../../transforms/mapping/model-fields.ts';
 import { expressionFunctions } from '../../transforms/mapping/expression-functions.ts';
 import { principalOf, sourceIp } from './access.ts';
-import { sendProblem } from './problem.ts';
+import { sendInvalid, sendProblem } from './problem.ts';
 
 const Draft = Type.Object({ mapping: Type.Unknown() });
 const PreviewBody = Type.Object({ mapping: Type.Unknown(), sample: Type.String({ minLength: 1, maxLength: 4 * 1024 * 1024 }) });
@@ -63,7 +63,7 @@ export const mappingRoutes: FastifyPluginAsync<{ mappings: MappingService }> = a
         ...(request.query.comment ? { comment: request.query.comment } : {}),
         sourceIp: sourceIp(request),
       });
-      if (!saved.ok) return invalid(reply, saved.check.problems);
+      if (!saved.ok) return sendInvalid(reply, { kind: 'mapping', title: 'Mapping is not valid', problems: saved.check.problems });
       return reply.code(saved.created ? 201 : 200).send({ ...describe(saved.version), fixtures: saved.check.fixtures });
     },
   );
@@ -149,15 +149,4 @@ function draftRoutes(app: FastifyInstance, mappings: MappingService): void {
     },
     async (request) => mappings.preview(request.body.mapping, request.body.sample),
   );
-}
-
-/** 422 CONFIG_INVALID with every problem of the mapping. */
-function invalid(reply: FastifyReply, problems: unknown[]) {
-  return reply.code(422).type('application/problem+json').send({
-    type: 'https://switchboard.dev/problems/mapping-invalid',
-    title: 'Mapping is not valid',
-    status: 422,
-    code: 'CONFIG_INVALID',
-    problems,
-  });
 }

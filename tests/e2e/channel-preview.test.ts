@@ -2,17 +2,8 @@ import test from 'ava';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { apiCall, channelPort } from '../support/admin-api.ts';
 import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
-
-async function api(sb: TestEngine, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, contentType?: string) {
-  const res = await sb.engine.http!.inject({
-    method,
-    url,
-    headers: { ...sb.adminHeaders, ...(contentType ? { 'content-type': contentType } : {}) },
-    ...(payload === undefined ? {} : { payload: payload as string }),
-  });
-  return { status: res.statusCode, body: res.json() as Record<string, unknown> };
-}
 
 /** The codes of message `i`: a quarter each LAB-CBC, RAD-XR, both, and a code the table lacks. */
 const codesOf = (i: number) => [['LAB-CBC'], ['RAD-XR'], ['LAB-CBC', 'RAD-XR'], ['XRAY-OLD']][i % 4]!;
@@ -28,14 +19,11 @@ test('a draft channel version previewed against the last 200 stored messages lis
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
-  await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV, 'text/csv');
-  await api(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
-  await api(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
-  t.is((await api(sb, 'POST', '/api/channels/site-dft/deploy', {})).status, 200);
-  const port = await waitFor('listening', async () => {
-    const { items } = (await api(sb, 'GET', '/api/channels')).body as { items: { id: string; port: number | null }[] };
-    return items.find((c) => c.id === 'site-dft')?.port;
-  });
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
+  t.is((await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {})).status, 200);
+  const port = await waitFor('listening', () => channelPort(sb, 'site-dft'));
   const client = await MllpTestClient.connect(port);
   const byControlId = new Map<string, string[]>();
   for (let i = 0; i < 200; i++) {
@@ -46,9 +34,9 @@ test('a draft channel version previewed against the last 200 stored messages lis
   client.close();
 
   // The RAD-XR account changes in table version 2; the draft pins it.
-  await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6200-RAD', '6250-RAD'), 'text/csv');
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6200-RAD', '6250-RAD'));
   const draft = siteChannel({ erpUrl: erp.url, mapping: 1, table: 2 });
-  const res = await api(sb, 'POST', '/api/channels/site-dft/preview', { channel: draft, limit: 200 });
+  const res = await apiCall(sb, 'POST', '/api/channels/site-dft/preview', { channel: draft, limit: 200 });
   t.is(res.status, 200, JSON.stringify(res.body));
   const preview = res.body as unknown as Preview;
   t.is(preview.examined, 200);
@@ -68,9 +56,9 @@ test('a draft channel version previewed against the last 200 stored messages lis
 
   // A table without LAB-CBC: those messages would now fail.
   const lines = SITE_TABLE_CSV.split('\r\n').filter((l) => !l.startsWith('LAB-CBC'));
-  await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', lines.join('\r\n'), 'text/csv');
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', lines.join('\r\n'));
   const withoutLab = { channel: siteChannel({ erpUrl: erp.url, mapping: 1, table: 3 }), limit: 200 };
-  const failing = (await api(sb, 'POST', '/api/channels/site-dft/preview', withoutLab)).body as unknown as Preview;
+  const failing = (await apiCall(sb, 'POST', '/api/channels/site-dft/preview', withoutLab)).body as unknown as Preview;
   t.is(failing.nowFailing, 100);
   t.deepEqual(
     failing.lookupMisses.map((m) => [m.key, m.count]),

@@ -8,33 +8,23 @@ import { spawnEngine } from '../support/engine-process.ts';
 import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
+import { apiCall, channelPort } from '../support/admin-api.ts';
 import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
 
 type Charge = { code: string; glAccount?: string; costCenter?: string };
 
 /** An admin API call on the ingest engine; fails the test on an unexpected status. */
-async function api(sb: TestEngine, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, contentType?: string) {
-  const res = await sb.engine.http!.inject({
-    method,
-    url,
-    headers: { ...sb.adminHeaders, ...(contentType ? { 'content-type': contentType } : {}) },
-    ...(payload === undefined ? {} : { payload: payload as string }),
-  });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.json() as Record<string, unknown>;
-}
-
-/** The MLLP port the channel listens on in the ingest engine (it changes with each deploy). */
-async function portOf(sb: TestEngine): Promise<number> {
-  const { items } = (await api(sb, 'GET', '/api/channels')) as { items: { id: string; port: number | null }[] };
-  return items.find((c) => c.id === 'site-dft')?.port ?? 0;
+async function api(sb: TestEngine, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) {
+  const res = await apiCall(sb, method, url, payload);
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 /** Sends `id` until it is acknowledged AA, reconnecting to the channel's current port (a deploy moves it). */
 async function sendUntilAcknowledged(sb: TestEngine, id: string): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      const client = await MllpTestClient.connect(await portOf(sb));
+      const client = await MllpTestClient.connect((await channelPort(sb, 'site-dft')) ?? 0);
       const ack = await client.send(siteDft(id));
       client.close();
       if (field(ack, 'MSA', 1) === 'AA') return;
@@ -67,11 +57,11 @@ test(
     );
     t.teardown(async () => (await worker.kill('SIGTERM'), await sb.close(), await erp.close()));
 
-    await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV, 'text/csv');
+    await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
     await api(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
     await api(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
     await api(sb, 'POST', '/api/channels/site-dft/deploy', {});
-    await waitFor('the channel listening', () => portOf(sb));
+    await waitFor('the channel listening', () => channelPort(sb, 'site-dft'));
 
     // Messages go on while the table changes and a channel version pinning it is deployed.
     const sent: string[] = [];
@@ -83,7 +73,7 @@ test(
       }
     })();
     await waitFor('a few sent under version 1', () => sent.length >= 5);
-    await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6100-LAB', '6150-LAB'), 'text/csv');
+    await api(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6100-LAB', '6150-LAB'));
     await api(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 2 }));
     await api(sb, 'POST', '/api/channels/site-dft/deploy', {});
     const sentBefore = sent.length;

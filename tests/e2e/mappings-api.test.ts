@@ -4,19 +4,7 @@ import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
 import { userSession } from '../support/users.ts';
-
-type Headers = Record<string, string>;
-
-async function call(sb: TestEngine, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, headers: Headers = sb.adminHeaders) {
-  const csv = typeof payload === 'string';
-  const res = await sb.engine.http!.inject({
-    method,
-    url,
-    headers: { ...headers, ...(csv ? { 'content-type': 'text/csv' } : {}) },
-    ...(payload === undefined ? {} : { payload: payload as string }),
-  });
-  return { status: res.statusCode, body: res.json() as Record<string, unknown> };
-}
+import { apiCall } from '../support/admin-api.ts';
 
 type Problem = { path: string; message: string; line?: number; column?: number };
 
@@ -25,10 +13,10 @@ test('a mapping with a type error and an unknown path is refused naming each fie
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
   const analyst = await userSession(sb, { username: 'ana', role: 'analyst', phi: true });
-  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV, analyst);
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV, analyst);
 
   const bad = siteMapping({ quantity: "'two'", serviceDate: 'dateTime(FT1-0)', glAccount: "lookup('no-such-table', ZCH-2)" });
-  const refused = await call(sb, 'PUT', '/api/mappings/site-dft-charges', bad, analyst);
+  const refused = await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', bad, analyst);
   t.is(refused.status, 422);
   const problems = refused.body.problems as Problem[];
   t.deepEqual(problems.map((p) => p.path).sort(), ['/fields/glAccount/expr', '/fields/quantity/expr', '/fields/serviceDate/expr']);
@@ -41,30 +29,30 @@ test('a mapping with a type error and an unknown path is refused naming each fie
 
   // Valid, but its fixture expects another account: it saves (an analyst iterates) and is not deployed.
   const good = siteMapping();
-  const checked = await call(sb, 'POST', '/api/mappings/preview', { mapping: good, sample: siteDft('FX1', ['LAB-CBC']) }, analyst);
+  const checked = await apiCall(sb, 'POST', '/api/mappings/preview', { mapping: good, sample: siteDft('FX1', ['LAB-CBC']) }, analyst);
   const [event] = checked.body.events as Record<string, unknown>[];
   t.is(event!.glAccount, '6100-LAB');
   const wrong = {
     ...good,
     fixtures: [{ name: 'lab line', input: siteDft('FX1', ['LAB-CBC']), expected: [{ ...event, glAccount: '9999' }] }],
   };
-  const saved = await call(sb, 'PUT', '/api/mappings/site-dft-charges', wrong, analyst);
+  const saved = await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', wrong, analyst);
   t.is(saved.status, 201);
   t.false((saved.body.fixtures as { passed: boolean }[])[0]!.passed);
-  t.is((await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }), analyst)).status, 201);
-  const gated = await call(sb, 'POST', '/api/channels/site-dft/deploy', {}, analyst);
+  t.is((await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }), analyst)).status, 201);
+  const gated = await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {}, analyst);
   t.is(gated.status, 409);
   t.regex(String(gated.body.detail), /site-dft-charges@1 fails its fixture lab line: event 1 field glAccount/);
   t.false(String(gated.body.detail).includes('6100-LAB'), 'no value in the answer');
   t.is(
-    (await call(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'go-live tonight' }, analyst)).status,
+    (await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'go-live tonight' }, analyst)).status,
     409,
     'only an admin overrides',
   );
 
   // An administrator deploys it anyway, with a reason, which the audit log keeps.
-  t.is((await call(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'fixture is stale; finance confirmed 6100' })).status, 200);
-  const audit = (await call(sb, 'GET', '/api/audit?limit=50')).body.items as {
+  t.is((await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', { override: 'fixture is stale; finance confirmed 6100' })).status, 200);
+  const audit = (await apiCall(sb, 'GET', '/api/audit?limit=50')).body.items as {
     target: string;
     details?: { override?: { reason: string } };
   }[];
@@ -78,10 +66,10 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
-  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
-  await call(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
-  await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
-  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
+  await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {});
   const send = async (id: string) => {
     const port = await waitFor('listening', () => sb.engine.mllpPorts()['site-dft']);
     const client = await MllpTestClient.connect(port);
@@ -92,7 +80,7 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
       return m?.status === 'delivered' && m;
     });
   };
-  const used = await call(sb, 'GET', '/api/tables/cpt-to-gl');
+  const used = await apiCall(sb, 'GET', '/api/tables/cpt-to-gl');
   t.deepEqual(
     used.body.usedBy,
     [{ channelId: 'site-dft', channelVersion: 1, mappingId: 'site-dft-charges' }],
@@ -106,11 +94,11 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
       .map((p) => (p.body as { event: { glAccount: string } }).event.glAccount);
   t.deepEqual(account(first._id), ['6100-LAB']);
 
-  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6100-LAB', '6150-LAB'));
-  await call(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 2 }));
-  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV.replace('6100-LAB', '6150-LAB'));
+  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 2 }));
+  await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {});
   await waitFor('version 2 runs', () => sb.engine.running().get('site-dft')?.version === 2);
-  const dry = await call(sb, 'POST', '/api/replays', {
+  const dry = await apiCall(sb, 'POST', '/api/replays', {
     messageIds: [first._id],
     filter: { status: 'delivered' },
     reason: 'GL fix',
@@ -120,7 +108,7 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
   const [change] = dry.body.changes as { diff: { path: string; before: unknown; after: unknown }[]; transformVersions: unknown }[];
   t.deepEqual(change!.diff, [{ path: '[0].glAccount', before: '6100-LAB', after: '6150-LAB' }]);
 
-  t.is((await call(sb, 'POST', '/api/channels/site-dft/rollback', { version: 1 })).status, 200);
+  t.is((await apiCall(sb, 'POST', '/api/channels/site-dft/rollback', { version: 1 })).status, 200);
   await waitFor('version 1 again (saved as 3)', () => sb.engine.running().get('site-dft')?.version === 3);
   const after = await send('RP2');
   t.deepEqual(account(after._id), ['6100-LAB'], 'the first table version again');
@@ -136,14 +124,14 @@ test('a channel filter reads a lookup table its version pins; one naming a table
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
-  await call(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
-  await call(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
   const base = siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 });
-  const unpinned = await call(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'dept-codes' } });
+  const unpinned = await apiCall(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'dept-codes' } });
   t.is(unpinned.status, 422);
   t.regex(JSON.stringify(unpinned.body.problems), /dept-codes/);
-  t.is((await call(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'cpt-to-gl' } })).status, 201);
-  await call(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  t.is((await apiCall(sb, 'PUT', '/api/channels/site-dft', { ...base, filter: { hl7: 'ZCH-2', inTable: 'cpt-to-gl' } })).status, 201);
+  await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {});
   const port = await waitFor('listening', () => sb.engine.mllpPorts()['site-dft']);
   const client = await MllpTestClient.connect(port);
   t.is(field(await client.send(siteDft('FL1', ['RAD-XR'])), 'MSA', 1), 'AA');

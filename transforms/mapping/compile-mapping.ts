@@ -7,6 +7,7 @@ import type { LookupTables } from '../lookups/lookup-table.ts';
 import { NodeKind, type ExpressionNode } from './expression-ast.ts';
 import { compileExpression } from './expression-compile.ts';
 import { parseExpression } from './expression-grammar.ts';
+import { closest } from './closest-name.ts';
 import { MappingDefinition } from './mapping-definition.ts';
 import { modelFields, ValueType, type ModelField } from './model-fields.ts';
 
@@ -52,7 +53,10 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     const path = `/fields/${target}/expr`;
     const modelField = fields.get(target);
     if (!modelField) {
-      problems.push({ path: `/fields/${target}`, message: `${def.model} has no field ${target}${nearest(target, [...fields.keys()])}` });
+      problems.push({
+        path: `/fields/${target}`,
+        message: `${def.model} has no field ${target}${didYouMean(closest(target, [...fields.keys()]))}`,
+      });
       continue;
     }
     const parsed = parseExpression(field.expr);
@@ -140,22 +144,4 @@ function checkForEach(def: MappingDefinition, tables: LookupTables, problems: Ma
   return def.forEach;
 }
 
-/** ` (did you mean x?)` for the closest name within two edits, else nothing. */
-export function nearest(name: string, names: readonly string[]): string {
-  let best: { name: string; distance: number } | undefined;
-  for (const n of names) {
-    const d = editDistance(name.toLowerCase(), n.toLowerCase());
-    if (d <= 2 && (!best || d < best.distance)) best = { name: n, distance: d };
-  }
-  return best ? ` (did you mean ${best.name}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
+const didYouMean = (name: string | undefined) => (name ? ` (did you mean ${name}?)` : '');

@@ -13,6 +13,7 @@ import {
   type FunctionSpec,
 } from './expression-functions.ts';
 import type { ValueType } from './model-fields.ts';
+import { closest } from './closest-name.ts';
 
 export type CompileResult = { ok: true; expression: Expression; type: ValueType } | { ok: false; errors: ExpressionError[] };
 
@@ -168,22 +169,4 @@ function compileArgument(
     return ctx.error(`${where} must be ${article(param.type)}, not ${article(typed.type)}`, node);
   }
   return { node, value: typed };
-}
-
-/** The name nearest to `name` (edit distance at most 3 and under its length), if any. */
-function closest(name: string, names: readonly string[]): string | undefined {
-  const scored = names.map((n) => ({ n, d: distance(name.toLowerCase(), n.toLowerCase()) }));
-  const best = scored.sort((a, b) => a.d - b.d)[0];
-  return best && best.d <= Math.min(3, name.length - 1) ? best.n : undefined;
-}
-
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
