@@ -147,7 +147,7 @@ export class Engine implements ChannelRunner {
     return this.listen();
   }
 
-  /** The audit log, the channel store and service (versions, deploys, states), the data mappings and the draft previewer. */
+  /** The audit log, the channel store and service (versions, deploys, states), the data mappings, lookup tables and the draft previewer. */
   private async openChannels(o: {
     store: Store;
     keyring: Keyring | undefined;
@@ -163,7 +163,7 @@ export class Engine implements ChannelRunner {
     const channelStore = new ChannelStore(o.store, connectors, o.keyring);
     await channelStore.start();
     const { env, allowedHosts } = o;
-    const mappings = await openMappings({ store: o.store, audit: this.audit, registry: o.transforms });
+    const mappings = await openMappings({ store: o.store, audit: this.audit, registry: o.transforms, channels: channelStore });
     const channelService = new ChannelService({
       store: channelStore,
       audit: this.audit,
@@ -182,7 +182,7 @@ export class Engine implements ChannelRunner {
       runnable: (c) => mappings.forChannels.runnable(c),
       deployed: (id) => o.channelMap.get(id),
     });
-    return { channelStore, channelService, mappings: mappings.service, previewer };
+    return { channelStore, channelService, mappings: mappings.service, tableService: mappings.tables, previewer };
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

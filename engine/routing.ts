@@ -6,8 +6,18 @@ import { DeliveryStatus, MessageStatus } from './store/states.ts';
 import { compileCondition, type Predicate } from '../transforms/dsl/predicate.ts';
 import type { SourceEnvelope, Transform } from '../transforms/dsl/define-transform.ts';
 import type { TransformInput } from '../transforms/dsl/expression.ts';
+import type { LookupTables } from '../transforms/lookups/lookup-table.ts';
 
 const filters = new WeakMap<ChannelDefinition, Predicate>();
+
+/**
+ * Compiles the channel's filter with the lookup tables its version pins (an `inTable` condition),
+ * for planRoute to use. Called by TransformCatalog.runnable on the channel object the engine runs;
+ * a filter naming no table is compiled by planRoute itself.
+ */
+export function prepareFilter(channel: ChannelDefinition, tables: LookupTables): void {
+  if (channel.filter) filters.set(channel, compileCondition(channel.filter, tables));
+}
 
 /**
  * Pure routing (no I/O): the channel's filter, then every transform of the channel that accepts the

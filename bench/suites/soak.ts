@@ -16,6 +16,7 @@ import { lineChart } from '../lib/svg-chart.ts';
 import { withEngine } from '../engine/engine-session.ts';
 import type { ProbeSample } from '../engine/loop-probe.ts';
 import { openLoopRun, type RateRow } from './end-to-end.ts';
+import { deliveryQueueName, ROUTE_QUEUE } from '../../engine/queue/queues.ts';
 
 export interface SoakSample {
   /** seconds since the load started */
@@ -72,7 +73,9 @@ export async function runSoak(ctx: BenchContext, o: { rate?: number; seconds?: n
   try {
     return await withEngine(ctx, { label: 'soak', role: 'all', probe: true }, async (s) => {
       let stalledJobs = 0;
-      const events = ['deliver-erp', 'route'].map((q) => new QueueEvents(q, { connection: { url: ctx.redisUrl }, prefix: s.prefix }));
+      const events = [deliveryQueueName('ehr-mllp', 'erp'), ROUTE_QUEUE].map(
+        (q) => new QueueEvents(q, { connection: { url: ctx.redisUrl }, prefix: s.prefix }),
+      );
       for (const e of events) e.on('stalled', () => void stalledJobs++);
       const samples: SoakSample[] = [];
       const start = Date.now();

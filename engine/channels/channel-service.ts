@@ -77,12 +77,13 @@ export class ChannelService {
     comment?: string;
   }): Promise<{ ok: true; version: ChannelVersion; created: boolean } | { ok: false; problems: ChannelProblem[] }> {
     const problems = this.validate(o.channel);
-    if (problems.length === 0 && o.channel.mappings?.length) {
+    if (problems.length === 0) {
       try {
         await this.o.mappings.runnable(o.channel);
       } catch (err) {
         if (!(err instanceof SwitchboardError) || err.code !== 'CONFIG_INVALID') throw err;
-        problems.push({ path: '/mappings', message: err.message });
+        // A pinned mapping or table that does not exist or compile, or a filter reading a table it does not pin.
+        problems.push({ path: o.channel.mappings?.length ? '/mappings' : '/filter', message: err.message });
       }
     }
     if (problems.length > 0) return { ok: false, problems };
@@ -233,8 +234,18 @@ export class ChannelService {
         if (!here || here.version !== s.version) {
           const stored = await this.o.store.version(s._id, s.version);
           if (!stored) continue;
-          const channel = await this.o.mappings.runnable(this.o.store.open(stored.definition));
-          await this.o.runner.deploy(interpolateEnv(channel, this.o.env, `channel ${s._id}`), s.version);
+          // Made runnable last: it compiles the filter for this very object (routing.ts prepareFilter).
+          const channel = await this.o.mappings.runnable(
+            interpolateEnv(this.o.store.open(stored.definition), this.o.env, `channel ${s._id}`),
+          );
+          await this.o.runner.deploy(channel, s.version);
+          this.o.log.info('channel version running', {
+            channelId: s._id,
+            version: s.version,
+            ...(channel.mappings?.length
+              ? { mappings: channel.transforms.slice(channel.transforms.length - channel.mappings.length) }
+              : {}),
+          });
         }
         const now = this.o.runner.running().get(s._id);
         if (s.state === ChannelState.paused && now && !now.paused) await this.o.runner.pause(s._id);

@@ -124,7 +124,7 @@ async function importFiles({ store, channelStore, connectors, files, deploy, io,
     resume: async () => true,
     running: () => new Map(),
   };
-  const mappings = await openMappings({ store, audit, registry: new Map(transforms) });
+  const mappings = await openMappings({ store, audit, registry: new Map(transforms), channels: channelStore });
   const service = new ChannelService({
     store: channelStore,
     audit,

@@ -13,6 +13,7 @@ import { runHl7Command } from './hl7.command.ts';
 import { runKeysCommand } from './keys.command.ts';
 import { runMappingsCommand } from './mappings.command.ts';
 import { runReplayCommand } from './replay.command.ts';
+import { runTablesCommand } from './tables.command.ts';
 import { runTokensCommand } from './tokens.command.ts';
 import { runUsersCommand } from './users.command.ts';
 
@@ -25,6 +26,7 @@ const USAGE = `usage:
   switchboard audit export [--format json|fhir]   print the audit log
   switchboard channels validate|export|import …   channel files and the store are one model (see 'switchboard channels')
   switchboard mappings export DIR | import FILE...   shipped transforms in the data form; data mappings into the store
+  switchboard tables list|import|export …   lookup tables as CSV files (see 'switchboard tables')
   switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS
   switchboard deliveries dead [--channel --destination --error --limit --json]   list dead deliveries
   switchboard replay [--message ID]… [--channel --destination --error --status --from --to] --dry-run|--reason "why"
@@ -59,7 +61,10 @@ switch (command) {
     process.exitCode = await runChannelsCommand(rest, io, connectors);
     break;
   case 'mappings':
-    process.exitCode = await runMappingsCommand(rest, io);
+    process.exitCode = await runMappingsCommand(rest, io, connectors);
+    break;
+  case 'tables':
+    process.exitCode = await runTablesCommand(rest, io);
     break;
   case 'keys':
     process.exitCode = await runKeysCommand(rest, io);

@@ -2,6 +2,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { AuditLog } from '../audit/audit-log.ts';
+import type { ConnectorRegistry } from '../connector.ts';
+import { ChannelStore } from '../channels/channel-store.ts';
 import { DefinitionOrigin } from '../definitions/versioned-store.ts';
 import { toSwitchboardError } from '../errors.ts';
 import { openMappings } from '../mappings/open-mappings.ts';
@@ -23,7 +25,12 @@ const USAGE = `usage:
  * same output on every fixture); `import` saves files as new versions exactly as the console does
  * (checked, audited as `cli:<user>`). Exit codes: 0 done, 1 a file was refused or the store failed, 2 usage.
  */
-export async function runMappingsCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runMappingsCommand(
+  args: readonly string[],
+  io: Io,
+  connectors: ConnectorRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [sub, ...files] = args;
   if (!['export', 'import'].includes(sub ?? '') || files.length === 0 || (sub === 'import' && !env.MONGODB_URL)) {
     io.err(USAGE);
@@ -33,7 +40,7 @@ export async function runMappingsCommand(args: readonly string[], io: Io, env: N
   const store = new Store({ url: env.MONGODB_URL!, dbName: env.MONGODB_DB || 'switchboard' });
   try {
     await store.start();
-    return await importFiles(store, files, io);
+    return await importFiles(store, new ChannelStore(store, connectors), files, io);
   } catch (err) {
     const e = toSwitchboardError(err);
     io.err(`mappings ${sub} failed: ${e.code}: ${e.message}`);
@@ -56,10 +63,10 @@ async function exportShipped(dir: string, io: Io): Promise<number> {
 }
 
 /** Saves each file as its mapping's next version; 1 when any was refused (each problem named), else 0. */
-async function importFiles(store: Store, files: readonly string[], io: Io): Promise<number> {
+async function importFiles(store: Store, channels: ChannelStore, files: readonly string[], io: Io): Promise<number> {
   const audit = new AuditLog(store);
   await audit.start();
-  const { service } = await openMappings({ store, audit, registry: new Map(transforms) });
+  const { service } = await openMappings({ store, audit, registry: new Map(transforms), channels });
   let refused = 0;
   for (const file of files) {
     const definition = JSON.parse(await readFile(file, 'utf8')) as MappingDefinition;

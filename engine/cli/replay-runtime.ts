@@ -26,12 +26,7 @@ export interface CliReplayer {
  * reads only their routing (filter, transforms, destinations and models), so sealed secrets stay
  * sealed and `${VAR}` references are left as written.
  */
-async function deployedChannels(
-  ctx: CliContext,
-  connectors: ConnectorRegistry,
-  mappings: Mappings,
-): Promise<Map<string, ChannelDefinition>> {
-  const channelStore = new ChannelStore(ctx.store, connectors);
+async function deployedChannels(channelStore: ChannelStore, mappings: Mappings): Promise<Map<string, ChannelDefinition>> {
   const channels = new Map<string, ChannelDefinition>();
   for (const s of await channelStore.allStates()) {
     if (s.state === ChannelState.undeployed) continue;
@@ -56,8 +51,9 @@ export async function openCliReplayer(
 ): Promise<CliReplayer> {
   const config = loadConfig({ ...env, REDIS_URL: o.queues ? env.REDIS_URL : 'unused: a dry run queues nothing' });
   const registry = new Map(transforms);
-  const mappings = await openMappings({ store: ctx.store, audit: new AuditLog(ctx.store), registry });
-  const channels = await deployedChannels(ctx, o.connectors, mappings);
+  const channelStore = new ChannelStore(ctx.store, o.connectors);
+  const mappings = await openMappings({ store: ctx.store, audit: new AuditLog(ctx.store), registry, channels: channelStore });
+  const channels = await deployedChannels(channelStore, mappings);
   const redis = o.queues ? producerConnection(config.REDIS_URL) : undefined;
   const deliveryQueues = new DeliveryQueues();
   if (redis)

@@ -6,7 +6,7 @@ import { SwitchboardError } from '../errors.ts';
 import { PREVIEW_MAX, type ChannelPreviewer } from '../mappings/channel-preview.ts';
 import { inScope } from '../security/roles.ts';
 import { principalOf } from './access.ts';
-import { sendProblem } from './problem.ts';
+import { sendInvalid, sendProblem } from './problem.ts';
 
 const PreviewBody = Type.Object(
   {
@@ -43,17 +43,7 @@ export const channelPreviewRoutes: FastifyPluginAsync<{ previewer: ChannelPrevie
       const draft = request.body.channel as unknown as ChannelDefinition;
       if (draft.id !== id) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the draft’s id differs from the path');
       const problems = o.channels.validate(draft);
-      if (problems.length > 0)
-        return reply
-          .code(422)
-          .type('application/problem+json')
-          .send({
-            type: 'https://switchboard.dev/problems/channel-invalid',
-            title: 'Channel is not valid',
-            status: 422,
-            code: 'CONFIG_INVALID',
-            problems,
-          });
+      if (problems.length > 0) return sendInvalid(reply, { kind: 'channel', title: 'Channel is not valid', problems });
       return o.previewer.preview(draft, request.body.limit, !p.phi);
     },
   );

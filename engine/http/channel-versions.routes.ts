@@ -9,7 +9,7 @@ import { SwitchboardError } from '../errors.ts';
 import { inScope } from '../security/roles.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 import { principalOf, sourceIp } from './access.ts';
-import { sendProblem } from './problem.ts';
+import { sendInvalid, sendProblem } from './problem.ts';
 
 const VersionParams = Type.Object({ id: Type.String({ maxLength: 64 }), version: Type.Integer({ minimum: 1 }) });
 const RollbackBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
@@ -143,14 +143,7 @@ function channelSaveRoutes(app: FastifyInstance, { channels, store }: Deps): voi
         origin: 'console',
         ...(request.query.comment ? { comment: request.query.comment } : {}),
       });
-      if (!saved.ok)
-        return reply.code(422).type('application/problem+json').send({
-          type: 'https://switchboard.dev/problems/channel-invalid',
-          title: 'Channel is not valid',
-          status: 422,
-          code: 'CONFIG_INVALID',
-          problems: saved.problems,
-        });
+      if (!saved.ok) return sendInvalid(reply, { kind: 'channel', title: 'Channel is not valid', problems: saved.problems });
       return reply.code(saved.created ? 201 : 200).send(describe(saved.version));
     },
   );

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { DefinitionOrigin, type DefinitionVersion } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
@@ -6,8 +6,9 @@ import type { MappingService } from '../mappings/mapping-service.ts';
 import { canonicalModels } from '../../transforms/canonical/index.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { modelFields } from '../../transforms/mapping/model-fields.ts';
+import { expressionFunctions } from '../../transforms/mapping/expression-functions.ts';
 import { principalOf, sourceIp } from './access.ts';
-import { sendProblem } from './problem.ts';
+import { sendInvalid, sendProblem } from './problem.ts';
 
 const Draft = Type.Object({ mapping: Type.Unknown() });
 const PreviewBody = Type.Object({ mapping: Type.Unknown(), sample: Type.String({ minLength: 1, maxLength: 4 * 1024 * 1024 }) });
@@ -32,6 +33,7 @@ const describe = (v: DefinitionVersion<MappingDefinition>) => ({
  * and preview a draft, `channels:write` to save a version. A saved version is not running until a
  * channel version pins it and is deployed.
  * - `GET /api/models/:id/fields`: the model's fields an editor lists (type, data class, required);
+ * - `GET /api/mappings/functions`: the functions expressions may call, for the editor's help;
  * - `GET /api/mappings`, `GET /api/mappings/:id[?version=]`, `GET /api/mappings/:id/versions`;
  * - `POST /api/mappings/check`: every problem of a draft (path, line, column) and each fixture's result;
  * - `POST /api/mappings/preview`: the draft run on a sample: events and field errors (not stored);
@@ -61,7 +63,7 @@ export const mappingRoutes: FastifyPluginAsync<{ mappings: MappingService }> = a
         ...(request.query.comment ? { comment: request.query.comment } : {}),
         sourceIp: sourceIp(request),
       });
-      if (!saved.ok) return invalid(reply, saved.check.problems);
+      if (!saved.ok) return sendInvalid(reply, { kind: 'mapping', title: 'Mapping is not valid', problems: saved.check.problems });
       return reply.code(saved.created ? 201 : 200).send({ ...describe(saved.version), fixtures: saved.check.fixtures });
     },
   );
@@ -79,6 +81,14 @@ function readRoutes(app: FastifyInstance, mappings: MappingService): void {
       if (!schema) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no canonical model ${request.params.id}`);
       return { items: modelFields(schema) };
     },
+  );
+  app.get(
+    '/api/mappings/functions',
+    {
+      config: { access: 'transforms:read' },
+      schema: { summary: 'The mapping language’s functions', description: 'Name, parameters, result type, a line of help and an example.' },
+    },
+    async () => ({ items: expressionFunctions.map(({ name, params, result, doc, example }) => ({ name, params, result, doc, example })) }),
   );
   app.get(
     '/api/mappings',
@@ -139,15 +149,4 @@ function draftRoutes(app: FastifyInstance, mappings: MappingService): void {
     },
     async (request) => mappings.preview(request.body.mapping, request.body.sample),
   );
-}
-
-/** 422 CONFIG_INVALID with every problem of the mapping. */
-function invalid(reply: FastifyReply, problems: unknown[]) {
-  return reply.code(422).type('application/problem+json').send({
-    type: 'https://switchboard.dev/problems/mapping-invalid',
-    title: 'Mapping is not valid',
-    status: 422,
-    code: 'CONFIG_INVALID',
-    problems,
-  });
 }

@@ -65,3 +65,23 @@ export function problemErrorHandler(log: Logger) {
     return sendProblem(reply, e);
   };
 }
+
+/**
+ * 422 (or `status`) CONFIG_INVALID for a definition that is not valid (a channel, a mapping), its
+ * type `<kind>-invalid`, listing every problem with its path (and, for expressions, line and column).
+ */
+export function sendInvalid(
+  reply: FastifyReply,
+  o: { kind: 'channel' | 'mapping'; title: string; problems: readonly { path: string; message: string }[] },
+): FastifyReply {
+  return reply
+    .code(422)
+    .type('application/problem+json')
+    .send({
+      type: `https://switchboard.dev/problems/${o.kind}-invalid`,
+      title: o.title,
+      status: 422,
+      code: 'CONFIG_INVALID',
+      problems: o.problems,
+    });
+}

@@ -20,6 +20,8 @@ import { channelRoutes } from './channels.routes.ts';
 import { channelVersionRoutes } from './channel-versions.routes.ts';
 import type { ChannelService } from '../channels/channel-service.ts';
 import type { ChannelStore } from '../channels/channel-store.ts';
+import type { TableService } from '../tables/table-service.ts';
+import { tableRoutes } from './tables.routes.ts';
 import { messageRoutes } from './messages.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { mappingRoutes } from './mappings.routes.ts';
@@ -49,6 +51,8 @@ export interface HttpServerOptions {
   mllpPorts: () => Record<string, number>;
   channelService: ChannelService;
   channelStore: ChannelStore;
+  /** Lookup tables: versions, CSV import and export. */
+  tableService: TableService;
   /** The connectors the engine runs, for `GET /api/connectors`. */
   connectors: ConnectorRegistry;
   transforms: ReadonlyMap<string, Transform>;
@@ -145,6 +149,7 @@ function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): 
   app.register(auditRoutes, { audit: options.audit });
   app.register(channelRoutes, { store: options.channelStore, ports: options.mllpPorts });
   app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore, connectors: options.connectors });
+  app.register(tableRoutes, { tables: options.tableService });
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(mappingRoutes, { mappings: options.mappings });

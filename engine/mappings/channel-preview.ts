@@ -51,7 +51,11 @@ export async function previewChannel(o: {
     result.examined++;
     const before = plan(o.current, o.transforms, message);
     const after = plan(o.draft, o.transforms, message);
-    if (after.status === 'errored') for (const m of lookupMissesOf(o.draft, o.transforms, message)) count(misses, m);
+    if (after.status === 'errored') {
+      // Once per message, however many fields looked the key up.
+      const seen = new Map(lookupMissesOf(o.draft, o.transforms, message).map((m) => [`${m.table}\0${m.key}`, m]));
+      for (const m of seen.values()) count(misses, m);
+    }
     const events = (p: RoutePlan): CanonicalEvent[] => ('events' in p ? (o.masked ? maskCanonical(p.events) : p.events) : []);
     const diff = diffEvents(events(before), events(after));
     if (diff.length === 0 && before.status === after.status) continue;

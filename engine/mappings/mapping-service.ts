@@ -1,14 +1,17 @@
 import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
 import { diffValues } from '../audit/config-audit.ts';
 import type { ChannelDefinition } from '../channel.ts';
-import type { DefinitionVersion, SaveMeta, VersionedStore } from '../definitions/versioned-store.ts';
+import type { DefinitionVersion, SaveMeta } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
 import { compileMapping, type MappingProblem } from '../../transforms/mapping/compile-mapping.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { fixtureSource, readSample, runFixtures, type FixtureResult } from '../../transforms/mapping/mapping-fixtures.ts';
 import type { FieldError } from '../../transforms/dsl/define-transform.ts';
-import type { TableDefinition, TransformCatalog } from './transform-catalog.ts';
+import type { TransformCatalog } from './transform-catalog.ts';
+import type { TableService } from '../tables/table-service.ts';
+import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
+import type { MappingStore } from './mapping-store.ts';
 
 /** What checking a draft mapping found: problems block a save; failing fixtures block a deploy. */
 export interface MappingCheck {
@@ -24,10 +27,13 @@ export interface MappingCheck {
  * channel version pins the versions it runs with (TransformCatalog).
  */
 export class MappingService {
+  /** Table versions read so far (stored versions never change), the 100 newest kept. */
+  private readonly opened = new Map<string, LookupTable>();
+
   constructor(
     private readonly o: {
-      mappings: VersionedStore<MappingDefinition>;
-      tables: VersionedStore<TableDefinition>;
+      mappings: MappingStore;
+      tables: Pick<TableService, 'list' | 'version'>;
       catalog: TransformCatalog;
       audit: AuditLog;
     },
@@ -49,7 +55,7 @@ export class MappingService {
   > {
     const check = await this.check(definition);
     if (check.problems.length > 0) return { ok: false, check };
-    const saved = await this.o.mappings.save(definition.id, definition, meta);
+    const saved = await this.o.mappings.save(definition, meta);
     if (saved.created) {
       const diff = diffValues(saved.previous?.definition ?? {}, definition);
       await this.o.audit.append({
@@ -122,11 +128,22 @@ export class MappingService {
     return this.o.mappings.all();
   }
 
-  /** The latest version of every lookup table: what a draft is checked against. */
+  /** The latest version of every lookup table, then the shipped tables: what a draft is checked against. */
   private async latestTables(): Promise<LookupTables> {
-    const all = await this.o.tables.all();
-    const byName = new Map<string, LookupTable>(all.map((v) => [v.id, { ...v.definition, name: v.id, version: v.version }]));
-    return { get: (name) => byName.get(name) };
+    const byName = new Map<string, LookupTable>();
+    for (const { name, version } of await this.o.tables.list()) {
+      const key = `${name}@${version}`;
+      let table = this.opened.get(key);
+      if (!table) {
+        const stored = await this.o.tables.version(name, version);
+        if (!stored) continue;
+        table = { ...stored.definition, name, version };
+        if (this.opened.size >= 100) this.opened.delete(this.opened.keys().next().value!);
+        this.opened.set(key, table);
+      }
+      byName.set(name, table);
+    }
+    return { get: (name) => byName.get(name) ?? shippedTables.get(name) };
   }
 }
 

@@ -1,35 +1,40 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ChannelMappings } from '../channels/channel-service.ts';
-import { VersionedStore } from '../definitions/versioned-store.ts';
+import type { ChannelStore } from '../channels/channel-store.ts';
 import type { Store } from '../store/store.ts';
+import { TableService } from '../tables/table-service.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { MappingService } from './mapping-service.ts';
-import { TransformCatalog, type TableDefinition } from './transform-catalog.ts';
-
-/** The collections of data mappings and lookup tables (one version per document, never rewritten). */
-export const MAPPINGS_COLLECTION = 'mappings';
-export const TABLES_COLLECTION = 'lookup_tables';
+import { MappingStore } from './mapping-store.ts';
+import { tableUsers } from './table-users.ts';
+import { TransformCatalog } from './transform-catalog.ts';
 
 export interface Mappings {
   service: MappingService;
   catalog: TransformCatalog;
+  tables: TableService;
   /** What the channel service asks of them. */
   forChannels: ChannelMappings;
 }
 
 /**
- * The data mappings of one engine process (or CLI command): their store, the catalog that compiles
- * a channel version's pins into `registry`, and the service behind the API. Indexes are made here.
+ * The data mappings and lookup tables of one engine process (or CLI command): their stores, the
+ * catalog that compiles a channel version's pins into `registry`, and the services behind the API.
+ * Indexes are made here.
  */
 export async function openMappings(o: {
   store: Store;
   audit: AuditLog;
   /** The engine's transform registry: the shipped transforms, to which each resolved mapping is added. */
   registry: Map<string, Transform>;
+  channels: ChannelStore;
 }): Promise<Mappings> {
-  const mappings = new VersionedStore<MappingDefinition>(o.store, MAPPINGS_COLLECTION, 'mapping');
-  const tables = new VersionedStore<TableDefinition>(o.store, TABLES_COLLECTION, 'lookup table');
+  const mappings = new MappingStore(o.store);
+  const tables = new TableService({
+    store: o.store,
+    audit: o.audit,
+    usedBy: (name) => tableUsers({ channels: o.channels, mappings }, name),
+  });
   await Promise.all([mappings.start(), tables.start()]);
   const catalog = new TransformCatalog({ registry: o.registry, mappings, tables });
   const service = new MappingService({ mappings, tables, catalog, audit: o.audit });
@@ -37,5 +42,5 @@ export async function openMappings(o: {
     runnable: (channel) => catalog.runnable(channel),
     deployProblems: (channel) => service.deployProblems(channel),
   };
-  return { service, catalog, forChannels };
+  return { service, catalog, tables, forChannels };
 }

@@ -1,13 +1,13 @@
 import type { ChannelDefinition } from '../channel.ts';
-import type { VersionedStore } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { compileMapping } from '../../transforms/mapping/compile-mapping.ts';
+import { compileMapping, conditionTables } from '../../transforms/mapping/compile-mapping.ts';
+import { prepareFilter } from '../routing.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
-
-/** A lookup table as stored: the table without its version (the store's). */
-export type TableDefinition = Omit<LookupTable, 'version'>;
+import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
+import type { TableService } from '../tables/table-service.ts';
+import type { MappingStore } from './mapping-store.ts';
 
 /** A data mapping at a pinned version, compiled with pinned tables: what a deployed channel version runs. */
 export interface ResolvedMapping {
@@ -31,8 +31,8 @@ export class TransformCatalog {
     private readonly o: {
       /** The engine's registry: the shipped transforms, then every resolved mapping (added here). */
       registry: Map<string, Transform>;
-      mappings: VersionedStore<MappingDefinition>;
-      tables: VersionedStore<TableDefinition>;
+      mappings: MappingStore;
+      tables: Pick<TableService, 'version'>;
     },
   ) {}
 
@@ -42,14 +42,19 @@ export class TransformCatalog {
    * exist, a table it reads is not pinned, or the mapping does not compile against its tables.
    */
   async runnable(channel: ChannelDefinition): Promise<ChannelDefinition> {
-    if (!channel.mappings?.length) return channel;
-    const resolved = await this.resolve(channel);
-    return { ...channel, transforms: [...channel.transforms, ...resolved.map((r) => r.key)] };
+    const filterTables = conditionTables(channel.filter);
+    if (!channel.mappings?.length && filterTables.length === 0) return channel;
+    const tables = await this.pinnedTables(channel);
+    const missing = filterTables.find((name) => !tables.get(name));
+    if (missing) throw invalid(channel, `its filter reads lookup table ${missing}, which it does not pin`);
+    const resolved = await this.resolve(channel, tables);
+    const runnable = { ...channel, transforms: [...channel.transforms, ...resolved.map((r) => r.key)] };
+    prepareFilter(runnable, tables);
+    return runnable;
   }
 
   /** Each pinned mapping compiled with the pinned tables, registered (see runnable). */
-  async resolve(channel: ChannelDefinition): Promise<ResolvedMapping[]> {
-    const tables = await this.pinnedTables(channel);
+  private async resolve(channel: ChannelDefinition, tables: LookupTables): Promise<ResolvedMapping[]> {
     const out: ResolvedMapping[] = [];
     for (const pin of channel.mappings ?? []) {
       const stored = await this.o.mappings.version(pin.id, pin.version);
@@ -68,15 +73,18 @@ export class TransformCatalog {
     return out;
   }
 
-  /** The lookup tables of the channel version at their pinned versions; a table it does not pin is unknown to its mappings. */
-  async pinnedTables(channel: ChannelDefinition): Promise<LookupTables & { names(): string[] }> {
+  /**
+   * The lookup tables of the channel version at their pinned versions, then the shipped tables
+   * (transforms/lookups/shipped-tables.ts, which need no pin); any other table is unknown to its mappings.
+   */
+  async pinnedTables(channel: ChannelDefinition): Promise<LookupTables> {
     const loaded = new Map<string, LookupTable>();
     for (const [name, version] of Object.entries(channel.tables ?? {})) {
       const stored = await this.o.tables.version(name, version);
       if (!stored) throw invalid(channel, `lookup table ${name} has no version ${version}`);
       loaded.set(name, { ...stored.definition, name, version });
     }
-    return { get: (name) => loaded.get(name), names: () => [...loaded.keys()] };
+    return { get: (name) => loaded.get(name) ?? shippedTables.get(name) };
   }
 }
 

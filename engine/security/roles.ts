@@ -25,6 +25,10 @@ export const Permission = {
   channelsRead: 'channels:read',
   /** Save channel versions, validate, deploy, undeploy, pause, resume, roll back. */
   channelsWrite: 'channels:write',
+  /** Lookup tables: list, versions, diffs, CSV export, and which channels use a table. */
+  tablesRead: 'tables:read',
+  /** Save and import lookup table versions. */
+  tablesWrite: 'tables:write',
   auditRead: 'audit:read',
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
@@ -39,10 +43,19 @@ export type Access = (typeof Access)[keyof typeof Access];
 const P = Permission;
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   admin: Object.values(Permission),
-  analyst: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.transformsTest, P.channelsRead, P.channelsWrite],
-  support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead],
+  analyst: [
+    P.messagesRead,
+    P.deliveriesRead,
+    P.transformsRead,
+    P.transformsTest,
+    P.channelsRead,
+    P.channelsWrite,
+    P.tablesRead,
+    P.tablesWrite,
+  ],
+  support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead, P.tablesRead],
   auditor: [P.auditRead],
-  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead],
+  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead],
   monitor: [P.metricsRead],
 };
 

@@ -148,7 +148,7 @@ test(
     const failed = await waitFor('the failed job logged', () => lines.find((l) => l.includes('job failed; retried with backoff')));
     const entry = JSON.parse(failed) as { code: string; queue: string; messageId: string };
     t.is(entry.code, 'STORE_UNAVAILABLE');
-    t.is(entry.queue, 'deliver-erp');
+    t.is(entry.queue, 'deliver.ehr-mllp.erp');
     t.truthy(entry.messageId);
     t.false(
       lines.some((l) => l.includes('90210') || l.includes('TEST^PATIENT')),

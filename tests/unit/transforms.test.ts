@@ -167,7 +167,7 @@ test('each transform describes itself as a table of target field ← source expr
   t.is(charges.forEach, 'FT1');
   t.deepEqual(
     charges.rows.find((r) => r.target === 'codeSystem'),
-    { target: 'codeSystem', source: 'codeSystemUri(FT1-7.3 ?? "local")', required: true },
+    { target: 'codeSystem', source: "codeSystemUri(FT1-7.3 ?? 'local')", required: true },
   );
   t.is(transforms.get('hl7v2.dft-to-supply')!.forEach, 'FT1 where FT1-7.1 matches /^SUP-/');
 });

@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { EvalContext, Expression, TransformInput } from './expression.ts';
 import { FieldValueError, TransformError } from './transform-errors.ts';
 import { compileCondition, type Condition, type Predicate } from './predicate.ts';
-import { MissingLookupError } from '../lookups/lookup-table.ts';
+import { MissingLookupError, type LookupTables } from '../lookups/lookup-table.ts';
 
 /** See TransformDefinition.forEach. */
 export interface ForEach {
@@ -34,6 +34,8 @@ export interface TransformDefinition {
    * n-th event, their paths read their n-th occurrence too.
    */
   forEach?: ForEach;
+  /** The lookup tables `forEach.where` may name (`inTable`), at the versions the transform runs with. */
+  lookupTables?: LookupTables;
   /** Target field (dotted path in the model) ← source expression. */
   fields: Readonly<Record<string, Expression | RequiredField>>;
 }
@@ -75,6 +77,8 @@ export interface Transform {
   readonly accepts: readonly string[];
   /** The transform as a table of target field ← source expression, for the console. */
   readonly rows: readonly TransformRow[];
+  /** Each target field's source expression, by target, in the order of `rows`. */
+  readonly expressions: Readonly<Record<string, Expression>>;
   readonly forEach?: string;
   /** The lookup tables it reads, each at the version it was compiled with (data mappings; engine/mappings). */
   readonly tables?: Readonly<Record<string, number>>;
@@ -92,7 +96,7 @@ export interface Transform {
  */
 export function defineTransform(def: TransformDefinition): Transform {
   const check = TypeCompiler.Compile(def.model);
-  const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where) : undefined;
+  const where: Predicate | undefined = def.forEach?.where ? compileCondition(def.forEach.where, def.lookupTables) : undefined;
   const entries = Object.entries(def.fields).map(([target, f]) => ({
     target,
     required: 'required' in f,
@@ -123,6 +127,7 @@ export function defineTransform(def: TransformDefinition): Transform {
     input: 'hl7' in def.accepts ? 'hl7' : 'fhir',
     accepts: 'hl7' in def.accepts ? def.accepts.hl7 : def.accepts.fhir,
     rows: entries.map((e) => ({ target: e.target, source: e.from.describe, required: e.required })),
+    expressions: Object.fromEntries(entries.map((e) => [e.target, e.from])),
     ...(def.forEach ? { forEach: `${def.forEach.segment}${where ? ` where ${where.describe}` : ''}`, forEachSpec: def.forEach } : {}),
     tryRun,
     run(input, source) {

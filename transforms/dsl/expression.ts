@@ -3,6 +3,8 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Hl7Message } from '../../hl7v2/index.ts';
 import { parsePath } from '../../hl7v2/path.ts';
 import { FieldValueError } from './transform-errors.ts';
+import { lookupValue, type LookupTable } from '../lookups/lookup-table.ts';
+import { printString } from '../mapping/expression-ast.ts';
 
 /** What a transform reads: one parsed HL7v2 message, or one FHIR R4 resource. */
 export type TransformInput = { kind: 'hl7'; message: Hl7Message } | { kind: 'fhir'; resource: Record<string, unknown> };
@@ -19,17 +21,27 @@ export interface EvalContext {
  * FieldValueError when a value is present but unusable.
  */
 export interface Expression<T = unknown> {
+  /** The expression in the mapping expression syntax (transforms/mapping), as printExpression prints it. */
   readonly describe: string;
   /** The input paths it reads, for error messages. */
   readonly sources: readonly string[];
+  /** How tightly `describe` binds (printer's levels: 1 `or`, 2 `and`, 3 `=`, 4 `??`); absent: a primary. */
+  readonly precedence?: number;
   evaluate(ctx: EvalContext): T | undefined;
 }
 
-const expr = <T>(describe: string, sources: readonly string[], evaluate: (ctx: EvalContext) => T | undefined): Expression<T> => ({
-  describe,
-  sources,
-  evaluate,
-});
+const expr = <T>(
+  describe: string,
+  sources: readonly string[],
+  evaluate: (ctx: EvalContext) => T | undefined,
+  precedence?: number,
+): Expression<T> => ({ describe, sources, evaluate, ...(precedence === undefined ? {} : { precedence }) });
+
+/** `e`'s describe, in parentheses when it binds no tighter than `level`. */
+const operand = (e: Expression, level: number): string => ((e.precedence ?? 5) <= level ? `(${e.describe})` : e.describe);
+
+/** A condition's truth: a boolean expression's value, or any other expression's presence. */
+const holds = (value: unknown): boolean => value !== undefined && value !== false;
 
 /**
  * An HL7v2 value at a corpus path (`PV1-19.1`, `FT1-7.1`). Inside `forEach` over a segment, a path
@@ -49,19 +61,21 @@ export function hl7(path: string): Expression<string> {
 /** A FHIRPath expression (R4 model) on the resource; its first result as a string, absent when empty. */
 export function fhir(expression: string): Expression<string> {
   const compiled = fhirpath.compile(expression, r4);
-  return expr(expression, [expression], (ctx) => {
+  return expr(`fhir(${printString(expression)})`, [expression], (ctx) => {
     if (ctx.input.kind !== 'fhir') throw new FieldValueError(`${expression} reads FHIR, but the input is HL7v2`, '');
     const [first] = compiled(ctx.input.resource) as unknown[];
     return first === undefined || first === null || first === '' ? undefined : String(first);
   });
 }
 
-export const constant = <T>(value: T): Expression<T> => expr(JSON.stringify(value), [], () => value);
+/** A literal value: `'USD'`, `1`. */
+export const constant = <T extends string | number>(value: T): Expression<T> =>
+  expr(typeof value === 'string' ? printString(value) : String(value), [], () => value);
 
-/** The first of the expressions that gives a value. */
+/** The first of the expressions that gives a value (`a ?? b`). */
 export function first<T>(...options: Expression<T>[]): Expression<T> {
   return expr(
-    options.map((o) => o.describe).join(' ?? '),
+    options.map((o) => operand(o, 4)).join(' ?? '),
     options.flatMap((o) => o.sources),
     (ctx) => {
       for (const o of options) {
@@ -70,6 +84,7 @@ export function first<T>(...options: Expression<T>[]): Expression<T> {
       }
       return undefined;
     },
+    options.length > 1 ? 4 : options[0]?.precedence,
   );
 }
 
@@ -107,18 +122,26 @@ export const number = (source: Expression<string>) =>
     return n;
   });
 
-/** A code looked up in a table (e.g. HL7 table 0003 trigger → event type); unknown codes take `fallback` or fail. */
-export function lookup<T extends string>(source: Expression<string>, table: Readonly<Record<string, T>>, fallback?: T): Expression<T> {
-  return map(`lookup`, source, (value) => {
-    const hit = table[value] ?? fallback;
-    if (hit === undefined) throw new FieldValueError(`is not one of ${Object.keys(table).join(', ')}`, value);
-    return hit;
+/**
+ * `column` (default: the second) of `table`'s row for the key (e.g. HL7 table 0003 trigger → event
+ * type); a key not in the table takes the table's default or fails (lookupValue). The caller checks
+ * that `column` is one of the table's non-key columns.
+ */
+export function lookup(table: LookupTable, key: Expression<string>, column?: string): Expression<string> {
+  const args = [printString(table.name), key.describe, ...(column === undefined ? [] : [printString(column)])];
+  return expr(`lookup(${args.join(', ')})`, key.sources, (ctx) => {
+    const v = key.evaluate(ctx);
+    return v === undefined ? undefined : lookupValue(table, v, column);
   });
 }
 
-/** The `group`-th capture of a regular expression, e.g. the id in `Encounter/enc-v00098765`; no match is an error. */
+/**
+ * The `group`-th capture of a regular expression, e.g. the id in `Encounter/enc-v00098765`; no match is an error.
+ * Described as `capture(x, 'source'[, group])`: the pattern's flags are not part of it (mapping expressions have none).
+ */
 export function capture(source: Expression<string>, pattern: RegExp, group = 1): Expression<string> {
-  return expr(`capture(${source.describe}, ${pattern})`, source.sources, (ctx) => {
+  const args = [source.describe, printString(pattern.source), ...(group === 1 ? [] : [String(group)])];
+  return expr(`capture(${args.join(', ')})`, source.sources, (ctx) => {
     const v = source.evaluate(ctx);
     if (v === undefined) return undefined;
     const m = pattern.exec(v);
@@ -128,11 +151,15 @@ export function capture(source: Expression<string>, pattern: RegExp, group = 1):
 }
 
 export const upper = (source: Expression<string>) => map('upper', source, (v) => v.toUpperCase());
+export const lower = (source: Expression<string>) => map('lower', source, (v) => v.toLowerCase());
+/** Without leading and trailing white space; absent when nothing is left. */
+export const trim = (source: Expression<string>) =>
+  expr(`trim(${source.describe})`, source.sources, (ctx) => source.evaluate(ctx)?.trim() || undefined);
 
 /** Present parts joined with `separator`; absent when none is present. */
 export function join(separator: string, ...parts: Expression<string>[]): Expression<string> {
   return expr(
-    `join(${JSON.stringify(separator)}, ${parts.map((p) => p.describe).join(', ')})`,
+    `join(${[printString(separator), ...parts.map((p) => p.describe)].join(', ')})`,
     parts.flatMap((p) => p.sources),
     (ctx) => {
       const values = parts.map((p) => p.evaluate(ctx)).filter((v): v is string => v !== undefined);
@@ -141,19 +168,54 @@ export function join(separator: string, ...parts: Expression<string>[]): Express
   );
 }
 
-/** `then` only when `condition` has a value (e.g. a currency only beside an amount). */
-export function when<T>(condition: Expression, then: Expression<T>): Expression<T> {
-  return expr(`when(${condition.describe}, ${then.describe})`, [...condition.sources, ...then.sources], (ctx) =>
-    condition.evaluate(ctx) === undefined ? undefined : then.evaluate(ctx),
+/**
+ * `then` when `condition` holds (a boolean expression that is true, or any other expression that has
+ * a value, e.g. a currency only beside an amount), else `otherwise` (absent when not given).
+ */
+export function when<T>(condition: Expression, then: Expression<T>, otherwise?: Expression<T>): Expression<T> {
+  const parts = otherwise ? [condition, then, otherwise] : [condition, then];
+  return expr(
+    `when(${parts.map((p) => p.describe).join(', ')})`,
+    parts.flatMap((p) => p.sources),
+    (ctx) => (holds(condition.evaluate(ctx)) ? then.evaluate(ctx) : otherwise?.evaluate(ctx)),
   );
 }
+
+/** `a = b`: both present and equal; `a != b` is its negation. Never absent. */
+export function compare(op: '=' | '!=', left: Expression, right: Expression): Expression<boolean> {
+  return expr(
+    `${operand(left, 3)} ${op} ${operand(right, 3)}`,
+    [...left.sources, ...right.sources],
+    (ctx) => {
+      const l = left.evaluate(ctx);
+      const equal = l !== undefined && l === right.evaluate(ctx);
+      return op === '=' ? equal : !equal;
+    },
+    3,
+  );
+}
+
+/** `a and b …` / `a or b …` over conditions (see `when`); never absent. */
+export function logic(op: 'and' | 'or', ...operands: Expression[]): Expression<boolean> {
+  const level = op === 'or' ? 1 : 2;
+  return expr(
+    operands.map((o) => operand(o, level)).join(` ${op} `),
+    operands.flatMap((o) => o.sources),
+    (ctx) => (op === 'and' ? operands.every((o) => holds(o.evaluate(ctx))) : operands.some((o) => holds(o.evaluate(ctx)))),
+    level,
+  );
+}
+
+/** `not(a)`: whether the condition `a` does not hold; never absent. */
+export const not = (condition: Expression): Expression<boolean> =>
+  expr(`not(${condition.describe})`, condition.sources, (ctx) => !holds(condition.evaluate(ctx)));
 
 /**
  * An identifier from a repeating CX field (e.g. PID-3): the first repetition whose identifier type
  * (CX.5, HL7 table 0203) is `type`, else the first repetition.
  */
 export function hl7Identifier(field: string, type: string): Expression<string> {
-  return expr(`${field}[CX.5=${type}].1`, [field], (ctx) => {
+  return expr(`identifier(${field}, ${printString(type)})`, [field], (ctx) => {
     if (ctx.input.kind !== 'hl7') throw new FieldValueError(`${field} reads HL7v2, but the input is FHIR`, '');
     const m = ctx.input.message;
     const count = Math.max(1, m.repetitionCount(field));

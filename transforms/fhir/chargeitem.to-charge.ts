@@ -1,6 +1,7 @@
 import { defineTransform, required } from '../dsl/define-transform.ts';
 import { constant, dateTime, fhir, first, lookup, number, when } from '../dsl/expression.ts';
 import { ChargeEventV1 } from '../canonical/charge-event.ts';
+import { FHIR_CHARGEITEM_STATUS } from '../lookups/shipped-tables.ts';
 import { mrnFromReference, visitFromReference } from './references.ts';
 
 /** FHIR R4 ChargeItem → one ChargeEvent (https://hl7.org/fhir/R4/chargeitem.html). */
@@ -11,9 +12,7 @@ export const fhirChargeItemToCharge = defineTransform({
   model: ChargeEventV1,
   accepts: { fhir: ['ChargeItem'] },
   fields: {
-    transactionType: required(
-      lookup(fhir('status'), { planned: 'CG', billable: 'CG', billed: 'CG', aborted: 'CD', 'entered-in-error': 'CD' }),
-    ),
+    transactionType: required(lookup(FHIR_CHARGEITEM_STATUS, fhir('status'))),
     code: required(fhir('code.coding.code')),
     codeSystem: required(fhir('code.coding.system')),
     description: first(fhir('code.coding.display'), fhir('code.text')),

@@ -1,7 +1,7 @@
 import { defineTransform, required } from '../dsl/define-transform.ts';
 import { constant, dateTime, fhir, first, lookup } from '../dsl/expression.ts';
 import { EncounterEventV1 } from '../canonical/encounter-event.ts';
-import { FHIR_CLASS_TO_PATIENT_CLASS, FHIR_ENCOUNTER_STATUS } from '../lookups/code-systems.ts';
+import { FHIR_ENCOUNTER_CLASS, FHIR_ENCOUNTER_STATUS } from '../lookups/shipped-tables.ts';
 import { mrnFromReference } from './references.ts';
 
 /** FHIR R4 Encounter → one EncounterEvent (https://hl7.org/fhir/R4/encounter.html). */
@@ -12,10 +12,10 @@ export const fhirEncounterToEncounter = defineTransform({
   model: EncounterEventV1,
   accepts: { fhir: ['Encounter'] },
   fields: {
-    eventType: required(lookup(fhir('status'), FHIR_ENCOUNTER_STATUS)),
+    eventType: required(lookup(FHIR_ENCOUNTER_STATUS, fhir('status'))),
     occurredAt: required(dateTime(first(fhir('period.end'), fhir('period.start'), fhir('meta.lastUpdated')))),
     'encounter.visitNumber': required(first(fhir('identifier.value'), fhir('id'))),
-    'encounter.patientClass': required(lookup(first(fhir('class.code'), constant('?')), FHIR_CLASS_TO_PATIENT_CLASS, 'U')),
+    'encounter.patientClass': required(lookup(FHIR_ENCOUNTER_CLASS, first(fhir('class.code'), constant('?')))),
     'encounter.location': fhir('location.location.display'),
     'encounter.facility': fhir('serviceProvider.display'),
     'encounter.admittedAt': dateTime(fhir('period.start')),

@@ -1,6 +1,7 @@
 import { defineTransform, required } from '../dsl/define-transform.ts';
 import { capture, dateTime, fhir, first, lookup } from '../dsl/expression.ts';
 import { WorkforceEventV1 } from '../canonical/workforce-event.ts';
+import { FHIR_PRACTITIONERROLE_ACTIVE } from '../lookups/shipped-tables.ts';
 
 /** FHIR R4 PractitionerRole → one WorkforceEvent (https://hl7.org/fhir/R4/practitionerrole.html). */
 export const fhirPractitionerRoleToWorkforce = defineTransform({
@@ -10,7 +11,7 @@ export const fhirPractitionerRoleToWorkforce = defineTransform({
   model: WorkforceEventV1,
   accepts: { fhir: ['PractitionerRole'] },
   fields: {
-    eventType: required(lookup(fhir('active'), { true: 'onboard', false: 'offboard' }, 'change')),
+    eventType: required(lookup(FHIR_PRACTITIONERROLE_ACTIVE, fhir('active'))),
     personId: required(capture(fhir('practitioner.reference'), /^Practitioner\/(.+)$/)),
     personName: fhir('practitioner.display'),
     roleCode: required(fhir('code.coding.code')),

@@ -1,7 +1,7 @@
 import { defineTransform, required } from '../dsl/define-transform.ts';
 import { constant, dateTime, first, hl7, hl7Identifier, join, lookup } from '../dsl/expression.ts';
 import { EncounterEventV1 } from '../canonical/encounter-event.ts';
-import { ADT_EVENT_TYPES } from '../lookups/code-systems.ts';
+import { HL7_ADT_EVENT_TYPES } from '../lookups/shipped-tables.ts';
 
 /** ADT^A01/A02/A03/A04/A08/A11/A13/A40 → one EncounterEvent (HL7 v2.5.1 ch. 3). */
 export const adtToEncounter = defineTransform({
@@ -9,9 +9,9 @@ export const adtToEncounter = defineTransform({
   version: 2,
   description: 'A visit began, changed or ended: one EncounterEvent per ADT message.',
   model: EncounterEventV1,
-  accepts: { hl7: Object.keys(ADT_EVENT_TYPES).map((t) => `ADT^${t}`) },
+  accepts: { hl7: HL7_ADT_EVENT_TYPES.rows.map(([trigger]) => `ADT^${trigger}`) },
   fields: {
-    eventType: required(lookup(hl7('MSH-9.2'), ADT_EVENT_TYPES)),
+    eventType: required(lookup(HL7_ADT_EVENT_TYPES, hl7('MSH-9.2'))),
     occurredAt: required(dateTime(first(hl7('EVN-2'), hl7('MSH-7')))),
     'encounter.visitNumber': required(first(hl7('PV1-19.1'), hl7('PID-18.1'), constant(''))),
     'encounter.patientClass': required(first(hl7('PV1-2'), constant('U'))),

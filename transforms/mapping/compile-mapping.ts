@@ -2,9 +2,12 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { canonicalSchema } from '../canonical/index.ts';
 import { defineTransform, required, type Transform } from '../dsl/define-transform.ts';
 import type { Expression } from '../dsl/expression.ts';
-import { compileCondition } from '../dsl/predicate.ts';
+import { compileCondition, type Condition } from '../dsl/predicate.ts';
 import type { LookupTables } from '../lookups/lookup-table.ts';
+import { NodeKind, type ExpressionNode } from './expression-ast.ts';
 import { compileExpression } from './expression-compile.ts';
+import { parseExpression } from './expression-grammar.ts';
+import { closest } from './closest-name.ts';
 import { MappingDefinition } from './mapping-definition.ts';
 import { modelFields, ValueType, type ModelField } from './model-fields.ts';
 
@@ -50,22 +53,27 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     const path = `/fields/${target}/expr`;
     const modelField = fields.get(target);
     if (!modelField) {
-      problems.push({ path: `/fields/${target}`, message: `${def.model} has no field ${target}${nearest(target, [...fields.keys()])}` });
+      problems.push({
+        path: `/fields/${target}`,
+        message: `${def.model} has no field ${target}${didYouMean(closest(target, [...fields.keys()]))}`,
+      });
       continue;
     }
-    const result = compileExpression(field.expr, { input: def.input, tables });
+    const parsed = parseExpression(field.expr);
+    const result = parsed.ok ? compileExpression(parsed.ast, { input: def.input, tables }) : parsed;
     if (!result.ok) {
       problems.push(...result.errors.map((e) => ({ path, message: `${target}: ${e.message}`, line: e.line, column: e.column })));
       continue;
     }
     const misfit = typeProblem(modelField, result.type);
     if (misfit) problems.push({ path, message: `${target}: ${misfit}` });
-    for (const t of result.tables) read.add(t);
+    if (parsed.ok) for (const t of tablesRead(parsed.ast)) read.add(t);
     compiled[target] = (field.required ?? modelField.required) ? required(result.expression) : result.expression;
   }
   for (const f of fields.values())
     if (f.required && !(f.path in def.fields)) problems.push({ path: '/fields', message: `${def.model} requires ${f.path}: map it` });
-  const forEach = checkForEach(def, problems);
+  const forEach = checkForEach(def, tables, problems);
+  for (const t of conditionTables(forEach?.where)) read.add(t);
   if (problems.length > 0) return { ok: false, problems };
   const transform = defineTransform({
     id: def.id,
@@ -73,10 +81,44 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     description: def.description,
     model: schema,
     accepts: def.input === 'hl7' ? { hl7: def.accepts } : { fhir: def.accepts },
-    ...(forEach ? { forEach } : {}),
+    ...(forEach ? { forEach, lookupTables: tables } : {}),
     fields: compiled,
   });
   return { ok: true, transform, tables: [...read].sort() };
+}
+
+/** The lookup tables a condition names (`inTable`). */
+export function conditionTables(c: Condition | undefined): string[] {
+  if (!c) return [];
+  if ('all' in c) return c.all.flatMap(conditionTables);
+  if ('any' in c) return c.any.flatMap(conditionTables);
+  if ('not' in c) return conditionTables(c.not);
+  return c.inTable ? [c.inTable] : [];
+}
+
+/** The lookup tables an expression names (`lookup('<table>', …)`, the table always a literal). */
+export function tablesRead(node: ExpressionNode): string[] {
+  switch (node.kind) {
+    case NodeKind.String:
+    case NodeKind.Number:
+    case NodeKind.Path:
+      return [];
+    case NodeKind.Call: {
+      const [first] = node.args;
+      const own = node.name === 'lookup' && first?.kind === NodeKind.String ? [first.value] : [];
+      return [...own, ...node.args.flatMap(tablesRead)];
+    }
+    case NodeKind.Coalesce:
+      return node.options.flatMap(tablesRead);
+    case NodeKind.Compare:
+      return [...tablesRead(node.left), ...tablesRead(node.right)];
+    case NodeKind.Logic:
+      return node.operands.flatMap(tablesRead);
+    case NodeKind.Not:
+      return tablesRead(node.operand);
+    default:
+      return node satisfies never;
+  }
 }
 
 /** Whether an expression of type `type` can fill `field`; the reason when not. */
@@ -86,7 +128,7 @@ function typeProblem(field: ModelField, type: ValueType): string | undefined {
   return `the expression gives a ${type}, the field takes a ${field.type}${hint}`;
 }
 
-function checkForEach(def: MappingDefinition, problems: MappingProblem[]): MappingDefinition['forEach'] {
+function checkForEach(def: MappingDefinition, tables: LookupTables, problems: MappingProblem[]): MappingDefinition['forEach'] {
   if (!def.forEach) return undefined;
   if (def.input !== 'hl7') {
     problems.push({ path: '/forEach', message: 'forEach repeats an HL7v2 segment: a FHIR mapping makes one event per resource' });
@@ -94,7 +136,7 @@ function checkForEach(def: MappingDefinition, problems: MappingProblem[]): Mappi
   }
   if (def.forEach.where) {
     try {
-      compileCondition(def.forEach.where);
+      compileCondition(def.forEach.where, tables);
     } catch (err) {
       problems.push({ path: '/forEach/where', message: (err as Error).message });
     }
@@ -102,22 +144,4 @@ function checkForEach(def: MappingDefinition, problems: MappingProblem[]): Mappi
   return def.forEach;
 }
 
-/** ` (did you mean x?)` for the closest name within two edits, else nothing. */
-export function nearest(name: string, names: readonly string[]): string {
-  let best: { name: string; distance: number } | undefined;
-  for (const n of names) {
-    const d = editDistance(name.toLowerCase(), n.toLowerCase());
-    if (d <= 2 && (!best || d < best.distance)) best = { name: n, distance: d };
-  }
-  return best ? ` (did you mean ${best.name}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
+const didYouMean = (name: string | undefined) => (name ? ` (did you mean ${name}?)` : '');

@@ -1,7 +1,7 @@
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import type { DataClass } from '../canonical/data-class.ts';
 
-/** The value types an expression can have, and a target field can take. */
+/** The type of a value: every mapping expression has one (checked when compiled), and every target field takes one. */
 export const ValueType = { string: 'string', number: 'number', boolean: 'boolean' } as const;
 export type ValueType = (typeof ValueType)[keyof typeof ValueType];
 
