@@ -6,8 +6,8 @@
 
 /** A channel filter or a forEach `where` (transforms/dsl/predicate.ts). */
 export type Condition =
-  | { hl7: string; oneOf?: string[]; matches?: string; present?: boolean }
-  | { fhir: string; oneOf?: string[]; matches?: string; present?: boolean }
+  | { hl7: string; oneOf?: string[]; matches?: string; inTable?: string; present?: boolean }
+  | { fhir: string; oneOf?: string[]; matches?: string; inTable?: string; present?: boolean }
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };

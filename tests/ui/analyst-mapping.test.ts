@@ -165,14 +165,25 @@ test(
     await page.getByLabel('Description').fill('North site charges');
     await page.getByLabel(/^Port/).fill('0');
     await page.getByLabel(/^Accepted types/).fill('DFT^P03');
-    // Only the north site's messages: a filter built in the form, not typed as JSON.
+    // Only the north site's messages, or charges the table knows: a filter built in the form, not typed as JSON.
     await page.getByLabel(/^Only messages meeting a condition/).check();
+    await page.getByLabel('Kind').selectOption('any');
     await page.getByLabel(/^HL7v2 path/).fill('MSH-4');
     await page.getByLabel(/^Values/).fill('NORTHSITE, NORTHLAB');
-    t.regex(
-      await page.getByLabel('The channel as JSON').inputValue(),
-      /"filter": \{\s*"hl7": "MSH-4",\s*"oneOf": \[\s*"NORTHSITE",\s*"NORTHLAB"\s*\]/,
-    );
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page
+      .getByLabel(/^HL7v2 path/)
+      .nth(1)
+      .fill('ZCH-2');
+    await page.getByLabel('Test', { exact: true }).nth(1).selectOption('inTable');
+    await page.getByLabel(/^Lookup table/).fill('cpt-to-gl');
+    const filter = (JSON.parse(await page.getByLabel('The channel as JSON').inputValue()) as { filter: unknown }).filter;
+    t.deepEqual(filter, {
+      any: [
+        { hl7: 'MSH-4', oneOf: ['NORTHSITE', 'NORTHLAB'] },
+        { hl7: 'ZCH-2', inTable: 'cpt-to-gl' },
+      ],
+    });
     await page.getByRole('checkbox', { name: /north-dft-charges/ }).check();
     await page.getByRole('checkbox', { name: /cpt-to-gl/ }).check();
     await page.getByRole('button', { name: 'Add a destination' }).click();
@@ -201,6 +212,7 @@ test(
 
     // LAB-CBC moves to 6150-LAB: version 2 of the table, its diff.
     await page.goto(`${analyst.base}/tables/cpt-to-gl`);
+    await page.getByText('site-dft v1 (north-dft-charges)').waitFor();
     await page.getByLabel('Filter rows').fill('LAB-CBC');
     await page.getByLabel('gl_account of row 1').fill('6150-LAB');
     await page.getByLabel('Comment for this version').fill('LAB moves to 6150');

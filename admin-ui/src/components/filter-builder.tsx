@@ -4,10 +4,19 @@ import { ListInput, splitList } from './list-input.tsx';
 
 type Kind = 'hl7' | 'fhir' | 'all' | 'any' | 'not';
 type Leaf = Extract<Condition, { oneOf?: string[] }>;
-type Test = 'present' | 'absent' | 'oneOf' | 'matches';
+type Test = 'present' | 'absent' | 'oneOf' | 'matches' | 'inTable';
 
 const kindOf = (c: Condition): Kind => ('hl7' in c ? 'hl7' : 'fhir' in c ? 'fhir' : 'all' in c ? 'all' : 'any' in c ? 'any' : 'not');
-const testOf = (c: Leaf): Test => (c.present === false ? 'absent' : c.oneOf ? 'oneOf' : c.matches !== undefined ? 'matches' : 'present');
+const testOf = (c: Leaf): Test =>
+  c.present === false
+    ? 'absent'
+    : c.oneOf
+      ? 'oneOf'
+      : c.matches !== undefined
+        ? 'matches'
+        : c.inTable !== undefined
+          ? 'inTable'
+          : 'present';
 const pathOf = (c: Leaf) => ('hl7' in c ? c.hl7 : c.fhir);
 
 /** The condition `c` turned into one of another kind, keeping what it can (a group wraps it). */
@@ -15,11 +24,12 @@ function convert(c: Condition, kind: Kind): Condition {
   if (kind === 'all' || kind === 'any')
     return 'all' in c || 'any' in c ? ({ [kind]: 'all' in c ? c.all : c.any } as Condition) : ({ [kind]: [c] } as Condition);
   if (kind === 'not') return { not: c };
-  const { oneOf, matches, present } = 'hl7' in c || 'fhir' in c ? c : ({} as Partial<Leaf>);
+  const { oneOf, matches, inTable, present } = 'hl7' in c || 'fhir' in c ? c : ({} as Partial<Leaf>);
   const path = 'hl7' in c || 'fhir' in c ? pathOf(c) : '';
   const test = {
     ...(oneOf ? { oneOf } : {}),
     ...(matches !== undefined ? { matches } : {}),
+    ...(inTable !== undefined ? { inTable } : {}),
     ...(present !== undefined ? { present } : {}),
   };
   return kind === 'hl7' ? { hl7: path, ...test } : { fhir: path, ...test };
@@ -30,6 +40,7 @@ function withTest(c: Leaf, test: Test, value: string): Leaf {
   if (test === 'absent') return { ...base, present: false };
   if (test === 'oneOf') return { ...base, oneOf: splitList(value, false) };
   if (test === 'matches') return { ...base, matches: value };
+  if (test === 'inTable') return { ...base, inTable: value };
   return base;
 }
 
@@ -79,7 +90,7 @@ export function ConditionEditor({ c, onChange, onRemove }: { c: Condition; onCha
 
 function LeafFields({ id, c, onChange }: { id: string; c: Leaf; onChange(c: Condition): void }) {
   const test = testOf(c);
-  const value = test === 'oneOf' ? (c.oneOf ?? []).join(', ') : (c.matches ?? '');
+  const value = test === 'oneOf' ? (c.oneOf ?? []).join(', ') : test === 'inTable' ? (c.inTable ?? '') : (c.matches ?? '');
   return (
     <>
       <div class="field">
@@ -98,11 +109,14 @@ function LeafFields({ id, c, onChange }: { id: string; c: Leaf; onChange(c: Cond
           <option value="absent">is absent</option>
           <option value="oneOf">is one of</option>
           <option value="matches">matches</option>
+          <option value="inTable">is a key of lookup table</option>
         </select>
       </div>
-      {(test === 'oneOf' || test === 'matches') && (
+      {test !== 'present' && test !== 'absent' && (
         <div class="field">
-          <label for={`${id}-value`}>{test === 'oneOf' ? 'Values (comma separated)' : 'Regular expression'}</label>
+          <label for={`${id}-value`}>
+            {test === 'oneOf' ? 'Values (comma separated)' : test === 'inTable' ? 'Lookup table (pinned below)' : 'Regular expression'}
+          </label>
           {test === 'oneOf' ? (
             <ListInput
               id={`${id}-value`}
