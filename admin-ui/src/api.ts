@@ -29,16 +29,20 @@ export const hasCsrfToken = (): boolean => sessionStorage.getItem(CSRF_KEY) !== 
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
+/**
+ * One request to the admin API. `body` is sent as JSON, or as is when `contentType` is another type
+ * (a lookup table as text/csv).
+ */
+export async function api<T>(method: Method, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = contentType;
   const csrf = sessionStorage.getItem(CSRF_KEY);
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   const res = await fetch(path, {
     method,
     headers,
     credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(body !== undefined ? { body: contentType === 'application/json' ? JSON.stringify(body) : String(body) } : {}),
   });
   const text = await res.text();
   const data = (text ? JSON.parse(text) : {}) as Record<string, unknown>;

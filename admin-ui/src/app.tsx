@@ -13,6 +13,11 @@ import { Users } from './pages/users.tsx';
 import { Channels } from './pages/channels.tsx';
 import { ChannelDetail } from './pages/channel-detail.tsx';
 import { ChannelEditor } from './pages/channel-editor.tsx';
+import { Tables } from './pages/tables.tsx';
+import { TableNew } from './pages/table-new.tsx';
+import { TableDetail } from './pages/table-detail.tsx';
+import { Mappings } from './pages/mappings.tsx';
+import { MappingEditor } from './pages/mapping-editor.tsx';
 
 interface Route {
   path: string;
@@ -29,9 +34,15 @@ const routes: Route[] = [
   { path: '/messages/:id', permission: 'messages:read', view: (p, me) => <MessageDetail id={p.id!} me={me} /> },
   { path: '/dead-letters', title: 'Dead letters', permission: 'deliveries:read', view: (_, me) => <DeadLetters me={me} /> },
   { path: '/channels', title: 'Channels', permission: 'channels:read', view: (_, me) => <Channels me={me} /> },
-  { path: '/channels/new', permission: 'channels:write', view: () => <ChannelEditor /> },
+  { path: '/channels/new', permission: 'channels:write', view: (_, me) => <ChannelEditor me={me} /> },
   { path: '/channels/:id', permission: 'channels:read', view: (p, me) => <ChannelDetail id={p.id!} me={me} /> },
-  { path: '/channels/:id/edit', permission: 'channels:write', view: (p) => <ChannelEditor id={p.id!} /> },
+  { path: '/channels/:id/edit', permission: 'channels:write', view: (p, me) => <ChannelEditor id={p.id!} me={me} /> },
+  { path: '/mappings', title: 'Mappings', permission: 'transforms:read', view: (_, me) => <Mappings me={me} /> },
+  { path: '/mappings/new', permission: 'channels:write', view: (_, me) => <MappingEditor me={me} /> },
+  { path: '/mappings/:id', permission: 'transforms:read', view: (p, me) => <MappingEditor id={p.id!} me={me} /> },
+  { path: '/tables', title: 'Lookup tables', permission: 'tables:read', view: (_, me) => <Tables me={me} /> },
+  { path: '/tables/new', permission: 'tables:write', view: () => <TableNew /> },
+  { path: '/tables/:name', permission: 'tables:read', view: (p, me) => <TableDetail name={p.name!} me={me} /> },
   { path: '/transforms', title: 'Transform test bench', permission: 'transforms:read', view: (_, me) => <TransformBench me={me} /> },
   { path: '/audit', title: 'Audit log', permission: 'audit:read', view: () => <AuditLogPage /> },
   { path: '/users', title: 'Users', permission: 'users:admin', view: (_, me) => <Users me={me} /> },

@@ -20,6 +20,8 @@ test(
       'Messages',
       'Dead letters',
       'Channels',
+      'Mappings',
+      'Lookup tables',
       'Transform test bench',
       'Audit log',
       'Users',
@@ -43,6 +45,8 @@ test(
       'Messages',
       'Dead letters',
       'Channels',
+      'Mappings',
+      'Lookup tables',
       'Transform test bench',
     ]);
     await nora.page.getByText('PHI masked').waitFor();

@@ -32,9 +32,9 @@ export async function openConsole(browser: Browser, sb: TestEngine): Promise<Con
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    // API answers the console handles (401 ended session, 403 refused, 422 field errors) are logged by
-    // Chromium as failed loads: expected. A 404 is not.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|422)/.test(m.text()))
+    // API answers the console handles (401 ended session, 403 refused, 409 a deploy refused for failing
+    // fixtures, 422 field errors) are logged by Chromium as failed loads: expected. A 404 is not.
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|403|409|422)/.test(m.text()))
       problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));

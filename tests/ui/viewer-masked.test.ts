@@ -34,6 +34,8 @@ test(
       'Messages',
       'Dead letters',
       'Channels',
+      'Mappings',
+      'Lookup tables',
       'Transform test bench',
     ]);
     await page.getByText('PHI masked').waitFor();

@@ -1,12 +1,20 @@
+import type { Condition, MappingItem, TableItem } from '../mapping-types.ts';
+import { ChannelPins } from './channel-pins.tsx';
 import { DestinationForm, type Connector, type DestinationDraft } from './destination-form.tsx';
+import { FilterBuilder } from './filter-builder.tsx';
+import { ListInput } from './list-input.tsx';
 
 export interface ChannelDraft {
   id: string;
   description?: string;
   source: { kind: 'mllp' | 'fhir'; host?: string; port?: number | string } & Record<string, unknown>;
   accept: string[];
-  filter?: unknown;
+  filter?: Condition;
   transforms: string[];
+  /** Data mappings at the exact version this channel version runs. */
+  mappings?: { id: string; version: number }[];
+  /** The exact version of each lookup table its mappings read. */
+  tables?: Record<string, number>;
   destinations: DestinationDraft[];
 }
 
@@ -16,8 +24,6 @@ export interface TransformChoice {
   accepts: string[];
   model: string;
 }
-
-const list = (s: string) => s.split(/[\s,]+/).filter(Boolean);
 
 /** A new channel's starting point: an MLLP listener, no destination yet. */
 export const blankChannel = (): ChannelDraft => ({
@@ -29,24 +35,34 @@ export const blankChannel = (): ChannelDraft => ({
 });
 
 /**
- * The channel as a form: description, source, accepted types, transforms and destinations. What
- * the form has no field for (a filter, the listener's TLS, FHIR clients) is edited in the JSON
- * view beside it; both edit the same definition.
+ * The channel as a form: description, source, accepted types, filter, transforms, pinned data
+ * mappings and lookup tables, and destinations. What the form has no field for (the listener's
+ * TLS, FHIR clients) is edited in the JSON view beside it; both edit the same definition.
  */
 export function ChannelForm({
   c,
   isNew,
   transforms,
+  mappings,
+  tables,
   connectors,
   onChange,
 }: {
   c: ChannelDraft;
   isNew: boolean;
   transforms: TransformChoice[];
+  mappings: MappingItem[];
+  tables: TableItem[];
   connectors: Connector[];
   onChange(c: ChannelDraft): void;
 }) {
-  const set = <K extends keyof ChannelDraft>(k: K, v: ChannelDraft[K]) => onChange({ ...c, [k]: v });
+  /** Sets `k`; an empty value (no filter, no pins) is left out of the definition. */
+  const set = <K extends keyof ChannelDraft>(k: K, v: ChannelDraft[K]) => {
+    const next = { ...c, [k]: v };
+    const optional = k === 'filter' || k === 'mappings' || k === 'tables';
+    if (optional && (v === undefined || Object.keys(v as object).length === 0)) delete next[k];
+    onChange(next);
+  };
   const setSource = (k: string, v: unknown) => set('source', { ...c.source, [k]: v });
   const toggleTransform = (id: string, on: boolean) => set('transforms', on ? [...c.transforms, id] : c.transforms.filter((t) => t !== id));
   const addDestination = () => {
@@ -57,7 +73,12 @@ export function ChannelForm({
         id: '',
         kind: k?.kind ?? 'erp-rest',
         config: { ...k?.examples[0] },
-        models: [...new Set(transforms.filter((t) => c.transforms.includes(t.id)).map((t) => t.model))],
+        models: [
+          ...new Set([
+            ...transforms.filter((t) => c.transforms.includes(t.id)).map((t) => t.model),
+            ...mappings.filter((m) => c.mappings?.some((p) => p.id === m.id)).map((m) => m.model),
+          ]),
+        ],
       },
     ]);
   };
@@ -100,8 +121,9 @@ export function ChannelForm({
       )}
       <div class="field">
         <label for="ch-accept">Accepted types (comma separated, e.g. ADT^A01, DFT^P03)</label>
-        <input id="ch-accept" value={c.accept.join(', ')} onInput={(e) => set('accept', list(e.currentTarget.value))} />
+        <ListInput id="ch-accept" value={c.accept} onChange={(v) => set('accept', v)} />
       </div>
+      <FilterBuilder filter={c.filter} onChange={(f) => set('filter', f)} />
       <fieldset class="transforms">
         <legend>Transforms</legend>
         {transforms.map((t) => (
@@ -122,6 +144,14 @@ export function ChannelForm({
           </span>
         ))}
       </fieldset>
+      <ChannelPins
+        mappings={mappings}
+        tables={tables}
+        pinnedMappings={c.mappings ?? []}
+        pinnedTables={c.tables ?? {}}
+        onMappings={(m) => set('mappings', m)}
+        onTables={(t) => set('tables', t)}
+      />
       <h3>Destinations</h3>
       {c.destinations.map((d, i) => (
         <DestinationForm

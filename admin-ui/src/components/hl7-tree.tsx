@@ -65,20 +65,26 @@ export function parseTree(text: string): { segments: Segment[]; separators: { cs
 /**
  * The raw message as a segment/field tree. Hovering or focusing a value shows its path (such as
  * `PID-5.1`) in its tooltip and in the path bar above the tree; values are focusable for keyboard use.
+ * With `onPick`, a click on a value (or Enter on it) hands its path over (the mapping editor inserts it).
  */
-export function Hl7Tree({ text }: { text: string }) {
+export function Hl7Tree({ text, onPick }: { text: string; onPick?(path: string): void }) {
   const [path, setPath] = useState('');
   const { segments, separators } = parseTree(text);
   const show = (e: Event) => {
     const p = (e.target as HTMLElement).dataset.path;
     if (p) setPath(p);
   };
+  const pick = (e: Event) => {
+    const p = (e.target as HTMLElement).dataset.path;
+    if (p && onPick && (!(e instanceof KeyboardEvent) || e.key === 'Enter')) onPick(p);
+  };
   return (
     <div class="hl7">
       <p class="path-bar" aria-live="polite">
-        <span class="path-label">Path</span> <code class="path">{path || 'hover or focus a value'}</code>
+        <span class="path-label">Path</span>{' '}
+        <code class="path">{path || (onPick ? 'click a value to insert its path' : 'hover or focus a value')}</code>
       </p>
-      <ol class="segments" onMouseOver={show} onFocusIn={show}>
+      <ol class={onPick ? 'segments pickable' : 'segments'} onMouseOver={show} onFocusIn={show} onClick={pick} onKeyDown={pick}>
         {segments.map((seg) => (
           <li class="segment">
             <span class="seg-name">{seg.label}</span>
@@ -94,7 +100,7 @@ export function Hl7Tree({ text }: { text: string }) {
                         comp.map((leaf, s) => [
                           s > 0 && <span class="sep">{separators.ss}</span>,
                           leaf.value === '' ? null : (
-                            <span class="v" tabIndex={0} title={leaf.path} data-path={leaf.path}>
+                            <span class="v" tabIndex={0} role={onPick ? 'button' : undefined} title={leaf.path} data-path={leaf.path}>
                               {leaf.value}
                             </span>
                           ),

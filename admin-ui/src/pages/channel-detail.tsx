@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, type Me } from '../api.ts';
+import { api, ApiError, type Me } from '../api.ts';
+import { DeployRefused } from '../components/deploy-refused.tsx';
+import { TrafficPreview } from '../components/traffic-preview.tsx';
 import { useApi, useInterval } from '../hooks.ts';
 import { useLocation } from '../router.ts';
 import { Badge, ErrorNote, json, Page, when } from '../ui.tsx';
@@ -58,14 +60,21 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
   const versions = useApi<{ items: Version[] }>(`${base}/versions`);
   const [diff, setDiff] = useState<Diff>();
   const [error, setError] = useState<Error>();
+  const [refused, setRefused] = useState<{ version: number; detail: string }>();
   const reload = () => (channel.reload(), list.reload(), versions.reload());
   useInterval(list.reload, 3000);
   const item = list.data?.items.find((c) => c.id === id);
   const c = channel.data;
   const canWrite = me.permissions.includes('channels:write');
 
-  const act = (action: string, body?: object) =>
-    api('POST', `${base}/${action}`, body ?? {}).then(() => (setError(undefined), reload()), setError);
+  const act = (action: string, body?: { version?: number; override?: string }) =>
+    api('POST', `${base}/${action}`, body ?? {}).then(
+      () => (setError(undefined), setRefused(undefined), reload()),
+      (err: Error) =>
+        action === 'deploy' && err instanceof ApiError && err.status === 409 && body?.version !== undefined
+          ? setRefused({ version: body.version, detail: err.message })
+          : setError(err),
+    );
   const showDiff = (v: number) => api<Diff>('GET', `${base}/diff?from=${v - 1}&to=${v}`).then(setDiff, setError);
   const rollback = (v: number) => confirm(`Save version ${v} as the newest and deploy it?`) && void act('rollback', { version: v });
 
@@ -101,6 +110,14 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
         <a href="/channels">← Channels</a> · <a href={`/messages?channel=${id}`}>Messages of {id}</a>
       </p>
       <ErrorNote error={channel.error ?? error} />
+      {refused && (
+        <DeployRefused
+          version={refused.version}
+          detail={refused.detail}
+          admin={me.role === 'admin'}
+          onOverride={(reason) => void act('deploy', { version: refused.version, override: reason })}
+        />
+      )}
       {saved && c?.latest.version === Number(saved) && c.deployedVersion !== c.latest.version && (
         <p class="ok">Saved version {saved}. It runs once deployed.</p>
       )}
@@ -164,6 +181,9 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
         </tbody>
       </table>
       {diff && <DiffView d={diff} />}
+      {c && c.deployedVersion !== null && c.deployedVersion !== c.latest.version && me.permissions.includes('transforms:test') && (
+        <TrafficPreview channel={c.definition as { id: string }} />
+      )}
       <h2>Definition (secrets masked)</h2>
       {c && <pre class="code">{json(c.definition)}</pre>}
     </Page>

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, type Me } from '../api.ts';
 import { blankChannel, ChannelForm, type ChannelDraft, type TransformChoice } from '../components/channel-form.tsx';
 import type { Connector } from '../components/destination-form.tsx';
+import { TrafficPreview } from '../components/traffic-preview.tsx';
 import { useApi } from '../hooks.ts';
+import type { MappingItem, TableItem } from '../mapping-types.ts';
 import { navigate } from '../router.ts';
 import { ErrorNote, json, Page } from '../ui.tsx';
 
@@ -33,9 +35,13 @@ function Problems({ problems }: { problems: Problem[] }) {
  * same definition; Validate asks the engine, Save stores a version (validated again, not deployed)
  * and opens the channel, where it is deployed. Secrets arrive masked and, left so, are kept.
  */
-export function ChannelEditor({ id }: { id?: string }) {
-  const current = useApi<{ definition: ChannelDraft }>(id ? `/api/channels/${encodeURIComponent(id)}` : undefined);
+export function ChannelEditor({ id, me }: { id?: string; me: Me }) {
+  const current = useApi<{ definition: ChannelDraft; deployedVersion: number | null }>(
+    id ? `/api/channels/${encodeURIComponent(id)}` : undefined,
+  );
   const transforms = useApi<{ items: TransformChoice[] }>('/api/transforms');
+  const mappings = useApi<{ items: MappingItem[] }>('/api/mappings');
+  const tables = useApi<{ items: TableItem[] }>(me.permissions.includes('tables:read') ? '/api/tables' : undefined);
   const connectors = useApi<{ items: Connector[] }>('/api/connectors');
   const [draft, setDraft] = useState<ChannelDraft>(blankChannel);
   const [text, setText] = useState(json(blankChannel()));
@@ -86,7 +92,7 @@ export function ChannelEditor({ id }: { id?: string }) {
 
   return (
     <Page title={id ? `Edit channel ${id}` : 'New channel'}>
-      <ErrorNote error={current.error ?? transforms.error ?? connectors.error ?? error} />
+      <ErrorNote error={current.error ?? transforms.error ?? mappings.error ?? tables.error ?? connectors.error ?? error} />
       {loaded && (
         <form class="channel-editor" onSubmit={save}>
           <div class="editor-columns">
@@ -94,6 +100,8 @@ export function ChannelEditor({ id }: { id?: string }) {
               c={draft}
               isNew={!id}
               transforms={transforms.data?.items ?? []}
+              mappings={mappings.data?.items ?? []}
+              tables={tables.data?.items ?? []}
               connectors={connectors.data?.items ?? []}
               onChange={edit}
             />
@@ -136,6 +144,9 @@ export function ChannelEditor({ id }: { id?: string }) {
             <a href={id ? `/channels/${id}` : '/channels'}>Cancel</a>
           </div>
         </form>
+      )}
+      {loaded && id && current.data?.deployedVersion !== null && me.permissions.includes('transforms:test') && (
+        <TrafficPreview channel={draft} />
       )}
     </Page>
   );
