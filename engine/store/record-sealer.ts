@@ -1,3 +1,4 @@
+import { SwitchboardError } from '../errors.ts';
 import type { Keyring, SearchHasher } from '../security/encryption.ts';
 import type { CanonicalEvent, CanonicalRecord, DeliveryRecord, MessageRecord, MessageSummary } from './message-record.ts';
 import type { MessageContent, MessageState } from './message-state.ts';
@@ -75,6 +76,21 @@ export class RecordSealer {
     return keyring && x.response !== undefined
       ? { ...x, response: `${SEALED}${keyring.seal(Buffer.from(x.response)).toString('base64')}` }
       : x;
+  }
+
+  /** A value the engine keeps for later (a flow step's output) as JSON text, sealed when encrypting. */
+  sealValue(value: unknown): string {
+    const { keyring } = this.o;
+    const json = JSON.stringify(value);
+    return keyring ? `${SEALED}${keyring.seal(Buffer.from(json)).toString('base64')}` : json;
+  }
+
+  /** The value sealValue stored. */
+  openValue(stored: string): unknown {
+    const { keyring } = this.o;
+    if (!stored.startsWith(SEALED)) return JSON.parse(stored) as unknown;
+    if (!keyring) throw new SwitchboardError('CONFIG_INVALID', 'a stored value is sealed: configure ENCRYPTION_KEYS');
+    return JSON.parse(keyring.open(Buffer.from(stored.slice(SEALED.length), 'base64')).toString('utf8')) as unknown;
   }
 
   private openAnswer<T extends { response?: string }>(x: T): T {

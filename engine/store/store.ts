@@ -11,6 +11,7 @@ import { RelayStore } from './relay.store.ts';
 import { ReplayStore } from './replays.store.ts';
 import { DURABLE, storeCall } from './store-call.ts';
 import type { MetaDocument, StoreContext } from './store-context.ts';
+import { FLOWS_COLLECTION, FlowStore } from './flows.store.ts';
 
 /**
  * The MongoDB system of record (runs on MongoDB 6+ and on FerretDB: CRUD, unique and compound
@@ -30,6 +31,8 @@ export class Store {
   readonly relay: RelayStore;
   /** Backfills and key rotation. */
   readonly maintenance: MaintenanceStore;
+  /** Flow instances and their steps (issue 24). */
+  readonly flows: FlowStore;
   private readonly client: MongoClient;
   private db: Db | undefined;
   private messageCollection: Collection<MessageContent> | undefined;
@@ -59,6 +62,7 @@ export class Store {
     this.replays = new ReplayStore(ctx);
     this.relay = new RelayStore(ctx);
     this.maintenance = new MaintenanceStore(ctx);
+    this.flows = new FlowStore(() => this.collection(FLOWS_COLLECTION), ctx.sealer);
   }
 
   /** Connects, makes the indexes the messages, their states and replays need, and runs the backfills of earlier versions' messages. */
@@ -77,6 +81,7 @@ export class Store {
       replays: this.collection<ReplayRecord>('replays'),
       ferretdb: await isFerretDb(this.db),
     });
+    await this.flows.start();
     await this.maintenance.backfill();
   }
 
