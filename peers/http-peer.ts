@@ -88,90 +88,104 @@ interface Stored {
 
 const MAX_BODY = 1024 * 1024;
 
-/** Starts the peer; it listens once the promise resolves. */
-export async function startHttpPeer(opts: HttpPeerOptions): Promise<HttpPeer> {
-  const contentType = opts.contentType ?? 'application/json';
-  const errorBody = opts.errorBody ?? ((_status: number, detail: string) => ({ error: detail }));
-  let behaviour: PeerBehaviour = { mode: 'ok' };
-  const log: PeerRequest[] = [];
-  const failed: { at: number; status: number }[] = [];
-  const answers = new Map<string, Promise<Stored>>();
-  const hanging = new Set<http.ServerResponse>();
+/** The state of one peer and how it answers a request; the server around it is startHttpPeer's. */
+class PeerCore {
+  behaviour: PeerBehaviour = { mode: 'ok' };
+  readonly log: PeerRequest[] = [];
+  readonly failed: { at: number; status: number }[] = [];
+  readonly hanging = new Set<http.ServerResponse>();
+  /** The first answer to each Idempotency-Key (a promise: repeats arriving meanwhile wait for it). */
+  private readonly answers = new Map<string, Promise<Stored>>();
 
-  const encode = (a: PeerAnswer): Stored => ({
-    status: a.status,
-    headers: { ...(a.body === undefined ? {} : { 'content-type': contentType }), ...a.headers },
-    bytes: a.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(a.body)),
-  });
-  const send = (res: http.ServerResponse, s: Stored) => void res.writeHead(s.status, s.headers).end(s.bytes);
-  const error = (status: number, detail: string, headers: Record<string, string> = {}) =>
-    encode({ status, body: errorBody(status, detail), headers });
+  constructor(private readonly opts: HttpPeerOptions) {}
 
-  /** Consumes one use of a limited behaviour; returns the one that applies to a request on `path`. */
-  const take = (path: string): PeerBehaviour => {
-    const b = behaviour;
-    if (b.mode === 'ok' || b.times === 0) return { mode: 'ok' };
-    if (b.match !== undefined && !path.includes(b.match)) return { mode: 'ok' };
-    if (b.times > 0) behaviour = { ...b, times: b.times - 1 };
-    return b;
-  };
+  encode(a: PeerAnswer): Stored {
+    const type = this.opts.contentType ?? 'application/json';
+    return {
+      status: a.status,
+      headers: { ...(a.body === undefined ? {} : { 'content-type': type }), ...a.headers },
+      bytes: a.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(a.body)),
+    };
+  }
 
-  const control = (req: http.IncomingMessage, path: string, raw: Buffer): Stored | undefined => {
-    if (path === '/' && req.method === 'GET') return encode({ status: 200, body: { service: opts.name } });
-    if (path === '/_sim/health') return encode({ status: 200, body: { status: 'up', service: opts.name } });
-    if (path !== '/_sim/behaviour' || req.method !== 'POST') return undefined;
-    try {
-      behaviour = JSON.parse(raw.toString('utf8')) as PeerBehaviour;
-      return encode({ status: 200, body: behaviour });
-    } catch {
-      return error(400, 'behaviour must be JSON');
-    }
-  };
+  error(status: number, detail: string, headers: Record<string, string> = {}): Stored {
+    return this.encode({ status, body: this.opts.errorBody ? this.opts.errorBody(status, detail) : { error: detail }, headers });
+  }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer, tooLarge: boolean) {
+  /** Answers a request; undefined: leave it hanging. */
+  async answer(req: http.IncomingMessage, raw: Buffer, tooLarge: boolean): Promise<Stored | undefined> {
     const url = new URL(req.url ?? '/', 'http://peer');
-    const path = url.pathname;
     const method = req.method ?? 'GET';
-    const own = control(req, path, raw);
-    if (own) return send(res, own);
-    const found = route(opts.routes, method, path);
-    if (found === 'no-route') return send(res, error(404, 'not found'));
-    if (found === 'no-method') return send(res, error(405, 'method not allowed'));
+    const own = this.control(method, url.pathname, raw);
+    if (own) return own;
+    const found = route(this.opts.routes, method, url.pathname);
+    if (found === 'no-route') return this.error(404, 'not found');
+    if (found === 'no-method') return this.error(405, 'method not allowed');
     const header = req.headers['idempotency-key'];
     const key = typeof header === 'string' && header !== '' ? header : undefined;
-    const at = Date.now();
-    const entry: PeerRequest = { method, path, key, at, body: undefined };
-    log.push(entry);
-    const b = take(path);
-    if (b.mode === 'fail') {
-      failed.push({ at, status: b.status });
-      const retry: Record<string, string> = b.retryAfterSeconds === undefined ? {} : { 'retry-after': String(b.retryAfterSeconds) };
-      const answer =
-        b.body === undefined ? error(b.status, 'simulated failure', retry) : encode({ status: b.status, body: b.body, headers: retry });
-      return send(res, answer);
-    }
-    if (b.mode === 'hang') return void hanging.add(res);
-    if (b.mode === 'slow') await new Promise((r) => setTimeout(r, b.delayMs + Math.random() * (b.jitterMs ?? 0)));
-    if (tooLarge) return send(res, error(413, 'body too large'));
+    const entry: PeerRequest = { method, path: url.pathname, key, at: Date.now(), body: undefined };
+    this.log.push(entry);
+    const simulated = await this.simulate(entry);
+    if (simulated !== 'go on') return simulated;
+    if (tooLarge) return this.error(413, 'body too large');
     if (raw.length > 0) {
       try {
         entry.body = JSON.parse(raw.toString('utf8'));
       } catch {
-        return send(res, error(400, 'body is not JSON'));
+        return this.error(400, 'body is not JSON');
       }
     }
-    const run = () => encode(found.route.handler({ ...entry, params: found.params, query: url.searchParams }));
-    if (method === 'GET') return send(res, run());
-    if (key === undefined) {
-      return send(res, method === 'POST' && opts.requireKey !== false ? error(400, 'Idempotency-Key header is required') : run());
-    }
-    const first = answers.get(key);
-    if (first) return send(res, await first);
+    const run = () => this.encode(found.route.handler({ ...entry, params: found.params, query: url.searchParams }));
+    if (method === 'GET') return run();
+    if (key === undefined)
+      return method === 'POST' && this.opts.requireKey !== false ? this.error(400, 'Idempotency-Key header is required') : run();
+    const first = this.answers.get(key);
+    if (first) return first;
     const answer = Promise.resolve(run());
-    answers.set(key, answer);
-    return send(res, await answer);
+    this.answers.set(key, answer);
+    return answer;
   }
 
+  /** `GET /`, `/_sim/health` and `POST /_sim/behaviour`; undefined for any other request. */
+  private control(method: string, path: string, raw: Buffer): Stored | undefined {
+    if (path === '/' && method === 'GET') return this.encode({ status: 200, body: { service: this.opts.name } });
+    if (path === '/_sim/health') return this.encode({ status: 200, body: { status: 'up', service: this.opts.name } });
+    if (path !== '/_sim/behaviour' || method !== 'POST') return undefined;
+    try {
+      this.behaviour = JSON.parse(raw.toString('utf8')) as PeerBehaviour;
+      return this.encode({ status: 200, body: this.behaviour });
+    } catch {
+      return this.error(400, 'behaviour must be JSON');
+    }
+  }
+
+  /** Applies the behaviour (using one of its `times`): a failure's answer, undefined to hang, or 'go on' (after a delay if slow). */
+  private async simulate(entry: PeerRequest): Promise<Stored | undefined | 'go on'> {
+    const b = this.behaviour;
+    if (b.mode === 'ok' || b.times === 0 || (b.match !== undefined && !entry.path.includes(b.match))) return 'go on';
+    if (b.times > 0) this.behaviour = { ...b, times: b.times - 1 };
+    switch (b.mode) {
+      case 'fail': {
+        this.failed.push({ at: entry.at, status: b.status });
+        const retry: Record<string, string> = b.retryAfterSeconds === undefined ? {} : { 'retry-after': String(b.retryAfterSeconds) };
+        return b.body === undefined
+          ? this.error(b.status, 'simulated failure', retry)
+          : this.encode({ status: b.status, body: b.body, headers: retry });
+      }
+      case 'hang':
+        return undefined;
+      case 'slow':
+        await new Promise((r) => setTimeout(r, b.delayMs + Math.random() * (b.jitterMs ?? 0)));
+        return 'go on';
+      default:
+        return b satisfies never;
+    }
+  }
+}
+
+/** Starts the peer; it listens once the promise resolves. */
+export async function startHttpPeer(opts: HttpPeerOptions): Promise<HttpPeer> {
+  const core = new PeerCore(opts);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -179,7 +193,12 @@ export async function startHttpPeer(opts: HttpPeerOptions): Promise<HttpPeer> {
       size += c.length;
       if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on('end', () => void handle(req, res, Buffer.concat(chunks), size > MAX_BODY));
+    req.on('end', () => {
+      void core.answer(req, Buffer.concat(chunks), size > MAX_BODY).then(
+        (s) => (s ? res.writeHead(s.status, s.headers).end(s.bytes) : core.hanging.add(res)),
+        () => res.writeHead(500).end(),
+      );
+    });
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
@@ -187,14 +206,14 @@ export async function startHttpPeer(opts: HttpPeerOptions): Promise<HttpPeer> {
   return {
     url: `http://${host}:${port}`,
     port,
-    setBehaviour: (b) => void (behaviour = b),
-    requests: () => log.map((r) => ({ ...r })),
-    requestTimes: () => log.map((r) => r.at),
-    failures: () => [...failed],
-    deliveries: (key) => log.filter((r) => r.key === key).length,
+    setBehaviour: (b) => void (core.behaviour = b),
+    requests: () => core.log.map((r) => ({ ...r })),
+    requestTimes: () => core.log.map((r) => r.at),
+    failures: () => [...core.failed],
+    deliveries: (key) => core.log.filter((r) => r.key === key).length,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const r of hanging) r.destroy();
+        for (const r of core.hanging) r.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -41,48 +41,6 @@ export function scimError(status: number, detail: string, scimType?: string): un
 export async function startScimIdentitySimulator(opts: { port?: number; host?: string } = {}): Promise<ScimIdentitySimulator> {
   const users = new Map<string, ScimUser>();
   let base = '';
-  const fail = (status: number, detail: string, scimType?: string): PeerAnswer => ({ status, body: scimError(status, detail, scimType) });
-
-  const create = (body: unknown): PeerAnswer => {
-    if (!isObject(body) || !Array.isArray(body.schemas) || !body.schemas.includes(SCIM_USER))
-      return fail(400, `schemas must include ${SCIM_USER}`, 'invalidSyntax');
-    const { userName, externalId, name, emails, active } = body;
-    if (typeof userName !== 'string' || userName.trim() === '') return fail(400, 'userName is required', 'invalidValue');
-    if ([...users.values()].some((u) => u.userName.toLowerCase() === userName.toLowerCase()))
-      return fail(409, 'userName is already taken', 'uniqueness');
-    const id = randomUUID();
-    const now = new Date().toISOString();
-    const user: ScimUser = {
-      schemas: [SCIM_USER],
-      id,
-      userName,
-      ...(typeof externalId === 'string' ? { externalId } : {}),
-      ...(isObject(name) ? { name } : {}),
-      ...(Array.isArray(emails) ? { emails } : {}),
-      active: typeof active === 'boolean' ? active : true,
-      meta: { resourceType: 'User', created: now, lastModified: now, location: `${base}/Users/${id}`, version: 'W/"1"' },
-    };
-    users.set(id, user);
-    return { status: 201, body: user, headers: { location: user.meta.location, etag: user.meta.version } };
-  };
-
-  const list = (filter: string | null): PeerAnswer => {
-    let found = [...users.values()];
-    if (filter !== null) {
-      const m = /^\s*(userName|externalId)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(filter);
-      if (!m) return fail(400, 'only userName eq "…" and externalId eq "…" are supported', 'invalidFilter');
-      const value = (m[2] ?? '').replace(/\\(.)/g, '$1');
-      found =
-        m[1]?.toLowerCase() === 'username'
-          ? found.filter((u) => u.userName.toLowerCase() === value.toLowerCase())
-          : found.filter((u) => u.externalId === value);
-    }
-    return {
-      status: 200,
-      body: { schemas: [SCIM_LIST], totalResults: found.length, startIndex: 1, itemsPerPage: found.length, Resources: found },
-    };
-  };
-
   const peer = await startHttpPeer({
     name: 'SCIM identity simulator',
     port: opts.port,
@@ -91,8 +49,8 @@ export async function startScimIdentitySimulator(opts: { port?: number; host?: s
     errorBody: (status, detail) => scimError(status, detail),
     requireKey: false,
     routes: [
-      { method: 'POST', path: '/Users', handler: ({ body }) => create(body) },
-      { method: 'GET', path: '/Users', handler: ({ query }) => list(query.get('filter')) },
+      { method: 'POST', path: '/Users', handler: ({ body }) => create(users, base, body) },
+      { method: 'GET', path: '/Users', handler: ({ query }) => list(users, query.get('filter')) },
       {
         method: 'GET',
         path: '/Users/:id',
@@ -110,4 +68,50 @@ export async function startScimIdentitySimulator(opts: { port?: number; host?: s
   });
   base = peer.url;
   return { ...peer, users: () => [...users.values()].map((u) => structuredClone(u)) };
+}
+
+function fail(status: number, detail: string, scimType?: string): PeerAnswer {
+  return { status, body: scimError(status, detail, scimType) };
+}
+
+/** `POST /Users`: the new user (201) or why not. */
+function create(users: Map<string, ScimUser>, base: string, body: unknown): PeerAnswer {
+  if (!isObject(body) || !Array.isArray(body.schemas) || !body.schemas.includes(SCIM_USER))
+    return fail(400, `schemas must include ${SCIM_USER}`, 'invalidSyntax');
+  const { userName, externalId, name, emails, active } = body;
+  if (typeof userName !== 'string' || userName.trim() === '') return fail(400, 'userName is required', 'invalidValue');
+  if ([...users.values()].some((u) => u.userName.toLowerCase() === userName.toLowerCase()))
+    return fail(409, 'userName is already taken', 'uniqueness');
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  const user: ScimUser = {
+    schemas: [SCIM_USER],
+    id,
+    userName,
+    ...(typeof externalId === 'string' ? { externalId } : {}),
+    ...(isObject(name) ? { name } : {}),
+    ...(Array.isArray(emails) ? { emails } : {}),
+    active: typeof active === 'boolean' ? active : true,
+    meta: { resourceType: 'User', created: now, lastModified: now, location: `${base}/Users/${id}`, version: 'W/"1"' },
+  };
+  users.set(id, user);
+  return { status: 201, body: user, headers: { location: user.meta.location, etag: user.meta.version } };
+}
+
+/** `GET /Users[?filter=…]`: a ListResponse or 400 invalidFilter. */
+function list(users: Map<string, ScimUser>, filter: string | null): PeerAnswer {
+  let found = [...users.values()];
+  if (filter !== null) {
+    const m = /^\s*(userName|externalId)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(filter);
+    if (!m) return fail(400, 'only userName eq "…" and externalId eq "…" are supported', 'invalidFilter');
+    const value = (m[2] ?? '').replace(/\\(.)/g, '$1');
+    found =
+      m[1]?.toLowerCase() === 'username'
+        ? found.filter((u) => u.userName.toLowerCase() === value.toLowerCase())
+        : found.filter((u) => u.externalId === value);
+  }
+  return {
+    status: 200,
+    body: { schemas: [SCIM_LIST], totalResults: found.length, startIndex: 1, itemsPerPage: found.length, Resources: found },
+  };
 }
