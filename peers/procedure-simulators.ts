@@ -3,9 +3,11 @@
  * billing peer and the ERP simulator):
  * - the EHR encounter lookup: `GET /encounters/:visitNumber` answers 200 with the seeded encounter (its
  *   status and class among its fields), 404 when unknown;
- * - procurement: `POST /reorder-requests` `{ item, quantity, location }` → 201 `{ requestId, status }`;
+ * - procurement: `POST /reorder-requests` `{ item, quantity, location }` → 201 `{ requestId, status }`
+ *   (quantity a number above 0);
  * - labour costing: `POST /allocations` `{ performer, durationMinutes, costCenter }` → 201
- *   `{ allocationId, status, amount, currency }`, the amount being the hours at the performer's rate.
+ *   `{ allocationId, status, amount, currency }`, the amount being the hours at the performer's rate
+ *   (durationMinutes a number above 0).
  * Both POSTs are record peers (record-peer.ts: `DELETE <path>/:id` cancels, Idempotency-Key required).
  */
 import { startHttpPeer, type HttpPeer } from './http-peer.ts';
@@ -59,6 +61,7 @@ export function startProcurementSimulator(opts: PeerPlace = {}): Promise<RecordP
     idField: 'requestId',
     idPrefix: 'REQ',
     required: ['item', 'quantity', 'location'],
+    validate: (body) => positive(body.quantity, 'quantity'),
   });
 }
 
@@ -80,9 +83,14 @@ export function startLabourSimulator(opts: LabourOptions = {}): Promise<RecordPe
     idField: 'allocationId',
     idPrefix: 'ALLOC',
     required: ['performer', 'durationMinutes', 'costCenter'],
+    validate: (body) => positive(body.durationMinutes, 'durationMinutes'),
     compute: (body) => ({
       amount: Math.round((Number(body.durationMinutes) / 60) * rate(body.performer) * 100) / 100,
       currency: opts.currency ?? 'EUR',
     }),
   });
+}
+
+function positive(value: unknown, field: string): string | undefined {
+  return typeof value === 'number' && value > 0 ? undefined : `${field} must be a number above 0`;
 }

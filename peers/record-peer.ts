@@ -2,8 +2,8 @@
  * A recording JSON peer on the http-peer base: `POST <path>` with the required fields stores a record and
  * answers 201 with its id (and what `compute` adds); `DELETE <path>/:id` cancels it (the compensation:
  * 204, 404 when unknown; a cancelled record stays listed, marked). Missing or empty required fields: 400
- * naming them. The Idempotency-Key is required on the POST and de-duplicates it (see http-peer.ts).
- * The procurement, labour and workforce simulators are such peers.
+ * naming them; a body `validate` refuses: 400 saying why. The Idempotency-Key is required on the POST and
+ * de-duplicates it (see http-peer.ts). The procurement, labour and workforce simulators are such peers.
  */
 import { startHttpPeer, type HttpPeer } from './http-peer.ts';
 
@@ -26,6 +26,8 @@ export interface RecordPeerSpec {
   idPrefix: string;
   /** Fields the body must have (not null, not ''). */
   required: string[];
+  /** Further checks of a body that has the required fields: what is wrong (answered 400), or undefined. */
+  validate?: (body: Record<string, unknown>) => string | undefined;
   /** Extra fields of the answer, from the body (an amount, a status). */
   compute?: (body: Record<string, unknown>) => Record<string, unknown>;
   port?: number;
@@ -51,6 +53,8 @@ export async function startRecordPeer(spec: RecordPeerSpec): Promise<RecordPeer>
           const fields = isObject(body) ? body : {};
           const missing = spec.required.filter((f) => fields[f] === undefined || fields[f] === null || fields[f] === '');
           if (!isObject(body) || missing.length > 0) return { status: 400, body: { error: 'missing fields', fields: missing } };
+          const invalid = spec.validate?.(body);
+          if (invalid !== undefined) return { status: 400, body: { error: invalid } };
           const id = `${spec.idPrefix}-${String(records.size + 1).padStart(6, '0')}`;
           const computed = spec.compute?.(body) ?? {};
           records.set(id, { id, body, computed, status: 'created', key });

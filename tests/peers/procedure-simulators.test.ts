@@ -127,6 +127,8 @@ test('procurement: a reorder request is recorded with an id, once per key; 400 n
   const bad = await post(`${proc.url}/reorder-requests`, 'f2:reorder', { item: 'GAUZE-10' });
   t.is(bad.status, 400);
   t.deepEqual(await bad.json(), { error: 'missing fields', fields: ['quantity', 'location'] });
+  t.is((await post(`${proc.url}/reorder-requests`, 'f3:reorder', { ...body, quantity: -1 })).status, 400);
+  t.is(proc.records().length, 1);
   t.is((await fetch(`${proc.url}/reorder-requests/REQ-000001`, { method: 'DELETE' })).status, 204);
   t.is(proc.records()[0]?.status, 'cancelled');
   t.is((await fetch(`${proc.url}/reorder-requests/REQ-000009`, { method: 'DELETE' })).status, 404);
@@ -140,4 +142,8 @@ test('labour: an allocation answers its id and the amount at the performer rate'
   t.deepEqual(await r.json(), { allocationId: 'ALLOC-000001', status: 'created', amount: 150, currency: 'EUR' });
   const other = await post(`${labour.url}/allocations`, 'f2:labour', { performer: 'RN-1', durationMinutes: 30, costCenter: 'CC-OR' });
   t.like(await other.json(), { allocationId: 'ALLOC-000002', amount: 60 });
+  const bad = await post(`${labour.url}/allocations`, 'f3:labour', { performer: 'RN-1', durationMinutes: 'long', costCenter: 'CC-OR' });
+  t.is(bad.status, 400);
+  t.deepEqual(await bad.json(), { error: 'durationMinutes must be a number above 0' });
+  t.is(labour.records().length, 2);
 });
