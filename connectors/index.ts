@@ -2,6 +2,7 @@ import { ConnectorRegistry, type DestinationDefinition, type SourceDefinition } 
 import { erpRestDestination } from './erp-rest/erp-rest.destination.ts';
 import { fhirOutDestination } from './fhir/fhir.destination.ts';
 import { fhirSource } from './fhir/fhir.source.ts';
+import { httpJsonDestination } from './http/http-json.destination.ts';
 import { fileBatchDestination } from './file-batch/file-batch.destination.ts';
 import { mllpDestination } from './mllp/mllp.destination.ts';
 import { mllpSource } from './mllp/mllp.source.ts';
@@ -12,5 +13,11 @@ import { mllpSource } from './mllp/mllp.source.ts';
  */
 export const connectors = new ConnectorRegistry(
   [mllpSource, fhirSource] as unknown as SourceDefinition[],
-  [erpRestDestination, fileBatchDestination, mllpDestination, fhirOutDestination] as unknown as DestinationDefinition[],
+  [
+    erpRestDestination,
+    httpJsonDestination,
+    fileBatchDestination,
+    mllpDestination,
+    fhirOutDestination,
+  ] as unknown as DestinationDefinition[],
 );

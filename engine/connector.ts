@@ -45,6 +45,13 @@ export interface DeliveryResult {
   responseSummary: string;
   /** The peer's own id for what it created, when it says. */
   peerDocumentId?: string;
+  /**
+   * The peer's answer as data (a JSON object), for flow steps: its fields become the step's
+   * `outputs`, read by later steps. It may carry PHI (a looked-up patient, an encounter): the engine
+   * stores it like message content (sealed, under the data policy) and never logs it. Absent when the
+   * peer's answer holds no data a step can use.
+   */
+  output?: Record<string, unknown>;
 }
 
 export interface ConnectionTestResult {

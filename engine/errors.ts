@@ -102,6 +102,8 @@ export const ErrorCatalog = {
     hl7ErrorCode: '207',
     text: 'TLS handshake with the destination failed',
   },
+  /** An HTTP lookup (GET) answered 404: the peer has no such resource; asking again finds none. */
+  PEER_NOT_FOUND: { failureClass: 'permanent', httpStatus: 502, hl7ErrorCode: '207', text: 'Destination has no such resource' },
   PEER_RATE_LIMITED: { failureClass: 'transient', httpStatus: 503, hl7ErrorCode: '207', text: 'Destination asked to slow down' },
   CONFIG_INVALID: { failureClass: 'permanent', httpStatus: 400, hl7ErrorCode: '207', text: 'Configuration is invalid' },
   NOT_FOUND: { failureClass: 'permanent', httpStatus: 404, hl7ErrorCode: '204', text: 'Not found' },

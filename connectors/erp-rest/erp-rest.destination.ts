@@ -14,6 +14,7 @@ import { classifyHttpAnswer, classifyNetworkError, isSuccess } from '../http/htt
 import { RateLimiter } from './rate-limit.ts';
 import { openDispatcher, probeMutualTls, TlsClientConfig } from '../http/tls-client.ts';
 import { requestDeadline } from '../http/request-deadline.ts';
+import { readJsonAnswer } from '../http/json-answer.ts';
 import { request, type Agent, type Dispatcher } from 'undici';
 
 export const ErpRestConfig = Type.Object({
@@ -62,7 +63,7 @@ export type ErpRestConfig = Static<typeof ErpRestConfig>;
  * ERP REST destination: POSTs each canonical event as JSON
  * `{ model, modelVersion, idempotencyKey, event }` to `baseUrl + paths[model]` with an
  * `Idempotency-Key` header, so the ERP can de-duplicate retries (it is declared idempotent).
- * Classification: 2xx delivered (the ERP's `documentId` kept); other answers as classifyHttpAnswer
+ * Classification: 2xx delivered (the ERP's `documentId` kept, its JSON answer, ids only, as `output`); other answers as classifyHttpAnswer
  * (5xx PEER_UNAVAILABLE and 429 PEER_RATE_LIMITED, transient with Retry-After; 408 PEER_TIMEOUT;
  * other 4xx PEER_REJECTED, permanent, with the ERP's answer); our timeout PEER_TIMEOUT (ambiguous);
  * refused or unresolvable PEER_NOT_CONNECTED;
@@ -179,10 +180,11 @@ class ErpRestDestination implements DestinationConnector {
     const status = response.statusCode;
     const summary = `${status} ${text.slice(0, 500)}`.trim();
     if (isSuccess(status)) {
-      const documentId = readDocumentId(text);
+      const { output, id: documentId } = readJsonAnswer(text, 'documentId');
       return {
         responseSummary: documentId ? `${status} doc=${documentId}` : String(status),
         ...(documentId ? { peerDocumentId: documentId } : {}),
+        ...(output ? { output } : {}),
       };
     }
     if (status === 401 && this.oauth) {
@@ -213,14 +215,5 @@ class ErpRestDestination implements DestinationConnector {
       const e = err instanceof SwitchboardError ? err : classifyNetworkError(err, false);
       return { ok: false, detail: e.publicText };
     }
-  }
-}
-
-function readDocumentId(text: string): string | undefined {
-  try {
-    const id = (JSON.parse(text) as { documentId?: unknown }).documentId;
-    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-  } catch {
-    return undefined;
   }
 }

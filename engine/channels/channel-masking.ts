@@ -12,7 +12,8 @@ export interface SecretSlot {
 /**
  * Every secret string of `def`, as slots into `def` itself: the fields its source's and
  * destinations' connectors declare secret (dotted paths into their settings; a path naming an
- * array covers each element, as a FHIR source's `tokens`). Unknown kinds have none.
+ * array covers each element, as a FHIR source's `tokens`, and one naming a record each value, as
+ * http-json's `headers`). Unknown kinds have none.
  */
 export function secretSlots(def: ChannelDefinition, connectors: ConnectorRegistry): SecretSlot[] {
   const slots: SecretSlot[] = [];
@@ -30,6 +31,9 @@ function slotsIn(config: Record<string, unknown>, paths: readonly string[], slot
     const value = node?.[last];
     if (Array.isArray(value)) {
       value.forEach((_, i) => slots.push({ get: () => value[i], set: (v) => (value[i] = v) }));
+    } else if (value && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      for (const k of Object.keys(record)) slots.push({ get: () => record[k], set: (v) => (record[k] = v) });
     } else if (node && value !== undefined) {
       const target = node;
       slots.push({ get: () => target[last], set: (v) => (target[last] = v) });
