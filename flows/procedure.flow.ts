@@ -1,6 +1,10 @@
 import { defineFlow } from '../engine/flows/flow-schema.ts';
 
-const erp = (path: string) => ({ kind: 'erp-rest', config: { baseUrl: `\${FLOW_PEERS_URL:-http://127.0.0.1:8095}${path}` } });
+/** A JSON API of the development peers (peers/flow-peers.ts), or the site's, named by an environment variable. */
+const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' = 'POST') => ({
+  kind: 'http-json',
+  config: { url: `\${${variable}:-${fallback}}${path}`, method },
+});
 
 /**
  * The procedure seed scenario (issue 24): a charge line of a procedure validates its encounter,
@@ -16,19 +20,19 @@ export default defineFlow({
       id: 'validate-encounter',
       kind: 'lookup',
       dependsOn: [],
-      connector: erp('/encounters'),
+      connector: api('FLOW_EHR_URL', 'http://127.0.0.1:8096', '/encounters/{visitNumber}', 'GET'),
       request: { visitNumber: { ref: 'event.encounter.visitNumber' } },
-      outputs: ['status', 'patientClass'],
+      outputs: ['status', 'class'],
     },
     {
       id: 'post-inventory',
       kind: 'call',
       dependsOn: ['validate-encounter'],
-      connector: erp('/inventory/consumptions'),
-      request: { item: { ref: 'event.code' }, quantity: { ref: 'event.quantity' }, department: { ref: 'event.department' } },
-      outputs: ['consumptionId', 'stockLevel', 'reorderLevel'],
+      connector: api('FLOW_INVENTORY_URL', 'http://127.0.0.1:8097', '/consumptions'),
+      request: { item: { ref: 'event.code' }, quantity: { ref: 'event.quantity' }, location: { ref: 'event.department' } },
+      outputs: ['consumptionId', 'stockAfter', 'reorderLevel'],
       compensation: {
-        connector: erp('/inventory/reversals'),
+        connector: api('FLOW_INVENTORY_URL', 'http://127.0.0.1:8097', '/consumptions/{consumptionId}/reverse'),
         request: { consumptionId: { ref: 'steps.post-inventory.consumptionId' } },
       },
     },
@@ -36,11 +40,12 @@ export default defineFlow({
       id: 'reorder',
       kind: 'call',
       dependsOn: ['post-inventory'],
-      connector: erp('/procurement/reorders'),
+      connector: api('FLOW_PROCUREMENT_URL', 'http://127.0.0.1:8098', '/reorder-requests'),
       request: {
         item: { ref: 'event.code' },
-        stockLevel: { ref: 'steps.post-inventory.stockLevel' },
+        stockAfter: { ref: 'steps.post-inventory.stockAfter' },
         reorderLevel: { ref: 'steps.post-inventory.reorderLevel' },
+        location: { ref: 'event.department' },
       },
       outputs: ['reorderId'],
     },
@@ -48,15 +53,20 @@ export default defineFlow({
       id: 'allocate-labour',
       kind: 'call',
       dependsOn: ['validate-encounter'],
-      connector: erp('/labour/allocations'),
-      request: { performerId: { ref: 'event.performerId' }, costCenter: { ref: 'event.costCenter' }, quantity: { ref: 'event.quantity' } },
+      connector: api('FLOW_LABOUR_URL', 'http://127.0.0.1:8099', '/allocations'),
+      // The site sends a procedure's minutes as the quantity of its labour line.
+      request: {
+        performer: { ref: 'event.performerId' },
+        costCenter: { ref: 'event.costCenter' },
+        durationMinutes: { ref: 'event.quantity' },
+      },
       outputs: ['allocationId', 'amount'],
     },
     {
       id: 'bill',
       kind: 'call',
       dependsOn: ['post-inventory', 'allocate-labour'],
-      connector: erp('/billing/charges'),
+      connector: { kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' } },
       request: {
         code: { ref: 'event.code' },
         amount: { ref: 'event.amount.value' },

@@ -29,17 +29,17 @@ test('an unknown step, connector or output field is refused by name', (t) => {
   t.deepEqual(messages(g), ['/steps/4/connector/kind: step bill names unknown connector carrier-pigeon']);
 
   const h = copy(procedure);
-  h.steps[2]!.request.stockLevel = { ref: 'steps.post-inventory.stockOnHand' };
+  h.steps[2]!.request.stockAfter = { ref: 'steps.post-inventory.stockOnHand' };
   h.steps[4]!.request.visitNumber = { ref: 'event.encounter.visit' };
   t.deepEqual(messages(h), [
-    '/steps/2/request/stockLevel: step reorder, stockLevel: step post-inventory declares no output stockOnHand',
+    '/steps/2/request/stockAfter: step reorder, stockAfter: step post-inventory declares no output stockOnHand',
     '/steps/4/request/visitNumber: step bill, visitNumber: the event has no field encounter.visit',
   ]);
 });
 
 test('a step may read only the outputs of steps it depends on; a compensation may read its own', (t) => {
   const f = copy(procedure);
-  f.steps[3]!.request.stock = { ref: 'steps.post-inventory.stockLevel' };
+  f.steps[3]!.request.stock = { ref: 'steps.post-inventory.stockAfter' };
   t.deepEqual(messages(f), [
     '/steps/3/request/stock: step allocate-labour, stock: reads step post-inventory, which it does not depend on (it may not have run)',
   ]);
@@ -49,7 +49,7 @@ test('a step may read only the outputs of steps it depends on; a compensation ma
 
 test('connector settings are checked against the connector’s schema, and a map step calls none', (t) => {
   const f = copy(procedure);
-  f.steps[1]!.connector = { kind: 'erp-rest', config: { baseUrl: 42 } };
+  f.steps[1]!.connector = { kind: 'http-json', config: { url: 42 } };
   f.steps[3]!.kind = 'map';
   const found = messages(f);
   t.true(

@@ -55,8 +55,13 @@ test('abort compensates the done steps that can be undone, latest first', (t) =>
 test('a request reads the event and earlier outputs; absent values are left out', (t) => {
   const reorder = procedure.steps.find((s) => s.id === 'reorder')!;
   const event = { code: 'SUP-STENT', quantity: 2 };
-  const steps = { 'post-inventory': done({ consumptionId: 'c1', stockLevel: 3, reorderLevel: 5 }) };
-  t.deepEqual(resolveRequest(reorder.request, event, steps), { item: 'SUP-STENT', stockLevel: 3, reorderLevel: 5 });
+  const steps = { 'post-inventory': done({ consumptionId: 'c1', stockAfter: 3, reorderLevel: 5 }) };
+  t.deepEqual(resolveRequest(reorder.request, { ...event, department: 'OR-2' }, steps), {
+    item: 'SUP-STENT',
+    stockAfter: 3,
+    reorderLevel: 5,
+    location: 'OR-2',
+  });
   t.deepEqual(resolveRequest(reorder.request, event, {}), { item: 'SUP-STENT' });
 });
 
