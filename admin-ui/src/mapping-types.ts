@@ -1,16 +1,16 @@
+import type { Condition } from '../../transforms/dsl/predicate.ts';
+import type { FieldError } from '../../transforms/dsl/define-transform.ts';
+import type { MappingProblem } from '../../transforms/mapping/compile-mapping.ts';
+import type { FieldChange, FixtureResult } from '../../transforms/mapping/mapping-fixtures.ts';
+import type { MappingCheck } from '../../engine/mappings/mapping-service.ts';
+
 /**
  * Shapes of the data mappings and lookup tables API (engine/http/mappings.routes.ts,
- * engine/http/tables.routes.ts) as the console reads and sends them. Written out here rather than
- * imported: the engine's modules bring Node types the browser build does not have.
+ * engine/http/tables.routes.ts) as the console reads and sends them: the engine's own types where
+ * they are plain data (type-only imports: nothing of the engine is bundled), the answers' shapes here.
  */
 
-/** A channel filter or a forEach `where` (transforms/dsl/predicate.ts). */
-export type Condition =
-  | { hl7: string; oneOf?: string[]; matches?: string; inTable?: string; present?: boolean }
-  | { fhir: string; oneOf?: string[]; matches?: string; inTable?: string; present?: boolean }
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition };
+export type { Condition, FieldChange, FieldError, FixtureResult, MappingCheck, MappingProblem };
 
 export interface MappingFixture {
   name: string;
@@ -31,59 +31,20 @@ export interface MappingDraft {
   fixtures: MappingFixture[];
 }
 
-/** One thing wrong with a draft: a JSON pointer (`/fields/glAccount/expr`), and where in the expression. */
-export interface MappingProblem {
+/** A field of the editor's list: the model's (transforms/mapping/model-fields.ts), or one the draft maps that the model lacks. */
+export interface ModelField {
   path: string;
-  message: string;
-  line?: number;
-  column?: number;
-}
-
-/** A field that failed on a sample: `target` is the model path, `source` the expression. */
-export interface FieldError {
-  event: number;
-  target: string;
-  source: string;
-  value?: string;
-  reason: string;
-  table?: string;
-}
-
-export interface FieldChange {
-  event: number;
-  path: string;
-  before?: unknown;
-  after?: unknown;
-}
-
-export interface FixtureResult {
-  name: string;
-  passed: boolean;
-  actual: Record<string, unknown>[];
-  errors: FieldError[];
-  changes: FieldChange[];
-  unreadable?: string;
-}
-
-export interface MappingCheck {
-  problems: MappingProblem[];
-  fixtures: FixtureResult[];
+  type: 'string' | 'number' | 'boolean';
+  oneOf?: readonly string[];
+  dataClass?: string;
+  required: boolean;
+  description?: string;
 }
 
 export interface MappingPreview {
   problems: MappingProblem[];
   events: Record<string, unknown>[];
   errors: FieldError[];
-}
-
-/** transforms/mapping/model-fields.ts */
-export interface ModelField {
-  path: string;
-  type: 'string' | 'number' | 'boolean';
-  oneOf?: string[];
-  dataClass?: string;
-  required: boolean;
-  description?: string;
 }
 
 /** A version of a mapping or table as the lists give it. */

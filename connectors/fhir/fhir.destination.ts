@@ -8,10 +8,9 @@ import {
   type DeliveryResult,
   type DestinationConnector,
 } from '../../engine/connector.ts';
-import { request as httpRequest, type Agent, type Dispatcher } from 'undici';
-import { classifyHttpAnswer, classifyNetworkError, headerValue, isSuccess } from '../http/http-failures.ts';
-import { openDispatcher } from '../http/tls-client.ts';
-import { requestDeadline } from '../http/request-deadline.ts';
+import type { SwitchboardError } from '../../engine/errors.ts';
+import { classifyHttpAnswer, headerValue, isSuccess } from '../http/http-failures.ts';
+import { HttpPool } from '../http/http-pool.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir.outbound-mapping.ts';
 
 export const FhirOutConfig = Type.Object({
@@ -55,24 +54,18 @@ interface FhirRequest {
 }
 
 class FhirOutDestination implements DestinationConnector {
-  /** This destination's connection pool, opened on first use. */
-  private dispatcher: Promise<Agent> | undefined;
+  private readonly http: HttpPool;
 
-  constructor(private readonly config: FhirOutConfig) {}
-
-  private pool(): Promise<Agent> {
-    this.dispatcher ??= openDispatcher(undefined);
-    return this.dispatcher;
+  constructor(private readonly config: FhirOutConfig) {
+    this.http = new HttpPool({ timeoutMs: config.timeoutMs });
   }
 
   async connect(): Promise<void> {
-    await this.pool();
+    await this.http.agent();
   }
 
-  async close(): Promise<void> {
-    const pool = this.dispatcher;
-    this.dispatcher = undefined;
-    await pool?.then((agent) => agent.close()).catch(() => undefined);
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
@@ -103,12 +96,9 @@ class FhirOutDestination implements DestinationConnector {
           return this.config.mode satisfies never;
       }
     })();
-    const deadline = requestDeadline(ctx.signal, this.config.timeoutMs);
-    let res: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      res = await httpRequest(request.url, {
-        dispatcher: await this.pool(),
+    const res = await this.http.exchange(
+      request.url,
+      {
         method: request.method,
         headers: {
           'content-type': 'application/fhir+json',
@@ -117,15 +107,10 @@ class FhirOutDestination implements DestinationConnector {
           ...(this.config.bearerToken ? { authorization: `Bearer ${this.config.bearerToken}` } : {}),
         },
         body: JSON.stringify(request.body),
-        signal: deadline.signal,
-      });
-      text = await res.body.text().catch(() => '');
-    } catch (err) {
-      throw classifyNetworkError(err, deadline.timedOut());
-    } finally {
-      deadline.done();
-    }
-    const status = res.statusCode;
+      },
+      ctx.signal,
+    );
+    const { status, text } = res;
     if (isSuccess(status)) {
       const location = headerValue(res, 'location') ?? (this.config.mode === 'transaction' ? transactionLocation(text) : undefined);
       return { responseSummary: `${status}${location ? ` ${location}` : ''}`, ...(location ? { peerDocumentId: location } : {}) };
@@ -136,15 +121,10 @@ class FhirOutDestination implements DestinationConnector {
 
   async test(): Promise<ConnectionTestResult> {
     try {
-      const res = await httpRequest(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`, {
-        dispatcher: await this.pool(),
-        method: 'GET',
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-      await res.body.dump();
-      return { ok: isSuccess(res.statusCode), detail: `metadata answered ${res.statusCode}` };
+      const status = await this.http.reach(`${this.config.baseUrl.replace(/\/$/, '')}/metadata`);
+      return { ok: isSuccess(status), detail: `metadata answered ${status}` };
     } catch (err) {
-      return { ok: false, detail: classifyNetworkError(err, false).publicText };
+      return { ok: false, detail: (err as SwitchboardError).publicText };
     }
   }
 }

@@ -74,7 +74,7 @@ export function isSuccess(status: number): boolean {
 }
 
 /** One response header's value (the first, when repeated); null when absent. */
-export function headerValue(response: Dispatcher.ResponseData, name: string): string | null {
+export function headerValue(response: Pick<Dispatcher.ResponseData, 'headers'>, name: string): string | null {
   return firstValue(response.headers[name]);
 }
 

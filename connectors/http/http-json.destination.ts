@@ -1,5 +1,4 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { request, type Agent, type Dispatcher } from 'undici';
 import {
   defineDestination,
   type ConnectionTestResult,
@@ -10,10 +9,10 @@ import {
 } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { CanonicalModelName } from '../../transforms/canonical/index.ts';
-import { classifyHttpAnswer, classifyNetworkError, isSuccess } from './http-failures.ts';
+import { classifyHttpAnswer, isSuccess } from './http-failures.ts';
+import { HttpPool } from './http-pool.ts';
 import { readJsonAnswer } from './json-answer.ts';
-import { requestDeadline } from './request-deadline.ts';
-import { openDispatcher, probeMutualTls, TlsClientConfig } from './tls-client.ts';
+import { TlsClientConfig } from './tls-client.ts';
 import { fillUrl, URL_TEMPLATE_PATTERN } from './url-template.ts';
 
 export const HttpJsonConfig = Type.Object({
@@ -93,59 +92,37 @@ export const httpJsonDestination = defineDestination({
 });
 
 class HttpJsonDestination implements DestinationConnector {
-  /** This destination's connection pool (and TLS identity), opened on first use. */
-  private dispatcher: Promise<Agent> | undefined;
+  private readonly http: HttpPool;
 
-  constructor(private readonly config: HttpJsonConfig) {}
-
-  private pool(): Promise<Agent> {
-    this.dispatcher ??= openDispatcher(this.config.tls).catch((err: unknown) => {
-      this.dispatcher = undefined;
-      throw err;
-    });
-    return this.dispatcher;
+  constructor(private readonly config: HttpJsonConfig) {
+    this.http = new HttpPool({ tls: config.tls, timeoutMs: config.timeoutMs });
   }
 
   /** Loads the TLS files (a bad path fails here) and, for mutual TLS, checks that the peer accepts our certificate. */
-  async connect(): Promise<void> {
-    await this.pool();
-    const url = new URL(new URL(this.config.url).origin);
-    if (url.protocol === 'https:' && this.config.tls?.clientCertificate)
-      await probeMutualTls({ url, tls: this.config.tls, timeoutMs: this.config.timeoutMs });
+  connect(): Promise<void> {
+    return this.http.connect(new URL(this.config.url).origin);
   }
 
-  async close(): Promise<void> {
-    const pool = this.dispatcher;
-    this.dispatcher = undefined;
-    await pool?.then((agent) => agent.close()).catch(() => undefined);
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
     const url = fillUrl(this.config.url, payload.event);
     const { method } = this.config;
-    const dispatcher = await this.pool();
-    const deadline = requestDeadline(ctx.signal, this.config.timeoutMs);
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(url, {
-        dispatcher,
+    const { status, headers, text } = await this.http.exchange(
+      url,
+      {
         method,
         headers: this.headers(ctx.idempotencyKey, method !== 'GET'),
         ...(method === 'GET' ? {} : { body: JSON.stringify(payload.event) }),
-        signal: deadline.signal,
-      });
-      text = await response.body.text().catch(() => '');
-    } catch (err) {
-      throw classifyNetworkError(err, deadline.timedOut());
-    } finally {
-      deadline.done();
-    }
-    const status = response.statusCode;
+      },
+      ctx.signal,
+    );
     if (!isSuccess(status)) {
       const peerResponse = `${status} ${text.slice(0, 500)}`.trim();
       if (status === 404 && method === 'GET') throw new SwitchboardError('PEER_NOT_FOUND', `${PEER} answered 404`, { peerResponse });
-      throw classifyHttpAnswer(status, response.headers, { peer: PEER, peerResponse });
+      throw classifyHttpAnswer(status, headers, { peer: PEER, peerResponse });
     }
     const { output, id } = readJsonAnswer(text, this.config.idField);
     return {
@@ -169,16 +146,9 @@ class HttpJsonDestination implements DestinationConnector {
   async test(): Promise<ConnectionTestResult> {
     try {
       await this.connect();
-      const res = await request(new URL(this.config.url).origin, {
-        dispatcher: await this.pool(),
-        method: 'GET',
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-      await res.body.dump();
-      return { ok: true, detail: `reachable (HTTP ${res.statusCode})` };
+      return { ok: true, detail: `reachable (HTTP ${await this.http.reach(new URL(this.config.url).origin)})` };
     } catch (err) {
-      const e = err instanceof SwitchboardError ? err : classifyNetworkError(err, false);
-      return { ok: false, detail: e.publicText };
+      return { ok: false, detail: (err as SwitchboardError).publicText };
     }
   }
 }
