@@ -89,6 +89,14 @@ export class VersionedStore<T> {
     return (await storeCall(() => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1 }).next())) ?? undefined;
   }
 
+  /** The number of the latest version of `id` (its content not read back), or undefined. */
+  async latestVersion(id: string): Promise<number | undefined> {
+    const doc = await storeCall(() =>
+      this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1, projection: { version: 1 } }).next(),
+    );
+    return doc?.version;
+  }
+
   async version(id: string, version: number): Promise<DefinitionVersion<T> | undefined> {
     return (await storeCall(() => this.versions.findOne({ id, version } as never))) ?? undefined;
   }

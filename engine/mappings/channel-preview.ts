@@ -1,7 +1,7 @@
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import { diffEvents, type ReplayChange } from '../replay/replay-diff.ts';
-import { planStoredMessage, storedInput } from '../routing.ts';
+import { planRoute, storedInput } from '../routing.ts';
 import { maskCanonical } from '../security/masking.ts';
 import type { CanonicalEvent, MessageRecord, RoutePlan } from '../store/message-record.ts';
 import type { Store } from '../store/store.ts';
@@ -49,11 +49,15 @@ export async function previewChannel(o: {
   const misses = new Map<string, { table: string; key: string; count: number }>();
   for await (const message of lastMessages(o.store, o.current.id, Math.min(o.limit, PREVIEW_MAX))) {
     result.examined++;
-    const before = plan(o.current, o.transforms, message);
-    const after = plan(o.draft, o.transforms, message);
+    // Read once for both versions; a message that no longer parses fails alike under both: unchanged.
+    const read = readStored(message, o.current.id);
+    if (!read) continue;
+    const plan = (channel: ChannelDefinition) => planRoute({ channel, transforms: o.transforms, messageId: message._id, ...read });
+    const before = plan(o.current);
+    const after = plan(o.draft);
     if (after.status === 'errored') {
       // Once per message, however many fields looked the key up.
-      const seen = new Map(lookupMissesOf(o.draft, o.transforms, message).map((m) => [`${m.table}\0${m.key}`, m]));
+      const seen = new Map(lookupMissesOf(o.draft, o.transforms, read).map((m) => [`${m.table}\0${m.key}`, m]));
       for (const m of seen.values()) count(misses, m);
     }
     const events = (p: RoutePlan): CanonicalEvent[] => ('events' in p ? (o.masked ? maskCanonical(p.events) : p.events) : []);
@@ -72,19 +76,19 @@ export async function previewChannel(o: {
   return result;
 }
 
-function plan(channel: ChannelDefinition, transforms: ReadonlyMap<string, Transform>, message: MessageRecord): RoutePlan {
-  return planStoredMessage({ message, channel, transforms });
+type StoredInput = ReturnType<typeof storedInput>;
+
+/** The message as transforms read it, or undefined when it no longer parses. */
+function readStored(message: MessageRecord, channelId: string): StoredInput | undefined {
+  try {
+    return storedInput(message, channelId);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The lookups of the draft's transforms that found no row for this message (table and key). */
-function lookupMissesOf(channel: ChannelDefinition, transforms: ReadonlyMap<string, Transform>, message: MessageRecord) {
-  let read: ReturnType<typeof storedInput>;
-  try {
-    read = storedInput(message, channel.id);
-  } catch {
-    return []; // it no longer parses: errored for that reason, not a lookup
-  }
-  const { input, type, source } = read;
+function lookupMissesOf(channel: ChannelDefinition, transforms: ReadonlyMap<string, Transform>, { input, type, source }: StoredInput) {
   return channel.transforms
     .map((id) => transforms.get(id))
     .filter((t): t is Transform => t !== undefined && t.input === input.kind && t.accepts.includes(type))

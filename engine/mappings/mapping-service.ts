@@ -4,12 +4,12 @@ import type { ChannelDefinition } from '../channel.ts';
 import type { DefinitionVersion, SaveMeta } from '../definitions/versioned-store.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
-import { compileMapping, type MappingProblem } from '../../transforms/mapping/compile-mapping.ts';
+import { compileMapping, mappingTables, type MappingProblem } from '../../transforms/mapping/compile-mapping.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import { fixtureSource, readSample, runFixtures, type FixtureResult } from '../../transforms/mapping/mapping-fixtures.ts';
 import type { FieldError } from '../../transforms/dsl/define-transform.ts';
 import type { TransformCatalog } from './transform-catalog.ts';
-import type { TableService } from '../tables/table-service.ts';
+import type { TableVersions } from './table-versions.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
 import type { MappingStore } from './mapping-store.ts';
 
@@ -27,13 +27,10 @@ export interface MappingCheck {
  * channel version pins the versions it runs with (TransformCatalog).
  */
 export class MappingService {
-  /** Table versions read so far (stored versions never change), the 100 newest kept. */
-  private readonly opened = new Map<string, LookupTable>();
-
   constructor(
     private readonly o: {
       mappings: MappingStore;
-      tables: Pick<TableService, 'list' | 'version'>;
+      tables: TableVersions;
       catalog: TransformCatalog;
       audit: AuditLog;
     },
@@ -41,7 +38,7 @@ export class MappingService {
 
   /** Every problem of the draft, and each fixture's result (none run when it does not compile). */
   async check(definition: unknown, tables?: LookupTables): Promise<MappingCheck> {
-    const compiled = compileMapping(definition, 0, tables ?? (await this.latestTables()));
+    const compiled = compileMapping(definition, 0, tables ?? (await this.latestTables(definition)));
     if (!compiled.ok) return { problems: compiled.problems, fixtures: [] };
     return { problems: [], fixtures: runFixtures(compiled.transform, (definition as MappingDefinition).fixtures) };
   }
@@ -78,7 +75,7 @@ export class MappingService {
     definition: unknown,
     sample: string,
   ): Promise<{ problems: MappingProblem[]; events: Record<string, unknown>[]; errors: FieldError[] }> {
-    const compiled = compileMapping(definition, 0, await this.latestTables());
+    const compiled = compileMapping(definition, 0, await this.latestTables(definition));
     if (!compiled.ok) return { problems: compiled.problems, events: [], errors: [] };
     let input;
     try {
@@ -128,20 +125,12 @@ export class MappingService {
     return this.o.mappings.all();
   }
 
-  /** The latest version of every lookup table, then the shipped tables: what a draft is checked against. */
-  private async latestTables(): Promise<LookupTables> {
+  /** The latest version of each lookup table the draft names, then the shipped tables: what a draft is checked against. */
+  private async latestTables(definition: unknown): Promise<LookupTables> {
     const byName = new Map<string, LookupTable>();
-    for (const { name, version } of await this.o.tables.list()) {
-      const key = `${name}@${version}`;
-      let table = this.opened.get(key);
-      if (!table) {
-        const stored = await this.o.tables.version(name, version);
-        if (!stored) continue;
-        table = { ...stored.definition, name, version };
-        if (this.opened.size >= 100) this.opened.delete(this.opened.keys().next().value!);
-        this.opened.set(key, table);
-      }
-      byName.set(name, table);
+    for (const name of mappingTables(definition)) {
+      const table = await this.o.tables.latest(name);
+      if (table) byName.set(name, table);
     }
     return { get: (name) => byName.get(name) ?? shippedTables.get(name) };
   }

@@ -8,6 +8,7 @@ import { MappingService } from './mapping-service.ts';
 import { MappingStore } from './mapping-store.ts';
 import { tableUsers } from './table-users.ts';
 import { TransformCatalog } from './transform-catalog.ts';
+import { TableVersions } from './table-versions.ts';
 
 export interface Mappings {
   service: MappingService;
@@ -36,8 +37,9 @@ export async function openMappings(o: {
     usedBy: (name) => tableUsers({ channels: o.channels, mappings }, name),
   });
   await Promise.all([mappings.start(), tables.start()]);
-  const catalog = new TransformCatalog({ registry: o.registry, mappings, tables });
-  const service = new MappingService({ mappings, tables, catalog, audit: o.audit });
+  const versions = new TableVersions(tables);
+  const catalog = new TransformCatalog({ registry: o.registry, mappings, tables: versions });
+  const service = new MappingService({ mappings, tables: versions, catalog, audit: o.audit });
   const forChannels: ChannelMappings = {
     runnable: (channel) => catalog.runnable(channel),
     deployProblems: (channel) => service.deployProblems(channel),

@@ -1,8 +1,6 @@
 import { ChannelState, type ChannelStore } from '../channels/channel-store.ts';
 import type { TableUse } from '../tables/table-service.ts';
-import { tablesRead } from '../../transforms/mapping/compile-mapping.ts';
-import { parseExpression } from '../../transforms/mapping/expression-grammar.ts';
-import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
+import { mappingTables } from '../../transforms/mapping/compile-mapping.ts';
 import type { MappingStore } from './mapping-store.ts';
 
 /**
@@ -21,16 +19,9 @@ export async function tableUsers(o: { channels: ChannelStore; mappings: MappingS
       if (!version?.definition.tables?.[name]) continue;
       for (const pin of version.definition.mappings ?? []) {
         const mapping = await o.mappings.version(pin.id, pin.version);
-        if (mapping && reads(mapping.definition, name)) uses.push({ channelId, channelVersion: n, mappingId: pin.id });
+        if (mapping && mappingTables(mapping.definition).includes(name)) uses.push({ channelId, channelVersion: n, mappingId: pin.id });
       }
     }
   }
   return uses;
-}
-
-function reads(mapping: MappingDefinition, table: string): boolean {
-  return Object.values(mapping.fields).some((f) => {
-    const parsed = parseExpression(f.expr);
-    return parsed.ok && tablesRead(parsed.ast).includes(table);
-  });
 }

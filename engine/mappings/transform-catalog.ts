@@ -6,7 +6,7 @@ import { prepareFilter } from '../routing.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
 import { shippedTables } from '../../transforms/lookups/shipped-tables.ts';
-import type { TableService } from '../tables/table-service.ts';
+import type { TableVersions } from './table-versions.ts';
 import type { MappingStore } from './mapping-store.ts';
 
 /** A data mapping at a pinned version, compiled with pinned tables: what a deployed channel version runs. */
@@ -32,7 +32,7 @@ export class TransformCatalog {
       /** The engine's registry: the shipped transforms, then every resolved mapping (added here). */
       registry: Map<string, Transform>;
       mappings: MappingStore;
-      tables: Pick<TableService, 'version'>;
+      tables: TableVersions;
     },
   ) {}
 
@@ -80,9 +80,9 @@ export class TransformCatalog {
   async pinnedTables(channel: ChannelDefinition): Promise<LookupTables> {
     const loaded = new Map<string, LookupTable>();
     for (const [name, version] of Object.entries(channel.tables ?? {})) {
-      const stored = await this.o.tables.version(name, version);
-      if (!stored) throw invalid(channel, `lookup table ${name} has no version ${version}`);
-      loaded.set(name, { ...stored.definition, name, version });
+      const table = await this.o.tables.get(name, version);
+      if (!table) throw invalid(channel, `lookup table ${name} has no version ${version}`);
+      loaded.set(name, table);
     }
     return { get: (name) => loaded.get(name) ?? shippedTables.get(name) };
   }

@@ -95,6 +95,11 @@ export class TableService {
     return openedIf(await this.versions.latest(name));
   }
 
+  /** The latest version's number, without reading its rows. */
+  latestVersion(name: string): Promise<number | undefined> {
+    return this.versions.latestVersion(name);
+  }
+
   async version(name: string, version: number): Promise<TableVersion | undefined> {
     return openedIf(await this.versions.version(name, version));
   }

@@ -3,7 +3,7 @@ import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { apiCall, channelPort } from '../support/admin-api.ts';
-import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
+import { deploySiteFeed, SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
 
 /** The codes of message `i`: a quarter each LAB-CBC, RAD-XR, both, and a code the table lacks. */
 const codesOf = (i: number) => [['LAB-CBC'], ['RAD-XR'], ['LAB-CBC', 'RAD-XR'], ['XRAY-OLD']][i % 4]!;
@@ -19,10 +19,7 @@ test('a draft channel version previewed against the last 200 stored messages lis
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
-  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
-  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
-  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
-  t.is((await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {})).status, 200);
+  t.is((await deploySiteFeed(sb, erp.url)).status, 200);
   const port = await waitFor('listening', () => channelPort(sb, 'site-dft'));
   const client = await MllpTestClient.connect(port);
   const byControlId = new Map<string, string[]>();

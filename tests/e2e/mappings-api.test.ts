@@ -2,7 +2,7 @@ import test from 'ava';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
-import { SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
+import { deploySiteFeed, SITE_TABLE_CSV, siteChannel, siteDft, siteMapping } from '../support/site-dft.ts';
 import { userSession } from '../support/users.ts';
 import { apiCall } from '../support/admin-api.ts';
 
@@ -66,10 +66,7 @@ test('after a table fix is deployed, a replay dry run shows the changed account;
   const erp = await startErpSimulator();
   const sb = await startTestEngine({ channels: [] });
   t.teardown(async () => (await sb.close(), await erp.close()));
-  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
-  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
-  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl: erp.url, mapping: 1, table: 1 }));
-  await apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {});
+  await deploySiteFeed(sb, erp.url);
   const send = async (id: string) => {
     const port = await waitFor('listening', () => sb.engine.mllpPorts()['site-dft']);
     const client = await MllpTestClient.connect(port);

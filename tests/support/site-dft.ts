@@ -1,5 +1,7 @@
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
+import { apiCall } from './admin-api.ts';
+import type { TestEngine } from './harness.ts';
 
 /**
  * A site's DFT^P03 variant for the mapping tests (issue 23): each FT1 is followed by a ZCH whose
@@ -71,4 +73,15 @@ export function siteChannel(o: { erpUrl: string; mapping: number; table: number 
       },
     ],
   };
+}
+
+/**
+ * The feed as an analyst leaves it (through the admin API): table `cpt-to-gl` version 1, mapping
+ * version 1, channel `site-dft` pinning both, deployed. Returns the deploy's answer.
+ */
+export async function deploySiteFeed(sb: TestEngine, erpUrl: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  await apiCall(sb, 'PUT', '/api/tables/cpt-to-gl/csv', SITE_TABLE_CSV);
+  await apiCall(sb, 'PUT', '/api/mappings/site-dft-charges', siteMapping());
+  await apiCall(sb, 'PUT', '/api/channels/site-dft', siteChannel({ erpUrl, mapping: 1, table: 1 }));
+  return apiCall(sb, 'POST', '/api/channels/site-dft/deploy', {});
 }

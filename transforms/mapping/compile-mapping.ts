@@ -87,6 +87,23 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
   return { ok: true, transform, tables: [...read].sort() };
 }
 
+/** The lookup tables a mapping (a draft, whatever its shape) names in its expressions and its forEach condition. */
+export function mappingTables(definition: unknown): string[] {
+  const def = definition as Partial<MappingDefinition> | null;
+  const fields = def && typeof def.fields === 'object' && def.fields ? Object.values(def.fields) : [];
+  const names = new Set<string>();
+  for (const f of fields) {
+    const parsed = typeof f?.expr === 'string' ? parseExpression(f.expr) : undefined;
+    if (parsed?.ok) for (const t of tablesRead(parsed.ast)) names.add(t);
+  }
+  try {
+    for (const t of conditionTables(def?.forEach?.where)) names.add(t);
+  } catch {
+    // a malformed condition: compileMapping names it
+  }
+  return [...names];
+}
+
 /** The lookup tables a condition names (`inTable`). */
 export function conditionTables(c: Condition | undefined): string[] {
   if (!c) return [];
