@@ -1,7 +1,7 @@
 import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
-import { compileMapping, conditionTables } from '../../transforms/mapping/compile-mapping.ts';
+import { compileMapping, conditionTables, mappingTables } from '../../transforms/mapping/compile-mapping.ts';
 import { prepareFilter } from '../routing.ts';
 import type { MappingDefinition } from '../../transforms/mapping/mapping-definition.ts';
 import type { LookupTable, LookupTables } from '../../transforms/lookups/lookup-table.ts';
@@ -59,13 +59,18 @@ export class TransformCatalog {
     for (const pin of channel.mappings ?? []) {
       const stored = await this.o.mappings.version(pin.id, pin.version);
       if (!stored) throw invalid(channel, `mapping ${pin.id} has no version ${pin.version}`);
-      const compiled = compileMapping(stored.definition, pin.version, tables);
-      if (!compiled.ok) throw invalid(channel, `mapping ${pin.id}@${pin.version}: ${compiled.problems[0]!.message}`);
-      const pins = compiled.tables.map((name) => [name, tables.get(name)!.version] as const);
+      // The key first: a version compiled earlier with the same tables is not compiled again.
+      const pins = mappingTables(stored.definition)
+        .sort()
+        .map((name) => [name, tables.get(name)?.version] as const);
       const key = `${pin.id}@${pin.version}${pins.map(([n, v]) => `+${n}@${v}`).join('')}`;
       let transform = this.o.registry.get(key);
       if (!transform) {
-        transform = pins.length > 0 ? { ...compiled.transform, tables: Object.fromEntries(pins) } : compiled.transform;
+        const compiled = compileMapping(stored.definition, pin.version, tables);
+        if (!compiled.ok) throw invalid(channel, `mapping ${pin.id}@${pin.version}: ${compiled.problems[0]!.message}`);
+        // It compiled, so every table it names was found, with its version.
+        const versions = Object.fromEntries(pins.map(([n, v]) => [n, v!]));
+        transform = pins.length > 0 ? { ...compiled.transform, tables: versions } : compiled.transform;
         this.o.registry.set(key, transform);
       }
       out.push({ key, transform });

@@ -22,7 +22,7 @@ export interface MappingProblem {
   column?: number;
 }
 
-export type CompiledMapping = { ok: true; transform: Transform; tables: readonly string[] } | { ok: false; problems: MappingProblem[] };
+export type CompiledMapping = { ok: true; transform: Transform } | { ok: false; problems: MappingProblem[] };
 
 const checkShape = TypeCompiler.Compile(MappingDefinition);
 
@@ -32,8 +32,8 @@ const checkShape = TypeCompiler.Compile(MappingDefinition);
  * the model, every target (it exists in the model; every field the model requires is mapped), every
  * expression (syntax with line and column, unknown functions, bad HL7 paths, unknown lookup tables
  * and columns, FHIRPath that does not compile) and whether its type fits its target's. `tables`
- * resolves the lookup tables at the versions this compilation pins (a channel version's); the
- * returned `tables` names those the mapping reads. Fixtures are not run here (runFixtures).
+ * resolves the lookup tables at the versions this compilation pins (a channel version's); which it
+ * names is mappingTables'. Fixtures are not run here (runFixtures).
  */
 export function compileMapping(definition: unknown, version: number, tables: LookupTables): CompiledMapping {
   if (!checkShape.Check(definition)) {
@@ -48,7 +48,6 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
   const fields = new Map(modelFields(schema).map((f) => [f.path, f]));
   const problems: MappingProblem[] = [];
   const compiled: Record<string, Expression | ReturnType<typeof required>> = {};
-  const read = new Set<string>();
   for (const [target, field] of Object.entries(def.fields)) {
     const path = `/fields/${target}/expr`;
     const modelField = fields.get(target);
@@ -67,13 +66,11 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     }
     const misfit = typeProblem(modelField, result.type);
     if (misfit) problems.push({ path, message: `${target}: ${misfit}` });
-    if (parsed.ok) for (const t of tablesRead(parsed.ast)) read.add(t);
     compiled[target] = (field.required ?? modelField.required) ? required(result.expression) : result.expression;
   }
   for (const f of fields.values())
     if (f.required && !(f.path in def.fields)) problems.push({ path: '/fields', message: `${def.model} requires ${f.path}: map it` });
   const forEach = checkForEach(def, tables, problems);
-  for (const t of conditionTables(forEach?.where)) read.add(t);
   if (problems.length > 0) return { ok: false, problems };
   const transform = defineTransform({
     id: def.id,
@@ -84,7 +81,7 @@ export function compileMapping(definition: unknown, version: number, tables: Loo
     ...(forEach ? { forEach, lookupTables: tables } : {}),
     fields: compiled,
   });
-  return { ok: true, transform, tables: [...read].sort() };
+  return { ok: true, transform };
 }
 
 /** The lookup tables a mapping (a draft, whatever its shape) names in its expressions and its forEach condition. */
