@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import type { TableDiff, VersionInfo } from '../mapping-types.ts';
-import { ErrorNote, when } from '../ui.tsx';
+import { VersionsTable } from './versions-table.tsx';
+import { ErrorNote } from '../ui.tsx';
 
 function DiffView({ d }: { d: TableDiff }) {
   const none = d.counts.added + d.counts.removed + d.counts.changed === 0 && !d.columns && d.settings.length === 0;
@@ -78,37 +79,17 @@ export function TableVersions({ name, versions }: { name: string; versions: Vers
   return (
     <section aria-labelledby="versions-title">
       <h2 id="versions-title">Versions</h2>
-      <table class="list versions">
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">From</th>
-            <th scope="col">Comment</th>
-            <th scope="col">
-              <span class="sr-only">Links</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {versions.map((v) => (
-            <tr>
-              <td>v{v.version}</td>
-              <td>{when(v.at)}</td>
-              <td>{v.author}</td>
-              <td>{v.origin}</td>
-              <td>{v.comment}</td>
-              <td>
-                <a href={`/tables/${name}?version=${v.version}`}>View v{v.version}</a> ·{' '}
-                <a href={`${base}/csv?version=${v.version}`} download>
-                  CSV
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <VersionsTable
+        versions={versions}
+        actionsTitle="Links"
+        actions={(v) => [
+          <a href={`/tables/${name}?version=${v.version}`}>View v{v.version}</a>,
+          ' · ',
+          <a href={`${base}/csv?version=${v.version}`} download>
+            CSV
+          </a>,
+        ]}
+      />
       {versions.length > 1 && (
         <div class="filters">
           {pick('diff-from', 'From version', from, setFrom)}

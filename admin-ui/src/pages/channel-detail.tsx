@@ -6,6 +6,7 @@ import { useApi, useInterval } from '../hooks.ts';
 import { useLocation } from '../router.ts';
 import { Badge, ErrorNote, json, Page, when } from '../ui.tsx';
 import type { ChannelItem } from './channels.tsx';
+import { VersionsTable } from '../components/versions-table.tsx';
 
 interface Version {
   version: number;
@@ -138,48 +139,24 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
         </dl>
       )}
       <h2>Versions</h2>
-      <table class="list versions">
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">From</th>
-            <th scope="col">Comment</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {versions.data?.items.map((v) => (
-            <tr>
-              <td>
-                v{v.version}
-                {c?.deployedVersion === v.version && [' ', <span class="tag">deployed</span>]}
-              </td>
-              <td>{when(v.at)}</td>
-              <td>{v.author}</td>
-              <td>{v.origin}</td>
-              <td>{v.comment}</td>
-              <td>
-                <div class="actions">
-                  {v.version > 1 && (
-                    <button class="secondary" onClick={() => void showDiff(v.version)}>
-                      Diff v{v.version - 1} → v{v.version}
-                    </button>
-                  )}
-                  {canWrite && c && v.version !== c.latest.version && (
-                    <button class="secondary" onClick={() => rollback(v.version)}>
-                      Roll back to v{v.version}
-                    </button>
-                  )}
-                </div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <VersionsTable
+        versions={versions.data?.items}
+        label={(v) => ['v', v.version, c?.deployedVersion === v.version && [' ', <span class="tag">deployed</span>]]}
+        actions={(v) => (
+          <div class="actions">
+            {v.version > 1 && (
+              <button class="secondary" onClick={() => void showDiff(v.version)}>
+                Diff v{v.version - 1} → v{v.version}
+              </button>
+            )}
+            {canWrite && c && v.version !== c.latest.version && (
+              <button class="secondary" onClick={() => rollback(v.version)}>
+                Roll back to v{v.version}
+              </button>
+            )}
+          </div>
+        )}
+      />
       {diff && <DiffView d={diff} />}
       {c && c.deployedVersion !== null && c.deployedVersion !== c.latest.version && me.permissions.includes('transforms:test') && (
         <TrafficPreview channel={c.definition as { id: string }} />
