@@ -30,7 +30,9 @@ export const FlowStatus = {
   completed: 'completed',
   /** A step is dead: the instance waits for an operator (retry, skip, abort). */
   stalled: 'stalled',
-  /** An operator aborted it; compensations ran in reverse order. */
+  /** An operator aborted it: the compensations of its done steps run, latest first. */
+  aborting: 'aborting',
+  /** Aborted, its compensations all run. */
   aborted: 'aborted',
 } as const;
 export type FlowStatus = (typeof FlowStatus)[keyof typeof FlowStatus];
