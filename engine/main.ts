@@ -6,7 +6,7 @@ import type { ChannelDefinition } from './channel.ts';
 import { loadConfig, type EngineConfig } from './config/config.ts';
 import { loadSecurityConfig } from './config/security-config.ts';
 import type { Engine, EngineAddresses } from './engine.ts';
-import { createEngine } from '../wiring.ts';
+import { createEngine, flows } from '../wiring.ts';
 import { toSwitchboardError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startBanner } from './start-banner.ts';
@@ -43,6 +43,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
       channels: await loadChannels(
         process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR,
       ),
+      flows,
       log,
     });
     const addresses = await engine.start();

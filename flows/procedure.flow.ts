@@ -15,6 +15,7 @@ export default defineFlow({
   id: 'procedure',
   description: 'A procedure charge: encounter check, inventory, reorder, labour cost, billing',
   trigger: { channelId: 'ehr-mllp', model: 'ChargeEvent' },
+  keys: ['encounter.visitNumber', 'code'],
   steps: [
     {
       id: 'validate-encounter',
@@ -23,6 +24,8 @@ export default defineFlow({
       connector: api('FLOW_EHR_URL', 'http://127.0.0.1:8096', '/encounters/{visitNumber}', 'GET'),
       request: { visitNumber: { ref: 'event.encounter.visitNumber' } },
       outputs: ['status', 'class'],
+      // The EHR is told the visit number (an indirect identifier); by default no step gets identifiers.
+      dataPolicy: { allow: ['clinical', 'financial', 'operational', 'indirect-identifier'] },
     },
     {
       id: 'post-inventory',
@@ -41,13 +44,15 @@ export default defineFlow({
       kind: 'call',
       dependsOn: ['post-inventory'],
       connector: api('FLOW_PROCUREMENT_URL', 'http://127.0.0.1:8098', '/reorder-requests'),
+      // Reorders only below the level inventory answered, as much as that level.
+      when: { ref: 'steps.post-inventory.stockAfter', below: { ref: 'steps.post-inventory.reorderLevel' } },
       request: {
         item: { ref: 'event.code' },
+        quantity: { ref: 'steps.post-inventory.reorderLevel' },
         stockAfter: { ref: 'steps.post-inventory.stockAfter' },
-        reorderLevel: { ref: 'steps.post-inventory.reorderLevel' },
         location: { ref: 'event.department' },
       },
-      outputs: ['reorderId'],
+      outputs: ['requestId'],
     },
     {
       id: 'allocate-labour',
@@ -61,6 +66,7 @@ export default defineFlow({
         durationMinutes: { ref: 'event.quantity' },
       },
       outputs: ['allocationId', 'amount'],
+      dataPolicy: { allow: ['financial', 'operational', 'indirect-identifier'] },
     },
     {
       id: 'bill',
@@ -73,7 +79,7 @@ export default defineFlow({
         labourAmount: { ref: 'steps.allocate-labour.amount' },
         visitNumber: { ref: 'event.encounter.visitNumber' },
       },
-      outputs: ['chargeId'],
+      outputs: ['documentId'],
       dataPolicy: { allow: ['financial', 'operational', 'indirect-identifier'] },
     },
   ],

@@ -37,8 +37,16 @@ export const FlowStep = Type.Object(
     request: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), FlowValue),
     /** The fields of its output later steps may read (`steps.<id>.<field>`). */
     outputs: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), { default: [] }),
-    /** Runs only when the condition holds on the event; otherwise the step is done with no output. */
-    when: Type.Optional(Type.Object({ ref: Type.String(), oneOf: Type.Optional(Type.Array(Type.String())) })),
+    /**
+     * Runs only when the value at `ref` is one of `oneOf`, or a number below `below` (e.g. the stock an
+     * earlier step returned, below the reorder level it returned); otherwise the step is done with no output.
+     */
+    when: Type.Optional(
+      Type.Object(
+        { ref: Type.String(), oneOf: Type.Optional(Type.Array(Type.String())), below: Type.Optional(FlowValue) },
+        { additionalProperties: false },
+      ),
+    ),
     retry: Type.Optional(Retry),
     dataPolicy: Type.Optional(
       Type.Object(
@@ -77,6 +85,11 @@ export const FlowSchema = Type.Object(
       { additionalProperties: false },
     ),
     steps: Type.Array(FlowStep, { minItems: 1, maxItems: 50 }),
+    /**
+     * Fields of the triggering event support finds an instance by (a visit number, an item code): kept
+     * as search keys, hashed with SEARCH_HASH_KEY when it is set.
+     */
+    keys: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), { maxItems: 10 })),
   },
   { additionalProperties: false, $id: 'Flow' },
 );

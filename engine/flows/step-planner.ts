@@ -12,6 +12,15 @@ export interface StepState {
   error?: { code: string; detail: string };
   /** Why an operator skipped it. */
   reason?: string;
+  /** The request its last attempt sent (content, sealed like the output). */
+  request?: Record<string, unknown>;
+  /** When its last attempt started, and how long it took. */
+  startedAt?: Date;
+  durationMs?: number;
+  /** When a `retrying` step tries again. */
+  nextAttemptAt?: Date;
+  /** Its compensation's last failure, after an abort. */
+  compensationError?: { code: string; detail: string };
 }
 
 export type StepStates = Readonly<Record<string, StepState>>;
@@ -114,6 +123,22 @@ export function resolveRequest(
     if (value !== undefined) out[field] = value;
   }
   return out;
+}
+
+/**
+ * Whether a step with a `when` runs: the value at its `ref` is one of `oneOf` (compared as text),
+ * and a number below `below`'s when that is given. A step without `when` always runs.
+ */
+export function whenHolds(step: FlowStepDefinition, event: Record<string, unknown>, steps: StepStates): boolean {
+  const w = step.when;
+  if (!w) return true;
+  const value = valueAt(w.ref, event, steps);
+  if (w.oneOf && !w.oneOf.includes(String(value))) return false;
+  if (w.below) {
+    const limit = 'value' in w.below ? w.below.value : valueAt(w.below.ref, event, steps);
+    if (typeof value !== 'number' || typeof limit !== 'number' || !(value < limit)) return false;
+  }
+  return true;
 }
 
 /** The value a reference names, or undefined. */

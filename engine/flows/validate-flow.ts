@@ -45,6 +45,9 @@ export function validateFlow(flow: unknown, o: { connectors: ConnectorRegistry; 
   const eventFields = modelFields(schema!).map((m) => m.path);
   const ancestors = ancestorsOf(f.steps);
   f.steps.forEach((s, i) => problems.push(...checkStep(s, i, { ...o, eventFields, ancestors, steps: f.steps })));
+  (f.keys ?? []).forEach((key, i) => {
+    if (!eventFields.some((e) => e === key)) problems.push({ path: `/keys/${i}`, message: `key ${key}: the event has no field ${key}` });
+  });
   return problems;
 }
 
@@ -77,6 +80,8 @@ function checkStep(s: FlowStepDefinition, i: number, o: StepContext): FlowProble
   if (s.when) {
     const why = readable(s.when.ref, false);
     if (why) problems.push({ path: `${at}/when/ref`, message: `step ${s.id}, when: ${why}` });
+    const below = s.when.below && 'ref' in s.when.below ? readable(s.when.below.ref, false) : undefined;
+    if (below) problems.push({ path: `${at}/when/below`, message: `step ${s.id}, when: ${below}` });
   }
   return problems;
 }

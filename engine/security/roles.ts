@@ -29,6 +29,10 @@ export const Permission = {
   tablesRead: 'tables:read',
   /** Save and import lookup table versions. */
   tablesWrite: 'tables:write',
+  /** Process flows: their definitions, instances and each step's state, request and answer (masked without PHI). */
+  flowsRead: 'flows:read',
+  /** Retry, skip or abort a flow instance's steps (each audited). */
+  flowsOperate: 'flows:operate',
   auditRead: 'audit:read',
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
@@ -52,10 +56,21 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     P.channelsWrite,
     P.tablesRead,
     P.tablesWrite,
+    P.flowsRead,
   ],
-  support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead, P.tablesRead],
+  support: [
+    P.messagesRead,
+    P.messagesReroute,
+    P.deliveriesRead,
+    P.deliveriesReplay,
+    P.transformsRead,
+    P.channelsRead,
+    P.tablesRead,
+    P.flowsRead,
+    P.flowsOperate,
+  ],
   auditor: [P.auditRead],
-  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead],
+  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead, P.flowsRead],
   monitor: [P.metricsRead],
 };
 

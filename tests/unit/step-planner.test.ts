@@ -10,6 +10,7 @@ import {
   readySteps,
   resolveRequest,
   stepsToPark,
+  whenHolds,
   stepsToUnpark,
   type StepState,
 } from '../../engine/flows/step-planner.ts';
@@ -58,11 +59,24 @@ test('a request reads the event and earlier outputs; absent values are left out'
   const steps = { 'post-inventory': done({ consumptionId: 'c1', stockAfter: 3, reorderLevel: 5 }) };
   t.deepEqual(resolveRequest(reorder.request, { ...event, department: 'OR-2' }, steps), {
     item: 'SUP-STENT',
+    quantity: 5,
     stockAfter: 3,
-    reorderLevel: 5,
     location: 'OR-2',
   });
   t.deepEqual(resolveRequest(reorder.request, event, {}), { item: 'SUP-STENT' });
+});
+
+test('a step with `when` runs only when its value is below the limit (or one of the values named)', (t) => {
+  const reorder = procedure.steps.find((s) => s.id === 'reorder')!;
+  const after = (stockAfter: unknown, reorderLevel: unknown) => ({ 'post-inventory': done({ stockAfter, reorderLevel }) });
+  t.true(whenHolds(reorder, {}, after(9, 10)), 'below the level: reorder');
+  t.false(whenHolds(reorder, {}, after(10, 10)), 'at the level: no reorder');
+  t.false(whenHolds(reorder, {}, after('9', 10)), 'not a number: no reorder');
+  t.false(whenHolds(reorder, {}, {}), 'no answer: no reorder');
+  const byClass = { ...reorder, when: { ref: 'event.encounter.patientClass', oneOf: ['I', 'E'] } };
+  t.true(whenHolds(byClass, { encounter: { patientClass: 'I' } }, {}));
+  t.false(whenHolds(byClass, { encounter: { patientClass: 'O' } }, {}));
+  t.true(whenHolds({ ...reorder, when: undefined }, {}, {}), 'no condition: runs');
 });
 
 test('property: no step is ever ready before every step it depends on is done or skipped', (t) => {

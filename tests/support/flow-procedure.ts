@@ -1,0 +1,90 @@
+import type { ExecutionContext } from 'ava';
+import procedure from '../../flows/procedure.flow.ts';
+import type { FlowDefinition } from '../../engine/flows/flow-schema.ts';
+import type { FlowInstance } from '../../engine/store/flows.store.ts';
+import { DEMO_SEED, startFlowPeers, type FlowPeers, type FlowPeersOptions } from '../../peers/flow-peers.ts';
+import { startTestEngine, testChannel, waitFor, type TestEngine } from './harness.ts';
+
+/** One FT1 line of a procedure's DFT^P03. */
+export interface ProcedureLine {
+  code: string;
+  quantity: number;
+  department: string;
+  performer: string;
+  amount?: string;
+}
+
+/**
+ * A DFT^P03 of a procedure at visit `visit`: one FT1 per line (code FT1-7, quantity FT1-10, amount
+ * FT1-11, department FT1-13, performer FT1-20) and the site's ZFT (cost center), each FT1 a
+ * ChargeEvent that starts the procedure flow.
+ */
+export function procedureDft(id: string, lines: readonly ProcedureLine[], visit = 'V1001'): string {
+  const ft1 = lines.map(
+    (l, i) => `FT1|${i + 1}|||20260401080000||CG|${l.code}^${l.code}^local|||${l.quantity}|${l.amount ?? '150.00'}^EUR||${l.department}|||||||${l.performer}`,
+  );
+  return [
+    `MSH|^~\\&|EHR|GENERAL|ERP|FINANCE|20260401090000||DFT^P03|${id}|P|2.5.1`,
+    'EVN|P03|20260401090000',
+    `PID|1||M${id}^^^GENERAL^MR||DOE^JANE`,
+    `PV1|1|I${'|'.repeat(17)}${visit}`,
+    ...ft1,
+    // The site's Z-segment: the cost center labour is allocated to (ZFT-2) and the GL account (ZFT-3).
+    'ZFT|1|CC-SURG|GL-6100',
+  ].join('\r');
+}
+
+/** The procedure flow with a fast retry on every step, for tests. */
+export function fastProcedure(retry = { attempts: 4, initialDelayMs: 50, maxDelayMs: 300 }): FlowDefinition {
+  return { ...procedure, steps: procedure.steps.map((s) => ({ ...s, retry })) };
+}
+
+/** Where the procedure flow's steps reach the development peers. */
+export function procedureEnv(peers: FlowPeers): NodeJS.ProcessEnv {
+  const u = peers.urls.procedure;
+  return {
+    ...process.env,
+    FLOW_EHR_URL: u.encounters,
+    FLOW_INVENTORY_URL: u.inventory,
+    FLOW_PROCUREMENT_URL: u.procurement,
+    FLOW_LABOUR_URL: u.labour,
+    ERP_BASE_URL: u.erp,
+  };
+}
+
+export interface ProcedureSetup {
+  peers: FlowPeers;
+  engine: TestEngine;
+}
+
+/**
+ * The development peers (DEMO_SEED unless told) and an engine running the demo MLLP channel (its
+ * ERP destination at the peers' ERP) with the procedure flow; both closed at the test's end.
+ */
+export async function startProcedure(
+  t: ExecutionContext,
+  o: { peers?: FlowPeersOptions; flow?: FlowDefinition; engine?: Partial<Parameters<typeof startTestEngine>[0]> } = {},
+): Promise<ProcedureSetup> {
+  const peers = await startFlowPeers(o.peers ?? DEMO_SEED);
+  t.teardown(() => peers.close());
+  const engine = await startTestEngine({
+    channels: [testChannel({ erpUrl: peers.urls.procedure.erp })],
+    flows: [o.flow ?? fastProcedure()],
+    env: procedureEnv(peers),
+    ...o.engine,
+  });
+  t.teardown(() => engine.close());
+  return { peers, engine };
+}
+
+/** Waits until the engine holds `count` procedure instances, every one in `status`; gives them. */
+export function instancesIn(engine: TestEngine, status: string, count: number, timeoutMs?: number): Promise<FlowInstance[]> {
+  return waitFor(
+    `${count} flow instances ${status}`,
+    async () => {
+      const all = await engine.engine.store!.flows.list({ flowId: 'procedure', limit: 1000 });
+      return all.length === count && all.every((i) => i.status === status) ? all : undefined;
+    },
+    timeoutMs,
+  );
+}
