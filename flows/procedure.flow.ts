@@ -1,7 +1,7 @@
 import { defineFlow } from '../engine/flows/flow-schema.ts';
 
 /** A JSON API of the development peers (peers/flow-peers.ts), or the site's, named by an environment variable. */
-const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' = 'POST') => ({
+const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' | 'DELETE' = 'POST') => ({
   kind: 'http-json',
   config: { url: `\${${variable}:-${fallback}}${path}`, method },
 });
@@ -53,6 +53,10 @@ export default defineFlow({
         location: { ref: 'event.department' },
       },
       outputs: ['requestId'],
+      compensation: {
+        connector: api('FLOW_PROCUREMENT_URL', 'http://127.0.0.1:8098', '/reorder-requests/{requestId}', 'DELETE'),
+        request: { requestId: { ref: 'steps.reorder.requestId' } },
+      },
     },
     {
       id: 'allocate-labour',
@@ -66,6 +70,10 @@ export default defineFlow({
         durationMinutes: { ref: 'event.quantity' },
       },
       outputs: ['allocationId', 'amount'],
+      compensation: {
+        connector: api('FLOW_LABOUR_URL', 'http://127.0.0.1:8099', '/allocations/{allocationId}', 'DELETE'),
+        request: { allocationId: { ref: 'steps.allocate-labour.allocationId' } },
+      },
       dataPolicy: { allow: ['financial', 'operational', 'indirect-identifier'] },
     },
     {
