@@ -49,7 +49,9 @@ test('the procedure flow over MLLP: steps in dependency order, later steps get e
     t.is(typeof event.labourAmount, 'number', 'billing got the amount the labour step returned');
     t.is(event.visitNumber, 'V1001', 'billing posts to the visit’s account');
   }
-  const sent = JSON.stringify([p.encounters, p.inventory, p.procurement, p.labour].map((peer) => peer.requests().map((r) => [r.path, r.body])));
+  const sent = JSON.stringify(
+    [p.encounters, p.inventory, p.procurement, p.labour].map((peer) => peer.requests().map((r) => [r.path, r.body])),
+  );
   t.false(/MPROC-1|DOE|JANE/.test(sent + JSON.stringify(bills)), 'no direct identifier reached a step (default data policy)');
   const stepKeys = [...byKey.keys()].filter((k) => k.includes(':procedure:'));
   t.is(stepKeys.length, 2 * 5 - 1, 'five steps per instance, the reorder once');

@@ -21,7 +21,8 @@ export interface ProcedureLine {
  */
 export function procedureDft(id: string, lines: readonly ProcedureLine[], visit = 'V1001'): string {
   const ft1 = lines.map(
-    (l, i) => `FT1|${i + 1}|||20260401080000||CG|${l.code}^${l.code}^local|||${l.quantity}|${l.amount ?? '150.00'}^EUR||${l.department}|||||||${l.performer}`,
+    (l, i) =>
+      `FT1|${i + 1}|||20260401080000||CG|${l.code}^${l.code}^local|||${l.quantity}|${l.amount ?? '150.00'}^EUR||${l.department}|||||||${l.performer}`,
   );
   return [
     `MSH|^~\\&|EHR|GENERAL|ERP|FINANCE|20260401090000||DFT^P03|${id}|P|2.5.1`,
