@@ -158,6 +158,7 @@ export async function openFlows(
   const catalog = await FlowCatalog.load({ flows: o.flows, connectors: o.connectors, env: o.env, store });
   const mutex = new RedisMutex({ redis: o.redis, prefix: config.QUEUE_PREFIX });
   store.flows.serializeWith((id, work) => mutex.run(`flow:${id}`, work));
+  store.flowMetrics.serializeWith((id, work) => mutex.run(`flow-metrics:${id}`, work));
   const queues = new FlowQueues({ redis: o.redis, prefix: config.QUEUE_PREFIX, flowIds: catalog.all().map((f) => f.definition.id) });
   cleanups.push({ name: 'flow queues', run: () => queues.close() });
   const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY };

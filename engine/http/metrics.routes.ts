@@ -52,6 +52,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
         queues: o.deliveryQueues.entries(),
         process: processMetrics,
         channelIds: o.channels().map((c) => c.id),
+        flows: o.store.flowMetrics,
       });
       return reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(text);
     },

@@ -1,5 +1,7 @@
 import type { Collection } from 'mongodb';
 import { storeCall } from './store-call.ts';
+import type { Serializer } from './flows.store.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
 /** The collection of flow counters: one document per flow (`<flow>`) and per step (`<flow>/<step>`). */
 export const FLOW_METRICS_COLLECTION = 'flow_metrics';
@@ -40,11 +42,26 @@ export interface StepCounters {
 /**
  * Counters of flows and their steps for /metrics, kept in the store so that every process's workers
  * add to the same figures and the one serving /metrics reports the deployment (as the other
- * families are read from the store). Each record is one `$inc` upsert; a failed record is lost (a
- * metric, not data), never retried twice. Labels are flow and step ids only.
+ * families are read from the store). Each record is one `$inc` upsert, serialised per document
+ * (serializeWith), not awaited; a failed record is lost (a metric, not data). Labels are flow and
+ * step ids only.
  */
 export class FlowMetricsStore {
-  constructor(private readonly counters: () => Collection<Counters>) {}
+  private serial: Serializer;
+
+  constructor(private readonly counters: () => Collection<Counters>) {
+    const local = new KeyedLock();
+    this.serial = (id, work) => local.run(id, work);
+  }
+
+  /**
+   * Makes the increments of one counter document one at a time across processes (the engine hands
+   * in its RedisMutex): FerretDB applies `$inc` by reading and writing the whole document, so two at
+   * the same instant count once (seen: two instances finishing together counted one).
+   */
+  serializeWith(serial: Serializer): void {
+    this.serial = serial;
+  }
 
   instancesStarted(flowId: string, n: number): void {
     if (n > 0) this.inc(flowId, { flowId }, { started: n });
@@ -109,8 +126,8 @@ export class FlowMetricsStore {
   }
 
   private inc(id: string, ids: { flowId: string; stepId?: string }, counts: Record<string, number>): void {
-    void this.counters()
-      .updateOne({ _id: id }, { $inc: counts, $setOnInsert: ids }, { upsert: true })
-      .catch(() => undefined);
+    void this.serial(id, () => this.counters().updateOne({ _id: id }, { $inc: counts, $setOnInsert: ids }, { upsert: true })).catch(
+      () => undefined,
+    );
   }
 }

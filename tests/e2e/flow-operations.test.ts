@@ -2,10 +2,10 @@ import test from 'ava';
 import { FlowStatus, StepStatus } from '../../engine/flows/flow-states.ts';
 import type { InstanceDetail, InstanceSummary, RetryPreview } from '../../engine/flows/flow-view.ts';
 import { apiCall } from '../support/admin-api.ts';
-import { instancesIn, procedureDft, startProcedure } from '../support/flow-procedure.ts';
+import { fastProcedure, instancesIn, procedureDft, startProcedure } from '../support/flow-procedure.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { userSession } from '../support/users.ts';
-import type { TestEngine } from '../support/harness.ts';
+import { startTestEngine, type TestEngine } from '../support/harness.ts';
 
 const GAUZE = { code: 'GAUZE-10X10', quantity: 3, department: 'OR', performer: 'DR-ANDERS' };
 
@@ -122,4 +122,24 @@ test('abort runs the compensations of the done steps, latest first; a viewer see
   t.is(again.status, 409, 'an aborted instance is settled');
   const audit = await apiCall(engine, 'GET', '/api/audit?action=flow.abort');
   t.like((audit.body.items as Record<string, unknown>[])[0], { actor: 'admin', details: { reason: 'procedure cancelled' } });
+});
+
+test('an engine refuses to start with a flow whose steps form a cycle or name an unknown connector or output, naming them', async (t) => {
+  const cyclic = structuredClone(fastProcedure());
+  cyclic.steps.find((s) => s.id === 'validate-encounter')!.dependsOn = ['bill'];
+  const err = await t.throwsAsync(startTestEngine({ channels: [], flows: [cyclic] }));
+  t.regex(err!.message, /flows refused: flow procedure \/steps: the steps form a cycle .*validate-encounter → bill/);
+
+  const unknownConnector = structuredClone(fastProcedure());
+  unknownConnector.steps.find((s) => s.id === 'bill')!.connector = { kind: 'carrier-pigeon', config: {} };
+  const err1 = await t.throwsAsync(startTestEngine({ channels: [], flows: [unknownConnector] }));
+  t.regex(err1!.message, /flow procedure \/steps\/4\/connector\/kind: step bill names unknown connector carrier-pigeon/);
+
+  const unknownOutput = structuredClone(fastProcedure());
+  unknownOutput.steps.find((s) => s.id === 'reorder')!.request.stockAfter = { ref: 'steps.post-inventory.onHand' };
+  const err2 = await t.throwsAsync(startTestEngine({ channels: [], flows: [unknownOutput] }));
+  t.regex(
+    err2!.message,
+    /flow procedure \/steps\/2\/request\/stockAfter: step reorder, stockAfter: step post-inventory declares no output onHand/,
+  );
 });

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { FlowStatus, StepStatus } from '../../engine/flows/flow-states.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
+import { waitFor } from '../support/harness.ts';
 import { instancesIn, procedureDft, startProcedure } from '../support/flow-procedure.ts';
 
 const LINES = [
@@ -56,4 +57,22 @@ test('the procedure flow over MLLP: steps in dependency order, later steps get e
   const stepKeys = [...byKey.keys()].filter((k) => k.includes(':procedure:'));
   t.is(stepKeys.length, 2 * 5 - 1, 'five steps per instance, the reorder once');
   for (const key of stepKeys) t.regex(key, /^[^:]+:procedure:[01]:[a-z-]+$/, 'key <message>:<flow>:<event>:<step>');
+
+  // Counters are added after each step's write, without waiting: scrape until the last has landed.
+  const sample = await waitFor('flow counters', async () => {
+    const body = (await engine.engine.http!.inject({ method: 'GET', url: '/metrics', headers: engine.adminHeaders })).body;
+    const read = (series: string) =>
+      Number(
+        body
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.slice(series.length + 1),
+      );
+    return read('switchboard_flow_instances_completed_total{flow="procedure"}') === 2 && read;
+  });
+  t.is(sample('switchboard_flow_instances_started_total{flow="procedure"}'), 2);
+  t.is(sample('switchboard_flow_steps_completed_total{flow="procedure",step="bill"}'), 2);
+  t.is(sample('switchboard_flow_steps_started_total{flow="procedure",step="reorder"}'), 2, 'the reorder started twice, sent once');
+  t.is(sample('switchboard_flow_step_duration_seconds_count{flow="procedure",step="post-inventory"}'), 2);
+  t.is(sample('switchboard_flow_step_duration_seconds_bucket{flow="procedure",step="post-inventory",le="+Inf"}'), 2);
 });
