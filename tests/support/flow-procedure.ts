@@ -20,10 +20,10 @@ export interface ProcedureLine {
  * ChargeEvent that starts the procedure flow.
  */
 export function procedureDft(id: string, lines: readonly ProcedureLine[], visit = 'V1001'): string {
-  const ft1 = lines.map(
-    (l, i) =>
-      `FT1|${i + 1}|||20260401080000||CG|${l.code}^${l.code}^local|||${l.quantity}|${l.amount ?? '150.00'}^EUR||${l.department}|||||||${l.performer}`,
-  );
+  const ft1 = lines.map((l, i) => {
+    const [code, amount] = [`${l.code}^${l.code}^local`, `${l.amount ?? '150.00'}^EUR`];
+    return `FT1|${i + 1}|||20260401080000||CG|${code}|||${l.quantity}|${amount}||${l.department}|||||||${l.performer}`;
+  });
   return [
     `MSH|^~\\&|EHR|GENERAL|ERP|FINANCE|20260401090000||DFT^P03|${id}|P|2.5.1`,
     'EVN|P03|20260401090000',
