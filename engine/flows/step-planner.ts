@@ -132,8 +132,9 @@ function setAt(target: Record<string, unknown>, path: readonly string[], value: 
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = Object.hasOwn(node, key) ? node[key] : undefined;
-    if (next && typeof next === 'object' && !Array.isArray(next)) node = next as Record<string, unknown>;
-    else {
+    if (next && typeof next === 'object' && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else {
       const made: Record<string, unknown> = {};
       define(node, key, made);
       node = made;
