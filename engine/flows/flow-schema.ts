@@ -6,13 +6,16 @@ import { StepKind } from './flow-states.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
 
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
 /**
- * A value of a step's request: a literal, or a reference to the triggering event (`event.<path>`)
- * or to an output field of an earlier step (`steps.<stepId>.<field>`), which the step must depend on.
+ * A value of a step's request: a literal (a string, number or boolean, or a list of them: a SCIM
+ * body's `schemas`), or a reference to the triggering event (`event.<path>`) or to an output field of
+ * an earlier step (`steps.<stepId>.<field>`), which the step must depend on.
  */
 export const FlowValue = Type.Union([
   Type.Object({ ref: Type.String({ pattern: '^(event|steps\\.[a-z0-9][a-z0-9-]*)\\.[A-Za-z0-9_.]+$' }) }, { additionalProperties: false }),
-  Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]) }, { additionalProperties: false }),
+  Type.Object({ value: Type.Union([Scalar, Type.Array(Scalar, { maxItems: 50 })]) }, { additionalProperties: false }),
 ]);
 
 const Retry = Type.Object(
@@ -33,7 +36,10 @@ export const FlowStep = Type.Object(
     dependsOn: Type.Array(Id, { default: [] }),
     /** `call` and `lookup`: the connector kind (a destination) and its settings, checked against its schema. */
     connector: Type.Optional(Type.Object({ kind: Type.String({ minLength: 1 }), config: Type.Record(Type.String(), Type.Unknown()) })),
-    /** The request: field ← value (a literal or a reference). For `map`, the output itself. */
+    /**
+     * The request: field ← value (a literal or a reference); a dotted field is nested (`name.formatted`).
+     * For `map`, the output itself.
+     */
     request: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), FlowValue),
     /** The fields of its output later steps may read (`steps.<id>.<field>`). */
     outputs: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), { default: [] }),

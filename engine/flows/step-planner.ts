@@ -110,7 +110,9 @@ export function topologicalOrder(steps: readonly FlowStepDefinition[]): string[]
 /**
  * A step's request from the triggering event and the outputs of the steps before it: each value a
  * literal, or the value at a reference (`event.<path>`, `steps.<id>.<field>`; absent when the event
- * or the output has none, so a skipped step's fields are simply left out).
+ * or the output has none, so a skipped step's fields are simply left out). A dotted field names a
+ * nested one: `name.formatted` sets `{ name: { formatted } }` (validateFlow refuses a field that is
+ * also the object of another, and empty names).
  */
 export function resolveRequest(
   request: Readonly<Record<string, FlowValue>>,
@@ -119,10 +121,30 @@ export function resolveRequest(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, v] of Object.entries(request)) {
-    const value = 'value' in v ? v.value : valueAt(v.ref, event, steps);
-    if (value !== undefined) out[field] = value;
+    const value = 'value' in v ? structuredClone(v.value) : valueAt(v.ref, event, steps);
+    if (value !== undefined) setAt(out, field.split('.'), value);
   }
   return out;
+}
+
+/** Sets `value` at `path` in `target`, making the objects on the way; own properties only (`__proto__` is a plain key). */
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (next && typeof next === 'object' && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else {
+      const made: Record<string, unknown> = {};
+      define(node, key, made);
+      node = made;
+    }
+  }
+  define(node, path[path.length - 1]!, value);
+}
+
+function define(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
