@@ -2,7 +2,7 @@ import type { ExecutionContext } from 'ava';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import onboarding from '../../flows/onboarding.flow.ts';
 import type { FlowDefinition } from '../../engine/flows/flow-schema.ts';
-import { startFlowPeers, type FlowPeers } from '../../peers/flow-peers.ts';
+import { flowPeerEnv, startFlowPeers, type FlowPeers } from '../../peers/flow-peers.ts';
 import { startTestEngine, TEST_ENCRYPTION, type TestEngine } from './harness.ts';
 
 /** The bearer token of the FHIR channel in these tests. */
@@ -34,18 +34,7 @@ export function fastOnboarding(retry = { attempts: 4, initialDelayMs: 50, maxDel
 
 /** Where the onboarding flow's steps (and the channel's ERP destination) reach the development peers. */
 export function onboardingEnv(peers: FlowPeers): NodeJS.ProcessEnv {
-  const u = peers.urls.onboarding;
-  return {
-    ...process.env,
-    FHIR_API_TOKEN: FHIR_TOKEN,
-    ERP_BASE_URL: peers.urls.procedure.erp,
-    FLOW_IDENTITY_URL: u.identity,
-    FLOW_SCHEDULING_URL: u.scheduling,
-    FLOW_PAYROLL_URL: u.payroll,
-    FLOW_COSTCENTER_URL: u.costCenter,
-    FLOW_CREDENTIALING_URL: u.credentialing,
-    FLOW_APPROVAL_URL: u.approval,
-  };
+  return { ...process.env, FHIR_API_TOKEN: FHIR_TOKEN, ...flowPeerEnv(peers) };
 }
 
 export interface OnboardingSetup {

@@ -2,7 +2,7 @@ import type { ExecutionContext } from 'ava';
 import procedure from '../../flows/procedure.flow.ts';
 import type { FlowDefinition } from '../../engine/flows/flow-schema.ts';
 import type { FlowInstance } from '../../engine/store/flows.store.ts';
-import { DEMO_SEED, startFlowPeers, type FlowPeers, type FlowPeersOptions } from '../../peers/flow-peers.ts';
+import { DEMO_SEED, flowPeerEnv, startFlowPeers, type FlowPeers, type FlowPeersOptions } from '../../peers/flow-peers.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from './harness.ts';
 
 /** One FT1 line of a procedure's DFT^P03. */
@@ -42,15 +42,7 @@ export function fastProcedure(retry = { attempts: 4, initialDelayMs: 50, maxDela
 
 /** Where the procedure flow's steps reach the development peers. */
 export function procedureEnv(peers: FlowPeers): NodeJS.ProcessEnv {
-  const u = peers.urls.procedure;
-  return {
-    ...process.env,
-    FLOW_EHR_URL: u.encounters,
-    FLOW_INVENTORY_URL: u.inventory,
-    FLOW_PROCUREMENT_URL: u.procurement,
-    FLOW_LABOUR_URL: u.labour,
-    ERP_BASE_URL: u.erp,
-  };
+  return { ...process.env, ...flowPeerEnv(peers) };
 }
 
 export interface ProcedureSetup {
