@@ -24,6 +24,7 @@ const InstanceQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 });
 const InstanceParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+const FlowParams = Type.Object({ flowId: Type.String({ maxLength: 64 }) });
 const StepParams = Type.Object({ id: Type.String({ maxLength: 200 }), stepId: Type.String({ maxLength: 64 }) });
 const RetryBody = Type.Object({ dryRun: Type.Boolean({ default: false }) });
 const ReasonBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 1000 }) });
@@ -34,7 +35,7 @@ const operator = (request: FastifyRequest) => ({ username: principalOf(request).
 
 /**
  * Process flows for support (issue 24). `flows:read`: `GET /api/flows` (each flow's steps as a graph
- * and how its instances stand), `GET /api/flows/instances` (filters: flow, status, time, business
+ * and how its instances stand), `GET /api/flows/:flowId` (its definition as data and its versions), `GET /api/flows/instances` (filters: flow, status, time, business
  * key) and `GET /api/flows/instances/:id` (each step's state, request and answer, values masked
  * without the PHI permission). `flows:operate`: retry a dead step (`dryRun` first shows the request
  * it would send beside the last one), skip a step, abort an instance; each audited. Users scoped to
@@ -63,6 +64,18 @@ function readRoutes(app: FastifyInstance, deps: Deps): void {
     const flows = deps.catalog.all().filter((f) => inScope(p, f.definition.trigger.channelId));
     return { flows: await Promise.all(flows.map((f) => viewOf(deps, f.definition.id))) };
   });
+
+  app.get<{ Params: Static<typeof FlowParams> }>(
+    '/api/flows/:flowId',
+    { config: read, schema: { summary: 'A flow as data: its running definition and its stored versions', params: FlowParams } },
+    async (request) => {
+      const flow = deps.catalog.get(request.params.flowId);
+      if (!flow || !inScope(principalOf(request), flow.definition.trigger.channelId))
+        throw new SwitchboardError('NOT_FOUND', `no flow ${request.params.flowId}`);
+      const versions = (await deps.catalog.history(flow.definition.id)).map((v) => ({ version: v.version, origin: v.origin, at: v.at }));
+      return { id: flow.definition.id, version: flow.version, definition: flow.definition, versions };
+    },
+  );
 
   app.get<{ Querystring: Static<typeof InstanceQuery> }>(
     '/api/flows/instances',

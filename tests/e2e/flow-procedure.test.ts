@@ -2,6 +2,8 @@ import test from 'ava';
 import { FlowStatus, StepStatus } from '../../engine/flows/flow-states.ts';
 import { MllpTestClient } from '../support/mllp-client.ts';
 import { waitFor } from '../support/harness.ts';
+import { apiCall } from '../support/admin-api.ts';
+import type { FlowView } from '../../engine/flows/flow-view.ts';
 import { instancesIn, procedureDft, startProcedure } from '../support/flow-procedure.ts';
 
 const LINES = [
@@ -57,6 +59,12 @@ test('the procedure flow over MLLP: steps in dependency order, later steps get e
   const stepKeys = [...byKey.keys()].filter((k) => k.includes(':procedure:'));
   t.is(stepKeys.length, 2 * 5 - 1, 'five steps per instance, the reorder once');
   for (const key of stepKeys) t.regex(key, /^[^:]+:procedure:[01]:[a-z-]+$/, 'key <message>:<flow>:<event>:<step>');
+
+  const flows = (await apiCall(engine, 'GET', '/api/flows')).body.flows as FlowView[];
+  t.like(flows[0], { id: 'procedure', version: 1, counts: { completed: 2, running: 0 }, last24h: { started: 2, completed: 2 } });
+  t.deepEqual(flows[0]!.steps.find((s) => s.id === 'bill')!.dependsOn, ['post-inventory', 'allocate-labour']);
+  const asData = (await apiCall(engine, 'GET', '/api/flows/procedure')).body;
+  t.like(asData, { id: 'procedure', version: 1, versions: [{ version: 1, origin: 'file' }] });
 
   // Counters are added after each step's write, without waiting: scrape until the last has landed.
   const sample = await waitFor('flow counters', async () => {
