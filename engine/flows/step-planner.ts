@@ -77,10 +77,9 @@ function parkedAsWaiting(flow: FlowDefinition, steps: StepStates): Record<string
   );
 }
 
-/** The instance's state from its steps. */
+/** The state of an instance not aborted, from its steps (an abort is the operator's: FlowOperations.abort). */
 export function flowStatus(flow: FlowDefinition, steps: StepStates): FlowStatus {
   const states = flow.steps.map((s) => steps[s.id]?.status ?? StepStatus.waiting);
-  if (states.some((s) => s === StepStatus.compensated)) return FlowStatus.aborted;
   if (states.every((s) => s === StepStatus.done || s === StepStatus.skipped)) return FlowStatus.completed;
   if (states.some((s) => s === StepStatus.dead)) return FlowStatus.stalled;
   return FlowStatus.running;
