@@ -5,7 +5,7 @@ import type { FlowPeers } from '../../peers/flow-peers.ts';
 import type { PeerRequest } from '../../peers/http-peer.ts';
 import onboarding from '../../flows/onboarding.flow.ts';
 import { SCIM_USER } from '../../peers/scim-identity-simulator.ts';
-import { practitionerRole, startOnboarding } from '../support/flow-onboarding.ts';
+import { FHIR_TOKEN, practitionerRole, startOnboarding } from '../support/flow-onboarding.ts';
 import { waitFor } from '../support/harness.ts';
 
 const STEPS = ['identity', 'scheduling', 'payroll', 'cost-center', 'credentialing', 'approval'] as const;
@@ -104,4 +104,33 @@ test('an inactive PractitionerRole (an offboarding) starts no onboarding', async
   // Instances are stored with the message, before it is answered: none now means none at all.
   t.deepEqual(await engine.engine.store!.flows.list({ flowId: 'onboarding', limit: 10 }), []);
   t.is(peers.onboarding.identity.requests().length, 0);
+});
+
+test('a FHIR transaction of two roles starts two onboardings; its retry starts none again', async (t) => {
+  const { peers, engine } = await startOnboarding(t);
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    identifier: { system: 'urn:hr:batch', value: 'hires-2026-04' },
+    entry: ['prac-1001', 'prac-1002'].map((id, i) => ({
+      resource: practitionerRole({ practitioner: id, name: `Dr Test ${i}` }),
+      request: { method: 'POST', url: 'PractitionerRole' },
+    })),
+  };
+  const send = () =>
+    engine.engine.http!.inject({
+      method: 'POST',
+      url: '/fhir/ehr-fhir',
+      headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${FHIR_TOKEN}` },
+      payload: JSON.stringify(bundle),
+    });
+  t.is((await send()).statusCode, 200);
+  const done = await waitFor('two onboardings completed', async () => {
+    const all = await engine.engine.store!.flows.list({ flowId: 'onboarding', limit: 10 });
+    return all.length === 2 && all.every((i) => i.status === FlowStatus.completed) ? all : undefined;
+  });
+  t.is((await send()).statusCode, 200, 'the retry is answered as the first');
+  t.is((await engine.engine.store!.flows.list({ flowId: 'onboarding', limit: 10 })).length, 2, 'no new instance');
+  for (const i of done) t.is(peers.onboarding.identity.deliveries(`${i._id}:identity`), 1);
+  t.is(peers.onboarding.identity.requests().length, 2);
 });
