@@ -9,7 +9,7 @@ import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { checkEffects, checkInstance, traceSteps, traffic } from '../support/flow-effects.ts';
 import { procedureDft } from '../support/flow-procedure.ts';
 import { waitFor } from '../support/harness.ts';
-import { startPrivateMongo, startPrivateRedis, type PrivateRedis } from '../support/services.ts';
+import { startPrivateMongo, startPrivateRedis, type PrivateMongo, type PrivateRedis } from '../support/services.ts';
 
 const SENDERS = 5;
 /** Each message has two charge lines, each an instance of the procedure flow: 50 instances. */
@@ -69,9 +69,15 @@ class Engines {
  * that it strikes mid-flow however fast the host is: slow and failing peers (503s, hangs past the
  * step timeout), each worker SIGKILLed with steps at the slowed inventory, Redis wiped (every queued
  * step and delayed retry lost), the ingest process SIGKILLed (the senders resend what it did not
- * acknowledge). Gives, for the log, how far the work was when each fault struck.
+ * acknowledge), the store paused (steps answered by their peer but not yet recorded). Gives, for
+ * the log, how far the work was when each fault struck.
  */
-async function chaos(engines: Engines, p: FlowPeers['procedure'], redis: PrivateRedis, acked: Set<string>): Promise<string[]> {
+async function chaos(
+  engines: Engines,
+  p: FlowPeers['procedure'],
+  services: { redis: PrivateRedis; mongo: PrivateMongo },
+  acked: Set<string>,
+): Promise<string[]> {
   const seen: string[] = [];
   const billed = () => p.erp.postings().filter((b) => b.idempotencyKey.endsWith(':bill')).length;
   const when = async (fault: string, reached: () => boolean) => {
@@ -86,12 +92,16 @@ async function chaos(engines: Engines, p: FlowPeers['procedure'], redis: Private
   await engines.restart('worker-0');
   p.erp.setBehaviour({ mode: 'fail', status: 503, times: 4 });
   await when('Redis wiped', () => acked.size >= 10);
-  await redis.wipeAndRestart();
+  await services.redis.wipeAndRestart();
   p.inventory.setBehaviour({ mode: 'hang', times: 2 });
   await when('ingest killed', () => acked.size >= 15);
   await engines.restart('ingest');
   p.labour.setBehaviour({ mode: 'hang', times: 2 });
   p.procurement.setBehaviour({ mode: 'fail', status: 503, times: 2 });
+  await when('store paused 2 s', () => billed() >= 10);
+  await services.mongo.pause();
+  await pause(2000);
+  await services.mongo.resume();
   await when('worker-1 killed', () => billed() >= 25);
   slowInventory();
   await pause(300);
@@ -174,7 +184,7 @@ test('flow history under faults: every instance completes, each step takes effec
       { port: () => mllpPort, acked, gapMs: 800 },
     ),
   );
-  const [faults] = await Promise.all([chaos(engines, p, redis, acked), ...senders]);
+  const [faults] = await Promise.all([chaos(engines, p, { redis, mongo }, acked), ...senders]);
   t.is(acked.size, SENDERS * PER_SENDER, 'every message was acknowledged in the end');
 
   await store.start();
