@@ -67,10 +67,10 @@ class Engines {
 /**
  * The faults, each once the work has reached a point (messages acknowledged, instances billed), so
  * that it strikes mid-flow however fast the host is: slow and failing peers (503s, hangs past the
- * step timeout), each worker SIGKILLed with steps at the slowed inventory, Redis wiped (every queued
- * step and delayed retry lost), the ingest process SIGKILLed (the senders resend what it did not
- * acknowledge), the store paused (steps answered by their peer but not yet recorded). Gives, for
- * the log, how far the work was when each fault struck.
+ * step timeout, answers after it), each worker SIGKILLed with steps at the slowed inventory, Redis
+ * wiped (every queued step and delayed retry lost), the ingest process SIGKILLed (the senders resend
+ * what it did not acknowledge), the store paused (steps answered by their peer but not yet
+ * recorded). Gives, for the log, how far the work was when each fault struck.
  */
 async function chaos(
   engines: Engines,
@@ -96,7 +96,8 @@ async function chaos(
   p.inventory.setBehaviour({ mode: 'hang', times: 2 });
   await when('ingest killed', () => acked.size >= 15);
   await engines.restart('ingest');
-  p.labour.setBehaviour({ mode: 'hang', times: 2 });
+  // Labour answers after the step timed out: the work done, the attempt ambiguous, the retry answered from the key.
+  p.labour.setBehaviour({ mode: 'slow', delayMs: 1500, times: 2 });
   p.procurement.setBehaviour({ mode: 'fail', status: 503, times: 2 });
   await when('store paused 2 s', () => billed() >= 10);
   await services.mongo.pause();
