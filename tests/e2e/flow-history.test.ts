@@ -37,6 +37,8 @@ class Engines {
   private readonly running = new Map<string, Promise<EngineProcess>>();
   /** Every process started, killed ones included, for the log of a failure. */
   private readonly all: EngineProcess[] = [];
+  /** Successors that did not start, for that log too. */
+  private readonly unstarted: string[] = [];
 
   constructor(private readonly env: Record<string, string>) {}
 
@@ -46,7 +48,7 @@ class Engines {
 
   async restart(name: string): Promise<void> {
     await (await this.running.get(name))?.kill('SIGKILL');
-    void this.spawn(name).catch(() => undefined);
+    void this.spawn(name).catch((err: unknown) => this.unstarted.push(`${name} did not start again: ${(err as Error).message}`));
   }
 
   private spawn(name: string): Promise<EngineProcess> {
@@ -55,8 +57,10 @@ class Engines {
     return started.then((e) => (this.all.push(e), e));
   }
 
+  /** The warnings and errors the processes logged (but lost connections: Redis is wiped), then the successors that did not start. */
   warnings(): string[] {
-    return this.all.flatMap((e) => e.lines).filter((l) => /"(warn|error)"/.test(l));
+    const told = (l: string) => /"(warn|error)"/.test(l) && !l.includes('connection error');
+    return [...this.all.flatMap((e) => e.lines).filter(told), ...this.unstarted];
   }
 
   async close(): Promise<void> {
@@ -125,8 +129,11 @@ async function allCompleted(t: ExecutionContext, store: Store, engines: Engines)
       120_000,
     );
   } catch (err) {
-    const open = (await list()).filter((i) => i.status !== FlowStatus.completed);
-    t.log(`${open.length} open:`, JSON.stringify(open.slice(0, 5).map((i) => [i._id, i.status, i.steps])));
+    const all = await list();
+    const open = all.filter((i) => i.status !== FlowStatus.completed);
+    const steps = (i: FlowInstance) =>
+      Object.entries(i.steps).map(([id, st]) => `${id} ${st.status} ×${st.attempts} ${st.error?.code ?? ''}`);
+    t.log(`${all.length} instances, ${open.length} open:`, JSON.stringify(open.slice(0, 5).map((i) => [i._id, i.status, steps(i)])));
     t.log(engines.warnings().slice(-20).join('\n'));
     throw err;
   }
