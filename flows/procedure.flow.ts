@@ -1,9 +1,12 @@
 import { defineFlow } from '../engine/flows/flow-schema.ts';
 
+/** How long a step waits for its peer's answer before the attempt counts as ambiguous (and is retried). */
+const timeoutMs = '${FLOW_TIMEOUT_MS:-10000}';
+
 /** A JSON API of the development peers (peers/flow-peers.ts), or the site's, named by an environment variable. */
 const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' | 'DELETE' = 'POST') => ({
   kind: 'http-json',
-  config: { url: `\${${variable}:-${fallback}}${path}`, method },
+  config: { url: `\${${variable}:-${fallback}}${path}`, method, timeoutMs },
 });
 
 /**
@@ -80,7 +83,7 @@ export default defineFlow({
       id: 'bill',
       kind: 'call',
       dependsOn: ['post-inventory', 'allocate-labour'],
-      connector: { kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' } },
+      connector: { kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}', timeoutMs } },
       request: {
         code: { ref: 'event.code' },
         amount: { ref: 'event.amount.value' },
