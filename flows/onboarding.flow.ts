@@ -6,6 +6,15 @@ const post = (variable: string, fallback: string, path: string) => ({
   config: { url: `\${${variable}:-${fallback}}${path}`, method: 'POST' },
 });
 
+/**
+ * Undoes a step after an abort: `DELETE <path>/{<output>}` at the same system, the id the step's
+ * answer gave (http-json: a DELETE of what is already gone is done).
+ */
+const undo = (variable: string, fallback: string, path: string, step: string, output: string) => ({
+  connector: { kind: 'http-json', config: { url: `\${${variable}:-${fallback}}${path}/{${output}}`, method: 'DELETE' } },
+  request: { [output]: { ref: `steps.${step}.${output}` } },
+});
+
 /** The user id the identity system gave: every later system files the clinician under it. */
 const userId = { ref: 'steps.identity.id' } as const;
 
@@ -38,6 +47,7 @@ export default defineFlow({
         active: { value: true },
       },
       outputs: ['id', 'userName'],
+      compensation: undo('FLOW_IDENTITY_URL', 'http://127.0.0.1:8100', '/Users', 'identity', 'id'),
       dataPolicy: { allow: ['direct-identifier', 'indirect-identifier'] },
     },
     {
@@ -54,6 +64,7 @@ export default defineFlow({
         startDate: { ref: 'event.startDate' },
       },
       outputs: ['scheduleId'],
+      compensation: undo('FLOW_SCHEDULING_URL', 'http://127.0.0.1:8101', '/schedules', 'scheduling', 'scheduleId'),
       dataPolicy: { allow: ['operational'] },
     },
     {
@@ -64,6 +75,7 @@ export default defineFlow({
       connector: post('FLOW_PAYROLL_URL', 'http://127.0.0.1:8102', '/employees'),
       request: { userId, payGrade: { ref: 'event.roleCode' }, startDate: { ref: 'event.startDate' } },
       outputs: ['payrollId'],
+      compensation: undo('FLOW_PAYROLL_URL', 'http://127.0.0.1:8102', '/employees', 'payroll', 'payrollId'),
       dataPolicy: { allow: ['operational'] },
     },
     {
@@ -74,6 +86,7 @@ export default defineFlow({
       connector: post('FLOW_COSTCENTER_URL', 'http://127.0.0.1:8103', '/cost-center-assignments'),
       request: { userId, costCenter: { ref: 'event.costCenter' }, startDate: { ref: 'event.startDate' } },
       outputs: ['assignmentId'],
+      compensation: undo('FLOW_COSTCENTER_URL', 'http://127.0.0.1:8103', '/cost-center-assignments', 'cost-center', 'assignmentId'),
       dataPolicy: { allow: ['financial', 'operational'] },
     },
     {
@@ -92,6 +105,7 @@ export default defineFlow({
         startDate: { ref: 'event.startDate' },
       },
       outputs: ['credentialingId'],
+      compensation: undo('FLOW_CREDENTIALING_URL', 'http://127.0.0.1:8104', '/credentialing-requests', 'credentialing', 'credentialingId'),
       dataPolicy: { allow: ['direct-identifier', 'indirect-identifier', 'operational'] },
     },
     {

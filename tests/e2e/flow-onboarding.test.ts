@@ -134,3 +134,35 @@ test('a FHIR transaction of two roles starts two onboardings; its retry starts n
   for (const i of done) t.is(peers.onboarding.identity.deliveries(`${i._id}:identity`), 1);
   t.is(peers.onboarding.identity.requests().length, 2);
 });
+
+test('an onboarding aborted after the ERP refused its approval undoes every system, identity last', async (t) => {
+  const { peers, engine, post } = await startOnboarding(t);
+  const o = peers.onboarding;
+  o.approval.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+  t.is((await post(practitionerRole({ practitioner: 'prac-5150', name: 'Dr Short Stay' }))).status, 201);
+  const stalled = await waitFor('the approval dead', async () => {
+    const [i] = await engine.engine.store!.flows.list({ flowId: 'onboarding', limit: 1 });
+    return i?.steps.approval!.status === StepStatus.dead ? i : undefined;
+  });
+  t.is(o.identity.users().length, 1);
+  await engine.engine.http!.inject({
+    method: 'POST',
+    url: `/api/flows/instances/${stalled._id}/abort`,
+    headers: engine.adminHeaders,
+    payload: { reason: 'offer withdrawn' },
+  });
+  const aborted = await waitFor('aborted', async () => {
+    const i = await engine.engine.store!.flows.get(stalled._id);
+    return i?.status === FlowStatus.aborted ? i : undefined;
+  });
+  for (const step of ['identity', 'scheduling', 'payroll', 'cost-center', 'credentialing'])
+    t.is(aborted.steps[step]!.status, StepStatus.compensated, step);
+  t.deepEqual(o.identity.users(), [], 'the SCIM user is deleted');
+  const deletedAt = (peer: FlowPeers['onboarding'][keyof FlowPeers['onboarding']]) =>
+    peer.requests().find((r) => r.method === 'DELETE')!.at;
+  const credentialing = deletedAt(o.credentialing);
+  for (const parallel of [o.scheduling, o.payroll, o.costCenter]) {
+    t.true(credentialing <= deletedAt(parallel), 'credentialing, which followed them, undone first');
+    t.true(deletedAt(parallel) <= deletedAt(o.identity), 'the identity they were filed under undone last');
+  }
+});
