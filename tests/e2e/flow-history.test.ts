@@ -7,7 +7,7 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { freePort, sendUntilAcked } from '../support/careful-sender.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { checkEffects, checkInstance, traceSteps, traffic } from '../support/flow-effects.ts';
-import { procedureDft } from '../support/flow-procedure.ts';
+import { procedureDft } from '../../peers/procedure-dft.ts';
 import { waitFor } from '../support/harness.ts';
 import { startPrivateMongo, startPrivateRedis, type PrivateMongo, type PrivateRedis } from '../support/services.ts';
 

@@ -4,7 +4,8 @@ import { MllpTestClient } from '../support/mllp-client.ts';
 import { waitFor } from '../support/harness.ts';
 import { apiCall } from '../support/admin-api.ts';
 import type { FlowView } from '../../engine/flows/flow-view.ts';
-import { instancesIn, procedureDft, startProcedure } from '../support/flow-procedure.ts';
+import { instancesIn, startProcedure } from '../support/flow-procedure.ts';
+import { procedureDft } from '../../peers/procedure-dft.ts';
 
 const LINES = [
   // 12 in stock, reorder level 10: 3 used leaves 9, below the level: a reorder of 10.
