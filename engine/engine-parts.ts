@@ -96,10 +96,10 @@ export async function buildAdminServer(o: AdminServerOptions, cleanups: Cleanup[
     await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
     return true;
   };
-  const { catalog, queues, pseudonymKey } = flows;
-  const operations = new FlowOperations({ catalog, store, queues, audit, log: o.log, ...(pseudonymKey ? { pseudonymKey } : {}) });
+  const { catalog, queues, counters, pseudonymKey } = flows;
+  const operations = new FlowOperations({ catalog, store, queues, counters, audit, log: o.log, ...(pseudonymKey ? { pseudonymKey } : {}) });
   const channels = () => [...channelMap.values()];
-  const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels, flows: { catalog, operations } });
+  const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels, flows: { catalog, operations, counters } });
   cleanups.push({ name: 'http', run: () => http.close() });
   return { auth, http };
 }

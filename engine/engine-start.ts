@@ -28,6 +28,7 @@ import { FlowRelay } from './flows/flow-relay.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowStarter } from './flows/flow-starter.ts';
 import { FlowWorker } from './flows/flow-worker.ts';
+import { FlowCounters } from './flows/flow-counters.ts';
 import { RedisMutex } from './queue/redis-mutex.ts';
 
 /*
@@ -131,6 +132,8 @@ export interface OpenedFlows {
   queues: FlowQueues;
   starter: FlowStarter;
   relay: FlowRelay;
+  /** The flows' counters for /metrics (in Redis). */
+  counters: FlowCounters;
   /** PSEUDONYM_KEY's bytes, for steps (and destinations) whose data policy pseudonymises. */
   pseudonymKey: Buffer | undefined;
 }
@@ -158,9 +161,9 @@ export async function openFlows(
   const catalog = await FlowCatalog.load({ flows: o.flows, connectors: o.connectors, env: o.env, store });
   const mutex = new RedisMutex({ redis: o.redis, prefix: config.QUEUE_PREFIX });
   store.flows.serializeWith((id, work) => mutex.run(`flow:${id}`, work));
-  store.flowMetrics.serializeWith((id, work) => mutex.run(`flow-metrics:${id}`, work));
   const queues = new FlowQueues({ redis: o.redis, prefix: config.QUEUE_PREFIX, flowIds: catalog.all().map((f) => f.definition.id) });
   cleanups.push({ name: 'flow queues', run: () => queues.close() });
+  const counters = new FlowCounters({ redis: o.redis, prefix: config.QUEUE_PREFIX });
   const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY };
   for (const flow of o.runsWorkers ? catalog.all() : []) {
     const key = pseudonymKey ? { pseudonymKey } : {};
@@ -169,6 +172,7 @@ export async function openFlows(
       catalog,
       store,
       queues,
+      counters,
       connectors: o.connectors,
       env: o.env,
       worker,
@@ -178,7 +182,7 @@ export async function openFlows(
     cleanups.push({ name: `flow worker ${flow.definition.id}`, run: () => w.close(config.SHUTDOWN_GRACE_MS) });
     w.start();
   }
-  const starter = new FlowStarter({ catalog, store, queues, log });
-  const relay = new FlowRelay({ catalog, store, queues, log, staleMs: config.RELAY_STALE_MS });
-  return { catalog, queues, starter, relay, pseudonymKey };
+  const starter = new FlowStarter({ catalog, store, queues, counters, log });
+  const relay = new FlowRelay({ catalog, store, queues, counters, log, staleMs: config.RELAY_STALE_MS });
+  return { catalog, queues, starter, relay, counters, pseudonymKey };
 }

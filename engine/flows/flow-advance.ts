@@ -3,13 +3,15 @@ import { toSwitchboardError } from '../errors.ts';
 import type { FlowInstance } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
 import type { FlowDefinition } from './flow-schema.ts';
+import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import { FlowStatus, StepStatus } from './flow-states.ts';
 import { flowStatus, readySteps, stepsToPark } from './step-planner.ts';
 
-/** What advancing an instance needs: the store, the flows' queues, a log. */
+/** What advancing an instance needs: the store, the counters, the flows' queues, a log. */
 export interface AdvanceDeps {
-  store: Pick<Store, 'flows' | 'flowMetrics'>;
+  store: Pick<Store, 'flows'>;
+  counters: FlowCounters;
   queues: FlowQueues;
   log: Logger;
 }
@@ -38,7 +40,7 @@ export async function advance(deps: AdvanceDeps, flow: FlowDefinition, id: strin
     const seen = { ...instance, steps };
     if (status === instance.status) return seen;
     if (await deps.store.flows.setStatus(seen, status)) {
-      if (status === FlowStatus.completed) deps.store.flowMetrics.instanceCompleted(instance.flowId);
+      if (status === FlowStatus.completed) deps.counters.instanceCompleted(instance.flowId);
       return { ...seen, status };
     }
   }

@@ -6,6 +6,7 @@ import type { FlowInstance } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
 import { advance } from './flow-advance.ts';
 import type { FlowCatalog } from './flow-catalog.ts';
+import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import type { FlowDefinition } from './flow-schema.ts';
 import { FlowStatus, StepStatus } from './flow-states.ts';
@@ -35,8 +36,9 @@ export class FlowOperations {
   constructor(
     private readonly o: {
       catalog: FlowCatalog;
-      store: Pick<Store, 'flows' | 'flowMetrics' | 'messages'>;
+      store: Pick<Store, 'flows' | 'messages'>;
       queues: FlowQueues;
+      counters: FlowCounters;
       audit: AuditLog;
       log: Logger;
       pseudonymKey?: Buffer;
@@ -130,8 +132,7 @@ export class FlowOperations {
   }
 
   private async moveOn(flow: FlowDefinition, instance: FlowInstance): Promise<FlowInstance> {
-    const deps = { store: this.o.store, queues: this.o.queues, log: this.o.log };
-    return (await advance(deps, flow, instance._id)) ?? instance;
+    return (await advance(this.o, flow, instance._id)) ?? instance;
   }
 
   private audited(action: AuditAction, by: Operator, instance: FlowInstance, details: Record<string, unknown>) {

@@ -3,6 +3,7 @@ import type { FlowInstance } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
 import { advance } from './flow-advance.ts';
 import type { FlowCatalog } from './flow-catalog.ts';
+import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import { FlowStatus, StepStatus } from './flow-states.ts';
 import { readySteps } from './step-planner.ts';
@@ -20,8 +21,9 @@ export class FlowRelay {
   constructor(
     private readonly o: {
       catalog: FlowCatalog;
-      store: Pick<Store, 'flows' | 'flowMetrics'>;
+      store: Pick<Store, 'flows'>;
       queues: FlowQueues;
+      counters: FlowCounters;
       log: Logger;
       staleMs: number;
       batchSize?: number;
@@ -51,7 +53,7 @@ export class FlowRelay {
         const delayMs = step.status === StepStatus.retrying && step.nextAttemptAt ? step.nextAttemptAt.getTime() - Date.now() : 0;
         if (await this.o.queues.ensureStep(instance, stepId, delayMs)) added++;
       }
-      await advance({ store: this.o.store, queues: this.o.queues, log: this.o.log }, flow, instance._id);
+      await advance(this.o, flow, instance._id);
     }
     await this.o.store.flows.touch(instance._id);
     return added;

@@ -3,9 +3,9 @@ import type { Logger } from '../log.ts';
 import { storedInput } from '../routing.ts';
 import type { MessageRecord } from '../store/message-record.ts';
 import { flowInstanceId, type FlowInstance, type FlowStore } from '../store/flows.store.ts';
-import type { FlowMetricsStore } from '../store/flow-metrics.store.ts';
 import { compileCondition, type Predicate } from '../../transforms/dsl/predicate.ts';
 import type { FlowCatalog, LoadedFlow } from './flow-catalog.ts';
+import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import { FlowStatus } from './flow-states.ts';
 import { initialSteps, readySteps, valueAt } from './step-planner.ts';
@@ -27,8 +27,9 @@ export class FlowStarter {
   constructor(
     private readonly o: {
       catalog: FlowCatalog;
-      store: { flows: FlowStore; flowMetrics: FlowMetricsStore };
+      store: { flows: FlowStore };
       queues: FlowQueues;
+      counters: FlowCounters;
       log: Logger;
     },
   ) {}
@@ -44,7 +45,7 @@ export class FlowStarter {
     if (instances.length === 0) return [];
     const created = await this.o.store.flows.create(instances);
     for (const flow of new Set(created.map((i) => i.flowId)))
-      this.o.store.flowMetrics.instancesStarted(flow, created.filter((i) => i.flowId === flow).length);
+      this.o.counters.instancesStarted(flow, created.filter((i) => i.flowId === flow).length);
     try {
       for (const i of instances) await this.o.queues.steps(i, readySteps(this.o.catalog.get(i.flowId)!.definition, i.steps));
     } catch (err) {

@@ -10,6 +10,7 @@ import type { FlowInstance } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
 import { advance } from './flow-advance.ts';
 import type { FlowCatalog } from './flow-catalog.ts';
+import type { FlowCounters } from './flow-counters.ts';
 import { flowQueueName, type FlowJobData, type FlowQueues } from './flow-queues.ts';
 import type { FlowDefinition, FlowStepDefinition } from './flow-schema.ts';
 import { FlowStatus, StepKind, StepStatus } from './flow-states.ts';
@@ -23,6 +24,7 @@ export interface FlowWorkerOptions {
   catalog: FlowCatalog;
   store: Store;
   queues: FlowQueues;
+  counters: FlowCounters;
   connectors: ConnectorRegistry;
   env: NodeJS.ProcessEnv;
   pseudonymKey?: Buffer;
@@ -44,6 +46,9 @@ interface StepRun {
   request?: Record<string, unknown>;
 }
 
+/** Events of instances kept by a worker for their next steps. */
+const EVENT_CACHE = 1000;
+
 const RUNNABLE: readonly StepStatus[] = [StepStatus.waiting, StepStatus.running, StepStatus.retrying];
 
 /**
@@ -62,6 +67,7 @@ export class FlowWorker {
   private readonly worker: Worker<FlowJobData>;
   private readonly abort = new AbortController();
   private readonly connectors: StepConnectors;
+  private readonly events = new Map<string, CanonicalEvent>();
 
   constructor(private readonly o: FlowWorkerOptions) {
     this.connectors = new StepConnectors({ connectors: o.connectors, env: o.env, log: o.log, signal: this.abort.signal });
@@ -88,7 +94,7 @@ export class FlowWorker {
       this.o.log.warn('flow version not stored; instance left as it is', { instanceId: instance._id, version: instance.flowVersion });
       return;
     }
-    const deps = { store: this.o.store, queues: this.o.queues, log: this.o.log };
+    const deps = { store: this.o.store, queues: this.o.queues, counters: this.o.counters, log: this.o.log };
     if (!job.data.stepId) {
       const ctx = { ...deps, connectors: this.connectors, signal: this.abort.signal, ...this.keyOpt() };
       return runCompensations(ctx, { flow, instance, job, token, event: () => this.eventOf(instance) });
@@ -112,7 +118,7 @@ export class FlowWorker {
     const claim = { attempts: r.attempt, startedAt: new Date(r.started) };
     if (!(await this.o.store.flows.transition({ id, stepId: step.id, from, to: StepStatus.running, set: claim, unset: ['nextAttemptAt'] })))
       return;
-    this.o.store.flowMetrics.stepStarted(instance.flowId, step.id);
+    this.o.counters.stepStarted(instance.flowId, step.id);
     let output: Record<string, unknown> | undefined;
     try {
       const event = await this.eventOf(instance);
@@ -134,7 +140,7 @@ export class FlowWorker {
       set: done,
       unset: ['error'],
     });
-    this.o.store.flowMetrics.stepEnded(instance.flowId, step.id, 'done', durationMs);
+    this.o.counters.stepEnded(instance.flowId, step.id, 'done', durationMs);
     r.log.info('flow step done', { attempt: r.attempt, ran: output !== undefined });
   }
 
@@ -168,21 +174,30 @@ export class FlowWorker {
     if (decision.retry) {
       const nextAttemptAt = new Date(Date.now() + decision.delayMs);
       await this.o.store.flows.transition({ ...target, to: StepStatus.retrying, set: { ...set, nextAttemptAt } });
-      this.o.store.flowMetrics.stepEnded(instance.flowId, step.id, 'retrying', durationMs);
+      this.o.counters.stepEnded(instance.flowId, step.id, 'retrying', durationMs);
       r.log.info('flow step failed; will retry', { code: e.code, attempt: r.attempt, delayMs: decision.delayMs });
       await r.job.moveToDelayed(nextAttemptAt.getTime(), r.token);
       throw new DelayedError();
     }
     await this.o.store.flows.transition({ ...target, to: StepStatus.dead, set });
-    this.o.store.flowMetrics.stepEnded(instance.flowId, step.id, 'dead', durationMs);
+    this.o.counters.stepEnded(instance.flowId, step.id, 'dead', durationMs);
     r.log.warn('flow step dead', { code: e.code, attempt: r.attempt, reason: decision.reason });
   }
 
-  /** The canonical event that started the instance; CANONICAL_INVALID (permanent) when the message no longer holds it. */
+  /**
+   * The canonical event that started the instance; CANONICAL_INVALID (permanent) when the message no
+   * longer holds it. Kept for the instance's next steps (at most EVENT_CACHE of them, oldest out):
+   * every step of an instance reads the same event, and reading the message is two store reads.
+   */
   private async eventOf(instance: FlowInstance): Promise<CanonicalEvent> {
+    const key = `${instance.messageId}:${instance.eventIndex}`;
+    const known = this.events.get(key);
+    if (known) return known;
     const message = await this.o.store.messages.get(instance.messageId);
     const event = message?.canonical?.events[instance.eventIndex];
     if (!event) throw new SwitchboardError('CANONICAL_INVALID', `message ${instance.messageId} holds no event ${instance.eventIndex}`);
+    if (this.events.size >= EVENT_CACHE) this.events.delete(this.events.keys().next().value!);
+    this.events.set(key, event);
     return event;
   }
 

@@ -36,8 +36,9 @@ const operator = (request: FastifyRequest) => ({ username: principalOf(request).
 /**
  * Process flows for support (issue 24). `flows:read`: `GET /api/flows` (each flow's steps as a graph
  * and how its instances stand), `GET /api/flows/:flowId` (its definition as data and its versions),
- * `GET /api/flows/instances` (filters: flow, status, time, business key) and `GET /api/flows/instances/:id` (each step's state, request and answer, values masked
- * without the PHI permission). `flows:operate`: retry a dead step (`dryRun` first shows the request
+ * `GET /api/flows/instances` (filters: flow, status, time, business key) and
+ * `GET /api/flows/instances/:id` (each step's state, request and answer, values masked without the
+ * PHI permission). `flows:operate`: retry a dead step (`dryRun` first shows the request
  * it would send beside the last one), skip a step, abort an instance; each audited. Users scoped to
  * channels see and act on the instances of their channels only.
  */

@@ -1,8 +1,8 @@
 import type { DeliveryQueueEntry } from '../queue/delivery-queues.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { intakeMetrics } from './intake-metrics.ts';
-import { readFlowFigures, writeFlowMetrics } from './flow-metrics.ts';
-import type { FlowMetricsStore } from '../store/flow-metrics.store.ts';
+import { writeFlowMetrics } from './flow-metrics.ts';
+import type { FlowCounters } from '../flows/flow-counters.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 import { PrometheusText, type Sample } from './prometheus-text.ts';
 import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
@@ -18,8 +18,8 @@ export interface ExpositionSources {
   process: ProcessMetrics;
   /** The channels to report, each with a sample for every status (zeros included, so silence can be alerted on). */
   channelIds: readonly string[];
-  /** The flows' counters (the store's). */
-  flows: FlowMetricsStore;
+  /** The flows' counters (in Redis), and the flows to report. */
+  flows: { counters: FlowCounters; flowIds: () => readonly string[] };
 }
 
 /**
@@ -34,7 +34,7 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     s.store.received(s.channelIds, new Date(now.getTime() - RECENT_WINDOW_MS), now),
     s.store.failing(s.queues),
     queueDepths(s.queues, now.getTime()),
-    readFlowFigures(s.flows),
+    s.flows.counters.read(s.flows.flowIds()),
   ]);
   const out = new PrometheusText();
   if (received.status === 'fulfilled') {
@@ -81,8 +81,8 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
   if (flows.status === 'fulfilled') writeFlowMetrics(out, flows.value);
   const up = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 1 : 0);
   out.gauge('switchboard_metrics_source_up', 'Whether this scrape could read the source: the message store, or the Redis queues.', [
-    { labels: { source: 'store' }, value: up(received) * up(failing) * up(flows) },
-    { labels: { source: 'queues' }, value: up(depths) },
+    { labels: { source: 'store' }, value: up(received) * up(failing) },
+    { labels: { source: 'queues' }, value: up(depths) * up(flows) },
   ]);
   intakeMetrics.write(out, s.channelIds);
   s.process.write(out);

@@ -1,16 +1,8 @@
-import { STEP_DURATION_BUCKETS, type FlowMetricsStore } from '../store/flow-metrics.store.ts';
+import { STEP_DURATION_BUCKETS, type FlowCounters } from '../flows/flow-counters.ts';
 import type { PrometheusText } from './prometheus-text.ts';
 
-/** What /metrics reports of flows, read from the store's counters at each scrape (the whole deployment). */
-export type FlowFigures = {
-  flows: Awaited<ReturnType<FlowMetricsStore['flows']>>;
-  steps: Awaited<ReturnType<FlowMetricsStore['steps']>>;
-};
-
-export async function readFlowFigures(store: FlowMetricsStore): Promise<FlowFigures> {
-  const [flows, steps] = await Promise.all([store.flows(), store.steps()]);
-  return { flows, steps };
-}
+/** What /metrics reports of flows, read from their counters at each scrape (the whole deployment). */
+export type FlowFigures = Awaited<ReturnType<FlowCounters['read']>>;
 
 /**
  * The flow families of /metrics (issue 24): instances started and completed per flow; per flow and

@@ -12,7 +12,6 @@ import { ReplayStore } from './replays.store.ts';
 import { DURABLE, storeCall } from './store-call.ts';
 import type { MetaDocument, StoreContext } from './store-context.ts';
 import { FLOWS_COLLECTION, FlowStore } from './flows.store.ts';
-import { FLOW_METRICS_COLLECTION, FlowMetricsStore } from './flow-metrics.store.ts';
 
 /**
  * The MongoDB system of record (runs on MongoDB 6+ and on FerretDB: CRUD, unique and compound
@@ -34,7 +33,6 @@ export class Store {
   readonly maintenance: MaintenanceStore;
   /** Flow instances and their steps (issue 24). */
   readonly flows: FlowStore;
-  readonly flowMetrics: FlowMetricsStore;
   private readonly client: MongoClient;
   private db: Db | undefined;
   private messageCollection: Collection<MessageContent> | undefined;
@@ -65,7 +63,6 @@ export class Store {
     this.relay = new RelayStore(ctx);
     this.maintenance = new MaintenanceStore(ctx);
     this.flows = new FlowStore(() => this.collection(FLOWS_COLLECTION), ctx.sealer);
-    this.flowMetrics = new FlowMetricsStore(() => this.collection(FLOW_METRICS_COLLECTION));
   }
 
   /** Connects, makes the indexes the messages, their states and replays need, and runs the backfills of earlier versions' messages. */
