@@ -132,14 +132,18 @@ export class FlowWorker {
     }
     const durationMs = Date.now() - r.started;
     const done = { durationMs, ...(output ? { output } : {}), ...(r.request ? { request: r.request } : {}) };
-    await this.o.store.flows.transition({
-      id,
-      stepId: step.id,
-      from: [StepStatus.running],
-      to: StepStatus.done,
-      set: done,
-      unset: ['error'],
-    });
+    // Not running any more: another copy of this job (Redis flushed while it ran) recorded it first.
+    if (
+      !(await this.o.store.flows.transition({
+        id,
+        stepId: step.id,
+        from: [StepStatus.running],
+        to: StepStatus.done,
+        set: done,
+        unset: ['error'],
+      }))
+    )
+      return;
     this.o.counters.stepEnded(instance.flowId, step.id, 'done', durationMs);
     r.log.info('flow step done', { attempt: r.attempt, ran: output !== undefined });
   }
