@@ -11,6 +11,7 @@ import { eventsFor, type DeliverableRecord, type DeliveryAttempt, type DeliveryR
 import { DeliveryStatus, isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
+import { engineMetrics } from './metrics/engine-metrics.ts';
 
 /** How soon a delivery held behind an earlier message of its key looks again. */
 const HELD_RECHECK_MS = 250;
@@ -106,6 +107,7 @@ export class DeliveryWorker {
 
   private async process(job: Job<DeliveryJobData>, token?: string): Promise<void> {
     const { messageId, destinationId } = job.data;
+    this.countWait(job);
     const handedOver = job.data.fresh ? this.options.handoff?.take(messageId, destinationId) : undefined;
     const message = handedOver ?? (await this.options.store.messages.getForDelivery(messageId));
     if (!message) return this.options.store.messages.dropOrphanState(messageId);
@@ -147,6 +149,16 @@ export class DeliveryWorker {
       peerDocumentIds,
     });
     r.log.info('delivered', { attempt, events: events.length });
+    const labels = [this.options.channelId, destinationId] as const;
+    engineMetrics.attempts.inc([...labels, DeliveryStatus.delivered, 'none']);
+    engineMetrics.endToEnd.observe(labels, (Date.now() - message.receivedAt.getTime()) / 1000);
+    engineMetrics.business.delivered(...labels, events);
+  }
+
+  /** The queue wait of a job's first run: from its creation (after any delay it was created with) to now. */
+  private countWait(job: Job<DeliveryJobData>): void {
+    if (job.attemptsStarted !== 1 || job.processedOn === undefined) return;
+    engineMetrics.queueWait.observe([job.queueName], Math.max(0, job.processedOn - job.timestamp - (job.delay ?? 0)) / 1000);
   }
 
   /** Held behind an earlier message of the same order key: looks again soon, spending no attempt (DelayedError). */
@@ -206,6 +218,12 @@ export class DeliveryWorker {
       idempotent: this.options.definition.idempotent,
       ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
     });
+    engineMetrics.attempts.inc([
+      this.options.channelId,
+      destinationId,
+      decision.retry ? DeliveryStatus.retrying : DeliveryStatus.dead,
+      e.code,
+    ]);
     const response = e.peerResponse ? { response: e.peerResponse } : {};
     const record: DeliveryAttempt = {
       at: new Date(r.started),

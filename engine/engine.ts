@@ -13,6 +13,7 @@ import {
 import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openFlows, openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
+import { startMetricsListener } from './metrics/metrics-listener.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
 import type { Store } from './store/store.ts';
@@ -48,6 +49,8 @@ export interface EngineAddresses {
   /** null for the worker role, which serves no HTTP. */
   http: { host: string; port: number } | null;
   mllp: Record<string, number>;
+  /** The worker role's metrics-only listener (METRICS_PORT), when set. */
+  metrics?: { host: string; port: number };
 }
 
 /**
@@ -169,8 +172,9 @@ export class Engine implements ChannelRunner {
     const { config } = this.options;
     const mllp = this.mllpPorts();
     if (!this.http) {
-      this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null });
-      return { http: null, mllp };
+      const metrics = config.METRICS_PORT === undefined ? undefined : await this.listenMetrics(config.METRICS_HOST, config.METRICS_PORT);
+      this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null, metrics: metrics ?? null });
+      return { http: null, mllp, ...(metrics ? { metrics } : {}) };
     }
     await this.http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
     const address = this.http.server.address();
@@ -234,6 +238,13 @@ export class Engine implements ChannelRunner {
   /** Paths on this process's HTTP server where running channels take messages (FHIR: `/fhir/<id>`). */
   httpSources(): string[] {
     return [...this.runtimes.values()].flatMap((r) => (r.httpPath === undefined ? [] : [r.httpPath]));
+  }
+
+  /** The worker's GET /metrics listener (startMetricsListener), closed with the engine. */
+  private async listenMetrics(host: string, port: number): Promise<{ host: string; port: number }> {
+    const listener = await startMetricsListener(host, port);
+    this.cleanups.push({ name: 'metrics listener', run: () => listener.close() });
+    return { host, port: listener.port };
   }
 
   /** MLLP port of each running channel listener. */

@@ -5,6 +5,7 @@ import type { ChannelDefinition } from '../../engine/channel.ts';
 import type { Intake, IntakeResult } from '../../engine/connector.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
+import { engineMetrics } from '../../engine/metrics/engine-metrics.ts';
 import { addressClass, type ConnectionLimits } from './mllp.connection-limits.ts';
 
 export interface MllpConnectionContext {
@@ -40,7 +41,8 @@ const MAX_PENDING_FRAMES = 32;
  */
 export class MllpConnection {
   private readonly framer: MllpFramer;
-  private readonly pending: Buffer[] = [];
+  /** Frames waiting for intake, each with the time it was received (performance.now(), for the ACK latency). */
+  private readonly pending: { bytes: Buffer; at: number }[] = [];
   private pendingBytes = 0;
   private held = 0;
   /** An answer is owed: intake has a frame of this connection (the idle timer must not close it). */
@@ -83,7 +85,7 @@ export class MllpConnection {
     switch (event.kind) {
       case 'frame':
         this.clearFrameTimer();
-        this.pending.push(event.bytes);
+        this.pending.push({ bytes: event.bytes, at: performance.now() });
         this.pendingBytes += event.bytes.length;
         return true;
       case 'too-large':
@@ -180,11 +182,11 @@ export class MllpConnection {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0 && !this.socket.destroyed) {
-        const bytes = this.pending.shift()!;
+        const { bytes, at } = this.pending.shift()!;
         this.pendingBytes -= bytes.length;
         this.hold(this.pendingBytes + this.framer.bufferedBytes);
         if (this.socket.isPaused() && this.pending.length < MAX_PENDING_FRAMES / 2) this.socket.resume();
-        this.write(await this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset }));
+        this.write(await this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset }), at);
       }
     } catch (err) {
       this.failed(err);
@@ -193,8 +195,11 @@ export class MllpConnection {
     }
   }
 
-  private write(result: IntakeResult): void {
-    if (!this.socket.destroyed) this.socket.write(frame(result.ack));
+  /** Writes an ACK, and counts the time since its frame was received (`at`) by channel and ACK code. */
+  private write(result: IntakeResult, at: number): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(frame(result.ack));
+    engineMetrics.ackLatency.observe([this.ctx.channel.id, result.code], (performance.now() - at) / 1000);
   }
 }
 

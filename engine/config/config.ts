@@ -22,6 +22,16 @@ export const EngineConfigSchema = Type.Object({
     description: 'HTTP bind address of the admin API and FHIR channels; loopback by default, 0.0.0.0 with HTTPS to serve a network.',
   }),
   HTTP_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Admin API port; 0 picks a free one.' }),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        'Worker role: port of a listener serving only GET /metrics (this process’s counters, no authentication: bind it to a ' +
+        'network only Prometheus reaches); unset: none. The ingest and all roles serve /metrics on the admin API.',
+    }),
+  ),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', description: 'Bind address of the METRICS_PORT listener.' }),
   RELAY_INTERVAL_MS: Type.Integer({
     default: 5000,
     minimum: 100,

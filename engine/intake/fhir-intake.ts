@@ -10,6 +10,7 @@ import type { TransactionEntry } from '../store/transaction-insert.ts';
 import type { MessageRecord, RoutePlan } from '../store/message-record.ts';
 import { MessageStatus, type MessageStatus as Status } from '../store/states.ts';
 import { withTimeout } from '../timeout.ts';
+import { codeLabel, engineMetrics } from '../metrics/engine-metrics.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 
@@ -63,17 +64,25 @@ export class FhirIntake {
     const messageId = record._id;
     const log = this.options.log.child({ messageId, channelId: channel.id });
     const committed = await this.options.core.commit(record, log);
+    // The FHIR source has validated the resource type before intake.
+    const count = engineMetrics.intake.bind(engineMetrics, channel.id, codeLabel(resource.resourceType));
     switch (committed.kind) {
       case 'unavailable':
+        count('unavailable', committed.code);
         log.warn('resource not stored; answering 503 so the client retries', { code: committed.code });
         return { kind: 'unavailable' };
       case 'existing': {
         const first = committed.existing;
+        count('duplicate');
         if (first.status === MessageStatus.errored)
           return { kind: 'unprocessable', messageId: first._id, detail: first.error?.detail ?? 'transform failed' };
         return { kind: 'duplicate', messageId: first._id, status: first.status };
       }
       case 'stored':
+        count(
+          plan.status === MessageStatus.errored ? 'errored' : 'accepted',
+          plan.status === MessageStatus.errored ? plan.error.code : undefined,
+        );
         if (plan.status === MessageStatus.errored) {
           log.warn('transform failed; resource errored', { code: plan.error.code });
           return { kind: 'unprocessable', messageId, detail: plan.error.senderText };

@@ -24,6 +24,7 @@ import type { MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import { hl7ContentHash } from '../store/content-hash.ts';
 import { intakeMetrics } from '../metrics/intake-metrics.ts';
+import { engineMetrics, typeLabel } from '../metrics/engine-metrics.ts';
 import { ackControlId, answer, encoded, worstAck, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 
@@ -170,13 +171,16 @@ export class Hl7Intake {
     };
     const log = this.options.log.child({ messageId, channelId: channel.id });
     const committed = await this.options.core.commit(record, log);
+    const label = typeLabel(true, h.messageType, h.triggerEvent);
     switch (committed.kind) {
       case 'unavailable':
+        engineMetrics.intake(channel.id, label, 'unavailable', committed.code);
         log.warn('message not stored; answering AE so the sender resends', { code: committed.code });
         return answer(h, 'AE', { text: ErrorCatalog[committed.code].text, hl7ErrorCode: ErrorCatalog[committed.code].hl7ErrorCode });
       case 'existing':
         return this.stored({ ...m, log }, committed);
       case 'stored':
+        engineMetrics.intake(channel.id, label, errored ? 'errored' : 'accepted', errored ? plan.error.code : undefined);
         if (errored) {
           log.warn('transform failed; message errored, answered AE', { code: plan.error.code });
           return { ackText: ack, code: 'AE', messageId };
@@ -200,6 +204,7 @@ export class Hl7Intake {
       const reason = 'MSH-10 was used before for a message with different content; send this one under a new control id';
       return this.reject({ ...m, code: 'HL7_CONTROL_ID_CONFLICT', reason, ackCode: 'AE' });
     }
+    engineMetrics.intake(m.channel.id, typeLabel(true, m.header.messageType, m.header.triggerEvent), 'duplicate');
     m.log.info('duplicate message; resending its stored ACK', { firstMessageId: existing._id });
     const previous = existing.ack.message ?? buildAck({ header: m.header, code: 'AA', controlId: ackControlId() });
     return { ackText: previous, code: existing.ack.code === 'AE' ? 'AE' : 'AA', messageId: existing._id, duplicate: true };
@@ -249,6 +254,13 @@ export class Hl7Intake {
     };
     const log = this.options.log.child({ messageId: r.messageId, channelId: r.channel.id });
     log.info('message rejected', { code: r.code });
+    const h = r.header;
+    engineMetrics.intake(
+      r.channel.id,
+      typeLabel(!!h && accepts(r.channel, h.messageType, h.triggerEvent), h?.messageType, h?.triggerEvent),
+      'rejected',
+      r.code,
+    );
     await this.options.core.keep(record, log);
     return { ...result, messageId: r.messageId };
   }

@@ -3,6 +3,7 @@ import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../sto
 import { intakeMetrics } from './intake-metrics.ts';
 import { writeFlowMetrics } from './flow-metrics.ts';
 import type { FlowCounters } from '../flows/flow-counters.ts';
+import { engineMetrics } from './engine-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 import { PrometheusText, type Sample } from './prometheus-text.ts';
 import { QUEUE_STATES, queueDepths } from './queue-metrics.ts';
@@ -85,6 +86,19 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
     { labels: { source: 'queues' }, value: up(depths) * up(flows) },
   ]);
   intakeMetrics.write(out, s.channelIds);
+  engineMetrics.write(out);
   s.process.write(out);
+  return out.toString();
+}
+
+/**
+ * The exposition of a process that serves no admin API (a worker's METRICS_PORT listener): only what
+ * this process counted (engineMetrics) and its process metrics. The deployment-wide gauges read from
+ * the store and Redis are served by the admin servers' /metrics alone, so that no sum counts them twice.
+ */
+export function renderProcessPrometheus(process: ProcessMetrics): string {
+  const out = new PrometheusText();
+  engineMetrics.write(out);
+  process.write(out);
   return out.toString();
 }

@@ -44,15 +44,17 @@ export class DeliveryStateStore {
   async findOrderBlocker(o: { id: string; destinationId: string; orderKey: string; deadBlocks: boolean }): Promise<string | undefined> {
     const waiting: DeliveryStatus[] = [DeliveryStatus.pending, DeliveryStatus.retrying];
     const open = o.deadBlocks ? [...waiting, DeliveryStatus.dead] : waiting;
-    const blocker = await storeCall(() =>
-      this.ctx.states().findOne(
-        {
-          orderKeys: orderKeyEntry(o.destinationId, o.orderKey),
-          _id: { $lt: o.id },
-          [`deliveries.${o.destinationId}.status`]: { $in: open },
-        } as Filter<MessageState>,
-        { projection: { _id: 1 }, sort: { _id: 1 } },
-      ),
+    const blocker = await storeCall(
+      () =>
+        this.ctx.states().findOne(
+          {
+            orderKeys: orderKeyEntry(o.destinationId, o.orderKey),
+            _id: { $lt: o.id },
+            [`deliveries.${o.destinationId}.status`]: { $in: open },
+          } as Filter<MessageState>,
+          { projection: { _id: 1 }, sort: { _id: 1 } },
+        ),
+      'deliveries.findOrderBlocker',
     );
     return blocker?._id;
   }
@@ -84,7 +86,7 @@ export class DeliveryStateStore {
     const plain = { $set: { ...set, updatedAt: new Date() }, ...push } as never;
     // Still open: nothing to settle, and nothing to read back.
     if (!isTerminalDelivery(update.status)) {
-      await storeCall(() => states.updateOne({ _id: id }, plain));
+      await storeCall(() => states.updateOne({ _id: id }, plain), 'deliveries.update');
       return;
     }
     const others = update.seen && Object.values(update.seen.deliveries).filter((d) => d.destinationId !== destinationId);
@@ -101,7 +103,10 @@ export class DeliveryStateStore {
       if (res.matchedCount === 1) return;
     }
     // The whole state back (a few hundred bytes): FerretDB 1.24 implements no projection for findAndModify.
-    const after = await storeCall(() => states.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }));
+    const after = await storeCall(
+      () => states.findOneAndUpdate({ _id: id }, plain, { returnDocument: 'after' }),
+      'deliveries.updateReturning',
+    );
     if (after) await this.settleNow(after);
   }
 
@@ -127,7 +132,10 @@ export class DeliveryStateStore {
   private async settleNow(message: Pick<MessageRecord, '_id' | 'status' | 'deliveries'>): Promise<void> {
     const settled = settledMessageStatus(Object.values(message.deliveries).map((d) => d.status));
     if (settled !== message.status && message.status === MessageStatus.routed) {
-      await storeCall(() => this.ctx.states().updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)));
+      await storeCall(
+        () => this.ctx.states().updateOne({ _id: message._id, status: MessageStatus.routed }, statusUpdate(settled)),
+        'deliveries.settle',
+      );
     }
   }
 }

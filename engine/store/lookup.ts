@@ -20,7 +20,7 @@ export async function lookUp<T extends Document & { _id: string }>(
     const docs = await Promise.all(
       ids
         .slice(i, i + LOOKUPS_IN_FLIGHT)
-        .map((id) => storeCall(() => collection.findOne({ _id: id } as Filter<T>, projection ? { projection } : {}))),
+        .map((id) => storeCall(() => collection.findOne({ _id: id } as Filter<T>, projection ? { projection } : {}), 'lookup.findById')),
     );
     for (const d of docs) if (d) found.push(d);
   }

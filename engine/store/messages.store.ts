@@ -55,8 +55,8 @@ export class MessageStore {
     };
     const { contents, states } = this.inserts;
     const [stateOutcome, contentOutcome] = await Promise.allSettled([
-      storeCall(() => states.insert(state)),
-      storeCall(() => contents.insert(content)),
+      storeCall(() => states.insert(state), 'messages.insertState'),
+      storeCall(() => contents.insert(content), 'messages.insertContent'),
     ]);
     if (contentOutcome.status === 'rejected') throw contentOutcome.reason;
     if (contentOutcome.value === 'duplicate') {
@@ -71,9 +71,9 @@ export class MessageStore {
 
   /** The stored message a new one's `dedupeKey` met (see insert), given a state if it has none. */
   private async existing(sealed: MessageRecord): Promise<{ inserted: false; existing: MessageRecord; sameContent: boolean }> {
-    const content = await storeCall(() => this.ctx.messages().findOne({ dedupeKey: sealed.dedupeKey }));
+    const content = await storeCall(() => this.ctx.messages().findOne({ dedupeKey: sealed.dedupeKey }), 'messages.findByDedupeKey');
     if (!content) throw new SwitchboardError('STORE_UNAVAILABLE', 'duplicate key reported but no stored message found');
-    const state = await storeCall(() => stateOrRepair(this.ctx.states(), content));
+    const state = await storeCall(() => stateOrRepair(this.ctx.states(), content), 'messages.findState');
     // Compared as stored (keyed when SEARCH_HASH_KEY is set); a record without a hash is taken as the same.
     const sameContent = !sealed.contentHash || !content.contentHash || content.contentHash === sealed.contentHash;
     return { inserted: false, existing: this.ctx.sealer.open(mergeRecord(content, state)), sameContent };
@@ -87,10 +87,10 @@ export class MessageStore {
    * be in flight). No effect on a stored message.
    */
   async dropOrphanState(id: string): Promise<void> {
-    const content = await storeCall(() => this.ctx.messages().findOne({ _id: id }, { projection: { _id: 1 } }));
+    const content = await storeCall(() => this.ctx.messages().findOne({ _id: id }, { projection: { _id: 1 } }), 'messages.findId');
     if (content) return;
     const before = new Date(Date.now() - ORPHAN_AGE_MS);
-    await storeCall(() => this.ctx.states().deleteOne({ _id: id, updatedAt: { $lt: before } }));
+    await storeCall(() => this.ctx.states().deleteOne({ _id: id, updatedAt: { $lt: before } }), 'messages.dropOrphanState');
   }
 
   /** Deletes the state of a message whose content was refused (best effort: see dropOrphanState for what is left). */
@@ -102,7 +102,7 @@ export class MessageStore {
   }
 
   private stateOf(id: string): Promise<MessageState | null> {
-    return storeCall(() => this.ctx.states().findOne({ _id: id }));
+    return storeCall(() => this.ctx.states().findOne({ _id: id }), 'messages.getState');
   }
 
   /**
@@ -122,7 +122,10 @@ export class MessageStore {
         unset: { staged: '', filteredReason: '' },
       });
     };
-    return storeCall(() => storeTransaction({ messages: this.ctx.messages(), states: this.ctx.states() }, docs, commit));
+    return storeCall(
+      () => storeTransaction({ messages: this.ctx.messages(), states: this.ctx.states() }, docs, commit),
+      'messages.insertTransaction',
+    );
   }
 
   /** What a delivery needs of a message: everything but its raw content (which may be 1 MB). */
@@ -164,13 +167,16 @@ export class MessageStore {
     else {
       const deliveries = this.ctx.sealer.deliveries(plan.deliveries);
       const canonical = this.ctx.sealer.canonical(plan.events);
-      await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $set: { canonical } }));
+      await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $set: { canonical } }), 'messages.setCanonical');
       Object.assign(set, { deliveries, destinationIds: Object.keys(plan.deliveries) });
       const orderKeys = orderKeysOf(deliveries);
       if (orderKeys.length > 0) set.orderKeys = orderKeys;
     }
     if (plan.status === MessageStatus.filtered) set.filteredReason = plan.reason;
-    await storeCall(() => this.ctx.states().updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })));
+    await storeCall(
+      () => this.ctx.states().updateOne({ _id: id, status: MessageStatus.received }, statusUpdate(plan.status, { set })),
+      'messages.setRouted',
+    );
   }
 
   /**
@@ -183,7 +189,7 @@ export class MessageStore {
     const resettable: MessageStatus[] = [MessageStatus.errored, MessageStatus.filtered];
     const state = await this.stateOf(id);
     if (!state || !resettable.includes(state.status)) return false;
-    await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $unset: { canonical: '' } }));
+    await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $unset: { canonical: '' } }), 'messages.unsetCanonical');
     const res = await storeCall(() =>
       this.ctx.states().updateOne(
         { _id: id, status: { $in: resettable } },

@@ -24,11 +24,13 @@ export class RelayStore {
    * Reads by the `unsettled` flag (an index of the messages in flight only, on MongoDB and FerretDB).
    */
   async findUnsettled(olderThan: Date, limit: number): Promise<UnsettledMessage[]> {
-    return storeCall(() =>
-      this.ctx
-        .states()
-        .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit })
-        .toArray(),
+    return storeCall(
+      () =>
+        this.ctx
+          .states()
+          .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { projection: UNSETTLED_PROJECTION, limit })
+          .toArray(),
+      'relay.findUnsettled',
     );
   }
 
@@ -54,12 +56,12 @@ export class RelayStore {
 
   /** When a sweep (findUnflagged until none was left) last ended, by any process; undefined before the first. */
   async lastSweep(): Promise<Date | undefined> {
-    const doc = await storeCall(() => this.ctx.meta().findOne({ _id: SWEEP_MARKER }));
+    const doc = await storeCall(() => this.ctx.meta().findOne({ _id: SWEEP_MARKER }), 'relay.readSweep');
     return doc?.at;
   }
 
   async markSwept(at: Date): Promise<void> {
-    await storeCall(() => this.ctx.meta().updateOne({ _id: SWEEP_MARKER }, { $set: { at } }, { upsert: true }));
+    await storeCall(() => this.ctx.meta().updateOne({ _id: SWEEP_MARKER }, { $set: { at } }, { upsert: true }), 'relay.writeSweep');
   }
 
   /**
@@ -68,6 +70,6 @@ export class RelayStore {
    */
   async syncUnsettled(id: string, status: MessageStatus): Promise<void> {
     const update = isUnsettledStatus(status) ? { $set: { unsettled: true as const } } : { $unset: { unsettled: '' as const } };
-    await storeCall(() => this.ctx.states().updateOne({ _id: id, status }, update));
+    await storeCall(() => this.ctx.states().updateOne({ _id: id, status }, update), 'relay.repair');
   }
 }

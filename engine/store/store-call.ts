@@ -1,18 +1,29 @@
 import { MongoServerError } from 'mongodb';
 import { SwitchboardError } from '../errors.ts';
 import { DUPLICATE_KEY } from './group-commit.ts';
+import { engineMetrics } from '../metrics/engine-metrics.ts';
 
 /** Durable: acknowledged by a majority and journaled before a sender hears AA. */
 export const DURABLE = { w: 'majority', j: true } as const;
 
-/** Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text). */
-export async function storeCall<T>(op: () => Promise<T>): Promise<T> {
+/**
+ * Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text).
+ * Its duration goes to the store latency histogram under `operation` (a fixed name such as
+ * `messages.insert`; `other` for calls not named yet) and its outcome: in memory, no round trip.
+ */
+export async function storeCall<T>(op: () => Promise<T>, operation = 'other'): Promise<T> {
+  const started = performance.now();
+  let outcome = 'failed';
   try {
-    return await op();
+    const result = await op();
+    outcome = 'ok';
+    return result;
   } catch (err) {
     // A failure the store code classified itself (a transaction's conflict) keeps its code.
     if (err instanceof SwitchboardError) throw err;
     throw new SwitchboardError('STORE_UNAVAILABLE', err instanceof Error ? err.name : 'store failure', { cause: err });
+  } finally {
+    engineMetrics.storeCalls.observe([operation, outcome], (performance.now() - started) / 1000);
   }
 }
 
