@@ -97,8 +97,9 @@ export class DeliveryStateStore {
         status: MessageStatus.routed,
         ...Object.fromEntries(others.map((d) => [`deliveries.${d.destinationId}.status`, d.status])),
       };
-      const res = await storeCall(() =>
-        states.updateOne(unchanged as Filter<MessageState>, { ...statusUpdate(settled, { set }), ...push } as never),
+      const res = await storeCall(
+        () => states.updateOne(unchanged as Filter<MessageState>, { ...statusUpdate(settled, { set }), ...push } as never),
+        'deliveries.updateAndSettle',
       );
       if (res.matchedCount === 1) return;
     }
