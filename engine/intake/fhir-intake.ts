@@ -10,7 +10,7 @@ import type { TransactionEntry } from '../store/transaction-insert.ts';
 import type { MessageRecord, RoutePlan } from '../store/message-record.ts';
 import { MessageStatus, type MessageStatus as Status } from '../store/states.ts';
 import { withTimeout } from '../timeout.ts';
-import { codeLabel, engineMetrics } from '../metrics/engine-metrics.ts';
+import { codeLabel, engineMetrics, type IntakeOutcome } from '../metrics/engine-metrics.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 
@@ -116,8 +116,10 @@ export class FhirIntake {
       return { index: e.index, plan, record: { ...record, contentHash: opts.contentHash } };
     });
     const log = this.options.log.child({ channelId: channel.id });
+    const count = (outcome: IntakeOutcome, code?: string) => countEntries(channel.id, entries, outcome, code);
     for (const { index, plan } of built) {
       if (plan.status !== MessageStatus.errored) continue;
+      count('rejected', plan.error.code);
       log.warn('transform failed; transaction refused, nothing stored', { code: plan.error.code });
       return { kind: 'unprocessable', index, detail: plan.error.senderText };
     }
@@ -130,6 +132,7 @@ export class FhirIntake {
       );
     } catch (err) {
       const e = toSwitchboardError(err);
+      count(e.code === 'CONFLICT' ? 'rejected' : 'unavailable', e.code);
       if (e.code === 'CONFLICT') {
         log.warn('transaction key reused with other content; refused', { code: e.code });
         return { kind: 'conflict' };
@@ -154,6 +157,9 @@ export class FhirIntake {
       log.warn('transaction stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }
     log.info('transaction accepted', { entries: stored.length, stored: stored.filter((e) => e.inserted).length });
+    stored.forEach((e, i) =>
+      engineMetrics.intake(channel.id, codeLabel(entries[i]?.resource.resourceType), e.inserted ? 'accepted' : 'duplicate'),
+    );
     return { kind: 'stored', entries: stored.map((e) => ({ messageId: e.messageId, duplicate: !e.inserted })) };
   }
 
@@ -220,4 +226,9 @@ function patientId(resource: Record<string, unknown>): string {
     return ids.find((i) => i.type?.coding?.some((c) => c.code === 'MR'))?.value ?? String(resource.id ?? '');
   }
   return ref?.reference?.replace(/^Patient\//, '') ?? '';
+}
+
+/** Counts every entry of a transaction refused or not stored whole (one outcome for all: the transaction is one unit). */
+function countEntries(channelId: string, entries: readonly { resource: Record<string, unknown> }[], outcome: IntakeOutcome, code?: string) {
+  for (const e of entries) engineMetrics.intake(channelId, codeLabel(e.resource.resourceType), outcome, code);
 }
