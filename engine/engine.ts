@@ -13,7 +13,7 @@ import {
 import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openFlows, openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
-import { startMetricsListener } from './metrics/metrics-listener.ts';
+import { apiTokenAuthorizer, startMetricsListener } from './metrics/metrics-listener.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
 import type { Store } from './store/store.ts';
@@ -146,7 +146,7 @@ export class Engine implements ChannelRunner {
     await this.runChannels(opened.channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
-    return this.listen();
+    return this.listen(security);
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */
@@ -168,11 +168,12 @@ export class Engine implements ChannelRunner {
   }
 
   /** Listens on HTTP_HOST:HTTP_PORT where this process serves HTTP; the addresses it took. */
-  private async listen(): Promise<EngineAddresses> {
+  private async listen(security: SecurityConfig): Promise<EngineAddresses> {
     const { config } = this.options;
     const mllp = this.mllpPorts();
     if (!this.http) {
-      const metrics = config.METRICS_PORT === undefined ? undefined : await this.listenMetrics(config.METRICS_HOST, config.METRICS_PORT);
+      const { METRICS_HOST: host, METRICS_PORT: port } = config;
+      const metrics = port === undefined ? undefined : await this.listenMetrics(host, port, security);
       this.log.info('engine started', { role: config.SWITCHBOARD_ROLE, mllp, http: null, metrics: metrics ?? null });
       return { http: null, mllp, ...(metrics ? { metrics } : {}) };
     }
@@ -240,9 +241,10 @@ export class Engine implements ChannelRunner {
     return [...this.runtimes.values()].flatMap((r) => (r.httpPath === undefined ? [] : [r.httpPath]));
   }
 
-  /** The worker's GET /metrics listener (startMetricsListener), closed with the engine. */
-  private async listenMetrics(host: string, port: number): Promise<{ host: string; port: number }> {
-    const listener = await startMetricsListener(host, port);
+  /** The worker's GET /metrics listener (startMetricsListener, for API tokens with `metrics:read`), closed with the engine. */
+  private async listenMetrics(host: string, port: number, security: SecurityConfig): Promise<{ host: string; port: number }> {
+    const auth = new AuthService({ store: this.store!, audit: this.audit!, config: security, announce: () => undefined });
+    const listener = await startMetricsListener({ host, port, authorize: apiTokenAuthorizer(auth) });
     this.cleanups.push({ name: 'metrics listener', run: () => listener.close() });
     return { host, port: listener.port };
   }

@@ -27,8 +27,8 @@ export const EngineConfigSchema = Type.Object({
       minimum: 0,
       maximum: 65535,
       description:
-        'Worker role: port of a listener serving only GET /metrics (this process’s counters, no authentication: bind it to a ' +
-        'network only Prometheus reaches); unset: none. The ingest and all roles serve /metrics on the admin API.',
+        'Worker role: port of a listener serving only GET /metrics (this process’s counters, to an API token with metrics:read, ' +
+        'as on the admin API); unset: none. The ingest and all roles serve /metrics on the admin API.',
     }),
   ),
   METRICS_HOST: Type.String({ default: '127.0.0.1', description: 'Bind address of the METRICS_PORT listener.' }),

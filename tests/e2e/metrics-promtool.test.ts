@@ -1,4 +1,6 @@
 import test from 'ava';
+import { loadSecurityConfig } from '../../engine/config/security-config.ts';
+import { AuthService } from '../../engine/security/auth-service.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
@@ -69,7 +71,7 @@ test('after traffic, /metrics counts intake, ACKs, deliveries, queues, the store
   for (const phi of ['ROEBUCK', 'RITA', '4711', '19800101', 'PT1', 'VPT2', '99213', 'ORM']) t.false(text.includes(phi), phi);
 });
 
-test('a worker serves its own counters on METRICS_PORT (no admin API); promtool accepts them', async (t) => {
+test('a worker serves its own counters on METRICS_PORT (no admin API) to a monitor token; promtool accepts them', async (t) => {
   const sb = await startTestEngine({
     channels: [testChannel({ erpUrl: 'http://127.0.0.1:9', id: 'prom-worker' })],
     config: { SWITCHBOARD_ROLE: 'worker', METRICS_PORT: 0 },
@@ -79,7 +81,16 @@ test('a worker serves its own counters on METRICS_PORT (no admin API); promtool 
   const metrics = sb.addresses.metrics!;
   t.is(metrics.host, '127.0.0.1');
   const base = `http://127.0.0.1:${metrics.port}`;
-  const res = await fetch(`${base}/metrics`);
+  const { store, audit } = sb.engine;
+  const auth = new AuthService({ store: store!, audit: audit!, config: loadSecurityConfig({}), announce: () => undefined });
+  const password = 'correct horse battery staple';
+  await auth.createUser({ username: 'prometheus', password, role: 'monitor', channels: '*', phi: false }, 'tests');
+  await auth.createUser({ username: 'vera', password, role: 'viewer', channels: '*', phi: false }, 'tests');
+  const bearer = async (user: string) => ({ authorization: `Bearer ${(await auth.createApiToken(user, 'scraper')).token}` });
+  t.is((await fetch(`${base}/metrics`)).status, 401);
+  t.is((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer sb_nonsense' } })).status, 401);
+  t.is((await fetch(`${base}/metrics`, { headers: await bearer('vera') })).status, 403, 'a viewer may not read metrics');
+  const res = await fetch(`${base}/metrics`, { headers: await bearer('prometheus') });
   t.is(res.status, 200);
   t.is(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
   const text = await res.text();
@@ -90,4 +101,5 @@ test('a worker serves its own counters on METRICS_PORT (no admin API); promtool 
   t.is(checked.code, 0, checked.output);
   t.is((await fetch(`${base}/api/messages`)).status, 404);
   t.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  t.is((await fetch(`${base}/metrics`, { method: 'HEAD', headers: await bearer('prometheus') })).status, 200);
 });
