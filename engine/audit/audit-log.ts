@@ -95,8 +95,8 @@ export class AuditLog {
   }
 
   async start(): Promise<void> {
-    await storeCall(() => this.entries.createIndex({ seq: 1 }, { name: 'seq', unique: true }));
-    await storeCall(() => this.entries.createIndex({ at: -1 }, { name: 'at' }));
+    await storeCall(() => this.entries.createIndex({ seq: 1 }, { name: 'seq', unique: true }), 'audit.createIndex');
+    await storeCall(() => this.entries.createIndex({ at: -1 }, { name: 'at' }), 'audit.createIndex');
   }
 
   /** Appends one entry durably; resolves once it is stored. STORE_UNAVAILABLE when it cannot be. */
@@ -108,7 +108,10 @@ export class AuditLog {
 
   private async appendNow(input: AuditInput): Promise<AuditEntry> {
     for (let tries = 0; tries < 10; tries++) {
-      const head = await storeCall(() => this.entries.find({}, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1 } }).next());
+      const head = await storeCall(
+        () => this.entries.find({}, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1 } }).next(),
+        'audit.head',
+      );
       const body: Omit<AuditEntry, 'hash'> = {
         _id: newMessageId(),
         seq: (head?.seq ?? 0) + 1,
@@ -139,7 +142,7 @@ export class AuditLog {
     if (q.beforeSeq) filter.seq = { $lt: q.beforeSeq };
     if (q.action) filter.action = q.action;
     if (q.actor) filter.actor = q.actor;
-    return storeCall(() => this.entries.find(filter, { sort: { seq: -1 }, limit: q.limit }).toArray());
+    return storeCall(() => this.entries.find(filter, { sort: { seq: -1 }, limit: q.limit }).toArray(), 'audit.list');
   }
 
   /** Walks the whole chain in order and reports the first entry whose position, link or hash is wrong. */

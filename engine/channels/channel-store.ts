@@ -63,7 +63,10 @@ export class ChannelStore {
   }
 
   async start(): Promise<void> {
-    await storeCall(() => this.versions.createIndex({ channelId: 1, version: -1 }, { name: 'channel_version', unique: true }));
+    await storeCall(
+      () => this.versions.createIndex({ channelId: 1, version: -1 }, { name: 'channel_version', unique: true }),
+      'channels.createIndex',
+    );
   }
 
   /** Saves `definition` as the channel's next version, unless it equals the latest (then returns that). */
@@ -99,31 +102,36 @@ export class ChannelStore {
   }
 
   async latest(channelId: string): Promise<ChannelVersion | undefined> {
-    return (await storeCall(() => this.versions.find({ channelId }, { sort: { version: -1 }, limit: 1 }).next())) ?? undefined;
+    return (
+      (await storeCall(() => this.versions.find({ channelId }, { sort: { version: -1 }, limit: 1 }).next(), 'channels.latest')) ?? undefined
+    );
   }
 
   async version(channelId: string, version: number): Promise<ChannelVersion | undefined> {
-    return (await storeCall(() => this.versions.findOne({ channelId, version }))) ?? undefined;
+    return (await storeCall(() => this.versions.findOne({ channelId, version }), 'channels.get')) ?? undefined;
   }
 
   async history(channelId: string): Promise<ChannelVersion[]> {
-    return storeCall(() => this.versions.find({ channelId }, { sort: { version: -1 }, limit: 200 }).toArray());
+    return storeCall(() => this.versions.find({ channelId }, { sort: { version: -1 }, limit: 200 }).toArray(), 'channels.history');
   }
 
   async channelIds(): Promise<string[]> {
-    return (await storeCall(() => this.versions.distinct('channelId'))).sort();
+    return (await storeCall(() => this.versions.distinct('channelId'), 'channels.ids')).sort();
   }
 
   async state(channelId: string): Promise<ChannelStateRecord | undefined> {
-    return (await storeCall(() => this.states.findOne({ _id: channelId }))) ?? undefined;
+    return (await storeCall(() => this.states.findOne({ _id: channelId }), 'channels.getState')) ?? undefined;
   }
 
   async allStates(): Promise<ChannelStateRecord[]> {
-    return storeCall(() => this.states.find({}).toArray());
+    return storeCall(() => this.states.find({}).toArray(), 'channels.states');
   }
 
   async setState(channelId: string, s: Omit<ChannelStateRecord, '_id' | 'updatedAt'>): Promise<void> {
-    await storeCall(() => this.states.replaceOne({ _id: channelId }, { ...s, updatedAt: new Date() }, { upsert: true }));
+    await storeCall(
+      () => this.states.replaceOne({ _id: channelId }, { ...s, updatedAt: new Date() }, { upsert: true }),
+      'channels.saveState',
+    );
   }
 
   /** A stored definition as readers see it: opened, then every secret masked (channel-masking.ts). */

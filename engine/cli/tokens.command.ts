@@ -37,7 +37,7 @@ const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
  * `user.create`), whose random password is never shown. CONFLICT for another role or a disabled user.
  */
 async function tokenUser(auth: AuthService, o: { username: string; role: Role | undefined; actor: string; io: Io }): Promise<void> {
-  const user = await storeCall(() => auth.users.findOne({ _id: o.username }, { projection: { role: 1, disabled: 1 } }));
+  const user = await storeCall(() => auth.users.findOne({ _id: o.username }, { projection: { role: 1, disabled: 1 } }), 'users.get');
   if (user) {
     if (o.role && user.role !== o.role)
       throw new SwitchboardError('CONFLICT', `user ${o.username} has role ${user.role}, not ${o.role}; a token acts with its user's role`);

@@ -50,7 +50,10 @@ export class VersionedStore<T> {
   }
 
   async start(): Promise<void> {
-    await storeCall(() => this.versions.createIndex({ id: 1, version: -1 }, { name: 'id_version', unique: true }));
+    await storeCall(
+      () => this.versions.createIndex({ id: 1, version: -1 }, { name: 'id_version', unique: true }),
+      'definitions.createIndex',
+    );
   }
 
   /** Saves `definition` as the next version of `id`, unless it equals the latest (then returns that, `created` false). */
@@ -86,29 +89,33 @@ export class VersionedStore<T> {
   }
 
   async latest(id: string): Promise<DefinitionVersion<T> | undefined> {
-    return (await storeCall(() => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1 }).next())) ?? undefined;
+    return (
+      (await storeCall(() => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1 }).next(), 'definitions.latest')) ??
+      undefined
+    );
   }
 
   /** The number of the latest version of `id` (its content not read back), or undefined. */
   async latestVersion(id: string): Promise<number | undefined> {
-    const doc = await storeCall(() =>
-      this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1, projection: { version: 1 } }).next(),
+    const doc = await storeCall(
+      () => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 1, projection: { version: 1 } }).next(),
+      'definitions.latestVersion',
     );
     return doc?.version;
   }
 
   async version(id: string, version: number): Promise<DefinitionVersion<T> | undefined> {
-    return (await storeCall(() => this.versions.findOne({ id, version } as never))) ?? undefined;
+    return (await storeCall(() => this.versions.findOne({ id, version } as never), 'definitions.get')) ?? undefined;
   }
 
   /** The newest 200 versions of `id`, newest first. */
   async history(id: string): Promise<DefinitionVersion<T>[]> {
-    return storeCall(() => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 200 }).toArray());
+    return storeCall(() => this.versions.find({ id } as never, { sort: { version: -1 }, limit: 200 }).toArray(), 'definitions.history');
   }
 
   /** The latest version of every definition, by id. */
   async all(): Promise<DefinitionVersion<T>[]> {
-    const ids = ((await storeCall(() => this.versions.distinct('id'))) as string[]).sort();
+    const ids = ((await storeCall(() => this.versions.distinct('id'), 'definitions.ids')) as string[]).sort();
     const latest = await Promise.all(ids.map((id) => this.latest(id)));
     return latest.filter((v): v is DefinitionVersion<T> => v !== undefined);
   }

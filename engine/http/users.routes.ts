@@ -61,7 +61,7 @@ function listAndCreateRoutes(app: FastifyInstance, { auth }: Deps): void {
         description: 'Every user with role, channel scope, PHI permission and lock state; never a password hash.',
       },
     },
-    async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray())).map(toUserView) }),
+    async () => ({ items: (await storeCall(() => auth.users.find({}, { sort: { _id: 1 } }).toArray(), 'users.list')).map(toUserView) }),
   );
 
   app.post<{ Body: Static<typeof CreateUser> }>(
@@ -109,7 +109,7 @@ function changeAndDeleteRoutes(app: FastifyInstance, { auth, audit }: Deps): voi
       const { username } = request.params;
       if (username === principalOf(request).username)
         return sendProblem(reply, new SwitchboardError('CONFLICT'), 'you cannot delete yourself');
-      const res = await storeCall(() => auth.users.deleteOne({ _id: username }));
+      const res = await storeCall(() => auth.users.deleteOne({ _id: username }), 'users.delete');
       if (res.deletedCount !== 1) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such user');
       await auth.revokeAll(username);
       await audit.append({

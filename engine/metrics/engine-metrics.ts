@@ -56,7 +56,7 @@ export class EngineMetrics {
   );
   readonly storeCalls = new Histogram(
     'switchboard_store_call_duration_seconds',
-    'Duration of store calls (pool wait included), by operation (other: not named yet) and outcome (ok, failed).',
+    'Duration of store calls (pool wait included), by operation and outcome (ok, failed).',
     ['operation', 'outcome'],
     FAST_BUCKETS,
   );

@@ -50,13 +50,15 @@ export class StoreMetrics {
     if (channelIds.length === 0) return [];
     const perMinute = await Promise.all(
       minutesOf(from, to).map((receivedMinute) =>
-        storeCall(() =>
-          this.states
-            .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
-              { $match: { receivedMinute, channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
-              { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
-            ])
-            .toArray(),
+        storeCall(
+          () =>
+            this.states
+              .aggregate<{ _id: { channelId: string; status: MessageStatus }; count: number }>([
+                { $match: { receivedMinute, channelId: { $in: [...channelIds] }, receivedAt: { $gte: from, $lt: to } } },
+                { $group: { _id: { channelId: '$channelId', status: '$status' }, count: { $sum: 1 } } },
+              ])
+              .toArray(),
+          'metrics.received',
         ),
       ),
     );
@@ -76,13 +78,15 @@ export class StoreMetrics {
       targets.flatMap(({ channelId, destinationId }) =>
         statuses.map(async (status) => {
           const path = `deliveries.${destinationId}`;
-          const rows = await storeCall(() =>
-            this.states
-              .aggregate<{ _id: { status: FailedDeliveryStatus; code?: string | null }; count: number }>([
-                { $match: { status, channelId, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
-                { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
-              ])
-              .toArray(),
+          const rows = await storeCall(
+            () =>
+              this.states
+                .aggregate<{ _id: { status: FailedDeliveryStatus; code?: string | null }; count: number }>([
+                  { $match: { status, channelId, [`${path}.status`]: { $in: [DeliveryStatus.dead, DeliveryStatus.retrying] } } },
+                  { $group: { _id: { status: `$${path}.status`, code: `$${path}.lastError.code` }, count: { $sum: 1 } } },
+                ])
+                .toArray(),
+            'metrics.failing',
           );
           return rows.map((r) => ({ channelId, destinationId, status: r._id.status, errorCode: r._id.code ?? 'UNKNOWN', count: r.count }));
         }),

@@ -45,32 +45,33 @@ export class AuthService {
    * by a one-time setup token handed to `announce` (printed once) and redeemed at POST /api/auth/setup.
    */
   async start(): Promise<void> {
-    await storeCall(() => this.tokens.createIndex({ id: 1 }, { name: 'public_id', unique: true }));
+    await storeCall(() => this.tokens.createIndex({ id: 1 }, { name: 'public_id', unique: true }), 'auth.createIndex');
     await this.attempts.start();
-    if ((await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0) return;
+    if ((await storeCall(() => this.users.countDocuments({}, { limit: 1 }), 'auth.countUsers')) > 0) return;
     const { SWITCHBOARD_ADMIN_USER: name, SWITCHBOARD_ADMIN_PASSWORD: password } = this.o.config;
     if (password) {
       await this.createUser({ username: name, password, role: 'admin', channels: '*', phi: true }, 'system');
       return;
     }
     const setup = token('sbsetup');
-    await storeCall(() =>
-      this.settings.replaceOne({ _id: 'setup-token' }, { hash: sha256(setup), createdAt: new Date() }, { upsert: true }),
+    await storeCall(
+      () => this.settings.replaceOne({ _id: 'setup-token' }, { hash: sha256(setup), createdAt: new Date() }, { upsert: true }),
+      'auth.saveSetupToken',
     );
     this.o.announce(`No administrator exists yet. Create one with this one-time setup token (shown once): ${setup}`);
   }
 
   /** Redeems the setup token once, while no user exists, creating the first administrator. */
   async setup(o: { setupToken: string; username: string; password: string; sourceIp?: string }): Promise<boolean> {
-    const stored = await storeCall(() => this.settings.findOne({ _id: 'setup-token' }));
+    const stored = await storeCall(() => this.settings.findOne({ _id: 'setup-token' }), 'auth.getSetupToken');
     const given = Buffer.from(sha256(o.setupToken));
     if (
       !stored ||
       !timingSafeEqual(given, Buffer.from(stored.hash)) ||
-      (await storeCall(() => this.users.countDocuments({}, { limit: 1 }))) > 0
+      (await storeCall(() => this.users.countDocuments({}, { limit: 1 }), 'auth.countUsers')) > 0
     )
       return false;
-    const removed = await storeCall(() => this.settings.deleteOne({ _id: 'setup-token', hash: stored.hash }));
+    const removed = await storeCall(() => this.settings.deleteOne({ _id: 'setup-token', hash: stored.hash }), 'auth.useSetupToken');
     if (removed.deletedCount !== 1) return false;
     await this.createUser({ username: o.username, password: o.password, role: 'admin', channels: '*', phi: true }, o.username);
     await this.o.audit.append({
@@ -141,11 +142,13 @@ export class AuthService {
     if (!matches) {
       const lockedNow = user !== null && !disabled && attempt >= max && !(user.lockedUntil && user.lockedUntil > new Date());
       if (lockedNow)
-        await storeCall(() =>
-          this.users.updateOne(
-            { _id: user._id },
-            { $set: { failedLogins: max, lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } },
-          ),
+        await storeCall(
+          () =>
+            this.users.updateOne(
+              { _id: user._id },
+              { $set: { failedLogins: max, lockedUntil: new Date(Date.now() + this.o.config.LOGIN_LOCK_MINUTES * 60_000) } },
+            ),
+          'auth.lockUser',
         );
       const reason = !user
         ? 'unknown user'
@@ -169,8 +172,9 @@ export class AuthService {
     const sessionToken = token('sbs');
     const csrfToken = randomBytes(24).toString('base64url');
     const now = new Date();
-    await storeCall(() =>
-      this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }),
+    await storeCall(
+      () => this.sessions.insertOne({ _id: sha256(sessionToken), username: user._id, csrfToken, createdAt: now, lastSeenAt: now }),
+      'auth.insertSession',
     );
     await this.o.audit.append({ actor: user._id, action: AuditAction.login, outcome: 'success', ...ip });
     return { sessionToken, csrfToken, user: toUserView(user) };
@@ -183,28 +187,28 @@ export class AuthService {
    */
   /** The session's user and CSRF token, or undefined when unknown, idle too long or too old (then it is removed). */
   async fromSession(sessionToken: string): Promise<{ principal: Principal; csrfToken: string } | undefined> {
-    const session = await storeCall(() => this.sessions.findOne({ _id: sha256(sessionToken) }));
+    const session = await storeCall(() => this.sessions.findOne({ _id: sha256(sessionToken) }), 'auth.getSession');
     if (!session) return undefined;
     const now = Date.now();
     const idle = now - session.lastSeenAt.getTime() > this.o.config.SESSION_IDLE_MINUTES * 60_000;
     const old = now - session.createdAt.getTime() > this.o.config.SESSION_MAX_HOURS * 3_600_000;
     if (idle || old) {
-      await storeCall(() => this.sessions.deleteOne({ _id: session._id }));
+      await storeCall(() => this.sessions.deleteOne({ _id: session._id }), 'auth.deleteSession');
       return undefined;
     }
     if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS)
-      await storeCall(() => this.sessions.updateOne({ _id: session._id }, { $set: { lastSeenAt: new Date(now) } }));
+      await storeCall(() => this.sessions.updateOne({ _id: session._id }, { $set: { lastSeenAt: new Date(now) } }), 'auth.touchSession');
     const principal = await this.principal(session.username, 'session');
     return principal ? { principal, csrfToken: session.csrfToken } : undefined;
   }
 
   async fromApiToken(apiToken: string): Promise<Principal | undefined> {
-    const record = await storeCall(() => this.tokens.findOne({ _id: sha256(apiToken) }));
+    const record = await storeCall(() => this.tokens.findOne({ _id: sha256(apiToken) }), 'auth.getToken');
     return record ? this.principal(record.username, 'token') : undefined;
   }
 
   async logout(sessionToken: string): Promise<void> {
-    await storeCall(() => this.sessions.deleteOne({ _id: sha256(sessionToken) }));
+    await storeCall(() => this.sessions.deleteOne({ _id: sha256(sessionToken) }), 'auth.deleteSession');
   }
 
   /**
@@ -214,7 +218,7 @@ export class AuthService {
    * NOT_FOUND for an unknown user; BAD_REQUEST for a password the policy refuses.
    */
   async updateUser(username: string, u: UserChanges, actor: { username: string; sourceIp?: string }): Promise<UserView> {
-    const before = await storeCall(() => this.users.findOne({ _id: username }));
+    const before = await storeCall(() => this.users.findOne({ _id: username }), 'auth.getUser');
     if (!before) throw new SwitchboardError('NOT_FOUND', 'no such user');
     const { password, unlock, ...changes } = u;
     const set: Record<string, unknown> = { ...changes, updatedAt: new Date() };
@@ -223,7 +227,7 @@ export class AuthService {
       if (problem) throw new SwitchboardError('BAD_REQUEST', problem);
       set.passwordHash = await hashPassword(password);
     }
-    await storeCall(() => this.users.updateOne({ _id: username }, { $set: set }));
+    await storeCall(() => this.users.updateOne({ _id: username }, { $set: set }), 'auth.updateUser');
     if (unlock) await this.attempts.reset(username);
     if (password !== undefined || changes.disabled) await this.revokeAll(username);
     const was: Record<string, unknown> = { disabled: false, ...before };
@@ -242,7 +246,7 @@ export class AuthService {
       details: { diff },
       ...(actor.sourceIp !== undefined ? { sourceIp: actor.sourceIp } : {}),
     });
-    return toUserView((await storeCall(() => this.users.findOne({ _id: username })))!);
+    return toUserView((await storeCall(() => this.users.findOne({ _id: username }), 'auth.getUser'))!);
   }
 
   /** A new API token for `username`, audited as `token.create` by `actor` (`POST /api/tokens`, `switchboard tokens create`). */
@@ -268,27 +272,28 @@ export class AuthService {
   async createApiToken(username: string, name: string): Promise<{ id: string; name: string; token: string }> {
     const secret = token('sbt');
     const id = randomBytes(6).toString('hex');
-    await storeCall(() => this.tokens.insertOne({ _id: sha256(secret), id, name, username, createdAt: new Date() }));
+    await storeCall(() => this.tokens.insertOne({ _id: sha256(secret), id, name, username, createdAt: new Date() }), 'auth.insertToken');
     return { id, name, token: secret };
   }
 
   async listApiTokens(username: string): Promise<Omit<ApiTokenRecord, '_id'>[]> {
-    return storeCall(() => this.tokens.find({ username }, { projection: { _id: 0 } }).toArray());
+    return storeCall(() => this.tokens.find({ username }, { projection: { _id: 0 } }).toArray(), 'auth.listTokens');
   }
 
   async revokeApiToken(username: string, id: string): Promise<boolean> {
-    return (await storeCall(() => this.tokens.deleteOne({ username, id }))).deletedCount === 1;
+    return (await storeCall(() => this.tokens.deleteOne({ username, id }), 'auth.deleteToken')).deletedCount === 1;
   }
 
   /** Ends every session and token of a user (deleted, or password changed). */
   async revokeAll(username: string): Promise<void> {
-    await storeCall(() => this.sessions.deleteMany({ username }));
-    await storeCall(() => this.tokens.deleteMany({ username }));
+    await storeCall(() => this.sessions.deleteMany({ username }), 'auth.deleteSessions');
+    await storeCall(() => this.tokens.deleteMany({ username }), 'auth.deleteTokens');
   }
 
   private async principal(username: string, via: Principal['via']): Promise<Principal | undefined> {
-    const user = await storeCall(() =>
-      this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1, disabled: 1 } }),
+    const user = await storeCall(
+      () => this.users.findOne({ _id: username }, { projection: { role: 1, channels: 1, phi: 1, disabled: 1 } }),
+      'auth.getPrincipal',
     );
     return user && !user.disabled ? { username, role: user.role, channels: user.channels, phi: user.phi, via } : undefined;
   }

@@ -44,7 +44,7 @@ export class LoginAttempts {
   }
 
   async start(): Promise<void> {
-    await storeCall(() => this.slots.createIndex({ username: 1, epoch: 1 }, { name: 'user_epoch' }));
+    await storeCall(() => this.slots.createIndex({ username: 1, epoch: 1 }, { name: 'user_epoch' }), 'logins.createIndex');
   }
 
   /** A new series for a new user, or after a sign-in or an unlock. */
@@ -77,7 +77,10 @@ export class LoginAttempts {
 
   /** Deletes the user's slots of every series but `keep` (none when omitted). */
   async forget(username: string, keep?: string): Promise<void> {
-    await storeCall(() => this.slots.deleteMany(keep === undefined ? { username } : { username, epoch: { $ne: keep } }));
+    await storeCall(
+      () => this.slots.deleteMany(keep === undefined ? { username } : { username, epoch: { $ne: keep } }),
+      'logins.clearSlots',
+    );
   }
 
   /**
@@ -86,17 +89,18 @@ export class LoginAttempts {
    * run out starts the next series. The user's `failedLogins` shows the count, up to `max`.
    */
   async countFor(username: string): Promise<{ user: UserRecord | null; attempt: number }> {
-    const user = await storeCall(() => this.users.findOne({ _id: username }));
+    const user = await storeCall(() => this.users.findOne({ _id: username }), 'logins.getUser');
     if (!user) return { user, attempt: 0 };
     const epoch = LoginAttempts.epochOf(user);
     if (epoch !== (user.loginEpoch ?? '')) {
       const restart = { $set: { loginEpoch: epoch, failedLogins: 0 }, $unset: { lockedUntil: '' as const } };
-      await storeCall(() => this.users.updateOne({ _id: username }, restart));
+      await storeCall(() => this.users.updateOne({ _id: username }, restart), 'logins.restart');
       await this.forget(username, epoch);
       delete user.lockedUntil;
     }
     const attempt = await this.count(username, epoch);
-    if (attempt <= this.max) await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }));
+    if (attempt <= this.max)
+      await storeCall(() => this.users.updateOne({ _id: username }, { $set: { failedLogins: attempt } }), 'logins.count');
     return { user, attempt };
   }
 
@@ -104,7 +108,7 @@ export class LoginAttempts {
   async reset(username: string): Promise<void> {
     const epoch = LoginAttempts.newEpoch();
     const fresh = { $set: { failedLogins: 0, loginEpoch: epoch }, $unset: { lockedUntil: '' as const } };
-    await storeCall(() => this.users.updateOne({ _id: username }, fresh));
+    await storeCall(() => this.users.updateOne({ _id: username }, fresh), 'logins.reset');
     await this.forget(username, epoch);
   }
 }

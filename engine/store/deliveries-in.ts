@@ -55,11 +55,13 @@ async function byStatus(ctx: StoreContext, q: DeliveriesInQuery, statuses: Messa
   if (q.from || q.to) filter.receivedAt = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
   const perStatus = await Promise.all(
     statuses.map((status) =>
-      storeCall(() =>
-        ctx
-          .states()
-          .find({ ...filter, status }, { sort: { _id: q.order }, limit: q.limit })
-          .toArray(),
+      storeCall(
+        () =>
+          ctx
+            .states()
+            .find({ ...filter, status }, { sort: { _id: q.order }, limit: q.limit })
+            .toArray(),
+        'deliveries.findInStatus',
       ),
     ),
   );

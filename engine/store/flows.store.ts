@@ -78,10 +78,10 @@ export class FlowStore {
   /** The indexes the relay's scan and the console's list read. */
   async start(): Promise<void> {
     // One createIndex each, none on `_id` beside another field: FerretDB 1.24 drops the connection on that form.
-    await storeCall(() => this.instances().createIndex({ unsettled: 1, updatedAt: 1 }, { name: 'unsettled_updated' }));
-    await storeCall(() => this.instances().createIndex({ flowId: 1, createdAt: -1 }, { name: 'flow_newest' }));
-    await storeCall(() => this.instances().createIndex({ createdAt: -1 }, { name: 'newest' }));
-    await storeCall(() => this.instances().createIndex({ searchKeys: 1 }, { name: 'search_keys' }));
+    await storeCall(() => this.instances().createIndex({ unsettled: 1, updatedAt: 1 }, { name: 'unsettled_updated' }), 'flows.createIndex');
+    await storeCall(() => this.instances().createIndex({ flowId: 1, createdAt: -1 }, { name: 'flow_newest' }), 'flows.createIndex');
+    await storeCall(() => this.instances().createIndex({ createdAt: -1 }, { name: 'newest' }), 'flows.createIndex');
+    await storeCall(() => this.instances().createIndex({ searchKeys: 1 }, { name: 'search_keys' }), 'flows.createIndex');
   }
 
   /** The stored form of a business key (`searchKeys`): a keyed hash when SEARCH_HASH_KEY is set. */
@@ -92,17 +92,19 @@ export class FlowStore {
   /** Inserts instances; an instance that exists (a retried intake) is left as it is. Gives those inserted. */
   async create(instances: readonly FlowInstance[]): Promise<FlowInstance[]> {
     if (instances.length === 0) return [];
-    const refused = await storeCall(() =>
-      insertAllowingDuplicates(
-        this.instances(),
-        instances.map((i) => this.stored(i)),
-      ),
+    const refused = await storeCall(
+      () =>
+        insertAllowingDuplicates(
+          this.instances(),
+          instances.map((i) => this.stored(i)),
+        ),
+      'flows.create',
     );
     return instances.filter((_, i) => !refused.has(i));
   }
 
   async get(id: string): Promise<FlowInstance | undefined> {
-    const doc = await storeCall(() => this.instances().findOne({ _id: id }));
+    const doc = await storeCall(() => this.instances().findOne({ _id: id }), 'flows.get');
     return doc ? this.opened(doc) : undefined;
   }
 
@@ -150,7 +152,10 @@ export class FlowStore {
 
   /** One conditional update of instance `id`, never overlapping another of the same instance (serializeWith). */
   private update(id: string, filter: Filter<StoredInstance>, update: UpdateFilter<StoredInstance>): Promise<boolean> {
-    return this.serial(id, async () => (await storeCall(() => this.instances().updateOne(filter, update))).modifiedCount === 1);
+    return this.serial(
+      id,
+      async () => (await storeCall(() => this.instances().updateOne(filter, update), 'flows.update')).modifiedCount === 1,
+    );
   }
 
   /** Marks an instance looked at (the relay's pass), so the next pass finds it only once it is stale again. */
@@ -160,10 +165,12 @@ export class FlowStore {
 
   /** Instances in flight not changed since `olderThan`, for the relay to re-queue their steps. */
   async findUnsettled(olderThan: Date, limit: number): Promise<FlowInstance[]> {
-    const docs = await storeCall(() =>
-      this.instances()
-        .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { limit })
-        .toArray(),
+    const docs = await storeCall(
+      () =>
+        this.instances()
+          .find({ unsettled: true, updatedAt: { $lt: olderThan } }, { limit })
+          .toArray(),
+      'flows.findUnsettled',
     );
     return docs.map((d) => this.opened(d));
   }
@@ -178,10 +185,12 @@ export class FlowStore {
     if (o.status) filter.status = o.status;
     if (o.key) filter.searchKeys = this.sealer.searchValue(o.key);
     if (o.from || o.to) filter.createdAt = { ...(o.from ? { $gte: o.from } : {}), ...(o.to ? { $lt: o.to } : {}) };
-    const docs = await storeCall(() =>
-      this.instances()
-        .find(filter, { sort: { createdAt: -1 }, limit: o.limit })
-        .toArray(),
+    const docs = await storeCall(
+      () =>
+        this.instances()
+          .find(filter, { sort: { createdAt: -1 }, limit: o.limit })
+          .toArray(),
+      'flows.list',
     );
     return docs.map((d) => this.opened(d));
   }
@@ -197,14 +206,19 @@ export class FlowStore {
   }> {
     const c = this.instances();
     const statuses = Object.values(FlowStatus);
-    const counted = await storeCall(() => Promise.all(statuses.map((status) => c.countDocuments({ flowId, status }))));
+    const counted = await storeCall(
+      () => Promise.all(statuses.map((status) => c.countDocuments({ flowId, status }))),
+      'flows.countByStatus',
+    );
     const since = new Date(now.getTime() - 86_400_000);
-    const [oldest, started, completed] = await storeCall(() =>
-      Promise.all([
-        c.find({ flowId, unsettled: true }, { sort: { createdAt: 1 }, limit: 1, projection: { createdAt: 1 } }).toArray(),
-        c.countDocuments({ flowId, createdAt: { $gte: since } }),
-        c.countDocuments({ flowId, createdAt: { $gte: since }, status: FlowStatus.completed }),
-      ]),
+    const [oldest, started, completed] = await storeCall(
+      () =>
+        Promise.all([
+          c.find({ flowId, unsettled: true }, { sort: { createdAt: 1 }, limit: 1, projection: { createdAt: 1 } }).toArray(),
+          c.countDocuments({ flowId, createdAt: { $gte: since } }),
+          c.countDocuments({ flowId, createdAt: { $gte: since }, status: FlowStatus.completed }),
+        ]),
+      'flows.standing',
     );
     const counts = Object.fromEntries(statuses.map((s, i) => [s, counted[i]!])) as Record<FlowStatus, number>;
     return { counts, ...(oldest[0] ? { oldestUnsettledAt: oldest[0].createdAt } : {}), last24h: { started, completed } };

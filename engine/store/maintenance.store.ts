@@ -23,10 +23,10 @@ export class MaintenanceStore {
     const messages = this.ctx.messages();
     const states = this.ctx.states();
     const meta = this.ctx.meta();
-    await storeCall(() => backfillStateLayout({ messages, states, meta }));
-    await storeCall(() => backfillOrderKeys(states, meta));
-    await storeCall(() => backfillSearchKeys(messages, meta));
-    await storeCall(() => backfillReplayIds(states, meta));
+    await storeCall(() => backfillStateLayout({ messages, states, meta }), 'maintenance.backfillStateLayout');
+    await storeCall(() => backfillOrderKeys(states, meta), 'maintenance.backfillOrderKeys');
+    await storeCall(() => backfillSearchKeys(messages, meta), 'maintenance.backfillSearchKeys');
+    await storeCall(() => backfillReplayIds(states, meta), 'maintenance.backfillReplayIds');
   }
 
   /**
@@ -47,12 +47,12 @@ export class MaintenanceStore {
     const states = this.ctx.states();
     const changed = await eachDocument(messages.find(filter, { batchSize: 500 }), async (doc) => {
       const set = sealer.reseal(doc);
-      if (set) await storeCall(() => messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }));
+      if (set) await storeCall(() => messages.updateOne({ _id: doc._id, kid: doc.kid }, { $set: set }), 'maintenance.rekeyMessage');
       return Boolean(set);
     });
     await eachDocument(states.find(filter, { batchSize: 500 }), async (state) => {
       const set = sealer.resealState(state);
-      if (set) await storeCall(() => states.updateOne({ _id: state._id, kid: state.kid }, { $set: set }));
+      if (set) await storeCall(() => states.updateOne({ _id: state._id, kid: state.kid }, { $set: set }), 'maintenance.rekeyState');
       return Boolean(set);
     });
     return changed;
@@ -64,7 +64,7 @@ async function eachDocument<T>(cursor: FindCursor<T>, fn: (doc: T) => Promise<bo
   let changed = 0;
   try {
     for (;;) {
-      const doc = await storeCall(() => cursor.next());
+      const doc = await storeCall(() => cursor.next(), 'maintenance.next');
       if (!doc) return changed;
       if (await fn(doc)) changed++;
     }

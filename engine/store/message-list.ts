@@ -62,7 +62,10 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
   const bounds = { newest, ...(query.from ? { lower: query.from } : {}) };
   const contentFilter = contentFilterOf(ctx, query);
   if (!contentFilter) {
-    const states = await storeCall(() => listNewestFirst(ctx.states(), { filter: stateFilterOf(query), limit: query.limit, ...bounds }));
+    const states = await storeCall(
+      () => listNewestFirst(ctx.states(), { filter: stateFilterOf(query), limit: query.limit, ...bounds }),
+      'messages.listStates',
+    );
     return withContents(ctx, states);
   }
   const found: ListedMessage[] = [];
@@ -70,7 +73,7 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
   for (let page = 0; page < MAX_PAGES && found.length < query.limit; page++) {
     const filter = before ? { ...contentFilter, _id: { $lt: before } } : contentFilter;
     const limit = query.limit - found.length;
-    const contents = await storeCall(() => listNewestFirst(ctx.messages(), { filter, limit, ...bounds }));
+    const contents = await storeCall(() => listNewestFirst(ctx.messages(), { filter, limit, ...bounds }), 'messages.listContents');
     const states = await lookUpMap(
       ctx.states(),
       contents.map((c) => c._id),

@@ -190,14 +190,16 @@ export class MessageStore {
     const state = await this.stateOf(id);
     if (!state || !resettable.includes(state.status)) return false;
     await storeCall(() => this.ctx.messages().updateOne({ _id: id }, { $unset: { canonical: '' } }), 'messages.unsetCanonical');
-    const res = await storeCall(() =>
-      this.ctx.states().updateOne(
-        { _id: id, status: { $in: resettable } },
-        statusUpdate(MessageStatus.received, {
-          set: { deliveries: {} },
-          unset: { error: '', filteredReason: '', orderKeys: '' },
-        }),
-      ),
+    const res = await storeCall(
+      () =>
+        this.ctx.states().updateOne(
+          { _id: id, status: { $in: resettable } },
+          statusUpdate(MessageStatus.received, {
+            set: { deliveries: {} },
+            unset: { error: '', filteredReason: '', orderKeys: '' },
+          }),
+        ),
+      'messages.resetForReroute',
     );
     return res.modifiedCount === 1;
   }

@@ -43,11 +43,13 @@ export class RelayStore {
   async findUnflagged(limit: number): Promise<UnsettledMessage[]> {
     const found = await Promise.all(
       [MessageStatus.received, MessageStatus.routed].map((status) =>
-        storeCall(() =>
-          this.ctx
-            .states()
-            .find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
-            .toArray(),
+        storeCall(
+          () =>
+            this.ctx
+              .states()
+              .find({ status, unsettled: { $ne: true } }, { projection: UNSETTLED_PROJECTION, limit })
+              .toArray(),
+          'relay.findUnflagged',
         ),
       ),
     );

@@ -31,7 +31,7 @@ export class ReplayStore {
     const reset = o.destinationIds.filter((d) => message.deliveries[d]?.status === o.from);
     if (reset.length === 0) return [];
     const canonical = this.ctx.sealer.canonical(o.events);
-    await storeCall(() => this.ctx.messages().updateOne({ _id: message._id }, { $set: { canonical } }));
+    await storeCall(() => this.ctx.messages().updateOne({ _id: message._id }, { $set: { canonical } }), 'replays.setCanonical');
     const set: Record<string, unknown> = {};
     // The order keys of the deliveries open once these are reset (see order-keys.ts).
     const orderKeys = orderKeysOf(message.deliveries, reset);
@@ -46,7 +46,7 @@ export class ReplayStore {
       filter[`deliveries.${d}.status`] = o.from;
     }
     const update = { ...statusUpdate(MessageStatus.routed, { set }), $addToSet: { replayIds: o.replayId } } as UpdateFilter<MessageState>;
-    const res = await storeCall(() => this.ctx.states().updateOne(filter as Filter<MessageState>, update));
+    const res = await storeCall(() => this.ctx.states().updateOne(filter as Filter<MessageState>, update), 'replays.resetDeliveries');
     return res.modifiedCount === 1 ? reset : [];
   }
 
@@ -57,11 +57,13 @@ export class ReplayStore {
    * replay-ids.ts): the messages of this replay only.
    */
   async findReplayed(replayId: string): Promise<ReplayRecord['deliveries']> {
-    const states = await storeCall(() =>
-      this.ctx
-        .states()
-        .find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1 }, sort: { _id: 1 } })
-        .toArray(),
+    const states = await storeCall(
+      () =>
+        this.ctx
+          .states()
+          .find({ replayIds: replayId }, { projection: { _id: 1, deliveries: 1 }, sort: { _id: 1 } })
+          .toArray(),
+      'replays.findReplayed',
     );
     const contents = await lookUpMap(
       this.ctx.messages(),
@@ -83,7 +85,7 @@ export class ReplayStore {
   }
 
   async insert(record: ReplayRecord): Promise<void> {
-    await storeCall(() => this.ctx.replays().insertOne(record));
+    await storeCall(() => this.ctx.replays().insertOne(record), 'replays.insert');
   }
 
   /** Progress of a running replay (heartbeat renewed); with `done`, what it replayed and its end. */
@@ -93,26 +95,31 @@ export class ReplayStore {
   ): Promise<void> {
     const set: Record<string, unknown> = { progress: u.progress, refused: u.refused, heartbeatAt: new Date() };
     if (u.done) Object.assign(set, { state: ReplayState.done, finishedAt: new Date(), deliveries: u.done.deliveries });
-    await storeCall(() => this.ctx.replays().updateOne({ _id: id }, { $set: set }));
+    await storeCall(() => this.ctx.replays().updateOne({ _id: id }, { $set: set }), 'replays.update');
   }
 
   async get(id: string): Promise<ReplayRecord | null> {
-    return storeCall(() => this.ctx.replays().findOne({ _id: id }));
+    return storeCall(() => this.ctx.replays().findOne({ _id: id }), 'replays.get');
   }
 
   /** The last replays, newest first, without their lists of deliveries (see get). */
   async list(limit: number): Promise<Omit<ReplayRecord, 'deliveries'>[]> {
-    return storeCall(() =>
-      this.ctx
-        .replays()
-        .find({}, { projection: { deliveries: 0 }, sort: { at: -1 }, limit })
-        .toArray(),
+    return storeCall(
+      () =>
+        this.ctx
+          .replays()
+          .find({}, { projection: { deliveries: 0 }, sort: { at: -1 }, limit })
+          .toArray(),
+      'replays.list',
     );
   }
 
   /** Renews a running replay's heartbeat (while a step takes long). */
   async touch(id: string): Promise<void> {
-    await storeCall(() => this.ctx.replays().updateOne({ _id: id, state: ReplayState.running }, { $set: { heartbeatAt: new Date() } }));
+    await storeCall(
+      () => this.ctx.replays().updateOne({ _id: id, state: ReplayState.running }, { $set: { heartbeatAt: new Date() } }),
+      'replays.touch',
+    );
   }
 
   /**
@@ -122,15 +129,18 @@ export class ReplayStore {
    */
   async claimStale(staleBefore: Date, except: readonly string[]): Promise<ReplayRecord | null> {
     const replays = this.ctx.replays();
-    const stale = await storeCall(() =>
-      replays.findOne(
-        { state: ReplayState.running, heartbeatAt: { $lt: staleBefore }, ...(except.length ? { _id: { $nin: [...except] } } : {}) },
-        { projection: { deliveries: 0 } },
-      ),
+    const stale = await storeCall(
+      () =>
+        replays.findOne(
+          { state: ReplayState.running, heartbeatAt: { $lt: staleBefore }, ...(except.length ? { _id: { $nin: [...except] } } : {}) },
+          { projection: { deliveries: 0 } },
+        ),
+      'replays.findStale',
     );
     if (!stale) return null;
-    const res = await storeCall(() =>
-      replays.updateOne({ _id: stale._id, heartbeatAt: stale.heartbeatAt }, { $set: { heartbeatAt: new Date() } }),
+    const res = await storeCall(
+      () => replays.updateOne({ _id: stale._id, heartbeatAt: stale.heartbeatAt }, { $set: { heartbeatAt: new Date() } }),
+      'replays.claimStale',
     );
     return res.modifiedCount === 1 ? { ...stale, deliveries: [] } : null;
   }

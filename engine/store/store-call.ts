@@ -8,10 +8,10 @@ export const DURABLE = { w: 'majority', j: true } as const;
 
 /**
  * Runs a driver call, turning every failure into STORE_UNAVAILABLE with the cause kept (not its text).
- * Its duration goes to the store latency histogram under `operation` (a fixed name such as
- * `messages.insert`; `other` for calls not named yet) and its outcome: in memory, no round trip.
+ * Its duration goes to the store latency histogram under `operation` (a fixed `<area>.<call>` name,
+ * such as `messages.insertContent`) and its outcome: in memory, no round trip.
  */
-export async function storeCall<T>(op: () => Promise<T>, operation = 'other'): Promise<T> {
+export async function storeCall<T>(op: () => Promise<T>, operation: string): Promise<T> {
   const started = performance.now();
   let outcome = 'failed';
   try {

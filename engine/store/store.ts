@@ -87,7 +87,7 @@ export class Store {
 
   async ping(): Promise<void> {
     const db = this.db ?? notStarted();
-    await storeCall(() => db.command({ ping: 1 }));
+    await storeCall(() => db.command({ ping: 1 }), 'store.ping');
   }
 
   /** Closes the client once; later calls return the same promise. */
