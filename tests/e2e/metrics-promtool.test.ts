@@ -1,4 +1,7 @@
 import test from 'ava';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadSecurityConfig } from '../../engine/config/security-config.ts';
 import { AuthService } from '../../engine/security/auth-service.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
@@ -30,6 +33,28 @@ test('promtool: the shipped alerting rules are valid and their unit tests pass',
   t.regex(checked.output, /SUCCESS: 8 rules found/);
   const tested = await promtool(['test', 'rules', 'prometheus-rules.test.yml'], undefined, OPS);
   t.is(tested.code, 0, tested.output);
+});
+
+/** The PromQL of every panel of the shipped dashboard, Grafana's variables given values. */
+async function dashboardQueries(): Promise<string[]> {
+  const dashboard = JSON.parse(await readFile(`${OPS}grafana-dashboard.json`, 'utf8')) as {
+    panels: { targets?: { expr: string }[] }[];
+  };
+  return dashboard.panels
+    .flatMap((p) => p.targets ?? [])
+    .map((t) => t.expr.replaceAll('$__rate_interval', '5m').replaceAll('$channel', '.*'));
+}
+
+test('promtool: every query of the Grafana dashboard is valid PromQL', async (t) => {
+  const queries = await dashboardQueries();
+  t.true(queries.length >= 20);
+  const rules = { groups: [{ name: 'dashboard', rules: queries.map((expr, i) => ({ record: `dashboard:query${i}`, expr })) }] };
+  const dir = await mkdtemp(join(tmpdir(), 'sb-dashboard-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // JSON is YAML: the queries as recording rules, which promtool parses.
+  await writeFile(join(dir, 'queries.yml'), JSON.stringify(rules));
+  const checked = await promtool(['check', 'rules', 'queries.yml'], undefined, dir);
+  t.is(checked.code, 0, checked.output);
 });
 
 test('after traffic, /metrics counts intake, ACKs, deliveries, queues, the store and charges, passes promtool, holds no PHI', async (t) => {
@@ -68,6 +93,14 @@ test('after traffic, /metrics counts intake, ACKs, deliveries, queues, the store
   t.true(storeCalls('deliveries.updateAndSettle') + storeCalls('deliveries.updateReturning') >= 2, 'the final delivery writes');
   t.is(sample(text, 'switchboard_charges_posted_total', `${ch},destination="erp",transaction_type="CG"`), 1);
   t.is(sample(text, 'switchboard_charges_amount_total', `${ch},destination="erp",transaction_type="CG",currency="USD"`), 125.5);
+  const exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  const rules = (await readFile(`${OPS}prometheus-rules.yml`, 'utf8'))
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n');
+  const used = [...(await dashboardQueries()), rules].flatMap((q) => [...q.matchAll(/\bswitchboard_[a-z0-9_]+/g)].map((m) => m[0]));
+  for (const name of new Set(used.map((n) => n.replace(/_(bucket|sum|count)$/, ''))))
+    t.true(exposed.has(name), `${name}, charted or alerted on, is served`);
   for (const phi of ['ROEBUCK', 'RITA', '4711', '19800101', 'PT1', 'VPT2', '99213', 'ORM']) t.false(text.includes(phi), phi);
 });
 
