@@ -4,7 +4,8 @@ import { SwitchboardError } from '../errors.ts';
 import type { FlowCatalog } from '../flows/flow-catalog.ts';
 import type { FlowOperations } from '../flows/flow-operations.ts';
 import { FlowStatus } from '../flows/flow-states.ts';
-import { flowView, instanceDetail, instanceSummary } from '../flows/flow-views.ts';
+import { flowView, instanceDetail, instanceSummary, maskLeaves } from '../flows/flow-views.ts';
+import type { RetryPreview } from '../flows/flow-view.ts';
 import { hasPermission, inScope, Permission } from '../security/roles.ts';
 import type { FlowInstance } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
@@ -28,6 +29,17 @@ const FlowParams = Type.Object({ flowId: Type.String({ maxLength: 64 }) });
 const StepParams = Type.Object({ id: Type.String({ maxLength: 200 }), stepId: Type.String({ maxLength: 64 }) });
 const RetryBody = Type.Object({ dryRun: Type.Boolean({ default: false }) });
 const ReasonBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 1000 }) });
+
+/** A retry's dry run for a viewer without the PHI permission: the values masked, the field names kept. */
+const maskedPreview = (p: RetryPreview): RetryPreview => ({
+  ...(p.before ? { before: maskLeaves(p.before) as Record<string, unknown> } : {}),
+  after: maskLeaves(p.after) as Record<string, unknown>,
+  changes: p.changes.map((c) => ({
+    field: c.field,
+    ...('before' in c ? { before: maskLeaves(c.before) } : {}),
+    ...('after' in c ? { after: maskLeaves(c.after) } : {}),
+  })),
+});
 
 type Deps = { store: Store; catalog: FlowCatalog; operations: FlowOperations };
 
@@ -125,7 +137,10 @@ function operateRoutes(app: FastifyInstance, deps: Deps): void {
     async (request, reply) => {
       const { id, stepId } = request.params;
       await visible(deps, request, id);
-      if (request.body.dryRun) return deps.operations.previewRetry(id, stepId);
+      if (request.body.dryRun) {
+        const preview = await deps.operations.previewRetry(id, stepId);
+        return principalOf(request).phi ? preview : maskedPreview(preview);
+      }
       return reply.code(202).send(instanceSummary(await deps.operations.retry(id, stepId, operator(request))));
     },
   );

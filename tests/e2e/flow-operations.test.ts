@@ -96,6 +96,10 @@ test('abort runs the compensations of the done steps, latest first; a viewer see
   t.false(masked.canOperate);
   t.deepEqual(masked.steps['validate-encounter']!.request, { visitNumber: '***' }, 'values masked, fields kept');
   t.is(masked.steps.bill!.error!.code, 'PEER_REJECTED', 'the failure is still told');
+  const support = await userSession(engine, { username: 'sam', role: 'support', phi: false });
+  const preview = await apiCall(engine, 'POST', `/api/flows/instances/${stalled!._id}/steps/bill/retry`, { dryRun: true }, support);
+  t.like(preview.body, { after: { visitNumber: '***', code: '***' }, changes: [] }, 'the dry run is masked without the PHI permission');
+  t.false(JSON.stringify(preview.body).includes('V1001'));
   const refused = await apiCall(engine, 'POST', `/api/flows/instances/${stalled!._id}/abort`, { reason: 'viewer try' }, viewer);
   t.is(refused.status, 403);
 
