@@ -33,6 +33,10 @@ export const Permission = {
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
   metricsRead: 'metrics:read',
+  /** Process flows (issue 24): the deployed flows, their instances and each step's request and answer. */
+  flowsRead: 'flows:read',
+  /** Retry or skip a flow instance's step, abort an instance (its compensations run). */
+  flowsOperate: 'flows:operate',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
@@ -52,10 +56,21 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     P.channelsWrite,
     P.tablesRead,
     P.tablesWrite,
+    P.flowsRead,
   ],
-  support: [P.messagesRead, P.messagesReroute, P.deliveriesRead, P.deliveriesReplay, P.transformsRead, P.channelsRead, P.tablesRead],
+  support: [
+    P.messagesRead,
+    P.messagesReroute,
+    P.deliveriesRead,
+    P.deliveriesReplay,
+    P.transformsRead,
+    P.channelsRead,
+    P.tablesRead,
+    P.flowsRead,
+    P.flowsOperate,
+  ],
   auditor: [P.auditRead],
-  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead],
+  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead, P.flowsRead],
   monitor: [P.metricsRead],
 };
 
