@@ -3,14 +3,13 @@ import { get } from '../api.ts';
 import { MinuteBars, Sparkline } from '../components/charts.tsx';
 import { useInterval } from '../hooks.ts';
 import type { MetricsSummary } from '../types.ts';
-import { ErrorNote, Page } from '../ui.tsx';
+import { ageText, ErrorNote, Page } from '../ui.tsx';
 
 /** How often the figures are read again, and how many readings each destination's sparklines keep. */
 const REFRESH_MS = 5000;
 const HISTORY = 36;
 
 const minute = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-const age = (s: number | null) => (s === null ? '—' : s < 120 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
 const queued = (d: MetricsSummary['destinations'][number]) => d.jobs.waiting + d.jobs.prioritized + d.jobs.delayed;
 
 /**
@@ -105,7 +104,7 @@ export function Dashboard() {
                   <Sparkline
                     values={h?.age ?? [0]}
                     label={`${d.destinationId} oldest waiting, seconds`}
-                    text={age(d.oldestWaitingSeconds)}
+                    text={ageText(d.oldestWaitingSeconds)}
                   />
                 </td>
                 <td>{d.retrying}</td>
