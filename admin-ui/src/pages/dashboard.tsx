@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { get } from '../api.ts';
+import { get, type Me } from '../api.ts';
 import { MinuteBars, Sparkline } from '../components/charts.tsx';
+import { FlowHealth } from '../components/flow-health.tsx';
 import { useInterval } from '../hooks.ts';
 import type { MetricsSummary } from '../types.ts';
 import { ageText, ErrorNote, Page } from '../ui.tsx';
@@ -15,9 +16,10 @@ const queued = (d: MetricsSummary['destinations'][number]) => d.jobs.waiting + d
 /**
  * Messages per minute and errors per channel (last 15 minutes), and per destination the queue
  * depth, the age of the oldest waiting job and the failing deliveries. Read again every 5 s; the
- * queue sparklines show the readings since the page was opened.
+ * queue sparklines show the readings since the page was opened. For those who may read flows, per
+ * flow its completion rate and its oldest unfinished instance.
  */
-export function Dashboard() {
+export function Dashboard({ me }: { me: Me }) {
   const [summary, setSummary] = useState<MetricsSummary>();
   const [error, setError] = useState<Error>();
   const history = useRef(new Map<string, { depth: number[]; age: number[] }>());
@@ -121,6 +123,7 @@ export function Dashboard() {
           })}
         </tbody>
       </table>
+      {me.permissions.includes('flows:read') && <FlowHealth refreshMs={REFRESH_MS} />}
     </Page>
   );
 }
