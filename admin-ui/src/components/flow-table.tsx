@@ -29,15 +29,17 @@ export function FlowTable({ flows }: { flows: readonly FlowView[] }) {
             <td>
               {f.trigger.model} <span class="muted">from</span> {f.trigger.channelId}
             </td>
-            <td class="statuses">
-              {FLOW_STATUSES.filter((s) => f.counts[s] > 0).map((s) => (
-                <a href={`/flows${query({ flow: f.id, status: s })}`} aria-label={`${f.id}: ${f.counts[s]} ${s}`}>
-                  <span class={`badge badge-${s}`}>
-                    {s} {f.counts[s]}
-                  </span>
-                </a>
-              ))}
-              {FLOW_STATUSES.every((s) => f.counts[s] === 0) && <span class="muted">none</span>}
+            <td>
+              <div class="statuses">
+                {FLOW_STATUSES.filter((s) => f.counts[s] > 0).map((s) => (
+                  <a href={`/flows${query({ flow: f.id, status: s })}`} aria-label={`${f.id}: ${f.counts[s]} ${s}`}>
+                    <span class={`badge badge-${s}`}>
+                      {s} {f.counts[s]}
+                    </span>
+                  </a>
+                ))}
+                {FLOW_STATUSES.every((s) => f.counts[s] === 0) && <span class="muted">none</span>}
+              </div>
             </td>
             <td>{ageText(secondsSince(f.oldestUnsettledAt))}</td>
           </tr>
