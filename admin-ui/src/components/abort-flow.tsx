@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import type { InstanceDetail, InstanceSummary } from '../flow-types.ts';
+import { useAction } from '../hooks.ts';
 import { ErrorNote } from '../ui.tsx';
 import { ReasonForm } from './reason-form.tsx';
 
@@ -13,27 +14,18 @@ const toUndo = (i: InstanceDetail) =>
 
 /**
  * Aborts an instance, with a reason: no further step starts, and the compensations of its done
- * steps run, latest first (the form names them in that order). `onDone` is called after, done or refused.
+ * steps run, latest first (the form names them in that order). `onDone` is called after, gone through or refused.
  */
 export function AbortFlow({ instance, onDone }: { instance: InstanceDetail; onDone(): void }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error>();
+  const action = useAction(onDone);
   const undo = toUndo(instance);
-
-  const abort = async (reason: string) => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const abort = (reason: string) =>
+    action.run(async () => {
       await api<InstanceSummary>('POST', `/api/flows/instances/${encodeURIComponent(instance.id)}/abort`, { reason });
       setOpen(false);
-    } catch (err) {
-      setError(err as Error);
-    } finally {
-      setBusy(false);
-      onDone();
-    }
-  };
+      return 'Abort requested: the compensations run.';
+    });
 
   return (
     <div class="abort-flow">
@@ -43,14 +35,19 @@ export function AbortFlow({ instance, onDone }: { instance: InstanceDetail; onDo
         </button>
       )}
       {open && (
-        <ReasonForm submit="Confirm abort" busy={busy} onSubmit={(r) => void abort(r)} onCancel={() => setOpen(false)}>
+        <ReasonForm submit="Confirm abort" busy={action.busy} onSubmit={(r) => void abort(r)} onCancel={() => setOpen(false)}>
           <p>
             Aborting stops the steps not done yet. The compensations of the done steps then run, latest first
             {undo.length > 0 ? `: ${undo.join(', then ')}.` : '; no done step has one, so nothing is undone.'}
           </p>
         </ReasonForm>
       )}
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
+      {action.done && (
+        <p class="ok" role="status">
+          {action.done}
+        </p>
+      )}
     </div>
   );
 }

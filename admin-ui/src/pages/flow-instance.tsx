@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import type { Me } from '../api.ts';
 import { AbortFlow } from '../components/abort-flow.tsx';
+import { InstanceFacts } from '../components/instance-facts.tsx';
 import { StepActions } from '../components/step-actions.tsx';
 import { StepGraph } from '../components/step-graph.tsx';
 import { isMoving, isOpen, type InstanceDetail, type StepDetail } from '../flow-types.ts';
@@ -63,36 +64,7 @@ export function FlowInstance({ id, me }: { id: string; me: Me }) {
       <ErrorNote error={error} />
       {i && (
         <>
-          <dl class="facts">
-            <dt>Status</dt>
-            <dd>
-              <Badge value={i.status} />
-              {moving && <span class="muted"> (read again every {REFRESH_MS / 1000} s)</span>}
-            </dd>
-            <dt>Flow</dt>
-            <dd>
-              {i.flowId} v{i.flowVersion}: {i.flow.description}
-            </dd>
-            <dt>Message</dt>
-            <dd class="mono">
-              {me.permissions.includes('messages:read') ? (
-                <a href={`/messages/${encodeURIComponent(i.messageId)}`}>{i.messageId}</a>
-              ) : (
-                i.messageId
-              )}{' '}
-              <span class="muted">from {i.channelId}</span>
-            </dd>
-            <dt>Started</dt>
-            <dd>{when(i.createdAt)}</dd>
-            <dt>Updated</dt>
-            <dd>{when(i.updatedAt)}</dd>
-            {i.abort && <dt>Aborted</dt>}
-            {i.abort && (
-              <dd>
-                by {i.abort.by} at {when(i.abort.at)}: {i.abort.reason}
-              </dd>
-            )}
-          </dl>
+          <InstanceFacts i={i} me={me} refreshMs={moving ? REFRESH_MS : undefined} />
           {!i.phi && <p class="note">Patient data is masked (***): your account does not have the PHI permission.</p>}
           {operable && <AbortFlow instance={i} onDone={reload} />}
           <h2>Steps</h2>

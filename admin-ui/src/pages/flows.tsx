@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { query } from '../api.ts';
 import { FlowTable } from '../components/flow-table.tsx';
-import { StepStrip } from '../components/step-strip.tsx';
+import { InstanceTable } from '../components/instance-table.tsx';
 import { FLOW_STATUSES, type FlowView, type InstanceSummary } from '../flow-types.ts';
 import { useApi } from '../hooks.ts';
 import { navigate, useLocation } from '../router.ts';
-import { Badge, ErrorNote, Page, when } from '../ui.tsx';
+import { ErrorNote, Page } from '../ui.tsx';
 
 const FIELDS = ['flow', 'status', 'from', 'to', 'key'] as const;
 type Criteria = Record<(typeof FIELDS)[number], string>;
@@ -75,41 +75,7 @@ export function Flows() {
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={list.error} />
-      <table class="list instances">
-        <caption class="sr-only">Flow instances, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            <th scope="col">Flow</th>
-            <th scope="col">Status</th>
-            <th scope="col">Steps</th>
-            <th scope="col">Updated</th>
-            <th scope="col">Message</th>
-          </tr>
-        </thead>
-        <tbody>
-          {instances.map((i) => (
-            <tr key={i.id}>
-              <td>
-                <a href={`/flows/instances/${encodeURIComponent(i.id)}`}>{when(i.createdAt)}</a>
-              </td>
-              <td>
-                {i.flowId} <span class="muted">v{i.flowVersion}</span>
-              </td>
-              <td>
-                <Badge value={i.status} />
-              </td>
-              <td>
-                <StepStrip steps={i.steps} />
-              </td>
-              <td>{when(i.updatedAt)}</td>
-              <td class="mono">
-                <a href={`/messages/${encodeURIComponent(i.messageId)}`}>{i.messageId}</a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <InstanceTable instances={instances} />
       {list.data && instances.length === 0 && <p class="empty">No instance matches.</p>}
       {list.loading && <p class="loading">Searching…</p>}
       {instances.length === LIMIT && <p class="muted">The newest {LIMIT} are shown: narrow the search to see older ones.</p>}
