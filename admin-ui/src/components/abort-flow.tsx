@@ -14,7 +14,8 @@ const toUndo = (i: InstanceDetail) =>
 
 /**
  * Aborts an instance, with a reason: no further step starts, and the compensations of its done
- * steps run, latest first (the form names them in that order). `onDone` is called after, gone through or refused.
+ * steps run, latest first (the form names them in that order); on an instance aborting whose
+ * compensation failed, runs them again. `onDone` is called after, gone through or refused.
  */
 export function AbortFlow({ instance, onDone }: { instance: InstanceDetail; onDone(): void }) {
   const [open, setOpen] = useState(false);
@@ -36,10 +37,14 @@ export function AbortFlow({ instance, onDone }: { instance: InstanceDetail; onDo
       )}
       {open && (
         <ReasonForm submit="Confirm abort" busy={action.busy} onSubmit={(r) => void abort(r)} onCancel={() => setOpen(false)}>
-          <p>
-            Aborting stops the steps not done yet. The compensations of the done steps then run, latest first
-            {undo.length > 0 ? `: ${undo.join(', then ')}.` : '; no done step has one, so nothing is undone.'}
-          </p>
+          {instance.status === 'aborting' ? (
+            <p>A compensation failed: aborting again runs the compensations not yet done again, latest first.</p>
+          ) : (
+            <p>
+              Aborting stops the steps not done yet. The compensations of the done steps then run, latest first
+              {undo.length > 0 ? `: ${undo.join(', then ')}.` : '; no done step has one, so nothing is undone.'}
+            </p>
+          )}
         </ReasonForm>
       )}
       <ErrorNote error={action.error} />

@@ -7,7 +7,7 @@ import { ReasonForm } from './reason-form.tsx';
 import { RetryDiff } from './retry-diff.tsx';
 
 /**
- * An operator's actions on a dead or parked step: retry (a dry run first shows how the request
+ * An operator's actions on a dead, parked or retrying step: retry (a dead one) (a dry run first shows how the request
  * would differ from the last one sent, then a confirmation sends it) and skip (with a reason; its
  * dependents go on without its output). `onDone` is called after each request, gone through or refused.
  */

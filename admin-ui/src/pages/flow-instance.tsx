@@ -48,6 +48,8 @@ export function FlowInstance({ id, me }: { id: string; me: Me }) {
   const moving = i !== undefined && (i.status === 'aborting' || Object.values(i.steps).some((s) => isMoving(s.status)));
   useInterval(reload, REFRESH_MS, moving);
   const operable = i !== undefined && i.canOperate && isOpen(i.status);
+  /** An abort whose compensation was refused may be asked again (after a fix): the compensations run again. */
+  const compensationFailed = i?.status === 'aborting' && Object.values(i.steps).some((s) => s.compensationError);
 
   return (
     <Page
@@ -66,13 +68,13 @@ export function FlowInstance({ id, me }: { id: string; me: Me }) {
         <>
           <InstanceFacts i={i} me={me} refreshMs={moving ? REFRESH_MS : undefined} />
           {!i.phi && <p class="note">Patient data is masked (***): your account does not have the PHI permission.</p>}
-          {operable && <AbortFlow instance={i} onDone={reload} />}
+          {i.canOperate && (operable || compensationFailed) && <AbortFlow instance={i} onDone={reload} />}
           <h2>Steps</h2>
           <StepGraph flow={i.flow} steps={i.steps} />
           {i.flow.steps.map((step) => {
             const s = i.steps[step.id];
             if (!s) return null;
-            const actionable = operable && (s.status === 'dead' || s.status === 'parked');
+            const actionable = operable && (s.status === 'dead' || s.status === 'parked' || s.status === 'retrying');
             return (
               <StepSection
                 key={step.id}
