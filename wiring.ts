@@ -6,8 +6,9 @@
  */
 import { connectors } from './connectors/index.ts';
 import { Engine, type EngineOptions } from './engine/engine.ts';
+import { flows } from './flows/index.ts';
 
-export { connectors };
+export { connectors, flows };
 
 /** An engine running the shipped connectors. */
 export function createEngine(options: Omit<EngineOptions, 'connectors'>): Engine {

@@ -4,7 +4,15 @@ import type { ChannelDefinition } from './channel.ts';
 import type { EngineConfig } from './config/config.ts';
 import { interpolateEnv } from './config/interpolate.ts';
 import type { Intake } from './connector.ts';
-import type { Cleanup } from './engine-start.ts';
+import type { Cleanup, OpenedFlows } from './engine-start.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { ChannelService, type ChannelRunner } from './channels/channel-service.ts';
+import { ChannelStore } from './channels/channel-store.ts';
+import type { ConnectorRegistry } from './connector.ts';
+import { ChannelPreviewer } from './mappings/channel-preview.ts';
+import { openMappings } from './mappings/open-mappings.ts';
+import type { Keyring } from './security/encryption.ts';
+import { FlowOperations } from './flows/flow-operations.ts';
 import { ackOnlyHl7 } from './intake/ack-only.ts';
 import { FhirIntake } from './intake/fhir-intake.ts';
 import { Hl7Intake } from './intake/hl7-intake.ts';
@@ -66,9 +74,11 @@ export function createReplayer(
   return replayer;
 }
 
-export type AdminServerOptions = Omit<HttpServerOptions, 'auth' | 'channels' | 'reroute'> & {
+export type AdminServerOptions = Omit<HttpServerOptions, 'auth' | 'channels' | 'reroute' | 'flows'> & {
   routeQueue: Queue<RouteJobData>;
   channelMap: ReadonlyMap<string, ChannelDefinition>;
+  /** The flows' parts, for their API's operations. */
+  flows: OpenedFlows;
   /** Where the one-time setup token is shown (never the log). */
   announce: (line: string) => void;
 };
@@ -78,7 +88,7 @@ export type AdminServerOptions = Omit<HttpServerOptions, 'auth' | 'channels' | '
  * server is registered for shutdown. Re-routing sends a stored message back through the route queue.
  */
 export async function buildAdminServer(o: AdminServerOptions, cleanups: Cleanup[]): Promise<{ auth: AuthService; http: FastifyInstance }> {
-  const { store, security, audit, routeQueue, channelMap, announce, ...rest } = o;
+  const { store, security, audit, routeQueue, channelMap, announce, flows, ...rest } = o;
   const auth = new AuthService({ store, audit, config: security, announce });
   await auth.start();
   const reroute = async (id: string): Promise<boolean> => {
@@ -86,7 +96,49 @@ export async function buildAdminServer(o: AdminServerOptions, cleanups: Cleanup[
     await routeQueue.add('route', { messageId: id }, { ...JOB_OPTIONS, jobId: routeJobId(id) });
     return true;
   };
-  const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels: () => [...channelMap.values()] });
+  const { catalog, queues, counters, pseudonymKey } = flows;
+  const operations = new FlowOperations({ catalog, store, queues, counters, audit, log: o.log, ...(pseudonymKey ? { pseudonymKey } : {}) });
+  const channels = () => [...channelMap.values()];
+  const http = buildHttpServer({ ...rest, store, security, audit, auth, reroute, channels, flows: { catalog, operations, counters } });
   cleanups.push({ name: 'http', run: () => http.close() });
   return { auth, http };
+}
+
+/** The audit log, the channel store and service (versions, deploys, states), the data mappings, lookup tables and the draft previewer. */
+export async function openDefinitions(o: {
+  store: Store;
+  keyring: Keyring | undefined;
+  transforms: Map<string, Transform>;
+  shipped: ReadonlyMap<string, Transform>;
+  channelMap: ReadonlyMap<string, ChannelDefinition>;
+  env: NodeJS.ProcessEnv;
+  allowedHosts: readonly string[];
+  connectors: ConnectorRegistry;
+  log: Logger;
+  runner: ChannelRunner;
+}) {
+  const { connectors, env, allowedHosts } = o;
+  const audit = new AuditLog(o.store);
+  await audit.start();
+  const channelStore = new ChannelStore(o.store, connectors, o.keyring);
+  await channelStore.start();
+  const mappings = await openMappings({ store: o.store, audit, registry: o.transforms, channels: channelStore });
+  const channelService = new ChannelService({
+    store: channelStore,
+    audit,
+    runner: o.runner,
+    connectors,
+    transforms: o.shipped,
+    mappings: mappings.forChannels,
+    env,
+    allowedHosts,
+    log: o.log,
+  });
+  const previewer = new ChannelPreviewer({
+    store: o.store,
+    transforms: o.transforms,
+    runnable: (c) => mappings.forChannels.runnable(c),
+    deployed: (id) => o.channelMap.get(id),
+  });
+  return { audit, channelStore, channelService, mappings: mappings.service, tableService: mappings.tables, previewer };
 }

@@ -21,6 +21,15 @@ import { Keyring, SearchHasher } from './security/encryption.ts';
 import { RecordSealer } from './store/record-sealer.ts';
 import { Store } from './store/store.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
+import type { ConnectorRegistry } from './connector.ts';
+import { FlowCatalog } from './flows/flow-catalog.ts';
+import { FlowQueues } from './flows/flow-queues.ts';
+import { FlowRelay } from './flows/flow-relay.ts';
+import type { FlowDefinition } from './flows/flow-schema.ts';
+import { FlowStarter } from './flows/flow-starter.ts';
+import { FlowWorker } from './flows/flow-worker.ts';
+import { FlowCounters } from './flows/flow-counters.ts';
+import { RedisMutex } from './queue/redis-mutex.ts';
 
 /*
  * The engine's start, phase by phase (engine.ts calls them in order). Each phase registers its
@@ -84,18 +93,20 @@ export function startWorkers(
     deliveryQueues: DeliveryQueues;
     connection: ConnectionOptions;
     runsWorkers: boolean;
+    flows: OpenedFlows;
   },
   cleanups: Cleanup[],
 ): Relay {
   const { config, store, log, deliveryQueues } = o;
   const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.ROUTE_CONCURRENCY };
-  const routeWorker = new RouteWorker({ channels: o.channels, transforms: o.transforms, store, deliveryQueues, log, worker });
+  const flows = o.flows.starter;
+  const routeWorker = new RouteWorker({ channels: o.channels, transforms: o.transforms, store, deliveryQueues, log, worker, flows });
   cleanups.push({ name: 'route worker', run: () => routeWorker.close(config.SHUTDOWN_GRACE_MS) });
   if (o.runsWorkers) routeWorker.start();
   // One relay pass per deployment at a time; a holder that dies hands over after three intervals.
   const lease = new RedisLease({ redis: o.redis, key: `${config.QUEUE_PREFIX}:relay:lease`, ttlMs: 3 * config.RELAY_INTERVAL_MS });
   const timing = { intervalMs: config.RELAY_INTERVAL_MS, staleMs: config.RELAY_STALE_MS, sweepMs: config.RELAY_SWEEP_MS };
-  const relay = new Relay({ store, routeQueue: o.routeQueue, deliveryQueues, log, ...timing, lease });
+  const relay = new Relay({ store, routeQueue: o.routeQueue, deliveryQueues, log, ...timing, lease, flows: o.flows.relay });
   cleanups.push({ name: 'relay', run: () => relay.close() });
   if (o.runsWorkers) relay.start();
   return relay;
@@ -113,4 +124,65 @@ export async function retryUntil(timeoutMs: number, op: () => Promise<unknown>, 
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/** The flows' parts (issue 24): the catalog, their queues, what starts instances, and the relay's part. */
+export interface OpenedFlows {
+  catalog: FlowCatalog;
+  queues: FlowQueues;
+  starter: FlowStarter;
+  relay: FlowRelay;
+  /** The flows' counters for /metrics (in Redis). */
+  counters: FlowCounters;
+  /** PSEUDONYM_KEY's bytes, for steps (and destinations) whose data policy pseudonymises. */
+  pseudonymKey: Buffer | undefined;
+}
+
+/**
+ * Loads the flows (refused at start when one is invalid: FlowCatalog.load), opens their queues and,
+ * where `runsWorkers`, starts a worker per flow; registered for shutdown.
+ */
+export async function openFlows(
+  o: {
+    config: EngineConfig;
+    store: Store;
+    redis: Redis;
+    connection: ConnectionOptions;
+    connectors: ConnectorRegistry;
+    env: NodeJS.ProcessEnv;
+    log: Logger;
+    flows: readonly FlowDefinition[];
+    runsWorkers: boolean;
+  },
+  cleanups: Cleanup[],
+): Promise<OpenedFlows> {
+  const { config, store, log } = o;
+  const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
+  const catalog = await FlowCatalog.load({ flows: o.flows, connectors: o.connectors, env: o.env, store });
+  const mutex = new RedisMutex({ redis: o.redis, prefix: config.QUEUE_PREFIX });
+  store.flows.serializeWith((id, work) => mutex.run(`flow:${id}`, work));
+  const queues = new FlowQueues({ redis: o.redis, prefix: config.QUEUE_PREFIX, flowIds: catalog.all().map((f) => f.definition.id) });
+  cleanups.push({ name: 'flow queues', run: () => queues.close() });
+  const counters = new FlowCounters({ redis: o.redis, prefix: config.QUEUE_PREFIX });
+  const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY };
+  for (const flow of o.runsWorkers ? catalog.all() : []) {
+    const key = pseudonymKey ? { pseudonymKey } : {};
+    const w = new FlowWorker({
+      flowId: flow.definition.id,
+      catalog,
+      store,
+      queues,
+      counters,
+      connectors: o.connectors,
+      env: o.env,
+      worker,
+      log,
+      ...key,
+    });
+    cleanups.push({ name: `flow worker ${flow.definition.id}`, run: () => w.close(config.SHUTDOWN_GRACE_MS) });
+    w.start();
+  }
+  const starter = new FlowStarter({ catalog, store, queues, counters, log });
+  const relay = new FlowRelay({ catalog, store, queues, counters, log, staleMs: config.RELAY_STALE_MS });
+  return { catalog, queues, starter, relay, counters, pseudonymKey };
 }

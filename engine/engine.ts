@@ -2,25 +2,29 @@ import type { FastifyInstance } from 'fastify';
 import type { ChannelDefinition } from './channel.ts';
 import type { EngineConfig } from './config/config.ts';
 import { SwitchboardError } from './errors.ts';
-import { assertChannelHosts, buildAdminServer, buildIntake, createReplayer, type AdminServerOptions } from './engine-parts.ts';
+import {
+  assertChannelHosts,
+  buildAdminServer,
+  buildIntake,
+  createReplayer,
+  openDefinitions,
+  type AdminServerOptions,
+} from './engine-parts.ts';
 import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
+import { openFlows, openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
 import type { Store } from './store/store.ts';
 import { transforms as shippedTransforms } from '../transforms/index.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
-import { openMappings } from './mappings/open-mappings.ts';
-import { ChannelPreviewer } from './mappings/channel-preview.ts';
-import { AuditLog } from './audit/audit-log.ts';
-import { ChannelService, type ChannelRunner } from './channels/channel-service.ts';
-import { ChannelStore } from './channels/channel-store.ts';
+import type { ChannelService, ChannelRunner } from './channels/channel-service.ts';
+import type { AuditLog } from './audit/audit-log.ts';
 import { loadSecurityConfig, type SecurityConfig } from './config/security-config.ts';
 import { AuthService } from './security/auth-service.ts';
 import { parseAllowList } from './security/host-allowlist.ts';
-import type { Keyring } from './security/encryption.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
+import type { FlowDefinition } from './flows/flow-schema.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -36,6 +40,8 @@ export interface EngineOptions {
   announce?: (line: string) => void;
   /** The source and destination connectors it can run: wiring.ts hands in connectors/index.ts. */
   connectors: ConnectorRegistry;
+  /** The process flows it runs (engine/main.ts hands in flows/index.ts); default none. */
+  flows?: readonly FlowDefinition[];
 }
 
 export interface EngineAddresses {
@@ -106,15 +112,19 @@ export class Engine implements ChannelRunner {
     const runsWorkers = config.SWITCHBOARD_ROLE !== 'ingest';
     const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
     const channelMap = new Map<string, ChannelDefinition>();
-    this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers }, this.cleanups);
+    const flowSet = { flows: this.options.flows ?? [], runsWorkers, connectors, env, connection: queues.connection };
+    const flows = await openFlows({ config, store, log, redis, ...flowSet }, this.cleanups);
+    this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers, flows }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
     const storeTimeoutMs = config.STORE_TIMEOUT_MS;
     const intake = buildIntake(
-      { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs },
+      { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs, flows: flows.starter },
       config.INTAKE_ACK_ONLY,
     );
-    const opened = await this.openChannels({ store, keyring, transforms, shipped, channelMap, env, allowedHosts });
+    const definitions = { keyring, shipped, channelMap, env, allowedHosts, connectors };
+    const opened = await openDefinitions({ ...definitions, store, transforms, log, runner: this });
+    ({ audit: this.audit, channelService: this.channels } = opened);
     const replayer = createReplayer({ config, store, channels: channelMap, transforms, deliveryQueues, log }, this.cleanups);
     // Source kinds close after the HTTP server (cleanups run in reverse): requests awaiting a verdict drain first.
     const sourceKinds = new Map<string, SourceKind>();
@@ -122,67 +132,18 @@ export class Engine implements ChannelRunner {
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     if (runsSources) {
       const { routeQueue } = queues;
-      const http = await this.serve({
-        store,
-        redis,
-        log,
-        transforms: shipped,
-        ...opened,
-        connectors,
-        replayer,
-        security,
-        deliveryQueues,
-        routeQueue,
-        channelMap,
-      });
+      const parts = { ...opened, connectors, replayer, security, deliveryQueues, routeQueue, channelMap, flows };
+      const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
       for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
     }
-    const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
+    const { pseudonymKey } = flows;
     this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
     await this.runChannels(opened.channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
     return this.listen();
-  }
-
-  /** The audit log, the channel store and service (versions, deploys, states), the data mappings, lookup tables and the draft previewer. */
-  private async openChannels(o: {
-    store: Store;
-    keyring: Keyring | undefined;
-    transforms: Map<string, Transform>;
-    shipped: ReadonlyMap<string, Transform>;
-    channelMap: ReadonlyMap<string, ChannelDefinition>;
-    env: NodeJS.ProcessEnv;
-    allowedHosts: readonly string[];
-  }) {
-    const { connectors } = this.options;
-    this.audit = new AuditLog(o.store);
-    await this.audit.start();
-    const channelStore = new ChannelStore(o.store, connectors, o.keyring);
-    await channelStore.start();
-    const { env, allowedHosts } = o;
-    const mappings = await openMappings({ store: o.store, audit: this.audit, registry: o.transforms, channels: channelStore });
-    const channelService = new ChannelService({
-      store: channelStore,
-      audit: this.audit,
-      runner: this,
-      connectors,
-      transforms: o.shipped,
-      mappings: mappings.forChannels,
-      env,
-      allowedHosts,
-      log: this.log,
-    });
-    this.channels = channelService;
-    const previewer = new ChannelPreviewer({
-      store: o.store,
-      transforms: o.transforms,
-      runnable: (c) => mappings.forChannels.runnable(c),
-      deployed: (id) => o.channelMap.get(id),
-    });
-    return { channelStore, channelService, mappings: mappings.service, tableService: mappings.tables, previewer };
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

@@ -6,8 +6,9 @@ import type { ChannelDefinition } from './channel.ts';
 import { loadConfig, type EngineConfig } from './config/config.ts';
 import { loadSecurityConfig } from './config/security-config.ts';
 import type { Engine, EngineAddresses } from './engine.ts';
-import { createEngine } from '../wiring.ts';
-import { toSwitchboardError } from './errors.ts';
+import { createEngine, flows } from '../wiring.ts';
+import { SwitchboardError, toSwitchboardError } from './errors.ts';
+import type { FlowDefinition } from './flows/flow-schema.ts';
 import { createLogger } from './log.ts';
 import { startBanner } from './start-banner.ts';
 
@@ -24,6 +25,16 @@ export interface MainOptions {
   signIn?: string;
   /** Where FHIR clients find their credentials. Never a token. */
   fhirCredentials?: string;
+}
+
+/** The flows of flows/index.ts that FLOWS names (`*` all, `none`); CONFIG_INVALID for an id none has. */
+function chosenFlows(setting: string): FlowDefinition[] {
+  if (setting === '*') return [...flows];
+  if (setting === 'none') return [];
+  const ids = setting.split(',');
+  const unknown = ids.filter((id) => !flows.some((f) => f.id === id));
+  if (unknown.length > 0) throw new SwitchboardError('CONFIG_INVALID', `FLOWS names no flow ${unknown.join(', ')} (flows/index.ts)`);
+  return flows.filter((f) => ids.includes(f.id));
 }
 
 /**
@@ -43,6 +54,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
       channels: await loadChannels(
         process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR,
       ),
+      flows: chosenFlows(config.FLOWS),
       log,
     });
     const addresses = await engine.start();

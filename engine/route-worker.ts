@@ -9,6 +9,7 @@ import type { Store } from './store/store.ts';
 import type { DeliveryRecord, MessageRecord, RoutePlan } from './store/message-record.ts';
 import { isTerminalDelivery, MessageStatus } from './store/states.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
+import type { FlowStarter } from './flows/flow-starter.ts';
 
 export interface RouteWorkerOptions {
   channels: ReadonlyMap<string, ChannelDefinition>;
@@ -17,6 +18,8 @@ export interface RouteWorkerOptions {
   deliveryQueues: DeliveryQueues;
   worker: { connection: import('bullmq').ConnectionOptions; prefix: string; concurrency: number };
   log: Logger;
+  /** Starts the flows a re-routed message triggers (instances already there are left). */
+  flows?: FlowStarter;
 }
 
 /**
@@ -55,6 +58,8 @@ export class RouteWorker {
         return;
       }
       deliveries = plan.deliveries;
+      if (this.options.flows?.watches(message.channelId))
+        await this.options.flows.create({ ...message, canonical: { events: plan.events } });
     } else if (message.status !== MessageStatus.routed) {
       return;
     }

@@ -1,9 +1,12 @@
 import { defineFlow } from '../engine/flows/flow-schema.ts';
 
+/** How long a step waits for its peer's answer before the attempt counts as ambiguous (and is retried). */
+const timeoutMs = '${FLOW_TIMEOUT_MS:-10000}';
+
 /** A JSON API of the development peers (peers/flow-peers.ts), or the site's, named by an environment variable. */
-const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' = 'POST') => ({
+const api = (variable: string, fallback: string, path: string, method: 'GET' | 'POST' | 'DELETE' = 'POST') => ({
   kind: 'http-json',
-  config: { url: `\${${variable}:-${fallback}}${path}`, method },
+  config: { url: `\${${variable}:-${fallback}}${path}`, method, timeoutMs },
 });
 
 /**
@@ -15,6 +18,7 @@ export default defineFlow({
   id: 'procedure',
   description: 'A procedure charge: encounter check, inventory, reorder, labour cost, billing',
   trigger: { channelId: 'ehr-mllp', model: 'ChargeEvent' },
+  keys: ['encounter.visitNumber', 'code'],
   steps: [
     {
       id: 'validate-encounter',
@@ -23,6 +27,8 @@ export default defineFlow({
       connector: api('FLOW_EHR_URL', 'http://127.0.0.1:8096', '/encounters/{visitNumber}', 'GET'),
       request: { visitNumber: { ref: 'event.encounter.visitNumber' } },
       outputs: ['status', 'class'],
+      // The EHR is told the visit number (an indirect identifier); by default no step gets identifiers.
+      dataPolicy: { allow: ['clinical', 'financial', 'operational', 'indirect-identifier'] },
     },
     {
       id: 'post-inventory',
@@ -41,13 +47,19 @@ export default defineFlow({
       kind: 'call',
       dependsOn: ['post-inventory'],
       connector: api('FLOW_PROCUREMENT_URL', 'http://127.0.0.1:8098', '/reorder-requests'),
+      // Reorders only below the level inventory answered, as much as that level.
+      when: { ref: 'steps.post-inventory.stockAfter', below: { ref: 'steps.post-inventory.reorderLevel' } },
       request: {
         item: { ref: 'event.code' },
+        quantity: { ref: 'steps.post-inventory.reorderLevel' },
         stockAfter: { ref: 'steps.post-inventory.stockAfter' },
-        reorderLevel: { ref: 'steps.post-inventory.reorderLevel' },
         location: { ref: 'event.department' },
       },
-      outputs: ['reorderId'],
+      outputs: ['requestId'],
+      compensation: {
+        connector: api('FLOW_PROCUREMENT_URL', 'http://127.0.0.1:8098', '/reorder-requests/{requestId}', 'DELETE'),
+        request: { requestId: { ref: 'steps.reorder.requestId' } },
+      },
     },
     {
       id: 'allocate-labour',
@@ -61,19 +73,24 @@ export default defineFlow({
         durationMinutes: { ref: 'event.quantity' },
       },
       outputs: ['allocationId', 'amount'],
+      compensation: {
+        connector: api('FLOW_LABOUR_URL', 'http://127.0.0.1:8099', '/allocations/{allocationId}', 'DELETE'),
+        request: { allocationId: { ref: 'steps.allocate-labour.allocationId' } },
+      },
+      dataPolicy: { allow: ['financial', 'operational', 'indirect-identifier'] },
     },
     {
       id: 'bill',
       kind: 'call',
       dependsOn: ['post-inventory', 'allocate-labour'],
-      connector: { kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}' } },
+      connector: { kind: 'erp-rest', config: { baseUrl: '${ERP_BASE_URL:-http://127.0.0.1:8090}', timeoutMs } },
       request: {
         code: { ref: 'event.code' },
         amount: { ref: 'event.amount.value' },
         labourAmount: { ref: 'steps.allocate-labour.amount' },
         visitNumber: { ref: 'event.encounter.visitNumber' },
       },
-      outputs: ['chargeId'],
+      outputs: ['documentId'],
       dataPolicy: { allow: ['financial', 'operational', 'indirect-identifier'] },
     },
   ],

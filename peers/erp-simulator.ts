@@ -18,6 +18,8 @@ export interface Posting {
   documentId: string;
   /** How many times this key arrived, duplicates included. */
   deliveries: number;
+  /** How many of the repeats came with a body other than the first one's (a sender that changed what the key meant). */
+  changedBodies: number;
 }
 
 export type Behaviour =
@@ -187,10 +189,19 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     const seen = postings.get(key);
     if (seen) {
       seen.deliveries++;
+      if (JSON.stringify(body) !== JSON.stringify(seen.body)) seen.changedBodies++;
       return json(res, 200, { documentId: seen.documentId, status: 'posted' });
     }
     const documentId = `JE-${String(++sequence).padStart(6, '0')}`;
-    postings.set(key, { idempotencyKey: key, path: url.pathname, body, receivedAt: new Date().toISOString(), documentId, deliveries: 1 });
+    postings.set(key, {
+      idempotencyKey: key,
+      path: url.pathname,
+      body,
+      receivedAt: new Date().toISOString(),
+      documentId,
+      deliveries: 1,
+      changedBodies: 0,
+    });
     return json(res, 201, { documentId, status: 'posted' });
   }
 

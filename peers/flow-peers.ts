@@ -64,6 +64,28 @@ export const DEMO_SEED: Required<Pick<FlowPeersOptions, 'encounters' | 'items'>>
   ],
 };
 
+/**
+ * The settings that point the shipped flows' steps (flows/*.flow.ts) at these peers: the FLOW_*_URL
+ * variables, and ERP_BASE_URL at the ERP simulator (billing, and the demo channel's destination).
+ */
+export function flowPeerEnv(peers: Pick<FlowPeers, 'urls'>): Record<string, string> {
+  const p = peers.urls.procedure;
+  const o = peers.urls.onboarding;
+  return {
+    FLOW_EHR_URL: p.encounters,
+    FLOW_INVENTORY_URL: p.inventory,
+    FLOW_PROCUREMENT_URL: p.procurement,
+    FLOW_LABOUR_URL: p.labour,
+    ERP_BASE_URL: p.erp,
+    FLOW_IDENTITY_URL: o.identity,
+    FLOW_SCHEDULING_URL: o.scheduling,
+    FLOW_PAYROLL_URL: o.payroll,
+    FLOW_COSTCENTER_URL: o.costCenter,
+    FLOW_CREDENTIALING_URL: o.credentialing,
+    FLOW_APPROVAL_URL: o.approval,
+  };
+}
+
 /** Starts every peer; if one fails to start, the others are closed and the error is thrown. */
 export async function startFlowPeers(opts: FlowPeersOptions = {}): Promise<FlowPeers> {
   const started: { close(): Promise<void> }[] = [];

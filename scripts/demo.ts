@@ -1,12 +1,14 @@
 /**
  * `npm start`'s last step (after scripts/start.sh provisioned Redis and FerretDB): runs the ERP
- * simulator on ERP_SIM_PORT (default 8090) unless ERP_BASE_URL points at a real ERP, gives the FHIR
+ * simulator on ERP_SIM_PORT (default 8090) unless ERP_BASE_URL points at a real ERP, the simulators of
+ * the demo flows' systems on free ports unless FLOW_EHR_URL is set (flows/*.flow.ts), gives the FHIR
  * channel a bearer token unless FHIR_API_TOKEN is set and the demo's administrator a password unless
  * SWITCHBOARD_ADMIN_PASSWORD is set (each made once and kept in var/, mode 0600: var/demo-fhir-token
  * and var/demo-admin-password, so they stay right on later runs against the same store), then the
  * engine. Neither secret is printed or logged: the log and the start banner name the files.
  */
 import { startErpSimulator } from '../peers/erp-simulator.ts';
+import { DEMO_SEED, flowPeerEnv, startFlowPeers } from '../peers/flow-peers.ts';
 import { main } from '../engine/main.ts';
 import { createLogger } from '../engine/log.ts';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +34,16 @@ if (!process.env.ERP_BASE_URL) {
   const erp = await startErpSimulator({ port, host: '127.0.0.1' });
   process.env.ERP_BASE_URL = erp.url;
   log.info('ERP simulator started', { url: erp.url, postings: `${erp.url}/_sim/postings` });
+}
+if (!process.env.FLOW_EHR_URL) {
+  // The systems of the two demo flows (procedure, onboarding), on free ports, with a small seed.
+  const peers = await startFlowPeers(DEMO_SEED);
+  // Their steps' URLs; billing posts to the demo's ERP (ERP_BASE_URL, set above).
+  for (const [name, url] of Object.entries(flowPeerEnv(peers))) if (name.startsWith('FLOW_')) process.env[name] = url;
+  log.info('flow simulators started', {
+    inventory: `${peers.urls.procedure.inventory}/_sim/health`,
+    identity: peers.urls.onboarding.identity,
+  });
 }
 let fhirCredentials = 'bearer token from FHIR_API_TOKEN';
 if (!process.env.FHIR_API_TOKEN) {

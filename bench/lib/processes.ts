@@ -108,6 +108,8 @@ export async function startEngine(o: EngineProcessOptions): Promise<EngineProces
       MLLP_PORT: String(mllpPort),
       HTTP_PORT: '0',
       ERP_BASE_URL: o.erpUrl,
+      // The channels' throughput, without the demo flows (whose systems the bench does not run).
+      FLOWS: 'none',
       FHIR_API_TOKEN: randomBytes(24).toString('base64url'),
       ...(o.probeFile ? { BENCH_PROBE_FILE: o.probeFile } : {}),
       ...(o.roundTripFile ? { BENCH_ROUNDTRIP_FILE: o.roundTripFile } : {}),

@@ -22,9 +22,10 @@ export const HttpJsonConfig = Type.Object({
       'http(s) URL; `{name}` after the host is filled with the event’s top-level string field `name`, URL-encoded, ' +
       'e.g. https://ehr.example.org/encounters/{visitNumber}',
   }),
-  method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET')], {
+  method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('GET'), Type.Literal('DELETE')], {
     default: 'POST',
-    description: 'POST and PUT send the event as the JSON body; GET sends none (a lookup: the event fills the URL only)',
+    description:
+      'POST and PUT send the event as the JSON body; GET (a lookup) and DELETE (a compensation) send none: the event fills the URL only',
   }),
   headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Extra request headers; their values are secrets' }),
   bearerToken: Type.Optional(Type.String({ minLength: 1, description: 'Sent as `Authorization: Bearer <token>` (secret)' })),
@@ -54,7 +55,8 @@ const PEER = 'HTTP JSON API';
  * A generic JSON-over-HTTP destination, for flow steps (`call` is POST or PUT, `lookup` GET) and
  * plain deliveries. It sends the event itself as the JSON body (none for GET), with the delivery's
  * idempotency key in `idempotencyHeader` (the peer is expected to de-duplicate by it: declared
- * idempotent) and `Accept: application/json`. Failures are classified as erp-rest's
+ * idempotent) and `Accept: application/json`. DELETE (a compensation) sends no body, and its 404 is
+ * success: what is already gone needs no removing. Failures are classified as erp-rest's
  * (classifyHttpAnswer, classifyNetworkError): 5xx and 429 transient, 408 and our timeout ambiguous,
  * other 4xx PEER_REJECTED, and a GET's 404 PEER_NOT_FOUND (permanent: nothing to look up); no
  * redirect is followed. On 2xx, `output` is the JSON answer (readJsonAnswer: an object as is, any
@@ -110,15 +112,14 @@ class HttpJsonDestination implements DestinationConnector {
   async send(payload: DeliveryPayload, ctx: DeliveryContext): Promise<DeliveryResult> {
     const url = fillUrl(this.config.url, payload.event);
     const { method } = this.config;
+    const body = method === 'POST' || method === 'PUT';
     const { status, headers, text } = await this.http.exchange(
       url,
-      {
-        method,
-        headers: this.headers(ctx.idempotencyKey, method !== 'GET'),
-        ...(method === 'GET' ? {} : { body: JSON.stringify(payload.event) }),
-      },
+      { method, headers: this.headers(ctx.idempotencyKey, body), ...(body ? { body: JSON.stringify(payload.event) } : {}) },
       ctx.signal,
     );
+    // DELETE is idempotent (RFC 9110 §9.3.5): what is already gone needs no removing.
+    if (status === 404 && method === 'DELETE') return { responseSummary: '404 already gone' };
     if (!isSuccess(status)) {
       const peerResponse = `${status} ${text.slice(0, 500)}`.trim();
       if (status === 404 && method === 'GET') throw new SwitchboardError('PEER_NOT_FOUND', `${PEER} answered 404`, { peerResponse });

@@ -51,7 +51,7 @@ export class HttpPool {
    */
   async exchange(
     url: string | URL,
-    init: { method: 'GET' | 'POST' | 'PUT'; headers: Record<string, string>; body?: string },
+    init: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers: Record<string, string>; body?: string },
     signal: AbortSignal,
   ): Promise<HttpAnswer> {
     const dispatcher = await this.agent();

@@ -21,6 +21,9 @@ export const AuditAction = {
   messageSearch: 'message.search',
   messageReroute: 'message.reroute',
   replay: 'replay',
+  flowRetry: 'flow.retry',
+  flowSkip: 'flow.skip',
+  flowAbort: 'flow.abort',
   auditExport: 'audit.export',
   denied: 'access.denied',
 } as const;

@@ -17,6 +17,9 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'message.search': 'E',
   'message.reroute': 'E',
   replay: 'E',
+  'flow.retry': 'E',
+  'flow.skip': 'U',
+  'flow.abort': 'E',
   'audit.export': 'R',
   'access.denied': 'E',
 };

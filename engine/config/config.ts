@@ -29,6 +29,11 @@ export const EngineConfigSchema = Type.Object({
       'Least rest between two passes of the relay, which compares the store with Redis; a pass is also followed by at least 19 times its ' +
       'own duration (the relay takes at most 5% of the time).',
   }),
+  FLOWS: Type.String({
+    default: '*',
+    pattern: '^(\\*|none|[a-z0-9][a-z0-9-]*(,[a-z0-9][a-z0-9-]*)*)$',
+    description: 'The process flows of flows/index.ts this deployment runs: `*` every one, `none`, or a comma-separated list of flow ids.',
+  }),
   RELAY_STALE_MS: Type.Integer({ default: 10000, minimum: 0, description: 'Age before an unsettled message is checked by the relay.' }),
   RELAY_SWEEP_MS: Type.Integer({
     default: 3_600_000,

@@ -6,13 +6,16 @@ import { StepKind } from './flow-states.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
 
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
 /**
- * A value of a step's request: a literal, or a reference to the triggering event (`event.<path>`)
- * or to an output field of an earlier step (`steps.<stepId>.<field>`), which the step must depend on.
+ * A value of a step's request: a literal (a string, number or boolean, or a list of them: a SCIM
+ * body's `schemas`), or a reference to the triggering event (`event.<path>`) or to an output field of
+ * an earlier step (`steps.<stepId>.<field>`), which the step must depend on.
  */
 export const FlowValue = Type.Union([
   Type.Object({ ref: Type.String({ pattern: '^(event|steps\\.[a-z0-9][a-z0-9-]*)\\.[A-Za-z0-9_.]+$' }) }, { additionalProperties: false }),
-  Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]) }, { additionalProperties: false }),
+  Type.Object({ value: Type.Union([Scalar, Type.Array(Scalar, { maxItems: 50 })]) }, { additionalProperties: false }),
 ]);
 
 const Retry = Type.Object(
@@ -33,12 +36,23 @@ export const FlowStep = Type.Object(
     dependsOn: Type.Array(Id, { default: [] }),
     /** `call` and `lookup`: the connector kind (a destination) and its settings, checked against its schema. */
     connector: Type.Optional(Type.Object({ kind: Type.String({ minLength: 1 }), config: Type.Record(Type.String(), Type.Unknown()) })),
-    /** The request: field ← value (a literal or a reference). For `map`, the output itself. */
+    /**
+     * The request: field ← value (a literal or a reference); a dotted field is nested (`name.formatted`).
+     * For `map`, the output itself.
+     */
     request: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), FlowValue),
     /** The fields of its output later steps may read (`steps.<id>.<field>`). */
     outputs: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), { default: [] }),
-    /** Runs only when the condition holds on the event; otherwise the step is done with no output. */
-    when: Type.Optional(Type.Object({ ref: Type.String(), oneOf: Type.Optional(Type.Array(Type.String())) })),
+    /**
+     * Runs only when the value at `ref` is one of `oneOf`, or a number below `below` (e.g. the stock an
+     * earlier step returned, below the reorder level it returned); otherwise the step is done with no output.
+     */
+    when: Type.Optional(
+      Type.Object(
+        { ref: Type.String(), oneOf: Type.Optional(Type.Array(Type.String())), below: Type.Optional(FlowValue) },
+        { additionalProperties: false },
+      ),
+    ),
     retry: Type.Optional(Retry),
     dataPolicy: Type.Optional(
       Type.Object(
@@ -77,6 +91,11 @@ export const FlowSchema = Type.Object(
       { additionalProperties: false },
     ),
     steps: Type.Array(FlowStep, { minItems: 1, maxItems: 50 }),
+    /**
+     * Fields of the triggering event support finds an instance by (a visit number, an item code): kept
+     * as search keys, hashed with SEARCH_HASH_KEY when it is set.
+     */
+    keys: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.]+$' }), { maxItems: 10 })),
   },
   { additionalProperties: false, $id: 'Flow' },
 );

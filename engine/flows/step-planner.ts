@@ -12,6 +12,15 @@ export interface StepState {
   error?: { code: string; detail: string };
   /** Why an operator skipped it. */
   reason?: string;
+  /** The request its last attempt sent (content, sealed like the output). */
+  request?: Record<string, unknown>;
+  /** When its last attempt started, and how long it took. */
+  startedAt?: Date;
+  durationMs?: number;
+  /** When a `retrying` step tries again. */
+  nextAttemptAt?: Date;
+  /** Its compensation's last failure, after an abort. */
+  compensationError?: { code: string; detail: string };
 }
 
 export type StepStates = Readonly<Record<string, StepState>>;
@@ -68,10 +77,9 @@ function parkedAsWaiting(flow: FlowDefinition, steps: StepStates): Record<string
   );
 }
 
-/** The instance's state from its steps. */
+/** The state of an instance not aborted, from its steps (an abort is the operator's: FlowOperations.abort). */
 export function flowStatus(flow: FlowDefinition, steps: StepStates): FlowStatus {
   const states = flow.steps.map((s) => steps[s.id]?.status ?? StepStatus.waiting);
-  if (states.some((s) => s === StepStatus.compensated)) return FlowStatus.aborted;
   if (states.every((s) => s === StepStatus.done || s === StepStatus.skipped)) return FlowStatus.completed;
   if (states.some((s) => s === StepStatus.dead)) return FlowStatus.stalled;
   return FlowStatus.running;
@@ -101,7 +109,9 @@ export function topologicalOrder(steps: readonly FlowStepDefinition[]): string[]
 /**
  * A step's request from the triggering event and the outputs of the steps before it: each value a
  * literal, or the value at a reference (`event.<path>`, `steps.<id>.<field>`; absent when the event
- * or the output has none, so a skipped step's fields are simply left out).
+ * or the output has none, so a skipped step's fields are simply left out). A dotted field names a
+ * nested one: `name.formatted` sets `{ name: { formatted } }` (validateFlow refuses a field that is
+ * also the object of another, and empty names).
  */
 export function resolveRequest(
   request: Readonly<Record<string, FlowValue>>,
@@ -110,10 +120,46 @@ export function resolveRequest(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, v] of Object.entries(request)) {
-    const value = 'value' in v ? v.value : valueAt(v.ref, event, steps);
-    if (value !== undefined) out[field] = value;
+    const value = 'value' in v ? structuredClone(v.value) : valueAt(v.ref, event, steps);
+    if (value !== undefined) setAt(out, field.split('.'), value);
   }
   return out;
+}
+
+/** Sets `value` at `path` in `target`, making the objects on the way; own properties only (`__proto__` is a plain key). */
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (next && typeof next === 'object' && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else {
+      const made: Record<string, unknown> = {};
+      define(node, key, made);
+      node = made;
+    }
+  }
+  define(node, path[path.length - 1]!, value);
+}
+
+function define(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Whether a step with a `when` runs: the value at its `ref` is one of `oneOf` (compared as text),
+ * and a number below `below`'s when that is given. A step without `when` always runs.
+ */
+export function whenHolds(step: FlowStepDefinition, event: Record<string, unknown>, steps: StepStates): boolean {
+  const w = step.when;
+  if (!w) return true;
+  const value = valueAt(w.ref, event, steps);
+  if (w.oneOf && !w.oneOf.includes(String(value))) return false;
+  if (w.below) {
+    const limit = 'value' in w.below ? w.below.value : valueAt(w.below.ref, event, steps);
+    if (typeof value !== 'number' || typeof limit !== 'number' || !(value < limit)) return false;
+  }
+  return true;
 }
 
 /** The value a reference names, or undefined. */

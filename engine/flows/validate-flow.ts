@@ -21,7 +21,8 @@ const checkShape = TypeCompiler.Compile(FlowSchema);
  * cycle (the cycle is named); `call` and `lookup` steps name a destination connector whose settings
  * its schema accepts (placeholders read from `env`), `map` steps none; the trigger's model exists; every reference names a field of
  * the trigger's model (`event.…`) or a declared output of a step it depends on, directly or not
- * (`steps.<id>.<field>`), so a step never reads what may not be there yet.
+ * (`steps.<id>.<field>`), so a step never reads what may not be there yet; request field names nest
+ * (no empty part, no field both a value and the object of another).
  */
 export function validateFlow(flow: unknown, o: { connectors: ConnectorRegistry; env: NodeJS.ProcessEnv }): FlowProblem[] {
   if (!checkShape.Check(flow)) return [...checkShape.Errors(flow)].slice(0, 20).map((e) => ({ path: e.path || '/', message: e.message }));
@@ -45,6 +46,9 @@ export function validateFlow(flow: unknown, o: { connectors: ConnectorRegistry; 
   const eventFields = modelFields(schema!).map((m) => m.path);
   const ancestors = ancestorsOf(f.steps);
   f.steps.forEach((s, i) => problems.push(...checkStep(s, i, { ...o, eventFields, ancestors, steps: f.steps })));
+  (f.keys ?? []).forEach((key, i) => {
+    if (!eventFields.some((e) => e === key)) problems.push({ path: `/keys/${i}`, message: `key ${key}: the event has no field ${key}` });
+  });
   return problems;
 }
 
@@ -66,6 +70,10 @@ function checkStep(s: FlowStepDefinition, i: number, o: StepContext): FlowProble
   if (s.connector) problems.push(...checkConnector(s.connector, `${at}/connector`, s.id, o));
   if (s.compensation) problems.push(...checkConnector(s.compensation.connector, `${at}/compensation/connector`, s.id, o));
   const readable = (ref: string, own: boolean) => referenceProblem(ref, s, own, o);
+  for (const { field, why } of fieldNameProblems(Object.keys(s.request)))
+    problems.push({ path: `${at}/request/${field}`, message: `step ${s.id}, ${field}: ${why}` });
+  for (const { field, why } of fieldNameProblems(Object.keys(s.compensation?.request ?? {})))
+    problems.push({ path: `${at}/compensation/request/${field}`, message: `step ${s.id} compensation, ${field}: ${why}` });
   for (const [field, value] of Object.entries(s.request)) {
     const why = 'ref' in value ? readable(value.ref, false) : undefined;
     if (why) problems.push({ path: `${at}/request/${field}`, message: `step ${s.id}, ${field}: ${why}` });
@@ -77,6 +85,22 @@ function checkStep(s: FlowStepDefinition, i: number, o: StepContext): FlowProble
   if (s.when) {
     const why = readable(s.when.ref, false);
     if (why) problems.push({ path: `${at}/when/ref`, message: `step ${s.id}, when: ${why}` });
+    const below = s.when.below && 'ref' in s.when.below ? readable(s.when.below.ref, false) : undefined;
+    if (below) problems.push({ path: `${at}/when/below`, message: `step ${s.id}, when: ${below}` });
+  }
+  return problems;
+}
+
+/**
+ * Why request fields cannot be nested as named (resolveRequest nests dotted ones): an empty part of a
+ * dotted name, or a field set both as a value and as the object of another (`name` and `name.formatted`).
+ */
+function fieldNameProblems(fields: readonly string[]): { field: string; why: string }[] {
+  const problems: { field: string; why: string }[] = [];
+  for (const field of fields) {
+    if (field.split('.').includes('')) problems.push({ field, why: 'a dotted name with an empty part' });
+    const inner = fields.find((f) => f.startsWith(`${field}.`));
+    if (inner) problems.push({ field, why: `set as a value and as the object of ${inner}` });
   }
   return problems;
 }

@@ -6,6 +6,7 @@ import { renderPrometheus } from '../metrics/exposition.ts';
 import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
 import { StoreMetrics } from '../metrics/store-metrics.ts';
+import type { FlowCounters } from '../flows/flow-counters.ts';
 import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import { inScope } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';
@@ -17,6 +18,8 @@ export interface MetricsRoutesOptions {
   deliveryQueues: DeliveryQueues;
   /** The channels running in this process (they change with deploys). */
   channels: () => readonly ChannelDefinition[];
+  /** The flows' counters, and the flows to report. */
+  flows: { counters: FlowCounters; flowIds: () => readonly string[] };
 }
 
 /**
@@ -52,6 +55,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
         queues: o.deliveryQueues.entries(),
         process: processMetrics,
         channelIds: o.channels().map((c) => c.id),
+        flows: o.flows,
       });
       return reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store').send(text);
     },

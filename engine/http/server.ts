@@ -37,6 +37,10 @@ import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { SwitchboardError } from '../errors.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 import type { DeliveryQueues } from '../queue/delivery-queues.ts';
+import { flowRoutes } from './flows.routes.ts';
+import type { FlowCatalog } from '../flows/flow-catalog.ts';
+import type { FlowOperations } from '../flows/flow-operations.ts';
+import type { FlowCounters } from '../flows/flow-counters.ts';
 
 export interface HttpServerOptions {
   store: Store;
@@ -65,6 +69,8 @@ export interface HttpServerOptions {
   replayer: Replayer;
   /** The delivery queues by destination id, for queue depth in /metrics and the dashboard (read at each request). */
   deliveryQueues: DeliveryQueues;
+  /** The process flows: their definitions and what support does to their instances. */
+  flows: { catalog: FlowCatalog; operations: FlowOperations; counters: FlowCounters };
   /** Body limit for the admin API. Default 1 MiB. */
   bodyLimit?: number;
 }
@@ -155,7 +161,14 @@ function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): 
   app.register(mappingRoutes, { mappings: options.mappings });
   app.register(channelPreviewRoutes, { previewer: options.previewer, channels: options.channelService });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
-  app.register(metricsRoutes, { store: options.store, deliveryQueues: options.deliveryQueues, channels: options.channels });
+  app.register(flowRoutes, { store: options.store, catalog: options.flows.catalog, operations: options.flows.operations });
+  const flowMetrics = { counters: options.flows.counters, flowIds: () => options.flows.catalog.all().map((f) => f.definition.id) };
+  app.register(metricsRoutes, {
+    store: options.store,
+    deliveryQueues: options.deliveryQueues,
+    channels: options.channels,
+    flows: flowMetrics,
+  });
   app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });
   app.register(consoleRoutes);
 }

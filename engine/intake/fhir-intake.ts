@@ -128,6 +128,11 @@ export class FhirIntake {
       log.warn('transaction not stored whole; answering 503 so the client retries', { code: e.code });
       return { kind: 'unavailable' };
     }
+    for (const e of this.options.core.watchesFlows(channel.id) ? stored : []) {
+      // A retried transaction's entries are the stored ones: their flows are created if a crash left them out.
+      const record = built.find((b) => b.record._id === e.messageId)?.record ?? (await this.storedEntry(e.messageId));
+      if (!record || (await this.options.core.ensureFlows(record))) return { kind: 'unavailable' };
+    }
     try {
       for (const e of stored.filter((x) => x.committed)) {
         await withTimeout(
@@ -141,6 +146,14 @@ export class FhirIntake {
     }
     log.info('transaction accepted', { entries: stored.length, stored: stored.filter((e) => e.inserted).length });
     return { kind: 'stored', entries: stored.map((e) => ({ messageId: e.messageId, duplicate: !e.inserted })) };
+  }
+
+  /** A stored entry of a retried transaction; undefined when the store cannot say. */
+  private storedEntry(messageId: string): Promise<MessageRecord | undefined> {
+    return this.options.store.messages.get(messageId).then(
+      (m) => m ?? undefined,
+      () => undefined,
+    );
   }
 }
 

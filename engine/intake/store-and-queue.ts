@@ -4,6 +4,7 @@ import { queueStored, type DeliveryHandoff } from '../queue/handoff.ts';
 import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import type { MessageRecord } from '../store/message-record.ts';
 import type { Store } from '../store/store.ts';
+import type { FlowStarter } from '../flows/flow-starter.ts';
 import { withTimeout } from '../timeout.ts';
 
 /** What the store and queues made of one message (StoreAndQueue.commit). */
@@ -23,6 +24,8 @@ export interface StoreAndQueueOptions {
   log: Logger;
   /** Bound on one durable write; past it the message is `unavailable` (the sender resends). */
   storeTimeoutMs: number;
+  /** The process flows the message may start, created before the sender is answered; none when no flow is declared. */
+  flows?: FlowStarter;
 }
 
 /** Bound on queueing a stored message's deliveries; past it the relay queues them. */
@@ -31,7 +34,8 @@ const QUEUE_TIMEOUT_MS = 2000;
 /**
  * The one store-and-queue step of every intake front end (HL7v2, FHIR): the message record, already
  * planned (routed, transformed), is written once, durably (w: majority, j: true), under its
- * de-duplication key; then one job per delivery is queued, holding ids only. The caller answers
+ * de-duplication key; then the process flows it triggers are created (FlowStarter); then one job per
+ * delivery is queued, holding ids only. The caller answers
  * the sender only after `commit` resolves, and from what it says. Never throws: a store failure is
  * `unavailable`, a queue failure is logged and left to the relay, which queues whatever the store
  * holds unsettled.
@@ -46,7 +50,13 @@ export class StoreAndQueue {
     } catch (err) {
       return { kind: 'unavailable', code: toSwitchboardError(err).code };
     }
-    if (!stored.inserted) return { kind: 'existing', existing: stored.existing, sameContent: stored.sameContent };
+    if (!stored.inserted) {
+      // A resend of a message stored without its flow instances (a crash between the two writes) creates them now.
+      const started = stored.sameContent ? await this.ensureFlows(stored.existing) : undefined;
+      return started ?? { kind: 'existing', existing: stored.existing, sameContent: stored.sameContent };
+    }
+    const unstarted = await this.ensureFlows(record);
+    if (unstarted) return unstarted;
     const destinationIds = Object.keys(record.deliveries);
     if (destinationIds.length === 0) return { kind: 'stored' };
     try {
@@ -67,6 +77,27 @@ export class StoreAndQueue {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }
     return { kind: 'stored' };
+  }
+
+  /** Whether a flow starts from the channel's messages. */
+  watchesFlows(channelId: string): boolean {
+    return this.o.flows?.watches(channelId) ?? false;
+  }
+
+  /**
+   * Creates the flow instances the message triggers, within the store bound: undefined when done (or
+   * none), else `unavailable`: the message is stored but the sender is not told so, and its resend
+   * creates them. Also called for each entry of a FHIR transaction once it is stored.
+   */
+  async ensureFlows(record: MessageRecord): Promise<Committed | undefined> {
+    const { flows } = this.o;
+    if (!flows || !this.watchesFlows(record.channelId)) return undefined;
+    try {
+      await withTimeout(flows.create(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      return undefined;
+    } catch (err) {
+      return { kind: 'unavailable', code: toSwitchboardError(err).code };
+    }
   }
 
   /** Stores a record kept for review only (a rejected message): best effort, never queued. */

@@ -10,6 +10,14 @@ export interface Sample {
   value: number;
 }
 
+/** One labelled series of a histogram: cumulative bucket counts (the last is +Inf), sum and count. */
+export interface HistogramSeries {
+  labels: Labels;
+  buckets: readonly number[];
+  sum: number;
+  count: number;
+}
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -42,11 +50,33 @@ export class PrometheusText {
     return this.family(name, 'counter', help, samples);
   }
 
+  /**
+   * A histogram family: per series, cumulative counts for each upper bound in `bounds` then `+Inf`
+   * (`buckets`, one longer than `bounds`), their sum and count, as `<name>_bucket{…,le}`, `_sum`, `_count`.
+   */
+  histogram(name: string, help: string, bounds: readonly number[], series: readonly HistogramSeries[]): this {
+    const samples = series.flatMap((h) => [
+      ...h.buckets.map((value, i) => ({
+        name: `${name}_bucket`,
+        labels: { ...h.labels, le: i < bounds.length ? formatValue(bounds[i]!) : '+Inf' },
+        value,
+      })),
+      { name: `${name}_sum`, labels: h.labels, value: h.sum },
+      { name: `${name}_count`, labels: h.labels, value: h.count },
+    ]);
+    return this.family(name, 'histogram', help, samples);
+  }
+
   toString(): string {
     return `${this.lines.join('\n')}\n`;
   }
 
-  private family(name: string, type: 'gauge' | 'counter', help: string, samples: readonly Sample[]): this {
+  private family(
+    name: string,
+    type: 'gauge' | 'counter' | 'histogram',
+    help: string,
+    samples: readonly (Sample & { name?: string })[],
+  ): this {
     if (!NAME.test(name)) throw new SwitchboardError('INTERNAL', `bad metric name ${name}`);
     if (this.names.has(name)) throw new SwitchboardError('INTERNAL', `metric ${name} written twice`);
     this.names.add(name);
@@ -56,7 +86,7 @@ export class PrometheusText {
       for (const [label] of labels)
         if (!LABEL_NAME.test(label) || label.startsWith('__')) throw new SwitchboardError('INTERNAL', `bad label name ${label} on ${name}`);
       const rendered = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(',')}}`;
-      this.lines.push(`${name}${rendered} ${formatValue(s.value)}`);
+      this.lines.push(`${s.name ?? name}${rendered} ${formatValue(s.value)}`);
     }
     return this;
   }

@@ -33,6 +33,8 @@ export interface RelayOptions {
    * processes do not read the store and Redis N times over. Default: none, every pass runs.
    */
   lease?: RedisLease;
+  /** The flows' part of each pass (FlowRelay): flow instances in flight whose step jobs Redis lost. */
+  flows?: { pass(): Promise<number> };
 }
 
 /**
@@ -136,6 +138,7 @@ export class Relay {
       }
     }
     if (requeued > 0) this.options.log.info('relay re-queued work missing from Redis', { jobs: requeued });
+    if (!this.stopped) await this.options.flows?.pass();
   }
 
   /**
@@ -170,14 +173,17 @@ export class Relay {
  */
 export const PASS_REST_FACTOR = 19;
 
-/** Adds the job unless Redis holds it live (waiting, delayed, active); a failed copy is replaced. */
-async function ensureJob<T>(queue: Queue<T>, name: string, jobId: string, data: T): Promise<boolean> {
+/**
+ * Adds the job unless Redis holds it live (waiting, delayed, active); a failed copy is replaced.
+ * `delayMs`: not before then (a flow step's next attempt). True when it added one.
+ */
+export async function ensureJob<T>(queue: Queue<T>, name: string, jobId: string, data: T, delayMs = 0): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
     if (state !== 'failed' && state !== 'completed' && state !== 'unknown') return false;
     await existing.remove().catch(() => undefined);
   }
-  await (queue as Queue).add(name, data, { ...JOB_OPTIONS, jobId });
+  await (queue as Queue).add(name, data, { ...JOB_OPTIONS, jobId, ...(delayMs > 0 ? { delay: delayMs } : {}) });
   return true;
 }

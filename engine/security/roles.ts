@@ -29,14 +29,14 @@ export const Permission = {
   tablesRead: 'tables:read',
   /** Save and import lookup table versions. */
   tablesWrite: 'tables:write',
+  /** Process flows: their definitions, instances and each step's state, request and answer (masked without PHI). */
+  flowsRead: 'flows:read',
+  /** Retry, skip or abort a flow instance's steps (each audited). */
+  flowsOperate: 'flows:operate',
   auditRead: 'audit:read',
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
   metricsRead: 'metrics:read',
-  /** Process flows (issue 24): the deployed flows, their instances and each step's request and answer. */
-  flowsRead: 'flows:read',
-  /** Retry or skip a flow instance's step, abort an instance (its compensations run). */
-  flowsOperate: 'flows:operate',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 

@@ -39,6 +39,9 @@ test('2xx is delivered with the document id; the same key again gives the same d
   t.is(erp.postings()[0]!.path, '/api/v1/journal/charges');
   t.is(erp.postings()[0]!.deliveries, 2);
   t.deepEqual(erp.postings()[0]!.body, { model: 'ChargeEvent', modelVersion: 1, idempotencyKey: 'm1:erp', event: payload.event });
+  t.is(erp.postings()[0]!.changedBodies, 0, 'the repeat came with the same body');
+  await c.send({ ...payload, event: { ...payload.event, quantity: 2 } }, ctx('m1:erp'));
+  t.is(erp.postings()[0]!.changedBodies, 1, 'the simulator counts a repeat whose body changed');
 });
 
 test('5xx is transient, 429 rate-limited with Retry-After, 400 permanent with the ERP answer', async (t) => {

@@ -69,6 +69,13 @@ const MATRIX: Record<string, 'public' | 'any' | readonly Role[]> = {
   'POST /api/replays': ['admin', 'support'],
   'GET /api/replays': ['admin', 'analyst', 'support', 'viewer'],
   'GET /api/replays/:id': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/flows': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/flows/:flowId': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/flows/instances': ['admin', 'analyst', 'support', 'viewer'],
+  'GET /api/flows/instances/:id': ['admin', 'analyst', 'support', 'viewer'],
+  'POST /api/flows/instances/:id/steps/:stepId/retry': ['admin', 'support'],
+  'POST /api/flows/instances/:id/steps/:stepId/skip': ['admin', 'support'],
+  'POST /api/flows/instances/:id/abort': ['admin', 'support'],
   'GET /api/metrics/summary': ['admin', 'analyst', 'support', 'viewer'],
   // Prometheus: the API token of a `monitor` user (that role reads nothing else), or an admin.
   'GET /metrics': ['admin', 'monitor'],
@@ -114,7 +121,7 @@ test.after.always(async () => {
 const probe = (method: string, url: string, headers: Record<string, string>) =>
   sb.engine.http!.inject({
     method: method as 'GET',
-    url: url.replace(':id', 'no-such-id').replace(':username', 'no-such-user'),
+    url: url.replace(':id', 'no-such-id').replace(':username', 'no-such-user').replace(':flowId', 'no-such-flow'),
     headers,
     ...(method === 'GET' || method === 'DELETE' ? {} : { payload: { probe: true } }),
   });

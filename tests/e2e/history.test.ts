@@ -1,5 +1,4 @@
 import test from 'ava';
-import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { startErpSimulator, type ErpSimulator } from '../../peers/erp-simulator.ts';
 import { TEST_ADMIN, waitFor } from '../support/harness.ts';
 import { signInOverHttp } from '../support/users.ts';
-import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { freePort, sendUntilAcked } from '../support/careful-sender.ts';
 import { startPrivateMongo, startPrivateRedis } from '../support/services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
@@ -16,14 +15,6 @@ import { historyChannel } from '../fixtures/history-channel.ts';
 const SENDERS = 3;
 const PER_SENDER = 24;
 const POISON = 'S1-V1-5';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Sender `s`, message `n`: two visits per sender, so each visit is an ordering key with a sequence. */
 const message = (s: number, n: number) => {
@@ -40,30 +31,6 @@ const message = (s: number, n: number) => {
       `PID|1||${visit}^^^GENHOSP^MR\rPV1|1|I|${location}${'|'.repeat(16)}${visit}\r`,
   };
 };
-
-/** Sends every message in order, resending on timeout, AE or a lost connection until AA, like a careful EHR. */
-async function sender(s: number, port: () => number, acked: Set<string>, stop: () => boolean): Promise<void> {
-  let client: MllpTestClient | undefined;
-  for (let n = 0; n < PER_SENDER && !stop(); n++) {
-    const m = message(s, n);
-    for (;;) {
-      try {
-        client ??= await MllpTestClient.connect(port());
-        const ack = await Promise.race([
-          client.send(m.text),
-          new Promise<string>((_, reject) => setTimeout(() => reject(new Error('ACK timeout')), 3000)),
-        ]);
-        if (field(ack, 'MSA', 1) === 'AA') break;
-      } catch {
-        client?.close();
-        client = undefined;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    acked.add(m.id);
-  }
-  client?.close();
-}
 
 async function history(t: import('ava').ExecutionContext, policy: 'block' | 'park') {
   const redis = await startPrivateRedis({ name: `history-${policy}` });
@@ -102,11 +69,9 @@ async function history(t: import('ava').ExecutionContext, policy: 'block' | 'par
   const acked = new Set<string>();
   let stopped = false;
   const senders = Array.from({ length: SENDERS }, (_, s) =>
-    sender(
-      s,
-      () => mllpPort,
-      acked,
-      () => stopped,
+    sendUntilAcked(
+      Array.from({ length: PER_SENDER }, (_, n) => message(s, n)),
+      { port: () => mllpPort, acked, stop: () => stopped },
     ),
   );
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

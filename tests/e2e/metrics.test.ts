@@ -27,7 +27,7 @@ function parseExposition(text: string): Exposition {
   let help: string | undefined;
   for (const line of text.slice(0, -1).split('\n')) {
     const h = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line);
-    const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$/.exec(line);
+    const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$/.exec(line);
     const s = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(
       line,
     );
@@ -36,7 +36,9 @@ function parseExposition(text: string): Exposition {
       if (help !== t[1] || types.has(t[1]!)) throw new Error(`TYPE without its HELP, or twice: ${line}`);
       types.set(t[1]!, t[2]!);
     } else if (s) {
-      if (!types.has(s[1]!)) throw new Error(`sample before its TYPE: ${line}`);
+      const family = types.has(s[1]!) ? s[1]! : s[1]!.replace(/_(bucket|sum|count)$/, '');
+      if (types.get(family) === undefined || (family !== s[1] && types.get(family) !== 'histogram'))
+        throw new Error(`sample before its TYPE: ${line}`);
       const labels = Object.fromEntries(
         [...(s[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
       );

@@ -6,6 +6,7 @@ import { createEngine } from '../../wiring.ts';
 import { createLogger, silentLogger, type Logger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import type { FlowDefinition } from '../../engine/flows/flow-schema.ts';
 import { sharedMongoUrl, sharedRedisUrl } from './services.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
@@ -55,6 +56,10 @@ export async function startTestEngine(options: {
   prefix?: string;
   verbose?: boolean;
   transforms?: ReadonlyMap<string, Transform>;
+  /** The process flows it runs; default none. */
+  flows?: readonly FlowDefinition[];
+  /** Where `${VAR}` placeholders of channels and flows are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   security?: Partial<SecurityConfig>;
   /** Where the engine's log lines go (default: nowhere, or the console when verbose). */
   log?: Logger;
@@ -87,6 +92,8 @@ export async function startTestEngine(options: {
     channels: options.channels,
     log,
     ...(options.transforms ? { transforms: options.transforms } : {}),
+    ...(options.flows ? { flows: options.flows } : {}),
+    ...(options.env ? { env: options.env } : {}),
     ...(options.announce ? { announce: options.announce } : {}),
   });
   const addresses = await engine.start();

@@ -1,4 +1,5 @@
 import test from 'ava';
+import onboarding from '../../flows/onboarding.flow.ts';
 import procedure from '../../flows/procedure.flow.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import type { FlowDefinition } from '../../engine/flows/flow-schema.ts';
@@ -9,6 +10,35 @@ const messages = (f: unknown) => validateFlow(f, { connectors, env: {} }).map((p
 
 test('the procedure seed flow is valid', (t) => {
   t.deepEqual(messages(procedure), []);
+});
+
+test('the onboarding seed flow is valid: identity, then three in parallel, then credentialing, then approval', (t) => {
+  t.deepEqual(messages(onboarding), []);
+  const deps = Object.fromEntries(onboarding.steps.map((s) => [s.id, s.dependsOn]));
+  t.deepEqual(deps, {
+    identity: [],
+    scheduling: ['identity'],
+    payroll: ['identity'],
+    'cost-center': ['identity'],
+    credentialing: ['scheduling', 'payroll', 'cost-center'],
+    approval: ['scheduling', 'payroll', 'cost-center', 'credentialing'],
+  });
+  const allowed = (id: string) => onboarding.steps.find((s) => s.id === id)!.dataPolicy?.allow ?? [];
+  for (const id of ['scheduling', 'payroll', 'cost-center', 'approval'])
+    t.false(
+      allowed(id).some((c) => c.endsWith('identifier')),
+      `${id} gets no identifier of the clinician`,
+    );
+});
+
+test('request fields nest by their dots; a field that is also the object of another, or an empty part, is refused', (t) => {
+  const f = copy(onboarding);
+  f.steps[0]!.request.name = { value: 'x' };
+  f.steps[1]!.request['a..b'] = { value: 1 };
+  t.deepEqual(messages(f), [
+    '/steps/0/request/name: step identity, name: set as a value and as the object of name.formatted',
+    '/steps/1/request/a..b: step scheduling, a..b: a dotted name with an empty part',
+  ]);
 });
 
 test('a cycle of steps is refused, naming the steps in it', (t) => {

@@ -10,6 +10,7 @@ import {
   readySteps,
   resolveRequest,
   stepsToPark,
+  whenHolds,
   stepsToUnpark,
   type StepState,
 } from '../../engine/flows/step-planner.ts';
@@ -58,11 +59,46 @@ test('a request reads the event and earlier outputs; absent values are left out'
   const steps = { 'post-inventory': done({ consumptionId: 'c1', stockAfter: 3, reorderLevel: 5 }) };
   t.deepEqual(resolveRequest(reorder.request, { ...event, department: 'OR-2' }, steps), {
     item: 'SUP-STENT',
+    quantity: 5,
     stockAfter: 3,
-    reorderLevel: 5,
     location: 'OR-2',
   });
   t.deepEqual(resolveRequest(reorder.request, event, {}), { item: 'SUP-STENT' });
+});
+
+test('a dotted request field is nested; a list literal is copied; `__proto__` is a plain key', (t) => {
+  const request = {
+    schemas: { value: ['urn:ietf:params:scim:schemas:core:2.0:User'] },
+    userName: { ref: 'event.personId' },
+    'name.formatted': { ref: 'event.personName' },
+    'name.givenName': { value: 'Alicia' },
+    'meta.owner.id': { ref: 'steps.identity.id' },
+    '__proto__.polluted': { value: true },
+  };
+  const out = resolveRequest(request, { personId: 'prac-1', personName: 'Dr Alicia Chen' }, { identity: done({ id: 'u1' }) });
+  t.deepEqual(JSON.parse(JSON.stringify(out)), {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: 'prac-1',
+    name: { formatted: 'Dr Alicia Chen', givenName: 'Alicia' },
+    meta: { owner: { id: 'u1' } },
+    ['__proto__']: { polluted: true },
+  });
+  t.not(out.schemas, request.schemas.value, 'the request does not share the definition’s list');
+  t.is(({} as Record<string, unknown>).polluted, undefined, 'no prototype touched');
+  t.deepEqual(resolveRequest({ 'name.formatted': { ref: 'event.personName' } }, {}, {}), {}, 'an absent value makes no object');
+});
+
+test('a step with `when` runs only when its value is below the limit (or one of the values named)', (t) => {
+  const reorder = procedure.steps.find((s) => s.id === 'reorder')!;
+  const after = (stockAfter: unknown, reorderLevel: unknown) => ({ 'post-inventory': done({ stockAfter, reorderLevel }) });
+  t.true(whenHolds(reorder, {}, after(9, 10)), 'below the level: reorder');
+  t.false(whenHolds(reorder, {}, after(10, 10)), 'at the level: no reorder');
+  t.false(whenHolds(reorder, {}, after('9', 10)), 'not a number: no reorder');
+  t.false(whenHolds(reorder, {}, {}), 'no answer: no reorder');
+  const byClass = { ...reorder, when: { ref: 'event.encounter.patientClass', oneOf: ['I', 'E'] } };
+  t.true(whenHolds(byClass, { encounter: { patientClass: 'I' } }, {}));
+  t.false(whenHolds(byClass, { encounter: { patientClass: 'O' } }, {}));
+  t.true(whenHolds({ ...reorder, when: undefined }, {}, {}), 'no condition: runs');
 });
 
 test('property: no step is ever ready before every step it depends on is done or skipped', (t) => {
