@@ -27,7 +27,11 @@ function StepSection({ stepId, s, actions }: { stepId: string; s: StepDetail; ac
       <div class="step-io">
         <div>
           <h4>Request sent</h4>
-          {s.request ? <pre class="code step-request">{json(s.request)}</pre> : <p class="empty">None yet.</p>}
+          {s.request ? (
+            <pre class="code step-request">{json(s.request)}</pre>
+          ) : (
+            <p class="empty">{s.status === 'done' ? 'Nothing sent (its condition did not hold).' : 'None yet.'}</p>
+          )}
         </div>
         <div>
           <h4>Answer</h4>
