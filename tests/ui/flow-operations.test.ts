@@ -112,3 +112,59 @@ test(
     t.deepEqual(viewer.problems, []);
   },
 );
+
+test(
+  'support aborts a procedure stalled on labour costing: the form names the compensations that run, latest first; ' +
+    'the page follows the abort until the consumption is reversed and the reorder cancelled',
+  async (t) => {
+    const { peers, engine: sb } = await startProcedure(t);
+    const { inventory, labour, procurement } = peers.procedure;
+    labour.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+    await createUser(sb, { username: 'sam.support', role: 'support', phi: true });
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
+    // 12 in stock, reorder level 10: 3 used leaves 9, so a reorder is requested.
+    const gauze = { code: 'GAUZE-10X10', quantity: 3, department: 'OR', performer: 'DR-ANDERS' };
+    t.regex(await client.send(procedureDft('FLOWUI2', [gauze])), /MSA\|AA\|FLOWUI2/);
+    const [stalled] = await instancesIn(sb, FlowStatus.stalled, 1);
+    await waitFor('the inventory branch done', async () => {
+      const steps = (await sb.engine.store!.flows.get(stalled!._id))?.steps;
+      return steps?.reorder?.status === StepStatus.done && steps.bill?.status === StepStatus.parked;
+    });
+    t.is(inventory.stock(gauze.code), 9);
+
+    const browser = await launchBrowser();
+    t.teardown(() => browser.close());
+    const support = await openConsole(browser, sb);
+    const { page } = support;
+    await signInAs(support, 'sam.support');
+    await page.goto(`${support.base}/flows/instances/${encodeURIComponent(stalled!._id)}`);
+    await page.getByTestId('step-allocate-labour').waitFor();
+    t.is(await page.getByTestId('step-allocate-labour').getAttribute('data-status'), 'dead');
+    t.regex(await page.getByTestId('step-allocate-labour').innerText(), /PEER_REJECTED/);
+
+    await page.getByRole('button', { name: 'Abort flow' }).click();
+    const form = page.locator('.abort-flow');
+    t.regex(await form.innerText(), /compensations of the done steps then run, latest first: reorder, then post-inventory\./);
+    const confirm = form.getByRole('button', { name: 'Confirm abort' });
+    t.true(await confirm.isDisabled(), 'a reason first');
+    await form.getByLabel(/Reason/).fill('procedure cancelled (INC-4713)');
+    await screenshot(page, 'support-flow-abort');
+    await confirm.click();
+
+    // The page follows the abort (read again every 2 s) until it is done.
+    await page.getByText('aborted', { exact: true }).waitFor();
+    for (const step of ['post-inventory', 'reorder'])
+      t.is(await page.getByTestId(`step-${step}`).getAttribute('data-status'), 'compensated', step);
+    t.regex(await page.locator('.facts').innerText(), /by sam\.support at .*: procedure cancelled \(INC-4713\)/);
+    t.is(inventory.stock(gauze.code), 12, 'the consumption reversed');
+    t.deepEqual(
+      procurement.records().map((r) => r.status),
+      ['cancelled'],
+      'the reorder cancelled',
+    );
+    t.is(await page.getByRole('button', { name: /Retry step|Skip step|Abort flow/ }).count(), 0, 'nothing to do on an aborted flow');
+    await screenshot(page, 'support-flow-aborted');
+    t.deepEqual(support.problems, []);
+  },
+);
