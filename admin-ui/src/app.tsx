@@ -18,6 +18,8 @@ import { TableNew } from './pages/table-new.tsx';
 import { TableDetail } from './pages/table-detail.tsx';
 import { Mappings } from './pages/mappings.tsx';
 import { MappingEditor } from './pages/mapping-editor.tsx';
+import { Flows } from './pages/flows.tsx';
+import { FlowInstance } from './pages/flow-instance.tsx';
 
 interface Route {
   path: string;
@@ -29,10 +31,12 @@ interface Route {
 
 /** Every page and the permission it needs (the API checks it again; this only hides what would be refused). */
 const routes: Route[] = [
-  { path: '/dashboard', title: 'Dashboard', permission: 'messages:read', view: () => <Dashboard /> },
+  { path: '/dashboard', title: 'Dashboard', permission: 'messages:read', view: (_, me) => <Dashboard me={me} /> },
   { path: '/messages', title: 'Messages', permission: 'messages:read', view: (_, me) => <Messages me={me} /> },
   { path: '/messages/:id', permission: 'messages:read', view: (p, me) => <MessageDetail id={p.id!} me={me} /> },
   { path: '/dead-letters', title: 'Dead letters', permission: 'deliveries:read', view: (_, me) => <DeadLetters me={me} /> },
+  { path: '/flows', title: 'Flows', permission: 'flows:read', view: () => <Flows /> },
+  { path: '/flows/instances/:id', permission: 'flows:read', view: (p, me) => <FlowInstance id={p.id!} me={me} /> },
   { path: '/channels', title: 'Channels', permission: 'channels:read', view: (_, me) => <Channels me={me} /> },
   { path: '/channels/new', permission: 'channels:write', view: (_, me) => <ChannelEditor me={me} /> },
   { path: '/channels/:id', permission: 'channels:read', view: (p, me) => <ChannelDetail id={p.id!} me={me} /> },

@@ -36,3 +36,30 @@ export function useInterval(tick: () => void, ms: number, active = true): void {
     return () => clearInterval(id);
   }, [tick, ms, active]);
 }
+
+export interface Action {
+  busy: boolean;
+  /** Why the last action was refused. */
+  error: Error | undefined;
+  /** What the last action that went through says, if anything. */
+  done: string | undefined;
+  run(send: () => Promise<string | undefined>): Promise<void>;
+}
+
+/**
+ * An operator's action, one at a time: `run` sends it and keeps its outcome (the message it returns,
+ * or the error); `after` is called once it ends, gone through or refused, so the page reads its subject again.
+ */
+export function useAction(after: () => void): Action {
+  const [state, setState] = useState<{ busy: boolean; error?: Error; done?: string }>({ busy: false });
+  const run = async (send: () => Promise<string | undefined>) => {
+    setState({ busy: true });
+    try {
+      setState({ busy: false, done: await send() });
+    } catch (error) {
+      setState({ busy: false, error: error as Error });
+    }
+    after();
+  };
+  return { busy: state.busy, error: state.error, done: state.done, run };
+}

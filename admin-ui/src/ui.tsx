@@ -31,3 +31,12 @@ export const when = (d: string | Date | undefined) =>
   d ? new Date(d).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) : '';
 
 export const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+/** A value of a diff or a request as one line: a string as is, anything else as JSON, an absent one as `(none)`. */
+export const valueText = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** An age in seconds as `42 s` or `7 min`; `—` for none. */
+export const ageText = (s: number | null) => (s === null ? '—' : s < 120 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
+
+/** Seconds from an ISO instant to now; null when there is none. */
+export const secondsSince = (iso: string | undefined) => (iso === undefined ? null : Math.max(0, (Date.now() - Date.parse(iso)) / 1000));

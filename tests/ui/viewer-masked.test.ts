@@ -33,6 +33,7 @@ test(
       'Dashboard',
       'Messages',
       'Dead letters',
+      'Flows',
       'Channels',
       'Mappings',
       'Lookup tables',

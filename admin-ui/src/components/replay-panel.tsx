@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, get } from '../api.ts';
 import { useInterval } from '../hooks.ts';
 import type { ReplayableStatus } from '../types.ts';
-import { ErrorNote } from '../ui.tsx';
+import { ErrorNote, valueText } from '../ui.tsx';
 
 export interface ReplaySelection {
   messageIds: string[];
@@ -65,8 +65,6 @@ function Progress({ replayId, onDone }: { replayId: string; onDone(): void }) {
   );
 }
 
-const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
-
 function DryRun({ r }: { r: ReplayResult }) {
   return (
     <div class="dry-run" aria-live="polite">
@@ -101,7 +99,7 @@ function DryRun({ r }: { r: ReplayResult }) {
                   ? 'no field changes'
                   : c.diff.map((d) => (
                       <div class="diff">
-                        <code>{d.path}</code>: <del>{show(d.before)}</del> → <ins>{show(d.after)}</ins>
+                        <code>{d.path}</code>: <del>{valueText(d.before)}</del> → <ins>{valueText(d.after)}</ins>
                       </div>
                     ))}
               </td>

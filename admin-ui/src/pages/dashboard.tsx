@@ -1,24 +1,25 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { get } from '../api.ts';
+import { get, type Me } from '../api.ts';
 import { MinuteBars, Sparkline } from '../components/charts.tsx';
+import { FlowHealth } from '../components/flow-health.tsx';
 import { useInterval } from '../hooks.ts';
 import type { MetricsSummary } from '../types.ts';
-import { ErrorNote, Page } from '../ui.tsx';
+import { ageText, ErrorNote, Page } from '../ui.tsx';
 
 /** How often the figures are read again, and how many readings each destination's sparklines keep. */
 const REFRESH_MS = 5000;
 const HISTORY = 36;
 
 const minute = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-const age = (s: number | null) => (s === null ? '—' : s < 120 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
 const queued = (d: MetricsSummary['destinations'][number]) => d.jobs.waiting + d.jobs.prioritized + d.jobs.delayed;
 
 /**
  * Messages per minute and errors per channel (last 15 minutes), and per destination the queue
  * depth, the age of the oldest waiting job and the failing deliveries. Read again every 5 s; the
- * queue sparklines show the readings since the page was opened.
+ * queue sparklines show the readings since the page was opened. For those who may read flows, per
+ * flow its completion rate and its oldest unfinished instance.
  */
-export function Dashboard() {
+export function Dashboard({ me }: { me: Me }) {
   const [summary, setSummary] = useState<MetricsSummary>();
   const [error, setError] = useState<Error>();
   const history = useRef(new Map<string, { depth: number[]; age: number[] }>());
@@ -105,7 +106,7 @@ export function Dashboard() {
                   <Sparkline
                     values={h?.age ?? [0]}
                     label={`${d.destinationId} oldest waiting, seconds`}
-                    text={age(d.oldestWaitingSeconds)}
+                    text={ageText(d.oldestWaitingSeconds)}
                   />
                 </td>
                 <td>{d.retrying}</td>
@@ -122,6 +123,7 @@ export function Dashboard() {
           })}
         </tbody>
       </table>
+      {me.permissions.includes('flows:read') && <FlowHealth refreshMs={REFRESH_MS} />}
     </Page>
   );
 }
