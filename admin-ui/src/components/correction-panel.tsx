@@ -17,7 +17,7 @@ export function contentLines(m: Pick<Message, 'format' | 'raw'>): string[] {
 
 type DiffLine = { op: '=' | '-' | '+'; line: string };
 
-/** Line by line (segment by segment) difference of `before` and `after`, by their longest common subsequence. */
+/** Line by line (segment by segment) difference of `before` and `after`, by their longest common subsequence; removals first. */
 export function lineDiff(before: readonly string[], after: readonly string[]): DiffLine[] {
   const n = before.length;
   const m = after.length;
@@ -33,8 +33,8 @@ export function lineDiff(before: readonly string[], after: readonly string[]): D
       out.push({ op: '=', line: before[i]! });
       i++;
       j++;
-    } else if (j < m && (i === n || common[i]![j + 1]! >= common[i + 1]![j]!)) out.push({ op: '+', line: after[j++]! });
-    else out.push({ op: '-', line: before[i++]! });
+    } else if (i < n && (j === m || common[i + 1]![j]! >= common[i]![j + 1]!)) out.push({ op: '-', line: before[i++]! });
+    else out.push({ op: '+', line: after[j++]! });
   }
   return out;
 }
@@ -100,7 +100,7 @@ export function CorrectionPanel({ m }: { m: Message }) {
           <textarea class="mono" rows={12} value={content} onInput={(e) => setContent(e.currentTarget.value)} required />
         </label>
         <label>
-          Reason
+          Reason for the correction (kept in the audit)
           <input value={reason} onInput={(e) => setReason(e.currentTarget.value)} required minLength={3} maxLength={500} />
         </label>
         <ErrorNote error={error} />
