@@ -1,6 +1,10 @@
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
-import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { startTestEngine, TEST_ENCRYPTION, testChannel, waitFor } from '../support/harness.ts';
+import { requireShared, SHARED } from '../support/shared.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { userSession } from '../support/users.ts';
 
@@ -80,4 +84,57 @@ test('edit and resend: the corrected message is delivered, the original stays as
   t.is(again.statusCode, 201, again.body);
   t.is((await show(again.json().id)).correctionOf, correctionId);
   t.deepEqual((await show(correctionId)).corrections, [again.json().id]);
+});
+
+test('a FHIR message is corrected as JSON of its type (sealed at rest); with its channel undeployed a correction gets 409', async (t) => {
+  if (!requireShared(t)) return;
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const token = 'test-token-0123456789';
+  const fhir = {
+    ...ehrFhir,
+    source: { ...ehrFhir.source, tokens: [token] },
+    destinations: ehrFhir.destinations.map((d) => ({
+      ...d,
+      config: { baseUrl: erp.url },
+      retry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 200 },
+    })),
+  };
+  const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir], security: TEST_ENCRYPTION });
+  t.teardown(() => sb.close());
+  const store = sb.engine.store!;
+  const charge = JSON.parse(await readFile(path.join(SHARED, 'fhir-samples', 'chargeitem-procedure.json'), 'utf8'));
+  const posted = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/fhir/ehr-fhir/ChargeItem',
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` },
+    payload: JSON.stringify(charge),
+  });
+  t.is(posted.statusCode, 201, posted.body);
+  const [original] = await waitFor('the charge delivered', () =>
+    store.messages.list({ channelId: 'ehr-fhir', status: 'delivered', limit: 5 }).then((m) => m.length === 1 && m),
+  );
+  const support = await userSession(sb, { username: 'sam.support', role: 'support', phi: true });
+  const correct = (content: string) =>
+    sb.engine.http!.inject({
+      method: 'POST',
+      url: `/api/messages/${original!._id}/corrections`,
+      headers: support,
+      payload: { content, reason: 'price keyed wrong' },
+    });
+
+  t.is((await correct('{"resourceType":')).statusCode, 400, 'not JSON');
+  t.is((await correct(JSON.stringify({ ...charge, resourceType: 'Encounter' }))).statusCode, 400, 'another resource type');
+  const res = await correct(JSON.stringify({ ...charge, priceOverride: { value: 425, currency: 'USD' } }, null, 2));
+  t.is(res.statusCode, 201, res.body);
+  await waitFor('the correction delivered', async () => (await store.messages.get(res.json().id))?.status === 'delivered');
+  t.is((await store.messages.get(res.json().id))!.correctionOf, original!._id);
+  t.deepEqual((await store.messages.get(original!._id))!.corrections, [res.json().id]);
+  t.is(erp.postings().length, 2);
+
+  const undeploy = await sb.engine.http!.inject({ method: 'POST', url: '/api/channels/ehr-fhir/undeploy', headers: sb.adminHeaders });
+  t.is(undeploy.statusCode, 200, undeploy.body);
+  const refused = await correct(JSON.stringify(charge));
+  t.is(refused.statusCode, 409);
+  t.regex(refused.json().detail, /ehr-fhir is not deployed/);
 });
