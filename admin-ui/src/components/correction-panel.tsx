@@ -91,7 +91,7 @@ export function CorrectionPanel({ m }: { m: Message }) {
     );
   };
   return (
-    <details class="resend">
+    <details class="correct">
       <summary>Edit and resend…</summary>
       <p class="muted">The corrected message is stored as a new message linked to this one, and routed again; this one is kept as it is.</p>
       <form onSubmit={send}>
