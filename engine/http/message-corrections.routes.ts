@@ -42,7 +42,8 @@ export const messageCorrectionRoutes: FastifyPluginAsync<Deps> = async (app, dep
           '201 with the new message’s id: the corrected content, read and routed like any message of the channel, stored as a new ' +
           'message whose `correctionOf` names the original (which is not changed; its `corrections` list the new one). Needs the PHI ' +
           'permission (403 otherwise, audited as denied). 400 when the content cannot be read, 422 when the channel does not accept ' +
-          'it or a transform refuses it (nothing stored), 409 when the channel is not deployed. Audited with the reason.',
+          'it or a transform refuses it (nothing stored), 409 when the channel is not deployed or the message is still being ' +
+          'routed or delivered. Audited with the reason.',
         body: CorrectionBody,
       },
     },
@@ -55,6 +56,8 @@ function refusal(outcome: Exclude<CorrectionOutcome, { kind: 'stored' }>, channe
   switch (outcome.kind) {
     case 'undeployed':
       return [new SwitchboardError('CONFLICT'), `channel ${channelId} is not deployed: a correction is routed by the deployed channel`];
+    case 'unsettled':
+      return [new SwitchboardError('CONFLICT'), 'the message is still being routed or delivered: correct it once it is settled'];
     case 'invalid':
       return [new SwitchboardError('BAD_REQUEST'), outcome.detail];
     case 'unprocessable':

@@ -3,7 +3,7 @@ import { accepts, type ChannelDefinition } from '../channel.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { MessageRecord, RoutePlan } from '../store/message-record.ts';
-import { MessageStatus } from '../store/states.ts';
+import { isUnsettledStatus, MessageStatus } from '../store/states.ts';
 import type { Store } from '../store/store.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import { intakeRecord } from './fhir-intake.ts';
@@ -16,6 +16,8 @@ export type CorrectionOutcome =
   | { kind: 'stored'; messageId: string; status: MessageStatus }
   /** The original's channel is not deployed in this engine: nothing to route it with (409). */
   | { kind: 'undeployed' }
+  /** The original is still being routed or delivered (received, routed): both could reach the peer (409). */
+  | { kind: 'unsettled' }
   /** The content cannot be read as one message of the original's format (400): nothing stored. */
   | { kind: 'invalid'; detail: string }
   /** Read, but the channel does not accept it or a transform refuses it (422, naming the field): nothing stored. */
@@ -28,8 +30,9 @@ type Built = { record: MessageRecord; plan: RoutePlan } | Extract<CorrectionOutc
 
 /**
  * Edit and resend: a stored message's corrected content enters intake as a new message of the original's channel
- * (which must be deployed), read and routed like any message of its format, and stored only if routing takes it
- * (an errored plan is refused, not stored). The new message records `correctionOf` (the original's id) and has its own
+ * (which must be deployed; the original must be settled, so that it is not delivered beside its correction), read
+ * and routed like any message of its format, and stored only if routing takes it (an errored plan is refused, not
+ * stored). The new message records `correctionOf` (the original's id) and has its own
  * key, `<channel>|correction|<id>`, since it keeps the original's MSH-10; its deliveries get new idempotency keys.
  * The original's content is never touched: its state lists the correction (MessageStore.addCorrection). A correction
  * may itself be corrected. HL7v2 content is taken as text in the original's charset, with line breaks read as segment
@@ -50,6 +53,7 @@ export class Corrections {
 
   /** Stores and routes `content` as a correction of `original` (see the class). Never throws for bad content. */
   async correct(original: MessageRecord, content: string): Promise<CorrectionOutcome> {
+    if (isUnsettledStatus(original.status)) return { kind: 'unsettled' };
     const channel = this.o.channels.get(original.channelId);
     if (!channel) return { kind: 'undeployed' };
     const receivedAt = new Date();

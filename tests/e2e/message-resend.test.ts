@@ -86,7 +86,7 @@ test('edit and resend: the corrected message is delivered, the original stays as
   t.deepEqual((await show(correctionId)).corrections, [again.json().id]);
 });
 
-test('a FHIR message is corrected as JSON of its type (sealed at rest); with its channel undeployed a correction gets 409', async (t) => {
+test('FHIR corrections (sealed at rest); 409 for a message still being delivered or a channel not deployed', async (t) => {
   if (!requireShared(t)) return;
   const erp = await startErpSimulator();
   t.teardown(() => erp.close());
@@ -97,7 +97,7 @@ test('a FHIR message is corrected as JSON of its type (sealed at rest); with its
     destinations: ehrFhir.destinations.map((d) => ({
       ...d,
       config: { baseUrl: erp.url },
-      retry: { attempts: 3, initialDelayMs: 50, maxDelayMs: 200 },
+      retry: { attempts: 20, initialDelayMs: 2000, maxDelayMs: 5000 },
     })),
   };
   const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url }), fhir], security: TEST_ENCRYPTION });
@@ -131,6 +131,26 @@ test('a FHIR message is corrected as JSON of its type (sealed at rest); with its
   t.is((await store.messages.get(res.json().id))!.correctionOf, original!._id);
   t.deepEqual((await store.messages.get(original!._id))!.corrections, [res.json().id]);
   t.is(erp.postings().length, 2);
+
+  erp.setBehaviour({ mode: 'fail', status: 503, times: -1 });
+  const again = await sb.engine.http!.inject({
+    method: 'POST',
+    url: '/fhir/ehr-fhir/ChargeItem',
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` },
+    payload: JSON.stringify({ ...charge, id: 'chg-2' }),
+  });
+  t.is(again.statusCode, 201, again.body);
+  const [retrying] = await waitFor('the second charge retrying', () =>
+    store.messages.list({ channelId: 'ehr-fhir', status: 'routed', limit: 5 }).then((m) => m.length === 1 && m),
+  );
+  const unsettled = await sb.engine.http!.inject({
+    method: 'POST',
+    url: `/api/messages/${retrying!._id}/corrections`,
+    headers: support,
+    payload: { content: JSON.stringify(charge), reason: 'price keyed wrong' },
+  });
+  t.is(unsettled.statusCode, 409, 'a message still being delivered is not corrected');
+  t.regex(unsettled.json().detail, /still being routed or delivered/);
 
   const undeploy = await sb.engine.http!.inject({ method: 'POST', url: '/api/channels/ehr-fhir/undeploy', headers: sb.adminHeaders });
   t.is(undeploy.statusCode, 200, undeploy.body);
