@@ -14,6 +14,7 @@ import { openMappings } from './mappings/open-mappings.ts';
 import type { Keyring } from './security/encryption.ts';
 import { FlowOperations } from './flows/flow-operations.ts';
 import { ackOnlyHl7 } from './intake/ack-only.ts';
+import { Corrections } from './intake/corrections.ts';
 import { FhirIntake } from './intake/fhir-intake.ts';
 import { Hl7Intake } from './intake/hl7-intake.ts';
 import { StoreAndQueue, type StoreAndQueueOptions } from './intake/store-and-queue.ts';
@@ -35,16 +36,21 @@ import type { Transform } from '../transforms/dsl/define-transform.ts';
 /**
  * Intake as sources see it (connector.ts Intake): HL7v2 and FHIR front ends over one
  * store-and-queue core; with `ackOnly` (INTAKE_ACK_ONLY, benchmarks) the HL7v2 one answers without storing.
+ * Corrections (edit and resend) enter through the same core, for the deployed `channels`.
  */
-export function buildIntake(o: StoreAndQueueOptions & { transforms: ReadonlyMap<string, Transform> }, ackOnly: boolean): Intake {
+export function buildIntake(
+  o: StoreAndQueueOptions & { transforms: ReadonlyMap<string, Transform>; channels: ReadonlyMap<string, ChannelDefinition> },
+  ackOnly: boolean,
+): { intake: Intake; corrections: Corrections } {
   const core = new StoreAndQueue(o);
   const hl7 = new Hl7Intake({ core, transforms: o.transforms, log: o.log });
   const fhir = new FhirIntake({ core, ...o });
-  return {
+  const intake: Intake = {
     hl7: ackOnly ? ackOnlyHl7(o.log) : (channel, bytes, opts) => hl7.submit(channel, bytes, opts),
     fhir: (channel, resource, opts) => fhir.submit(channel, resource, opts),
     fhirTransaction: (channel, entries, opts) => fhir.submitTransaction(channel, entries, opts),
   };
+  return { intake, corrections: new Corrections({ core, ...o }) };
 }
 
 /** CONFIG_INVALID when a destination of the given channels (placeholders resolved from `env`) names a host off the allow-list. */

@@ -121,8 +121,17 @@ export class Engine implements ChannelRunner {
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
     const storeTimeoutMs = config.STORE_TIMEOUT_MS;
-    const intake = buildIntake(
-      { store, transforms, deliveryQueues, ...(handoff ? { handoff } : {}), log, storeTimeoutMs, flows: flows.starter },
+    const { intake, corrections } = buildIntake(
+      {
+        store,
+        transforms,
+        deliveryQueues,
+        ...(handoff ? { handoff } : {}),
+        log,
+        storeTimeoutMs,
+        flows: flows.starter,
+        channels: channelMap,
+      },
       config.INTAKE_ACK_ONLY,
     );
     const definitions = { keyring, shipped, channelMap, env, allowedHosts, connectors };
@@ -135,7 +144,8 @@ export class Engine implements ChannelRunner {
     this.cleanups.push({ name: 'channels', run: () => Promise.all([...this.runtimes.values()].map((r) => r.close())) });
     if (runsSources) {
       const { routeQueue } = queues;
-      const parts = { ...opened, connectors, replayer, security, deliveryQueues, routeQueue, channelMap, flows };
+      const correct = corrections.correct.bind(corrections);
+      const parts = { ...opened, connectors, replayer, security, deliveryQueues, routeQueue, channelMap, flows, correct };
       const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
       for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
     }

@@ -45,6 +45,10 @@ export interface Message extends MessageListItem {
   canonical?: { events: { model: string; modelVersion: number; transformId: string; transformVersion: number; event: unknown }[] };
   deliveries: Record<string, Delivery>;
   ack: { code: AckOutcome; text?: string; message?: string; sentAt: string };
+  /** A correction (edit and resend): the message it corrects. */
+  correctionOf?: string;
+  /** The corrections made of this message. */
+  corrections?: string[];
 }
 
 export interface Channel {

@@ -20,6 +20,8 @@ export const AuditAction = {
   messageView: 'message.view',
   messageSearch: 'message.search',
   messageReroute: 'message.reroute',
+  /** Edit and resend: a corrected message stored and routed; target the correction, details the original's id and the reason. */
+  messageResend: 'message.resend',
   replay: 'replay',
   flowRetry: 'flow.retry',
   flowSkip: 'flow.skip',

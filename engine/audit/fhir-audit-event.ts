@@ -16,6 +16,7 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'message.view': 'R',
   'message.search': 'E',
   'message.reroute': 'E',
+  'message.resend': 'C',
   replay: 'E',
   'flow.retry': 'E',
   'flow.skip': 'U',

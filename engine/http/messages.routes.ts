@@ -123,8 +123,8 @@ export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
 };
 
 /** The message if it exists and the user's scope includes it; audits a denial. */
-async function visibleMessage(
-  { store, audit }: Deps,
+export async function visibleMessage(
+  { store, audit }: Pick<Deps, 'store' | 'audit'>,
   request: FastifyRequest,
   p: Principal,
   id: string,

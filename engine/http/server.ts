@@ -7,6 +7,8 @@ import type { SecurityConfig } from '../config/security-config.ts';
 import type { Logger } from '../log.ts';
 import type { AuthService } from '../security/auth-service.ts';
 import type { Store } from '../store/store.ts';
+import type { MessageRecord } from '../store/message-record.ts';
+import type { CorrectionOutcome } from '../intake/corrections.ts';
 import { problemErrorHandler, sendProblem } from './problem.ts';
 import { listAdminRoutes, registerAccessControl } from './access.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -23,6 +25,7 @@ import type { ChannelStore } from '../channels/channel-store.ts';
 import type { TableService } from '../tables/table-service.ts';
 import { tableRoutes } from './tables.routes.ts';
 import { messageRoutes } from './messages.routes.ts';
+import { messageCorrectionRoutes } from './message-corrections.routes.ts';
 import { transformRoutes } from './transforms.routes.ts';
 import { mappingRoutes } from './mappings.routes.ts';
 import { channelPreviewRoutes } from './channel-preview.routes.ts';
@@ -66,6 +69,8 @@ export interface HttpServerOptions {
   previewer: ChannelPreviewer;
   /** Sends an errored or filtered message back through routing; false when its state does not allow it. */
   reroute(messageId: string): Promise<boolean>;
+  /** Edit and resend: stores and routes corrected content as a new message linked to `original` (intake/corrections.ts). */
+  correct(original: MessageRecord, content: string): Promise<CorrectionOutcome>;
   replayer: Replayer;
   /** The delivery queues by destination id, for queue depth in /metrics and the dashboard (read at each request). */
   deliveryQueues: DeliveryQueues;
@@ -157,6 +162,7 @@ function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): 
   app.register(channelVersionRoutes, { channels: options.channelService, store: options.channelStore, connectors: options.connectors });
   app.register(tableRoutes, { tables: options.tableService });
   app.register(messageRoutes, { store: options.store, audit: options.audit, reroute: options.reroute });
+  app.register(messageCorrectionRoutes, { store: options.store, audit: options.audit, correct: options.correct });
   app.register(transformRoutes, { transforms: options.transforms });
   app.register(mappingRoutes, { mappings: options.mappings });
   app.register(channelPreviewRoutes, { previewer: options.previewer, channels: options.channelService });

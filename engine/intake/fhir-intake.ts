@@ -172,15 +172,18 @@ export class FhirIntake {
   }
 }
 
-/** A resource's message record as intake stores it, and the route planned for it. */
-function intakeRecord(
+/**
+ * A resource's message record as intake stores it, and the route planned for it. Its key is `dedupeKey` when given (a
+ * correction's), else `<channel>|fhir|<dedupeId>`, else `fhir|<id>`.
+ */
+export function intakeRecord(
   channel: ChannelDefinition,
   transforms: ReadonlyMap<string, Transform>,
   resource: Record<string, unknown>,
-  opts: { dedupeId?: string; client: string },
+  opts: { dedupeId?: string; client: string; messageId?: string; dedupeKey?: string },
 ): { record: MessageRecord; plan: RoutePlan } {
   const receivedAt = new Date();
-  const messageId = newMessageId(receivedAt.getTime());
+  const messageId = opts.messageId ?? newMessageId(receivedAt.getTime());
   const type = String(resource.resourceType);
   const controlId = typeof resource.id === 'string' ? resource.id : messageId;
   const plan = planRoute({
@@ -198,7 +201,7 @@ function intakeRecord(
     format: 'fhir',
     receivedAt,
     updatedAt: receivedAt,
-    dedupeKey: opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`,
+    dedupeKey: opts.dedupeKey ?? (opts.dedupeId ? `${channel.id}|fhir|${opts.dedupeId}` : `fhir|${messageId}`),
     raw: Buffer.from(JSON.stringify(resource), 'utf8'),
     charset: 'UNICODE UTF-8',
     summary: {

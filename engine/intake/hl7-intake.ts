@@ -15,14 +15,13 @@ import {
 } from '../../hl7v2/index.ts';
 import { accepts, type ChannelDefinition } from '../channel.ts';
 import { ErrorCatalog, type ErrorCode } from '../errors.ts';
-import { summariseHeader, summariseMessage } from '../hl7-summary.ts';
+import { summariseHeader } from '../hl7-summary.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { planRoute } from '../routing.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
 import type { MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
-import { hl7ContentHash } from '../store/content-hash.ts';
+import { hl7Record, hl7Type, planHl7 } from './hl7-record.ts';
 import { intakeMetrics } from '../metrics/intake-metrics.ts';
 import { engineMetrics, typeLabel } from '../metrics/engine-metrics.ts';
 import { ackControlId, answer, encoded, worstAck, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
@@ -134,15 +133,8 @@ export class Hl7Intake {
   /** A parsed, accepted message: planned, stored and queued (StoreAndQueue), then answered. */
   private async storeOne(m: Arrival & { header: Hl7Header }, message: Hl7Message): Promise<OneResult> {
     const { channel, messageId, receivedAt, header: h } = m;
-    const type = `${h.messageType}^${h.triggerEvent}`;
-    const source = {
-      channelId: channel.id,
-      messageType: type,
-      controlId: h.controlId,
-      sendingApplication: h.sendingApplication,
-      sendingFacility: h.sendingFacility,
-    };
-    const plan = planRoute({ channel, transforms: this.options.transforms, messageId, input: { kind: 'hl7', message }, type, source });
+    const type = hl7Type(h);
+    const plan = planHl7({ ...m, message }, this.options.transforms);
     if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
       return this.reject({ ...m, code: plan.error.code, reason: plan.error.message });
     }
@@ -150,25 +142,10 @@ export class Hl7Intake {
     const ack = errored
       ? answer(h, 'AE', { text: plan.error.senderText, hl7ErrorCode: plan.error.hl7ErrorCode }).ackText
       : buildAck({ header: h, code: 'AA', controlId: ackControlId() });
-    const record: MessageRecord = {
-      _id: messageId,
-      channelId: channel.id,
-      format: 'hl7v2',
-      receivedAt,
-      updatedAt: receivedAt,
+    const record = hl7Record({ ...m, message }, plan, {
       dedupeKey: [channel.id, h.sendingApplication, h.sendingFacility, h.controlId].join('|'),
-      raw: m.bytes,
-      charset: m.charset,
-      contentHash: hl7ContentHash(message.encode()),
-      summary: summariseMessage(message),
-      status: plan.status,
-      deliveries: plan.status === MessageStatus.errored ? {} : plan.deliveries,
-      ...(plan.status === MessageStatus.errored
-        ? { error: { code: plan.error.code, detail: plan.error.message } }
-        : { canonical: { events: plan.events } }),
-      ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
       ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
-    };
+    });
     const log = this.options.log.child({ messageId, channelId: channel.id });
     const committed = await this.options.core.commit(record, log);
     const label = typeLabel(true, h.messageType, h.triggerEvent);

@@ -87,7 +87,10 @@ export interface MessageRecord {
   format: 'hl7v2' | 'fhir';
   receivedAt: Date;
   updatedAt: Date;
-  /** Unique per channel: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`; `rejected|<id>` for rejected input. */
+  /**
+   * Unique per channel: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`; `rejected|<id>` for rejected input; `<channel>|correction|<id>`
+   * for a correction (which keeps MSH-10).
+   */
   dedupeKey: string;
   raw: Uint8Array;
   charset: string;
@@ -140,6 +143,13 @@ export interface MessageRecord {
   kid?: string;
   /** With encryption at rest: the summary's MRN and control id, sealed. */
   summarySealed?: Uint8Array;
+  /**
+   * A correction (edit and resend, engine/intake/corrections.ts): the id of the message it corrects, which stays as it was.
+   * Set at intake, with `dedupeKey` `<channel>|correction|<own id>`.
+   */
+  correctionOf?: string;
+  /** The corrections made of this message, oldest first: their ids (state, as the content is written once). */
+  corrections?: string[];
 }
 
 /** What routing decided for one message (planRoute): its next status, canonical events and pending deliveries. */

@@ -21,6 +21,7 @@ export const STATE_FIELDS = [
   'error',
   'filteredReason',
   'staged',
+  'corrections',
   'updatedAt',
 ] as const satisfies readonly (keyof MessageRecord)[];
 type StateField = (typeof STATE_FIELDS)[number];

@@ -204,6 +204,11 @@ export class MessageStore {
     return res.modifiedCount === 1;
   }
 
+  /** Lists `correctionId` among the corrections of message `id` (its state; the content is written once). Idempotent. */
+  async addCorrection(id: string, correctionId: string): Promise<void> {
+    await storeCall(() => this.ctx.states().updateOne({ _id: id }, { $addToSet: { corrections: correctionId } }));
+  }
+
   /** Messages with at least one delivery in `q.status`, without their raw content and canonical events (see deliveries-in.ts). */
   findWithDeliveriesIn(q: DeliveriesInQuery): Promise<Omit<MessageRecord, 'raw' | 'canonical'>[]> {
     return findWithDeliveriesIn(this.ctx, q);

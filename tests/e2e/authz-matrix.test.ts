@@ -59,6 +59,7 @@ const MATRIX: Record<string, 'public' | 'any' | readonly Role[]> = {
   'GET /api/messages': ['admin', 'analyst', 'support', 'viewer'],
   'GET /api/messages/:id': ['admin', 'analyst', 'support', 'viewer'],
   'POST /api/messages/:id/reroute': ['admin', 'support'],
+  'POST /api/messages/:id/corrections': ['admin', 'support'],
   'GET /api/schemas': ['admin', 'analyst', 'support', 'viewer'],
   'GET /api/schemas/:id': ['admin', 'analyst', 'support', 'viewer'],
   'GET /api/transforms': ['admin', 'analyst', 'support', 'viewer'],

@@ -36,6 +36,7 @@ const ACTIONS = [
   'message.view',
   'message.search',
   'message.reroute',
+  'message.resend',
   'replay',
   'audit.export',
   'access.denied',

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Me } from '../api.ts';
+import { CorrectionLinks, CorrectionPanel } from '../components/correction-panel.tsx';
 import { Hl7Tree } from '../components/hl7-tree.tsx';
 import { ReplayPanel } from '../components/replay-panel.tsx';
 import { useApi } from '../hooks.ts';
@@ -145,8 +146,10 @@ export function MessageDetail({ id, me }: { id: string; me: Me }) {
             {m.filteredReason && <dd>{m.filteredReason}</dd>}
           </dl>
           {m.masked && <p class="note">Patient data is masked (***): your account does not have the PHI permission.</p>}
+          <CorrectionLinks m={m} />
           <h2>Raw message</h2>
           {m.format === 'hl7v2' ? <Hl7Tree text={m.raw} /> : <pre class="code">{prettyFhir(m.raw)}</pre>}
+          {me.phi && me.permissions.includes('messages:reroute') && <CorrectionPanel key={m._id} m={m} />}
           <h2>Canonical events</h2>
           {m.canonical?.events.length ? <pre class="code canonical">{json(m.canonical.events)}</pre> : <p class="empty">None.</p>}
           <h2>Deliveries</h2>
