@@ -206,7 +206,7 @@ export class MessageStore {
 
   /** Lists `correctionId` among the corrections of message `id` (its state; the content is written once). Idempotent. */
   async addCorrection(id: string, correctionId: string): Promise<void> {
-    await storeCall(() => this.ctx.states().updateOne({ _id: id }, { $addToSet: { corrections: correctionId } }));
+    await storeCall(() => this.ctx.states().updateOne({ _id: id }, { $addToSet: { corrections: correctionId } }), 'messages.addCorrection');
   }
 
   /** Messages with at least one delivery in `q.status`, without their raw content and canonical events (see deliveries-in.ts). */
