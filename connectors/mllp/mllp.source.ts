@@ -106,22 +106,25 @@ export class MllpSource {
   }
 
   /**
-   * Stops accepting, lets answers in flight finish (up to `graceMs`), then closes every connection.
+   * Stops accepting, lets answers in flight finish (up to `graceMs`), then closes every connection,
+   * and resolves once the server has closed (the port is free again; at most `graceMs` more).
    * Returns the same promise on every call.
    */
   close(graceMs = 5000): Promise<void> {
     this.closing ??= (async () => {
-      try {
-        this.server?.close();
-      } catch {
-        // not listening: nothing to stop
-      }
+      const bound = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+      // The server's 'close' comes once it no longer listens and its last connection has ended.
+      const closed = new Promise<void>((resolve) => {
+        if (!this.server?.listening) return resolve();
+        this.server.close(() => resolve());
+      });
       // Each answer in flight adds the next frame's when it is written: wait until none is left.
       const drained = (async () => {
         while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       })();
-      await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await Promise.race([drained, bound(graceMs)]);
       for (const socket of this.sockets) socket.destroy();
+      await Promise.race([closed, bound(graceMs)]);
     })();
     return this.closing;
   }
