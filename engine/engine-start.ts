@@ -28,7 +28,7 @@ import { FlowRelay } from './flows/flow-relay.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowStarter } from './flows/flow-starter.ts';
 import { FlowWorker } from './flows/flow-worker.ts';
-import { FlowCounters } from './flows/flow-counters.ts';
+import type { FlowCounters } from './flows/flow-counters.ts';
 import { RedisMutex } from './queue/redis-mutex.ts';
 
 /*
@@ -132,7 +132,7 @@ export interface OpenedFlows {
   queues: FlowQueues;
   starter: FlowStarter;
   relay: FlowRelay;
-  /** The flows' counters for /metrics (in Redis). */
+  /** The flows' counters of this process, for /metrics. */
   counters: FlowCounters;
   /** PSEUDONYM_KEY's bytes, for steps (and destinations) whose data policy pseudonymises. */
   pseudonymKey: Buffer | undefined;
@@ -153,17 +153,18 @@ export async function openFlows(
     log: Logger;
     flows: readonly FlowDefinition[];
     runsWorkers: boolean;
+    /** The process's flow counters (its /metrics writes them). */
+    counters: FlowCounters;
   },
   cleanups: Cleanup[],
 ): Promise<OpenedFlows> {
-  const { config, store, log } = o;
+  const { config, store, log, counters } = o;
   const pseudonymKey = config.PSEUDONYM_KEY ? Buffer.from(config.PSEUDONYM_KEY, 'base64') : undefined;
   const catalog = await FlowCatalog.load({ flows: o.flows, connectors: o.connectors, env: o.env, store });
   const mutex = new RedisMutex({ redis: o.redis, prefix: config.QUEUE_PREFIX });
   store.flows.serializeWith((id, work) => mutex.run(`flow:${id}`, work));
   const queues = new FlowQueues({ redis: o.redis, prefix: config.QUEUE_PREFIX, flowIds: catalog.all().map((f) => f.definition.id) });
   cleanups.push({ name: 'flow queues', run: () => queues.close() });
-  const counters = new FlowCounters({ redis: o.redis, prefix: config.QUEUE_PREFIX });
   const worker = { connection: o.connection, prefix: config.QUEUE_PREFIX, concurrency: config.DELIVERY_CONCURRENCY };
   for (const flow of o.runsWorkers ? catalog.all() : []) {
     const key = pseudonymKey ? { pseudonymKey } : {};

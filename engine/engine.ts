@@ -26,6 +26,7 @@ import { AuthService } from './security/auth-service.ts';
 import { parseAllowList } from './security/host-allowlist.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
+import { FlowCounters } from './flows/flow-counters.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -69,6 +70,8 @@ export class Engine implements ChannelRunner {
   http: FastifyInstance | undefined;
   store: Store | undefined;
   relay: Relay | undefined;
+  /** This process's flow counters: its /metrics, or a worker's metrics listener. */
+  private readonly flowCounters = new FlowCounters();
   auth: AuthService | undefined;
   audit: AuditLog | undefined;
   private readonly runtimes = new Map<string, ChannelRuntime>();
@@ -116,7 +119,7 @@ export class Engine implements ChannelRunner {
     const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
     const channelMap = new Map<string, ChannelDefinition>();
     const flowSet = { flows: this.options.flows ?? [], runsWorkers, connectors, env, connection: queues.connection };
-    const flows = await openFlows({ config, store, log, redis, ...flowSet }, this.cleanups);
+    const flows = await openFlows({ config, store, log, redis, counters: this.flowCounters, ...flowSet }, this.cleanups);
     this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers, flows }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
@@ -254,7 +257,7 @@ export class Engine implements ChannelRunner {
   /** The worker's GET /metrics listener (startMetricsListener, for API tokens with `metrics:read`), closed with the engine. */
   private async listenMetrics(host: string, port: number, security: SecurityConfig): Promise<{ host: string; port: number }> {
     const auth = new AuthService({ store: this.store!, audit: this.audit!, config: security, announce: () => undefined });
-    const listener = await startMetricsListener({ host, port, authorize: apiTokenAuthorizer(auth) });
+    const listener = await startMetricsListener({ host, port, authorize: apiTokenAuthorizer(auth), flows: this.flowCounters });
     this.cleanups.push({ name: 'metrics listener', run: () => listener.close() });
     return { host, port: listener.port };
   }

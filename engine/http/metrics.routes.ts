@@ -18,8 +18,8 @@ export interface MetricsRoutesOptions {
   deliveryQueues: DeliveryQueues;
   /** The channels running in this process (they change with deploys). */
   channels: () => readonly ChannelDefinition[];
-  /** The flows' counters, and the flows to report. */
-  flows: { counters: FlowCounters; flowIds: () => readonly string[] };
+  /** The flows' counters of this process. */
+  flows: FlowCounters;
 }
 
 /**

@@ -168,12 +168,11 @@ function registerAdminRoutes(app: FastifyInstance, options: HttpServerOptions): 
   app.register(channelPreviewRoutes, { previewer: options.previewer, channels: options.channelService });
   app.register(deliveryRoutes, { store: options.store, replayer: options.replayer, audit: options.audit });
   app.register(flowRoutes, { store: options.store, catalog: options.flows.catalog, operations: options.flows.operations });
-  const flowMetrics = { counters: options.flows.counters, flowIds: () => options.flows.catalog.all().map((f) => f.definition.id) };
   app.register(metricsRoutes, {
     store: options.store,
     deliveryQueues: options.deliveryQueues,
     channels: options.channels,
-    flows: flowMetrics,
+    flows: options.flows.counters,
   });
   app.register(openApiRoutes, { routes: () => listAdminRoutes(app) });
   app.register(consoleRoutes);

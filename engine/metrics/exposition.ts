@@ -1,7 +1,6 @@
 import type { DeliveryQueueEntry } from '../queue/delivery-queues.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { intakeMetrics } from './intake-metrics.ts';
-import { writeFlowMetrics } from './flow-metrics.ts';
 import type { FlowCounters } from '../flows/flow-counters.ts';
 import { engineMetrics } from './engine-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
@@ -19,8 +18,8 @@ export interface ExpositionSources {
   process: ProcessMetrics;
   /** The channels to report, each with a sample for every status (zeros included, so silence can be alerted on). */
   channelIds: readonly string[];
-  /** The flows' counters (in Redis), and the flows to report. */
-  flows: { counters: FlowCounters; flowIds: () => readonly string[] };
+  /** The flows' counters of this process. */
+  flows: FlowCounters;
 }
 
 /**
@@ -31,11 +30,10 @@ export interface ExpositionSources {
  * left out and `switchboard_metrics_source_up{source}` is 0, and the rest is still served.
  */
 export async function renderPrometheus(s: ExpositionSources, now = new Date()): Promise<string> {
-  const [received, failing, depths, flows] = await Promise.allSettled([
+  const [received, failing, depths] = await Promise.allSettled([
     s.store.received(s.channelIds, new Date(now.getTime() - RECENT_WINDOW_MS), now),
     s.store.failing(s.queues),
     queueDepths(s.queues, now.getTime()),
-    s.flows.counters.read(s.flows.flowIds()),
   ]);
   const out = new PrometheusText();
   if (received.status === 'fulfilled') {
@@ -79,14 +77,14 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
       depths.value.map((d) => ({ labels: { channel: d.channelId, destination: d.destinationId }, value: d.oldestWaitingSeconds ?? 0 })),
     );
   }
-  if (flows.status === 'fulfilled') writeFlowMetrics(out, flows.value);
   const up = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 1 : 0);
   out.gauge('switchboard_metrics_source_up', 'Whether this scrape could read the source: the message store, or the Redis queues.', [
     { labels: { source: 'store' }, value: up(received) * up(failing) },
-    { labels: { source: 'queues' }, value: up(depths) * up(flows) },
+    { labels: { source: 'queues' }, value: up(depths) },
   ]);
   intakeMetrics.write(out, s.channelIds);
   engineMetrics.write(out);
+  s.flows.write(out);
   s.process.write(out);
   return out.toString();
 }
@@ -96,9 +94,10 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
  * this process counted (engineMetrics) and its process metrics. The deployment-wide gauges read from
  * the store and Redis are served by the admin servers' /metrics alone, so that no sum counts them twice.
  */
-export function renderProcessPrometheus(process: ProcessMetrics): string {
+export function renderProcessPrometheus(process: ProcessMetrics, flows: FlowCounters): string {
   const out = new PrometheusText();
   engineMetrics.write(out);
+  flows.write(out);
   process.write(out);
   return out.toString();
 }

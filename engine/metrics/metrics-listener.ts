@@ -4,6 +4,7 @@ import type { AuthService } from '../security/auth-service.ts';
 import { hasPermission, Permission } from '../security/roles.ts';
 import { renderProcessPrometheus } from './exposition.ts';
 import { ProcessMetrics } from './process-metrics.ts';
+import type { FlowCounters } from '../flows/flow-counters.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text.ts';
 
 /** A metrics-only listener, started; `close()` stops it and its event-loop sampler. */
@@ -32,9 +33,15 @@ export function apiTokenAuthorizer(auth: Pick<AuthService, 'fromApiToken'>): Met
  * (`authorize`: 401 without a valid one, 403 without `metrics:read`, 503 when it cannot be checked).
  * Any other path is 404, any other method 405.
  */
-export async function startMetricsListener(o: { host: string; port: number; authorize: MetricsAuthorizer }): Promise<MetricsListener> {
+export async function startMetricsListener(o: {
+  host: string;
+  port: number;
+  authorize: MetricsAuthorizer;
+  flows: FlowCounters;
+}): Promise<MetricsListener> {
   const processMetrics = new ProcessMetrics();
-  const server = http.createServer((request, response) => void answer(request, response, o.authorize, processMetrics));
+  const render = () => renderProcessPrometheus(processMetrics, o.flows);
+  const server = http.createServer((request, response) => void answer(request, response, o.authorize, render));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => (server.off('error', reject), resolve()));
@@ -54,7 +61,7 @@ async function answer(
   request: http.IncomingMessage,
   response: http.ServerResponse,
   authorize: MetricsAuthorizer,
-  processMetrics: ProcessMetrics,
+  render: () => string,
 ): Promise<void> {
   const path = (request.url ?? '').split('?')[0];
   if (path !== '/metrics') return void response.writeHead(404).end();
@@ -64,7 +71,7 @@ async function answer(
     const status = { unauthenticated: 401, forbidden: 403, unavailable: 503 }[verdict];
     return void response.writeHead(status, status === 401 ? { 'www-authenticate': 'Bearer' } : {}).end();
   }
-  const text = renderProcessPrometheus(processMetrics);
+  const text = render();
   response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
   response.end(request.method === 'HEAD' ? undefined : text);
 }
