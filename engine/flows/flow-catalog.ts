@@ -25,6 +25,8 @@ export interface LoadedFlow {
  */
 export class FlowCatalog {
   private readonly byId = new Map<string, LoadedFlow>();
+  /** The flows each channel's events start (intake asks per message: looked up, not filtered). */
+  private readonly byChannel = new Map<string, LoadedFlow[]>();
   private readonly earlier = new Map<string, Promise<FlowDefinition | undefined>>();
 
   private constructor(private readonly versions: VersionedStore<string>) {}
@@ -46,7 +48,10 @@ export class FlowCatalog {
     const catalog = new FlowCatalog(versions);
     for (const definition of o.flows) {
       const { version } = await versions.save(definition.id, JSON.stringify(definition), { origin: DefinitionOrigin.file, author: 'file' });
-      catalog.byId.set(definition.id, { definition, version: version.version });
+      const loaded = { definition, version: version.version };
+      catalog.byId.set(definition.id, loaded);
+      const channel = definition.trigger.channelId;
+      catalog.byChannel.set(channel, [...(catalog.byChannel.get(channel) ?? []), loaded]);
     }
     return catalog;
   }
@@ -61,8 +66,8 @@ export class FlowCatalog {
   }
 
   /** The flows a channel's events start. */
-  triggeredBy(channelId: string): LoadedFlow[] {
-    return this.all().filter((f) => f.definition.trigger.channelId === channelId);
+  triggeredBy(channelId: string): readonly LoadedFlow[] {
+    return this.byChannel.get(channelId) ?? [];
   }
 
   /** The definition of `id` at `version` (an instance's); undefined when no such version is stored. */
