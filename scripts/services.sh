@@ -40,7 +40,8 @@
 # converged on start: its PostgreSQL gets the password and the new pg_hba.conf (reload), a running
 # Redis gets requirepass (CONFIG SET, no restart), a FerretDB started with the old backend URL is restarted.
 #
-# --for-tests also installs Debian's python3-hl7 (/usr/bin/mllp_send), chromium and prometheus (for its promtool, which
+# --for-tests also installs Debian's python3-hl7 (/usr/bin/mllp_send), python3-aiosmtpd (the SMTP server the alert tests
+# send e-mail to), chromium and prometheus (for its promtool, which
 # checks /metrics and ops/prometheus-rules.yml; on a host that starts services, Debian also starts a Prometheus server
 # on :9090, which the tests do not use), and makes sure a
 # local redis-server and var/bin/ferretdb exist (tests/support/services.ts runs private instances of
@@ -155,6 +156,7 @@ install_packages() {
     pkg_installed python3-hl7 || missing+=(python3-hl7)   # /usr/bin/mllp_send
     pkg_installed chromium || missing+=(chromium)         # browser tests
     pkg_installed prometheus || missing+=(prometheus)     # promtool: tests/e2e/metrics-promtool.test.ts
+    pkg_installed python3-aiosmtpd || missing+=(python3-aiosmtpd)   # a real SMTP server for the alert e-mail tests
   fi
   [ ${#missing[@]} -eq 0 ] && return 0
   if ! is_root || ! command -v apt-get >/dev/null; then
