@@ -11,6 +11,7 @@ import { DEFAULT_FHIR_JSON_LIMITS } from './json-limits.ts';
 import { FHIR_BODY_LIMIT_CAP, tokenDigest, type FhirSource, type FhirSources } from './fhir-sources.ts';
 import { OAuthError, scopeAllows } from '../../engine/security/smart-auth.ts';
 import type { Logger } from '../../engine/log.ts';
+import { engineMetrics } from '../../engine/metrics/engine-metrics.ts';
 import { postBundle } from './fhir-bundle.ts';
 import { answer, busy, FHIR_JSON, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
 
@@ -38,12 +39,23 @@ export async function registerFhirSources(app: FastifyInstance, o: Routes): Prom
     async (scope) => {
       bodyParsers(scope);
       scope.addHook('onRequest', async (request, reply) => authenticate(o.sources, request, reply));
+      scope.addHook('onResponse', async (request, reply) => timeAnswer(request, reply));
       smartRoutes(scope);
       errorAnswers(scope, o.log);
       resourceRoutes(scope, o);
     },
     { prefix: '/fhir/:channelId' },
   );
+}
+
+/**
+ * The answer's latency in `switchboard_ack_latency_seconds`, by channel and HTTP status, for requests
+ * to a channel this process serves (its id from the deployed channel, never the URL: a client
+ * cannot mint label values); requests answered before the channel was found are not counted.
+ */
+function timeAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  const source = (request as Sourced).fhirSource;
+  if (source) engineMetrics.ackLatency.observe([source.channel.id, String(reply.statusCode)], reply.elapsedTime / 1000);
 }
 
 type Routes = { sources: FhirSources; intake: Intake; validator: FhirValidatorPool; log: Logger };

@@ -33,7 +33,8 @@ export class EngineMetrics {
   );
   readonly ackLatency = new Histogram(
     'switchboard_ack_latency_seconds',
-    'Time from an MLLP frame received to its ACK written, by channel and ACK code.',
+    'Time from an MLLP frame received to its ACK written (ack: the ACK code), or from a FHIR request received to its answer ' +
+      'sent (ack: the HTTP status), by channel.',
     ['channel', 'ack'],
     FAST_BUCKETS,
   );

@@ -190,3 +190,25 @@ test('a repeated request id or Bundle.identifier is not processed twice: the fir
   t.is(b2.entry[0].response.status, '200 OK');
   t.is(b2.entry[0].response.location, b1.entry[0].response.location);
 });
+
+test('FHIR answers are timed in the ACK latency histogram by served channel and HTTP status', async (t) => {
+  const encounter = {
+    resourceType: 'Encounter',
+    status: 'planned',
+    class: { code: 'AMB' },
+    identifier: [{ value: 'VTIMED1' }],
+    subject: { reference: 'Patient/pat-4243' },
+    period: { start: '2026-05-01' },
+  };
+  const stored = await request({ url: '/Encounter', body: encounter, headers: { 'x-request-id': 'req-timed-1' } });
+  t.is(stored.statusCode, 201, stored.body);
+  t.is((await request({ url: '/Encounter', body: encounter, token: null })).statusCode, 401);
+  const unknown = await sb.engine.http!.inject({ method: 'POST', url: '/fhir/no-such-channel/Encounter', payload: '{}' });
+  t.is(unknown.statusCode, 404);
+  const text = (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body;
+  const count = (labels: string) =>
+    Number(/ (\S+)$/.exec(text.split('\n').find((l) => l.startsWith(`switchboard_ack_latency_seconds_count{${labels}} `)) ?? '')?.[1]);
+  t.true(count('channel="ehr-fhir",ack="201"') >= 1);
+  t.true(count('channel="ehr-fhir",ack="401"') >= 1);
+  t.false(text.includes('no-such-channel'));
+});
