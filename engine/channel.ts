@@ -1,5 +1,6 @@
 import type { DataPolicy } from './security/data-policy.ts';
 import type { Condition } from '../transforms/dsl/predicate.ts';
+import type { ChannelRetention } from './ops/retention/retention-rules.ts';
 
 /**
  * A channel is data: a source, the message types it accepts, the transforms that make canonical
@@ -69,6 +70,8 @@ export interface ChannelDefinition {
    * DEFAULT_MAX_EVENTS_PER_MESSAGE (500).
    */
   maxEventsPerMessage?: number;
+  /** How long its messages are kept, per class or status (engine/ops/retention); absent: the global settings. */
+  retention?: ChannelRetention;
 }
 
 /** The default of ChannelDefinition.maxEventsPerMessage. */

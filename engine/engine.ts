@@ -27,6 +27,7 @@ import { parseAllowList } from './security/host-allowlist.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowCounters } from './flows/flow-counters.ts';
+import { openRetention } from './ops/retention/open-retention.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -123,7 +124,6 @@ export class Engine implements ChannelRunner {
     this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers, flows }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
-    const storeTimeoutMs = config.STORE_TIMEOUT_MS;
     const { intake, corrections } = buildIntake(
       {
         store,
@@ -131,7 +131,7 @@ export class Engine implements ChannelRunner {
         deliveryQueues,
         ...(handoff ? { handoff } : {}),
         log,
-        storeTimeoutMs,
+        storeTimeoutMs: config.STORE_TIMEOUT_MS,
         flows: flows.starter,
         channels: channelMap,
       },
@@ -152,6 +152,7 @@ export class Engine implements ChannelRunner {
       const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
       for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
     }
+    await openRetention({ ...opened, ...queues, config, store, log, runsWorkers, http: this.http }, this.cleanups);
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
     const { pseudonymKey } = flows;

@@ -10,6 +10,7 @@ import { DataClass } from '../../transforms/canonical/data-class.ts';
 import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
 import { ConditionSchema } from '../../transforms/dsl/condition-schema.ts';
 import type { ConnectorRegistry } from '../connector.ts';
+import { ChannelRetentionSchema } from '../ops/retention/retention-rules.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
 
@@ -81,6 +82,7 @@ export const ChannelSchema = Type.Object(
         description: 'most canonical events one message may make; more is refused (AR). Default 500.',
       }),
     ),
+    retention: Type.Optional(ChannelRetentionSchema),
   },
   { additionalProperties: false, $id: 'Channel' },
 );

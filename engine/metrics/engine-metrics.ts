@@ -1,5 +1,6 @@
 import type { PrometheusText } from './prometheus-text.ts';
 import { Counter, Histogram } from './registry.ts';
+import { RetentionMetrics } from '../ops/retention/retention-metrics.ts';
 
 /** Latency buckets in seconds for ACKs and store commands: a millisecond to ten seconds. */
 export const FAST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -62,6 +63,8 @@ export class EngineMetrics {
     FAST_BUCKETS,
   );
   readonly business = new BusinessMetrics();
+  /** Pruning's counters (issue 25, engine/ops/retention). */
+  readonly retention = new RetentionMetrics();
 
   /** Counts one message through intake; `type` must come from typeLabel, `code` is an error catalog code. */
   intake(channel: string, type: string, outcome: IntakeOutcome, code?: string): void {
@@ -74,6 +77,7 @@ export class EngineMetrics {
     for (const family of [this.received, this.accepted, this.rejected, this.ackLatency, this.attempts, this.endToEnd]) family.write(out);
     for (const family of [this.queueWait, this.storeCalls]) family.write(out);
     this.business.write(out);
+    this.retention.write(out);
   }
 }
 

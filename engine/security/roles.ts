@@ -37,6 +37,8 @@ export const Permission = {
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
   metricsRead: 'metrics:read',
+  /** Ask for a pruning run now (issue 25; its record is read with audit:read). */
+  retentionRun: 'retention:run',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 

@@ -1,0 +1,206 @@
+import type { Store } from '../../store/store.ts';
+import type { MessageContent, MessageState } from '../../store/message-state.ts';
+import type { HeldMessage, StateHead } from '../../store/retention-records.ts';
+import type { ArchiveWriter } from './archive-writer.ts';
+import type { Pacer } from './pacer.ts';
+import {
+  decide,
+  horizonCutoff,
+  horizonsOf,
+  minutesToWalk,
+  nextMinute,
+  type ChannelRetention,
+  type GlobalRetention,
+  type Horizon,
+} from './retention-rules.ts';
+
+/** What one run removed and kept, as its record and audit entry report it. */
+export interface PruneTally {
+  removed: Record<string, Record<string, number>>;
+  kept: { unsettled: number; restored: number };
+  minutesRead: number;
+}
+
+export interface PruneWalkOptions {
+  store: Store;
+  /** Each channel's own retention block, by id (deployed channels; others follow the global settings). */
+  channels: ReadonlyMap<string, ChannelRetention | undefined>;
+  global: GlobalRetention;
+  /** The run's fixed "now" (epoch ms): every cut-off is taken from it. */
+  now: number;
+  batch: number;
+  pacer: Pacer;
+  archive: ArchiveWriter | undefined;
+  /** Renews the run's lease and heartbeat; false when the lease was lost (another process runs now): the walk stops. */
+  heartbeat: () => Promise<boolean>;
+  /** Saves the ids about to be deleted on the run's record (undefined: done), so a crash half way is finished by the next run. */
+  deleting: (ids: readonly string[] | undefined) => Promise<void>;
+  stopped: () => boolean;
+}
+
+/** Minutes read between two cursor saves and heartbeats, when nothing is deleted. */
+const SAVE_EVERY = 60;
+/** Minutes asked of minutesToWalk at a time. */
+const WALK_CHUNK = 1440;
+
+/**
+ * One pruning pass over the store (see Pruner for the scheduling, lease and record): held messages
+ * first (those in flight when their minute was walked, and restored ones whose grace ended), then
+ * for each horizon (retention-rules.ts) the received minutes from its cursor up to its cut-off,
+ * one minute at a time by equality on `receivedMinute`. Every state read is decided by its own
+ * channel's rule (`decide`): old enough and settled → pruned; in flight → held for later runs;
+ * young or kept forever → left. Candidates go in batches: read again whole (a replay may have set
+ * one back in flight meanwhile: decided again), archived durably, then deleted (state on condition
+ * it did not change since, then content). A horizon's cursor moves only past minutes whose
+ * candidates are all deleted.
+ */
+export class PruneWalk {
+  readonly tally: PruneTally = { removed: {}, kept: { unsettled: 0, restored: 0 }, minutesRead: 0 };
+  private pending: StateHead[] = [];
+  private toHold: HeldMessage[] = [];
+  /** Restored messages still in their grace: the walk leaves them. */
+  private graced = new Set<string>();
+  private lost = false;
+
+  constructor(private readonly o: PruneWalkOptions) {}
+
+  async run(): Promise<PruneTally> {
+    const horizons = horizonsOf(this.o.channels, this.o.global);
+    await this.dropStaleCursors(horizons);
+    await this.heldPass();
+    let oldest: string | undefined | null = null;
+    const cursors = new Map((await this.o.store.retention.cursors()).map((c) => [c._id, c]));
+    for (const h of horizons) {
+      if (this.done()) break;
+      const cursor = cursors.get(h.key);
+      if (!cursor && oldest === null) oldest = await this.o.store.retention.oldestMinute();
+      const from = cursor ? nextMinute(cursor.minute) : oldest;
+      if (from) await this.walk(h, from);
+    }
+    return this.tally;
+  }
+
+  private done(): boolean {
+    return this.lost || this.o.stopped();
+  }
+
+  private async dropStaleCursors(horizons: readonly Horizon[]): Promise<void> {
+    const keys = new Set(horizons.map((h) => h.key));
+    for (const c of await this.o.store.retention.cursors()) if (!keys.has(c._id)) await this.o.store.retention.dropCursor(c._id);
+  }
+
+  /** Held messages: released once gone, settled (then decided as any other) or their grace ended. */
+  private async heldPass(): Promise<void> {
+    const { store, now } = this.o;
+    const held = await store.retention.held();
+    const due = held.filter((h) => !h.notBefore || h.notBefore.getTime() <= now);
+    for (const h of held) if (h.notBefore && h.notBefore.getTime() > now) this.graced.add(h._id);
+    this.tally.kept.restored = this.graced.size;
+    for (let i = 0; i < due.length && !this.done(); i += this.o.batch) {
+      const slice = due.slice(i, i + this.o.batch);
+      const heads = await store.retention.heads(slice.map((h) => h._id));
+      const release = new Set(slice.map((h) => h._id));
+      for (const head of heads) {
+        const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, now);
+        if (verdict === 'unsettled') {
+          release.delete(head._id);
+          this.tally.kept.unsettled++;
+        } else if (verdict === 'prune') this.pending.push(head);
+      }
+      await this.flush();
+      await store.retention.release([...release]);
+      await this.o.pacer.rest(true);
+    }
+  }
+
+  /** Walks one horizon's minutes from `from` up to its cut-off. */
+  private async walk(h: Horizon, from: string): Promise<void> {
+    const until = horizonCutoff(h, this.o.now);
+    let next = from;
+    let sinceSave = 0;
+    for (;;) {
+      const minutes = minutesToWalk(next, until, WALK_CHUNK);
+      if (minutes.length === 0) return;
+      for (const minute of minutes) {
+        if (this.done()) return;
+        await this.readMinute(minute);
+        sinceSave++;
+        const flushed = this.pending.length >= this.o.batch ? await this.flush() : false;
+        if (this.pending.length === 0 && (flushed || sinceSave >= SAVE_EVERY)) {
+          await this.saveCursor(h, minute);
+          sinceSave = 0;
+        }
+        await this.o.pacer.rest();
+      }
+      next = nextMinute(minutes.at(-1)!);
+      if (this.pending.length > 0) await this.flush();
+      await this.saveCursor(h, minutes.at(-1)!);
+      sinceSave = 0;
+    }
+  }
+
+  private async readMinute(minute: string): Promise<void> {
+    const heads = await this.o.store.retention.statesOfMinute(minute);
+    this.tally.minutesRead++;
+    for (const head of heads) {
+      if (this.graced.has(head._id)) continue;
+      const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, this.o.now);
+      if (verdict === 'prune') this.pending.push(head);
+      else if (verdict === 'unsettled') {
+        this.toHold.push({ _id: head._id, reason: 'unsettled', since: new Date(this.o.now) });
+        this.tally.kept.unsettled++;
+      }
+    }
+  }
+
+  /** Cursor and held messages saved, lease renewed; a lost lease stops the walk. */
+  private async saveCursor(h: Horizon, minute: string): Promise<void> {
+    await this.o.store.retention.hold(this.toHold.splice(0));
+    await this.o.store.retention.saveCursor({ _id: h.key, days: h.days, minute });
+    if (!(await this.o.heartbeat())) this.lost = true;
+  }
+
+  /** Archives and deletes what is pending, a batch at a time; true when anything was. */
+  private async flush(): Promise<boolean> {
+    let any = false;
+    while (this.pending.length > 0 && !this.lost) {
+      const batch = this.pending.splice(0, this.o.batch);
+      await this.removeBatch(batch);
+      any = true;
+      if (!(await this.o.heartbeat())) this.lost = true;
+      await this.o.pacer.rest(true);
+    }
+    return any;
+  }
+
+  private async removeBatch(heads: readonly StateHead[]): Promise<void> {
+    const { store, archive } = this.o;
+    const forms = await store.retention.storedForms(heads.map((h) => h._id));
+    // Decided again on the whole state as it is now: a replay may have set it back in flight.
+    const chosen = forms.filter(
+      (f): f is { id: string; content?: MessageContent; state: MessageState } =>
+        f.state !== undefined && decide(f.state, this.o.channels.get(f.state.channelId), this.o.global, this.o.now) === 'prune',
+    );
+    if (archive) {
+      const groups = new Map<string, { content: MessageContent; state: MessageState }[]>();
+      for (const f of chosen) {
+        if (!f.content) continue;
+        const key = `${f.content.receivedAt.toISOString().slice(0, 10)}\u0000${f.content.channelId}`;
+        groups.set(key, [...(groups.get(key) ?? []), { content: f.content, state: f.state }]);
+      }
+      for (const [key, messages] of groups) {
+        const [day, channelId] = key.split('\u0000') as [string, string];
+        await archive.append(day, channelId, messages);
+      }
+    }
+    const ids = chosen.map((f) => f.id);
+    await this.o.deleting(ids);
+    const deleted = await store.retention.deleteMessages(chosen.map((f) => ({ id: f.id, updatedAt: f.state.updatedAt })));
+    await this.o.deleting(undefined);
+    for (const f of chosen) {
+      if (!deleted.has(f.id) || !f.content) continue;
+      const byStatus = (this.tally.removed[f.state.channelId] ??= {});
+      byStatus[f.state.status] = (byStatus[f.state.status] ?? 0) + 1;
+    }
+  }
+}

@@ -1,0 +1,237 @@
+import type { Collection, Db, Document } from 'mongodb';
+import { AuditCutStore } from './audit-cut.store.ts';
+import { insertAllowingDuplicates } from './group-commit.ts';
+import { lookUpMap } from './lookup.ts';
+import type { MessageContent, MessageState } from './message-state.ts';
+import { storeCall } from './store-call.ts';
+import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule, StateHead } from './retention-records.ts';
+import { RetentionRunState } from './retention-records.ts';
+import type { StoreContext } from './store-context.ts';
+
+const SCHEDULE = 'retention_schedule';
+const RUNS = 'retention_runs';
+const CURSORS = 'retention_cursors';
+const HELD = 'retention_held';
+
+/**
+ * The store's retention role (issue 25): what the pruner reads and deletes, its runs, cursors and
+ * held messages, what an archive restore writes back, and the audit log's cut. Every read of
+ * messages is an equality FerretDB 1.24 passes down to PostgreSQL: a received minute
+ * (`receivedMinute`, a GIN index there, an index of its own on MongoDB) or an `_id`; never a range
+ * on `receivedAt`, which would read the whole collection there. Every method throws
+ * STORE_UNAVAILABLE (storeCall) when the server does not answer or confirm.
+ */
+export class RetentionStore {
+  /** The audit log's cut (AUDIT_RETENTION_DAYS). */
+  readonly audit: AuditCutStore;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly collection: <T extends Document>(name: string) => Collection<T>,
+    private readonly db: () => Db,
+  ) {
+    this.audit = new AuditCutStore(collection);
+  }
+
+  /** The states of the messages received in `minute` (`YYYY-MM-DDTHH:MM`), heads only. */
+  statesOfMinute(minute: string): Promise<StateHead[]> {
+    return storeCall(
+      () =>
+        this.ctx
+          .states()
+          .find({ receivedMinute: minute }, { projection: { _id: 1, channelId: 1, status: 1, receivedAt: 1 } })
+          .toArray(),
+      'retention.statesOfMinute',
+    );
+  }
+
+  /** The heads of messages by id (held ones), those gone left out. */
+  async heads(ids: readonly string[]): Promise<StateHead[]> {
+    const found = await lookUpMap(this.ctx.states(), ids, { _id: 1, channelId: 1, status: 1, receivedAt: 1 });
+    return [...found.values()];
+  }
+
+  /** Both documents of each message, as stored (sealed fields stay sealed); a message missing either comes with what is there. */
+  async storedForms(ids: readonly string[]): Promise<{ id: string; content?: MessageContent; state?: MessageState }[]> {
+    const [contents, states] = await Promise.all([lookUpMap(this.ctx.messages(), ids), lookUpMap(this.ctx.states(), ids)]);
+    return ids.map((id) => {
+      const content = contents.get(id);
+      const state = states.get(id);
+      return { id, ...(content ? { content } : {}), ...(state ? { state } : {}) };
+    });
+  }
+
+  /**
+   * Deletes messages: each state on condition that it is unchanged since it was read (`updatedAt`:
+   * a replay that set it back in flight meanwhile keeps it), then the content of each state
+   * deleted. One delete statement per id in one command per collection: FerretDB passes `_id`
+   * equality down, not `$in`. Returns the ids deleted. A crash between the two leaves contents
+   * without a state: the caller records the ids first and finishes with `finishDeleting`.
+   */
+  async deleteMessages(messages: readonly { id: string; updatedAt: Date }[]): Promise<Set<string>> {
+    if (messages.length === 0) return new Set();
+    const stateOps = messages.map((m) => ({ deleteOne: { filter: { _id: m.id, updatedAt: m.updatedAt } } }));
+    const res = await storeCall(() => this.ctx.states().bulkWrite(stateOps, { ordered: false }), 'retention.deleteStates');
+    let deleted = messages.map((m) => m.id);
+    if (res.deletedCount < messages.length) {
+      const kept = await lookUpMap(this.ctx.states(), deleted, { _id: 1 });
+      deleted = deleted.filter((id) => !kept.has(id));
+    }
+    await this.deleteContents(deleted);
+    return new Set(deleted);
+  }
+
+  /** Deletes the contents of `ids` whose state is gone (a deletion cut short by a crash); returns how many. */
+  async finishDeleting(ids: readonly string[]): Promise<number> {
+    const states = await lookUpMap(this.ctx.states(), ids, { _id: 1 });
+    return this.deleteContents(ids.filter((id) => !states.has(id)));
+  }
+
+  private async deleteContents(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const ops = ids.map((id) => ({ deleteOne: { filter: { _id: id } } }));
+    const res = await storeCall(() => this.ctx.messages().bulkWrite(ops, { ordered: false }), 'retention.deleteContents');
+    return res.deletedCount;
+  }
+
+  /**
+   * The earliest received minute of any stored message, or undefined when none is. One `$group` over
+   * the states (on FerretDB a read of the whole collection, in FerretDB's process): asked only when a
+   * horizon has no cursor yet.
+   */
+  async oldestMinute(): Promise<string | undefined> {
+    const [row] = await storeCall(
+      () =>
+        this.ctx
+          .states()
+          .aggregate<{ min?: string }>([{ $group: { _id: null, min: { $min: '$receivedMinute' } } }])
+          .toArray(),
+      'retention.oldestMinute',
+    );
+    return typeof row?.min === 'string' ? row.min : undefined;
+  }
+
+  cursors(): Promise<RetentionCursor[]> {
+    return storeCall(() => this.collection<RetentionCursor>(CURSORS).find({}).toArray(), 'retention.readCursors');
+  }
+
+  async saveCursor(c: Omit<RetentionCursor, 'at'>): Promise<void> {
+    await storeCall(
+      () => this.collection<RetentionCursor>(CURSORS).updateOne({ _id: c._id }, { $set: { ...c, at: new Date() } }, { upsert: true }),
+      'retention.saveCursor',
+    );
+  }
+
+  async dropCursor(id: string): Promise<void> {
+    await storeCall(() => this.collection<RetentionCursor>(CURSORS).deleteOne({ _id: id }), 'retention.dropCursor');
+  }
+
+  held(): Promise<HeldMessage[]> {
+    return storeCall(() => this.collection<HeldMessage>(HELD).find({}).toArray(), 'retention.readHeld');
+  }
+
+  /** Holds messages (an entry already there is replaced: a restore renews the grace). */
+  async hold(entries: readonly HeldMessage[]): Promise<void> {
+    if (entries.length === 0) return;
+    const ops = entries.map((e) => ({ replaceOne: { filter: { _id: e._id }, replacement: e, upsert: true } }));
+    await storeCall(() => this.collection<HeldMessage>(HELD).bulkWrite(ops, { ordered: false }), 'retention.hold');
+  }
+
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const ops = ids.map((id) => ({ deleteOne: { filter: { _id: id } } }));
+    await storeCall(() => this.collection<HeldMessage>(HELD).bulkWrite(ops, { ordered: false }), 'retention.release');
+  }
+
+  /** The schedule, read by `_id` (FerretDB passes it down): every pruner's tick asks it. */
+  async schedule(): Promise<RetentionSchedule> {
+    const doc = await storeCall(() => this.collection<RetentionSchedule>(SCHEDULE).findOne({ _id: 'schedule' }), 'retention.readSchedule');
+    return doc ?? { _id: 'schedule' };
+  }
+
+  /** Asks for run `id` (its record is already stored as requested). */
+  async requestRun(id: string): Promise<void> {
+    await storeCall(
+      () => this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule' }, { $push: { requested: id } }, { upsert: true }),
+      'retention.requestRun',
+    );
+  }
+
+  /** Marks run `id` as the one in progress (or, without an id, only that the schedule was checked at `at`). */
+  async beginRun(id: string | undefined, at: Date): Promise<void> {
+    const update = id ? { $set: { current: id, lastStartedAt: at }, $pull: { requested: id } } : { $set: { lastStartedAt: at } };
+    await storeCall(
+      () => this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule' }, update, { upsert: true }),
+      'retention.beginRun',
+    );
+  }
+
+  /** Forgets a request no run record answers any more. */
+  async dropRequest(id: string): Promise<void> {
+    await storeCall(
+      () => this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule' }, { $pull: { requested: id } }),
+      'retention.dropRequest',
+    );
+  }
+
+  async endRun(id: string): Promise<void> {
+    await storeCall(
+      () => this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule', current: id }, { $unset: { current: '' } }),
+      'retention.endRun',
+    );
+  }
+
+  async insertRun(run: RetentionRun): Promise<void> {
+    await storeCall(() => this.collection<RetentionRun>(RUNS).insertOne(run), 'retention.insertRun');
+  }
+
+  async updateRun(id: string, set: Partial<RetentionRun>): Promise<void> {
+    await storeCall(() => this.collection<RetentionRun>(RUNS).updateOne({ _id: id }, { $set: set }), 'retention.updateRun');
+  }
+
+  getRun(id: string): Promise<RetentionRun | null> {
+    return storeCall(() => this.collection<RetentionRun>(RUNS).findOne({ _id: id }), 'retention.getRun');
+  }
+
+  /** The last runs, newest first (run ids are time-ordered). */
+  listRuns(limit: number): Promise<RetentionRun[]> {
+    return storeCall(
+      () =>
+        this.collection<RetentionRun>(RUNS)
+          .find({}, { sort: { _id: -1 }, limit })
+          .toArray(),
+      'retention.listRuns',
+    );
+  }
+
+  /**
+   * Puts a message back as the archive holds it: its content, then its state. `present` when it is
+   * already stored (a second restore changes nothing); `conflict` when another message holds its
+   * de-duplication key (a resend stored after it was pruned): nothing is written.
+   */
+  async restore(content: MessageContent, state: MessageState): Promise<'restored' | 'present' | 'conflict'> {
+    const refused = await storeCall(() => insertAllowingDuplicates(this.ctx.messages(), [content]), 'retention.restoreContent');
+    if (refused.size > 0) {
+      const same = await storeCall(
+        () => this.ctx.messages().findOne({ _id: content._id }, { projection: { _id: 1 } }),
+        'retention.findRestored',
+      );
+      if (!same) return 'conflict';
+    }
+    const stateRefused = await storeCall(() => insertAllowingDuplicates(this.ctx.states(), [state]), 'retention.restoreState');
+    return refused.size > 0 && stateRefused.size > 0 ? 'present' : 'restored';
+  }
+
+  /** Reclaims the space of deleted documents: `compact` per collection; bytes freed as the server reports them. */
+  async compact(names: readonly string[]): Promise<Record<string, number>> {
+    const freed: Record<string, number> = {};
+    for (const name of names) {
+      const res = await storeCall(() => this.db().command({ compact: name }), 'retention.compact');
+      freed[name] = Number(res.bytesFreed ?? 0);
+    }
+    return freed;
+  }
+}
+
+/** The collections pruning deletes from, for `compact`. */
+export const PRUNED_COLLECTIONS = { messages: 'messages', states: 'message_states', audit: 'audit' } as const;
