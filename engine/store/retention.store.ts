@@ -2,7 +2,7 @@ import type { Collection, Db, Document } from 'mongodb';
 import { AuditCutStore } from './audit-cut.store.ts';
 import { insertAllowingDuplicates } from './group-commit.ts';
 import { lookUpMap } from './lookup.ts';
-import type { MessageContent, MessageState } from './message-state.ts';
+import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { storeCall } from './store-call.ts';
 import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule, StateHead } from './retention-records.ts';
 import { RetentionRunState } from './retention-records.ts';
@@ -205,11 +205,14 @@ export class RetentionStore {
   }
 
   /**
-   * Puts a message back as the archive holds it: its content, then its state. `present` when it is
-   * already stored (a second restore changes nothing); `conflict` when another message holds its
-   * de-duplication key (a resend stored after it was pruned): nothing is written.
+   * Puts a message back as the archive holds it: its content, then its state, as they were stored.
+   * It is opened first with this store's keys, so a message whose sealing key is no longer
+   * configured is refused (CONFIG_INVALID naming the key) before anything is written. `present`
+   * when it is already stored (a second restore changes nothing); `conflict` when another message
+   * holds its de-duplication key (a resend stored after it was pruned): nothing is written.
    */
   async restore(content: MessageContent, state: MessageState): Promise<'restored' | 'present' | 'conflict'> {
+    this.ctx.sealer.open(mergeRecord(content, state));
     const refused = await storeCall(() => insertAllowingDuplicates(this.ctx.messages(), [content]), 'retention.restoreContent');
     if (refused.size > 0) {
       const same = await storeCall(
