@@ -7,7 +7,7 @@ import { listMessages, type ListedMessage, type MessageQuery } from './message-l
 import { mergeRecord, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { stateOrRepair } from './state-repair.ts';
 import { orderKeysOf } from './order-keys.ts';
-import { receivedMinuteOf } from './received-minute.ts';
+import { receivedDayOf, receivedMinuteOf } from './received-minute.ts';
 import { searchKeysOf } from './search-keys.ts';
 import { isUnsettledStatus, MessageStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
@@ -229,6 +229,7 @@ function withSearchFields(r: MessageRecord): MessageRecord {
     destinationIds: Object.keys(r.deliveries),
     errorCodes: r.error ? [r.error.code] : [],
     receivedMinute: receivedMinuteOf(r.receivedAt),
+    receivedDay: receivedDayOf(r.receivedAt),
   };
 }
 

@@ -33,8 +33,8 @@ export interface RetentionRun {
   kept: { unsettled: number; restored: number };
   /** Ids being deleted right now (a crash leaves them here for the next run to finish). */
   deleting?: string[];
-  /** Minutes of received messages read, and the time rested between slices. */
-  minutesRead: number;
+  /** Days of received messages read, and the time rested between slices. */
+  daysRead: number;
   restedMs: number;
   /** The run's archive: its manifest (relative to ARCHIVE_DIR) and data files; absent when not archiving. */
   archive?: { manifest?: string; files: { file: string; channelId: string; messages: number; sha256: string }[] };
@@ -57,11 +57,11 @@ export interface HeldMessage {
   since: Date;
 }
 
-/** How far a horizon (ops/retention/retention-rules.ts Horizon) has walked: every minute up to `minute` is done. */
+/** How far a horizon (ops/retention/retention-rules.ts Horizon) has walked: every received day up to `day` is done. */
 export interface RetentionCursor {
   _id: string;
   days: number;
-  minute: string;
+  day: string;
   at: Date;
 }
 
@@ -74,4 +74,6 @@ export interface RetentionSchedule {
   requested?: string[];
   /** The run in progress; one found here by the next run was cut short (its process died). */
   current?: string;
+  /** When the states stored before `receivedDay` existed were given it (RetentionStore.backfillDays). */
+  daysBackfilledAt?: Date;
 }

@@ -3,12 +3,17 @@ import { AuditCutStore } from './audit-cut.store.ts';
 import { insertAllowingDuplicates } from './group-commit.ts';
 import { lookUpMap } from './lookup.ts';
 import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { backfillReceivedDays } from './received-day-backfill.ts';
 import { storeCall } from './store-call.ts';
 import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule, StateHead } from './retention-records.ts';
 import { RetentionRunState } from './retention-records.ts';
 import type { StoreContext } from './store-context.ts';
 
 const SCHEDULE = 'retention_schedule';
+/** What pruning reads of a state to decide. */
+const HEAD = { _id: 1, channelId: 1, status: 1, receivedAt: 1 } as const;
+/** States read per round trip of a cursor. */
+const CHUNK = 1000;
 const RUNS = 'retention_runs';
 const CURSORS = 'retention_cursors';
 const HELD = 'retention_held';
@@ -16,9 +21,9 @@ const HELD = 'retention_held';
 /**
  * The store's retention role (issue 25): what the pruner reads and deletes, its runs, cursors and
  * held messages, what an archive restore writes back, and the audit log's cut. Every read of
- * messages is an equality FerretDB 1.24 passes down to PostgreSQL: a received minute
- * (`receivedMinute`, a GIN index there, an index of its own on MongoDB) or an `_id`; never a range
- * on `receivedAt`, which would read the whole collection there. Every method throws
+ * messages is an equality FerretDB 1.24 passes down to PostgreSQL: a received day (`receivedDay`,
+ * a GIN index there, an index of its own on MongoDB) or an `_id`; never a range on `receivedAt`,
+ * which would read the whole collection there. Every method throws
  * STORE_UNAVAILABLE (storeCall) when the server does not answer or confirm.
  */
 export class RetentionStore {
@@ -33,21 +38,45 @@ export class RetentionStore {
     this.audit = new AuditCutStore(collection);
   }
 
-  /** The states of the messages received in `minute` (`YYYY-MM-DDTHH:MM`), heads only. */
-  statesOfMinute(minute: string): Promise<StateHead[]> {
-    return storeCall(
-      () =>
-        this.ctx
-          .states()
-          .find({ receivedMinute: minute }, { projection: { _id: 1, channelId: 1, status: 1, receivedAt: 1 } })
-          .toArray(),
-      'retention.statesOfMinute',
-    );
+  /**
+   * The states of the messages received on `day` (`YYYY-MM-DD`), heads only, handed to `each` a
+   * chunk at a time (a day may hold a hundred thousand): one query by equality on `receivedDay`.
+   * Returns how many were read.
+   */
+  async eachStateOfDay(day: string, each: (heads: StateHead[]) => Promise<void>): Promise<number> {
+    const cursor = this.ctx.states().find({ receivedDay: day }, { projection: HEAD, batchSize: CHUNK });
+    let read = 0;
+    try {
+      for (;;) {
+        const chunk = await storeCall(async () => {
+          const out: StateHead[] = [];
+          while (out.length < CHUNK) {
+            const d = await cursor.next();
+            if (!d) break;
+            out.push(d);
+          }
+          return out;
+        }, 'retention.statesOfDay');
+        read += chunk.length;
+        if (chunk.length > 0) await each(chunk);
+        if (chunk.length < CHUNK) return read;
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Gives `receivedDay` to the states stored before the field existed (see backfillReceivedDays):
+   * once per deployment, the pruner keeps the mark in its schedule. Returns how many it gave.
+   */
+  backfillDays(batch: number, rest: () => Promise<void>): Promise<number> {
+    return backfillReceivedDays(this.ctx.states(), batch, rest);
   }
 
   /** The heads of messages by id (held ones), those gone left out. */
   async heads(ids: readonly string[]): Promise<StateHead[]> {
-    const found = await lookUpMap(this.ctx.states(), ids, { _id: 1, channelId: 1, status: 1, receivedAt: 1 });
+    const found = await lookUpMap(this.ctx.states(), ids, HEAD);
     return [...found.values()];
   }
 
@@ -95,18 +124,18 @@ export class RetentionStore {
   }
 
   /**
-   * The earliest received minute of any stored message, or undefined when none is. One `$group` over
+   * The earliest received day of any stored message, or undefined when none is. One `$group` over
    * the states (on FerretDB a read of the whole collection, in FerretDB's process): asked only when a
    * horizon has no cursor yet.
    */
-  async oldestMinute(): Promise<string | undefined> {
+  async oldestDay(): Promise<string | undefined> {
     const [row] = await storeCall(
       () =>
         this.ctx
           .states()
-          .aggregate<{ min?: string }>([{ $group: { _id: null, min: { $min: '$receivedMinute' } } }])
+          .aggregate<{ min?: string }>([{ $group: { _id: null, min: { $min: '$receivedDay' } } }])
           .toArray(),
-      'retention.oldestMinute',
+      'retention.oldestDay',
     );
     return typeof row?.min === 'string' ? row.min : undefined;
   }
@@ -163,6 +192,14 @@ export class RetentionStore {
     await storeCall(
       () => this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule' }, update, { upsert: true }),
       'retention.beginRun',
+    );
+  }
+
+  async markDaysBackfilled(at: Date): Promise<void> {
+    await storeCall(
+      () =>
+        this.collection<RetentionSchedule>(SCHEDULE).updateOne({ _id: 'schedule' }, { $set: { daysBackfilledAt: at } }, { upsert: true }),
+      'retention.markBackfilled',
     );
   }
 

@@ -11,6 +11,7 @@ import {
   encodeLine,
   locateDataFile,
   parseManifest,
+  type ManifestFile,
 } from '../../engine/ops/retention/archive-format.ts';
 import { ArchiveWriter } from '../../engine/ops/retention/archive-writer.ts';
 import type { MessageContent, MessageState } from '../../engine/store/message-state.ts';
@@ -74,7 +75,7 @@ test('file names: per received day and channel, the run in the name; a data file
 });
 
 test('the manifest: files sorted, totals, time range, keys; a damaged one is ARCHIVE_INVALID', (t) => {
-  const files = [
+  const files: ManifestFile[] = [
     {
       file: 'b',
       day: '2026-01-02',

@@ -4,8 +4,8 @@ import {
   ChannelRetentionSchema,
   decide,
   horizonsOf,
-  minutesToWalk,
-  nextMinute,
+  daysToWalk,
+  nextDay,
   retentionClassOf,
   retentionDays,
   type ChannelRetention,
@@ -95,12 +95,13 @@ test('horizons: one per figure in use; its key changes when a channel joins or l
   t.deepEqual(horizonsOf(new Map(), {}), [], 'off: nothing to walk');
 });
 
-test('minutes to walk: whole minutes before the cut-off, from the cursor on, at most max', (t) => {
-  const until = Date.parse('2026-01-01T00:03:30Z');
-  t.deepEqual(minutesToWalk('2026-01-01T00:00', until, 10), ['2026-01-01T00:00', '2026-01-01T00:01', '2026-01-01T00:02']);
-  t.deepEqual(minutesToWalk('2026-01-01T00:00', until, 2), ['2026-01-01T00:00', '2026-01-01T00:01']);
-  t.deepEqual(minutesToWalk('2026-01-01T00:03', until, 10), [], 'the minute of the cut-off is not whole yet');
-  t.is(nextMinute('2026-12-31T23:59'), '2027-01-01T00:00');
+test('days to walk: whole days before the cut-off, from the cursor on, at most max', (t) => {
+  const until = Date.parse('2026-01-04T06:00:00Z');
+  t.deepEqual(daysToWalk('2026-01-01', until, 10), ['2026-01-01', '2026-01-02', '2026-01-03']);
+  t.deepEqual(daysToWalk('2026-01-01', until, 2), ['2026-01-01', '2026-01-02']);
+  t.deepEqual(daysToWalk('2026-01-04', until, 10), [], 'the day of the cut-off is not whole yet');
+  t.is(nextDay('2026-12-31'), '2027-01-01');
+  t.is(nextDay('2028-02-28'), '2028-02-29');
 });
 
 test('the pacer rests at least its pause and at least as long as the slice worked, only once a slice is full', async (t) => {

@@ -4,11 +4,11 @@ import type { HeldMessage, StateHead } from '../../store/retention-records.ts';
 import type { ArchiveWriter } from './archive-writer.ts';
 import type { Pacer } from './pacer.ts';
 import {
+  daysToWalk,
   decide,
   horizonCutoff,
   horizonsOf,
-  minutesToWalk,
-  nextMinute,
+  nextDay,
   type ChannelRetention,
   type GlobalRetention,
   type Horizon,
@@ -18,7 +18,7 @@ import {
 export interface PruneTally {
   removed: Record<string, Record<string, number>>;
   kept: { unsettled: number; restored: number };
-  minutesRead: number;
+  daysRead: number;
 }
 
 export interface PruneWalkOptions {
@@ -38,24 +38,22 @@ export interface PruneWalkOptions {
   stopped: () => boolean;
 }
 
-/** Minutes read between two cursor saves and heartbeats, when nothing is deleted. */
-const SAVE_EVERY = 60;
-/** Minutes asked of minutesToWalk at a time. */
-const WALK_CHUNK = 1440;
+/** Days asked of daysToWalk at a time. */
+const WALK_CHUNK = 366;
 
 /**
  * One pruning pass over the store (see Pruner for the scheduling, lease and record): held messages
- * first (those in flight when their minute was walked, and restored ones whose grace ended), then
- * for each horizon (retention-rules.ts) the received minutes from its cursor up to its cut-off,
- * one minute at a time by equality on `receivedMinute`. Every state read is decided by its own
- * channel's rule (`decide`): old enough and settled → pruned; in flight → held for later runs;
- * young or kept forever → left. Candidates go in batches: read again whole (a replay may have set
- * one back in flight meanwhile: decided again), archived durably, then deleted (state on condition
- * it did not change since, then content). A horizon's cursor moves only past minutes whose
- * candidates are all deleted.
+ * first (those in flight when their day was walked, and restored ones whose grace ended), then for
+ * each horizon (retention-rules.ts) the received days from its cursor up to its cut-off, one day at
+ * a time by equality on `receivedDay`. Every state read is decided by its own channel's rule
+ * (`decide`): old enough and settled → pruned; in flight → held for later runs; young or kept
+ * forever → left. Candidates go in batches: read again whole (a replay may have set one back in
+ * flight meanwhile: decided again), archived durably, then deleted (state on condition it did not
+ * change since, then content). A horizon's cursor moves only past days whose candidates are all
+ * deleted.
  */
 export class PruneWalk {
-  readonly tally: PruneTally = { removed: {}, kept: { unsettled: 0, restored: 0 }, minutesRead: 0 };
+  readonly tally: PruneTally = { removed: {}, kept: { unsettled: 0, restored: 0 }, daysRead: 0 };
   private pending: StateHead[] = [];
   private toHold: HeldMessage[] = [];
   /** Restored messages still in their grace: the walk leaves them. */
@@ -73,8 +71,8 @@ export class PruneWalk {
     for (const h of horizons) {
       if (this.done()) break;
       const cursor = cursors.get(h.key);
-      if (!cursor && oldest === null) oldest = await this.o.store.retention.oldestMinute();
-      const from = cursor ? nextMinute(cursor.minute) : oldest;
+      if (!cursor && oldest === null) oldest = await this.o.store.retention.oldestDay();
+      const from = cursor ? nextDay(cursor.day) : oldest;
       if (from) await this.walk(h, from);
     }
     return this.tally;
@@ -113,35 +111,32 @@ export class PruneWalk {
     }
   }
 
-  /** Walks one horizon's minutes from `from` up to its cut-off. */
+  /** Walks one horizon's days from `from` up to its cut-off; the cursor is saved after each day. */
   private async walk(h: Horizon, from: string): Promise<void> {
     const until = horizonCutoff(h, this.o.now);
-    let next = from;
-    let sinceSave = 0;
-    for (;;) {
-      const minutes = minutesToWalk(next, until, WALK_CHUNK);
-      if (minutes.length === 0) return;
-      for (const minute of minutes) {
+    for (let next = from; ;) {
+      const days = daysToWalk(next, until, WALK_CHUNK);
+      if (days.length === 0) return;
+      for (const day of days) {
         if (this.done()) return;
-        await this.readMinute(minute);
-        sinceSave++;
-        const flushed = this.pending.length >= this.o.batch ? await this.flush() : false;
-        if (this.pending.length === 0 && (flushed || sinceSave >= SAVE_EVERY)) {
-          await this.saveCursor(h, minute);
-          sinceSave = 0;
-        }
+        await this.o.store.retention.eachStateOfDay(day, async (heads) => {
+          this.decideAll(heads);
+          if (this.pending.length >= this.o.batch) await this.flush();
+          await this.o.pacer.rest();
+        });
+        this.tally.daysRead++;
+        await this.flush();
+        if (this.lost) return;
+        await this.o.store.retention.hold(this.toHold.splice(0));
+        await this.o.store.retention.saveCursor({ _id: h.key, days: h.days, day });
+        if (!(await this.o.heartbeat())) this.lost = true;
         await this.o.pacer.rest();
       }
-      next = nextMinute(minutes.at(-1)!);
-      if (this.pending.length > 0) await this.flush();
-      await this.saveCursor(h, minutes.at(-1)!);
-      sinceSave = 0;
+      next = nextDay(days.at(-1)!);
     }
   }
 
-  private async readMinute(minute: string): Promise<void> {
-    const heads = await this.o.store.retention.statesOfMinute(minute);
-    this.tally.minutesRead++;
+  private decideAll(heads: readonly StateHead[]): void {
     for (const head of heads) {
       if (this.graced.has(head._id)) continue;
       const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, this.o.now);
@@ -153,24 +148,13 @@ export class PruneWalk {
     }
   }
 
-  /** Cursor and held messages saved, lease renewed; a lost lease stops the walk. */
-  private async saveCursor(h: Horizon, minute: string): Promise<void> {
-    await this.o.store.retention.hold(this.toHold.splice(0));
-    await this.o.store.retention.saveCursor({ _id: h.key, days: h.days, minute });
-    if (!(await this.o.heartbeat())) this.lost = true;
-  }
-
-  /** Archives and deletes what is pending, a batch at a time; true when anything was. */
-  private async flush(): Promise<boolean> {
-    let any = false;
+  /** Archives and deletes what is pending, a batch at a time, renewing the lease after each. */
+  private async flush(): Promise<void> {
     while (this.pending.length > 0 && !this.lost) {
-      const batch = this.pending.splice(0, this.o.batch);
-      await this.removeBatch(batch);
-      any = true;
+      await this.removeBatch(this.pending.splice(0, this.o.batch));
       if (!(await this.o.heartbeat())) this.lost = true;
       await this.o.pacer.rest(true);
     }
-    return any;
   }
 
   private async removeBatch(heads: readonly StateHead[]): Promise<void> {

@@ -145,7 +145,7 @@ export class Pruner {
     let failure: unknown;
     try {
       const tally = await this.walk(run._id, startedAt.getTime(), pacer, archive);
-      Object.assign(result, { removed: tally.removed, kept: tally.kept, minutesRead: tally.minutesRead });
+      Object.assign(result, { removed: tally.removed, kept: tally.kept, daysRead: tally.daysRead });
       if (settings.auditDays && this.o.signer && !this.stopped) {
         const by = { actor: run.requestedBy, runId: run._id, batch: settings.batch, pacer, now: startedAt.getTime() };
         result.audit = await pruneAuditLog({ store, audit: this.o.audit, signer: this.o.signer, days: settings.auditDays, ...by });
@@ -164,26 +164,33 @@ export class Pruner {
     return this.finish(run, { ...result, restedMs: pacer.restedMs, durationMs: performance.now() - t0 }, failure);
   }
 
-  private walk(runId: string, now: number, pacer: Pacer, archive: ArchiveWriter | undefined): Promise<PruneTally> {
+  /**
+   * The messages' part of a run: once per deployment, `receivedDay` given to the states stored
+   * before it existed; then the walk (PruneWalk) with this run's lease, heartbeat and record.
+   */
+  private async walk(runId: string, now: number, pacer: Pacer, archive: ArchiveWriter | undefined): Promise<PruneTally> {
     const { store, settings } = this.o;
-    return this.o.channels().then((channels) =>
-      new PruneWalk({
-        store,
-        channels,
-        global: settings,
-        now,
-        batch: settings.batch,
-        pacer,
-        archive,
-        stopped: () => this.stopped,
-        deleting: (ids) => store.retention.updateRun(runId, { deleting: ids ? [...ids] : [] }),
-        heartbeat: async () => {
-          const held = await this.o.lease.acquire().catch(() => false);
-          if (held) await store.retention.updateRun(runId, { heartbeatAt: new Date() });
-          return held;
-        },
-      }).run(),
-    );
+    if (!(await store.retention.schedule()).daysBackfilledAt) {
+      const given = await store.retention.backfillDays(settings.batch, () => pacer.rest(true));
+      await store.retention.markDaysBackfilled(new Date());
+      if (given > 0) this.o.log.info('pruning gave older messages their received day', { messages: given });
+    }
+    return new PruneWalk({
+      store,
+      channels: await this.o.channels(),
+      global: settings,
+      now,
+      batch: settings.batch,
+      pacer,
+      archive,
+      stopped: () => this.stopped,
+      deleting: (ids) => store.retention.updateRun(runId, { deleting: ids ? [...ids] : [] }),
+      heartbeat: async () => {
+        const held = await this.o.lease.acquire().catch(() => false);
+        if (held) await store.retention.updateRun(runId, { heartbeatAt: new Date() });
+        return held;
+      },
+    }).run();
   }
 
   /** A run the schedule still names as current died with its process: marked interrupted, its last deletion finished. */
@@ -256,7 +263,7 @@ function newRun(trigger: Trigger, by: string, state: RetentionRun['state']): Ret
     requestedAt: at,
     removed: {},
     kept: { unsettled: 0, restored: 0 },
-    minutesRead: 0,
+    daysRead: 0,
     restedMs: 0,
   };
 }

@@ -115,11 +115,13 @@ export function decide(
 }
 
 /**
- * One figure of days in use and the rules that use it: the pruner walks the received minutes once
- * for each horizon (up to `now - days`), keeping its own cursor. `key` names the figure and the
- * rules (a hash of `channel:status` pairs, `*` for the global ones): when a rule joins a figure, the
- * key changes and that walk starts again from the oldest message, so no message is left behind a
- * cursor that passed it under an earlier rule.
+ * One figure of days in use and the rules that use it: the pruner walks the received days once for
+ * each horizon (up to `now - days`), keeping its own cursor. `key` names the figure and who
+ * uses it (a hash of the `channel:status` pairs of every channel known, and `*:status` for channels
+ * not known yet): when a channel's status joins or leaves a figure (a channel's block changed, a
+ * channel was added), the key changes and that walk starts again from the oldest message, so no
+ * message is left behind a cursor that passed it under an earlier rule. The price: a rule change
+ * or a new channel costs one more walk of the whole history (one indexed query per day).
  */
 export interface Horizon {
   days: number;
@@ -133,7 +135,7 @@ export function horizonsOf(channels: ReadonlyMap<string, ChannelRetention | unde
   };
   for (const status of SETTLED_STATUSES) {
     use(retentionDays(status, undefined, global), `*:${status}`);
-    for (const [id, r] of channels) if (r) use(retentionDays(status, r, global), `${id}:${status}`);
+    for (const [id, r] of channels) use(retentionDays(status, r, global), `${id}:${status}`);
   }
   return [...users]
     .sort(([a], [b]) => a - b)
@@ -141,18 +143,19 @@ export function horizonsOf(channels: ReadonlyMap<string, ChannelRetention | unde
 }
 
 /**
- * The received minutes (`YYYY-MM-DDTHH:MM`) a horizon walks next: from `from` on, each minute that
- * ends at or before `until` (epoch ms: only whole minutes older than the cut-off), at most `max`.
+ * The received days (`YYYY-MM-DD`, UTC) a horizon walks next: from `from` on, each day that ends at
+ * or before `until` (epoch ms: only whole days older than the cut-off, so a message is pruned within
+ * a day after its figure), at most `max`.
  */
-export function minutesToWalk(from: string, until: number, max: number): string[] {
+export function daysToWalk(from: string, until: number, max: number): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}:00.000Z`); t + 60_000 <= until && out.length < max; t += 60_000)
-    out.push(new Date(t).toISOString().slice(0, 16));
+  for (let t = Date.parse(`${from}T00:00:00.000Z`); t + DAY_MS <= until && out.length < max; t += DAY_MS)
+    out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
-/** The minute after `minute` (`YYYY-MM-DDTHH:MM`). */
-export const nextMinute = (minute: string): string => new Date(Date.parse(`${minute}:00.000Z`) + 60_000).toISOString().slice(0, 16);
+/** The day after `day` (`YYYY-MM-DD`). */
+export const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
 
 /** The cut-off of a horizon at `now`: messages received before it are old enough for its figure. */
 export const horizonCutoff = (h: Horizon, now: number): number => now - h.days * DAY_MS;
