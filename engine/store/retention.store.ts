@@ -124,20 +124,14 @@ export class RetentionStore {
   }
 
   /**
-   * The earliest received day of any stored message, or undefined when none is. One `$group` over
-   * the states (on FerretDB a read of the whole collection, in FerretDB's process): asked only when a
+   * The earliest received day of any stored message, or undefined when none is: the distinct days
+   * of the states (FerretDB 1.24 has no `$min` accumulator; on FerretDB a read of the whole
+   * collection, in FerretDB's process; on MongoDB the `received_day` index): asked only when a
    * horizon has no cursor yet.
    */
   async oldestDay(): Promise<string | undefined> {
-    const [row] = await storeCall(
-      () =>
-        this.ctx
-          .states()
-          .aggregate<{ min?: string }>([{ $group: { _id: null, min: { $min: '$receivedDay' } } }])
-          .toArray(),
-      'retention.oldestDay',
-    );
-    return typeof row?.min === 'string' ? row.min : undefined;
+    const days = await storeCall(() => this.ctx.states().distinct('receivedDay'), 'retention.oldestDay');
+    return days.filter((d): d is string => typeof d === 'string').sort()[0];
   }
 
   cursors(): Promise<RetentionCursor[]> {

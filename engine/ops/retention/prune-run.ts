@@ -56,6 +56,8 @@ export class PruneWalk {
   readonly tally: PruneTally = { removed: {}, kept: { unsettled: 0, restored: 0 }, daysRead: 0 };
   private pending: StateHead[] = [];
   private toHold: HeldMessage[] = [];
+  /** Messages in flight met this run (each horizon may meet the same one). */
+  private readonly inFlight = new Set<string>();
   /** Restored messages still in their grace: the walk leaves them. */
   private graced = new Set<string>();
   private lost = false;
@@ -75,6 +77,7 @@ export class PruneWalk {
       const from = cursor ? nextDay(cursor.day) : oldest;
       if (from) await this.walk(h, from);
     }
+    this.tally.kept.unsettled = this.inFlight.size;
     return this.tally;
   }
 
@@ -102,7 +105,7 @@ export class PruneWalk {
         const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, now);
         if (verdict === 'unsettled') {
           release.delete(head._id);
-          this.tally.kept.unsettled++;
+          this.inFlight.add(head._id);
         } else if (verdict === 'prune') this.pending.push(head);
       }
       await this.flush();
@@ -141,9 +144,9 @@ export class PruneWalk {
       if (this.graced.has(head._id)) continue;
       const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, this.o.now);
       if (verdict === 'prune') this.pending.push(head);
-      else if (verdict === 'unsettled') {
+      else if (verdict === 'unsettled' && !this.inFlight.has(head._id)) {
         this.toHold.push({ _id: head._id, reason: 'unsettled', since: new Date(this.o.now) });
-        this.tally.kept.unsettled++;
+        this.inFlight.add(head._id);
       }
     }
   }

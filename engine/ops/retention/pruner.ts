@@ -43,8 +43,9 @@ type Trigger = RetentionRun['trigger'];
 
 /**
  * Runs pruning in the background (worker processes, open-retention.ts): each `checkMs` it reads
- * the schedule (one document by `_id`); when a run was asked for (API, command line) or
- * PRUNE_INTERVAL_MS has passed since the last one started, and it takes the lease, it runs one:
+ * the schedule (one document by `_id`); when a run was asked for (API) or PRUNE_INTERVAL_MS has
+ * passed since the last one started (the first, one interval after the deployment's first start:
+ * an upgrade never starts deleting at once), and it takes the lease, it runs one:
  * messages (PruneWalk), then the audit log (pruneAuditLog), then the archive's manifest, then
  * `compact`. Each run is a record in `retention_runs` (counts removed by channel and status, what
  * was kept, archived files, audit entries cut, bytes reclaimed, duration), an audit entry, and
@@ -109,7 +110,9 @@ export class Pruner {
     const { store, settings, lease } = this.o;
     const schedule = await store.retention.schedule();
     const requested = schedule.requested?.[0];
-    const due = !schedule.lastStartedAt || Date.now() - schedule.lastStartedAt.getTime() >= settings.intervalMs;
+    // The first start of a deployment only sets the clock: the first scheduled run comes one interval later.
+    if (!requested && !schedule.lastStartedAt) return void (await store.retention.beginRun(undefined, new Date()));
+    const due = schedule.lastStartedAt && Date.now() - schedule.lastStartedAt.getTime() >= settings.intervalMs;
     if (!requested && !due) return undefined;
     if (!(await lease.acquire())) return undefined;
     if (requested) {
@@ -239,7 +242,9 @@ export class Pruner {
       })
       .catch(() => undefined);
     const fields = { run: _id, removed: countOf(done.removed), durationMs: Math.round(done.durationMs ?? 0) };
-    if (failure) log.warn('pruning run failed', { ...fields, code: done.error });
+    // The driver's code name (NotImplemented, …) says more than STORE_UNAVAILABLE; never a message text.
+    const cause = (failure as { cause?: { codeName?: unknown } } | undefined)?.cause?.codeName;
+    if (failure) log.warn('pruning run failed', { ...fields, code: done.error, ...(typeof cause === 'string' ? { cause } : {}) });
     else log.info('pruning run done', fields);
     await this.o.lease.release().catch(() => undefined);
     return done;
