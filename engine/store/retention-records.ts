@@ -45,9 +45,6 @@ export interface RetentionRun {
   error?: string;
 }
 
-/** What pruning reads of a state to decide: no deliveries, no content. */
-export type StateHead = Pick<MessageState, '_id' | 'channelId' | 'status' | 'receivedAt'>;
-
 /** A message pruning must not take yet: in flight when its minute was walked, or restored from an archive. */
 export interface HeldMessage {
   _id: string;

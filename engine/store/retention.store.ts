@@ -5,13 +5,11 @@ import { lookUpMap } from './lookup.ts';
 import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { backfillReceivedDays } from './received-day-backfill.ts';
 import { storeCall } from './store-call.ts';
-import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule, StateHead } from './retention-records.ts';
+import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule } from './retention-records.ts';
 import { RetentionRunState } from './retention-records.ts';
 import type { StoreContext } from './store-context.ts';
 
 const SCHEDULE = 'retention_schedule';
-/** What pruning reads of a state to decide. */
-const HEAD = { _id: 1, channelId: 1, status: 1, receivedAt: 1 } as const;
 /** States read per round trip of a cursor. */
 const CHUNK = 1000;
 const RUNS = 'retention_runs';
@@ -39,17 +37,17 @@ export class RetentionStore {
   }
 
   /**
-   * The states of the messages received on `day` (`YYYY-MM-DD`), heads only, handed to `each` a
-   * chunk at a time (a day may hold a hundred thousand): one query by equality on `receivedDay`.
-   * Returns how many were read.
+   * The states of the messages received on `day` (`YYYY-MM-DD`), whole (they are small: status,
+   * deliveries and attempts), handed to `each` a chunk at a time (a day may hold a hundred
+   * thousand): one query by equality on `receivedDay`. Returns how many were read.
    */
-  async eachStateOfDay(day: string, each: (heads: StateHead[]) => Promise<void>): Promise<number> {
-    const cursor = this.ctx.states().find({ receivedDay: day }, { projection: HEAD, batchSize: CHUNK });
+  async eachStateOfDay(day: string, each: (states: MessageState[]) => Promise<void>): Promise<number> {
+    const cursor = this.ctx.states().find({ receivedDay: day }, { batchSize: CHUNK });
     let read = 0;
     try {
       for (;;) {
         const chunk = await storeCall(async () => {
-          const out: StateHead[] = [];
+          const out: MessageState[] = [];
           while (out.length < CHUNK) {
             const d = await cursor.next();
             if (!d) break;
@@ -74,20 +72,14 @@ export class RetentionStore {
     return backfillReceivedDays(this.ctx.states(), batch, rest);
   }
 
-  /** The heads of messages by id (held ones), those gone left out. */
-  async heads(ids: readonly string[]): Promise<StateHead[]> {
-    const found = await lookUpMap(this.ctx.states(), ids, HEAD);
-    return [...found.values()];
+  /** The states of messages by id (held ones), those gone left out. */
+  async states(ids: readonly string[]): Promise<MessageState[]> {
+    return [...(await lookUpMap(this.ctx.states(), ids)).values()];
   }
 
-  /** Both documents of each message, as stored (sealed fields stay sealed); a message missing either comes with what is there. */
-  async storedForms(ids: readonly string[]): Promise<{ id: string; content?: MessageContent; state?: MessageState }[]> {
-    const [contents, states] = await Promise.all([lookUpMap(this.ctx.messages(), ids), lookUpMap(this.ctx.states(), ids)]);
-    return ids.map((id) => {
-      const content = contents.get(id);
-      const state = states.get(id);
-      return { id, ...(content ? { content } : {}), ...(state ? { state } : {}) };
-    });
+  /** The contents of messages by id, as stored (sealed fields stay sealed), those gone left out. */
+  async contents(ids: readonly string[]): Promise<Map<string, MessageContent>> {
+    return lookUpMap(this.ctx.messages(), ids);
   }
 
   /**
@@ -124,14 +116,14 @@ export class RetentionStore {
   }
 
   /**
-   * The earliest received day of any stored message, or undefined when none is: the distinct days
-   * of the states (FerretDB 1.24 has no `$min` accumulator; on FerretDB a read of the whole
-   * collection, in FerretDB's process; on MongoDB the `received_day` index): asked only when a
-   * horizon has no cursor yet.
+   * The received days that hold any message, oldest first: the distinct days of the states
+   * (on FerretDB a read of the whole collection, in FerretDB's process; on MongoDB the
+   * `received_day` index). Asked only when a horizon has no cursor yet: its first walk then reads
+   * only days that hold messages, however long the history.
    */
-  async oldestDay(): Promise<string | undefined> {
-    const days = await storeCall(() => this.ctx.states().distinct('receivedDay'), 'retention.oldestDay');
-    return days.filter((d): d is string => typeof d === 'string').sort()[0];
+  async storedDays(): Promise<string[]> {
+    const days = await storeCall(() => this.ctx.states().distinct('receivedDay'), 'retention.storedDays');
+    return days.filter((d): d is string => typeof d === 'string').sort();
   }
 
   cursors(): Promise<RetentionCursor[]> {

@@ -114,12 +114,20 @@ test('pruning keeps what is in flight and failed within the floor, removes and a
     ageDays: AGES[Math.floor(i / STATUSES.length) % AGES.length]!,
     controlId: `RT${i}`,
   }));
+  let mark = Date.now();
+  const lap = (what: string) => {
+    t.log(`${what}: ${((Date.now() - mark) / 1000).toFixed(1)} s`);
+    mark = Date.now();
+  };
   const seeded = await seedMessages(store, template, plan, Date.now());
+  lap('seeded 10,000');
   const going = seeded.filter(mustGo);
   t.true(going.length > 3000 && going.length < 7000, `a mix: ${going.length} of 10,000 old enough`);
 
   const run = await pruneNow(sb);
+  lap(`pruned ${going.length}`);
   t.is(run.state, 'done', run.error);
+  t.log(JSON.stringify({ durationMs: run.durationMs, restedMs: run.restedMs, daysRead: run.daysRead, reclaimed: run.reclaimed }));
   const states = sb.engine.store!.collection<{ _id: string }>(STATES_COLLECTION);
   const contents = sb.engine.store!.collection<{ _id: string }>('messages');
   const left = new Set((await states.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
@@ -163,11 +171,13 @@ test('pruning keeps what is in flight and failed within the floor, removes and a
   t.true(metrics.includes(`switchboard_retention_pruned_total{channel="ehr-mllp",status="dead"} ${expected['ehr-mllp']!.dead}`));
   t.regex(metrics, /switchboard_retention_last_run_timestamp_seconds \d+/);
 
+  lap('checked');
   // A second run finds nothing more: the horizons' cursors moved past what was walked.
   const again = await pruneNow(sb);
   t.deepEqual(again.removed, {}, 'nothing more to remove');
   t.is(left.size, await states.countDocuments({}));
 
+  lap('second run');
   // Restore one dead message of 120 days through the real command line, twice: once in the store.
   const lost = going.find((m) => m.channelId === 'ehr-mllp' && m.status === 'dead' && m.ageDays === 120)!;
   const file = path.join(archiveDir, lost.receivedAt.toISOString().slice(0, 10), `ehr-mllp.${run._id}.ndjson.gz`);
@@ -179,6 +189,7 @@ test('pruning keeps what is in flight and failed within the floor, removes and a
   t.regex(twice.stdout, /restored 0 of 1 messages[\s\S]*1 already stored/);
   t.is(await states.countDocuments({ _id: lost.id }), 1, 'restoring twice does not duplicate');
 
+  lap('restored twice');
   const window = `from=${new Date(lost.receivedAt.getTime() - 86_400_000).toISOString()}&to=${new Date().toISOString()}`;
   const found = (await api<{ items: { _id: string; status: string }[] }>(sb, 'GET', `/api/messages?controlId=${lost.controlId}&${window}`))
     .body;
@@ -193,6 +204,7 @@ test('pruning keeps what is in flight and failed within the floor, removes and a
   await waitFor('the ERP received it', () => erp.postings().some((p) => p.idempotencyKey.startsWith(`${lost.id}:erp`)));
   await waitFor('delivered', async () => (await store.messages.get(lost.id))?.status === 'delivered');
 
+  lap('replayed');
   // An altered archive file is refused, naming it.
   const bytes = await readFile(file);
   bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;

@@ -5,6 +5,7 @@ import {
   decide,
   horizonsOf,
   daysToWalk,
+  lastWholeDay,
   nextDay,
   retentionClassOf,
   retentionDays,
@@ -100,6 +101,8 @@ test('days to walk: whole days before the cut-off, from the cursor on, at most m
   t.deepEqual(daysToWalk('2026-01-01', until, 10), ['2026-01-01', '2026-01-02', '2026-01-03']);
   t.deepEqual(daysToWalk('2026-01-01', until, 2), ['2026-01-01', '2026-01-02']);
   t.deepEqual(daysToWalk('2026-01-04', until, 10), [], 'the day of the cut-off is not whole yet');
+  t.is(lastWholeDay(until), '2026-01-03');
+  t.is(lastWholeDay(Date.parse('2026-01-04T00:00:00Z')), '2026-01-03', 'a day ending exactly at the cut-off is whole');
   t.is(nextDay('2026-12-31'), '2027-01-01');
   t.is(nextDay('2028-02-28'), '2028-02-29');
 });

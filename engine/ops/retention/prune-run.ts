@@ -1,6 +1,6 @@
 import type { Store } from '../../store/store.ts';
 import type { MessageContent, MessageState } from '../../store/message-state.ts';
-import type { HeldMessage, StateHead } from '../../store/retention-records.ts';
+import type { HeldMessage } from '../../store/retention-records.ts';
 import type { ArchiveWriter } from './archive-writer.ts';
 import type { Pacer } from './pacer.ts';
 import {
@@ -8,6 +8,7 @@ import {
   decide,
   horizonCutoff,
   horizonsOf,
+  lastWholeDay,
   nextDay,
   type ChannelRetention,
   type GlobalRetention,
@@ -38,9 +39,6 @@ export interface PruneWalkOptions {
   stopped: () => boolean;
 }
 
-/** Days asked of daysToWalk at a time. */
-const WALK_CHUNK = 366;
-
 /**
  * One pruning pass over the store (see Pruner for the scheduling, lease and record): held messages
  * first (those in flight when their day was walked, and restored ones whose grace ended), then for
@@ -54,7 +52,7 @@ const WALK_CHUNK = 366;
  */
 export class PruneWalk {
   readonly tally: PruneTally = { removed: {}, kept: { unsettled: 0, restored: 0 }, daysRead: 0 };
-  private pending: StateHead[] = [];
+  private pending: MessageState[] = [];
   private toHold: HeldMessage[] = [];
   /** Messages in flight met this run (each horizon may meet the same one). */
   private readonly inFlight = new Set<string>();
@@ -68,14 +66,22 @@ export class PruneWalk {
     const horizons = horizonsOf(this.o.channels, this.o.global);
     await this.dropStaleCursors(horizons);
     await this.heldPass();
-    let oldest: string | undefined | null = null;
+    let stored: string[] | undefined;
     const cursors = new Map((await this.o.store.retention.cursors()).map((c) => [c._id, c]));
     for (const h of horizons) {
       if (this.done()) break;
       const cursor = cursors.get(h.key);
-      if (!cursor && oldest === null) oldest = await this.o.store.retention.oldestDay();
-      const from = cursor ? nextDay(cursor.day) : oldest;
-      if (from) await this.walk(h, from);
+      const until = horizonCutoff(h, this.o.now);
+      if (cursor) await this.walk(h, daysToWalk(nextDay(cursor.day), until, Number.MAX_SAFE_INTEGER));
+      else {
+        stored ??= await this.o.store.retention.storedDays();
+        const last = lastWholeDay(until);
+        await this.walk(
+          h,
+          stored.filter((d) => d <= last),
+          last,
+        );
+      }
     }
     this.tally.kept.unsettled = this.inFlight.size;
     return this.tally;
@@ -99,9 +105,9 @@ export class PruneWalk {
     this.tally.kept.restored = this.graced.size;
     for (let i = 0; i < due.length && !this.done(); i += this.o.batch) {
       const slice = due.slice(i, i + this.o.batch);
-      const heads = await store.retention.heads(slice.map((h) => h._id));
+      const states = await store.retention.states(slice.map((h) => h._id));
       const release = new Set(slice.map((h) => h._id));
-      for (const head of heads) {
+      for (const head of states) {
         const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, now);
         if (verdict === 'unsettled') {
           release.delete(head._id);
@@ -114,32 +120,37 @@ export class PruneWalk {
     }
   }
 
-  /** Walks one horizon's days from `from` up to its cut-off; the cursor is saved after each day. */
-  private async walk(h: Horizon, from: string): Promise<void> {
-    const until = horizonCutoff(h, this.o.now);
-    for (let next = from; ;) {
-      const days = daysToWalk(next, until, WALK_CHUNK);
-      if (days.length === 0) return;
-      for (const day of days) {
-        if (this.done()) return;
-        await this.o.store.retention.eachStateOfDay(day, async (heads) => {
-          this.decideAll(heads);
-          if (this.pending.length >= this.o.batch) await this.flush();
-          await this.o.pacer.rest();
-        });
-        this.tally.daysRead++;
-        await this.flush();
-        if (this.lost) return;
-        await this.o.store.retention.hold(this.toHold.splice(0));
-        await this.o.store.retention.saveCursor({ _id: h.key, days: h.days, day });
-        if (!(await this.o.heartbeat())) this.lost = true;
+  /**
+   * Walks one horizon's `days` (oldest first), saving its cursor after each; `through`: where the
+   * cursor ends once they are done (the last whole day before the cut-off, when only the days
+   * holding messages were given).
+   */
+  private async walk(h: Horizon, days: readonly string[], through?: string): Promise<void> {
+    for (const day of days) {
+      if (this.done()) return;
+      await this.o.store.retention.eachStateOfDay(day, async (heads) => {
+        this.decideAll(heads);
+        if (this.pending.length >= this.o.batch) await this.flush();
         await this.o.pacer.rest();
-      }
-      next = nextDay(days.at(-1)!);
+      });
+      this.tally.daysRead++;
+      if (!(await this.dayDone(h, day))) return;
     }
+    if (through && !this.done() && through > (days.at(-1) ?? '')) await this.dayDone(h, through);
   }
 
-  private decideAll(heads: readonly StateHead[]): void {
+  /** Flushes what is pending, saves the held messages and the cursor at `day`, renews the lease; false when the walk must stop. */
+  private async dayDone(h: Horizon, day: string): Promise<boolean> {
+    await this.flush();
+    if (this.lost) return false;
+    await this.o.store.retention.hold(this.toHold.splice(0));
+    await this.o.store.retention.saveCursor({ _id: h.key, days: h.days, day });
+    if (!(await this.o.heartbeat())) this.lost = true;
+    await this.o.pacer.rest();
+    return !this.lost;
+  }
+
+  private decideAll(heads: readonly MessageState[]): void {
     for (const head of heads) {
       if (this.graced.has(head._id)) continue;
       const verdict = decide(head, this.o.channels.get(head.channelId), this.o.global, this.o.now);
@@ -160,34 +171,36 @@ export class PruneWalk {
     }
   }
 
-  private async removeBatch(heads: readonly StateHead[]): Promise<void> {
+  /**
+   * Archives (when archiving) and deletes one batch. Each state is deleted only if unchanged since
+   * the walk read it (a replay that set it back in flight meanwhile keeps it; the archive then also
+   * holds a copy of a message still stored, which a restore leaves as it is). A state whose content
+   * is missing (an intake cut short) is deleted without being archived or counted.
+   */
+  private async removeBatch(states: readonly MessageState[]): Promise<void> {
     const { store, archive } = this.o;
-    const forms = await store.retention.storedForms(heads.map((h) => h._id));
-    // Decided again on the whole state as it is now: a replay may have set it back in flight.
-    const chosen = forms.filter(
-      (f): f is { id: string; content?: MessageContent; state: MessageState } =>
-        f.state !== undefined && decide(f.state, this.o.channels.get(f.state.channelId), this.o.global, this.o.now) === 'prune',
-    );
-    if (archive) {
+    const ids = states.map((s) => s._id);
+    const contents = archive ? await store.retention.contents(ids) : undefined;
+    if (archive && contents) {
       const groups = new Map<string, { content: MessageContent; state: MessageState }[]>();
-      for (const f of chosen) {
-        if (!f.content) continue;
-        const key = `${f.content.receivedAt.toISOString().slice(0, 10)}\u0000${f.content.channelId}`;
-        groups.set(key, [...(groups.get(key) ?? []), { content: f.content, state: f.state }]);
+      for (const state of states) {
+        const content = contents.get(state._id);
+        if (!content) continue;
+        const key = `${content.receivedAt.toISOString().slice(0, 10)}\u0000${content.channelId}`;
+        groups.set(key, [...(groups.get(key) ?? []), { content, state }]);
       }
       for (const [key, messages] of groups) {
         const [day, channelId] = key.split('\u0000') as [string, string];
         await archive.append(day, channelId, messages);
       }
     }
-    const ids = chosen.map((f) => f.id);
     await this.o.deleting(ids);
-    const deleted = await store.retention.deleteMessages(chosen.map((f) => ({ id: f.id, updatedAt: f.state.updatedAt })));
+    const deleted = await store.retention.deleteMessages(states.map((s) => ({ id: s._id, updatedAt: s.updatedAt })));
     await this.o.deleting(undefined);
-    for (const f of chosen) {
-      if (!deleted.has(f.id) || !f.content) continue;
-      const byStatus = (this.tally.removed[f.state.channelId] ??= {});
-      byStatus[f.state.status] = (byStatus[f.state.status] ?? 0) + 1;
+    for (const s of states) {
+      if (!deleted.has(s._id) || (contents && !contents.has(s._id))) continue;
+      const byStatus = (this.tally.removed[s.channelId] ??= {});
+      byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
     }
   }
 }

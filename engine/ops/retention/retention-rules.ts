@@ -154,6 +154,9 @@ export function daysToWalk(from: string, until: number, max: number): string[] {
   return out;
 }
 
+/** The last whole day (`YYYY-MM-DD`, UTC) that ends at or before `until` (epoch ms). */
+export const lastWholeDay = (until: number): string => new Date(Math.floor(until / DAY_MS) * DAY_MS - DAY_MS).toISOString().slice(0, 10);
+
 /** The day after `day` (`YYYY-MM-DD`). */
 export const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
 
