@@ -74,7 +74,7 @@ async function pruneNow(sb: TestEngine): Promise<RetentionRun> {
   );
 }
 
-test('pruning keeps what is in flight and failed within the floor, removes and archives the rest; restore brings one back for search and replay', async (t) => {
+test('pruning keeps what must stay, archives and removes the rest; a restored message is found and replayed', async (t) => {
   const erp = await startErpSimulator();
   const archiveDir = await mkdtemp(path.join(os.tmpdir(), 'sb-archive-'));
   t.teardown(() => rm(archiveDir, { recursive: true, force: true }));
