@@ -64,7 +64,9 @@ export interface AuditEntry extends AuditInput {
   hash: string;
 }
 
-export type VerifyResult = { ok: true; entries: number } | { ok: false; entries: number; seq: number; id: string; reason: string };
+/** `from`: the first position verified, when the log was cut (it starts after a signed checkpoint). */
+export type VerifyResult =
+  { ok: true; entries: number; from?: number } | { ok: false; entries: number; seq: number; id: string; reason: string };
 
 /** JSON with object keys sorted at every level, so a hash does not depend on storage order. */
 function canonicalJson(value: unknown): string {

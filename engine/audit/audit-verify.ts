@@ -36,6 +36,7 @@ export async function verifyChain(o: {
   let prevHash: string | undefined;
   let expected = 0;
   let checked = 0;
+  let from = 1;
   for await (const e of o.entries) {
     const fail = (reason: string): VerifyResult => ({ ok: false, entries: checked, seq: e.seq, id: e._id, reason });
     if (prevHash === undefined) {
@@ -47,7 +48,7 @@ export async function verifyChain(o: {
         // A cut stopped half way: the rest up to its checkpoint must hash into it (checked below).
         prevHash = seam ? seam.hash : e.prevHash;
       }
-      expected = e.seq;
+      expected = from = e.seq;
     }
     if (e.seq !== expected) return fail(expected < e.seq ? `entry ${expected} is missing` : `position ${e.seq} repeated`);
     if (e.prevHash !== prevHash) return fail('does not link to the entry before it');
@@ -59,5 +60,5 @@ export async function verifyChain(o: {
     expected++;
     checked++;
   }
-  return { ok: true, entries: checked };
+  return from > 1 ? { ok: true, entries: checked, from } : { ok: true, entries: checked };
 }

@@ -44,7 +44,8 @@ export async function runAuditCommand(args: readonly string[], io: Io, env: Node
     }
     const result = await audit.verify();
     if (result.ok) {
-      io.out(`audit log intact: ${result.entries} entries`);
+      const cut = result.from ? ` from #${result.from}, after the signed checkpoint where the log was cut` : '';
+      io.out(`audit log intact: ${result.entries} entries${cut}`);
       return 0;
     }
     io.err(`audit log broken at entry #${result.seq} (id ${result.id}): ${result.reason}; ${result.entries} entries before it hold`);

@@ -1,5 +1,7 @@
 import { ChannelStore } from '../channels/channel-store.ts';
 import { loadConfig } from '../config/config.ts';
+import { retryUntil } from '../engine-start.ts';
+import { SwitchboardError } from '../errors.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 import { silentLogger } from '../log.ts';
 import { createPruner } from '../ops/retention/open-retention.ts';
@@ -62,6 +64,9 @@ async function runNow(ctx: CliContext, env: NodeJS.ProcessEnv, connectors: Conne
   const config = loadConfig(env);
   const redis = producerConnection(config.REDIS_URL);
   try {
+    const unreachable = () =>
+      new SwitchboardError('QUEUE_UNAVAILABLE', 'cannot reach Redis at REDIS_URL (the pruner takes its lease there)');
+    await retryUntil(config.STARTUP_TIMEOUT_MS, () => redis.ping(), unreachable);
     const channels = new ChannelStore(ctx.store, connectors);
     const pruner = createPruner({ config, store: ctx.store, audit: ctx.audit, redis, log: silentLogger(), channels });
     return await pruner.runNow('cli', by);

@@ -85,7 +85,7 @@ test('verify: a whole chain holds; after a cut it holds from the checkpoint, and
   t.deepEqual(await verify(entries, []), { ok: true, entries: 10 });
   const cp = signer.sign({ seq: 4, hash: entries[3]!.hash, removed: 4 });
   const kept = entries.slice(4);
-  t.deepEqual(await verify(kept, [cp]), { ok: true, entries: 6 }, 'cut through 4: verified from the checkpoint');
+  t.deepEqual(await verify(kept, [cp]), { ok: true, entries: 6, from: 5 }, 'cut through 4: verified from the checkpoint');
   t.like(await verify(kept, []), { ok: false, seq: 5, reason: 'entries 1 to 4 are missing and no signed checkpoint covers them' });
   t.like(await verify(entries.slice(5), [cp]), {
     ok: false,
@@ -118,7 +118,7 @@ test('verify: a cut stopped half way holds while the rest up to its checkpoint h
   const entries = chain(10);
   const cp = signer.sign({ seq: 6, hash: entries[5]!.hash, removed: 6 });
   t.deepEqual(await verify(entries, [cp]), { ok: true, entries: 10 }, 'checkpoint stored, nothing deleted yet');
-  t.deepEqual(await verify(entries.slice(2), [cp]), { ok: true, entries: 8 }, 'entries 1 and 2 deleted, 3 to 6 not yet');
+  t.deepEqual(await verify(entries.slice(2), [cp]), { ok: true, entries: 8, from: 3 }, 'entries 1 and 2 deleted, 3 to 6 not yet');
   const rewritten = chain(10).slice(2);
   rewritten[1] = { ...rewritten[1]!, actor: 'mallory' };
   // Rewritten and re-hashed from entry 4 on: the chain links, but no longer reaches the checkpoint's hash.
