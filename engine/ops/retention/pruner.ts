@@ -77,9 +77,7 @@ export class Pruner {
    * tick of any worker process (at once in this one, if it prunes). Returns the record.
    */
   async request(trigger: Trigger, by: string): Promise<RetentionRun> {
-    const run = newRun(trigger, by, RetentionRunState.requested);
-    await this.o.store.retention.insertRun(run);
-    await this.o.store.retention.requestRun(run._id);
+    const run = await requestPruningRun(this.o.store, trigger, by);
     if (this.started && !this.running) this.schedule(0);
     return run;
   }
@@ -256,6 +254,17 @@ export class Pruner {
     clearTimeout(this.timer);
     await this.running;
   }
+}
+
+/**
+ * Stores a run as requested and asks for it in the schedule, where the next pruner tick of any
+ * worker process takes it (Pruner.request; benchmarks, which have no API session).
+ */
+export async function requestPruningRun(store: Store, trigger: Trigger, by: string): Promise<RetentionRun> {
+  const run = newRun(trigger, by, RetentionRunState.requested);
+  await store.retention.insertRun(run);
+  await store.retention.requestRun(run._id);
+  return run;
 }
 
 function newRun(trigger: Trigger, by: string, state: RetentionRun['state']): RetentionRun {
