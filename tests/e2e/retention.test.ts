@@ -91,6 +91,7 @@ test('pruning keeps what must stay, archives and removes the rest; a restored me
       PRUNE_INTERVAL_MS: 3_600_000,
       PRUNE_BATCH: 500,
       PRUNE_PAUSE_MS: 0,
+      PRUNE_REST_FACTOR: 0,
     },
   });
   t.teardown(() => sb.close());

@@ -110,7 +110,7 @@ test('days to walk: whole days before the cut-off, from the cursor on, at most m
 test('the pacer rests at least its pause and at least as long as the slice worked, only once a slice is full', async (t) => {
   let clock = 0;
   const slept: number[] = [];
-  const pacer = new Pacer({ pauseMs: 50, sliceMs: 100, now: () => clock, sleep: async (ms) => void slept.push(ms) });
+  const pacer = new Pacer({ pauseMs: 50, restFactor: 1, sliceMs: 100, now: () => clock, sleep: async (ms) => void slept.push(ms) });
   clock = 40;
   await pacer.rest();
   t.deepEqual(slept, [], 'slice not full yet');
@@ -121,4 +121,5 @@ test('the pacer rests at least its pause and at least as long as the slice worke
   await pacer.rest(true);
   t.deepEqual(slept, [130, 50], 'forced after a short slice: the pause');
   t.is(pacer.restedMs, 180);
+  t.is(new Pacer({ pauseMs: 10 }).restFor(100), 400, 'by default four times the slice: a fifth of the time at work');
 });

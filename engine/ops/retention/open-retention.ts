@@ -39,6 +39,7 @@ export function prunerSettings(config: EngineConfig): PrunerSettings {
     intervalMs: config.PRUNE_INTERVAL_MS,
     batch: config.PRUNE_BATCH,
     pauseMs: config.PRUNE_PAUSE_MS,
+    restFactor: config.PRUNE_REST_FACTOR,
     compact: config.PRUNE_COMPACT,
     archiveDir: config.ARCHIVE_DIR,
     auditDays: config.AUDIT_RETENTION_DAYS,

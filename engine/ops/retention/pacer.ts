@@ -1,7 +1,8 @@
 /**
  * Paces background work so that it never crowds out intake: the work is cut into slices (a batch,
  * or `sliceMs` of small reads), and after each slice the worker rests at least `pauseMs` and at
- * least as long as the slice took, so it keeps at most half of the one store connection it uses.
+ * least `restFactor` times as long as the slice took (default 4), so it works at most
+ * 1/(1 + restFactor) of the time: with 4, a fifth of one store connection and of the CPU it drives.
  * `rest()` is called after each unit of work; it rests only once the slice is full (or when
  * `force`: after a batch of writes). The clock and the sleep are given, so the arithmetic is tested
  * without time.
@@ -14,6 +15,7 @@ export class Pacer {
   constructor(
     private readonly o: {
       pauseMs: number;
+      restFactor?: number;
       sliceMs?: number;
       now?: () => number;
       sleep?: (ms: number) => Promise<void>;
@@ -30,7 +32,7 @@ export class Pacer {
 
   /** How long to rest after a slice of `workedMs`. */
   restFor(workedMs: number): number {
-    return Math.max(this.o.pauseMs, workedMs);
+    return Math.max(this.o.pauseMs, (this.o.restFactor ?? 4) * workedMs);
   }
 
   /** Rests when the current slice is full (or `force`), then starts the next slice. */

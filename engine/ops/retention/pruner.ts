@@ -19,6 +19,7 @@ export interface PrunerSettings extends GlobalRetention {
   intervalMs: number;
   batch: number;
   pauseMs: number;
+  restFactor: number;
   compact: boolean;
   archiveDir?: string | undefined;
   auditDays?: number | undefined;
@@ -140,7 +141,7 @@ export class Pruner {
     await this.recover(run._id);
     await store.retention.beginRun(run._id, startedAt);
     await store.retention.updateRun(run._id, { state: RetentionRunState.running, startedAt, heartbeatAt: startedAt });
-    const pacer = new Pacer({ pauseMs: settings.pauseMs, stopped: () => this.stopped });
+    const pacer = new Pacer({ pauseMs: settings.pauseMs, restFactor: settings.restFactor, stopped: () => this.stopped });
     const archive = settings.archiveDir ? new ArchiveWriter({ dir: settings.archiveDir, runId: run._id }) : undefined;
     const result: Partial<RetentionRun> = {};
     let failure: unknown;

@@ -29,7 +29,7 @@ export const RetentionConfigProperties = {
     description: 'How often the pruner runs (worker processes; one at a time per deployment, under a lease in Redis).',
   }),
   PRUNE_BATCH: Type.Integer({
-    default: 200,
+    default: 100,
     minimum: 1,
     maximum: 5000,
     description: 'Messages archived and deleted per batch; the pruner rests after each (see PRUNE_PAUSE_MS).',
@@ -37,9 +37,15 @@ export const RetentionConfigProperties = {
   PRUNE_PAUSE_MS: Type.Integer({
     default: 200,
     minimum: 0,
+    description: 'Least rest of the pruner after each slice of work (a batch, or 100 ms of reading).',
+  }),
+  PRUNE_REST_FACTOR: Type.Number({
+    default: 4,
+    minimum: 0,
+    maximum: 100,
     description:
-      'Least rest of the pruner after each slice of work (a batch, or 100 ms of reading); it also rests at least as long as the ' +
-      'slice took, so pruning takes at most half of one store connection.',
+      'The pruner also rests this many times as long as each slice took: it works at most 1/(1 + factor) of the time (4: a fifth), ' +
+      'so that intake keeps the store and the CPU (docs/performance.md, retention).',
   }),
   PRUNE_COMPACT: Type.Boolean({
     default: true,
