@@ -127,7 +127,7 @@ export async function runRetention(
   ctx: BenchContext,
   o: { backlog?: number; rate?: number; seconds?: number } = {},
 ): Promise<RetentionBenchResult> {
-  const backlog = o.backlog ?? (ctx.quick ? 10_000 : 100_000);
+  const backlog = o.backlog ?? (ctx.quick ? 10_000 : 30_000);
   const rate = o.rate ?? 100;
   const seconds = o.seconds ?? ctx.seconds(30, 10);
   const archiveDir = await mkdtemp(path.join(os.tmpdir(), 'sb-bench-archive-'));

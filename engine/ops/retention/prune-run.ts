@@ -180,7 +180,7 @@ export class PruneWalk {
   private async removeBatch(states: readonly MessageState[]): Promise<void> {
     const { store, archive } = this.o;
     const ids = states.map((s) => s._id);
-    const contents = archive ? await store.retention.contents(ids) : undefined;
+    const contents = archive ? await store.retention.contents(states) : undefined;
     if (archive && contents) {
       const groups = new Map<string, { content: MessageContent; state: MessageState }[]>();
       for (const state of states) {
