@@ -3,6 +3,7 @@ import { AuditCutStore } from './audit-cut.store.ts';
 import { insertAllowingDuplicates } from './group-commit.ts';
 import { lookUpMap } from './lookup.ts';
 import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
+import { SwitchboardError } from '../errors.ts';
 import { backfillReceivedDays } from './received-day-backfill.ts';
 import { storeCall } from './store-call.ts';
 import type { HeldMessage, RetentionCursor, RetentionRun, RetentionSchedule } from './retention-records.ts';
@@ -255,6 +256,8 @@ export class RetentionStore {
    * holds its de-duplication key (a resend stored after it was pruned): nothing is written.
    */
   async restore(content: MessageContent, state: MessageState): Promise<'restored' | 'present' | 'conflict'> {
+    if (content.kid && !this.ctx.sealer.activeKeyId)
+      throw new SwitchboardError('CONFIG_INVALID', `a stored record needs encryption key ${content.kid}; encryption is not configured`);
     this.ctx.sealer.open(mergeRecord(content, state));
     const refused = await storeCall(() => insertAllowingDuplicates(this.ctx.messages(), [content]), 'retention.restoreContent');
     if (refused.size > 0) {

@@ -1,14 +1,12 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { generateCheckpointKeys } from '../../engine/audit/audit-checkpoint.ts';
 import type { AuditEntry } from '../../engine/audit/audit-log.ts';
 import { Store } from '../../engine/store/store.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel } from '../support/harness.ts';
 import { sharedMongoUrl } from '../support/services.ts';
-import { REPO_ROOT } from '../support/shared.ts';
+import { switchboard } from '../support/switchboard-cli.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
@@ -59,18 +57,8 @@ function oldChain(n: number, ageDays: number): AuditEntry[] {
   return out;
 }
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const base = { ...process.env };
-  delete base.AUDIT_SIGNING_KEY;
-  delete base.AUDIT_VERIFY_KEY;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), ...args], { env: { ...base, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** The command line without the checkpoint keys of the test's own environment: each call names what it has. */
+const cli = (args: string[], env: Record<string, string>) => switchboard(args, env, ['AUDIT_SIGNING_KEY', 'AUDIT_VERIFY_KEY']);
 
 test('audit verify passes after the audit log is cut under a signed checkpoint, and names a tampered entry and checkpoint', async (t) => {
   const keys = generateCheckpointKeys();

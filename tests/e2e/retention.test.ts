@@ -1,5 +1,4 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +12,7 @@ import { startTestEngine, testChannel, waitFor, type TestEngine } from '../suppo
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { adtWithId, seedMessages, type Seeded } from '../support/retention-seed.ts';
 import { sharedMongoUrl } from '../support/services.ts';
-import { REPO_ROOT } from '../support/shared.ts';
+import { switchboard } from '../support/switchboard-cli.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 
 /**
@@ -23,22 +22,14 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
  * command line), found by search and delivered again by `switchboard replay`.
  */
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function cli(sb: TestEngine, args: string[]): Promise<Run> {
-  const env = {
-    ...process.env,
+/** The command line on this engine's store and queues. */
+const cli = (sb: TestEngine, args: string[]) =>
+  switchboard(args, {
     MONGODB_URL: sharedMongoUrl(),
     MONGODB_DB: sb.config.MONGODB_DB,
     REDIS_URL: sb.config.REDIS_URL,
     QUEUE_PREFIX: sb.config.QUEUE_PREFIX,
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'bin/switchboard.js'), ...args], { env }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
   });
-}
 
 const STATUSES: MessageStatus[] = ['delivered', 'filtered', 'dead', 'errored', 'partially-delivered', 'rejected', 'routed', 'received'];
 const AGES = [2, 45, 120, 400];
