@@ -13,6 +13,7 @@ import { withTimeout } from '../timeout.ts';
 import { codeLabel, engineMetrics, type IntakeOutcome } from '../metrics/engine-metrics.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import { searchFieldValues } from './search-field-values.ts';
 
 export type FhirReceipt =
   | { kind: 'accepted' | 'duplicate'; messageId: string; status: Status }
@@ -173,8 +174,8 @@ export class FhirIntake {
 }
 
 /**
- * A resource's message record as intake stores it, and the route planned for it. Its key is `dedupeKey` when given (a
- * correction's), else `<channel>|fhir|<dedupeId>`, else `fhir|<id>`.
+ * A resource's message record as intake stores it (with the values of the channel's search fields), and the route planned
+ * for it. Its key is `dedupeKey` when given (a correction's), else `<channel>|fhir|<dedupeId>`, else `fhir|<id>`.
  */
 export function intakeRecord(
   channel: ChannelDefinition,
@@ -195,6 +196,7 @@ export function intakeRecord(
     source: { channelId: channel.id, messageType: type, controlId, sendingApplication: opts.client, sendingFacility: '' },
   });
   const errored = plan.status === MessageStatus.errored;
+  const fields = searchFieldValues(channel, { kind: 'fhir', resource });
   const record: MessageRecord = {
     _id: messageId,
     channelId: channel.id,
@@ -217,6 +219,7 @@ export function intakeRecord(
     ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
     ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
     ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
+    ...(fields ? { searchFieldValues: fields } : {}),
   };
   return { record, plan };
 }
