@@ -82,7 +82,8 @@ export function searchFieldProblems(fields: readonly SearchField[] | undefined):
     try {
       compileSearchField(field);
     } catch (err) {
-      const where = field.hl7 === undefined && field.fhirpath !== undefined ? '/fhirpath' : field.fhirpath === undefined ? '/hl7' : '';
+      const only = (given: string | undefined, other: string | undefined) => given !== undefined && other === undefined;
+      const where = only(field.hl7, field.fhirpath) ? '/hl7' : only(field.fhirpath, field.hl7) ? '/fhirpath' : '';
       problems.push({ path: `${at}${where}`, message: `search field ${field.name}: ${(err as Error).message}` });
     }
   });
