@@ -6,6 +6,8 @@ import type { RateRow } from '../suites/end-to-end.ts';
 import type { ScaleOutRow } from '../suites/scale-out.ts';
 import type { SoakResult } from '../suites/soak.ts';
 import type { StoreQueryRow } from '../suites/store-queries.ts';
+import type { SearchScaleResult } from '../suites/search-scale.ts';
+import { searchScaleMarkdown } from './search-scale-report.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import type { DurablePeerRow } from '../suites/durable-peer.ts';
 import { durablePeerMarkdown } from './durable-peer-report.ts';
@@ -29,6 +31,7 @@ export interface BenchResults {
   scaleOut?: ScaleOutRow[];
   soak?: Omit<SoakResult, 'probe' | 'samples'>;
   queries?: StoreQueryRow[];
+  search?: SearchScaleResult;
 }
 
 /** The results as Markdown tables (bench/results/bench.md; docs/performance.md quotes the latest). */
@@ -223,6 +226,7 @@ export function markdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.search) out.push(...searchScaleMarkdown(r.search));
   if (r.soak) {
     const s = r.soak;
     out.push(
