@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, ServerApiVersion } from 'mongodb';
 import type { ChannelDefinition, SearchField } from '../../engine/channel.ts';
 import { SearchHasher } from '../../engine/security/encryption.ts';
-import type { MessageContent } from '../../engine/store/message-state.ts';
+import { newMessageId } from '../../engine/ids.ts';
+import type { MessageRecord } from '../../engine/store/message-record.ts';
+import { splitRecord, type MessageContent, type MessageState } from '../../engine/store/message-state.ts';
+import { storedForm } from '../../engine/store/messages.store.ts';
+import { RecordSealer } from '../../engine/store/record-sealer.ts';
+import { STATES_COLLECTION, Store } from '../../engine/store/store.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { apiCall, channelPort } from '../support/admin-api.ts';
@@ -197,4 +202,59 @@ test('search fields declared over the API: found by field and MRN over MLLP and 
   const keys = JSON.stringify(stored!.searchKeys);
   for (const plain of ['M-100', 'A-3', 'ORD-3', '27447']) t.false(keys.includes(plain), `${plain} is not stored in the clear`);
   t.false('searchFieldValues' in stored!, 'the values are not stored');
+});
+
+test('a search by MRN also finds messages stored before MRN keys had the day, merged newest first across pages', async (t) => {
+  const dbName = uniqueName('sbsearchold');
+  const store = new Store({ url: sharedMongoUrl(), dbName });
+  await store.start();
+  t.teardown(() => store.close());
+  const client = new MongoClient(sharedMongoUrl(), { serverApi: { version: ServerApiVersion.v1, strict: false } });
+  await client.connect();
+  t.teardown(() => client.close());
+  const t0 = Date.now() - 4 * HOUR;
+  const record = (n: number): MessageRecord => {
+    const at = new Date(t0 + n * HOUR);
+    return {
+      _id: newMessageId(at.getTime()),
+      channelId: 'ehr-mllp',
+      format: 'hl7v2',
+      receivedAt: at,
+      updatedAt: at,
+      dedupeKey: `ehr-mllp|EPIC|GENHOSP|OLD${n}`,
+      raw: Buffer.from('MSH|^~\\&|EPIC|GENHOSP\r'),
+      charset: 'UNICODE UTF-8',
+      summary: {
+        messageType: 'ADT',
+        triggerEvent: 'A08',
+        controlId: `OLD${n}`,
+        sendingApplication: 'EPIC',
+        sendingFacility: 'GENHOSP',
+        mrn: 'M9',
+      },
+      status: 'filtered',
+      deliveries: {},
+      ack: { code: 'AA', sentAt: at },
+    };
+  };
+  const records = [0, 1, 2, 3].map(record);
+  // 0 and 2 as an earlier version stored them: `mrn|M9`, no day. 1 and 3 by the store now.
+  const db = client.db(dbName);
+  for (const r of [records[0]!, records[2]!]) {
+    const { content, state } = splitRecord({
+      ...storedForm(new RecordSealer(), r),
+      searchKeys: ['mrn|M9', `control|${r.summary!.controlId}`],
+    });
+    await db.collection<MessageContent>('messages').insertOne(content);
+    await db.collection<MessageState>(STATES_COLLECTION).insertOne(state);
+  }
+  for (const r of [records[1]!, records[3]!]) await store.messages.insert(r);
+  const ids: string[][] = [];
+  let before: string | undefined;
+  do {
+    const page = await store.messages.list({ mrn: 'M9', limit: 2, ...(before ? { before } : {}) });
+    ids.push(page.map((m) => m.summary!.controlId));
+    before = page.length === 2 ? page.at(-1)!._id : undefined;
+  } while (before);
+  t.deepEqual(ids, [['OLD3', 'OLD2'], ['OLD1', 'OLD0'], []]);
 });
