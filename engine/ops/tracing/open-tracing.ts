@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import pkg from '../../../package.json' with { type: 'json' };
+import type { Cleanup } from '../../engine-start.ts';
+import type { Logger } from '../../log.ts';
+import { setActiveTracer } from './spans.ts';
+import { tracesUrl, type TracingConfig } from './tracing-config.ts';
+
+/** The instrumentation scope of every span the engine makes. */
+export const TRACER_NAME = 'switchboard';
+
+/** The process's tracer provider while one or more engines of the process trace (tests start several engines in one process). */
+let shared: { provider: NodeTracerProvider; url: string; users: number } | undefined;
+
+/**
+ * Starts tracing for an engine when the configuration names an OTLP endpoint (tracing-config.ts):
+ * a tracer provider exporting in batches to the endpoint as OTLP/HTTP JSON, registered as the
+ * process's global provider, and the engine's spans on (spans.ts). Registers the shutdown in
+ * `cleanups` (first, so it runs last: spans of the drain are flushed), bounded by `graceMs`. Off
+ * (no endpoint): nothing is registered and every span helper is a no-op. No context manager is
+ * installed: the engine passes parents explicitly, so no async hook costs anything per promise.
+ * The resource says service name and version and a random instance id: nothing of the host.
+ * Returns the URL spans go to, or undefined when off.
+ */
+export function openTracing(config: TracingConfig, o: { log: Logger; graceMs: number }, cleanups: Cleanup[]): string | undefined {
+  const url = tracesUrl(config);
+  if (!url) return undefined;
+  if (shared && shared.url !== url) o.log.warn('tracing already exports elsewhere in this process; spans go there', { url: shared.url });
+  shared ??= { provider: startProvider(url, config.OTEL_SERVICE_NAME), url, users: 0 };
+  shared.users++;
+  setActiveTracer(shared.provider.getTracer(TRACER_NAME, pkg.version));
+  cleanups.push({ name: 'tracing', run: () => release(o.graceMs) });
+  o.log.info('tracing on', { url: shared.url });
+  return shared.url;
+}
+
+function startProvider(url: string, serviceName: string): NodeTracerProvider {
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: serviceName,
+    [ATTR_SERVICE_VERSION]: pkg.version,
+    'service.instance.id': randomUUID(),
+  });
+  const exporter = new OTLPTraceExporter({ url });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
+  trace.setGlobalTracerProvider(provider);
+  return provider;
+}
+
+/** One engine stops tracing; the last one flushes what is buffered (within `graceMs`) and unregisters the provider. */
+async function release(graceMs: number): Promise<void> {
+  const current = shared;
+  if (!current || --current.users > 0) return;
+  shared = undefined;
+  setActiveTracer(undefined);
+  trace.disable();
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(graceMs, 1))));
+  try {
+    await Promise.race([current.provider.shutdown(), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
