@@ -1,4 +1,14 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type TimeInput, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Link,
+  type Span,
+  type TimeInput,
+  type Tracer,
+} from '@opentelemetry/api';
 import { guardAttributes, SpanAttribute, type SpanAttributes } from './span-attributes.ts';
 import { parentFrom, type TraceCarrier } from './trace-carrier.ts';
 
