@@ -120,6 +120,7 @@ export class FlowWorker {
     } finally {
       endSpan(run.span, run.ended ?? { outcome: 'skipped' });
     }
+    // The steps it makes due are queued as its children.
     await advance(deps, flow, instance._id, carrierOf(run.span));
   }
 

@@ -1,4 +1,12 @@
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
@@ -16,9 +24,12 @@ export interface TraceCarrier {
 
 const propagator = new W3CTraceContextPropagator();
 
-/** The carrier of `span` (empty for none, or a span that records nothing: tracing off, or not sampled). */
+/**
+ * The carrier of `span`, ended or not (empty for none: tracing off). A span the sampler dropped gives
+ * its context with the sampled flag off, so that what follows is not sampled either.
+ */
 export function carrierOf(span: Span | undefined): TraceCarrier {
-  if (!span?.isRecording()) return {};
+  if (!span || !isSpanContextValid(span.spanContext())) return {};
   const carrier: Record<string, string> = {};
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
   return carrier;
@@ -44,7 +55,7 @@ export function parentFrom(carrier: TraceCarrier | Readonly<Record<string, unkno
   return trace.getSpanContext(context) ? context : undefined;
 }
 
-/** The HTTP headers that carry `span` to a peer (`traceparent`, `tracestate`): empty when it records nothing. */
+/** The HTTP headers that carry `span` to a peer (`traceparent`, `tracestate`): empty for none. */
 export function traceHeaders(span: Span | undefined): Record<string, string> {
   return carrierOf(span) as Record<string, string>;
 }
