@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,soak] [--soak-rate=500]
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,tracing,soak] [--soak-rate=500]
  * [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates,
  * no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run. Prints each
  * result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and
@@ -22,6 +22,7 @@ import { runEndToEnd } from './suites/end-to-end.ts';
 import { runScaleOut } from './suites/scale-out.ts';
 import { runSoak } from './suites/soak.ts';
 import { runStoreQueries } from './suites/store-queries.ts';
+import { runTracing } from './suites/tracing.ts';
 import { readServicesTable } from '../scripts/lib/services-table.ts';
 
 const quick = process.argv.includes('--quick');
@@ -107,6 +108,10 @@ try {
   keep(
     'queries',
     await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)),
+  );
+  keep(
+    'tracing',
+    await step('tracing', 'tracing: MLLP ingest with traces off and on (a local OTLP collector), in turn', () => runTracing(ctx)),
   );
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
   const soakSeconds = Number(process.argv.find((a) => a.startsWith('--soak-seconds='))?.split('=')[1] ?? ctx.seconds(600, 20));

@@ -46,8 +46,10 @@ export interface OtlpCollector {
   /** The base URL (OTEL_EXPORTER_OTLP_ENDPOINT); spans are POSTed to `<url>/v1/traces`. */
   url: string;
   port: number;
-  /** Every span received so far, in arrival order. */
+  /** Every span received so far, in arrival order (none kept with `keep: false`). */
   spans(): CollectedSpan[];
+  /** How many spans were received (kept or not). */
+  spanCount(): number;
   /** How many export requests arrived (any path, any body). */
   requests(): number;
   close(): Promise<void>;
@@ -97,9 +99,16 @@ export function readExport(body: ExportRequest): CollectedSpan[] {
   );
 }
 
-export async function startOtlpCollector(opts: { port?: number; host?: string; onExport?: (spans: CollectedSpan[]) => void } = {}) {
+/**
+ * Starts the stand-in on `port` (default any free one) of `host` (default the loopback). `keep: false`
+ * counts spans without keeping them (a benchmark's hours of spans); `onExport` sees each export's spans.
+ */
+export async function startOtlpCollector(
+  opts: { port?: number; host?: string; keep?: boolean; onExport?: (spans: CollectedSpan[]) => void } = {},
+): Promise<OtlpCollector> {
   const received: CollectedSpan[] = [];
   let count = 0;
+  let spanCount = 0;
   const json = (res: http.ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
@@ -115,7 +124,8 @@ export async function startOtlpCollector(opts: { port?: number; host?: string; o
         const raw = Buffer.concat(chunks);
         const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
         const spans = readExport(JSON.parse(body.toString('utf8')) as ExportRequest);
-        received.push(...spans);
+        spanCount += spans.length;
+        if (opts.keep !== false) received.push(...spans);
         opts.onExport?.(spans);
         return json(res, 200, {});
       } catch {
@@ -129,6 +139,7 @@ export async function startOtlpCollector(opts: { port?: number; host?: string; o
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     spans: () => [...received],
+    spanCount: () => spanCount,
     requests: () => count,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import type { RateRow } from '../suites/end-to-end.ts';
 import type { ScaleOutRow } from '../suites/scale-out.ts';
 import type { SoakResult } from '../suites/soak.ts';
 import type { StoreQueryRow } from '../suites/store-queries.ts';
+import { tracingMarkdown, type TracingResult } from '../suites/tracing.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import type { DurablePeerRow } from '../suites/durable-peer.ts';
 import { durablePeerMarkdown } from './durable-peer-report.ts';
@@ -29,6 +30,7 @@ export interface BenchResults {
   scaleOut?: ScaleOutRow[];
   soak?: Omit<SoakResult, 'probe' | 'samples'>;
   queries?: StoreQueryRow[];
+  tracing?: TracingResult;
 }
 
 /** The results as Markdown tables (bench/results/bench.md; docs/performance.md quotes the latest). */
@@ -223,6 +225,7 @@ export function markdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.tracing) out.push(...tracingMarkdown(r.tracing));
   if (r.soak) {
     const s = r.soak;
     out.push(

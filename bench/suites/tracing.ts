@@ -1,0 +1,96 @@
+/**
+ * The cost of tracing (issue 25, part 3): MLLP ingest as in the ingest suite (the mix, closed loop,
+ * 16 connections, ACK after the durable commit, role `all`: intake and the deliveries to the ERP
+ * simulator in one process), with tracing off and on in turn (off, on, off, on: the same minutes, so
+ * the machine's other load weighs on both alike). On: OTEL_EXPORTER_OTLP_ENDPOINT at the OTLP
+ * collector stand-in (peers/otlp-collector.ts) in this process, which counts the spans it receives.
+ * Each row has the load average at its start: the machine is shared.
+ */
+import os from 'node:os';
+import type { ClosedLoopResult } from '../load/closed-loop.ts';
+import type { BenchContext } from '../lib/context.ts';
+import { withEngine } from '../engine/engine-session.ts';
+import { cpuSampler, type CpuUse } from '../lib/cpu.ts';
+import { startOtlpCollector } from '../../peers/otlp-collector.ts';
+import { closedLoop, nextLabel } from './floors.ts';
+import { table } from '../lib/markdown-table.ts';
+
+export interface TracingRow {
+  tracing: 'off' | 'on';
+  round: number;
+  result: ClosedLoopResult;
+  cpu: CpuUse;
+  /** Spans the collector received during the run (on). */
+  spans: number;
+  /** The 1-minute load average when the run started. */
+  load: number;
+}
+
+export interface TracingResult {
+  connections: number;
+  rows: TracingRow[];
+  /** Mean msg/s with tracing on over off, and the same of the engine's CPU seconds per message. */
+  throughputRatio: number;
+  cpuPerMessageRatio: number;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** The engine process's CPU seconds over the run (warm-up included) per message acknowledged in the measured window. */
+const cpuPerMessage = (r: TracingRow) => (r.cpu.engine ?? 0) / Math.max(1, r.result.acked);
+
+export async function runTracing(ctx: BenchContext, o: { connections?: number; rounds?: number } = {}): Promise<TracingResult> {
+  const connections = o.connections ?? 16;
+  const collector = await startOtlpCollector({ keep: false });
+  const rows: TracingRow[] = [];
+  try {
+    for (let round = 1; round <= (o.rounds ?? (ctx.quick ? 1 : 2)); round++) {
+      for (const tracing of ['off', 'on'] as const) {
+        const env: Record<string, string> = tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {};
+        await withEngine(ctx, { label: `tracing-${tracing}-${round}`, role: 'all', env }, async (s) => {
+          const load = os.loadavg()[0]!;
+          const spansBefore = collector.spanCount();
+          const cpu = await cpuSampler({ engine: [s.main.pid] });
+          const result = await closedLoop(ctx, { port: s.port, connections, label: nextLabel() });
+          const row: TracingRow = { tracing, round, result, cpu: await cpu.done(), spans: collector.spanCount() - spansBefore, load };
+          rows.push(row);
+          console.log(
+            `  tracing ${tracing} (round ${round}) x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} ` +
+              `p99 ${result.latencyMs.p99} ms, engine CPU ${(cpuPerMessage(row) * 1000).toFixed(3)} ms/msg, ${row.spans} spans, ` +
+              `load ${load.toFixed(1)}`,
+          );
+        });
+      }
+    }
+  } finally {
+    await collector.close();
+  }
+  const of = (t: 'on' | 'off') => rows.filter((r) => r.tracing === t);
+  const throughputRatio = mean(of('on').map((r) => r.result.perSecond)) / mean(of('off').map((r) => r.result.perSecond));
+  const cpuPerMessageRatio = mean(of('on').map(cpuPerMessage)) / mean(of('off').map(cpuPerMessage));
+  console.log(`  tracing on/off: throughput ${throughputRatio.toFixed(3)}, engine CPU per message ${cpuPerMessageRatio.toFixed(3)}`);
+  return { connections, rows, throughputRatio, cpuPerMessageRatio };
+}
+
+/** The suite's rows and ratios as Markdown (bench.md). */
+export function tracingMarkdown(r: TracingResult): string[] {
+  return [
+    `**Tracing** (the mix, closed loop, ${r.connections} connections, role all; off and on in turn, on: OTLP to a local collector)`,
+    '',
+    ...table(
+      ['tracing', 'round', 'msg/s', 'ACK p50 ms', 'p99 ms', 'engine CPU ms/msg', 'spans', 'load at start'],
+      r.rows.map((x) => [
+        x.tracing,
+        x.round,
+        x.result.perSecond,
+        x.result.latencyMs.p50,
+        x.result.latencyMs.p99,
+        (cpuPerMessage(x) * 1000).toFixed(3),
+        x.spans,
+        x.load.toFixed(1),
+      ]),
+    ),
+    '',
+    `On/off: throughput ${r.throughputRatio.toFixed(3)}, engine CPU per message ${r.cpuPerMessageRatio.toFixed(3)}.`,
+    '',
+  ];
+}
