@@ -37,25 +37,29 @@ export interface TracingResult {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 /** The engine process's CPU seconds over the run (warm-up included) per message acknowledged in the measured window. */
 const cpuPerMessage = (r: TracingRow) => (r.cpu.engine ?? 0) / Math.max(1, r.result.acked);
+/** The same of this process: the collector stand-in and the ERP simulator. */
+const benchPerMessage = (r: TracingRow) => (r.cpu.bench ?? 0) / Math.max(1, r.result.acked);
 
 export async function runTracing(ctx: BenchContext, o: { connections?: number; rounds?: number } = {}): Promise<TracingResult> {
   const connections = o.connections ?? 16;
   const collector = await startOtlpCollector({ keep: false });
   const rows: TracingRow[] = [];
   try {
-    for (let round = 1; round <= (o.rounds ?? (ctx.quick ? 1 : 2)); round++) {
+    for (let round = 1; round <= (o.rounds ?? (ctx.quick ? 1 : 3)); round++) {
       for (const tracing of ['off', 'on'] as const) {
         const env: Record<string, string> = tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {};
         await withEngine(ctx, { label: `tracing-${tracing}-${round}`, role: 'all', env }, async (s) => {
           const load = os.loadavg()[0]!;
           const spansBefore = collector.spanCount();
-          const cpu = await cpuSampler({ engine: [s.main.pid] });
+          // `bench`: this process, where the collector and the ERP simulator run (the load generator has its own).
+          const cpu = await cpuSampler({ engine: [s.main.pid], bench: [process.pid] });
           const result = await closedLoop(ctx, { port: s.port, connections, label: nextLabel() });
           const row: TracingRow = { tracing, round, result, cpu: await cpu.done(), spans: collector.spanCount() - spansBefore, load };
           rows.push(row);
           console.log(
             `  tracing ${tracing} (round ${round}) x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} ` +
-              `p99 ${result.latencyMs.p99} ms, engine CPU ${(cpuPerMessage(row) * 1000).toFixed(3)} ms/msg, ${row.spans} spans, ` +
+              `p99 ${result.latencyMs.p99} ms, engine CPU ${(cpuPerMessage(row) * 1000).toFixed(3)} ms/msg, ` +
+              `collector and ERP ${(benchPerMessage(row) * 1000).toFixed(3)} ms/msg, ${row.spans} spans, ` +
               `load ${load.toFixed(1)}`,
           );
         });
@@ -77,7 +81,7 @@ export function tracingMarkdown(r: TracingResult): string[] {
     `**Tracing** (the mix, closed loop, ${r.connections} connections, role all; off and on in turn, on: OTLP to a local collector)`,
     '',
     ...table(
-      ['tracing', 'round', 'msg/s', 'ACK p50 ms', 'p99 ms', 'engine CPU ms/msg', 'spans', 'load at start'],
+      ['tracing', 'round', 'msg/s', 'ACK p50 ms', 'p99 ms', 'engine CPU ms/msg', 'collector + ERP CPU ms/msg', 'spans', 'load at start'],
       r.rows.map((x) => [
         x.tracing,
         x.round,
@@ -85,6 +89,7 @@ export function tracingMarkdown(r: TracingResult): string[] {
         x.result.latencyMs.p50,
         x.result.latencyMs.p99,
         (cpuPerMessage(x) * 1000).toFixed(3),
+        (benchPerMessage(x) * 1000).toFixed(3),
         x.spans,
         x.load.toFixed(1),
       ]),
