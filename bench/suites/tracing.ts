@@ -1,7 +1,8 @@
 /**
  * The cost of tracing (issue 25, part 3): MLLP ingest as in the ingest suite (the mix, closed loop,
- * 16 connections, ACK after the durable commit, role `all`: intake and the deliveries to the ERP
- * simulator in one process), with tracing off and on in turn (off, on, off, on: the same minutes, so
+ * 16 connections, ACK after the durable commit), role `ingest` (intake alone: the frame, intake, store
+ * and queue spans) and role `all` (intake and the deliveries to the ERP simulator in one process: the
+ * delivery spans too), each with tracing off and on in turn, round after round (the same minutes, so
  * the machine's other load weighs on both alike). On: OTEL_EXPORTER_OTLP_ENDPOINT at the OTLP
  * collector stand-in (peers/otlp-collector.ts) in this process, which counts the spans it receives.
  * Each row has the load average at its start: the machine is shared.
@@ -16,6 +17,7 @@ import { closedLoop, nextLabel } from './floors.ts';
 import { table } from '../lib/markdown-table.ts';
 
 export interface TracingRow {
+  role: 'ingest' | 'all';
   tracing: 'off' | 'on';
   round: number;
   result: ClosedLoopResult;
@@ -29,9 +31,8 @@ export interface TracingRow {
 export interface TracingResult {
   connections: number;
   rows: TracingRow[];
-  /** Mean msg/s with tracing on over off, and the same of the engine's CPU seconds per message. */
-  throughputRatio: number;
-  cpuPerMessageRatio: number;
+  /** By role: mean msg/s with tracing on over off, and the same of the engine's CPU seconds per message. */
+  ratios: { role: 'ingest' | 'all'; throughput: number; cpuPerMessage: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -46,18 +47,23 @@ export async function runTracing(ctx: BenchContext, o: { connections?: number; r
   const rows: TracingRow[] = [];
   try {
     for (let round = 1; round <= (o.rounds ?? (ctx.quick ? 1 : 3)); round++) {
-      for (const tracing of ['off', 'on'] as const) {
+      for (const [role, tracing] of [
+        ['ingest', 'off'],
+        ['ingest', 'on'],
+        ['all', 'off'],
+        ['all', 'on'],
+      ] as const) {
         const env: Record<string, string> = tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {};
-        await withEngine(ctx, { label: `tracing-${tracing}-${round}`, role: 'all', env }, async (s) => {
+        await withEngine(ctx, { label: `tracing-${role}-${tracing}-${round}`, role, env }, async (s) => {
           const load = os.loadavg()[0]!;
           const spansBefore = collector.spanCount();
           // `bench`: this process, where the collector and the ERP simulator run (the load generator has its own).
           const cpu = await cpuSampler({ engine: [s.main.pid], bench: [process.pid] });
           const result = await closedLoop(ctx, { port: s.port, connections, label: nextLabel() });
-          const row: TracingRow = { tracing, round, result, cpu: await cpu.done(), spans: collector.spanCount() - spansBefore, load };
+          const row: TracingRow = { role, tracing, round, result, cpu: await cpu.done(), spans: collector.spanCount() - spansBefore, load };
           rows.push(row);
           console.log(
-            `  tracing ${tracing} (round ${round}) x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} ` +
+            `  ${role}, tracing ${tracing} (round ${round}) x${connections}: ${result.perSecond} msg/s, p50 ${result.latencyMs.p50} ` +
               `p99 ${result.latencyMs.p99} ms, engine CPU ${(cpuPerMessage(row) * 1000).toFixed(3)} ms/msg, ` +
               `collector and ERP ${(benchPerMessage(row) * 1000).toFixed(3)} ms/msg, ${row.spans} spans, ` +
               `load ${load.toFixed(1)}`,
@@ -68,21 +74,36 @@ export async function runTracing(ctx: BenchContext, o: { connections?: number; r
   } finally {
     await collector.close();
   }
-  const of = (t: 'on' | 'off') => rows.filter((r) => r.tracing === t);
-  const throughputRatio = mean(of('on').map((r) => r.result.perSecond)) / mean(of('off').map((r) => r.result.perSecond));
-  const cpuPerMessageRatio = mean(of('on').map(cpuPerMessage)) / mean(of('off').map(cpuPerMessage));
-  console.log(`  tracing on/off: throughput ${throughputRatio.toFixed(3)}, engine CPU per message ${cpuPerMessageRatio.toFixed(3)}`);
-  return { connections, rows, throughputRatio, cpuPerMessageRatio };
+  const ratios = (['ingest', 'all'] as const).map((role) => {
+    const of = (t: 'on' | 'off') => rows.filter((r) => r.role === role && r.tracing === t);
+    const throughput = mean(of('on').map((r) => r.result.perSecond)) / mean(of('off').map((r) => r.result.perSecond));
+    const cpu = mean(of('on').map(cpuPerMessage)) / mean(of('off').map(cpuPerMessage));
+    console.log(`  ${role}, tracing on/off: throughput ${throughput.toFixed(3)}, engine CPU per message ${cpu.toFixed(3)}`);
+    return { role, throughput, cpuPerMessage: cpu };
+  });
+  return { connections, rows, ratios };
 }
 
 /** The suite's rows and ratios as Markdown (bench.md). */
 export function tracingMarkdown(r: TracingResult): string[] {
   return [
-    `**Tracing** (the mix, closed loop, ${r.connections} connections, role all; off and on in turn, on: OTLP to a local collector)`,
+    `**Tracing** (the mix, closed loop, ${r.connections} connections; off and on in turn, on: OTLP to a local collector)`,
     '',
     ...table(
-      ['tracing', 'round', 'msg/s', 'ACK p50 ms', 'p99 ms', 'engine CPU ms/msg', 'collector + ERP CPU ms/msg', 'spans', 'load at start'],
+      [
+        'role',
+        'tracing',
+        'round',
+        'msg/s',
+        'ACK p50 ms',
+        'p99 ms',
+        'engine CPU ms/msg',
+        'collector + ERP CPU ms/msg',
+        'spans',
+        'load at start',
+      ],
       r.rows.map((x) => [
+        x.role,
         x.tracing,
         x.round,
         x.result.perSecond,
@@ -95,7 +116,9 @@ export function tracingMarkdown(r: TracingResult): string[] {
       ]),
     ),
     '',
-    `On/off: throughput ${r.throughputRatio.toFixed(3)}, engine CPU per message ${r.cpuPerMessageRatio.toFixed(3)}.`,
+    ...r.ratios.map(
+      (x) => `On/off, ${x.role}: throughput ${x.throughput.toFixed(3)}, engine CPU per message ${x.cpuPerMessage.toFixed(3)}.`,
+    ),
     '',
   ];
 }
