@@ -8,6 +8,8 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import pkg from '../../../package.json' with { type: 'json' };
 import type { Cleanup } from '../../engine-start.ts';
 import type { Logger } from '../../log.ts';
+import type { SourceTracing } from '../../connector.ts';
+import { sourceTracing } from './source-tracing.ts';
 import { setActiveTracer } from './spans.ts';
 import { tracesUrl, type TracingConfig } from './tracing-config.ts';
 
@@ -25,18 +27,18 @@ let shared: { provider: NodeTracerProvider; url: string; users: number } | undef
  * (no endpoint): nothing is registered and every span helper is a no-op. No context manager is
  * installed: the engine passes parents explicitly, so no async hook costs anything per promise.
  * The resource says service name and version and a random instance id: nothing of the host.
- * Returns the URL spans go to, or undefined when off.
+ * Returns what the engine hands its sources (SourceDeps.tracing), on or off.
  */
-export function openTracing(config: TracingConfig, o: { log: Logger; graceMs: number }, cleanups: Cleanup[]): string | undefined {
+export function openTracing(config: TracingConfig, o: { log: Logger; graceMs: number }, cleanups: Cleanup[]): SourceTracing {
   const url = tracesUrl(config);
-  if (!url) return undefined;
+  if (!url) return sourceTracing;
   if (shared && shared.url !== url) o.log.warn('tracing already exports elsewhere in this process; spans go there', { url: shared.url });
   shared ??= { provider: startProvider(url, config.OTEL_SERVICE_NAME), url, users: 0 };
   shared.users++;
   setActiveTracer(shared.provider.getTracer(TRACER_NAME, pkg.version));
   cleanups.push({ name: 'tracing', run: () => release(o.graceMs) });
   o.log.info('tracing on', { url: shared.url });
-  return shared.url;
+  return sourceTracing;
 }
 
 function startProvider(url: string, serviceName: string): NodeTracerProvider {
