@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -33,6 +34,7 @@ export function openTracing(config: TracingConfig, o: { log: Logger; graceMs: nu
   const url = tracesUrl(config);
   if (!url) return sourceTracing;
   if (shared && shared.url !== url) o.log.warn('tracing already exports elsewhere in this process; spans go there', { url: shared.url });
+  if (!shared) setGlobalErrorHandler(exportWarning(o.log));
   shared ??= { provider: startProvider(url, config.OTEL_SERVICE_NAME), url, users: 0 };
   shared.users++;
   setActiveTracer(shared.provider.getTracer(TRACER_NAME, pkg.version));
@@ -53,6 +55,24 @@ function startProvider(url: string, serviceName: string): NodeTracerProvider {
   return provider;
 }
 
+/** How often at most a failed export is logged: a collector that is down fails every batch. */
+const WARN_EVERY_MS = 60_000;
+
+/**
+ * The SDK's error handler while the engine traces: a failed export (the collector down, refusing,
+ * slow) is a warning in the engine's log, at most once a minute, naming the error (spans hold no
+ * PHI, nor do the exporter's errors); the spans of that batch are dropped and tracing goes on.
+ */
+function exportWarning(log: Logger): (err: unknown) => void {
+  let last = -Infinity;
+  return (err) => {
+    if (Date.now() - last < WARN_EVERY_MS) return;
+    last = Date.now();
+    const detail = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!.slice(0, 200);
+    log.warn('spans not exported; tracing goes on', { detail });
+  };
+}
+
 /** One engine stops tracing; the last one flushes what is buffered (within `graceMs`) and unregisters the provider. */
 async function release(graceMs: number): Promise<void> {
   const current = shared;
@@ -60,6 +80,7 @@ async function release(graceMs: number): Promise<void> {
   shared = undefined;
   setActiveTracer(undefined);
   trace.disable();
+  setGlobalErrorHandler(loggingErrorHandler());
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(graceMs, 1))));
   try {
