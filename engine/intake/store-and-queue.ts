@@ -76,7 +76,7 @@ export class StoreAndQueue {
       };
       const producer = { name: SpanName.queueDeliveries, kind: SpanKind.PRODUCER, parent: span };
       await (span
-        ? inSpan({ ...producer, attributes: ids(record, { [SpanAttribute.count]: destinationIds.length }) }, queue)
+        ? inSpan({ ...producer, attributes: ids(record, { [SpanAttribute.count]: destinationIds.length }) }, queue, done)
         : queue(undefined));
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
@@ -101,9 +101,7 @@ export class StoreAndQueue {
       const parent = parentFrom(record);
       const create = (span: Span | undefined) =>
         withTimeout(flows.create(record, span ? carrierOf(span) : carrierFields(record)), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
-      await (parent
-        ? inSpan({ name: SpanName.flowStart, parent, attributes: ids(record) }, create, () => ({ outcome: 'done' }))
-        : create(undefined));
+      await (parent ? inSpan({ name: SpanName.flowStart, parent, attributes: ids(record) }, create, done) : create(undefined));
       return undefined;
     } catch (err) {
       return { kind: 'unavailable', code: toSwitchboardError(err).code };
@@ -112,7 +110,7 @@ export class StoreAndQueue {
 
   /** `work` in a child span of `parent` named `name`, with the message's ids; the outcome is `done` or the failure's code. */
   private traced<T>(parent: Span | undefined, name: Name, record: MessageRecord, work: () => Promise<T>): Promise<T> {
-    return parent ? inSpan({ name, parent, attributes: ids(record) }, work, () => ({ outcome: 'done' })) : work();
+    return parent ? inSpan({ name, parent, attributes: ids(record) }, work, done) : work();
   }
 
   /** Stores a record kept for review only (a rejected message): best effort, never queued. */
@@ -124,6 +122,9 @@ export class StoreAndQueue {
     }
   }
 }
+
+/** How a span of work that did not fail ends. */
+const done = () => ({ outcome: 'done' });
 
 /** The ids every intake span of a message carries, with `more`. */
 const ids = (record: MessageRecord, more: SpanAttributes = {}): SpanAttributes => ({

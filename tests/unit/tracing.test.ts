@@ -2,7 +2,7 @@ import test from 'ava';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { guardAttributes, SpanAttribute } from '../../engine/ops/tracing/span-attributes.ts';
-import { endSpan, setActiveTracer, SpanName, startSpan, tracingOn, workParent } from '../../engine/ops/tracing/spans.ts';
+import { endSpan, setActiveTracer, SpanName, startSpan, tracingOn } from '../../engine/ops/tracing/spans.ts';
 import { carrierFields, carrierOf, parentFrom, traceHeaders } from '../../engine/ops/tracing/trace-carrier.ts';
 import { tracesUrl } from '../../engine/ops/tracing/tracing-config.ts';
 import { startWorkSpan } from '../../engine/ops/tracing/work-spans.ts';
@@ -66,13 +66,6 @@ test.serial('inject: a recording span gives its traceparent (and the headers for
   t.is(trace.getSpanContext(parentFrom(carrierOf(span))!)!.spanId, spanId, 'round trip');
   span.end();
   t.deepEqual(carrierOf(span), { traceparent: `00-${traceId}-${spanId}-01` }, 'also once ended (a flow step queues the next after)');
-});
-
-test('a job carrier wins over the stored one; the stored one serves a job queued without (relay, re-route)', (t) => {
-  const other = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
-  t.is(trace.getSpanContext(workParent({ traceparent: TRACEPARENT }, { traceparent: other })!)!.traceId, TRACE_ID);
-  t.is(trace.getSpanContext(workParent({}, { traceparent: other })!)!.traceId, 'a'.repeat(32));
-  t.is(workParent({}, undefined), undefined);
 });
 
 test('guard: allowed keys with values of their shape pass; other keys and PHI-shaped values are dropped', (t) => {

@@ -10,7 +10,6 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { guardAttributes, SpanAttribute, type SpanAttributes } from './span-attributes.ts';
-import { parentFrom, type TraceCarrier } from './trace-carrier.ts';
 
 /**
  * The names of the engine's spans: few and fixed (a span name is a low-cardinality key in every
@@ -116,15 +115,6 @@ export async function inSpan<T>(start: SpanStart, work: (span: Span | undefined)
     endSpan(span, { outcome: 'failed', ...(typeof code === 'string' ? { errorCode: code } : {}) });
     throw err;
   }
-}
-
-/**
- * The parent of a worker's span: the job's carrier when it has one (the span that queued it, in
- * any process), else the carrier stored with the message or flow instance (a job the relay, a
- * re-route or a replay queued). Undefined: a root.
- */
-export function workParent(job: TraceCarrier | undefined, stored: TraceCarrier | undefined): Context | undefined {
-  return parentFrom(job) ?? parentFrom(stored);
 }
 
 /** Adds attributes to a running span (through guardAttributes); nothing for none. */
