@@ -4,7 +4,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { guardAttributes, SpanAttribute } from '../../engine/ops/tracing/span-attributes.ts';
 import { endSpan, setActiveTracer, SpanName, startSpan, tracingOn } from '../../engine/ops/tracing/spans.ts';
 import { carrierFields, carrierOf, parentFrom, traceHeaders } from '../../engine/ops/tracing/trace-carrier.ts';
-import { tracesUrl } from '../../engine/ops/tracing/tracing-config.ts';
+import { tracesUrl, unspokenProtocol } from '../../engine/ops/tracing/tracing-config.ts';
 import { startWorkSpan } from '../../engine/ops/tracing/work-spans.ts';
 import type { DeliveryJobData } from '../../engine/queue/queues.ts';
 
@@ -21,7 +21,7 @@ function recording(t: import('ava').ExecutionContext) {
   return exporter;
 }
 
-test('tracesUrl: the traces endpoint as given, else the base endpoint with /v1/traces, else off', (t) => {
+test('tracesUrl: the traces endpoint as given, else the base endpoint with /v1/traces, else off; only http/json is spoken', (t) => {
   t.is(
     tracesUrl({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/x', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' }),
     'http://c:4318/x',
@@ -29,6 +29,10 @@ test('tracesUrl: the traces endpoint as given, else the base endpoint with /v1/t
   t.is(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318/' }), 'http://b:4318/v1/traces');
   t.is(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318/otel' }), 'http://b:4318/otel/v1/traces');
   t.is(tracesUrl({}), undefined);
+  t.is(unspokenProtocol({}), undefined);
+  t.is(unspokenProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), undefined);
+  t.is(unspokenProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }), 'grpc');
+  t.is(unspokenProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }), 'http/protobuf');
 });
 
 test('a traceparent put in a job survives the trip: extracted as the remote parent with the same trace and span ids', (t) => {

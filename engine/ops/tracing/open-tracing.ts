@@ -12,7 +12,7 @@ import type { Logger } from '../../log.ts';
 import type { SourceTracing } from '../../connector.ts';
 import { sourceTracing } from './source-tracing.ts';
 import { setActiveTracer } from './spans.ts';
-import { tracesUrl, type TracingConfig } from './tracing-config.ts';
+import { tracesUrl, unspokenProtocol, type TracingConfig } from './tracing-config.ts';
 
 /** The instrumentation scope of every span the engine makes. */
 export const TRACER_NAME = 'switchboard';
@@ -40,6 +40,8 @@ export function openTracing(config: TracingConfig, o: { log: Logger; graceMs: nu
   setActiveTracer(shared.provider.getTracer(TRACER_NAME, pkg.version));
   cleanups.push({ name: 'tracing', run: () => release(o.graceMs) });
   o.log.info('tracing on', { url: shared.url });
+  const protocol = unspokenProtocol(config);
+  if (protocol) o.log.warn('OTLP protocol not spoken here; spans are sent as http/json', { protocol });
   return sourceTracing;
 }
 
