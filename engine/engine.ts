@@ -27,6 +27,7 @@ import { parseAllowList } from './security/host-allowlist.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowCounters } from './flows/flow-counters.ts';
+import { openTracing } from './ops/tracing/open-tracing.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -108,6 +109,7 @@ export class Engine implements ChannelRunner {
     // The registry intake, routing and replay read: the shipped transforms, and each data mapping a deployed channel pins.
     const transforms = new Map(shipped);
     const log = this.log;
+    const tracing = openTracing(config, { log, graceMs: config.SHUTDOWN_GRACE_MS }, this.cleanups);
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
     assertChannelHosts(this.options.channels, env, allowedHosts);
@@ -115,8 +117,7 @@ export class Engine implements ChannelRunner {
     this.store = store;
     const queues = await openQueues(config, this.cleanups);
     const { redis, deliveryQueues } = queues;
-    const runsWorkers = config.SWITCHBOARD_ROLE !== 'ingest';
-    const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
+    const [runsWorkers, runsSources] = [config.SWITCHBOARD_ROLE !== 'ingest', config.SWITCHBOARD_ROLE !== 'worker'];
     const channelMap = new Map<string, ChannelDefinition>();
     const flowSet = { flows: this.options.flows ?? [], runsWorkers, connectors, env, connection: queues.connection };
     const flows = await openFlows({ config, store, log, redis, counters: this.flowCounters, ...flowSet }, this.cleanups);
@@ -150,7 +151,7 @@ export class Engine implements ChannelRunner {
       const correct = corrections.correct.bind(corrections);
       const parts = { ...opened, connectors, replayer, security, deliveryQueues, routeQueue, channelMap, flows, correct };
       const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
-      for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
+      for (const s of connectors.sources) sourceKinds.set(s.kind, await s.start({ intake, log, config, redis, http, tracing }));
     }
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };

@@ -8,6 +8,7 @@ import type { SoakResult } from '../suites/soak.ts';
 import type { StoreQueryRow } from '../suites/store-queries.ts';
 import type { SearchScaleResult } from '../suites/search-scale.ts';
 import { searchScaleMarkdown } from './search-scale-report.ts';
+import { tracingMarkdown, type TracingResult } from '../suites/tracing.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import type { DurablePeerRow } from '../suites/durable-peer.ts';
 import { durablePeerMarkdown } from './durable-peer-report.ts';
@@ -32,6 +33,7 @@ export interface BenchResults {
   soak?: Omit<SoakResult, 'probe' | 'samples'>;
   queries?: StoreQueryRow[];
   search?: SearchScaleResult;
+  tracing?: TracingResult;
 }
 
 /** The results as Markdown tables (bench/results/bench.md; docs/performance.md quotes the latest). */
@@ -227,6 +229,7 @@ export function markdown(r: BenchResults): string {
     );
   }
   if (r.search) out.push(...searchScaleMarkdown(r.search));
+  if (r.tracing) out.push(...tracingMarkdown(r.tracing));
   if (r.soak) {
     const s = r.soak;
     out.push(

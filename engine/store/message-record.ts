@@ -158,6 +158,12 @@ export interface MessageRecord {
   correctionOf?: string;
   /** The corrections made of this message, oldest first: their ids (state, as the content is written once). */
   corrections?: string[];
+  /**
+   * W3C Trace Context of the message's intake span, when tracing was on (engine/ops/tracing/): deliveries
+   * queued without one in their job (the relay, a re-route, a replay) continue or link to this trace.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** What routing decided for one message (planRoute): its next status, canonical events and pending deliveries. */
