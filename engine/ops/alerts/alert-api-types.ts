@@ -5,7 +5,7 @@
  *
  * Routes (served where HTTP is served; `alerts:read` to look, `alerts:write` to change):
  * - `GET  /api/alerts`                      alerts now pending or firing (`?state=pending|firing`): {@link AlertList}
- * - `GET  /api/alerts/history`              alert instances, newest first (`?ruleId=&state=&limit=`, resolved ones included): {@link AlertList}
+ * - `GET  /api/alerts/history`              alert instances, newest first, resolved included (`?ruleId=&state=&limit=`): {@link AlertList}
  * - `GET  /api/alerts/:alertId`             one alert instance with its history and notifications: {@link AlertInstanceJson}
  * - `GET  /api/alert-rules`                 every rule: its latest version and deployment: {@link AlertRuleList}
  * - `GET  /api/alert-rules/:id`             one rule (latest, or `?version=`): {@link AlertRuleJson}
@@ -14,7 +14,7 @@
  * - `POST /api/alert-rules/validate`        a definition checked, not saved: {@link AlertRuleValidation}
  * - `POST /api/alert-rules`                 save a definition as the rule's next version (`?comment=`): 201 new, 200 unchanged,
  *                                           400 `alert-rule-invalid` with `problems`: {@link AlertRuleVersionJson}
- * - `POST /api/alert-rules/:id/deploy`      body `{ version? }` (default latest): evaluate this version, enabled: {@link AlertRuleDeploymentJson}
+ * - `POST /api/alert-rules/:id/deploy`      body `{ version? }` (default latest): evaluate it: {@link AlertRuleDeploymentJson}
  * - `POST /api/alert-rules/:id/enable`      evaluate the deployed version again: {@link AlertRuleDeploymentJson}
  * - `POST /api/alert-rules/:id/disable`     stop evaluating (its open alerts resolve without notification): {@link AlertRuleDeploymentJson}
  * - `GET  /api/alert-rules/export`          every rule's latest version as a bundle: {@link AlertRuleBundle}
@@ -60,11 +60,11 @@ export type NotificationChannel = (typeof NotificationChannel)[keyof typeof Noti
 export const NotificationEvent = { firing: 'firing', resolved: 'resolved', repeat: 'repeat' } as const;
 export type NotificationEvent = (typeof NotificationEvent)[keyof typeof NotificationEvent];
 
-/** What became of one notification: sent; retrying after a transient failure; failed (permanent or out of tries); suppressed by a silence. */
+/** What became of a notification: sent; retrying (a transient failure); failed (permanent, or out of tries); suppressed (silenced). */
 export const NotificationOutcome = { sent: 'sent', retrying: 'retrying', failed: 'failed', suppressed: 'suppressed' } as const;
 export type NotificationOutcome = (typeof NotificationOutcome)[keyof typeof NotificationOutcome];
 
-/** Whether a rule is evaluated: `enabled` (its deployed version is), `disabled` (kept, not evaluated), `undeployed` (saved, never deployed). */
+/** `enabled`: its deployed version is evaluated; `disabled`: kept, not evaluated; `undeployed`: saved, never deployed. */
 export const AlertRuleState = { enabled: 'enabled', disabled: 'disabled', undeployed: 'undeployed' } as const;
 export type AlertRuleState = (typeof AlertRuleState)[keyof typeof AlertRuleState];
 
@@ -82,7 +82,10 @@ export type CertificateRole = (typeof CertificateRole)[keyof typeof CertificateR
 export const Weekday = { mon: 'mon', tue: 'tue', wed: 'wed', thu: 'thu', fri: 'fri', sat: 'sat', sun: 'sun' } as const;
 export type Weekday = (typeof Weekday)[keyof typeof Weekday];
 
-/** When an inactivity rule counts silence: on these days, from `from` to `to` (`HH:MM`, 24 h, `to` exclusive; `to` < `from` spans midnight), in `timeZone` (IANA). */
+/**
+ * When an inactivity rule counts silence: on these days, from `from` to `to` (`HH:MM`, 24 h, `to` exclusive;
+ * `to` before `from` spans midnight), in `timeZone` (IANA).
+ */
 export interface ActiveHours {
   days: Weekday[];
   from: string;
@@ -167,12 +170,8 @@ export interface AlertRuleJson extends AlertRuleVersionJson {
   open: number;
 }
 
-export interface AlertRuleList {
-  items: AlertRuleJson[];
-}
-export interface AlertRuleVersionList {
-  items: AlertRuleVersionJson[];
-}
+export type AlertRuleList = { items: AlertRuleJson[] };
+export type AlertRuleVersionList = { items: AlertRuleVersionJson[] };
 
 /** One problem with a definition: a JSON pointer and what is wrong. */
 export interface AlertRuleProblem {
@@ -197,9 +196,7 @@ export interface AlertRuleBundle {
   version: 1;
   rules: AlertRuleDefinition[];
 }
-export interface AlertRuleImportResult {
-  items: { id: string; version: number; created: boolean }[];
-}
+export type AlertRuleImportResult = { items: { id: string; version: number; created: boolean }[] };
 
 /** One step of an alert instance's life. */
 export interface AlertTransitionJson {
@@ -244,9 +241,7 @@ export interface AlertInstanceJson {
   notifications: AlertNotificationJson[];
 }
 
-export interface AlertList {
-  items: AlertInstanceJson[];
-}
+export type AlertList = { items: AlertInstanceJson[] };
 
 /** `POST /api/alert-silences`: silence a rule (all its alerts) or one alert, until a time, with a reason. */
 export interface AlertSilenceRequest {
@@ -272,11 +267,14 @@ export interface AlertSilenceJson {
   active: boolean;
 }
 
-export interface AlertSilenceList {
-  items: AlertSilenceJson[];
-}
+export type AlertSilenceList = { items: AlertSilenceJson[] };
 
-/** The JSON body of a webhook notification (also what the e-mail's text says). Signed: see alert-signature.ts. */
+/**
+ * The JSON body of a webhook notification (the e-mail says the same in text). Headers:
+ * `X-Switchboard-Timestamp` (Unix seconds) and `X-Switchboard-Signature: sha256=<hex>`, the
+ * HMAC-SHA256 with the webhook secret of `<timestamp>.<body>` (the body's bytes as sent), so a
+ * receiver checks both and refuses old timestamps (see alert-signature.ts).
+ */
 export interface AlertWebhookBody {
   event: NotificationEvent;
   alert: Pick<
