@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { SwitchboardError } from '../errors.ts';
 import { LOG_FORMATS } from '../log.ts';
+import { AlertConfigProperties } from '../ops/alerts/alert-config.ts';
 
 /**
  * Engine settings from the environment: one schema gives the type, the defaults, the README's
@@ -124,6 +125,7 @@ export const EngineConfigSchema = Type.Object({
       },
     ),
   ),
+  ...AlertConfigProperties,
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 
