@@ -6,6 +6,8 @@ import { ErrorNote, when } from '../ui.tsx';
 import { ReasonForm } from './reason-form.tsx';
 
 const HOUR = 3_600_000;
+/** The engine refuses a silence longer than 90 days. */
+const MAX_MS = 90 * 24 * HOUR;
 const PRESETS = [
   { label: '1 hour', ms: HOUR },
   { label: '4 hours', ms: 4 * HOUR },
@@ -28,6 +30,7 @@ export function SilenceForm(o: { ruleId: string; alertId?: string; onDone(s: Ale
   const id = useId();
   const untilDate = new Date(until);
   const inFuture = !Number.isNaN(untilDate.getTime()) && untilDate.getTime() > Date.now();
+  const tooFar = untilDate.getTime() > Date.now() + MAX_MS;
 
   const submit = (reason: string) =>
     void action.run(async () => {
@@ -44,7 +47,7 @@ export function SilenceForm(o: { ruleId: string; alertId?: string; onDone(s: Ale
 
   return (
     <div class="silence-form card">
-      <ReasonForm submit="Silence" busy={action.busy || !inFuture} onSubmit={submit} onCancel={o.onCancel}>
+      <ReasonForm submit="Silence" maxLength={500} busy={action.busy || !inFuture || tooFar} onSubmit={submit} onCancel={o.onCancel}>
         {o.alertId && (
           <fieldset class="silence-scope">
             <legend>Silence</legend>
@@ -65,7 +68,7 @@ export function SilenceForm(o: { ruleId: string; alertId?: string; onDone(s: Ale
             type="datetime-local"
             required
             value={until}
-            aria-invalid={!inFuture}
+            aria-invalid={!inFuture || tooFar}
             onInput={(e) => setUntil(e.currentTarget.value)}
           />
           {PRESETS.map((p) => (
@@ -74,6 +77,7 @@ export function SilenceForm(o: { ruleId: string; alertId?: string; onDone(s: Ale
             </button>
           ))}
           {!inFuture && <p class="error">The end of a silence must be in the future.</p>}
+          {tooFar && <p class="error">A silence lasts at most 90 days.</p>}
         </div>
         <p class="muted">Notifications of the silenced alerts are held until then; the alerts still show while they fire.</p>
       </ReasonForm>

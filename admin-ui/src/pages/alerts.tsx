@@ -8,7 +8,7 @@ import { useLocation } from '../router.ts';
 import { ErrorNote, Page } from '../ui.tsx';
 
 const REFRESH_MS = 5000;
-const HISTORY_LIMITS = [50, 200, 1000];
+const HISTORY_LIMITS = [50, 200, 500];
 
 /**
  * Alerts: those pending or firing now, the history (every instance, newest first, resolved
