@@ -1,0 +1,160 @@
+import test from 'ava';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { startErpSimulator } from '../../peers/erp-simulator.ts';
+import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
+import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { createUser } from '../support/users.ts';
+import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
+
+const adt = (id: string) =>
+  `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\r` +
+  `PID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
+
+/** A webhook receiver on loopback: keeps each notification's JSON body, answers 204. */
+async function startWebhookReceiver() {
+  const bodies: { event: string; alert: { id: string; ruleId: string; state: string } }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
+  return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** The rule the support user writes: the EHR feed silent for 2 minutes (the test channel has received nothing yet). */
+const RULE = {
+  id: 'ehr-silent',
+  kind: 'inactivity',
+  description: 'The EHR sends nothing',
+  severity: 'critical',
+  channelId: 'ehr-mllp',
+  silentForMs: 120_000,
+};
+
+const banner = (page: Page) => page.getByRole('complementary', { name: 'Open alerts' });
+
+test(
+  'support writes an inactivity rule in the console and deploys it; the firing alert shows in a banner ' +
+    'on every page; support opens it and silences it with a reason; a viewer sees the banner but may ' +
+    'not silence; one message resolves it and it is in the history with its state history and notifications',
+  async (t) => {
+    const erp = await startErpSimulator();
+    t.teardown(() => erp.close());
+    const webhook = await startWebhookReceiver();
+    t.teardown(() => webhook.close());
+    const sb = await startTestEngine({
+      channels: [testChannel({ erpUrl: erp.url })],
+      config: { ALERT_EVAL_INTERVAL_MS: 250, ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: 'a webhook secret for the test' },
+    });
+    t.teardown(() => sb.close());
+    await createUser(sb, { username: 'sam.support', role: 'support' });
+    await createUser(sb, { username: 'val.viewer', role: 'viewer' });
+
+    const browser = await launchBrowser();
+    t.teardown(() => browser.close());
+    const support = await openConsole(browser, sb);
+    const { page } = support;
+    await signInAs(support, 'sam.support');
+
+    // The rule, written as JSON from the kind's template: a wrong value is named, then it validates and is saved.
+    await page.getByRole('link', { name: 'Alert rules' }).click();
+    await page.getByText('No alert rule yet.').waitFor();
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByLabel('Kind').selectOption('inactivity');
+    t.regex(await page.getByLabel('The rule as JSON').inputValue(), /"silentForMs": 3600000/);
+    await page.getByLabel('The rule as JSON').fill(JSON.stringify({ ...RULE, silentForMs: 'soon' }, null, 2));
+    await page.getByRole('button', { name: 'Validate' }).click();
+    t.regex(await page.locator('.problems').innerText(), /\/silentForMs/);
+    await page.getByLabel('The rule as JSON').fill(JSON.stringify(RULE, null, 2));
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.getByText('No problems found.').waitFor();
+    await page.getByLabel('Comment for this version').fill('Night watch of the EHR feed (CHG-88)');
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await page.getByRole('heading', { name: 'Alert rule ehr-silent' }).waitFor();
+    await page.getByText('Saved version 1.').waitFor();
+    t.regex(await page.locator('.facts').innerText(), /undeployed/);
+    await page.getByRole('button', { name: 'Deploy v1' }).click();
+    await page.getByText('Deployed: rule ehr-silent is enabled (v1).').waitFor();
+    t.regex(await page.locator('table.versions').innerText(), /v1 deployed[\s\S]*sam\.support[\s\S]*Night watch of the EHR feed/);
+    await screenshot(page, 'support-alert-rule');
+
+    // It fires: the banner shows on a page other than Alerts, naming the rule, its subject and since when.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await banner(page).getByText('1 firing').waitFor();
+    t.regex(await banner(page).innerText(), /ehr-silent channel ehr-mllp: firing since \d+ s ago/);
+    t.false(await overflowsHorizontally(page));
+    await screenshot(page, 'support-alert-banner');
+
+    // The alert's page; silenced (this alert only) with a reason.
+    await banner(page).getByRole('link', { name: 'ehr-silent' }).click();
+    await page.getByRole('heading', { name: 'Alert ehr-silent' }).waitFor();
+    const alertId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    t.regex(await page.locator('.alert-facts').innerText(), /firing\s+critical[\s\S]*channel ehr-mllp[\s\S]*0 messages in the last/);
+    await page.getByRole('button', { name: 'Silence…' }).click();
+    t.true(await page.getByLabel('this alert only').isChecked());
+    await page.getByRole('button', { name: '4 hours' }).click();
+    await page.getByLabel(/^Reason/).fill('EHR interface down for the planned upgrade (CHG-88)');
+    await page.getByRole('button', { name: 'Silence', exact: true }).click();
+    await page.getByText(/^Silenced this alert until /).waitFor();
+    const silence = page.getByRole('row', { name: /EHR interface down for the planned upgrade/ });
+    t.regex(await silence.innerText(), /active[\s\S]*ehr-silent[\s\S]*sam\.support/);
+    await waitFor('the alert silenced', async () => /Silenced\s+until/.test(await page.locator('.alert-facts').innerText()));
+    t.false(await overflowsHorizontally(page));
+    await screenshot(page, 'support-alert-silenced');
+    t.deepEqual(support.problems, []);
+
+    // A viewer: the same banner on their pages, the alert's page, and no way to silence or change.
+    const viewer = await openConsole(browser, sb);
+    await signInAs(viewer, 'val.viewer');
+    await viewer.page.getByRole('link', { name: 'Messages' }).click();
+    await banner(viewer.page).getByText('1 firing').waitFor();
+    t.regex(await banner(viewer.page).innerText(), /ehr-silent channel ehr-mllp: firing since .* silenced until/);
+    await banner(viewer.page).getByRole('link', { name: 'ehr-silent' }).click();
+    await viewer.page.getByRole('heading', { name: 'Alert ehr-silent' }).waitFor();
+    await viewer.page.getByRole('row', { name: /EHR interface down for the planned upgrade/ }).waitFor();
+    t.is(await viewer.page.getByRole('button', { name: 'Silence…' }).count(), 0);
+    t.is(await viewer.page.getByRole('button', { name: 'End now' }).count(), 0);
+    await viewer.page.getByRole('link', { name: 'Rule ehr-silent' }).click();
+    await viewer.page.getByRole('heading', { name: 'Alert rule ehr-silent' }).waitFor();
+    t.is(await viewer.page.getByRole('button', { name: 'Disable' }).count(), 0);
+    t.is(await viewer.page.getByRole('link', { name: 'Edit' }).count(), 0);
+    await screenshot(viewer.page, 'viewer-alert-rule');
+    t.deepEqual(viewer.problems, []);
+
+    // One message resolves it; the Alerts page lists it in the history, resolved, with no banner left.
+    const client = await MllpTestClient.connect(sb.mllpPort);
+    t.teardown(() => client.close());
+    t.is(field(await client.send(adt('ALERT1')), 'MSA', 1), 'AA');
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    const history = page.getByRole('table', { name: 'Alert history, newest first' });
+    const row = history.locator('tr', { has: page.locator(`a[href="/alerts/${alertId}"]`) });
+    await waitFor('the alert resolved in the history', async () => (await row.count()) === 1 && /resolved/.test(await row.innerText()));
+    await page.getByText('No alert is pending or firing.').waitFor();
+    t.is(await banner(page).count(), 0);
+    t.false(await overflowsHorizontally(page));
+    await screenshot(page, 'support-alert-history');
+
+    // Its page: fired then resolved; the webhook told of the firing, the silence held the resolution.
+    await row.getByRole('link', { name: 'ehr-silent' }).click();
+    await page.getByRole('heading', { name: 'Alert ehr-silent' }).waitFor();
+    t.regex(await page.locator('table.alert-transitions').innerText(), /firing[\s\S]*resolved/);
+    await waitFor('the notifications listed', async () =>
+      /firing\s+webhook\s+sent[\s\S]*resolved\s+webhook\s+suppressed/.test(await page.locator('table.alert-notifications').innerText()),
+    );
+    t.is(await page.getByRole('button', { name: 'Silence…' }).count(), 0, 'a resolved alert is not silenced');
+    await screenshot(page, 'support-alert-resolved');
+    t.deepEqual(
+      webhook.bodies.map((b) => [b.event, b.alert.id]),
+      [['firing', alertId]],
+    );
+    t.deepEqual(support.problems, []);
+  },
+);
