@@ -1,32 +1,16 @@
 import test from 'ava';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { createUser } from '../support/users.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import type { AlertWebhookBody } from '../../engine/ops/alerts/alert-api-types.ts';
 import { launchBrowser, openConsole, overflowsHorizontally, screenshot, signInAs } from './browser.ts';
 
 const adt = (id: string) =>
   `MSH|^~\\&|EPIC|GENHOSP|ERP|FINANCE|20260315083000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260315083000\r` +
   `PID|1||4711^^^GENHOSP^MR||ROE^RITA\rPV1|1|I|4W${'|'.repeat(16)}V${id}\r`;
-
-/** A webhook receiver on loopback: keeps each notification's JSON body, answers 204. */
-async function startWebhookReceiver() {
-  const bodies: { event: string; alert: { id: string; ruleId: string; state: string } }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
-  return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 /** The rule the support user writes: the EHR feed silent for 2 minutes (the test channel has received nothing yet). */
 const RULE = {
@@ -152,7 +136,10 @@ test(
     t.is(await page.getByRole('button', { name: 'Silence…' }).count(), 0, 'a resolved alert is not silenced');
     await screenshot(page, 'support-alert-resolved');
     t.deepEqual(
-      webhook.bodies.map((b) => [b.event, b.alert.id]),
+      webhook
+        .received()
+        .map((h) => JSON.parse(h.body) as AlertWebhookBody)
+        .map((b) => [b.event, b.alert.id]),
       [['firing', alertId]],
     );
     t.deepEqual(support.problems, []);

@@ -36,7 +36,7 @@ export function AlertBanner() {
               <time dateTime={sinceOf(a)} title={when(sinceOf(a))}>
                 {sinceText(sinceOf(a))}
               </time>
-              {a.silencedUntil && <span class="tag">silenced until {when(a.silencedUntil)}</span>}
+              {a.silencedUntil && [' ', <span class="tag">silenced until {when(a.silencedUntil)}</span>]}
             </li>
           ))}
           {firing.length > SHOWN && <li>and {firing.length - SHOWN} more</li>}
