@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
@@ -24,7 +25,7 @@ const RULE = {
 
 const banner = (page: Page) => page.getByRole('complementary', { name: 'Open alerts' });
 
-test(
+test.serial(
   'support writes an inactivity rule in the console and deploys it; the firing alert shows in a banner ' +
     'on every page; support opens it and silences it with a reason; a viewer sees the banner but may ' +
     'not silence; one message resolves it and it is in the history with its state history and notifications',
@@ -142,6 +143,84 @@ test(
         .map((b) => [b.event, b.alert.id]),
       [['firing', alertId]],
     );
+    t.deepEqual(support.problems, []);
+  },
+);
+
+test.serial(
+  'an alert rule has the lifecycle of a channel in the console: a new version from the editor, its diff, ' +
+    'deploy, disable and enable, export of every rule and import of a bundle as new rules',
+  async (t) => {
+    const erp = await startErpSimulator();
+    t.teardown(() => erp.close());
+    const sb = await startTestEngine({ channels: [testChannel({ erpUrl: erp.url })], config: { ALERT_EVAL_INTERVAL_MS: 1000 } });
+    t.teardown(() => sb.close());
+    await createUser(sb, { username: 'sam.support', role: 'support' });
+    const browser = await launchBrowser();
+    t.teardown(() => browser.close());
+    const support = await openConsole(browser, sb);
+    const { page } = support;
+    await signInAs(support, 'sam.support');
+
+    // v1 from the template of its kind, deployed.
+    await page.goto(`${support.base}/alert-rules/new`);
+    await page.getByLabel('Kind').selectOption('queue-depth');
+    await page
+      .getByLabel('The rule as JSON')
+      .fill(JSON.stringify({ id: 'erp-backlog', kind: 'queue-depth', destinationId: 'erp', above: 500 }));
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await page.getByText('Saved version 1.').waitFor();
+    await page.getByRole('button', { name: 'Deploy v1' }).click();
+    await page.getByText('Deployed: rule erp-backlog is enabled (v1).').waitFor();
+
+    // v2 from the editor: a higher threshold and a wait; its diff; deployed.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit alert rule erp-backlog' }).waitFor();
+    const editor = page.getByLabel('The rule as JSON');
+    const v1 = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    await editor.fill(JSON.stringify({ ...v1, above: 800, forMs: 300_000 }, null, 2));
+    await page.getByLabel('Comment for this version').fill('Month-end batch runs deeper');
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await page.getByText('Saved version 2.').waitFor();
+    t.regex(await page.locator('.facts').innerText(), /Deployed\s+v1[\s\S]*Latest\s+v2/);
+    await page.getByRole('button', { name: 'Diff v1 → v2' }).click();
+    const diff = page.getByRole('table', { name: /Changes from v1 to v2/ });
+    t.regex(await diff.innerText(), /\/above\s+500\s+800[\s\S]*\/forMs\s+\(none\)\s+300000/);
+    await page.getByRole('button', { name: 'Deploy v2' }).click();
+    await page.getByText('Deployed: rule erp-backlog is enabled (v2).').waitFor();
+    t.false(await overflowsHorizontally(page));
+    await screenshot(page, 'support-alert-rule-diff');
+
+    // Disabled, then enabled again: the list says so.
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Disabled: rule erp-backlog is disabled (v2).').waitFor();
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('Enabled: rule erp-backlog is enabled (v2).').waitFor();
+    await page.getByRole('link', { name: '← Alert rules' }).click();
+    t.regex(
+      await page.getByRole('row', { name: /erp-backlog/ }).innerText(),
+      /destination erp\s+queue-depth: queue above 800 jobs for 5 min\s+enabled\s+v2/,
+    );
+
+    // Export downloads the bundle; the same bundle, renamed, imported as a new rule (not deployed).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export' }).click()]);
+    const bundle = JSON.parse(await readFile((await download.path())!, 'utf8')) as { format: string; rules: { id: string }[] };
+    t.is(bundle.format, 'switchboard-alert-rules');
+    t.deepEqual(
+      bundle.rules.map((r) => r.id),
+      ['erp-backlog'],
+    );
+    const copy = { ...bundle, rules: bundle.rules.map((r) => ({ ...r, id: 'erp-backlog-night' })) };
+    await page.getByText('Import rules…').click();
+    await page.getByLabel('Or paste it here').fill(JSON.stringify(copy));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText('Imported 1 rule; deploy each to evaluate it.').waitFor();
+    await page
+      .getByRole('row', { name: /erp-backlog-night/ })
+      .getByText('undeployed')
+      .waitFor();
+    t.false(await overflowsHorizontally(page));
+    await screenshot(page, 'support-alert-rules-imported');
     t.deepEqual(support.problems, []);
   },
 );

@@ -6,13 +6,14 @@ import { Badge, when } from '../ui.tsx';
  * Alert instances, one row each: state (and silence), rule, subject, the one-line summary, the
  * observed value against the threshold, and when it started, fired and resolved. The rule links to
  * the alert's own page (its history and notifications). Used by the Alerts page for the open ones
- * and for the history; `empty` is said when there are none.
+ * and for the history, under a heading of its own: `caption` names the table for screen readers;
+ * `empty` is said when there are none.
  */
 export function AlertTable({ alerts, caption, empty }: { alerts: AlertInstanceJson[] | undefined; caption: string; empty: string }) {
   return (
     <>
       <table class="list alerts">
-        <caption>{caption}</caption>
+        <caption class="sr-only">{caption}</caption>
         <thead>
           <tr>
             <th scope="col">State</th>

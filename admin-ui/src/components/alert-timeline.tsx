@@ -5,7 +5,7 @@ import { Badge, when } from '../ui.tsx';
 export function AlertTransitions({ history }: { history: AlertTransitionJson[] }) {
   return (
     <table class="list alert-transitions">
-      <caption>State history</caption>
+      <caption class="sr-only">State history</caption>
       <thead>
         <tr>
           <th scope="col">State</th>
@@ -37,7 +37,7 @@ export function AlertNotifications({ notifications }: { notifications: AlertNoti
   if (notifications.length === 0) return <p class="empty">No notification was made (none configured, or it has not fired).</p>;
   return (
     <table class="list alert-notifications">
-      <caption>Notifications</caption>
+      <caption class="sr-only">Notifications</caption>
       <thead>
         <tr>
           <th scope="col">Event</th>

@@ -24,7 +24,7 @@ export function SilenceList(o: { silences: AlertSilenceJson[] | undefined; canEn
         </p>
       )}
       <table class="list silences">
-        <caption>Silences</caption>
+        <caption class="sr-only">Silences</caption>
         <thead>
           <tr>
             <th scope="col">State</th>
