@@ -63,7 +63,7 @@ export function AlertRules({ me }: { me: Me }) {
                 {r.deployment.version !== null ? `v${r.deployment.version}` : '—'}
                 {r.deployment.version !== r.version && <span class="muted"> (latest v{r.version})</span>}
               </td>
-              <td>{r.open > 0 ? <a href={`/alerts`}>{r.open}</a> : 0}</td>
+              <td>{r.open > 0 ? <a href={`/alerts?rule=${encodeURIComponent(r.id)}`}>{r.open}</a> : 0}</td>
               <td>
                 {when(r.at)} by {r.author}
                 {r.comment && <div class="muted">{r.comment}</div>}
