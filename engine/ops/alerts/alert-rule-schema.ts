@@ -75,6 +75,10 @@ function shapeMessage(e: ValueError): string {
   return e.message;
 }
 
+/** The first problem of each path (TypeBox says of a missing number both that it is required and not a number), at most MAX_PROBLEMS. */
+const firstPerPath = (problems: AlertRuleProblem[]) =>
+  problems.filter((p, i) => problems.findIndex((q) => q.path === p.path) === i).slice(0, MAX_PROBLEMS);
+
 /** Whether `zone` is an IANA time zone this Node knows. */
 export function isTimeZone(zone: string): boolean {
   try {
@@ -97,7 +101,7 @@ export function validateAlertRule(value: unknown): AlertRuleProblem[] {
   if (typeof kind !== 'string' || !Object.hasOwn(AlertRuleSchemas, kind))
     return [{ path: '/kind', message: `must be one of ${Object.values(AlertRuleKind).join(', ')}` }];
   const schema = AlertRuleSchemas[kind as AlertRuleKind];
-  const shape = [...Value.Errors(schema, value)].slice(0, MAX_PROBLEMS).map((e) => ({ path: e.path || '/', message: shapeMessage(e) }));
+  const shape = firstPerPath([...Value.Errors(schema, value)].map((e) => ({ path: e.path || '/', message: shapeMessage(e) })));
   if (shape.length > 0) return shape;
   const rule = value as AlertRuleDefinition;
   if (rule.kind === 'inactivity' && rule.activeHours) {
