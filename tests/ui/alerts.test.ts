@@ -67,6 +67,7 @@ test.serial(
     t.regex(await page.locator('.facts').innerText(), /undeployed/);
     await page.getByRole('button', { name: 'Deploy v1' }).click();
     await page.getByText('Deployed: rule ehr-silent is enabled (v1).').waitFor();
+    await page.locator('table.versions .tag', { hasText: 'deployed' }).waitFor();
     t.regex(await page.locator('table.versions').innerText(), /v1 deployed[\s\S]*sam\.support[\s\S]*Night watch of the EHR feed/);
     await screenshot(page, 'support-alert-rule');
 
