@@ -12,7 +12,7 @@ import {
 } from './engine-parts.ts';
 import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openFlows, openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
+import { openFlows, openQueues, openStore, startWorkers, type Cleanup, type OpenedFlows } from './engine-start.ts';
 import { apiTokenAuthorizer, startMetricsListener } from './metrics/metrics-listener.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
@@ -28,6 +28,8 @@ import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowCounters } from './flows/flow-counters.ts';
 import { openTracing } from './ops/tracing/open-tracing.ts';
+import type { AlertRuleDefinition } from './ops/alerts/alert-api-types.ts';
+import { openAlerts } from './ops/alerts/open-alerts.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -45,6 +47,8 @@ export interface EngineOptions {
   connectors: ConnectorRegistry;
   /** The process flows it runs (engine/main.ts hands in flows/index.ts); default none. */
   flows?: readonly FlowDefinition[];
+  /** Alert rules kept as files (alerts/, read by engine/main.ts): imported at start when changed; default none. */
+  alertRules?: readonly AlertRuleDefinition[];
 }
 
 export interface EngineAddresses {
@@ -155,12 +159,19 @@ export class Engine implements ChannelRunner {
     }
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
-    const { pseudonymKey } = flows;
-    this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(flows.pseudonymKey ? { pseudonymKey: flows.pseudonymKey } : {}) };
     await this.runChannels(opened.channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
+    await this.startAlerts(security, env, flows);
     return this.listen(security);
+  }
+
+  /** Alerts (engine/ops/alerts/open-alerts.ts): rules from alerts/, their API where HTTP is served, the evaluator where workers run. */
+  private async startAlerts(security: SecurityConfig, env: NodeJS.ProcessEnv, flows: OpenedFlows): Promise<void> {
+    const flowIds = () => flows.catalog.all().map((f) => f.definition.id);
+    const o = { ...this.runtimeDeps!, audit: this.audit!, http: this.http, flowIds, httpsCertFile: security.HTTPS_CERT_FILE, env };
+    await openAlerts({ ...o, files: this.options.alertRules ?? [] }, this.cleanups);
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { SwitchboardError } from '../errors.ts';
 import { LOG_FORMATS } from '../log.ts';
 import { TracingConfigProperties } from '../ops/tracing/tracing-config.ts';
+import { AlertConfigProperties } from '../ops/alerts/alert-config.ts';
 
 /**
  * Engine settings from the environment: one schema gives the type, the defaults, the README's
@@ -126,6 +127,7 @@ export const EngineConfigSchema = Type.Object({
     ),
   ),
   ...TracingConfigProperties,
+  ...AlertConfigProperties,
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 
