@@ -188,10 +188,12 @@ test('a silenced rule sends nothing: its firing and resolution are recorded as s
   t.true(audit.items.some((e) => e.target === `alert-silence:${silence.id}` && e.details.reason === 'ERP maintenance window'));
 });
 
-test('inactivity: a channel with no message for the window fires; one message resolves it', async (t) => {
+test('inactivity: a channel with no message for the window fires (the webhook retried on 503); one message resolves it', async (t) => {
   const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
   const sb = await alertingEngine({ erpUrl: erp.url, hooks });
   t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  // The receiver answers 503 twice first: the firing is retried with backoff, as a delivery.
+  hooks.failNext(503, 2);
   await deployRule(sb, { id: 'ehr-silent', kind: 'inactivity', channelId: 'ehr-mllp', silentForMs: 3000, notify: ['webhook'] });
 
   const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
@@ -206,4 +208,6 @@ test('inactivity: a channel with no message for the window fires; one message re
   const alert = await alertOf(sb, fired!.alert.id);
   t.is(alert.state, 'resolved');
   t.is(alert.history.at(-1)!.value, 1, 'the one message counted when it resolved');
+  t.like(alert.notifications[0], { event: 'firing', channel: 'webhook', outcome: 'sent', attempts: 3, code: 'PEER_UNAVAILABLE' });
+  t.is(bodies(hooks).filter((b) => b.event === 'firing').length, 1);
 });

@@ -213,7 +213,7 @@ export interface AlertNotificationJson {
   outcome: NotificationOutcome;
   attempts: number;
   at: string;
-  /** The error code of the last failure (errors.ts), when it failed. */
+  /** The error code (errors.ts) of its last failed attempt, if one failed (a notification sent on a retry keeps it). */
   code?: string;
 }
 
