@@ -211,3 +211,35 @@ test('inactivity: a channel with no message for the window fires (the webhook re
   t.like(alert.notifications[0], { event: 'firing', channel: 'webhook', outcome: 'sent', attempts: 3, code: 'PEER_UNAVAILABLE' });
   t.is(bodies(hooks).filter((b) => b.event === 'firing').length, 1);
 });
+
+test('a replay that could not replay its deliveries: counted in switchboard_replays_failed_total, alerted with its id', async (t) => {
+  const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
+  const sb = await alertingEngine({ erpUrl: erp.url, hooks });
+  t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  await deployRule(sb, { id: 'replays', kind: 'replay-failed', notify: ['webhook'] });
+  const failedTotal = async () => {
+    const scrape = (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body;
+    return Number(/^switchboard_replays_failed_total (\d+)$/m.exec(scrape)?.[1]);
+  };
+  const before = await failedTotal();
+
+  erp.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+  await send(sb, 'RPF1');
+  await waitFor('dead', async () => (await sb.engine.store!.messages.list({ status: 'dead', limit: 1 })).length === 1);
+  // Its channel undeployed: the replay refuses the delivery.
+  await api(sb, 'POST', '/api/channels/ehr-mllp/undeploy');
+  const replay = await api<{ replayId: string }>(sb, 'POST', '/api/replays', {
+    filter: { destination: 'erp' },
+    reason: 'try again',
+    dryRun: false,
+  });
+  await waitFor(
+    'the replay done',
+    async () => (await api<{ state: string }>(sb, 'GET', `/api/replays/${replay.replayId}`)).state === 'done',
+  );
+  t.is(await failedTotal(), before + 1);
+
+  const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
+  t.like(fired!.alert, { ruleId: 'replays', kind: 'replay-failed', subject: { replayId: replay.replayId }, value: 1, state: 'firing' });
+  t.regex(fired!.alert.summary, /^replay \S+: 1 of 1 deliveries refused$/);
+});
