@@ -243,3 +243,26 @@ test('a replay that could not replay its deliveries: counted in switchboard_repl
   t.like(fired!.alert, { ruleId: 'replays', kind: 'replay-failed', subject: { replayId: replay.replayId }, value: 1, state: 'firing' });
   t.regex(fired!.alert.summary, /^replay \S+: 1 of 1 deliveries refused$/);
 });
+
+test('error rate: dead messages above the percentage of those received in the window fire, counted by minute', async (t) => {
+  const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
+  const sb = await alertingEngine({ erpUrl: erp.url, hooks });
+  t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  await deployRule(sb, {
+    id: 'dead-rate',
+    kind: 'error-rate',
+    channelId: 'ehr-mllp',
+    count: ['dead'],
+    abovePercent: 40,
+    windowMs: 120_000,
+  });
+  await send(sb, 'RATE1');
+  await waitFor('delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1);
+  erp.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+  await send(sb, 'RATE2');
+  await send(sb, 'RATE3');
+  const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
+  t.like(fired!.alert, { ruleId: 'dead-rate', subject: { channelId: 'ehr-mllp' }, threshold: 60 });
+  t.is(fired!.alert.value, 66.67, 'two dead of three (one of two, 50%, does not fire)');
+  t.regex(fired!.alert.summary, /^channel ehr-mllp: 2 of 3 messages dead in the last 2 min \(66\.67%\)$/);
+});

@@ -120,7 +120,7 @@ export type AlertRuleDefinition = AlertRuleCommon &
         /** Which outcomes count as failures; default both. */
         count?: ('errored' | 'dead')[];
         abovePercent: number;
-        /** Rounded up to whole minutes (messages are counted by their minute of receipt). */
+        /** The last whole minutes (the current one included; rounded up), at most 2 hours: messages are counted by their minute. */
         windowMs: number;
         /** Fewer messages received in the window never fire; default 1. */
         minMessages?: number;

@@ -79,6 +79,7 @@ export class AlertEvaluator {
   async pass(now = new Date()): Promise<boolean> {
     this.leader = await this.o.lease.acquire().catch(() => false);
     if (!this.leader) return false;
+    const started = performance.now();
     const [rules, open, allSilences] = await Promise.all([this.o.rules.enabled(), this.o.instances.open(), this.o.instances.allSilences()]);
     const active = allSilences.filter((s) => !s.endedAt && s.until.getTime() > now.getTime());
     for (const rule of rules) {
@@ -93,6 +94,7 @@ export class AlertEvaluator {
     const enabled = new Set(rules.map((r) => r.id));
     for (const orphan of open.filter((a) => !enabled.has(a.ruleId))) await this.retire(orphan, now);
     this.o.notifier.kick();
+    this.o.log.debug('alert evaluation pass', { rules: rules.length, open: open.length, ms: Math.round(performance.now() - started) });
     // The holder keeps the lease through its rest, so no other process evaluates meanwhile (as the relay).
     this.leader = await this.o.lease.holdFor(this.o.intervalMs + this.o.lease.ttlMs).catch(() => false);
     return true;
