@@ -253,7 +253,7 @@ test('error rate: dead messages above the percentage of those received in the wi
     kind: 'error-rate',
     channelId: 'ehr-mllp',
     count: ['dead'],
-    abovePercent: 40,
+    abovePercent: 60,
     windowMs: 120_000,
   });
   await send(sb, 'RATE1');
