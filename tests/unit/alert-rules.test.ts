@@ -252,3 +252,9 @@ test('certificate files: MLLP listeners, destinations’ client certificates and
     { role: 'destination-client', source: 'adt/erp', file: '/c/erp.crt' },
   ]);
 });
+
+test('the inactivity window starts no earlier than the channel was deployed', (t) => {
+  const deployed = new Date(now.getTime() - 60_000);
+  t.is(inactivityWindow(now, 5 * 60_000, undefined, deployed), undefined, 'deployed a minute ago: not silent for five');
+  t.deepEqual(inactivityWindow(now, 30_000, undefined, deployed), { from: new Date(now.getTime() - 30_000), to: now });
+});

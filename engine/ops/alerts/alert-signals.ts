@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { ChannelDefinition } from '../../channel.ts';
+import type { ChannelStateRecord } from '../../channels/channel-store.ts';
 import { FLOWS_COLLECTION, type StoredInstance } from '../../store/flows.store.ts';
 import type { MessageState } from '../../store/message-state.ts';
 import type { ReplayRecord } from '../../store/message-record.ts';
@@ -33,6 +34,8 @@ export interface SignalSources {
 /**
  * What each kind of rule needs to know, read cheaply (the conditions are in alert-conditions.ts):
  * - queue depth, oldest waiting job: BullMQ's counts and queue heads (queueDepths), no store read;
+ * - inactivity also reads the channel's state document (`channel_states`, by `_id`): silence is
+ *   counted from its deployment;
  * - error rate, inactivity: the state documents by `receivedMinute` equality, one minute at a
  *   time (ReceivedCounts: totals of past minutes kept, failures counted by status, the newest
  *   message of a channel looked for newest minute first), never the whole collection;
@@ -47,11 +50,13 @@ export class AlertSignals {
   private readonly counts: ReceivedCounts;
   private readonly states: Collection<MessageState>;
   private readonly flows: Collection<StoredInstance>;
+  private readonly channelStates: Collection<ChannelStateRecord>;
 
   constructor(private readonly o: SignalSources) {
     this.counts = new ReceivedCounts(o.store);
     this.states = o.store.collection<MessageState>(STATES_COLLECTION);
     this.flows = o.store.collection<StoredInstance>(FLOWS_COLLECTION);
+    this.channelStates = o.store.collection<ChannelStateRecord>('channel_states');
   }
 
   async read(rule: AlertRuleDefinition, now: Date): Promise<Reading> {
@@ -63,7 +68,9 @@ export class AlertSignals {
         return { kind: rule.kind, channels: await this.received(rule.channelId, rule.windowMs, now) };
       case 'inactivity': {
         const deployed = this.o.channels.has(rule.channelId);
-        const window = deployed ? inactivityWindow(now, rule.silentForMs, rule.activeHours) : undefined;
+        const window = deployed
+          ? inactivityWindow(now, rule.silentForMs, rule.activeHours, await this.deployedAt(rule.channelId))
+          : undefined;
         const received = window ? Number(await this.counts.any(rule.channelId, window.from, window.to)) : null;
         return { kind: rule.kind, channelId: rule.channelId, received, deployed };
       }
@@ -83,6 +90,15 @@ export class AlertSignals {
   /** The certificate files in use now. */
   certificateFiles() {
     return certificateFiles(this.o.channels.values(), this.o.httpsCertFile, this.o.env);
+  }
+
+  /** When the channel's deployment last changed (deployed, paused, resumed): silence is counted from then. */
+  private async deployedAt(channelId: string): Promise<Date | undefined> {
+    const state = await storeCall(
+      () => this.channelStates.findOne({ _id: channelId }, { projection: { updatedAt: 1 } }),
+      'alerts.channelState',
+    );
+    return state?.updatedAt;
   }
 
   private async queues() {
