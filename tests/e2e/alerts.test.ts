@@ -188,10 +188,12 @@ test('a silenced rule sends nothing: its firing and resolution are recorded as s
   t.true(audit.items.some((e) => e.target === `alert-silence:${silence.id}` && e.details.reason === 'ERP maintenance window'));
 });
 
-test('inactivity: a channel with no message for the window fires; one message resolves it', async (t) => {
+test('inactivity: a channel with no message for the window fires (the webhook retried on 503); one message resolves it', async (t) => {
   const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
   const sb = await alertingEngine({ erpUrl: erp.url, hooks });
   t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  // The receiver answers 503 twice first: the firing is retried with backoff, as a delivery.
+  hooks.failNext(503, 2);
   await deployRule(sb, { id: 'ehr-silent', kind: 'inactivity', channelId: 'ehr-mllp', silentForMs: 3000, notify: ['webhook'] });
 
   const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
@@ -206,4 +208,61 @@ test('inactivity: a channel with no message for the window fires; one message re
   const alert = await alertOf(sb, fired!.alert.id);
   t.is(alert.state, 'resolved');
   t.is(alert.history.at(-1)!.value, 1, 'the one message counted when it resolved');
+  t.like(alert.notifications[0], { event: 'firing', channel: 'webhook', outcome: 'sent', attempts: 3, code: 'PEER_UNAVAILABLE' });
+  t.is(bodies(hooks).filter((b) => b.event === 'firing').length, 1);
+});
+
+test('a replay that could not replay its deliveries: counted in switchboard_replays_failed_total, alerted with its id', async (t) => {
+  const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
+  const sb = await alertingEngine({ erpUrl: erp.url, hooks });
+  t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  await deployRule(sb, { id: 'replays', kind: 'replay-failed', notify: ['webhook'] });
+  const failedTotal = async () => {
+    const scrape = (await sb.engine.http!.inject({ method: 'GET', url: '/metrics', headers: sb.adminHeaders })).body;
+    return Number(/^switchboard_replays_failed_total (\d+)$/m.exec(scrape)?.[1]);
+  };
+  const before = await failedTotal();
+
+  erp.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+  await send(sb, 'RPF1');
+  await waitFor('dead', async () => (await sb.engine.store!.messages.list({ status: 'dead', limit: 1 })).length === 1);
+  // Its channel undeployed: the replay refuses the delivery.
+  await api(sb, 'POST', '/api/channels/ehr-mllp/undeploy');
+  const replay = await api<{ replayId: string }>(sb, 'POST', '/api/replays', {
+    filter: { destination: 'erp' },
+    reason: 'try again',
+    dryRun: false,
+  });
+  await waitFor(
+    'the replay done',
+    async () => (await api<{ state: string }>(sb, 'GET', `/api/replays/${replay.replayId}`)).state === 'done',
+  );
+  t.is(await failedTotal(), before + 1);
+
+  const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
+  t.like(fired!.alert, { ruleId: 'replays', kind: 'replay-failed', subject: { replayId: replay.replayId }, value: 1, state: 'firing' });
+  t.regex(fired!.alert.summary, /^replay \S+: 1 of 1 deliveries refused$/);
+});
+
+test('error rate: dead messages above the percentage of those received in the window fire, counted by minute', async (t) => {
+  const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
+  const sb = await alertingEngine({ erpUrl: erp.url, hooks });
+  t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  await deployRule(sb, {
+    id: 'dead-rate',
+    kind: 'error-rate',
+    channelId: 'ehr-mllp',
+    count: ['dead'],
+    abovePercent: 60,
+    windowMs: 120_000,
+  });
+  await send(sb, 'RATE1');
+  await waitFor('delivered', async () => (await sb.engine.store!.messages.list({ status: 'delivered', limit: 1 })).length === 1);
+  erp.setBehaviour({ mode: 'fail', status: 400, times: -1 });
+  await send(sb, 'RATE2');
+  await send(sb, 'RATE3');
+  const [fired] = await waitFor('the firing webhook', () => bodies(hooks).length > 0 && bodies(hooks));
+  t.like(fired!.alert, { ruleId: 'dead-rate', subject: { channelId: 'ehr-mllp' }, threshold: 60 });
+  t.is(fired!.alert.value, 66.67, 'two dead of three (one of two, 50%, does not fire)');
+  t.regex(fired!.alert.summary, /^channel ehr-mllp: 2 of 3 messages dead in the last 2 min \(66\.67%\)$/);
 });

@@ -4,6 +4,8 @@ import type { ActiveHours, AlertRuleDefinition } from '../../engine/ops/alerts/a
 import { observe } from '../../engine/ops/alerts/alert-conditions.ts';
 import { validateAlertRule } from '../../engine/ops/alerts/alert-rule-schema.ts';
 import { signWebhook, verifyWebhook } from '../../engine/ops/alerts/alert-signature.ts';
+import { certificateFiles } from '../../engine/ops/alerts/certificates.ts';
+import type { ChannelDefinition } from '../../engine/channel.ts';
 
 const now = new Date('2026-01-07T12:00:00Z');
 
@@ -218,4 +220,41 @@ test('webhook signature: HMAC-SHA256 over timestamp and body, checked with a tol
   t.false(verifyWebhook({ ...ok, timestamp: '1767787201' }), 'another timestamp');
   t.false(verifyWebhook({ ...ok, nowSeconds: 1_767_787_200 + 301 }), 'too old');
   t.false(verifyWebhook({ ...ok, signature: undefined }));
+});
+
+test('certificate files: MLLP listeners, destinations’ client certificates and HTTPS, `${VAR}` resolved, ids as sources', (t) => {
+  const channels = [
+    {
+      id: 'adt',
+      source: { kind: 'mllp', port: 0, tls: { certFile: '${CERTS}/mllp.crt', keyFile: '/k' } },
+      accept: [],
+      transforms: [],
+      destinations: [
+        {
+          id: 'erp',
+          kind: 'erp-rest',
+          config: { baseUrl: 'https://erp', tls: { clientCertificate: { certFile: '/c/erp.crt', keyFile: '/k' } } },
+        },
+        { id: 'plain', kind: 'erp-rest', config: { baseUrl: 'https://x' } },
+      ],
+    },
+    {
+      id: 'lab',
+      source: { kind: 'mllp', port: 0, tls: { certFile: '${UNSET_VAR}/x.crt', keyFile: '/k' } },
+      accept: [],
+      transforms: [],
+      destinations: [],
+    },
+  ] as unknown as ChannelDefinition[];
+  t.deepEqual(certificateFiles(channels, '/etc/https.crt', { CERTS: '/certs' }), [
+    { role: 'https-server', source: 'admin', file: '/etc/https.crt' },
+    { role: 'mllp-source', source: 'adt', file: '/certs/mllp.crt' },
+    { role: 'destination-client', source: 'adt/erp', file: '/c/erp.crt' },
+  ]);
+});
+
+test('the inactivity window starts no earlier than the channel was deployed', (t) => {
+  const deployed = new Date(now.getTime() - 60_000);
+  t.is(inactivityWindow(now, 5 * 60_000, undefined, deployed), undefined, 'deployed a minute ago: not silent for five');
+  t.deepEqual(inactivityWindow(now, 30_000, undefined, deployed), { from: new Date(now.getTime() - 30_000), to: now });
 });

@@ -57,13 +57,20 @@ export function activePeriodStart(now: Date, hours: ActiveHours): Date | undefin
 
 /**
  * The window an inactivity rule counts messages in at `now`: the last `silentForMs`, when the
- * channel is watched then for that long. Without active hours always; with them, only when `now` is
- * within them and the current active period began at least `silentForMs` ago (silence before the
- * period began is not counted: at Monday 08:00 a 30-minute rule fires at 08:30 at the earliest).
- * Undefined when nothing is to be counted now (the rule's alerts then resolve).
+ * channel has been watched that long. Not before `watchedSince` (when the channel was deployed:
+ * a channel deployed a minute ago has not been silent for an hour). With active hours, only when
+ * `now` is within them and the current active period began at least `silentForMs` ago (silence
+ * before the period began is not counted: at Monday 08:00 a 30-minute rule fires at 08:30 at the
+ * earliest). Undefined when nothing is to be counted now (the rule's alerts then resolve).
  */
-export function inactivityWindow(now: Date, silentForMs: number, hours?: ActiveHours): { from: Date; to: Date } | undefined {
+export function inactivityWindow(
+  now: Date,
+  silentForMs: number,
+  hours?: ActiveHours,
+  watchedSince?: Date,
+): { from: Date; to: Date } | undefined {
   const from = new Date(now.getTime() - silentForMs);
+  if (watchedSince && watchedSince.getTime() > from.getTime()) return undefined;
   if (!hours) return { from, to: now };
   const start = activePeriodStart(now, hours);
   if (!start || start.getTime() > from.getTime()) return undefined;

@@ -5,7 +5,7 @@
  *
  * Routes (served where HTTP is served; `alerts:read` to look, `alerts:write` to change):
  * - `GET  /api/alerts`                      alerts now pending or firing (`?state=pending|firing`): {@link AlertList}
- * - `GET  /api/alerts/history`              alert instances, newest first, resolved included (`?ruleId=&state=&limit=`): {@link AlertList}
+ * - `GET  /api/alerts/history`              instances newest first, resolved included, no notifications (`?ruleId=&state=&limit=`)
  * - `GET  /api/alerts/:alertId`             one alert instance with its history and notifications: {@link AlertInstanceJson}
  * - `GET  /api/alert-rules`                 every rule: its latest version and deployment: {@link AlertRuleList}
  * - `GET  /api/alert-rules/:id`             one rule (latest, or `?version=`): {@link AlertRuleJson}
@@ -60,8 +60,14 @@ export type NotificationChannel = (typeof NotificationChannel)[keyof typeof Noti
 export const NotificationEvent = { firing: 'firing', resolved: 'resolved', repeat: 'repeat' } as const;
 export type NotificationEvent = (typeof NotificationEvent)[keyof typeof NotificationEvent];
 
-/** What became of a notification: sent; retrying (a transient failure); failed (permanent, or out of tries); suppressed (silenced). */
-export const NotificationOutcome = { sent: 'sent', retrying: 'retrying', failed: 'failed', suppressed: 'suppressed' } as const;
+/** A notification: pending (not tried yet), sent, retrying (a transient failure), failed (for good), suppressed (silenced). */
+export const NotificationOutcome = {
+  pending: 'pending',
+  sent: 'sent',
+  retrying: 'retrying',
+  failed: 'failed',
+  suppressed: 'suppressed',
+} as const;
 export type NotificationOutcome = (typeof NotificationOutcome)[keyof typeof NotificationOutcome];
 
 /** `enabled`: its deployed version is evaluated; `disabled`: kept, not evaluated; `undeployed`: saved, never deployed. */
@@ -70,11 +76,11 @@ export type AlertRuleState = (typeof AlertRuleState)[keyof typeof AlertRuleState
 
 /** Where a TLS certificate is used, for `certificate-expiry` rules and `switchboard_tls_certificate_expiry_seconds{role}`. */
 export const CertificateRole = {
-  /** An MLLP source's server certificate (`tls.cert` of the source). */
+  /** An MLLP source's server certificate (`tls.certFile` of the source). */
   mllpSource: 'mllp-source',
   /** The admin HTTPS server's certificate (config `tls`). */
   httpsServer: 'https-server',
-  /** A destination's client certificate (its `tls.cert`). */
+  /** A destination's client certificate (`tls.clientCertificate.certFile`). */
   destinationClient: 'destination-client',
 } as const;
 export type CertificateRole = (typeof CertificateRole)[keyof typeof CertificateRole];
@@ -120,7 +126,7 @@ export type AlertRuleDefinition = AlertRuleCommon &
         /** Which outcomes count as failures; default both. */
         count?: ('errored' | 'dead')[];
         abovePercent: number;
-        /** Rounded up to whole minutes (messages are counted by their minute of receipt). */
+        /** The last whole minutes (the current one included; rounded up), at most 2 hours: messages are counted by their minute. */
         windowMs: number;
         /** Fewer messages received in the window never fire; default 1. */
         minMessages?: number;
@@ -174,14 +180,8 @@ export type AlertRuleList = { items: AlertRuleJson[] };
 export type AlertRuleVersionList = { items: AlertRuleVersionJson[] };
 
 /** One problem with a definition: a JSON pointer and what is wrong. */
-export interface AlertRuleProblem {
-  path: string;
-  message: string;
-}
-export interface AlertRuleValidation {
-  valid: boolean;
-  problems: AlertRuleProblem[];
-}
+export type AlertRuleProblem = { path: string; message: string };
+export type AlertRuleValidation = { valid: boolean; problems: AlertRuleProblem[] };
 
 export interface AlertRuleDiffJson {
   id: string;
@@ -213,7 +213,7 @@ export interface AlertNotificationJson {
   outcome: NotificationOutcome;
   attempts: number;
   at: string;
-  /** The error code of the last failure (errors.ts), when it failed. */
+  /** The error code (errors.ts) of its last failed attempt, if one failed (a notification sent on a retry keeps it). */
   code?: string;
 }
 

@@ -13,7 +13,7 @@ export interface QueueReading {
   depth: number;
   oldestWaitingMs: number | null;
 }
-/** Messages a channel received in a window, and how many of them are errored or dead now. */
+/** Messages a channel (`*`: all) received in a window, and how many of them are errored or dead now. */
 export interface ReceivedReading {
   channelId: string;
   total: number;
@@ -46,7 +46,10 @@ export interface ReplayReading {
   finishedAt: Date;
 }
 
-/** What the signals read for one rule, by its kind. `inactivity`: messages in its window, or null when not watched now (active hours). */
+/**
+ * What the signals read for one rule, by its kind. `inactivity`: 1 when a message came in its window,
+ * 0 when none, null when not watched now (outside its active hours).
+ */
 export type Reading =
   | { kind: 'queue-depth' | 'oldest-waiting'; queues: QueueReading[] }
   | { kind: 'error-rate'; channels: ReceivedReading[] }
@@ -139,8 +142,9 @@ function inactivity(
   r: Extract<Reading, { kind: 'inactivity' }>,
 ): Observation[] {
   const watched = r.deployed && r.received !== null;
+  const silence = r.received === 0 ? 'no message' : 'messages received';
   const summary = watched
-    ? `channel ${r.channelId}: ${r.received} messages in the last ${seconds(rule.silentForMs)}`
+    ? `channel ${r.channelId}: ${silence} in the last ${seconds(rule.silentForMs)}`
     : `channel ${r.channelId}: not watched now`;
   return [
     {

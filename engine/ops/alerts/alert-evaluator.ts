@@ -79,6 +79,7 @@ export class AlertEvaluator {
   async pass(now = new Date()): Promise<boolean> {
     this.leader = await this.o.lease.acquire().catch(() => false);
     if (!this.leader) return false;
+    const started = performance.now();
     const [rules, open, allSilences] = await Promise.all([this.o.rules.enabled(), this.o.instances.open(), this.o.instances.allSilences()]);
     const active = allSilences.filter((s) => !s.endedAt && s.until.getTime() > now.getTime());
     for (const rule of rules) {
@@ -93,11 +94,14 @@ export class AlertEvaluator {
     const enabled = new Set(rules.map((r) => r.id));
     for (const orphan of open.filter((a) => !enabled.has(a.ruleId))) await this.retire(orphan, now);
     this.o.notifier.kick();
+    this.o.log.debug('alert evaluation pass', { rules: rules.length, open: open.length, ms: Math.round(performance.now() - started) });
+    // The holder keeps the lease through its rest, so no other process evaluates meanwhile (as the relay).
+    this.leader = await this.o.lease.holdFor(this.o.intervalMs + this.o.lease.ttlMs).catch(() => false);
     return true;
   }
 
   /** One rule: its signals read, each subject observed now or open before stepped. */
-  private async evaluate(rule: AlertRuleVersion, open: AlertInstanceRecord[], silenced: SilenceRecord[], now: Date): Promise<void> {
+  private async evaluate(rule: AlertRuleVersion, openOfRule: AlertInstanceRecord[], silenced: SilenceRecord[], now: Date): Promise<void> {
     let observations: Observation[];
     try {
       observations = observe(rule.definition, await this.o.signals.read(rule.definition, now), now);
@@ -107,7 +111,8 @@ export class AlertEvaluator {
     }
     const settings = withDefaults(rule.definition);
     const timing = { id: rule.id, version: rule.version, kind: rule.definition.kind, ...settings };
-    const current = new Map(open.map((a) => [a.subjectKey, a]));
+    const current = await this.bySubject(openOfRule, now);
+    const open = [...current.values()];
     const seen = new Set(observations.map((o) => o.subjectKey));
     // A subject open before and not observed now (a channel undeployed meanwhile): its condition no longer holds.
     const gone = open.filter((a) => !seen.has(a.subjectKey)).map((a) => ({ ...observationOf(a), active: false }));
@@ -121,6 +126,20 @@ export class AlertEvaluator {
       if (step.next && step.next.state !== alert?.state)
         this.o.log.info('alert', { ruleId: rule.id, alertId: step.next._id, subject: observation.subjectKey, state: step.next.state });
     }
+  }
+
+  /**
+   * The open alerts of a rule by subject. Two of one subject (two holders overlapped after a pause
+   * longer than the lease): the newer goes on, the older is retired.
+   */
+  private async bySubject(open: AlertInstanceRecord[], now: Date): Promise<Map<string, AlertInstanceRecord>> {
+    const current = new Map<string, AlertInstanceRecord>();
+    for (const a of [...open].sort((x, y) => x.startedAt.getTime() - y.startedAt.getTime())) {
+      const older = current.get(a.subjectKey);
+      if (older) await this.retire(older, now);
+      current.set(a.subjectKey, a);
+    }
+    return current;
   }
 
   /** Queues the notification of an event on each channel the rule names and this deployment has. */

@@ -38,11 +38,10 @@ export function ruleJson(v: AlertRuleVersion, deployment: AlertRuleStateRecord |
 }
 
 export function notificationJson(n: NotificationRecord): AlertNotificationJson {
-  const outcome = n.state === 'pending' ? 'retrying' : n.state;
   return {
     event: n.event,
     channel: n.channel,
-    outcome,
+    outcome: n.state,
     attempts: n.attempts,
     at: n.updatedAt.toISOString(),
     ...(n.lastErrorCode ? { code: n.lastErrorCode } : {}),

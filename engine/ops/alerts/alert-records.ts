@@ -49,8 +49,8 @@ export interface AlertInstanceRecord {
   history: { state: AlertState; at: Date; value: number | null }[];
 }
 
-/** A notification in the outbox: `pending` (not tried), `retrying` (due again at nextAttemptAt); then as NotificationOutcome. */
-export type NotificationRecordState = 'pending' | NotificationOutcome;
+/** A notification in the outbox: `pending` (not tried), `retrying` (due again at nextAttemptAt); then sent, failed or suppressed. */
+export type NotificationRecordState = NotificationOutcome;
 
 /** One notification of one alert event on one channel: queued (pending), then sent, retrying, failed, or suppressed. */
 export interface NotificationRecord {

@@ -40,7 +40,7 @@ export const AlertRuleSchemas = {
     channelId: Type.Optional(ID),
     count: Type.Optional(Type.Array(Type.Union([Type.Literal('errored'), Type.Literal('dead')]), { minItems: 1, uniqueItems: true })),
     abovePercent: Type.Number({ minimum: 0, maximum: 100 }),
-    windowMs: ms('the window counted, rounded up to whole minutes', 60_000),
+    windowMs: Type.Integer({ minimum: 60_000, maximum: 7_200_000, description: 'the last whole minutes counted (up to 2 hours)' }),
     minMessages: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
   inactivity: kindOf('inactivity', {

@@ -1,19 +1,20 @@
 import type { Collection } from 'mongodb';
 import type { ChannelDefinition } from '../../channel.ts';
+import type { ChannelStateRecord } from '../../channels/channel-store.ts';
 import { FLOWS_COLLECTION, type StoredInstance } from '../../store/flows.store.ts';
 import type { MessageState } from '../../store/message-state.ts';
 import type { ReplayRecord } from '../../store/message-record.ts';
 import { FlowStatus } from '../../flows/flow-states.ts';
 import { queueDepths } from '../../metrics/queue-metrics.ts';
-import { StoreMetrics } from '../../metrics/store-metrics.ts';
 import type { DeliveryQueues } from '../../queue/delivery-queues.ts';
-import { DeliveryStatus, MessageStatus, ReplayState } from '../../store/states.ts';
+import { DeliveryStatus, ReplayState } from '../../store/states.ts';
 import { STATES_COLLECTION, type Store } from '../../store/store.ts';
 import { storeCall } from '../../store/store-call.ts';
 import { inactivityWindow } from './active-hours.ts';
 import type { AlertRuleDefinition } from './alert-api-types.ts';
 import type { Reading, ReceivedReading } from './alert-conditions.ts';
 import { certificateFiles, type CertificateReader } from './certificates.ts';
+import { ReceivedCounts } from './received-counts.ts';
 
 /** Replays read per pass for `replay-failed`: the newest. */
 const REPLAYS_READ = 200;
@@ -33,8 +34,11 @@ export interface SignalSources {
 /**
  * What each kind of rule needs to know, read cheaply (the conditions are in alert-conditions.ts):
  * - queue depth, oldest waiting job: BullMQ's counts and queue heads (queueDepths), no store read;
- * - error rate, inactivity: messages received in the window by `receivedMinute` equality, one
- *   minute at a time (StoreMetrics.received), never the whole `messages` collection;
+ * - inactivity also reads the channel's state document (`channel_states`, by `_id`): silence is
+ *   counted from its deployment;
+ * - error rate, inactivity: the state documents by `receivedMinute` equality, one minute at a
+ *   time (ReceivedCounts: totals of past minutes kept, failures counted by status, the newest
+ *   message of a channel looked for newest minute first), never the whole collection;
  * - destination failing: states `{ unsettled: true, channelId, deliveries.<d>.status: retrying }`
  *   (`unsettled` is the relay's partial index: only messages in flight are read);
  * - flow step dead: flow instances `{ unsettled: true, flowId, status: stalled }`, counted;
@@ -43,14 +47,16 @@ export interface SignalSources {
  * Throws STORE_UNAVAILABLE or QUEUE_UNAVAILABLE; the evaluator then leaves the rule's alerts as they are.
  */
 export class AlertSignals {
-  private readonly counts: StoreMetrics;
+  private readonly counts: ReceivedCounts;
   private readonly states: Collection<MessageState>;
   private readonly flows: Collection<StoredInstance>;
+  private readonly channelStates: Collection<ChannelStateRecord>;
 
   constructor(private readonly o: SignalSources) {
-    this.counts = new StoreMetrics(o.store);
+    this.counts = new ReceivedCounts(o.store);
     this.states = o.store.collection<MessageState>(STATES_COLLECTION);
     this.flows = o.store.collection<StoredInstance>(FLOWS_COLLECTION);
+    this.channelStates = o.store.collection<ChannelStateRecord>('channel_states');
   }
 
   async read(rule: AlertRuleDefinition, now: Date): Promise<Reading> {
@@ -62,10 +68,10 @@ export class AlertSignals {
         return { kind: rule.kind, channels: await this.received(rule.channelId, rule.windowMs, now) };
       case 'inactivity': {
         const deployed = this.o.channels.has(rule.channelId);
-        const window = deployed ? inactivityWindow(now, rule.silentForMs, rule.activeHours) : undefined;
-        const received = window
-          ? (await this.counts.received([rule.channelId], window.from, window.to)).reduce((n, r) => n + r.count, 0)
-          : null;
+        const window = deployed
+          ? inactivityWindow(now, rule.silentForMs, rule.activeHours, await this.deployedAt(rule.channelId))
+          : undefined;
+        const received = window ? Number(await this.counts.any(rule.channelId, window.from, window.to)) : null;
         return { kind: rule.kind, channelId: rule.channelId, received, deployed };
       }
       case 'destination-failing':
@@ -86,6 +92,15 @@ export class AlertSignals {
     return certificateFiles(this.o.channels.values(), this.o.httpsCertFile, this.o.env);
   }
 
+  /** When the channel's deployment last changed (deployed, paused, resumed): silence is counted from then. */
+  private async deployedAt(channelId: string): Promise<Date | undefined> {
+    const state = await storeCall(
+      () => this.channelStates.findOne({ _id: channelId }, { projection: { updatedAt: 1 } }),
+      'alerts.channelState',
+    );
+    return state?.updatedAt;
+  }
+
   private async queues() {
     const depths = await queueDepths(this.o.deliveryQueues.entries());
     return depths.map((d) => ({
@@ -96,16 +111,10 @@ export class AlertSignals {
     }));
   }
 
-  /** Messages received in the window by channel: errored; dead or partially delivered (a destination dead). */
+  /** Messages received in the window's whole minutes (one channel, or all), and how many are errored or dead now. */
   private async received(channelId: string | undefined, windowMs: number, now: Date): Promise<ReceivedReading[]> {
-    const channelIds = channelId ? [channelId] : [...this.o.channels.keys()];
-    const rows = await this.counts.received(channelIds, new Date(now.getTime() - Math.ceil(windowMs / 60_000) * 60_000), now);
-    return channelIds.map((id) => {
-      const of = (...statuses: MessageStatus[]) =>
-        rows.filter((r) => r.channelId === id && statuses.includes(r.status)).reduce((n, r) => n + r.count, 0);
-      const total = rows.filter((r) => r.channelId === id).reduce((n, r) => n + r.count, 0);
-      return { channelId: id, total, errored: of(MessageStatus.errored), dead: of(MessageStatus.dead, MessageStatus.partiallyDelivered) };
-    });
+    const counts = await this.counts.lastMinutes(channelId, Math.ceil(windowMs / 60_000), now);
+    return [{ channelId: channelId ?? '*', ...counts }];
   }
 
   private async retrying(rule: { channelId?: string; destinationId?: string }) {

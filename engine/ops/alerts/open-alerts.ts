@@ -96,7 +96,8 @@ export async function openAlerts(
   if (o.http) await serveAlerts({ http: o.http, rules, instances, audit: o.audit, certificates, signals, log }, cleanups);
   if (!o.runsWorkers) return { rules, instances, evaluator: undefined };
   const intervalMs = config.ALERT_EVAL_INTERVAL_MS;
-  const lease = new RedisLease({ redis: o.redis, key: `${config.QUEUE_PREFIX}:alerts:lease`, ttlMs: 3 * intervalMs });
+  // A pass must end within the lease's TTL (at least 10 s); a holder that dies hands over after its rest and the TTL.
+  const lease = new RedisLease({ redis: o.redis, key: `${config.QUEUE_PREFIX}:alerts:lease`, ttlMs: Math.max(3 * intervalMs, 10_000) });
   const policy = {
     attempts: config.ALERT_NOTIFY_ATTEMPTS,
     initialDelayMs: config.ALERT_NOTIFY_INITIAL_DELAY_MS,
