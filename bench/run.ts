@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,soak] [--soak-rate=500]
- * [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates,
- * no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run. Prints each
- * result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and
- * the soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and Redis keys
- * it made. REDIS_URL, MONGODB_URL and SWITCHBOARD_PG_URL come from scripts/bench.sh.
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,soak]
+ * [--soak-rate=500] [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection
+ * counts and rates, no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run.
+ * Prints each result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per
+ * benchmark, and the soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and
+ * Redis keys it made. REDIS_URL, MONGODB_URL and SWITCHBOARD_PG_URL come from scripts/bench.sh.
  */
 import os from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
