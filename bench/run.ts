@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,soak]
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,soak,retention]
  * [--soak-rate=500] [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection
  * counts and rates, no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run.
  * Prints each result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per
@@ -24,6 +24,7 @@ import { runSoak } from './suites/soak.ts';
 import { runStoreQueries } from './suites/store-queries.ts';
 import { runSearchScale } from './suites/search-scale.ts';
 import { runTracing } from './suites/tracing.ts';
+import { runRetention } from './suites/retention.ts';
 import { readServicesTable } from '../scripts/lib/services-table.ts';
 
 const quick = process.argv.includes('--quick');
@@ -117,6 +118,8 @@ try {
   keep(
     'tracing',
     await step('tracing', 'tracing: MLLP ingest with traces off and on (a local OTLP collector), in turn', () => runTracing(ctx)),
+    'retention',
+    await step('retention', 'retention: intake ACK latency without pruning and while pruning a backlog', () => runRetention(ctx)),
   );
   const soakRate = Number(process.argv.find((a) => a.startsWith('--soak-rate='))?.split('=')[1] ?? 500);
   const soakSeconds = Number(process.argv.find((a) => a.startsWith('--soak-seconds='))?.split('=')[1] ?? ctx.seconds(600, 20));

@@ -1,5 +1,6 @@
 import type { DataPolicy } from './security/data-policy.ts';
 import type { Condition } from '../transforms/dsl/predicate.ts';
+import type { ChannelRetention } from './ops/retention/retention-rules.ts';
 
 /**
  * A channel is data: a source, the message types it accepts, the transforms that make canonical
@@ -75,6 +76,8 @@ export interface ChannelDefinition {
    * was declared are not indexed by it.
    */
   searchFields?: readonly SearchField[];
+  /** How long its messages are kept, per class or status (engine/ops/retention); absent: the global settings. */
+  retention?: ChannelRetention;
 }
 
 /** A declared search field: its name, and where its values are read (`hl7` for HL7v2 messages, `fhirpath` for FHIR resources). */

@@ -30,6 +30,7 @@ import { FlowCounters } from './flows/flow-counters.ts';
 import { openTracing } from './ops/tracing/open-tracing.ts';
 import type { AlertRuleDefinition } from './ops/alerts/alert-api-types.ts';
 import { openAlerts } from './ops/alerts/open-alerts.ts';
+import { openRetention } from './ops/retention/open-retention.ts';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -128,7 +129,6 @@ export class Engine implements ChannelRunner {
     this.relay = startWorkers({ config, store, log, transforms, channels: channelMap, ...queues, runsWorkers, flows }, this.cleanups);
     // Intake and delivery workers in one process: deliveries take what intake just stored from memory.
     const handoff = runsWorkers && runsSources ? new DeliveryHandoff() : undefined;
-    const storeTimeoutMs = config.STORE_TIMEOUT_MS;
     const { intake, corrections } = buildIntake(
       {
         store,
@@ -136,7 +136,7 @@ export class Engine implements ChannelRunner {
         deliveryQueues,
         ...(handoff ? { handoff } : {}),
         log,
-        storeTimeoutMs,
+        storeTimeoutMs: config.STORE_TIMEOUT_MS,
         flows: flows.starter,
         channels: channelMap,
       },
@@ -157,6 +157,7 @@ export class Engine implements ChannelRunner {
       const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
       for (const s of connectors.sources) sourceKinds.set(s.kind, await s.start({ intake, log, config, redis, http, tracing }));
     }
+    await openRetention({ ...opened, ...queues, config, store, log, runsWorkers, http: this.http }, this.cleanups);
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
     this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(flows.pseudonymKey ? { pseudonymKey: flows.pseudonymKey } : {}) };

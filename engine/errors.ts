@@ -113,6 +113,8 @@ export const ErrorCatalog = {
   FORBIDDEN: { failureClass: 'permanent', httpStatus: 403, hl7ErrorCode: '207', text: 'Not allowed for this user' },
   TOO_MANY_REQUESTS: { failureClass: 'transient', httpStatus: 429, hl7ErrorCode: '207', text: 'Too many requests; try again later' },
   PAYLOAD_TOO_LARGE: { failureClass: 'permanent', httpStatus: 413, hl7ErrorCode: '207', text: 'Request body too large' },
+  /** An archive file or manifest of the pruner (engine/ops/retention) that does not read, or not as its manifest says (altered). */
+  ARCHIVE_INVALID: { failureClass: 'permanent', httpStatus: 422, hl7ErrorCode: '207', text: 'Archive file is not valid' },
   /** Anything not classified where it happened: a defect, which the same request meets again. */
   INTERNAL: { failureClass: 'permanent', httpStatus: 500, hl7ErrorCode: '207', text: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -29,6 +29,8 @@ SET client_min_messages = warning;
 -- 4. receivedMinute: counts over the last minutes (the dashboard polls them every 5 s) read one
 --    minute at a time, `_jsonb->'receivedMinute' @> '"2026-12-02T04:36"'` (engine/store/
 --    received-minute.ts). GIN, fast update off, as for _id.
+--    receivedDay: pruning reads the states of one day at a time, `_jsonb->'receivedDay' @> '"2026-12-02"'`
+--    (engine/ops/retention). GIN, fast update off.
 -- 5. searchKeys: the console's search by MRN, control id or a channel's search field
 --    `{ searchKeys: 'mrn|…|<day>' }`, one day of the window at a time (engine/store/search-keys.ts,
 --    dated-search.ts), is passed down as `_jsonb->'searchKeys' @> '"…"'`. GIN, fast update off.
@@ -68,6 +70,7 @@ BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s ((_jsonb->''_id'')) WHERE (_jsonb->''unsettled'') @> ''true''::jsonb', 'sb_unsettled_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''orderKeys'')) WITH (fastupdate = off)', 'sb_order_keys_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''receivedMinute'')) WITH (fastupdate = off)', 'sb_received_minute_' || md5(tbl::text), tbl);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''receivedDay'')) WITH (fastupdate = off)', 'sb_received_day_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''searchKeys'')) WITH (fastupdate = off)', 'sb_search_keys_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''dedupeKey'')) WITH (fastupdate = off)', 'sb_dedupe_key_' || md5(tbl::text), tbl);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''replayIds'')) WITH (fastupdate = off)', 'sb_replay_ids_' || md5(tbl::text), tbl);

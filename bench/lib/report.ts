@@ -9,6 +9,7 @@ import type { StoreQueryRow } from '../suites/store-queries.ts';
 import type { SearchScaleResult } from '../suites/search-scale.ts';
 import { searchScaleMarkdown } from './search-scale-report.ts';
 import { tracingMarkdown, type TracingResult } from '../suites/tracing.ts';
+import { retentionMarkdown, type RetentionBenchResult } from '../suites/retention.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import type { DurablePeerRow } from '../suites/durable-peer.ts';
 import { durablePeerMarkdown } from './durable-peer-report.ts';
@@ -34,6 +35,7 @@ export interface BenchResults {
   queries?: StoreQueryRow[];
   search?: SearchScaleResult;
   tracing?: TracingResult;
+  retention?: RetentionBenchResult;
 }
 
 /** The results as Markdown tables (bench/results/bench.md; docs/performance.md quotes the latest). */
@@ -230,6 +232,7 @@ export function markdown(r: BenchResults): string {
   }
   if (r.search) out.push(...searchScaleMarkdown(r.search));
   if (r.tracing) out.push(...tracingMarkdown(r.tracing));
+  if (r.retention) out.push(...retentionMarkdown(r.retention));
   if (r.soak) {
     const s = r.soak;
     out.push(

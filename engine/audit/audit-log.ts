@@ -4,6 +4,8 @@ import { SwitchboardError } from '../errors.ts';
 import { type Store } from '../store/store.ts';
 import { isDuplicateKey, storeCall } from '../store/store-call.ts';
 import { newMessageId } from '../ids.ts';
+import type { AuditCheckpoint, CheckpointVerifier } from './audit-checkpoint.ts';
+import { GENESIS, verifyChain } from './audit-verify.ts';
 
 /** What an audit entry records. Stable strings: exports and the console filter on them. */
 export const AuditAction = {
@@ -27,6 +29,12 @@ export const AuditAction = {
   flowSkip: 'flow.skip',
   flowAbort: 'flow.abort',
   auditExport: 'audit.export',
+  /** A pruning run (issue 25): target `retention-run:<id>`, details the counts removed by channel and status. */
+  retentionRun: 'retention.run',
+  /** Messages put back from an archive file: details the file, counts and the ids restored. */
+  archiveRestore: 'archive.restore',
+  /** The audit log cut under a signed checkpoint: details the position and how many entries go. */
+  auditPrune: 'audit.prune',
   denied: 'access.denied',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
@@ -56,9 +64,9 @@ export interface AuditEntry extends AuditInput {
   hash: string;
 }
 
-export type VerifyResult = { ok: true; entries: number } | { ok: false; entries: number; seq: number; id: string; reason: string };
-
-const GENESIS = '0'.repeat(64);
+/** `from`: the first position verified, when the log was cut (it starts after a signed checkpoint). */
+export type VerifyResult =
+  { ok: true; entries: number; from?: number } | { ok: false; entries: number; seq: number; id: string; reason: string };
 
 /** JSON with object keys sorted at every level, so a hash does not depend on storage order. */
 function canonicalJson(value: unknown): string {
@@ -90,10 +98,22 @@ function entryHash(e: Omit<AuditEntry, 'hash'>): string {
  */
 export class AuditLog {
   private readonly entries: Collection<AuditEntry>;
+  private readonly checkpoints: Collection<AuditCheckpoint>;
   private tail: Promise<unknown> = Promise.resolve();
+  private checkpointKey: CheckpointVerifier | undefined;
 
   constructor(store: Store) {
     this.entries = store.collection<AuditEntry>('audit');
+    this.checkpoints = store.collection<AuditCheckpoint>('audit_checkpoints');
+  }
+
+  /**
+   * The key that checks the signed checkpoints where the log was cut (AUDIT_VERIFY_KEY or the public
+   * half of AUDIT_SIGNING_KEY; engine/ops/retention/open-retention.ts, `switchboard audit verify`).
+   * Without it, verify() fails on a log that was cut, naming the checkpoint it cannot check.
+   */
+  useCheckpointKey(key: CheckpointVerifier | undefined): void {
+    this.checkpointKey = key;
   }
 
   async start(): Promise<void> {
@@ -147,20 +167,13 @@ export class AuditLog {
     return storeCall(() => this.entries.find(filter, { sort: { seq: -1 }, limit: q.limit }).toArray(), 'audit.list');
   }
 
-  /** Walks the whole chain in order and reports the first entry whose position, link or hash is wrong. */
+  /**
+   * Walks the chain in order and reports the first entry whose position, link or hash is wrong; from
+   * the signed checkpoint where it was cut, once it was (see verifyChain), whose signature must hold.
+   */
   async verify(): Promise<VerifyResult> {
-    let prevHash = GENESIS;
-    let expected = 1;
-    const cursor = this.entries.find({}, { sort: { seq: 1 } });
-    for await (const e of cursor) {
-      const fail = (reason: string): VerifyResult => ({ ok: false, entries: expected - 1, seq: e.seq, id: e._id, reason });
-      if (e.seq !== expected) return fail(expected < e.seq ? `entry ${expected} is missing` : `position ${e.seq} repeated`);
-      if (e.prevHash !== prevHash) return fail('does not link to the entry before it');
-      const { hash, ...body } = e;
-      if (entryHash(body) !== hash) return fail('content does not match its hash (altered)');
-      prevHash = hash;
-      expected++;
-    }
-    return { ok: true, entries: expected - 1 };
+    const checkpoints = await storeCall(() => this.checkpoints.find({}).toArray(), 'audit.checkpoints');
+    const entries = this.entries.find({}, { sort: { seq: 1 } });
+    return verifyChain({ entries, checkpoints, key: this.checkpointKey, hashOf: entryHash });
   }
 }

@@ -23,6 +23,9 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'flow.abort': 'E',
   'audit.export': 'R',
   'access.denied': 'E',
+  'retention.run': 'D',
+  'archive.restore': 'C',
+  'audit.prune': 'D',
 };
 
 const AUTH = new Set<string>([AuditAction.login, AuditAction.loginFailed, AuditAction.logout, AuditAction.setup]);

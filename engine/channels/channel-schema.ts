@@ -11,6 +11,7 @@ import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
 import { ConditionSchema } from '../../transforms/dsl/condition-schema.ts';
 import type { ConnectorRegistry } from '../connector.ts';
 import { searchFieldProblems, SearchFieldsSchema } from './search-fields.ts';
+import { ChannelRetentionSchema } from '../ops/retention/retention-rules.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
 
@@ -83,6 +84,7 @@ export const ChannelSchema = Type.Object(
       }),
     ),
     searchFields: SearchFieldsSchema,
+    retention: Type.Optional(ChannelRetentionSchema),
   },
   { additionalProperties: false, $id: 'Channel' },
 );

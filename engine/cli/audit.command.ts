@@ -1,4 +1,5 @@
 import { AuditLog } from '../audit/audit-log.ts';
+import { checkpointVerifierOf, generateCheckpointKeys } from '../audit/audit-checkpoint.ts';
 import { toAuditBundle } from '../audit/fhir-audit-event.ts';
 import { toSwitchboardError } from '../errors.ts';
 import { Store } from '../store/store.ts';
@@ -7,14 +8,22 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 
 /**
  * `switchboard audit verify`: walks the audit log's hash chain in the store named by MONGODB_URL
- * and MONGODB_DB. Exit 0 with the number of entries when every link holds; 1 naming the first
- * entry that does not (position, id, why); 2 for usage. `switchboard audit export [--format
- * json|fhir]` prints the log as JSON lines or as a FHIR Bundle of AuditEvent.
+ * and MONGODB_DB, from the signed checkpoint where it was cut when it was (AUDIT_RETENTION_DAYS;
+ * the key from AUDIT_VERIFY_KEY or AUDIT_SIGNING_KEY). Exit 0 with the number of entries when every
+ * link holds; 1 naming the first entry (or checkpoint) that does not (position, id, why); 2 for
+ * usage. `switchboard audit export [--format json|fhir]` prints the log as JSON lines or as a FHIR
+ * Bundle of AuditEvent. `switchboard audit keygen` prints a new Ed25519 key pair for the checkpoints.
  */
 export async function runAuditCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub] = args;
+  if (sub === 'keygen') {
+    const keys = generateCheckpointKeys();
+    io.out(`AUDIT_SIGNING_KEY=${keys.signingKey}`);
+    io.out(`AUDIT_VERIFY_KEY=${keys.verifyKey}`);
+    return 0;
+  }
   if (sub !== 'verify' && sub !== 'export') {
-    io.err('usage: switchboard audit verify | switchboard audit export [--format json|fhir]');
+    io.err('usage: switchboard audit verify | switchboard audit export [--format json|fhir] | switchboard audit keygen');
     return 2;
   }
   if (!env.MONGODB_URL) {
@@ -25,6 +34,7 @@ export async function runAuditCommand(args: readonly string[], io: Io, env: Node
   try {
     await store.start();
     const audit = new AuditLog(store);
+    audit.useCheckpointKey(checkpointVerifierOf(env));
     if (sub === 'export') {
       const format = args[args.indexOf('--format') + 1] === 'fhir' && args.includes('--format') ? 'fhir' : 'json';
       const entries = (await audit.list({ limit: 1_000_000 })).reverse();
@@ -34,7 +44,8 @@ export async function runAuditCommand(args: readonly string[], io: Io, env: Node
     }
     const result = await audit.verify();
     if (result.ok) {
-      io.out(`audit log intact: ${result.entries} entries`);
+      const cut = result.from ? ` from #${result.from}, after the signed checkpoint where the log was cut` : '';
+      io.out(`audit log intact: ${result.entries} entries${cut}`);
       return 0;
     }
     io.err(`audit log broken at entry #${result.seq} (id ${result.id}): ${result.reason}; ${result.entries} entries before it hold`);

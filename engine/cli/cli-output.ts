@@ -34,6 +34,8 @@ export function progressLine(r: Pick<ReplayRecord, 'progress' | 'state'>): strin
 /** `<command> failed: <CODE>: <what>` for an error a command did not expect; never a stack trace. */
 export function failure(command: string, err: unknown): string {
   const e = toSwitchboardError(err);
-  const text = ['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'CONFIG_INVALID', 'FORBIDDEN'].includes(e.code) ? e.message : e.publicText;
+  const text = ['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'CONFIG_INVALID', 'FORBIDDEN', 'ARCHIVE_INVALID'].includes(e.code)
+    ? e.message
+    : e.publicText;
   return `${command} failed: ${e.code}: ${text}`;
 }

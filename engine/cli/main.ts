@@ -4,6 +4,7 @@
  * work (`deliveries dead`, `replay`, `users`, `tokens create`) goes through the API's services and
  * audit. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
  */
+import { runArchiveCommand } from './archive.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runChannelsCommand } from './channels.command.ts';
 import { connectors } from '../../wiring.ts';
@@ -13,6 +14,7 @@ import { runHl7Command } from './hl7.command.ts';
 import { runKeysCommand } from './keys.command.ts';
 import { runMappingsCommand } from './mappings.command.ts';
 import { runReplayCommand } from './replay.command.ts';
+import { runRetentionCommand } from './retention.command.ts';
 import { runTablesCommand } from './tables.command.ts';
 import { runTokensCommand } from './tokens.command.ts';
 import { runUsersCommand } from './users.command.ts';
@@ -24,6 +26,9 @@ const USAGE = `usage:
   switchboard hl7 validate FILE          exit 0 when FILE is valid HL7v2, else 1 with the reason
   switchboard audit verify               check the audit log's hash chain (MONGODB_URL, MONGODB_DB)
   switchboard audit export [--format json|fhir]   print the audit log
+  switchboard audit keygen               print a new key pair for the audit log's signed checkpoints
+  switchboard retention run | runs       prune now as the engine's pruner does; list the pruning runs
+  switchboard archive restore FILE [--message ID]…   put archived messages back for search and replay
   switchboard channels validate|export|import …   channel files and the store are one model (see 'switchboard channels')
   switchboard mappings export DIR | import FILE...   shipped transforms in the data form; data mappings into the store
   switchboard tables list|import|export …   lookup tables as CSV files (see 'switchboard tables')
@@ -59,6 +64,12 @@ switch (command) {
     break;
   case 'channels':
     process.exitCode = await runChannelsCommand(rest, io, connectors);
+    break;
+  case 'retention':
+    process.exitCode = await runRetentionCommand(rest, io, connectors);
+    break;
+  case 'archive':
+    process.exitCode = await runArchiveCommand(rest, io);
     break;
   case 'mappings':
     process.exitCode = await runMappingsCommand(rest, io, connectors);

@@ -4,6 +4,7 @@ import { SwitchboardError } from '../errors.ts';
 import { LOG_FORMATS } from '../log.ts';
 import { TracingConfigProperties } from '../ops/tracing/tracing-config.ts';
 import { AlertConfigProperties } from '../ops/alerts/alert-config.ts';
+import { RetentionConfigProperties } from '../ops/retention/retention-config.ts';
 
 /**
  * Engine settings from the environment: one schema gives the type, the defaults, the README's
@@ -115,6 +116,7 @@ export const EngineConfigSchema = Type.Object({
       "How far V8's heap may grow past what the last full garbage collection kept before it collects again, in percent; 0 keeps V8's own " +
       'choice (300 on a machine with 2 GB or more of heap limit: under load the heap then swings between the live data and four times it).',
   }),
+  ...RetentionConfigProperties,
   LOG_LEVEL: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
   LOG_FORMAT: Type.Optional(
     Type.Union(

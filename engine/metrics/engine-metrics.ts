@@ -1,5 +1,6 @@
 import type { PrometheusText } from './prometheus-text.ts';
 import { Counter, Histogram } from './registry.ts';
+import { RetentionMetrics } from '../ops/retention/retention-metrics.ts';
 
 /** Latency buckets in seconds for ACKs and store commands: a millisecond to ten seconds. */
 export const FAST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -62,6 +63,9 @@ export class EngineMetrics {
     FAST_BUCKETS,
   );
   readonly business = new BusinessMetrics();
+  /** Pruning's counters (issue 25, engine/ops/retention). */
+  readonly retention = new RetentionMetrics();
+
   /** Counted by the replayer (replayer.ts) when a replay finishes; starts at 0 so `increase()` sees the first one. */
   readonly replaysFailed = new Counter(
     'switchboard_replays_failed_total',
@@ -84,6 +88,7 @@ export class EngineMetrics {
     for (const family of [this.received, this.accepted, this.rejected, this.ackLatency, this.attempts, this.endToEnd]) family.write(out);
     for (const family of [this.queueWait, this.storeCalls, this.replaysFailed]) family.write(out);
     this.business.write(out);
+    this.retention.write(out);
   }
 }
 

@@ -45,6 +45,8 @@ export const Permission = {
    * build channels and mappings, and read alerts.
    */
   alertsWrite: 'alerts:write',
+  /** Ask for a pruning run now (issue 25; its record is read with audit:read). */
+  retentionRun: 'retention:run',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 

@@ -40,6 +40,8 @@ export const STATE_INDEXES: readonly IndexDefinition[] = [
   { name: 'order_keys', key: { orderKeys: 1, _id: 1 }, options: { sparse: true }, onFerretDb: false },
   // A replay's read-back (replay-ids.ts).
   { name: 'replay_ids', key: { replayIds: 1 }, options: { sparse: true }, onFerretDb: false },
+  // Pruning's walk by received day (ops/retention; on FerretDB the GIN index of ferretdb-indexes.sql).
+  { name: 'received_day', key: { receivedDay: 1 }, onFerretDb: false },
 ];
 
 /** Indexes of `messages` on state fields, made by versions before the two-document layout: dropped everywhere. */

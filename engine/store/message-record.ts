@@ -139,6 +139,8 @@ export interface MessageRecord {
   searchFieldValues?: Readonly<Record<string, readonly string[]>>;
   /** For counts by time (indexed on FerretDB): the UTC minute `receivedAt` falls in, `YYYY-MM-DDTHH:MM` (received-minute.ts). */
   receivedMinute?: string;
+  /** For pruning (indexed): the UTC day `receivedAt` falls in, `YYYY-MM-DD` (received-minute.ts). */
+  receivedDay?: string;
   /** For search by error code (indexed): codes met at intake, routing and in any delivery's last error. */
   errorCodes?: string[];
   /**

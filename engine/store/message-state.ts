@@ -27,7 +27,13 @@ export const STATE_FIELDS = [
 type StateField = (typeof STATE_FIELDS)[number];
 
 /** Copied into the state from the message, for the queries that read states only (counts by minute and channel, relay, key rotation). */
-const COPIED_FIELDS = ['channelId', 'receivedAt', 'receivedMinute', 'kid'] as const satisfies readonly (keyof MessageRecord)[];
+const COPIED_FIELDS = [
+  'channelId',
+  'receivedAt',
+  'receivedMinute',
+  'receivedDay',
+  'kid',
+] as const satisfies readonly (keyof MessageRecord)[];
 type CopiedField = (typeof COPIED_FIELDS)[number];
 
 /** One document of `message_states`: the mutable part of message `_id` (see STATE_FIELDS). */
@@ -76,6 +82,7 @@ export function repairedState(content: MessageContent): MessageState {
     updatedAt: new Date(),
   };
   if (content.receivedMinute) state.receivedMinute = content.receivedMinute;
+  if (content.receivedDay) state.receivedDay = content.receivedDay;
   if (content.kid) state.kid = content.kid;
   return state;
 }

@@ -7,7 +7,7 @@ import { listMessages, type ListedMessage, type MessageQuery } from './message-l
 import { mergeRecord, splitRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { stateOrRepair } from './state-repair.ts';
 import { orderKeysOf } from './order-keys.ts';
-import { receivedMinuteOf } from './received-minute.ts';
+import { receivedDayOf, receivedMinuteOf } from './received-minute.ts';
 import { searchKeysOf, storedFieldValues } from './search-keys.ts';
 import type { RecordSealer } from './record-sealer.ts';
 import { isUnsettledStatus, MessageStatus } from './states.ts';
@@ -230,6 +230,7 @@ function withSearchFields(r: MessageRecord): MessageRecord {
     destinationIds: Object.keys(r.deliveries),
     errorCodes: r.error ? [r.error.code] : [],
     receivedMinute: receivedMinuteOf(r.receivedAt),
+    receivedDay: receivedDayOf(r.receivedAt),
   };
 }
 

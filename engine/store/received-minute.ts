@@ -10,6 +10,15 @@ export function receivedMinuteOf(at: Date): string {
   return at.toISOString().slice(0, 16);
 }
 
+/**
+ * `MessageRecord.receivedDay`: the UTC day a message was received on, `YYYY-MM-DD`. Pruning
+ * (engine/ops/retention) reads the messages of one day by equality on it: a minute at a time, a year
+ * of history would be half a million queries, most of them for nothing.
+ */
+export function receivedDayOf(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
 /** The minutes `[from, to)` touches, oldest first (none when `to` is not after `from`). */
 export function minutesOf(from: Date, to: Date): string[] {
   const out: string[] = [];

@@ -8,6 +8,7 @@ import { ensureMessageIndexes, isFerretDb } from './message-indexes.ts';
 import { MessageStore } from './messages.store.ts';
 import { RecordSealer } from './record-sealer.ts';
 import { RelayStore } from './relay.store.ts';
+import { RetentionStore } from './retention.store.ts';
 import { ReplayStore } from './replays.store.ts';
 import { DURABLE, storeCall } from './store-call.ts';
 import type { MetaDocument, StoreContext } from './store-context.ts';
@@ -33,6 +34,8 @@ export class Store {
   readonly maintenance: MaintenanceStore;
   /** Flow instances and their steps (issue 24). */
   readonly flows: FlowStore;
+  /** What pruning reads and deletes, its runs, and archive restores (issue 25). */
+  readonly retention: RetentionStore;
   private readonly client: MongoClient;
   private db: Db | undefined;
   private messageCollection: Collection<MessageContent> | undefined;
@@ -63,6 +66,11 @@ export class Store {
     this.relay = new RelayStore(ctx);
     this.maintenance = new MaintenanceStore(ctx);
     this.flows = new FlowStore(() => this.collection(FLOWS_COLLECTION), ctx.sealer);
+    this.retention = new RetentionStore(
+      ctx,
+      (name) => this.collection(name),
+      () => this.db ?? notStarted(),
+    );
   }
 
   /** Connects, makes the indexes the messages, their states and replays need, and runs the backfills of earlier versions' messages. */
