@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,soak,retention]
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,retention,soak]
  * [--soak-rate=500] [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection
  * counts and rates, no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run.
  * Prints each result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per
@@ -118,6 +118,8 @@ try {
   keep(
     'tracing',
     await step('tracing', 'tracing: MLLP ingest with traces off and on (a local OTLP collector), in turn', () => runTracing(ctx)),
+  );
+  keep(
     'retention',
     await step('retention', 'retention: intake ACK latency without pruning and while pruning a backlog', () => runRetention(ctx)),
   );
