@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,soak,retention] [--soak-rate=500]
- * [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection counts and rates,
- * no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run. Prints each
- * result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per benchmark, and
- * the soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and Redis keys
- * it made. REDIS_URL, MONGODB_URL and SWITCHBOARD_PG_URL come from scripts/bench.sh.
+ * `npm run bench [-- --quick] [--only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,tracing,retention,soak]
+ * [--soak-rate=500] [--soak-seconds=600] [--merge]`: every benchmark of issue 9 in one run (--quick: shorter runs, fewer connection
+ * counts and rates, no profile), floors first, then the engine, each measured against floors taken on the same machine in the same run.
+ * Prints each result as it comes and a Markdown summary with the targets; writes bench/results/bench.json, bench.md, one JSON per
+ * benchmark, and the soak's SVG plots (--merge: into the last bench.json, replacing only the suites run now). Removes the databases and
+ * Redis keys it made. REDIS_URL, MONGODB_URL and SWITCHBOARD_PG_URL come from scripts/bench.sh.
  */
 import os from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ import { runEndToEnd } from './suites/end-to-end.ts';
 import { runScaleOut } from './suites/scale-out.ts';
 import { runSoak } from './suites/soak.ts';
 import { runStoreQueries } from './suites/store-queries.ts';
+import { runSearchScale } from './suites/search-scale.ts';
+import { runTracing } from './suites/tracing.ts';
 import { runRetention } from './suites/retention.ts';
 import { readServicesTable } from '../scripts/lib/services-table.ts';
 
@@ -108,6 +110,14 @@ try {
   keep(
     'queries',
     await step('queries', `queries: the store's reads with ${ctx.quick ? '5,000' : '50,000'} messages stored`, () => runStoreQueries(ctx)),
+  );
+  keep(
+    'search',
+    await step('search', `search: by field and MRN with ${ctx.quick ? '50,000' : '1,000,000'} messages stored`, () => runSearchScale(ctx)),
+  );
+  keep(
+    'tracing',
+    await step('tracing', 'tracing: MLLP ingest with traces off and on (a local OTLP collector), in turn', () => runTracing(ctx)),
   );
   keep(
     'retention',

@@ -70,8 +70,21 @@ export interface ChannelDefinition {
    * DEFAULT_MAX_EVENTS_PER_MESSAGE (500).
    */
   maxEventsPerMessage?: number;
+  /**
+   * Values copied out of each message at intake for support searches (`GET /api/messages?channel=…&field=<name>&value=…`):
+   * an HL7v2 path or a FHIRPath expression each (see engine/channels/search-fields.ts). Messages stored before a field
+   * was declared are not indexed by it.
+   */
+  searchFields?: readonly SearchField[];
   /** How long its messages are kept, per class or status (engine/ops/retention); absent: the global settings. */
   retention?: ChannelRetention;
+}
+
+/** A declared search field: its name, and where its values are read (`hl7` for HL7v2 messages, `fhirpath` for FHIR resources). */
+export interface SearchField {
+  name: string;
+  hl7?: string;
+  fhirpath?: string;
 }
 
 /** The default of ChannelDefinition.maxEventsPerMessage. */

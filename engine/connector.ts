@@ -38,6 +38,14 @@ export interface DeliveryContext {
   attempt: number;
   signal: AbortSignal;
   log: Logger;
+  /**
+   * W3C Trace Context headers (`traceparent`, and `tracestate` when there is one) of this send's
+   * span: an HTTP destination adds them to its request, so the peer's own trace joins the message's.
+   * Empty or absent when tracing is off.
+   */
+  traceHeaders?: Readonly<Record<string, string>>;
+  /** Tells this send's span the peer's HTTP status (an attribute of the span, nothing else); HTTP destinations call it once answered. */
+  traceStatus?(status: number): void;
 }
 
 export interface DeliveryResult {
@@ -118,18 +126,55 @@ export type { FhirReceipt, IntakeResult, TransactionReceipt };
 export interface Intake {
   /**
    * One HL7v2 frame (a message or a batch) and its ACK, encoded in the message's charset.
-   * `defaultCharset` applies when MSH-18 is empty (default UNICODE UTF-8). Synchronous only in the
+   * `defaultCharset` applies when MSH-18 is empty (default UNICODE UTF-8). `trace`: the frame's
+   * span (SourceTracing.receive), parent of each message's intake span. Synchronous only in the
    * ACK-only benchmark mode (nothing stored).
    */
-  hl7(channel: ChannelDefinition, bytes: Uint8Array, opts?: { defaultCharset?: string }): IntakeResult | Promise<IntakeResult>;
+  hl7(
+    channel: ChannelDefinition,
+    bytes: Uint8Array,
+    opts?: { defaultCharset?: string; trace?: ReceiptTrace },
+  ): IntakeResult | Promise<IntakeResult>;
   /** One FHIR resource, already validated by the source. `dedupeId` makes a retry return the first outcome. */
-  fhir(channel: ChannelDefinition, resource: Record<string, unknown>, opts: { dedupeId?: string; client: string }): Promise<FhirReceipt>;
+  fhir(
+    channel: ChannelDefinition,
+    resource: Record<string, unknown>,
+    opts: { dedupeId?: string; client: string; trace?: ReceiptTrace },
+  ): Promise<FhirReceipt>;
   /** The entries of a FHIR transaction Bundle, all or nothing (see FhirIntake.submitTransaction). */
   fhirTransaction(
     channel: ChannelDefinition,
     entries: readonly { index: number; resource: Record<string, unknown> }[],
-    opts: { key: string; contentHash: string; client: string },
+    opts: { key: string; contentHash: string; client: string; trace?: ReceiptTrace },
   ): Promise<TransactionReceipt>;
+}
+
+/**
+ * The root span of one unit a source received (an MLLP frame, a FHIR request), made by
+ * SourceTracing.receive and handed to intake, whose spans are its children. The source ends it
+ * once it has answered. It holds ids and codes only.
+ */
+export interface ReceiptTrace {
+  /** Ends the span with the answer given: an HL7 ACK code, or an HTTP status. Later calls do nothing. */
+  end(answer: { ackCode?: string; httpStatus?: number }): void;
+}
+
+/**
+ * How sources open traces (the engine's OpenTelemetry set-up, engine/ops/tracing/): one trace per
+ * received unit. While tracing is off every handle is a shared no-op.
+ */
+export interface SourceTracing {
+  /**
+   * Opens the root span of a unit received on `channelId`: `mllp` (a frame) or `fhir` (a request).
+   * `startTime`: when it arrived (performance.now()), if before now. `headers`: the W3C Trace Context
+   * headers the sender sent, whose trace the span continues (FHIR clients); invalid ones are ignored.
+   */
+  receive(o: {
+    kind: 'mllp' | 'fhir';
+    channelId: string;
+    startTime?: number;
+    headers?: { traceparent?: unknown; tracestate?: unknown };
+  }): ReceiptTrace;
 }
 
 /** What a running source reports once it takes messages. */
@@ -164,6 +209,8 @@ export interface SourceDeps {
   redis: Redis;
   /** The engine's HTTP server, not yet listening: routes of HTTP-served sources are registered on it. */
   http: FastifyInstance;
+  /** Opens the trace of each unit received (SourceTracing); no-ops while tracing is off. */
+  tracing: SourceTracing;
 }
 
 /** A source kind started in one engine process: makes its channels' sources; closed at engine shutdown, after HTTP. */

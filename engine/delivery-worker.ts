@@ -12,6 +12,10 @@ import { DeliveryStatus, isTerminalDelivery } from './store/states.ts';
 import { applyDataPolicy, DEFAULT_DATA_POLICY } from './security/data-policy.ts';
 import { canonicalSchema } from '../transforms/canonical/index.ts';
 import { engineMetrics } from './metrics/engine-metrics.ts';
+import type { Span } from '@opentelemetry/api';
+import { SpanAttribute } from './ops/tracing/span-attributes.ts';
+import { endSpan, SpanName } from './ops/tracing/spans.ts';
+import { startWorkSpan, tracedSend } from './ops/tracing/work-spans.ts';
 
 /** How soon a delivery held behind an earlier message of its key looks again. */
 const HELD_RECHECK_MS = 250;
@@ -42,6 +46,8 @@ interface Round {
   started: number;
   /** Events sent so far (of this and earlier attempts), the peer's document ids, its last answer. */
   progress: { sent: number; documentIds: string[]; lastResponse: string };
+  /** The attempt's span, while tracing is on. */
+  span: Span | undefined;
 }
 
 /**
@@ -125,6 +131,7 @@ export class DeliveryWorker {
       round,
       started: Date.now(),
       progress: { sent: delivery.sentEvents, documentIds: [...(delivery.peerDocumentIds ?? [])], lastResponse: '' },
+      span: this.attemptSpan(job, message, attempt, round),
     };
     const events = eventsFor(message, this.options.spec.models);
     try {
@@ -132,6 +139,7 @@ export class DeliveryWorker {
     } catch (err) {
       return this.failed(toDeliveryFailure(err), r);
     }
+    endSpan(r.span, { outcome: DeliveryStatus.delivered, attributes: { [SpanAttribute.count]: events.length } });
     const { sent, documentIds: peerDocumentIds, lastResponse } = r.progress;
     const record: DeliveryAttempt = {
       at: new Date(r.started),
@@ -153,6 +161,24 @@ export class DeliveryWorker {
     engineMetrics.attempts.inc([...labels, DeliveryStatus.delivered, 'none']);
     engineMetrics.endToEnd.observe(labels, (Date.now() - message.receivedAt.getTime()) / 1000);
     engineMetrics.business.delivered(...labels, events);
+  }
+
+  /** The attempt's span (startWorkSpan): a child of the job's queueing span, else of the message's intake span; ids only. */
+  private attemptSpan(job: Job<DeliveryJobData>, message: DeliverableRecord, attempt: number, round: string | undefined) {
+    return startWorkSpan({
+      name: SpanName.deliveryAttempt,
+      job: job.data,
+      stored: message,
+      replayId: round,
+      attributes: {
+        [SpanAttribute.channelId]: this.options.channelId,
+        [SpanAttribute.destinationId]: job.data.destinationId,
+        [SpanAttribute.destinationKind]: this.options.definition.kind,
+        [SpanAttribute.messageId]: job.data.messageId,
+        [SpanAttribute.attempt]: attempt,
+        [SpanAttribute.queue]: job.queueName,
+      },
+    });
   }
 
   /** The queue wait of a job's first run: from its creation (after any delay it was created with) to now. */
@@ -191,12 +217,10 @@ export class DeliveryWorker {
         modelVersion,
         event: (applyDataPolicy(schema, event, policy, this.options.pseudonymKey) ?? {}) as Record<string, unknown>,
       };
-      const result = await this.options.connector.send(payload, {
-        idempotencyKey: key,
-        attempt: r.attempt,
-        signal: this.abort.signal,
-        log: r.log,
-      });
+      const sending = { [SpanAttribute.eventIndex]: r.progress.sent, [SpanAttribute.eventModel]: model };
+      const result = await tracedSend(r.span, sending, (trace) =>
+        this.options.connector.send(payload, { idempotencyKey: key, attempt: r.attempt, signal: this.abort.signal, log: r.log, ...trace }),
+      );
       r.progress.lastResponse = result.responseSummary;
       if (result.peerDocumentId) r.progress.documentIds.push(result.peerDocumentId);
     }
@@ -208,7 +232,10 @@ export class DeliveryWorker {
    * errors escaping a connector are the peer's; a store outage is thrown back for BullMQ to retry.
    */
   private async failed(e: SwitchboardError, r: Round): Promise<void> {
-    if (e.code === 'STORE_UNAVAILABLE') throw e;
+    if (e.code === 'STORE_UNAVAILABLE') {
+      endSpan(r.span, { outcome: 'failed', errorCode: e.code });
+      throw e;
+    }
     const { messageId, destinationId } = r.job.data;
     const { attempt, round, progress } = r;
     const decision = decideRetry({
@@ -218,12 +245,9 @@ export class DeliveryWorker {
       idempotent: this.options.definition.idempotent,
       ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
     });
-    engineMetrics.attempts.inc([
-      this.options.channelId,
-      destinationId,
-      decision.retry ? DeliveryStatus.retrying : DeliveryStatus.dead,
-      e.code,
-    ]);
+    const outcome = decision.retry ? DeliveryStatus.retrying : DeliveryStatus.dead;
+    engineMetrics.attempts.inc([this.options.channelId, destinationId, outcome, e.code]);
+    endSpan(r.span, { outcome, errorCode: e.code });
     const response = e.peerResponse ? { response: e.peerResponse } : {};
     const record: DeliveryAttempt = {
       at: new Date(r.started),

@@ -12,7 +12,7 @@ import {
 } from './engine-parts.ts';
 import type { ConnectorRegistry, SourceKind } from './connector.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openFlows, openQueues, openStore, startWorkers, type Cleanup } from './engine-start.ts';
+import { openFlows, openQueues, openStore, startWorkers, type Cleanup, type OpenedFlows } from './engine-start.ts';
 import { apiTokenAuthorizer, startMetricsListener } from './metrics/metrics-listener.ts';
 import { DeliveryHandoff } from './queue/handoff.ts';
 import { Relay } from './queue/relay.ts';
@@ -27,6 +27,9 @@ import { parseAllowList } from './security/host-allowlist.ts';
 import { ChannelRuntime, type ChannelRuntimeOptions } from './channel-runtime.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { FlowCounters } from './flows/flow-counters.ts';
+import { openTracing } from './ops/tracing/open-tracing.ts';
+import type { AlertRuleDefinition } from './ops/alerts/alert-api-types.ts';
+import { openAlerts } from './ops/alerts/open-alerts.ts';
 import { openRetention } from './ops/retention/open-retention.ts';
 
 export interface EngineOptions {
@@ -45,6 +48,8 @@ export interface EngineOptions {
   connectors: ConnectorRegistry;
   /** The process flows it runs (engine/main.ts hands in flows/index.ts); default none. */
   flows?: readonly FlowDefinition[];
+  /** Alert rules kept as files (alerts/, read by engine/main.ts): imported at start when changed; default none. */
+  alertRules?: readonly AlertRuleDefinition[];
 }
 
 export interface EngineAddresses {
@@ -109,6 +114,7 @@ export class Engine implements ChannelRunner {
     // The registry intake, routing and replay read: the shipped transforms, and each data mapping a deployed channel pins.
     const transforms = new Map(shipped);
     const log = this.log;
+    const tracing = openTracing(config, { log, graceMs: config.SHUTDOWN_GRACE_MS }, this.cleanups);
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
     assertChannelHosts(this.options.channels, env, allowedHosts);
@@ -116,8 +122,7 @@ export class Engine implements ChannelRunner {
     this.store = store;
     const queues = await openQueues(config, this.cleanups);
     const { redis, deliveryQueues } = queues;
-    const runsWorkers = config.SWITCHBOARD_ROLE !== 'ingest';
-    const runsSources = config.SWITCHBOARD_ROLE !== 'worker';
+    const [runsWorkers, runsSources] = [config.SWITCHBOARD_ROLE !== 'ingest', config.SWITCHBOARD_ROLE !== 'worker'];
     const channelMap = new Map<string, ChannelDefinition>();
     const flowSet = { flows: this.options.flows ?? [], runsWorkers, connectors, env, connection: queues.connection };
     const flows = await openFlows({ config, store, log, redis, counters: this.flowCounters, ...flowSet }, this.cleanups);
@@ -150,17 +155,24 @@ export class Engine implements ChannelRunner {
       const correct = corrections.correct.bind(corrections);
       const parts = { ...opened, connectors, replayer, security, deliveryQueues, routeQueue, channelMap, flows, correct };
       const http = await this.serve({ store, redis, log, transforms: shipped, ...parts });
-      for (const source of connectors.sources) sourceKinds.set(source.kind, await source.start({ intake, log, config, redis, http }));
+      for (const s of connectors.sources) sourceKinds.set(s.kind, await s.start({ intake, log, config, redis, http, tracing }));
     }
     await openRetention({ ...opened, ...queues, config, store, log, runsWorkers, http: this.http }, this.cleanups);
     const roles = { runsWorkers, runsSources, encrypting: Boolean(keyring), hashing: Boolean(hasher), ...(handoff ? { handoff } : {}) };
     const shared = { config, store, log, redis, connection: queues.connection, deliveryQueues, connectors, sourceKinds };
-    const { pseudonymKey } = flows;
-    this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(pseudonymKey ? { pseudonymKey } : {}) };
+    this.runtimeDeps = { ...shared, ...roles, channels: channelMap, ...(flows.pseudonymKey ? { pseudonymKey: flows.pseudonymKey } : {}) };
     await this.runChannels(opened.channelService);
     // After the channels run: a replay resumed here routes by the deployed channels.
     replayer.start();
+    await this.startAlerts(security, env, flows);
     return this.listen(security);
+  }
+
+  /** Alerts (engine/ops/alerts/open-alerts.ts): rules from alerts/, their API where HTTP is served, the evaluator where workers run. */
+  private async startAlerts(security: SecurityConfig, env: NodeJS.ProcessEnv, flows: OpenedFlows): Promise<void> {
+    const flowIds = () => flows.catalog.all().map((f) => f.definition.id);
+    const o = { ...this.runtimeDeps!, audit: this.audit!, http: this.http, flowIds, httpsCertFile: security.HTTPS_CERT_FILE, env };
+    await openAlerts({ ...o, files: this.options.alertRules ?? [] }, this.cleanups);
   }
 
   /** The admin API and its sign-in (ingest roles): built, not yet listening, so sources can add routes. */

@@ -11,8 +11,10 @@ import { SwitchboardError, toSwitchboardError } from './errors.ts';
 import type { FlowDefinition } from './flows/flow-schema.ts';
 import { createLogger } from './log.ts';
 import { startBanner } from './start-banner.ts';
+import { readAlertRuleDir } from './ops/alerts/alert-rule-files.ts';
 
 const CHANNELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../channels');
+const ALERTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../alerts');
 
 /** Every `*.channel.ts`, `.js` or `.json` in the channels folder. */
 export function loadChannels(dir = CHANNELS_DIR): Promise<ChannelDefinition[]> {
@@ -55,6 +57,9 @@ export async function main(options: MainOptions = {}): Promise<void> {
         process.env.SWITCHBOARD_CHANNELS_DIR ? path.resolve(process.env.SWITCHBOARD_CHANNELS_DIR) : CHANNELS_DIR,
       ),
       flows: chosenFlows(config.FLOWS),
+      alertRules: await readAlertRuleDir(
+        process.env.SWITCHBOARD_ALERTS_DIR ? path.resolve(process.env.SWITCHBOARD_ALERTS_DIR) : ALERTS_DIR,
+      ),
       log,
     });
     const addresses = await engine.start();

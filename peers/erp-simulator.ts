@@ -20,7 +20,19 @@ export interface Posting {
   deliveries: number;
   /** How many of the repeats came with a body other than the first one's (a sender that changed what the key meant). */
   changedBodies: number;
+  /** The W3C `traceparent` header of its first arrival, when the sender traces. */
+  traceparent?: string;
 }
+
+/** One API request as it arrived: when, where, and its headers (credentials included: for tests only). */
+export interface ApiRequest {
+  at: number;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** API requests whose headers are kept (the oldest are dropped past it): the demo's simulator runs for days. */
+const KEPT_REQUESTS = 10_000;
 
 export type Behaviour =
   | { mode: 'ok' }
@@ -47,6 +59,8 @@ export interface ErpSimulator {
   revokeTokens(): void;
   /** When each API request arrived (ms since epoch), failures included. */
   requestTimes(): number[];
+  /** Each API request's path and headers, in arrival order (the last 10,000), failures included. */
+  requests(): ApiRequest[];
   /** The requests a `fail` behaviour answered: when each arrived (as in requestTimes) and the status it got. */
   failures(): { at: number; status: number }[];
   /** How many access tokens it issued. */
@@ -80,6 +94,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
   const hanging = new Set<http.ServerResponse>();
   const tokens = new Set<string>();
   const times: number[] = [];
+  const requests: ApiRequest[] = [];
   const failed: { at: number; status: number }[] = [];
   let issued = 0;
   let poison: string | undefined;
@@ -147,6 +162,8 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
     const at = Date.now();
     times.push(at);
+    requests.push({ at, path: url.pathname, headers: req.headers });
+    if (requests.length > KEPT_REQUESTS) requests.shift();
     const peer = (req.socket as TLSSocket).getPeerCertificate?.();
     if (peer?.subject) subjects.push(`CN=${peer.subject.CN}`);
     if (opts.oauth && !tokens.has((req.headers.authorization ?? '').replace(/^Bearer /, '')))
@@ -201,6 +218,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
       documentId,
       deliveries: 1,
       changedBodies: 0,
+      ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
     });
     return json(res, 201, { documentId, status: 'posted' });
   }
@@ -221,6 +239,7 @@ export async function startErpSimulator(opts: ErpSimulatorOptions = {}): Promise
     reset,
     revokeTokens: () => tokens.clear(),
     requestTimes: () => [...times],
+    requests: () => [...requests],
     failures: () => [...failed],
     tokensIssued: () => issued,
     clientSubjects: () => [...subjects],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --quick] [-- --only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,soak]:
+# npm run bench [-- --quick] [-- --only=floors,store,ingest,profile,peer,durable-peer,e2e,scale-out,queries,search,soak]:
 # the services as npm start has them, the Camel peer built when durable-peer runs, then bench/run.ts
 # (every benchmark of docs/performance.md) and bench/hl7 (the codec beside other readers). Results in
 # bench/results/ (git-ignored).

@@ -31,8 +31,9 @@ SET client_min_messages = warning;
 --    received-minute.ts). GIN, fast update off, as for _id.
 --    receivedDay: pruning reads the states of one day at a time, `_jsonb->'receivedDay' @> '"2026-12-02"'`
 --    (engine/ops/retention). GIN, fast update off.
--- 5. searchKeys: the console's search by MRN or control id `{ searchKeys: 'mrn|…' }` (engine/store/
---    search-keys.ts) is passed down as `_jsonb->'searchKeys' @> '"…"'`. GIN, fast update off.
+-- 5. searchKeys: the console's search by MRN, control id or a channel's search field
+--    `{ searchKeys: 'mrn|…|<day>' }`, one day of the window at a time (engine/store/search-keys.ts,
+--    dated-search.ts), is passed down as `_jsonb->'searchKeys' @> '"…"'`. GIN, fast update off.
 -- 6. dedupeKey: the lookup of the stored message when an insert reports a duplicate is passed down
 --    as `_jsonb->'dedupeKey' @> '"…"'`, which FerretDB's own unique index (a btree) cannot serve:
 --    every retransmission read the whole collection. GIN, fast update off.

@@ -20,6 +20,12 @@ import { Mappings } from './pages/mappings.tsx';
 import { MappingEditor } from './pages/mapping-editor.tsx';
 import { Flows } from './pages/flows.tsx';
 import { FlowInstance } from './pages/flow-instance.tsx';
+import { Alerts } from './pages/alerts.tsx';
+import { AlertDetail } from './pages/alert-detail.tsx';
+import { AlertRules } from './pages/alert-rules.tsx';
+import { AlertRuleDetail } from './pages/alert-rule-detail.tsx';
+import { AlertRuleEditor } from './pages/alert-rule-editor.tsx';
+import { AlertBanner } from './components/alert-banner.tsx';
 
 interface Route {
   path: string;
@@ -48,6 +54,12 @@ const routes: Route[] = [
   { path: '/tables/new', permission: 'tables:write', view: () => <TableNew /> },
   { path: '/tables/:name', permission: 'tables:read', view: (p, me) => <TableDetail name={p.name!} me={me} /> },
   { path: '/transforms', title: 'Transform test bench', permission: 'transforms:read', view: (_, me) => <TransformBench me={me} /> },
+  { path: '/alerts', title: 'Alerts', permission: 'alerts:read', view: (_, me) => <Alerts me={me} /> },
+  { path: '/alerts/:id', permission: 'alerts:read', view: (p, me) => <AlertDetail id={p.id!} me={me} /> },
+  { path: '/alert-rules', title: 'Alert rules', permission: 'alerts:read', view: (_, me) => <AlertRules me={me} /> },
+  { path: '/alert-rules/new', permission: 'alerts:write', view: (_, me) => <AlertRuleEditor me={me} /> },
+  { path: '/alert-rules/:id', permission: 'alerts:read', view: (p, me) => <AlertRuleDetail id={p.id!} me={me} /> },
+  { path: '/alert-rules/:id/edit', permission: 'alerts:write', view: (p, me) => <AlertRuleEditor id={p.id!} me={me} /> },
   { path: '/audit', title: 'Audit log', permission: 'audit:read', view: () => <AuditLogPage /> },
   { path: '/users', title: 'Users', permission: 'users:admin', view: (_, me) => <Users me={me} /> },
 ];
@@ -107,6 +119,7 @@ export function App() {
           Sign out
         </button>
       </header>
+      {me.permissions.includes('alerts:read') && <AlertBanner />}
       <main id="main" tabIndex={-1}>
         {allowed(me).length === 0 && <p role="alert">Your role ({me.role}) has no pages in the console.</p>}
         {!found && allowed(me).length > 0 && <p>No page here.</p>}

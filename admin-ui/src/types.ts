@@ -55,6 +55,8 @@ export interface Channel {
   id: string;
   description?: string;
   destinations: { id: string; kind: string }[];
+  /** Values read out of each message at intake, searchable by the messages page (engine/channels/search-fields.ts). */
+  searchFields?: { name: string; hl7?: string; fhirpath?: string }[];
 }
 
 /** Every message status, in the order the search offers them (a record, so the compiler finds one missing or unknown). */

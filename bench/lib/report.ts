@@ -6,6 +6,9 @@ import type { RateRow } from '../suites/end-to-end.ts';
 import type { ScaleOutRow } from '../suites/scale-out.ts';
 import type { SoakResult } from '../suites/soak.ts';
 import type { StoreQueryRow } from '../suites/store-queries.ts';
+import type { SearchScaleResult } from '../suites/search-scale.ts';
+import { searchScaleMarkdown } from './search-scale-report.ts';
+import { tracingMarkdown, type TracingResult } from '../suites/tracing.ts';
 import { retentionMarkdown, type RetentionBenchResult } from '../suites/retention.ts';
 import type { ProfileSummary } from './cpu-profile.ts';
 import type { DurablePeerRow } from '../suites/durable-peer.ts';
@@ -30,6 +33,8 @@ export interface BenchResults {
   scaleOut?: ScaleOutRow[];
   soak?: Omit<SoakResult, 'probe' | 'samples'>;
   queries?: StoreQueryRow[];
+  search?: SearchScaleResult;
+  tracing?: TracingResult;
   retention?: RetentionBenchResult;
 }
 
@@ -225,6 +230,8 @@ export function markdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.search) out.push(...searchScaleMarkdown(r.search));
+  if (r.tracing) out.push(...tracingMarkdown(r.tracing));
   if (r.retention) out.push(...retentionMarkdown(r.retention));
   if (r.soak) {
     const s = r.soak;

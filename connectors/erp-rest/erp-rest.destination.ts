@@ -153,6 +153,7 @@ class ErpRestDestination implements DestinationConnector {
         }),
       },
       ctx.signal,
+      ctx,
     );
     const summary = `${status} ${text.slice(0, 500)}`.trim();
     if (isSuccess(status)) {

@@ -7,6 +7,7 @@ import { transactionContentKey } from './transaction-key.ts';
 import type { FhirValidatorPool } from './fhir.validator-pool.ts';
 import { scopeAllows } from '../../engine/security/smart-auth.ts';
 import { busy, entryResponse, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
+import { receiptOf } from './fhir-trace.ts';
 
 /** An entry of the Bundle with its position in Bundle.entry (what `Bundle.entry[i]` expressions name). */
 interface Positioned {
@@ -88,7 +89,7 @@ async function postTransaction(request: FastifyRequest, reply: FastifyReply, int
   const key = bundleKey(c.bundle, request) ?? contentHash;
   // Every entry has a resource of an accepted type here (unaccepted is empty).
   const resources = c.entries.map(({ entry, index }) => ({ index, resource: entry.resource as unknown as Record<string, unknown> }));
-  const receipt = await intake.fhirTransaction(c.channel, resources, { key, contentHash, client: 'token' });
+  const receipt = await intake.fhirTransaction(c.channel, resources, { key, contentHash, client: 'token', ...receiptOf(request) });
   switch (receipt.kind) {
     case 'unprocessable': {
       const at = `Bundle.entry[${receipt.index}]`;
@@ -150,7 +151,11 @@ async function postBatch(request: FastifyRequest, reply: FastifyReply, intake: I
       });
       continue;
     }
-    const receipt = await intake.fhir(c.channel, resource, { ...(key ? { dedupeId: `${key}#${i}` } : {}), client: 'token' });
+    const receipt = await intake.fhir(c.channel, resource, {
+      ...(key ? { dedupeId: `${key}#${i}` } : {}),
+      client: 'token',
+      ...receiptOf(request),
+    });
     responses.push({ response: entryResponse(receipt) });
   }
   return send(reply, 200, { resourceType: 'Bundle', type: 'batch-response', entry: responses } satisfies Bundle);

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CapabilityStatement, CapabilityStatementRestResource, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { Intake } from '../../engine/connector.ts';
+import type { Intake, SourceTracing } from '../../engine/connector.ts';
 import { errorOutcome, issue, outcome } from '../../engine/fhir/operation-outcome.ts';
 import { shapeIssues } from './fhir.validator.ts';
 import type { FhirValidatorPool } from './fhir.validator-pool.ts';
@@ -14,6 +14,7 @@ import type { Logger } from '../../engine/log.ts';
 import { engineMetrics } from '../../engine/metrics/engine-metrics.ts';
 import { postBundle } from './fhir-bundle.ts';
 import { answer, busy, FHIR_JSON, requestKey, send, sourceOf, validated, type Sourced } from './fhir-http.ts';
+import { receiptOf, traceWrites } from './fhir-trace.ts';
 
 /**
  * The channel's SMART token endpoint, from its configured `publicBaseUrl` (never from the request's
@@ -39,6 +40,7 @@ export async function registerFhirSources(app: FastifyInstance, o: Routes): Prom
     async (scope) => {
       bodyParsers(scope);
       scope.addHook('onRequest', async (request, reply) => authenticate(o.sources, request, reply));
+      traceWrites(scope, o.tracing);
       scope.addHook('onResponse', async (request, reply) => timeAnswer(request, reply));
       smartRoutes(scope);
       errorAnswers(scope, o.log);
@@ -58,7 +60,7 @@ function timeAnswer(request: FastifyRequest, reply: FastifyReply): void {
   if (source) engineMetrics.ackLatency.observe([source.channel.id, String(reply.statusCode)], reply.elapsedTime / 1000);
 }
 
-type Routes = { sources: FhirSources; intake: Intake; validator: FhirValidatorPool; log: Logger };
+type Routes = { sources: FhirSources; intake: Intake; validator: FhirValidatorPool; log: Logger; tracing: SourceTracing };
 
 /** Each channel's own limit is enforced per request (onRequest and preParsing); the routes read no more than the cap. */
 const bodyLimit = FHIR_BODY_LIMIT_CAP;
@@ -197,6 +199,7 @@ function resourceRoutes(scope: FastifyInstance, o: Routes): void {
     const receipt = await o.intake.fhir(channel, request.body as Record<string, unknown>, {
       ...(dedupeId ? { dedupeId } : {}),
       client: 'token',
+      ...receiptOf(request),
     });
     return answer(reply, receipt);
   });
@@ -216,7 +219,11 @@ function resourceRoutes(scope: FastifyInstance, o: Routes): void {
     const dedupeId = requestKey(request);
     return answer(
       reply,
-      await o.intake.fhir(channel, request.body as Record<string, unknown>, { ...(dedupeId ? { dedupeId } : {}), client: 'token' }),
+      await o.intake.fhir(channel, request.body as Record<string, unknown>, {
+        ...(dedupeId ? { dedupeId } : {}),
+        client: 'token',
+        ...receiptOf(request),
+      }),
     );
   });
 

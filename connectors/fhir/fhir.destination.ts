@@ -109,6 +109,7 @@ class FhirOutDestination implements DestinationConnector {
         body: JSON.stringify(request.body),
       },
       ctx.signal,
+      ctx,
     );
     const { status, text } = res;
     if (isSuccess(status)) {

@@ -62,11 +62,11 @@ export const fhirSource = defineSource({
       publicBaseUrl: 'https://switchboard.example.org/fhir/ehr-fhir',
     },
   ],
-  start: async ({ intake, log, config, redis, http }) => {
+  start: async ({ intake, log, config, redis, http, tracing }) => {
     const validator = new FhirValidatorPool(config.FHIR_VALIDATION_THREADS);
     await validator.start();
     const sources = new FhirSources({ redis, prefix: config.QUEUE_PREFIX });
-    await registerFhirSources(http, { sources, intake, validator, log });
+    await registerFhirSources(http, { sources, intake, validator, log, tracing });
     return { create: (channel, c) => new FhirChannelSource(sources, channel, c), close: () => validator.close() };
   },
 });

@@ -117,6 +117,7 @@ class HttpJsonDestination implements DestinationConnector {
       url,
       { method, headers: this.headers(ctx.idempotencyKey, body), ...(body ? { body: JSON.stringify(payload.event) } : {}) },
       ctx.signal,
+      ctx,
     );
     // DELETE is idempotent (RFC 9110 §9.3.5): what is already gone needs no removing.
     if (status === 404 && method === 'DELETE') return { responseSummary: '404 already gone' };

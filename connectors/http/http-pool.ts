@@ -1,4 +1,5 @@
 import { request, type Agent, type Dispatcher } from 'undici';
+import type { DeliveryContext } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { classifyNetworkError } from './http-failures.ts';
 import { requestDeadline } from './request-deadline.ts';
@@ -47,17 +48,22 @@ export class HttpPool {
   /**
    * One request, bounded by the pool's timeout and the caller's `signal`. A failure to reach the
    * peer or to hear its answer is thrown classified (classifyNetworkError: not connected, timed out
-   * or ambiguous); any HTTP answer is returned, for the connector to classify.
+   * or ambiguous); any HTTP answer is returned, for the connector to classify. `trace` (a delivery's
+   * context): its W3C Trace Context headers go with the request (the connector's own headers win on
+   * a clash), and the answer's status is told to its span.
    */
   async exchange(
     url: string | URL,
     init: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; headers: Record<string, string>; body?: string },
     signal: AbortSignal,
+    trace?: Pick<DeliveryContext, 'traceHeaders' | 'traceStatus'>,
   ): Promise<HttpAnswer> {
     const dispatcher = await this.agent();
     const deadline = requestDeadline(signal, this.o.timeoutMs);
+    const headers = trace?.traceHeaders ? { ...trace.traceHeaders, ...init.headers } : init.headers;
     try {
-      const response = await request(url, { dispatcher, ...init, signal: deadline.signal });
+      const response = await request(url, { dispatcher, ...init, headers, signal: deadline.signal });
+      trace?.traceStatus?.(response.statusCode);
       const text = await response.body.text().catch(() => '');
       return { status: response.statusCode, headers: response.headers, text };
     } catch (err) {

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { MllpFramer, frame, type FramerEvent } from './mllp.framer.ts';
 import { buildAck, decodeBytes, encodeText, readHeader, type Hl7Header } from '../../hl7v2/index.ts';
 import type { ChannelDefinition } from '../../engine/channel.ts';
-import type { Intake, IntakeResult } from '../../engine/connector.ts';
+import type { Intake, IntakeResult, SourceTracing } from '../../engine/connector.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ErrorCatalog } from '../../engine/errors.ts';
 import { engineMetrics } from '../../engine/metrics/engine-metrics.ts';
@@ -11,6 +11,8 @@ import { addressClass, type ConnectionLimits } from './mllp.connection-limits.ts
 export interface MllpConnectionContext {
   channel: ChannelDefinition;
   intake: Intake;
+  /** Opens each frame's trace, from its arrival to its ACK. */
+  tracing: SourceTracing;
   /** Charset of a message whose MSH-18 is empty. */
   defaultCharset: string;
   log: Logger;
@@ -186,7 +188,11 @@ export class MllpConnection {
         this.pendingBytes -= bytes.length;
         this.hold(this.pendingBytes + this.framer.bufferedBytes);
         if (this.socket.isPaused() && this.pending.length < MAX_PENDING_FRAMES / 2) this.socket.resume();
-        this.write(await this.ctx.intake.hl7(this.ctx.channel, bytes, { defaultCharset: this.ctx.defaultCharset }), at);
+        const { channel, defaultCharset } = this.ctx;
+        const trace = this.ctx.tracing.receive({ kind: 'mllp', channelId: channel.id, startTime: at });
+        const result = await this.ctx.intake.hl7(channel, bytes, { defaultCharset, trace });
+        this.write(result, at);
+        trace.end({ ackCode: result.code });
       }
     } catch (err) {
       this.failed(err);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ChannelDefinition } from '../../engine/channel.ts';
 import { Type, type Static } from '@sinclair/typebox';
-import { defineSource, type Intake, type SourceConnector, type SourceStarted } from '../../engine/connector.ts';
+import { defineSource, type Intake, type SourceConnector, type SourceStarted, type SourceTracing } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/log.ts';
 import { ConnectionLimits, type MllpListenerLimits } from './mllp.connection-limits.ts';
@@ -19,6 +19,8 @@ export interface MllpSourceOptions extends MllpListenerLimits {
   defaultCharset: string;
   intake: Intake;
   log: Logger;
+  /** Opens each frame's trace (the engine's SourceTracing). */
+  tracing: SourceTracing;
   /** TLS (and mutual TLS) settings of the channel's source; none: plain TCP. */
   tls?: MllpListenerTlsSpec;
 }
@@ -140,8 +142,8 @@ export class MllpSource {
     if (this.closing || socket.destroyed) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    const { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset } = this.options;
-    const ctx = { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset };
+    const { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset, tracing } = this.options;
+    const ctx = { channel, intake, log, maxFrameBytes, idleTimeoutMs, frameTimeoutMs, defaultCharset, tracing };
     new MllpConnection(socket, { ...ctx, limits: this.limits, track: (work) => this.track(work) });
   }
 
@@ -214,12 +216,13 @@ export const mllpSource = defineSource({
       },
     },
   ],
-  start: async ({ intake, log, config: engine }) => ({
+  start: async ({ intake, log, config: engine, tracing }) => ({
     create: (channel, c) => {
       const options: MllpSourceOptions = {
         channel,
         intake,
         log,
+        tracing,
         host: c.host,
         port: c.port,
         maxFrameBytes: c.maxFrameBytes,

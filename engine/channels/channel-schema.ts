@@ -10,6 +10,7 @@ import { DataClass } from '../../transforms/canonical/data-class.ts';
 import { isCanonicalModelName } from '../../transforms/canonical/index.ts';
 import { ConditionSchema } from '../../transforms/dsl/condition-schema.ts';
 import type { ConnectorRegistry } from '../connector.ts';
+import { searchFieldProblems, SearchFieldsSchema } from './search-fields.ts';
 import { ChannelRetentionSchema } from '../ops/retention/retention-rules.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
@@ -82,6 +83,7 @@ export const ChannelSchema = Type.Object(
         description: 'most canonical events one message may make; more is refused (AR). Default 500.',
       }),
     ),
+    searchFields: SearchFieldsSchema,
     retention: Type.Optional(ChannelRetentionSchema),
   },
   { additionalProperties: false, $id: 'Channel' },
@@ -97,7 +99,8 @@ export interface ChannelProblem {
  * Everything wrong with a channel, or nothing: shape (the schema), then meaning: known transforms and connector kinds, the source's
  * settings against its connector's declared schema, each destination's models among those its connector declares it can send (`mllp-out`
  * maps only ChargeEvent and EncounterEvent: any other would dead-letter every message), its settings against the connector's declared
- * schema (after `${VAR}` placeholders are resolved from `env`), hosts on the allow-list, unique destination ids, a filter that compiles.
+ * schema (after `${VAR}` placeholders are resolved from `env`), hosts on the allow-list, unique destination ids, a filter that compiles,
+ * search fields whose HL7v2 path or FHIRPath compiles (search-fields.ts).
  * Never throws; the messages name fields, not secret values.
  */
 export function validateChannel(o: {
@@ -122,6 +125,7 @@ export function validateChannel(o: {
     }
   }
   sourceProblems(channel, o, problems);
+  problems.push(...searchFieldProblems(channel.searchFields));
   const seen = new Set<string>();
   channel.destinations.forEach((d, i) => {
     const at = `/destinations/${i}`;

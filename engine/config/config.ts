@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { SwitchboardError } from '../errors.ts';
 import { LOG_FORMATS } from '../log.ts';
+import { TracingConfigProperties } from '../ops/tracing/tracing-config.ts';
+import { AlertConfigProperties } from '../ops/alerts/alert-config.ts';
 import { RetentionConfigProperties } from '../ops/retention/retention-config.ts';
 
 /**
@@ -126,6 +128,8 @@ export const EngineConfigSchema = Type.Object({
       },
     ),
   ),
+  ...TracingConfigProperties,
+  ...AlertConfigProperties,
 });
 export type EngineConfig = Static<typeof EngineConfigSchema>;
 

@@ -7,6 +7,7 @@ import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import { FlowStatus, StepStatus } from './flow-states.ts';
 import { flowStatus, readySteps, stepsToPark } from './step-planner.ts';
+import type { TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
 /** What advancing an instance needs: the store, the counters, the flows' queues, a log. */
 export interface AdvanceDeps {
@@ -23,9 +24,14 @@ export interface AdvanceDeps {
  * run twice or at once in two processes: parking is conditional, queueing is by deterministic job
  * id, and the status is written only while the steps are as read (FlowStore.setStatus), else read
  * again (5 times). A queue failure is logged: the relay queues what is due. Gives the instance as
- * last read, or undefined when it is gone.
+ * last read, or undefined when it is gone. `trace`: the span that moved it on (a step's), put in the jobs it queues.
  */
-export async function advance(deps: AdvanceDeps, flow: FlowDefinition, id: string): Promise<FlowInstance | undefined> {
+export async function advance(
+  deps: AdvanceDeps,
+  flow: FlowDefinition,
+  id: string,
+  trace?: TraceCarrier,
+): Promise<FlowInstance | undefined> {
   for (let tries = 0; tries < 5; tries++) {
     const instance = await deps.store.flows.get(id);
     if (!instance) return undefined;
@@ -35,7 +41,7 @@ export async function advance(deps: AdvanceDeps, flow: FlowDefinition, id: strin
       if (await deps.store.flows.transition({ id, stepId, from: [StepStatus.waiting], to: StepStatus.parked }))
         steps[stepId] = { ...steps[stepId]!, status: StepStatus.parked };
     }
-    await queueReady(deps, instance, readySteps(flow, steps));
+    await queueReady(deps, instance, readySteps(flow, steps), trace);
     const status = flowStatus(flow, steps);
     const seen = { ...instance, steps };
     if (status === instance.status) return seen;
@@ -47,10 +53,10 @@ export async function advance(deps: AdvanceDeps, flow: FlowDefinition, id: strin
   return deps.store.flows.get(id);
 }
 
-async function queueReady(deps: AdvanceDeps, instance: FlowInstance, ready: readonly string[]): Promise<void> {
+async function queueReady(deps: AdvanceDeps, instance: FlowInstance, ready: readonly string[], trace?: TraceCarrier): Promise<void> {
   if (ready.length === 0) return;
   try {
-    await deps.queues.steps(instance, ready);
+    await deps.queues.steps(instance, ready, trace);
   } catch (err) {
     deps.log.warn('flow steps not queued; the relay will queue them', { instanceId: instance._id, code: toSwitchboardError(err).code });
   }

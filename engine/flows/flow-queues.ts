@@ -2,15 +2,17 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ensureJob } from '../queue/relay.ts';
 import { JOB_OPTIONS } from '../queue/queues.ts';
+import { carrierFields, type TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
 /** One queue per flow: its steps' jobs and its compensation runs. */
 export const flowQueueName = (flowId: string): string => `flow.${flowId}`;
 
 /**
  * A job of a flow's queue: ids only, never content. With `stepId`, run that step of the instance;
- * without, run the instance's compensations (after an abort).
+ * without, run the instance's compensations (after an abort). Its TraceCarrier, while tracing is on:
+ * the span that queued it (the flow's start, or the step before), parent of the step's span.
  */
-export interface FlowJobData {
+export interface FlowJobData extends TraceCarrier {
   messageId: string;
   instanceId: string;
   stepId?: string;
@@ -37,11 +39,16 @@ export class FlowQueues {
     return this.queues.get(flowId);
   }
 
-  /** Queues steps of an instance (each once: a job waiting, delayed or running is left). */
-  async steps(instance: { _id: string; flowId: string; messageId: string }, stepIds: Iterable<string>): Promise<void> {
+  /** Queues steps of an instance (each once: a job waiting, delayed or running is left), with `trace` in their jobs. */
+  async steps(
+    instance: { _id: string; flowId: string; messageId: string },
+    stepIds: Iterable<string>,
+    trace?: TraceCarrier,
+  ): Promise<void> {
     const queue = this.queues.get(instance.flowId);
+    const carried = carrierFields(trace);
     for (const stepId of stepIds) {
-      const data: FlowJobData = { messageId: instance.messageId, instanceId: instance._id, stepId };
+      const data: FlowJobData = { messageId: instance.messageId, instanceId: instance._id, stepId, ...carried };
       await queue?.add('step', data, { ...JOB_OPTIONS, jobId: stepJobId(instance._id, stepId) });
     }
   }

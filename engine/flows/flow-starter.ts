@@ -9,8 +9,12 @@ import type { FlowCounters } from './flow-counters.ts';
 import type { FlowQueues } from './flow-queues.ts';
 import { FlowStatus } from './flow-states.ts';
 import { initialSteps, readySteps, valueAt } from './step-planner.ts';
+import { carrierFields, type TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
-type Triggering = Pick<MessageRecord, '_id' | 'channelId' | 'canonical' | 'format' | 'raw' | 'charset' | 'summary' | 'receivedAt'>;
+type Triggering = Pick<
+  MessageRecord,
+  '_id' | 'channelId' | 'canonical' | 'format' | 'raw' | 'charset' | 'summary' | 'receivedAt' | 'traceparent' | 'tracestate'
+>;
 
 /**
  * Starts the flows a stored message triggers (issue 24): one instance per flow of the message's
@@ -39,15 +43,18 @@ export class FlowStarter {
     return this.o.catalog.triggeredBy(channelId).length > 0;
   }
 
-  /** Stores the instances the message triggers, if any (STORE_UNAVAILABLE when it cannot), then queues their first steps. */
-  async create(record: Triggering): Promise<FlowInstance[]> {
+  /**
+   * Stores the instances the message triggers, if any (STORE_UNAVAILABLE when it cannot), then queues their first steps, with
+   * `trace` (the span that started them, else the message's own) in their jobs.
+   */
+  async create(record: Triggering, trace: TraceCarrier = carrierFields(record)): Promise<FlowInstance[]> {
     const instances = this.instancesFor(record);
     if (instances.length === 0) return [];
     const created = await this.o.store.flows.create(instances);
     for (const flow of new Set(created.map((i) => i.flowId)))
       this.o.counters.instancesStarted(flow, created.filter((i) => i.flowId === flow).length);
     try {
-      for (const i of instances) await this.o.queues.steps(i, readySteps(this.o.catalog.get(i.flowId)!.definition, i.steps));
+      for (const i of instances) await this.o.queues.steps(i, readySteps(this.o.catalog.get(i.flowId)!.definition, i.steps), trace);
     } catch (err) {
       this.o.log.warn('flow started but its first steps not queued; the relay will queue them', {
         messageId: record._id,
@@ -79,6 +86,7 @@ export class FlowStarter {
           ...(keys.length > 0 ? { searchKeys: keys.map((k) => this.o.store.flows.searchValue(String(k))) } : {}),
           createdAt: record.receivedAt,
           updatedAt: new Date(),
+          ...carrierFields(record),
         });
       });
     }

@@ -18,6 +18,11 @@ import { runCompensations } from './compensations.ts';
 import { StepConnectors } from './step-connectors.ts';
 import { planStepRequest } from './step-request.ts';
 import { readySteps } from './step-planner.ts';
+import type { Span } from '@opentelemetry/api';
+import { SpanAttribute } from '../ops/tracing/span-attributes.ts';
+import { endSpan, SpanName } from '../ops/tracing/spans.ts';
+import { carrierOf } from '../ops/tracing/trace-carrier.ts';
+import { startWorkSpan, tracedSend } from '../ops/tracing/work-spans.ts';
 
 export interface FlowWorkerOptions {
   flowId: string;
@@ -44,6 +49,9 @@ interface StepRun {
   log: Logger;
   /** The request sent, once worked out. */
   request?: Record<string, unknown>;
+  /** The step's span, while tracing is on, and how it ended (none: the step was not due after all). */
+  span?: Span | undefined;
+  ended?: { outcome: string; errorCode?: string };
 }
 
 /** Events of instances kept by a worker for their next steps. */
@@ -106,8 +114,14 @@ export class FlowWorker {
     if (state.status === StepStatus.waiting && !readySteps(flow, instance.steps).includes(step.id)) return;
     const log = this.o.log.child({ instanceId: instance._id, stepId: step.id });
     const run: StepRun = { job, token, flow, step, instance, attempt: state.attempts + 1, started: Date.now(), log };
-    await this.runStep(run);
-    await advance(deps, flow, instance._id);
+    run.span = startWorkSpan({ name: SpanName.flowStep, job: job.data, stored: instance, attributes: stepIds(run) });
+    try {
+      await this.runStep(run);
+    } finally {
+      endSpan(run.span, run.ended ?? { outcome: 'skipped' });
+    }
+    // The steps it makes due are queued as its children.
+    await advance(deps, flow, instance._id, carrierOf(run.span));
   }
 
   /** Claims the step, works out and sends its request, and records the answer or the failure. */
@@ -145,6 +159,7 @@ export class FlowWorker {
     )
       return;
     this.o.counters.stepEnded(instance.flowId, step.id, 'done', durationMs);
+    r.ended = { outcome: StepStatus.done };
     r.log.info('flow step done', { attempt: r.attempt, ran: output !== undefined });
   }
 
@@ -152,15 +167,17 @@ export class FlowWorker {
   private async send(r: StepRun, event: CanonicalEvent, request: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (r.step.kind === StepKind.map) return request;
     const { connector } = await this.connectors.get(`${r.instance.flowId}@${r.instance.flowVersion}`, r.step, 'call');
-    const result = await connector.send(
-      { model: event.model, modelVersion: event.modelVersion, event: request },
-      { idempotencyKey: `${r.instance._id}:${r.step.id}`, attempt: r.attempt, signal: this.abort.signal, log: r.log },
+    const payload = { model: event.model, modelVersion: event.modelVersion, event: request };
+    const ctx = { idempotencyKey: `${r.instance._id}:${r.step.id}`, attempt: r.attempt, signal: this.abort.signal, log: r.log };
+    const result = await tracedSend(r.span, { [SpanAttribute.eventModel]: event.model }, (trace) =>
+      connector.send(payload, { ...ctx, ...trace }),
     );
     return result.output ?? {};
   }
 
   /** A failed attempt: retried later (DelayedError) or dead, recorded either way; a store outage is thrown back. */
   private async failed(e: SwitchboardError, r: StepRun): Promise<void> {
+    r.ended = { outcome: 'failed', errorCode: e.code };
     if (e.code === 'STORE_UNAVAILABLE') throw e;
     const { instance, step } = r;
     const policy = { ...DEFAULT_RETRY, ...step.retry };
@@ -175,6 +192,7 @@ export class FlowWorker {
     const error = { code: e.code, detail: e.message };
     const set = { error, durationMs, ...(r.request ? { request: r.request } : {}) };
     const target = { id: instance._id, stepId: step.id, from: [StepStatus.running] };
+    r.ended = { outcome: decision.retry ? StepStatus.retrying : StepStatus.dead, errorCode: e.code };
     if (decision.retry) {
       const nextAttemptAt = new Date(Date.now() + decision.delayMs);
       await this.o.store.flows.transition({ ...target, to: StepStatus.retrying, set: { ...set, nextAttemptAt } });
@@ -209,3 +227,13 @@ export class FlowWorker {
     return this.o.pseudonymKey ? { pseudonymKey: this.o.pseudonymKey } : {};
   }
 }
+
+/** A step span's attributes: ids only. */
+const stepIds = (r: StepRun) => ({
+  [SpanAttribute.channelId]: r.instance.channelId,
+  [SpanAttribute.messageId]: r.instance.messageId,
+  [SpanAttribute.flowId]: r.instance.flowId,
+  [SpanAttribute.flowInstanceId]: r.instance._id,
+  [SpanAttribute.stepId]: r.step.id,
+  [SpanAttribute.attempt]: r.attempt,
+});

@@ -8,6 +8,8 @@ import { inScope, type Principal } from '../security/roles.ts';
 import type { Store } from '../store/store.ts';
 import type { AckRecord, MessageRecord } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
+import { SEARCH_FIELD_NAME } from '../channels/search-fields.ts';
+import { DEFAULT_SEARCH_WINDOW_DAYS, MAX_SEARCH_WINDOW_DAYS, searchWindow, type SearchWindow } from '../store/search-window.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
 
@@ -22,8 +24,17 @@ const ListQuery = Type.Object({
       description: 'message type, `ADT` or `ADT^A01`; a FHIR resource type',
     }),
   ),
-  from: Type.Optional(Type.String({ format: 'date-time', description: 'received at or after' })),
-  to: Type.Optional(Type.String({ format: 'date-time', description: 'received before' })),
+  field: Type.Optional(
+    Type.String({ pattern: SEARCH_FIELD_NAME, description: 'a search field the channel declares (searchFields); with channel and value' }),
+  ),
+  value: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the value of `field` searched for, exactly' })),
+  from: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: `received at or after; default ${DEFAULT_SEARCH_WINDOW_DAYS} days before to, at most ${MAX_SEARCH_WINDOW_DAYS} before`,
+    }),
+  ),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'received before; default now' })),
   destination: Type.Optional(Type.String({ maxLength: 100, description: 'routed to this destination' })),
   errorCode: Type.Optional(Type.String({ maxLength: 60, description: 'met this error code (intake, routing or a delivery)' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
@@ -85,9 +96,11 @@ export const messageRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
       schema: {
         summary: 'Search messages',
         description:
-          'Newest first, paged by the nextBefore cursor, within the caller’s channels; MRNs and control ids masked without the PHI ' +
-          'permission. Searching by MRN (a direct identifier) needs the PHI permission: 403 otherwise, audited as denied. Audited ' +
-          '(without the MRN or control id searched for).',
+          'Newest first, paged by the nextBefore cursor, within the caller’s channels and a time window (from … to: by default the ' +
+          `last ${DEFAULT_SEARCH_WINDOW_DAYS} days, at most ${MAX_SEARCH_WINDOW_DAYS}; a wider one is 400); MRNs and control ids ` +
+          'masked without the PHI permission. `field` and `value` search by a search field the channel declares (with `channel`). ' +
+          'Searching by MRN or a search field (identifiers) needs the PHI permission: 403 otherwise, audited as denied. Audited ' +
+          '(without the MRN, control id or field value searched for).',
         querystring: ListQuery,
       },
     },
@@ -186,21 +199,36 @@ async function rerouteMessage(deps: Deps, request: FastifyRequest<{ Params: { id
 }
 
 /**
- * `GET /api/messages`: a page of the caller's messages, newest first. A search by MRN without the PHI permission is
- * refused (403, audited as denied); every other search is audited, without the MRN and control id searched for.
+ * `GET /api/messages`: a page of the caller's messages, newest first, within a time window (searchWindow: 400 when too
+ * wide). A search by MRN or by a search field without the PHI permission is refused (403, audited as denied); every
+ * other search is audited, without the MRN, control id and field value searched for. A search field needs `channel`
+ * and `value` (400 otherwise); one the channel does not declare finds nothing.
  */
 async function searchMessages({ store, audit }: Deps, request: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply) {
   const p = principalOf(request);
   const q = request.query;
-  if (q.mrn && !p.phi) {
-    // Whether a patient has messages at all is PHI: the answer, even masked or empty, would tell.
-    const why = 'searching by MRN (a direct identifier) needs the PHI permission';
+  const malformed =
+    q.field && !q.channel
+      ? 'a search by field needs `channel`: search fields are declared per channel'
+      : Boolean(q.field) !== Boolean(q.value)
+        ? '`field` and `value` go together'
+        : undefined;
+  if (malformed) return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), malformed);
+  let window: SearchWindow;
+  try {
+    window = searchWindow({ ...(q.from ? { from: new Date(q.from) } : {}), ...(q.to ? { to: new Date(q.to) } : {}) });
+  } catch (err) {
+    return sendProblem(reply, err as SwitchboardError, (err as Error).message);
+  }
+  if ((q.mrn || q.field) && !p.phi) {
+    // Whether a patient (or an account, an order) has messages at all is PHI: the answer, even masked or empty, would tell.
+    const why = `searching by ${q.mrn ? 'MRN' : 'a search field'} (an identifier) needs the PHI permission`;
     await audit.append({
       actor: p.username,
       action: AuditAction.denied,
       outcome: 'denied',
       target: 'GET /api/messages',
-      details: { why, mrn: '[given]' },
+      details: { why, ...(q.mrn ? { mrn: '[given]' } : { field: q.field, value: '[given]' }) },
       sourceIp: sourceIp(request),
     });
     return sendProblem(reply, new SwitchboardError('FORBIDDEN'), why);
@@ -212,14 +240,15 @@ async function searchMessages({ store, audit }: Deps, request: FastifyRequest<{ 
     details: searchDetails(q, p.phi),
     sourceIp: sourceIp(request),
   });
-  if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null };
-  const items = await store.messages.list(listCriteria(q, p));
+  const shownWindow = { from: window.from.toISOString(), to: window.to.toISOString() };
+  if (q.channel && !inScope(p, q.channel)) return { items: [], nextBefore: null, window: shownWindow };
+  const items = await store.messages.list(listCriteria(q, p, window));
   const last = items.at(-1);
-  return { items: items.map((m) => view(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null };
+  return { items: items.map((m) => view(m, p.phi)), nextBefore: items.length === q.limit && last ? last._id : null, window: shownWindow };
 }
 
 /** The store query of a search: the caller's filters within the caller's channels. */
-function listCriteria(q: ListQuery, p: Principal): Parameters<Store['messages']['list']>[0] {
+function listCriteria(q: ListQuery, p: Principal, window: SearchWindow): Parameters<Store['messages']['list']>[0] {
   return {
     limit: q.limit,
     ...(q.channel ? { channelId: q.channel } : {}),
@@ -228,15 +257,16 @@ function listCriteria(q: ListQuery, p: Principal): Parameters<Store['messages'][
     ...(q.controlId ? { controlId: q.controlId } : {}),
     ...(q.mrn ? { mrn: q.mrn } : {}),
     ...(q.type ? { messageType: q.type } : {}),
-    ...(q.from ? { from: new Date(q.from) } : {}),
-    ...(q.to ? { to: new Date(q.to) } : {}),
+    ...(q.field && q.value ? { field: { name: q.field, value: q.value } } : {}),
+    from: window.from,
+    to: window.to,
     ...(q.destination ? { destinationId: q.destination } : {}),
     ...(q.errorCode ? { errorCode: q.errorCode } : {}),
     ...(q.before ? { before: q.before } : {}),
   };
 }
 
-/** The audited criteria of a search: the MRN and control id only as `[given]`. */
+/** The audited criteria of a search: the MRN, control id and field value only as `[given]`. */
 function searchDetails(q: ListQuery, phi: boolean) {
   const given = (v: string | undefined) => (v ? '[given]' : undefined);
   return {
@@ -244,6 +274,8 @@ function searchDetails(q: ListQuery, phi: boolean) {
     status: q.status,
     controlId: given(q.controlId),
     mrn: given(q.mrn),
+    field: q.field,
+    value: given(q.value),
     type: q.type,
     from: q.from,
     to: q.to,

@@ -13,6 +13,13 @@ import { withTimeout } from '../timeout.ts';
 import { codeLabel, engineMetrics, type IntakeOutcome } from '../metrics/engine-metrics.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import { searchFieldValues } from './search-field-values.ts';
+import type { ReceiptTrace } from '../connector.ts';
+import type { Span } from '@opentelemetry/api';
+import { SpanAttribute } from '../ops/tracing/span-attributes.ts';
+import { endSpan, inSpan, SpanName, startSpan } from '../ops/tracing/spans.ts';
+import { receiptSpan } from '../ops/tracing/source-tracing.ts';
+import { carrierOf, type TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
 export type FhirReceipt =
   | { kind: 'accepted' | 'duplicate'; messageId: string; status: Status }
@@ -58,12 +65,42 @@ export class FhirIntake {
   async submit(
     channel: ChannelDefinition,
     resource: Record<string, unknown>,
+    opts: { dedupeId?: string; client: string; trace?: ReceiptTrace },
+  ): Promise<FhirReceipt> {
+    const parent = receiptSpan(opts.trace);
+    if (!parent) return this.store(channel, resource, opts, undefined);
+    const span = this.intakeSpan(parent, channel, resource);
+    const receipt = await this.store(channel, resource, opts, span);
+    endSpan(span, {
+      outcome: receipt.kind,
+      attributes: { [SpanAttribute.messageId]: 'messageId' in receipt ? receipt.messageId : undefined },
+    });
+    return receipt;
+  }
+
+  /** A resource's (or a transaction's) intake span, a child of its request's; ids and the resource type only. */
+  private intakeSpan(parent: Span, channel: ChannelDefinition, resource?: Record<string, unknown>, entries?: number) {
+    return startSpan({
+      name: SpanName.intakeFhir,
+      parent,
+      attributes: {
+        [SpanAttribute.channelId]: channel.id,
+        [SpanAttribute.resourceType]: resource ? String(resource.resourceType) : undefined,
+        [SpanAttribute.count]: entries,
+      },
+    });
+  }
+
+  private async store(
+    channel: ChannelDefinition,
+    resource: Record<string, unknown>,
     opts: { dedupeId?: string; client: string },
+    span: Span | undefined,
   ): Promise<FhirReceipt> {
     const { record, plan } = intakeRecord(channel, this.options.transforms, resource, opts);
     const messageId = record._id;
     const log = this.options.log.child({ messageId, channelId: channel.id });
-    const committed = await this.options.core.commit(record, log);
+    const committed = await this.options.core.commit(record, log, span);
     // The FHIR source has validated the resource type before intake.
     const count = engineMetrics.intake.bind(engineMetrics, channel.id, codeLabel(resource.resourceType));
     switch (committed.kind) {
@@ -106,14 +143,29 @@ export class FhirIntake {
   async submitTransaction(
     channel: ChannelDefinition,
     entries: readonly { index: number; resource: Record<string, unknown> }[],
-    opts: { key: string; contentHash: string; client: string },
+    opts: { key: string; contentHash: string; client: string; trace?: ReceiptTrace },
   ): Promise<TransactionReceipt> {
+    const parent = receiptSpan(opts.trace);
+    if (!parent) return this.storeTransaction(channel, entries, opts, undefined);
+    const span = this.intakeSpan(parent, channel, undefined, entries.length);
+    const receipt = await this.storeTransaction(channel, entries, opts, span);
+    endSpan(span, { outcome: receipt.kind });
+    return receipt;
+  }
+
+  private async storeTransaction(
+    channel: ChannelDefinition,
+    entries: readonly { index: number; resource: Record<string, unknown> }[],
+    opts: { key: string; contentHash: string; client: string },
+    span: Span | undefined,
+  ): Promise<TransactionReceipt> {
+    const trace = carrierOf(span);
     const built = entries.map((e) => {
       const { record, plan } = intakeRecord(channel, this.options.transforms, e.resource, {
         dedupeId: `${opts.key}#${e.index}`,
         client: opts.client,
       });
-      return { index: e.index, plan, record: { ...record, contentHash: opts.contentHash } };
+      return { index: e.index, plan, record: { ...record, contentHash: opts.contentHash, ...trace } };
     });
     const log = this.options.log.child({ channelId: channel.id });
     const count = (outcome: IntakeOutcome, code?: string) => countEntries(channel.id, entries, outcome, code);
@@ -125,11 +177,16 @@ export class FhirIntake {
     }
     let stored: TransactionEntry[];
     try {
-      stored = await withTimeout(
-        this.options.store.messages.insertTransaction(built.map((b) => b.record)),
-        this.options.storeTimeoutMs,
-        'STORE_UNAVAILABLE',
-      );
+      const insert = () =>
+        withTimeout(
+          this.options.store.messages.insertTransaction(built.map((b) => b.record)),
+          this.options.storeTimeoutMs,
+          'STORE_UNAVAILABLE',
+        );
+      const attributes = { [SpanAttribute.channelId]: channel.id, [SpanAttribute.count]: built.length };
+      stored = await (span
+        ? inSpan({ name: SpanName.storeWrite, parent: span, attributes }, insert, () => ({ outcome: 'done' }))
+        : insert());
     } catch (err) {
       const e = toSwitchboardError(err);
       count(e.code === 'CONFLICT' ? 'rejected' : 'unavailable', e.code);
@@ -145,22 +202,24 @@ export class FhirIntake {
       const record = built.find((b) => b.record._id === e.messageId)?.record ?? (await this.storedEntry(e.messageId));
       if (!record || (await this.options.core.ensureFlows(record))) return { kind: 'unavailable' };
     }
-    try {
-      for (const e of stored.filter((x) => x.committed)) {
-        await withTimeout(
-          queueDeliveries(this.options.deliveryQueues, { channelId: channel.id, messageId: e.messageId, destinationIds: e.destinationIds }),
-          2000,
-          'QUEUE_UNAVAILABLE',
-        );
-      }
-    } catch (err) {
-      log.warn('transaction stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
-    }
+    await this.queueCommitted(channel.id, stored, trace, log);
     log.info('transaction accepted', { entries: stored.length, stored: stored.filter((e) => e.inserted).length });
     stored.forEach((e, i) =>
       engineMetrics.intake(channel.id, codeLabel(entries[i]?.resource.resourceType), e.inserted ? 'accepted' : 'duplicate'),
     );
     return { kind: 'stored', entries: stored.map((e) => ({ messageId: e.messageId, duplicate: !e.inserted })) };
+  }
+
+  /** Queues the deliveries of the entries this call committed, with the intake span's `trace`; a failure is left to the relay. */
+  private async queueCommitted(channelId: string, stored: TransactionEntry[], trace: TraceCarrier, log: Logger): Promise<void> {
+    try {
+      for (const { messageId, destinationIds } of stored.filter((x) => x.committed)) {
+        const queued = queueDeliveries(this.options.deliveryQueues, { channelId, messageId, destinationIds, trace });
+        await withTimeout(queued, 2000, 'QUEUE_UNAVAILABLE');
+      }
+    } catch (err) {
+      log.warn('transaction stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
+    }
   }
 
   /** A stored entry of a retried transaction; undefined when the store cannot say. */
@@ -173,8 +232,8 @@ export class FhirIntake {
 }
 
 /**
- * A resource's message record as intake stores it, and the route planned for it. Its key is `dedupeKey` when given (a
- * correction's), else `<channel>|fhir|<dedupeId>`, else `fhir|<id>`.
+ * A resource's message record as intake stores it (with the values of the channel's search fields), and the route planned
+ * for it. Its key is `dedupeKey` when given (a correction's), else `<channel>|fhir|<dedupeId>`, else `fhir|<id>`.
  */
 export function intakeRecord(
   channel: ChannelDefinition,
@@ -195,6 +254,7 @@ export function intakeRecord(
     source: { channelId: channel.id, messageType: type, controlId, sendingApplication: opts.client, sendingFacility: '' },
   });
   const errored = plan.status === MessageStatus.errored;
+  const fields = searchFieldValues(channel, { kind: 'fhir', resource });
   const record: MessageRecord = {
     _id: messageId,
     channelId: channel.id,
@@ -217,6 +277,7 @@ export function intakeRecord(
     ...(errored ? { error: { code: plan.error.code, detail: plan.error.message } } : { canonical: { events: plan.events } }),
     ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
     ack: { code: errored ? 'AE' : 'AA', ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
+    ...(fields ? { searchFieldValues: fields } : {}),
   };
   return { record, plan };
 }

@@ -26,6 +26,11 @@ import { intakeMetrics } from '../metrics/intake-metrics.ts';
 import { engineMetrics, typeLabel } from '../metrics/engine-metrics.ts';
 import { ackControlId, answer, encoded, worstAck, notAccepted, type IntakeResult, type OneResult } from './hl7-answers.ts';
 import type { StoreAndQueue } from './store-and-queue.ts';
+import type { ReceiptTrace } from '../connector.ts';
+import type { Span } from '@opentelemetry/api';
+import { SpanAttribute } from '../ops/tracing/span-attributes.ts';
+import { annotate, endSpan, SpanName, startSpan } from '../ops/tracing/spans.ts';
+import { receiptSpan } from '../ops/tracing/source-tracing.ts';
 
 export interface Hl7IntakeOptions {
   /** The one store-and-queue step shared with the FHIR front end. */
@@ -42,6 +47,8 @@ interface Arrival {
   header: Hl7Header | undefined;
   messageId: string;
   receivedAt: Date;
+  /** Its intake span (a child of the frame's), while tracing is on. */
+  span?: Span | undefined;
 }
 
 /**
@@ -65,12 +72,26 @@ export class Hl7Intake {
   constructor(private readonly options: Hl7IntakeOptions) {}
 
   /** Answers one frame; `defaultCharset` applies when MSH-18 is empty (the source's setting). */
-  async submit(channel: ChannelDefinition, bytes: Uint8Array, opts: { defaultCharset?: string } = {}): Promise<IntakeResult> {
+  async submit(
+    channel: ChannelDefinition,
+    bytes: Uint8Array,
+    opts: { defaultCharset?: string; trace?: ReceiptTrace } = {},
+  ): Promise<IntakeResult> {
     const decoded = decodeBytes(bytes, { defaultCharset: opts.defaultCharset ?? 'UNICODE UTF-8' });
     const { text, charset } = decoded;
+    const frame = receiptSpan(opts.trace);
     if (decoded.invalid) return encoded(await this.refuseCharset(channel, bytes, text, charset, decoded.invalid), charset);
-    if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset);
-    return encoded(await this.submitOne(channel, bytes, text, charset), charset);
+    if (isBatch(text)) return this.submitBatch(channel, bytes, text, charset, frame);
+    return encoded(await this.traced(channel, frame, (span) => this.submitOne(channel, bytes, text, charset, span)), charset);
+  }
+
+  /** One message's intake in its span (a child of the frame's): its id, and the outcome and ACK code it ended with. */
+  private async traced(channel: ChannelDefinition, frame: Span | undefined, work: (span: Span | undefined) => Promise<OneResult>) {
+    const span = startSpan({ name: SpanName.intakeHl7, parent: frame, attributes: { [SpanAttribute.channelId]: channel.id } });
+    const result = await work(span);
+    const outcome = result.duplicate ? 'duplicate' : result.code === 'AA' ? 'accepted' : result.code === 'AE' ? 'errored' : 'rejected';
+    endSpan(span, { outcome, attributes: { [SpanAttribute.messageId]: result.messageId, [SpanAttribute.ackCode]: result.code } });
+    return result;
   }
 
   /**
@@ -78,7 +99,13 @@ export class Hl7Intake {
    * in order, and the answer is a batch of their ACKs (BHS-12 names the original batch id).
    * An envelope that cannot be read is rejected whole.
    */
-  private async submitBatch(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<IntakeResult> {
+  private async submitBatch(
+    channel: ChannelDefinition,
+    bytes: Uint8Array,
+    text: string,
+    charset: string,
+    frame: Span | undefined,
+  ): Promise<IntakeResult> {
     let batch: Hl7Batch;
     try {
       batch = parseBatch(text, { charset });
@@ -103,7 +130,7 @@ export class Hl7Intake {
     const results: OneResult[] = [];
     for (const message of batch.messages) {
       const one = message.encode();
-      results.push(await this.submitOne(channel, encodeText(one, charset), one, charset));
+      results.push(await this.traced(channel, frame, (span) => this.submitOne(channel, encodeText(one, charset), one, charset, span)));
     }
     const acks = results.map((r) => r.ackText);
     return {
@@ -112,10 +139,10 @@ export class Hl7Intake {
     };
   }
 
-  private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string): Promise<OneResult> {
+  private async submitOne(channel: ChannelDefinition, bytes: Uint8Array, text: string, charset: string, span?: Span): Promise<OneResult> {
     const receivedAt = new Date();
     const messageId = newMessageId(receivedAt.getTime());
-    const arrival: Arrival = { channel, bytes, charset, header: undefined, messageId, receivedAt };
+    const arrival: Arrival = { channel, bytes, charset, header: undefined, messageId, receivedAt, span };
     let message: Hl7Message;
     try {
       arrival.header = readHeader(text, { charset });
@@ -134,6 +161,7 @@ export class Hl7Intake {
   private async storeOne(m: Arrival & { header: Hl7Header }, message: Hl7Message): Promise<OneResult> {
     const { channel, messageId, receivedAt, header: h } = m;
     const type = hl7Type(h);
+    annotate(m.span, { [SpanAttribute.messageType]: h.messageType, [SpanAttribute.triggerEvent]: h.triggerEvent });
     const plan = planHl7({ ...m, message }, this.options.transforms);
     if (plan.status === MessageStatus.errored && plan.error.code === 'MESSAGE_TOO_MANY_EVENTS') {
       return this.reject({ ...m, code: plan.error.code, reason: plan.error.message });
@@ -147,11 +175,12 @@ export class Hl7Intake {
       ack: { code: errored ? 'AE' : 'AA', message: ack, ...(errored ? { text: plan.error.senderText } : {}), sentAt: receivedAt },
     });
     const log = this.options.log.child({ messageId, channelId: channel.id });
-    const committed = await this.options.core.commit(record, log);
+    const committed = await this.options.core.commit(record, log, m.span);
     const label = typeLabel(true, h.messageType, h.triggerEvent);
     switch (committed.kind) {
       case 'unavailable':
         engineMetrics.intake(channel.id, label, 'unavailable', committed.code);
+        annotate(m.span, { [SpanAttribute.errorCode]: committed.code });
         log.warn('message not stored; answering AE so the sender resends', { code: committed.code });
         return answer(h, 'AE', { text: ErrorCatalog[committed.code].text, hl7ErrorCode: ErrorCatalog[committed.code].hl7ErrorCode });
       case 'existing':
@@ -160,6 +189,7 @@ export class Hl7Intake {
         engineMetrics.intake(channel.id, label, errored ? 'errored' : 'accepted', errored ? plan.error.code : undefined);
         if (errored) {
           log.warn('transform failed; message errored, answered AE', { code: plan.error.code });
+          annotate(m.span, { [SpanAttribute.errorCode]: plan.error.code });
           return { ackText: ack, code: 'AE', messageId };
         }
         log.info('message accepted', { messageType: type, status: plan.status });
@@ -231,6 +261,7 @@ export class Hl7Intake {
     };
     const log = this.options.log.child({ messageId: r.messageId, channelId: r.channel.id });
     log.info('message rejected', { code: r.code });
+    annotate(r.span, { [SpanAttribute.errorCode]: r.code });
     const h = r.header;
     engineMetrics.intake(
       r.channel.id,

@@ -6,6 +6,7 @@ import { hl7ContentHash } from '../store/content-hash.ts';
 import type { AckRecord, MessageRecord, RoutePlan } from '../store/message-record.ts';
 import { MessageStatus } from '../store/states.ts';
 import type { Transform } from '../../transforms/dsl/define-transform.ts';
+import { searchFieldValues } from './search-field-values.ts';
 
 /** A parsed HL7v2 message as intake received it: where, when, under which id, and its bytes. */
 export interface Hl7Received {
@@ -37,9 +38,11 @@ export function planHl7(m: Hl7Received, transforms: ReadonlyMap<string, Transfor
 
 /**
  * The message record intake stores for a parsed HL7v2 message and its plan: routed, filtered or errored as planned,
- * under `dedupeKey` (intake: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`), with the ACK it answered (`ack`).
+ * under `dedupeKey` (intake: `<channel>|<MSH-3>|<MSH-4>|<MSH-10>`), with the ACK it answered (`ack`) and the values of the
+ * channel's search fields.
  */
 export function hl7Record(m: Hl7Received, plan: RoutePlan, o: { dedupeKey: string; ack: AckRecord }): MessageRecord {
+  const fields = searchFieldValues(m.channel, { kind: 'hl7', message: m.message });
   return {
     _id: m.messageId,
     channelId: m.channel.id,
@@ -58,5 +61,6 @@ export function hl7Record(m: Hl7Received, plan: RoutePlan, o: { dedupeKey: strin
       : { canonical: { events: plan.events } }),
     ...(plan.status === MessageStatus.filtered ? { filteredReason: plan.reason } : {}),
     ack: o.ack,
+    ...(fields ? { searchFieldValues: fields } : {}),
   };
 }

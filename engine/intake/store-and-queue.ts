@@ -6,6 +6,10 @@ import type { MessageRecord } from '../store/message-record.ts';
 import type { Store } from '../store/store.ts';
 import type { FlowStarter } from '../flows/flow-starter.ts';
 import { withTimeout } from '../timeout.ts';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import { SpanAttribute, type SpanAttributes } from '../ops/tracing/span-attributes.ts';
+import { inSpan, SpanName, type SpanName as Name } from '../ops/tracing/spans.ts';
+import { carrierFields, carrierOf, parentFrom } from '../ops/tracing/trace-carrier.ts';
 
 /** What the store and queues made of one message (StoreAndQueue.commit). */
 export type Committed =
@@ -43,10 +47,13 @@ const QUEUE_TIMEOUT_MS = 2000;
 export class StoreAndQueue {
   constructor(private readonly o: StoreAndQueueOptions) {}
 
-  async commit(record: MessageRecord, log: Logger): Promise<Committed> {
+  async commit(record: MessageRecord, log: Logger, span?: Span): Promise<Committed> {
     let stored: Awaited<ReturnType<Store['messages']['insert']>>;
+    if (span) Object.assign(record, carrierOf(span));
     try {
-      stored = await withTimeout(this.o.store.messages.insert(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      stored = await this.traced(span, SpanName.storeWrite, record, () =>
+        withTimeout(this.o.store.messages.insert(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE'),
+      );
     } catch (err) {
       return { kind: 'unavailable', code: toSwitchboardError(err).code };
     }
@@ -61,18 +68,16 @@ export class StoreAndQueue {
     if (destinationIds.length === 0) return { kind: 'stored' };
     try {
       const { deliveryQueues: queues, handoff } = this.o;
-      await withTimeout(
-        queueStored({
-          queues,
-          handoff,
-          channelId: record.channelId,
-          messageId: record._id,
-          destinationIds,
-          forDelivery: stored.forDelivery,
-        }),
-        QUEUE_TIMEOUT_MS,
-        'QUEUE_UNAVAILABLE',
-      );
+      const { channelId, _id: messageId } = record;
+      const queue = (queueSpan: Span | undefined) => {
+        const trace = carrierOf(queueSpan);
+        const queued = queueStored({ queues, handoff, channelId, messageId, destinationIds, forDelivery: stored.forDelivery, trace });
+        return withTimeout(queued, QUEUE_TIMEOUT_MS, 'QUEUE_UNAVAILABLE');
+      };
+      const producer = { name: SpanName.queueDeliveries, kind: SpanKind.PRODUCER, parent: span };
+      await (span
+        ? inSpan({ ...producer, attributes: ids(record, { [SpanAttribute.count]: destinationIds.length }) }, queue, done)
+        : queue(undefined));
     } catch (err) {
       log.warn('stored but not queued; the relay will queue it', { code: toSwitchboardError(err).code });
     }
@@ -93,11 +98,19 @@ export class StoreAndQueue {
     const { flows } = this.o;
     if (!flows || !this.watchesFlows(record.channelId)) return undefined;
     try {
-      await withTimeout(flows.create(record), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      const parent = parentFrom(record);
+      const create = (span: Span | undefined) =>
+        withTimeout(flows.create(record, span ? carrierOf(span) : carrierFields(record)), this.o.storeTimeoutMs, 'STORE_UNAVAILABLE');
+      await (parent ? inSpan({ name: SpanName.flowStart, parent, attributes: ids(record) }, create, done) : create(undefined));
       return undefined;
     } catch (err) {
       return { kind: 'unavailable', code: toSwitchboardError(err).code };
     }
+  }
+
+  /** `work` in a child span of `parent` named `name`, with the message's ids; the outcome is `done` or the failure's code. */
+  private traced<T>(parent: Span | undefined, name: Name, record: MessageRecord, work: () => Promise<T>): Promise<T> {
+    return parent ? inSpan({ name, parent, attributes: ids(record) }, work, done) : work();
   }
 
   /** Stores a record kept for review only (a rejected message): best effort, never queued. */
@@ -109,3 +122,13 @@ export class StoreAndQueue {
     }
   }
 }
+
+/** How a span of work that did not fail ends. */
+const done = () => ({ outcome: 'done' });
+
+/** The ids every intake span of a message carries, with `more`. */
+const ids = (record: MessageRecord, more: SpanAttributes = {}): SpanAttributes => ({
+  [SpanAttribute.channelId]: record.channelId,
+  [SpanAttribute.messageId]: record._id,
+  ...more,
+});

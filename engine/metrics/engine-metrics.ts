@@ -66,6 +66,17 @@ export class EngineMetrics {
   /** Pruning's counters (issue 25, engine/ops/retention). */
   readonly retention = new RetentionMetrics();
 
+  /** Counted by the replayer (replayer.ts) when a replay finishes; starts at 0 so `increase()` sees the first one. */
+  readonly replaysFailed = new Counter(
+    'switchboard_replays_failed_total',
+    'Replays that finished with deliveries they could not replay (refused by the current transforms or channels).',
+    [],
+  );
+
+  constructor() {
+    this.replaysFailed.inc([], 0);
+  }
+
   /** Counts one message through intake; `type` must come from typeLabel, `code` is an error catalog code. */
   intake(channel: string, type: string, outcome: IntakeOutcome, code?: string): void {
     this.received.inc([channel, type]);
@@ -75,7 +86,7 @@ export class EngineMetrics {
 
   write(out: PrometheusText): void {
     for (const family of [this.received, this.accepted, this.rejected, this.ackLatency, this.attempts, this.endToEnd]) family.write(out);
-    for (const family of [this.queueWait, this.storeCalls]) family.write(out);
+    for (const family of [this.queueWait, this.storeCalls, this.replaysFailed]) family.write(out);
     this.business.write(out);
     this.retention.write(out);
   }

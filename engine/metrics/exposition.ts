@@ -2,6 +2,7 @@ import type { DeliveryQueueEntry } from '../queue/delivery-queues.ts';
 import { DeliveryStatus, MessageStatus, type FailedDeliveryStatus } from '../store/states.ts';
 import { intakeMetrics } from './intake-metrics.ts';
 import type { FlowCounters } from '../flows/flow-counters.ts';
+import { certificateMetrics } from './certificate-metrics.ts';
 import { engineMetrics } from './engine-metrics.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 import { PrometheusText, type Sample } from './prometheus-text.ts';
@@ -84,6 +85,7 @@ export async function renderPrometheus(s: ExpositionSources, now = new Date()): 
   ]);
   intakeMetrics.write(out, s.channelIds);
   engineMetrics.write(out);
+  certificateMetrics.write(out, now.getTime());
   s.flows.write(out);
   s.process.write(out);
   return out.toString();

@@ -1,6 +1,7 @@
 import type { DeliverableRecord } from '../store/message-record.ts';
 import type { DeliveryQueues } from './delivery-queues.ts';
 import { queueDeliveries, type DeliveryJobData } from './queues.ts';
+import type { TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
 export interface DeliveryHandoffOptions {
   /** Most messages held at once; beyond it the oldest is dropped. Default 1,024 (a few MiB). */
@@ -103,8 +104,10 @@ export async function queueStored(o: {
   messageId: string;
   destinationIds: readonly string[];
   forDelivery: () => DeliverableRecord;
+  /** The queueing span's trace context, put in each job. */
+  trace?: TraceCarrier;
 }): Promise<void> {
-  const { channelId, messageId, destinationIds } = o;
+  const { channelId, messageId, destinationIds, trace } = o;
   o.handoff?.offer({ messageId, destinationIds, read: o.forDelivery });
-  await queueDeliveries(o.queues, { channelId, messageId, destinationIds, fresh: o.handoff !== undefined });
+  await queueDeliveries(o.queues, { channelId, messageId, destinationIds, fresh: o.handoff !== undefined, ...(trace ? { trace } : {}) });
 }

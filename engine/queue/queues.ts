@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryQueues } from './delivery-queues.ts';
+import { carrierFields, type TraceCarrier } from '../ops/tracing/trace-carrier.ts';
 
 /**
  * Queue names and job shapes. Jobs carry ids only, never message content (PHI stays in MongoDB).
@@ -19,7 +20,8 @@ export const deliveryQueueName = (channelId: string, destinationId: string): str
 export interface RouteJobData {
   messageId: string;
 }
-export interface DeliveryJobData {
+/** A delivery job; its TraceCarrier, while tracing is on, is the span that queued it (intake's `queue deliveries`). */
+export interface DeliveryJobData extends TraceCarrier {
   messageId: string;
   destinationId: string;
   /** Queued by intake right after the store: its process may hold the message (DeliveryHandoff). */
@@ -33,15 +35,17 @@ export const deliveryJobId = (messageId: string, destinationId: string): string 
  * Queues one delivery job per destination of a message, on its channel's queues (ids only in the payload; the job id is
  * deterministic, so queueing twice is harmless). `priority`: BullMQ priority, for work that should
  * wait behind live traffic (replays); default none. `fresh`: only intake, for the message it has
- * just handed over (see DeliveryHandoff); default false.
+ * just handed over (see DeliveryHandoff); default false. `trace`: the queueing span's carrier, put in
+ * each job (ids only); default none.
  */
 export async function queueDeliveries(
   queues: DeliveryQueues,
-  o: { channelId: string; messageId: string; destinationIds: Iterable<string>; priority?: number; fresh?: boolean },
+  o: { channelId: string; messageId: string; destinationIds: Iterable<string>; priority?: number; fresh?: boolean; trace?: TraceCarrier },
 ): Promise<void> {
   const { messageId, priority } = o;
+  const trace = carrierFields(o.trace);
   for (const destinationId of o.destinationIds) {
-    const data: DeliveryJobData = o.fresh ? { messageId, destinationId, fresh: true } : { messageId, destinationId };
+    const data: DeliveryJobData = o.fresh ? { messageId, destinationId, fresh: true, ...trace } : { messageId, destinationId, ...trace };
     await queues
       .get(o.channelId, destinationId)
       ?.add('deliver', data, { ...JOB_OPTIONS, jobId: deliveryJobId(messageId, destinationId), ...(priority ? { priority } : {}) });

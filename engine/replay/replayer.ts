@@ -2,6 +2,7 @@ import type { ChannelDefinition } from '../channel.ts';
 import { SwitchboardError, toSwitchboardError } from '../errors.ts';
 import { newMessageId } from '../ids.ts';
 import type { Logger } from '../log.ts';
+import { engineMetrics } from '../metrics/engine-metrics.ts';
 import type { DeliveryQueues } from '../queue/delivery-queues.ts';
 import { queueDeliveries } from '../queue/queues.ts';
 import { planStoredMessage } from '../routing.ts';
@@ -268,6 +269,7 @@ export class Replayer {
       const { selected, refused } = record.progress;
       record.progress = { selected, replayed: deliveries.length, refused, skipped: Math.max(0, selected - deliveries.length - refused) };
       await store.replays.update(record._id, { progress: record.progress, refused: record.refused, done: { deliveries } });
+      if (refused > 0) engineMetrics.replaysFailed.inc([]);
       log.info('replay done', { replayId: record._id, ...record.progress });
     } catch (err) {
       // Left running: its heartbeat goes stale and a process takes it over (resumeStale).

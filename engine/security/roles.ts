@@ -37,6 +37,14 @@ export const Permission = {
   usersAdmin: 'users:admin',
   /** The Prometheus exposition at /metrics: counts and queue depths by channel, destination and code; no PHI. */
   metricsRead: 'metrics:read',
+  /** Alerts pending and firing, their history, the rules and silences: whoever sees the console's pages sees what is wrong. */
+  alertsRead: 'alerts:read',
+  /**
+   * Alert rules (save, deploy, enable, disable, import) and silences: admin and support, who operate
+   * the engine and answer its alerts at night (a silence is their act, with a reason); analysts
+   * build channels and mappings, and read alerts.
+   */
+  alertsWrite: 'alerts:write',
   /** Ask for a pruning run now (issue 25; its record is read with audit:read). */
   retentionRun: 'retention:run',
 } as const;
@@ -59,6 +67,7 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     P.tablesRead,
     P.tablesWrite,
     P.flowsRead,
+    P.alertsRead,
   ],
   support: [
     P.messagesRead,
@@ -70,9 +79,11 @@ export const rolePermissions: Record<Role, readonly Permission[]> = {
     P.tablesRead,
     P.flowsRead,
     P.flowsOperate,
+    P.alertsRead,
+    P.alertsWrite,
   ],
   auditor: [P.auditRead],
-  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead, P.flowsRead],
+  viewer: [P.messagesRead, P.deliveriesRead, P.transformsRead, P.channelsRead, P.tablesRead, P.flowsRead, P.alertsRead],
   monitor: [P.metricsRead],
 };
 

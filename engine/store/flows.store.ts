@@ -40,6 +40,9 @@ export interface FlowInstance {
   abort?: { by: string; reason: string; at: Date };
   createdAt: Date;
   updatedAt: Date;
+  /** The triggering message's trace (its intake span), when tracing was on: step jobs queued without one (the relay's) join it. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export type StoredInstance = Omit<FlowInstance, 'steps'> & { steps: Record<string, StoredStep> };

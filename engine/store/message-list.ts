@@ -4,7 +4,8 @@ import { lookUpMap } from './lookup.ts';
 import type { MessageRecord } from './message-record.ts';
 import { mergeRecord, type MessageContent, type MessageState } from './message-state.ts';
 import { receivedMinuteOf } from './received-minute.ts';
-import { searchKey } from './search-keys.ts';
+import { listByDatedKey } from './dated-search.ts';
+import { fieldKey, legacyMrnKey, searchKey } from './search-keys.ts';
 import type { MessageStatus } from './states.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
@@ -25,6 +26,8 @@ export interface MessageQuery {
   status?: MessageStatus;
   controlId?: string;
   mrn?: string;
+  /** A search field the channel declares, and the value searched for (search-keys.ts); give `channelId` too. */
+  field?: { name: string; value: string };
   limit: number;
   /** Opaque cursor: the last `_id` of the previous page (ids are time-ordered UUIDv7). */
   before?: string;
@@ -60,8 +63,8 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
     Math.min(query.to?.getTime() ?? Infinity, (query.before ? messageIdTime(query.before) : undefined) ?? Infinity, Date.now()),
   );
   const bounds = { newest, ...(query.from ? { lower: query.from } : {}) };
-  const contentFilter = contentFilterOf(ctx, query);
-  if (!contentFilter) {
+  const search = contentSearchOf(ctx, query);
+  if (!search) {
     const states = await storeCall(
       () => listNewestFirst(ctx.states(), { filter: stateFilterOf(query), limit: query.limit, ...bounds }),
       'messages.listStates',
@@ -70,10 +73,17 @@ export async function listMessages(ctx: StoreContext, query: MessageQuery): Prom
   }
   const found: ListedMessage[] = [];
   let before = query.before;
+  const { dated } = search;
   for (let page = 0; page < MAX_PAGES && found.length < query.limit; page++) {
-    const filter = before ? { ...contentFilter, _id: { $lt: before } } : contentFilter;
+    const filter = before ? { ...search.filter, _id: { $lt: before } } : search.filter;
     const limit = query.limit - found.length;
-    const contents = await storeCall(() => listNewestFirst(ctx.messages(), { filter, limit, ...bounds }), 'messages.listContents');
+    const contents = await storeCall(
+      () =>
+        dated
+          ? listByDatedKey(ctx.messages(), { filter, limit, ...bounds, ...dated })
+          : listNewestFirst(ctx.messages(), { filter, limit, ...bounds }),
+      'messages.listContents',
+    );
     const states = await lookUpMap(
       ctx.states(),
       contents.map((c) => c._id),
@@ -133,23 +143,32 @@ function stateFilterOf(q: MessageQuery): Filter<MessageState> {
 }
 
 /**
- * The filter on the messages' content, or undefined when the query names nothing of it. Exact
- * searches by their stored keys (search-keys.ts).
+ * The search on the messages' content, or undefined when the query names nothing of it: a filter,
+ * and the key by day that the search walks (dated-search.ts) when it is by a search field or MRN.
+ * Exact searches by their stored keys (search-keys.ts): one by its key in `searchKeys`, the others
+ * given with it by the summary's fields, as stored.
  */
-function contentFilterOf(ctx: StoreContext, q: MessageQuery): Filter<MessageContent> | undefined {
+function contentSearchOf(
+  ctx: StoreContext,
+  q: MessageQuery,
+): { filter: Filter<MessageContent>; dated?: { base: string; legacyKey?: string } } | undefined {
   const filter = commonFilter(q);
   const mrn = q.mrn && ctx.sealer.searchValue(q.mrn);
   const controlId = q.controlId && ctx.sealer.searchValue(q.controlId);
-  if (mrn) filter.searchKeys = searchKey('mrn', mrn);
-  // One exact search by its key; the other, when both are given, by the summary's field.
-  if (controlId && mrn) filter['summary.controlId'] = controlId;
+  const field = q.field && fieldKey(q.field.name, ctx.sealer.searchValue(q.field.value));
+  let dated: { base: string; legacyKey?: string } | undefined;
+  if (field) dated = { base: field };
+  else if (mrn) dated = { base: searchKey('mrn', mrn), legacyKey: legacyMrnKey(mrn) };
+  if (mrn && field) filter['summary.mrn'] = mrn;
+  if (controlId && dated) filter['summary.controlId'] = controlId;
   else if (controlId) filter.searchKeys = searchKey('controlId', controlId);
   if (q.messageType) {
     const [type, trigger] = q.messageType.split('^');
     filter['summary.messageType'] = type;
     if (trigger) filter['summary.triggerEvent'] = trigger;
   }
-  return mrn || controlId || q.messageType ? (filter as Filter<MessageContent>) : undefined;
+  if (!dated && !controlId && !q.messageType) return undefined;
+  return { filter: filter as Filter<MessageContent>, ...(dated ? { dated } : {}) };
 }
 
 /**

@@ -127,8 +127,16 @@ export interface MessageRecord {
   orderKeys?: string[];
   /** For a replay's read-back (indexed): the id of each replay that set a delivery of this message back to pending (replay-ids.ts). */
   replayIds?: string[];
-  /** For the console's exact searches (indexed): `mrn|<MRN>` and `control|<control id>`, as stored (search-keys.ts). */
+  /**
+   * For the console's exact searches (indexed): the MRN by day, the control id and the channel's declared search fields by
+   * day, each value as stored (search-keys.ts).
+   */
   searchKeys?: string[];
+  /**
+   * Intake only, never stored: the values of the channel's declared search fields (field name → values), which the store
+   * turns into `searchKeys` entries (hashed with SEARCH_HASH_KEY) and drops (engine/intake/search-field-values.ts).
+   */
+  searchFieldValues?: Readonly<Record<string, readonly string[]>>;
   /** For counts by time (indexed on FerretDB): the UTC minute `receivedAt` falls in, `YYYY-MM-DDTHH:MM` (received-minute.ts). */
   receivedMinute?: string;
   /** For pruning (indexed): the UTC day `receivedAt` falls in, `YYYY-MM-DD` (received-minute.ts). */
@@ -152,6 +160,12 @@ export interface MessageRecord {
   correctionOf?: string;
   /** The corrections made of this message, oldest first: their ids (state, as the content is written once). */
   corrections?: string[];
+  /**
+   * W3C Trace Context of the message's intake span, when tracing was on (engine/ops/tracing/): deliveries
+   * queued without one in their job (the relay, a re-route, a replay) continue or link to this trace.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** What routing decided for one message (planRoute): its next status, canonical events and pending deliveries. */

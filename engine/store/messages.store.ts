@@ -8,7 +8,8 @@ import { mergeRecord, splitRecord, type MessageContent, type MessageState } from
 import { stateOrRepair } from './state-repair.ts';
 import { orderKeysOf } from './order-keys.ts';
 import { receivedDayOf, receivedMinuteOf } from './received-minute.ts';
-import { searchKeysOf } from './search-keys.ts';
+import { searchKeysOf, storedFieldValues } from './search-keys.ts';
+import type { RecordSealer } from './record-sealer.ts';
 import { isUnsettledStatus, MessageStatus } from './states.ts';
 import { statusUpdate } from './status-update.ts';
 import { storeCall } from './store-call.ts';
@@ -47,7 +48,7 @@ export class MessageStore {
     { inserted: true; forDelivery: () => DeliverableRecord } | { inserted: false; existing: MessageRecord; sameContent: boolean }
   > {
     const { sealer } = this.ctx;
-    const sealed = withStoredKeys(sealer.seal(withSearchFields(record)));
+    const sealed = storedForm(sealer, record);
     const { content, state } = splitRecord(sealed);
     this.inserts ??= {
       contents: new GroupCommit({ collection: this.ctx.messages() }),
@@ -114,7 +115,7 @@ export class MessageStore {
    * caller queues its deliveries).
    */
   async insertTransaction(records: readonly MessageRecord[]): Promise<TransactionEntry[]> {
-    const docs = records.map((r) => withStoredKeys(this.ctx.sealer.seal(withSearchFields(r))));
+    const docs = records.map((r) => storedForm(this.ctx.sealer, r));
     const commit = (staged: MessageState) => {
       const orderKeys = orderKeysOf(staged.deliveries);
       return statusUpdate(MessageStatus.routed, {
@@ -233,8 +234,15 @@ function withSearchFields(r: MessageRecord): MessageRecord {
   };
 }
 
-/** A new message as it is stored (its keys hashed when they are) with its `searchKeys` and `orderKeys` entries, if any. */
-function withStoredKeys(sealed: MessageRecord): MessageRecord {
+/**
+ * A new message as it is stored, before it is cut into its two documents (splitRecord): sealed (its keys hashed when they are),
+ * with its index-only fields, its `searchKeys` (with its search fields' values, which are not stored themselves) and `orderKeys`.
+ * What insert and insertTransaction write; bench/ seeds stores with it.
+ */
+export function storedForm(sealer: RecordSealer, record: MessageRecord): MessageRecord {
+  const { searchFieldValues, ...rest } = record;
+  const sealed = sealer.seal(withSearchFields(rest));
+  const fields = storedFieldValues(searchFieldValues, (v) => sealer.searchableValue(v));
   const orderKeys = orderKeysOf(sealed.deliveries);
-  return { ...sealed, searchKeys: searchKeysOf(sealed.summary), ...(orderKeys.length > 0 ? { orderKeys } : {}) };
+  return { ...sealed, searchKeys: searchKeysOf(sealed.summary, sealed.receivedAt, fields), ...(orderKeys.length > 0 ? { orderKeys } : {}) };
 }

@@ -39,6 +39,16 @@ export class RecordSealer {
     return this.o.hasher ? this.o.hasher.hash(value) : value;
   }
 
+  /**
+   * The stored form of a search field's value (search-keys.ts): a keyed hash with a hasher; undefined
+   * with a keyring alone (kept plain beside sealed content it would be PHI at rest; then the field is
+   * not searchable, as the MRN); the value itself when neither is configured.
+   */
+  searchableValue(value: string): string | undefined {
+    const { keyring, hasher } = this.o;
+    return hasher ? hasher.hash(value) : keyring ? undefined : value;
+  }
+
   seal(r: MessageRecord): MessageRecord {
     const { keyring, hasher } = this.o;
     const out: MessageRecord = r.canonical ? { ...r, canonical: this.canonical(r.canonical.events) } : { ...r };

@@ -182,7 +182,9 @@ test('pruning keeps what must stay, archives and removes the rest; a restored me
   t.is(await states.countDocuments({ _id: lost.id }), 1, 'restoring twice does not duplicate');
 
   lap('restored twice');
-  const window = `from=${new Date(lost.receivedAt.getTime() - 86_400_000).toISOString()}&to=${new Date().toISOString()}`;
+  // A search is bounded by a window of at most 31 days: the day around the message's own receipt.
+  const day = (offset: number) => new Date(lost.receivedAt.getTime() + offset * 86_400_000).toISOString();
+  const window = `from=${day(-1)}&to=${day(1)}`;
   const found = (await api<{ items: { _id: string; status: string }[] }>(sb, 'GET', `/api/messages?controlId=${lost.controlId}&${window}`))
     .body;
   t.deepEqual(

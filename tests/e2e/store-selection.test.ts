@@ -217,6 +217,6 @@ test(
       'with other filters',
     );
     const keys = await raw.db(dbName).collection<MessageRecord>('messages').findOne({ _id: legacy[1]!._id });
-    t.deepEqual(keys?.searchKeys, ['mrn|M2', 'control|C101']);
+    t.deepEqual(keys?.searchKeys, [`mrn|M2|${legacy[1]!.receivedAt.toISOString().slice(0, 10)}`, 'control|C101'], 'the MRN by day');
   },
 );

@@ -1,7 +1,7 @@
 import type { ChannelDefinition, DestinationSpec } from '../../engine/channel.ts';
 import { loadConfig, type EngineConfig } from '../../engine/config/config.ts';
 import { loadSecurityConfig, type SecurityConfig } from '../../engine/config/security-config.ts';
-import type { Engine, EngineAddresses } from '../../engine/engine.ts';
+import type { Engine, EngineAddresses, EngineOptions } from '../../engine/engine.ts';
 import { createEngine } from '../../wiring.ts';
 import { createLogger, silentLogger, type Logger } from '../../engine/log.ts';
 import ehrMllp from '../../channels/ehr-mllp.channel.ts';
@@ -65,6 +65,8 @@ export async function startTestEngine(options: {
   log?: Logger;
   /** Receives what the engine prints once (the setup token when no administrator is configured). */
   announce?: (line: string) => void;
+  /** Alert rules as files of alerts/ would give them. */
+  alertRules?: EngineOptions['alertRules'];
 }): Promise<TestEngine> {
   const config: EngineConfig = {
     ...loadConfig({
@@ -95,6 +97,7 @@ export async function startTestEngine(options: {
     ...(options.flows ? { flows: options.flows } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.announce ? { announce: options.announce } : {}),
+    ...(options.alertRules ? { alertRules: options.alertRules } : {}),
   });
   const addresses = await engine.start();
   const mllpPort = Object.values(addresses.mllp)[0]!;

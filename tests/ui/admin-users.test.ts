@@ -24,6 +24,8 @@ test(
       'Mappings',
       'Lookup tables',
       'Transform test bench',
+      'Alerts',
+      'Alert rules',
       'Audit log',
       'Users',
     ]);
@@ -50,6 +52,8 @@ test(
       'Mappings',
       'Lookup tables',
       'Transform test bench',
+      'Alerts',
+      'Alert rules',
     ]);
     await nora.page.getByText('PHI masked').waitFor();
 

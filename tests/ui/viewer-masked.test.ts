@@ -38,6 +38,8 @@ test(
       'Mappings',
       'Lookup tables',
       'Transform test bench',
+      'Alerts',
+      'Alert rules',
     ]);
     await page.getByText('PHI masked').waitFor();
     await page.getByRole('link', { name: 'Messages' }).click();

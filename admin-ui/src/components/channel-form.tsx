@@ -16,6 +16,8 @@ export interface ChannelDraft {
   /** The exact version of each lookup table its mappings read. */
   tables?: Record<string, number>;
   destinations: DestinationDraft[];
+  /** Search fields (edited in the JSON view): kept as they are by the form. */
+  searchFields?: { name: string; hl7?: string; fhirpath?: string }[];
 }
 
 export interface TransformChoice {

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, type Me } from '../api.ts';
+import { DefinitionDiff, type DefinitionChange } from '../components/definition-diff.tsx';
 import { DeployRefused } from '../components/deploy-refused.tsx';
 import { TrafficPreview } from '../components/traffic-preview.tsx';
 import { useApi, useInterval } from '../hooks.ts';
@@ -19,37 +20,7 @@ interface Version {
 interface Diff {
   from: number;
   to: number;
-  changes: { path: string; before: string | null; after: string | null }[];
-}
-
-function DiffView({ d }: { d: Diff }) {
-  return (
-    <table class="list diff-table">
-      <caption>
-        Changes from v{d.from} to v{d.to}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Path</th>
-          <th scope="col">Before</th>
-          <th scope="col">After</th>
-        </tr>
-      </thead>
-      <tbody>
-        {d.changes.map((c) => (
-          <tr>
-            <td class="mono">{c.path}</td>
-            <td class="mono">
-              <del>{c.before ?? '(none)'}</del>
-            </td>
-            <td class="mono">
-              <ins>{c.after ?? '(none)'}</ins>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  changes: DefinitionChange[];
 }
 
 /** One channel: state and lifecycle (deploy, pause, resume, undeploy), its versions with diffs and rollback, its definition. */
@@ -157,7 +128,7 @@ export function ChannelDetail({ id, me }: { id: string; me: Me }) {
           </div>
         )}
       />
-      {diff && <DiffView d={diff} />}
+      {diff && <DefinitionDiff {...diff} />}
       {c && c.deployedVersion !== null && c.deployedVersion !== c.latest.version && me.permissions.includes('transforms:test') && (
         <TrafficPreview channel={c.definition as { id: string }} />
       )}

@@ -2,33 +2,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Me } from '../api.ts';
 import { blankChannel, ChannelForm, type ChannelDraft, type TransformChoice } from '../components/channel-form.tsx';
 import type { Connector } from '../components/destination-form.tsx';
+import { ProblemList, type Problem } from '../components/problem-list.tsx';
 import { TrafficPreview } from '../components/traffic-preview.tsx';
 import { useApi } from '../hooks.ts';
 import type { MappingItem, TableItem } from '../mapping-types.ts';
 import { navigate } from '../router.ts';
 import { ErrorNote, json, Page } from '../ui.tsx';
-
-interface Problem {
-  path: string;
-  message: string;
-}
-
-function Problems({ problems }: { problems: Problem[] }) {
-  return (
-    <div role="alert">
-      <p class="error">
-        {problems.length} {problems.length === 1 ? 'problem' : 'problems'}
-      </p>
-      <ul class="problems">
-        {problems.map((p) => (
-          <li>
-            <code>{p.path}</code> {p.message}
-          </li>
-        ))}
-      </ul>
-    </div>
-  );
-}
 
 /**
  * Creates a channel (no `id`) or edits one as a new version: the form and the JSON view edit the
@@ -122,14 +101,7 @@ export function ChannelEditor({ id, me }: { id?: string; me: Me }) {
               </p>
             </div>
           </div>
-          {problems &&
-            (problems.length ? (
-              <Problems problems={problems} />
-            ) : (
-              <p class="ok" role="status">
-                No problems found.
-              </p>
-            ))}
+          {problems && <ProblemList problems={problems} />}
           <div class="field">
             <label for="ch-comment">Comment for this version</label>
             <input id="ch-comment" class="wide" maxLength={500} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />

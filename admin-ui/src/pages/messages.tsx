@@ -8,9 +8,11 @@ import { Badge, ErrorNote, Page, when } from '../ui.tsx';
 interface ListAnswer {
   items: MessageListItem[];
   nextBefore: string | null;
+  /** The time window searched (the API's default when the search gave none). */
+  window?: { from: string; to: string };
 }
 
-const FIELDS = ['channel', 'status', 'type', 'controlId', 'mrn', 'destination', 'errorCode', 'from', 'to'] as const;
+const FIELDS = ['channel', 'status', 'type', 'controlId', 'mrn', 'field', 'value', 'destination', 'errorCode', 'from', 'to'] as const;
 type Criteria = Record<(typeof FIELDS)[number], string>;
 
 /** The API's query: the time range, kept in the address as the local time the fields show, sent as ISO instants. */
@@ -18,9 +20,11 @@ const apiQuery = (c: Criteria, extra: Record<string, string | number>) =>
   query({ ...c, from: c.from && new Date(c.from).toISOString(), to: c.to && new Date(c.to).toISOString(), ...extra });
 
 /**
- * Message search by channel, status, type, control id, MRN, destination, error code and time: the
- * criteria live in the address (/messages?status=dead), so a search can be bookmarked and the back
- * button returns to it from a message. Newest first, 50 at a time.
+ * Message search by channel, status, type, control id, MRN, a search field the selected channel
+ * declares, destination, error code and time: the criteria live in the address
+ * (/messages?status=dead), so a search can be bookmarked and the back button returns to it from a
+ * message. Newest first, 50 at a time, within a time window (the API's default: the last 7 days; at
+ * most 31).
  */
 export function Messages({ me }: { me: Me }) {
   const location = useLocation();
@@ -36,6 +40,7 @@ export function Messages({ me }: { me: Me }) {
   }, [location.search]);
 
   const destinations = [...new Set(channels.data?.items.flatMap((c) => c.destinations.map((d) => d.id)))];
+  const searchFields = channels.data?.items.find((c) => c.id === form.channel)?.searchFields ?? [];
   const pages = first.data ? [first.data, ...more] : [];
   const items = pages.flatMap((p) => p.items);
   const next = pages.at(-1)?.nextBefore;
@@ -44,7 +49,9 @@ export function Messages({ me }: { me: Me }) {
     get<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
   const submit = (e: Event) => {
     e.preventDefault();
-    navigate(`/messages${query(form)}`);
+    // A search field belongs to its channel: without one declared there, none is searched.
+    const field = searchFields.some((f) => f.name === form.field) ? form.field : '';
+    navigate(`/messages${query({ ...form, field, value: field ? form.value : '' })}`);
   };
   const set = (f: keyof Criteria) => (e: Event) => setForm({ ...form, [f]: (e.currentTarget as HTMLInputElement).value });
 
@@ -84,6 +91,24 @@ export function Messages({ me }: { me: Me }) {
             <input id="q-mrn" value={form.mrn} onInput={set('mrn')} />
           </div>
         )}
+        {/* The selected channel's declared search fields; a field value is an identifier: PHI permission, as for the MRN. */}
+        {me.phi && searchFields.length > 0 && (
+          <div class="field">
+            <label for="q-field">Search field</label>
+            <select id="q-field" value={form.field} onChange={set('field')}>
+              <option value="">none</option>
+              {searchFields.map((f) => (
+                <option value={f.name}>{f.name}</option>
+              ))}
+            </select>
+          </div>
+        )}
+        {me.phi && searchFields.length > 0 && form.field && (
+          <div class="field">
+            <label for="q-value">{`Value of ${form.field}`}</label>
+            <input id="q-value" value={form.value} onInput={set('value')} />
+          </div>
+        )}
         <div class="field">
           <label for="q-destination">Destination</label>
           <select id="q-destination" value={form.destination} onChange={set('destination')}>
@@ -108,6 +133,12 @@ export function Messages({ me }: { me: Me }) {
         <button type="submit">Search</button>
       </form>
       {!me.phi && <p class="note">Patient identifiers are masked (***): your account does not have the PHI permission.</p>}
+      {first.data?.window && (
+        <p class="note">
+          Received from {when(first.data.window.from)} to {when(first.data.window.to)}
+          {criteria.from ? '' : ' (the last 7 days unless a range is given; at most 31 days)'}.
+        </p>
+      )}
       <ErrorNote error={first.error ?? moreError} />
       <table class="list">
         <caption class="sr-only">Messages, newest first</caption>

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import { SwitchboardError } from '../errors.ts';
+import { newMessageId } from '../ids.ts';
+import { AlertState } from '../ops/alerts/alert-api-types.ts';
+import { MAX_HISTORY, type AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
+import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
+import type { AlertInstanceRecord } from '../ops/alerts/alert-records.ts';
+import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
+import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
+import { inScope } from '../security/roles.ts';
+import { principalOf, sourceIp } from './access.ts';
+import { sendProblem } from './problem.ts';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const OpenQuery = Type.Object({ state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('firing')])) });
+const HistoryQuery = Type.Object({
+  ruleId: Type.Optional(Type.String({ pattern: ALERT_RULE_ID_PATTERN })),
+  state: Type.Optional(Type.Union(Object.values(AlertState).map((s) => Type.Literal(s)))),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_HISTORY, default: 100 }),
+});
+const SilenceQuery = Type.Object({ active: Type.Optional(Type.Boolean()) });
+/** A silence lasts at most 90 days. */
+const MAX_SILENCE_MS = 90 * 86_400_000;
+const SilenceBody = Type.Object(
+  {
+    ruleId: Type.String({ pattern: ALERT_RULE_ID_PATTERN }),
+    alertId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    until: Type.String({ format: 'date-time' }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+const read = { access: 'alerts:read' } as const;
+const write = { access: 'alerts:write' } as const;
+
+type Deps = { rules: AlertRuleService; instances: AlertInstanceStore; audit: AuditLog };
+
+/** Whether the caller's channel scope covers the alert (an alert about no channel is everyone's). */
+const visible = (request: FastifyRequest, a: AlertInstanceRecord) =>
+  !a.subject.channelId || inScope(principalOf(request), a.subject.channelId);
+
+/**
+ * The alerts for the console (`alerts:read`) and silences (`alerts:write` to add or end one):
+ * - `GET /api/alerts` (pending and firing, with notifications), `/api/alerts/history`, `/api/alerts/:id`:
+ *   a user scoped to channels sees the alerts of those channels and those about no channel;
+ * - `GET /api/alert-silences`, `POST /api/alert-silences` (a rule, or one alert of it, until a time
+ *   at most 90 days ahead, with a reason), `DELETE /api/alert-silences/:id` (ends it now). Each
+ *   change audited as `config.change` on `alert-silence:<id>`.
+ */
+export const alertRoutes: FastifyPluginAsync<Deps> = async (app, deps) => {
+  alertReadRoutes(app, deps);
+  silenceRoutes(app, deps);
+};
+
+function alertReadRoutes(app: FastifyInstance, { instances }: Deps): void {
+  app.get<{ Querystring: Static<typeof OpenQuery> }>(
+    '/api/alerts',
+    { config: read, schema: { summary: 'Alerts pending or firing now, newest first, with their notifications', querystring: OpenQuery } },
+    async (request) => {
+      const now = new Date();
+      const [open, silences] = await Promise.all([instances.open(), instances.allSilences()]);
+      const shown = open
+        .filter((a) => (!request.query.state || a.state === request.query.state) && visible(request, a))
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+      const notes = await Promise.all(shown.map((a) => instances.notificationsOf(a._id)));
+      return { items: shown.map((a, i) => instanceJson(a, { silences, notifications: notes[i]!, now })) };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof HistoryQuery> }>(
+    '/api/alerts/history',
+    {
+      config: read,
+      schema: { summary: 'Alert instances, newest first, resolved ones included (without notifications)', querystring: HistoryQuery },
+    },
+    async (request) => {
+      const now = new Date();
+      const { ruleId, state, limit } = request.query;
+      const [found, silences] = await Promise.all([
+        instances.history({ limit, ...(ruleId ? { ruleId } : {}), ...(state ? { state } : {}) }),
+        instances.allSilences(),
+      ]);
+      return { items: found.filter((a) => visible(request, a)).map((a) => instanceJson(a, { silences, now })) };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/api/alerts/:id',
+    { config: read, schema: { summary: 'One alert: its states over time and each notification', params: IdParams } },
+    async (request, reply) => {
+      const alert = await instances.get(request.params.id);
+      if (!alert || !visible(request, alert)) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such alert');
+      const [silences, notifications] = await Promise.all([instances.allSilences(), instances.notificationsOf(alert._id)]);
+      return instanceJson(alert, { silences, notifications, now: new Date() });
+    },
+  );
+}
+
+function silenceRoutes(app: FastifyInstance, deps: Deps): void {
+  const { instances, audit } = deps;
+  app.get<{ Querystring: Static<typeof SilenceQuery> }>(
+    '/api/alert-silences',
+    { config: read, schema: { summary: 'Silences, newest first (`?active=true`: those holding now)', querystring: SilenceQuery } },
+    async (request) => {
+      const now = new Date();
+      const all = (await instances.allSilences()).map((s) => silenceJson(s, now));
+      return { items: request.query.active ? all.filter((s) => s.active) : all };
+    },
+  );
+
+  app.post<{ Body: Static<typeof SilenceBody> }>(
+    '/api/alert-silences',
+    {
+      config: write,
+      schema: { summary: 'Silence an alert rule, or one of its alerts, until a time, with a reason (audited)', body: SilenceBody },
+    },
+    (request, reply) => addSilence(request, reply, deps),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/api/alert-silences/:id',
+    { config: write, schema: { summary: 'End a silence now (audited)', params: IdParams } },
+    async (request, reply) => {
+      const username = principalOf(request).username;
+      const silence = await instances.getSilence(request.params.id);
+      if (!silence) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such silence');
+      if (!(await instances.endSilence(silence._id, username)))
+        return sendProblem(reply, new SwitchboardError('CONFLICT'), 'the silence has ended');
+      await audit.append({
+        actor: username,
+        action: AuditAction.configChange,
+        outcome: 'success',
+        target: `alert-silence:${silence._id}`,
+        details: { silence: 'end', ruleId: silence.ruleId },
+        sourceIp: sourceIp(request),
+      });
+      return silenceJson((await instances.getSilence(silence._id)) ?? silence, new Date());
+    },
+  );
+}
+
+/** `POST /api/alert-silences`: checked (a future time within 90 days, a rule, its alert), stored, audited. */
+async function addSilence(
+  request: FastifyRequest<{ Body: Static<typeof SilenceBody> }>,
+  reply: FastifyReply,
+  { rules, instances, audit }: Deps,
+) {
+  const { ruleId, alertId, reason } = request.body;
+  const until = new Date(request.body.until);
+  const now = new Date();
+  if (until.getTime() <= now.getTime() || until.getTime() - now.getTime() > MAX_SILENCE_MS)
+    return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), '`until` is in the future, at most 90 days ahead');
+  if (!(await rules.get(ruleId))) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no alert rule ${ruleId}`);
+  if (alertId && (await instances.get(alertId))?.ruleId !== ruleId)
+    return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no alert ${alertId} of rule ${ruleId}`);
+  const username = principalOf(request).username;
+  const silence = { _id: newMessageId(), ruleId, ...(alertId ? { alertId } : {}), until, reason, createdBy: username, createdAt: now };
+  await instances.addSilence(silence);
+  await audit.append({
+    actor: username,
+    action: AuditAction.configChange,
+    outcome: 'success',
+    target: `alert-silence:${silence._id}`,
+    details: { silence: 'add', ruleId, alertId: alertId ?? null, until: until.toISOString(), reason },
+    sourceIp: sourceIp(request),
+  });
+  return reply.code(201).send(silenceJson(silence, now));
+}
