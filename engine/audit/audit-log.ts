@@ -94,7 +94,9 @@ function entryHash(e: Omit<AuditEntry, 'hash'>): string {
  * one before, so changing, removing or reordering any entry breaks the chain from there on, and
  * `verify()` (also `switchboard audit verify`) names the first entry that does not hold.
  * Appends from one process are serialised; appends from several processes race on the unique
- * `seq` index and the loser re-reads the head and tries again. No update or delete exists here.
+ * `seq` index and the loser re-reads the head and tries again. No update or delete exists here;
+ * the only deletion is the cut of the oldest entries (AUDIT_RETENTION_DAYS, ops/retention/audit-pruner.ts),
+ * under a signed checkpoint that verify() starts from.
  */
 export class AuditLog {
   private readonly entries: Collection<AuditEntry>;
