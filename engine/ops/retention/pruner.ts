@@ -1,9 +1,8 @@
-import { AuditAction, type AuditLog } from '../../audit/audit-log.ts';
+import type { AuditLog } from '../../audit/audit-log.ts';
 import type { CheckpointSigner } from '../../audit/audit-checkpoint.ts';
 import { SwitchboardError, toSwitchboardError } from '../../errors.ts';
 import { newMessageId } from '../../ids.ts';
 import type { Logger } from '../../log.ts';
-import { engineMetrics } from '../../metrics/engine-metrics.ts';
 import type { RedisLease } from '../../queue/lease.ts';
 import { PRUNED_COLLECTIONS } from '../../store/retention.store.ts';
 import { RetentionRunState, type RetentionRun } from '../../store/retention-records.ts';
@@ -12,6 +11,7 @@ import { ArchiveWriter } from './archive-writer.ts';
 import { pruneAuditLog } from './audit-pruner.ts';
 import { Pacer } from './pacer.ts';
 import { PruneWalk, type PruneTally } from './prune-run.ts';
+import { auditRun, countOf, countRun, fileSummary } from './run-report.ts';
 import { horizonsOf, type ChannelRetention, type GlobalRetention } from './retention-rules.ts';
 
 /** The settings a pruner runs by (retention-config.ts). */
@@ -158,11 +158,11 @@ export class Pruner {
     try {
       const written = await archive?.finish();
       if (archive) result.archive = { ...(written ? { manifest: written.file } : {}), files: archive.entries().map(fileSummary) };
-      if (settings.compact && !failure && (countOf(result.removed) > 0 || (result.audit?.removed ?? 0) > 0))
-        result.reclaimed = await store.retention.compact(Object.values(PRUNED_COLLECTIONS));
     } catch (err) {
       failure ??= err;
     }
+    if (settings.compact && !failure && (countOf(result.removed) > 0 || (result.audit?.removed ?? 0) > 0))
+      result.reclaimed = await this.reclaim();
     return this.finish(run, { ...result, restedMs: pacer.restedMs, durationMs: performance.now() - t0 }, failure);
   }
 
@@ -195,6 +195,20 @@ export class Pruner {
     }).run();
   }
 
+  /** `compact` after a run; a refusal (a user without the compact privilege) is logged, and the run stays done. */
+  private async reclaim(): Promise<Record<string, number> | undefined> {
+    try {
+      return await this.o.store.retention.compact(Object.values(PRUNED_COLLECTIONS));
+    } catch (err) {
+      const cause = (err as { cause?: { codeName?: unknown } }).cause?.codeName;
+      this.o.log.warn('compact after pruning failed', {
+        code: toSwitchboardError(err).code,
+        ...(typeof cause === 'string' ? { cause } : {}),
+      });
+      return undefined;
+    }
+  }
+
   /** A run the schedule still names as current died with its process: marked interrupted, its last deletion finished. */
   private async recover(except: string): Promise<void> {
     const { store } = this.o;
@@ -213,33 +227,11 @@ export class Pruner {
     const finishedAt = new Date();
     const state = failure ? RetentionRunState.failed : RetentionRunState.done;
     const done: RetentionRun = { ...run, ...result, state, finishedAt, ...(failure ? { error: toSwitchboardError(failure).code } : {}) };
-    const m = engineMetrics.retention;
-    for (const [channel, byStatus] of Object.entries(done.removed))
-      for (const [status, n] of Object.entries(byStatus)) m.pruned.inc([channel, status], n);
-    for (const f of done.archive?.files ?? []) m.archived.inc([f.channelId], f.messages);
-    m.auditPruned.inc([], done.audit?.removed ?? 0);
-    m.runs.inc([state]);
-    m.ran(finishedAt, done.durationMs ?? 0);
+    countRun(done);
     const { _id, ...rest } = done;
     await store.retention.updateRun(_id, rest).catch(() => undefined);
     await store.retention.endRun(_id).catch(() => undefined);
-    await this.o.audit
-      .append({
-        actor: run.requestedBy,
-        action: AuditAction.retentionRun,
-        outcome: failure ? 'failure' : 'success',
-        target: `retention-run:${_id}`,
-        details: {
-          trigger: run.trigger,
-          removed: done.removed,
-          removedTotal: countOf(done.removed),
-          archivedFiles: done.archive?.files.length ?? 0,
-          ...(done.archive?.manifest ? { manifest: done.archive.manifest } : {}),
-          auditRemoved: done.audit?.removed ?? 0,
-          ...(done.error ? { error: done.error } : {}),
-        },
-      })
-      .catch(() => undefined);
+    await auditRun(this.o.audit, done).catch(() => undefined);
     const fields = { run: _id, removed: countOf(done.removed), durationMs: Math.round(done.durationMs ?? 0) };
     // The driver's code name (NotImplemented, …) says more than STORE_UNAVAILABLE; never a message text.
     const cause = (failure as { cause?: { codeName?: unknown } } | undefined)?.cause?.codeName;
@@ -282,13 +274,3 @@ function newRun(trigger: Trigger, by: string, state: RetentionRun['state']): Ret
     restedMs: 0,
   };
 }
-
-const countOf = (removed: RetentionRun['removed'] | undefined): number =>
-  Object.values(removed ?? {}).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
-
-const fileSummary = (f: { file: string; channelId: string; messages: number; sha256: string }) => ({
-  file: f.file,
-  channelId: f.channelId,
-  messages: f.messages,
-  sha256: f.sha256,
-});
