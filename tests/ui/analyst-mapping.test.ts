@@ -84,13 +84,23 @@ async function send(port: number, message: string, code = 'AA'): Promise<void> {
   }
 }
 
-/** The port the channel listens on, once the channel page shows it deployed at `version`. */
-async function deployedPort(page: Page, version: number): Promise<number> {
+/**
+ * The port channel site-dft listens on, once the channel page shows it deployed at `version` and the engine runs that version;
+ * the page shows that port (read again if it was read while the earlier version's listener still ran: the page does not poll).
+ */
+async function deployedPort(page: Page, sb: TestEngine, version: number): Promise<number> {
   await waitFor(`v${version} deployed`, async () =>
     new RegExp(`Deployed\\s+v${version}\\b`).test(await page.locator('.facts').innerText()),
   );
-  const listening = page.locator('.facts dd.mono');
-  return Number(await waitFor('the channel listening', async () => /MLLP port (\d+)/.exec(await listening.innerText())?.[1]));
+  const port = await waitFor(`the engine running v${version}`, () =>
+    sb.engine.running().get('site-dft')?.version === version ? sb.engine.mllpPorts()['site-dft'] : undefined,
+  );
+  await waitFor(`the page showing MLLP port ${port}`, async () => {
+    if ((await page.locator('.facts dd.mono').innerText()) === `MLLP port ${port}`) return true;
+    await page.reload();
+    return false;
+  });
+  return port;
 }
 
 async function createTable(page: Page): Promise<void> {
@@ -199,7 +209,7 @@ test(
     await page.getByRole('button', { name: 'Save version' }).click();
     await page.getByText('Saved version 1.').waitFor();
     await page.getByRole('button', { name: 'Deploy v1' }).click();
-    let port = await deployedPort(page, 1);
+    let port = await deployedPort(page, sb, 1);
 
     const first = await sendAndReceive(erp, port, twoLines('NS1'), 2);
     t.true(first.every((e) => e.source.channelId === 'site-dft'));
@@ -262,7 +272,7 @@ test(
     await page.getByRole('button', { name: 'Save version' }).click();
     await page.getByText('Saved version 3.').waitFor();
     await page.getByRole('button', { name: 'Deploy v3' }).click();
-    await deployedPort(page, 3);
+    await deployedPort(page, sb, 3);
 
     // Support dry-runs sending the delivered message again: the account it would carry now.
     const [stored] = await sb.engine.store!.messages.list({ channelId: 'site-dft', status: 'delivered', limit: 5 });
@@ -271,7 +281,7 @@ test(
     // Rolled back to v1 (table v1): the next message gets 6100-LAB again.
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Roll back to v1' }).click();
-    port = await deployedPort(page, 4);
+    port = await deployedPort(page, sb, 4);
     const again = await sendAndReceive(erp, port, twoLines('NS2'), 2);
     t.is(again.find((e) => e.code === 'LAB-CBC')?.glAccount, '6100-LAB');
     await screenshot(page, 'analyst-mapping-rolled-back');
@@ -361,6 +371,6 @@ test('a mapping with a type error, a bad path and a failing fixture shows each b
   await admin.page.getByRole('button', { name: 'Deploy v1' }).click();
   await admin.page.getByLabel(/^Reason to deploy anyway/).fill('ERP cut-over tonight (CHG-12)');
   await admin.page.getByRole('button', { name: 'Deploy anyway' }).click();
-  await deployedPort(admin.page, 1);
+  await deployedPort(admin.page, sb, 1);
   t.deepEqual(admin.problems, []);
 });
