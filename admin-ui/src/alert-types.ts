@@ -1,26 +1,9 @@
 import type {
   AlertInstanceJson,
-  AlertList,
-  AlertNotificationJson,
-  AlertRuleBundle,
   AlertRuleDefinition,
-  AlertRuleDeploymentJson,
-  AlertRuleDiffJson,
-  AlertRuleImportResult,
-  AlertRuleJson,
   AlertRuleKind,
-  AlertRuleList,
-  AlertRuleProblem,
-  AlertRuleState,
-  AlertRuleValidation,
-  AlertRuleVersionJson,
-  AlertRuleVersionList,
-  AlertSilenceJson,
-  AlertSilenceList,
-  AlertSilenceRequest,
   AlertState,
   AlertSubject,
-  AlertTransitionJson,
 } from '../../engine/ops/alerts/alert-api-types.ts';
 
 /**
@@ -51,7 +34,7 @@ export type {
   AlertState,
   AlertSubject,
   AlertTransitionJson,
-};
+} from '../../engine/ops/alerts/alert-api-types.ts';
 
 /** Every alert state, in the order the history filter offers them (a record, so the compiler finds one missing or unknown). */
 const ALERT_STATE: Record<AlertState, true> = { pending: true, firing: true, resolved: true };

@@ -10,7 +10,8 @@ import {
 } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { OAuth2Client } from './oauth2.ts';
-import { classifyHttpAnswer, isSuccess } from '../http/http-failures.ts';
+import { isSuccess } from '../http/http-failures.ts';
+import { classifyHttpAnswer } from '../../engine/peer-answer.ts';
 import { HttpPool } from '../http/http-pool.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { TlsClientConfig } from '../http/tls-client.ts';

@@ -9,7 +9,8 @@ import {
   type DestinationConnector,
 } from '../../engine/connector.ts';
 import type { SwitchboardError } from '../../engine/errors.ts';
-import { classifyHttpAnswer, headerValue, isSuccess } from '../http/http-failures.ts';
+import { headerValue, isSuccess } from '../http/http-failures.ts';
+import { classifyHttpAnswer } from '../../engine/peer-answer.ts';
 import { HttpPool } from '../http/http-pool.ts';
 import { IDEMPOTENCY_SYSTEM, toFhir } from './fhir.outbound-mapping.ts';
 

@@ -9,7 +9,8 @@ import {
 } from '../../engine/connector.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { CanonicalModelName } from '../../transforms/canonical/index.ts';
-import { classifyHttpAnswer, isSuccess } from './http-failures.ts';
+import { isSuccess } from './http-failures.ts';
+import { classifyHttpAnswer } from '../../engine/peer-answer.ts';
 import { HttpPool } from './http-pool.ts';
 import { readJsonAnswer } from './json-answer.ts';
 import { TlsClientConfig } from './tls-client.ts';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { erpRestDestination } from '../../connectors/erp-rest/erp-rest.destination.ts';
-import { parseRetryAfter } from '../../connectors/http/http-failures.ts';
+import { parseRetryAfter } from '../../engine/peer-answer.ts';
 import { parseConnectorConfig } from '../../engine/connector-config.ts';
 import { SwitchboardError } from '../../engine/errors.ts';
 import { silentLogger } from '../../engine/log.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { classifyHttpAnswer } from '../../connectors/http/http-failures.ts';
+import { classifyHttpAnswer } from '../../engine/peer-answer.ts';
 
 const answer = (status: number, headers: Record<string, string | string[]> = {}) =>
   classifyHttpAnswer(status, headers, { peer: 'the peer', peerResponse: `${status} body` });

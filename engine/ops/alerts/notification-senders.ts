@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { SwitchboardError, toDeliveryFailure } from '../../errors.ts';
+import { classifyHttpAnswer } from '../../peer-answer.ts';
 import type { AlertWebhookBody } from './alert-api-types.ts';
 import type { NotificationRecord } from './alert-records.ts';
 import { NOTIFICATION_ID_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './alert-signature.ts';
@@ -16,8 +17,8 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 /**
  * POSTs the notification's JSON body to ALERT_WEBHOOK_URL, signed (alert-signature.ts), with the
  * notification's id in X-Switchboard-Notification-Id (the same on every retry, so the receiver can
- * drop a repeat). 2xx: sent. 429 PEER_RATE_LIMITED and 5xx PEER_UNAVAILABLE (with Retry-After),
- * 408 PEER_TIMEOUT, any other status PEER_REJECTED; a request that never connected
+ * drop a repeat). 2xx: sent; any other answer is classified as a destination's (classifyHttpAnswer:
+ * 429, 5xx with Retry-After, 408, the rest rejected); a request that never connected
  * PEER_NOT_CONNECTED, one that got no answer in 10 s PEER_TIMEOUT (toDeliveryFailure's codes).
  */
 export class WebhookSender implements NotificationSender {
@@ -46,17 +47,7 @@ export class WebhookSender implements NotificationSender {
       throw toDeliveryFailure(err);
     }
     await res.body?.cancel().catch(() => undefined);
-    if (res.ok) return;
-    const detail = `the webhook answered ${res.status}`;
-    if (res.status === 408) throw new SwitchboardError('PEER_TIMEOUT', detail);
-    if (res.status !== 429 && res.status < 500) throw new SwitchboardError('PEER_REJECTED', detail);
-    const after = res.headers.get('retry-after');
-    const retryAfterMs = after && /^\d+$/.test(after) ? Number(after) * 1000 : undefined;
-    throw new SwitchboardError(
-      res.status === 429 ? 'PEER_RATE_LIMITED' : 'PEER_UNAVAILABLE',
-      detail,
-      retryAfterMs ? { retryAfterMs } : undefined,
-    );
+    if (!res.ok) throw classifyHttpAnswer(res.status, Object.fromEntries(res.headers), { peer: 'the webhook', peerResponse: '' });
   }
 
   async close(): Promise<void> {}
