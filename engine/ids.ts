@@ -27,9 +27,24 @@ export function newMessageId(now = Date.now()): string {
     poolAt = 0;
   }
   const bytes = Buffer.from(pool.subarray(poolAt, (poolAt += 16)));
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes[6] = 0x70 | (counter >> 8);
-  bytes[7] = counter & 0xff;
+  return uuidv7(bytes, lastMs, counter);
+}
+
+/**
+ * A UUIDv7 made at `ms`, outside this process's increasing sequence (its 12 bits after the version
+ * random): for messages stored as if received then, by the benchmarks and tests that seed a store
+ * with old messages. newMessageId cannot make them: its ids never go back in time.
+ */
+export function messageIdAt(ms: number): string {
+  const bytes = randomFillSync(Buffer.alloc(16));
+  return uuidv7(bytes, ms, ((bytes[6]! & 0x0f) << 8) | bytes[7]!);
+}
+
+/** `bytes` (16, random) as a UUIDv7 string: `ms` in the first 48 bits, then the version, `sequence` (12 bits) and the variant. */
+function uuidv7(bytes: Buffer, ms: number, sequence: number): string {
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

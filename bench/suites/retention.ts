@@ -13,7 +13,7 @@
  * The shared PostgreSQL's index trigger is the one installed when the services started; the bench
  * gives its own tables the `receivedDay` GIN index of the current scripts/ferretdb-indexes.sql.
  */
-import { randomBytes } from 'node:crypto';
+import { messageIdAt } from '../../engine/ids.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,23 +55,13 @@ export interface RetentionBenchResult {
   sizes: { before: number; afterRun: number; afterNextLoad: number };
 }
 
-/** A UUIDv7 at `ms` (the engine's ids only grow within a process: the backlog's are made here). */
-function idAt(ms: number): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = 0x70 | (b[6]! & 0x0f);
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /** Writes `count` messages received 60 to 90 days before `now`, 64 at a time. */
 async function seedBacklog(store: Store, count: number, now: number): Promise<void> {
   const templates = (await engineRecords(600, 5)).filter((r) => Object.keys(r.deliveries).length > 0);
   const make = (i: number): MessageRecord => {
     const t = templates[i % templates.length]!;
     const receivedAt = new Date(now - 90 * DAY + Math.floor((i * 30 * DAY) / count));
-    const id = idAt(receivedAt.getTime());
+    const id = messageIdAt(receivedAt.getTime());
     const dead = i % 33 === 0;
     const deliveries = Object.fromEntries(
       Object.entries(t.deliveries).map(([d, v]) => [d, { ...v, status: dead ? ('dead' as const) : ('delivered' as const) }]),

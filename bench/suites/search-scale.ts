@@ -13,7 +13,7 @@
  * `undated|item|…`, which nothing of the engine reads) with the window as a range on `receivedAt`,
  * and an `$in` over the window's dated keys (one query, which FerretDB 1.24 does not pass down).
  */
-import { randomFillSync } from 'node:crypto';
+import { messageIdAt } from '../../engine/ids.ts';
 import { MongoClient, ServerApiVersion, type Collection } from 'mongodb';
 import type { BenchContext } from '../lib/context.ts';
 import { localPg, runPsql } from '../lib/pg-admin.ts';
@@ -54,16 +54,6 @@ const ITEM_CODES = 500;
 const BATCH = 1000;
 /** The one `$in` query is stopped after this long (maxTimeMS): it reads the whole collection, minutes at 1,000,000. */
 const IN_BOUND_MS = 120_000;
-
-/** A UUIDv7 of a given time (newMessageId is monotonic within the process: it cannot make ids of the past). */
-function idAt(ms: number): string {
-  const bytes = randomFillSync(Buffer.alloc(16));
-  bytes.writeUIntBE(ms, 0, 6);
-  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** What message `i` of `count` holds: patient, account and item code spread over the whole range (multiplicative hashing). */
 const valuesOf = (i: number) => ({
@@ -179,7 +169,7 @@ async function seed(o: {
   const make = (i: number): { content: MessageContent; state: MessageState } => {
     const r = templates[i % templates.length]!;
     const receivedAt = new Date(o.timeOf(i));
-    const _id = idAt(receivedAt.getTime());
+    const _id = messageIdAt(receivedAt.getTime());
     const v = valuesOf(i);
     const status = r.status !== 'routed' ? r.status : i % 100 === 0 ? 'dead' : 'delivered';
     const deliveries = Object.fromEntries(

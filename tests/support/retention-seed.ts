@@ -1,23 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { messageIdAt } from '../../engine/ids.ts';
 import type { MessageRecord } from '../../engine/store/message-record.ts';
 import type { MessageStatus } from '../../engine/store/states.ts';
 import type { Store } from '../../engine/store/store.ts';
 
 const DAY = 86_400_000;
-
-/**
- * A UUIDv7 made at `ms` (RFC 9562 §5.7), for messages stored as if received long ago. The engine's
- * newMessageId never goes back in time within a process (its ids only grow), so backdated ids are
- * made here: the time in the first 48 bits, the rest random.
- */
-export function uuidv7At(ms: number): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = 0x70 | (b[6]! & 0x0f);
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 /** An ADT^A01 with its own control id (and visit number), as the EHR sends it. */
 export const adtWithId = (controlId: string): string =>
@@ -81,7 +67,7 @@ export async function seedMessages(
   const make = (p: Omit<Seeded, 'id' | 'receivedAt'>, i: number): { record: MessageRecord; seeded: Seeded } => {
     // Spread over the day of its age, a minute apart, so a day holds many minutes.
     const receivedAt = new Date(now - p.ageDays * DAY - (i % 600) * 60_000);
-    const id = uuidv7At(receivedAt.getTime());
+    const id = messageIdAt(receivedAt.getTime());
     const record: MessageRecord = {
       ...template,
       _id: id,
