@@ -14,7 +14,7 @@ import { inactivityWindow } from './active-hours.ts';
 import type { AlertRuleDefinition } from './alert-api-types.ts';
 import type { Reading, ReceivedReading } from './alert-conditions.ts';
 import { certificateFiles, type CertificateReader } from './certificates.ts';
-import { ReceivedCounts } from './received-counts.ts';
+import { ReceivedCounts } from '../../store/received-counts.ts';
 
 /** Replays read per pass for `replay-failed`: the newest. */
 const REPLAYS_READ = 200;

@@ -1,9 +1,9 @@
 import type { Collection, Filter } from 'mongodb';
-import type { MessageState } from '../../store/message-state.ts';
-import { receivedMinuteOf } from '../../store/received-minute.ts';
-import { MessageStatus } from '../../store/states.ts';
-import { STATES_COLLECTION, type Store } from '../../store/store.ts';
-import { storeCall } from '../../store/store-call.ts';
+import type { MessageState } from './message-state.ts';
+import { receivedMinuteOf } from './received-minute.ts';
+import { MessageStatus } from './states.ts';
+import { STATES_COLLECTION, type Store } from './store.ts';
+import { storeCall } from './store-call.ts';
 
 const MINUTE = 60_000;
 /** Totals of complete minutes kept at most this long (the longest error-rate window, and some). */
