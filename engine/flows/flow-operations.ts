@@ -14,6 +14,9 @@ import type { RetryPreview } from './flow-view.ts';
 import { planStepRequest } from './step-request.ts';
 import { stepsToUnpark } from './step-planner.ts';
 
+/** How often abort reads an instance the engine changed under it again before it answers CONFLICT. */
+const ABORT_TRIES = 5;
+
 /** Who acts, for the audit log. */
 export interface Operator {
   username: string;
@@ -91,23 +94,31 @@ export class FlowOperations {
     return this.moveOn(flow, instance);
   }
 
+  /**
+   * Sets the instance `aborting` and queues its compensation run. The engine may change the
+   * instance between this read and the conditional write (a step runner setting its status after a
+   * step died); that is read again, up to ABORT_TRIES times, and only then CONFLICT.
+   */
   async abort(id: string, reason: string, by: Operator): Promise<FlowInstance> {
-    const { instance } = await this.load(id);
-    this.refuseSettled(instance);
-    if (instance.status === FlowStatus.aborting) {
-      // Aborted before and a compensation refused: run them again (after a fix).
-      await this.o.queues.ensureUndo(instance);
-      await this.audited(AuditAction.flowAbort, by, instance, { reason, again: true });
-      return instance;
+    for (let tries = 1; ; tries++) {
+      const { instance } = await this.load(id);
+      this.refuseSettled(instance);
+      if (instance.status === FlowStatus.aborting) {
+        // Aborted before and a compensation refused: run them again (after a fix).
+        await this.o.queues.ensureUndo(instance);
+        await this.audited(AuditAction.flowAbort, by, instance, { reason, again: true });
+        return instance;
+      }
+      const running = Object.entries(instance.steps).find(([, s]) => s.status === StepStatus.running);
+      if (running) throw new SwitchboardError('CONFLICT', `step ${running[0]} is running: abort once it has finished`);
+      const abort = { by: by.username, reason, at: new Date() };
+      if (await this.o.store.flows.setStatus(instance, FlowStatus.aborting, abort)) {
+        await this.o.queues.ensureUndo(instance);
+        await this.audited(AuditAction.flowAbort, by, instance, { reason });
+        return { ...instance, status: FlowStatus.aborting, abort };
+      }
+      if (tries === ABORT_TRIES) throw new SwitchboardError('CONFLICT', `instance ${id} kept changing; look again`);
     }
-    const running = Object.entries(instance.steps).find(([, s]) => s.status === StepStatus.running);
-    if (running) throw new SwitchboardError('CONFLICT', `step ${running[0]} is running: abort once it has finished`);
-    const abort = { by: by.username, reason, at: new Date() };
-    if (!(await this.o.store.flows.setStatus(instance, FlowStatus.aborting, abort)))
-      throw new SwitchboardError('CONFLICT', `instance ${id} changed meanwhile; look again`);
-    await this.o.queues.ensureUndo(instance);
-    await this.audited(AuditAction.flowAbort, by, instance, { reason });
-    return { ...instance, status: FlowStatus.aborting, abort };
   }
 
   private async load(id: string, stepId?: string): Promise<{ instance: FlowInstance; flow: FlowDefinition }> {

@@ -145,12 +145,13 @@ test('an onboarding aborted after the ERP refused its approval undoes every syst
     return i?.steps.approval!.status === StepStatus.dead ? i : undefined;
   });
   t.is(o.identity.users().length, 1);
-  await engine.engine.http!.inject({
+  const abort = await engine.engine.http!.inject({
     method: 'POST',
     url: `/api/flows/instances/${stalled._id}/abort`,
     headers: engine.adminHeaders,
     payload: { reason: 'offer withdrawn' },
   });
+  t.is(abort.statusCode, 202, abort.body);
   const aborted = await waitFor('aborted', async () => {
     const i = await engine.engine.store!.flows.get(stalled._id);
     return i?.status === FlowStatus.aborted ? i : undefined;
