@@ -3,7 +3,9 @@
 # same production-only install, the same entry point; keep the two in step.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# patches/: fixes to dependencies that patch-package applies at install (postinstall).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm run build:ui
@@ -15,6 +17,7 @@ ENV NODE_ENV=production
 ENV MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=33554432
 # Production dependencies only: whatever dist imports at run time must be in "dependencies".
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The console: console.routes.js (in dist/engine/http) serves ../../admin-ui/dist.

@@ -1,9 +1,14 @@
 # Shared by scripts/start.sh, scripts/test.sh and scripts/bench.sh.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# npm ci when node_modules is missing or older than package-lock.json.
+# npm ci when node_modules is missing or older than package-lock.json or a dependency patch
+# (patches/, applied by patch-package at install).
 ensure_node_modules() {
-  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  local installed="$ROOT/node_modules/.package-lock.json" stale=""
+  for f in "$ROOT/package-lock.json" "$ROOT"/patches/*.patch; do
+    [ -f "$f" ] && [ "$f" -nt "$installed" ] && stale=1
+  done
+  if [ ! -f "$installed" ] || [ -n "$stale" ]; then
     echo "[setup] installing npm dependencies (npm ci)" >&2
     (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
   fi

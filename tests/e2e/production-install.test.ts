@@ -1,13 +1,14 @@
 /**
  * What the Docker image runs (Dockerfile), without Docker: the same build (`npm run build`,
  * `npm run build:ui`), production dependencies only (`npm ci --omit=dev`) in a directory outside
- * the checkout, and the image's entry point `node dist/engine/main.js`. A runtime import of a
+ * the checkout, with the dependency patches (patches/, applied by patch-package at install), and
+ * the image's entry point `node dist/engine/main.js`. A runtime import of a
  * devDependency fails here as it would in the image: ERR_MODULE_NOT_FOUND.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,7 +63,11 @@ test('the production install (npm ci --omit=dev) of the build starts: health ans
     'warn',
   ]);
   for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(REPO_ROOT, file), path.join(dir, file));
+  await cp(path.join(REPO_ROOT, 'patches'), path.join(dir, 'patches'), { recursive: true });
   await sh(dir, 'flock', ['/tmp/npm.lock', 'npm', 'ci', '--omit=dev', ...NPM_FLAGS]);
+  // patch-package (postinstall) mends the MongoDB driver in the production install too (patches/).
+  const driverConnection = await readFile(path.join(dir, 'node_modules/mongodb/lib/cmap/connection.js'), 'utf8');
+  t.true(driverConnection.includes('Patched (Switchboard, patches/)'), 'the MongoDB driver patch is applied');
 
   // Every package the build imports, on any path (not only the start's), loads from the production install.
   const imports = await bareImports(dist);
