@@ -3,7 +3,7 @@ import type { ChannelDefinition } from './channel.ts';
 import type { EngineConfig } from './config/config.ts';
 import { SwitchboardError } from './errors.ts';
 import {
-  assertChannelHosts,
+  assertEgressHosts,
   buildAdminServer,
   buildIntake,
   createReplayer,
@@ -117,7 +117,7 @@ export class Engine implements ChannelRunner {
     const tracing = openTracing(config, { log, graceMs: config.SHUTDOWN_GRACE_MS }, this.cleanups);
     const security = this.options.security ?? loadSecurityConfig(env);
     const allowedHosts = parseAllowList(security.ALLOWED_DESTINATION_HOSTS);
-    assertChannelHosts(this.options.channels, env, allowedHosts);
+    assertEgressHosts({ channels: this.options.channels, env, config }, allowedHosts);
     const { store, keyring, hasher } = await openStore(config, security, this.cleanups);
     this.store = store;
     const queues = await openQueues(config, this.cleanups);

@@ -68,8 +68,8 @@ export const SecurityConfigSchema = Type.Object({
   ALLOWED_DESTINATION_HOSTS: Type.String({
     default: 'localhost,127.0.0.1,::1',
     description:
-      'Hosts destinations may connect to (`*.example.org` allowed); anything else is refused at channel load (no server-side request ' +
-      'forgery).',
+      'Hosts destinations and alert notifications (ALERT_WEBHOOK_URL, ALERT_SMTP_HOST) may connect to (`*.example.org` allowed); ' +
+      'anything else is refused at channel load or start (no server-side request forgery).',
   }),
 });
 export type SecurityConfig = Static<typeof SecurityConfigSchema>;

@@ -69,13 +69,14 @@ const codeOf = async (p: Promise<unknown>) => {
   }
 };
 
-test('webhook: the signed JSON body on 2xx; failures classified by status as a delivery', async (t) => {
+test('webhook: the signed JSON body on 2xx; failures classified by status as a delivery; no redirect followed', async (t) => {
   const peer = await answering([
     { status: 204 },
     { status: 503, headers: { 'retry-after': '7' } },
     { status: 429 },
     { status: 408 },
     { status: 400 },
+    { status: 302, headers: { location: '/moved' } },
   ]);
   t.teardown(peer.close);
   const sender = new WebhookSender({ url: peer.url, secret: SECRET });
@@ -86,9 +87,18 @@ test('webhook: the signed JSON body on 2xx; failures classified by status as a d
       await codeOf(sender.send(notification)),
       await codeOf(sender.send(notification)),
       await codeOf(sender.send(notification)),
+      await codeOf(sender.send(notification)),
     ],
-    ['sent', 'PEER_UNAVAILABLE/transient/7000', 'PEER_RATE_LIMITED/transient', 'PEER_TIMEOUT/ambiguous', 'PEER_REJECTED/permanent'],
+    [
+      'sent',
+      'PEER_UNAVAILABLE/transient/7000',
+      'PEER_RATE_LIMITED/transient',
+      'PEER_TIMEOUT/ambiguous',
+      'PEER_REJECTED/permanent',
+      'PEER_REJECTED/permanent',
+    ],
   );
+  t.is(peer.got.length, 6, 'the redirect is an answer, not followed');
   const [first] = peer.got;
   t.deepEqual(JSON.parse(first!.body), notification.body);
   t.is(first!.headers['x-switchboard-notification-id'], notification._id);

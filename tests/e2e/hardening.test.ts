@@ -59,6 +59,18 @@ test('a channel whose destination names a host outside the allow-list does not s
   t.regex(err!.message, /destination erp: host 169\.254\.169\.254 is not in ALLOWED_DESTINATION_HOSTS/);
 });
 
+test('alert notifications leave by the same allow-list: a webhook or SMTP host outside it stops the start', async (t) => {
+  const channels = [testChannel({ erpUrl: 'http://127.0.0.1:9' })];
+  const secret = 'a-webhook-secret-of-16+';
+  const webhook = await t.throwsAsync(
+    startTestEngine({ channels, config: { ALERT_WEBHOOK_URL: 'http://169.254.169.254/hook', ALERT_WEBHOOK_SECRET: secret } }),
+  );
+  t.regex(webhook!.message, /ALERT_WEBHOOK_URL: host 169\.254\.169\.254 is not in ALLOWED_DESTINATION_HOSTS/);
+  const smtpConfig = { ALERT_SMTP_HOST: 'mail.example.org', ALERT_SMTP_TO: 'ops@example.org' };
+  const smtp = await t.throwsAsync(startTestEngine({ channels, config: smtpConfig }));
+  t.regex(smtp!.message, /ALERT_SMTP_HOST: host mail\.example\.org is not in ALLOWED_DESTINATION_HOSTS/);
+});
+
 test('with HTTPS_CERT_FILE and HTTPS_KEY_FILE the admin API speaks HTTPS only, with HSTS', async (t) => {
   const pki = makeTestPki();
   const erp = await startErpSimulator();

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { assertHostsAllowed } from '../../security/host-allowlist.ts';
 
 /**
  * The alerts' settings, spread into EngineConfigSchema (config.ts): read from the environment like
@@ -12,7 +13,11 @@ export const AlertConfigProperties = {
     description: 'How often the alert rules are evaluated (by one worker process of the deployment at a time).',
   }),
   ALERT_WEBHOOK_URL: Type.Optional(
-    Type.String({ pattern: '^https?://', description: 'Where alert notifications are POSTed as JSON; unset: no webhook.' }),
+    Type.String({
+      pattern: '^https?://',
+      description:
+        'Where alert notifications are POSTed as JSON (its host in ALLOWED_DESTINATION_HOSTS; no redirect followed); unset: no webhook.',
+    }),
   ),
   ALERT_WEBHOOK_SECRET: Type.Optional(
     Type.String({
@@ -20,7 +25,9 @@ export const AlertConfigProperties = {
       description: 'Key of the HMAC-SHA256 signature of each webhook (X-Switchboard-Signature); required with ALERT_WEBHOOK_URL. A secret.',
     }),
   ),
-  ALERT_SMTP_HOST: Type.Optional(Type.String({ minLength: 1, description: 'SMTP server for alert e-mail; unset: no e-mail.' })),
+  ALERT_SMTP_HOST: Type.Optional(
+    Type.String({ minLength: 1, description: 'SMTP server for alert e-mail (in ALLOWED_DESTINATION_HOSTS); unset: no e-mail.' }),
+  ),
   ALERT_SMTP_PORT: Type.Integer({ default: 25, minimum: 1, maximum: 65535, description: 'SMTP port (465: TLS from the start).' }),
   ALERT_SMTP_FROM: Type.String({ default: 'switchboard@localhost', description: 'Sender address of alert e-mail.' }),
   ALERT_SMTP_TO: Type.Optional(Type.String({ minLength: 3, description: 'Recipients of alert e-mail, comma-separated.' })),
@@ -37,3 +44,16 @@ export const AlertConfigProperties = {
     Type.String({ minLength: 1, maxLength: 100, description: 'Names this deployment in notifications; default: the host name.' }),
   ),
 };
+
+/**
+ * CONFIG_INVALID when the alert webhook's or the SMTP server's host is not in
+ * ALLOWED_DESTINATION_HOSTS: notifications leave by the same egress allow-list as deliveries (no
+ * server-side request forgery). engine.ts calls it at start, before anything is opened.
+ */
+export function assertAlertHostsAllowed(
+  config: { ALERT_WEBHOOK_URL?: string | undefined; ALERT_SMTP_HOST?: string | undefined },
+  allow: readonly string[],
+): void {
+  if (config.ALERT_WEBHOOK_URL) assertHostsAllowed({ where: 'ALERT_WEBHOOK_URL', config: config.ALERT_WEBHOOK_URL, allow });
+  if (config.ALERT_SMTP_HOST) assertHostsAllowed({ where: 'ALERT_SMTP_HOST', config: { host: config.ALERT_SMTP_HOST }, allow });
+}

@@ -18,7 +18,7 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
  * POSTs the notification's JSON body to ALERT_WEBHOOK_URL, signed (alert-signature.ts), with the
  * notification's id in X-Switchboard-Notification-Id (the same on every retry, so the receiver can
  * drop a repeat). 2xx: sent; any other answer is classified as a destination's (classifyHttpAnswer:
- * 429, 5xx with Retry-After, 408, the rest rejected); a request that never connected
+ * 429, 5xx with Retry-After, 408, the rest, a redirect included, rejected); a request that never connected
  * PEER_NOT_CONNECTED, one that got no answer in 10 s PEER_TIMEOUT (toDeliveryFailure's codes).
  */
 export class WebhookSender implements NotificationSender {
@@ -39,6 +39,8 @@ export class WebhookSender implements NotificationSender {
           [NOTIFICATION_ID_HEADER]: n._id,
         },
         body,
+        // As the deliveries: a 3xx is an answer (rejected), never followed to a host nobody checked.
+        redirect: 'manual',
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       });
     } catch (err) {
