@@ -151,7 +151,7 @@ function ruleWriteRoutes(app: FastifyInstance, { rules }: Deps): void {
     async (request, reply) => {
       const imported = await rules.importAll({ bundle: request.body, actor: actor(request) });
       if (!imported.ok) return invalid(reply, imported.problems);
-      return { items: imported.saved.map((v) => ({ id: v.id, version: v.version, created: true })) };
+      return { items: imported.saved.map(({ version: v, created }) => ({ id: v.id, version: v.version, created })) };
     },
   );
 }

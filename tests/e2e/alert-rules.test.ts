@@ -106,6 +106,8 @@ test('rules are versioned data: validate, save, versions, diff, deploy, disable,
     rules: [{ ...backlog, id: 'copy' }],
   });
   t.deepEqual(imported.items, [{ id: 'copy', version: 1, created: true }]);
+  const again = await ok<{ items: unknown[] }>(sb, 'POST', '/api/alert-rules/import', { ...bundle, rules: [{ ...backlog, id: 'copy' }] });
+  t.deepEqual(again.items, [{ id: 'copy', version: 1, created: false }], 'the same rule again: no new version, and said so');
   t.is((await ok<AlertRuleJson>(sb, 'GET', '/api/alert-rules/copy')).origin, 'import');
 
   const audit = (await ok<{ items: { target: string; actor: string }[] }>(sb, 'GET', '/api/audit?action=config.change')).items;

@@ -111,7 +111,7 @@ export class AlertRuleService {
   async importAll(o: {
     bundle: unknown;
     actor: Actor;
-  }): Promise<{ ok: true; saved: AlertRuleVersion[] } | { ok: false; problems: AlertRuleProblem[] }> {
+  }): Promise<{ ok: true; saved: { version: AlertRuleVersion; created: boolean }[] } | { ok: false; problems: AlertRuleProblem[] }> {
     const b = o.bundle as Partial<AlertRuleBundle> | null;
     if (!b || b.format !== 'switchboard-alert-rules' || !Array.isArray(b.rules))
       return {
@@ -123,10 +123,10 @@ export class AlertRuleService {
       validateAlertRule(r).map((p) => ({ path: `/rules/${i}${p.path === '/' ? '' : p.path}`, message: p.message })),
     );
     if (problems.length > 0) return { ok: false, problems: problems.slice(0, 20) };
-    const saved: AlertRuleVersion[] = [];
+    const saved: { version: AlertRuleVersion; created: boolean }[] = [];
     for (const rule of b.rules) {
       const s = await this.save({ rule, actor: o.actor, origin: 'import' });
-      if (s.ok) saved.push(s.version);
+      if (s.ok) saved.push({ version: s.version, created: s.created });
     }
     return { ok: true, saved };
   }
