@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import type { Action } from './hooks.ts';
 
 /** A failed request, said plainly (assertive for screen readers). */
 export function ErrorNote({ error }: { error: Error | string | undefined }) {
@@ -7,6 +8,20 @@ export function ErrorNote({ error }: { error: Error | string | undefined }) {
     <p class="error" role="alert">
       {typeof error === 'string' ? error : error.message}
     </p>
+  );
+}
+
+/** What an operator's last action came to: why it was refused, or what it did (polite, a status). */
+export function ActionOutcome({ action }: { action: Pick<Action, 'error' | 'done'> }) {
+  return (
+    <>
+      <ErrorNote error={action.error} />
+      {action.done && (
+        <p class="ok" role="status">
+          {action.done}
+        </p>
+      )}
+    </>
   );
 }
 

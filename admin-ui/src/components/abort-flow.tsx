@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import type { InstanceDetail, InstanceSummary } from '../flow-types.ts';
 import { useAction } from '../hooks.ts';
-import { ErrorNote } from '../ui.tsx';
+import { ActionOutcome } from '../ui.tsx';
 import { ReasonForm } from './reason-form.tsx';
 
 /** The done steps that have a compensation, latest first: the order the engine undoes them in. */
@@ -47,12 +47,7 @@ export function AbortFlow({ instance, onDone }: { instance: InstanceDetail; onDo
           )}
         </ReasonForm>
       )}
-      <ErrorNote error={action.error} />
-      {action.done && (
-        <p class="ok" role="status">
-          {action.done}
-        </p>
-      )}
+      <ActionOutcome action={action} />
     </div>
   );
 }

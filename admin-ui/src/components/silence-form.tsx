@@ -2,7 +2,7 @@ import { useId, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import type { AlertSilenceJson, AlertSilenceRequest } from '../alert-types.ts';
 import { useAction } from '../hooks.ts';
-import { ErrorNote, when } from '../ui.tsx';
+import { ActionOutcome, when } from '../ui.tsx';
 import { ReasonForm } from './reason-form.tsx';
 
 const HOUR = 3_600_000;
@@ -81,12 +81,7 @@ export function SilenceForm(o: { ruleId: string; alertId?: string; onDone(s: Ale
         </div>
         <p class="muted">Notifications of the silenced alerts are held until then; the alerts still show while they fire.</p>
       </ReasonForm>
-      <ErrorNote error={action.error} />
-      {action.done && (
-        <p class="ok" role="status">
-          {action.done}
-        </p>
-      )}
+      <ActionOutcome action={action} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { api } from '../api.ts';
 import type { AlertSilenceJson } from '../alert-types.ts';
 import { useAction } from '../hooks.ts';
-import { Badge, ErrorNote, when } from '../ui.tsx';
+import { ActionOutcome, Badge, when } from '../ui.tsx';
 
 /**
  * Silences, active first (as the API lists them): what each holds (a rule, or one alert of it),
@@ -17,12 +17,7 @@ export function SilenceList(o: { silences: AlertSilenceJson[] | undefined; canEn
     });
   return (
     <>
-      <ErrorNote error={action.error} />
-      {action.done && (
-        <p class="ok" role="status">
-          {action.done}
-        </p>
-      )}
+      <ActionOutcome action={action} />
       <table class="list silences">
         <caption class="sr-only">Silences</caption>
         <thead>

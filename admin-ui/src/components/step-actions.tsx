@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import type { InstanceSummary, RetryPreview, StepStatus } from '../flow-types.ts';
 import { useAction } from '../hooks.ts';
-import { ErrorNote } from '../ui.tsx';
+import { ActionOutcome } from '../ui.tsx';
 import { ReasonForm } from './reason-form.tsx';
 import { RetryDiff } from './retry-diff.tsx';
 
@@ -55,12 +55,7 @@ export function StepActions({
           Skip step
         </button>
       </div>
-      <ErrorNote error={action.error} />
-      {action.done && (
-        <p class="ok" role="status">
-          {action.done}
-        </p>
-      )}
+      <ActionOutcome action={action} />
       {typeof open === 'object' && (
         <div class="dry-run" aria-live="polite">
           <RetryDiff preview={open.retry} />

@@ -13,7 +13,7 @@ import { DefinitionDiff } from '../components/definition-diff.tsx';
 import { VersionsTable } from '../components/versions-table.tsx';
 import { useAction, useApi } from '../hooks.ts';
 import { useLocation } from '../router.ts';
-import { Badge, ErrorNote, json, Page, when } from '../ui.tsx';
+import { ActionOutcome, Badge, ErrorNote, json, Page, when } from '../ui.tsx';
 
 const DONE: Record<RuleAction['to'], string> = { deploy: 'Deployed', enable: 'Enabled', disable: 'Disabled' };
 
@@ -54,12 +54,8 @@ export function AlertRuleDetail({ id, me }: { id: string; me: Me }) {
       <p>
         <a href="/alert-rules">← Alert rules</a> · <a href={`/alerts?rule=${encodeURIComponent(id)}`}>Alerts of {id}</a>
       </p>
-      <ErrorNote error={rule.error ?? version.error ?? versions.error ?? action.error ?? diffError} />
-      {action.done && (
-        <p class="ok" role="status">
-          {action.done}
-        </p>
-      )}
+      <ErrorNote error={rule.error ?? version.error ?? versions.error ?? diffError} />
+      <ActionOutcome action={action} />
       {saved && r?.version === Number(saved) && r.deployment.version !== r.version && (
         <p class="ok">Saved version {saved}. It is evaluated once deployed.</p>
       )}
