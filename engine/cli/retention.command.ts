@@ -56,6 +56,7 @@ function printRun(r: RetentionRun, io: Io): void {
         .join(', ')}`,
     );
   io.out(`  kept: ${r.kept.unsettled} in flight, ${r.kept.restored} restored and held`);
+  if (r.flows) io.out(`  flow instances removed: ${r.flows.removed}`);
   if (r.archive?.manifest) io.out(`  archive manifest: ${r.archive.manifest}`);
   if (r.error) io.err(`  failed: ${r.error}`);
 }

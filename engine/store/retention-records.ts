@@ -40,6 +40,8 @@ export interface RetentionRun {
   archive?: { manifest?: string; files: { file: string; channelId: string; messages: number; sha256: string }[] };
   /** Audit entries cut (AUDIT_RETENTION_DAYS) and the checkpoint stored where. */
   audit?: { removed: number; checkpointSeq?: number };
+  /** Settled flow instances removed (RETENTION_FLOW_DAYS). */
+  flows?: { removed: number };
   /** Bytes the store reports freed by `compact`, by collection. */
   reclaimed?: Record<string, number>;
   error?: string;

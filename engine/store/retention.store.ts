@@ -1,5 +1,6 @@
 import type { Collection, Db, Document } from 'mongodb';
 import { AuditCutStore } from './audit-cut.store.ts';
+import { FLOWS_COLLECTION } from './flows.store.ts';
 import { insertAllowingDuplicates } from './group-commit.ts';
 import { lookUpMap } from './lookup.ts';
 import { isFerretDb } from './message-indexes.ts';
@@ -290,4 +291,4 @@ export class RetentionStore {
 }
 
 /** The collections pruning deletes from, for `compact`. */
-export const PRUNED_COLLECTIONS = { messages: 'messages', states: 'message_states', audit: 'audit' } as const;
+export const PRUNED_COLLECTIONS = { messages: 'messages', states: 'message_states', audit: 'audit', flows: FLOWS_COLLECTION } as const;

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { parseManifest } from '../../engine/ops/retention/archive-format.ts';
+import { FlowStatus, StepStatus } from '../../engine/flows/flow-states.ts';
+import type { FlowInstance } from '../../engine/store/flows.store.ts';
 import type { RetentionRun } from '../../engine/store/retention-records.ts';
 import type { MessageStatus } from '../../engine/store/states.ts';
 import { STATES_COLLECTION } from '../../engine/store/store.ts';
@@ -206,4 +208,60 @@ test('pruning keeps what must stay, archives and removes the rest; a restored me
   const refused = await cli(sb, ['archive', 'restore', file]);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /ARCHIVE_INVALID: .* was altered/);
+});
+
+test('settled flow instances go after RETENTION_FLOW_DAYS; running, stalled and aborting ones stay, whatever their age', async (t) => {
+  const erp = await startErpSimulator();
+  t.teardown(() => erp.close());
+  const sb = await startTestEngine({
+    channels: [testChannel({ erpUrl: erp.url })],
+    config: { RETENTION_FLOW_DAYS: 30, PRUNE_BATCH: 2, PRUNE_PAUSE_MS: 0, PRUNE_REST_FACTOR: 0 },
+  });
+  t.teardown(() => sb.close());
+  const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+  const instance = (id: string, status: FlowStatus, ageDays: number): FlowInstance => ({
+    _id: `msg-${id}:retired-flow:0`,
+    flowId: 'retired-flow',
+    flowVersion: 1,
+    messageId: `msg-${id}`,
+    channelId: 'ehr-mllp',
+    eventIndex: 0,
+    status,
+    steps: { only: { status: StepStatus.done, attempts: 1, request: { userName: 'prac-1' }, output: { id: 'u-1' } } },
+    createdAt: daysAgo(ageDays),
+    updatedAt: daysAgo(ageDays),
+  });
+  const seeded = [
+    instance('old-done-1', FlowStatus.completed, 45),
+    instance('old-done-2', FlowStatus.completed, 400),
+    instance('old-done-3', FlowStatus.completed, 31),
+    instance('old-aborted', FlowStatus.aborted, 90),
+    instance('new-done', FlowStatus.completed, 2),
+    instance('old-stalled', FlowStatus.stalled, 400),
+    instance('old-running', FlowStatus.running, 400),
+    instance('old-aborting', FlowStatus.aborting, 400),
+  ];
+  const flows = sb.engine.store!.flows;
+  t.is((await flows.create(seeded)).length, seeded.length);
+
+  const run = await pruneNow(sb);
+  t.is(run.state, 'done', run.error);
+  t.deepEqual(run.flows, { removed: 4 });
+  const left = await Promise.all(seeded.map(async (i) => [i.messageId, Boolean(await flows.get(i._id))]));
+  t.deepEqual(Object.fromEntries(left), {
+    'msg-old-done-1': false,
+    'msg-old-done-2': false,
+    'msg-old-done-3': false,
+    'msg-old-aborted': false,
+    'msg-new-done': true,
+    'msg-old-stalled': true,
+    'msg-old-running': true,
+    'msg-old-aborting': true,
+  });
+  const audit = await api<{ items: { target: string; details: { flowInstancesRemoved?: number } }[] }>(
+    sb,
+    'GET',
+    '/api/audit?action=retention.run',
+  );
+  t.is(audit.body.items.find((e) => e.target === `retention-run:${run._id}`)?.details.flowInstancesRemoved, 4);
 });

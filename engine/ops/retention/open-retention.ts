@@ -43,6 +43,7 @@ export function prunerSettings(config: EngineConfig): PrunerSettings {
     compact: config.PRUNE_COMPACT,
     archiveDir: config.ARCHIVE_DIR,
     auditDays: config.AUDIT_RETENTION_DAYS,
+    flowDays: config.RETENTION_FLOW_DAYS,
   };
 }
 

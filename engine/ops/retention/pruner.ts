@@ -9,6 +9,7 @@ import { RetentionRunState, type RetentionRun } from '../../store/retention-reco
 import type { Store } from '../../store/store.ts';
 import { ArchiveWriter } from './archive-writer.ts';
 import { pruneAuditLog } from './audit-pruner.ts';
+import { pruneFlowInstances } from './flow-pruner.ts';
 import { Pacer } from './pacer.ts';
 import { PruneWalk, type PruneTally } from './prune-run.ts';
 import { auditRun, countOf, countRun, fileSummary } from './run-report.ts';
@@ -23,6 +24,7 @@ export interface PrunerSettings extends GlobalRetention {
   compact: boolean;
   archiveDir?: string | undefined;
   auditDays?: number | undefined;
+  flowDays?: number | undefined;
 }
 
 export interface PrunerOptions {
@@ -127,9 +129,9 @@ export class Pruner {
     return undefined;
   }
 
-  /** Whether any rule prunes, the audit log is kept by days, or messages are held (a scheduled run has anything to do). */
+  /** Whether any rule prunes, the audit log or flow instances are kept by days, or messages are held (a run has work). */
   private async hasWork(): Promise<boolean> {
-    if (this.o.settings.auditDays) return true;
+    if (this.o.settings.auditDays || this.o.settings.flowDays) return true;
     if (horizonsOf(await this.o.channels(), this.o.settings).length > 0) return true;
     return (await this.o.store.retention.held()).length > 0;
   }
@@ -152,6 +154,10 @@ export class Pruner {
         const by = { actor: run.requestedBy, runId: run._id, batch: settings.batch, pacer, now: startedAt.getTime() };
         result.audit = await pruneAuditLog({ store, audit: this.o.audit, signer: this.o.signer, days: settings.auditDays, ...by });
       }
+      if (settings.flowDays && !this.stopped) {
+        const by = { batch: settings.batch, pacer, now: startedAt.getTime(), stopped: () => this.stopped };
+        result.flows = { removed: await pruneFlowInstances({ store, days: settings.flowDays, ...by }) };
+      }
     } catch (err) {
       failure = err;
     }
@@ -161,7 +167,8 @@ export class Pruner {
     } catch (err) {
       failure ??= err;
     }
-    if (settings.compact && !failure && (countOf(result.removed) > 0 || (result.audit?.removed ?? 0) > 0))
+    const removedAny = countOf(result.removed) + (result.audit?.removed ?? 0) + (result.flows?.removed ?? 0) > 0;
+    if (settings.compact && !failure && removedAny)
       result.reclaimed = await this.reclaim();
     return this.finish(run, { ...result, restedMs: pacer.restedMs, durationMs: performance.now() - t0 }, failure);
   }

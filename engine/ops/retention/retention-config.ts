@@ -11,7 +11,7 @@ const Days = (description: string) => Type.Optional(Type.Integer({ minimum: 1, m
  * undone and how long a hospital must keep them is a legal decision of its own (state medical-record
  * laws, HIPAA's six years for the documentation of safeguards), so an upgrade must never start
  * deleting by itself: the operator chooses the figures. The audit log likewise is kept whole until
- * AUDIT_RETENTION_DAYS is set.
+ * AUDIT_RETENTION_DAYS is set, and flow instances until RETENTION_FLOW_DAYS is.
  */
 export const RetentionConfigProperties = {
   RETENTION_DELIVERED_DAYS: Days(
@@ -22,6 +22,11 @@ export const RetentionConfigProperties = {
     'Days a failed message (errored, dead, partially delivered, rejected) is kept at least: the default and the floor of every ' +
       "channel's figure (a channel may keep them longer, never shorter); unset: kept forever unless a channel says otherwise. " +
       'A message still in flight (received, routed) is never pruned, whatever its age.',
+  ),
+  RETENTION_FLOW_DAYS: Days(
+    'Days a settled flow instance (completed or aborted), with the requests and answers of its steps, is kept after its last ' +
+      'change; unset: kept forever. Running, stalled and aborting instances are never pruned. Set it no longer than the ' +
+      'message figures, so that no content outlives its message.',
   ),
   PRUNE_INTERVAL_MS: Type.Integer({
     default: 3_600_000,

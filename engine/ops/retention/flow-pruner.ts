@@ -1,0 +1,33 @@
+import type { Store } from '../../store/store.ts';
+import type { Pacer } from './pacer.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * The flow instances' part of a pruning run (RETENTION_FLOW_DAYS, the Pruner calls it after the
+ * messages and the audit log): deletes the instances that settled (completed or aborted) more than
+ * `days` days before `now`, `batch` at a time with the pacer's rest after each, as the messages'
+ * walk does. Their steps keep the requests and answers they sent and got (content, sealed when
+ * encrypting), which must not outlive the figures a hospital chose. An instance still running,
+ * stalled or aborting is never pruned: someone still has to act on it. Instances are not archived:
+ * the archive holds messages. Stops between batches
+ * once `stopped()`. Gives how many were removed; STORE_UNAVAILABLE fails the run.
+ */
+export async function pruneFlowInstances(o: {
+  store: Pick<Store, 'flows'>;
+  days: number;
+  now: number;
+  batch: number;
+  pacer: Pacer;
+  stopped: () => boolean;
+}): Promise<number> {
+  const before = new Date(o.now - o.days * DAY);
+  let removed = 0;
+  while (!o.stopped()) {
+    const ids = await o.store.flows.settledBefore(before, o.batch);
+    removed += await o.store.flows.deleteSettled(ids);
+    if (ids.length < o.batch) break;
+    await o.pacer.rest(true);
+  }
+  return removed;
+}
