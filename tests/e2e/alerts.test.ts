@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { AlertInstanceJson, AlertRuleDefinition, AlertWebhookBody } from '../../engine/ops/alerts/alert-api-types.ts';
 import { verifyWebhook } from '../../engine/ops/alerts/alert-signature.ts';
+import type { EngineConfig } from '../../engine/config/config.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
@@ -54,7 +55,7 @@ const bodies = (hooks: WebhookReceiver) => hooks.received().map((h) => JSON.pars
 const alertOf = (sb: TestEngine, id: string) => api<AlertInstanceJson>(sb, 'GET', `/api/alerts/${id}`);
 
 /** An engine whose ERP destination retries for ever (an outage keeps deliveries retrying), alerting `hooks` (and SMTP when given). */
-function alertingEngine(o: { erpUrl: string; hooks: WebhookReceiver; smtpPort?: number }) {
+function alertingEngine(o: { erpUrl: string; hooks: WebhookReceiver; smtpPort?: number; config?: Partial<EngineConfig> }) {
   return startTestEngine({
     channels: [testChannel({ erpUrl: o.erpUrl, retry: { attempts: 1000, initialDelayMs: 100, maxDelayMs: 300 } })],
     config: {
@@ -65,6 +66,7 @@ function alertingEngine(o: { erpUrl: string; hooks: WebhookReceiver; smtpPort?: 
       ALERT_NOTIFY_MAX_DELAY_MS: 200,
       ALERT_SOURCE_NAME: 'alerts-test',
       ...(o.smtpPort ? { ALERT_SMTP_HOST: '127.0.0.1', ALERT_SMTP_PORT: o.smtpPort, ALERT_SMTP_TO: 'oncall@hospital.test' } : {}),
+      ...o.config,
     },
   });
 }
@@ -265,4 +267,42 @@ test('error rate: dead messages above the percentage of those received in the wi
   t.like(fired!.alert, { ruleId: 'dead-rate', subject: { channelId: 'ehr-mllp' }, threshold: 60 });
   t.is(fired!.alert.value, 66.67, 'two dead of three (one of two, 50%, does not fire)');
   t.regex(fired!.alert.summary, /^channel ehr-mllp: 2 of 3 messages dead in the last 2 min \(66\.67%\)$/);
+});
+
+test('a backlog: queue depth and the oldest waiting job fire while the ERP holds every request, and resolve once it answers', async (t) => {
+  const [erp, hooks] = await Promise.all([startErpSimulator({ port: 0 }), startWebhookReceiver()]);
+  // One delivery at a time: while the ERP holds it, the others wait in the destination's queue.
+  const sb = await alertingEngine({ erpUrl: erp.url, hooks, config: { DELIVERY_CONCURRENCY: 1 } });
+  t.teardown(async () => (await sb.close(), await erp.close(), await hooks.close()));
+  const scope = { channelId: 'ehr-mllp', destinationId: 'erp', notify: ['webhook' as const] };
+  await deployRule(sb, { id: 'erp-backlog', kind: 'queue-depth', above: 1, ...scope });
+  await deployRule(sb, { id: 'erp-stuck', kind: 'oldest-waiting', olderThanMs: 500, ...scope });
+
+  erp.setBehaviour({ mode: 'hang', times: -1 });
+  for (const id of ['BKL1', 'BKL2', 'BKL3', 'BKL4']) await send(sb, id);
+  const firing = (rule: string) => bodies(hooks).find((b) => b.event === 'firing' && b.alert.ruleId === rule);
+  const [depth, age] = await waitFor('both firing', () => {
+    const both = [firing('erp-backlog'), firing('erp-stuck')];
+    return both.every(Boolean) && both;
+  });
+  t.like(depth!.alert, { kind: 'queue-depth', subject: { channelId: 'ehr-mllp', destinationId: 'erp' }, threshold: 1 });
+  t.true(depth!.alert.value! >= 2, `jobs waiting: ${depth!.alert.value}`);
+  t.like(age!.alert, { kind: 'oldest-waiting', subject: { channelId: 'ehr-mllp', destinationId: 'erp' }, threshold: 500 });
+  t.true(age!.alert.value! > 500, `oldest waiting: ${age!.alert.value} ms`);
+
+  erp.setBehaviour({ mode: 'ok' });
+  await waitFor('all four delivered', () => erp.postings().length === 4, 60_000);
+  const resolved = await waitFor('both resolved', () => {
+    const ids = new Set(
+      bodies(hooks)
+        .filter((b) => b.event === 'resolved')
+        .map((b) => b.alert.id),
+    );
+    return ids.has(depth!.alert.id) && ids.has(age!.alert.id) && ids;
+  });
+  t.is(resolved.size, 2);
+  t.false(
+    hooks.received().some((h) => PHI.some((p) => h.body.includes(p))),
+    'no patient data in any notification',
+  );
 });

@@ -7,6 +7,8 @@ import onboarding from '../../flows/onboarding.flow.ts';
 import { SCIM_USER } from '../../peers/scim-identity-simulator.ts';
 import { FHIR_TOKEN, practitionerRole, startOnboarding } from '../support/flow-onboarding.ts';
 import { waitFor } from '../support/harness.ts';
+import { apiCall } from '../support/admin-api.ts';
+import type { AlertInstanceJson } from '../../engine/ops/alerts/alert-api-types.ts';
 
 const STEPS = ['identity', 'scheduling', 'payroll', 'cost-center', 'credentialing', 'approval'] as const;
 type Step = (typeof STEPS)[number];
@@ -135,9 +137,14 @@ test('a FHIR transaction of two roles starts two onboardings; its retry starts n
   t.is(peers.onboarding.identity.requests().length, 2);
 });
 
-test('an onboarding aborted after the ERP refused its approval undoes every system, identity last', async (t) => {
-  const { peers, engine, post } = await startOnboarding(t);
+test('an onboarding aborted after its approval was refused undoes every system, identity last; its alert fires and resolves', async (t) => {
+  const { peers, engine, post } = await startOnboarding(t, { config: { ALERT_EVAL_INTERVAL_MS: 200 } });
   const o = peers.onboarding;
+  const rule = { id: 'onboarding-stuck', kind: 'flow-step-dead', flowId: 'onboarding' };
+  t.is((await apiCall(engine, 'POST', '/api/alert-rules', rule)).status, 201);
+  t.is((await apiCall(engine, 'POST', '/api/alert-rules/onboarding-stuck/deploy', {})).status, 200);
+  const alert = async (state: string) =>
+    ((await apiCall(engine, 'GET', `/api/alerts/history?ruleId=onboarding-stuck&state=${state}`)).body.items as AlertInstanceJson[])[0];
   o.approval.setBehaviour({ mode: 'fail', status: 400, times: -1 });
   t.is((await post(practitionerRole({ practitioner: 'prac-5150', name: 'Dr Short Stay' }))).status, 201);
   const stalled = await waitFor('the approval dead', async () => {
@@ -145,6 +152,8 @@ test('an onboarding aborted after the ERP refused its approval undoes every syst
     return i?.steps.approval!.status === StepStatus.dead ? i : undefined;
   });
   t.is(o.identity.users().length, 1);
+  const fired = await waitFor('the flow-step-dead alert firing', () => alert('firing'));
+  t.like(fired, { kind: 'flow-step-dead', subject: { flowId: 'onboarding' }, value: 1 });
   const abort = await engine.engine.http!.inject({
     method: 'POST',
     url: `/api/flows/instances/${stalled._id}/abort`,
@@ -158,6 +167,7 @@ test('an onboarding aborted after the ERP refused its approval undoes every syst
   });
   for (const step of ['identity', 'scheduling', 'payroll', 'cost-center', 'credentialing'])
     t.is(aborted.steps[step]!.status, StepStatus.compensated, step);
+  t.is((await waitFor('the alert resolved once nothing is stalled', () => alert('resolved'))).id, fired.id);
   t.deepEqual(o.identity.users(), [], 'the SCIM user is deleted');
   const deletedAt = (peer: FlowPeers['onboarding'][keyof FlowPeers['onboarding']]) =>
     peer.requests().find((r) => r.method === 'DELETE')!.at;

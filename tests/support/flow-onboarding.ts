@@ -1,3 +1,4 @@
+import type { EngineConfig } from '../../engine/config/config.ts';
 import type { ExecutionContext } from 'ava';
 import ehrFhir from '../../channels/ehr-fhir.channel.ts';
 import onboarding from '../../flows/onboarding.flow.ts';
@@ -45,7 +46,10 @@ export interface OnboardingSetup {
 }
 
 /** The development peers and an engine running the shipped FHIR channel with the onboarding flow; both closed at the test's end. */
-export async function startOnboarding(t: ExecutionContext, o: { flow?: FlowDefinition } = {}): Promise<OnboardingSetup> {
+export async function startOnboarding(
+  t: ExecutionContext,
+  o: { flow?: FlowDefinition; config?: Partial<EngineConfig> } = {},
+): Promise<OnboardingSetup> {
   const peers = await startFlowPeers();
   t.teardown(() => peers.close());
   const engine = await startTestEngine({
@@ -53,6 +57,7 @@ export async function startOnboarding(t: ExecutionContext, o: { flow?: FlowDefin
     flows: [o.flow ?? fastOnboarding()],
     env: onboardingEnv(peers),
     security: TEST_ENCRYPTION,
+    ...(o.config ? { config: o.config } : {}),
   });
   t.teardown(() => engine.close());
   const post = async (resource: Record<string, unknown>) => {
