@@ -192,7 +192,10 @@ export class FlowStore {
       if (ids.length >= limit) break;
       const filter = { status, updatedAt: { $lt: before } };
       const docs = await storeCall(
-        () => this.instances().find(filter, { projection: { _id: 1 }, limit: limit - ids.length }).toArray(),
+        () =>
+          this.instances()
+            .find(filter, { projection: { _id: 1 }, limit: limit - ids.length })
+            .toArray(),
         'flows.settledBefore',
       );
       ids.push(...docs.map((d) => d._id));

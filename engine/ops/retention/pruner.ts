@@ -168,8 +168,7 @@ export class Pruner {
       failure ??= err;
     }
     const removedAny = countOf(result.removed) + (result.audit?.removed ?? 0) + (result.flows?.removed ?? 0) > 0;
-    if (settings.compact && !failure && removedAny)
-      result.reclaimed = await this.reclaim();
+    if (settings.compact && !failure && removedAny) result.reclaimed = await this.reclaim();
     return this.finish(run, { ...result, restedMs: pacer.restedMs, durationMs: performance.now() - t0 }, failure);
   }
 
