@@ -18,6 +18,7 @@ import {
   type Io,
 } from './cli-context.ts';
 import { table } from './cli-output.ts';
+import { countOf } from '../ops/retention/run-report.ts';
 
 const USAGE = `usage:
   switchboard retention run [--json] [--actor NAME]
@@ -31,8 +32,6 @@ const USAGE = `usage:
 
 const OPTIONS = { ...COMMON_OPTIONS, limit: { type: 'string', default: '20' } } as const;
 
-const total = (r: RetentionRun) => Object.values(r.removed).reduce((n, s) => n + Object.values(s).reduce((a, b) => a + b, 0), 0);
-
 function printRuns(runs: readonly RetentionRun[], io: Io): void {
   const rows = runs.map((r) => [
     r._id,
@@ -40,7 +39,7 @@ function printRuns(runs: readonly RetentionRun[], io: Io): void {
     r.trigger,
     r.startedAt?.toISOString() ?? '-',
     r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(1)} s`,
-    String(total(r)),
+    String(countOf(r.removed)),
     String(r.archive?.files.length ?? 0),
     String(r.audit?.removed ?? 0),
   ]);

@@ -12,6 +12,7 @@ import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
 import { inScope } from '../security/roles.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
+import { DAY_MS } from '../durations.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const OpenQuery = Type.Object({ state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('firing')])) });
@@ -22,7 +23,7 @@ const HistoryQuery = Type.Object({
 });
 const SilenceQuery = Type.Object({ active: Type.Optional(Type.Boolean()) });
 /** A silence lasts at most 90 days. */
-const MAX_SILENCE_MS = 90 * 86_400_000;
+const MAX_SILENCE_MS = 90 * DAY_MS;
 const SilenceBody = Type.Object(
   {
     ruleId: Type.String({ pattern: ALERT_RULE_ID_PATTERN }),

@@ -1,9 +1,9 @@
 import type { Collection, Filter, WithId } from 'mongodb';
 import { datedKey } from './search-keys.ts';
 import { daysBack, MAX_SEARCH_WINDOW_DAYS } from './search-window.ts';
+import { DAY_MS } from '../durations.ts';
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
 
 type Listable = { _id: string; receivedAt: Date; searchKeys?: string[] };
 
@@ -27,7 +27,7 @@ export async function listByDatedKey<T extends Listable>(
   const projection = { raw: 0, canonical: 0 } as const;
   const find = (searchKeys: string, limit: number) =>
     collection.find({ ...o.filter, searchKeys } as Filter<T>, { projection, sort: { _id: -1 }, limit }).toArray() as Promise<WithId<T>[]>;
-  const lower = o.lower ?? new Date(o.newest.getTime() - MAX_SEARCH_WINDOW_DAYS * DAY);
+  const lower = o.lower ?? new Date(o.newest.getTime() - MAX_SEARCH_WINDOW_DAYS * DAY_MS);
   const found: WithId<T>[] = [];
   for (const day of daysBack(new Date(o.newest.getTime() + MINUTE), lower)) {
     if (found.length >= o.limit) break;

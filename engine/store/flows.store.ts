@@ -5,6 +5,7 @@ import type { RecordSealer } from './record-sealer.ts';
 import { insertAllowingDuplicates } from './group-commit.ts';
 import { storeCall } from './store-call.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { DAY_MS } from '../durations.ts';
 
 /** Runs `work` with no other write of the same instance at the same time. */
 export type Serializer = <T>(id: string, work: () => Promise<T>) => Promise<T>;
@@ -245,7 +246,7 @@ export class FlowStore {
       () => Promise.all(statuses.map((status) => c.countDocuments({ flowId, status }))),
       'flows.countByStatus',
     );
-    const since = new Date(now.getTime() - 86_400_000);
+    const since = new Date(now.getTime() - DAY_MS);
     const [oldest, started, completed] = await storeCall(
       () =>
         Promise.all([

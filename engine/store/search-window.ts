@@ -1,6 +1,5 @@
 import { SwitchboardError } from '../errors.ts';
-
-const DAY = 86_400_000;
+import { DAY_MS } from '../durations.ts';
 
 /** The window of a message search given without `from` (GET /api/messages): the last 7 days before `to` (default now). */
 export const DEFAULT_SEARCH_WINDOW_DAYS = 7;
@@ -22,9 +21,9 @@ export interface SearchWindow {
  */
 export function searchWindow(o: { from?: Date; to?: Date; now?: Date }): SearchWindow {
   const to = o.to ?? new Date((o.now ?? new Date()).getTime() + 60_000);
-  const from = o.from ?? new Date(to.getTime() - DEFAULT_SEARCH_WINDOW_DAYS * DAY);
+  const from = o.from ?? new Date(to.getTime() - DEFAULT_SEARCH_WINDOW_DAYS * DAY_MS);
   if (from.getTime() >= to.getTime()) throw new SwitchboardError('BAD_REQUEST', '`from` must be before `to`');
-  if (to.getTime() - from.getTime() > MAX_SEARCH_WINDOW_DAYS * DAY)
+  if (to.getTime() - from.getTime() > MAX_SEARCH_WINDOW_DAYS * DAY_MS)
     throw new SwitchboardError(
       'BAD_REQUEST',
       `a search covers at most ${MAX_SEARCH_WINDOW_DAYS} days (from … to); narrow the window, or search it in parts`,
@@ -38,7 +37,7 @@ export function searchWindow(o: { from?: Date; to?: Date; now?: Date }): SearchW
  */
 export function daysBack(newest: Date, oldest: Date): string[] {
   const days: string[] = [];
-  const last = Math.floor(oldest.getTime() / DAY);
-  for (let d = Math.floor(newest.getTime() / DAY); d >= last; d--) days.push(new Date(d * DAY).toISOString().slice(0, 10));
+  const last = Math.floor(oldest.getTime() / DAY_MS);
+  for (let d = Math.floor(newest.getTime() / DAY_MS); d >= last; d--) days.push(new Date(d * DAY_MS).toISOString().slice(0, 10));
   return days;
 }

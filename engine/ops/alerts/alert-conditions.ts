@@ -1,5 +1,6 @@
 import type { AlertRuleDefinition, CertificateRole } from './alert-api-types.ts';
 import type { Observation } from './alert-state-machine.ts';
+import { DAY_MS } from '../../durations.ts';
 
 /*
  * Each kind of rule's condition, pure: what the signals read (alert-signals.ts) becomes one
@@ -59,7 +60,6 @@ export type Reading =
   | { kind: 'certificate-expiry'; certificates: CertificateReading[] }
   | { kind: 'replay-failed'; replays: ReplayReading[] };
 
-const DAY_MS = 86_400_000;
 /** How long a failed replay's alert fires, by default: a day. */
 export const DEFAULT_REPLAY_WINDOW_MS = DAY_MS;
 

@@ -8,12 +8,12 @@ import {
   type AlertRuleDefinition,
   type AlertRuleProblem,
 } from './alert-api-types.ts';
+import { DAY_MS } from '../../durations.ts';
 
 /** Rule ids: as channel ids, lower-case letters, digits and dashes. */
 export const ALERT_RULE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 const ID = Type.String({ pattern: ALERT_RULE_ID_PATTERN, description: 'lower-case letters, digits and dashes' });
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'a time as HH:MM (24 h)' });
-const DAY_MS = 86_400_000;
 /** A duration in milliseconds: at least 0, at most a year. */
 const ms = (description: string, minimum = 0) => Type.Integer({ minimum, maximum: 365 * DAY_MS, description });
 const literals = <T extends Record<string, string>>(o: T) => Type.Union(Object.values(o).map((v) => Type.Literal(v)));

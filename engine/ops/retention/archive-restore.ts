@@ -6,9 +6,9 @@ import { gunzip } from 'node:zlib';
 import { SwitchboardError } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { decodeLine, locateDataFile, manifestFileName, parseManifest, type ArchiveManifest } from './archive-format.ts';
+import { DAY_MS } from '../../durations.ts';
 
 const gunzipAsync = promisify(gunzip);
-const DAY_MS = 86_400_000;
 
 /** What one restore did. */
 export interface RestoreReport {

@@ -2,8 +2,7 @@ import { AuditAction, type AuditEntry, type AuditLog } from '../../audit/audit-l
 import type { CheckpointSigner } from '../../audit/audit-checkpoint.ts';
 import type { Store } from '../../store/store.ts';
 import type { Pacer } from './pacer.ts';
-
-const DAY_MS = 86_400_000;
+import { daysBefore } from './retention-rules.ts';
 
 /** Where the audit log is cut: the last entry removed, and the ids of every entry up to it, oldest first. */
 export interface AuditCut {
@@ -50,7 +49,7 @@ export async function pruneAuditLog(o: {
   const { store } = o;
   const first = await store.retention.audit.first();
   if (!first) return { removed: 0 };
-  const cut = auditCutPoint(await store.retention.audit.olderThan(new Date(o.now - o.days * DAY_MS)), first.seq);
+  const cut = auditCutPoint(await store.retention.audit.olderThan(new Date(daysBefore(o.now, o.days))), first.seq);
   if (!cut) return { removed: 0 };
   const checkpoint = o.signer.sign({ seq: cut.seq, hash: cut.hash, removed: cut.ids.length });
   await store.retention.audit.saveCheckpoint(checkpoint);

@@ -1,7 +1,6 @@
 import type { Store } from '../../store/store.ts';
 import type { Pacer } from './pacer.ts';
-
-const DAY = 86_400_000;
+import { daysBefore } from './retention-rules.ts';
 
 /**
  * The flow instances' part of a pruning run (RETENTION_FLOW_DAYS, the Pruner calls it after the
@@ -21,7 +20,7 @@ export async function pruneFlowInstances(o: {
   pacer: Pacer;
   stopped: () => boolean;
 }): Promise<number> {
-  const before = new Date(o.now - o.days * DAY);
+  const before = new Date(daysBefore(o.now, o.days));
   let removed = 0;
   while (!o.stopped()) {
     const ids = await o.store.flows.settledBefore(before, o.batch);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageStatus } from '../../store/states.ts';
+import { DAY_MS } from '../../durations.ts';
 
 const DAYS = { minimum: 1, maximum: 36_500 } as const;
-const DAY_MS = 86_400_000;
 
 /** What retention makes of a message status. */
 export const RetentionClass = {
@@ -111,7 +111,7 @@ export function decide(
   const days = retentionDays(m.status, channel, global);
   if (days === 'unsettled') return 'unsettled';
   if (days === undefined) return 'forever';
-  return m.receivedAt.getTime() < now - days * DAY_MS ? 'prune' : 'young';
+  return m.receivedAt.getTime() < daysBefore(now, days) ? 'prune' : 'young';
 }
 
 /**
@@ -161,4 +161,7 @@ export const lastWholeDay = (until: number): string => new Date(Math.floor(until
 export const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
 
 /** The cut-off of a horizon at `now`: messages received before it are old enough for its figure. */
-export const horizonCutoff = (h: Horizon, now: number): number => now - h.days * DAY_MS;
+/** The instant `days` whole days before `now`: what is older is past its figure. */
+export const daysBefore = (now: number, days: number): number => now - days * DAY_MS;
+
+export const horizonCutoff = (h: Horizon, now: number): number => daysBefore(now, h.days);
