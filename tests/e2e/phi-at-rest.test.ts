@@ -79,14 +79,20 @@ async function runCorpus(security: Parameters<typeof startTestEngine>[0]['securi
   return { sb, lines };
 }
 
+interface StoredDoc {
+  collection: string;
+  doc: Document;
+}
+
 /** Every document of every collection of `dbName`, as the driver reads it (binary fields as they are stored). */
-async function storedDocs(dbName: string): Promise<Document[]> {
+async function storedDocs(dbName: string): Promise<StoredDoc[]> {
   const client = new MongoClient(sharedMongoUrl(), { serverApi: { version: '1' } });
   await client.connect();
   try {
     const db = client.db(dbName);
-    const out: Document[] = [];
-    for (const c of await db.listCollections().toArray()) out.push(...(await db.collection(c.name).find().toArray()));
+    const out: StoredDoc[] = [];
+    for (const c of await db.listCollections().toArray())
+      for (const doc of await db.collection(c.name).find().toArray()) out.push({ collection: c.name, doc });
     return out;
   } finally {
     await client.close();
@@ -95,11 +101,21 @@ async function storedDocs(dbName: string): Promise<Document[]> {
 
 /**
  * `text` with the identifiers the engine generates (UUIDv7 message ids, hex digests of 32 digits or more, keyed search
- * hashes `h1:` + 43 base64url characters) blanked out: they are random and hold a six-digit MRN such as 800001 or a
- * three-letter name such as DOE by chance now and then, which is not a leak.
+ * hashes `h1:` + 43 base64url characters, users' scrypt password hashes, salt and hash in base64) blanked out: they are
+ * random and hold a six-digit MRN such as 800001 or a three-letter name such as DOE by chance now and then, which is
+ * not a leak. CI once found GIL with encryption on; a password hash is the one random value left that holds capitals.
  */
 const withoutGeneratedIds = (text: string) =>
-  text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}/gi, '<id>');
+  text.replace(
+    /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}|scrypt(\$\d+){3}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+/gi,
+    '<id>',
+  );
+
+/** One value a document holds in clear (latin1), with where it is: `<collection>.<path>`. */
+interface ClearText {
+  at: string;
+  text: string;
+}
 
 /**
  * What a document holds in clear, one latin1 string per value: field names, strings (generated ids blanked) and binary
@@ -107,7 +123,7 @@ const withoutGeneratedIds = (text: string) =>
  * GCM authenticates, so what opens is ciphertext under the test's key, not clear text. Their random bytes would
  * otherwise match a three-letter name by chance now and then (CI once found 'DOE' so). What does not open is scanned.
  */
-function clearTexts(value: unknown, keyring: Keyring | undefined, out: string[] = []): string[] {
+function clearTexts(value: unknown, keyring: Keyring | undefined, at: string, out: ClearText[] = []): ClearText[] {
   const opens = (bytes: Uint8Array) => {
     try {
       return keyring?.open(bytes) !== undefined;
@@ -118,24 +134,27 @@ function clearTexts(value: unknown, keyring: Keyring | undefined, out: string[] 
   const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
   if (typeof value === 'string') {
     if (!(value.startsWith('sealed:') && opens(Buffer.from(value.slice('sealed:'.length), 'base64'))))
-      out.push(latin1(withoutGeneratedIds(value)));
+      out.push({ at, text: latin1(withoutGeneratedIds(value)) });
   } else if (value instanceof Binary) {
-    if (!opens(value.buffer)) out.push(Buffer.from(value.buffer).toString('latin1'));
+    if (!opens(value.buffer)) out.push({ at, text: Buffer.from(value.buffer).toString('latin1') });
   } else if (Array.isArray(value)) {
-    for (const v of value) clearTexts(v, keyring, out);
+    for (const v of value) clearTexts(v, keyring, `${at}[]`, out);
   } else if (value !== null && typeof value === 'object' && value.constructor === Object) {
     for (const [k, v] of Object.entries(value)) {
-      out.push(latin1(withoutGeneratedIds(k)));
-      clearTexts(v, keyring, out);
+      out.push({ at: `${at}{key}`, text: latin1(withoutGeneratedIds(k)) });
+      clearTexts(v, keyring, `${at}.${k}`, out);
     }
   }
   return out;
 }
 
-/** The values of `values` some document holds in clear. */
-const found = (docs: Document[], values: string[], keyring?: Keyring) => {
-  const texts = docs.flatMap((d) => clearTexts(d, keyring));
-  return values.filter((v) => texts.some((d) => d.includes(Buffer.from(v, 'utf8').toString('latin1'))));
+/** Each value of `values` some document holds in clear, with where: `DOE at messages.raw`. */
+const found = (docs: StoredDoc[], values: string[], keyring?: Keyring) => {
+  const texts = docs.flatMap(({ collection, doc }) => clearTexts(doc, keyring, collection));
+  return values.flatMap((v) => {
+    const at = [...new Set(texts.filter((d) => d.text.includes(Buffer.from(v, 'utf8').toString('latin1'))).map((d) => d.at))];
+    return at.length ? [`${v} at ${at.join(', ')}`] : [];
+  });
 };
 
 const keys = { ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, SEARCH_HASH_KEY: randomBytes(32).toString('base64') };
@@ -161,11 +180,20 @@ test.serial(
       deep: [{ DOE: 1 }],
     };
     t.deepEqual(
-      found([probe], ['DOE', 'JANE'], keyring),
-      ['DOE', 'JANE'],
-      'a value is found in a binary that does not open and in a field name; values sealed under the key are not',
+      found([{ collection: 'probe', doc: probe }], ['DOE', 'JANE'], keyring),
+      ['DOE at probe.other, probe.deep[]{key}', 'JANE at probe.other'],
+      'a value is found in a binary that does not open and in a field name, named by where; values sealed under the key are not',
     );
-    t.deepEqual(found([{ raw: probe.raw, answer: probe.answer }], ['DOE', 'JANE'], keyring), [], 'sealed values are left out');
+    t.deepEqual(
+      found([{ collection: 'probe', doc: { raw: probe.raw, answer: probe.answer } }], ['DOE', 'JANE'], keyring),
+      [],
+      'sealed values are left out',
+    );
+    t.deepEqual(
+      found([{ collection: 'users', doc: { passwordHash: 'scrypt$15$8$1$GILGILGILGILGILGILGILw==$GILx/GIL+GIL=', note: 'GIL' } }], ['GIL']),
+      ['GIL at users.note'],
+      'a password hash is random text, blanked; a value beside it is still found',
+    );
     t.deepEqual(found(docs, phi, keyring), [], 'with encryption none is');
   },
 );
@@ -293,7 +321,7 @@ test.serial(
   async (t) => {
     const clear = await runInline({});
     t.deepEqual(
-      found(await storedDocs(clear.dbName), INLINE_PHI),
+      found(await storedDocs(clear.dbName), INLINE_PHI).map((f) => f.slice(0, f.indexOf(' at '))),
       INLINE_PHI,
       'without encryption every value is stored in clear (the check can fail)',
     );
