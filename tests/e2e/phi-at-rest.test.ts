@@ -105,11 +105,13 @@ async function storedDocs(dbName: string): Promise<StoredDoc[]> {
  * random and hold a six-digit MRN such as 800001 or a three-letter name such as DOE by chance now and then, which is
  * not a leak. CI once found GIL with encryption on; a password hash is the one random value left that holds capitals.
  */
-const withoutGeneratedIds = (text: string) =>
-  text.replace(
-    /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,}|h1:[A-Za-z0-9_-]{43}|scrypt(\$\d+){3}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+/gi,
-    '<id>',
-  );
+const GENERATED = [
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
+  /[0-9a-f]{32,}/,
+  /h1:[A-Za-z0-9_-]{43}/,
+  /scrypt(\$\d+){3}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+/,
+];
+const withoutGeneratedIds = (text: string) => text.replace(new RegExp(GENERATED.map((r) => r.source).join('|'), 'gi'), '<id>');
 
 /** One value a document holds in clear (latin1), with where it is: `<collection>.<path>`. */
 interface ClearText {
