@@ -12,6 +12,7 @@ import { MllpTestClient } from '../support/mllp-client.ts';
 import { sharedMongoUrl } from '../support/services.ts';
 import { CORPUS, corpusCase, hasShared, REPO_ROOT, requireShared } from '../support/shared.ts';
 import { inlinePatientMessages } from '../support/inline-patient.ts';
+import { withoutGeneratedIds } from '../support/generated-text.ts';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -98,20 +99,6 @@ async function storedDocs(dbName: string): Promise<StoredDoc[]> {
     await client.close();
   }
 }
-
-/**
- * `text` with the identifiers the engine generates (UUIDv7 message ids, hex digests of 32 digits or more, keyed search
- * hashes `h1:` + 43 base64url characters, users' scrypt password hashes, salt and hash in base64) blanked out: they are
- * random and hold a six-digit MRN such as 800001 or a three-letter name such as DOE by chance now and then, which is
- * not a leak. CI once found GIL with encryption on; a password hash is the one random value left that holds capitals.
- */
-const GENERATED = [
-  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
-  /[0-9a-f]{32,}/,
-  /h1:[A-Za-z0-9_-]{43}/,
-  /scrypt(\$\d+){3}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+/,
-];
-const withoutGeneratedIds = (text: string) => text.replace(new RegExp(GENERATED.map((r) => r.source).join('|'), 'gi'), '<id>');
 
 /** One value a document holds in clear (latin1), with where it is: `<collection>.<path>`. */
 interface ClearText {

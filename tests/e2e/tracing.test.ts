@@ -8,6 +8,7 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
 import { spawnEngine, type EngineProcess } from '../support/engine-process.ts';
 import { waitFor } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
+import { withoutGeneratedIds } from '../support/generated-text.ts';
 import { sharedMongoUrl, sharedRedisUrl } from '../support/services.ts';
 import { corpusCase, requireShared, SHARED } from '../support/shared.ts';
 
@@ -74,7 +75,7 @@ function childOf(t: import('ava').ExecutionContext, spans: CollectedSpan[], pare
 
 /** Every text a span says (name aside): attribute values, events and theirs, links' attributes, status text, the resource's attributes. */
 function spoken(spans: CollectedSpan[]): string[] {
-  const values = (o: Record<string, unknown>) => Object.entries(o).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+  const values = (o: Record<string, unknown>) => Object.entries(o).flatMap(([k, v]) => [k, withoutGeneratedIds(JSON.stringify(v))]);
   return spans.flatMap((s) => [
     ...values(s.attributes),
     ...s.events.flatMap((e) => [e.name, ...values(e.attributes)]),
