@@ -56,6 +56,12 @@ function printRun(r: RetentionRun, io: Io): void {
     );
   io.out(`  kept: ${r.kept.unsettled} in flight, ${r.kept.restored} restored and held`);
   if (r.flows) io.out(`  flow instances removed: ${r.flows.removed}`);
+  if (r.history)
+    io.out(
+      `  history removed: ${Object.entries(r.history.removed)
+        .map(([kind, n]) => `${n} ${kind}`)
+        .join(', ')}`,
+    );
   if (r.archive?.manifest) io.out(`  archive manifest: ${r.archive.manifest}`);
   if (r.error) io.err(`  failed: ${r.error}`);
 }

@@ -42,6 +42,8 @@ export interface RetentionRun {
   audit?: { removed: number; checkpointSeq?: number };
   /** Settled flow instances removed (RETENTION_FLOW_DAYS). */
   flows?: { removed: number };
+  /** The engine's history removed (RETENTION_HISTORY_DAYS), by kind (ops/retention/history-pruner.ts HistoryKind). */
+  history?: { removed: Record<string, number> };
   /** Bytes the store reports freed by `compact`, by collection. */
   reclaimed?: Record<string, number>;
   error?: string;

@@ -15,7 +15,8 @@ import type { StoreContext } from './store-context.ts';
 const SCHEDULE = 'retention_schedule';
 /** States read per round trip of a cursor. */
 const CHUNK = 1000;
-const RUNS = 'retention_runs';
+/** Pruning runs' records (RetentionRun), pruned themselves by RETENTION_HISTORY_DAYS. */
+export const RETENTION_RUNS_COLLECTION = 'retention_runs';
 const CURSORS = 'retention_cursors';
 const HELD = 'retention_held';
 
@@ -228,22 +229,25 @@ export class RetentionStore {
   }
 
   async insertRun(run: RetentionRun): Promise<void> {
-    await storeCall(() => this.collection<RetentionRun>(RUNS).insertOne(run), 'retention.insertRun');
+    await storeCall(() => this.collection<RetentionRun>(RETENTION_RUNS_COLLECTION).insertOne(run), 'retention.insertRun');
   }
 
   async updateRun(id: string, set: Partial<RetentionRun>): Promise<void> {
-    await storeCall(() => this.collection<RetentionRun>(RUNS).updateOne({ _id: id }, { $set: set }), 'retention.updateRun');
+    await storeCall(
+      () => this.collection<RetentionRun>(RETENTION_RUNS_COLLECTION).updateOne({ _id: id }, { $set: set }),
+      'retention.updateRun',
+    );
   }
 
   getRun(id: string): Promise<RetentionRun | null> {
-    return storeCall(() => this.collection<RetentionRun>(RUNS).findOne({ _id: id }), 'retention.getRun');
+    return storeCall(() => this.collection<RetentionRun>(RETENTION_RUNS_COLLECTION).findOne({ _id: id }), 'retention.getRun');
   }
 
   /** The last runs, newest first (run ids are time-ordered). */
   listRuns(limit: number): Promise<RetentionRun[]> {
     return storeCall(
       () =>
-        this.collection<RetentionRun>(RUNS)
+        this.collection<RetentionRun>(RETENTION_RUNS_COLLECTION)
           .find({}, { sort: { _id: -1 }, limit })
           .toArray(),
       'retention.listRuns',

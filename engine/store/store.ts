@@ -57,7 +57,7 @@ export class Store {
       sealer: options.sealer ?? new RecordSealer(),
       messages: () => this.messageCollection ?? notStarted(),
       states: () => this.stateCollection ?? notStarted(),
-      replays: () => this.collection<ReplayRecord>('replays'),
+      replays: () => this.collection<ReplayRecord>(REPLAYS_COLLECTION),
       meta: () => this.collection<MetaDocument>('meta'),
     };
     this.messages = new MessageStore(ctx);
@@ -86,7 +86,7 @@ export class Store {
     await ensureMessageIndexes({
       messages: this.messageCollection,
       states: this.stateCollection,
-      replays: this.collection<ReplayRecord>('replays'),
+      replays: this.collection<ReplayRecord>(REPLAYS_COLLECTION),
       ferretdb: await isFerretDb(this.db),
     });
     await this.flows.start();
@@ -115,6 +115,8 @@ const NAMESPACE_EXISTS = 48;
 
 /** The collection of the messages' state documents (message-state.ts). */
 export const STATES_COLLECTION = 'message_states';
+/** Replay records (ReplayRecord): one per replay, its selection, progress and what it set back to pending. */
+export const REPLAYS_COLLECTION = 'replays';
 
 function notStarted(): never {
   throw new SwitchboardError('STORE_UNAVAILABLE', 'store not started');

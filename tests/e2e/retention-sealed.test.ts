@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { decodeLine, parseManifest } from '../../engine/ops/retention/archive-format.ts';
 import type { RetentionRun } from '../../engine/store/retention-records.ts';
 import { startErpSimulator } from '../../peers/erp-simulator.ts';
+import { pruneNow } from '../support/retention-api.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { adtWithId, seedMessages } from '../support/retention-seed.ts';
@@ -22,16 +23,6 @@ import { uniqueName } from '../../scripts/lib/unique-name.ts';
  */
 
 const keys = { ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, SEARCH_HASH_KEY: randomBytes(32).toString('base64') };
-
-async function pruneNow(sb: TestEngine): Promise<RetentionRun> {
-  const asked = (
-    await sb.engine.http!.inject({ method: 'POST', url: '/api/retention/runs', headers: sb.adminHeaders })
-  ).json<RetentionRun>();
-  return waitFor('the run', async () => {
-    const run = (await sb.engine.http!.inject({ method: 'GET', url: `/api/retention/runs/${asked._id}`, headers: sb.adminHeaders })).json();
-    return run.state === 'done' || run.state === 'failed' ? (run as RetentionRun) : undefined;
-  });
-}
 
 test('an archive of sealed records stays sealed; restoring needs the key, and brings the message back searchable', async (t) => {
   const erp = await startErpSimulator();

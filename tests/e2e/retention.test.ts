@@ -10,6 +10,7 @@ import type { FlowInstance } from '../../engine/store/flows.store.ts';
 import type { RetentionRun } from '../../engine/store/retention-records.ts';
 import type { MessageStatus } from '../../engine/store/states.ts';
 import { STATES_COLLECTION } from '../../engine/store/store.ts';
+import { pruneNow } from '../support/retention-api.ts';
 import { startTestEngine, testChannel, waitFor, type TestEngine } from '../support/harness.ts';
 import { field, MllpTestClient } from '../support/mllp-client.ts';
 import { adtWithId, seedMessages, type Seeded } from '../support/retention-seed.ts';
@@ -51,20 +52,6 @@ function mustGo(m: Seeded): boolean {
 async function api<T>(sb: TestEngine, method: 'GET' | 'POST', url: string): Promise<{ status: number; body: T }> {
   const res = await sb.engine.http!.inject({ method, url, headers: sb.adminHeaders });
   return { status: res.statusCode, body: res.json() as T };
-}
-
-/** Asks for a run through the API and waits until it is done. */
-async function pruneNow(sb: TestEngine): Promise<RetentionRun> {
-  const asked = await api<RetentionRun>(sb, 'POST', '/api/retention/runs');
-  if (asked.status !== 202) throw new Error(`POST /api/retention/runs answered ${asked.status}`);
-  return waitFor(
-    'the pruning run',
-    async () => {
-      const run = (await api<RetentionRun>(sb, 'GET', `/api/retention/runs/${asked.body._id}`)).body;
-      return run.state === 'done' || run.state === 'failed' ? run : undefined;
-    },
-    240_000,
-  );
 }
 
 test('pruning keeps what must stay, archives and removes the rest; a restored message is found and replayed', async (t) => {

@@ -44,6 +44,7 @@ export function prunerSettings(config: EngineConfig): PrunerSettings {
     archiveDir: config.ARCHIVE_DIR,
     auditDays: config.AUDIT_RETENTION_DAYS,
     flowDays: config.RETENTION_FLOW_DAYS,
+    historyDays: config.RETENTION_HISTORY_DAYS,
   };
 }
 

@@ -10,6 +10,7 @@ import type { Store } from '../../store/store.ts';
 import { ArchiveWriter } from './archive-writer.ts';
 import { pruneAuditLog } from './audit-pruner.ts';
 import { pruneFlowInstances } from './flow-pruner.ts';
+import { pruneHistory } from './history-pruner.ts';
 import { Pacer } from './pacer.ts';
 import { PruneWalk, type PruneTally } from './prune-run.ts';
 import { auditRun, countOf, countRun, fileSummary } from './run-report.ts';
@@ -25,6 +26,7 @@ export interface PrunerSettings extends GlobalRetention {
   archiveDir?: string | undefined;
   auditDays?: number | undefined;
   flowDays?: number | undefined;
+  historyDays?: number | undefined;
 }
 
 export interface PrunerOptions {
@@ -129,9 +131,10 @@ export class Pruner {
     return undefined;
   }
 
-  /** Whether any rule prunes, the audit log or flow instances are kept by days, or messages are held (a run has work). */
+  /** Whether any rule prunes, the audit log, flow instances or history are kept by days, or messages are held (a run has work). */
   private async hasWork(): Promise<boolean> {
-    if (this.o.settings.auditDays || this.o.settings.flowDays) return true;
+    const { auditDays, flowDays, historyDays } = this.o.settings;
+    if (auditDays || flowDays || historyDays) return true;
     if (horizonsOf(await this.o.channels(), this.o.settings).length > 0) return true;
     return (await this.o.store.retention.held()).length > 0;
   }
@@ -150,14 +153,7 @@ export class Pruner {
     try {
       const tally = await this.walk(run._id, startedAt.getTime(), pacer, archive);
       Object.assign(result, { removed: tally.removed, kept: tally.kept, daysRead: tally.daysRead });
-      if (settings.auditDays && this.o.signer && !this.stopped) {
-        const by = { actor: run.requestedBy, runId: run._id, batch: settings.batch, pacer, now: startedAt.getTime() };
-        result.audit = await pruneAuditLog({ store, audit: this.o.audit, signer: this.o.signer, days: settings.auditDays, ...by });
-      }
-      if (settings.flowDays && !this.stopped) {
-        const by = { batch: settings.batch, pacer, now: startedAt.getTime(), stopped: () => this.stopped };
-        result.flows = { removed: await pruneFlowInstances({ store, days: settings.flowDays, ...by }) };
-      }
+      await this.records(run, startedAt.getTime(), pacer, result);
     } catch (err) {
       failure = err;
     }
@@ -170,6 +166,19 @@ export class Pruner {
     const removedAny = countOf(result.removed) + (result.audit?.removed ?? 0) + (result.flows?.removed ?? 0) > 0;
     if (settings.compact && !failure && removedAny) result.reclaimed = await this.reclaim();
     return this.finish(run, { ...result, restedMs: pacer.restedMs, durationMs: performance.now() - t0 }, failure);
+  }
+
+  /** The parts after the messages, each by its own rule: the audit log, flow instances, the engine's history. */
+  private async records(run: RetentionRun, now: number, pacer: Pacer, result: Partial<RetentionRun>): Promise<void> {
+    const { store, settings } = this.o;
+    const by = { batch: settings.batch, pacer, now, stopped: () => this.stopped };
+    if (settings.auditDays && this.o.signer && !this.stopped) {
+      const cut = { actor: run.requestedBy, runId: run._id, batch: settings.batch, pacer, now };
+      result.audit = await pruneAuditLog({ store, audit: this.o.audit, signer: this.o.signer, days: settings.auditDays, ...cut });
+    }
+    if (settings.flowDays && !this.stopped) result.flows = { removed: await pruneFlowInstances({ store, days: settings.flowDays, ...by }) };
+    if (settings.historyDays && !this.stopped)
+      result.history = { removed: await pruneHistory({ store, days: settings.historyDays, ...by }) };
   }
 
   /**

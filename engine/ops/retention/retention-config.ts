@@ -11,7 +11,8 @@ const Days = (description: string) => Type.Optional(Type.Integer({ minimum: 1, m
  * undone and how long a hospital must keep them is a legal decision of its own (state medical-record
  * laws, HIPAA's six years for the documentation of safeguards), so an upgrade must never start
  * deleting by itself: the operator chooses the figures. The audit log likewise is kept whole until
- * AUDIT_RETENTION_DAYS is set, and flow instances until RETENTION_FLOW_DAYS is.
+ * AUDIT_RETENTION_DAYS is set, flow instances until RETENTION_FLOW_DAYS is, and the engine's own history until
+ * RETENTION_HISTORY_DAYS is.
  */
 export const RetentionConfigProperties = {
   RETENTION_DELIVERED_DAYS: Days(
@@ -27,6 +28,11 @@ export const RetentionConfigProperties = {
     'Days a settled flow instance (completed or aborted), with the requests and answers of its steps, is kept after its last ' +
       'change; unset: kept forever. Running, stalled and aborting instances are never pruned. Set it no longer than the ' +
       'message figures, so that no content outlives its message.',
+  ),
+  RETENTION_HISTORY_DAYS: Days(
+    "Days the engine's records of its own history are kept after they ended: resolved alerts with their notifications, silences " +
+      'past their end, finished replays, finished pruning runs; unset: kept forever. Open alerts, running replays and runs are ' +
+      'never pruned. The audit log, which records each of these acts, is kept by AUDIT_RETENTION_DAYS.',
   ),
   PRUNE_INTERVAL_MS: Type.Integer({
     default: 3_600_000,

@@ -28,7 +28,7 @@ export function countRun(done: RetentionRun): void {
 /**
  * The audit entry of a finished run (`retention.run`), under the name of who asked for it
  * (`system` for a scheduled one): counts by channel and status, files, the manifest, audit entries
- * cut, flow instances removed, and the error code of a failed run. Ids and counts only.
+ * cut, flow instances and history records removed, and the error code of a failed run. Ids and counts only.
  */
 export async function auditRun(audit: AuditLog, done: RetentionRun): Promise<void> {
   await audit.append({
@@ -44,6 +44,7 @@ export async function auditRun(audit: AuditLog, done: RetentionRun): Promise<voi
       ...(done.archive?.manifest ? { manifest: done.archive.manifest } : {}),
       auditRemoved: done.audit?.removed ?? 0,
       flowInstancesRemoved: done.flows?.removed ?? 0,
+      ...(done.history ? { historyRemoved: done.history.removed } : {}),
       ...(done.error ? { error: done.error } : {}),
     },
   });
