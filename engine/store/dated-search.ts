@@ -1,9 +1,7 @@
 import type { Collection, Filter, WithId } from 'mongodb';
 import { datedKey } from './search-keys.ts';
 import { daysBack, MAX_SEARCH_WINDOW_DAYS } from './search-window.ts';
-import { DAY_MS } from '../durations.ts';
-
-const MINUTE = 60_000;
+import { DAY_MS, MINUTE_MS } from '../durations.ts';
 
 type Listable = { _id: string; receivedAt: Date; searchKeys?: string[] };
 
@@ -29,7 +27,7 @@ export async function listByDatedKey<T extends Listable>(
     collection.find({ ...o.filter, searchKeys } as Filter<T>, { projection, sort: { _id: -1 }, limit }).toArray() as Promise<WithId<T>[]>;
   const lower = o.lower ?? new Date(o.newest.getTime() - MAX_SEARCH_WINDOW_DAYS * DAY_MS);
   const found: WithId<T>[] = [];
-  for (const day of daysBack(new Date(o.newest.getTime() + MINUTE), lower)) {
+  for (const day of daysBack(new Date(o.newest.getTime() + MINUTE_MS), lower)) {
     if (found.length >= o.limit) break;
     found.push(...(await find(datedKey(o.base, day), o.limit - found.length)));
   }

@@ -9,8 +9,7 @@ import { fieldKey, legacyMrnKey, searchKey } from './search-keys.ts';
 import type { MessageStatus } from './states.ts';
 import { storeCall } from './store-call.ts';
 import type { StoreContext } from './store-context.ts';
-
-const MINUTE = 60_000;
+import { MINUTE_MS } from '../durations.ts';
 
 /**
  * Minutes read one at a time, newest first, before the rest is read by one query. An engine taking
@@ -195,14 +194,14 @@ export async function listNewestFirst<T extends Listable>(
   if ((o.filter as Record<string, unknown>).searchKeys !== undefined) return find(o.filter, o.limit);
   const found: WithId<T>[] = [];
   /** The minute starting at `m` ends before `lower`: nothing there or earlier can match. */
-  const beforeLower = (m: number) => o.lower !== undefined && m + MINUTE <= o.lower.getTime();
-  let minute = Math.floor(o.newest.getTime() / MINUTE) * MINUTE + MINUTE;
-  for (let walked = 0; walked < LIST_WALK_MINUTES && found.length < o.limit; walked++, minute -= MINUTE) {
+  const beforeLower = (m: number) => o.lower !== undefined && m + MINUTE_MS <= o.lower.getTime();
+  let minute = Math.floor(o.newest.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  for (let walked = 0; walked < LIST_WALK_MINUTES && found.length < o.limit; walked++, minute -= MINUTE_MS) {
     if (beforeLower(minute)) return found;
     found.push(...(await find({ ...o.filter, receivedMinute: receivedMinuteOf(new Date(minute)) }, o.limit - found.length)));
   }
   if (found.length >= o.limit || beforeLower(minute)) return found;
   // Older than every minute walked. A range on receivedAt: documents without receivedMinute are found too.
-  const receivedAt = { ...((o.filter as { receivedAt?: object }).receivedAt ?? {}), $lt: new Date(minute + MINUTE) };
+  const receivedAt = { ...((o.filter as { receivedAt?: object }).receivedAt ?? {}), $lt: new Date(minute + MINUTE_MS) };
   return [...found, ...(await find({ ...o.filter, receivedAt }, o.limit - found.length))];
 }

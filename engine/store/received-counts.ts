@@ -4,8 +4,8 @@ import { receivedMinuteOf } from './received-minute.ts';
 import { MessageStatus } from './states.ts';
 import { STATES_COLLECTION, type Store } from './store.ts';
 import { storeCall } from './store-call.ts';
+import { MINUTE_MS } from '../durations.ts';
 
-const MINUTE = 60_000;
 /** Totals of complete minutes kept at most this long (the longest error-rate window, and some). */
 const KEEP_MS = 3 * 3_600_000;
 
@@ -37,8 +37,8 @@ export class ReceivedCounts {
 
   /** The last `minutes` whole minutes up to now (the current one included), of one channel or all. */
   async lastMinutes(channelId: string | undefined, minutes: number, now: Date): Promise<MinuteCounts> {
-    const current = Math.floor(now.getTime() / MINUTE) * MINUTE;
-    const starts = Array.from({ length: minutes }, (_, i) => current - i * MINUTE);
+    const current = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+    const starts = Array.from({ length: minutes }, (_, i) => current - i * MINUTE_MS);
     const of = (start: number) => ({ receivedMinute: receivedMinuteOf(new Date(start)), ...(channelId ? { channelId } : {}) });
     const count = (filter: Filter<MessageState>) => storeCall(() => this.states.countDocuments(filter), 'alerts.receivedCount');
     const failing = [MessageStatus.errored, MessageStatus.dead, MessageStatus.partiallyDelivered] as const;
@@ -64,7 +64,7 @@ export class ReceivedCounts {
    * one document; only the oldest minute, cut by `from`, is asked with the time too.
    */
   async any(channelId: string, from: Date, to: Date): Promise<boolean> {
-    for (let start = Math.floor((to.getTime() - 1) / MINUTE) * MINUTE; start + MINUTE > from.getTime(); start -= MINUTE) {
+    for (let start = Math.floor((to.getTime() - 1) / MINUTE_MS) * MINUTE_MS; start + MINUTE_MS > from.getTime(); start -= MINUTE_MS) {
       const filter: Filter<MessageState> = { receivedMinute: receivedMinuteOf(new Date(start)), channelId };
       if (start < from.getTime()) filter.receivedAt = { $gte: from };
       const found = await storeCall(() => this.states.findOne(filter, { projection: { _id: 1 } }), 'alerts.receivedAny');
@@ -80,7 +80,7 @@ export class ReceivedCounts {
     if (kept) return kept.total;
     const total = await read();
     // Kept once the minute ended a minute ago: a message received at its last instant may be stored a moment later.
-    if (start < current - MINUTE) this.totals.set(key, { minute: start, total });
+    if (start < current - MINUTE_MS) this.totals.set(key, { minute: start, total });
     return total;
   }
 

@@ -1,6 +1,6 @@
 import type { ActiveHours, Weekday } from './alert-api-types.ts';
+import { MINUTE_MS } from '../../durations.ts';
 
-const MINUTE = 60_000;
 /** How far back the start of an active period is looked for: a week of minutes. */
 const MAX_WALK_MINUTES = 7 * 24 * 60;
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -50,8 +50,8 @@ export function isActiveAt(at: Date, hours: ActiveHours): boolean {
  */
 export function activePeriodStart(now: Date, hours: ActiveHours): Date | undefined {
   if (!isActiveAt(now, hours)) return undefined;
-  let start = Math.floor(now.getTime() / MINUTE) * MINUTE;
-  for (let i = 0; i < MAX_WALK_MINUTES && isActiveAt(new Date(start - MINUTE), hours); i++) start -= MINUTE;
+  let start = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+  for (let i = 0; i < MAX_WALK_MINUTES && isActiveAt(new Date(start - MINUTE_MS), hours); i++) start -= MINUTE_MS;
   return new Date(start);
 }
 
