@@ -159,42 +159,48 @@ test('rule files of alerts/ are imported at start when they change; an unchanged
   );
 });
 
-test('certificates: /metrics has the seconds until each expires (ids, never names); a rule fires for those within its days', async (t) => {
-  const pki = makeTestPki();
-  const erp = await startErpSimulator({ port: 0 });
-  const channel = testChannel({ erpUrl: erp.url, id: 'tls-adt' });
-  const sb = await startTestEngine({
-    channels: [{ ...channel, source: { ...channel.source, tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } } }],
-    security: { HTTPS_CERT_FILE: pki.server.certFile, HTTPS_KEY_FILE: pki.server.keyFile },
-    config: { ALERT_EVAL_INTERVAL_MS: 200 },
-    alertRules: [{ id: 'certs', kind: 'certificate-expiry', withinDays: 21 }],
-  });
-  t.teardown(async () => (await sb.close(), await erp.close()));
+// Serial, so it runs before the other tests of this file: the expiries /metrics shows are this
+// process's (one engine per process in production), and another test's engine starting meanwhile
+// would set them to its own certificates (none).
+test.serial(
+  'certificates: /metrics has the seconds until each expires (ids, never names); a rule fires for those within its days',
+  async (t) => {
+    const pki = makeTestPki();
+    const erp = await startErpSimulator({ port: 0 });
+    const channel = testChannel({ erpUrl: erp.url, id: 'tls-adt' });
+    const sb = await startTestEngine({
+      channels: [{ ...channel, source: { ...channel.source, tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile } } }],
+      security: { HTTPS_CERT_FILE: pki.server.certFile, HTTPS_KEY_FILE: pki.server.keyFile },
+      config: { ALERT_EVAL_INTERVAL_MS: 200 },
+      alertRules: [{ id: 'certs', kind: 'certificate-expiry', withinDays: 21 }],
+    });
+    t.teardown(async () => (await sb.close(), await erp.close()));
 
-  const scrape = (await call(sb, 'GET', '/metrics')).body;
-  const checked = await promtool(['check', 'metrics'], scrape);
-  t.is(checked.code, 0, checked.output);
-  const lines = scrape.split('\n').filter((l) => l.startsWith('switchboard_tls_certificate_expiry_seconds{'));
-  const seconds = (labels: string) =>
-    Number(lines.find((l) => l.startsWith(`switchboard_tls_certificate_expiry_seconds{${labels}} `))?.split(' ')[1]);
-  for (const labels of ['role="mllp-source",source="tls-adt"', 'role="https-server",source="admin"']) {
-    const s = seconds(labels);
-    t.true(s > 86_400 && s <= 2 * 86_400, `${labels}: ${s}`);
-  }
-  t.is(lines.length, 2);
-  t.false(
-    lines.some((l) => l.includes('CN=') || l.includes('localhost')),
-    'no subject names in labels',
-  );
-  t.regex(scrape, /^switchboard_replays_failed_total 0$/m);
+    const scrape = (await call(sb, 'GET', '/metrics')).body;
+    const checked = await promtool(['check', 'metrics'], scrape);
+    t.is(checked.code, 0, checked.output);
+    const lines = scrape.split('\n').filter((l) => l.startsWith('switchboard_tls_certificate_expiry_seconds{'));
+    const seconds = (labels: string) =>
+      Number(lines.find((l) => l.startsWith(`switchboard_tls_certificate_expiry_seconds{${labels}} `))?.split(' ')[1]);
+    for (const labels of ['role="mllp-source",source="tls-adt"', 'role="https-server",source="admin"']) {
+      const s = seconds(labels);
+      t.true(s > 86_400 && s <= 2 * 86_400, `${labels}: ${s}`);
+    }
+    t.is(lines.length, 2);
+    t.false(
+      lines.some((l) => l.includes('CN=') || l.includes('localhost')),
+      'no subject names in labels',
+    );
+    t.regex(scrape, /^switchboard_replays_failed_total 0$/m);
 
-  const firing = await waitFor('both certificates alerting', async () => {
-    const items = (await ok<{ items: AlertInstanceJson[] }>(sb, 'GET', '/api/alerts?state=firing')).items;
-    return items.length === 2 && items;
-  });
-  t.deepEqual(
-    firing.map((a) => a.subject).sort((a, b) => String(a.certificateRole).localeCompare(String(b.certificateRole))),
-    [{ certificateRole: 'https-server' }, { certificateRole: 'mllp-source', channelId: 'tls-adt' }],
-  );
-  t.true(firing.every((a) => a.value! > 1 && a.value! <= 2 && a.threshold === 21));
-});
+    const firing = await waitFor('both certificates alerting', async () => {
+      const items = (await ok<{ items: AlertInstanceJson[] }>(sb, 'GET', '/api/alerts?state=firing')).items;
+      return items.length === 2 && items;
+    });
+    t.deepEqual(
+      firing.map((a) => a.subject).sort((a, b) => String(a.certificateRole).localeCompare(String(b.certificateRole))),
+      [{ certificateRole: 'https-server' }, { certificateRole: 'mllp-source', channelId: 'tls-adt' }],
+    );
+    t.true(firing.every((a) => a.value! > 1 && a.value! <= 2 && a.threshold === 21));
+  },
+);
