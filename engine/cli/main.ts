@@ -1,9 +1,10 @@
 /**
  * `switchboard <command>`: `start` runs the engine (see engine/main.ts); `hl7 get|json|validate`
  * reads HL7v2 files for analysts; `audit verify|export` checks and exports the audit log; support
- * work (`deliveries dead`, `replay`, `users`, `tokens create`) goes through the API's services and
+ * work (`deliveries dead`, `replay`, `alerts`, `users`, `tokens create`) goes through the API's services and
  * audit. Exit codes: 0 ok, 1 the command's own failure, 2 usage.
  */
+import { runAlertsCommand } from './alerts.command.ts';
 import { runArchiveCommand } from './archive.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runChannelsCommand } from './channels.command.ts';
@@ -34,6 +35,7 @@ const USAGE = `usage:
   switchboard tables list|import|export …   lookup tables as CSV files (see 'switchboard tables')
   switchboard keys reseal                re-encrypt stored messages under the first key of ENCRYPTION_KEYS
   switchboard deliveries dead [--channel --destination --error --limit --json]   list dead deliveries
+  switchboard alerts list|history|silence|silences|unsilence …   alerts now and before; silence a rule (see 'switchboard alerts')
   switchboard replay [--message ID]… [--channel --destination --error --status --from --to] --dry-run|--reason "why"
   switchboard users add|disable|enable|reset-password NAME …   user administration (see 'switchboard users')
   switchboard tokens create --role ROLE [--user NAME] [--name LABEL]   an API token, printed once
@@ -67,6 +69,9 @@ switch (command) {
     break;
   case 'retention':
     process.exitCode = await runRetentionCommand(rest, io, connectors);
+    break;
+  case 'alerts':
+    process.exitCode = await runAlertsCommand(rest, io);
     break;
   case 'archive':
     process.exitCode = await runArchiveCommand(rest, io);

@@ -1,18 +1,17 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { AuditAction, type AuditLog } from '../audit/audit-log.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { SwitchboardError } from '../errors.ts';
-import { newMessageId } from '../ids.ts';
 import { AlertState } from '../ops/alerts/alert-api-types.ts';
 import { MAX_HISTORY, type AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
 import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
+import { addSilence, endSilence } from '../ops/alerts/alert-silences.ts';
 import type { AlertInstanceRecord } from '../ops/alerts/alert-records.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
 import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
 import { inScope } from '../security/roles.ts';
 import { principalOf, sourceIp } from './access.ts';
 import { sendProblem } from './problem.ts';
-import { DAY_MS } from '../durations.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const OpenQuery = Type.Object({ state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('firing')])) });
@@ -22,8 +21,6 @@ const HistoryQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: MAX_HISTORY, default: 100 }),
 });
 const SilenceQuery = Type.Object({ active: Type.Optional(Type.Boolean()) });
-/** A silence lasts at most 90 days. */
-const MAX_SILENCE_MS = 90 * DAY_MS;
 const SilenceBody = Type.Object(
   {
     ruleId: Type.String({ pattern: ALERT_RULE_ID_PATTERN }),
@@ -101,7 +98,7 @@ function alertReadRoutes(app: FastifyInstance, { instances }: Deps): void {
 }
 
 function silenceRoutes(app: FastifyInstance, deps: Deps): void {
-  const { instances, audit } = deps;
+  const { instances } = deps;
   app.get<{ Querystring: Static<typeof SilenceQuery> }>(
     '/api/alert-silences',
     { config: read, schema: { summary: 'Silences, newest first (`?active=true`: those holding now)', querystring: SilenceQuery } },
@@ -118,55 +115,26 @@ function silenceRoutes(app: FastifyInstance, deps: Deps): void {
       config: write,
       schema: { summary: 'Silence an alert rule, or one of its alerts, until a time, with a reason (audited)', body: SilenceBody },
     },
-    (request, reply) => addSilence(request, reply, deps),
+    (request, reply) => postSilence(request, reply, deps),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/alert-silences/:id',
     { config: write, schema: { summary: 'End a silence now (audited)', params: IdParams } },
-    async (request, reply) => {
-      const username = principalOf(request).username;
-      const silence = await instances.getSilence(request.params.id);
-      if (!silence) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), 'no such silence');
-      if (!(await instances.endSilence(silence._id, username)))
-        return sendProblem(reply, new SwitchboardError('CONFLICT'), 'the silence has ended');
-      await audit.append({
-        actor: username,
-        action: AuditAction.configChange,
-        outcome: 'success',
-        target: `alert-silence:${silence._id}`,
-        details: { silence: 'end', ruleId: silence.ruleId },
-        sourceIp: sourceIp(request),
-      });
-      return silenceJson((await instances.getSilence(silence._id)) ?? silence, new Date());
+    async (request) => {
+      const ended = await endSilence(deps, request.params.id, actorOf(request));
+      return silenceJson(ended, new Date());
     },
   );
 }
 
-/** `POST /api/alert-silences`: checked (a future time within 90 days, a rule, its alert), stored, audited. */
-async function addSilence(
-  request: FastifyRequest<{ Body: Static<typeof SilenceBody> }>,
-  reply: FastifyReply,
-  { rules, instances, audit }: Deps,
-) {
-  const { ruleId, alertId, reason } = request.body;
-  const until = new Date(request.body.until);
+/** Who acts on a silence through the API. */
+const actorOf = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
+
+/** `POST /api/alert-silences`: checked, stored and audited by addSilence; 201 with the silence. */
+async function postSilence(request: FastifyRequest<{ Body: Static<typeof SilenceBody> }>, reply: FastifyReply, deps: Deps) {
   const now = new Date();
-  if (until.getTime() <= now.getTime() || until.getTime() - now.getTime() > MAX_SILENCE_MS)
-    return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), '`until` is in the future, at most 90 days ahead');
-  if (!(await rules.get(ruleId))) return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no alert rule ${ruleId}`);
-  if (alertId && (await instances.get(alertId))?.ruleId !== ruleId)
-    return sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no alert ${alertId} of rule ${ruleId}`);
-  const username = principalOf(request).username;
-  const silence = { _id: newMessageId(), ruleId, ...(alertId ? { alertId } : {}), until, reason, createdBy: username, createdAt: now };
-  await instances.addSilence(silence);
-  await audit.append({
-    actor: username,
-    action: AuditAction.configChange,
-    outcome: 'success',
-    target: `alert-silence:${silence._id}`,
-    details: { silence: 'add', ruleId, alertId: alertId ?? null, until: until.toISOString(), reason },
-    sourceIp: sourceIp(request),
-  });
+  const { ruleId, alertId, reason } = request.body;
+  const silence = await addSilence(deps, { ruleId, alertId, reason, until: new Date(request.body.until) }, actorOf(request), now);
   return reply.code(201).send(silenceJson(silence, now));
 }

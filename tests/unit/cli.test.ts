@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runHl7Command } from '../../engine/cli/hl7.command.ts';
 import { cliPrincipal, UsageError } from '../../engine/cli/cli-context.ts';
 import { progressLine, table } from '../../engine/cli/cli-output.ts';
+import { parseUntil, runAlertsCommand } from '../../engine/cli/alerts.command.ts';
 import { runDeliveriesCommand } from '../../engine/cli/deliveries.command.ts';
 import { runReplayCommand as runReplay } from '../../engine/cli/replay.command.ts';
 import { connectors } from '../../wiring.ts';
@@ -107,6 +108,12 @@ test('support commands refuse a bad command line with exit 2 and their usage, be
     [runUsersCommand, ['add', 'carol', '--bogus'], /Unknown option '--bogus'/],
     [runTokensCommand, ['create'], /name --role, --user or both/],
     [runTokensCommand, ['create', '--role', 'monitor', '--actor', 'two words'], /--actor takes/],
+    [runAlertsCommand, ['silence', 'erp-down', '--reason', 'maintenance'], /silence needs --until/],
+    [runAlertsCommand, ['silence', 'erp-down', '--until', '2h'], /silence needs --reason/],
+    [runAlertsCommand, ['silence', 'erp-down', '--until', '2026-12-08T06:00', '--reason', 'x'], /--until takes a duration/],
+    [runAlertsCommand, ['silence', '--until', '2h', '--reason', 'x'], /unknown: silence/],
+    [runAlertsCommand, ['list', 'extra'], /unknown: list extra/],
+    [runAlertsCommand, ['history', '--rule', 'Bad Rule'], /--rule takes an alert rule id/],
   ];
   for (const [command, args, expected] of cases) {
     const r = await runWith(command, args);
@@ -117,4 +124,15 @@ test('support commands refuse a bad command line with exit 2 and their usage, be
   const noStore = await runWith(runDeliveriesCommand, ['dead'], {});
   t.is(noStore.code, 2);
   t.regex(noStore.err, /MONGODB_URL is not set/);
+});
+
+test('alerts silence --until: a duration from now, or an ISO 8601 time with its zone; nothing else', (t) => {
+  const now = new Date('2026-12-07T22:00:00Z');
+  t.is(parseUntil('30m', now).toISOString(), '2026-12-07T22:30:00.000Z');
+  t.is(parseUntil('8h', now).toISOString(), '2026-12-08T06:00:00.000Z');
+  t.is(parseUntil('2d', now).toISOString(), '2026-12-09T22:00:00.000Z');
+  t.is(parseUntil('2026-12-08T06:00:00+01:00', now).toISOString(), '2026-12-08T05:00:00.000Z');
+  t.is(parseUntil('2026-12-08T06:00Z', now).toISOString(), '2026-12-08T06:00:00.000Z');
+  for (const bad of ['0h', '2w', '1.5h', '2026-12-08T06:00:00', '2026-13-08T06:00:00Z', 'tomorrow', ''])
+    t.throws(() => parseUntil(bad, now), { instanceOf: UsageError }, bad);
 });

@@ -1,0 +1,142 @@
+import { AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
+import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
+import type { AlertInstanceJson, AlertSilenceJson, AlertSubject } from '../ops/alerts/alert-api-types.ts';
+import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
+import { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
+import { AlertRuleStore } from '../ops/alerts/alert-rule-store.ts';
+import { addSilence, endSilence } from '../ops/alerts/alert-silences.ts';
+import { DAY_MS, MINUTE_MS } from '../durations.ts';
+import {
+  cliPrincipal,
+  COMMON_OPTIONS,
+  parseCommandLine,
+  runCommand,
+  UsageError,
+  withContext,
+  type CliContext,
+  type Io,
+} from './cli-context.ts';
+import { table } from './cli-output.ts';
+
+const USAGE = `usage:
+  switchboard alerts list [--json]
+      the alerts pending or firing now, newest first (as GET /api/alerts)
+  switchboard alerts history [--rule ID] [--limit N] [--json]
+      alerts newest first, resolved ones included (as GET /api/alerts/history); --limit default 50
+  switchboard alerts silence RULE --until WHEN --reason "why" [--alert ID] [--actor NAME] [--json]
+      silences a rule, or one alert of it, until WHEN: a time (ISO 8601, e.g. 2026-12-08T06:00:00Z) or a
+      duration from now (30m, 8h, 2d; at most 90 days). Audited, as in the console
+  switchboard alerts silences [--active] [--json]
+      silences newest first; --active: those holding now
+  switchboard alerts unsilence SILENCE_ID [--actor NAME]
+      ends a silence now (audited)
+  Uses MONGODB_URL, MONGODB_DB. Exit 0 done, 1 a failure (no such rule, alert or silence), 2 usage.`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  rule: { type: 'string' },
+  limit: { type: 'string', default: '50' },
+  until: { type: 'string' },
+  reason: { type: 'string' },
+  alert: { type: 'string' },
+  active: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
+
+const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: DAY_MS } as const;
+
+/**
+ * When a silence given on the command line ends: `30m`, `8h`, `2d` from `now`, or a time in ISO
+ * 8601 with its zone (`Z` or an offset: a time without one would depend on the machine's zone).
+ * UsageError for anything else; how far ahead it may be is addSilence's check.
+ */
+export function parseUntil(text: string, now: Date): Date {
+  const span = /^([1-9][0-9]{0,4})([mhd])$/.exec(text);
+  if (span) return new Date(now.getTime() + Number(span[1]) * UNIT_MS[span[2] as keyof typeof UNIT_MS]);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)))
+    return new Date(text);
+  throw new UsageError('--until takes a duration (30m, 8h, 2d) or an ISO 8601 time with its zone (2026-12-08T06:00:00Z)');
+}
+
+const subjectText = (s: AlertSubject) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k.replace(/Id$/, '')}:${String(v)}`)
+    .join(' ') || '-';
+
+function printAlerts(items: readonly AlertInstanceJson[], io: Io): void {
+  const rows = items.map((a) => [
+    a.id,
+    a.ruleId,
+    a.state,
+    a.severity,
+    subjectText(a.subject),
+    a.firedAt ?? a.startedAt,
+    a.silencedUntil ? `until ${a.silencedUntil}` : '-',
+    a.summary,
+  ]);
+  for (const line of table(['ALERT', 'RULE', 'STATE', 'SEVERITY', 'SUBJECT', 'SINCE', 'SILENCED', 'SUMMARY'], rows)) io.out(line);
+}
+
+function printSilences(items: readonly AlertSilenceJson[], io: Io): void {
+  const rows = items.map((s) => [s.id, s.ruleId, s.alertId ?? '-', s.until, s.active ? 'yes' : 'no', s.createdBy, s.reason]);
+  for (const line of table(['SILENCE', 'RULE', 'ALERT', 'UNTIL', 'ACTIVE', 'BY', 'REASON'], rows)) io.out(line);
+}
+
+/** The alerts' services on the command line's store, as open-alerts.ts makes them for the API. */
+function services(ctx: CliContext) {
+  const instances = new AlertInstanceStore(ctx.store);
+  return { instances, rules: new AlertRuleService({ rules: new AlertRuleStore(ctx.store), audit: ctx.audit }), audit: ctx.audit };
+}
+
+async function listOrHistory(ctx: CliContext, sub: 'list' | 'history', values: Values): Promise<AlertInstanceJson[]> {
+  const { instances } = services(ctx);
+  const now = new Date();
+  const silences = await instances.allSilences();
+  const found =
+    sub === 'list'
+      ? (await instances.open()).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
+      : await instances.history({ limit: Number(values.limit), ...(values.rule ? { ruleId: values.rule } : {}) });
+  return found.map((a) => instanceJson(a, { silences, now }));
+}
+
+/**
+ * `switchboard alerts list|history|silence|silences|unsilence`: what the console's alert pages show
+ * and do, for support on a terminal at night, through the same services (alert-silences.ts) and
+ * audit, as `cli:<actor>`. Alerts and silences hold ids, counts and times only, never patient data.
+ */
+export function runAlertsCommand(args: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runCommand('alerts', USAGE, io, async () => {
+    const { values, positionals } = parseCommandLine(args, OPTIONS);
+    const [sub, id, ...more] = positionals;
+    const needsId = sub === 'silence' || sub === 'unsilence';
+    if (!sub || !['list', 'history', 'silence', 'silences', 'unsilence'].includes(sub) || more.length > 0 || needsId !== Boolean(id))
+      throw new UsageError(sub ? `unknown: ${positionals.join(' ')}` : 'name a subcommand');
+    if (!/^[1-9][0-9]{0,2}$/.test(values.limit)) throw new UsageError('--limit takes a whole number from 1 to 500');
+    if (values.rule && !new RegExp(ALERT_RULE_ID_PATTERN).test(values.rule)) throw new UsageError('--rule takes an alert rule id');
+    const emit = <T>(json: T, print: (v: T) => void) => (values.json ? io.out(JSON.stringify(json)) : print(json));
+    if (sub === 'list' || sub === 'history') {
+      const items = await withContext(env, (ctx) => listOrHistory(ctx, sub, values));
+      emit({ items }, (v) => printAlerts(v.items, io));
+    } else if (sub === 'silences') {
+      const now = new Date();
+      const all = await withContext(env, async (ctx) => (await services(ctx).instances.allSilences()).map((s) => silenceJson(s, now)));
+      emit({ items: values.active ? all.filter((s) => s.active) : all }, (v) => printSilences(v.items, io));
+    } else {
+      const by = { username: cliPrincipal(values.actor).username };
+      const now = new Date();
+      const input = sub === 'silence' ? silenceInput(id!, values, now) : undefined;
+      const silence = await withContext(env, (ctx) =>
+        input ? addSilence(services(ctx), input, by, now) : endSilence(services(ctx), id!, by),
+      );
+      emit(silenceJson(silence, now), (v) => printSilences([v], io));
+    }
+    return 0;
+  });
+}
+
+function silenceInput(ruleId: string, values: Values, now: Date) {
+  if (!values.until) throw new UsageError('silence needs --until');
+  if (!values.reason?.trim()) throw new UsageError('silence needs --reason "why" (it is audited)');
+  return { ruleId, until: parseUntil(values.until, now), reason: values.reason, ...(values.alert ? { alertId: values.alert } : {}) };
+}
