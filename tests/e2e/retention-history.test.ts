@@ -31,7 +31,9 @@ function alert(id: string, state: AlertInstanceRecord['state'], ageDays: number)
     subjectKey: `erp|${id}`,
     subject: { destinationId: 'erp' },
     state,
-    ...(state === 'resolved' ? { resolvedAt: at } : { open: true }),
+    // Never `open: true`: this engine has no rule erp-down, and its evaluator closes an open alert of
+    // an unknown rule at its next pass. The pruner goes by the state alone.
+    ...(state === 'resolved' ? { resolvedAt: at } : {}),
     value: 1,
     threshold: 0,
     summary: 'destination erp failing',
@@ -56,13 +58,14 @@ const notification = (alertId: string, n: number): NotificationRecord =>
     updatedAt: new Date(),
   }) as unknown as NotificationRecord;
 
-const silence = (id: string, untilDaysAgo: number): SilenceRecord => ({
+const silence = (id: string, untilDaysAgo: number, endedDaysAgo?: number): SilenceRecord => ({
   _id: id,
   ruleId: 'erp-down',
   until: daysAgo(untilDaysAgo),
   reason: 'ERP maintenance window',
   createdBy: 'support-user',
-  createdAt: daysAgo(untilDaysAgo + 1),
+  createdAt: daysAgo(Math.max(untilDaysAgo, endedDaysAgo ?? 0) + 1),
+  ...(endedDaysAgo === undefined ? {} : { endedAt: daysAgo(endedDaysAgo), endedBy: 'support-user' }),
 });
 
 const replay = (id: string, state: ReplayRecord['state'], ageDays: number): ReplayRecord => ({
@@ -125,7 +128,9 @@ test("the engine's history goes RETENTION_HISTORY_DAYS after it ended; open aler
     await alerts.put(a);
     for (const n of [1, 2]) await alerts.queue(notification(a._id, n));
   }
-  for (const s of [silence('s-old', 45), silence('s-recent', 10), silence('s-ahead', -5)]) await alerts.addSilence(s);
+  // s-ended-early was ended 60 days ago but was set until 20 days ago: it goes by its until.
+  for (const s of [silence('s-old', 45), silence('s-recent', 10), silence('s-ahead', -5), silence('s-ended-early', 20, 60)])
+    await alerts.addSilence(s);
   await store
     .collection<ReplayRecord>(REPLAYS_COLLECTION)
     .insertMany([replay('r-old', 'done', 60), replay('r-new', 'done', 1), replay('r-running', 'running', 60)]);
@@ -141,7 +146,7 @@ test("the engine's history goes RETENTION_HISTORY_DAYS after it ended; open aler
     ['a-firing', 'a-new', 'a-pending'],
     'the notifications of the alerts pruned went with them',
   );
-  t.deepEqual(await idsIn(sb, 'alert_silences'), ['s-ahead', 's-recent']);
+  t.deepEqual(await idsIn(sb, 'alert_silences'), ['s-ahead', 's-ended-early', 's-recent']);
   t.deepEqual(await idsIn(sb, REPLAYS_COLLECTION), ['r-new', 'r-running']);
   t.deepEqual(await idsIn(sb, RETENTION_RUNS_COLLECTION), [done._id, 'p-new'].sort(), 'this run stays, and the recent one');
 

@@ -8,7 +8,7 @@ import { FlowStatus } from '../../flows/flow-states.ts';
 import { queueDepths } from '../../metrics/queue-metrics.ts';
 import type { DeliveryQueues } from '../../queue/delivery-queues.ts';
 import { DeliveryStatus, ReplayState } from '../../store/states.ts';
-import { STATES_COLLECTION, type Store } from '../../store/store.ts';
+import { REPLAYS_COLLECTION, STATES_COLLECTION, type Store } from '../../store/store.ts';
 import { storeCall } from '../../store/store-call.ts';
 import { inactivityWindow } from './active-hours.ts';
 import type { AlertRuleDefinition } from './alert-api-types.ts';
@@ -151,7 +151,7 @@ export class AlertSignals {
     const done = await storeCall(
       () =>
         this.o.store
-          .collection<ReplayRecord>('replays')
+          .collection<ReplayRecord>(REPLAYS_COLLECTION)
           .find(
             { state: ReplayState.done },
             { projection: { deliveries: 0, refused: 0, selection: 0 }, sort: { at: -1 }, limit: REPLAYS_READ },

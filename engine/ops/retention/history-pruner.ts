@@ -11,14 +11,7 @@ import type { Pacer } from './pacer.ts';
 import { daysBefore } from './retention-rules.ts';
 
 /** The kinds of history RETENTION_HISTORY_DAYS prunes, as counted on a run's record. */
-export const HistoryKind = {
-  alerts: 'alerts',
-  alertNotifications: 'alertNotifications',
-  silences: 'silences',
-  replays: 'replays',
-  retentionRuns: 'retentionRuns',
-} as const;
-export type HistoryKind = (typeof HistoryKind)[keyof typeof HistoryKind];
+export type HistoryKind = 'alerts' | 'alertNotifications' | 'silences' | 'replays' | 'retentionRuns';
 
 /** What the pruner reads and writes of a history record: its id; the filters name the rest. */
 interface HistoryDoc {
@@ -44,6 +37,7 @@ const ENDED: readonly EndedRecords[] = [
   // A silence ended early still holds its `until`, at most 90 days after it was made.
   { kind: 'silences', collection: ALERT_SILENCES_COLLECTION, ended: [{}], endedAt: 'until' },
   { kind: 'replays', collection: REPLAYS_COLLECTION, ended: [{ state: ReplayState.done }], endedAt: 'finishedAt' },
+  // Dated by when they were asked for: an interrupted run has no finishedAt, and a run lasts minutes.
   {
     kind: 'retentionRuns',
     collection: RETENTION_RUNS_COLLECTION,
@@ -62,16 +56,20 @@ export interface HistoryPruneOptions {
   batch: number;
   pacer: Pacer;
   stopped: () => boolean;
+  /** Renews the pruner's lease and the run's heartbeat after each full batch; false (the lease is lost) stops the part. */
+  heartbeat: () => Promise<boolean>;
 }
 
 /**
  * The engine's history's part of a pruning run (RETENTION_HISTORY_DAYS; the Pruner calls it after
  * the flow instances): deletes the records of what happened to the engine itself that ended more
- * than `days` days before `now`: resolved alerts with their notifications, silences past their
- * end, finished replays (their lists of message ids and keys), and finished pruning runs. `batch`
- * at a time, with the pacer's rest after each full one; stops between batches once `stopped()`.
- * Each act is also in the audit log, which is kept by its own rule (AUDIT_RETENTION_DAYS).
- * STORE_UNAVAILABLE fails the run; what was deleted stays deleted.
+ * than `days` days before `now`: resolved alerts with their notifications (one still unsent by then
+ * is not sent), silences past their `until`, finished replays (their lists of message ids and keys;
+ * a `replay-failed` rule's window longer than `days` is cut short), and pruning runs asked for that
+ * long ago and finished. Silences, replays and runs are also in the audit log (kept by
+ * AUDIT_RETENTION_DAYS); alerts' state changes and notifications are not. `batch` at a time, with
+ * the pacer's rest and a heartbeat after each full one; stops between batches once `stopped()` or
+ * the lease is lost. STORE_UNAVAILABLE fails the run; what was deleted stays deleted.
  */
 export async function pruneHistory(o: HistoryPruneOptions): Promise<HistoryRemoved> {
   const removed: HistoryRemoved = { alerts: 0, alertNotifications: 0, silences: 0, replays: 0, retentionRuns: 0 };
@@ -82,9 +80,12 @@ export async function pruneHistory(o: HistoryPruneOptions): Promise<HistoryRemov
       while (!o.stopped()) {
         const ids = await endedIds(o, kind.collection, filter);
         if (kind.kind === 'alerts') removed.alertNotifications += await deleteNotifications(o, ids);
-        removed[kind.kind] += await deleteEnded(o, kind.collection, ids, filter);
-        if (ids.length < o.batch) break;
+        const gone = await deleteEnded(o, kind.collection, ids, filter);
+        removed[kind.kind] += gone;
+        // A full batch of which nothing went would be read again for ever.
+        if (ids.length < o.batch || gone === 0) break;
         await o.pacer.rest(true);
+        if (!(await o.heartbeat())) return removed;
       }
     }
   return removed;

@@ -171,7 +171,7 @@ export class Pruner {
   /** The parts after the messages, each by its own rule: the audit log, flow instances, the engine's history. */
   private async records(run: RetentionRun, now: number, pacer: Pacer, result: Partial<RetentionRun>): Promise<void> {
     const { store, settings } = this.o;
-    const by = { batch: settings.batch, pacer, now, stopped: () => this.stopped };
+    const by = { batch: settings.batch, pacer, now, stopped: () => this.stopped, heartbeat: () => this.heartbeat(run._id) };
     if (settings.auditDays && this.o.signer && !this.stopped) {
       const cut = { actor: run.requestedBy, runId: run._id, batch: settings.batch, pacer, now };
       result.audit = await pruneAuditLog({ store, audit: this.o.audit, signer: this.o.signer, days: settings.auditDays, ...cut });
@@ -202,12 +202,15 @@ export class Pruner {
       archive,
       stopped: () => this.stopped,
       deleting: (ids) => store.retention.updateRun(runId, { deleting: ids ? [...ids] : [] }),
-      heartbeat: async () => {
-        const held = await this.o.lease.acquire().catch(() => false);
-        if (held) await store.retention.updateRun(runId, { heartbeatAt: new Date() });
-        return held;
-      },
+      heartbeat: () => this.heartbeat(runId),
     }).run();
+  }
+
+  /** Renews the lease and the run's heartbeat; false when the lease was lost (another process prunes now). */
+  private async heartbeat(runId: string): Promise<boolean> {
+    const held = await this.o.lease.acquire().catch(() => false);
+    if (held) await this.o.store.retention.updateRun(runId, { heartbeatAt: new Date() });
+    return held;
   }
 
   /** `compact` after a run; a refusal (a user without the compact privilege) is logged, and the run stays done. */

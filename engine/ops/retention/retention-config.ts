@@ -31,8 +31,9 @@ export const RetentionConfigProperties = {
   ),
   RETENTION_HISTORY_DAYS: Days(
     "Days the engine's records of its own history are kept after they ended: resolved alerts with their notifications, silences " +
-      'past their end, finished replays, finished pruning runs; unset: kept forever. Open alerts, running replays and runs are ' +
-      'never pruned. The audit log, which records each of these acts, is kept by AUDIT_RETENTION_DAYS.',
+      'past their end, finished replays, finished pruning runs (dated by when they were asked for); unset: kept forever. Open ' +
+      "alerts, running replays and runs are never pruned. A replay-failed rule's window longer than this is cut short. Silences, " +
+      "replays and runs are also in the audit log (AUDIT_RETENTION_DAYS); alerts' state changes are not.",
   ),
   PRUNE_INTERVAL_MS: Type.Integer({
     default: 3_600_000,
