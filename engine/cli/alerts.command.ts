@@ -1,4 +1,4 @@
-import { AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
+import { AlertInstanceStore, MAX_HISTORY } from '../ops/alerts/alert-instance-store.ts';
 import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
 import type { AlertInstanceJson, AlertSilenceJson, AlertSubject } from '../ops/alerts/alert-api-types.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
@@ -54,8 +54,10 @@ const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: DAY_MS } as const;
 export function parseUntil(text: string, now: Date): Date {
   const span = /^([1-9][0-9]{0,4})([mhd])$/.exec(text);
   if (span) return new Date(now.getTime() + Number(span[1]) * UNIT_MS[span[2] as keyof typeof UNIT_MS]);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)))
-    return new Date(text);
+  const time = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  // A day the calendar does not have (February 30) is refused, not rolled into the next month.
+  const day = time && new Date(Date.UTC(Number(time[1]), Number(time[2]) - 1, Number(time[3])));
+  if (time && day && day.getUTCMonth() === Number(time[2]) - 1 && !Number.isNaN(Date.parse(text))) return new Date(text);
   throw new UsageError('--until takes a duration (30m, 8h, 2d) or an ISO 8601 time with its zone (2026-12-08T06:00:00Z)');
 }
 
@@ -89,15 +91,18 @@ function services(ctx: CliContext) {
   return { instances, rules: new AlertRuleService({ rules: new AlertRuleStore(ctx.store), audit: ctx.audit }), audit: ctx.audit };
 }
 
+/** As GET /api/alerts (open ones, with their notifications) or GET /api/alerts/history (without). */
 async function listOrHistory(ctx: CliContext, sub: 'list' | 'history', values: Values): Promise<AlertInstanceJson[]> {
   const { instances } = services(ctx);
   const now = new Date();
   const silences = await instances.allSilences();
-  const found =
-    sub === 'list'
-      ? (await instances.open()).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
-      : await instances.history({ limit: Number(values.limit), ...(values.rule ? { ruleId: values.rule } : {}) });
-  return found.map((a) => instanceJson(a, { silences, now }));
+  if (sub === 'history') {
+    const found = await instances.history({ limit: Number(values.limit), ...(values.rule ? { ruleId: values.rule } : {}) });
+    return found.map((a) => instanceJson(a, { silences, now }));
+  }
+  const open = (await instances.open()).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+  const notes = await Promise.all(open.map((a) => instances.notificationsOf(a._id)));
+  return open.map((a, i) => instanceJson(a, { silences, notifications: notes[i]!, now }));
 }
 
 /**
@@ -110,9 +115,12 @@ export function runAlertsCommand(args: readonly string[], io: Io, env: NodeJS.Pr
     const { values, positionals } = parseCommandLine(args, OPTIONS);
     const [sub, id, ...more] = positionals;
     const needsId = sub === 'silence' || sub === 'unsilence';
-    if (!sub || !['list', 'history', 'silence', 'silences', 'unsilence'].includes(sub) || more.length > 0 || needsId !== Boolean(id))
+    if (!sub || !['list', 'history', 'silence', 'silences', 'unsilence'].includes(sub) || more.length > 0 || (!needsId && id))
       throw new UsageError(sub ? `unknown: ${positionals.join(' ')}` : 'name a subcommand');
-    if (!/^[1-9][0-9]{0,2}$/.test(values.limit)) throw new UsageError('--limit takes a whole number from 1 to 500');
+    if (needsId && !id) throw new UsageError(sub === 'silence' ? 'silence needs the RULE to silence' : 'unsilence needs the SILENCE_ID');
+    const limit = Number(values.limit);
+    if (!/^[1-9][0-9]{0,2}$/.test(values.limit) || limit > MAX_HISTORY)
+      throw new UsageError(`--limit takes a whole number from 1 to ${MAX_HISTORY}`);
     if (values.rule && !new RegExp(ALERT_RULE_ID_PATTERN).test(values.rule)) throw new UsageError('--rule takes an alert rule id');
     const emit = <T>(json: T, print: (v: T) => void) => (values.json ? io.out(JSON.stringify(json)) : print(json));
     if (sub === 'list' || sub === 'history') {

@@ -5,7 +5,7 @@ import { SwitchboardError } from '../errors.ts';
 import { AlertState } from '../ops/alerts/alert-api-types.ts';
 import { MAX_HISTORY, type AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
 import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
-import { addSilence, endSilence } from '../ops/alerts/alert-silences.ts';
+import { addSilence, endSilence, MAX_SILENCE_REASON } from '../ops/alerts/alert-silences.ts';
 import type { AlertInstanceRecord } from '../ops/alerts/alert-records.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
 import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
@@ -26,7 +26,7 @@ const SilenceBody = Type.Object(
     ruleId: Type.String({ pattern: ALERT_RULE_ID_PATTERN }),
     alertId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     until: Type.String({ format: 'date-time' }),
-    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    reason: Type.String({ minLength: 1, maxLength: MAX_SILENCE_REASON }),
   },
   { additionalProperties: false },
 );

@@ -111,7 +111,9 @@ test('support commands refuse a bad command line with exit 2 and their usage, be
     [runAlertsCommand, ['silence', 'erp-down', '--reason', 'maintenance'], /silence needs --until/],
     [runAlertsCommand, ['silence', 'erp-down', '--until', '2h'], /silence needs --reason/],
     [runAlertsCommand, ['silence', 'erp-down', '--until', '2026-12-08T06:00', '--reason', 'x'], /--until takes a duration/],
-    [runAlertsCommand, ['silence', '--until', '2h', '--reason', 'x'], /unknown: silence/],
+    [runAlertsCommand, ['silence', '--until', '2h', '--reason', 'x'], /silence needs the RULE/],
+    [runAlertsCommand, ['unsilence'], /unsilence needs the SILENCE_ID/],
+    [runAlertsCommand, ['history', '--limit', '501'], /--limit takes a whole number from 1 to 500/],
     [runAlertsCommand, ['list', 'extra'], /unknown: list extra/],
     [runAlertsCommand, ['history', '--rule', 'Bad Rule'], /--rule takes an alert rule id/],
   ];
@@ -133,6 +135,6 @@ test('alerts silence --until: a duration from now, or an ISO 8601 time with its 
   t.is(parseUntil('2d', now).toISOString(), '2026-12-09T22:00:00.000Z');
   t.is(parseUntil('2026-12-08T06:00:00+01:00', now).toISOString(), '2026-12-08T05:00:00.000Z');
   t.is(parseUntil('2026-12-08T06:00Z', now).toISOString(), '2026-12-08T06:00:00.000Z');
-  for (const bad of ['0h', '2w', '1.5h', '2026-12-08T06:00:00', '2026-13-08T06:00:00Z', 'tomorrow', ''])
+  for (const bad of ['0h', '2w', '1.5h', '2026-12-08T06:00:00', '2026-13-08T06:00:00Z', '2026-02-30T06:00:00Z', 'tomorrow', ''])
     t.throws(() => parseUntil(bad, now), { instanceOf: UsageError }, bad);
 });

@@ -4,10 +4,15 @@ import { SwitchboardError } from '../../errors.ts';
 import { newMessageId } from '../../ids.ts';
 import type { AlertInstanceStore } from './alert-instance-store.ts';
 import type { SilenceRecord } from './alert-records.ts';
+import { ALERT_RULE_ID_PATTERN } from './alert-rule-schema.ts';
 import type { AlertRuleService } from './alert-rule-service.ts';
+
+const RULE_ID = new RegExp(ALERT_RULE_ID_PATTERN);
 
 /** A silence lasts at most 90 days: longer, and a rule nobody looks at should be disabled instead. */
 export const MAX_SILENCE_MS = 90 * DAY_MS;
+/** The longest reason a silence keeps (it is audited). */
+export const MAX_SILENCE_REASON = 500;
 
 export interface SilenceDeps {
   rules: Pick<AlertRuleService, 'get'>;
@@ -31,18 +36,20 @@ export interface SilenceInput {
 
 /**
  * Silences a rule, or one alert of it, until a time: checked, stored and audited (`config.change`
- * on `alert-silence:<id>`). Called by `POST /api/alert-silences` and `switchboard alerts silence`.
- * BAD_REQUEST when `until` is not in the future or more than 90 days ahead; NOT_FOUND when the rule,
- * or the alert of that rule, does not exist. A silenced alert sends nothing; its notifications are
+ * on `alert-silence:<id>`). Called by `POST /api/alert-silences` and `switchboard alerts silence`,
+ * so both make the same checks. BAD_REQUEST when `until` is not in the future or more than 90 days
+ * ahead, or the reason is blank or longer than 500 characters; NOT_FOUND when the rule, or the
+ * alert of that rule, does not exist (an id of the wrong shape names none). A silenced alert sends nothing; its notifications are
  * recorded as suppressed.
  */
 export async function addSilence(deps: SilenceDeps, input: SilenceInput, by: SilenceActor, now = new Date()): Promise<SilenceRecord> {
   const { ruleId, alertId, until, reason } = input;
   if (!(until.getTime() > now.getTime() && until.getTime() - now.getTime() <= MAX_SILENCE_MS))
     throw new SwitchboardError('BAD_REQUEST', '`until` is in the future, at most 90 days ahead');
-  if (!reason.trim()) throw new SwitchboardError('BAD_REQUEST', 'a silence needs a reason');
-  if (!(await deps.rules.get(ruleId))) throw new SwitchboardError('NOT_FOUND', `no alert rule ${ruleId}`);
-  if (alertId && (await deps.instances.get(alertId))?.ruleId !== ruleId)
+  if (!reason.trim() || reason.length > MAX_SILENCE_REASON)
+    throw new SwitchboardError('BAD_REQUEST', `a silence needs a reason of 1 to ${MAX_SILENCE_REASON} characters`);
+  if (!RULE_ID.test(ruleId) || !(await deps.rules.get(ruleId))) throw new SwitchboardError('NOT_FOUND', `no alert rule ${ruleId}`);
+  if (alertId !== undefined && (alertId.length > 64 || (await deps.instances.get(alertId))?.ruleId !== ruleId))
     throw new SwitchboardError('NOT_FOUND', `no alert ${alertId} of rule ${ruleId}`);
   const silence: SilenceRecord = {
     _id: newMessageId(),
