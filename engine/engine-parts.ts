@@ -25,7 +25,7 @@ import { buildHttpServer, type HttpServerOptions } from './http/server.ts';
 import { AuthService } from './security/auth-service.ts';
 import { Replayer } from './replay/replayer.ts';
 import { assertHostsAllowed } from './security/host-allowlist.ts';
-import { assertAlertHostsAllowed } from './ops/alerts/alert-config.ts';
+import { assertAlertSettings } from './ops/alerts/alert-config.ts';
 import type { Store } from './store/store.ts';
 import type { Transform } from '../transforms/dsl/define-transform.ts';
 
@@ -56,13 +56,14 @@ export function buildIntake(
 
 /**
  * CONFIG_INVALID when a host the engine would send to is off the allow-list: a destination of the
- * given channels (placeholders resolved from `env`), the alert webhook or the SMTP server.
+ * given channels (placeholders resolved from `env`), the alert webhook or the SMTP server; or when
+ * the alert notifications are half configured (assertAlertSettings).
  */
 export function assertEgressHosts(
   o: { channels: readonly ChannelDefinition[]; env: NodeJS.ProcessEnv; config: EngineConfig },
   allow: readonly string[],
 ): void {
-  assertAlertHostsAllowed(o.config, allow);
+  assertAlertSettings(o.config, allow);
   const { channels, env } = o;
   for (const channel of channels.map((c) => interpolateEnv(c, env, `channel ${c.id}`))) {
     for (const spec of channel.destinations) {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { SwitchboardError } from '../../errors.ts';
 import { assertHostsAllowed } from '../../security/host-allowlist.ts';
 
 /**
@@ -45,15 +46,37 @@ export const AlertConfigProperties = {
   ),
 };
 
+/** The addresses of ALERT_SMTP_TO (comma-separated), trimmed; empty ones dropped. */
+export const smtpRecipients = (to: string | undefined): string[] =>
+  (to ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+
 /**
- * CONFIG_INVALID when the alert webhook's or the SMTP server's host is not in
- * ALLOWED_DESTINATION_HOSTS: notifications leave by the same egress allow-list as deliveries (no
- * server-side request forgery). engine.ts calls it at start, before anything is opened.
+ * CONFIG_INVALID for alert notification settings that cannot work: a webhook without the secret
+ * its signatures need, SMTP without recipients, or a webhook or SMTP host outside
+ * ALLOWED_DESTINATION_HOSTS (notifications leave by the same egress allow-list as deliveries: no
+ * server-side request forgery). engine.ts calls it at start, before anything is opened, so a
+ * misconfigured engine stops before it touches the store or the queues.
  */
-export function assertAlertHostsAllowed(
-  config: { ALERT_WEBHOOK_URL?: string | undefined; ALERT_SMTP_HOST?: string | undefined },
+export function assertAlertSettings(
+  config: {
+    ALERT_WEBHOOK_URL?: string | undefined;
+    ALERT_WEBHOOK_SECRET?: string | undefined;
+    ALERT_SMTP_HOST?: string | undefined;
+    ALERT_SMTP_TO?: string | undefined;
+  },
   allow: readonly string[],
 ): void {
-  if (config.ALERT_WEBHOOK_URL) assertHostsAllowed({ where: 'ALERT_WEBHOOK_URL', config: config.ALERT_WEBHOOK_URL, allow });
-  if (config.ALERT_SMTP_HOST) assertHostsAllowed({ where: 'ALERT_SMTP_HOST', config: { host: config.ALERT_SMTP_HOST }, allow });
+  if (config.ALERT_WEBHOOK_URL) {
+    if (!config.ALERT_WEBHOOK_SECRET)
+      throw new SwitchboardError('CONFIG_INVALID', 'ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET (signatures)');
+    assertHostsAllowed({ where: 'ALERT_WEBHOOK_URL', config: config.ALERT_WEBHOOK_URL, allow });
+  }
+  if (config.ALERT_SMTP_HOST) {
+    if (smtpRecipients(config.ALERT_SMTP_TO).length === 0)
+      throw new SwitchboardError('CONFIG_INVALID', 'ALERT_SMTP_HOST needs ALERT_SMTP_TO (recipients)');
+    assertHostsAllowed({ where: 'ALERT_SMTP_HOST', config: { host: config.ALERT_SMTP_HOST }, allow });
+  }
 }

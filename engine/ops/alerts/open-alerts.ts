@@ -5,7 +5,7 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { ChannelDefinition } from '../../channel.ts';
 import type { EngineConfig } from '../../config/config.ts';
 import type { Cleanup } from '../../engine-start.ts';
-import { SwitchboardError, toSwitchboardError } from '../../errors.ts';
+import { toSwitchboardError } from '../../errors.ts';
 import { alertRuleRoutes } from '../../http/alert-rules.routes.ts';
 import { alertRoutes } from '../../http/alerts.routes.ts';
 import type { Logger } from '../../log.ts';
@@ -14,6 +14,7 @@ import type { DeliveryQueues } from '../../queue/delivery-queues.ts';
 import { RedisLease } from '../../queue/lease.ts';
 import type { Store } from '../../store/store.ts';
 import type { AlertRuleDefinition } from './alert-api-types.ts';
+import { smtpRecipients } from './alert-config.ts';
 import { AlertEvaluator } from './alert-evaluator.ts';
 import { AlertInstanceStore } from './alert-instance-store.ts';
 import { AlertNotifier } from './alert-notifier.ts';
@@ -34,20 +35,16 @@ export interface OpenedAlerts {
   evaluator: AlertEvaluator | undefined;
 }
 
-/** The webhook and e-mail senders the settings configure; CONFIG_INVALID for a half-configured one. */
+/**
+ * The webhook and e-mail senders the settings configure. A half-configured one (no secret, no
+ * recipients) was refused at start (assertAlertSettings), before the store opened.
+ */
 function senders(config: EngineConfig): Partial<Record<NotificationRecord['channel'], NotificationSender>> {
   const out: Partial<Record<NotificationRecord['channel'], NotificationSender>> = {};
-  if (config.ALERT_WEBHOOK_URL) {
-    if (!config.ALERT_WEBHOOK_SECRET)
-      throw new SwitchboardError('CONFIG_INVALID', 'ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET (signatures)');
+  if (config.ALERT_WEBHOOK_URL && config.ALERT_WEBHOOK_SECRET)
     out.webhook = new WebhookSender({ url: config.ALERT_WEBHOOK_URL, secret: config.ALERT_WEBHOOK_SECRET });
-  }
-  if (config.ALERT_SMTP_HOST) {
-    const to = (config.ALERT_SMTP_TO ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean);
-    if (to.length === 0) throw new SwitchboardError('CONFIG_INVALID', 'ALERT_SMTP_HOST needs ALERT_SMTP_TO (recipients)');
+  const to = smtpRecipients(config.ALERT_SMTP_TO);
+  if (config.ALERT_SMTP_HOST && to.length > 0) {
     const auth = config.ALERT_SMTP_USER
       ? { user: config.ALERT_SMTP_USER, ...(config.ALERT_SMTP_PASSWORD ? { password: config.ALERT_SMTP_PASSWORD } : {}) }
       : {};
@@ -62,7 +59,7 @@ function senders(config: EngineConfig): Partial<Record<NotificationRecord['chann
  * the API (alerts:read, alerts:write) and the certificate expiry gauge, refreshed every minute;
  * where workers run, the evaluator (every ALERT_EVAL_INTERVAL_MS, one process of the deployment at
  * a time, under the lease `<QUEUE_PREFIX>:alerts:lease`) and the notifier. Everything it starts is
- * registered in `cleanups`. CONFIG_INVALID for a half-configured webhook or SMTP, or an invalid rule file.
+ * registered in `cleanups`. CONFIG_INVALID for an invalid rule file.
  */
 export async function openAlerts(
   o: {
