@@ -1,5 +1,5 @@
 import type { Store } from '../../store/store.ts';
-import type { Pacer } from './pacer.ts';
+import type { PrunePartOptions } from './pacer.ts';
 import { daysBefore } from './retention-rules.ts';
 
 /**
@@ -12,16 +12,7 @@ import { daysBefore } from './retention-rules.ts';
  * the archive holds messages. Stops between batches
  * once `stopped()` or the lease is lost. Gives how many were removed; STORE_UNAVAILABLE fails the run.
  */
-export async function pruneFlowInstances(o: {
-  store: Pick<Store, 'flows'>;
-  days: number;
-  now: number;
-  batch: number;
-  pacer: Pacer;
-  stopped: () => boolean;
-  /** Renews the pruner's lease and the run's heartbeat; false (the lease is lost) stops the part. */
-  heartbeat: () => Promise<boolean>;
-}): Promise<number> {
+export async function pruneFlowInstances(o: PrunePartOptions & { store: Pick<Store, 'flows'> }): Promise<number> {
   const before = new Date(daysBefore(o.now, o.days));
   let removed = 0;
   while (!o.stopped()) {

@@ -7,7 +7,7 @@ import { REPLAYS_COLLECTION } from '../../store/store.ts';
 import { ReplayState } from '../../store/states.ts';
 import { AlertState } from '../alerts/alert-api-types.ts';
 import { ALERT_INSTANCES_COLLECTION, ALERT_NOTIFICATIONS_COLLECTION, ALERT_SILENCES_COLLECTION } from '../alerts/alert-records.ts';
-import type { Pacer } from './pacer.ts';
+import type { PrunePartOptions } from './pacer.ts';
 import { daysBefore } from './retention-rules.ts';
 
 /** The kinds of history RETENTION_HISTORY_DAYS prunes, as counted on a run's record. */
@@ -49,15 +49,8 @@ const ENDED: readonly EndedRecords[] = [
 /** How many records of each kind a run removed. */
 export type HistoryRemoved = Record<HistoryKind, number>;
 
-export interface HistoryPruneOptions {
+export interface HistoryPruneOptions extends PrunePartOptions {
   store: Pick<Store, 'collection'>;
-  days: number;
-  now: number;
-  batch: number;
-  pacer: Pacer;
-  stopped: () => boolean;
-  /** Renews the pruner's lease and the run's heartbeat after each full batch; false (the lease is lost) stops the part. */
-  heartbeat: () => Promise<boolean>;
 }
 
 /**

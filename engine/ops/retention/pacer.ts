@@ -47,3 +47,18 @@ export class Pacer {
     this.sliceStart = this.now();
   }
 }
+
+/**
+ * What the Pruner gives each part kept by a figure of days (flow instances, the engine's history):
+ * records ended more than `days` days before the run's `now` go, `batch` at a time, with the
+ * pacer's rest and a `heartbeat` after each full batch; `stopped()` (the pruner closing) or a
+ * heartbeat answering false (the lease was lost) ends the part between batches.
+ */
+export interface PrunePartOptions {
+  days: number;
+  now: number;
+  batch: number;
+  pacer: Pacer;
+  stopped: () => boolean;
+  heartbeat: () => Promise<boolean>;
+}
