@@ -7,12 +7,22 @@ import { FlowStatus } from '../flows/flow-states.ts';
 import { flowView, instanceDetail, instanceSummary, maskLeaves } from '../flows/flow-views.ts';
 import type { RetryPreview } from '../flows/flow-view.ts';
 import { hasPermission, inScope, Permission } from '../security/roles.ts';
-import type { FlowInstance } from '../store/flows.store.ts';
+import type { FlowInstance, FlowPage } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
 import { principalOf, sourceIp } from './access.ts';
 
 const read = { access: Permission.flowsRead } as const;
 const operate = { access: Permission.flowsOperate } as const;
+
+/** A page's end in the instance list, as the API gives and takes it: `<createdAt ISO 8601>|<instance id>`. */
+const PAGE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z\\|.+$';
+const pageOf = (text: string): FlowPage => {
+  const bar = text.indexOf('|');
+  const createdAt = new Date(text.slice(0, bar));
+  if (Number.isNaN(createdAt.getTime())) throw new SwitchboardError('BAD_REQUEST', '`before` is not a time and an instance id');
+  return { createdAt, id: text.slice(bar + 1) };
+};
+const pageText = (i: FlowInstance) => `${i.createdAt.toISOString()}|${i._id}`;
 
 const InstanceQuery = Type.Object({
   flow: Type.Optional(Type.String({ maxLength: 64 })),
@@ -21,6 +31,13 @@ const InstanceQuery = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time' })),
   key: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'A business key of the event, exactly (a visit number, an item code)' }),
+  ),
+  before: Type.Optional(
+    Type.String({
+      pattern: PAGE_PATTERN,
+      maxLength: 300,
+      description: 'The `nextBefore` of the page before: the instances older than its last one',
+    }),
   ),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 });
@@ -48,7 +65,8 @@ const operator = (request: FastifyRequest) => ({ username: principalOf(request).
 /**
  * Process flows for support (issue 24). `flows:read`: `GET /api/flows` (each flow's steps as a graph
  * and how its instances stand), `GET /api/flows/:flowId` (its definition as data and its versions),
- * `GET /api/flows/instances` (filters: flow, status, time, business key) and
+ * `GET /api/flows/instances` (filters: flow, status, time, business key; newest first, paged by
+ * `before` = the answer's `nextBefore`) and
  * `GET /api/flows/instances/:id` (each step's state, request and answer, values masked without the
  * PHI permission). `flows:operate`: retry a dead step (`dryRun` first shows the request
  * it would send beside the last one), skip a step, abort an instance; each audited. Users scoped to
@@ -101,10 +119,16 @@ function readRoutes(app: FastifyInstance, deps: Deps): void {
         ...(q.from ? { from: new Date(q.from) } : {}),
         ...(q.to ? { to: new Date(q.to) } : {}),
         ...(q.key ? { key: q.key } : {}),
+        ...(q.before ? { before: pageOf(q.before) } : {}),
         limit: q.limit,
       });
       const p = principalOf(request);
-      return { instances: list.filter((i) => inScope(p, i.channelId)).map(instanceSummary) };
+      const last = list.at(-1);
+      return {
+        instances: list.filter((i) => inScope(p, i.channelId)).map(instanceSummary),
+        // A full page may have more behind it; the next starts after its last instance (in scope or not).
+        nextBefore: list.length === q.limit && last ? pageText(last) : null,
+      };
     },
   );
 

@@ -55,6 +55,12 @@ export const flowInstanceId = (messageId: string, flowId: string, eventIndex: nu
 
 export const isUnsettledFlow = (s: FlowStatus) => s === FlowStatus.running || s === FlowStatus.stalled || s === FlowStatus.aborting;
 
+/** Where a page of the instance list ends: its last instance's creation time and id (FlowStore.list's `before`). */
+export interface FlowPage {
+  createdAt: Date;
+  id: string;
+}
+
 /**
  * Flow instances in the store: created beside the message that triggers them, then changed one
  * step at a time by conditional updates (a transition happens only from the states it names, so
@@ -212,19 +218,30 @@ export class FlowStore {
   }
 
   /**
-   * The newest instances first, by flow, status, creation time and business key (a stored search
-   * value: SearchHasher'd when hashing), at most `limit`; `before` pages on (the last one's createdAt).
+   * The newest instances first (by createdAt, then id: the instances of one message share their
+   * creation time), by flow, status, creation time and business key (a stored search value:
+   * SearchHasher'd when hashing), at most `limit`. `before`, the last instance of the page before
+   * (FlowPage), pages on: every instance comes exactly once however many share a time.
    */
-  async list(o: { flowId?: string; status?: FlowStatus; from?: Date; to?: Date; key?: string; limit: number }): Promise<FlowInstance[]> {
+  async list(o: {
+    flowId?: string;
+    status?: FlowStatus;
+    from?: Date;
+    to?: Date;
+    key?: string;
+    before?: FlowPage;
+    limit: number;
+  }): Promise<FlowInstance[]> {
     const filter: Filter<StoredInstance> = {};
     if (o.flowId) filter.flowId = o.flowId;
     if (o.status) filter.status = o.status;
     if (o.key) filter.searchKeys = this.sealer.searchValue(o.key);
     if (o.from || o.to) filter.createdAt = { ...(o.from ? { $gte: o.from } : {}), ...(o.to ? { $lt: o.to } : {}) };
+    if (o.before) filter.$or = [{ createdAt: { $lt: o.before.createdAt } }, { createdAt: o.before.createdAt, _id: { $lt: o.before.id } }];
     const docs = await storeCall(
       () =>
         this.instances()
-          .find(filter, { sort: { createdAt: -1 }, limit: o.limit })
+          .find(filter, { sort: { createdAt: -1, _id: -1 }, limit: o.limit })
           .toArray(),
       'flows.list',
     );

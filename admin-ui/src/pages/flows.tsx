@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { query } from '../api.ts';
+import { get, query } from '../api.ts';
 import { FlowTable } from '../components/flow-table.tsx';
 import { InstanceTable } from '../components/instance-table.tsx';
 import { FLOW_STATUSES, type FlowView, type InstanceSummary } from '../flow-types.ts';
@@ -11,29 +11,51 @@ const FIELDS = ['flow', 'status', 'from', 'to', 'key'] as const;
 type Criteria = Record<(typeof FIELDS)[number], string>;
 const LIMIT = 100;
 
+/** One page of `GET /api/flows/instances`; `nextBefore` asks for the next, older one. */
+interface InstancePage {
+  instances: InstanceSummary[];
+  nextBefore: string | null;
+}
+
 /** The API's query: the time window, kept in the address as the local time the fields show, sent as ISO instants. */
-const apiQuery = (c: Criteria) =>
-  query({ ...c, from: c.from && new Date(c.from).toISOString(), to: c.to && new Date(c.to).toISOString(), limit: LIMIT });
+const apiQuery = (c: Criteria, before?: string) =>
+  query({
+    ...c,
+    from: c.from && new Date(c.from).toISOString(),
+    to: c.to && new Date(c.to).toISOString(),
+    limit: LIMIT,
+    ...(before ? { before } : {}),
+  });
 
 /**
  * The deployed flows with their instances by status, and the instances themselves, newest first,
  * by flow, status, creation time and business key (a visit number, an item code): the criteria live
  * in the address (/flows?status=stalled), so the back button returns to the list from an instance.
+ * 100 at a time; "Older instances" adds the next page.
  */
 export function Flows() {
   const location = useLocation();
   const criteria = Object.fromEntries(FIELDS.map((f) => [f, location.searchParams.get(f) ?? ''])) as Criteria;
   const [form, setForm] = useState(criteria);
   const flows = useApi<{ flows: FlowView[] }>('/api/flows');
-  const list = useApi<{ instances: InstanceSummary[] }>(`/api/flows/instances${apiQuery(criteria)}`);
-  useEffect(() => setForm(criteria), [location.search]);
+  const first = useApi<InstancePage>(`/api/flows/instances${apiQuery(criteria)}`);
+  const [more, setMore] = useState<InstancePage[]>([]);
+  const [moreError, setMoreError] = useState<Error>();
+  useEffect(() => {
+    setForm(criteria);
+    setMore([]);
+  }, [location.search]);
+  const pages = first.data ? [first.data, ...more] : [];
+  const next = pages.at(-1)?.nextBefore;
+  const loadMore = () =>
+    next && get<InstancePage>(`/api/flows/instances${apiQuery(criteria, next)}`).then((p) => setMore((m) => [...m, p]), setMoreError);
 
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(`/flows${query(form)}`);
   };
   const set = (f: keyof Criteria) => (e: Event) => setForm({ ...form, [f]: (e.currentTarget as HTMLInputElement).value });
-  const instances = list.data?.instances ?? [];
+  const instances = pages.flatMap((p) => p.instances);
 
   return (
     <Page title="Flows">
@@ -74,11 +96,15 @@ export function Flows() {
         </div>
         <button type="submit">Search</button>
       </form>
-      <ErrorNote error={list.error} />
+      <ErrorNote error={first.error ?? moreError} />
       <InstanceTable instances={instances} />
-      {list.data && instances.length === 0 && <p class="empty">No instance matches.</p>}
-      {list.loading && <p class="loading">Searching…</p>}
-      {instances.length === LIMIT && <p class="muted">The newest {LIMIT} are shown: narrow the search to see older ones.</p>}
+      {first.data && instances.length === 0 && <p class="empty">No instance matches.</p>}
+      {first.loading && <p class="loading">Searching…</p>}
+      {next && (
+        <button type="button" class="secondary" onClick={() => void loadMore()}>
+          Older instances
+        </button>
+      )}
     </Page>
   );
 }
