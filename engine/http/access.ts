@@ -121,3 +121,9 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new SwitchboardError('AUTH_REQUIRED');
   return request.principal;
 }
+
+/** Who acts, for the audit entry of a change a route makes: the signed-in user's name and the request's address. */
+export const actorOf = (request: FastifyRequest): { username: string; sourceIp: string } => ({
+  username: principalOf(request).username,
+  sourceIp: sourceIp(request),
+});

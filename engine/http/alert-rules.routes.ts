@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { SwitchboardError } from '../errors.ts';
 import type { AlertRuleProblem } from '../ops/alerts/alert-api-types.ts';
@@ -6,7 +6,7 @@ import type { AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
 import { deploymentJson, ruleJson, versionJson } from '../ops/alerts/alert-json.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
 import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
-import { principalOf, sourceIp } from './access.ts';
+import { actorOf } from './access.ts';
 import { sendProblem } from './problem.ts';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: ALERT_RULE_ID_PATTERN }) });
@@ -20,8 +20,6 @@ const read = { access: 'alerts:read' } as const;
 const write = { access: 'alerts:write' } as const;
 
 type Deps = { rules: AlertRuleService; instances: AlertInstanceStore };
-
-const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
 /** 400 `alert-rule-invalid` with each problem and its path. */
 const invalid = (reply: FastifyReply, problems: AlertRuleProblem[]) =>
@@ -133,7 +131,7 @@ function ruleWriteRoutes(app: FastifyInstance, { rules }: Deps): void {
     },
     async (request, reply) => {
       const { comment } = request.query;
-      const saved = await rules.save({ rule: request.body, actor: actor(request), origin: 'console', ...(comment ? { comment } : {}) });
+      const saved = await rules.save({ rule: request.body, actor: actorOf(request), origin: 'console', ...(comment ? { comment } : {}) });
       if (!saved.ok) return invalid(reply, saved.problems);
       return reply.code(saved.created ? 201 : 200).send(versionJson(saved.version));
     },
@@ -149,7 +147,7 @@ function ruleWriteRoutes(app: FastifyInstance, { rules }: Deps): void {
       },
     },
     async (request, reply) => {
-      const imported = await rules.importAll({ bundle: request.body, actor: actor(request) });
+      const imported = await rules.importAll({ bundle: request.body, actor: actorOf(request) });
       if (!imported.ok) return invalid(reply, imported.problems);
       return { items: imported.saved.map(({ version: v, created }) => ({ id: v.id, version: v.version, created })) };
     },
@@ -169,7 +167,7 @@ function ruleStateRoutes(app: FastifyInstance, { rules }: Deps): void {
     },
     async (request) => {
       const version = request.body?.version;
-      const s = await rules.setState({ id: request.params.id, to: 'deploy', actor: actor(request), ...(version ? { version } : {}) });
+      const s = await rules.setState({ id: request.params.id, to: 'deploy', actor: actorOf(request), ...(version ? { version } : {}) });
       return deploymentJson(s._id, s);
     },
   );
@@ -181,7 +179,7 @@ function ruleStateRoutes(app: FastifyInstance, { rules }: Deps): void {
         schema: { summary: `${to === 'enable' ? 'Evaluate' : 'Stop evaluating'} an alert rule’s deployed version`, params: IdParams },
       },
       async (request) => {
-        const s = await rules.setState({ id: request.params.id, to, actor: actor(request) });
+        const s = await rules.setState({ id: request.params.id, to, actor: actorOf(request) });
         return deploymentJson(s._id, s);
       },
     );

@@ -10,7 +10,7 @@ import type { AlertInstanceRecord } from '../ops/alerts/alert-records.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
 import type { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
 import { inScope } from '../security/roles.ts';
-import { principalOf, sourceIp } from './access.ts';
+import { actorOf, principalOf } from './access.ts';
 import { sendProblem } from './problem.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -127,9 +127,6 @@ function silenceRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 }
-
-/** Who acts on a silence through the API. */
-const actorOf = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
 /** `POST /api/alert-silences`: checked, stored and audited by addSilence; 201 with the silence. */
 async function postSilence(request: FastifyRequest<{ Body: Static<typeof SilenceBody> }>, reply: FastifyReply, deps: Deps) {

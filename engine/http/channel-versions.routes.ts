@@ -8,7 +8,7 @@ import { ChannelState, type ChannelStore, type ChannelVersion } from '../channel
 import { SwitchboardError } from '../errors.ts';
 import { inScope } from '../security/roles.ts';
 import type { ConnectorRegistry } from '../connector.ts';
-import { principalOf, sourceIp } from './access.ts';
+import { actorOf, principalOf } from './access.ts';
 import { sendInvalid, sendProblem } from './problem.ts';
 
 const VersionParams = Type.Object({ id: Type.String({ maxLength: 64 }), version: Type.Integer({ minimum: 1 }) });
@@ -47,8 +47,6 @@ function scoped(request: FastifyRequest, reply: FastifyReply, id: string): boole
   void sendProblem(reply, new SwitchboardError('NOT_FOUND'), `no channel ${id}`);
   return false;
 }
-
-const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
 /** `GET /api/connectors`, `GET /api/channels/:id` and its `/versions`. */
 function channelReadRoutes(app: FastifyInstance, { store, connectors }: Deps): void {
@@ -139,7 +137,7 @@ function channelSaveRoutes(app: FastifyInstance, { channels, store }: Deps): voi
       const latest = await store.latest(id);
       const saved = await channels.save({
         channel: restoreMasked(body, latest && store.open(latest.definition)),
-        actor: actor(request),
+        actor: actorOf(request),
         origin: 'console',
         ...(request.query.comment ? { comment: request.query.comment } : {}),
       });
@@ -166,7 +164,8 @@ function lifecycleRoutes(app: FastifyInstance, { channels, store }: Deps): void 
       const version = asked ?? (deploy ? (await store.latest(id))?.version : undefined);
       const override = deploy && typeof request.body?.override === 'string' ? { override: request.body.override } : {};
       const admin = principalOf(request).role === 'admin';
-      await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor: { ...actor(request), admin }, ...override });
+      const actor = { ...actorOf(request), admin };
+      await channels.setState({ channelId: id, state, ...(version ? { version } : {}), actor, ...override });
       return { id, state, ...(version ? { version } : {}) };
     };
   app.post(
@@ -202,7 +201,7 @@ function lifecycleRoutes(app: FastifyInstance, { channels, store }: Deps): void 
     { config: write, schema: { summary: 'Save an old version as the newest and deploy it', body: RollbackBody } },
     async (request, reply) => {
       if (!scoped(request, reply, request.params.id)) return reply;
-      const v = await channels.rollback({ channelId: request.params.id, version: request.body.version, actor: actor(request) });
+      const v = await channels.rollback({ channelId: request.params.id, version: request.body.version, actor: actorOf(request) });
       return describe(v);
     },
   );

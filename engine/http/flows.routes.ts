@@ -9,7 +9,7 @@ import type { RetryPreview } from '../flows/flow-view.ts';
 import { hasPermission, inScope, Permission } from '../security/roles.ts';
 import type { FlowInstance, FlowPage } from '../store/flows.store.ts';
 import type { Store } from '../store/store.ts';
-import { principalOf, sourceIp } from './access.ts';
+import { actorOf, principalOf } from './access.ts';
 
 const read = { access: Permission.flowsRead } as const;
 const operate = { access: Permission.flowsOperate } as const;
@@ -59,8 +59,6 @@ const maskedPreview = (p: RetryPreview): RetryPreview => ({
 });
 
 type Deps = { store: Store; catalog: FlowCatalog; operations: FlowOperations };
-
-const operator = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
 /**
  * Process flows for support (issue 24). `flows:read`: `GET /api/flows` (each flow's steps as a graph
@@ -165,7 +163,7 @@ function operateRoutes(app: FastifyInstance, deps: Deps): void {
         const preview = await deps.operations.previewRetry(id, stepId);
         return principalOf(request).phi ? preview : maskedPreview(preview);
       }
-      return reply.code(202).send(instanceSummary(await deps.operations.retry(id, stepId, operator(request))));
+      return reply.code(202).send(instanceSummary(await deps.operations.retry(id, stepId, actorOf(request))));
     },
   );
 
@@ -175,7 +173,7 @@ function operateRoutes(app: FastifyInstance, deps: Deps): void {
     async (request) => {
       const { id, stepId } = request.params;
       await visible(deps, request, id);
-      return instanceSummary(await deps.operations.skip(id, stepId, request.body.reason, operator(request)));
+      return instanceSummary(await deps.operations.skip(id, stepId, request.body.reason, actorOf(request)));
     },
   );
 
@@ -187,7 +185,7 @@ function operateRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (request, reply) => {
       await visible(deps, request, request.params.id);
-      return reply.code(202).send(instanceSummary(await deps.operations.abort(request.params.id, request.body.reason, operator(request))));
+      return reply.code(202).send(instanceSummary(await deps.operations.abort(request.params.id, request.body.reason, actorOf(request))));
     },
   );
 }

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SwitchboardError } from '../errors.ts';
 import { tableCsv } from '../tables/table-csv.ts';
 import { TABLE_NAME_PATTERN, type TableProblem } from '../tables/table-schema.ts';
 import type { TableService, TableVersion } from '../tables/table-service.ts';
-import { principalOf, sourceIp } from './access.ts';
+import { actorOf } from './access.ts';
 import { sendProblem } from './problem.ts';
 
 /** A CSV body may be this large (the admin API's other bodies stop at 1 MiB). */
@@ -27,8 +27,6 @@ const describe = (v: TableVersion) => ({
   at: v.at,
   rows: v.definition.rows.length,
 });
-
-const actor = (request: FastifyRequest) => ({ username: principalOf(request).username, sourceIp: sourceIp(request) });
 
 /**
  * Lookup tables for the console and automation (`tables:read` to look, `tables:write` to change):
@@ -151,7 +149,7 @@ function tableSaveRoutes(app: FastifyInstance, { tables }: Deps): void {
     },
     async (request, reply) => {
       const { comment } = request.query;
-      const saved = await tables.save({ table: request.body, actor: actor(request), origin: 'console', ...(comment ? { comment } : {}) });
+      const saved = await tables.save({ table: request.body, actor: actorOf(request), origin: 'console', ...(comment ? { comment } : {}) });
       if (!saved.ok) return invalid(reply, saved.problems);
       return reply.code(saved.created ? 201 : 200).send({ name: saved.version.id, ...describe(saved.version) });
     },
@@ -175,7 +173,7 @@ function tableSaveRoutes(app: FastifyInstance, { tables }: Deps): void {
         return sendProblem(reply, new SwitchboardError('BAD_REQUEST'), 'the body is a CSV file (Content-Type: text/csv)', 415);
       const { name } = request.params;
       const { comment } = request.query;
-      const saved = await tables.importCsv({ name, csv: request.body, actor: actor(request), ...(comment ? { comment } : {}) });
+      const saved = await tables.importCsv({ name, csv: request.body, actor: actorOf(request), ...(comment ? { comment } : {}) });
       if (!saved.ok) return invalid(reply, saved.problems);
       return reply.code(saved.created ? 201 : 200).send({ name, ...describe(saved.version) });
     },
