@@ -10,9 +10,6 @@ import { DAY_MS } from '../durations.ts';
 /** Runs `work` with no other write of the same instance at the same time. */
 export type Serializer = <T>(id: string, work: () => Promise<T>) => Promise<T>;
 
-/** An instance in one of these never changes again. */
-const SETTLED = [FlowStatus.completed, FlowStatus.aborted] as const;
-
 /** The collection of flow instances (one document each; its steps inside). */
 export const FLOWS_COLLECTION = 'flow_instances';
 
@@ -186,35 +183,6 @@ export class FlowStore {
       'flows.findUnsettled',
     );
     return docs.map((d) => this.opened(d));
-  }
-
-  /**
-   * Up to `limit` ids of settled instances (completed, aborted) last changed before `before`: what
-   * RETENTION_FLOW_DAYS prunes (ops/retention/flow-pruner.ts). One read per status, so FerretDB
-   * passes the status down as an equality; the time it filters itself.
-   */
-  async settledBefore(before: Date, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    for (const status of SETTLED) {
-      if (ids.length >= limit) break;
-      const filter = { status, updatedAt: { $lt: before } };
-      const docs = await storeCall(
-        () =>
-          this.instances()
-            .find(filter, { projection: { _id: 1 }, limit: limit - ids.length })
-            .toArray(),
-        'flows.settledBefore',
-      );
-      ids.push(...docs.map((d) => d._id));
-    }
-    return ids;
-  }
-
-  /** Deletes those of `ids` that are settled (a settled instance never changes again); gives how many went. */
-  async deleteSettled(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const ops = ids.map((_id) => ({ deleteOne: { filter: { _id, status: { $in: [...SETTLED] } } } }));
-    return (await storeCall(() => this.instances().bulkWrite(ops, { ordered: false }), 'flows.deleteSettled')).deletedCount;
   }
 
   /**
