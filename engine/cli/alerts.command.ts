@@ -1,5 +1,6 @@
 import { AlertInstanceStore, MAX_HISTORY } from '../ops/alerts/alert-instance-store.ts';
-import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
+import { silenceJson } from '../ops/alerts/alert-json.ts';
+import { alertHistoryViews, openAlertViews } from '../ops/alerts/alert-listing.ts';
 import type { AlertInstanceJson, AlertSilenceJson, AlertSubject } from '../ops/alerts/alert-api-types.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
 import { AlertRuleService } from '../ops/alerts/alert-rule-service.ts';
@@ -91,20 +92,6 @@ function services(ctx: CliContext) {
   return { instances, rules: new AlertRuleService({ rules: new AlertRuleStore(ctx.store), audit: ctx.audit }), audit: ctx.audit };
 }
 
-/** As GET /api/alerts (open ones, with their notifications) or GET /api/alerts/history (without). */
-async function listOrHistory(ctx: CliContext, sub: 'list' | 'history', values: Values): Promise<AlertInstanceJson[]> {
-  const { instances } = services(ctx);
-  const now = new Date();
-  const silences = await instances.allSilences();
-  if (sub === 'history') {
-    const found = await instances.history({ limit: Number(values.limit), ...(values.rule ? { ruleId: values.rule } : {}) });
-    return found.map((a) => instanceJson(a, { silences, now }));
-  }
-  const open = (await instances.open()).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
-  const notes = await Promise.all(open.map((a) => instances.notificationsOf(a._id)));
-  return open.map((a, i) => instanceJson(a, { silences, notifications: notes[i]!, now }));
-}
-
 /**
  * `switchboard alerts list|history|silence|silences|unsilence`: what the console's alert pages show
  * and do, for support on a terminal at night, through the same services (alert-silences.ts) and
@@ -124,7 +111,10 @@ export function runAlertsCommand(args: readonly string[], io: Io, env: NodeJS.Pr
     if (values.rule && !new RegExp(ALERT_RULE_ID_PATTERN).test(values.rule)) throw new UsageError('--rule takes an alert rule id');
     const emit = <T>(json: T, print: (v: T) => void) => (values.json ? io.out(JSON.stringify(json)) : print(json));
     if (sub === 'list' || sub === 'history') {
-      const items = await withContext(env, (ctx) => listOrHistory(ctx, sub, values));
+      const items = await withContext(env, (ctx) => {
+        const { instances } = services(ctx);
+        return sub === 'list' ? openAlertViews(instances) : alertHistoryViews(instances, { ruleId: values.rule, limit });
+      });
       emit({ items }, (v) => printAlerts(v.items, io));
     } else if (sub === 'silences') {
       const now = new Date();

@@ -5,6 +5,7 @@ import { SwitchboardError } from '../errors.ts';
 import { AlertState } from '../ops/alerts/alert-api-types.ts';
 import { MAX_HISTORY, type AlertInstanceStore } from '../ops/alerts/alert-instance-store.ts';
 import { instanceJson, silenceJson } from '../ops/alerts/alert-json.ts';
+import { alertHistoryViews, openAlertViews } from '../ops/alerts/alert-listing.ts';
 import { addSilence, endSilence, MAX_SILENCE_REASON } from '../ops/alerts/alert-silences.ts';
 import type { AlertInstanceRecord } from '../ops/alerts/alert-records.ts';
 import { ALERT_RULE_ID_PATTERN } from '../ops/alerts/alert-rule-schema.ts';
@@ -58,13 +59,8 @@ function alertReadRoutes(app: FastifyInstance, { instances }: Deps): void {
     '/api/alerts',
     { config: read, schema: { summary: 'Alerts pending or firing now, newest first, with their notifications', querystring: OpenQuery } },
     async (request) => {
-      const now = new Date();
-      const [open, silences] = await Promise.all([instances.open(), instances.allSilences()]);
-      const shown = open
-        .filter((a) => (!request.query.state || a.state === request.query.state) && visible(request, a))
-        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
-      const notes = await Promise.all(shown.map((a) => instances.notificationsOf(a._id)));
-      return { items: shown.map((a, i) => instanceJson(a, { silences, notifications: notes[i]!, now })) };
+      const { state } = request.query;
+      return { items: await openAlertViews(instances, (a) => (!state || a.state === state) && visible(request, a)) };
     },
   );
 
@@ -74,15 +70,7 @@ function alertReadRoutes(app: FastifyInstance, { instances }: Deps): void {
       config: read,
       schema: { summary: 'Alert instances, newest first, resolved ones included (without notifications)', querystring: HistoryQuery },
     },
-    async (request) => {
-      const now = new Date();
-      const { ruleId, state, limit } = request.query;
-      const [found, silences] = await Promise.all([
-        instances.history({ limit, ...(ruleId ? { ruleId } : {}), ...(state ? { state } : {}) }),
-        instances.allSilences(),
-      ]);
-      return { items: found.filter((a) => visible(request, a)).map((a) => instanceJson(a, { silences, now })) };
-    },
+    async (request) => ({ items: await alertHistoryViews(instances, request.query, (a) => visible(request, a)) }),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
