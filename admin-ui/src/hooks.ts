@@ -28,6 +28,40 @@ export function useApi<T>(path: string | undefined): Loaded<T> {
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
+export interface Paged<P> {
+  /** The first page, as useApi loads it. */
+  first: Loaded<P>;
+  /** Every page loaded, oldest last. */
+  pages: P[];
+  /** The cursor of the next page; none when the last page loaded was not full. */
+  next: string | null | undefined;
+  loadMore(): void;
+  /** Why the first page or an older one could not be read. */
+  error: Error | undefined;
+}
+
+/**
+ * A list the API pages newest first by `before` (GET /api/messages, /api/flows/instances): the first
+ * page from `path`; `loadMore` appends the page at `pathFor(nextBefore)`. The older pages are
+ * dropped whenever `resetKey` changes (a new search).
+ */
+export function usePages<P extends { nextBefore: string | null }>(
+  path: string,
+  pathFor: (before: string) => string,
+  resetKey: string,
+): Paged<P> {
+  const first = useApi<P>(path);
+  const [more, setMore] = useState<P[]>([]);
+  const [moreError, setMoreError] = useState<Error>();
+  useEffect(() => setMore([]), [resetKey]);
+  const pages = first.data ? [first.data, ...more] : [];
+  const next = pages.at(-1)?.nextBefore;
+  const loadMore = () => {
+    if (next) get<P>(pathFor(next)).then((p) => setMore((m) => [...m, p]), setMoreError);
+  };
+  return { first, pages, next, loadMore, error: first.error ?? moreError };
+}
+
 /** Calls `tick` every `ms` while `active`; stops when the component goes away. */
 export function useInterval(tick: () => void, ms: number, active = true): void {
   useEffect(() => {

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, query } from '../api.ts';
+import { query } from '../api.ts';
 import { FlowTable } from '../components/flow-table.tsx';
 import { InstanceTable } from '../components/instance-table.tsx';
 import { FLOW_STATUSES, type FlowView, type InstanceSummary } from '../flow-types.ts';
-import { useApi } from '../hooks.ts';
+import { useApi, usePages } from '../hooks.ts';
 import { navigate, useLocation } from '../router.ts';
 import { ErrorNote, Page } from '../ui.tsx';
 
@@ -38,24 +38,20 @@ export function Flows() {
   const criteria = Object.fromEntries(FIELDS.map((f) => [f, location.searchParams.get(f) ?? ''])) as Criteria;
   const [form, setForm] = useState(criteria);
   const flows = useApi<{ flows: FlowView[] }>('/api/flows');
-  const first = useApi<InstancePage>(`/api/flows/instances${apiQuery(criteria)}`);
-  const [more, setMore] = useState<InstancePage[]>([]);
-  const [moreError, setMoreError] = useState<Error>();
-  useEffect(() => {
-    setForm(criteria);
-    setMore([]);
-  }, [location.search]);
-  const pages = first.data ? [first.data, ...more] : [];
-  const next = pages.at(-1)?.nextBefore;
-  const loadMore = () =>
-    next && get<InstancePage>(`/api/flows/instances${apiQuery(criteria, next)}`).then((p) => setMore((m) => [...m, p]), setMoreError);
+  const list = usePages<InstancePage>(
+    `/api/flows/instances${apiQuery(criteria)}`,
+    (before) => `/api/flows/instances${apiQuery(criteria, before)}`,
+    location.search,
+  );
+  const { first, next } = list;
+  useEffect(() => setForm(criteria), [location.search]);
 
   const submit = (e: Event) => {
     e.preventDefault();
     navigate(`/flows${query(form)}`);
   };
   const set = (f: keyof Criteria) => (e: Event) => setForm({ ...form, [f]: (e.currentTarget as HTMLInputElement).value });
-  const instances = pages.flatMap((p) => p.instances);
+  const instances = list.pages.flatMap((p) => p.instances);
 
   return (
     <Page title="Flows">
@@ -96,12 +92,12 @@ export function Flows() {
         </div>
         <button type="submit">Search</button>
       </form>
-      <ErrorNote error={first.error ?? moreError} />
+      <ErrorNote error={list.error} />
       <InstanceTable instances={instances} />
       {first.data && instances.length === 0 && <p class="empty">No instance matches.</p>}
       {first.loading && <p class="loading">Searching…</p>}
       {next && (
-        <button type="button" class="secondary" onClick={() => void loadMore()}>
+        <button type="button" class="secondary" onClick={list.loadMore}>
           Older instances
         </button>
       )}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, query, type Me } from '../api.ts';
-import { useApi } from '../hooks.ts';
+import { query, type Me } from '../api.ts';
+import { useApi, usePages } from '../hooks.ts';
 import { navigate, useLocation } from '../router.ts';
 import { MESSAGE_STATUSES, type Channel, type MessageListItem } from '../types.ts';
 import { Badge, ErrorNote, Page, when } from '../ui.tsx';
@@ -31,22 +31,17 @@ export function Messages({ me }: { me: Me }) {
   const criteria = Object.fromEntries(FIELDS.map((f) => [f, location.searchParams.get(f) ?? ''])) as Criteria;
   const [form, setForm] = useState(criteria);
   const channels = useApi<{ items: Channel[] }>('/api/channels');
-  const first = useApi<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50 })}`);
-  const [more, setMore] = useState<ListAnswer[]>([]);
-  const [moreError, setMoreError] = useState<Error>();
-  useEffect(() => {
-    setForm(criteria);
-    setMore([]);
-  }, [location.search]);
+  const list = usePages<ListAnswer>(
+    `/api/messages${apiQuery(criteria, { limit: 50 })}`,
+    (before) => `/api/messages${apiQuery(criteria, { limit: 50, before })}`,
+    location.search,
+  );
+  const { first, next } = list;
+  useEffect(() => setForm(criteria), [location.search]);
 
   const destinations = [...new Set(channels.data?.items.flatMap((c) => c.destinations.map((d) => d.id)))];
   const searchFields = channels.data?.items.find((c) => c.id === form.channel)?.searchFields ?? [];
-  const pages = first.data ? [first.data, ...more] : [];
-  const items = pages.flatMap((p) => p.items);
-  const next = pages.at(-1)?.nextBefore;
-  const loadMore = () =>
-    next &&
-    get<ListAnswer>(`/api/messages${apiQuery(criteria, { limit: 50, before: next })}`).then((p) => setMore((m) => [...m, p]), setMoreError);
+  const items = list.pages.flatMap((p) => p.items);
   const submit = (e: Event) => {
     e.preventDefault();
     // A search field belongs to its channel: without one declared there, none is searched.
@@ -139,7 +134,7 @@ export function Messages({ me }: { me: Me }) {
           {criteria.from ? '' : ' (the last 7 days unless a range is given; at most 31 days)'}.
         </p>
       )}
-      <ErrorNote error={first.error ?? moreError} />
+      <ErrorNote error={list.error} />
       <table class="list">
         <caption class="sr-only">Messages, newest first</caption>
         <thead>
@@ -172,7 +167,7 @@ export function Messages({ me }: { me: Me }) {
       {first.data && items.length === 0 && <p class="empty">No message matches.</p>}
       {first.loading && <p class="loading">Searching…</p>}
       {next && (
-        <button type="button" class="secondary" onClick={() => void loadMore()}>
+        <button type="button" class="secondary" onClick={list.loadMore}>
           Older messages
         </button>
       )}
