@@ -160,8 +160,8 @@ export const lastWholeDay = (until: number): string => new Date(Math.floor(until
 /** The day after `day` (`YYYY-MM-DD`). */
 export const nextDay = (day: string): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
 
-/** The cut-off of a horizon at `now`: messages received before it are old enough for its figure. */
 /** The instant `days` whole days before `now`: what is older is past its figure. */
 export const daysBefore = (now: number, days: number): number => now - days * DAY_MS;
 
+/** The cut-off of a horizon at `now`: messages received before it are old enough for its figure. */
 export const horizonCutoff = (h: Horizon, now: number): number => daysBefore(now, h.days);
